@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package latchkey needs to build, run, test and bench.
+# Idempotent, and fast when everything is present (one dpkg query).
+# Runs apt-get as root, or through sudo when not root.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  gcc meson ninja-build pkg-config
+  libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev
+  # tests
+  libcmocka-dev python3 python3-pytest python3-requests openssl sqlite3 curl
+  # lint and bench
+  clang-format cppcheck wrk nginx-light
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Keep package installs from starting services (nginx) on this machine.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,223 @@
+/*
+ * api.c - the request pipeline every REST call goes through:
+ *
+ *   request id -> per-address rate limit -> route (404/405) -> body limit
+ *   (413) -> credential (401) -> per-token rate limit (429) -> ?help=1 ->
+ *   handler
+ *
+ * Handlers never repeat these steps. Nothing here logs or echoes a
+ * presented credential.
+ */
+#include "api/api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/secret.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "server.h"
+#include "store/store.h"
+#include "svc/auth.h"
+#include "svc/ratelimiter.h"
+#include "svc/token_cache.h"
+
+int api_worker_init(struct worker *w) {
+    uint8_t rnd[4];
+    struct store *s = NULL;
+    if (store_open(w->srv->store_dsn, &s) != 0) {
+        lk_log(LOG_ERROR, "worker %d: cannot open the store", w->idx);
+        return -1;
+    }
+    w->svc.store = s;
+    w->svc.cache = w->srv->cache;
+    logbuf_init(&w->access, 1 << 20);
+    if (secret_random(rnd, sizeof(rnd)) != 0)
+        return -1;
+    secret_hex(rnd, sizeof(rnd), w->request_prefix);
+    return 0;
+}
+
+void api_worker_done(struct worker *w) {
+    logbuf_flush(&w->access);
+    logbuf_done(&w->access);
+    store_close(w->svc.store);
+    w->svc.store = NULL;
+}
+
+static void make_request_id(struct api_req *ar) {
+    struct worker *w = ar->w;
+    snprintf(ar->request_id, sizeof(ar->request_id), "%s-%02x-%012llx", w->request_prefix, (unsigned)(w->idx & 0xff),
+             (unsigned long long)++w->request_seq);
+}
+
+/* Finds the presented credential: Authorization: Bearer, X-Latchkey-Token,
+ * or the "token" cookie, in that order. Returns 0 and the slice, 1 if none,
+ * -1 for a malformed Authorization header. */
+static int find_credential(h2o_req_t *req, h2o_iovec_t *ret) {
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i >= 0) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        if (v.len > 7 && strncasecmp(v.base, "Bearer ", 7) == 0) {
+            size_t off = 7;
+            while (off < v.len && v.base[off] == ' ')
+                off++;
+            *ret = h2o_iovec_init(v.base + off, v.len - off);
+            return 0;
+        }
+        return -1;
+    }
+    i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-latchkey-token"), -1);
+    if (i >= 0) {
+        *ret = req->headers.entries[i].value;
+        return 0;
+    }
+    for (i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        const char *p = v.base, *end = v.base + v.len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == ';'))
+                p++;
+            const char *semi = memchr(p, ';', (size_t)(end - p));
+            const char *cend = semi ? semi : end;
+            if (cend - p > 6 && memcmp(p, "token=", 6) == 0) {
+                *ret = h2o_iovec_init(p + 6, (size_t)(cend - p - 6));
+                return 0;
+            }
+            p = cend;
+        }
+    }
+    return 1;
+}
+
+static int client_address(h2o_req_t *req, char *buf, size_t cap) {
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (sl == 0 || cap < NI_MAXHOST)
+        return -1;
+    size_t n = h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, buf);
+    return n == SIZE_MAX ? -1 : 0;
+}
+
+static int rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name, const char *key, size_t keylen,
+                      struct rl_result *res) {
+    ratelimiter_check(rl, key, keylen, clock_mono_us(), res);
+    if (res->allowed)
+        return 0;
+    char ra[16];
+    int n = snprintf(ra, sizeof(ra), "%u", res->retry_after_s);
+    h2o_add_header(&ar->req->pool, &ar->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+                   h2o_strdup(&ar->req->pool, ra, (size_t)n).base, (size_t)n);
+    api_add_ratelimit_headers(ar, name, ratelimiter_policy(rl), res);
+    api_reply_error(ar, LK_ERATE, "rate limit exceeded for this %s: %u requests per %u seconds; retry in %u seconds",
+                    strcmp(name, "ip") == 0 ? "client address" : "token", ratelimiter_policy(rl)->quota,
+                    ratelimiter_policy(rl)->window_s, res->retry_after_s);
+    return -1;
+}
+
+static void pipeline(struct api_req *ar) {
+    struct worker *w = ar->w;
+    struct server *srv = w->srv;
+    h2o_req_t *req = ar->req;
+    struct rl_result rl;
+
+    char addr[NI_MAXHOST];
+    if (srv->cfg.rl_ip.quota != 0 && client_address(req, addr, sizeof(addr)) == 0 &&
+        rate_limit(ar, srv->rl_ip, "ip", addr, strlen(addr), &rl) != 0)
+        return;
+
+    unsigned method = api_method_parse(req->method);
+    unsigned allowed = 0;
+    const char *path = req->path_normalized.base;
+    size_t plen = req->path_normalized.len;
+    ar->route = method ? api_route_match(method, path, plen, ar, &allowed) : NULL;
+    if (ar->route == NULL) {
+        if (method != 0 && allowed == 0) {
+            api_reply_error(ar, LK_ENOTFOUND, "no route %.*s %.*s", (int)(req->method.len > 16 ? 16 : req->method.len),
+                            req->method.base, (int)(plen > 200 ? 200 : plen), path);
+            return;
+        }
+        /* Method 0 matches no route, so this collects every method the path takes. */
+        api_route_match(0, path, plen, NULL, &allowed);
+        if (allowed == 0) {
+            api_reply_error(ar, LK_ENOTFOUND, "no route %.*s %.*s", (int)(req->method.len > 16 ? 16 : req->method.len),
+                            req->method.base, (int)(plen > 200 ? 200 : plen), path);
+            return;
+        }
+        char list[64];
+        api_methods_format(allowed, list, sizeof(list));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
+                       h2o_strdup(&req->pool, list, strlen(list)).base, strlen(list));
+        api_reply_error(ar, LK_EMETHOD, "method %.*s is not allowed on %.*s; allowed: %s",
+                        (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base,
+                        (int)(plen > 200 ? 200 : plen), path, list);
+        return;
+    }
+
+    if (req->entity.base != NULL && req->entity.len > srv->cfg.max_body) {
+        api_reply_error(ar, LK_ETOOBIG, "request body of %zu bytes exceeds the limit of %zu bytes", req->entity.len,
+                        srv->cfg.max_body);
+        return;
+    }
+
+    w->svc.now = clock_now();
+    w->svc.now_us = clock_mono_us();
+
+    if (ar->route->auth) {
+        h2o_iovec_t cred;
+        int f = find_credential(req, &cred);
+        if (f == 1) {
+            api_reply_error(ar, LK_ENOAUTH,
+                            "missing credentials: send a token as \"Authorization: Bearer <token>\", in the "
+                            "X-Latchkey-Token header, or as the \"token\" cookie");
+            return;
+        }
+        if (f < 0) {
+            api_reply_error(ar, LK_EBADTOKEN, "malformed Authorization header: expected \"Bearer <token>\"");
+            return;
+        }
+        if (auth_verify_token(&w->svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
+            api_reply_lkerr(ar, &ar->err);
+            return;
+        }
+        if (srv->cfg.rl_token.quota != 0) {
+            const char *id = ar->principal.token->id;
+            if (rate_limit(ar, srv->rl_token, "token", id, strlen(id), &ar->token_limit) != 0)
+                return;
+            ar->have_token_limit = 1;
+            api_add_ratelimit_headers(ar, "token", &srv->cfg.rl_token, &ar->token_limit);
+        }
+    }
+
+    const char *help = api_query(ar, "help");
+    if (help != NULL && strcmp(help, "0") != 0 && strcmp(help, "false") != 0) {
+        char allowed_list[64];
+        unsigned mask = 0;
+        api_route_match(0, path, plen, NULL, &mask);
+        api_methods_format(mask, allowed_list, sizeof(allowed_list));
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:b}", "help", ar->route->help, "path", ar->route->pattern,
+                                 "methods", allowed_list, "action", ar->route->action, "authenticated",
+                                 ar->route->auth);
+        api_reply_json(ar, 200, body);
+        return;
+    }
+
+    ar->route->fn(ar);
+    if (!ar->replied) {
+        lk_log(LOG_ERROR, "handler for %s sent no reply", ar->route->pattern);
+        api_reply_error(ar, LK_EINTERNAL, "internal error (request %s)", ar->request_id);
+    }
+}
+
+int api_handle(struct worker *w, h2o_req_t *req) {
+    struct api_req ar;
+    memset(&ar, 0, sizeof(ar));
+    ar.req = req;
+    ar.w = w;
+    ar.start_us = clock_mono_us();
+    make_request_id(&ar);
+    pipeline(&ar);
+    principal_done(&ar.principal);
+    return 0;
+}

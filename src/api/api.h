@@ -1,0 +1,20 @@
+/*
+ * api.h - the REST front door: routing, JSON in/out, the error envelope,
+ * ?help=1, credential extraction, rate limits and the access log.
+ */
+#ifndef LK_API_API_H
+#define LK_API_API_H
+
+#include <h2o.h>
+
+struct worker;
+
+/* h2o's request callback for every path. Always answers; returns 0. */
+int api_handle(struct worker *w, h2o_req_t *req);
+
+/* Per-worker set-up (store connection, log buffer, request-id prefix);
+ * called on the main thread before the worker starts. 0 or -1. */
+int api_worker_init(struct worker *w);
+void api_worker_done(struct worker *w);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * api_internal.h - what the api layer files share: the per-request context,
+ * the route table type and the reply helpers. Not for other layers.
+ */
+#ifndef LK_API_API_INTERNAL_H
+#define LK_API_API_INTERNAL_H
+
+#include <h2o.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/errors.h"
+#include "core/ratelimit.h"
+#include "svc/principal.h"
+
+struct worker;
+
+#define API_MAX_PARAMS 6
+#define API_SEGMENT_MAX 128
+#define API_REQUEST_ID_LEN 24
+
+enum api_method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
+
+struct api_req;
+typedef void (*api_handler_fn)(struct api_req *ar);
+
+struct api_route {
+    unsigned method;         /* one enum api_method */
+    const char *pattern;     /* "/v1/tokens/{id}" */
+    int auth;                /* 1 if a verified credential is required */
+    const char *action;      /* stable name, e.g. "token.create" */
+    api_handler_fn fn;
+    const char *help;
+};
+
+struct api_req {
+    h2o_req_t *req;
+    struct worker *w;
+    const struct api_route *route;
+    char request_id[API_REQUEST_ID_LEN + 1];
+    const char *params[API_MAX_PARAMS]; /* NUL-terminated, in the request pool */
+    size_t nparams;
+    struct principal principal;         /* type NONE when unauthenticated */
+    int have_token_limit;               /* token rate-limit result below is valid */
+    struct rl_result token_limit;
+    struct lk_error err;
+    int64_t start_us;
+    int replied;
+};
+
+/* The route table and its size (routes.c). */
+extern const struct api_route api_routes[];
+extern const size_t api_routes_count;
+
+/* Finds the route for method+path; fills params. Returns the route, or NULL
+ * with *ret_allowed set to the methods the path does accept (0 = no such path). */
+const struct api_route *api_route_match(unsigned method, const char *path, size_t len, struct api_req *ar,
+                                        unsigned *ret_allowed);
+
+/* Parses "GET" etc.; 0 for an unsupported method. */
+unsigned api_method_parse(h2o_iovec_t m);
+
+/* Writes "GET, POST" for a method mask into buf. */
+void api_methods_format(unsigned mask, char *buf, size_t cap);
+
+/* --- replies (respond.c); each sends exactly once ------------------------ */
+
+/* Sends body (reference stolen) with status. */
+void api_reply_json(struct api_req *ar, int status, json_t *body);
+/* 204 No Content. */
+void api_reply_empty(struct api_req *ar);
+/* {"errors":[msg]} with the status of code. */
+void api_reply_error(struct api_req *ar, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {"errors":[lk_error_message(e)]} with the status of e->code. */
+void api_reply_lkerr(struct api_req *ar, const struct lk_error *e);
+/* Adds RateLimit / RateLimit-Policy headers for a policy and result. */
+void api_add_ratelimit_headers(struct api_req *ar, const char *name, const struct rl_policy *p,
+                               const struct rl_result *r);
+
+/* --- request input (request.c) ------------------------------------------ */
+
+/*
+ * Parses the body as a JSON object. An empty body is an empty object when
+ * allow_empty. On failure replies 400 itself and returns NULL.
+ */
+json_t *api_body_object(struct api_req *ar, int allow_empty);
+
+/* Rejects members of obj not in the NULL-terminated list (replies 400, returns -1). */
+int api_body_only(struct api_req *ar, json_t *obj, const char *const *allowed);
+
+/* Optional string member: 0 absent (*ret NULL), 1 present, -1 replied 400. */
+int api_body_string(struct api_req *ar, json_t *obj, const char *key, const char **ret);
+
+/* Optional integer member: 0 absent, 1 present, -1 replied 400. */
+int api_body_int(struct api_req *ar, json_t *obj, const char *key, int64_t *ret);
+
+/* Query parameter value (not decoded beyond h2o's), or NULL. */
+const char *api_query(struct api_req *ar, const char *name);
+
+/* Parses ?limit= and ?cursor= (an opaque seq). Replies 400 and returns -1 on bad input. */
+int api_paging(struct api_req *ar, int def_limit, int max_limit, int *ret_limit, int64_t *ret_after);
+
+/* "s<seq>" cursor string for a list answer, into buf. */
+void api_cursor_format(int64_t seq, char *buf, size_t cap);
+
+/* RFC 3339 string (or JSON null for 0). */
+json_t *api_time(int64_t t);
+
+#endif

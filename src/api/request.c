@@ -1,0 +1,165 @@
+/*
+ * request.c - reading request input: the JSON body, typed members, query
+ * parameters and paging. Every rejection is a 400 that names the field.
+ *
+ * Never echoes more than a short, escaped prefix of client input.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/rfc3339.h"
+
+static int content_type_ok(h2o_req_t *req) {
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i < 0)
+        return 1; /* curl -d without -H still works */
+    h2o_iovec_t v = req->headers.entries[i].value;
+    static const char want[] = "application/json";
+    if (v.len < sizeof(want) - 1 || strncasecmp(v.base, want, sizeof(want) - 1) != 0)
+        return 0;
+    return v.len == sizeof(want) - 1 || v.base[sizeof(want) - 1] == ';' || v.base[sizeof(want) - 1] == ' ';
+}
+
+json_t *api_body_object(struct api_req *ar, int allow_empty) {
+    h2o_req_t *req = ar->req;
+    json_error_t jerr;
+
+    if (req->entity.base == NULL || req->entity.len == 0) {
+        if (allow_empty)
+            return json_object();
+        api_reply_error(ar, LK_EINVAL, "request body is empty: expected a JSON object");
+        return NULL;
+    }
+    if (!content_type_ok(req)) {
+        api_reply_error(ar, LK_EINVAL, "Content-Type must be application/json");
+        return NULL;
+    }
+    json_t *v = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (v == NULL) {
+        api_reply_error(ar, LK_EJSON, "request body is not valid JSON: %s at line %d, column %d", jerr.text, jerr.line,
+                        jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        api_reply_error(ar, LK_EINVAL, "request body must be a JSON object");
+        return NULL;
+    }
+    return v;
+}
+
+int api_body_only(struct api_req *ar, json_t *obj, const char *const *allowed) {
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a != NULL; a++)
+            if (strcmp(*a, key) == 0)
+                ok = 1;
+        if (!ok) {
+            api_reply_error(ar, LK_EINVAL, "unknown field \"%.64s\"", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int api_body_string(struct api_req *ar, json_t *obj, const char *key, const char **ret) {
+    json_t *v = json_object_get(obj, key);
+    *ret = NULL;
+    if (v == NULL)
+        return 0;
+    if (!json_is_string(v)) {
+        api_reply_error(ar, LK_EINVAL, "%s: expected a string", key);
+        return -1;
+    }
+    if (strlen(json_string_value(v)) != json_string_length(v)) {
+        api_reply_error(ar, LK_EINVAL, "%s: must not contain NUL characters", key);
+        return -1;
+    }
+    *ret = json_string_value(v);
+    return 1;
+}
+
+int api_body_int(struct api_req *ar, json_t *obj, const char *key, int64_t *ret) {
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v)) {
+        api_reply_error(ar, LK_EINVAL, "%s: expected an integer", key);
+        return -1;
+    }
+    *ret = (int64_t)json_integer_value(v);
+    return 1;
+}
+
+const char *api_query(struct api_req *ar, const char *name) {
+    h2o_req_t *req = ar->req;
+    if (req->query_at == SIZE_MAX)
+        return NULL;
+    const char *q = req->path.base + req->query_at + 1;
+    const char *end = req->path.base + req->path.len;
+    size_t nl = strlen(name);
+    while (q < end) {
+        const char *amp = memchr(q, '&', (size_t)(end - q));
+        const char *pend = amp ? amp : end;
+        const char *eq = memchr(q, '=', (size_t)(pend - q));
+        const char *kend = eq ? eq : pend;
+        if ((size_t)(kend - q) == nl && memcmp(q, name, nl) == 0) {
+            const char *v = eq ? eq + 1 : pend;
+            return h2o_strdup(&req->pool, v, (size_t)(pend - v)).base;
+        }
+        q = pend + 1;
+    }
+    return NULL;
+}
+
+static int parse_i64(const char *s, int64_t *ret) {
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *ret = v;
+    return 0;
+}
+
+int api_paging(struct api_req *ar, int def_limit, int max_limit, int *ret_limit, int64_t *ret_after) {
+    const char *l = api_query(ar, "limit");
+    const char *c = api_query(ar, "cursor");
+    int64_t v;
+    *ret_limit = def_limit;
+    *ret_after = 0;
+    if (l != NULL) {
+        if (parse_i64(l, &v) != 0 || v < 1 || v > max_limit) {
+            api_reply_error(ar, LK_EINVAL, "limit: must be an integer from 1 to %d", max_limit);
+            return -1;
+        }
+        *ret_limit = (int)v;
+    }
+    if (c != NULL && *c != '\0') {
+        if (c[0] != 's' || parse_i64(c + 1, &v) != 0) {
+            api_reply_error(ar, LK_EINVAL, "cursor: not a cursor this server issued");
+            return -1;
+        }
+        *ret_after = v;
+    }
+    return 0;
+}
+
+void api_cursor_format(int64_t seq, char *buf, size_t cap) {
+    snprintf(buf, cap, "s%lld", (long long)seq);
+}
+
+json_t *api_time(int64_t t) {
+    char buf[RFC3339_BUFSZ];
+    if (t == 0)
+        return json_null();
+    rfc3339_format(t, buf);
+    return json_string(buf);
+}

@@ -1,0 +1,206 @@
+/*
+ * respond.c - every response latchkey sends goes through here: JSON bodies
+ * with Content-Type exactly "application/json", the {"errors": [...]}
+ * envelope for every status >= 400, X-Request-Id, no-store caching, and one
+ * access-log line.
+ *
+ * Never logs headers, bodies or query strings; path segments that look like
+ * a token are cut back to their public id before logging.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api_internal.h"
+#include "core/tokfmt.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "server.h"
+#include "svc/token_cache.h"
+
+static void log_path(struct logbuf *b, const char *p, size_t n) {
+    /* Redact anything after a token's public id in each segment: a client that
+     * pasted a whole token into a URL must not get it written to the log. */
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && p[j] != '/')
+            j++;
+        size_t seg = j - i;
+        if (seg > TOKFMT_PUBID_MAX && seg >= 3 && memcmp(p + i, "lk_", 3) == 0) {
+            size_t keep = seg;
+            /* keep up to the third '_' (lk_kind_id) */
+            int us = 0;
+            for (size_t k = 0; k < seg; k++)
+                if (p[i + k] == '_' && ++us == 3) {
+                    keep = k;
+                    break;
+                }
+            if (keep > TOKFMT_PUBID_MAX)
+                keep = TOKFMT_PUBID_MAX;
+            logbuf_put_json_str(b, p + i, keep);
+            logbuf_puts(b, "_[redacted]");
+        } else {
+            logbuf_put_json_str(b, p + i, seg);
+        }
+        if (j < n)
+            logbuf_put(b, "/", 1);
+        i = j + 1;
+    }
+}
+
+static const char *cached_time(struct worker *w) {
+    int64_t now = clock_now();
+    if (now != w->time_cached_s) {
+        struct tm tm;
+        time_t t = (time_t)now;
+        gmtime_r(&t, &tm);
+        strftime(w->time_cached, sizeof(w->time_cached), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        w->time_cached_s = now;
+    }
+    return w->time_cached;
+}
+
+static void access_log(struct api_req *ar, int status, size_t bytes) {
+    struct worker *w = ar->w;
+    if (!w->srv->cfg.access_log)
+        return;
+    h2o_req_t *req = ar->req;
+    struct logbuf *b = &w->access;
+    char peer[NI_MAXHOST] = "";
+    struct sockaddr_storage ss;
+    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (sl != 0)
+        h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, peer);
+
+    size_t pathlen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    logbuf_puts(b, "{\"time\":\"");
+    logbuf_puts(b, cached_time(w));
+    logbuf_puts(b, "\",\"type\":\"access\",\"request_id\":\"");
+    logbuf_puts(b, ar->request_id);
+    logbuf_puts(b, "\",\"method\":\"");
+    logbuf_put_json_str(b, req->method.base, req->method.len > 16 ? 16 : req->method.len);
+    logbuf_puts(b, "\",\"path\":\"");
+    log_path(b, req->path.base, pathlen > 512 ? 512 : pathlen);
+    logbuf_printf(b, "\",\"status\":%d,\"bytes\":%zu,\"duration_us\":%lld,\"remote\":\"%s\"", status, bytes,
+                  (long long)(clock_mono_us() - ar->start_us), peer);
+    if (ar->principal.token != NULL) {
+        logbuf_puts(b, ",\"token_id\":\"");
+        logbuf_puts(b, ar->principal.token->id);
+        logbuf_puts(b, "\"");
+    }
+    if (ar->route != NULL) {
+        logbuf_puts(b, ",\"action\":\"");
+        logbuf_puts(b, ar->route->action);
+        logbuf_puts(b, "\"");
+    }
+    logbuf_puts(b, "}\n");
+    if (b->len >= 16384)
+        logbuf_flush(b);
+}
+
+static void common_headers(struct api_req *ar) {
+    h2o_req_t *req = ar->req;
+    /* Header values must live as long as the request: copy into its pool. */
+    h2o_iovec_t id = h2o_strdup(&req->pool, ar->request_id, strlen(ar->request_id));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", id.base,
+                          id.len);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+}
+
+static const char *reason_of(int status) {
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "OK";
+    }
+}
+
+static void send_body(struct api_req *ar, int status, const char *body, size_t len) {
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = ar->req;
+    if (ar->replied)
+        return;
+    ar->replied = 1;
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    common_headers(ar);
+    if (len > 0 || status != 204) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+        req->res.content_length = len;
+    }
+    access_log(ar, status, len);
+    h2o_iovec_t buf = h2o_iovec_init(body, len);
+    h2o_start_response(req, &generator);
+    h2o_send(req, &buf, len > 0 ? 1 : 0, 1);
+}
+
+void api_reply_json(struct api_req *ar, int status, json_t *body) {
+    h2o_req_t *req = ar->req;
+    size_t need = json_dumpb(body, NULL, 0, JSON_COMPACT);
+    char *buf = need ? h2o_mem_alloc_pool(&req->pool, need) : NULL;
+    if (buf == NULL || json_dumpb(body, buf, need, JSON_COMPACT) != need) {
+        json_decref(body);
+        static const char oom[] = "{\"errors\":[\"internal error: could not encode the response\"]}";
+        send_body(ar, 500, oom, sizeof(oom) - 1);
+        return;
+    }
+    json_decref(body);
+    send_body(ar, status, buf, need);
+}
+
+void api_reply_empty(struct api_req *ar) {
+    send_body(ar, 204, "", 0);
+}
+
+static void reply_errmsg(struct api_req *ar, int code, const char *msg) {
+    json_t *body = json_pack("{s:[s]}", "errors", msg);
+    int status = lk_err_status(code);
+    if (body == NULL) {
+        static const char oom[] = "{\"errors\":[\"out of memory\"]}";
+        send_body(ar, 500, oom, sizeof(oom) - 1);
+        return;
+    }
+    api_reply_json(ar, status, body);
+}
+
+void api_reply_error(struct api_req *ar, int code, const char *fmt, ...) {
+    char msg[LK_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    reply_errmsg(ar, code, msg);
+}
+
+void api_reply_lkerr(struct api_req *ar, const struct lk_error *e) {
+    int code = e->code != 0 ? e->code : LK_EINTERNAL;
+    if (lk_err_status(code) >= 500 && code != LK_ESEALED && code != LK_EBUSY && code != LK_EUNAVAIL) {
+        /* Internal detail goes to the server log, the client gets the id to quote. */
+        lk_log(LOG_ERROR, "request %s: %s: %s", ar->request_id, lk_errname(code), lk_error_message(e));
+        api_reply_error(ar, code, "%s (request %s)", lk_strerror(code), ar->request_id);
+        return;
+    }
+    reply_errmsg(ar, code, e->msg[0] ? e->msg : lk_strerror(code));
+}
+
+void api_add_ratelimit_headers(struct api_req *ar, const char *name, const struct rl_policy *p,
+                               const struct rl_result *r) {
+    h2o_req_t *req = ar->req;
+    char buf[128];
+    int n = snprintf(buf, sizeof(buf), "\"%s\";q=%u;w=%u", name, p->quota, p->window_s);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("ratelimit-policy"), 0, "RateLimit-Policy",
+                          h2o_strdup(&req->pool, buf, (size_t)n).base, (size_t)n);
+    n = snprintf(buf, sizeof(buf), "\"%s\";r=%u;t=%u", name, r->remaining, r->reset_s);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("ratelimit"), 0, "RateLimit",
+                          h2o_strdup(&req->pool, buf, (size_t)n).base, (size_t)n);
+}

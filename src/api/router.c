@@ -1,0 +1,98 @@
+/*
+ * router.c - matching a method and path against the route table.
+ *
+ * Patterns are literal segments and {name} placeholders. A placeholder
+ * matches one non-empty segment of at most API_SEGMENT_MAX bytes. Never
+ * allocates outside the request pool.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+
+unsigned api_method_parse(h2o_iovec_t m) {
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("GET")))
+        return M_GET;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("POST")))
+        return M_POST;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("PUT")))
+        return M_PUT;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("PATCH")))
+        return M_PATCH;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("DELETE")))
+        return M_DELETE;
+    return 0;
+}
+
+void api_methods_format(unsigned mask, char *buf, size_t cap) {
+    static const struct {
+        unsigned m;
+        const char *name;
+    } names[] = {{M_GET, "GET"}, {M_POST, "POST"}, {M_PUT, "PUT"}, {M_PATCH, "PATCH"}, {M_DELETE, "DELETE"}};
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!(mask & names[i].m))
+            continue;
+        int n = snprintf(buf + off, cap - off, "%s%s", off ? ", " : "", names[i].name);
+        if (n < 0 || (size_t)n >= cap - off)
+            break;
+        off += (size_t)n;
+    }
+}
+
+/* Matches path against pattern; on success stores placeholders in ar. */
+static int match(const char *pattern, const char *path, size_t len, struct api_req *ar) {
+    const char *p = pattern;
+    size_t i = 0;
+    size_t np = 0;
+    const char *params[API_MAX_PARAMS];
+    size_t plen[API_MAX_PARAMS];
+
+    while (*p != '\0' && i < len) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            size_t start = i;
+            while (i < len && path[i] != '/')
+                i++;
+            if (i == start || i - start > API_SEGMENT_MAX || np == API_MAX_PARAMS)
+                return 0;
+            params[np] = path + start;
+            plen[np++] = i - start;
+            p = close + 1;
+        } else {
+            if (*p != path[i])
+                return 0;
+            p++;
+            i++;
+        }
+    }
+    if (*p != '\0' || i != len)
+        return 0;
+    if (ar != NULL) {
+        for (size_t k = 0; k < np; k++)
+            ar->params[k] = h2o_strdup(&ar->req->pool, params[k], plen[k]).base;
+        ar->nparams = np;
+    }
+    return 1;
+}
+
+const struct api_route *api_route_match(unsigned method, const char *path, size_t len, struct api_req *ar,
+                                        unsigned *ret_allowed) {
+    unsigned allowed = 0;
+    /* A trailing slash names the same resource. */
+    if (len > 1 && path[len - 1] == '/')
+        len--;
+    for (size_t i = 0; i < api_routes_count; i++) {
+        const struct api_route *r = &api_routes[i];
+        if (!match(r->pattern, path, len, NULL))
+            continue;
+        if (r->method == method) {
+            match(r->pattern, path, len, ar);
+            return r;
+        }
+        allowed |= r->method;
+    }
+    *ret_allowed = allowed;
+    return NULL;
+}

@@ -1,0 +1,178 @@
+/*
+ * routes.c - the REST route table and its handlers: translate JSON to svc
+ * calls and svc results to JSON. No rules live here: authorization,
+ * validation of meaning and storage are svc's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/rfc3339.h"
+#include "server.h"
+#include "svc/principal.h"
+#include "svc/token_cache.h"
+#include "svc/tokens.h"
+
+#ifndef LATCHKEY_VERSION
+#define LATCHKEY_VERSION "dev"
+#endif
+
+static json_t *nullable_str(const char *s) {
+    return (s == NULL || *s == '\0') ? json_null() : json_string(s);
+}
+
+static json_t *policies_of(const char *policies_json) {
+    json_t *v = json_loads(policies_json ? policies_json : "[]", 0, NULL);
+    return v != NULL ? v : json_array();
+}
+
+static json_t *owner_json(const char *type, const char *id) {
+    return json_pack("{s:s, s:s}", "type", type, "id", id);
+}
+
+/* A token record as listings and get answer it (never the secret). */
+static json_t *token_json(const struct token_rec *r, int64_t now) {
+    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o}", "id", r->id, "description",
+                     r->description ? r->description : "", "owner", owner_json(r->owner_type, r->owner_id),
+                     "created_by", r->created_by, "created_at", api_time(r->created_at), "expires_at",
+                     api_time(r->expires_at), "last_used_at", api_time(r->last_used_at), "policies",
+                     policies_of(r->policies_json), "status", tokens_status(r->expires_at, now), "org",
+                     nullable_str(r->org_id));
+}
+
+static void h_health(struct api_req *ar) {
+    api_reply_json(ar, 200, json_pack("{s:s, s:s}", "status", "ok", "version", LATCHKEY_VERSION));
+}
+
+static void h_whoami(struct api_req *ar) {
+    const struct principal *p = &ar->principal;
+    const struct token_entry *t = p->token;
+    json_t *perms = p->type == PRINCIPAL_ROOT ? json_pack("[s]", "*") : policies_of(t->policies_json);
+    json_t *body = json_pack("{s:{s:s, s:s, s:o, s:o}, s:{s:s, s:o, s:o}, s:o}", "principal", "type",
+                             principal_type_name(p->type), "name", p->name, "org", nullable_str(p->org), "team",
+                             nullable_str(p->team), "token", "id", t->id, "expires_at", api_time(t->expires_at),
+                             "policies", policies_of(t->policies_json), "permissions", perms);
+    api_reply_json(ar, 200, body);
+}
+
+static void h_token_create(struct api_req *ar) {
+    static const char *const fields[] = {"description", "expires", "expiry_hours", "policies", NULL};
+    struct token_create_in in;
+    struct token_created out;
+    const char *policies[TOKENS_POLICIES_MAX + 1];
+    memset(&in, 0, sizeof(in));
+    memset(&out, 0, sizeof(out));
+
+    json_t *body = api_body_object(ar, 1);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "description", &in.description) < 0 ||
+        api_body_string(ar, body, "expires", &in.expiry.expires) < 0)
+        goto out;
+    if (in.expiry.expires != NULL)
+        in.expiry.expires_len = strlen(in.expiry.expires);
+    int h = api_body_int(ar, body, "expiry_hours", &in.expiry.hours);
+    if (h < 0)
+        goto out;
+    in.expiry.has_hours = h;
+
+    json_t *pol = json_object_get(body, "policies");
+    if (pol != NULL && !json_is_null(pol)) {
+        if (!json_is_array(pol)) {
+            api_reply_error(ar, LK_EINVAL, "policies: expected an array of strings");
+            goto out;
+        }
+        if (json_array_size(pol) > TOKENS_POLICIES_MAX) {
+            api_reply_error(ar, LK_EINVAL, "policies: at most %d entries", TOKENS_POLICIES_MAX);
+            goto out;
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(pol, i, v) {
+            if (!json_is_string(v)) {
+                api_reply_error(ar, LK_EINVAL, "policies[%zu]: expected a string", i);
+                goto out;
+            }
+            policies[i] = json_string_value(v);
+        }
+        in.has_policies = 1;
+        in.policies = policies;
+        in.npolicies = json_array_size(pol);
+    }
+
+    if (tokens_create(&ar->w->svc, &ar->principal, &in, &out, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        goto out;
+    }
+    json_t *resp = token_json(&out.rec, ar->w->svc.now);
+    json_object_set_new(resp, "token", json_string(out.token));
+    json_object_set_new(resp, "dropped_policies", json_array());
+    api_reply_json(ar, 200, resp);
+out:
+    tokens_created_done(&out);
+    json_decref(body);
+}
+
+static void h_token_list(struct api_req *ar) {
+    int limit;
+    int64_t after;
+    struct token_list list = {0};
+    if (api_paging(ar, TOKENS_LIST_DEFAULT, TOKENS_LIST_MAX, &limit, &after) < 0)
+        return;
+    /* Ask for one more than the page to know whether a next page exists. */
+    if (tokens_list(&ar->w->svc, &ar->principal, after, limit + 1, &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, token_json(&list.items[i], ar->w->svc.now));
+    json_t *next = json_null();
+    if (list.count > (size_t)limit) {
+        char cur[32];
+        api_cursor_format(list.items[shown - 1].seq, cur, sizeof(cur));
+        next = json_string(cur);
+    }
+    token_list_done(&list);
+    api_reply_json(ar, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+}
+
+static void h_token_get(struct api_req *ar) {
+    struct token_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    if (tokens_get(&ar->w->svc, &ar->principal, ar->params[0], &rec, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    api_reply_json(ar, 200, token_json(&rec, ar->w->svc.now));
+    token_rec_done(&rec);
+}
+
+static void h_token_delete(struct api_req *ar) {
+    if (tokens_delete(&ar->w->svc, &ar->principal, ar->params[0], &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    api_reply_empty(ar);
+}
+
+const struct api_route api_routes[] = {
+    {M_GET, "/v1/sys/health", 0, "sys.health", h_health,
+     "Liveness of the server. Answers {\"status\":\"ok\",\"version\":...} without credentials."},
+    {M_GET, "/v1/auth/whoami", 1, "auth.whoami", h_whoami,
+     "Who the presented credential belongs to: {\"principal\":{type,name,org,team},\"token\":{id,expires_at,"
+     "policies},\"permissions\":[...]}."},
+    {M_POST, "/v1/tokens", 1, "token.create", h_token_create,
+     "Creates an API token for the caller. Body: {\"description\", \"expires\": ISO 8601 duration (P30D, PT12H) or "
+     "RFC 3339 time, or \"expiry_hours\": N (at most one of the two), \"policies\": [...]}. The answer's \"token\" "
+     "is shown this once and never again."},
+    {M_GET, "/v1/tokens", 1, "token.list", h_token_list,
+     "Lists the caller's tokens (never their secrets): {\"items\":[...],\"next_cursor\"}. Query: limit (1-200), "
+     "cursor."},
+    {M_GET, "/v1/tokens/{id}", 1, "token.read", h_token_get,
+     "One of the caller's tokens by public id: status (active, expiring, expired), expiry and last use."},
+    {M_DELETE, "/v1/tokens/{id}", 1, "token.delete", h_token_delete,
+     "Revokes one of the caller's tokens at once; 204."},
+};
+const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,257 @@
+/*
+ * config.c - one table of settings, each with a flag, an environment
+ * variable and a config-file key; one parser per value type.
+ *
+ * Never reads configuration after start-up; never logs values (a future
+ * setting may hold a secret).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+
+enum opt_type { OPT_STR, OPT_LISTEN, OPT_UINT, OPT_BOOL, OPT_RATE, OPT_SIZE };
+
+struct opt {
+    const char *name; /* flag without "--", and config-file key */
+    const char *env;
+    enum opt_type type;
+    size_t offset;
+    size_t size;      /* buffer size for OPT_STR */
+    uint64_t min, max;/* for OPT_UINT / OPT_SIZE */
+    const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct opt opts[] = {
+    {"listen", "LATCHKEY_LISTEN", OPT_LISTEN, OFF(listen_host), 0, 0, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0 picks one)"},
+    {"data-dir", "LATCHKEY_DATA_DIR", OPT_STR, OFF(data_dir), 0, 0, "directory holding the store (dev default ./.latchkey)"},
+    {"threads", "LATCHKEY_THREADS", OPT_UINT, OFF(threads), 1, 256, "worker threads, one event loop each (default: cores)"},
+    {"tls-cert", "LATCHKEY_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0, "PEM certificate chain; enables TLS 1.2+"},
+    {"tls-key", "LATCHKEY_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0, "PEM private key for --tls-cert"},
+    {"allow-plain-http", "LATCHKEY_ALLOW_PLAIN_HTTP", OPT_BOOL, OFF(allow_plain_http), 0, 0, "allow plain HTTP on a non-loopback address"},
+    {"dev", "LATCHKEY_DEV", OPT_BOOL, OFF(dev), 0, 0, "dev mode: create the data dir and print a root token on first start"},
+    {"max-body", "LATCHKEY_MAX_BODY", OPT_SIZE, OFF(max_body), 1024, 64ULL << 20, "largest request body in bytes (default 1048576)"},
+    {"request-timeout", "LATCHKEY_REQUEST_TIMEOUT", OPT_UINT, OFF(request_timeout_s), 1, 3600, "seconds allowed for headers, body and idle keep-alive (default 10)"},
+    {"rate-limit-token", "LATCHKEY_RATE_LIMIT_TOKEN", OPT_RATE, OFF(rl_token), 0, 0, "requests/seconds per token, 0 = off (default 6000/60)"},
+    {"rate-limit-ip", "LATCHKEY_RATE_LIMIT_IP", OPT_RATE, OFF(rl_ip), 0, 0, "requests/seconds per client address, 0 = off (default 12000/60)"},
+    {"access-log", "LATCHKEY_ACCESS_LOG", OPT_BOOL, OFF(access_log), 0, 0, "JSON access log on stderr (default on)"},
+    {"cache-ttl", "LATCHKEY_CACHE_TTL", OPT_UINT, OFF(cache_ttl_s), 1, 3600, "seconds a cached token is trusted before re-reading it (default 10)"},
+    {"touch-interval", "LATCHKEY_TOUCH_INTERVAL", OPT_UINT, OFF(touch_interval_s), 1, 3600, "seconds between last_used_at writes (default 5)"},
+    {"log-level", "LATCHKEY_LOG_LEVEL", OPT_STR, OFF(log_level), 0, 0, "debug, info, warn or error (default info)"},
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+void config_defaults(struct config *c) {
+    memset(c, 0, sizeof(*c));
+    snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
+    c->listen_port = 8420;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = n > 0 ? (int)n : 1;
+    c->max_body = 1 << 20;
+    c->request_timeout_s = 10;
+    c->rl_token = (struct rl_policy){6000, 60};
+    c->rl_ip = (struct rl_policy){12000, 60};
+    c->access_log = 1;
+    c->cache_ttl_s = 10;
+    c->touch_interval_s = 5;
+    snprintf(c->log_level, sizeof(c->log_level), "info");
+}
+
+int config_host_is_loopback(const char *host) {
+    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+static int parse_u64(const char *s, uint64_t *ret) {
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *ret = v;
+    return 0;
+}
+
+static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin, struct lk_error *err) {
+    char *field = (char *)c + o->offset;
+    switch (o->type) {
+    case OPT_STR: {
+        size_t n = strlen(v);
+        if (n >= o->size)
+            return lk_error_set(err, LK_EINVAL, "%s %s: value too long", origin, o->name);
+        memcpy(field, v, n + 1);
+        return 0;
+    }
+    case OPT_LISTEN: {
+        const char *colon = strrchr(v, ':');
+        uint64_t port;
+        if (colon == NULL || parse_u64(colon + 1, &port) != 0 || port > 65535)
+            return lk_error_set(err, LK_EINVAL, "%s %s: expected HOST:PORT, got \"%.64s\"", origin, o->name, v);
+        const char *h = v;
+        size_t hl = (size_t)(colon - v);
+        if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') { /* [::1]:8420 */
+            h++;
+            hl -= 2;
+        }
+        if (hl == 0 || hl >= sizeof(c->listen_host))
+            return lk_error_set(err, LK_EINVAL, "%s %s: bad host in \"%.64s\"", origin, o->name, v);
+        memcpy(c->listen_host, h, hl);
+        c->listen_host[hl] = '\0';
+        c->listen_port = (uint16_t)port;
+        return 0;
+    }
+    case OPT_UINT:
+    case OPT_SIZE: {
+        uint64_t n;
+        if (parse_u64(v, &n) != 0 || n < o->min || n > o->max)
+            return lk_error_set(err, LK_EINVAL, "%s %s: expected an integer from %llu to %llu, got \"%.64s\"", origin,
+                                o->name, (unsigned long long)o->min, (unsigned long long)o->max, v);
+        if (o->type == OPT_SIZE)
+            *(size_t *)field = (size_t)n;
+        else if (o->size == sizeof(int))
+            *(int *)field = (int)n; /* also uint32_t: same size, value within range */
+        else
+            return lk_error_set(err, LK_EINTERNAL, "option %s has an unsupported width", o->name);
+        return 0;
+    }
+    case OPT_BOOL:
+        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "on") == 0 || strcmp(v, "yes") == 0)
+            *(int *)field = 1;
+        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0 || strcmp(v, "off") == 0 || strcmp(v, "no") == 0)
+            *(int *)field = 0;
+        else
+            return lk_error_set(err, LK_EINVAL, "%s %s: expected true or false, got \"%.64s\"", origin, o->name, v);
+        return 0;
+    case OPT_RATE:
+        if (rl_policy_parse(v, (struct rl_policy *)field) != 0)
+            return lk_error_set(err, LK_EINVAL, "%s %s: expected REQUESTS/SECONDS (e.g. 600/60) or 0, got \"%.64s\"",
+                                origin, o->name, v);
+        return 0;
+    }
+    return lk_error_set(err, LK_EINTERNAL, "option %s has an unknown type", o->name);
+}
+
+static const struct opt *find_opt(const char *name, size_t len) {
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].name) == len && memcmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+static int load_file(struct config *c, const char *path, struct lk_error *err) {
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    int r = 0;
+    if (root == NULL)
+        return lk_error_set(err, LK_EINVAL, "config file %s: %s (line %d)", path, jerr.text, jerr.line);
+    if (!json_is_object(root)) {
+        r = lk_error_set(err, LK_EINVAL, "config file %s: expected a JSON object", path);
+        goto out;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(root, key, val) {
+        const struct opt *o = find_opt(key, strlen(key));
+        char buf[64];
+        const char *s;
+        if (o == NULL) {
+            r = lk_error_set(err, LK_EINVAL, "config file %s: unknown setting \"%.64s\"", path, key);
+            goto out;
+        }
+        if (json_is_string(val)) {
+            s = json_string_value(val);
+        } else if (json_is_integer(val)) {
+            snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(val));
+            s = buf;
+        } else if (json_is_boolean(val)) {
+            s = json_is_true(val) ? "true" : "false";
+        } else {
+            r = lk_error_set(err, LK_EINVAL, "config file %s: %s must be a string, integer or boolean", path, key);
+            goto out;
+        }
+        r = set_value(c, o, s, "config file", err);
+        if (r < 0)
+            goto out;
+    }
+out:
+    json_decref(root);
+    return r;
+}
+
+int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
+    const char *file = getenv("LATCHKEY_CONFIG");
+    int r;
+
+    /* The file comes first whatever the flag order, so flags still override it. */
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (file != NULL && *file != '\0') {
+        r = load_file(c, file, err);
+        if (r < 0)
+            return r;
+    }
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *v = getenv(opts[i].env);
+        if (v != NULL && *v != '\0') {
+            r = set_value(c, &opts[i], v, opts[i].env, err);
+            if (r < 0)
+                return r;
+        }
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return 1;
+        if (strncmp(a, "--", 2) != 0)
+            return lk_error_set(err, LK_EINVAL, "unexpected argument \"%.64s\"", a);
+        a += 2;
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        if (nlen == 6 && memcmp(a, "config", 6) == 0) {
+            if (eq == NULL)
+                i++;
+            continue;
+        }
+        const struct opt *o = find_opt(a, nlen);
+        if (o == NULL)
+            return lk_error_set(err, LK_EINVAL, "unknown flag --%.*s (see --help)", (int)(nlen > 64 ? 64 : nlen), a);
+        const char *v;
+        if (eq != NULL)
+            v = eq + 1;
+        else if (o->type == OPT_BOOL)
+            v = "true";
+        else if (i + 1 < argc)
+            v = argv[++i];
+        else
+            return lk_error_set(err, LK_EINVAL, "flag --%s needs a value", o->name);
+        r = set_value(c, o, v, "flag", err);
+        if (r < 0)
+            return r;
+    }
+    if (strcmp(c->log_level, "debug") != 0 && strcmp(c->log_level, "info") != 0 && strcmp(c->log_level, "warn") != 0 &&
+        strcmp(c->log_level, "error") != 0)
+        return lk_error_set(err, LK_EINVAL, "log-level: expected debug, info, warn or error");
+    if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+        return lk_error_set(err, LK_EINVAL, "tls-cert and tls-key must be given together");
+    return 0;
+}
+
+void config_usage(void) {
+    printf("Settings (precedence: flag > environment > config file > default):\n\n");
+    printf("  --config FILE / LATCHKEY_CONFIG\n      JSON object of the settings below, keyed by flag name\n");
+    for (size_t i = 0; i < NOPTS; i++)
+        printf("  --%s / %s\n      %s\n", opts[i].name, opts[i].env, opts[i].help);
+}

@@ -1,0 +1,55 @@
+/*
+ * config.h - server configuration: defaults < config file < environment <
+ * command-line flags. Read once at start-up, read-only afterwards.
+ */
+#ifndef LK_CONFIG_H
+#define LK_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ratelimit.h"
+
+struct lk_error;
+
+#define CONFIG_HOST_MAX 256
+
+struct config {
+    char listen_host[CONFIG_HOST_MAX]; /* numeric address or "localhost" */
+    uint16_t listen_port;              /* 0 = pick a free port */
+    char data_dir[PATH_MAX];
+    int threads;                       /* worker threads (event loops) */
+    char tls_cert[PATH_MAX];           /* PEM chain; "" = plain HTTP */
+    char tls_key[PATH_MAX];
+    int allow_plain_http;              /* plain HTTP on a non-loopback address */
+    int dev;                           /* dev mode: create and initialise the data dir */
+    size_t max_body;                   /* bytes; larger bodies answer 413 */
+    uint32_t request_timeout_s;        /* header/body/idle timeout */
+    struct rl_policy rl_token;         /* per token */
+    struct rl_policy rl_ip;            /* per client address */
+    int access_log;                    /* 1 = JSON access log on stderr */
+    uint32_t cache_ttl_s;              /* token cache staleness bound */
+    uint32_t touch_interval_s;         /* how often last_used_at is written */
+    char log_level[16];
+};
+
+/* Fills c with defaults (dev-independent). */
+void config_defaults(struct config *c);
+
+/*
+ * Applies the config file (--config FILE or LATCHKEY_CONFIG, a JSON object
+ * whose keys are the long flag names), then LATCHKEY_* variables, then the
+ * flags in argv[0..argc) (argv[0] is the first flag, not the program).
+ * Returns 0, or LK_EINVAL with a message naming the offending setting.
+ * "--help" returns 1 so the caller can print config_usage().
+ */
+int config_load(struct config *c, int argc, char **argv, struct lk_error *err);
+
+/* Prints the option table (flag, variable, default, meaning) to stdout. */
+void config_usage(void);
+
+/* 1 if host is a loopback address or name. */
+int config_host_is_loopback(const char *host);
+
+#endif

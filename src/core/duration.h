@@ -1,0 +1,41 @@
+/*
+ * duration.h - ISO 8601 durations ("P1Y2M10DT2H30M", "PT5S", "P2W").
+ *
+ * Pure: no I/O, no clock. Calendar parts (years, months) are applied with
+ * calendar arithmetic in UTC: adding P1M to 31 January gives the last day of
+ * February (the day is clamped to the target month's length), as most
+ * calendar libraries do. Weeks, days, hours, minutes and seconds are exact.
+ */
+#ifndef LK_CORE_DURATION_H
+#define LK_CORE_DURATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lk_error;
+
+struct iso_duration {
+    int64_t years, months, weeks, days, hours, minutes, seconds;
+};
+
+/*
+ * Parses s[0..len). Accepts "P" followed by at least one of nY nM nW nD and an
+ * optional "T" part with at least one of nH nM nS, each number a non-negative
+ * integer of at most 9 digits, designators in that order, each at most once.
+ * Rejects fractions, signs, lower case, empty "P"/"PT", and trailing bytes.
+ * Returns 0 and fills ret, or LK_EINVAL with a message in err (may be NULL)
+ * naming what is wrong. ret is untouched on failure.
+ */
+int duration_parse(const char *s, size_t len, struct iso_duration *ret, struct lk_error *err);
+
+/* 1 if every component of d is zero. */
+int duration_is_zero(const struct iso_duration *d);
+
+/*
+ * Computes from + d (Unix seconds, UTC) into ret. Years and months first
+ * (clamping the day of month), then the exact parts. Returns 0, or LK_ERANGE
+ * if the result is before 1970 or after 9999-12-31T23:59:59Z.
+ */
+int duration_add(int64_t from, const struct iso_duration *d, int64_t *ret);
+
+#endif

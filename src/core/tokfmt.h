@@ -1,0 +1,87 @@
+/*
+ * tokfmt.h - the latchkey token format.
+ *
+ *   lk_<kind>_<id>_<secret><crc>
+ *
+ *   kind    one of "root", "user", "sa", "sess", "wl" (see enum tok_kind)
+ *   id      TOKFMT_ID_CHARS base62 characters, random: the public key id
+ *   secret  TOKFMT_SECRET_CHARS base62 characters (>= 160 random bits)
+ *   crc     CRC32 (IEEE) of every byte before it, as TOKFMT_CRC_CHARS
+ *           base62 digits, most significant first, zero-padded
+ *
+ * The public id shown in listings, audit records and errors is the prefix
+ * "lk_<kind>_<id>", so a full token always starts with its own id. See
+ * docs/token-format.md. Nothing here does I/O except tokfmt_generate(),
+ * which draws from OpenSSL's CSPRNG.
+ */
+#ifndef LK_CORE_TOKFMT_H
+#define LK_CORE_TOKFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TOKFMT_ID_CHARS 12
+#define TOKFMT_SECRET_CHARS 32
+#define TOKFMT_CRC_CHARS 6
+/* Longest kind is "root"/"sess": 4 chars. */
+#define TOKFMT_KIND_MAX 4
+/* "lk_" + kind + "_" + id */
+#define TOKFMT_PUBID_MAX (3 + TOKFMT_KIND_MAX + 1 + TOKFMT_ID_CHARS)
+/* pubid + "_" + secret + crc */
+#define TOKFMT_TOKEN_MAX (TOKFMT_PUBID_MAX + 1 + TOKFMT_SECRET_CHARS + TOKFMT_CRC_CHARS)
+/* Buffer sizes including the terminating NUL. */
+#define TOKFMT_PUBID_BUFSZ (TOKFMT_PUBID_MAX + 1)
+#define TOKFMT_TOKEN_BUFSZ (TOKFMT_TOKEN_MAX + 1)
+
+enum tok_kind {
+    TOK_KIND_ROOT = 0, /* "root": the partner admin */
+    TOK_KIND_USER,     /* "user": a person's API token */
+    TOK_KIND_SA,       /* "sa":   a service account's API token */
+    TOK_KIND_SESSION,  /* "sess": a login session */
+    TOK_KIND_WORKLOAD, /* "wl":   a workload identity token */
+    TOK_KIND__COUNT
+};
+
+/* The kind's prefix word ("user"), or NULL for an invalid kind. */
+const char *tokfmt_kind_name(enum tok_kind kind);
+
+/* A parsed token. Points into nothing: all fields are copies. */
+struct tokfmt_parsed {
+    enum tok_kind kind;
+    char pubid[TOKFMT_PUBID_BUFSZ]; /* "lk_user_XXXXXXXXXXXX", NUL-terminated */
+    size_t pubid_len;
+};
+
+/*
+ * Generates a new token of kind into ret_token (NUL-terminated, at most
+ * TOKFMT_TOKEN_MAX chars) and its public id into ret_pubid.
+ * Returns 0, LK_EINVAL for a bad kind, or LK_EINTERNAL if the CSPRNG fails.
+ * The caller must explicit_bzero() ret_token when done with it.
+ */
+int tokfmt_generate(enum tok_kind kind, char ret_token[TOKFMT_TOKEN_BUFSZ], char ret_pubid[TOKFMT_PUBID_BUFSZ]);
+
+/*
+ * Builds a token from caller-supplied random material (for tests and for
+ * tokfmt_generate): id and secret are already base62 strings of the exact
+ * lengths. Returns 0 or LK_EINVAL.
+ */
+int tokfmt_build(enum tok_kind kind, const char id[TOKFMT_ID_CHARS], const char secret[TOKFMT_SECRET_CHARS],
+                 char ret_token[TOKFMT_TOKEN_BUFSZ], char ret_pubid[TOKFMT_PUBID_BUFSZ]);
+
+/*
+ * Checks that s[0..len) is a well-formed token with a correct checksum,
+ * without any lookup. Returns 0 and fills ret, or LK_EBADTOKEN. ret is not
+ * touched on failure.
+ */
+int tokfmt_parse(const char *s, size_t len, struct tokfmt_parsed *ret);
+
+/*
+ * Checks that s[0..len) is a well-formed public id ("lk_user_XXXX...").
+ * Returns 0 and fills ret (kind, pubid), or LK_EINVAL.
+ */
+int tokfmt_parse_pubid(const char *s, size_t len, struct tokfmt_parsed *ret);
+
+/* CRC32 (IEEE 802.3, as zlib's crc32()) of data. */
+uint32_t tokfmt_crc32(const void *data, size_t len);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * main.c - the latchkey binary's entry point: one binary, many doors.
+ *
+ *   latchkey server [flags]              the API server
+ *   latchkey operator root-token ...     issue a new root token, revoke the old
+ *   latchkey operator init ...           create and migrate a data dir
+ *   latchkey operator migrate ...        apply pending schema migrations
+ *   latchkey version
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "core/errors.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "server.h"
+#include "store/store.h"
+#include "svc/token_cache.h"
+#include "svc/tokens.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: latchkey <command> [flags]\n\n"
+               "commands:\n"
+               "  server [--dev] [flags]                 run the API server (see `latchkey server --help`)\n"
+               "  operator init --data-dir DIR           create a data dir and print its first root token\n"
+               "  operator root-token --data-dir DIR     issue a new root token and revoke the old ones\n"
+               "  operator migrate --data-dir DIR        apply pending schema migrations\n"
+               "  version                                print the version\n");
+}
+
+static enum log_level level_of(const char *s) {
+    if (strcmp(s, "debug") == 0)
+        return LOG_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return LOG_WARN;
+    if (strcmp(s, "error") == 0)
+        return LOG_ERROR;
+    return LOG_INFO;
+}
+
+static int load_config(struct config *cfg, int argc, char **argv) {
+    struct lk_error err = {0};
+    config_defaults(cfg);
+    int r = config_load(cfg, argc, argv, &err);
+    if (r == 1) {
+        config_usage();
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "latchkey: %s\n", lk_error_message(&err));
+        return 2;
+    }
+    log_set_level(level_of(cfg->log_level));
+    return 0;
+}
+
+static int operator_cmd(int argc, char **argv) {
+    struct config cfg;
+    if (argc < 1) {
+        usage(stderr);
+        return 2;
+    }
+    const char *verb = argv[0];
+    int r = load_config(&cfg, argc - 1, argv + 1);
+    if (r != 0)
+        return r == 1 ? 0 : r;
+    if (cfg.data_dir[0] == '\0') {
+        fprintf(stderr, "latchkey operator %s: give --data-dir DIR (or LATCHKEY_DATA_DIR)\n", verb);
+        return 2;
+    }
+    int is_init = strcmp(verb, "init") == 0;
+    if (!is_init && strcmp(verb, "root-token") != 0 && strcmp(verb, "migrate") != 0) {
+        fprintf(stderr, "latchkey operator: unknown command \"%s\"\n", verb);
+        usage(stderr);
+        return 2;
+    }
+
+    char dsn[PATH_MAX + 16];
+    struct store *s = NULL;
+    if (server_open_store(&cfg, is_init, dsn, sizeof(dsn), &s) != 0)
+        return 1;
+    int status = 0;
+    if (strcmp(verb, "migrate") == 0) {
+        printf("store in %s is up to date\n", cfg.data_dir);
+        goto out;
+    }
+
+    struct token_cache *cache = token_cache_new(64, 1);
+    struct svc svc = {.store = s, .cache = cache, .now = clock_now(), .now_us = clock_mono_us()};
+    if (is_init) {
+        int exists = 0;
+        if (tokens_root_exists(&svc, &exists) != 0 || exists) {
+            fprintf(stderr, "latchkey operator init: %s is already initialised (use `operator root-token` for a "
+                            "new root token)\n",
+                    cfg.data_dir);
+            status = 1;
+            token_cache_free(cache);
+            goto out;
+        }
+    }
+    char token[TOKFMT_TOKEN_BUFSZ], id[TOKFMT_PUBID_BUFSZ];
+    size_t revoked = 0;
+    struct lk_error err = {0};
+    if (tokens_issue_root(&svc, token, id, &revoked, &err) != 0) {
+        fprintf(stderr, "latchkey operator %s: %s\n", verb, lk_error_message(&err));
+        status = 1;
+    } else {
+        printf("Root token: %s\n", token);
+        printf("Revoked %zu previous root token(s). A running server stops accepting them within its cache TTL.\n",
+               revoked);
+        explicit_bzero(token, sizeof(token));
+    }
+    token_cache_free(cache);
+out:
+    store_close(s);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "server") == 0) {
+        struct config cfg;
+        int r = load_config(&cfg, argc - 2, argv + 2);
+        if (r != 0)
+            return r == 1 ? 0 : r;
+        return server_run(&cfg);
+    }
+    if (strcmp(cmd, "operator") == 0)
+        return operator_cmd(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("latchkey %s\n", LATCHKEY_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "latchkey: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,267 @@
+/*
+ * http.c - listeners, TLS and the worker event loops.
+ *
+ * One h2o event loop per worker thread, each with its own SO_REUSEPORT
+ * listening socket, so the kernel spreads connections across threads with
+ * no shared accept lock. Handlers run on the loop; nothing here blocks on
+ * the network. Never logs request content (the api layer owns the access
+ * log).
+ */
+#include "net/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "lib/log.h"
+#include "server.h"
+
+#define LISTEN_BACKLOG 1024
+/* h2o rejects bodies above its own limit with a plain-text 413 before our
+ * handler runs; keep its limit above ours so our JSON 413 answers in all
+ * but absurd cases, while still bounding what h2o buffers. */
+#define H2O_BODY_SLACK (1u << 20)
+
+struct lk_handler {
+    h2o_handler_t super;
+    struct server *srv;
+};
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req) {
+    struct worker *w = (struct worker *)((char *)req->conn->ctx - offsetof(struct worker, ctx));
+    return api_handle(w, req);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err) {
+    struct worker *w = listener->data;
+    h2o_socket_t *sock;
+    if (err != NULL)
+        return;
+    /* Accept a bounded batch per wake-up so one busy listener can't starve the loop. */
+    for (int i = 0; i < 16; i++) {
+        if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
+            break;
+        h2o_accept(&w->accept_ctx, sock);
+    }
+}
+
+static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *len) {
+    struct addrinfo hints, *res = NULL;
+    char portstr[8];
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    int r = getaddrinfo(host, portstr, &hints, &res);
+    if (r != 0 || res == NULL) {
+        lk_log(LOG_ERROR, "cannot resolve listen address %s: %s", host, gai_strerror(r));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int open_listener(struct server *srv, uint16_t port, uint16_t *ret_port) {
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    int fd = -1, one = 1;
+
+    if (resolve(srv->cfg.listen_host, port, &ss, &sslen) != 0)
+        return -1;
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        goto fail;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+        goto fail;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sslen) != 0)
+        goto fail;
+    if (listen(fd, LISTEN_BACKLOG) != 0)
+        goto fail;
+    if (ret_port != NULL) {
+        struct sockaddr_storage got;
+        socklen_t gl = sizeof(got);
+        getsockname(fd, (struct sockaddr *)&got, &gl);
+        *ret_port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                    : ((struct sockaddr_in *)&got)->sin_port);
+    }
+    return fd;
+fail:
+    lk_log(LOG_ERROR, "cannot listen on %s:%u: %s", srv->cfg.listen_host, port, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+static SSL_CTX *make_ssl_ctx(const struct config *cfg) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return NULL;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
+        lk_log(LOG_ERROR, "tls-cert %s: cannot load the certificate chain", cfg->tls_cert);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        lk_log(LOG_ERROR, "tls-key %s: cannot load the key, or it does not match the certificate", cfg->tls_key);
+        goto fail;
+    }
+    h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+    return ctx;
+fail:
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+static void on_flush_timer(h2o_timeout_entry_t *entry) {
+    struct worker *w = (struct worker *)((char *)entry - offsetof(struct worker, flush_entry));
+    logbuf_flush(&w->access);
+    if (!atomic_load(&w->srv->stopping))
+        h2o_timeout_link(w->ctx.loop, &w->flush_timeout, &w->flush_entry);
+}
+
+static void on_stop_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages) {
+    struct worker *w = (struct worker *)((char *)receiver - offsetof(struct worker, stop_receiver));
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+    }
+    if (w->listener != NULL) {
+        h2o_socket_read_stop(w->listener);
+        h2o_socket_close(w->listener); /* closes listen_fd */
+        w->listener = NULL;
+    }
+    h2o_context_request_shutdown(&w->ctx);
+}
+
+static int has_connections(struct worker *w) {
+    return !h2o_linklist_is_empty(&w->ctx.http1._conns) || !h2o_linklist_is_empty(&w->ctx.http2._conns);
+}
+
+static void *worker_main(void *arg) {
+    struct worker *w = arg;
+    struct server *srv = w->srv;
+
+    w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    w->listener->data = w;
+    h2o_socket_read_start(w->listener, on_accept);
+    h2o_timeout_link(w->loop, &w->flush_timeout, &w->flush_entry);
+
+    while (!atomic_load(&srv->stopping))
+        h2o_evloop_run(w->loop, INT32_MAX);
+
+    /* Drain: the listener is closed; let open connections finish what they
+     * are doing, bounded by the request timeout. */
+    uint64_t deadline = h2o_now(w->loop) + (uint64_t)srv->cfg.request_timeout_s * 1000;
+    while (has_connections(w) && h2o_now(w->loop) < deadline)
+        h2o_evloop_run(w->loop, 100);
+    if (h2o_timeout_is_linked(&w->flush_entry))
+        h2o_timeout_unlink(&w->flush_entry);
+    logbuf_flush(&w->access);
+    return NULL;
+}
+
+int http_start(struct server *srv) {
+    struct config *cfg = &srv->cfg;
+
+    if (cfg->tls_cert[0] == '\0' && !config_host_is_loopback(cfg->listen_host)) {
+        if (!cfg->allow_plain_http) {
+            lk_log(LOG_ERROR,
+                   "refusing plain HTTP on non-loopback address %s: give --tls-cert/--tls-key, or "
+                   "--allow-plain-http if TLS ends in front of latchkey",
+                   cfg->listen_host);
+            return -1;
+        }
+        lk_log(LOG_WARN, "WARNING: serving PLAIN HTTP on non-loopback address %s: tokens cross the network "
+                         "unencrypted. Use only behind a TLS-terminating proxy.",
+               cfg->listen_host);
+    }
+    if (cfg->tls_cert[0] != '\0') {
+        srv->ssl_ctx = make_ssl_ctx(cfg);
+        if (srv->ssl_ctx == NULL)
+            return -1;
+    }
+
+    h2o_config_init(&srv->h2o);
+    srv->h2o.server_name = h2o_iovec_init(H2O_STRLIT("latchkey"));
+    srv->h2o.max_request_entity_size = cfg->max_body + H2O_BODY_SLACK;
+    srv->h2o.http1.req_timeout = (uint64_t)cfg->request_timeout_s * 1000;
+    srv->h2o.http2.idle_timeout = (uint64_t)cfg->request_timeout_s * 1000;
+    srv->h2o.http2.graceful_shutdown_timeout = (uint64_t)cfg->request_timeout_s * 1000;
+    srv->h2o.handshake_timeout = (uint64_t)cfg->request_timeout_s * 1000;
+    h2o_hostconf_t *host = h2o_config_register_host(&srv->h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    struct lk_handler *h = (void *)h2o_create_handler(path, sizeof(*h));
+    h->super.on_req = on_req;
+    h->srv = srv;
+    srv->handler = &h->super;
+
+    srv->workers = calloc((size_t)cfg->threads, sizeof(struct worker));
+    if (srv->workers == NULL)
+        return -1;
+    srv->nworkers = cfg->threads;
+
+    uint16_t port = cfg->listen_port;
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker *w = &srv->workers[i];
+        w->idx = i;
+        w->srv = srv;
+        /* Port 0: the first listener picks a port and the others share it. */
+        w->listen_fd = open_listener(srv, port, i == 0 ? &srv->bound_port : NULL);
+        if (w->listen_fd < 0)
+            return -1;
+        if (i == 0)
+            port = srv->bound_port;
+    }
+
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker *w = &srv->workers[i];
+        if (api_worker_init(w) != 0)
+            return -1;
+        w->loop = h2o_evloop_create();
+        h2o_context_init(&w->ctx, w->loop, &srv->h2o);
+        w->accept_ctx.ctx = &w->ctx;
+        w->accept_ctx.hosts = srv->h2o.hosts;
+        w->accept_ctx.ssl_ctx = srv->ssl_ctx;
+        w->queue = h2o_multithread_create_queue(w->loop);
+        h2o_multithread_register_receiver(w->queue, &w->stop_receiver, on_stop_message);
+        h2o_timeout_init(w->loop, &w->flush_timeout, 250);
+        w->flush_entry.cb = on_flush_timer;
+        h2o_multithread_create_thread(&w->tid, NULL, worker_main, w);
+    }
+    return 0;
+}
+
+void http_stop(struct server *srv) {
+    for (int i = 0; i < srv->nworkers; i++)
+        h2o_multithread_send_message(&srv->workers[i].stop_receiver, &srv->workers[i].stop_msg);
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker *w = &srv->workers[i];
+        pthread_join(w->tid, NULL);
+        h2o_multithread_unregister_receiver(w->queue, &w->stop_receiver);
+        h2o_multithread_destroy_queue(w->queue);
+        h2o_context_dispose(&w->ctx);
+        h2o_evloop_destroy(w->loop);
+        api_worker_done(w);
+    }
+    free(srv->workers);
+    srv->workers = NULL;
+    h2o_config_dispose(&srv->h2o);
+    if (srv->ssl_ctx != NULL)
+        SSL_CTX_free(srv->ssl_ctx);
+}

@@ -1,0 +1,207 @@
+/*
+ * server.c - `latchkey server`: start-up, the signal loop and an orderly
+ * shutdown (stop accepting, drain, flush last-use times, close the store).
+ *
+ * Prints the root token only in dev mode and only when it was just created;
+ * never writes it to the log.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "lib/clock.h"
+#include "net/http.h"
+#include "store/store.h"
+#include "svc/ratelimiter.h"
+#include "svc/token_cache.h"
+#include "svc/tokens.h"
+
+#define CACHE_MAX_ENTRIES 200000
+#define RATELIMIT_MAX_KEYS 100000
+
+int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_t dsncap, struct store **ret) {
+    struct stat st;
+    if (stat(cfg->data_dir, &st) != 0) {
+        if (!create_dir) {
+            lk_log(LOG_ERROR, "data dir %s does not exist (run `latchkey operator init --data-dir %s`)",
+                   cfg->data_dir, cfg->data_dir);
+            return LK_EINVAL;
+        }
+        if (mkdir(cfg->data_dir, 0700) != 0) {
+            lk_log(LOG_ERROR, "cannot create data dir %s: %s", cfg->data_dir, strerror(errno));
+            return LK_EINVAL;
+        }
+    } else if (!S_ISDIR(st.st_mode)) {
+        lk_log(LOG_ERROR, "data dir %s is not a directory", cfg->data_dir);
+        return LK_EINVAL;
+    }
+    int n = snprintf(dsn, dsncap, "sqlite:%s/latchkey.db", cfg->data_dir);
+    if (n < 0 || (size_t)n >= dsncap)
+        return LK_EINVAL;
+    struct store *s = NULL;
+    int r = store_open(dsn, &s);
+    if (r != 0) {
+        lk_log(LOG_ERROR, "cannot open the store in %s: %s", cfg->data_dir, lk_strerror(r));
+        return r;
+    }
+    int version = 0;
+    r = store_migrate(s, &version);
+    if (r != 0) {
+        lk_log(LOG_ERROR, "cannot migrate the store in %s: %s", cfg->data_dir, lk_strerror(r));
+        store_close(s);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+static int flush_fn(void *arg, const struct token_touch *t, size_t n) {
+    return store_token_touch(arg, t, n);
+}
+
+static void *flusher_main(void *arg) {
+    struct server *srv = arg;
+    struct store *s = NULL;
+    if (store_open(srv->store_dsn, &s) != 0) {
+        lk_log(LOG_ERROR, "last-use flusher: cannot open the store; last_used_at will not be recorded");
+        return NULL;
+    }
+    pthread_mutex_lock(&srv->flusher_lock);
+    while (!atomic_load(&srv->stopping)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += srv->cfg.touch_interval_s;
+        pthread_cond_timedwait(&srv->flusher_cond, &srv->flusher_lock, &ts);
+        pthread_mutex_unlock(&srv->flusher_lock);
+        if (token_cache_flush_touches(srv->cache, flush_fn, s) != 0)
+            lk_log(LOG_WARN, "could not record last-use times; will retry");
+        pthread_mutex_lock(&srv->flusher_lock);
+    }
+    pthread_mutex_unlock(&srv->flusher_lock);
+    /* The workers have stopped by now: this flush is the last word. */
+    if (token_cache_flush_touches(srv->cache, flush_fn, s) != 0)
+        lk_log(LOG_WARN, "could not record the final last-use times");
+    store_close(s);
+    return NULL;
+}
+
+static int dev_bootstrap(struct server *srv, struct store *s) {
+    struct svc svc = {.store = s, .cache = srv->cache, .now = clock_now(), .now_us = clock_mono_us()};
+    int exists = 0;
+    int r = tokens_root_exists(&svc, &exists);
+    if (r != 0)
+        return r;
+    if (exists)
+        return 0;
+    char token[TOKFMT_TOKEN_BUFSZ], id[TOKFMT_PUBID_BUFSZ];
+    struct lk_error err = {0};
+    r = tokens_issue_root(&svc, token, id, NULL, &err);
+    if (r != 0) {
+        lk_log(LOG_ERROR, "cannot create the root token: %s", lk_error_message(&err));
+        return r;
+    }
+    printf("Root token: %s\n", token);
+    printf("(shown once: it is stored only as a hash. `latchkey operator root-token --data-dir %s` issues a new "
+           "one and revokes this one.)\n",
+           srv->cfg.data_dir);
+    fflush(stdout);
+    explicit_bzero(token, sizeof(token));
+    lk_log(LOG_INFO, "created root token %s", id);
+    return 0;
+}
+
+int server_run(struct config *cfg) {
+    struct server *srv = calloc(1, sizeof(*srv));
+    struct store *boot = NULL;
+    int status = 1;
+    sigset_t sigs;
+
+    if (srv == NULL)
+        return 1;
+    srv->cfg = *cfg;
+    cfg = &srv->cfg;
+    pthread_mutex_init(&srv->flusher_lock, NULL);
+    pthread_cond_init(&srv->flusher_cond, NULL);
+
+    if (cfg->data_dir[0] == '\0') {
+        if (!cfg->dev) {
+            lk_log(LOG_ERROR, "no data dir: give --data-dir DIR (or LATCHKEY_DATA_DIR), or use --dev");
+            goto out;
+        }
+        snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./.latchkey");
+    }
+    if (server_open_store(cfg, cfg->dev, srv->store_dsn, sizeof(srv->store_dsn), &boot) != 0)
+        goto out;
+
+    srv->cache = token_cache_new(CACHE_MAX_ENTRIES, (int64_t)cfg->cache_ttl_s * 1000000);
+    srv->rl_token = ratelimiter_new(&cfg->rl_token, RATELIMIT_MAX_KEYS);
+    srv->rl_ip = ratelimiter_new(&cfg->rl_ip, RATELIMIT_MAX_KEYS);
+    if (srv->cache == NULL || srv->rl_token == NULL || srv->rl_ip == NULL)
+        goto out;
+
+    if (cfg->dev) {
+        if (dev_bootstrap(srv, boot) != 0)
+            goto out;
+    } else {
+        struct svc svc = {.store = boot, .cache = srv->cache};
+        int exists = 1;
+        if (tokens_root_exists(&svc, &exists) == 0 && !exists)
+            lk_log(LOG_WARN, "no root token exists: create one with `latchkey operator root-token --data-dir %s`",
+                   cfg->data_dir);
+    }
+    store_close(boot);
+    boot = NULL;
+
+    /* Workers inherit this mask; only this thread takes the signals. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (http_start(srv) != 0)
+        goto out;
+    if (pthread_create(&srv->flusher, NULL, flusher_main, srv) != 0)
+        goto out;
+
+    printf("latchkey %s listening on %s://%s%s%s:%u (%d threads, data dir %s)\n", LATCHKEY_VERSION,
+           srv->ssl_ctx ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+           strchr(cfg->listen_host, ':') ? "]" : "", srv->bound_port, srv->nworkers, cfg->data_dir);
+    fflush(stdout);
+    lk_log(LOG_INFO, "listening on %s:%u", cfg->listen_host, srv->bound_port);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        /* SIGHUP: nothing to reopen yet (the audit file sink will). */
+    }
+    lk_log(LOG_INFO, "shutting down: no new connections; finishing requests in flight");
+    atomic_store(&srv->stopping, 1);
+    http_stop(srv);
+    pthread_mutex_lock(&srv->flusher_lock);
+    pthread_cond_signal(&srv->flusher_cond);
+    pthread_mutex_unlock(&srv->flusher_lock);
+    pthread_join(srv->flusher, NULL);
+    lk_log(LOG_INFO, "stopped cleanly");
+    status = 0;
+out:
+    store_close(boot);
+    token_cache_free(srv->cache);
+    ratelimiter_free(srv->rl_token);
+    ratelimiter_free(srv->rl_ip);
+    pthread_mutex_destroy(&srv->flusher_lock);
+    pthread_cond_destroy(&srv->flusher_cond);
+    free(srv);
+    return status;
+}

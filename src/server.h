@@ -1,0 +1,73 @@
+/*
+ * server.h - the one documented home of global mutable state.
+ *
+ * struct server is created once in main, filled before any worker starts,
+ * and then read-only except for the members marked "shared", each of which
+ * carries its own locking rule in its own header. Each worker thread owns a
+ * struct worker: its event loop, h2o context, store connection and log
+ * buffer, touched by no other thread (except the stop message, which goes
+ * through h2o's thread-safe queue).
+ */
+#ifndef LK_SERVER_H
+#define LK_SERVER_H
+
+#include <h2o.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "config.h"
+#include "lib/log.h"
+#include "svc/svc.h"
+
+struct ratelimiter;
+struct token_cache;
+
+struct worker {
+    int idx;
+    struct server *srv;
+    pthread_t tid;
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    int listen_fd;
+    h2o_socket_t *listener;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t stop_receiver;
+    h2o_multithread_message_t stop_msg;
+    struct svc svc;             /* svc.store is this worker's own connection */
+    struct logbuf access;       /* access-log lines waiting for the next flush */
+    h2o_timeout_t flush_timeout;
+    h2o_timeout_entry_t flush_entry;
+    uint64_t request_seq;       /* for request ids */
+    char request_prefix[9];     /* random per worker start, for request ids */
+    int64_t time_cached_s;      /* access-log timestamp cache */
+    char time_cached[24];
+};
+
+struct server {
+    struct config cfg;                 /* read-only after start-up */
+    char store_dsn[PATH_MAX + 16];
+    h2o_globalconf_t h2o;              /* read-only after start-up */
+    h2o_handler_t *handler;
+    SSL_CTX *ssl_ctx;                  /* NULL for plain HTTP */
+    struct token_cache *cache;         /* shared: see token_cache.h */
+    struct ratelimiter *rl_token;      /* shared: see ratelimiter.h */
+    struct ratelimiter *rl_ip;         /* shared: see ratelimiter.h */
+    struct worker *workers;
+    int nworkers;
+    uint16_t bound_port;               /* the port actually bound */
+    atomic_int stopping;               /* set once by the signal thread */
+    pthread_t flusher;                 /* writes last_used_at every touch_interval */
+    pthread_mutex_t flusher_lock;
+    pthread_cond_t flusher_cond;
+};
+
+/* Runs `latchkey server` with the given configuration until SIGTERM/SIGINT.
+ * Returns the process exit status. */
+int server_run(struct config *cfg);
+
+/* Opens the store under cfg->data_dir (creating the directory 0700 if
+ * create_dir) and migrates it. Fills dsn. */
+int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_t dsncap, struct store **ret);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * store.c - the store dispatcher: picks a backend from the DSN scheme and
+ * forwards every store.h call through its struct store_ops.
+ *
+ * Checks what every backend would otherwise check alike (NULL arguments,
+ * unterminated record fields, the list limit, transaction nesting), so the
+ * backends behave the same. Never contains SQL or backend-specific logic,
+ * and never logs: callers decide what to report.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "store/store_impl.h"
+
+#define STORE_LIST_LIMIT_MAX 1000
+
+/* Every backend, by DSN scheme. */
+static const struct store_ops *const backends[] = {
+    &store_sqlite_ops,
+};
+
+void token_rec_done(struct token_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->description);
+    rec->description = NULL;
+    free(rec->policies_json);
+    rec->policies_json = NULL;
+}
+
+void token_list_done(struct token_list *list) {
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        token_rec_done(&list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+/* 1 if buf[0..cap) holds a NUL-terminated string, non-empty when required. */
+static int field_ok(const char *buf, size_t cap, int nonempty) {
+    if (memchr(buf, '\0', cap) == NULL)
+        return 0;
+    return !nonempty || buf[0] != '\0';
+}
+
+static int rec_ok(const struct token_rec *rec) {
+    return field_ok(rec->id, sizeof(rec->id), 1) && field_ok(rec->owner_type, sizeof(rec->owner_type), 1) &&
+           field_ok(rec->owner_id, sizeof(rec->owner_id), 1) && field_ok(rec->org_id, sizeof(rec->org_id), 0) &&
+           field_ok(rec->created_by, sizeof(rec->created_by), 0);
+}
+
+int store_open(const char *dsn, struct store **ret) {
+    if (dsn == NULL || ret == NULL)
+        return LK_EINVAL;
+    const char *colon = strchr(dsn, ':');
+    if (colon == NULL || colon == dsn)
+        return LK_EINVAL;
+    size_t len = (size_t)(colon - dsn);
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+        const char *scheme = backends[i]->scheme;
+        if (strlen(scheme) == len && memcmp(scheme, dsn, len) == 0)
+            return backends[i]->open(colon + 1, ret);
+    }
+    return LK_EINVAL;
+}
+
+void store_close(struct store *s) {
+    if (s == NULL)
+        return;
+    s->ops->close(s);
+}
+
+int store_migrate(struct store *s, int *ret_version) {
+    if (s == NULL)
+        return LK_EINVAL;
+    /* Migrations run in transactions of their own. */
+    if (s->in_tx)
+        return LK_EINTERNAL;
+    return s->ops->migrate(s, ret_version);
+}
+
+int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) {
+    if (s == NULL || fn == NULL)
+        return LK_EINVAL;
+    if (s->in_tx)
+        return LK_EINTERNAL;
+    int r = s->ops->begin(s);
+    if (r != 0)
+        return r;
+    s->in_tx = 1;
+    r = fn(s, arg);
+    if (r == 0) {
+        r = s->ops->commit(s);
+        /* A failed commit may leave the transaction open; end it. */
+        if (r != 0)
+            s->ops->rollback(s);
+    } else {
+        /* fn's code is the answer; a failing rollback cannot improve on it. */
+        s->ops->rollback(s);
+    }
+    s->in_tx = 0;
+    return r;
+}
+
+int store_token_insert(struct store *s, const struct token_rec *rec) {
+    if (s == NULL || rec == NULL || !rec_ok(rec))
+        return LK_EINVAL;
+    return s->ops->token_insert(s, rec);
+}
+
+int store_token_get(struct store *s, const char *id, struct token_rec *ret) {
+    if (s == NULL || id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->token_get(s, id, ret);
+}
+
+int store_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
+                     struct token_list *ret) {
+    if (s == NULL || owner_type == NULL || owner_id == NULL || ret == NULL)
+        return LK_EINVAL;
+    if (limit < 1 || limit > STORE_LIST_LIMIT_MAX)
+        return LK_EINVAL;
+    return s->ops->token_list(s, owner_type, owner_id, after_seq, limit, ret);
+}
+
+int store_token_delete(struct store *s, const char *id) {
+    if (s == NULL || id == NULL)
+        return LK_EINVAL;
+    return s->ops->token_delete(s, id);
+}
+
+int store_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
+                             size_t *ret_count) {
+    if (s == NULL || owner_type == NULL || owner_id == NULL)
+        return LK_EINVAL;
+    return s->ops->token_delete_owner(s, owner_type, owner_id, keep_id, ret_count);
+}
+
+int store_token_touch(struct store *s, const struct token_touch *touches, size_t n) {
+    if (s == NULL || (touches == NULL && n > 0))
+        return LK_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (touches[i].id == NULL)
+            return LK_EINVAL;
+    if (n == 0)
+        return 0;
+    return s->ops->token_touch(s, touches, n);
+}
+
+int store_meta_get(struct store *s, const char *key, char **ret) {
+    if (s == NULL || key == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->meta_get(s, key, ret);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value) {
+    if (s == NULL || key == NULL || value == NULL)
+        return LK_EINVAL;
+    return s->ops->meta_set(s, key, value);
+}

@@ -1,0 +1,37 @@
+/*
+ * store_impl.h - what a store backend provides. Only the store layer includes this.
+ */
+#ifndef LK_STORE_STORE_IMPL_H
+#define LK_STORE_STORE_IMPL_H
+
+#include "store/store.h"
+
+struct store_ops {
+    const char *scheme; /* "sqlite" */
+    int (*open)(const char *rest, struct store **ret);
+    void (*close)(struct store *s);
+    int (*migrate)(struct store *s, int *ret_version);
+    int (*begin)(struct store *s);
+    int (*commit)(struct store *s);
+    int (*rollback)(struct store *s);
+    int (*token_insert)(struct store *s, const struct token_rec *rec);
+    int (*token_get)(struct store *s, const char *id, struct token_rec *ret);
+    int (*token_list)(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
+                      struct token_list *ret);
+    int (*token_delete)(struct store *s, const char *id);
+    int (*token_delete_owner)(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
+                              size_t *ret_count);
+    int (*token_touch)(struct store *s, const struct token_touch *touches, size_t n);
+    int (*meta_get)(struct store *s, const char *key, char **ret);
+    int (*meta_set)(struct store *s, const char *key, const char *value);
+};
+
+/* Every backend's struct begins with this. */
+struct store {
+    const struct store_ops *ops;
+    int in_tx;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+#endif

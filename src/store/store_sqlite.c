@@ -1,0 +1,712 @@
+/*
+ * store_sqlite.c - the embedded SQLite backend of store.h.
+ *
+ * One sqlite3 connection per struct store, opened NOMUTEX: a store is used
+ * by one thread at a time, and each worker opens its own. Statements are
+ * prepared once per connection and reset right after use, so no statement
+ * keeps a read snapshot open between calls (that would pin the WAL and
+ * hide other connections' commits).
+ *
+ * Never logs and never sees a token's secret, only its SHA-256. Never
+ * builds SQL from caller data: everything is a bound parameter.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "store/migrations.h"
+#include "store/store_impl.h"
+
+/* How long a statement waits for another connection's write lock. */
+#define SQLITE_BUSY_TIMEOUT_MS 5000
+
+#define TOKEN_COLS                                                                                                    \
+    "seq, id, hash, owner_type, owner_id, org_id, created_by, description, policies, created_at, expires_at, "       \
+    "last_used_at"
+
+/* The statements each connection prepares (once, on first use). */
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_VERSION_GET,
+    ST_VERSION_ADD,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_GET,
+    ST_TOKEN_LIST,
+    ST_TOKEN_DELETE,
+    ST_TOKEN_DELETE_OWNER,
+    ST_TOKEN_TOUCH,
+    ST_META_GET,
+    ST_META_SET,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    /* IMMEDIATE takes the write lock up front (waiting up to the busy
+     * timeout): a deferred transaction that reads and then writes can fail
+     * with SQLITE_BUSY at once if another connection wrote in between. */
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_VERSION_GET] = "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+    [ST_VERSION_ADD] = "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)",
+    [ST_TOKEN_INSERT] = "INSERT INTO tokens (id, hash, owner_type, owner_id, org_id, created_by, description, "
+                        "policies, created_at, expires_at, last_used_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_TOKEN_GET] = "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1",
+    [ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 AND seq > ?3 "
+                      "ORDER BY seq LIMIT ?4",
+    [ST_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?1",
+    [ST_TOKEN_DELETE_OWNER] = "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
+                              "AND (?3 IS NULL OR id <> ?3)",
+    /* The WHERE guard skips rows the update would not change, so a flush of
+     * stale times writes nothing; MAX keeps the rule readable on its own. */
+    [ST_TOKEN_TOUCH] = "UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) "
+                       "WHERE id = ?1 AND COALESCE(last_used_at, 0) < ?2",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+};
+
+static const char schema_version_sql[] = "CREATE TABLE IF NOT EXISTS schema_version ("
+                                         "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                                         "applied_at INTEGER NOT NULL)";
+
+struct sqlite_store {
+    struct store base; /* first, so a struct store * is a struct sqlite_store * */
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST__COUNT];
+};
+
+static struct sqlite_store *ss_of(struct store *s) {
+    return (struct sqlite_store *)s;
+}
+
+/* Maps a (possibly extended) SQLite result code that is an error to LK_E*. */
+static int map_rc(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return LK_EBUSY;
+    case SQLITE_NOMEM:
+        return LK_ENOMEM;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return LK_ECONFLICT;
+        return LK_ESTORE;
+    default:
+        return LK_ESTORE;
+    }
+}
+
+/*
+ * Returns the cached statement id in *ret, preparing it on first use.
+ * Statements are prepared lazily because the tables they name exist only
+ * after store_migrate().
+ */
+static int stmt_get(struct sqlite_store *ss, enum stmt_id id, sqlite3_stmt **ret) {
+    /* SQLite rolls a transaction back by itself on some errors (disk full,
+     * I/O, out of memory). Inside store_tx that must not let later writes
+     * run, and commit, on their own. */
+    if (id != ST_BEGIN && id != ST_COMMIT && id != ST_ROLLBACK && ss->base.in_tx && sqlite3_get_autocommit(ss->db))
+        return LK_ESTORE;
+    if (ss->stmts[id] == NULL) {
+        int rc = sqlite3_prepare_v3(ss->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &ss->stmts[id], NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(ss->stmts[id]);
+            ss->stmts[id] = NULL;
+            return map_rc(rc);
+        }
+    }
+    *ret = ss->stmts[id];
+    return 0;
+}
+
+/* Makes st ready for its next use; its step result was already taken. */
+static void stmt_done(sqlite3_stmt *st) {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Steps a statement that returns no rows. */
+static int step_done(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    return rc == SQLITE_ROW ? LK_ESTORE : map_rc(rc);
+}
+
+/* Runs one of the argument-less statements (BEGIN, COMMIT, ...). */
+static int run(struct sqlite_store *ss, enum stmt_id id) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, id, &st);
+    if (r != 0)
+        return r;
+    r = step_done(st);
+    stmt_done(st);
+    return r;
+}
+
+/* 0 = NULL in the database ("never"). */
+static int bind_time(sqlite3_stmt *st, int idx, int64_t t) {
+    return t == 0 ? sqlite3_bind_null(st, idx) : sqlite3_bind_int64(st, idx, t);
+}
+
+static int bind_text(sqlite3_stmt *st, int idx, const char *text) {
+    /* SQLITE_STATIC: the statement is reset before the caller regains control. */
+    return sqlite3_bind_text(st, idx, text, -1, SQLITE_STATIC);
+}
+
+/* Copies a TEXT column into buf (cap bytes); NULL reads as "". */
+static int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap) {
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        buf[0] = '\0';
+        return 0;
+    }
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (t == NULL)
+        return LK_ENOMEM;
+    int n = sqlite3_column_bytes(st, col);
+    /* Too long for the record or holding a NUL: not something we wrote. */
+    if (n < 0 || (size_t)n >= cap || memchr(t, '\0', (size_t)n) != NULL)
+        return LK_ESTORE;
+    memcpy(buf, t, (size_t)n);
+    buf[n] = '\0';
+    return 0;
+}
+
+/* Copies a TEXT column into a new string in *ret; NULL reads as dflt. */
+static int col_dup(sqlite3_stmt *st, int col, const char *dflt, char **ret) {
+    const char *src = dflt;
+    size_t n = strlen(dflt);
+    if (sqlite3_column_type(st, col) != SQLITE_NULL) {
+        src = (const char *)sqlite3_column_text(st, col);
+        if (src == NULL)
+            return LK_ENOMEM;
+        int len = sqlite3_column_bytes(st, col);
+        if (len < 0)
+            return LK_ESTORE;
+        n = (size_t)len;
+    }
+    char *p = malloc(n + 1);
+    if (p == NULL)
+        return LK_ENOMEM;
+    memcpy(p, src, n);
+    p[n] = '\0';
+    *ret = p;
+    return 0;
+}
+
+/* Reads the current row (columns TOKEN_COLS) into *ret; leaves nothing owned on failure. */
+static int row_to_rec(sqlite3_stmt *st, struct token_rec *ret) {
+    struct token_rec rec;
+    int r;
+    memset(&rec, 0, sizeof(rec));
+
+    rec.seq = sqlite3_column_int64(st, 0);
+    r = col_copy(st, 1, rec.id, sizeof(rec.id));
+    if (r != 0)
+        goto out;
+    if (sqlite3_column_type(st, 2) != SQLITE_BLOB || sqlite3_column_bytes(st, 2) != (int)sizeof(rec.hash)) {
+        r = LK_ESTORE;
+        goto out;
+    }
+    const void *hash = sqlite3_column_blob(st, 2);
+    if (hash == NULL) {
+        r = LK_ENOMEM;
+        goto out;
+    }
+    memcpy(rec.hash, hash, sizeof(rec.hash));
+    r = col_copy(st, 3, rec.owner_type, sizeof(rec.owner_type));
+    if (r == 0)
+        r = col_copy(st, 4, rec.owner_id, sizeof(rec.owner_id));
+    if (r == 0)
+        r = col_copy(st, 5, rec.org_id, sizeof(rec.org_id));
+    if (r == 0)
+        r = col_copy(st, 6, rec.created_by, sizeof(rec.created_by));
+    if (r == 0)
+        r = col_dup(st, 7, "", &rec.description);
+    if (r == 0)
+        r = col_dup(st, 8, "[]", &rec.policies_json);
+    if (r != 0)
+        goto out;
+    rec.created_at = sqlite3_column_int64(st, 9);
+    rec.expires_at = sqlite3_column_int64(st, 10);   /* NULL reads as 0 */
+    rec.last_used_at = sqlite3_column_int64(st, 11); /* NULL reads as 0 */
+    *ret = rec;
+    return 0;
+out:
+    token_rec_done(&rec);
+    return r;
+}
+
+/*
+ * Creates the database file 0600 whatever the umask, so secrets' hashes and
+ * metadata are never world-readable. SQLite gives its -wal and -shm files
+ * the main file's mode. An existing file is left as its owner set it.
+ */
+static int create_file(const char *path) {
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? 0 : LK_ESTORE;
+    int r = fchmod(fd, 0600) == 0 ? 0 : LK_ESTORE;
+    close(fd);
+    return r;
+}
+
+static int configure(struct sqlite_store *ss) {
+    sqlite3_stmt *st = NULL;
+    int rc, r;
+
+#ifndef SQLITE_OPEN_EXRESCODE
+    sqlite3_extended_result_codes(ss->db, 1);
+#endif
+    /* Set first, so that switching to WAL below waits for other openers too. */
+    rc = sqlite3_busy_timeout(ss->db, SQLITE_BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK)
+        return map_rc(rc);
+#ifdef SQLITE_DBCONFIG_DQS_DML
+    /* "..." is an identifier, never a string, as in PostgreSQL. */
+    sqlite3_db_config(ss->db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+    sqlite3_db_config(ss->db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
+#endif
+
+    /* The pragma answers the mode now in force; anything but WAL (e.g. a
+     * file system without shared memory) breaks the durability reasoning
+     * below, so refuse it rather than run with different guarantees. */
+    rc = sqlite3_prepare_v2(ss->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        r = map_rc(rc);
+        goto out;
+    }
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    if (mode == NULL || strcasecmp(mode, "wal") != 0) {
+        r = LK_ESTORE;
+        goto out;
+    }
+
+    /*
+     * synchronous=NORMAL in WAL mode: a commit appends to the WAL without an
+     * fsync (the WAL is synced at checkpoints). A crash of the process never
+     * loses a committed transaction; a power loss or OS crash may lose the
+     * last few, but never corrupts the database. This keeps store writes from
+     * waiting on the disk; the audit trail issue adds explicit durability
+     * (group commit) where a request must not be answered before its record
+     * is on disk.
+     */
+    rc = sqlite3_exec(ss->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    r = rc == SQLITE_OK ? 0 : map_rc(rc);
+out:
+    sqlite3_finalize(st);
+    return r;
+}
+
+static void sqlite_close(struct store *s) {
+    struct sqlite_store *ss = ss_of(s);
+    if (ss == NULL)
+        return;
+    for (size_t i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(ss->stmts[i]);
+    /* With every statement finalized this closes for good; the last
+     * connection to close checkpoints the WAL into the database file. */
+    sqlite3_close(ss->db);
+    free(ss);
+}
+
+static int sqlite_open(const char *path, struct store **ret) {
+    struct sqlite_store *ss = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int r;
+
+#ifdef SQLITE_OPEN_EXRESCODE
+    flags |= SQLITE_OPEN_EXRESCODE;
+#endif
+    /* "" and ":memory:" would be private to this connection: every worker
+     * would see its own, empty store. The DSN must name a file. */
+    if (path[0] == '\0' || strcmp(path, ":memory:") == 0)
+        return LK_EINVAL;
+    r = create_file(path);
+    if (r != 0)
+        return r;
+    ss = calloc(1, sizeof(*ss));
+    if (ss == NULL)
+        return LK_ENOMEM;
+    ss->base.ops = &store_sqlite_ops;
+    int rc = sqlite3_open_v2(path, &ss->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        r = rc == SQLITE_NOMEM ? LK_ENOMEM : LK_ESTORE;
+        goto out;
+    }
+    r = configure(ss);
+    if (r != 0)
+        goto out;
+    *ret = &ss->base;
+    ss = NULL;
+out:
+    if (ss != NULL)
+        sqlite_close(&ss->base);
+    return r;
+}
+
+static int sqlite_begin(struct store *s) {
+    return run(ss_of(s), ST_BEGIN);
+}
+
+static int sqlite_commit(struct store *s) {
+    struct sqlite_store *ss = ss_of(s);
+    /* SQLite already rolled the transaction back after an error: report it. */
+    if (sqlite3_get_autocommit(ss->db))
+        return LK_ESTORE;
+    return run(ss, ST_COMMIT);
+}
+
+static int sqlite_rollback(struct store *s) {
+    struct sqlite_store *ss = ss_of(s);
+    if (sqlite3_get_autocommit(ss->db))
+        return 0;
+    return run(ss, ST_ROLLBACK);
+}
+
+/* Ends a transaction this backend began itself: commits if r is 0. */
+static int tx_end(struct sqlite_store *ss, int r) {
+    if (r == 0) {
+        r = sqlite_commit(&ss->base);
+        if (r == 0)
+            return 0;
+    }
+    sqlite_rollback(&ss->base);
+    return r;
+}
+
+static int version_get(struct sqlite_store *ss, int *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_VERSION_GET, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        sqlite3_int64 v = sqlite3_column_int64(st, 0);
+        if (v >= 0 && v <= INT_MAX)
+            *ret = (int)v;
+        else
+            r = LK_ESTORE;
+    } else {
+        r = map_rc(rc);
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int version_add(struct sqlite_store *ss, const struct store_migration *m) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_VERSION_ADD, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_bind_int(st, 1, m->version);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, m->name);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+/*
+ * Applies m in its own transaction unless it is already in force. The write
+ * lock is taken before the version is read, so of two processes migrating at
+ * once the second waits, then sees the new version and skips.
+ * *current is updated to the version in force once committed.
+ */
+static int migrate_one(struct sqlite_store *ss, const struct store_migration *m, int *current) {
+    int v = 0;
+    int r = sqlite_begin(&ss->base);
+    if (r != 0)
+        return r;
+    r = version_get(ss, &v);
+    if (r != 0 || v >= m->version)
+        goto out;
+    int rc = sqlite3_exec(ss->db, m->sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    r = version_add(ss, m);
+    v = m->version;
+out:
+    r = tx_end(ss, r);
+    if (r == 0)
+        *current = v;
+    return r;
+}
+
+static int sqlite_migrate(struct store *s, int *ret_version) {
+    struct sqlite_store *ss = ss_of(s);
+    int current = 0;
+
+    /* scripts/embed.py keeps the order it is given; refuse a broken one
+     * rather than skip a migration for good. */
+    for (unsigned i = 0; i < store_migrations_count; i++)
+        if (store_migrations[i].version <= 0 || (i > 0 && store_migrations[i].version <= store_migrations[i - 1].version))
+            return LK_EINTERNAL;
+
+    int rc = sqlite3_exec(ss->db, schema_version_sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(rc);
+    int r = version_get(ss, &current);
+    if (r != 0)
+        return r;
+    for (unsigned i = 0; i < store_migrations_count; i++) {
+        if (store_migrations[i].version <= current)
+            continue;
+        r = migrate_one(ss, &store_migrations[i], &current);
+        if (r != 0)
+            return r;
+    }
+    /* A newer binary may have migrated further; report what is in force. */
+    if (ret_version != NULL)
+        *ret_version = current;
+    return 0;
+}
+
+static int sqlite_token_insert(struct store *s, const struct token_rec *rec) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_TOKEN_INSERT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, rec->id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_blob(st, 2, rec->hash, (int)sizeof(rec->hash), SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, rec->owner_type);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, rec->owner_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, rec->org_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 6, rec->created_by);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 7, rec->description != NULL ? rec->description : "");
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 8, rec->policies_json != NULL ? rec->policies_json : "[]");
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 9, rec->created_at);
+    if (rc == SQLITE_OK)
+        rc = bind_time(st, 10, rec->expires_at);
+    if (rc == SQLITE_OK)
+        rc = bind_time(st, 11, rec->last_used_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_token_get(struct store *s, const char *id, struct token_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_TOKEN_GET, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, id);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        r = row_to_rec(st, ret);
+    else if (rc == SQLITE_DONE)
+        r = LK_ENOTFOUND;
+    else
+        r = map_rc(rc);
+out:
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq,
+                             int limit, struct token_list *ret) {
+    struct token_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_TOKEN_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, owner_type);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, owner_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 4, limit);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            /* LIMIT bounds the rows; more than limit means a broken query. */
+            if (cap >= (size_t)limit) {
+                r = LK_ESTORE;
+                goto out;
+            }
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            if (ncap > (size_t)limit)
+                ncap = (size_t)limit;
+            struct token_rec *p = reallocarray(items, ncap, sizeof(*items));
+            if (p == NULL) {
+                r = LK_ENOMEM;
+                goto out;
+            }
+            items = p;
+            cap = ncap;
+        }
+        r = row_to_rec(st, &items[count]);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+    count = 0;
+out:
+    stmt_done(st);
+    for (size_t i = 0; i < count; i++)
+        token_rec_done(&items[i]);
+    free(items);
+    return r;
+}
+
+static int sqlite_token_delete(struct store *s, const char *id) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TOKEN_DELETE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, id);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id,
+                                     const char *keep_id, size_t *ret_count) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TOKEN_DELETE_OWNER, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, owner_type);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, owner_id);
+    if (rc == SQLITE_OK)
+        rc = keep_id != NULL ? bind_text(st, 3, keep_id) : sqlite3_bind_null(st, 3);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && ret_count != NULL) {
+#if SQLITE_VERSION_NUMBER >= 3037000
+        *ret_count = (size_t)sqlite3_changes64(ss->db);
+#else
+        *ret_count = (size_t)sqlite3_changes(ss->db);
+#endif
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_token_touch(struct store *s, const struct token_touch *touches, size_t n) {
+    struct sqlite_store *ss = ss_of(s);
+    /* Inside store_tx the caller's transaction covers the batch. */
+    int own_tx = !s->in_tx;
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if (own_tx) {
+        r = sqlite_begin(s);
+        if (r != 0)
+            return r;
+    }
+    r = stmt_get(ss, ST_TOKEN_TOUCH, &st);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        int rc = bind_text(st, 1, touches[i].id);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(st, 2, touches[i].last_used_at);
+        /* No row changed: unknown id or not newer. Both are fine. */
+        r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+        stmt_done(st);
+    }
+    if (own_tx)
+        r = tx_end(ss, r);
+    return r;
+}
+
+static int sqlite_meta_get(struct store *s, const char *key, char **ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_META_GET, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, key);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        r = col_dup(st, 0, "", ret);
+    else if (rc == SQLITE_DONE)
+        r = LK_ENOTFOUND;
+    else
+        r = map_rc(rc);
+out:
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_meta_set(struct store *s, const char *key, const char *value) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_META_SET, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, key);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, value);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .scheme = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .migrate = sqlite_migrate,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .token_insert = sqlite_token_insert,
+    .token_get = sqlite_token_get,
+    .token_list = sqlite_token_list,
+    .token_delete = sqlite_token_delete,
+    .token_delete_owner = sqlite_token_delete_owner,
+    .token_touch = sqlite_token_touch,
+    .meta_get = sqlite_meta_get,
+    .meta_set = sqlite_meta_set,
+};

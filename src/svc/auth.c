@@ -1,0 +1,90 @@
+/*
+ * auth.c - credential verification on the hot path.
+ *
+ * Never puts the presented token into a message or a log: messages name the
+ * public id only. Never compares secret material with memcmp.
+ */
+#include "svc/auth.h"
+
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/rfc3339.h"
+#include "core/secret.h"
+#include "core/tokfmt.h"
+#include "svc/principal.h"
+#include "svc/svc.h"
+#include "svc/token_cache.h"
+
+static void copy_str(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Loads id from the store into the cache. Returns a referenced entry. */
+static int load(struct svc *svc, const char *id, struct token_entry **ret, struct lk_error *err) {
+    struct token_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    int r = store_token_get(svc->store, id, &rec);
+    if (r == LK_ENOTFOUND) {
+        token_cache_remove(svc->cache, id);
+        return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", id);
+    }
+    if (r < 0)
+        return lk_error_set(err, r, "could not verify the token");
+    struct token_entry *e = token_entry_new(&rec, svc->now_us);
+    token_rec_done(&rec);
+    if (e == NULL)
+        return lk_error_set(err, LK_ENOMEM, NULL);
+    token_cache_put(svc->cache, e);
+    *ret = e;
+    return 0;
+}
+
+int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct principal *ret, struct lk_error *err) {
+    struct tokfmt_parsed parsed;
+    uint8_t hash[SECRET_HASH_LEN];
+    int r;
+
+    if (tokfmt_parse(tok, len, &parsed) < 0)
+        return lk_error_set(err, LK_EBADTOKEN,
+                            "malformed token: not a latchkey token (wrong format or checksum)");
+
+    struct token_entry *e = token_cache_get(svc->cache, parsed.pubid, svc->now_us);
+    if (e == NULL) {
+        r = load(svc, parsed.pubid, &e, err);
+        if (r < 0)
+            return r;
+    }
+
+    secret_hash(tok, len, hash);
+    if (!secret_equal(hash, e->hash, sizeof(hash))) {
+        token_entry_unref(e);
+        return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", parsed.pubid);
+    }
+    if (e->expires_at != 0 && svc->now >= e->expires_at) {
+        char when[RFC3339_BUFSZ];
+        rfc3339_format(e->expires_at, when);
+        token_entry_unref(e);
+        return lk_error_set(err, LK_EEXPIRED, "token %s expired at %s", parsed.pubid, when);
+    }
+
+    enum principal_type type = principal_type_from_name(e->owner_type);
+    if (type == PRINCIPAL_NONE) {
+        token_entry_unref(e);
+        return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", parsed.pubid);
+    }
+    if (atomic_load_explicit(&e->last_used, memory_order_relaxed) < svc->now)
+        atomic_store_explicit(&e->last_used, svc->now, memory_order_relaxed);
+
+    memset(ret, 0, sizeof(*ret));
+    ret->type = type;
+    copy_str(ret->id, sizeof(ret->id), e->owner_id);
+    copy_str(ret->name, sizeof(ret->name), type == PRINCIPAL_ROOT ? "root" : e->owner_id);
+    copy_str(ret->org, sizeof(ret->org), e->org_id);
+    ret->token = e;
+    return 0;
+}

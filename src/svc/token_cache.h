@@ -1,0 +1,80 @@
+/*
+ * token_cache.h - the in-memory token cache of the hot path.
+ *
+ * Keyed by public token id. A verified request with a cached token touches
+ * no database. Entries are immutable after insertion except for the atomic
+ * last_used / last_flushed times, and are refcounted: a request holds a
+ * reference for its whole lifetime, so removal never frees an entry in use.
+ *
+ * Sharing rule: one instance per server, shared by all worker threads. The
+ * table is split into shards, each under its own rwlock; lookups take the
+ * read lock, put/remove the write lock. Refcounts and times are atomics.
+ *
+ * Staleness: an entry older than the TTL is treated as absent, so a change
+ * made by another process (an operator command, another node) is seen
+ * within the TTL. A change made through this process removes the entry at
+ * once.
+ */
+#ifndef LK_SVC_TOKEN_CACHE_H
+#define LK_SVC_TOKEN_CACHE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct token_entry {
+    atomic_int refcnt;
+    char id[TOKFMT_PUBID_BUFSZ];
+    uint8_t hash[SECRET_HASH_LEN];
+    char owner_type[STORE_OWNER_TYPE_MAX];
+    char owner_id[STORE_OWNER_ID_MAX];
+    char org_id[STORE_OWNER_ID_MAX];
+    int64_t created_at;
+    int64_t expires_at;          /* 0 = never */
+    char *policies_json;         /* owned, immutable */
+    atomic_llong last_used;      /* Unix seconds of the latest verified use */
+    atomic_llong last_flushed;   /* last_used as last written to the store */
+    int64_t loaded_us;           /* monotonic time the entry was loaded */
+    struct token_entry *next;    /* shard chain; guarded by the shard lock */
+};
+
+/* A new entry with refcount 1 built from rec, or NULL on out of memory. */
+struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us);
+void token_entry_ref(struct token_entry *e);
+/* Drops one reference; frees at zero. NULL-safe. */
+void token_entry_unref(struct token_entry *e);
+
+struct token_cache;
+
+/* max_entries bounds memory; ttl_us is the staleness bound described above. */
+struct token_cache *token_cache_new(size_t max_entries, int64_t ttl_us);
+void token_cache_free(struct token_cache *c);
+
+/* A referenced entry for id, or NULL if absent or older than the TTL. */
+struct token_entry *token_cache_get(struct token_cache *c, const char *id, int64_t now_us);
+
+/*
+ * Inserts e (the cache takes its own reference), replacing an entry with the
+ * same id; the newer entry inherits the older one's last_used if later. When
+ * the shard is full, its oldest entry is evicted.
+ */
+void token_cache_put(struct token_cache *c, struct token_entry *e);
+
+/* Removes id if present. */
+void token_cache_remove(struct token_cache *c, const char *id);
+
+/* Number of entries (for tests and metrics; takes every shard lock). */
+size_t token_cache_count(struct token_cache *c);
+
+/*
+ * Collects every entry whose last_used is newer than what was last flushed
+ * and hands the batch to fn (which writes it to a store). If fn returns 0
+ * the entries are marked flushed; otherwise they stay dirty for the next
+ * call. Returns fn's result, or 0 if nothing was dirty.
+ */
+int token_cache_flush_touches(struct token_cache *c, int (*fn)(void *arg, const struct token_touch *t, size_t n),
+                              void *arg);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * tokens.c - API token use cases.
+ *
+ * Never stores, logs or returns a token's secret except in the one create
+ * answer; only its SHA-256 reaches the store. Never lets a caller see or
+ * touch another principal's token: such ids answer LK_ENOTFOUND.
+ */
+#include "svc/tokens.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/rfc3339.h"
+#include "core/secret.h"
+#include "core/tokfmt.h"
+#include "svc/principal.h"
+#include "svc/svc.h"
+#include "svc/token_cache.h"
+
+static void copy_str(char *dst, size_t cap, const char *src) {
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void tokens_created_done(struct token_created *c) {
+    if (c == NULL)
+        return;
+    explicit_bzero(c->token, sizeof(c->token));
+    token_rec_done(&c->rec);
+}
+
+const char *tokens_status(int64_t expires_at, int64_t now) {
+    if (expires_at == 0)
+        return "active";
+    if (now >= expires_at)
+        return "expired";
+    if (expires_at - now <= TOKENS_EXPIRING_WINDOW)
+        return "expiring";
+    return "active";
+}
+
+static enum tok_kind kind_for(enum principal_type t) {
+    switch (t) {
+    case PRINCIPAL_ROOT:
+        return TOK_KIND_ROOT;
+    case PRINCIPAL_SA:
+        return TOK_KIND_SA;
+    case PRINCIPAL_WORKLOAD:
+        return TOK_KIND_WORKLOAD;
+    default:
+        return TOK_KIND_USER;
+    }
+}
+
+/* A policy name: 1..TOKENS_POLICY_NAME_MAX of [a-z0-9._:*-]. */
+static int policy_name_ok(const char *p) {
+    size_t n = strlen(p);
+    if (n == 0 || n > TOKENS_POLICY_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '*' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Builds the stored JSON array of policies (deduplicated, in given order). */
+static int policies_to_json(const struct token_create_in *in, char **ret, struct lk_error *err) {
+    int r = 0;
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return lk_error_set(err, LK_ENOMEM, NULL);
+    if (!in->has_policies) {
+        json_array_append_new(arr, json_string("*"));
+    } else {
+        if (in->npolicies > TOKENS_POLICIES_MAX) {
+            r = lk_error_set(err, LK_EINVAL, "policies: at most %d entries", TOKENS_POLICIES_MAX);
+            goto out;
+        }
+        for (size_t i = 0; i < in->npolicies; i++) {
+            const char *p = in->policies[i];
+            if (!policy_name_ok(p)) {
+                r = lk_error_set(err, LK_EINVAL,
+                                 "policies[%zu]: must be 1 to %d characters of a-z, 0-9, '.', '_', ':', '*', '-'", i,
+                                 TOKENS_POLICY_NAME_MAX);
+                goto out;
+            }
+            int dup = 0;
+            size_t j;
+            json_t *v;
+            json_array_foreach(arr, j, v) {
+                if (strcmp(json_string_value(v), p) == 0)
+                    dup = 1;
+            }
+            if (!dup)
+                json_array_append_new(arr, json_string(p));
+        }
+    }
+    *ret = json_dumps(arr, JSON_COMPACT);
+    if (*ret == NULL)
+        r = lk_error_set(err, LK_ENOMEM, NULL);
+out:
+    json_decref(arr);
+    return r;
+}
+
+static void created_by_of(const struct principal *p, char *out, size_t cap) {
+    char buf[STORE_OWNER_ID_MAX * 2];
+    if (p->type == PRINCIPAL_ROOT) {
+        copy_str(out, cap, "root");
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%s:%s", principal_type_name(p->type), p->id);
+    copy_str(out, cap, buf);
+}
+
+static int insert_new(struct svc *svc, enum tok_kind kind, const char *owner_type, const char *owner_id,
+                      const char *org_id, const char *created_by, const char *description, char *policies_json,
+                      int64_t expires_at, struct token_created *ret, struct lk_error *err) {
+    struct token_created c;
+    memset(&c, 0, sizeof(c));
+    int r;
+
+    /* A public-id collision is astronomically unlikely; retry a few times anyway. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        r = tokfmt_generate(kind, c.token, c.rec.id);
+        if (r < 0) {
+            r = lk_error_set(err, r, "could not generate a token");
+            goto fail;
+        }
+        secret_hash(c.token, strlen(c.token), c.rec.hash);
+        copy_str(c.rec.owner_type, sizeof(c.rec.owner_type), owner_type);
+        copy_str(c.rec.owner_id, sizeof(c.rec.owner_id), owner_id);
+        copy_str(c.rec.org_id, sizeof(c.rec.org_id), org_id);
+        copy_str(c.rec.created_by, sizeof(c.rec.created_by), created_by);
+        c.rec.created_at = svc->now;
+        c.rec.expires_at = expires_at;
+        c.rec.last_used_at = 0;
+        c.rec.description = (char *)description;
+        c.rec.policies_json = policies_json;
+        r = store_token_insert(svc->store, &c.rec);
+        c.rec.description = NULL;
+        c.rec.policies_json = NULL;
+        if (r != LK_ECONFLICT)
+            break;
+        explicit_bzero(c.token, sizeof(c.token));
+    }
+    if (r < 0) {
+        r = lk_error_set(err, r, "could not store the token");
+        goto fail;
+    }
+    c.rec.description = strdup(description);
+    c.rec.policies_json = strdup(policies_json);
+    if (c.rec.description == NULL || c.rec.policies_json == NULL) {
+        /* The token exists but we cannot answer: revoke it rather than leak an unusable secret. */
+        store_token_delete(svc->store, c.rec.id);
+        r = lk_error_set(err, LK_ENOMEM, NULL);
+        goto fail;
+    }
+    *ret = c;
+    return 0;
+fail:
+    tokens_created_done(&c);
+    return r;
+}
+
+int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
+                  struct token_created *ret, struct lk_error *err) {
+    char *policies_json = NULL;
+    char created_by[STORE_OWNER_ID_MAX];
+    int64_t expires_at = 0;
+    const char *desc = in->description ? in->description : "";
+    int r;
+
+    if (strlen(desc) > TOKENS_DESCRIPTION_MAX)
+        return lk_error_set(err, LK_EINVAL, "description: at most %d bytes", TOKENS_DESCRIPTION_MAX);
+    r = expiry_resolve(&in->expiry, svc->now, &expires_at, err);
+    if (r < 0)
+        return r;
+    r = policies_to_json(in, &policies_json, err);
+    if (r < 0)
+        return r;
+    created_by_of(caller, created_by, sizeof(created_by));
+    r = insert_new(svc, kind_for(caller->type), principal_type_name(caller->type), caller->id, caller->org,
+                   created_by, desc, policies_json, expires_at, ret, err);
+    free(policies_json);
+    return r;
+}
+
+static int owned_by(const struct token_rec *rec, const struct principal *p) {
+    return strcmp(rec->owner_type, principal_type_name(p->type)) == 0 && strcmp(rec->owner_id, p->id) == 0;
+}
+
+int tokens_list(struct svc *svc, const struct principal *caller, int64_t after_seq, int limit, struct token_list *ret,
+                struct lk_error *err) {
+    if (limit < 1 || limit > TOKENS_LIST_MAX)
+        return lk_error_set(err, LK_EINVAL, "limit: must be between 1 and %d", TOKENS_LIST_MAX);
+    int r = store_token_list(svc->store, principal_type_name(caller->type), caller->id, after_seq, limit, ret);
+    if (r < 0)
+        return lk_error_set(err, r, "could not list tokens");
+    return 0;
+}
+
+int tokens_get(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
+               struct lk_error *err) {
+    struct token_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    int r = store_token_get(svc->store, id, &rec);
+    if (r == LK_ENOTFOUND || (r == 0 && !owned_by(&rec, caller))) {
+        token_rec_done(&rec);
+        return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
+    }
+    if (r < 0)
+        return lk_error_set(err, r, "could not read the token");
+    /* Prefer the cache's fresher last-use time over the periodically flushed one. */
+    struct token_entry *e = token_cache_get(svc->cache, id, svc->now_us);
+    if (e != NULL) {
+        long long used = atomic_load(&e->last_used);
+        if (used > rec.last_used_at)
+            rec.last_used_at = used;
+        token_entry_unref(e);
+    }
+    *ret = rec;
+    return 0;
+}
+
+int tokens_delete(struct svc *svc, const struct principal *caller, const char *id, struct lk_error *err) {
+    struct token_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    int r = tokens_get(svc, caller, id, &rec, err);
+    token_rec_done(&rec);
+    if (r < 0)
+        return r;
+    r = store_token_delete(svc->store, id);
+    token_cache_remove(svc->cache, id);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
+    if (r < 0)
+        return lk_error_set(err, r, "could not delete the token");
+    return 0;
+}
+
+struct root_issue {
+    struct svc *svc;
+    struct token_created created;
+    size_t revoked;
+    struct lk_error *err;
+};
+
+static int root_issue_tx(struct store *s, void *arg) {
+    struct root_issue *ri = arg;
+    char policies[] = "[\"*\"]";
+    int r = insert_new(ri->svc, TOK_KIND_ROOT, "root", "root", "", "operator", "root token", policies, 0,
+                       &ri->created, ri->err);
+    if (r < 0)
+        return r;
+    r = store_token_delete_owner(s, "root", "root", ri->created.rec.id, &ri->revoked);
+    if (r < 0) {
+        tokens_created_done(&ri->created);
+        return lk_error_set(ri->err, r, "could not revoke the old root tokens");
+    }
+    return 0;
+}
+
+int tokens_issue_root(struct svc *svc, char ret_token[TOKFMT_TOKEN_BUFSZ], char ret_id[TOKFMT_PUBID_BUFSZ],
+                      size_t *ret_revoked, struct lk_error *err) {
+    struct root_issue ri;
+    memset(&ri, 0, sizeof(ri));
+    ri.svc = svc;
+    ri.err = err;
+    int r = store_tx(svc->store, root_issue_tx, &ri);
+    if (r < 0) {
+        tokens_created_done(&ri.created);
+        if (err != NULL && err->code == 0)
+            lk_error_set(err, r, "could not issue a root token");
+        return r;
+    }
+    memcpy(ret_token, ri.created.token, TOKFMT_TOKEN_BUFSZ);
+    memcpy(ret_id, ri.created.rec.id, TOKFMT_PUBID_BUFSZ);
+    if (ret_revoked != NULL)
+        *ret_revoked = ri.revoked;
+    tokens_created_done(&ri.created);
+    return 0;
+}
+
+int tokens_root_exists(struct svc *svc, int *ret_exists) {
+    struct token_list list = {0};
+    int r = store_token_list(svc->store, "root", "root", 0, 1, &list);
+    if (r < 0)
+        return r;
+    *ret_exists = list.count > 0;
+    token_list_done(&list);
+    return 0;
+}

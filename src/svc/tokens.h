@@ -1,0 +1,73 @@
+/*
+ * tokens.h - API token use cases: create, list, get, delete, and the
+ * operator's root-token issue.
+ *
+ * Every call takes the calling principal; a token that is not the caller's
+ * answers LK_ENOTFOUND exactly as a missing one does.
+ */
+#ifndef LK_SVC_TOKENS_H
+#define LK_SVC_TOKENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/expiry.h"
+#include "store/store.h"
+
+struct svc;
+struct principal;
+struct lk_error;
+
+#define TOKENS_DESCRIPTION_MAX 256
+#define TOKENS_POLICIES_MAX 64
+#define TOKENS_POLICY_NAME_MAX 128
+#define TOKENS_LIST_DEFAULT 50
+#define TOKENS_LIST_MAX 200
+/* A token within this many seconds of its expiry lists as "expiring". */
+#define TOKENS_EXPIRING_WINDOW (7 * 24 * 3600)
+
+struct token_create_in {
+    const char *description;        /* NULL = "" */
+    struct expiry_request expiry;
+    int has_policies;               /* 0 = all of the owner's permissions */
+    const char *const *policies;
+    size_t npolicies;
+};
+
+struct token_created {
+    char token[TOKFMT_TOKEN_BUFSZ]; /* the secret: shown once; wipe with tokens_created_done() */
+    struct token_rec rec;
+};
+
+/* Wipes the secret and frees rec. NULL-safe. */
+void tokens_created_done(struct token_created *c);
+
+/* Creates a token owned by caller. */
+int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
+                  struct token_created *ret, struct lk_error *err);
+
+/* Lists caller's tokens after the cursor seq (0 = from the start). */
+int tokens_list(struct svc *svc, const struct principal *caller, int64_t after_seq, int limit, struct token_list *ret,
+                struct lk_error *err);
+
+/* One of caller's tokens by public id. */
+int tokens_get(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
+               struct lk_error *err);
+
+/* Deletes one of caller's tokens; it fails on the very next request. */
+int tokens_delete(struct svc *svc, const struct principal *caller, const char *id, struct lk_error *err);
+
+/*
+ * Issues a new root token and revokes every other root token (operator
+ * command and first dev start). The caller must wipe ret_token.
+ */
+int tokens_issue_root(struct svc *svc, char ret_token[TOKFMT_TOKEN_BUFSZ], char ret_id[TOKFMT_PUBID_BUFSZ],
+                      size_t *ret_revoked, struct lk_error *err);
+
+/* 1 if any root token exists. */
+int tokens_root_exists(struct svc *svc, int *ret_exists);
+
+/* "active", "expiring" (within TOKENS_EXPIRING_WINDOW) or "expired". */
+const char *tokens_status(int64_t expires_at, int64_t now);
+
+#endif
