@@ -34,6 +34,7 @@ struct worker {
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t stop_receiver;
     h2o_multithread_message_t stop_msg;
+    int stop_requested;         /* set on this worker's loop by the stop message */
     struct svc svc;             /* svc.store is this worker's own connection */
     struct logbuf access;       /* access-log lines waiting for the next flush */
     h2o_timeout_t flush_timeout;

@@ -107,7 +107,7 @@ static int rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *na
         return 0;
     char ra[16];
     int n = snprintf(ra, sizeof(ra), "%u", res->retry_after_s);
-    h2o_add_header(&ar->req->pool, &ar->req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL,
+    h2o_add_header(&ar->req->pool, &ar->req->res.headers, H2O_TOKEN_RETRY_AFTER, "Retry-After",
                    h2o_strdup(&ar->req->pool, ra, (size_t)n).base, (size_t)n);
     api_add_ratelimit_headers(ar, name, ratelimiter_policy(rl), res);
     api_reply_error(ar, LK_ERATE, "rate limit exceeded for this %s: %u requests per %u seconds; retry in %u seconds",
@@ -147,7 +147,7 @@ static void pipeline(struct api_req *ar) {
         }
         char list[64];
         api_methods_format(allowed, list, sizeof(list));
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, "Allow",
                        h2o_strdup(&req->pool, list, strlen(list)).base, strlen(list));
         api_reply_error(ar, LK_EMETHOD, "method %.*s is not allowed on %.*s; allowed: %s",
                         (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base,

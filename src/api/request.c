@@ -37,7 +37,7 @@ json_t *api_body_object(struct api_req *ar, int allow_empty) {
         api_reply_error(ar, LK_EINVAL, "Content-Type must be application/json");
         return NULL;
     }
-    json_t *v = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *v = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (v == NULL) {
         api_reply_error(ar, LK_EJSON, "request body is not valid JSON: %s at line %d, column %d", jerr.text, jerr.line,
                         jerr.column);

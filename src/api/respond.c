@@ -106,7 +106,7 @@ static void common_headers(struct api_req *ar) {
     h2o_iovec_t id = h2o_strdup(&req->pool, ar->request_id, strlen(ar->request_id));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", id.base,
                           id.len);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", H2O_STRLIT("no-store"));
 }
 
 static const char *reason_of(int status) {
@@ -135,7 +135,7 @@ static void send_body(struct api_req *ar, int status, const char *body, size_t l
     req->res.reason = reason_of(status);
     common_headers(ar);
     if (len > 0 || status != 204) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type", H2O_STRLIT("application/json"));
         req->res.content_length = len;
     }
     access_log(ar, status, len);

@@ -147,6 +147,7 @@ static void on_stop_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t
         w->listener = NULL;
     }
     h2o_context_request_shutdown(&w->ctx);
+    w->stop_requested = 1;
 }
 
 static int has_connections(struct worker *w) {
@@ -162,7 +163,9 @@ static void *worker_main(void *arg) {
     h2o_socket_read_start(w->listener, on_accept);
     h2o_timeout_link(w->loop, &w->flush_timeout, &w->flush_entry);
 
-    while (!atomic_load(&srv->stopping))
+    /* Runs until the stop message has been handled on this loop, so the
+     * listener is closed here, by its own thread. */
+    while (!w->stop_requested)
         h2o_evloop_run(w->loop, INT32_MAX);
 
     /* Drain: the listener is closed; let open connections finish what they
@@ -172,6 +175,10 @@ static void *worker_main(void *arg) {
         h2o_evloop_run(w->loop, 100);
     if (h2o_timeout_is_linked(&w->flush_entry))
         h2o_timeout_unlink(&w->flush_entry);
+    h2o_timeout_dispose(w->loop, &w->flush_timeout);
+    /* h2o arms this when asked to shut down; nothing is left for it to close. */
+    if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
     logbuf_flush(&w->access);
     return NULL;
 }

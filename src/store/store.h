@@ -11,7 +11,7 @@
  * (LK_ENOTFOUND, LK_ECONFLICT, LK_ESTORE, LK_EBUSY, LK_ENOMEM). Out
  * parameters are only written on success. Strings handed in are copied;
  * strings handed out are owned by the caller and freed with the matching
- * matching _done() or _free() function. Times are Unix seconds, 0 meaning "none".
+ * _done() or _free() function. Times are Unix seconds, 0 meaning "none".
  */
 #ifndef LK_STORE_STORE_H
 #define LK_STORE_STORE_H
@@ -90,7 +90,7 @@ int store_token_get(struct store *s, const char *id, struct token_rec *ret);
 
 /*
  * Lists tokens of (owner_type, owner_id) with seq > after_seq, in seq order,
- * at most limit (1..1000) of them.
+ * at most limit (1..1000) of them; LK_EINVAL for a limit outside that range.
  */
 int store_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
                      struct token_list *ret);

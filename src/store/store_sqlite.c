@@ -28,8 +28,8 @@
 /* How long a statement waits for another connection's write lock. */
 #define SQLITE_BUSY_TIMEOUT_MS 5000
 
-#define TOKEN_COLS                                                                                                    \
-    "seq, id, hash, owner_type, owner_id, org_id, created_by, description, policies, created_at, expires_at, "       \
+#define TOKEN_COLS                                                                                                     \
+    "seq, id, hash, owner_type, owner_id, org_id, created_by, description, policies, created_at, expires_at, "         \
     "last_used_at"
 
 /* The statements each connection prepares (once, on first use). */
@@ -95,16 +95,13 @@ static struct sqlite_store *ss_of(struct store *s) {
 static int map_rc(int rc) {
     switch (rc & 0xff) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return LK_EBUSY;
-    case SQLITE_NOMEM:
-        return LK_ENOMEM;
+    case SQLITE_LOCKED: return LK_EBUSY;
+    case SQLITE_NOMEM: return LK_ENOMEM;
     case SQLITE_CONSTRAINT:
         if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
             return LK_ECONFLICT;
         return LK_ESTORE;
-    default:
-        return LK_ESTORE;
+    default: return LK_ESTORE;
     }
 }
 
@@ -461,7 +458,8 @@ static int sqlite_migrate(struct store *s, int *ret_version) {
     /* scripts/embed.py keeps the order it is given; refuse a broken one
      * rather than skip a migration for good. */
     for (unsigned i = 0; i < store_migrations_count; i++)
-        if (store_migrations[i].version <= 0 || (i > 0 && store_migrations[i].version <= store_migrations[i - 1].version))
+        if (store_migrations[i].version <= 0 ||
+            (i > 0 && store_migrations[i].version <= store_migrations[i - 1].version))
             return LK_EINTERNAL;
 
     int rc = sqlite3_exec(ss->db, schema_version_sql, NULL, NULL, NULL);
@@ -608,8 +606,8 @@ static int sqlite_token_delete(struct store *s, const char *id) {
     return r;
 }
 
-static int sqlite_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id,
-                                     const char *keep_id, size_t *ret_count) {
+static int sqlite_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
+                                     size_t *ret_count) {
     struct sqlite_store *ss = ss_of(s);
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss, ST_TOKEN_DELETE_OWNER, &st);

@@ -1,0 +1,804 @@
+/*
+ * test_store_conformance.c - the behaviour every store backend must have.
+ *
+ * Written against store.h only, never against a backend's own headers, and
+ * run once per DSN in LATCHKEY_TEST_DSNS (space separated). Without it, each
+ * test gets a fresh "sqlite:" file in a temporary directory that is removed
+ * afterwards. Every id, owner and meta key a test uses is unique to that
+ * test, so a DSN naming a shared, already-migrated database works too.
+ * Never prints a DSN beyond its scheme: it may carry a password.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "store/store.h"
+
+/* Compares latchkey error codes and prints both by name. */
+#define assert_lk(expr, want)                                                                                          \
+    do {                                                                                                               \
+        int got_ = (expr);                                                                                             \
+        int want_ = (want);                                                                                            \
+        if (got_ != want_)                                                                                             \
+            fail_msg("%s\n  got  %d (%s)\n  want %d (%s)", #expr, got_, lk_errname(got_), want_, lk_errname(want_));   \
+    } while (0)
+#define assert_ok(expr) assert_lk(expr, 0)
+
+/* The DSN under test; NULL means a fresh SQLite file per test. */
+static const char *g_dsn;
+
+struct fx {
+    char dir[PATH_MAX]; /* temporary directory to remove; "" for a given DSN */
+    char dsn[PATH_MAX + 32];
+    struct store *s;  /* opened and migrated by setup (unless setup_unmigrated) */
+    struct store *s2; /* a second connection a test may open; closed by teardown */
+    int version;      /* what setup's store_migrate reported */
+    char tag[8];      /* unique to this test */
+    unsigned next;    /* numbers the ids a test makes */
+};
+
+static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static uint64_t mix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static void make_tag(char tag[8]) {
+    static unsigned counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = mix64(((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 40) ^
+                       (uint64_t)++counter << 20);
+    for (int i = 0; i < 7; i++, x /= 62)
+        tag[i] = b62[x % 62];
+    tag[7] = '\0';
+}
+
+/* Removes the files of a test's temporary directory, then the directory. */
+static void remove_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    rmdir(dir);
+}
+
+static int setup_unmigrated(void **state) {
+    struct fx *fx = calloc(1, sizeof(*fx));
+    if (fx == NULL)
+        return -1;
+    make_tag(fx->tag);
+    if (g_dsn != NULL) {
+        snprintf(fx->dsn, sizeof(fx->dsn), "%s", g_dsn);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        if (tmp == NULL || tmp[0] == '\0')
+            tmp = "/tmp";
+        int n = snprintf(fx->dir, sizeof(fx->dir), "%s/latchkey-store-XXXXXX", tmp);
+        if (n < 0 || (size_t)n >= sizeof(fx->dir) || mkdtemp(fx->dir) == NULL) {
+            free(fx);
+            return -1;
+        }
+        snprintf(fx->dsn, sizeof(fx->dsn), "sqlite:%s/store.db", fx->dir);
+    }
+    *state = fx;
+    return 0;
+}
+
+static int setup(void **state) {
+    if (setup_unmigrated(state) != 0)
+        return -1;
+    struct fx *fx = *state;
+    if (store_open(fx->dsn, &fx->s) != 0 || store_migrate(fx->s, &fx->version) != 0) {
+        print_error("setup: cannot open and migrate the store\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state) {
+    struct fx *fx = *state;
+    if (fx == NULL)
+        return 0;
+    store_close(fx->s2);
+    store_close(fx->s);
+    if (fx->dir[0] != '\0')
+        remove_dir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* --- helpers ----------------------------------------------------------------- */
+
+static void owner_of(struct fx *fx, const char *name, char out[STORE_OWNER_ID_MAX]) {
+    snprintf(out, STORE_OWNER_ID_MAX, "own-%s-%s", fx->tag, name);
+}
+
+/* A complete record for (owner_type, owner_id) with a fresh id. description and
+ * policies_json point at literals: never token_rec_done() such a record. */
+static void make_rec(struct fx *fx, struct token_rec *rec, const char *owner_type, const char *owner_id) {
+    unsigned n = ++fx->next;
+    memset(rec, 0, sizeof(*rec));
+    /* "lk_user_" + 7-char test tag + 5-char counter: the full 20-char public id. */
+    char num[6];
+    unsigned v = n;
+    for (int i = 4; i >= 0; i--, v /= 62)
+        num[i] = b62[v % 62];
+    num[5] = '\0';
+    snprintf(rec->id, sizeof(rec->id), "lk_user_%s%s", fx->tag, num);
+    for (size_t i = 0; i < sizeof(rec->hash); i++)
+        rec->hash[i] = (uint8_t)(n * 31u + i * 7u);
+    rec->hash[0] = 0x00; /* a BLOB, not a C string */
+    rec->hash[sizeof(rec->hash) - 1] = 0xff;
+    snprintf(rec->owner_type, sizeof(rec->owner_type), "%s", owner_type);
+    snprintf(rec->owner_id, sizeof(rec->owner_id), "%s", owner_id);
+    snprintf(rec->org_id, sizeof(rec->org_id), "org-%s", fx->tag);
+    snprintf(rec->created_by, sizeof(rec->created_by), "user:creator-%s", fx->tag);
+    rec->description = (char *)"a token";
+    rec->policies_json = (char *)"[\"tokens:read\"]";
+    rec->created_at = 1700000000 + (int64_t)n;
+}
+
+static void assert_rec_equal(const struct token_rec *want, const struct token_rec *got) {
+    assert_string_equal(got->id, want->id);
+    assert_memory_equal(got->hash, want->hash, sizeof(want->hash));
+    assert_string_equal(got->owner_type, want->owner_type);
+    assert_string_equal(got->owner_id, want->owner_id);
+    assert_string_equal(got->org_id, want->org_id);
+    assert_string_equal(got->created_by, want->created_by);
+    assert_non_null(got->description);
+    assert_string_equal(got->description, want->description != NULL ? want->description : "");
+    assert_non_null(got->policies_json);
+    assert_string_equal(got->policies_json, want->policies_json);
+    assert_int_equal(got->created_at, want->created_at);
+    assert_int_equal(got->expires_at, want->expires_at);
+    assert_int_equal(got->last_used_at, want->last_used_at);
+}
+
+/* Fetches id and checks it equals want. */
+static void assert_stored(struct store *s, const struct token_rec *want) {
+    struct token_rec got;
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_token_get(s, want->id, &got));
+    assert_true(got.seq > 0);
+    assert_rec_equal(want, &got);
+    token_rec_done(&got);
+}
+
+static int64_t last_used_of(struct store *s, const char *id) {
+    struct token_rec got;
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_token_get(s, id, &got));
+    int64_t t = got.last_used_at;
+    token_rec_done(&got);
+    return t;
+}
+
+/* Lists everything of an owner and checks the ids, in order. */
+static void assert_listed(struct store *s, const char *owner_type, const char *owner_id, const struct token_rec *want,
+                          size_t n) {
+    struct token_list list = {0};
+    assert_ok(store_token_list(s, owner_type, owner_id, 0, 1000, &list));
+    assert_int_equal(list.count, n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(list.items[i].id, want[i].id);
+    token_list_done(&list);
+}
+
+/* --- open and migrate ------------------------------------------------------- */
+
+static void test_open_rejects_bad_dsn(void **state) {
+    struct store *s = (struct store *)state; /* any non-NULL sentinel */
+    struct store *const sentinel = s;
+    assert_lk(store_open("nosuchscheme:/tmp/x", &s), LK_EINVAL);
+    assert_lk(store_open("no-colon-at-all", &s), LK_EINVAL);
+    assert_lk(store_open(":/tmp/x", &s), LK_EINVAL);
+    assert_ptr_equal(s, sentinel);
+}
+
+static void test_migrate_twice_is_idempotent(void **state) {
+    struct fx *fx = *state;
+    int v1 = -1, v2 = -1, v3 = -1;
+    assert_ok(store_open(fx->dsn, &fx->s));
+    assert_ok(store_migrate(fx->s, &v1));
+    assert_true(v1 >= 1);
+    /* The second run applies nothing yet still reports the version in force. */
+    assert_ok(store_migrate(fx->s, &v2));
+    assert_int_equal(v2, v1);
+    assert_ok(store_migrate(fx->s, NULL));
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    assert_ok(store_migrate(fx->s2, &v3));
+    assert_int_equal(v3, v1);
+    /* And the schema is usable. */
+    struct token_rec rec;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    make_rec(fx, &rec, "user", owner);
+    assert_ok(store_token_insert(fx->s, &rec));
+    assert_stored(fx->s2, &rec);
+}
+
+struct migrator {
+    const char *dsn;
+    int r;
+    int version;
+};
+
+static void *migrate_thread(void *arg) {
+    struct migrator *m = arg;
+    struct store *s = NULL;
+    m->r = store_open(m->dsn, &s);
+    if (m->r == 0)
+        m->r = store_migrate(s, &m->version);
+    store_close(s);
+    return NULL;
+}
+
+/* Several processes (here: connections on threads) starting at once on a
+ * fresh database must all succeed and agree on the version. */
+static void test_concurrent_migrate(void **state) {
+    struct fx *fx = *state;
+    enum { N = 6 };
+    struct migrator m[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        m[i] = (struct migrator){.dsn = fx->dsn, .r = -999, .version = -1};
+        assert_int_equal(pthread_create(&th[i], NULL, migrate_thread, &m[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) {
+        assert_ok(m[i].r);
+        assert_true(m[i].version >= 1);
+        assert_int_equal(m[i].version, m[0].version);
+    }
+    int v = -1;
+    assert_ok(store_open(fx->dsn, &fx->s));
+    assert_ok(store_migrate(fx->s, &v));
+    assert_int_equal(v, m[0].version);
+}
+
+/* --- tokens ------------------------------------------------------------------ */
+
+static void test_insert_get_round_trip(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+
+    struct token_rec full;
+    make_rec(fx, &full, "service_account", owner);
+    full.description = (char *)"Déploiement – ключ 🔑 \"quoted\" 'single'";
+    full.policies_json = (char *)"[\"tokens:read\",\"secrets:*\"]";
+    full.created_at = 1700000123;
+    full.expires_at = 253402300799; /* 9999-12-31: beyond 32 bits */
+    full.last_used_at = 4102444800; /* 2100-01-01 */
+    assert_ok(store_token_insert(fx->s, &full));
+    assert_stored(fx->s, &full);
+
+    /* Zeros mean "never" and come back as zeros; empty strings stay empty. */
+    struct token_rec bare;
+    make_rec(fx, &bare, "user", owner);
+    bare.org_id[0] = '\0';
+    bare.created_by[0] = '\0';
+    bare.description = (char *)"";
+    bare.expires_at = 0;
+    bare.last_used_at = 0;
+    assert_ok(store_token_insert(fx->s, &bare));
+    assert_stored(fx->s, &bare);
+
+    /* A NULL description reads back as "", never NULL. */
+    struct token_rec nodesc;
+    make_rec(fx, &nodesc, "user", owner);
+    nodesc.description = NULL;
+    assert_ok(store_token_insert(fx->s, &nodesc));
+    assert_stored(fx->s, &nodesc);
+
+    /* seq is assigned by the store and increases. */
+    struct token_rec a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    assert_ok(store_token_get(fx->s, full.id, &a));
+    assert_ok(store_token_get(fx->s, bare.id, &b));
+    assert_true(b.seq > a.seq);
+    token_rec_done(&a);
+    token_rec_done(&b);
+}
+
+static void test_insert_duplicate_conflicts(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec rec, dup;
+    make_rec(fx, &rec, "user", owner);
+    assert_ok(store_token_insert(fx->s, &rec));
+
+    make_rec(fx, &dup, "user", owner);
+    memcpy(dup.id, rec.id, sizeof(dup.id));
+    dup.description = (char *)"the impostor";
+    assert_lk(store_token_insert(fx->s, &dup), LK_ECONFLICT);
+
+    /* The original is untouched and alone. */
+    assert_stored(fx->s, &rec);
+    assert_listed(fx->s, "user", owner, &rec, 1);
+}
+
+static void test_get_unknown_is_notfound(void **state) {
+    struct fx *fx = *state;
+    struct token_rec got, before;
+    memset(&got, 0xa5, sizeof(got));
+    memcpy(&before, &got, sizeof(got));
+    char id[TOKFMT_PUBID_BUFSZ];
+    snprintf(id, sizeof(id), "lk_user_%snope0", fx->tag);
+    assert_lk(store_token_get(fx->s, id, &got), LK_ENOTFOUND);
+    /* Out parameters are not written on failure. */
+    assert_memory_equal(&got, &before, sizeof(got));
+}
+
+static void test_list_order_pagination_isolation(void **state) {
+    struct fx *fx = *state;
+    char a[STORE_OWNER_ID_MAX], b[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", a);
+    owner_of(fx, "b", b);
+    struct token_rec ta[5], tb[2], tc[1];
+
+    /* Interleaved with other owners' tokens, including one with the same
+     * owner_id but another owner_type. */
+    make_rec(fx, &ta[0], "user", a);
+    make_rec(fx, &tb[0], "user", b);
+    make_rec(fx, &ta[1], "user", a);
+    make_rec(fx, &tc[0], "service_account", a);
+    make_rec(fx, &ta[2], "user", a);
+    make_rec(fx, &ta[3], "user", a);
+    make_rec(fx, &tb[1], "user", b);
+    make_rec(fx, &ta[4], "user", a);
+    const struct token_rec *order[] = {&ta[0], &tb[0], &ta[1], &tc[0], &ta[2], &ta[3], &tb[1], &ta[4]};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        assert_ok(store_token_insert(fx->s, order[i]));
+
+    /* Everything, in insertion order, with full records. */
+    struct token_list list = {0};
+    assert_ok(store_token_list(fx->s, "user", a, 0, 1000, &list));
+    assert_int_equal(list.count, 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_rec_equal(&ta[i], &list.items[i]);
+        if (i > 0)
+            assert_true(list.items[i].seq > list.items[i - 1].seq);
+    }
+    int64_t seq2 = list.items[2].seq;
+    token_list_done(&list);
+    assert_null(list.items);
+    assert_int_equal(list.count, 0);
+
+    /* Pages of two, following the cursor to the end. */
+    int64_t cursor = 0;
+    const size_t pages[] = {2, 2, 1, 0};
+    size_t seen = 0;
+    for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
+        assert_ok(store_token_list(fx->s, "user", a, cursor, 2, &list));
+        assert_int_equal(list.count, pages[p]);
+        for (size_t i = 0; i < list.count; i++, seen++)
+            assert_string_equal(list.items[i].id, ta[seen].id);
+        if (list.count > 0)
+            cursor = list.items[list.count - 1].seq;
+        token_list_done(&list);
+    }
+    assert_int_equal(seen, 5);
+
+    /* after_seq is exclusive. */
+    assert_ok(store_token_list(fx->s, "user", a, seq2, 1000, &list));
+    assert_int_equal(list.count, 2);
+    assert_string_equal(list.items[0].id, ta[3].id);
+    assert_string_equal(list.items[1].id, ta[4].id);
+    token_list_done(&list);
+
+    /* Other owners see only their own. */
+    assert_listed(fx->s, "user", b, tb, 2);
+    assert_listed(fx->s, "service_account", a, tc, 1);
+    char nobody[STORE_OWNER_ID_MAX];
+    owner_of(fx, "nobody", nobody);
+    assert_listed(fx->s, "user", nobody, NULL, 0);
+
+    /* limit outside 1..1000 is refused and leaves the list alone. */
+    struct token_list untouched = {.items = (struct token_rec *)ta, .count = 77};
+    assert_lk(store_token_list(fx->s, "user", a, 0, 0, &untouched), LK_EINVAL);
+    assert_lk(store_token_list(fx->s, "user", a, 0, 1001, &untouched), LK_EINVAL);
+    assert_ptr_equal(untouched.items, ta);
+    assert_int_equal(untouched.count, 77);
+}
+
+static void test_delete(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec x, y;
+    make_rec(fx, &x, "user", owner);
+    make_rec(fx, &y, "user", owner);
+    assert_ok(store_token_insert(fx->s, &x));
+    assert_ok(store_token_insert(fx->s, &y));
+
+    assert_ok(store_token_delete(fx->s, x.id));
+    struct token_rec got;
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(fx->s, x.id, &got), LK_ENOTFOUND);
+    assert_lk(store_token_delete(fx->s, x.id), LK_ENOTFOUND);
+    /* Only x went. */
+    assert_stored(fx->s, &y);
+    assert_listed(fx->s, "user", owner, &y, 1);
+}
+
+static void test_delete_owner(void **state) {
+    struct fx *fx = *state;
+    char a[STORE_OWNER_ID_MAX], b[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", a);
+    owner_of(fx, "b", b);
+    struct token_rec ta[4], tb, tc;
+    for (int i = 0; i < 4; i++) {
+        make_rec(fx, &ta[i], "user", a);
+        assert_ok(store_token_insert(fx->s, &ta[i]));
+    }
+    make_rec(fx, &tb, "user", b);
+    make_rec(fx, &tc, "service_account", a); /* same owner_id, other type */
+    assert_ok(store_token_insert(fx->s, &tb));
+    assert_ok(store_token_insert(fx->s, &tc));
+
+    size_t count = 999;
+    assert_ok(store_token_delete_owner(fx->s, "user", a, ta[2].id, &count));
+    assert_int_equal(count, 3);
+    assert_listed(fx->s, "user", a, &ta[2], 1);
+    assert_listed(fx->s, "user", b, &tb, 1);
+    assert_listed(fx->s, "service_account", a, &tc, 1);
+
+    count = 999;
+    assert_ok(store_token_delete_owner(fx->s, "user", a, NULL, &count));
+    assert_int_equal(count, 1);
+    assert_listed(fx->s, "user", a, NULL, 0);
+
+    count = 999;
+    assert_ok(store_token_delete_owner(fx->s, "user", a, NULL, &count));
+    assert_int_equal(count, 0);
+    assert_ok(store_token_delete_owner(fx->s, "user", a, NULL, NULL));
+
+    /* A keep_id that is not the owner's keeps nothing of the owner's. */
+    count = 999;
+    assert_ok(store_token_delete_owner(fx->s, "user", b, tc.id, &count));
+    assert_int_equal(count, 1);
+    assert_listed(fx->s, "service_account", a, &tc, 1);
+}
+
+static void test_touch(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX], unknown[TOKFMT_PUBID_BUFSZ];
+    owner_of(fx, "a", owner);
+    snprintf(unknown, sizeof(unknown), "lk_user_%snope0", fx->tag);
+    struct token_rec x, y;
+    make_rec(fx, &x, "user", owner);
+    make_rec(fx, &y, "user", owner);
+    y.last_used_at = 1000;
+    assert_ok(store_token_insert(fx->s, &x));
+    assert_ok(store_token_insert(fx->s, &y));
+
+    struct token_touch t1[] = {{x.id, 100}};
+    assert_ok(store_token_touch(fx->s, t1, 1));
+    assert_int_equal(last_used_of(fx->s, x.id), 100);
+
+    /* Never lowers. */
+    struct token_touch t2[] = {{x.id, 50}};
+    assert_ok(store_token_touch(fx->s, t2, 1));
+    assert_int_equal(last_used_of(fx->s, x.id), 100);
+
+    /* A batch: unknown ids are skipped, the rest still applied. */
+    struct token_touch t3[] = {{unknown, 999}, {x.id, 200}, {y.id, 500}};
+    assert_ok(store_token_touch(fx->s, t3, 3));
+    assert_int_equal(last_used_of(fx->s, x.id), 200);
+    assert_int_equal(last_used_of(fx->s, y.id), 1000);
+    struct token_rec got;
+    memset(&got, 0xa5, sizeof(got));
+    assert_lk(store_token_get(fx->s, unknown, &got), LK_ENOTFOUND);
+
+    /* The same id twice in a batch: the later, lower time does not win. */
+    struct token_touch t4[] = {{x.id, 300}, {x.id, 250}};
+    assert_ok(store_token_touch(fx->s, t4, 2));
+    assert_int_equal(last_used_of(fx->s, x.id), 300);
+
+    /* Nothing to do is fine. */
+    assert_ok(store_token_touch(fx->s, NULL, 0));
+
+    /* Touch changes nothing else. */
+    x.last_used_at = 300;
+    assert_stored(fx->s, &x);
+}
+
+/* --- transactions ------------------------------------------------------------ */
+
+struct tx_arg {
+    struct token_rec *recs;
+    size_t n;
+    int result;               /* what fn returns after its inserts */
+    struct token_touch touch; /* applied when touch.id is set */
+    int calls;
+    int nested;         /* store_tx's answer to a nested call, if tried */
+    int nested_migrate; /* store_migrate's answer inside a tx, if tried */
+    int try_nested;
+};
+
+static int tx_inner(struct store *s, void *arg) {
+    struct tx_arg *a = arg;
+    a->calls++;
+    return 0;
+}
+
+static int tx_fn(struct store *s, void *arg) {
+    struct tx_arg *a = arg;
+    a->calls++;
+    for (size_t i = 0; i < a->n; i++) {
+        int r = store_token_insert(s, &a->recs[i]);
+        if (r != 0)
+            return r;
+    }
+    if (a->touch.id != NULL) {
+        int r = store_token_touch(s, &a->touch, 1);
+        if (r != 0)
+            return r;
+    }
+    if (a->try_nested) {
+        a->nested = store_tx(s, tx_inner, a);
+        a->nested_migrate = store_migrate(s, NULL);
+    }
+    return a->result;
+}
+
+static void test_tx_commits(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec recs[2];
+    make_rec(fx, &recs[0], "user", owner);
+    make_rec(fx, &recs[1], "user", owner);
+    struct tx_arg a = {.recs = recs, .n = 2, .result = 0};
+    assert_ok(store_tx(fx->s, tx_fn, &a));
+    assert_int_equal(a.calls, 1);
+    /* Committed: another connection sees both. */
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    assert_stored(fx->s2, &recs[0]);
+    assert_stored(fx->s2, &recs[1]);
+}
+
+static void test_tx_rolls_back_on_error(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec rec, got;
+    make_rec(fx, &rec, "user", owner);
+    struct tx_arg a = {.recs = &rec, .n = 1, .result = LK_EINVAL};
+    assert_lk(store_tx(fx->s, tx_fn, &a), LK_EINVAL);
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(fx->s, rec.id, &got), LK_ENOTFOUND);
+
+    /* No transaction lingers: a plain insert now is committed at once. */
+    assert_ok(store_token_insert(fx->s, &rec));
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    assert_stored(fx->s2, &rec);
+
+    /* A store error inside fn rolls back what fn did before it. */
+    struct token_rec recs[2];
+    make_rec(fx, &recs[0], "user", owner);
+    make_rec(fx, &recs[1], "user", owner);
+    memcpy(recs[1].id, rec.id, sizeof(rec.id)); /* conflicts */
+    struct tx_arg b = {.recs = recs, .n = 2, .result = 0};
+    assert_lk(store_tx(fx->s, tx_fn, &b), LK_ECONFLICT);
+    assert_lk(store_token_get(fx->s, recs[0].id, &got), LK_ENOTFOUND);
+    assert_lk(store_token_get(fx->s2, recs[0].id, &got), LK_ENOTFOUND);
+    assert_listed(fx->s, "user", owner, &rec, 1);
+}
+
+static void test_tx_nesting_refused(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec rec;
+    make_rec(fx, &rec, "user", owner);
+    struct tx_arg a = {.recs = &rec, .n = 1, .result = 0, .try_nested = 1, .nested = 1, .nested_migrate = 1};
+    assert_ok(store_tx(fx->s, tx_fn, &a));
+    assert_lk(a.nested, LK_EINTERNAL);
+    assert_lk(a.nested_migrate, LK_EINTERNAL);
+    assert_int_equal(a.calls, 1); /* the nested fn never ran */
+    /* The refused nested call did not disturb the outer transaction. */
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    assert_stored(fx->s2, &rec);
+    /* And the store is usable for the next transaction. */
+    struct token_rec rec2;
+    make_rec(fx, &rec2, "user", owner);
+    struct tx_arg b = {.recs = &rec2, .n = 1, .result = 0};
+    assert_ok(store_tx(fx->s, tx_fn, &b));
+    assert_stored(fx->s2, &rec2);
+}
+
+/* Inside store_tx, touch joins the caller's transaction instead of committing its own. */
+static void test_touch_inside_tx(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec rec;
+    make_rec(fx, &rec, "user", owner);
+    assert_ok(store_token_insert(fx->s, &rec));
+
+    struct tx_arg a = {.touch = {rec.id, 500}, .result = LK_EINVAL};
+    assert_lk(store_tx(fx->s, tx_fn, &a), LK_EINVAL);
+    assert_int_equal(last_used_of(fx->s, rec.id), 0);
+
+    struct tx_arg b = {.touch = {rec.id, 500}, .result = 0};
+    assert_ok(store_tx(fx->s, tx_fn, &b));
+    assert_int_equal(last_used_of(fx->s, rec.id), 500);
+}
+
+/* --- meta -------------------------------------------------------------------- */
+
+static void test_meta(void **state) {
+    struct fx *fx = *state;
+    char key[64], other[64];
+    snprintf(key, sizeof(key), "test.%s.key", fx->tag);
+    snprintf(other, sizeof(other), "test.%s.other", fx->tag);
+    char *v = (char *)key; /* sentinel */
+    assert_lk(store_meta_get(fx->s, key, &v), LK_ENOTFOUND);
+    assert_ptr_equal(v, key);
+
+    assert_ok(store_meta_set(fx->s, key, "v1"));
+    assert_ok(store_meta_get(fx->s, key, &v));
+    assert_string_equal(v, "v1");
+    free(v);
+
+    assert_ok(store_meta_set(fx->s, key, "zwei – ü 🔑"));
+    assert_ok(store_meta_get(fx->s, key, &v));
+    assert_string_equal(v, "zwei – ü 🔑");
+    free(v);
+
+    assert_ok(store_meta_set(fx->s, key, ""));
+    assert_ok(store_meta_get(fx->s, key, &v));
+    assert_string_equal(v, "");
+    free(v);
+
+    v = (char *)key;
+    assert_lk(store_meta_get(fx->s, other, &v), LK_ENOTFOUND);
+    assert_ptr_equal(v, key);
+}
+
+/* --- connections and durability ----------------------------------------------- */
+
+static void test_two_connections_see_each_other(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX], key[64];
+    owner_of(fx, "a", owner);
+    snprintf(key, sizeof(key), "test.%s.key", fx->tag);
+    assert_ok(store_open(fx->dsn, &fx->s2));
+
+    struct token_rec rec;
+    make_rec(fx, &rec, "user", owner);
+    assert_ok(store_token_insert(fx->s, &rec));
+    assert_stored(fx->s2, &rec);
+    assert_listed(fx->s2, "user", owner, &rec, 1);
+
+    struct token_touch t = {rec.id, 4242};
+    assert_ok(store_token_touch(fx->s2, &t, 1));
+    assert_int_equal(last_used_of(fx->s, rec.id), 4242);
+
+    char *v = NULL;
+    assert_ok(store_meta_set(fx->s2, key, "from s2"));
+    assert_ok(store_meta_get(fx->s, key, &v));
+    assert_string_equal(v, "from s2");
+    free(v);
+    assert_ok(store_meta_set(fx->s, key, "from s1"));
+    assert_ok(store_meta_get(fx->s2, key, &v));
+    assert_string_equal(v, "from s1");
+    free(v);
+
+    assert_ok(store_token_delete(fx->s2, rec.id));
+    struct token_rec got;
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(fx->s, rec.id, &got), LK_ENOTFOUND);
+}
+
+static void test_survives_reopen(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX], key[64];
+    owner_of(fx, "a", owner);
+    snprintf(key, sizeof(key), "test.%s.key", fx->tag);
+    struct token_rec rec;
+    make_rec(fx, &rec, "user", owner);
+    rec.expires_at = 1800000000;
+    assert_ok(store_token_insert(fx->s, &rec));
+    struct token_touch t = {rec.id, 1700000999};
+    assert_ok(store_token_touch(fx->s, &t, 1));
+    rec.last_used_at = 1700000999;
+    assert_ok(store_meta_set(fx->s, key, "kept"));
+
+    store_close(fx->s);
+    fx->s = NULL;
+    assert_ok(store_open(fx->dsn, &fx->s));
+    int v = -1;
+    assert_ok(store_migrate(fx->s, &v));
+    assert_int_equal(v, fx->version);
+    assert_stored(fx->s, &rec);
+    char *val = NULL;
+    assert_ok(store_meta_get(fx->s, key, &val));
+    assert_string_equal(val, "kept");
+    free(val);
+}
+
+static void test_done_functions_are_null_safe(void **state) {
+    token_rec_done(NULL);
+    token_list_done(NULL);
+    struct token_list empty = {0};
+    token_list_done(&empty);
+    assert_null(empty.items);
+    assert_int_equal(empty.count, 0);
+    store_close(NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_rejects_bad_dsn),
+        cmocka_unit_test(test_done_functions_are_null_safe),
+        cmocka_unit_test_setup_teardown(test_migrate_twice_is_idempotent, setup_unmigrated, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_migrate, setup_unmigrated, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_get_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insert_duplicate_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_unknown_is_notfound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_order_pagination_isolation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_touch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_rolls_back_on_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_nesting_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_touch_inside_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_connections_see_each_other, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
+    };
+    int failed = 0, groups = 0;
+    char name[64];
+
+    const char *p = getenv("LATCHKEY_TEST_DSNS");
+    while (p != NULL && *p != '\0') {
+        p += strspn(p, " \t\n");
+        size_t len = strcspn(p, " \t\n");
+        if (len == 0)
+            break;
+        char *dsn = malloc(len + 1);
+        if (dsn == NULL)
+            return 1;
+        memcpy(dsn, p, len);
+        dsn[len] = '\0';
+        p += len;
+        g_dsn = dsn;
+        groups++;
+        /* Name the group by its scheme only: the rest may hold credentials. */
+        int scheme = (int)strcspn(dsn, ":");
+        snprintf(name, sizeof(name), "store_conformance[%d: %.*s]", groups, scheme > 16 ? 16 : scheme, dsn);
+        failed += cmocka_run_group_tests_name(name, tests, NULL, NULL);
+        free(dsn);
+        g_dsn = NULL;
+    }
+    if (groups == 0)
+        failed += cmocka_run_group_tests_name("store_conformance[sqlite temp file]", tests, NULL, NULL);
+    return failed == 0 ? 0 : 1;
+}
