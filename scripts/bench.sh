@@ -70,7 +70,8 @@ to_us() { awk -v v="$1" 'BEGIN { n=v+0; u=v; sub(/^[0-9.]+/, "", u);
 
 run() { # name url conns -> "rps p50_us p99_us"
   local out
-  out=$(wrk -t"$WRK_THREADS" -c"$3" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$2")
+  local t=$WRK_THREADS; [ "$3" -lt "$t" ] && t=$3
+  out=$(wrk -t"$t" -c"$3" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$2")
   local rps p50 p99
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")

@@ -21,7 +21,7 @@
 /* Worst case: every echoed byte escaped as \xNN, plus "..." and NUL. */
 #define DURATION_ECHO_BUFSZ (DURATION_ECHO_MAX * 4 + 4)
 
-#define SECS_PER_DAY 86400
+#define SECS_PER_DAY INT64_C(86400)
 /* 9999-12-31T23:59:59Z */
 #define DURATION_MAX_UNIX INT64_C(253402300799)
 /*

@@ -10,7 +10,7 @@
 
 #include "core/errors.h"
 
-#define SECS_PER_DAY 86400
+#define SECS_PER_DAY INT64_C(86400)
 /* 9999-12-31T23:59:59Z, the last instant a four-digit year can show. */
 #define RFC3339_MAX_UNIX INT64_C(253402300799)
 /* 0000-01-01T00:00:00Z, the first instant a four-digit year can show. */
