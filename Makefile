@@ -35,12 +35,13 @@ test-blackbox: build
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD)/latchkey $(PYTEST) -q tests/blackbox
 
 # Both suites once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
 test-asan: build-asan
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  meson test -C $(BUILD_ASAN) --print-errorlogs
-	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 \
-	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(PYTEST) -q tests/blackbox
+	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs
+	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
 test: test-unit test-blackbox test-asan
 	@scripts/banned.sh
