@@ -23,28 +23,39 @@ struct opt {
     const char *env;
     enum opt_type type;
     size_t offset;
-    size_t size;      /* buffer size for OPT_STR */
-    uint64_t min, max;/* for OPT_UINT / OPT_SIZE */
+    size_t size;       /* buffer size for OPT_STR */
+    uint64_t min, max; /* for OPT_UINT / OPT_SIZE */
     const char *help;
 };
 
 #define OFF(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 
 static const struct opt opts[] = {
-    {"listen", "LATCHKEY_LISTEN", OPT_LISTEN, OFF(listen_host), 0, 0, "HOST:PORT to listen on (default 127.0.0.1:8420; port 0 picks one)"},
-    {"data-dir", "LATCHKEY_DATA_DIR", OPT_STR, OFF(data_dir), 0, 0, "directory holding the store (dev default ./.latchkey)"},
-    {"threads", "LATCHKEY_THREADS", OPT_UINT, OFF(threads), 1, 256, "worker threads, one event loop each (default: cores)"},
+    {"listen", "LATCHKEY_LISTEN", OPT_LISTEN, OFF(listen_host), 0, 0,
+     "HOST:PORT to listen on (default 127.0.0.1:8420; port 0 picks one)"},
+    {"data-dir", "LATCHKEY_DATA_DIR", OPT_STR, OFF(data_dir), 0, 0,
+     "directory holding the store (dev default ./.latchkey)"},
+    {"threads", "LATCHKEY_THREADS", OPT_UINT, OFF(threads), 1, 256,
+     "worker threads, one event loop each (default: cores)"},
     {"tls-cert", "LATCHKEY_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0, "PEM certificate chain; enables TLS 1.2+"},
     {"tls-key", "LATCHKEY_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0, "PEM private key for --tls-cert"},
-    {"allow-plain-http", "LATCHKEY_ALLOW_PLAIN_HTTP", OPT_BOOL, OFF(allow_plain_http), 0, 0, "allow plain HTTP on a non-loopback address"},
-    {"dev", "LATCHKEY_DEV", OPT_BOOL, OFF(dev), 0, 0, "dev mode: create the data dir and print a root token on first start"},
-    {"max-body", "LATCHKEY_MAX_BODY", OPT_SIZE, OFF(max_body), 1024, 64ULL << 20, "largest request body in bytes (default 1048576)"},
-    {"request-timeout", "LATCHKEY_REQUEST_TIMEOUT", OPT_UINT, OFF(request_timeout_s), 1, 3600, "seconds allowed for headers, body and idle keep-alive (default 10)"},
-    {"rate-limit-token", "LATCHKEY_RATE_LIMIT_TOKEN", OPT_RATE, OFF(rl_token), 0, 0, "requests/seconds per token, 0 = off (default 6000/60)"},
-    {"rate-limit-ip", "LATCHKEY_RATE_LIMIT_IP", OPT_RATE, OFF(rl_ip), 0, 0, "requests/seconds per client address, 0 = off (default 12000/60)"},
+    {"allow-plain-http", "LATCHKEY_ALLOW_PLAIN_HTTP", OPT_BOOL, OFF(allow_plain_http), 0, 0,
+     "allow plain HTTP on a non-loopback address"},
+    {"dev", "LATCHKEY_DEV", OPT_BOOL, OFF(dev), 0, 0,
+     "dev mode: create the data dir and print a root token on first start"},
+    {"max-body", "LATCHKEY_MAX_BODY", OPT_SIZE, OFF(max_body), 1024, 64ULL << 20,
+     "largest request body in bytes (default 1048576)"},
+    {"request-timeout", "LATCHKEY_REQUEST_TIMEOUT", OPT_UINT, OFF(request_timeout_s), 1, 3600,
+     "seconds allowed for headers, body and idle keep-alive (default 10)"},
+    {"rate-limit-token", "LATCHKEY_RATE_LIMIT_TOKEN", OPT_RATE, OFF(rl_token), 0, 0,
+     "requests/seconds per token, 0 = off (default 6000/60)"},
+    {"rate-limit-ip", "LATCHKEY_RATE_LIMIT_IP", OPT_RATE, OFF(rl_ip), 0, 0,
+     "requests/seconds per client address, 0 = off (default 12000/60)"},
     {"access-log", "LATCHKEY_ACCESS_LOG", OPT_BOOL, OFF(access_log), 0, 0, "JSON access log on stderr (default on)"},
-    {"cache-ttl", "LATCHKEY_CACHE_TTL", OPT_UINT, OFF(cache_ttl_s), 1, 3600, "seconds a cached token is trusted before re-reading it (default 10)"},
-    {"touch-interval", "LATCHKEY_TOUCH_INTERVAL", OPT_UINT, OFF(touch_interval_s), 1, 3600, "seconds between last_used_at writes (default 5)"},
+    {"cache-ttl", "LATCHKEY_CACHE_TTL", OPT_UINT, OFF(cache_ttl_s), 1, 3600,
+     "seconds a cached token is trusted before re-reading it (default 10)"},
+    {"touch-interval", "LATCHKEY_TOUCH_INTERVAL", OPT_UINT, OFF(touch_interval_s), 1, 3600,
+     "seconds between last_used_at writes (default 5)"},
     {"log-level", "LATCHKEY_LOG_LEVEL", OPT_STR, OFF(log_level), 0, 0, "debug, info, warn or error (default info)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -140,6 +151,14 @@ static int set_value(struct config *c, const struct opt *o, const char *v, const
     return lk_error_set(err, LK_EINTERNAL, "option %s has an unknown type", o->name);
 }
 
+static int is_bool_word(const char *v) {
+    static const char *const words[] = {"1", "0", "true", "false", "on", "off", "yes", "no"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcmp(v, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static const struct opt *find_opt(const char *name, size_t len) {
     for (size_t i = 0; i < NOPTS; i++)
         if (strlen(opts[i].name) == len && memcmp(opts[i].name, name, len) == 0)
@@ -232,7 +251,7 @@ int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
         if (eq != NULL)
             v = eq + 1;
         else if (o->type == OPT_BOOL)
-            v = "true";
+            v = (i + 1 < argc && is_bool_word(argv[i + 1])) ? argv[++i] : "true";
         else if (i + 1 < argc)
             v = argv[++i];
         else

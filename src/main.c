@@ -91,8 +91,9 @@ static int operator_cmd(int argc, char **argv) {
     if (is_init) {
         int exists = 0;
         if (tokens_root_exists(&svc, &exists) != 0 || exists) {
-            fprintf(stderr, "latchkey operator init: %s is already initialised (use `operator root-token` for a "
-                            "new root token)\n",
+            fprintf(stderr,
+                    "latchkey operator init: %s is already initialised (use `operator root-token` for a "
+                    "new root token)\n",
                     cfg.data_dir);
             status = 1;
             token_cache_free(cache);

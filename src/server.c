@@ -30,8 +30,8 @@ int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_
     struct stat st;
     if (stat(cfg->data_dir, &st) != 0) {
         if (!create_dir) {
-            lk_log(LOG_ERROR, "data dir %s does not exist (run `latchkey operator init --data-dir %s`)",
-                   cfg->data_dir, cfg->data_dir);
+            lk_log(LOG_ERROR, "data dir %s does not exist (run `latchkey operator init --data-dir %s`)", cfg->data_dir,
+                   cfg->data_dir);
             return LK_EINVAL;
         }
         if (mkdir(cfg->data_dir, 0700) != 0) {

@@ -34,31 +34,31 @@ struct worker {
     h2o_multithread_queue_t *queue;
     h2o_multithread_receiver_t stop_receiver;
     h2o_multithread_message_t stop_msg;
-    int stop_requested;         /* set on this worker's loop by the stop message */
-    struct svc svc;             /* svc.store is this worker's own connection */
-    struct logbuf access;       /* access-log lines waiting for the next flush */
+    int stop_requested;   /* set on this worker's loop by the stop message */
+    struct svc svc;       /* svc.store is this worker's own connection */
+    struct logbuf access; /* access-log lines waiting for the next flush */
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
-    uint64_t request_seq;       /* for request ids */
-    char request_prefix[9];     /* random per worker start, for request ids */
-    int64_t time_cached_s;      /* access-log timestamp cache */
+    uint64_t request_seq;   /* for request ids */
+    char request_prefix[9]; /* random per worker start, for request ids */
+    int64_t time_cached_s;  /* access-log timestamp cache */
     char time_cached[24];
 };
 
 struct server {
-    struct config cfg;                 /* read-only after start-up */
+    struct config cfg; /* read-only after start-up */
     char store_dsn[PATH_MAX + 16];
-    h2o_globalconf_t h2o;              /* read-only after start-up */
+    h2o_globalconf_t h2o; /* read-only after start-up */
     h2o_handler_t *handler;
-    SSL_CTX *ssl_ctx;                  /* NULL for plain HTTP */
-    struct token_cache *cache;         /* shared: see token_cache.h */
-    struct ratelimiter *rl_token;      /* shared: see ratelimiter.h */
-    struct ratelimiter *rl_ip;         /* shared: see ratelimiter.h */
+    SSL_CTX *ssl_ctx;             /* NULL for plain HTTP */
+    struct token_cache *cache;    /* shared: see token_cache.h */
+    struct ratelimiter *rl_token; /* shared: see ratelimiter.h */
+    struct ratelimiter *rl_ip;    /* shared: see ratelimiter.h */
     struct worker *workers;
     int nworkers;
-    uint16_t bound_port;               /* the port actually bound */
-    atomic_int stopping;               /* set once by the signal thread */
-    pthread_t flusher;                 /* writes last_used_at every touch_interval */
+    uint16_t bound_port; /* the port actually bound */
+    atomic_int stopping; /* set once by the signal thread */
+    pthread_t flusher;   /* writes last_used_at every touch_interval */
     pthread_mutex_t flusher_lock;
     pthread_cond_t flusher_cond;
 };

@@ -25,10 +25,10 @@ struct api_req;
 typedef void (*api_handler_fn)(struct api_req *ar);
 
 struct api_route {
-    unsigned method;         /* one enum api_method */
-    const char *pattern;     /* "/v1/tokens/{id}" */
-    int auth;                /* 1 if a verified credential is required */
-    const char *action;      /* stable name, e.g. "token.create" */
+    unsigned method;     /* one enum api_method */
+    const char *pattern; /* "/v1/tokens/{id}" */
+    int auth;            /* 1 if a verified credential is required */
+    const char *action;  /* stable name, e.g. "token.create" */
     api_handler_fn fn;
     const char *help;
 };
@@ -40,8 +40,8 @@ struct api_req {
     char request_id[API_REQUEST_ID_LEN + 1];
     const char *params[API_MAX_PARAMS]; /* NUL-terminated, in the request pool */
     size_t nparams;
-    struct principal principal;         /* type NONE when unauthenticated */
-    int have_token_limit;               /* token rate-limit result below is valid */
+    struct principal principal; /* type NONE when unauthenticated */
+    int have_token_limit;       /* token rate-limit result below is valid */
     struct rl_result token_limit;
     struct lk_error err;
     int64_t start_us;

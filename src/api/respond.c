@@ -135,7 +135,8 @@ static void send_body(struct api_req *ar, int status, const char *body, size_t l
     req->res.reason = reason_of(status);
     common_headers(ar);
     if (len > 0 || status != 204) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type", H2O_STRLIT("application/json"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type",
+                       H2O_STRLIT("application/json"));
         req->res.content_length = len;
     }
     access_log(ar, status, len);
@@ -146,15 +147,22 @@ static void send_body(struct api_req *ar, int status, const char *body, size_t l
 
 void api_reply_json(struct api_req *ar, int status, json_t *body) {
     h2o_req_t *req = ar->req;
-    size_t need = json_dumpb(body, NULL, 0, JSON_COMPACT);
-    char *buf = need ? h2o_mem_alloc_pool(&req->pool, need) : NULL;
-    if (buf == NULL || json_dumpb(body, buf, need, JSON_COMPACT) != need) {
-        json_decref(body);
+    /* One encoding pass for the common small answer; a second only when it
+     * does not fit the first guess. */
+    size_t cap = 2048;
+    char *buf = h2o_mem_alloc_pool(&req->pool, cap);
+    size_t need = body ? json_dumpb(body, buf, cap, JSON_COMPACT) : 0;
+    if (need > cap) {
+        buf = h2o_mem_alloc_pool(&req->pool, need);
+        if (json_dumpb(body, buf, need, JSON_COMPACT) != need)
+            need = 0;
+    }
+    json_decref(body);
+    if (need == 0) {
         static const char oom[] = "{\"errors\":[\"internal error: could not encode the response\"]}";
         send_body(ar, 500, oom, sizeof(oom) - 1);
         return;
     }
-    json_decref(body);
     send_body(ar, status, buf, need);
 }
 

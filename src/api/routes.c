@@ -47,11 +47,11 @@ static void h_health(struct api_req *ar) {
 static void h_whoami(struct api_req *ar) {
     const struct principal *p = &ar->principal;
     const struct token_entry *t = p->token;
-    json_t *perms = p->type == PRINCIPAL_ROOT ? json_pack("[s]", "*") : policies_of(t->policies_json);
-    json_t *body = json_pack("{s:{s:s, s:s, s:o, s:o}, s:{s:s, s:o, s:o}, s:o}", "principal", "type",
-                             principal_type_name(p->type), "name", p->name, "org", nullable_str(p->org), "team",
-                             nullable_str(p->team), "token", "id", t->id, "expires_at", api_time(t->expires_at),
-                             "policies", policies_of(t->policies_json), "permissions", perms);
+    json_t *perms = p->type == PRINCIPAL_ROOT ? json_pack("[s]", "*") : json_incref(t->policies);
+    json_t *body =
+        json_pack("{s:{s:s, s:s, s:o, s:o}, s:{s:s, s:o, s:o}, s:o}", "principal", "type", principal_type_name(p->type),
+                  "name", p->name, "org", nullable_str(p->org), "team", nullable_str(p->team), "token", "id", t->id,
+                  "expires_at", api_time(t->expires_at), "policies", json_incref(t->policies), "permissions", perms);
     api_reply_json(ar, 200, body);
 }
 

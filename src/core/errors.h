@@ -13,26 +13,26 @@
 #include <stddef.h>
 
 /* X(name, number, http status, default message) */
-#define LK_ERRNO_MAP(X)                                                                   \
-    X(INVAL, 1, 400, "invalid request")                                                   \
-    X(JSON, 2, 400, "request body is not valid JSON")                                     \
-    X(NOAUTH, 3, 401, "missing credentials")                                              \
-    X(BADTOKEN, 4, 401, "malformed token")                                                \
-    X(BADCRED, 5, 401, "unknown or revoked token")                                        \
-    X(EXPIRED, 6, 401, "token expired")                                                   \
-    X(DENIED, 7, 401, "permission denied")                                                \
-    X(INACTIVE, 8, 401, "organisation is not active")                                     \
-    X(NOTFOUND, 9, 404, "not found")                                                      \
-    X(METHOD, 10, 405, "method not allowed")                                              \
-    X(CONFLICT, 11, 409, "name already taken")                                            \
-    X(TOOBIG, 12, 413, "request body too large")                                          \
-    X(RATE, 13, 429, "rate limit exceeded")                                               \
-    X(INTERNAL, 14, 500, "internal error")                                                \
-    X(NOMEM, 15, 500, "out of memory")                                                    \
-    X(STORE, 16, 500, "storage error")                                                    \
-    X(UNAVAIL, 17, 503, "service unavailable")                                            \
-    X(SEALED, 18, 503, "latchkey is sealed")                                              \
-    X(BUSY, 19, 503, "storage busy, try again")                                           \
+#define LK_ERRNO_MAP(X)                                                                                                \
+    X(INVAL, 1, 400, "invalid request")                                                                                \
+    X(JSON, 2, 400, "request body is not valid JSON")                                                                  \
+    X(NOAUTH, 3, 401, "missing credentials")                                                                           \
+    X(BADTOKEN, 4, 401, "malformed token")                                                                             \
+    X(BADCRED, 5, 401, "unknown or revoked token")                                                                     \
+    X(EXPIRED, 6, 401, "token expired")                                                                                \
+    X(DENIED, 7, 401, "permission denied")                                                                             \
+    X(INACTIVE, 8, 401, "organisation is not active")                                                                  \
+    X(NOTFOUND, 9, 404, "not found")                                                                                   \
+    X(METHOD, 10, 405, "method not allowed")                                                                           \
+    X(CONFLICT, 11, 409, "name already taken")                                                                         \
+    X(TOOBIG, 12, 413, "request body too large")                                                                       \
+    X(RATE, 13, 429, "rate limit exceeded")                                                                            \
+    X(INTERNAL, 14, 500, "internal error")                                                                             \
+    X(NOMEM, 15, 500, "out of memory")                                                                                 \
+    X(STORE, 16, 500, "storage error")                                                                                 \
+    X(UNAVAIL, 17, 503, "service unavailable")                                                                         \
+    X(SEALED, 18, 503, "latchkey is sealed")                                                                           \
+    X(BUSY, 19, 503, "storage busy, try again")                                                                        \
     X(RANGE, 20, 400, "value out of range")
 
 enum lk_errno {

@@ -20,8 +20,8 @@ struct lk_error;
 struct expiry_request {
     const char *expires; /* "P30D", "PT12H", "2027-01-01T00:00:00Z"; NULL if absent */
     size_t expires_len;
-    int has_hours;       /* 1 if expiry_hours was given */
-    int64_t hours;       /* expiry_hours */
+    int has_hours; /* 1 if expiry_hours was given */
+    int64_t hours; /* expiry_hours */
 };
 
 /*

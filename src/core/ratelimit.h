@@ -21,9 +21,9 @@ struct rl_state {
 };
 
 struct rl_result {
-    int allowed;          /* 1 if this request may proceed */
-    uint32_t remaining;   /* requests still allowed right now after this one */
-    uint32_t reset_s;     /* seconds until the full quota is available again (rounded up) */
+    int allowed;            /* 1 if this request may proceed */
+    uint32_t remaining;     /* requests still allowed right now after this one */
+    uint32_t reset_s;       /* seconds until the full quota is available again (rounded up) */
     uint32_t retry_after_s; /* when refused: seconds until one request is allowed (>= 1); else 0 */
 };
 

@@ -14,19 +14,30 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* SHA-256 fetched once: an implicit fetch on every call would take OpenSSL's
+ * method-store lock on the hot path. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void) {
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
 
 void secret_hash(const void *data, size_t len, uint8_t out[SECRET_HASH_LEN]) {
     unsigned int n = 0;
 
+    pthread_once(&sha256_once, fetch_sha256);
     /*
      * EVP_Digest() with the built-in SHA-256 can only fail if OpenSSL cannot
      * allocate a digest context. The interface gives no way to report that,
      * and handing back an unset buffer to a caller about to compare hashes
      * would be worse than stopping, so the process stops.
      */
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != SECRET_HASH_LEN)
+    if (sha256_md == NULL || EVP_Digest(data, len, out, &n, sha256_md, NULL) != 1 || n != SECRET_HASH_LEN)
         abort();
 }
 

@@ -194,8 +194,9 @@ int http_start(struct server *srv) {
                    cfg->listen_host);
             return -1;
         }
-        lk_log(LOG_WARN, "WARNING: serving PLAIN HTTP on non-loopback address %s: tokens cross the network "
-                         "unencrypted. Use only behind a TLS-terminating proxy.",
+        lk_log(LOG_WARN,
+               "WARNING: serving PLAIN HTTP on non-loopback address %s: tokens cross the network "
+               "unencrypted. Use only behind a TLS-terminating proxy.",
                cfg->listen_host);
     }
     if (cfg->tls_cert[0] != '\0') {

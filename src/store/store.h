@@ -29,18 +29,18 @@ struct store;
 #define STORE_OWNER_ID_MAX 64
 
 struct token_rec {
-    int64_t seq;                        /* store-assigned, increasing; listing order and cursor */
-    char id[TOKFMT_PUBID_BUFSZ];        /* public key id */
-    uint8_t hash[SECRET_HASH_LEN];      /* SHA-256 of the whole token */
+    int64_t seq;                   /* store-assigned, increasing; listing order and cursor */
+    char id[TOKFMT_PUBID_BUFSZ];   /* public key id */
+    uint8_t hash[SECRET_HASH_LEN]; /* SHA-256 of the whole token */
     char owner_type[STORE_OWNER_TYPE_MAX];
     char owner_id[STORE_OWNER_ID_MAX];
-    char org_id[STORE_OWNER_ID_MAX];    /* "" when the owner has no org (root) */
-    char created_by[STORE_OWNER_ID_MAX];/* principal that created it, "type:id" */
-    char *description;                  /* owned; may be "" but not NULL after a get */
-    char *policies_json;                /* owned; a JSON array of strings */
+    char org_id[STORE_OWNER_ID_MAX];     /* "" when the owner has no org (root) */
+    char created_by[STORE_OWNER_ID_MAX]; /* principal that created it, "type:id" */
+    char *description;                   /* owned; may be "" but not NULL after a get */
+    char *policies_json;                 /* owned; a JSON array of strings */
     int64_t created_at;
-    int64_t expires_at;                 /* 0 = never */
-    int64_t last_used_at;               /* 0 = never */
+    int64_t expires_at;   /* 0 = never */
+    int64_t last_used_at; /* 0 = never */
 };
 
 /* Frees what rec owns (not rec itself) and resets the pointers. NULL-safe. */

@@ -50,8 +50,7 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
     int r;
 
     if (tokfmt_parse(tok, len, &parsed) < 0)
-        return lk_error_set(err, LK_EBADTOKEN,
-                            "malformed token: not a latchkey token (wrong format or checksum)");
+        return lk_error_set(err, LK_EBADTOKEN, "malformed token: not a latchkey token (wrong format or checksum)");
 
     struct token_entry *e = token_cache_get(svc->cache, parsed.pubid, svc->now_us);
     if (e == NULL) {

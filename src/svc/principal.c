@@ -8,11 +8,8 @@
 #include "svc/token_cache.h"
 
 static const char *const type_names[] = {
-    [PRINCIPAL_NONE] = "none",
-    [PRINCIPAL_ROOT] = "root",
-    [PRINCIPAL_USER] = "user",
-    [PRINCIPAL_SA] = "service_account",
-    [PRINCIPAL_WORKLOAD] = "workload",
+    [PRINCIPAL_NONE] = "none",          [PRINCIPAL_ROOT] = "root",         [PRINCIPAL_USER] = "user",
+    [PRINCIPAL_SA] = "service_account", [PRINCIPAL_WORKLOAD] = "workload",
 };
 
 const char *principal_type_name(enum principal_type type) {

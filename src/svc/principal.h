@@ -8,9 +8,9 @@
 
 enum principal_type {
     PRINCIPAL_NONE = 0,
-    PRINCIPAL_ROOT,     /* the partner admin */
+    PRINCIPAL_ROOT, /* the partner admin */
     PRINCIPAL_USER,
-    PRINCIPAL_SA,       /* service account */
+    PRINCIPAL_SA, /* service account */
     PRINCIPAL_WORKLOAD,
 };
 

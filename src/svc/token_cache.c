@@ -47,7 +47,12 @@ struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us)
     if (e == NULL)
         return NULL;
     e->policies_json = strdup(rec->policies_json ? rec->policies_json : "[]");
-    if (e->policies_json == NULL) {
+    e->policies = json_loads(e->policies_json, 0, NULL);
+    if (e->policies == NULL || !json_is_array(e->policies))
+        e->policies = (json_decref(e->policies), json_array());
+    if (e->policies_json == NULL || e->policies == NULL) {
+        json_decref(e->policies);
+        free(e->policies_json);
         free(e);
         return NULL;
     }
@@ -73,6 +78,7 @@ void token_entry_unref(struct token_entry *e) {
     if (e == NULL)
         return;
     if (atomic_fetch_sub_explicit(&e->refcnt, 1, memory_order_acq_rel) == 1) {
+        json_decref(e->policies);
         free(e->policies_json);
         free(e);
     }

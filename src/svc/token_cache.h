@@ -18,6 +18,7 @@
 #ifndef LK_SVC_TOKEN_CACHE_H
 #define LK_SVC_TOKEN_CACHE_H
 
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,12 +33,14 @@ struct token_entry {
     char owner_id[STORE_OWNER_ID_MAX];
     char org_id[STORE_OWNER_ID_MAX];
     int64_t created_at;
-    int64_t expires_at;          /* 0 = never */
-    char *policies_json;         /* owned, immutable */
-    atomic_llong last_used;      /* Unix seconds of the latest verified use */
-    atomic_llong last_flushed;   /* last_used as last written to the store */
-    int64_t loaded_us;           /* monotonic time the entry was loaded */
-    struct token_entry *next;    /* shard chain; guarded by the shard lock */
+    int64_t expires_at;        /* 0 = never */
+    char *policies_json;       /* owned, immutable */
+    json_t *policies;          /* the same, parsed once; immutable, share with json_incref
+                                * (jansson's refcounts are atomic in Debian's build) */
+    atomic_llong last_used;    /* Unix seconds of the latest verified use */
+    atomic_llong last_flushed; /* last_used as last written to the store */
+    int64_t loaded_us;         /* monotonic time the entry was loaded */
+    struct token_entry *next;  /* shard chain; guarded by the shard lock */
 };
 
 /* A new entry with refcount 1 built from rec, or NULL on out of memory. */

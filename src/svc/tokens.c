@@ -47,14 +47,10 @@ const char *tokens_status(int64_t expires_at, int64_t now) {
 
 static enum tok_kind kind_for(enum principal_type t) {
     switch (t) {
-    case PRINCIPAL_ROOT:
-        return TOK_KIND_ROOT;
-    case PRINCIPAL_SA:
-        return TOK_KIND_SA;
-    case PRINCIPAL_WORKLOAD:
-        return TOK_KIND_WORKLOAD;
-    default:
-        return TOK_KIND_USER;
+    case PRINCIPAL_ROOT: return TOK_KIND_ROOT;
+    case PRINCIPAL_SA: return TOK_KIND_SA;
+    case PRINCIPAL_WORKLOAD: return TOK_KIND_WORKLOAD;
+    default: return TOK_KIND_USER;
     }
 }
 
@@ -189,8 +185,8 @@ int tokens_create(struct svc *svc, const struct principal *caller, const struct 
     if (r < 0)
         return r;
     created_by_of(caller, created_by, sizeof(created_by));
-    r = insert_new(svc, kind_for(caller->type), principal_type_name(caller->type), caller->id, caller->org,
-                   created_by, desc, policies_json, expires_at, ret, err);
+    r = insert_new(svc, kind_for(caller->type), principal_type_name(caller->type), caller->id, caller->org, created_by,
+                   desc, policies_json, expires_at, ret, err);
     free(policies_json);
     return r;
 }
@@ -265,8 +261,8 @@ struct root_issue {
 static int root_issue_tx(struct store *s, void *arg) {
     struct root_issue *ri = arg;
     char policies[] = "[\"*\"]";
-    int r = insert_new(ri->svc, TOK_KIND_ROOT, "root", "root", "", "operator", "root token", policies, 0,
-                       &ri->created, ri->err);
+    int r = insert_new(ri->svc, TOK_KIND_ROOT, "root", "root", "", "operator", "root token", policies, 0, &ri->created,
+                       ri->err);
     if (r < 0)
         return r;
     r = store_token_delete_owner(s, "root", "root", ri->created.rec.id, &ri->revoked);

@@ -27,9 +27,9 @@ struct lk_error;
 #define TOKENS_EXPIRING_WINDOW (7 * 24 * 3600)
 
 struct token_create_in {
-    const char *description;        /* NULL = "" */
+    const char *description; /* NULL = "" */
     struct expiry_request expiry;
-    int has_policies;               /* 0 = all of the owner's permissions */
+    int has_policies; /* 0 = all of the owner's permissions */
     const char *const *policies;
     size_t npolicies;
 };
