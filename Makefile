@@ -1,5 +1,5 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps build build-asan run test test-unit test-blackbox test-asan bench fmt lint clean
+.PHONY: all deps build build-asan run banned test test-unit test-blackbox test-asan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -43,7 +43,10 @@ test-asan: build-asan
 	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
-test: test-unit test-blackbox test-asan
+# The banned-call check first, so the last lines are the test runner's summary.
+test: banned test-unit test-blackbox test-asan
+
+banned:
 	@scripts/banned.sh
 
 bench: build
