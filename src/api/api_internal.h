@@ -65,6 +65,8 @@ void api_methods_format(unsigned mask, char *buf, size_t cap);
 
 /* --- replies (respond.c); each sends exactly once ------------------------ */
 
+/* Sends len bytes of already-encoded JSON (copied into the request pool). */
+void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len);
 /* Sends body (reference stolen) with status. */
 void api_reply_json(struct api_req *ar, int status, json_t *body);
 /* 204 No Content. */

@@ -15,6 +15,7 @@
 #include "api/api_internal.h"
 #include "core/tokfmt.h"
 #include "lib/clock.h"
+#include "lib/jsonw.h"
 #include "lib/log.h"
 #include "server.h"
 #include "svc/token_cache.h"
@@ -170,15 +171,29 @@ void api_reply_empty(struct api_req *ar) {
     send_body(ar, 204, "", 0);
 }
 
+void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len) {
+    char *copy = h2o_mem_alloc_pool(&ar->req->pool, len);
+    memcpy(copy, json, len);
+    send_body(ar, status, copy, len);
+}
+
 static void reply_errmsg(struct api_req *ar, int code, const char *msg) {
-    json_t *body = json_pack("{s:[s]}", "errors", msg);
-    int status = lk_err_status(code);
-    if (body == NULL) {
-        static const char oom[] = "{\"errors\":[\"out of memory\"]}";
-        send_body(ar, 500, oom, sizeof(oom) - 1);
+    char buf[LK_ERRMSG_MAX * 2 + 32];
+    struct jsonw w;
+    size_t len;
+    jsonw_init(&w, buf, sizeof(buf));
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "errors");
+    jsonw_arr_begin(&w);
+    jsonw_str(&w, msg);
+    jsonw_arr_end(&w);
+    jsonw_obj_end(&w);
+    if (jsonw_finish(&w, &len) != 0) {
+        static const char fallback[] = "{\"errors\":[\"internal error: could not encode the error\"]}";
+        send_body(ar, 500, fallback, sizeof(fallback) - 1);
         return;
     }
-    api_reply_json(ar, status, body);
+    api_reply_raw(ar, lk_err_status(code), buf, len);
 }
 
 void api_reply_error(struct api_req *ar, int code, const char *fmt, ...) {

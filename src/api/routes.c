@@ -8,6 +8,7 @@
 
 #include "api/api_internal.h"
 #include "core/rfc3339.h"
+#include "lib/jsonw.h"
 #include "server.h"
 #include "svc/principal.h"
 #include "svc/token_cache.h"
@@ -41,18 +42,60 @@ static json_t *token_json(const struct token_rec *r, int64_t now) {
 }
 
 static void h_health(struct api_req *ar) {
-    api_reply_json(ar, 200, json_pack("{s:s, s:s}", "status", "ok", "version", LATCHKEY_VERSION));
+    static const char body[] = "{\"status\":\"ok\",\"version\":\"" LATCHKEY_VERSION "\"}";
+    api_reply_raw(ar, 200, body, sizeof(body) - 1);
 }
 
+static void jsonw_time(struct jsonw *w, int64_t t) {
+    char buf[RFC3339_BUFSZ];
+    if (t == 0) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_strn(w, buf, rfc3339_format(t, buf));
+}
+
+/* The verify path's answer, written without building a JSON tree (see jsonw.h). */
 static void h_whoami(struct api_req *ar) {
     const struct principal *p = &ar->principal;
     const struct token_entry *t = p->token;
-    json_t *perms = p->type == PRINCIPAL_ROOT ? json_pack("[s]", "*") : json_incref(t->policies);
-    json_t *body =
-        json_pack("{s:{s:s, s:s, s:o, s:o}, s:{s:s, s:o, s:o}, s:o}", "principal", "type", principal_type_name(p->type),
-                  "name", p->name, "org", nullable_str(p->org), "team", nullable_str(p->team), "token", "id", t->id,
-                  "expires_at", api_time(t->expires_at), "policies", json_incref(t->policies), "permissions", perms);
-    api_reply_json(ar, 200, body);
+    char buf[8192];
+    struct jsonw w;
+    size_t len;
+
+    jsonw_init(&w, buf, sizeof(buf));
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "principal");
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "type");
+    jsonw_str(&w, principal_type_name(p->type));
+    jsonw_key(&w, "name");
+    jsonw_str(&w, p->name);
+    jsonw_key(&w, "org");
+    jsonw_str_or_null(&w, p->org);
+    jsonw_key(&w, "team");
+    jsonw_str_or_null(&w, p->team);
+    jsonw_obj_end(&w);
+    jsonw_key(&w, "token");
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "id");
+    jsonw_str(&w, t->id);
+    jsonw_key(&w, "expires_at");
+    jsonw_time(&w, t->expires_at);
+    jsonw_key(&w, "policies");
+    jsonw_raw(&w, t->policies_json, strlen(t->policies_json));
+    jsonw_obj_end(&w);
+    jsonw_key(&w, "permissions");
+    if (p->type == PRINCIPAL_ROOT)
+        jsonw_raw(&w, "[\"*\"]", 5);
+    else
+        jsonw_raw(&w, t->policies_json, strlen(t->policies_json));
+    jsonw_obj_end(&w);
+    if (jsonw_finish(&w, &len) != 0) {
+        api_reply_error(ar, LK_EINTERNAL, "internal error: answer too large (request %s)", ar->request_id);
+        return;
+    }
+    api_reply_raw(ar, 200, buf, len);
 }
 
 static void h_token_create(struct api_req *ar) {

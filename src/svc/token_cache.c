@@ -46,10 +46,12 @@ struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us)
     struct token_entry *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
-    e->policies_json = strdup(rec->policies_json ? rec->policies_json : "[]");
-    e->policies = json_loads(e->policies_json, 0, NULL);
+    /* Parse once and keep a normalised compact copy, so the api layer may
+     * embed policies_json in answers as-is. */
+    e->policies = json_loads(rec->policies_json ? rec->policies_json : "[]", 0, NULL);
     if (e->policies == NULL || !json_is_array(e->policies))
         e->policies = (json_decref(e->policies), json_array());
+    e->policies_json = e->policies ? json_dumps(e->policies, JSON_COMPACT) : NULL;
     if (e->policies_json == NULL || e->policies == NULL) {
         json_decref(e->policies);
         free(e->policies_json);

@@ -1,0 +1,46 @@
+/*
+ * jsonw.h - a streaming JSON writer into a caller-supplied buffer.
+ *
+ * For the hottest answers (whoami, health, every error envelope): jansson
+ * builds a tree and its encoder keeps a hash table of containers per call for
+ * loop detection, which measured as the largest user-space cost of the
+ * verify path. This writer does neither: it appends escaped text, tracks
+ * commas, and reports overflow instead of allocating.
+ */
+#ifndef LK_LIB_JSONW_H
+#define LK_LIB_JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSONW_MAX_DEPTH 32
+
+struct jsonw {
+    char *buf;
+    size_t len, cap;
+    int overflow; /* set once anything did not fit */
+    int depth;
+    uint8_t need_comma[JSONW_MAX_DEPTH];
+};
+
+void jsonw_init(struct jsonw *w, char *buf, size_t cap);
+void jsonw_obj_begin(struct jsonw *w);
+void jsonw_obj_end(struct jsonw *w);
+void jsonw_arr_begin(struct jsonw *w);
+void jsonw_arr_end(struct jsonw *w);
+/* An object member's name; the value call follows. */
+void jsonw_key(struct jsonw *w, const char *key);
+void jsonw_str(struct jsonw *w, const char *s);
+void jsonw_strn(struct jsonw *w, const char *s, size_t n);
+/* s, or null when s is NULL or empty. */
+void jsonw_str_or_null(struct jsonw *w, const char *s);
+void jsonw_null(struct jsonw *w);
+void jsonw_bool(struct jsonw *w, int v);
+void jsonw_int(struct jsonw *w, int64_t v);
+/* Already-encoded JSON text, written as one value. */
+void jsonw_raw(struct jsonw *w, const char *json, size_t n);
+
+/* 0 and the length, or -1 if the buffer was too small or nesting went wrong. */
+int jsonw_finish(struct jsonw *w, size_t *ret_len);
+
+#endif
