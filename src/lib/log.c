@@ -100,6 +100,19 @@ void logbuf_put_json_str(struct logbuf *b, const char *s, size_t n) {
     }
 }
 
+void logbuf_put_int(struct logbuf *b, int64_t v) {
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        tmp[--i] = '-';
+    logbuf_put(b, tmp + i, sizeof(tmp) - i);
+}
+
 void logbuf_printf(struct logbuf *b, const char *fmt, ...) {
     char tmp[512];
     va_list ap;

@@ -35,6 +35,8 @@ void logbuf_put(struct logbuf *b, const char *s, size_t n);
 void logbuf_puts(struct logbuf *b, const char *s);
 /* Appends s[0..n) as the body of a JSON string (no quotes), escaped. */
 void logbuf_put_json_str(struct logbuf *b, const char *s, size_t n);
+/* Appends the decimal digits of v. */
+void logbuf_put_int(struct logbuf *b, int64_t v);
 void logbuf_printf(struct logbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Writes b's whole content to stderr under the log lock and empties it. */
