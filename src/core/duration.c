@@ -4,22 +4,20 @@
  * Pure: this module must never read the clock, the locale or the TZ
  * environment (no mktime/timegm), and must never let arithmetic on
  * user-supplied numbers overflow: every product and sum is checked.
- * Error messages quote at most DURATION_ECHO_MAX bytes of the input,
+ * Error messages quote at most STR_ECHO_MAX bytes of the input,
  * with non-printable bytes escaped, so a hostile value cannot bloat or
  * corrupt a response.
  */
 #include "core/duration.h"
 
 #include "core/errors.h"
+#include "lib/str.h"
 #include "core/rfc3339.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 
 #define DURATION_DIGITS_MAX 9
-#define DURATION_ECHO_MAX 64
-/* Worst case: every echoed byte escaped as \xNN, plus "..." and NUL. */
-#define DURATION_ECHO_BUFSZ (DURATION_ECHO_MAX * 4 + 4)
 
 #define SECS_PER_DAY INT64_C(86400)
 /* 9999-12-31T23:59:59Z */
@@ -35,34 +33,6 @@ enum part { PART_Y, PART_MO, PART_W, PART_D, PART_H, PART_MI, PART_S };
 
 static const char part_letter[] = {'Y', 'M', 'W', 'D', 'H', 'M', 'S'};
 
-/*
- * Renders s[0..len) for an error message: printable ASCII as is, other bytes
- * as \xNN, at most DURATION_ECHO_MAX input bytes and then "...".
- */
-static void echo(const char *s, size_t len, char out[DURATION_ECHO_BUFSZ]) {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    size_t n = len > DURATION_ECHO_MAX ? DURATION_ECHO_MAX : len;
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0xf];
-        }
-    }
-    if (n < len) {
-        out[o++] = '.';
-        out[o++] = '.';
-        out[o++] = '.';
-    }
-    out[o] = '\0';
-}
-
 /* Renders one byte for a message: 'X' for printable ASCII, else \xNN (no quotes). */
 static void echo_char(char c, char out[8]) {
     unsigned char u = (unsigned char)c;
@@ -74,16 +44,16 @@ static void echo_char(char c, char out[8]) {
 
 /* Records "<quoted input> is not an ISO 8601 duration: <why>" in err and returns LK_EINVAL. */
 static int fail(struct lk_error *err, const char *s, size_t len, const char *why) {
-    char q[DURATION_ECHO_BUFSZ];
-    echo(s, len, q);
+    char q[STR_ECHO_BUFSZ];
+    str_echo(s, len, q);
     return lk_error_set(err, LK_EINVAL, "\"%s\" is not an ISO 8601 duration: %s", q, why);
 }
 
 /* As fail(), for a reason that names one offending byte c. */
 static int fail_char(struct lk_error *err, const char *s, size_t len, const char *before, char c, const char *after) {
-    char q[DURATION_ECHO_BUFSZ];
+    char q[STR_ECHO_BUFSZ];
     char cq[8];
-    echo(s, len, q);
+    str_echo(s, len, q);
     echo_char(c, cq);
     return lk_error_set(err, LK_EINVAL, "\"%s\" is not an ISO 8601 duration: %s%s%s", q, before, cq, after);
 }
@@ -240,13 +210,6 @@ int duration_is_zero(const struct iso_duration *d) {
            d->seconds == 0;
 }
 
-static unsigned days_in_month(int64_t y, unsigned m) {
-    static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return mdays[m - 1];
-}
-
 /* *acc += a * b, or false on overflow (*acc then unspecified). */
 static bool add_mul(int64_t *acc, int64_t a, int64_t b) {
     int64_t p;
@@ -283,7 +246,7 @@ int duration_add(int64_t from, const struct iso_duration *d, int64_t *ret) {
     unsigned nm = (unsigned)floor_mod(month_index, 12) + 1;
     if (ny > DURATION_YEAR_LIMIT || ny < -DURATION_YEAR_LIMIT)
         return LK_ERANGE;
-    unsigned dim = days_in_month(ny, nm);
+    unsigned dim = rfc3339_days_in_month(ny, nm);
     unsigned nd = day > dim ? dim : day;
 
     int64_t t = sod;

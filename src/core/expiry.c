@@ -5,58 +5,28 @@
  * Pure: the caller passes "now"; this module must never read the clock, and
  * must never accept an expiry that is not strictly in the future or that lies
  * past 9999-12-31T23:59:59Z. Every message names the field it is about and
- * quotes at most EXPIRY_ECHO_MAX bytes of the caller's input, escaped.
+ * quotes at most STR_ECHO_MAX bytes of the caller's input, escaped.
  */
 #include "core/expiry.h"
 
 #include "core/duration.h"
 #include "core/errors.h"
+#include "lib/str.h"
 #include "core/rfc3339.h"
 
-#define EXPIRY_ECHO_MAX 64
-/* Worst case: every echoed byte escaped as \xNN, plus "..." and NUL. */
-#define EXPIRY_ECHO_BUFSZ (EXPIRY_ECHO_MAX * 4 + 4)
 /* 9999-12-31T23:59:59Z */
 #define EXPIRY_MAX_UNIX INT64_C(253402300799)
-
-/*
- * Renders s[0..len) for an error message: printable ASCII as is, other bytes
- * as \xNN, at most EXPIRY_ECHO_MAX input bytes and then "...".
- */
-static void echo(const char *s, size_t len, char out[EXPIRY_ECHO_BUFSZ]) {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    size_t n = len > EXPIRY_ECHO_MAX ? EXPIRY_ECHO_MAX : len;
-
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 0xf];
-        }
-    }
-    if (n < len) {
-        out[o++] = '.';
-        out[o++] = '.';
-        out[o++] = '.';
-    }
-    out[o] = '\0';
-}
 
 /* Resolves an "expires" that starts with 'P' (or 'p', to explain the case rule). */
 static int resolve_duration(const char *s, size_t len, int64_t now, int64_t *ret, struct lk_error *err) {
     struct iso_duration d;
     struct lk_error perr = {0};
-    char q[EXPIRY_ECHO_BUFSZ];
+    char q[STR_ECHO_BUFSZ];
     int64_t t;
 
     if (duration_parse(s, len, &d, &perr) < 0)
         return lk_error_set(err, LK_EINVAL, "expires: %s", lk_error_message(&perr));
-    echo(s, len, q);
+    str_echo(s, len, q);
     if (duration_is_zero(&d))
         return lk_error_set(err, LK_EINVAL, "expires: \"%s\" is a zero duration; give a positive duration", q);
     if (duration_add(now, &d, &t) < 0)
@@ -67,10 +37,10 @@ static int resolve_duration(const char *s, size_t len, int64_t now, int64_t *ret
 
 /* Resolves an "expires" that should be an RFC 3339 time. */
 static int resolve_time(const char *s, size_t len, int64_t now, int64_t *ret, struct lk_error *err) {
-    char q[EXPIRY_ECHO_BUFSZ];
+    char q[STR_ECHO_BUFSZ];
     int64_t t;
 
-    echo(s, len, q);
+    str_echo(s, len, q);
     if (rfc3339_parse(s, len, &t) < 0)
         return lk_error_set(err, LK_EINVAL,
                             "expires: \"%s\" is neither an ISO 8601 duration (e.g. P30D) nor an RFC 3339 time between "

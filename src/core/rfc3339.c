@@ -74,7 +74,7 @@ static int expect(const char *s, size_t len, size_t *pos, char c) {
     return 0;
 }
 
-static unsigned days_in_month(int64_t y, unsigned m) {
+unsigned rfc3339_days_in_month(int64_t y, unsigned m) {
     static const unsigned mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
@@ -123,8 +123,8 @@ int rfc3339_parse(const char *s, size_t len, int64_t *ret) {
     if (pos != len)
         return LK_EINVAL;
 
-    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) || hour > 23 || min > 59 ||
-        sec > 60)
+    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > rfc3339_days_in_month(year, mon) || hour > 23 ||
+        min > 59 || sec > 60)
         return LK_EINVAL;
     /* Unix time has no leap seconds: 23:59:60 is read as 23:59:59. */
     if (sec == 60)

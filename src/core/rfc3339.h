@@ -26,6 +26,9 @@ int rfc3339_parse(const char *s, size_t len, int64_t *ret);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into out; returns the length (20). */
 size_t rfc3339_format(int64_t t, char out[RFC3339_BUFSZ]);
 
+/* Days in month m (1-12) of proleptic Gregorian year y. */
+unsigned rfc3339_days_in_month(int64_t y, unsigned m);
+
 /* Days since 1970-01-01 for a proleptic Gregorian date (month 1-12). */
 int64_t rfc3339_days_from_civil(int64_t y, unsigned m, unsigned d);
 

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "lib/str.h"
+
 void jsonw_init(struct jsonw *w, char *buf, size_t cap) {
     memset(w, 0, sizeof(*w));
     w->buf = buf;
@@ -126,17 +128,10 @@ void jsonw_bool(struct jsonw *w, int v) {
 }
 
 void jsonw_int(struct jsonw *w, int64_t v) {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        tmp[--i] = '-';
+    char tmp[STR_INT64_BUFSZ];
+    size_t n = str_fmt_int64(v, tmp);
     before_value(w);
-    put(w, tmp + i, sizeof(tmp) - i);
+    put(w, tmp, n);
 }
 
 void jsonw_raw(struct jsonw *w, const char *json, size_t n) {

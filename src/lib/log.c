@@ -6,6 +6,7 @@
  * line is dropped instead).
  */
 #include "lib/log.h"
+#include "lib/str.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -101,16 +102,8 @@ void logbuf_put_json_str(struct logbuf *b, const char *s, size_t n) {
 }
 
 void logbuf_put_int(struct logbuf *b, int64_t v) {
-    char tmp[24];
-    size_t i = sizeof(tmp);
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[--i] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        tmp[--i] = '-';
-    logbuf_put(b, tmp + i, sizeof(tmp) - i);
+    char tmp[STR_INT64_BUFSZ];
+    logbuf_put(b, tmp, str_fmt_int64(v, tmp));
 }
 
 void logbuf_printf(struct logbuf *b, const char *fmt, ...) {

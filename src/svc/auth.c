@@ -4,6 +4,7 @@
  * Never puts the presented token into a message or a log: messages name the
  * public id only. Never compares secret material with memcmp.
  */
+#include "lib/str.h"
 #include "svc/auth.h"
 
 #include <string.h>
@@ -15,14 +16,6 @@
 #include "svc/principal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
-
-static void copy_str(char *dst, size_t cap, const char *src) {
-    size_t n = strlen(src);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 /* Loads id from the store into the cache. Returns a referenced entry. */
 static int load(struct svc *svc, const char *id, struct token_entry **ret, struct lk_error *err) {
@@ -81,9 +74,9 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
 
     memset(ret, 0, sizeof(*ret));
     ret->type = type;
-    copy_str(ret->id, sizeof(ret->id), e->owner_id);
-    copy_str(ret->name, sizeof(ret->name), type == PRINCIPAL_ROOT ? "root" : e->owner_id);
-    copy_str(ret->org, sizeof(ret->org), e->org_id);
+    str_copy(ret->id, sizeof(ret->id), e->owner_id);
+    str_copy(ret->name, sizeof(ret->name), type == PRINCIPAL_ROOT ? "root" : e->owner_id);
+    str_copy(ret->org, sizeof(ret->org), e->org_id);
     ret->token = e;
     return 0;
 }

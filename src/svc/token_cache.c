@@ -4,6 +4,7 @@
  * Holds no secrets: only the SHA-256 of each token. Never touches the store
  * itself; the flusher hands batches to a caller-supplied writer.
  */
+#include "lib/str.h"
 #include "svc/token_cache.h"
 
 #include <pthread.h>
@@ -34,14 +35,6 @@ static uint64_t hash_id(const char *s) {
     return h;
 }
 
-static void copy_str(char *dst, size_t cap, const char *src) {
-    size_t n = strlen(src);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us) {
     struct token_entry *e = calloc(1, sizeof(*e));
     if (e == NULL)
@@ -59,11 +52,11 @@ struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us)
         return NULL;
     }
     atomic_init(&e->refcnt, 1);
-    copy_str(e->id, sizeof(e->id), rec->id);
+    str_copy(e->id, sizeof(e->id), rec->id);
     memcpy(e->hash, rec->hash, sizeof(e->hash));
-    copy_str(e->owner_type, sizeof(e->owner_type), rec->owner_type);
-    copy_str(e->owner_id, sizeof(e->owner_id), rec->owner_id);
-    copy_str(e->org_id, sizeof(e->org_id), rec->org_id);
+    str_copy(e->owner_type, sizeof(e->owner_type), rec->owner_type);
+    str_copy(e->owner_id, sizeof(e->owner_id), rec->owner_id);
+    str_copy(e->org_id, sizeof(e->org_id), rec->org_id);
     e->created_at = rec->created_at;
     e->expires_at = rec->expires_at;
     atomic_init(&e->last_used, rec->last_used_at);

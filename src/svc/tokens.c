@@ -5,6 +5,7 @@
  * answer; only its SHA-256 reaches the store. Never lets a caller see or
  * touch another principal's token: such ids answer LK_ENOTFOUND.
  */
+#include "lib/str.h"
 #include "svc/tokens.h"
 
 #include <jansson.h>
@@ -19,14 +20,6 @@
 #include "svc/principal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
-
-static void copy_str(char *dst, size_t cap, const char *src) {
-    size_t n = strlen(src);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
 
 void tokens_created_done(struct token_created *c) {
     if (c == NULL)
@@ -111,11 +104,11 @@ out:
 static void created_by_of(const struct principal *p, char *out, size_t cap) {
     char buf[STORE_OWNER_ID_MAX * 2];
     if (p->type == PRINCIPAL_ROOT) {
-        copy_str(out, cap, "root");
+        str_copy(out, cap, "root");
         return;
     }
     snprintf(buf, sizeof(buf), "%s:%s", principal_type_name(p->type), p->id);
-    copy_str(out, cap, buf);
+    str_copy(out, cap, buf);
 }
 
 static int insert_new(struct svc *svc, enum tok_kind kind, const char *owner_type, const char *owner_id,
@@ -133,10 +126,10 @@ static int insert_new(struct svc *svc, enum tok_kind kind, const char *owner_typ
             goto fail;
         }
         secret_hash(c.token, strlen(c.token), c.rec.hash);
-        copy_str(c.rec.owner_type, sizeof(c.rec.owner_type), owner_type);
-        copy_str(c.rec.owner_id, sizeof(c.rec.owner_id), owner_id);
-        copy_str(c.rec.org_id, sizeof(c.rec.org_id), org_id);
-        copy_str(c.rec.created_by, sizeof(c.rec.created_by), created_by);
+        str_copy(c.rec.owner_type, sizeof(c.rec.owner_type), owner_type);
+        str_copy(c.rec.owner_id, sizeof(c.rec.owner_id), owner_id);
+        str_copy(c.rec.org_id, sizeof(c.rec.org_id), org_id);
+        str_copy(c.rec.created_by, sizeof(c.rec.created_by), created_by);
         c.rec.created_at = svc->now;
         c.rec.expires_at = expires_at;
         c.rec.last_used_at = 0;
