@@ -159,3 +159,37 @@ def test_content_type_is_exactly_application_json(server):
 def test_responses_are_not_cacheable(server):
     r = server.get("/v1/auth/whoami", token=server.root_token)
     assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_idle_keepalive_connection_is_closed(make_server):
+    s = make_server(extra=["--request-timeout", "1"])
+    host, port = s.url.split("//")[1].split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    sock.settimeout(5)
+    first = sock.recv(65536)
+    assert first.startswith(b"HTTP/1.1 200")
+    t0 = time.time()
+    try:
+        rest = sock.recv(65536)  # the server closes the idle connection
+    except socket.timeout:
+        pytest.fail("idle keep-alive connection still open after 5s with a 1s timeout")
+    assert rest == b""
+    assert time.time() - t0 < 4.5
+    sock.close()
+
+
+def test_http2_over_tls_is_offered(tmp_path):
+    import subprocess
+    from conftest import Server
+    key, cert = str(tmp_path / "key.pem"), str(tmp_path / "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    s = Server(str(tmp_path), extra=["--tls-cert", cert, "--tls-key", key]).start()
+    try:
+        r = subprocess.run(["curl", "-s", "--http2", "--cacert", cert, "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                            s.url + "/v1/sys/health"], capture_output=True, text=True, timeout=10)
+        assert r.stdout == "2 200", r.stdout + r.stderr
+    finally:
+        assert s.stop() == 0
