@@ -105,6 +105,19 @@ int api_paging(struct api_req *ar, int def_limit, int max_limit, int *ret_limit,
 /* "s<seq>" cursor string for a list answer, into buf. */
 void api_cursor_format(int64_t seq, char *buf, size_t cap);
 
+/* {"items": items (stolen), "next_cursor": cursor after last_seq, or null
+ * when !more}. */
+void api_reply_page(struct api_req *ar, json_t *items, int more, int64_t last_seq);
+
+/* Token routes shared by every owner (routes.c). */
+struct token_create_in;
+struct token_created;
+struct token_list;
+typedef int (*api_token_create_fn)(struct api_req *ar, const struct token_create_in *in, struct token_created *out);
+typedef int (*api_token_list_fn)(struct api_req *ar, int64_t after, int limit, struct token_list *out);
+void api_token_create(struct api_req *ar, api_token_create_fn create);
+void api_token_list(struct api_req *ar, api_token_list_fn list_fn);
+
 /* RFC 3339 string (or JSON null for 0). */
 json_t *api_time(int64_t t);
 

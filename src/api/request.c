@@ -156,6 +156,16 @@ void api_cursor_format(int64_t seq, char *buf, size_t cap) {
     snprintf(buf, cap, "s%lld", (long long)seq);
 }
 
+void api_reply_page(struct api_req *ar, json_t *items, int more, int64_t last_seq) {
+    json_t *next = json_null();
+    if (more) {
+        char cur[32];
+        api_cursor_format(last_seq, cur, sizeof(cur));
+        next = json_string(cur);
+    }
+    api_reply_json(ar, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+}
+
 json_t *api_time(int64_t t) {
     char buf[RFC3339_BUFSZ];
     if (t == 0)

@@ -98,7 +98,9 @@ static void h_whoami(struct api_req *ar) {
     api_reply_raw(ar, 200, buf, len);
 }
 
-static void h_token_create(struct api_req *ar) {
+/* Reads a token-create body (the same on every token-creating route) and
+ * hands it to create; replies with the one-time secret. */
+void api_token_create(struct api_req *ar, api_token_create_fn create) {
     static const char *const fields[] = {"description", "expires", "expiry_hours", "policies", NULL};
     struct token_create_in in;
     struct token_created out;
@@ -143,7 +145,7 @@ static void h_token_create(struct api_req *ar) {
         in.npolicies = json_array_size(pol);
     }
 
-    if (tokens_create(&ar->w->svc, &ar->principal, &in, &out, &ar->err) != 0) {
+    if (create(ar, &in, &out) != 0) {
         api_reply_lkerr(ar, &ar->err);
         goto out;
     }
@@ -156,14 +158,15 @@ out:
     json_decref(body);
 }
 
-static void h_token_list(struct api_req *ar) {
+/* Pages through a token listing with ?limit= and ?cursor=. */
+void api_token_list(struct api_req *ar, api_token_list_fn list_fn) {
     int limit;
     int64_t after;
     struct token_list list = {0};
     if (api_paging(ar, TOKENS_LIST_DEFAULT, TOKENS_LIST_MAX, &limit, &after) < 0)
         return;
     /* Ask for one more than the page to know whether a next page exists. */
-    if (tokens_list(&ar->w->svc, &ar->principal, after, limit + 1, &list, &ar->err) != 0) {
+    if (list_fn(ar, after, limit + 1, &list) != 0) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
@@ -171,14 +174,24 @@ static void h_token_list(struct api_req *ar) {
     size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
     for (size_t i = 0; i < shown; i++)
         json_array_append_new(items, token_json(&list.items[i], ar->w->svc.now));
-    json_t *next = json_null();
-    if (list.count > (size_t)limit) {
-        char cur[32];
-        api_cursor_format(list.items[shown - 1].seq, cur, sizeof(cur));
-        next = json_string(cur);
-    }
+    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
     token_list_done(&list);
-    api_reply_json(ar, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
+}
+
+static int create_own(struct api_req *ar, const struct token_create_in *in, struct token_created *out) {
+    return tokens_create(&ar->w->svc, &ar->principal, in, out, &ar->err);
+}
+
+static int list_own(struct api_req *ar, int64_t after, int limit, struct token_list *out) {
+    return tokens_list(&ar->w->svc, &ar->principal, after, limit, out, &ar->err);
+}
+
+static void h_token_create(struct api_req *ar) {
+    api_token_create(ar, create_own);
+}
+
+static void h_token_list(struct api_req *ar) {
+    api_token_list(ar, list_own);
 }
 
 static void h_token_get(struct api_req *ar) {

@@ -20,8 +20,10 @@ struct principal {
     enum principal_type type;
     char id[STORE_OWNER_ID_MAX];   /* stable id ("root" for the partner admin) */
     char name[STORE_OWNER_ID_MAX]; /* display name / slug */
-    char org[STORE_OWNER_ID_MAX];  /* "" if none */
+    char org[STORE_OWNER_ID_MAX];  /* org name, "" if none */
+    char org_id[STORE_OWNER_ID_MAX]; /* org id, "" if none */
     char team[STORE_OWNER_ID_MAX]; /* "" if none */
+    char org_role[16];             /* users: "admin" or "member"; "" otherwise */
     struct token_entry *token;     /* the verified token; a reference this struct holds */
 };
 

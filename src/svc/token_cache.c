@@ -65,6 +65,14 @@ struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us)
     return e;
 }
 
+void token_entry_set_identity(struct token_entry *e, const char *owner_name, const char *owner_role,
+                              const char *org_name, const char *org_status) {
+    str_copy(e->owner_name, sizeof(e->owner_name), owner_name);
+    str_copy(e->owner_role, sizeof(e->owner_role), owner_role);
+    str_copy(e->org_name, sizeof(e->org_name), org_name);
+    str_copy(e->org_status, sizeof(e->org_status), org_status);
+}
+
 void token_entry_ref(struct token_entry *e) {
     atomic_fetch_add_explicit(&e->refcnt, 1, memory_order_relaxed);
 }
@@ -198,6 +206,41 @@ void token_cache_remove(struct token_cache *c, const char *id) {
         s->count--;
     pthread_rwlock_unlock(&s->lock);
     token_entry_unref(old);
+}
+
+static int field_matches(const char *want, const char *have) {
+    return want == NULL || strcmp(want, have) == 0;
+}
+
+void token_cache_remove_where(struct token_cache *c, const char *org_id, const char *owner_type,
+                              const char *owner_id) {
+    for (int i = 0; i < SHARDS; i++) {
+        struct shard *s = &c->shards[i];
+        struct token_entry *dead = NULL;
+        pthread_rwlock_wrlock(&s->lock);
+        for (int b = 0; b < BUCKETS_PER_SHARD; b++) {
+            struct token_entry **pp = &s->buckets[b];
+            while (*pp != NULL) {
+                struct token_entry *e = *pp;
+                if (field_matches(org_id, e->org_id) && field_matches(owner_type, e->owner_type) &&
+                    field_matches(owner_id, e->owner_id)) {
+                    *pp = e->next;
+                    e->next = dead;
+                    dead = e;
+                    s->count--;
+                } else {
+                    pp = &e->next;
+                }
+            }
+        }
+        pthread_rwlock_unlock(&s->lock);
+        while (dead != NULL) {
+            struct token_entry *next = dead->next;
+            dead->next = NULL;
+            token_entry_unref(dead);
+            dead = next;
+        }
+    }
 }
 
 size_t token_cache_count(struct token_cache *c) {

@@ -37,6 +37,10 @@ struct token_entry {
     char *policies_json;       /* owned, immutable */
     json_t *policies;          /* the same, parsed once; immutable, share with json_incref
                                 * (jansson's refcounts are atomic in Debian's build) */
+    char owner_name[STORE_NAME_MAX];   /* username or "root"; set before the entry is shared */
+    char owner_role[STORE_STATUS_MAX]; /* a user's org role when loaded; "" otherwise */
+    char org_name[STORE_NAME_MAX];     /* "" when the owner has no org */
+    char org_status[STORE_STATUS_MAX]; /* the org's status when loaded; "" when no org */
     atomic_llong last_used;    /* Unix seconds of the latest verified use */
     atomic_llong last_flushed; /* last_used as last written to the store */
     int64_t loaded_us;         /* monotonic time the entry was loaded */
@@ -45,6 +49,9 @@ struct token_entry {
 
 /* A new entry with refcount 1 built from rec, or NULL on out of memory. */
 struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us);
+/* Fills the identity fields; only before the entry is put into the cache. */
+void token_entry_set_identity(struct token_entry *e, const char *owner_name, const char *owner_role,
+                              const char *org_name, const char *org_status);
 void token_entry_ref(struct token_entry *e);
 /* Drops one reference; frees at zero. NULL-safe. */
 void token_entry_unref(struct token_entry *e);
@@ -67,6 +74,14 @@ void token_cache_put(struct token_cache *c, struct token_entry *e);
 
 /* Removes id if present. */
 void token_cache_remove(struct token_cache *c, const char *id);
+
+/*
+ * Removes every entry matching all the given fields (NULL matches anything):
+ * used when an org changes status or an owner is deleted, so the next
+ * request re-reads the store.
+ */
+void token_cache_remove_where(struct token_cache *c, const char *org_id, const char *owner_type,
+                              const char *owner_id);
 
 /* Number of entries (for tests and metrics; takes every shard lock). */
 size_t token_cache_count(struct token_cache *c);

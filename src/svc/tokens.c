@@ -161,8 +161,8 @@ fail:
     return r;
 }
 
-int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
-                  struct token_created *ret, struct lk_error *err) {
+int tokens_create_for(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
+                      const struct token_create_in *in, struct token_created *ret, struct lk_error *err) {
     char *policies_json = NULL;
     char created_by[STORE_OWNER_ID_MAX];
     int64_t expires_at = 0;
@@ -178,10 +178,16 @@ int tokens_create(struct svc *svc, const struct principal *caller, const struct 
     if (r < 0)
         return r;
     created_by_of(caller, created_by, sizeof(created_by));
-    r = insert_new(svc, kind_for(caller->type), principal_type_name(caller->type), caller->id, caller->org, created_by,
+    r = insert_new(svc, kind_for(owner->type), principal_type_name(owner->type), owner->id, owner->org_id, created_by,
                    desc, policies_json, expires_at, ret, err);
     free(policies_json);
     return r;
+}
+
+int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
+                  struct token_created *ret, struct lk_error *err) {
+    struct token_owner self = {caller->type, caller->id, caller->org_id};
+    return tokens_create_for(svc, caller, &self, in, ret, err);
 }
 
 /* The store's last_used_at lags by up to the flush interval; the cache
@@ -200,16 +206,22 @@ static int owned_by(const struct token_rec *rec, const struct principal *p) {
     return strcmp(rec->owner_type, principal_type_name(p->type)) == 0 && strcmp(rec->owner_id, p->id) == 0;
 }
 
-int tokens_list(struct svc *svc, const struct principal *caller, int64_t after_seq, int limit, struct token_list *ret,
-                struct lk_error *err) {
-    if (limit < 1 || limit > TOKENS_LIST_MAX)
+int tokens_list_for(struct svc *svc, const struct token_owner *owner, int64_t after_seq, int limit,
+                    struct token_list *ret, struct lk_error *err) {
+    if (limit < 1 || limit > TOKENS_LIST_MAX + 1)
         return lk_error_set(err, LK_EINVAL, "limit: must be between 1 and %d", TOKENS_LIST_MAX);
-    int r = store_token_list(svc->store, principal_type_name(caller->type), caller->id, after_seq, limit, ret);
+    int r = store_token_list(svc->store, principal_type_name(owner->type), owner->id, after_seq, limit, ret);
     if (r < 0)
         return lk_error_set(err, r, "could not list tokens");
     for (size_t i = 0; i < ret->count; i++)
         merge_last_used(svc, &ret->items[i]);
     return 0;
+}
+
+int tokens_list(struct svc *svc, const struct principal *caller, int64_t after_seq, int limit, struct token_list *ret,
+                struct lk_error *err) {
+    struct token_owner self = {caller->type, caller->id, caller->org_id};
+    return tokens_list_for(svc, &self, after_seq, limit, ret, err);
 }
 
 int tokens_get(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,

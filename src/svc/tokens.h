@@ -13,6 +13,7 @@
 
 #include "core/expiry.h"
 #include "store/store.h"
+#include "svc/principal.h"
 
 struct svc;
 struct principal;
@@ -41,6 +42,24 @@ struct token_created {
 
 /* Wipes the secret and frees rec. NULL-safe. */
 void tokens_created_done(struct token_created *c);
+
+/* Whose token it is, when not the caller's own. */
+struct token_owner {
+    enum principal_type type;
+    const char *id;
+    const char *org_id; /* "" when none */
+};
+
+/*
+ * Creates a token owned by owner, created by caller. Does not check that
+ * caller may do so: the use case that picks the owner (users.c, ...) has.
+ */
+int tokens_create_for(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
+                      const struct token_create_in *in, struct token_created *ret, struct lk_error *err);
+
+/* Lists owner's tokens after the cursor seq; no access check (see above). */
+int tokens_list_for(struct svc *svc, const struct token_owner *owner, int64_t after_seq, int limit,
+                    struct token_list *ret, struct lk_error *err);
 
 /* Creates a token owned by caller. */
 int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
