@@ -51,6 +51,10 @@ static const struct opt opts[] = {
      "requests/seconds per token, 0 = off (default 6000/60)"},
     {"rate-limit-ip", "LATCHKEY_RATE_LIMIT_IP", OPT_RATE, OFF(rl_ip), 0, 0,
      "requests/seconds per client address, 0 = off (default 12000/60)"},
+    {"rate-limit-login-account", "LATCHKEY_RATE_LIMIT_LOGIN_ACCOUNT", OPT_RATE, OFF(rl_login_account), 0, 0,
+     "login attempts/seconds per account, 0 = off (default 10/300)"},
+    {"rate-limit-login-ip", "LATCHKEY_RATE_LIMIT_LOGIN_IP", OPT_RATE, OFF(rl_login_ip), 0, 0,
+     "login attempts/seconds per client address, 0 = off (default 30/60)"},
     {"access-log", "LATCHKEY_ACCESS_LOG", OPT_BOOL, OFF(access_log), 0, 0, "JSON access log on stderr (default on)"},
     {"cache-ttl", "LATCHKEY_CACHE_TTL", OPT_UINT, OFF(cache_ttl_s), 1, 3600,
      "seconds a cached token is trusted before re-reading it (default 10)"},
@@ -70,6 +74,8 @@ void config_defaults(struct config *c) {
     c->request_timeout_s = 10;
     c->rl_token = (struct rl_policy){6000, 60};
     c->rl_ip = (struct rl_policy){12000, 60};
+    c->rl_login_account = (struct rl_policy){10, 300};
+    c->rl_login_ip = (struct rl_policy){30, 60};
     c->access_log = 1;
     c->cache_ttl_s = 10;
     c->touch_interval_s = 5;

@@ -22,15 +22,17 @@ struct config {
     int threads;             /* worker threads (event loops) */
     char tls_cert[PATH_MAX]; /* PEM chain; "" = plain HTTP */
     char tls_key[PATH_MAX];
-    int allow_plain_http;       /* plain HTTP on a non-loopback address */
-    int dev;                    /* dev mode: create and initialise the data dir */
-    size_t max_body;            /* bytes; larger bodies answer 413 */
-    uint32_t request_timeout_s; /* header/body/idle timeout */
-    struct rl_policy rl_token;  /* per token */
-    struct rl_policy rl_ip;     /* per client address */
-    int access_log;             /* 1 = JSON access log on stderr */
-    uint32_t cache_ttl_s;       /* token cache staleness bound */
-    uint32_t touch_interval_s;  /* how often last_used_at is written */
+    int allow_plain_http;              /* plain HTTP on a non-loopback address */
+    int dev;                           /* dev mode: create and initialise the data dir */
+    size_t max_body;                   /* bytes; larger bodies answer 413 */
+    uint32_t request_timeout_s;        /* header/body/idle timeout */
+    struct rl_policy rl_token;         /* per token */
+    struct rl_policy rl_ip;            /* per client address */
+    struct rl_policy rl_login_account; /* login attempts per org/username */
+    struct rl_policy rl_login_ip;      /* login attempts per client address */
+    int access_log;                    /* 1 = JSON access log on stderr */
+    uint32_t cache_ttl_s;              /* token cache staleness bound */
+    uint32_t touch_interval_s;         /* how often last_used_at is written */
     char log_level[16];
 };
 

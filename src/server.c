@@ -143,7 +143,10 @@ int server_run(struct config *cfg) {
     srv->cache = token_cache_new(CACHE_MAX_ENTRIES, (int64_t)cfg->cache_ttl_s * 1000000);
     srv->rl_token = ratelimiter_new(&cfg->rl_token, RATELIMIT_MAX_KEYS);
     srv->rl_ip = ratelimiter_new(&cfg->rl_ip, RATELIMIT_MAX_KEYS);
-    if (srv->cache == NULL || srv->rl_token == NULL || srv->rl_ip == NULL)
+    srv->rl_login_account = ratelimiter_new(&cfg->rl_login_account, RATELIMIT_MAX_KEYS);
+    srv->rl_login_ip = ratelimiter_new(&cfg->rl_login_ip, RATELIMIT_MAX_KEYS);
+    if (srv->cache == NULL || srv->rl_token == NULL || srv->rl_ip == NULL || srv->rl_login_account == NULL ||
+        srv->rl_login_ip == NULL)
         goto out;
 
     if (cfg->dev) {
@@ -200,6 +203,8 @@ out:
     token_cache_free(srv->cache);
     ratelimiter_free(srv->rl_token);
     ratelimiter_free(srv->rl_ip);
+    ratelimiter_free(srv->rl_login_account);
+    ratelimiter_free(srv->rl_login_ip);
     pthread_mutex_destroy(&srv->flusher_lock);
     pthread_cond_destroy(&srv->flusher_cond);
     free(srv);

@@ -50,10 +50,12 @@ struct server {
     char store_dsn[PATH_MAX + 16];
     h2o_globalconf_t h2o; /* read-only after start-up */
     h2o_handler_t *handler;
-    SSL_CTX *ssl_ctx;             /* NULL for plain HTTP */
-    struct token_cache *cache;    /* shared: see token_cache.h */
-    struct ratelimiter *rl_token; /* shared: see ratelimiter.h */
-    struct ratelimiter *rl_ip;    /* shared: see ratelimiter.h */
+    SSL_CTX *ssl_ctx;                     /* NULL for plain HTTP */
+    struct token_cache *cache;            /* shared: see token_cache.h */
+    struct ratelimiter *rl_token;         /* shared: see ratelimiter.h */
+    struct ratelimiter *rl_ip;            /* shared: see ratelimiter.h */
+    struct ratelimiter *rl_login_account; /* shared: see ratelimiter.h */
+    struct ratelimiter *rl_login_ip;      /* shared: see ratelimiter.h */
     struct worker *workers;
     int nworkers;
     uint16_t bound_port; /* the port actually bound */

@@ -32,6 +32,7 @@ int api_worker_init(struct worker *w) {
     }
     w->svc.store = s;
     w->svc.cache = w->srv->cache;
+    w->svc.rl_login = w->srv->rl_login_account;
     logbuf_init(&w->access, 1 << 20);
     if (secret_random(rnd, sizeof(rnd)) != 0)
         return -1;
@@ -103,7 +104,7 @@ static int find_credential(h2o_req_t *req, h2o_iovec_t *ret) {
     return 1;
 }
 
-static int client_address(h2o_req_t *req, char *buf, size_t cap) {
+int api_client_address(h2o_req_t *req, char *buf, size_t cap) {
     struct sockaddr_storage ss;
     socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
     if (sl == 0 || cap < NI_MAXHOST)
@@ -112,8 +113,8 @@ static int client_address(h2o_req_t *req, char *buf, size_t cap) {
     return n == SIZE_MAX ? -1 : 0;
 }
 
-static int rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name, const char *key, size_t keylen,
-                      struct rl_result *res) {
+int api_rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name, const char *key, size_t keylen,
+                   struct rl_result *res) {
     ratelimiter_check(rl, key, keylen, clock_mono_us(), res);
     if (res->allowed)
         return 0;
@@ -123,7 +124,7 @@ static int rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *na
                    h2o_strdup(&ar->req->pool, ra, (size_t)n).base, (size_t)n);
     api_add_ratelimit_headers(ar, name, ratelimiter_policy(rl), res);
     api_reply_error(ar, LK_ERATE, "rate limit exceeded for this %s: %u requests per %u seconds; retry in %u seconds",
-                    strcmp(name, "ip") == 0 ? "client address" : "token", ratelimiter_policy(rl)->quota,
+                    strcmp(name, "token") == 0 ? "token" : "client address", ratelimiter_policy(rl)->quota,
                     ratelimiter_policy(rl)->window_s, res->retry_after_s);
     return -1;
 }
@@ -135,8 +136,8 @@ static void pipeline(struct api_req *ar) {
     struct rl_result rl;
 
     char addr[NI_MAXHOST];
-    if (srv->cfg.rl_ip.quota != 0 && client_address(req, addr, sizeof(addr)) == 0 &&
-        rate_limit(ar, srv->rl_ip, "ip", addr, strlen(addr), &rl) != 0)
+    if (srv->cfg.rl_ip.quota != 0 && api_client_address(req, addr, sizeof(addr)) == 0 &&
+        api_rate_limit(ar, srv->rl_ip, "ip", addr, strlen(addr), &rl) != 0)
         return;
 
     unsigned method = api_method_parse(req->method);
@@ -195,7 +196,7 @@ static void pipeline(struct api_req *ar) {
         }
         if (srv->cfg.rl_token.quota != 0) {
             const char *id = ar->principal.token->id;
-            if (rate_limit(ar, srv->rl_token, "token", id, strlen(id), &ar->token_limit) != 0)
+            if (api_rate_limit(ar, srv->rl_token, "token", id, strlen(id), &ar->token_limit) != 0)
                 return;
             ar->have_token_limit = 1;
             api_add_ratelimit_headers(ar, "token", &srv->cfg.rl_token, &ar->token_limit);

@@ -48,9 +48,22 @@ struct api_req {
     int replied;
 };
 
-/* The route table and its size (routes.c). */
+/* Route tables, one per area (routes.c, routes_orgs.c), and the list of
+ * them the router searches in order (routes.c). */
+struct api_route_table {
+    const struct api_route *routes;
+    const size_t *count;
+};
 extern const struct api_route api_routes[];
 extern const size_t api_routes_count;
+extern const struct api_route api_org_routes[];
+extern const size_t api_org_routes_count;
+extern const struct api_route_table api_route_tables[];
+extern const size_t api_route_tables_count;
+
+/* JSON of an org (routes_orgs.c). */
+struct org_rec;
+json_t *api_org_json(const struct org_rec *o);
 
 /* Finds the route for method+path; fills params. Returns the route, or NULL
  * with *ret_allowed set to the methods the path does accept (0 = no such path). */
@@ -62,6 +75,16 @@ unsigned api_method_parse(h2o_iovec_t m);
 
 /* Writes "GET, POST" for a method mask into buf. */
 void api_methods_format(unsigned mask, char *buf, size_t cap);
+
+/* The client's numeric address into buf (cap >= NI_MAXHOST). 0 or -1. */
+int api_client_address(h2o_req_t *req, char *buf, size_t cap);
+
+struct ratelimiter;
+/* Accounts one request for key in rl; on refusal replies 429 with
+ * Retry-After and RateLimit headers and returns -1. name is the policy name
+ * in the headers ("ip", "token", "login"). */
+int api_rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name, const char *key, size_t keylen,
+                   struct rl_result *res);
 
 /* --- replies (respond.c); each sends exactly once ------------------------ */
 

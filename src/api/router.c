@@ -83,15 +83,18 @@ const struct api_route *api_route_match(unsigned method, const char *path, size_
     /* A trailing slash names the same resource. */
     if (len > 1 && path[len - 1] == '/')
         len--;
-    for (size_t i = 0; i < api_routes_count; i++) {
-        const struct api_route *r = &api_routes[i];
-        if (!match(r->pattern, path, len, NULL))
-            continue;
-        if (r->method == method) {
-            match(r->pattern, path, len, ar);
-            return r;
+    for (size_t t = 0; t < api_route_tables_count; t++) {
+        const struct api_route_table *tab = &api_route_tables[t];
+        for (size_t i = 0; i < *tab->count; i++) {
+            const struct api_route *r = &tab->routes[i];
+            if (!match(r->pattern, path, len, NULL))
+                continue;
+            if (r->method == method) {
+                match(r->pattern, path, len, ar);
+                return r;
+            }
+            allowed |= r->method;
         }
-        allowed |= r->method;
     }
     *ret_allowed = allowed;
     return NULL;

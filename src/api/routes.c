@@ -11,6 +11,8 @@
 #include "lib/jsonw.h"
 #include "server.h"
 #include "svc/principal.h"
+#include "svc/ratelimiter.h"
+#include "svc/sessions.h"
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
 
@@ -213,12 +215,80 @@ static void h_token_delete(struct api_req *ar) {
     api_reply_empty(ar);
 }
 
+static void set_token_cookie(struct api_req *ar, const char *value, int64_t max_age) {
+    h2o_req_t *req = ar->req;
+    char buf[TOKFMT_TOKEN_BUFSZ + 128];
+    int n = snprintf(buf, sizeof(buf), "token=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", value,
+                     (long long)max_age, ar->w->srv->ssl_ctx != NULL ? "; Secure" : "");
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return;
+    h2o_iovec_t v = h2o_strdup(&req->pool, buf, (size_t)n);
+    explicit_bzero(buf, sizeof(buf));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, "Set-Cookie", v.base, v.len);
+}
+
+static void h_login(struct api_req *ar) {
+    static const char *const fields[] = {"org", "username", "password", NULL};
+    const char *org = NULL, *user = NULL, *pw = NULL;
+    struct token_created out;
+    struct rl_result rl;
+    char addr[NI_MAXHOST];
+    memset(&out, 0, sizeof(out));
+
+    /* Per address, on top of the per-account limit in svc. */
+    if (api_client_address(ar->req, addr, sizeof(addr)) == 0 &&
+        api_rate_limit(ar, ar->w->srv->rl_login_ip, "login", addr, strlen(addr), &rl) != 0)
+        return;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "org", &org) < 0 ||
+        api_body_string(ar, body, "username", &user) < 0 || api_body_string(ar, body, "password", &pw) < 0)
+        goto out;
+    if (org == NULL || user == NULL || pw == NULL) {
+        api_reply_error(ar, LK_EINVAL, "org, username and password are required");
+        goto out;
+    }
+    if (sessions_login(&ar->w->svc, org, user, pw, &out, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        goto out;
+    }
+    set_token_cookie(ar, out.token, SESSIONS_TTL_SECONDS);
+    json_t *resp =
+        json_pack("{s:s, s:s, s:o}", "token", out.token, "id", out.rec.id, "expires_at", api_time(out.rec.expires_at));
+    api_reply_json(ar, 200, resp);
+out:
+    tokens_created_done(&out);
+    /* Don't leave the password in freed memory: wipe jansson's copy and the
+     * request body it came from. */
+    if (pw != NULL)
+        explicit_bzero((char *)pw, strlen(pw));
+    json_decref(body);
+    if (ar->req->entity.base != NULL)
+        explicit_bzero((char *)ar->req->entity.base, ar->req->entity.len);
+}
+
+static void h_logout(struct api_req *ar) {
+    if (sessions_logout(&ar->w->svc, &ar->principal, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    set_token_cookie(ar, "", 0);
+    api_reply_empty(ar);
+}
+
 const struct api_route api_routes[] = {
     {M_GET, "/v1/sys/health", 0, "sys.health", h_health,
      "Liveness of the server. Answers {\"status\":\"ok\",\"version\":...} without credentials."},
     {M_GET, "/v1/auth/whoami", 1, "auth.whoami", h_whoami,
      "Who the presented credential belongs to: {\"principal\":{type,name,org,team},\"token\":{id,expires_at,"
      "policies},\"permissions\":[...]}."},
+    {M_POST, "/v1/auth/login", 0, "auth.login", h_login,
+     "Password login: {\"org\", \"username\", \"password\"} -> {\"token\", \"id\", \"expires_at\"} and the same "
+     "token as an HttpOnly, SameSite=Strict cookie. Programmatic-only users cannot log in. Failures never say "
+     "whether the user exists; attempts are limited per account and per address."},
+    {M_POST, "/v1/auth/logout", 1, "auth.logout", h_logout,
+     "Ends the login session of the presented session token; 204."},
     {M_POST, "/v1/tokens", 1, "token.create", h_token_create,
      "Creates an API token for the caller. Body: {\"description\", \"expires\": ISO 8601 duration (P30D, PT12H) or "
      "RFC 3339 time, or \"expiry_hours\": N (at most one of the two), \"policies\": [...]}. The answer's \"token\" "
@@ -232,3 +302,9 @@ const struct api_route api_routes[] = {
      "Revokes one of the caller's tokens at once; 204."},
 };
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+
+const struct api_route_table api_route_tables[] = {
+    {api_routes, &api_routes_count},
+    {api_org_routes, &api_org_routes_count},
+};
+const size_t api_route_tables_count = sizeof(api_route_tables) / sizeof(api_route_tables[0]);

@@ -55,8 +55,8 @@ int password_hash(const char *pw, char out[PASSWORD_HASH_MAX]) {
         goto out;
     EVP_EncodeBlock((unsigned char *)salt64, salt, sizeof(salt));
     EVP_EncodeBlock((unsigned char *)dk64, dk, sizeof(dk));
-    int n = snprintf(out, PASSWORD_HASH_MAX, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", SCRYPT_LN, SCRYPT_R, SCRYPT_P, salt64,
-                     dk64);
+    int n =
+        snprintf(out, PASSWORD_HASH_MAX, "$scrypt$ln=%d,r=%d,p=%d$%s$%s", SCRYPT_LN, SCRYPT_R, SCRYPT_P, salt64, dk64);
     r = (n > 0 && n < PASSWORD_HASH_MAX) ? 0 : LK_EINTERNAL;
 out:
     explicit_bzero(dk, sizeof(dk));

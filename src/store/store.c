@@ -163,3 +163,113 @@ int store_meta_set(struct store *s, const char *key, const char *value) {
         return LK_EINVAL;
     return s->ops->meta_set(s, key, value);
 }
+
+/* --- organisations and users ---------------------------------------------- */
+
+void org_list_done(struct org_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+void user_rec_done(struct user_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->password_hash);
+    rec->password_hash = NULL;
+}
+
+void user_list_done(struct user_list *list) {
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        user_rec_done(&list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+static int org_ok(const struct org_rec *o) {
+    return field_ok(o->id, sizeof(o->id), 1) && field_ok(o->name, sizeof(o->name), 1) &&
+           field_ok(o->display_name, sizeof(o->display_name), 0) && field_ok(o->status, sizeof(o->status), 1);
+}
+
+static int user_ok(const struct user_rec *u) {
+    return field_ok(u->id, sizeof(u->id), 1) && field_ok(u->org_id, sizeof(u->org_id), 1) &&
+           field_ok(u->username, sizeof(u->username), 1) && field_ok(u->email, sizeof(u->email), 0) &&
+           field_ok(u->role, sizeof(u->role), 1);
+}
+
+int store_org_insert(struct store *s, const struct org_rec *rec) {
+    if (s == NULL || rec == NULL || !org_ok(rec))
+        return LK_EINVAL;
+    return s->ops->org_insert(s, rec);
+}
+
+int store_org_get(struct store *s, const char *id, struct org_rec *ret) {
+    if (s == NULL || id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->org_get(s, id, NULL, ret);
+}
+
+int store_org_get_by_name(struct store *s, const char *name, struct org_rec *ret) {
+    if (s == NULL || name == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->org_get(s, NULL, name, ret);
+}
+
+int store_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret) {
+    if (s == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
+        return LK_EINVAL;
+    return s->ops->org_list(s, after_seq, limit, ret);
+}
+
+int store_org_update(struct store *s, const struct org_rec *rec) {
+    if (s == NULL || rec == NULL || !org_ok(rec))
+        return LK_EINVAL;
+    return s->ops->org_update(s, rec);
+}
+
+int store_org_delete(struct store *s, const char *id) {
+    if (s == NULL || id == NULL)
+        return LK_EINVAL;
+    return s->ops->org_delete(s, id);
+}
+
+int store_user_insert(struct store *s, const struct user_rec *rec) {
+    if (s == NULL || rec == NULL || !user_ok(rec))
+        return LK_EINVAL;
+    return s->ops->user_insert(s, rec);
+}
+
+int store_user_get(struct store *s, const char *id, struct user_rec *ret) {
+    if (s == NULL || id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->user_get(s, id, NULL, NULL, ret);
+}
+
+int store_user_get_by_name(struct store *s, const char *org_id, const char *username, struct user_rec *ret) {
+    if (s == NULL || org_id == NULL || username == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->user_get(s, NULL, org_id, username, ret);
+}
+
+int store_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret) {
+    if (s == NULL || org_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
+        return LK_EINVAL;
+    return s->ops->user_list(s, org_id, after_seq, limit, ret);
+}
+
+int store_user_update(struct store *s, const struct user_rec *rec) {
+    if (s == NULL || rec == NULL || !user_ok(rec))
+        return LK_EINVAL;
+    return s->ops->user_update(s, rec);
+}
+
+int store_user_delete(struct store *s, const char *id) {
+    if (s == NULL || id == NULL)
+        return LK_EINVAL;
+    return s->ops->user_delete(s, id);
+}

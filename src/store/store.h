@@ -111,6 +111,95 @@ int store_token_delete_owner(struct store *s, const char *owner_type, const char
  */
 int store_token_touch(struct store *s, const struct token_touch *touches, size_t n);
 
+/* --- organisations ------------------------------------------------------ */
+
+#define STORE_NAME_MAX 64 /* slugs: [a-z0-9][a-z0-9-]{0,62} */
+#define STORE_DISPLAY_NAME_MAX 256
+#define STORE_EMAIL_MAX 256
+#define STORE_STATUS_MAX 16
+
+struct org_rec {
+    int64_t seq;                 /* store-assigned; listing order and cursor */
+    char id[STORE_OWNER_ID_MAX]; /* stable random id, "org_..." */
+    char name[STORE_NAME_MAX];   /* unique slug */
+    char display_name[STORE_DISPLAY_NAME_MAX];
+    char status[STORE_STATUS_MAX]; /* "pending", "active", "deactivated" */
+    int64_t token_expiry_hours;    /* org-wide default and cap, >= 1 */
+    int allow_non_expiring_tokens; /* 0 or 1 */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct org_list {
+    struct org_rec *items;
+    size_t count;
+};
+void org_list_done(struct org_list *list);
+
+/* Inserts rec (seq ignored). LK_ECONFLICT if the id or the name exists. */
+int store_org_insert(struct store *s, const struct org_rec *rec);
+
+/* By id, or by name. LK_ENOTFOUND if none. */
+int store_org_get(struct store *s, const char *id, struct org_rec *ret);
+int store_org_get_by_name(struct store *s, const char *name, struct org_rec *ret);
+
+/* Orgs with seq > after_seq in seq order, at most limit (1..1000). */
+int store_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret);
+
+/* Rewrites display_name, status, token_expiry_hours, allow_non_expiring_tokens
+ * and updated_at of the org with rec->id. LK_ENOTFOUND if none. */
+int store_org_update(struct store *s, const struct org_rec *rec);
+
+/*
+ * Deletes the org with id and, in the same transaction, every user and
+ * every token whose org_id is id. LK_ENOTFOUND if none.
+ */
+int store_org_delete(struct store *s, const char *id);
+
+/* --- users --------------------------------------------------------------- */
+
+struct user_rec {
+    int64_t seq;                 /* store-assigned; listing order and cursor */
+    char id[STORE_OWNER_ID_MAX]; /* stable random id, "usr_..." */
+    char org_id[STORE_OWNER_ID_MAX];
+    char username[STORE_NAME_MAX]; /* unique within the org */
+    char email[STORE_EMAIL_MAX];
+    char *password_hash;         /* owned; NULL = no password (programmatic-only or unset) */
+    char role[STORE_STATUS_MAX]; /* org role: "admin" or "member" */
+    int programmatic_only;       /* 1 = API keys only, never a password login */
+    int64_t token_expiry_hours;  /* per-user setting, 0 = none */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/* Frees what rec owns. NULL-safe. */
+void user_rec_done(struct user_rec *rec);
+
+struct user_list {
+    struct user_rec *items;
+    size_t count;
+};
+void user_list_done(struct user_list *list);
+
+/* Inserts rec (seq ignored). LK_ECONFLICT if the id exists or the username is
+ * taken in the org; LK_ENOTFOUND if the org does not exist. */
+int store_user_insert(struct store *s, const struct user_rec *rec);
+
+/* By id, or by (org_id, username). LK_ENOTFOUND if none. */
+int store_user_get(struct store *s, const char *id, struct user_rec *ret);
+int store_user_get_by_name(struct store *s, const char *org_id, const char *username, struct user_rec *ret);
+
+/* Users of org_id with seq > after_seq in seq order, at most limit (1..1000). */
+int store_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret);
+
+/* Rewrites email, password_hash, role, programmatic_only, token_expiry_hours
+ * and updated_at of the user with rec->id. LK_ENOTFOUND if none. */
+int store_user_update(struct store *s, const struct user_rec *rec);
+
+/* Deletes the user with id and, in the same transaction, every token owned
+ * by ("user", id). LK_ENOTFOUND if none. */
+int store_user_delete(struct store *s, const char *id);
+
 /* --- server metadata (small key/value settings, e.g. keys) ---------------- */
 
 /* Gets the value of key into *ret (caller frees with free()). LK_ENOTFOUND if unset. */

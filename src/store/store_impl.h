@@ -22,6 +22,16 @@ struct store_ops {
     int (*token_delete_owner)(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
                               size_t *ret_count);
     int (*token_touch)(struct store *s, const struct token_touch *touches, size_t n);
+    int (*org_insert)(struct store *s, const struct org_rec *rec);
+    int (*org_get)(struct store *s, const char *id, const char *name, struct org_rec *ret);
+    int (*org_list)(struct store *s, int64_t after_seq, int limit, struct org_list *ret);
+    int (*org_update)(struct store *s, const struct org_rec *rec);
+    int (*org_delete)(struct store *s, const char *id);
+    int (*user_insert)(struct store *s, const struct user_rec *rec);
+    int (*user_get)(struct store *s, const char *id, const char *org_id, const char *username, struct user_rec *ret);
+    int (*user_list)(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret);
+    int (*user_update)(struct store *s, const struct user_rec *rec);
+    int (*user_delete)(struct store *s, const char *id);
     int (*meta_get)(struct store *s, const char *key, char **ret);
     int (*meta_set)(struct store *s, const char *key, const char *value);
 };

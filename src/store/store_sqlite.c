@@ -32,6 +32,12 @@
     "seq, id, hash, owner_type, owner_id, org_id, created_by, description, policies, created_at, expires_at, "         \
     "last_used_at"
 
+#define ORG_COLS                                                                                                       \
+    "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at"
+#define USER_COLS                                                                                                      \
+    "seq, id, org_id, username, email, password_hash, role, programmatic_only, token_expiry_hours, created_at, "       \
+    "updated_at"
+
 /* The statements each connection prepares (once, on first use). */
 enum stmt_id {
     ST_BEGIN,
@@ -47,6 +53,21 @@ enum stmt_id {
     ST_TOKEN_TOUCH,
     ST_META_GET,
     ST_META_SET,
+    ST_ORG_INSERT,
+    ST_ORG_GET,
+    ST_ORG_GET_NAME,
+    ST_ORG_LIST,
+    ST_ORG_UPDATE,
+    ST_ORG_DELETE,
+    ST_ORG_DELETE_TOKENS,
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_USER_GET_NAME,
+    ST_USER_LIST,
+    ST_USER_UPDATE,
+    ST_USER_DELETE,
+    ST_USER_DELETE_TOKENS,
+    ST_ORG_EXISTS,
     ST__COUNT
 };
 
@@ -75,6 +96,25 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_ORG_INSERT] = "INSERT INTO orgs (id, name, display_name, status, token_expiry_hours, "
+                      "allow_non_expiring_tokens, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_ORG_GET] = "SELECT " ORG_COLS " FROM orgs WHERE id = ?1",
+    [ST_ORG_GET_NAME] = "SELECT " ORG_COLS " FROM orgs WHERE name = ?1",
+    [ST_ORG_LIST] = "SELECT " ORG_COLS " FROM orgs WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [ST_ORG_UPDATE] = "UPDATE orgs SET display_name = ?2, status = ?3, token_expiry_hours = ?4, "
+                      "allow_non_expiring_tokens = ?5, updated_at = ?6 WHERE id = ?1",
+    [ST_ORG_DELETE] = "DELETE FROM orgs WHERE id = ?1",
+    [ST_ORG_DELETE_TOKENS] = "DELETE FROM tokens WHERE org_id = ?1",
+    [ST_USER_INSERT] = "INSERT INTO users (id, org_id, username, email, password_hash, role, programmatic_only, "
+                       "token_expiry_hours, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [ST_USER_GET_NAME] = "SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND username = ?2",
+    [ST_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_USER_UPDATE] = "UPDATE users SET email = ?2, password_hash = ?3, role = ?4, programmatic_only = ?5, "
+                       "token_expiry_hours = ?6, updated_at = ?7 WHERE id = ?1",
+    [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+    [ST_USER_DELETE_TOKENS] = "DELETE FROM tokens WHERE owner_type = 'user' AND owner_id = ?1",
+    [ST_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
 };
 
 static const char schema_version_sql[] = "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -691,6 +731,344 @@ static int sqlite_meta_set(struct store *s, const char *key, const char *value) 
     return r;
 }
 
+/* --- organisations and users ---------------------------------------------- */
+
+/* Grows *items (element size sz) to hold one more, bounded by limit. */
+static int grow(void **items, size_t *cap, size_t count, size_t sz, int limit) {
+    if (count < *cap)
+        return 0;
+    if (*cap >= (size_t)limit)
+        return LK_ESTORE; /* LIMIT bounds the rows: more means a broken query */
+    size_t ncap = *cap == 0 ? 16 : *cap * 2;
+    if (ncap > (size_t)limit)
+        ncap = (size_t)limit;
+    void *p = reallocarray(*items, ncap, sz);
+    if (p == NULL)
+        return LK_ENOMEM;
+    *items = p;
+    *cap = ncap;
+    return 0;
+}
+
+static int row_to_org(sqlite3_stmt *st, struct org_rec *ret) {
+    struct org_rec o;
+    memset(&o, 0, sizeof(o));
+    o.seq = sqlite3_column_int64(st, 0);
+    int r = col_copy(st, 1, o.id, sizeof(o.id));
+    if (r == 0)
+        r = col_copy(st, 2, o.name, sizeof(o.name));
+    if (r == 0)
+        r = col_copy(st, 3, o.display_name, sizeof(o.display_name));
+    if (r == 0)
+        r = col_copy(st, 4, o.status, sizeof(o.status));
+    if (r != 0)
+        return r;
+    o.token_expiry_hours = sqlite3_column_int64(st, 5);
+    o.allow_non_expiring_tokens = sqlite3_column_int(st, 6) != 0;
+    o.created_at = sqlite3_column_int64(st, 7);
+    o.updated_at = sqlite3_column_int64(st, 8);
+    *ret = o;
+    return 0;
+}
+
+static int row_to_user(sqlite3_stmt *st, struct user_rec *ret) {
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    u.seq = sqlite3_column_int64(st, 0);
+    int r = col_copy(st, 1, u.id, sizeof(u.id));
+    if (r == 0)
+        r = col_copy(st, 2, u.org_id, sizeof(u.org_id));
+    if (r == 0)
+        r = col_copy(st, 3, u.username, sizeof(u.username));
+    if (r == 0)
+        r = col_copy(st, 4, u.email, sizeof(u.email));
+    if (r == 0 && sqlite3_column_type(st, 5) != SQLITE_NULL)
+        r = col_dup(st, 5, "", &u.password_hash);
+    if (r == 0)
+        r = col_copy(st, 6, u.role, sizeof(u.role));
+    if (r != 0) {
+        user_rec_done(&u);
+        return r;
+    }
+    u.programmatic_only = sqlite3_column_int(st, 7) != 0;
+    u.token_expiry_hours = sqlite3_column_int64(st, 8); /* NULL reads as 0 */
+    u.created_at = sqlite3_column_int64(st, 9);
+    u.updated_at = sqlite3_column_int64(st, 10);
+    *ret = u;
+    return 0;
+}
+
+static int sqlite_org_insert(struct store *s, const struct org_rec *o) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_ORG_INSERT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, o->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, o->name);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, o->display_name);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, o->status);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, o->token_expiry_hours);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 6, o->allow_non_expiring_tokens ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 7, o->created_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 8, o->updated_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_org_get(struct store *s, const char *id, const char *name, struct org_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), id != NULL ? ST_ORG_GET : ST_ORG_GET_NAME, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, id != NULL ? id : name);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = row_to_org(st, ret);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret) {
+    struct org_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_ORG_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_bind_int64(st, 1, after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 2, limit);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
+        if (r == 0)
+            r = row_to_org(st, &items[count]);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+out:
+    stmt_done(st);
+    free(items);
+    return r;
+}
+
+static int sqlite_org_update(struct store *s, const struct org_rec *o) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_ORG_UPDATE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, o->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, o->display_name);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, o->status);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, o->token_expiry_hours);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 5, o->allow_non_expiring_tokens ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6, o->updated_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+/* Runs statement id with one text parameter; *ret_changes gets the rows changed. */
+static int run_text(struct sqlite_store *ss, enum stmt_id id, const char *arg, int *ret_changes) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, id, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, arg);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && ret_changes != NULL)
+        *ret_changes = sqlite3_changes(ss->db);
+    stmt_done(st);
+    return r;
+}
+
+/* Deletes the rows dependent on `id` with dep_stmt, then the row itself with
+ * main_stmt, in one transaction (the caller's, or our own). */
+static int delete_with(struct store *s, enum stmt_id dep_stmt, enum stmt_id main_stmt, const char *id) {
+    struct sqlite_store *ss = ss_of(s);
+    int own_tx = !s->in_tx, changes = 0;
+    int r = own_tx ? sqlite_begin(s) : 0;
+    if (r != 0)
+        return r;
+    r = run_text(ss, dep_stmt, id, NULL);
+    if (r == 0)
+        r = run_text(ss, main_stmt, id, &changes);
+    if (r == 0 && changes == 0)
+        r = LK_ENOTFOUND;
+    return own_tx ? tx_end(ss, r) : r;
+}
+
+static int sqlite_org_delete(struct store *s, const char *id) {
+    /* Users go by the foreign key's ON DELETE CASCADE; tokens have no
+     * foreign key (root's tokens belong to no org), so they go explicitly. */
+    return delete_with(s, ST_ORG_DELETE_TOKENS, ST_ORG_DELETE, id);
+}
+
+static int bind_user(sqlite3_stmt *st, const struct user_rec *u, int with_keys) {
+    int rc = bind_text(st, 1, u->id);
+    int i = 2;
+    if (with_keys) {
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 2, u->org_id);
+        if (rc == SQLITE_OK)
+            rc = bind_text(st, 3, u->username);
+        i = 4;
+    }
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, i++, u->email);
+    if (rc == SQLITE_OK)
+        rc = u->password_hash ? bind_text(st, i, u->password_hash) : sqlite3_bind_null(st, i);
+    i++;
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, i++, u->role);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, i++, u->programmatic_only ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = bind_time(st, i++, u->token_expiry_hours);
+    if (with_keys && rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, i++, u->created_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, i++, u->updated_at);
+    return rc;
+}
+
+static int sqlite_user_insert(struct store *s, const struct user_rec *u) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int exists = 0;
+    /* An unknown org is "not found", not a constraint failure. */
+    int r = stmt_get(ss, ST_ORG_EXISTS, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, u->org_id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        exists = rc == SQLITE_ROW;
+        r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : map_rc(rc);
+    } else {
+        r = map_rc(rc);
+    }
+    stmt_done(st);
+    if (r != 0)
+        return r;
+    if (!exists)
+        return LK_ENOTFOUND;
+    r = stmt_get(ss, ST_USER_INSERT, &st);
+    if (r != 0)
+        return r;
+    rc = bind_user(st, u, 1);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_user_get(struct store *s, const char *id, const char *org_id, const char *username,
+                           struct user_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), id != NULL ? ST_USER_GET : ST_USER_GET_NAME, &st);
+    if (r != 0)
+        return r;
+    int rc = id != NULL ? bind_text(st, 1, id) : bind_text(st, 1, org_id);
+    if (rc == SQLITE_OK && id == NULL)
+        rc = bind_text(st, 2, username);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = row_to_user(st, ret);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret) {
+    struct user_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_USER_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 3, limit);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
+        if (r == 0)
+            r = row_to_user(st, &items[count]);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+    count = 0;
+out:
+    stmt_done(st);
+    for (size_t i = 0; i < count; i++)
+        user_rec_done(&items[i]);
+    free(items);
+    return r;
+}
+
+static int sqlite_user_update(struct store *s, const struct user_rec *u) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_USER_UPDATE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_user(st, u, 0);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_user_delete(struct store *s, const char *id) {
+    return delete_with(s, ST_USER_DELETE_TOKENS, ST_USER_DELETE, id);
+}
+
 const struct store_ops store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sqlite_open,
@@ -705,6 +1083,16 @@ const struct store_ops store_sqlite_ops = {
     .token_delete = sqlite_token_delete,
     .token_delete_owner = sqlite_token_delete_owner,
     .token_touch = sqlite_token_touch,
+    .org_insert = sqlite_org_insert,
+    .org_get = sqlite_org_get,
+    .org_list = sqlite_org_list,
+    .org_update = sqlite_org_update,
+    .org_delete = sqlite_org_delete,
+    .user_insert = sqlite_user_insert,
+    .user_get = sqlite_user_get,
+    .user_list = sqlite_user_list,
+    .user_update = sqlite_user_update,
+    .user_delete = sqlite_user_delete,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
 };

@@ -28,8 +28,35 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
     }
     if (r < 0)
         return lk_error_set(err, r, "could not verify the token");
+    /* Who the owner is and the state of their org, read once per load so
+     * a cache hit needs neither. */
+    struct org_rec org;
+    struct user_rec user;
+    memset(&org, 0, sizeof(org));
+    memset(&user, 0, sizeof(user));
+    const char *owner_name = strcmp(rec.owner_type, "root") == 0 ? "root" : rec.owner_id;
+    if (rec.org_id[0] != '\0') {
+        r = store_org_get(svc->store, rec.org_id, &org);
+        if (r == 0 && strcmp(rec.owner_type, "user") == 0) {
+            r = store_user_get(svc->store, rec.owner_id, &user);
+            owner_name = user.username;
+        }
+        if (r == LK_ENOTFOUND) { /* the org or the owner is gone: so is the token */
+            token_rec_done(&rec);
+            user_rec_done(&user);
+            return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", id);
+        }
+        if (r < 0) {
+            token_rec_done(&rec);
+            user_rec_done(&user);
+            return lk_error_set(err, r, "could not verify the token");
+        }
+    }
     struct token_entry *e = token_entry_new(&rec, svc->now_us);
+    if (e != NULL)
+        token_entry_set_identity(e, owner_name, user.role, org.name, org.status);
     token_rec_done(&rec);
+    user_rec_done(&user);
     if (e == NULL)
         return lk_error_set(err, LK_ENOMEM, NULL);
     token_cache_put(svc->cache, e);
@@ -64,6 +91,18 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
         return lk_error_set(err, LK_EEXPIRED, "token %s expired at %s", parsed.pubid, when);
     }
 
+    if (e->org_status[0] != '\0' && strcmp(e->org_status, "active") != 0) {
+        int pending = strcmp(e->org_status, "pending") == 0;
+        lk_error_set(err, LK_EINACTIVE,
+                     pending ? "organisation %s is pending approval: its users and service accounts cannot "
+                               "authenticate until a partner admin approves it"
+                             : "organisation %s has been deactivated: its users and service accounts cannot "
+                               "authenticate until a partner admin activates it again",
+                     e->org_name);
+        token_entry_unref(e);
+        return LK_EINACTIVE;
+    }
+
     enum principal_type type = principal_type_from_name(e->owner_type);
     if (type == PRINCIPAL_NONE) {
         token_entry_unref(e);
@@ -75,8 +114,10 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
     memset(ret, 0, sizeof(*ret));
     ret->type = type;
     str_copy(ret->id, sizeof(ret->id), e->owner_id);
-    str_copy(ret->name, sizeof(ret->name), type == PRINCIPAL_ROOT ? "root" : e->owner_id);
-    str_copy(ret->org, sizeof(ret->org), e->org_id);
+    str_copy(ret->name, sizeof(ret->name), e->owner_name[0] ? e->owner_name : e->owner_id);
+    str_copy(ret->org, sizeof(ret->org), e->org_name);
+    str_copy(ret->org_id, sizeof(ret->org_id), e->org_id);
+    str_copy(ret->org_role, sizeof(ret->org_role), e->owner_role);
     ret->token = e;
     return 0;
 }

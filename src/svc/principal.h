@@ -18,13 +18,13 @@ struct token_entry;
 
 struct principal {
     enum principal_type type;
-    char id[STORE_OWNER_ID_MAX];   /* stable id ("root" for the partner admin) */
-    char name[STORE_OWNER_ID_MAX]; /* display name / slug */
-    char org[STORE_OWNER_ID_MAX];  /* org name, "" if none */
+    char id[STORE_OWNER_ID_MAX];     /* stable id ("root" for the partner admin) */
+    char name[STORE_OWNER_ID_MAX];   /* display name / slug */
+    char org[STORE_OWNER_ID_MAX];    /* org name, "" if none */
     char org_id[STORE_OWNER_ID_MAX]; /* org id, "" if none */
-    char team[STORE_OWNER_ID_MAX]; /* "" if none */
-    char org_role[16];             /* users: "admin" or "member"; "" otherwise */
-    struct token_entry *token;     /* the verified token; a reference this struct holds */
+    char team[STORE_OWNER_ID_MAX];   /* "" if none */
+    char org_role[16];               /* users: "admin" or "member"; "" otherwise */
+    struct token_entry *token;       /* the verified token; a reference this struct holds */
 };
 
 /* "root", "user", "service_account", "workload" ("none" for PRINCIPAL_NONE). */

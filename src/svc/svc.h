@@ -13,12 +13,14 @@
 
 struct store;
 struct token_cache;
+struct ratelimiter;
 
 struct svc {
-    struct store *store;       /* this thread's connection; not shared */
-    struct token_cache *cache; /* shared by all threads (see token_cache.h) */
-    int64_t now;               /* Unix seconds, set once per request */
-    int64_t now_us;            /* monotonic microseconds, set once per request */
+    struct store *store;          /* this thread's connection; not shared */
+    struct token_cache *cache;    /* shared by all threads (see token_cache.h) */
+    struct ratelimiter *rl_login; /* shared: login attempts per account; NULL = unlimited */
+    int64_t now;                  /* Unix seconds, set once per request */
+    int64_t now_us;               /* monotonic microseconds, set once per request */
 };
 
 #endif

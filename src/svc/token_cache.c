@@ -212,8 +212,7 @@ static int field_matches(const char *want, const char *have) {
     return want == NULL || strcmp(want, have) == 0;
 }
 
-void token_cache_remove_where(struct token_cache *c, const char *org_id, const char *owner_type,
-                              const char *owner_id) {
+void token_cache_remove_where(struct token_cache *c, const char *org_id, const char *owner_type, const char *owner_id) {
     for (int i = 0; i < SHARDS; i++) {
         struct shard *s = &c->shards[i];
         struct token_entry *dead = NULL;

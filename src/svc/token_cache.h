@@ -33,18 +33,18 @@ struct token_entry {
     char owner_id[STORE_OWNER_ID_MAX];
     char org_id[STORE_OWNER_ID_MAX];
     int64_t created_at;
-    int64_t expires_at;        /* 0 = never */
-    char *policies_json;       /* owned, immutable */
-    json_t *policies;          /* the same, parsed once; immutable, share with json_incref
-                                * (jansson's refcounts are atomic in Debian's build) */
+    int64_t expires_at;                /* 0 = never */
+    char *policies_json;               /* owned, immutable */
+    json_t *policies;                  /* the same, parsed once; immutable, share with json_incref
+                                        * (jansson's refcounts are atomic in Debian's build) */
     char owner_name[STORE_NAME_MAX];   /* username or "root"; set before the entry is shared */
     char owner_role[STORE_STATUS_MAX]; /* a user's org role when loaded; "" otherwise */
     char org_name[STORE_NAME_MAX];     /* "" when the owner has no org */
     char org_status[STORE_STATUS_MAX]; /* the org's status when loaded; "" when no org */
-    atomic_llong last_used;    /* Unix seconds of the latest verified use */
-    atomic_llong last_flushed; /* last_used as last written to the store */
-    int64_t loaded_us;         /* monotonic time the entry was loaded */
-    struct token_entry *next;  /* shard chain; guarded by the shard lock */
+    atomic_llong last_used;            /* Unix seconds of the latest verified use */
+    atomic_llong last_flushed;         /* last_used as last written to the store */
+    int64_t loaded_us;                 /* monotonic time the entry was loaded */
+    struct token_entry *next;          /* shard chain; guarded by the shard lock */
 };
 
 /* A new entry with refcount 1 built from rec, or NULL on out of memory. */
@@ -80,8 +80,7 @@ void token_cache_remove(struct token_cache *c, const char *id);
  * used when an org changes status or an owner is deleted, so the next
  * request re-reads the store.
  */
-void token_cache_remove_where(struct token_cache *c, const char *org_id, const char *owner_type,
-                              const char *owner_id);
+void token_cache_remove_where(struct token_cache *c, const char *org_id, const char *owner_type, const char *owner_id);
 
 /* Number of entries (for tests and metrics; takes every shard lock). */
 size_t token_cache_count(struct token_cache *c);

@@ -178,15 +178,15 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
     if (r < 0)
         return r;
     created_by_of(caller, created_by, sizeof(created_by));
-    r = insert_new(svc, kind_for(owner->type), principal_type_name(owner->type), owner->id, owner->org_id, created_by,
-                   desc, policies_json, expires_at, ret, err);
+    r = insert_new(svc, owner->session ? TOK_KIND_SESSION : kind_for(owner->type), principal_type_name(owner->type),
+                   owner->id, owner->org_id, created_by, desc, policies_json, expires_at, ret, err);
     free(policies_json);
     return r;
 }
 
 int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
                   struct token_created *ret, struct lk_error *err) {
-    struct token_owner self = {caller->type, caller->id, caller->org_id};
+    struct token_owner self = {caller->type, caller->id, caller->org_id, 0};
     return tokens_create_for(svc, caller, &self, in, ret, err);
 }
 
@@ -220,7 +220,7 @@ int tokens_list_for(struct svc *svc, const struct token_owner *owner, int64_t af
 
 int tokens_list(struct svc *svc, const struct principal *caller, int64_t after_seq, int limit, struct token_list *ret,
                 struct lk_error *err) {
-    struct token_owner self = {caller->type, caller->id, caller->org_id};
+    struct token_owner self = {caller->type, caller->id, caller->org_id, 0};
     return tokens_list_for(svc, &self, after_seq, limit, ret, err);
 }
 

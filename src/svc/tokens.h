@@ -48,6 +48,7 @@ struct token_owner {
     enum principal_type type;
     const char *id;
     const char *org_id; /* "" when none */
+    int session;        /* 1: a login session token (kind "sess") */
 };
 
 /*

@@ -1,0 +1,316 @@
+/*
+ * routes_orgs.c - handlers for organisations (the partner API), org
+ * settings, users and tokens made on a user's behalf. JSON in and out only:
+ * every rule lives in svc/orgs.c and svc/users.c.
+ *
+ * Never puts a password or its hash into an answer.
+ */
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "server.h"
+#include "svc/orgs.h"
+#include "svc/users.h"
+
+json_t *api_org_json(const struct org_rec *o) {
+    return json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:b}, s:o, s:o}", "id", o->id, "name", o->name, "display_name",
+                     o->display_name, "status", o->status, "settings", "token_expiry_hours",
+                     (json_int_t)o->token_expiry_hours, "allow_non_expiring_tokens", o->allow_non_expiring_tokens,
+                     "created_at", api_time(o->created_at), "updated_at", api_time(o->updated_at));
+}
+
+static json_t *user_json(const struct user_rec *u, const char *org) {
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "id", u->id, "org", org, "username", u->username,
+                     "email", u->email, "role", u->role, "programmatic_only", u->programmatic_only, "has_password",
+                     u->password_hash != NULL, "token_expiry_hours",
+                     u->token_expiry_hours ? json_integer(u->token_expiry_hours) : json_null(), "created_at",
+                     api_time(u->created_at));
+}
+
+static void h_org_create(struct api_req *ar) {
+    static const char *const fields[] = {"name", "display_name", NULL};
+    const char *name = NULL, *display = NULL;
+    struct org_rec o;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "name", &name) < 0 ||
+        api_body_string(ar, body, "display_name", &display) < 0)
+        goto out;
+    if (name == NULL) {
+        api_reply_error(ar, LK_EINVAL, "name: required");
+        goto out;
+    }
+    if (orgs_create(&ar->w->svc, &ar->principal, name, display, &o, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, api_org_json(&o));
+out:
+    json_decref(body);
+}
+
+static void h_org_signup(struct api_req *ar) {
+    static const char *const fields[] = {"name", "display_name", "admin", NULL};
+    static const char *const admin_fields[] = {"username", "email", "password", NULL};
+    struct org_signup_in in;
+    struct org_rec o;
+    struct user_rec admin;
+    memset(&in, 0, sizeof(in));
+    memset(&admin, 0, sizeof(admin));
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    json_t *a = json_object_get(body, "admin");
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "name", &in.name) < 0 ||
+        api_body_string(ar, body, "display_name", &in.display_name) < 0)
+        goto out;
+    if (in.name == NULL) {
+        api_reply_error(ar, LK_EINVAL, "name: required");
+        goto out;
+    }
+    if (!json_is_object(a)) {
+        api_reply_error(ar, LK_EINVAL, "admin: required, an object with username, email and password");
+        goto out;
+    }
+    if (api_body_only(ar, a, admin_fields) < 0 || api_body_string(ar, a, "username", &in.admin_username) < 0 ||
+        api_body_string(ar, a, "email", &in.admin_email) < 0 ||
+        api_body_string(ar, a, "password", &in.admin_password) < 0)
+        goto out;
+    if (!in.admin_username || !in.admin_email || !in.admin_password) {
+        api_reply_error(ar, LK_EINVAL, "admin: username, email and password are required");
+        goto out;
+    }
+    if (orgs_signup(&ar->w->svc, &in, &o, &admin, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        goto out;
+    }
+    json_t *resp = api_org_json(&o);
+    json_object_set_new(resp, "admin", user_json(&admin, o.name));
+    api_reply_json(ar, 200, resp);
+out:
+    user_rec_done(&admin);
+    json_decref(body);
+}
+
+static void h_org_list(struct api_req *ar) {
+    int limit;
+    int64_t after;
+    struct org_list list = {0};
+    if (api_paging(ar, ORGS_LIST_DEFAULT, ORGS_LIST_MAX, &limit, &after) < 0)
+        return;
+    if (orgs_list(&ar->w->svc, &ar->principal, after, limit + 1, &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, api_org_json(&list.items[i]));
+    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    org_list_done(&list);
+}
+
+static void h_org_get(struct api_req *ar) {
+    struct org_rec o;
+    if (orgs_find(&ar->w->svc, &ar->principal, ar->params[0], &o, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, api_org_json(&o));
+}
+
+static void h_org_delete(struct api_req *ar) {
+    if (orgs_delete(&ar->w->svc, &ar->principal, ar->params[0], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
+static void transition(struct api_req *ar, enum org_transition t) {
+    struct org_rec o;
+    json_t *body = api_body_object(ar, 1);
+    static const char *const none[] = {NULL};
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, none) == 0) {
+        if (orgs_transition(&ar->w->svc, &ar->principal, ar->params[0], t, &o, &ar->err) != 0)
+            api_reply_lkerr(ar, &ar->err);
+        else
+            api_reply_json(ar, 200, api_org_json(&o));
+    }
+    json_decref(body);
+}
+
+static void h_org_approve(struct api_req *ar) {
+    transition(ar, ORG_APPROVE);
+}
+static void h_org_activate(struct api_req *ar) {
+    transition(ar, ORG_ACTIVATE);
+}
+static void h_org_deactivate(struct api_req *ar) {
+    transition(ar, ORG_DEACTIVATE);
+}
+
+static json_t *settings_json(const struct org_rec *o) {
+    return json_pack("{s:s, s:I, s:b}", "display_name", o->display_name, "token_expiry_hours",
+                     (json_int_t)o->token_expiry_hours, "allow_non_expiring_tokens", o->allow_non_expiring_tokens);
+}
+
+static void h_settings_get(struct api_req *ar) {
+    struct org_rec o;
+    if (orgs_settings_get(&ar->w->svc, &ar->principal, ar->params[0], &o, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, settings_json(&o));
+}
+
+static void h_settings_patch(struct api_req *ar) {
+    static const char *const fields[] = {"token_expiry_hours", "allow_non_expiring_tokens", "display_name", NULL};
+    struct org_settings_in in = {-1, -1, NULL};
+    struct org_rec o;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    json_t *ane = json_object_get(body, "allow_non_expiring_tokens");
+    int h;
+    if (api_body_only(ar, body, fields) < 0 ||
+        (h = api_body_int(ar, body, "token_expiry_hours", &in.token_expiry_hours)) < 0 ||
+        api_body_string(ar, body, "display_name", &in.display_name) < 0)
+        goto out;
+    if (ane != NULL) {
+        if (!json_is_boolean(ane)) {
+            api_reply_error(ar, LK_EINVAL, "allow_non_expiring_tokens: expected true or false");
+            goto out;
+        }
+        in.allow_non_expiring_tokens = json_is_true(ane);
+    }
+    if (h == 1 && in.token_expiry_hours == -1)
+        in.token_expiry_hours = 0; /* -1 is "unchanged": send the svc an invalid value instead */
+    if (orgs_settings_update(&ar->w->svc, &ar->principal, ar->params[0], &in, &o, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, settings_json(&o));
+out:
+    json_decref(body);
+}
+
+static void h_user_create(struct api_req *ar) {
+    static const char *const fields[] = {"username", "email", "password", "role", "programmatic_only", NULL};
+    struct user_create_in in;
+    struct user_rec u;
+    memset(&in, 0, sizeof(in));
+    memset(&u, 0, sizeof(u));
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    json_t *po = json_object_get(body, "programmatic_only");
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "username", &in.username) < 0 ||
+        api_body_string(ar, body, "email", &in.email) < 0 || api_body_string(ar, body, "password", &in.password) < 0 ||
+        api_body_string(ar, body, "role", &in.role) < 0)
+        goto out;
+    if (po != NULL) {
+        if (!json_is_boolean(po)) {
+            api_reply_error(ar, LK_EINVAL, "programmatic_only: expected true or false");
+            goto out;
+        }
+        in.programmatic_only = json_is_true(po);
+    }
+    if (in.username == NULL || in.email == NULL) {
+        api_reply_error(ar, LK_EINVAL, "%s: required", in.username == NULL ? "username" : "email");
+        goto out;
+    }
+    if (users_create(&ar->w->svc, &ar->principal, ar->params[0], &in, &u, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, user_json(&u, ar->params[0]));
+out:
+    user_rec_done(&u);
+    json_decref(body);
+}
+
+static void h_user_list(struct api_req *ar) {
+    int limit;
+    int64_t after;
+    struct user_list list = {0};
+    if (api_paging(ar, USERS_LIST_DEFAULT, USERS_LIST_MAX, &limit, &after) < 0)
+        return;
+    if (users_list(&ar->w->svc, &ar->principal, ar->params[0], after, limit + 1, &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, user_json(&list.items[i], ar->params[0]));
+    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    user_list_done(&list);
+}
+
+static void h_user_get(struct api_req *ar) {
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    if (users_get(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &u, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, user_json(&u, ar->params[0]));
+    user_rec_done(&u);
+}
+
+static void h_user_delete(struct api_req *ar) {
+    if (users_delete(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
+static int create_for_user(struct api_req *ar, const struct token_create_in *in, struct token_created *out) {
+    return users_token_create(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], in, out, &ar->err);
+}
+
+static int list_for_user(struct api_req *ar, int64_t after, int limit, struct token_list *out) {
+    return users_token_list(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], after, limit, out, &ar->err);
+}
+
+static void h_user_token_create(struct api_req *ar) {
+    api_token_create(ar, create_for_user);
+}
+
+static void h_user_token_list(struct api_req *ar) {
+    api_token_list(ar, list_for_user);
+}
+
+const struct api_route api_org_routes[] = {
+    {M_POST, "/v1/orgs", 1, "org.create", h_org_create,
+     "Partner admin: creates an organisation, active at once. Body: {\"name\": slug, \"display_name\"}."},
+    {M_GET, "/v1/orgs", 1, "org.list", h_org_list,
+     "Organisations: every one for the partner admin, your own otherwise. Query: limit, cursor."},
+    {M_POST, "/v1/orgs/signup", 0, "org.signup", h_org_signup,
+     "Self-service sign-up: {\"name\", \"display_name\", \"admin\": {\"username\", \"email\", \"password\"}}. "
+     "The organisation starts pending; its users cannot authenticate until a partner admin approves it."},
+    {M_GET, "/v1/orgs/{org}", 1, "org.read", h_org_get, "One organisation: status and settings."},
+    {M_DELETE, "/v1/orgs/{org}", 1, "org.delete", h_org_delete,
+     "Partner admin: deletes the organisation with its users and their tokens; audit records stay."},
+    {M_POST, "/v1/orgs/{org}/approve", 1, "org.approve", h_org_approve,
+     "Partner admin: approves a pending organisation (pending -> active)."},
+    {M_POST, "/v1/orgs/{org}/activate", 1, "org.activate", h_org_activate,
+     "Partner admin: activates a deactivated organisation; its principals authenticate again, nothing is re-issued."},
+    {M_POST, "/v1/orgs/{org}/deactivate", 1, "org.deactivate", h_org_deactivate,
+     "Partner admin: deactivates an organisation; its principals get 401 saying so from the next request on."},
+    {M_GET, "/v1/orgs/{org}/settings", 1, "org.settings.read", h_settings_get,
+     "Org settings (settings.view): token_expiry_hours, allow_non_expiring_tokens, display_name."},
+    {M_PATCH, "/v1/orgs/{org}/settings", 1, "org.settings.update", h_settings_patch,
+     "Changes org settings (settings.manage): {\"token_expiry_hours\": N >= 1, \"allow_non_expiring_tokens\": bool, "
+     "\"display_name\"}."},
+    {M_POST, "/v1/orgs/{org}/users", 1, "user.create", h_user_create,
+     "Adds a user (users.manage): {\"username\", \"email\", \"password\"?, \"role\": \"admin\"|\"member\", "
+     "\"programmatic_only\": bool}. Programmatic-only users have no password and use API keys only."},
+    {M_GET, "/v1/orgs/{org}/users", 1, "user.list", h_user_list, "The org's users (users.view). Query: limit, cursor."},
+    {M_GET, "/v1/orgs/{org}/users/{user}", 1, "user.read", h_user_get, "One user of the org (users.view)."},
+    {M_DELETE, "/v1/orgs/{org}/users/{user}", 1, "user.delete", h_user_delete,
+     "Removes a user (users.manage); their tokens stop working at once."},
+    {M_POST, "/v1/orgs/{org}/users/{user}/tokens", 1, "user.token.create", h_user_token_create,
+     "An API token for this user, made by an org admin or the partner admin (tokens.create_for_others). Same body "
+     "as POST /v1/tokens; the secret is shown once."},
+    {M_GET, "/v1/orgs/{org}/users/{user}/tokens", 1, "user.token.list", h_user_token_list,
+     "This user's tokens (tokens.view on the org), never their secrets."},
+};
+const size_t api_org_routes_count = sizeof(api_org_routes) / sizeof(api_org_routes[0]);

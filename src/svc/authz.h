@@ -1,0 +1,43 @@
+/*
+ * authz.h - the one authorization function. Every use case asks it, with
+ * the calling principal, the permission it needs and the org (and later
+ * team) the resource lives in; no route carries its own check.
+ *
+ * Outcomes (API.md, seed 001):
+ *   allowed                           -> 0
+ *   resource outside the caller's reach -> LK_ENOTFOUND, exactly as if it did
+ *                                        not exist (the caller passes the
+ *                                        not-found message it would use)
+ *   visible but not permitted          -> LK_EDENIED (401) naming the missing
+ *                                        permission
+ */
+#ifndef LK_SVC_AUTHZ_H
+#define LK_SVC_AUTHZ_H
+
+#include "core/perm.h"
+
+struct svc;
+struct principal;
+struct org_rec;
+struct lk_error;
+
+/* What p may do within org (NULL = outside any org: only root has anything). */
+permset_t authz_org_permissions(const struct principal *p, const struct org_rec *org);
+
+/* 1 if p can see that org exists at all (root, or a member of it). */
+int authz_org_visible(const struct principal *p, const struct org_rec *org);
+
+/*
+ * Requires permission perm (a catalogue name) on org for p. notfound_msg is
+ * the message a missing resource would get, used verbatim when the org is
+ * out of p's reach.
+ */
+int authz_require(const struct principal *p, const struct org_rec *org, const char *perm, const char *notfound_msg,
+                  struct lk_error *err);
+
+/* Requires the partner admin (root). Others get LK_EDENIED, or LK_ENOTFOUND
+ * with notfound_msg when org is given and invisible to them. */
+int authz_require_root(const struct principal *p, const struct org_rec *org, const char *what, const char *notfound_msg,
+                       struct lk_error *err);
+
+#endif

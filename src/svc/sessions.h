@@ -1,0 +1,30 @@
+/*
+ * sessions.h - password login and logout (seed 001: login endpoints answer
+ * with the token in JSON and as a cookie).
+ */
+#ifndef LK_SVC_SESSIONS_H
+#define LK_SVC_SESSIONS_H
+
+#include "svc/tokens.h"
+
+struct svc;
+struct principal;
+struct lk_error;
+
+/* How long a login session lasts. */
+#define SESSIONS_TTL_SECONDS (12 * 3600)
+
+/*
+ * Verifies org/username/password and issues a session token. Every failure
+ * before the password is known to be right (no such org, no such user, a
+ * programmatic-only user, a wrong password, too many attempts for this
+ * account) answers the same LK_EBADCRED message after the same scrypt work,
+ * so the answer never reveals whether the user exists.
+ */
+int sessions_login(struct svc *svc, const char *org, const char *username, const char *password,
+                   struct token_created *ret, struct lk_error *err);
+
+/* Revokes the caller's session token. LK_EINVAL for a non-session token. */
+int sessions_logout(struct svc *svc, const struct principal *caller, struct lk_error *err);
+
+#endif

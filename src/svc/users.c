@@ -1,0 +1,155 @@
+/*
+ * users.c - user use cases within an org.
+ *
+ * Never stores or returns a password, only its scrypt hash (and never
+ * returns that either). A user of another org answers exactly like a
+ * missing one.
+ */
+#include "svc/users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/names.h"
+#include "core/password.h"
+#include "lib/str.h"
+#include "svc/authz.h"
+#include "svc/orgs.h"
+#include "svc/principal.h"
+#include "svc/svc.h"
+#include "svc/token_cache.h"
+
+/* Loads the org by name and checks perm on it. */
+static int org_with(struct svc *svc, const struct principal *caller, const char *org, const char *perm,
+                    struct org_rec *ret, struct lk_error *err) {
+    char nf[128];
+    snprintf(nf, sizeof(nf), "no organisation %.64s", org);
+    int r = store_org_get_by_name(svc->store, org, ret);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, r, "%s", nf);
+    if (r < 0)
+        return lk_error_set(err, r, "could not read the organisation");
+    return authz_require(caller, ret, perm, nf, err);
+}
+
+static int user_in(struct svc *svc, const struct org_rec *o, const char *username, struct user_rec *ret,
+                   struct lk_error *err) {
+    int r = store_user_get_by_name(svc->store, o->id, username, ret);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, r, "no user %.64s in organisation %s", username, o->name);
+    return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
+}
+
+int users_create(struct svc *svc, const struct principal *caller, const char *org, const struct user_create_in *in,
+                 struct user_rec *ret, struct lk_error *err) {
+    struct org_rec o;
+    struct user_rec u;
+    char hash[PASSWORD_HASH_MAX];
+    const char *role = in->role ? in->role : "member";
+    memset(&u, 0, sizeof(u));
+
+    int r = org_with(svc, caller, org, "users.manage", &o, err);
+    if (r == 0)
+        r = name_check_slug("username", in->username, err);
+    if (r == 0)
+        r = name_check_email("email", in->email, err);
+    if (r < 0)
+        return r;
+    if (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0)
+        return lk_error_set(err, LK_EINVAL, "role: must be \"admin\" or \"member\"");
+    if (in->password != NULL) {
+        if (in->programmatic_only)
+            return lk_error_set(err, LK_EINVAL,
+                                "password: a programmatic-only user has no password; it uses API keys only");
+        r = password_check("password", in->password, err);
+        if (r < 0)
+            return r;
+        if (password_hash(in->password, hash) != 0)
+            return lk_error_set(err, LK_EINTERNAL, "could not hash the password");
+        u.password_hash = hash;
+    }
+    if (orgs_new_id("usr_", u.id, sizeof(u.id)) != 0)
+        return lk_error_set(err, LK_EINTERNAL, "could not generate an id");
+    str_copy(u.org_id, sizeof(u.org_id), o.id);
+    str_copy(u.username, sizeof(u.username), in->username);
+    str_copy(u.email, sizeof(u.email), in->email);
+    str_copy(u.role, sizeof(u.role), role);
+    u.programmatic_only = in->programmatic_only ? 1 : 0;
+    u.created_at = u.updated_at = svc->now;
+    r = store_user_insert(svc->store, &u);
+    u.password_hash = NULL;
+    explicit_bzero(hash, sizeof(hash));
+    if (r == LK_ECONFLICT)
+        return lk_error_set(err, r, "username: %s is already taken in organisation %s", in->username, o.name);
+    if (r < 0)
+        return lk_error_set(err, r, "could not store the user");
+    /* Answer with the record as stored (it knows whether a password is set). */
+    r = store_user_get(svc->store, u.id, ret);
+    return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
+}
+
+int users_list(struct svc *svc, const struct principal *caller, const char *org, int64_t after_seq, int limit,
+               struct user_list *ret, struct lk_error *err) {
+    struct org_rec o;
+    int r = org_with(svc, caller, org, "users.view", &o, err);
+    if (r < 0)
+        return r;
+    r = store_user_list(svc->store, o.id, after_seq, limit, ret);
+    return r < 0 ? lk_error_set(err, r, "could not list users") : 0;
+}
+
+int users_get(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+              struct user_rec *ret, struct lk_error *err) {
+    struct org_rec o;
+    int r = org_with(svc, caller, org, "users.view", &o, err);
+    return r < 0 ? r : user_in(svc, &o, username, ret, err);
+}
+
+int users_delete(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+                 struct lk_error *err) {
+    struct org_rec o;
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    int r = org_with(svc, caller, org, "users.manage", &o, err);
+    if (r == 0)
+        r = user_in(svc, &o, username, &u, err);
+    if (r < 0)
+        return r;
+    r = store_user_delete(svc->store, u.id);
+    token_cache_remove_where(svc->cache, NULL, "user", u.id);
+    user_rec_done(&u);
+    return r < 0 ? lk_error_set(err, r, "could not delete the user") : 0;
+}
+
+int users_token_create(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+                       const struct token_create_in *in, struct token_created *ret, struct lk_error *err) {
+    struct org_rec o;
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    int r = org_with(svc, caller, org, "tokens.create_for_others", &o, err);
+    if (r == 0)
+        r = user_in(svc, &o, username, &u, err);
+    if (r < 0)
+        return r;
+    struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
+    r = tokens_create_for(svc, caller, &owner, in, ret, err);
+    user_rec_done(&u);
+    return r;
+}
+
+int users_token_list(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+                     int64_t after_seq, int limit, struct token_list *ret, struct lk_error *err) {
+    struct org_rec o;
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    int r = org_with(svc, caller, org, "tokens.view", &o, err);
+    if (r == 0)
+        r = user_in(svc, &o, username, &u, err);
+    if (r < 0)
+        return r;
+    struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
+    r = tokens_list_for(svc, &owner, after_seq, limit, ret, err);
+    user_rec_done(&u);
+    return r;
+}
