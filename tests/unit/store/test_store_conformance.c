@@ -753,6 +753,231 @@ static void test_done_functions_are_null_safe(void **state) {
     store_close(NULL);
 }
 
+/* --- organisations and users ------------------------------------------------ */
+
+static void make_org(struct fx *fx, struct org_rec *o, const char *name) {
+    memset(o, 0, sizeof(*o));
+    snprintf(o->id, sizeof(o->id), "org_%s%u", fx->tag, ++fx->next);
+    snprintf(o->name, sizeof(o->name), "%s-%s", name, fx->tag);
+    snprintf(o->display_name, sizeof(o->display_name), "Display \xc3\xa9 %s", name);
+    snprintf(o->status, sizeof(o->status), "active");
+    o->token_expiry_hours = 720;
+    o->allow_non_expiring_tokens = 1;
+    o->created_at = 1700000000;
+    o->updated_at = 1700000001;
+}
+
+static void make_user(struct fx *fx, struct user_rec *u, const struct org_rec *o, const char *username) {
+    memset(u, 0, sizeof(*u));
+    snprintf(u->id, sizeof(u->id), "usr_%s%u", fx->tag, ++fx->next);
+    snprintf(u->org_id, sizeof(u->org_id), "%s", o->id);
+    snprintf(u->username, sizeof(u->username), "%s", username);
+    snprintf(u->email, sizeof(u->email), "%s@example.com", username);
+    snprintf(u->role, sizeof(u->role), "member");
+    u->created_at = 1700000002;
+    u->updated_at = 1700000003;
+}
+
+static void test_org_round_trip_and_conflicts(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, got, dup;
+    make_org(fx, &o, "acme");
+    assert_int_equal(store_org_insert(fx->s, &o), 0);
+    assert_int_equal(store_org_get(fx->s, o.id, &got), 0);
+    assert_string_equal(got.name, o.name);
+    assert_string_equal(got.display_name, o.display_name);
+    assert_string_equal(got.status, "active");
+    assert_int_equal(got.token_expiry_hours, 720);
+    assert_int_equal(got.allow_non_expiring_tokens, 1);
+    assert_int_equal(got.created_at, o.created_at);
+    assert_int_equal(got.updated_at, o.updated_at);
+    assert_true(got.seq > 0);
+    assert_int_equal(store_org_get_by_name(fx->s, o.name, &got), 0);
+    assert_string_equal(got.id, o.id);
+    dup = o;
+    snprintf(dup.id, sizeof(dup.id), "org_other_%s", fx->tag);
+    assert_int_equal(store_org_insert(fx->s, &dup), LK_ECONFLICT); /* same name */
+    make_org(fx, &dup, "other");
+    snprintf(dup.id, sizeof(dup.id), "%s", o.id);
+    assert_int_equal(store_org_insert(fx->s, &dup), LK_ECONFLICT); /* same id */
+    assert_int_equal(store_org_get(fx->s, "org_nope", &got), LK_ENOTFOUND);
+    assert_int_equal(store_org_get_by_name(fx->s, "nope-nope", &got), LK_ENOTFOUND);
+}
+
+static void test_org_update_and_list(void **state) {
+    struct fx *fx = *state;
+    struct org_rec a, b, got;
+    struct org_list list = {0};
+    make_org(fx, &a, "a");
+    make_org(fx, &b, "b");
+    assert_int_equal(store_org_insert(fx->s, &a), 0);
+    assert_int_equal(store_org_insert(fx->s, &b), 0);
+    snprintf(a.status, sizeof(a.status), "deactivated");
+    a.token_expiry_hours = 48;
+    a.allow_non_expiring_tokens = 0;
+    a.updated_at = 1800000000;
+    assert_int_equal(store_org_update(fx->s, &a), 0);
+    assert_int_equal(store_org_get(fx->s, a.id, &got), 0);
+    assert_string_equal(got.status, "deactivated");
+    assert_int_equal(got.token_expiry_hours, 48);
+    assert_int_equal(got.allow_non_expiring_tokens, 0);
+    assert_int_equal(got.updated_at, 1800000000);
+    assert_int_equal(got.created_at, a.created_at);
+    struct org_rec ghost;
+    make_org(fx, &ghost, "ghost");
+    assert_int_equal(store_org_update(fx->s, &ghost), LK_ENOTFOUND);
+    /* Paging: the first page of one, then the rest after its seq. */
+    assert_int_equal(store_org_get(fx->s, a.id, &a), 0);
+    assert_int_equal(store_org_list(fx->s, a.seq - 1, 1, &list), 0);
+    assert_int_equal(list.count, 1);
+    assert_string_equal(list.items[0].id, a.id);
+    int64_t after = list.items[0].seq;
+    org_list_done(&list);
+    assert_int_equal(store_org_list(fx->s, after, 10, &list), 0);
+    assert_true(list.count >= 1);
+    assert_string_equal(list.items[0].id, b.id);
+    org_list_done(&list);
+}
+
+static void test_user_round_trip_and_uniqueness(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o1, o2;
+    struct user_rec u, got, same;
+    make_org(fx, &o1, "one");
+    make_org(fx, &o2, "two");
+    assert_int_equal(store_org_insert(fx->s, &o1), 0);
+    assert_int_equal(store_org_insert(fx->s, &o2), 0);
+    make_user(fx, &u, &o1, "alice");
+    u.password_hash = (char *)"$scrypt$ln=15,r=8,p=1$c2FsdA==$aGFzaA==";
+    u.token_expiry_hours = 24;
+    u.programmatic_only = 0;
+    assert_int_equal(store_user_insert(fx->s, &u), 0);
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(store_user_get(fx->s, u.id, &got), 0);
+    assert_string_equal(got.username, "alice");
+    assert_string_equal(got.email, "alice@example.com");
+    assert_string_equal(got.password_hash, u.password_hash);
+    assert_int_equal(got.token_expiry_hours, 24);
+    user_rec_done(&got);
+    assert_int_equal(store_user_get_by_name(fx->s, o1.id, "alice", &got), 0);
+    assert_string_equal(got.id, u.id);
+    user_rec_done(&got);
+    /* Same username in the same org conflicts; in another org it is fine. */
+    make_user(fx, &same, &o1, "alice");
+    assert_int_equal(store_user_insert(fx->s, &same), LK_ECONFLICT);
+    make_user(fx, &same, &o2, "alice");
+    assert_int_equal(store_user_insert(fx->s, &same), 0);
+    /* No password and no per-user setting read back as NULL and 0. */
+    make_user(fx, &same, &o1, "robot");
+    same.programmatic_only = 1;
+    assert_int_equal(store_user_insert(fx->s, &same), 0);
+    assert_int_equal(store_user_get(fx->s, same.id, &got), 0);
+    assert_null(got.password_hash);
+    assert_int_equal(got.token_expiry_hours, 0);
+    assert_int_equal(got.programmatic_only, 1);
+    user_rec_done(&got);
+    /* An unknown org is not found. */
+    struct org_rec ghost;
+    make_org(fx, &ghost, "ghost");
+    make_user(fx, &same, &ghost, "bob");
+    assert_int_equal(store_user_insert(fx->s, &same), LK_ENOTFOUND);
+}
+
+static void test_user_list_update_delete(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct user_rec a, b, got;
+    struct user_list list = {0};
+    struct token_rec t, keep;
+    make_org(fx, &o, "org");
+    assert_int_equal(store_org_insert(fx->s, &o), 0);
+    make_user(fx, &a, &o, "a");
+    make_user(fx, &b, &o, "b");
+    assert_int_equal(store_user_insert(fx->s, &a), 0);
+    assert_int_equal(store_user_insert(fx->s, &b), 0);
+    assert_int_equal(store_user_list(fx->s, o.id, 0, 10, &list), 0);
+    assert_int_equal(list.count, 2);
+    assert_string_equal(list.items[0].username, "a");
+    assert_string_equal(list.items[1].username, "b");
+    user_list_done(&list);
+    snprintf(a.role, sizeof(a.role), "admin");
+    a.token_expiry_hours = 12;
+    assert_int_equal(store_user_update(fx->s, &a), 0);
+    assert_int_equal(store_user_get(fx->s, a.id, &got), 0);
+    assert_string_equal(got.role, "admin");
+    assert_int_equal(got.token_expiry_hours, 12);
+    user_rec_done(&got);
+    /* Deleting a user takes their tokens, and only theirs. */
+    make_rec(fx, &t, "user", a.id);
+    make_rec(fx, &keep, "user", b.id);
+    assert_int_equal(store_token_insert(fx->s, &t), 0);
+    assert_int_equal(store_token_insert(fx->s, &keep), 0);
+    assert_int_equal(store_user_delete(fx->s, a.id), 0);
+    assert_int_equal(store_user_get(fx->s, a.id, &got), LK_ENOTFOUND);
+    struct token_rec tr;
+    memset(&tr, 0, sizeof(tr));
+    assert_int_equal(store_token_get(fx->s, t.id, &tr), LK_ENOTFOUND);
+    assert_int_equal(store_token_get(fx->s, keep.id, &tr), 0);
+    token_rec_done(&tr);
+    assert_int_equal(store_user_delete(fx->s, a.id), LK_ENOTFOUND);
+}
+
+static void test_org_delete_takes_users_and_tokens(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, other;
+    struct user_rec u, v, got;
+    struct token_rec t, keep, tr;
+    make_org(fx, &o, "doomed");
+    make_org(fx, &other, "kept");
+    assert_int_equal(store_org_insert(fx->s, &o), 0);
+    assert_int_equal(store_org_insert(fx->s, &other), 0);
+    make_user(fx, &u, &o, "u");
+    make_user(fx, &v, &other, "v");
+    assert_int_equal(store_user_insert(fx->s, &u), 0);
+    assert_int_equal(store_user_insert(fx->s, &v), 0);
+    make_rec(fx, &t, "user", u.id);
+    snprintf(t.org_id, sizeof(t.org_id), "%s", o.id);
+    make_rec(fx, &keep, "user", v.id);
+    snprintf(keep.org_id, sizeof(keep.org_id), "%s", other.id);
+    assert_int_equal(store_token_insert(fx->s, &t), 0);
+    assert_int_equal(store_token_insert(fx->s, &keep), 0);
+    assert_int_equal(store_org_delete(fx->s, o.id), 0);
+    assert_int_equal(store_org_get(fx->s, o.id, &o), LK_ENOTFOUND);
+    assert_int_equal(store_user_get(fx->s, u.id, &got), LK_ENOTFOUND);
+    memset(&tr, 0, sizeof(tr));
+    assert_int_equal(store_token_get(fx->s, t.id, &tr), LK_ENOTFOUND);
+    assert_int_equal(store_user_get(fx->s, v.id, &got), 0);
+    user_rec_done(&got);
+    assert_int_equal(store_token_get(fx->s, keep.id, &tr), 0);
+    token_rec_done(&tr);
+    assert_int_equal(store_org_delete(fx->s, o.id), LK_ENOTFOUND);
+}
+
+struct signup_arg {
+    struct fx *fx;
+    struct org_rec org;
+    struct user_rec user;
+};
+
+static int failing_signup(struct store *s, void *arg) {
+    struct signup_arg *a = arg;
+    assert_int_equal(store_org_insert(s, &a->org), 0);
+    assert_int_equal(store_user_insert(s, &a->user), 0);
+    return LK_EINVAL; /* something later fails: neither may remain */
+}
+
+static void test_org_and_user_roll_back_together(void **state) {
+    struct fx *fx = *state;
+    struct signup_arg a;
+    struct user_rec got;
+    a.fx = fx;
+    make_org(fx, &a.org, "tx");
+    make_user(fx, &a.user, &a.org, "admin");
+    assert_int_equal(store_tx(fx->s, failing_signup, &a), LK_EINVAL);
+    assert_int_equal(store_org_get(fx->s, a.org.id, &a.org), LK_ENOTFOUND);
+    assert_int_equal(store_user_get(fx->s, a.user.id, &got), LK_ENOTFOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -773,6 +998,12 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections_see_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_round_trip_and_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_update_and_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_round_trip_and_uniqueness, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_list_update_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_delete_takes_users_and_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_and_user_roll_back_together, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
