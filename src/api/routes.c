@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "core/perm.h"
 #include "core/rfc3339.h"
 #include "lib/jsonw.h"
 #include "server.h"
+#include "svc/authz.h"
 #include "svc/principal.h"
 #include "svc/ratelimiter.h"
 #include "svc/sessions.h"
@@ -88,10 +90,16 @@ static void h_whoami(struct api_req *ar) {
     jsonw_raw(&w, t->policies_json, strlen(t->policies_json));
     jsonw_obj_end(&w);
     jsonw_key(&w, "permissions");
-    if (p->type == PRINCIPAL_ROOT)
+    if (p->type == PRINCIPAL_ROOT) {
         jsonw_raw(&w, "[\"*\"]", 5);
-    else
-        jsonw_raw(&w, t->policies_json, strlen(t->policies_json));
+    } else {
+        const char *names[64];
+        size_t n = perm_names(authz_effective(p), names, 64);
+        jsonw_arr_begin(&w);
+        for (size_t i = 0; i < n && i < 64; i++)
+            jsonw_str(&w, names[i]);
+        jsonw_arr_end(&w);
+    }
     jsonw_obj_end(&w);
     if (jsonw_finish(&w, &len) != 0) {
         api_reply_error(ar, LK_EINTERNAL, "internal error: answer too large (request %s)", ar->request_id);
@@ -277,6 +285,33 @@ static void h_logout(struct api_req *ar) {
     api_reply_empty(ar);
 }
 
+/* The permission catalogue, with implications, and the built-in roles. Any
+ * principal may read it: it describes the server, not anyone's data. */
+static void h_permissions(struct api_req *ar) {
+    json_t *items = json_array();
+    for (size_t i = 0; i < perm_catalogue_count; i++) {
+        const struct perm_def *d = &perm_catalogue[i];
+        json_t *implies = json_array();
+        const char *names[64];
+        size_t n = perm_names(perm_closure((permset_t)1 << i) & ~((permset_t)1 << i), names, 64);
+        for (size_t k = 0; k < n && k < 64; k++)
+            json_array_append_new(implies, json_string(names[k]));
+        json_array_append_new(
+            items, json_pack("{s:s, s:s, s:o}", "name", d->name, "description", d->description, "implies", implies));
+    }
+    json_t *roles = json_array();
+    for (int r = 0; r < PERM_ROLE__COUNT; r++) {
+        const char *names[64];
+        json_t *perms = json_array();
+        size_t n = perm_names(perm_builtin_role_set(r), names, 64);
+        for (size_t k = 0; k < n && k < 64; k++)
+            json_array_append_new(perms, json_string(names[k]));
+        json_array_append_new(
+            roles, json_pack("{s:s, s:b, s:o}", "name", perm_builtin_role_name(r), "builtin", 1, "permissions", perms));
+    }
+    api_reply_json(ar, 200, json_pack("{s:o, s:o}", "items", items, "builtin_roles", roles));
+}
+
 const struct api_route api_routes[] = {
     {M_GET, "/v1/sys/health", 0, "sys.health", h_health,
      "Liveness of the server. Answers {\"status\":\"ok\",\"version\":...} without credentials."},
@@ -289,6 +324,9 @@ const struct api_route api_routes[] = {
      "whether the user exists; attempts are limited per account and per address."},
     {M_POST, "/v1/auth/logout", 1, "auth.logout", h_logout,
      "Ends the login session of the presented session token; 204."},
+    {M_GET, "/v1/permissions", 1, "permission.list", h_permissions,
+     "The permission catalogue: each \"resource.action\" with what it implies (X.manage implies X.view), and the "
+     "built-in roles with their permissions."},
     {M_POST, "/v1/tokens", 1, "token.create", h_token_create,
      "Creates an API token for the caller. Body: {\"description\", \"expires\": ISO 8601 duration (P30D, PT12H) or "
      "RFC 3339 time, or \"expiry_hours\": N (at most one of the two), \"policies\": [...]}. The answer's \"token\" "

@@ -13,9 +13,30 @@
 #include "core/errors.h"
 #include "store/store.h"
 #include "svc/principal.h"
+#include "svc/token_cache.h"
 
 static int member_of(const struct principal *p, const struct org_rec *org) {
     return org != NULL && p->org_id[0] != '\0' && strcmp(p->org_id, org->id) == 0;
+}
+
+/* The permissions the presented token's policies name ("*" = all). */
+static permset_t token_policies(const struct principal *p) {
+    permset_t set = 0;
+    json_t *v;
+    size_t i;
+    if (p->token == NULL)
+        return perm_all();
+    json_array_foreach(p->token->policies, i, v) {
+        const char *name = json_string_value(v);
+        if (name == NULL)
+            continue;
+        if (strcmp(name, "*") == 0)
+            return perm_all();
+        int idx = perm_index(name);
+        if (idx >= 0)
+            set |= (permset_t)1 << idx;
+    }
+    return set;
 }
 
 permset_t authz_org_permissions(const struct principal *p, const struct org_rec *org) {
@@ -42,7 +63,8 @@ int authz_require(const struct principal *p, const struct org_rec *org, const ch
     int idx = perm_index(perm);
     if (idx < 0)
         return lk_error_set(err, LK_EINTERNAL, "unknown permission %s in an authorization check", perm);
-    permset_t have = authz_org_permissions(p, org);
+    /* A token does only what both it and its owner may do now (seed 002). */
+    permset_t have = perm_grant(token_policies(p), authz_org_permissions(p, org), NULL);
     if (have & ((permset_t)1 << idx))
         return 0;
     return lk_error_set(err, LK_EDENIED, "permission denied: this needs %s on organisation %s", perm, org->name);
@@ -50,9 +72,19 @@ int authz_require(const struct principal *p, const struct org_rec *org, const ch
 
 int authz_require_root(const struct principal *p, const struct org_rec *org, const char *what, const char *notfound_msg,
                        struct lk_error *err) {
-    if (p->type == PRINCIPAL_ROOT)
-        return 0;
+    if (p->type == PRINCIPAL_ROOT) {
+        if (token_policies(p) & ((permset_t)1 << perm_index("orgs.manage")))
+            return 0;
+        return lk_error_set(err, LK_EDENIED, "permission denied: this token's policies do not include orgs.manage");
+    }
     if (org != NULL && !authz_org_visible(p, org))
         return lk_error_set(err, LK_ENOTFOUND, "%s", notfound_msg);
     return lk_error_set(err, LK_EDENIED, "permission denied: only the partner admin may %s", what);
+}
+
+permset_t authz_effective(const struct principal *p) {
+    struct org_rec own;
+    memset(&own, 0, sizeof(own));
+    memcpy(own.id, p->org_id, sizeof(own.id));
+    return perm_grant(token_policies(p), authz_org_permissions(p, &own), NULL);
 }

@@ -24,6 +24,12 @@ struct lk_error;
 /* What p may do within org (NULL = outside any org: only root has anything). */
 permset_t authz_org_permissions(const struct principal *p, const struct org_rec *org);
 
+/*
+ * What p may do in its own org right now: its role's permissions narrowed to
+ * its token's policies (unknown policy names grant nothing). Root: all.
+ */
+permset_t authz_effective(const struct principal *p);
+
 /* 1 if p can see that org exists at all (root, or a member of it). */
 int authz_org_visible(const struct principal *p, const struct org_rec *org);
 

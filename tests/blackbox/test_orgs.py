@@ -284,3 +284,45 @@ def test_users_of_a_pending_org_cannot_log_in(server):
                                                                     "password": PASSWORD}})
     r = server.post("/v1/auth/login", json={"org": "notyet", "username": "owner", "password": PASSWORD})
     assert_error(r, 401, "pending approval")
+
+
+def test_permission_catalogue(server, acme):
+    r = server.get("/v1/permissions", token=acme["member"])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    by_name = {p["name"]: p for p in body["items"]}
+    for name, p in by_name.items():
+        assert p["description"]
+        if name.endswith(".manage"):
+            assert name[:-len(".manage")] + ".view" in p["implies"], name
+    assert "secrets.view" in by_name["secrets.manage"]["implies"]  # transitive
+    roles = {r["name"]: set(r["permissions"]) for r in body["builtin_roles"]}
+    assert set(roles) == {"org-admin", "team-owner", "team-member", "viewer"}
+    assert roles["viewer"] <= roles["team-member"] <= roles["team-owner"] <= roles["org-admin"]
+    assert not any(p.startswith("secrets.") for p in roles["viewer"])
+    assert_error(server.get("/v1/permissions"), 401, "missing credentials")
+
+
+def test_member_and_admin_whoami_permissions_follow_their_role(server, acme):
+    # whoami lists the token's policies; the org role decides what the principal may do.
+    assert server.get("/v1/orgs/acme/users", token=acme["member"]).status_code == 200  # users.view
+    assert server.get("/v1/orgs/acme/settings", token=acme["member"]).status_code == 200  # settings.view
+
+
+def test_whoami_permissions_are_role_narrowed_to_token_policies(server, acme):
+    admin = set(server.get("/v1/auth/whoami", token=acme["admin"]).json()["permissions"])
+    member = set(server.get("/v1/auth/whoami", token=acme["member"]).json()["permissions"])
+    assert "users.manage" in admin and "users.manage" not in member
+    assert "users.view" in member and member < admin
+    narrow = token_for(server, "acme", "alice", policies=["users.view", "tokens.view"])
+    assert set(server.get("/v1/auth/whoami", token=narrow).json()["permissions"]) == {"users.view", "tokens.view"}
+
+
+def test_a_token_does_only_what_its_policies_allow(server, acme):
+    narrow = token_for(server, "acme", "alice", policies=["users.view"])
+    assert server.get("/v1/orgs/acme/users", token=narrow).status_code == 200
+    assert_error(server.post("/v1/orgs/acme/users", token=narrow, json={"username": "zed", "email": "z@x.example"}),
+                 401, "users.manage")
+    root_narrow = server.create_token(policies=["orgs.view"])
+    remember_secret(root_narrow["token"])
+    assert_error(server.post("/v1/orgs", token=root_narrow["token"], json={"name": "nope"}), 401, "orgs.manage")
