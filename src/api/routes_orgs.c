@@ -10,6 +10,7 @@
 #include "api/api_internal.h"
 #include "server.h"
 #include "svc/orgs.h"
+#include "svc/teams.h"
 #include "svc/users.h"
 
 json_t *api_org_json(const struct org_rec *o) {
@@ -278,6 +279,119 @@ static void h_user_token_list(struct api_req *ar) {
     api_token_list(ar, list_for_user);
 }
 
+static json_t *team_json(const struct team_rec *t, const char *org) {
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", t->id, "org", org, "name", t->name, "description",
+                     t->description, "created_at", api_time(t->created_at), "updated_at", api_time(t->updated_at));
+}
+
+static void h_team_create(struct api_req *ar) {
+    static const char *const fields[] = {"name", "description", NULL};
+    const char *name = NULL, *desc = NULL;
+    struct team_rec t;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "name", &name) < 0 ||
+        api_body_string(ar, body, "description", &desc) < 0)
+        goto out;
+    if (name == NULL) {
+        api_reply_error(ar, LK_EINVAL, "name: required");
+        goto out;
+    }
+    if (teams_create(&ar->w->svc, &ar->principal, ar->params[0], name, desc, &t, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, team_json(&t, ar->params[0]));
+out:
+    json_decref(body);
+}
+
+static void h_team_list(struct api_req *ar) {
+    int limit;
+    int64_t after;
+    struct team_list list = {0};
+    if (api_paging(ar, TEAMS_LIST_DEFAULT, TEAMS_LIST_MAX, &limit, &after) < 0)
+        return;
+    if (teams_list(&ar->w->svc, &ar->principal, ar->params[0], after, limit + 1, &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, team_json(&list.items[i], ar->params[0]));
+    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    team_list_done(&list);
+}
+
+static void h_team_get(struct api_req *ar) {
+    struct team_rec t;
+    if (teams_get(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &t, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, team_json(&t, ar->params[0]));
+}
+
+static void h_team_patch(struct api_req *ar) {
+    static const char *const fields[] = {"description", NULL};
+    const char *desc = NULL;
+    struct team_rec t;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) == 0 && api_body_string(ar, body, "description", &desc) >= 0) {
+        if (teams_update(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], desc, &t, &ar->err) != 0)
+            api_reply_lkerr(ar, &ar->err);
+        else
+            api_reply_json(ar, 200, team_json(&t, ar->params[0]));
+    }
+    json_decref(body);
+}
+
+static void h_team_delete(struct api_req *ar) {
+    if (teams_delete(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
+static void h_team_members(struct api_req *ar) {
+    struct team_member_list list = {0};
+    if (teams_members(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < list.count; i++)
+        json_array_append_new(items, json_pack("{s:s, s:s, s:o}", "username", list.items[i].username, "role",
+                                               list.items[i].role, "since", api_time(list.items[i].created_at)));
+    team_member_list_done(&list);
+    api_reply_page(ar, items, 0, 0);
+}
+
+static void h_team_member_put(struct api_req *ar) {
+    static const char *const fields[] = {"role", NULL};
+    const char *role = NULL;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) == 0 && api_body_string(ar, body, "role", &role) >= 0) {
+        if (teams_member_put(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], ar->params[2], role,
+                             &ar->err) != 0)
+            api_reply_lkerr(ar, &ar->err);
+        else
+            api_reply_json(ar, 200, json_pack("{s:s, s:s}", "username", ar->params[2], "role", role));
+    }
+    json_decref(body);
+}
+
+static void h_team_member_delete(struct api_req *ar) {
+    if (teams_member_delete(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], ar->params[2], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
 const struct api_route api_org_routes[] = {
     {M_POST, "/v1/orgs", 1, "org.create", h_org_create,
      "Partner admin: creates an organisation, active at once. Body: {\"name\": slug, \"display_name\"}."},
@@ -312,5 +426,20 @@ const struct api_route api_org_routes[] = {
      "as POST /v1/tokens; the secret is shown once."},
     {M_GET, "/v1/orgs/{org}/users/{user}/tokens", 1, "user.token.list", h_user_token_list,
      "This user's tokens (tokens.view on the org), never their secrets."},
+    {M_POST, "/v1/orgs/{org}/teams", 1, "team.create", h_team_create,
+     "Creates a team (teams.manage on the org): {\"name\": slug, \"description\"}."},
+    {M_GET, "/v1/orgs/{org}/teams", 1, "team.list", h_team_list, "The org's teams (teams.view). Query: limit, cursor."},
+    {M_GET, "/v1/orgs/{org}/teams/{team}", 1, "team.read", h_team_get, "One team (teams.view)."},
+    {M_PATCH, "/v1/orgs/{org}/teams/{team}", 1, "team.update", h_team_patch,
+     "Changes a team's description (teams.manage: its owners and org admins): {\"description\"}."},
+    {M_DELETE, "/v1/orgs/{org}/teams/{team}", 1, "team.delete", h_team_delete,
+     "Deletes a team and its memberships (teams.manage on the org)."},
+    {M_GET, "/v1/orgs/{org}/teams/{team}/members", 1, "team.member.list", h_team_members,
+     "The team's members with their roles (teams.view)."},
+    {M_PUT, "/v1/orgs/{org}/teams/{team}/members/{user}", 1, "team.member.put", h_team_member_put,
+     "Adds a user of the org to the team or changes their role (teams.manage in the team): {\"role\": "
+     "\"owner\"|\"member\"|\"viewer\"}."},
+    {M_DELETE, "/v1/orgs/{org}/teams/{team}/members/{user}", 1, "team.member.delete", h_team_member_delete,
+     "Removes a user from the team (teams.manage in the team)."},
 };
 const size_t api_org_routes_count = sizeof(api_org_routes) / sizeof(api_org_routes[0]);

@@ -273,3 +273,80 @@ int store_user_delete(struct store *s, const char *id) {
         return LK_EINVAL;
     return s->ops->user_delete(s, id);
 }
+
+/* --- teams ------------------------------------------------------------------ */
+
+void team_list_done(struct team_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+void team_member_list_done(struct team_member_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+static int team_ok(const struct team_rec *t) {
+    return field_ok(t->id, sizeof(t->id), 1) && field_ok(t->org_id, sizeof(t->org_id), 1) &&
+           field_ok(t->name, sizeof(t->name), 1) && field_ok(t->description, sizeof(t->description), 0);
+}
+
+int store_team_insert(struct store *s, const struct team_rec *rec) {
+    if (s == NULL || rec == NULL || !team_ok(rec))
+        return LK_EINVAL;
+    return s->ops->team_insert(s, rec);
+}
+
+int store_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret) {
+    if (s == NULL || org_id == NULL || name == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->team_get(s, org_id, name, ret);
+}
+
+int store_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
+    if (s == NULL || org_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
+        return LK_EINVAL;
+    return s->ops->team_list(s, org_id, after_seq, limit, ret);
+}
+
+int store_team_update(struct store *s, const struct team_rec *rec) {
+    if (s == NULL || rec == NULL || !team_ok(rec))
+        return LK_EINVAL;
+    return s->ops->team_update(s, rec);
+}
+
+int store_team_delete(struct store *s, const char *id) {
+    if (s == NULL || id == NULL)
+        return LK_EINVAL;
+    return s->ops->team_delete(s, id);
+}
+
+int store_team_member_put(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now) {
+    if (s == NULL || team_id == NULL || user_id == NULL || role == NULL)
+        return LK_EINVAL;
+    return s->ops->team_member_put(s, team_id, user_id, role, now);
+}
+
+int store_team_member_delete(struct store *s, const char *team_id, const char *user_id) {
+    if (s == NULL || team_id == NULL || user_id == NULL)
+        return LK_EINVAL;
+    return s->ops->team_member_delete(s, team_id, user_id);
+}
+
+int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role) {
+    if (s == NULL || team_id == NULL || user_id == NULL || ret_role == NULL)
+        return LK_EINVAL;
+    return s->ops->team_member_role(s, team_id, user_id, ret_role);
+}
+
+int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {
+    if (s == NULL || team_id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->team_member_list(s, team_id, ret);
+}

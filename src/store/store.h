@@ -200,6 +200,58 @@ int store_user_update(struct store *s, const struct user_rec *rec);
  * by ("user", id). LK_ENOTFOUND if none. */
 int store_user_delete(struct store *s, const char *id);
 
+/* --- teams ---------------------------------------------------------------- */
+
+#define STORE_DESCRIPTION_MAX 512
+
+struct team_rec {
+    int64_t seq;
+    char id[STORE_OWNER_ID_MAX]; /* "team_..." */
+    char org_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX]; /* unique in the org */
+    char description[STORE_DESCRIPTION_MAX];
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct team_list {
+    struct team_rec *items;
+    size_t count;
+};
+void team_list_done(struct team_list *list);
+
+struct team_member_rec {
+    char user_id[STORE_OWNER_ID_MAX];
+    char username[STORE_NAME_MAX];
+    char role[STORE_STATUS_MAX]; /* "owner", "member", "viewer" */
+    int64_t created_at;
+};
+
+struct team_member_list {
+    struct team_member_rec *items;
+    size_t count;
+};
+void team_member_list_done(struct team_member_list *list);
+
+/* LK_ECONFLICT if the name is taken in the org; LK_ENOTFOUND if no such org. */
+int store_team_insert(struct store *s, const struct team_rec *rec);
+/* By (org_id, name). LK_ENOTFOUND if none. */
+int store_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret);
+int store_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret);
+/* Rewrites description and updated_at. LK_ENOTFOUND if none. */
+int store_team_update(struct store *s, const struct team_rec *rec);
+/* Deletes the team and its memberships. LK_ENOTFOUND if none. */
+int store_team_delete(struct store *s, const char *id);
+
+/* Adds user_id to the team with role, or changes their role. */
+int store_team_member_put(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now);
+/* LK_ENOTFOUND if user_id is not a member. */
+int store_team_member_delete(struct store *s, const char *team_id, const char *user_id);
+/* The member's role into ret_role (STORE_STATUS_MAX). LK_ENOTFOUND if none. */
+int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role);
+/* Members in username order, at most 1000. */
+int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret);
+
 /* --- server metadata (small key/value settings, e.g. keys) ---------------- */
 
 /* Gets the value of key into *ret (caller frees with free()). LK_ENOTFOUND if unset. */

@@ -32,6 +32,15 @@ struct store_ops {
     int (*user_list)(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret);
     int (*user_update)(struct store *s, const struct user_rec *rec);
     int (*user_delete)(struct store *s, const char *id);
+    int (*team_insert)(struct store *s, const struct team_rec *rec);
+    int (*team_get)(struct store *s, const char *org_id, const char *name, struct team_rec *ret);
+    int (*team_list)(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret);
+    int (*team_update)(struct store *s, const struct team_rec *rec);
+    int (*team_delete)(struct store *s, const char *id);
+    int (*team_member_put)(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now);
+    int (*team_member_delete)(struct store *s, const char *team_id, const char *user_id);
+    int (*team_member_role)(struct store *s, const char *team_id, const char *user_id, char *ret_role);
+    int (*team_member_list)(struct store *s, const char *team_id, struct team_member_list *ret);
     int (*meta_get)(struct store *s, const char *key, char **ret);
     int (*meta_set)(struct store *s, const char *key, const char *value);
 };

@@ -34,6 +34,7 @@
 
 #define ORG_COLS                                                                                                       \
     "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at"
+#define TEAM_COLS "seq, id, org_id, name, description, created_at, updated_at"
 #define USER_COLS                                                                                                      \
     "seq, id, org_id, username, email, password_hash, role, programmatic_only, token_expiry_hours, created_at, "       \
     "updated_at"
@@ -68,6 +69,16 @@ enum stmt_id {
     ST_USER_DELETE,
     ST_USER_DELETE_TOKENS,
     ST_ORG_EXISTS,
+    ST_TEAM_INSERT,
+    ST_TEAM_GET,
+    ST_TEAM_LIST,
+    ST_TEAM_UPDATE,
+    ST_TEAM_DELETE,
+    ST_TEAM_MEMBERS_DELETE_ALL,
+    ST_MEMBER_PUT,
+    ST_MEMBER_DELETE,
+    ST_MEMBER_ROLE,
+    ST_MEMBER_LIST,
     ST__COUNT
 };
 
@@ -115,6 +126,19 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
     [ST_USER_DELETE_TOKENS] = "DELETE FROM tokens WHERE owner_type = 'user' AND owner_id = ?1",
     [ST_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
+    [ST_TEAM_INSERT] = "INSERT INTO teams (id, org_id, name, description, created_at, updated_at) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_TEAM_GET] = "SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND name = ?2",
+    [ST_TEAM_LIST] = "SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_TEAM_UPDATE] = "UPDATE teams SET description = ?2, updated_at = ?3 WHERE id = ?1",
+    [ST_TEAM_DELETE] = "DELETE FROM teams WHERE id = ?1",
+    [ST_TEAM_MEMBERS_DELETE_ALL] = "DELETE FROM team_members WHERE team_id = ?1",
+    [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
+                      "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+    [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+    [ST_MEMBER_ROLE] = "SELECT role FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+    [ST_MEMBER_LIST] = "SELECT m.user_id, u.username, m.role, m.created_at FROM team_members m "
+                       "JOIN users u ON u.id = m.user_id WHERE m.team_id = ?1 ORDER BY u.username LIMIT 1000",
 };
 
 static const char schema_version_sql[] = "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -1069,6 +1093,239 @@ static int sqlite_user_delete(struct store *s, const char *id) {
     return delete_with(s, ST_USER_DELETE_TOKENS, ST_USER_DELETE, id);
 }
 
+/* --- teams ------------------------------------------------------------------ */
+
+static int row_to_team(sqlite3_stmt *st, struct team_rec *ret) {
+    struct team_rec t;
+    memset(&t, 0, sizeof(t));
+    t.seq = sqlite3_column_int64(st, 0);
+    int r = col_copy(st, 1, t.id, sizeof(t.id));
+    if (r == 0)
+        r = col_copy(st, 2, t.org_id, sizeof(t.org_id));
+    if (r == 0)
+        r = col_copy(st, 3, t.name, sizeof(t.name));
+    if (r == 0)
+        r = col_copy(st, 4, t.description, sizeof(t.description));
+    if (r != 0)
+        return r;
+    t.created_at = sqlite3_column_int64(st, 5);
+    t.updated_at = sqlite3_column_int64(st, 6);
+    *ret = t;
+    return 0;
+}
+
+/* 1 if the org exists, 0 if not, or a negative code. */
+static int org_exists(struct sqlite_store *ss, const char *org_id) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_ORG_EXISTS, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : map_rc(rc);
+    } else {
+        r = map_rc(rc);
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_insert(struct store *s, const struct team_rec *t) {
+    struct sqlite_store *ss = ss_of(s);
+    int e = org_exists(ss, t->org_id);
+    if (e <= 0)
+        return e == 0 ? LK_ENOTFOUND : e;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TEAM_INSERT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, t->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, t->org_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, t->name);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, t->description);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, t->created_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6, t->updated_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_TEAM_GET, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, name);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = row_to_team(st, ret);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
+    struct team_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_TEAM_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 3, limit);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
+        if (r == 0)
+            r = row_to_team(st, &items[count]);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+out:
+    stmt_done(st);
+    free(items);
+    return r;
+}
+
+static int sqlite_team_update(struct store *s, const struct team_rec *t) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TEAM_UPDATE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, t->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, t->description);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, t->updated_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_delete(struct store *s, const char *id) {
+    return delete_with(s, ST_TEAM_MEMBERS_DELETE_ALL, ST_TEAM_DELETE, id);
+}
+
+/* Binds team_id and user_id as ?1 and ?2. */
+static int bind_pair(sqlite3_stmt *st, const char *a, const char *b) {
+    int rc = bind_text(st, 1, a);
+    return rc == SQLITE_OK ? bind_text(st, 2, b) : rc;
+}
+
+static int sqlite_team_member_put(struct store *s, const char *team_id, const char *user_id, const char *role,
+                                  int64_t now) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_MEMBER_PUT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, team_id, user_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, role);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, now);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_member_delete(struct store *s, const char *team_id, const char *user_id) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_MEMBER_DELETE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, team_id, user_id);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_MEMBER_ROLE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, team_id, user_id);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = col_copy(st, 0, ret_role, STORE_STATUS_MAX);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {
+    struct team_member_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_MEMBER_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, team_id);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow((void **)&items, &cap, count, sizeof(*items), 1000);
+        if (r != 0)
+            goto out;
+        struct team_member_rec *m = &items[count];
+        memset(m, 0, sizeof(*m));
+        r = col_copy(st, 0, m->user_id, sizeof(m->user_id));
+        if (r == 0)
+            r = col_copy(st, 1, m->username, sizeof(m->username));
+        if (r == 0)
+            r = col_copy(st, 2, m->role, sizeof(m->role));
+        if (r != 0)
+            goto out;
+        m->created_at = sqlite3_column_int64(st, 3);
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+out:
+    stmt_done(st);
+    free(items);
+    return r;
+}
+
 const struct store_ops store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sqlite_open,
@@ -1093,6 +1350,15 @@ const struct store_ops store_sqlite_ops = {
     .user_list = sqlite_user_list,
     .user_update = sqlite_user_update,
     .user_delete = sqlite_user_delete,
+    .team_insert = sqlite_team_insert,
+    .team_get = sqlite_team_get,
+    .team_list = sqlite_team_list,
+    .team_update = sqlite_team_update,
+    .team_delete = sqlite_team_delete,
+    .team_member_put = sqlite_team_member_put,
+    .team_member_delete = sqlite_team_member_delete,
+    .team_member_role = sqlite_team_member_role,
+    .team_member_list = sqlite_team_member_list,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
 };

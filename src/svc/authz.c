@@ -56,18 +56,35 @@ int authz_org_visible(const struct principal *p, const struct org_rec *org) {
     return p->type == PRINCIPAL_ROOT || member_of(p, org);
 }
 
-int authz_require(const struct principal *p, const struct org_rec *org, const char *perm, const char *notfound_msg,
-                  struct lk_error *err) {
+static int require_set(const struct principal *p, const struct org_rec *org, permset_t role_set, const char *perm,
+                       const char *notfound_msg, struct lk_error *err) {
     if (!authz_org_visible(p, org))
         return lk_error_set(err, LK_ENOTFOUND, "%s", notfound_msg);
     int idx = perm_index(perm);
     if (idx < 0)
         return lk_error_set(err, LK_EINTERNAL, "unknown permission %s in an authorization check", perm);
     /* A token does only what both it and its owner may do now (seed 002). */
-    permset_t have = perm_grant(token_policies(p), authz_org_permissions(p, org), NULL);
+    permset_t have = perm_grant(token_policies(p), role_set, NULL);
     if (have & ((permset_t)1 << idx))
         return 0;
     return lk_error_set(err, LK_EDENIED, "permission denied: this needs %s on organisation %s", perm, org->name);
+}
+
+int authz_require(const struct principal *p, const struct org_rec *org, const char *perm, const char *notfound_msg,
+                  struct lk_error *err) {
+    return require_set(p, org, authz_org_permissions(p, org), perm, notfound_msg, err);
+}
+
+int authz_require_in_team(const struct principal *p, const struct org_rec *org, const char *team_role, const char *perm,
+                          const char *notfound_msg, struct lk_error *err) {
+    permset_t set = authz_org_permissions(p, org);
+    if (strcmp(team_role, "owner") == 0)
+        set |= perm_builtin_role_set(PERM_ROLE_TEAM_OWNER);
+    else if (strcmp(team_role, "member") == 0)
+        set |= perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER);
+    else if (strcmp(team_role, "viewer") == 0)
+        set |= perm_builtin_role_set(PERM_ROLE_VIEWER);
+    return require_set(p, org, set, perm, notfound_msg, err);
 }
 
 int authz_require_root(const struct principal *p, const struct org_rec *org, const char *what, const char *notfound_msg,

@@ -41,6 +41,13 @@ int authz_org_visible(const struct principal *p, const struct org_rec *org);
 int authz_require(const struct principal *p, const struct org_rec *org, const char *perm, const char *notfound_msg,
                   struct lk_error *err);
 
+/*
+ * As authz_require, within a team: team_role ("owner", "member", "viewer" or
+ * "" when p is not in the team) adds its built-in role's permissions.
+ */
+int authz_require_in_team(const struct principal *p, const struct org_rec *org, const char *team_role, const char *perm,
+                          const char *notfound_msg, struct lk_error *err);
+
 /* Requires the partner admin (root). Others get LK_EDENIED, or LK_ENOTFOUND
  * with notfound_msg when org is given and invisible to them. */
 int authz_require_root(const struct principal *p, const struct org_rec *org, const char *what, const char *notfound_msg,
