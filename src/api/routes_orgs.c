@@ -10,6 +10,7 @@
 #include "api/api_internal.h"
 #include "server.h"
 #include "svc/orgs.h"
+#include "svc/service_accounts.h"
 #include "svc/teams.h"
 #include "svc/users.h"
 
@@ -392,6 +393,136 @@ static void h_team_member_delete(struct api_req *ar) {
         api_reply_empty(ar);
 }
 
+static json_t *sa_json(const struct sa_rec *a, const char *org, const char *team) {
+    json_t *roles = json_loads(a->roles_json, 0, NULL);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", a->id, "org", org, "team", team, "name", a->name,
+                     "description", a->description, "roles", roles ? roles : json_array(), "created_at",
+                     api_time(a->created_at), "updated_at", api_time(a->updated_at));
+}
+
+#define SA_ARGS ar->params[0], ar->params[1]
+
+static void h_sa_create(struct api_req *ar) {
+    static const char *const fields[] = {"name", "description", "roles", NULL};
+    const char *name = NULL, *desc = NULL;
+    const char *roles[SA_ROLES_MAX];
+    size_t nroles = 0;
+    struct sa_rec a;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "name", &name) < 0 ||
+        api_body_string(ar, body, "description", &desc) < 0)
+        goto out;
+    if (name == NULL) {
+        api_reply_error(ar, LK_EINVAL, "name: required");
+        goto out;
+    }
+    json_t *jr = json_object_get(body, "roles");
+    if (jr != NULL) {
+        size_t i;
+        json_t *v;
+        if (!json_is_array(jr) || json_array_size(jr) > SA_ROLES_MAX) {
+            api_reply_error(ar, LK_EINVAL, "roles: expected an array of at most %d role names", SA_ROLES_MAX);
+            goto out;
+        }
+        json_array_foreach(jr, i, v) {
+            if (!json_is_string(v)) {
+                api_reply_error(ar, LK_EINVAL, "roles[%zu]: expected a string", i);
+                goto out;
+            }
+            roles[nroles++] = json_string_value(v);
+        }
+    }
+    if (sa_create(&ar->w->svc, &ar->principal, SA_ARGS, name, desc, roles, nroles, &a, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, sa_json(&a, ar->params[0], ar->params[1]));
+out:
+    json_decref(body);
+}
+
+static void h_sa_list(struct api_req *ar) {
+    int limit;
+    int64_t after;
+    struct sa_list list = {0};
+    if (api_paging(ar, SA_LIST_DEFAULT, SA_LIST_MAX, &limit, &after) < 0)
+        return;
+    if (sa_list(&ar->w->svc, &ar->principal, SA_ARGS, after, limit + 1, &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(items, sa_json(&list.items[i], ar->params[0], ar->params[1]));
+    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    sa_list_done(&list);
+}
+
+static void h_sa_get(struct api_req *ar) {
+    struct sa_rec a;
+    if (sa_get(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], &a, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, sa_json(&a, ar->params[0], ar->params[1]));
+}
+
+static void h_sa_patch(struct api_req *ar) {
+    static const char *const fields[] = {"description", NULL};
+    const char *desc = NULL;
+    struct sa_rec a;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) == 0 && api_body_string(ar, body, "description", &desc) >= 0) {
+        if (sa_update(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], desc, &a, &ar->err) != 0)
+            api_reply_lkerr(ar, &ar->err);
+        else
+            api_reply_json(ar, 200, sa_json(&a, ar->params[0], ar->params[1]));
+    }
+    json_decref(body);
+}
+
+static void h_sa_delete(struct api_req *ar) {
+    if (sa_delete(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
+static void h_sa_role_put(struct api_req *ar) {
+    struct sa_rec a;
+    if (sa_role_put(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], ar->params[3], &a, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, sa_json(&a, ar->params[0], ar->params[1]));
+}
+
+static void h_sa_role_delete(struct api_req *ar) {
+    struct sa_rec a;
+    if (sa_role_delete(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], ar->params[3], &a, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, sa_json(&a, ar->params[0], ar->params[1]));
+}
+
+static int create_for_sa(struct api_req *ar, const struct token_create_in *in, struct token_created *out) {
+    return sa_token_create(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], in, out, &ar->err);
+}
+
+static int list_for_sa(struct api_req *ar, int64_t after, int limit, struct token_list *out) {
+    return sa_token_list(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], after, limit, out, &ar->err);
+}
+
+static void h_sa_token_create(struct api_req *ar) {
+    api_token_create(ar, create_for_sa);
+}
+
+static void h_sa_token_list(struct api_req *ar) {
+    api_token_list(ar, list_for_sa);
+}
+
 const struct api_route api_org_routes[] = {
     {M_POST, "/v1/orgs", 1, "org.create", h_org_create,
      "Partner admin: creates an organisation, active at once. Body: {\"name\": slug, \"display_name\"}."},
@@ -441,5 +572,25 @@ const struct api_route api_org_routes[] = {
      "\"owner\"|\"member\"|\"viewer\"}."},
     {M_DELETE, "/v1/orgs/{org}/teams/{team}/members/{user}", 1, "team.member.delete", h_team_member_delete,
      "Removes a user from the team (teams.manage in the team)."},
+    {M_POST, "/v1/orgs/{org}/teams/{team}/service-accounts", 1, "sa.create", h_sa_create,
+     "Creates a service account (team owners and org admins): {\"name\": slug unique in the team, "
+     "\"description\", \"roles\": [built-in role names]}. By default it reads what a human member of the org "
+     "may, except secrets; a role can be granted only if it carries no permission the granter lacks."},
+    {M_GET, "/v1/orgs/{org}/teams/{team}/service-accounts", 1, "sa.list", h_sa_list,
+     "The team's service accounts (service_accounts.view). Query: limit, cursor."},
+    {M_GET, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}", 1, "sa.read", h_sa_get, "One service account."},
+    {M_PATCH, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}", 1, "sa.update", h_sa_patch,
+     "Changes the description (team owners and org admins): {\"description\"}."},
+    {M_DELETE, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}", 1, "sa.delete", h_sa_delete,
+     "Deletes the service account; its tokens stop working at once."},
+    {M_PUT, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/roles/{role}", 1, "sa.role.put", h_sa_role_put,
+     "Grants a built-in role (subset rule: only roles whose permissions the granter holds)."},
+    {M_DELETE, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/roles/{role}", 1, "sa.role.delete", h_sa_role_delete,
+     "Takes a granted role away; its tokens are narrowed at once."},
+    {M_POST, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens", 1, "sa.token.create", h_sa_token_create,
+     "An API token for the service account (team owners and org admins); same body as POST /v1/tokens, "
+     "expiry optional; the secret is shown once."},
+    {M_GET, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens", 1, "sa.token.list", h_sa_token_list,
+     "The service account's tokens, never their secrets."},
 };
 const size_t api_org_routes_count = sizeof(api_org_routes) / sizeof(api_org_routes[0]);

@@ -309,6 +309,12 @@ int store_team_get(struct store *s, const char *org_id, const char *name, struct
     return s->ops->team_get(s, org_id, name, ret);
 }
 
+int store_team_get_by_id(struct store *s, const char *id, struct team_rec *ret) {
+    if (s == NULL || id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->team_get_by_id(s, id, ret);
+}
+
 int store_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
     if (s == NULL || org_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
         return LK_EINVAL;
@@ -349,4 +355,56 @@ int store_team_member_list(struct store *s, const char *team_id, struct team_mem
     if (s == NULL || team_id == NULL || ret == NULL)
         return LK_EINVAL;
     return s->ops->team_member_list(s, team_id, ret);
+}
+
+/* --- service accounts ------------------------------------------------------- */
+
+void sa_list_done(struct sa_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+static int sa_ok(const struct sa_rec *a) {
+    return field_ok(a->id, sizeof(a->id), 1) && field_ok(a->org_id, sizeof(a->org_id), 1) &&
+           field_ok(a->team_id, sizeof(a->team_id), 1) && field_ok(a->name, sizeof(a->name), 1) &&
+           field_ok(a->description, sizeof(a->description), 0) && field_ok(a->roles_json, sizeof(a->roles_json), 1);
+}
+
+int store_sa_insert(struct store *s, const struct sa_rec *rec) {
+    if (s == NULL || rec == NULL || !sa_ok(rec))
+        return LK_EINVAL;
+    return s->ops->sa_insert(s, rec);
+}
+
+int store_sa_get(struct store *s, const char *id, struct sa_rec *ret) {
+    if (s == NULL || id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->sa_get(s, id, NULL, NULL, ret);
+}
+
+int store_sa_get_by_name(struct store *s, const char *team_id, const char *name, struct sa_rec *ret) {
+    if (s == NULL || team_id == NULL || name == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->sa_get(s, NULL, team_id, name, ret);
+}
+
+int store_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret) {
+    if (s == NULL || team_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
+        return LK_EINVAL;
+    return s->ops->sa_list(s, team_id, after_seq, limit, ret);
+}
+
+int store_sa_update(struct store *s, const struct sa_rec *rec) {
+    if (s == NULL || rec == NULL || !sa_ok(rec))
+        return LK_EINVAL;
+    return s->ops->sa_update(s, rec);
+}
+
+int store_sa_delete(struct store *s, const char *id) {
+    if (s == NULL || id == NULL)
+        return LK_EINVAL;
+    return s->ops->sa_delete(s, id);
 }

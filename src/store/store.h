@@ -237,10 +237,13 @@ void team_member_list_done(struct team_member_list *list);
 int store_team_insert(struct store *s, const struct team_rec *rec);
 /* By (org_id, name). LK_ENOTFOUND if none. */
 int store_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret);
+/* By id. LK_ENOTFOUND if none. */
+int store_team_get_by_id(struct store *s, const char *id, struct team_rec *ret);
 int store_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret);
 /* Rewrites description and updated_at. LK_ENOTFOUND if none. */
 int store_team_update(struct store *s, const struct team_rec *rec);
-/* Deletes the team and its memberships. LK_ENOTFOUND if none. */
+/* Deletes the team, its memberships, its service accounts and their tokens.
+ * LK_ENOTFOUND if none. */
 int store_team_delete(struct store *s, const char *id);
 
 /* Adds user_id to the team with role, or changes their role. */
@@ -251,6 +254,39 @@ int store_team_member_delete(struct store *s, const char *team_id, const char *u
 int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role);
 /* Members in username order, at most 1000. */
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret);
+
+/* --- service accounts ------------------------------------------------------- */
+
+#define STORE_ROLES_JSON_MAX 512
+
+struct sa_rec {
+    int64_t seq;
+    char id[STORE_OWNER_ID_MAX]; /* "sa_..." */
+    char org_id[STORE_OWNER_ID_MAX];
+    char team_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX]; /* unique in the team */
+    char description[STORE_DESCRIPTION_MAX];
+    char roles_json[STORE_ROLES_JSON_MAX]; /* JSON array of granted built-in role names */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct sa_list {
+    struct sa_rec *items;
+    size_t count;
+};
+void sa_list_done(struct sa_list *list);
+
+/* LK_ECONFLICT if the name is taken in the team; LK_ENOTFOUND if no such team. */
+int store_sa_insert(struct store *s, const struct sa_rec *rec);
+/* By id, or by (team_id, name). LK_ENOTFOUND if none. */
+int store_sa_get(struct store *s, const char *id, struct sa_rec *ret);
+int store_sa_get_by_name(struct store *s, const char *team_id, const char *name, struct sa_rec *ret);
+int store_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret);
+/* Rewrites description, roles_json and updated_at. LK_ENOTFOUND if none. */
+int store_sa_update(struct store *s, const struct sa_rec *rec);
+/* Deletes the service account and, in the same transaction, its tokens. */
+int store_sa_delete(struct store *s, const char *id);
 
 /* --- server metadata (small key/value settings, e.g. keys) ---------------- */
 

@@ -34,6 +34,7 @@ struct store_ops {
     int (*user_delete)(struct store *s, const char *id);
     int (*team_insert)(struct store *s, const struct team_rec *rec);
     int (*team_get)(struct store *s, const char *org_id, const char *name, struct team_rec *ret);
+    int (*team_get_by_id)(struct store *s, const char *id, struct team_rec *ret);
     int (*team_list)(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret);
     int (*team_update)(struct store *s, const struct team_rec *rec);
     int (*team_delete)(struct store *s, const char *id);
@@ -41,6 +42,11 @@ struct store_ops {
     int (*team_member_delete)(struct store *s, const char *team_id, const char *user_id);
     int (*team_member_role)(struct store *s, const char *team_id, const char *user_id, char *ret_role);
     int (*team_member_list)(struct store *s, const char *team_id, struct team_member_list *ret);
+    int (*sa_insert)(struct store *s, const struct sa_rec *rec);
+    int (*sa_get)(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret);
+    int (*sa_list)(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret);
+    int (*sa_update)(struct store *s, const struct sa_rec *rec);
+    int (*sa_delete)(struct store *s, const char *id);
     int (*meta_get)(struct store *s, const char *key, char **ret);
     int (*meta_set)(struct store *s, const char *key, const char *value);
 };

@@ -34,6 +34,7 @@
 
 #define ORG_COLS                                                                                                       \
     "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at"
+#define SA_COLS "seq, id, org_id, team_id, name, description, roles, created_at, updated_at"
 #define TEAM_COLS "seq, id, org_id, name, description, created_at, updated_at"
 #define USER_COLS                                                                                                      \
     "seq, id, org_id, username, email, password_hash, role, programmatic_only, token_expiry_hours, created_at, "       \
@@ -74,11 +75,20 @@ enum stmt_id {
     ST_TEAM_LIST,
     ST_TEAM_UPDATE,
     ST_TEAM_DELETE,
-    ST_TEAM_MEMBERS_DELETE_ALL,
+    ST_TEAM_SA_TOKENS_DELETE,
     ST_MEMBER_PUT,
     ST_MEMBER_DELETE,
     ST_MEMBER_ROLE,
     ST_MEMBER_LIST,
+    ST_SA_INSERT,
+    ST_SA_GET,
+    ST_SA_GET_NAME,
+    ST_SA_LIST,
+    ST_SA_UPDATE,
+    ST_SA_DELETE,
+    ST_SA_TOKENS_DELETE,
+    ST_TEAM_EXISTS,
+    ST_TEAM_GET_ID,
     ST__COUNT
 };
 
@@ -132,7 +142,20 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TEAM_LIST] = "SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [ST_TEAM_UPDATE] = "UPDATE teams SET description = ?2, updated_at = ?3 WHERE id = ?1",
     [ST_TEAM_DELETE] = "DELETE FROM teams WHERE id = ?1",
-    [ST_TEAM_MEMBERS_DELETE_ALL] = "DELETE FROM team_members WHERE team_id = ?1",
+    /* Memberships and service accounts go by ON DELETE CASCADE; their tokens
+     * have no foreign key, so they go first, explicitly. */
+    [ST_TEAM_SA_TOKENS_DELETE] = "DELETE FROM tokens WHERE owner_type = 'service_account' AND owner_id IN "
+                                 "(SELECT id FROM service_accounts WHERE team_id = ?1)",
+    [ST_SA_INSERT] = "INSERT INTO service_accounts (id, org_id, team_id, name, description, roles, created_at, "
+                     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_SA_GET] = "SELECT " SA_COLS " FROM service_accounts WHERE id = ?1",
+    [ST_SA_GET_NAME] = "SELECT " SA_COLS " FROM service_accounts WHERE team_id = ?1 AND name = ?2",
+    [ST_SA_LIST] = "SELECT " SA_COLS " FROM service_accounts WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [ST_SA_UPDATE] = "UPDATE service_accounts SET description = ?2, roles = ?3, updated_at = ?4 WHERE id = ?1",
+    [ST_SA_DELETE] = "DELETE FROM service_accounts WHERE id = ?1",
+    [ST_SA_TOKENS_DELETE] = "DELETE FROM tokens WHERE owner_type = 'service_account' AND owner_id = ?1",
+    [ST_TEAM_EXISTS] = "SELECT 1 FROM teams WHERE id = ?1",
+    [ST_TEAM_GET_ID] = "SELECT " TEAM_COLS " FROM teams WHERE id = ?1",
     [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
     [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
@@ -1174,6 +1197,22 @@ static int sqlite_team_get(struct store *s, const char *org_id, const char *name
     return r;
 }
 
+static int sqlite_team_get_by_id(struct store *s, const char *id, struct team_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_TEAM_GET_ID, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, id);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = row_to_team(st, ret);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
 static int sqlite_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
     struct team_rec *items = NULL;
     size_t count = 0, cap = 0;
@@ -1230,7 +1269,7 @@ static int sqlite_team_update(struct store *s, const struct team_rec *t) {
 }
 
 static int sqlite_team_delete(struct store *s, const char *id) {
-    return delete_with(s, ST_TEAM_MEMBERS_DELETE_ALL, ST_TEAM_DELETE, id);
+    return delete_with(s, ST_TEAM_SA_TOKENS_DELETE, ST_TEAM_DELETE, id);
 }
 
 /* Binds team_id and user_id as ?1 and ?2. */
@@ -1326,6 +1365,151 @@ out:
     return r;
 }
 
+/* --- service accounts ------------------------------------------------------- */
+
+static int row_to_sa(sqlite3_stmt *st, struct sa_rec *ret) {
+    struct sa_rec a;
+    memset(&a, 0, sizeof(a));
+    a.seq = sqlite3_column_int64(st, 0);
+    int r = col_copy(st, 1, a.id, sizeof(a.id));
+    if (r == 0)
+        r = col_copy(st, 2, a.org_id, sizeof(a.org_id));
+    if (r == 0)
+        r = col_copy(st, 3, a.team_id, sizeof(a.team_id));
+    if (r == 0)
+        r = col_copy(st, 4, a.name, sizeof(a.name));
+    if (r == 0)
+        r = col_copy(st, 5, a.description, sizeof(a.description));
+    if (r == 0)
+        r = col_copy(st, 6, a.roles_json, sizeof(a.roles_json));
+    if (r != 0)
+        return r;
+    a.created_at = sqlite3_column_int64(st, 7);
+    a.updated_at = sqlite3_column_int64(st, 8);
+    *ret = a;
+    return 0;
+}
+
+static int sqlite_sa_insert(struct store *s, const struct sa_rec *a) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int exists = 0;
+    int r = stmt_get(ss, ST_TEAM_EXISTS, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, a->team_id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        exists = rc == SQLITE_ROW;
+        r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : map_rc(rc);
+    } else {
+        r = map_rc(rc);
+    }
+    stmt_done(st);
+    if (r != 0)
+        return r;
+    if (!exists)
+        return LK_ENOTFOUND;
+    r = stmt_get(ss, ST_SA_INSERT, &st);
+    if (r != 0)
+        return r;
+    rc = bind_text(st, 1, a->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, a->org_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, a->team_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, a->name);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, a->description);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 6, a->roles_json);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 7, a->created_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 8, a->updated_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), id != NULL ? ST_SA_GET : ST_SA_GET_NAME, &st);
+    if (r != 0)
+        return r;
+    int rc = id != NULL ? bind_text(st, 1, id) : bind_pair(st, team_id, name);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = row_to_sa(st, ret);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret) {
+    struct sa_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_SA_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, team_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 3, limit);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
+        if (r == 0)
+            r = row_to_sa(st, &items[count]);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+out:
+    stmt_done(st);
+    free(items);
+    return r;
+}
+
+static int sqlite_sa_update(struct store *s, const struct sa_rec *a) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_SA_UPDATE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, a->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, a->description);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, a->roles_json);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, a->updated_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_sa_delete(struct store *s, const char *id) {
+    return delete_with(s, ST_SA_TOKENS_DELETE, ST_SA_DELETE, id);
+}
+
 const struct store_ops store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sqlite_open,
@@ -1352,6 +1536,7 @@ const struct store_ops store_sqlite_ops = {
     .user_delete = sqlite_user_delete,
     .team_insert = sqlite_team_insert,
     .team_get = sqlite_team_get,
+    .team_get_by_id = sqlite_team_get_by_id,
     .team_list = sqlite_team_list,
     .team_update = sqlite_team_update,
     .team_delete = sqlite_team_delete,
@@ -1359,6 +1544,11 @@ const struct store_ops store_sqlite_ops = {
     .team_member_delete = sqlite_team_member_delete,
     .team_member_role = sqlite_team_member_role,
     .team_member_list = sqlite_team_member_list,
+    .sa_insert = sqlite_sa_insert,
+    .sa_get = sqlite_sa_get,
+    .sa_list = sqlite_sa_list,
+    .sa_update = sqlite_sa_update,
+    .sa_delete = sqlite_sa_delete,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
 };

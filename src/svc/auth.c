@@ -14,6 +14,7 @@
 #include "core/secret.h"
 #include "core/tokfmt.h"
 #include "svc/principal.h"
+#include "svc/service_accounts.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
@@ -32,6 +33,11 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
      * a cache hit needs neither. */
     struct org_rec org;
     struct user_rec user;
+    struct sa_rec sa;
+    struct team_rec team;
+    uint64_t extra = 0;
+    memset(&sa, 0, sizeof(sa));
+    memset(&team, 0, sizeof(team));
     memset(&org, 0, sizeof(org));
     memset(&user, 0, sizeof(user));
     const char *owner_name = strcmp(rec.owner_type, "root") == 0 ? "root" : rec.owner_id;
@@ -40,6 +46,12 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
         if (r == 0 && strcmp(rec.owner_type, "user") == 0) {
             r = store_user_get(svc->store, rec.owner_id, &user);
             owner_name = user.username;
+        } else if (r == 0 && strcmp(rec.owner_type, "service_account") == 0) {
+            r = store_sa_get(svc->store, rec.owner_id, &sa);
+            if (r == 0)
+                r = store_team_get_by_id(svc->store, sa.team_id, &team);
+            owner_name = sa.name;
+            extra = sa_roles_permset(sa.roles_json);
         }
         if (r == LK_ENOTFOUND) { /* the org or the owner is gone: so is the token */
             token_rec_done(&rec);
@@ -55,6 +67,8 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
     struct token_entry *e = token_entry_new(&rec, svc->now_us);
     if (e != NULL)
         token_entry_set_identity(e, owner_name, user.role, org.name, org.status);
+    if (e != NULL)
+        token_entry_set_team(e, team.name, extra);
     token_rec_done(&rec);
     user_rec_done(&user);
     if (e == NULL)
@@ -118,6 +132,8 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
     str_copy(ret->org, sizeof(ret->org), e->org_name);
     str_copy(ret->org_id, sizeof(ret->org_id), e->org_id);
     str_copy(ret->org_role, sizeof(ret->org_role), e->owner_role);
+    str_copy(ret->team, sizeof(ret->team), e->team_name);
+    ret->extra_perms = e->extra_perms;
     ret->token = e;
     return 0;
 }

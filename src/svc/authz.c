@@ -47,7 +47,10 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
     switch (p->type) {
     case PRINCIPAL_USER:
         return perm_builtin_role_set(strcmp(p->org_role, "admin") == 0 ? PERM_ROLE_ORG_ADMIN : PERM_ROLE_TEAM_MEMBER);
-    case PRINCIPAL_SA: return perm_service_account_default();
+    case PRINCIPAL_SA:
+        /* Seed 000: reads what a human member may, except secrets, plus
+         * whatever roles its team's owners granted. */
+        return perm_service_account_default() | (permset_t)p->extra_perms;
     default: return 0;
     }
 }
@@ -75,8 +78,7 @@ int authz_require(const struct principal *p, const struct org_rec *org, const ch
     return require_set(p, org, authz_org_permissions(p, org), perm, notfound_msg, err);
 }
 
-int authz_require_in_team(const struct principal *p, const struct org_rec *org, const char *team_role, const char *perm,
-                          const char *notfound_msg, struct lk_error *err) {
+static permset_t team_set(const struct principal *p, const struct org_rec *org, const char *team_role) {
     permset_t set = authz_org_permissions(p, org);
     if (strcmp(team_role, "owner") == 0)
         set |= perm_builtin_role_set(PERM_ROLE_TEAM_OWNER);
@@ -84,7 +86,18 @@ int authz_require_in_team(const struct principal *p, const struct org_rec *org, 
         set |= perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER);
     else if (strcmp(team_role, "viewer") == 0)
         set |= perm_builtin_role_set(PERM_ROLE_VIEWER);
-    return require_set(p, org, set, perm, notfound_msg, err);
+    return set;
+}
+
+permset_t authz_team_permissions(const struct principal *p, const struct org_rec *org, const char *team_role) {
+    if (!authz_org_visible(p, org))
+        return 0;
+    return perm_grant(token_policies(p), team_set(p, org, team_role), NULL);
+}
+
+int authz_require_in_team(const struct principal *p, const struct org_rec *org, const char *team_role, const char *perm,
+                          const char *notfound_msg, struct lk_error *err) {
+    return require_set(p, org, team_set(p, org, team_role), perm, notfound_msg, err);
 }
 
 int authz_require_root(const struct principal *p, const struct org_rec *org, const char *what, const char *notfound_msg,

@@ -48,6 +48,10 @@ int authz_require(const struct principal *p, const struct org_rec *org, const ch
 int authz_require_in_team(const struct principal *p, const struct org_rec *org, const char *team_role, const char *perm,
                           const char *notfound_msg, struct lk_error *err);
 
+/* What p may do within a team where it has team_role ("" for none), narrowed
+ * to its token's policies. */
+permset_t authz_team_permissions(const struct principal *p, const struct org_rec *org, const char *team_role);
+
 /* Requires the partner admin (root). Others get LK_EDENIED, or LK_ENOTFOUND
  * with notfound_msg when org is given and invisible to them. */
 int authz_require_root(const struct principal *p, const struct org_rec *org, const char *what, const char *notfound_msg,

@@ -13,43 +13,9 @@
 #include "svc/authz.h"
 #include "svc/orgs.h"
 #include "svc/principal.h"
+#include "svc/scope.h"
 #include "svc/svc.h"
-
-struct scope {
-    struct org_rec org;
-    struct team_rec team;
-    char role[STORE_STATUS_MAX]; /* the caller's role in the team, "" if none */
-    char notfound[192];
-};
-
-/* Loads the org (404 if invisible) and, when team is given, the team and the
- * caller's role in it. Checks nothing else. */
-static int load_scope(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                      struct scope *sc, struct lk_error *err) {
-    memset(sc, 0, sizeof(*sc));
-    if (team != NULL)
-        snprintf(sc->notfound, sizeof(sc->notfound), "no team %.64s in organisation %.64s", team, org);
-    else
-        snprintf(sc->notfound, sizeof(sc->notfound), "no organisation %.64s", org);
-    int r = store_org_get_by_name(svc->store, org, &sc->org);
-    if (r == LK_ENOTFOUND || (r == 0 && !authz_org_visible(caller, &sc->org)))
-        return lk_error_set(err, LK_ENOTFOUND, "%s", sc->notfound);
-    if (r < 0)
-        return lk_error_set(err, r, "could not read the organisation");
-    if (team == NULL)
-        return 0;
-    r = store_team_get(svc->store, sc->org.id, team, &sc->team);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "%s", sc->notfound);
-    if (r < 0)
-        return lk_error_set(err, r, "could not read the team");
-    if (caller->type == PRINCIPAL_USER) {
-        r = store_team_member_role(svc->store, sc->team.id, caller->id, sc->role);
-        if (r < 0 && r != LK_ENOTFOUND)
-            return lk_error_set(err, r, "could not read the team's members");
-    }
-    return 0;
-}
+#include "svc/token_cache.h"
 
 static int check_description(const char *d, struct lk_error *err) {
     if (d != NULL && strlen(d) >= STORE_DESCRIPTION_MAX)
@@ -59,8 +25,8 @@ static int check_description(const char *d, struct lk_error *err) {
 
 int teams_create(struct svc *svc, const struct principal *caller, const char *org, const char *name,
                  const char *description, struct team_rec *ret, struct lk_error *err) {
-    struct scope sc;
-    int r = load_scope(svc, caller, org, NULL, &sc, err);
+    struct svc_scope sc;
+    int r = svc_scope_load(svc, caller, org, NULL, &sc, err);
     if (r == 0)
         r = authz_require(caller, &sc.org, "teams.manage", sc.notfound, err);
     if (r == 0)
@@ -89,8 +55,8 @@ int teams_create(struct svc *svc, const struct principal *caller, const char *or
 
 int teams_list(struct svc *svc, const struct principal *caller, const char *org, int64_t after_seq, int limit,
                struct team_list *ret, struct lk_error *err) {
-    struct scope sc;
-    int r = load_scope(svc, caller, org, NULL, &sc, err);
+    struct svc_scope sc;
+    int r = svc_scope_load(svc, caller, org, NULL, &sc, err);
     if (r == 0)
         r = authz_require(caller, &sc.org, "teams.view", sc.notfound, err);
     if (r < 0)
@@ -101,8 +67,8 @@ int teams_list(struct svc *svc, const struct principal *caller, const char *org,
 
 int teams_get(struct svc *svc, const struct principal *caller, const char *org, const char *team, struct team_rec *ret,
               struct lk_error *err) {
-    struct scope sc;
-    int r = load_scope(svc, caller, org, team, &sc, err);
+    struct svc_scope sc;
+    int r = svc_scope_load(svc, caller, org, team, &sc, err);
     if (r == 0)
         r = authz_require_in_team(caller, &sc.org, sc.role, "teams.view", sc.notfound, err);
     if (r < 0)
@@ -113,8 +79,8 @@ int teams_get(struct svc *svc, const struct principal *caller, const char *org, 
 
 int teams_update(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                  const char *description, struct team_rec *ret, struct lk_error *err) {
-    struct scope sc;
-    int r = load_scope(svc, caller, org, team, &sc, err);
+    struct svc_scope sc;
+    int r = svc_scope_load(svc, caller, org, team, &sc, err);
     if (r == 0)
         r = authz_require_in_team(caller, &sc.org, sc.role, "teams.manage", sc.notfound, err);
     if (r == 0)
@@ -133,20 +99,23 @@ int teams_update(struct svc *svc, const struct principal *caller, const char *or
 
 int teams_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                  struct lk_error *err) {
-    struct scope sc;
-    int r = load_scope(svc, caller, org, team, &sc, err);
+    struct svc_scope sc;
+    int r = svc_scope_load(svc, caller, org, team, &sc, err);
     if (r == 0)
         r = authz_require(caller, &sc.org, "teams.manage", sc.notfound, err);
     if (r < 0)
         return r;
     r = store_team_delete(svc->store, sc.team.id);
+    /* Its service accounts' tokens are gone from the store; drop every cached
+     * service-account token of the org (they reload on next use). */
+    token_cache_remove_where(svc->cache, sc.org.id, "service_account", NULL);
     return r < 0 ? lk_error_set(err, r, "could not delete the team") : 0;
 }
 
 int teams_members(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                   struct team_member_list *ret, struct lk_error *err) {
-    struct scope sc;
-    int r = load_scope(svc, caller, org, team, &sc, err);
+    struct svc_scope sc;
+    int r = svc_scope_load(svc, caller, org, team, &sc, err);
     if (r == 0)
         r = authz_require_in_team(caller, &sc.org, sc.role, "teams.view", sc.notfound, err);
     if (r < 0)
@@ -157,8 +126,8 @@ int teams_members(struct svc *svc, const struct principal *caller, const char *o
 
 /* Loads the scope, requires teams.manage in the team, and finds username in the org. */
 static int member_scope(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                        const char *username, struct scope *sc, struct user_rec *u, struct lk_error *err) {
-    int r = load_scope(svc, caller, org, team, sc, err);
+                        const char *username, struct svc_scope *sc, struct user_rec *u, struct lk_error *err) {
+    int r = svc_scope_load(svc, caller, org, team, sc, err);
     if (r == 0)
         r = authz_require_in_team(caller, &sc->org, sc->role, "teams.manage", sc->notfound, err);
     if (r < 0)
@@ -171,7 +140,7 @@ static int member_scope(struct svc *svc, const struct principal *caller, const c
 
 int teams_member_put(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                      const char *username, const char *role, struct lk_error *err) {
-    struct scope sc;
+    struct svc_scope sc;
     struct user_rec u;
     memset(&u, 0, sizeof(u));
     if (role == NULL || (strcmp(role, "owner") != 0 && strcmp(role, "member") != 0 && strcmp(role, "viewer") != 0))
@@ -186,7 +155,7 @@ int teams_member_put(struct svc *svc, const struct principal *caller, const char
 
 int teams_member_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                         const char *username, struct lk_error *err) {
-    struct scope sc;
+    struct svc_scope sc;
     struct user_rec u;
     memset(&u, 0, sizeof(u));
     int r = member_scope(svc, caller, org, team, username, &sc, &u, err);

@@ -1,0 +1,40 @@
+/*
+ * scope.c - the org/team a request addresses (see scope.h). Never tells a
+ * caller more about an org or team than that it is not theirs to see.
+ */
+#include "svc/scope.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "svc/authz.h"
+#include "svc/principal.h"
+#include "svc/svc.h"
+
+int svc_scope_load(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                   struct svc_scope *sc, struct lk_error *err) {
+    memset(sc, 0, sizeof(*sc));
+    if (team != NULL)
+        snprintf(sc->notfound, sizeof(sc->notfound), "no team %.64s in organisation %.64s", team, org);
+    else
+        snprintf(sc->notfound, sizeof(sc->notfound), "no organisation %.64s", org);
+    int r = store_org_get_by_name(svc->store, org, &sc->org);
+    if (r == LK_ENOTFOUND || (r == 0 && !authz_org_visible(caller, &sc->org)))
+        return lk_error_set(err, LK_ENOTFOUND, "%s", sc->notfound);
+    if (r < 0)
+        return lk_error_set(err, r, "could not read the organisation");
+    if (team == NULL)
+        return 0;
+    r = store_team_get(svc->store, sc->org.id, team, &sc->team);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, r, "%s", sc->notfound);
+    if (r < 0)
+        return lk_error_set(err, r, "could not read the team");
+    if (caller->type == PRINCIPAL_USER) {
+        r = store_team_member_role(svc->store, sc->team.id, caller->id, sc->role);
+        if (r < 0 && r != LK_ENOTFOUND)
+            return lk_error_set(err, r, "could not read the team's members");
+    }
+    return 0;
+}

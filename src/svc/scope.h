@@ -1,0 +1,28 @@
+/*
+ * scope.h - loading the org and team a request addresses, with the
+ * caller's role in the team: the common first step of every team-scoped use
+ * case. A scope outside the caller's reach is LK_ENOTFOUND with the same
+ * message as a missing one.
+ */
+#ifndef LK_SVC_SCOPE_H
+#define LK_SVC_SCOPE_H
+
+#include "store/store.h"
+
+struct svc;
+struct principal;
+struct lk_error;
+
+struct svc_scope {
+    struct org_rec org;
+    struct team_rec team;        /* zeroed when no team was asked for */
+    char role[STORE_STATUS_MAX]; /* the caller's role in the team, "" if none */
+    char notfound[192];          /* the message a missing org/team gets */
+};
+
+/* Loads org (404 if invisible) and, when team is not NULL, the team and the
+ * caller's role in it. Checks no permission. */
+int svc_scope_load(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                   struct svc_scope *sc, struct lk_error *err);
+
+#endif

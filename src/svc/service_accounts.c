@@ -1,0 +1,249 @@
+/*
+ * service_accounts.c - service-account use cases (see the header).
+ *
+ * Never grants a role carrying a permission the granting caller lacks, and
+ * revokes a deleted account's tokens at once (store and cache).
+ */
+#include "svc/service_accounts.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/names.h"
+#include "core/perm.h"
+#include "lib/str.h"
+#include "svc/authz.h"
+#include "svc/orgs.h"
+#include "svc/principal.h"
+#include "svc/scope.h"
+#include "svc/svc.h"
+#include "svc/token_cache.h"
+
+uint64_t sa_roles_permset(const char *roles_json) {
+    permset_t set = 0;
+    json_t *arr = json_loads(roles_json, 0, NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        int r = json_is_string(v) ? perm_builtin_role_index(json_string_value(v)) : -1;
+        if (r >= 0)
+            set |= perm_builtin_role_set((enum perm_builtin_role)r);
+    }
+    json_decref(arr);
+    return set;
+}
+
+/* Checks that caller may grant role (a built-in role name) in this scope. */
+static int may_grant(const struct principal *caller, const struct svc_scope *sc, const char *role,
+                     struct lk_error *err) {
+    int idx = perm_builtin_role_index(role);
+    if (idx < 0)
+        return lk_error_set(err, LK_EINVAL,
+                            "roles: unknown role \"%.64s\" (built-in roles: org-admin, team-owner, "
+                            "team-member, viewer)",
+                            role);
+    permset_t want = perm_builtin_role_set((enum perm_builtin_role)idx);
+    permset_t have = authz_team_permissions(caller, &sc->org, sc->role);
+    permset_t missing = want & ~have;
+    if (missing != 0) {
+        const char *first[1];
+        perm_names(missing, first, 1);
+        return lk_error_set(err, LK_EDENIED,
+                            "permission denied: role %s carries %s, which you do not hold; you can grant only what "
+                            "you have",
+                            role, first[0]);
+    }
+    return 0;
+}
+
+/* Adds (add=1) or removes role in the JSON list roles_json (capacity cap). */
+static int edit_roles(char *roles_json, size_t cap, const char *role, int add, struct lk_error *err) {
+    json_t *arr = json_loads(roles_json, 0, NULL);
+    if (!json_is_array(arr))
+        arr = (json_decref(arr), json_array());
+    size_t i, found = SIZE_MAX;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), role) == 0)
+            found = i;
+    }
+    int r = 0;
+    if (add && found == SIZE_MAX) {
+        if (json_array_size(arr) >= SA_ROLES_MAX)
+            r = lk_error_set(err, LK_EINVAL, "roles: at most %d", SA_ROLES_MAX);
+        else
+            json_array_append_new(arr, json_string(role));
+    } else if (!add) {
+        if (found == SIZE_MAX)
+            r = lk_error_set(err, LK_ENOTFOUND, "the service account does not have role %.64s", role);
+        else
+            json_array_remove(arr, found);
+    }
+    if (r == 0) {
+        char *text = json_dumps(arr, JSON_COMPACT);
+        if (text == NULL || strlen(text) >= cap)
+            r = lk_error_set(err, LK_EINVAL, "roles: too many");
+        else
+            str_copy(roles_json, cap, text);
+        free(text);
+    }
+    json_decref(arr);
+    return r;
+}
+
+/* Scope + permission within the team + the named account. */
+static int load(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+                const char *perm, struct svc_scope *sc, struct sa_rec *ret, struct lk_error *err) {
+    int r = svc_scope_load(svc, caller, org, team, sc, err);
+    if (r == 0)
+        r = authz_require_in_team(caller, &sc->org, sc->role, perm, sc->notfound, err);
+    if (r < 0 || name == NULL)
+        return r;
+    r = store_sa_get_by_name(svc->store, sc->team.id, name, ret);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, r, "no service account %.64s in team %s", name, sc->team.name);
+    return r < 0 ? lk_error_set(err, r, "could not read the service account") : 0;
+}
+
+int sa_create(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+              const char *description, const char *const *roles, size_t nroles, struct sa_rec *ret,
+              struct lk_error *err) {
+    struct svc_scope sc;
+    struct sa_rec a;
+    memset(&a, 0, sizeof(a));
+    int r = load(svc, caller, org, team, NULL, "service_accounts.manage", &sc, NULL, err);
+    if (r == 0)
+        r = name_check_slug("name", name, err);
+    if (r < 0)
+        return r;
+    if (description != NULL && strlen(description) >= sizeof(a.description))
+        return lk_error_set(err, LK_EINVAL, "description: at most %zu bytes", sizeof(a.description) - 1);
+    str_copy(a.roles_json, sizeof(a.roles_json), "[]");
+    if (nroles > SA_ROLES_MAX)
+        return lk_error_set(err, LK_EINVAL, "roles: at most %d", SA_ROLES_MAX);
+    for (size_t i = 0; i < nroles; i++) {
+        r = may_grant(caller, &sc, roles[i], err);
+        if (r == 0)
+            r = edit_roles(a.roles_json, sizeof(a.roles_json), roles[i], 1, err);
+        if (r < 0)
+            return r;
+    }
+    if (orgs_new_id("sa_", a.id, sizeof(a.id)) != 0)
+        return lk_error_set(err, LK_EINTERNAL, "could not generate an id");
+    str_copy(a.org_id, sizeof(a.org_id), sc.org.id);
+    str_copy(a.team_id, sizeof(a.team_id), sc.team.id);
+    str_copy(a.name, sizeof(a.name), name);
+    str_copy(a.description, sizeof(a.description), description ? description : "");
+    a.created_at = a.updated_at = svc->now;
+    r = store_sa_insert(svc->store, &a);
+    if (r == LK_ECONFLICT)
+        return lk_error_set(err, r, "name: a service account named %s already exists in team %s", name, sc.team.name);
+    if (r < 0)
+        return lk_error_set(err, r, "could not store the service account");
+    r = store_sa_get(svc->store, a.id, ret);
+    return r < 0 ? lk_error_set(err, r, "could not read the service account") : 0;
+}
+
+int sa_list(struct svc *svc, const struct principal *caller, const char *org, const char *team, int64_t after_seq,
+            int limit, struct sa_list *ret, struct lk_error *err) {
+    struct svc_scope sc;
+    int r = load(svc, caller, org, team, NULL, "service_accounts.view", &sc, NULL, err);
+    if (r < 0)
+        return r;
+    r = store_sa_list(svc->store, sc.team.id, after_seq, limit, ret);
+    return r < 0 ? lk_error_set(err, r, "could not list service accounts") : 0;
+}
+
+int sa_get(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+           struct sa_rec *ret, struct lk_error *err) {
+    struct svc_scope sc;
+    return load(svc, caller, org, team, name, "service_accounts.view", &sc, ret, err);
+}
+
+int sa_update(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+              const char *description, struct sa_rec *ret, struct lk_error *err) {
+    struct svc_scope sc;
+    struct sa_rec a;
+    int r = load(svc, caller, org, team, name, "service_accounts.manage", &sc, &a, err);
+    if (r < 0)
+        return r;
+    if (description != NULL) {
+        if (strlen(description) >= sizeof(a.description))
+            return lk_error_set(err, LK_EINVAL, "description: at most %zu bytes", sizeof(a.description) - 1);
+        str_copy(a.description, sizeof(a.description), description);
+    }
+    a.updated_at = svc->now;
+    r = store_sa_update(svc->store, &a);
+    if (r < 0)
+        return lk_error_set(err, r, "could not update the service account");
+    *ret = a;
+    return 0;
+}
+
+int sa_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+              struct lk_error *err) {
+    struct svc_scope sc;
+    struct sa_rec a;
+    int r = load(svc, caller, org, team, name, "service_accounts.manage", &sc, &a, err);
+    if (r < 0)
+        return r;
+    r = store_sa_delete(svc->store, a.id);
+    token_cache_remove_where(svc->cache, NULL, "service_account", a.id);
+    return r < 0 ? lk_error_set(err, r, "could not delete the service account") : 0;
+}
+
+static int role_change(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                       const char *name, const char *role, int add, struct sa_rec *ret, struct lk_error *err) {
+    struct svc_scope sc;
+    struct sa_rec a;
+    int r = load(svc, caller, org, team, name, "service_accounts.manage", &sc, &a, err);
+    if (r == 0 && add)
+        r = may_grant(caller, &sc, role, err);
+    if (r == 0)
+        r = edit_roles(a.roles_json, sizeof(a.roles_json), role, add, err);
+    if (r < 0)
+        return r;
+    a.updated_at = svc->now;
+    r = store_sa_update(svc->store, &a);
+    if (r < 0)
+        return lk_error_set(err, r, "could not update the service account");
+    /* Its cached tokens carry the old grants. */
+    token_cache_remove_where(svc->cache, NULL, "service_account", a.id);
+    *ret = a;
+    return 0;
+}
+
+int sa_role_put(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+                const char *role, struct sa_rec *ret, struct lk_error *err) {
+    return role_change(svc, caller, org, team, name, role, 1, ret, err);
+}
+
+int sa_role_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+                   const char *role, struct sa_rec *ret, struct lk_error *err) {
+    return role_change(svc, caller, org, team, name, role, 0, ret, err);
+}
+
+int sa_token_create(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                    const char *name, const struct token_create_in *in, struct token_created *ret,
+                    struct lk_error *err) {
+    struct svc_scope sc;
+    struct sa_rec a;
+    int r = load(svc, caller, org, team, name, "tokens.create_for_others", &sc, &a, err);
+    if (r < 0)
+        return r;
+    struct token_owner owner = {PRINCIPAL_SA, a.id, sc.org.id, 0};
+    return tokens_create_for(svc, caller, &owner, in, ret, err);
+}
+
+int sa_token_list(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
+                  int64_t after_seq, int limit, struct token_list *ret, struct lk_error *err) {
+    struct svc_scope sc;
+    struct sa_rec a;
+    int r = load(svc, caller, org, team, name, "tokens.view", &sc, &a, err);
+    if (r < 0)
+        return r;
+    struct token_owner owner = {PRINCIPAL_SA, a.id, sc.org.id, 0};
+    return tokens_list_for(svc, &owner, after_seq, limit, ret, err);
+}
