@@ -103,7 +103,8 @@ void logbuf_put_json_str(struct logbuf *b, const char *s, size_t n) {
 
 void logbuf_put_int(struct logbuf *b, int64_t v) {
     char tmp[STR_INT64_BUFSZ];
-    logbuf_put(b, tmp, str_fmt_int64(v, tmp));
+    size_t n = str_fmt_int64(v, tmp);
+    logbuf_put(b, tmp, n);
 }
 
 void logbuf_printf(struct logbuf *b, const char *fmt, ...) {
