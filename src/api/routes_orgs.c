@@ -257,6 +257,45 @@ static void h_user_get(struct api_req *ar) {
     user_rec_done(&u);
 }
 
+static void h_user_patch(struct api_req *ar) {
+    static const char *const fields[] = {"email", "role", "password", "programmatic_only", "token_expiry_hours", NULL};
+    struct user_update_in in = {NULL, NULL, NULL, -1, 0, 0};
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    json_t *po = json_object_get(body, "programmatic_only");
+    json_t *teh = json_object_get(body, "token_expiry_hours");
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "email", &in.email) < 0 ||
+        api_body_string(ar, body, "role", &in.role) < 0 || api_body_string(ar, body, "password", &in.password) < 0)
+        goto out;
+    if (po != NULL) {
+        if (!json_is_boolean(po)) {
+            api_reply_error(ar, LK_EINVAL, "programmatic_only: expected true or false");
+            goto out;
+        }
+        in.programmatic_only = json_is_true(po);
+    }
+    if (teh != NULL) {
+        if (!json_is_null(teh) && (!json_is_integer(teh) || json_integer_value(teh) < 1)) {
+            api_reply_error(ar, LK_EINVAL, "token_expiry_hours: expected a whole number of hours >= 1, or null");
+            goto out;
+        }
+        in.set_token_expiry = 1;
+        in.token_expiry_hours = json_is_null(teh) ? 0 : json_integer_value(teh);
+    }
+    if (users_update(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &in, &u, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, user_json(&u, ar->params[0]));
+out:
+    if (in.password != NULL)
+        explicit_bzero((char *)in.password, strlen(in.password));
+    user_rec_done(&u);
+    json_decref(body);
+}
+
 static void h_user_delete(struct api_req *ar) {
     if (users_delete(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &ar->err) != 0)
         api_reply_lkerr(ar, &ar->err);
@@ -550,6 +589,9 @@ const struct api_route api_org_routes[] = {
      "\"programmatic_only\": bool}. Programmatic-only users have no password and use API keys only."},
     {M_GET, "/v1/orgs/{org}/users", 1, "user.list", h_user_list, "The org's users (users.view). Query: limit, cursor."},
     {M_GET, "/v1/orgs/{org}/users/{user}", 1, "user.read", h_user_get, "One user of the org (users.view)."},
+    {M_PATCH, "/v1/orgs/{org}/users/{user}", 1, "user.update", h_user_patch,
+     "Changes a user (users.manage): {\"email\", \"role\", \"password\", \"programmatic_only\", "
+     "\"token_expiry_hours\": N >= 1 or null}. A role change applies from the user's next request."},
     {M_DELETE, "/v1/orgs/{org}/users/{user}", 1, "user.delete", h_user_delete,
      "Removes a user (users.manage); their tokens stop working at once."},
     {M_POST, "/v1/orgs/{org}/users/{user}/tokens", 1, "user.token.create", h_user_token_create,

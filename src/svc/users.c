@@ -8,6 +8,7 @@
 #include "svc/users.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/errors.h"
@@ -104,6 +105,75 @@ int users_get(struct svc *svc, const struct principal *caller, const char *org, 
     struct org_rec o;
     int r = org_with(svc, caller, org, "users.view", &o, err);
     return r < 0 ? r : user_in(svc, &o, username, ret, err);
+}
+
+int users_update(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+                 const struct user_update_in *in, struct user_rec *ret, struct lk_error *err) {
+    struct org_rec o;
+    struct user_rec u;
+    char hash[PASSWORD_HASH_MAX];
+    memset(&u, 0, sizeof(u));
+    int r = org_with(svc, caller, org, "users.manage", &o, err);
+    if (r == 0)
+        r = user_in(svc, &o, username, &u, err);
+    if (r < 0)
+        return r;
+    if (in->email != NULL && (r = name_check_email("email", in->email, err)) < 0)
+        goto out;
+    if (in->role != NULL && strcmp(in->role, "admin") != 0 && strcmp(in->role, "member") != 0) {
+        r = lk_error_set(err, LK_EINVAL, "role: must be \"admin\" or \"member\"");
+        goto out;
+    }
+    if (in->set_token_expiry && (in->token_expiry_hours < 0 || in->token_expiry_hours > 100LL * 366 * 24)) {
+        r = lk_error_set(err, LK_EINVAL, "token_expiry_hours: must be a whole number of hours from 1, or null");
+        goto out;
+    }
+    int programmatic = in->programmatic_only >= 0 ? in->programmatic_only : u.programmatic_only;
+    if (in->password != NULL) {
+        if (programmatic) {
+            r = lk_error_set(err, LK_EINVAL,
+                             "password: a programmatic-only user has no password; it uses API keys only");
+            goto out;
+        }
+        if ((r = password_check("password", in->password, err)) < 0)
+            goto out;
+        if (password_hash(in->password, hash) != 0) {
+            r = lk_error_set(err, LK_EINTERNAL, "could not hash the password");
+            goto out;
+        }
+        free(u.password_hash);
+        u.password_hash = strdup(hash);
+        explicit_bzero(hash, sizeof(hash));
+        if (u.password_hash == NULL) {
+            r = lk_error_set(err, LK_ENOMEM, NULL);
+            goto out;
+        }
+    }
+    if (in->email != NULL)
+        str_copy(u.email, sizeof(u.email), in->email);
+    if (in->role != NULL)
+        str_copy(u.role, sizeof(u.role), in->role);
+    u.programmatic_only = programmatic;
+    if (programmatic) { /* machine users never log in with a password */
+        free(u.password_hash);
+        u.password_hash = NULL;
+    }
+    if (in->set_token_expiry)
+        u.token_expiry_hours = in->token_expiry_hours;
+    u.updated_at = svc->now;
+    r = store_user_update(svc->store, &u);
+    if (r < 0) {
+        r = lk_error_set(err, r, "could not update the user");
+        goto out;
+    }
+    /* Cached tokens carry the old role. */
+    token_cache_remove_where(svc->cache, NULL, "user", u.id);
+    r = store_user_get(svc->store, u.id, ret);
+    if (r < 0)
+        r = lk_error_set(err, r, "could not read the user");
+out:
+    user_rec_done(&u);
+    return r;
 }
 
 int users_delete(struct svc *svc, const struct principal *caller, const char *org, const char *username,

@@ -32,6 +32,20 @@ int users_list(struct svc *svc, const struct principal *caller, const char *org,
                struct user_list *ret, struct lk_error *err);
 int users_get(struct svc *svc, const struct principal *caller, const char *org, const char *username,
               struct user_rec *ret, struct lk_error *err);
+/* Fields to change; NULL / -1 leave a field as it is. */
+struct user_update_in {
+    const char *email;
+    const char *role;           /* "admin" or "member" */
+    const char *password;       /* sets a password (not for programmatic-only users) */
+    int programmatic_only;      /* -1 unchanged; 1 also removes the password */
+    int set_token_expiry;       /* 1: token_expiry_hours below applies */
+    int64_t token_expiry_hours; /* >= 1, or 0 to clear the per-user setting */
+};
+
+/* users.manage. A role change takes effect on the user's next request. */
+int users_update(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+                 const struct user_update_in *in, struct user_rec *ret, struct lk_error *err);
+
 /* users.manage; revokes the user's tokens at once. */
 int users_delete(struct svc *svc, const struct principal *caller, const char *org, const char *username,
                  struct lk_error *err);

@@ -326,3 +326,33 @@ def test_a_token_does_only_what_its_policies_allow(server, acme):
     root_narrow = server.create_token(policies=["orgs.view"])
     remember_secret(root_narrow["token"])
     assert_error(server.post("/v1/orgs", token=root_narrow["token"], json={"name": "nope"}), 401, "orgs.manage")
+
+
+def test_patch_user(server, acme):
+    r = server.request("PATCH", "/v1/orgs/acme/users/bob", token=acme["admin"],
+                       json={"email": "bob@new.example", "token_expiry_hours": 48})
+    assert r.status_code == 200, r.text
+    assert r.json()["email"] == "bob@new.example" and r.json()["token_expiry_hours"] == 48
+    r = server.request("PATCH", "/v1/orgs/acme/users/bob", token=acme["admin"], json={"token_expiry_hours": None})
+    assert r.json()["token_expiry_hours"] is None
+    # Promotion applies from bob's next request.
+    assert_error(server.post("/v1/orgs/acme/users", token=acme["member"], json={"username": "x", "email": "x@y.example"}),
+                 401, "users.manage")
+    assert server.request("PATCH", "/v1/orgs/acme/users/bob", token=acme["admin"], json={"role": "admin"}).status_code == 200
+    assert server.post("/v1/orgs/acme/users", token=acme["member"],
+                       json={"username": "x", "email": "x@y.example"}).status_code == 200
+    for bad, msg in [({"role": "god"}, "role"), ({"token_expiry_hours": 0}, "token_expiry_hours"),
+                     ({"email": "nope"}, "email"), ({"password": "short"}, "at least 12"), ({"id": "x"}, "unknown field")]:
+        assert_error(server.request("PATCH", "/v1/orgs/acme/users/bob", token=acme["admin"], json=bad), 400, msg)
+    # Members cannot change users.
+    assert_error(server.request("PATCH", "/v1/orgs/acme/users/alice", token=token_for(server, "acme", "x"),
+                                json={"role": "member"}), 401, "users.manage")
+
+
+def test_password_set_later_enables_login(server, acme):
+    assert_error(server.post("/v1/auth/login", json={"org": "acme", "username": "bob", "password": PASSWORD}), 401)
+    assert server.request("PATCH", "/v1/orgs/acme/users/bob", token=acme["admin"],
+                          json={"password": PASSWORD}).json()["has_password"] is True
+    r = server.post("/v1/auth/login", json={"org": "acme", "username": "bob", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    remember_secret(r.json()["token"])
