@@ -35,7 +35,7 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
     struct user_rec user;
     struct sa_rec sa;
     struct team_rec team;
-    uint64_t extra = 0;
+    uint64_t extra = 0, extra_org = 0;
     memset(&sa, 0, sizeof(sa));
     memset(&team, 0, sizeof(team));
     memset(&org, 0, sizeof(org));
@@ -51,7 +51,7 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
             if (r == 0)
                 r = store_team_get_by_id(svc->store, sa.team_id, &team);
             owner_name = sa.name;
-            extra = sa_roles_permset(sa.roles_json);
+            sa_roles_permsets(sa.roles_json, &extra, &extra_org);
         }
         if (r == LK_ENOTFOUND) { /* the org or the owner is gone: so is the token */
             token_rec_done(&rec);
@@ -68,7 +68,7 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
     if (e != NULL)
         token_entry_set_identity(e, owner_name, user.role, org.name, org.status);
     if (e != NULL)
-        token_entry_set_team(e, team.name, extra);
+        token_entry_set_team(e, team.name, extra, extra_org);
     token_rec_done(&rec);
     user_rec_done(&user);
     if (e == NULL)
@@ -134,6 +134,7 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
     str_copy(ret->org_role, sizeof(ret->org_role), e->owner_role);
     str_copy(ret->team, sizeof(ret->team), e->team_name);
     ret->extra_perms = e->extra_perms;
+    ret->org_extra_perms = e->org_extra_perms;
     ret->token = e;
     return 0;
 }

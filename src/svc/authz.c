@@ -50,7 +50,7 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
     case PRINCIPAL_SA:
         /* Seed 000: reads what a human member may, except secrets, plus
          * whatever roles its team's owners granted. */
-        return perm_service_account_default() | (permset_t)p->extra_perms;
+        return perm_service_account_default() | (permset_t)p->org_extra_perms;
     default: return 0;
     }
 }
@@ -86,6 +86,8 @@ static permset_t team_set(const struct principal *p, const struct org_rec *org, 
         set |= perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER);
     else if (strcmp(team_role, "viewer") == 0)
         set |= perm_builtin_role_set(PERM_ROLE_VIEWER);
+    else if (strcmp(team_role, "service_account") == 0)
+        set |= (permset_t)p->extra_perms; /* a service account in its own team */
     return set;
 }
 
@@ -116,5 +118,8 @@ permset_t authz_effective(const struct principal *p) {
     struct org_rec own;
     memset(&own, 0, sizeof(own));
     memcpy(own.id, p->org_id, sizeof(own.id));
-    return perm_grant(token_policies(p), authz_org_permissions(p, &own), NULL);
+    permset_t role = authz_org_permissions(p, &own);
+    if (p->type == PRINCIPAL_SA)
+        role |= (permset_t)p->extra_perms; /* its team's grants; principal.team names the team */
+    return perm_grant(token_policies(p), role, NULL);
 }

@@ -24,7 +24,8 @@ struct principal {
     char org_id[STORE_OWNER_ID_MAX]; /* org id, "" if none */
     char team[STORE_OWNER_ID_MAX];   /* "" if none */
     char org_role[16];               /* users: "admin" or "member"; "" otherwise */
-    uint64_t extra_perms;            /* service accounts: permissions of granted roles (permset_t) */
+    uint64_t extra_perms;            /* service accounts: grants within their team (permset_t) */
+    uint64_t org_extra_perms;        /* service accounts: org-wide grants (permset_t) */
     struct token_entry *token;       /* the verified token; a reference this struct holds */
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "lib/str.h"
 #include "svc/authz.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
@@ -31,6 +32,9 @@ int svc_scope_load(struct svc *svc, const struct principal *caller, const char *
         return lk_error_set(err, r, "%s", sc->notfound);
     if (r < 0)
         return lk_error_set(err, r, "could not read the team");
+    if (caller->type == PRINCIPAL_SA && strcmp(caller->org_id, sc->org.id) == 0 &&
+        strcmp(caller->team, sc->team.name) == 0)
+        str_copy(sc->role, sizeof(sc->role), "service_account");
     if (caller->type == PRINCIPAL_USER) {
         r = store_team_member_role(svc->store, sc->team.id, caller->id, sc->role);
         if (r < 0 && r != LK_ENOTFOUND)

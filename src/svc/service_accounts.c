@@ -21,18 +21,21 @@
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
-uint64_t sa_roles_permset(const char *roles_json) {
-    permset_t set = 0;
+void sa_roles_permsets(const char *roles_json, uint64_t *ret_team, uint64_t *ret_org) {
+    permset_t team = 0, org = 0;
     json_t *arr = json_loads(roles_json, 0, NULL);
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v) {
         int r = json_is_string(v) ? perm_builtin_role_index(json_string_value(v)) : -1;
-        if (r >= 0)
-            set |= perm_builtin_role_set((enum perm_builtin_role)r);
+        if (r == PERM_ROLE_ORG_ADMIN)
+            org |= perm_builtin_role_set(PERM_ROLE_ORG_ADMIN);
+        else if (r >= 0)
+            team |= perm_builtin_role_set((enum perm_builtin_role)r);
     }
     json_decref(arr);
-    return set;
+    *ret_team = team;
+    *ret_org = org;
 }
 
 /* Checks that caller may grant role (a built-in role name) in this scope. */

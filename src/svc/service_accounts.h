@@ -22,8 +22,12 @@ struct lk_error;
 #define SA_LIST_MAX 200
 #define SA_ROLES_MAX 8
 
-/* The permissions of the built-in roles named in roles_json (a permset_t). */
-uint64_t sa_roles_permset(const char *roles_json);
+/*
+ * The permissions granted by the built-in roles named in roles_json: org-admin
+ * applies org-wide (only an org admin can grant it, by the subset rule), the
+ * other roles within the account's own team. Both are permset_t values.
+ */
+void sa_roles_permsets(const char *roles_json, uint64_t *ret_team, uint64_t *ret_org);
 
 int sa_create(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
               const char *description, const char *const *roles, size_t nroles, struct sa_rec *ret,

@@ -73,9 +73,11 @@ void token_entry_set_identity(struct token_entry *e, const char *owner_name, con
     str_copy(e->org_status, sizeof(e->org_status), org_status);
 }
 
-void token_entry_set_team(struct token_entry *e, const char *team_name, uint64_t extra_perms) {
+void token_entry_set_team(struct token_entry *e, const char *team_name, uint64_t extra_perms,
+                          uint64_t org_extra_perms) {
     str_copy(e->team_name, sizeof(e->team_name), team_name);
     e->extra_perms = extra_perms;
+    e->org_extra_perms = org_extra_perms;
 }
 
 void token_entry_ref(struct token_entry *e) {

@@ -42,7 +42,8 @@ struct token_entry {
     char org_name[STORE_NAME_MAX];     /* "" when the owner has no org */
     char org_status[STORE_STATUS_MAX]; /* the org's status when loaded; "" when no org */
     char team_name[STORE_NAME_MAX];    /* a service account's team; "" otherwise */
-    uint64_t extra_perms;              /* a service account's granted roles, as a permset_t */
+    uint64_t extra_perms;              /* a service account's grants within its team (permset_t) */
+    uint64_t org_extra_perms;          /* a service account's org-wide grants (org-admin) */
     atomic_llong last_used;            /* Unix seconds of the latest verified use */
     atomic_llong last_flushed;         /* last_used as last written to the store */
     int64_t loaded_us;                 /* monotonic time the entry was loaded */
@@ -55,7 +56,7 @@ struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us)
 void token_entry_set_identity(struct token_entry *e, const char *owner_name, const char *owner_role,
                               const char *org_name, const char *org_status);
 /* A service account's team and granted permissions; only before sharing. */
-void token_entry_set_team(struct token_entry *e, const char *team_name, uint64_t extra_perms);
+void token_entry_set_team(struct token_entry *e, const char *team_name, uint64_t extra_perms, uint64_t org_extra_perms);
 void token_entry_ref(struct token_entry *e);
 /* Drops one reference; frees at zero. NULL-safe. */
 void token_entry_unref(struct token_entry *e);

@@ -111,3 +111,15 @@ def test_service_accounts_of_another_org_answer_like_missing_ones(server, team):
     missing = server.get("/v1/orgs/nosuch/teams/t/service-accounts/hidden", token=team["admin"])
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["errors"][0].replace("globex", "X") == missing.json()["errors"][0].replace("nosuch", "X")
+
+
+def test_team_roles_granted_to_a_service_account_apply_in_its_team_only(server, team):
+    server.post("/v1/orgs/acme/teams", token=team["admin"], json={"name": "other"})
+    server.post(BASE, token=team["olive"], json={"name": "helper", "roles": ["team-owner"]})
+    tok = sa_token(server, team["olive"], "helper")
+    # In its own team it may manage service accounts ...
+    assert server.post(BASE, token=tok, json={"name": "made-by-helper"}).status_code == 200
+    # ... but not in another team, and not org-wide.
+    assert_error(server.post("/v1/orgs/acme/teams/other/service-accounts", token=tok, json={"name": "x"}), 401,
+                 "service_accounts.manage")
+    assert_error(server.post("/v1/orgs/acme/users/mark/tokens", token=tok, json={}), 401, "tokens.create_for_others")
