@@ -1,0 +1,199 @@
+"""The authorization matrix: every route x every kind of caller, with the
+expected status in each cell, kept as one data table that is easy to extend.
+
+Columns (callers):
+  none     no credentials             garbage  a malformed token
+  expired  an expired token           revoked  a deleted token
+  root     the partner admin          admin    acme's org admin
+  owner    owner of team payments     member   member of team payments
+  viewer   viewer in team payments    xorg     another org's admin
+  xteam    owner of another team      sa       a service account of payments, defaults only
+  sax      a service account of payments granted team-owner
+
+A row's path may contain {fresh-user}, {fresh-team}, {fresh-sa}, {fresh-org}:
+each cell gets its own freshly made resource, so destructive cells cannot
+disturb one another. Rows whose root cell needs a resource no other caller
+can touch give root its own ({root-org}).
+"""
+import itertools
+import time
+
+import pytest
+import requests
+
+from conftest import Server, remember_secret
+
+PASSWORD = "correct horse battery staple"
+COLS = ["none", "garbage", "expired", "revoked", "root", "admin", "owner", "member", "viewer", "xorg", "xteam", "sa",
+        "sax"]
+UNAUTH = {"none": 401, "garbage": 401, "expired": 401, "revoked": 401}
+T = "/v1/orgs/acme/teams/payments"
+
+
+def row(method, path, body, **codes):
+    """codes: status per column; '_' gives the default for columns not named."""
+    default = codes.pop("_", None)
+    full = dict(UNAUTH)
+    for c in COLS[4:]:
+        full[c] = codes.get(c, default)
+    assert None not in full.values(), (method, path)
+    return (method, path, body, full)
+
+
+ALL_OK = dict(_=200)
+SEEN = dict(_=200, xorg=404)
+ORG_ADMIN = dict(_=401, root=200, admin=200, xorg=404)
+TEAM_OWNER = dict(_=401, root=200, admin=200, owner=200, sax=200, xorg=404)
+
+MATRIX = [
+    row("GET", "/v1/auth/whoami", None, **ALL_OK),
+    row("GET", "/v1/permissions", None, **ALL_OK),
+    row("POST", "/v1/tokens", {}, **ALL_OK),
+    row("GET", "/v1/tokens", None, **ALL_OK),
+    row("GET", "/v1/orgs", None, **ALL_OK),
+    row("POST", "/v1/orgs", {"name": "{fresh-name}"}, _=401, root=200),
+    row("GET", "/v1/orgs/acme", None, **SEEN),
+    row("DELETE", "/v1/orgs/{root-org}", None, _=401, root=204, xorg=404),
+    row("POST", "/v1/orgs/{root-org}/deactivate", None, _=401, root=200, xorg=404),
+    row("POST", "/v1/orgs/{root-org}/activate", None, _=401, root=200, xorg=404),
+    row("GET", "/v1/orgs/acme/settings", None, **SEEN),
+    row("PATCH", "/v1/orgs/acme/settings", {"token_expiry_hours": 720}, **ORG_ADMIN),
+    row("POST", "/v1/orgs/acme/users", {"username": "{fresh-name}", "email": "f@x.example"}, **ORG_ADMIN),
+    row("GET", "/v1/orgs/acme/users", None, **SEEN),
+    row("GET", "/v1/orgs/acme/users/mark", None, **SEEN),
+    row("PATCH", "/v1/orgs/acme/users/{fresh-user}", {"email": "new@x.example"}, **ORG_ADMIN),
+    row("DELETE", "/v1/orgs/acme/users/{fresh-user}", None, _=401, root=204, admin=204, xorg=404),
+    row("POST", "/v1/orgs/acme/users/mark/tokens", {}, **ORG_ADMIN),
+    row("GET", "/v1/orgs/acme/users/mark/tokens", None, **SEEN),
+    row("POST", "/v1/orgs/acme/teams", {"name": "{fresh-name}"}, **ORG_ADMIN),
+    row("GET", "/v1/orgs/acme/teams", None, **SEEN),
+    row("GET", T, None, **SEEN),
+    row("PATCH", T, {"description": "changed"}, **TEAM_OWNER),
+    row("DELETE", "/v1/orgs/acme/teams/{fresh-team}", None, _=401, root=204, admin=204, xorg=404),
+    row("GET", T + "/members", None, **SEEN),
+    row("PUT", T + "/members/{fresh-user}", {"role": "member"}, **TEAM_OWNER),
+    row("DELETE", T + "/members/{fresh-member}", None, _=401, root=204, admin=204, owner=204, sax=204, xorg=404),
+    row("POST", T + "/service-accounts", {"name": "{fresh-name}"}, **TEAM_OWNER),
+    row("GET", T + "/service-accounts", None, **SEEN),
+    row("GET", T + "/service-accounts/sa-default", None, **SEEN),
+    row("PATCH", T + "/service-accounts/{fresh-sa}", {"description": "x"}, **TEAM_OWNER),
+    row("DELETE", T + "/service-accounts/{fresh-sa}", None, _=401, root=204, admin=204, owner=204, sax=204,
+        xorg=404),
+    row("PUT", T + "/service-accounts/{fresh-sa}/roles/team-member", None, **TEAM_OWNER),
+    # The subset rule: team owners hold no org-admin permissions, so they cannot grant it.
+    row("PUT", T + "/service-accounts/{fresh-sa}/roles/org-admin", None, **ORG_ADMIN),
+    row("POST", T + "/service-accounts/sa-default/tokens", {}, **TEAM_OWNER),
+    row("GET", T + "/service-accounts/sa-default/tokens", None, **SEEN),
+]
+
+
+class World:
+    def __init__(self, s):
+        self.s = s
+        self.n = 0
+        root = s.root_token
+
+        def ok(r):
+            assert r.status_code in (200, 204), r.text
+            return r
+
+        def user(org, name, role="member"):
+            ok(s.post("/v1/orgs/%s/users" % org, token=root, json={"username": name, "email": name + "@x.example",
+                                                                 "role": role}))
+            r = ok(s.post("/v1/orgs/%s/users/%s/tokens" % (org, name), token=root, json={}))
+            return remember_secret(r.json()["token"])
+
+        ok(s.post("/v1/orgs", token=root, json={"name": "acme"}))
+        ok(s.post("/v1/orgs", token=root, json={"name": "globex"}))
+        self.tokens = {"root": root, "admin": user("acme", "admin", "admin")}
+        for name in ["olive", "mark", "vera", "otto"]:
+            self.tokens[name] = user("acme", name)
+        self.tokens["xorg"] = user("globex", "gadmin", "admin")
+        ok(s.post("/v1/orgs/acme/teams", token=root, json={"name": "payments"}))
+        ok(s.post("/v1/orgs/acme/teams", token=root, json={"name": "other"}))
+        for u, team, role in [("olive", "payments", "owner"), ("mark", "payments", "member"),
+                              ("vera", "payments", "viewer"), ("otto", "other", "owner")]:
+            ok(s.request("PUT", "/v1/orgs/acme/teams/%s/members/%s" % (team, u), token=root, json={"role": role}))
+        ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-default"}))
+        ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-extra", "roles": ["team-owner"]}))
+        for name, col in [("sa-default", "sa"), ("sa-extra", "sax")]:
+            r = ok(s.post(T + "/service-accounts/%s/tokens" % name, token=root, json={}))
+            self.tokens[col] = remember_secret(r.json()["token"])
+        self.tokens.update({"owner": self.tokens["olive"], "member": self.tokens["mark"],
+                            "viewer": self.tokens["vera"], "xteam": self.tokens["otto"]})
+        r = ok(s.post("/v1/tokens", token=root, json={"expires": "PT1S"}))
+        self.tokens["expired"] = remember_secret(r.json()["token"])
+        r = ok(s.post("/v1/tokens", token=root, json={}))
+        self.tokens["revoked"] = remember_secret(r.json()["token"])
+        ok(s.delete("/v1/tokens/" + r.json()["id"], token=root))
+        self.tokens["garbage"] = "lk_user_notarealtoken"
+        time.sleep(1.2)  # let "expired" expire
+
+    def fresh(self, kind):
+        self.n += 1
+        name = "f%d" % self.n
+        s, root = self.s, self.s.root_token
+        if kind == "fresh-name":
+            return name
+        if kind in ("fresh-user", "fresh-member"):
+            assert s.post("/v1/orgs/acme/users", token=root,
+                          json={"username": name, "email": name + "@x.example"}).status_code == 200
+            if kind == "fresh-member":
+                assert s.request("PUT", T + "/members/" + name, token=root, json={"role": "member"}).status_code == 200
+            return name
+        if kind == "fresh-team":
+            assert s.post("/v1/orgs/acme/teams", token=root, json={"name": name}).status_code == 200
+            return name
+        if kind == "fresh-sa":
+            assert s.post(T + "/service-accounts", token=root, json={"name": name}).status_code == 200
+            return name
+        raise AssertionError(kind)
+
+    def resolve(self, text, col):
+        for kind in ["fresh-name", "fresh-user", "fresh-member", "fresh-team", "fresh-sa"]:
+            key = "{%s}" % kind
+            if key in text:
+                text = text.replace(key, self.fresh(kind))
+        if "{root-org}" in text:
+            if col == "root":
+                self.n += 1
+                org = "rootorg%d" % self.n
+                assert self.s.post("/v1/orgs", token=self.s.root_token, json={"name": org}).status_code == 200
+                if "/activate" in text:
+                    self.s.post("/v1/orgs/%s/deactivate" % org, token=self.s.root_token)
+                text = text.replace("{root-org}", org)
+            else:
+                text = text.replace("{root-org}", "acme")
+        return text
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    d = tmp_path_factory.mktemp("matrix")
+    s = Server(str(d)).start()
+    remember_secret(s.root_token)
+    try:
+        yield World(s)
+    finally:
+        assert s.stop() == 0, s.stderr()[-3000:]
+
+
+CELLS = [(m, p, b, col, codes[col]) for (m, p, b, codes), col in itertools.product(MATRIX, COLS)]
+
+
+@pytest.mark.parametrize("method,path,body,col,want", CELLS,
+                         ids=["%s %s [%s]" % (c[0], c[1], c[3]) for c in CELLS])
+def test_matrix(world, method, path, body, col, want):
+    p = world.resolve(path, col)
+    b = None
+    if body is not None:
+        b = {k: world.resolve(v, col) if isinstance(v, str) else v for k, v in body.items()}
+    headers = {}
+    if col != "none":
+        headers["Authorization"] = "Bearer " + world.tokens[col]
+    r = requests.request(method, world.s.url + p, headers=headers, json=b, timeout=10)
+    assert r.status_code == want, "%s %s as %s: want %d, got %d %s" % (method, p, col, want, r.status_code, r.text)
+    if r.status_code >= 400:
+        assert r.headers["Content-Type"] == "application/json" and r.json()["errors"]
+    if r.status_code == 200 and isinstance(r.json().get("token"), str):
+        remember_secret(r.json()["token"])
