@@ -1,5 +1,5 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps build build-asan run banned test test-unit test-blackbox test-asan bench fmt lint clean
+.PHONY: all deps build build-asan run banned openapi test test-unit test-blackbox test-asan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -43,8 +43,11 @@ test-asan: build-asan
 	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
-# The banned-call check first, so the last lines are the test runner's summary.
-test: banned test-unit test-blackbox test-asan
+# Static checks first, so the last lines are the test runner's summary.
+test: banned openapi test-unit test-blackbox test-asan
+
+openapi: deps
+	@scripts/openapi-lint.sh
 
 banned:
 	@scripts/banned.sh

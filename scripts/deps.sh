@@ -9,7 +9,9 @@ PACKAGES=(
   gcc meson ninja-build pkg-config
   libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev
   # tests
-  libcmocka-dev python3 python3-pytest python3-requests openssl sqlite3 curl
+  libcmocka-dev python3 python3-pytest python3-requests python3-yaml openssl sqlite3 curl
+  # the OpenAPI linter runs on Node.js (npm packages pinned in package-lock.json)
+  nodejs
   # lint and bench
   clang-format cppcheck wrk nginx-light
 )
@@ -19,6 +21,8 @@ for p in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = "installed" ] || missing+=("$p")
 done
+# Debian ships npm apart from nodejs; some Node.js builds bundle it.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "deps: installing ${missing[*]}" >&2

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "config.h"
 #include "core/errors.h"
 #include "lib/clock.h"
@@ -26,6 +27,7 @@ static void usage(FILE *f) {
                "  operator init --data-dir DIR           create a data dir and print its first root token\n"
                "  operator root-token --data-dir DIR     issue a new root token and revoke the old ones\n"
                "  operator migrate --data-dir DIR        apply pending schema migrations\n"
+               "  routes                                 list the REST routes (method, path, action)\n"
                "  version                                print the version\n");
 }
 
@@ -133,6 +135,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "operator") == 0)
         return operator_cmd(argc - 2, argv + 2);
+    if (strcmp(cmd, "routes") == 0) {
+        api_routes_print(stdout);
+        return 0;
+    }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("latchkey %s\n", LATCHKEY_VERSION);
         return 0;

@@ -12,6 +12,11 @@ struct worker;
 /* h2o's request callback for every path. Always answers; returns 0. */
 int api_handle(struct worker *w, h2o_req_t *req);
 
+/* Prints every route as "METHOD PATTERN ACTION" lines to f (for operators,
+ * and for the test that keeps api/openapi.yaml in step with the server). */
+#include <stdio.h>
+void api_routes_print(FILE *f);
+
 /* Per-worker set-up (store connection, log buffer, request-id prefix);
  * called on the main thread before the worker starts. 0 or -1. */
 int api_worker_init(struct worker *w);

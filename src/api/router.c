@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "api/api_internal.h"
 
 unsigned api_method_parse(h2o_iovec_t m) {
@@ -98,4 +99,15 @@ const struct api_route *api_route_match(unsigned method, const char *path, size_
     }
     *ret_allowed = allowed;
     return NULL;
+}
+
+void api_routes_print(FILE *f) {
+    for (size_t t = 0; t < api_route_tables_count; t++) {
+        const struct api_route_table *tab = &api_route_tables[t];
+        for (size_t i = 0; i < *tab->count; i++) {
+            char m[16];
+            api_methods_format(tab->routes[i].method, m, sizeof(m));
+            fprintf(f, "%s %s %s\n", m, tab->routes[i].pattern, tab->routes[i].action);
+        }
+    }
 }

@@ -1,0 +1,57 @@
+"""api/openapi.yaml and the server describe the same routes: every route the
+binary serves is in the spec with the same method, and every operation in the
+spec is served (and answers ?help=1)."""
+import os
+import re
+import subprocess
+
+import yaml
+
+from conftest import BIN, ROOT
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def spec_operations():
+    with open(os.path.join(ROOT, "api", "openapi.yaml")) as f:
+        spec = yaml.safe_load(f)
+    ops = set()
+    for path, item in spec["paths"].items():
+        for method in item:
+            if method in METHODS:
+                ops.add((method.upper(), path))
+    return spec, ops
+
+
+def served_operations():
+    out = subprocess.run([BIN, "routes"], capture_output=True, text=True, check=True).stdout
+    return {(line.split()[0], line.split()[1]) for line in out.splitlines() if line.strip()}
+
+
+def test_spec_and_server_list_the_same_routes():
+    _, spec = spec_operations()
+    served = served_operations()
+    assert served - spec == set(), "served but not in api/openapi.yaml"
+    assert spec - served == set(), "in api/openapi.yaml but not served"
+
+
+def test_every_operation_documents_errors_and_help():
+    spec, _ = spec_operations()
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method not in METHODS:
+                continue
+            refs = [p.get("$ref", "") for p in op.get("parameters", [])]
+            assert "#/components/parameters/help" in refs, (method, path)
+            assert "429" in op["responses"], (method, path)
+            if op.get("security", None) != []:
+                assert "401" in op["responses"], (method, path)
+
+
+def test_every_operation_answers_help(server):
+    _, ops = spec_operations()
+    for method, path in sorted(ops):
+        concrete = re.sub(r"\{[a-z]+\}", "x", path)
+        r = server.request(method, concrete + "?help=1", token=server.root_token)
+        assert r.status_code == 200, (method, path, r.text)
+        assert r.json()["help"]
