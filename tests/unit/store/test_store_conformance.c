@@ -978,6 +978,133 @@ static void test_org_and_user_roll_back_together(void **state) {
     assert_int_equal(store_user_get(fx->s, a.user.id, &got), LK_ENOTFOUND);
 }
 
+/* --- teams and service accounts ---------------------------------------------- */
+
+static void make_team(struct fx *fx, struct team_rec *t, const struct org_rec *o, const char *name) {
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "team_%s%u", fx->tag, ++fx->next);
+    snprintf(t->org_id, sizeof(t->org_id), "%s", o->id);
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    snprintf(t->description, sizeof(t->description), "team %s", name);
+    t->created_at = 1700000010;
+    t->updated_at = 1700000011;
+}
+
+static void make_sa(struct fx *fx, struct sa_rec *a, const struct team_rec *t, const char *name) {
+    memset(a, 0, sizeof(*a));
+    snprintf(a->id, sizeof(a->id), "sa_%s%u", fx->tag, ++fx->next);
+    snprintf(a->org_id, sizeof(a->org_id), "%s", t->org_id);
+    snprintf(a->team_id, sizeof(a->team_id), "%s", t->id);
+    snprintf(a->name, sizeof(a->name), "%s", name);
+    snprintf(a->roles_json, sizeof(a->roles_json), "[\"team-member\"]");
+    a->created_at = 1700000020;
+    a->updated_at = 1700000021;
+}
+
+static void test_teams_and_members(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct team_rec t, got, dup;
+    struct user_rec u;
+    struct team_member_list ml = {0};
+    char role[STORE_STATUS_MAX];
+    make_org(fx, &o, "teams");
+    assert_int_equal(store_org_insert(fx->s, &o), 0);
+    make_team(fx, &t, &o, "payments");
+    assert_int_equal(store_team_insert(fx->s, &t), 0);
+    assert_int_equal(store_team_get(fx->s, o.id, "payments", &got), 0);
+    assert_string_equal(got.id, t.id);
+    assert_string_equal(got.description, "team payments");
+    assert_int_equal(store_team_get_by_id(fx->s, t.id, &got), 0);
+    assert_string_equal(got.name, "payments");
+    make_team(fx, &dup, &o, "payments");
+    assert_int_equal(store_team_insert(fx->s, &dup), LK_ECONFLICT);
+    make_user(fx, &u, &o, "tm");
+    assert_int_equal(store_user_insert(fx->s, &u), 0);
+    assert_int_equal(store_team_member_role(fx->s, t.id, u.id, role), LK_ENOTFOUND);
+    assert_int_equal(store_team_member_put(fx->s, t.id, u.id, "member", 1), 0);
+    assert_int_equal(store_team_member_put(fx->s, t.id, u.id, "owner", 2), 0); /* role change, not a duplicate */
+    assert_int_equal(store_team_member_role(fx->s, t.id, u.id, role), 0);
+    assert_string_equal(role, "owner");
+    assert_int_equal(store_team_member_list(fx->s, t.id, &ml), 0);
+    assert_int_equal(ml.count, 1);
+    assert_string_equal(ml.items[0].username, "tm");
+    team_member_list_done(&ml);
+    /* Deleting the user ends the membership. */
+    assert_int_equal(store_user_delete(fx->s, u.id), 0);
+    assert_int_equal(store_team_member_role(fx->s, t.id, u.id, role), LK_ENOTFOUND);
+    snprintf(t.description, sizeof(t.description), "changed");
+    assert_int_equal(store_team_update(fx->s, &t), 0);
+    assert_int_equal(store_team_get(fx->s, o.id, "payments", &got), 0);
+    assert_string_equal(got.description, "changed");
+}
+
+static void test_service_accounts_and_team_delete(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct team_rec t;
+    struct sa_rec a, got, dup;
+    struct sa_list list = {0};
+    struct token_rec tok, tr;
+    make_org(fx, &o, "sas");
+    assert_int_equal(store_org_insert(fx->s, &o), 0);
+    make_team(fx, &t, &o, "ops");
+    assert_int_equal(store_team_insert(fx->s, &t), 0);
+    make_sa(fx, &a, &t, "deployer");
+    assert_int_equal(store_sa_insert(fx->s, &a), 0);
+    assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
+    assert_string_equal(got.roles_json, "[\"team-member\"]");
+    assert_int_equal(store_sa_get_by_name(fx->s, t.id, "deployer", &got), 0);
+    assert_string_equal(got.id, a.id);
+    make_sa(fx, &dup, &t, "deployer");
+    assert_int_equal(store_sa_insert(fx->s, &dup), LK_ECONFLICT);
+    struct team_rec ghost;
+    make_team(fx, &ghost, &o, "ghost");
+    make_sa(fx, &dup, &ghost, "x");
+    assert_int_equal(store_sa_insert(fx->s, &dup), LK_ENOTFOUND);
+    assert_int_equal(store_sa_list(fx->s, t.id, 0, 10, &list), 0);
+    assert_int_equal(list.count, 1);
+    sa_list_done(&list);
+    snprintf(a.roles_json, sizeof(a.roles_json), "[]");
+    assert_int_equal(store_sa_update(fx->s, &a), 0);
+    assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
+    assert_string_equal(got.roles_json, "[]");
+    /* Deleting the team takes its service accounts and their tokens. */
+    make_rec(fx, &tok, "service_account", a.id);
+    assert_int_equal(store_token_insert(fx->s, &tok), 0);
+    assert_int_equal(store_team_delete(fx->s, t.id), 0);
+    assert_int_equal(store_sa_get(fx->s, a.id, &got), LK_ENOTFOUND);
+    memset(&tr, 0, sizeof(tr));
+    assert_int_equal(store_token_get(fx->s, tok.id, &tr), LK_ENOTFOUND);
+    assert_int_equal(store_team_delete(fx->s, t.id), LK_ENOTFOUND);
+}
+
+static void test_sa_delete_takes_its_tokens(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct team_rec t;
+    struct sa_rec a, b;
+    struct token_rec ta, tb, tr;
+    make_org(fx, &o, "sadel");
+    assert_int_equal(store_org_insert(fx->s, &o), 0);
+    make_team(fx, &t, &o, "t");
+    assert_int_equal(store_team_insert(fx->s, &t), 0);
+    make_sa(fx, &a, &t, "a");
+    make_sa(fx, &b, &t, "b");
+    assert_int_equal(store_sa_insert(fx->s, &a), 0);
+    assert_int_equal(store_sa_insert(fx->s, &b), 0);
+    make_rec(fx, &ta, "service_account", a.id);
+    make_rec(fx, &tb, "service_account", b.id);
+    assert_int_equal(store_token_insert(fx->s, &ta), 0);
+    assert_int_equal(store_token_insert(fx->s, &tb), 0);
+    assert_int_equal(store_sa_delete(fx->s, a.id), 0);
+    memset(&tr, 0, sizeof(tr));
+    assert_int_equal(store_token_get(fx->s, ta.id, &tr), LK_ENOTFOUND);
+    assert_int_equal(store_token_get(fx->s, tb.id, &tr), 0);
+    token_rec_done(&tr);
+    assert_int_equal(store_sa_delete(fx->s, a.id), LK_ENOTFOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -1004,6 +1131,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_user_list_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_org_delete_takes_users_and_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_org_and_user_roll_back_together, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_teams_and_members, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_service_accounts_and_team_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sa_delete_takes_its_tokens, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
