@@ -1,5 +1,5 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps build build-asan run banned openapi test test-unit test-blackbox test-asan bench fmt lint clean
+.PHONY: all deps build build-asan run banned openapi fuzz test test-unit test-blackbox test-asan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -51,6 +51,12 @@ openapi: deps
 
 banned:
 	@scripts/banned.sh
+
+# libFuzzer harnesses (tests/fuzz): FUZZ=check runs the seed corpora, FUZZ=run fuzzes for FUZZ_SECONDS each.
+FUZZ ?= run
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ) $(FUZZ_SECONDS)
 
 bench: build
 	scripts/bench.sh $(BUILD)/latchkey
