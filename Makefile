@@ -1,5 +1,5 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps build build-asan run banned openapi fuzz test test-unit test-blackbox test-asan bench fmt lint clean
+.PHONY: all deps build build-asan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -44,7 +44,10 @@ test-asan: build-asan
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
 # Static checks first, so the last lines are the test runner's summary.
-test: banned openapi test-unit test-blackbox test-asan
+test: banned openapi fuzz-check test-unit test-blackbox test-asan
+
+fuzz-check: deps
+	@scripts/fuzz.sh check
 
 openapi: deps
 	@scripts/openapi-lint.sh

@@ -12,8 +12,8 @@ PACKAGES=(
   libcmocka-dev python3 python3-pytest python3-requests python3-yaml openssl sqlite3 curl
   # the OpenAPI linter runs on Node.js (npm packages pinned in package-lock.json)
   nodejs
-  # lint and bench
-  clang-format cppcheck wrk nginx-light
+  # lint, fuzzing and bench
+  clang-format cppcheck clang libclang-rt-14-dev wrk nginx-light
 )
 
 missing=()
