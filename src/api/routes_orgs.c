@@ -5,10 +5,13 @@
  *
  * Never puts a password or its hash into an answer.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
 #include "server.h"
+#include "core/perm.h"
+#include "svc/groups.h"
 #include "svc/orgs.h"
 #include "svc/service_accounts.h"
 #include "svc/teams.h"
@@ -562,6 +565,152 @@ static void h_sa_token_list(struct api_req *ar) {
     api_token_list(ar, list_for_sa);
 }
 
+/* Reads an optional array of strings member into out[0..max); replies 400 on a bad shape. */
+static int string_array(struct api_req *ar, json_t *body, const char *key, const char **out, size_t max,
+                        size_t *ret_n) {
+    json_t *a = json_object_get(body, key);
+    size_t i;
+    json_t *v;
+    *ret_n = 0;
+    if (a == NULL)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        api_reply_error(ar, LK_EINVAL, "%s: expected an array of at most %zu strings", key, max);
+        return -1;
+    }
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v)) {
+            api_reply_error(ar, LK_EINVAL, "%s[%zu]: expected a string", key, i);
+            return -1;
+        }
+        out[i] = json_string_value(v);
+    }
+    *ret_n = json_array_size(a);
+    return 0;
+}
+
+static void h_role_list(struct api_req *ar) {
+    struct role_list list = {0};
+    if (roles_list(&ar->w->svc, &ar->principal, ar->params[0], &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    for (int r = 0; r < PERM_ROLE__COUNT; r++) {
+        const char *names[64];
+        json_t *perms = json_array();
+        size_t n = perm_names(perm_builtin_role_set((enum perm_builtin_role)r), names, 64);
+        for (size_t k = 0; k < n && k < 64; k++)
+            json_array_append_new(perms, json_string(names[k]));
+        json_array_append_new(items,
+                              json_pack("{s:s, s:b, s:o}", "name", perm_builtin_role_name((enum perm_builtin_role)r),
+                                        "builtin", 1, "permissions", perms));
+    }
+    for (size_t i = 0; i < list.count; i++) {
+        json_t *perms = json_loads(list.items[i].permissions_json, 0, NULL);
+        json_array_append_new(items, json_pack("{s:s, s:b, s:o}", "name", list.items[i].name, "builtin", 0,
+                                               "permissions", perms ? perms : json_array()));
+    }
+    role_list_done(&list);
+    api_reply_page(ar, items, 0, 0);
+}
+
+static void h_role_create(struct api_req *ar) {
+    static const char *const fields[] = {"name", "permissions", NULL};
+    const char *name = NULL, *perms[64];
+    size_t n = 0;
+    struct role_rec r;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "name", &name) < 0 ||
+        string_array(ar, body, "permissions", perms, 64, &n) < 0)
+        goto out;
+    if (name == NULL) {
+        api_reply_error(ar, LK_EINVAL, "name: required");
+        goto out;
+    }
+    if (roles_create(&ar->w->svc, &ar->principal, ar->params[0], name, perms, n, &r, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        goto out;
+    }
+    json_t *p = json_loads(r.permissions_json, 0, NULL);
+    api_reply_json(ar, 200,
+                   json_pack("{s:s, s:b, s:o}", "name", r.name, "builtin", 0, "permissions", p ? p : json_array()));
+out:
+    json_decref(body);
+}
+
+static void h_role_delete(struct api_req *ar) {
+    if (roles_delete(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
+static json_t *group_json(struct api_req *ar, const struct group_rec *g) {
+    char *members = NULL;
+    json_t *m = NULL;
+    if (store_group_member_names(ar->w->svc.store, g->id, &members) == 0)
+        m = json_loads(members, 0, NULL);
+    free(members);
+    json_t *roles = json_loads(g->roles_json, 0, NULL);
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", g->id, "name", g->name, "description", g->description,
+                     "roles", roles ? roles : json_array(), "members", m ? m : json_array(), "created_at",
+                     api_time(g->created_at));
+}
+
+static void h_group_create(struct api_req *ar) {
+    static const char *const fields[] = {"name", "description", "roles", NULL};
+    const char *name = NULL, *desc = NULL, *roles[GROUPS_ROLES_MAX];
+    size_t n = 0;
+    struct group_rec g;
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "name", &name) < 0 ||
+        api_body_string(ar, body, "description", &desc) < 0 ||
+        string_array(ar, body, "roles", roles, GROUPS_ROLES_MAX, &n) < 0)
+        goto out;
+    if (name == NULL) {
+        api_reply_error(ar, LK_EINVAL, "name: required");
+        goto out;
+    }
+    if (groups_create(&ar->w->svc, &ar->principal, ar->params[0], name, desc, roles, n, &g, &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, group_json(ar, &g));
+out:
+    json_decref(body);
+}
+
+static void h_group_list(struct api_req *ar) {
+    struct group_list list = {0};
+    if (groups_list(&ar->w->svc, &ar->principal, ar->params[0], &list, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < list.count; i++)
+        json_array_append_new(items, group_json(ar, &list.items[i]));
+    group_list_done(&list);
+    api_reply_page(ar, items, 0, 0);
+}
+
+static void h_group_member_put(struct api_req *ar) {
+    if (groups_member_put(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], ar->params[2], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
+static void h_group_member_delete(struct api_req *ar) {
+    if (groups_member_delete(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], ar->params[2], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
 const struct api_route api_org_routes[] = {
     {M_POST, "/v1/orgs", 1, "org.create", h_org_create,
      "Partner admin: creates an organisation, active at once. Body: {\"name\": slug, \"display_name\"}."},
@@ -634,5 +783,19 @@ const struct api_route api_org_routes[] = {
      "expiry optional; the secret is shown once."},
     {M_GET, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens", 1, "sa.token.list", h_sa_token_list,
      "The service account's tokens, never their secrets."},
+    {M_GET, "/v1/orgs/{org}/roles", 1, "role.list", h_role_list,
+     "Built-in and custom roles of the org with their permissions (roles.view)."},
+    {M_POST, "/v1/orgs/{org}/roles", 1, "role.create", h_role_create,
+     "Defines a custom role (roles.manage): {\"name\", \"permissions\": [...]}; only permissions you hold."},
+    {M_DELETE, "/v1/orgs/{org}/roles/{role}", 1, "role.delete", h_role_delete,
+     "Deletes a custom role (roles.manage); groups that named it grant nothing through it from the next request."},
+    {M_POST, "/v1/orgs/{org}/groups", 1, "group.create", h_group_create,
+     "Creates a group (groups.manage): {\"name\", \"description\", \"roles\": [built-in or custom role names]}; "
+     "its roles apply to every member, within the org; only roles whose permissions you hold."},
+    {M_GET, "/v1/orgs/{org}/groups", 1, "group.list", h_group_list, "The org's groups with roles and members."},
+    {M_PUT, "/v1/orgs/{org}/groups/{group}/members/{user}", 1, "group.member.put", h_group_member_put,
+     "Adds a user to the group (groups.manage); 204."},
+    {M_DELETE, "/v1/orgs/{org}/groups/{group}/members/{user}", 1, "group.member.delete", h_group_member_delete,
+     "Removes a user from the group (groups.manage); 204."},
 };
 const size_t api_org_routes_count = sizeof(api_org_routes) / sizeof(api_org_routes[0]);

@@ -408,3 +408,96 @@ int store_sa_delete(struct store *s, const char *id) {
         return LK_EINVAL;
     return s->ops->sa_delete(s, id);
 }
+
+/* --- custom roles and groups ---------------------------------------------- */
+
+void role_list_done(struct role_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+void group_list_done(struct group_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int store_role_insert(struct store *s, const struct role_rec *r) {
+    if (s == NULL || r == NULL || !field_ok(r->org_id, sizeof(r->org_id), 1) ||
+        !field_ok(r->name, sizeof(r->name), 1) || !field_ok(r->permissions_json, sizeof(r->permissions_json), 1))
+        return LK_EINVAL;
+    return s->ops->role_insert(s, r);
+}
+
+int store_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {
+    if (s == NULL || org_id == NULL || name == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->role_get(s, org_id, name, ret);
+}
+
+int store_role_list(struct store *s, const char *org_id, struct role_list *ret) {
+    if (s == NULL || org_id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->role_list(s, org_id, ret);
+}
+
+int store_role_delete(struct store *s, const char *org_id, const char *name) {
+    if (s == NULL || org_id == NULL || name == NULL)
+        return LK_EINVAL;
+    return s->ops->role_delete(s, org_id, name);
+}
+
+int store_group_insert(struct store *s, const struct group_rec *g) {
+    if (s == NULL || g == NULL || !field_ok(g->id, sizeof(g->id), 1) || !field_ok(g->org_id, sizeof(g->org_id), 1) ||
+        !field_ok(g->name, sizeof(g->name), 1) || !field_ok(g->description, sizeof(g->description), 0) ||
+        !field_ok(g->roles_json, sizeof(g->roles_json), 1))
+        return LK_EINVAL;
+    return s->ops->group_insert(s, g);
+}
+
+int store_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {
+    if (s == NULL || org_id == NULL || name == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->group_get(s, org_id, name, ret);
+}
+
+int store_group_list(struct store *s, const char *org_id, struct group_list *ret) {
+    if (s == NULL || org_id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->group_list(s, org_id, NULL, ret);
+}
+
+int store_group_list_for_user(struct store *s, const char *user_id, struct group_list *ret) {
+    if (s == NULL || user_id == NULL || ret == NULL)
+        return LK_EINVAL;
+    return s->ops->group_list(s, NULL, user_id, ret);
+}
+
+int store_group_delete(struct store *s, const char *id) {
+    if (s == NULL || id == NULL)
+        return LK_EINVAL;
+    return s->ops->group_delete(s, id);
+}
+
+int store_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now) {
+    if (s == NULL || group_id == NULL || user_id == NULL)
+        return LK_EINVAL;
+    return s->ops->group_member_put(s, group_id, user_id, now);
+}
+
+int store_group_member_delete(struct store *s, const char *group_id, const char *user_id) {
+    if (s == NULL || group_id == NULL || user_id == NULL)
+        return LK_EINVAL;
+    return s->ops->group_member_delete(s, group_id, user_id);
+}
+
+int store_group_member_names(struct store *s, const char *group_id, char **ret_json) {
+    if (s == NULL || group_id == NULL || ret_json == NULL)
+        return LK_EINVAL;
+    return s->ops->group_member_names(s, group_id, ret_json);
+}

@@ -288,6 +288,61 @@ int store_sa_update(struct store *s, const struct sa_rec *rec);
 /* Deletes the service account and, in the same transaction, its tokens. */
 int store_sa_delete(struct store *s, const char *id);
 
+/* --- custom roles and groups ---------------------------------------------- */
+
+struct role_rec {
+    int64_t seq;
+    char org_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX];
+    char permissions_json[STORE_ROLES_JSON_MAX * 4]; /* JSON array of permission names */
+    int64_t created_at;
+};
+
+struct role_list {
+    struct role_rec *items;
+    size_t count;
+};
+void role_list_done(struct role_list *list);
+
+/* LK_ECONFLICT if the name is taken in the org. */
+int store_role_insert(struct store *s, const struct role_rec *rec);
+int store_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret);
+/* Every custom role of the org, by name (at most 1000). */
+int store_role_list(struct store *s, const char *org_id, struct role_list *ret);
+int store_role_delete(struct store *s, const char *org_id, const char *name);
+
+struct group_rec {
+    int64_t seq;
+    char id[STORE_OWNER_ID_MAX]; /* "grp_..." */
+    char org_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX];
+    char description[STORE_DESCRIPTION_MAX];
+    char roles_json[STORE_ROLES_JSON_MAX];
+    int64_t created_at;
+};
+
+struct group_list {
+    struct group_rec *items;
+    size_t count;
+};
+void group_list_done(struct group_list *list);
+
+/* LK_ECONFLICT if the name is taken in the org. */
+int store_group_insert(struct store *s, const struct group_rec *rec);
+int store_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret);
+/* Every group of the org, by name (at most 1000). */
+int store_group_list(struct store *s, const char *org_id, struct group_list *ret);
+/* The groups user_id belongs to (at most 1000). */
+int store_group_list_for_user(struct store *s, const char *user_id, struct group_list *ret);
+/* Deletes the group and its memberships. LK_ENOTFOUND if none. */
+int store_group_delete(struct store *s, const char *id);
+/* Adds user_id to the group (no-op if already in it). */
+int store_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now);
+/* LK_ENOTFOUND if user_id is not a member. */
+int store_group_member_delete(struct store *s, const char *group_id, const char *user_id);
+/* Usernames of the group's members, in order, as a JSON array (caller frees). */
+int store_group_member_names(struct store *s, const char *group_id, char **ret_json);
+
 /* --- server metadata (small key/value settings, e.g. keys) ---------------- */
 
 /* Gets the value of key into *ret (caller frees with free()). LK_ENOTFOUND if unset. */

@@ -47,6 +47,17 @@ struct store_ops {
     int (*sa_list)(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret);
     int (*sa_update)(struct store *s, const struct sa_rec *rec);
     int (*sa_delete)(struct store *s, const char *id);
+    int (*role_insert)(struct store *s, const struct role_rec *rec);
+    int (*role_get)(struct store *s, const char *org_id, const char *name, struct role_rec *ret);
+    int (*role_list)(struct store *s, const char *org_id, struct role_list *ret);
+    int (*role_delete)(struct store *s, const char *org_id, const char *name);
+    int (*group_insert)(struct store *s, const struct group_rec *rec);
+    int (*group_get)(struct store *s, const char *org_id, const char *name, struct group_rec *ret);
+    int (*group_list)(struct store *s, const char *org_id, const char *user_id, struct group_list *ret);
+    int (*group_delete)(struct store *s, const char *id);
+    int (*group_member_put)(struct store *s, const char *group_id, const char *user_id, int64_t now);
+    int (*group_member_delete)(struct store *s, const char *group_id, const char *user_id);
+    int (*group_member_names)(struct store *s, const char *group_id, char **ret_json);
     int (*meta_get)(struct store *s, const char *key, char **ret);
     int (*meta_set)(struct store *s, const char *key, const char *value);
 };

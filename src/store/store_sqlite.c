@@ -35,6 +35,7 @@
 #define ORG_COLS                                                                                                       \
     "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at"
 #define SA_COLS "seq, id, org_id, team_id, name, description, roles, created_at, updated_at"
+#define GROUP_COLS "seq, id, org_id, name, description, roles, created_at"
 #define TEAM_COLS "seq, id, org_id, name, description, created_at, updated_at"
 #define USER_COLS                                                                                                      \
     "seq, id, org_id, username, email, password_hash, role, programmatic_only, token_expiry_hours, created_at, "       \
@@ -89,6 +90,19 @@ enum stmt_id {
     ST_SA_TOKENS_DELETE,
     ST_TEAM_EXISTS,
     ST_TEAM_GET_ID,
+    ST_ROLE_INSERT,
+    ST_ROLE_GET,
+    ST_ROLE_LIST,
+    ST_ROLE_DELETE,
+    ST_GROUP_INSERT,
+    ST_GROUP_GET,
+    ST_GROUP_LIST,
+    ST_GROUP_LIST_USER,
+    ST_GROUP_DELETE,
+    ST_GROUP_MEMBERS_DELETE_ALL,
+    ST_GROUP_MEMBER_PUT,
+    ST_GROUP_MEMBER_DELETE,
+    ST_GROUP_MEMBER_NAMES,
     ST__COUNT
 };
 
@@ -156,6 +170,25 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SA_TOKENS_DELETE] = "DELETE FROM tokens WHERE owner_type = 'service_account' AND owner_id = ?1",
     [ST_TEAM_EXISTS] = "SELECT 1 FROM teams WHERE id = ?1",
     [ST_TEAM_GET_ID] = "SELECT " TEAM_COLS " FROM teams WHERE id = ?1",
+    [ST_ROLE_INSERT] = "INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_ROLE_GET] = "SELECT seq, org_id, name, permissions, created_at FROM roles WHERE org_id = ?1 AND name = ?2",
+    [ST_ROLE_LIST] = "SELECT seq, org_id, name, permissions, created_at FROM roles WHERE org_id = ?1 "
+                     "ORDER BY name LIMIT 1000",
+    [ST_ROLE_DELETE] = "DELETE FROM roles WHERE org_id = ?1 AND name = ?2",
+    [ST_GROUP_INSERT] = "INSERT INTO user_groups (id, org_id, name, description, roles, created_at) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_GROUP_GET] = "SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 AND name = ?2",
+    [ST_GROUP_LIST] = "SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 ORDER BY name LIMIT 1000",
+    [ST_GROUP_LIST_USER] = "SELECT " GROUP_COLS " FROM user_groups WHERE id IN "
+                           "(SELECT group_id FROM group_members WHERE user_id = ?1) ORDER BY name LIMIT 1000",
+    [ST_GROUP_DELETE] = "DELETE FROM user_groups WHERE id = ?1",
+    [ST_GROUP_MEMBERS_DELETE_ALL] = "DELETE FROM group_members WHERE group_id = ?1",
+    [ST_GROUP_MEMBER_PUT] = "INSERT INTO group_members (group_id, user_id, created_at) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (group_id, user_id) DO NOTHING",
+    [ST_GROUP_MEMBER_DELETE] = "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+    [ST_GROUP_MEMBER_NAMES] = "SELECT COALESCE(json_group_array(username), '[]') FROM "
+                              "(SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
+                              "WHERE m.group_id = ?1 ORDER BY u.username)",
     [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
     [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
@@ -1510,6 +1543,241 @@ static int sqlite_sa_delete(struct store *s, const char *id) {
     return delete_with(s, ST_SA_TOKENS_DELETE, ST_SA_DELETE, id);
 }
 
+/* --- custom roles and groups ---------------------------------------------- */
+
+static int row_to_role(sqlite3_stmt *st, struct role_rec *ret) {
+    struct role_rec r;
+    memset(&r, 0, sizeof(r));
+    r.seq = sqlite3_column_int64(st, 0);
+    int rc = col_copy(st, 1, r.org_id, sizeof(r.org_id));
+    if (rc == 0)
+        rc = col_copy(st, 2, r.name, sizeof(r.name));
+    if (rc == 0)
+        rc = col_copy(st, 3, r.permissions_json, sizeof(r.permissions_json));
+    if (rc != 0)
+        return rc;
+    r.created_at = sqlite3_column_int64(st, 4);
+    *ret = r;
+    return 0;
+}
+
+static int row_to_group(sqlite3_stmt *st, struct group_rec *ret) {
+    struct group_rec g;
+    memset(&g, 0, sizeof(g));
+    g.seq = sqlite3_column_int64(st, 0);
+    int r = col_copy(st, 1, g.id, sizeof(g.id));
+    if (r == 0)
+        r = col_copy(st, 2, g.org_id, sizeof(g.org_id));
+    if (r == 0)
+        r = col_copy(st, 3, g.name, sizeof(g.name));
+    if (r == 0)
+        r = col_copy(st, 4, g.description, sizeof(g.description));
+    if (r == 0)
+        r = col_copy(st, 5, g.roles_json, sizeof(g.roles_json));
+    if (r != 0)
+        return r;
+    g.created_at = sqlite3_column_int64(st, 6);
+    *ret = g;
+    return 0;
+}
+
+static int sqlite_role_insert(struct store *s, const struct role_rec *r) {
+    sqlite3_stmt *st = NULL;
+    int rv = stmt_get(ss_of(s), ST_ROLE_INSERT, &st);
+    if (rv != 0)
+        return rv;
+    int rc = bind_pair(st, r->org_id, r->name);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, r->permissions_json);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, r->created_at);
+    rv = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return rv;
+}
+
+static int sqlite_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_ROLE_GET, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, org_id, name);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = row_to_role(st, ret);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_role_list(struct store *s, const char *org_id, struct role_list *ret) {
+    struct role_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_ROLE_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow((void **)&items, &cap, count, sizeof(*items), 1000);
+        if (r == 0)
+            r = row_to_role(st, &items[count]);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+out:
+    stmt_done(st);
+    free(items);
+    return r;
+}
+
+static int sqlite_role_delete(struct store *s, const char *org_id, const char *name) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_ROLE_DELETE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, org_id, name);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_group_insert(struct store *s, const struct group_rec *g) {
+    struct sqlite_store *ss = ss_of(s);
+    int e = org_exists(ss, g->org_id);
+    if (e <= 0)
+        return e == 0 ? LK_ENOTFOUND : e;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_GROUP_INSERT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, g->id, g->org_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, g->name);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, g->description);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, g->roles_json);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6, g->created_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_GROUP_GET, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, org_id, name);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = row_to_group(st, ret);
+    else
+        r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_group_list(struct store *s, const char *org_id, const char *user_id, struct group_list *ret) {
+    struct group_rec *items = NULL;
+    size_t count = 0, cap = 0;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), org_id != NULL ? ST_GROUP_LIST : ST_GROUP_LIST_USER, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id != NULL ? org_id : user_id);
+    if (rc != SQLITE_OK) {
+        r = map_rc(rc);
+        goto out;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r = grow((void **)&items, &cap, count, sizeof(*items), 1000);
+        if (r == 0)
+            r = row_to_group(st, &items[count]);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    ret->items = items;
+    ret->count = count;
+    items = NULL;
+out:
+    stmt_done(st);
+    free(items);
+    return r;
+}
+
+static int sqlite_group_delete(struct store *s, const char *id) {
+    return delete_with(s, ST_GROUP_MEMBERS_DELETE_ALL, ST_GROUP_DELETE, id);
+}
+
+static int sqlite_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_GROUP_MEMBER_PUT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, group_id, user_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, now);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_group_member_delete(struct store *s, const char *group_id, const char *user_id) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_GROUP_MEMBER_DELETE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, group_id, user_id);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_group_member_names(struct store *s, const char *group_id, char **ret_json) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_GROUP_MEMBER_NAMES, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, group_id);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = col_dup(st, 0, "[]", ret_json);
+    else
+        r = map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
 const struct store_ops store_sqlite_ops = {
     .scheme = "sqlite",
     .open = sqlite_open,
@@ -1549,6 +1817,17 @@ const struct store_ops store_sqlite_ops = {
     .sa_list = sqlite_sa_list,
     .sa_update = sqlite_sa_update,
     .sa_delete = sqlite_sa_delete,
+    .role_insert = sqlite_role_insert,
+    .role_get = sqlite_role_get,
+    .role_list = sqlite_role_list,
+    .role_delete = sqlite_role_delete,
+    .group_insert = sqlite_group_insert,
+    .group_get = sqlite_group_get,
+    .group_list = sqlite_group_list,
+    .group_delete = sqlite_group_delete,
+    .group_member_put = sqlite_group_member_put,
+    .group_member_delete = sqlite_group_member_delete,
+    .group_member_names = sqlite_group_member_names,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
 };

@@ -13,6 +13,7 @@
 #include "core/rfc3339.h"
 #include "core/secret.h"
 #include "core/tokfmt.h"
+#include "svc/groups.h"
 #include "svc/principal.h"
 #include "svc/service_accounts.h"
 #include "svc/svc.h"
@@ -46,6 +47,8 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
         if (r == 0 && strcmp(rec.owner_type, "user") == 0) {
             r = store_user_get(svc->store, rec.owner_id, &user);
             owner_name = user.username;
+            if (r == 0) /* what the user's groups grant, org-wide */
+                extra_org = groups_user_permset(svc, rec.org_id, user.id);
         } else if (r == 0 && strcmp(rec.owner_type, "service_account") == 0) {
             r = store_sa_get(svc->store, rec.owner_id, &sa);
             if (r == 0)

@@ -46,7 +46,9 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
         return 0;
     switch (p->type) {
     case PRINCIPAL_USER:
-        return perm_builtin_role_set(strcmp(p->org_role, "admin") == 0 ? PERM_ROLE_ORG_ADMIN : PERM_ROLE_TEAM_MEMBER);
+        /* The org role, plus whatever the user's groups grant. */
+        return perm_builtin_role_set(strcmp(p->org_role, "admin") == 0 ? PERM_ROLE_ORG_ADMIN : PERM_ROLE_TEAM_MEMBER) |
+               (permset_t)p->org_extra_perms;
     case PRINCIPAL_SA:
         /* Seed 000: reads what a human member may, except secrets, plus
          * whatever roles its team's owners granted. */

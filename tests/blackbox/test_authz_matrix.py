@@ -84,6 +84,12 @@ MATRIX = [
     row("PUT", T + "/service-accounts/{fresh-sa}/roles/org-admin", None, **ORG_ADMIN),
     row("POST", T + "/service-accounts/sa-default/tokens", {}, **TEAM_OWNER),
     row("GET", T + "/service-accounts/sa-default/tokens", None, **SEEN),
+    row("GET", "/v1/orgs/acme/roles", None, **SEEN),
+    row("POST", "/v1/orgs/acme/roles", {"name": "{fresh-name}", "permissions": ["users.view"]}, **ORG_ADMIN),
+    row("DELETE", "/v1/orgs/acme/roles/{fresh-role}", None, _=401, root=204, admin=204, xorg=404),
+    row("GET", "/v1/orgs/acme/groups", None, **SEEN),
+    row("POST", "/v1/orgs/acme/groups", {"name": "{fresh-name}"}, **ORG_ADMIN),
+    row("PUT", "/v1/orgs/acme/groups/{fresh-group}/members/mark", None, _=401, root=204, admin=204, xorg=404),
 ]
 
 
@@ -144,13 +150,20 @@ class World:
         if kind == "fresh-team":
             assert s.post("/v1/orgs/acme/teams", token=root, json={"name": name}).status_code == 200
             return name
+        if kind == "fresh-role":
+            assert s.post("/v1/orgs/acme/roles", token=root, json={"name": name}).status_code == 200
+            return name
+        if kind == "fresh-group":
+            assert s.post("/v1/orgs/acme/groups", token=root, json={"name": name}).status_code == 200
+            return name
         if kind == "fresh-sa":
             assert s.post(T + "/service-accounts", token=root, json={"name": name}).status_code == 200
             return name
         raise AssertionError(kind)
 
     def resolve(self, text, col):
-        for kind in ["fresh-name", "fresh-user", "fresh-member", "fresh-team", "fresh-sa"]:
+        for kind in ["fresh-name", "fresh-user", "fresh-member", "fresh-team", "fresh-sa", "fresh-role",
+                     "fresh-group"]:
             key = "{%s}" % kind
             if key in text:
                 text = text.replace(key, self.fresh(kind))

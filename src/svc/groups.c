@@ -1,0 +1,279 @@
+/*
+ * groups.c - custom roles and groups (see the header). Changes that alter
+ * what users may do drop the org's cached user tokens, so they take effect
+ * on the next request.
+ */
+#include "svc/groups.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/names.h"
+#include "core/perm.h"
+#include "lib/str.h"
+#include "svc/authz.h"
+#include "svc/orgs.h"
+#include "svc/principal.h"
+#include "svc/scope.h"
+#include "svc/svc.h"
+#include "svc/token_cache.h"
+
+int roles_resolve(struct svc *svc, const char *org_id, const char *name, uint64_t *ret) {
+    int b = perm_builtin_role_index(name);
+    if (b >= 0) {
+        *ret = perm_builtin_role_set((enum perm_builtin_role)b);
+        return 0;
+    }
+    struct role_rec r;
+    int rc = store_role_get(svc->store, org_id, name, &r);
+    if (rc < 0)
+        return rc;
+    json_t *arr = json_loads(r.permissions_json, 0, NULL);
+    permset_t set = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        int idx = json_is_string(v) ? perm_index(json_string_value(v)) : -1;
+        if (idx >= 0)
+            set |= (permset_t)1 << idx;
+    }
+    json_decref(arr);
+    *ret = perm_closure(set);
+    return 0;
+}
+
+uint64_t groups_user_permset(struct svc *svc, const char *org_id, const char *user_id) {
+    struct group_list gl = {0};
+    permset_t set = 0;
+    if (store_group_list_for_user(svc->store, user_id, &gl) != 0)
+        return 0;
+    for (size_t g = 0; g < gl.count; g++) {
+        json_t *arr = json_loads(gl.items[g].roles_json, 0, NULL);
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v) {
+            uint64_t rs = 0;
+            if (json_is_string(v) && roles_resolve(svc, org_id, json_string_value(v), &rs) == 0)
+                set |= rs;
+        }
+        json_decref(arr);
+    }
+    group_list_done(&gl);
+    return set;
+}
+
+/* Loads the org and requires perm on it. */
+static int org_scope(struct svc *svc, const struct principal *caller, const char *org, const char *perm,
+                     struct svc_scope *sc, struct lk_error *err) {
+    int r = svc_scope_load(svc, caller, org, NULL, sc, err);
+    return r < 0 ? r : authz_require(caller, &sc->org, perm, sc->notfound, err);
+}
+
+/* The subset rule: refuses a set carrying a permission caller lacks. */
+static int within_caller(const struct principal *caller, const struct svc_scope *sc, permset_t want, const char *what,
+                         struct lk_error *err) {
+    permset_t missing = want & ~authz_team_permissions(caller, &sc->org, "");
+    if (missing == 0)
+        return 0;
+    const char *first[1];
+    perm_names(missing, first, 1);
+    return lk_error_set(err, LK_EDENIED,
+                        "permission denied: %s carries %s, which you do not hold; you can grant only "
+                        "what you have",
+                        what, first[0]);
+}
+
+int roles_list(struct svc *svc, const struct principal *caller, const char *org, struct role_list *ret,
+               struct lk_error *err) {
+    struct svc_scope sc;
+    int r = org_scope(svc, caller, org, "roles.view", &sc, err);
+    if (r < 0)
+        return r;
+    r = store_role_list(svc->store, sc.org.id, ret);
+    return r < 0 ? lk_error_set(err, r, "could not list roles") : 0;
+}
+
+int roles_create(struct svc *svc, const struct principal *caller, const char *org, const char *name,
+                 const char *const *perms, size_t nperms, struct role_rec *ret, struct lk_error *err) {
+    struct svc_scope sc;
+    permset_t set = 0;
+    int r = org_scope(svc, caller, org, "roles.manage", &sc, err);
+    if (r == 0)
+        r = name_check_slug("name", name, err);
+    if (r < 0)
+        return r;
+    if (perm_builtin_role_index(name) >= 0)
+        return lk_error_set(err, LK_ECONFLICT, "name: %s is a built-in role", name);
+    struct lk_error perr = {0};
+    if (perm_parse(perms, nperms, &set, &perr) != 0)
+        return lk_error_set(err, LK_EINVAL, "permissions: %s", perr.msg);
+    char what[96];
+    snprintf(what, sizeof(what), "role %s", name);
+    if ((r = within_caller(caller, &sc, set, what, err)) < 0)
+        return r;
+    struct role_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    str_copy(rec.org_id, sizeof(rec.org_id), sc.org.id);
+    str_copy(rec.name, sizeof(rec.name), name);
+    /* Store the closed set by name, so the role reads back as what it grants. */
+    const char *names[64];
+    size_t n = perm_names(set, names, 64);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n && i < 64; i++)
+        json_array_append_new(arr, json_string(names[i]));
+    char *text = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    if (text == NULL || strlen(text) >= sizeof(rec.permissions_json)) {
+        free(text);
+        return lk_error_set(err, LK_EINVAL, "permissions: too many");
+    }
+    str_copy(rec.permissions_json, sizeof(rec.permissions_json), text);
+    free(text);
+    rec.created_at = svc->now;
+    r = store_role_insert(svc->store, &rec);
+    if (r == LK_ECONFLICT)
+        return lk_error_set(err, r, "name: a role named %s already exists in organisation %s", name, sc.org.name);
+    if (r < 0)
+        return lk_error_set(err, r, "could not store the role");
+    *ret = rec;
+    return 0;
+}
+
+int roles_delete(struct svc *svc, const struct principal *caller, const char *org, const char *name,
+                 struct lk_error *err) {
+    struct svc_scope sc;
+    int r = org_scope(svc, caller, org, "roles.manage", &sc, err);
+    if (r < 0)
+        return r;
+    if (perm_builtin_role_index(name) >= 0)
+        return lk_error_set(err, LK_EINVAL, "%s is a built-in role and cannot be deleted", name);
+    r = store_role_delete(svc->store, sc.org.id, name);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, r, "no role %.64s in organisation %s", name, sc.org.name);
+    if (r < 0)
+        return lk_error_set(err, r, "could not delete the role");
+    token_cache_remove_where(svc->cache, sc.org.id, "user", NULL);
+    return 0;
+}
+
+int groups_create(struct svc *svc, const struct principal *caller, const char *org, const char *name,
+                  const char *description, const char *const *roles, size_t nroles, struct group_rec *ret,
+                  struct lk_error *err) {
+    struct svc_scope sc;
+    struct group_rec g;
+    memset(&g, 0, sizeof(g));
+    int r = org_scope(svc, caller, org, "groups.manage", &sc, err);
+    if (r == 0)
+        r = name_check_slug("name", name, err);
+    if (r < 0)
+        return r;
+    if (description != NULL && strlen(description) >= sizeof(g.description))
+        return lk_error_set(err, LK_EINVAL, "description: at most %zu bytes", sizeof(g.description) - 1);
+    if (nroles > GROUPS_ROLES_MAX)
+        return lk_error_set(err, LK_EINVAL, "roles: at most %d", GROUPS_ROLES_MAX);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < nroles; i++) {
+        uint64_t rs = 0;
+        char what[96];
+        if (roles_resolve(svc, sc.org.id, roles[i], &rs) != 0) {
+            json_decref(arr);
+            return lk_error_set(err, LK_EINVAL, "roles[%zu]: no role %.64s in organisation %s", i, roles[i],
+                                sc.org.name);
+        }
+        snprintf(what, sizeof(what), "role %.64s", roles[i]);
+        if ((r = within_caller(caller, &sc, rs, what, err)) < 0) {
+            json_decref(arr);
+            return r;
+        }
+        json_array_append_new(arr, json_string(roles[i]));
+    }
+    char *text = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    if (text == NULL || strlen(text) >= sizeof(g.roles_json)) {
+        free(text);
+        return lk_error_set(err, LK_EINVAL, "roles: too many");
+    }
+    str_copy(g.roles_json, sizeof(g.roles_json), text);
+    free(text);
+    if (orgs_new_id("grp_", g.id, sizeof(g.id)) != 0)
+        return lk_error_set(err, LK_EINTERNAL, "could not generate an id");
+    str_copy(g.org_id, sizeof(g.org_id), sc.org.id);
+    str_copy(g.name, sizeof(g.name), name);
+    str_copy(g.description, sizeof(g.description), description ? description : "");
+    g.created_at = svc->now;
+    r = store_group_insert(svc->store, &g);
+    if (r == LK_ECONFLICT)
+        return lk_error_set(err, r, "name: a group named %s already exists in organisation %s", name, sc.org.name);
+    if (r < 0)
+        return lk_error_set(err, r, "could not store the group");
+    *ret = g;
+    return 0;
+}
+
+int groups_list(struct svc *svc, const struct principal *caller, const char *org, struct group_list *ret,
+                struct lk_error *err) {
+    struct svc_scope sc;
+    int r = org_scope(svc, caller, org, "groups.view", &sc, err);
+    if (r < 0)
+        return r;
+    r = store_group_list(svc->store, sc.org.id, ret);
+    return r < 0 ? lk_error_set(err, r, "could not list groups") : 0;
+}
+
+/* Scope, groups.manage, the group and the user. */
+static int member_args(struct svc *svc, const struct principal *caller, const char *org, const char *group,
+                       const char *username, struct svc_scope *sc, struct group_rec *g, struct user_rec *u,
+                       struct lk_error *err) {
+    int r = org_scope(svc, caller, org, "groups.manage", sc, err);
+    if (r < 0)
+        return r;
+    r = store_group_get(svc->store, sc->org.id, group, g);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, r, "no group %.64s in organisation %s", group, sc->org.name);
+    if (r < 0)
+        return lk_error_set(err, r, "could not read the group");
+    r = store_user_get_by_name(svc->store, sc->org.id, username, u);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, r, "no user %.64s in organisation %s", username, sc->org.name);
+    return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
+}
+
+int groups_member_put(struct svc *svc, const struct principal *caller, const char *org, const char *group,
+                      const char *username, struct lk_error *err) {
+    struct svc_scope sc;
+    struct group_rec g;
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    int r = member_args(svc, caller, org, group, username, &sc, &g, &u, err);
+    if (r == 0) {
+        r = store_group_member_put(svc->store, g.id, u.id, svc->now);
+        if (r < 0)
+            r = lk_error_set(err, r, "could not change the group");
+        else
+            token_cache_remove_where(svc->cache, NULL, "user", u.id);
+    }
+    user_rec_done(&u);
+    return r;
+}
+
+int groups_member_delete(struct svc *svc, const struct principal *caller, const char *org, const char *group,
+                         const char *username, struct lk_error *err) {
+    struct svc_scope sc;
+    struct group_rec g;
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    int r = member_args(svc, caller, org, group, username, &sc, &g, &u, err);
+    if (r == 0) {
+        r = store_group_member_delete(svc->store, g.id, u.id);
+        if (r == LK_ENOTFOUND)
+            r = lk_error_set(err, r, "%s is not a member of group %s", username, group);
+        else if (r < 0)
+            r = lk_error_set(err, r, "could not change the group");
+        else
+            token_cache_remove_where(svc->cache, NULL, "user", u.id);
+    }
+    user_rec_done(&u);
+    return r;
+}
