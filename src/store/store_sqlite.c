@@ -654,10 +654,67 @@ out:
     return r;
 }
 
+/*
+ * Steps st (already bound) to its end, reading each row with row() into a
+ * new array of elem-byte elements, at most limit of them (LIMIT bounds the
+ * rows: more means a broken query). On success hands the array and its
+ * length out; on failure frees what was read (done() per element if given)
+ * and leaves the outputs alone.
+ */
+static int collect(sqlite3_stmt *st, size_t elem, int limit, int (*row)(sqlite3_stmt *, void *), void (*done)(void *),
+                   void **ret_items, size_t *ret_count) {
+    char *items = NULL;
+    size_t count = 0, cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == cap) {
+            if (cap >= (size_t)limit) {
+                r = LK_ESTORE;
+                goto out;
+            }
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            if (ncap > (size_t)limit)
+                ncap = (size_t)limit;
+            char *p = reallocarray(items, ncap, elem);
+            if (p == NULL) {
+                r = LK_ENOMEM;
+                goto out;
+            }
+            items = p;
+            cap = ncap;
+        }
+        r = row(st, items + count * elem);
+        if (r != 0)
+            goto out;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = map_rc(rc);
+        goto out;
+    }
+    *ret_items = items;
+    *ret_count = count;
+    return 0;
+out:
+    for (size_t i = 0; done != NULL && i < count; i++)
+        done(items + i * elem);
+    free(items);
+    return r;
+}
+
+/* Row readers and destructors with the signatures collect() takes. */
+static int token_row(sqlite3_stmt *st, void *p);
+static void token_done(void *p);
+static int org_row(sqlite3_stmt *st, void *p);
+static int user_row(sqlite3_stmt *st, void *p);
+static void user_done(void *p);
+static int team_row(sqlite3_stmt *st, void *p);
+static int sa_row(sqlite3_stmt *st, void *p);
+static int role_row(sqlite3_stmt *st, void *p);
+static int group_row(sqlite3_stmt *st, void *p);
+
 static int sqlite_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq,
                              int limit, struct token_list *ret) {
-    struct token_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_TOKEN_LIST, &st);
     if (r != 0)
@@ -669,46 +726,10 @@ static int sqlite_token_list(struct store *s, const char *owner_type, const char
         rc = sqlite3_bind_int64(st, 3, after_seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 4, limit);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            /* LIMIT bounds the rows; more than limit means a broken query. */
-            if (cap >= (size_t)limit) {
-                r = LK_ESTORE;
-                goto out;
-            }
-            size_t ncap = cap == 0 ? 16 : cap * 2;
-            if (ncap > (size_t)limit)
-                ncap = (size_t)limit;
-            struct token_rec *p = reallocarray(items, ncap, sizeof(*items));
-            if (p == NULL) {
-                r = LK_ENOMEM;
-                goto out;
-            }
-            items = p;
-            cap = ncap;
-        }
-        r = row_to_rec(st, &items[count]);
-        if (r != 0)
-            goto out;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-    count = 0;
-out:
+    r = rc == SQLITE_OK
+            ? collect(st, sizeof(*ret->items), limit, token_row, token_done, (void **)&ret->items, &ret->count)
+            : map_rc(rc);
     stmt_done(st);
-    for (size_t i = 0; i < count; i++)
-        token_rec_done(&items[i]);
-    free(items);
     return r;
 }
 
@@ -813,23 +834,6 @@ static int sqlite_meta_set(struct store *s, const char *key, const char *value) 
 
 /* --- organisations and users ---------------------------------------------- */
 
-/* Grows *items (element size sz) to hold one more, bounded by limit. */
-static int grow(void **items, size_t *cap, size_t count, size_t sz, int limit) {
-    if (count < *cap)
-        return 0;
-    if (*cap >= (size_t)limit)
-        return LK_ESTORE; /* LIMIT bounds the rows: more means a broken query */
-    size_t ncap = *cap == 0 ? 16 : *cap * 2;
-    if (ncap > (size_t)limit)
-        ncap = (size_t)limit;
-    void *p = reallocarray(*items, ncap, sz);
-    if (p == NULL)
-        return LK_ENOMEM;
-    *items = p;
-    *cap = ncap;
-    return 0;
-}
-
 static int row_to_org(sqlite3_stmt *st, struct org_rec *ret) {
     struct org_rec o;
     memset(&o, 0, sizeof(o));
@@ -920,8 +924,6 @@ static int sqlite_org_get(struct store *s, const char *id, const char *name, str
 }
 
 static int sqlite_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret) {
-    struct org_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_ORG_LIST, &st);
     if (r != 0)
@@ -929,28 +931,9 @@ static int sqlite_org_list(struct store *s, int64_t after_seq, int limit, struct
     int rc = sqlite3_bind_int64(st, 1, after_seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 2, limit);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
-        if (r == 0)
-            r = row_to_org(st, &items[count]);
-        if (r != 0)
-            goto out;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-out:
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), limit, org_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
     stmt_done(st);
-    free(items);
     return r;
 }
 
@@ -1092,8 +1075,6 @@ static int sqlite_user_get(struct store *s, const char *id, const char *org_id, 
 }
 
 static int sqlite_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret) {
-    struct user_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_USER_LIST, &st);
     if (r != 0)
@@ -1103,31 +1084,10 @@ static int sqlite_user_list(struct store *s, const char *org_id, int64_t after_s
         rc = sqlite3_bind_int64(st, 2, after_seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 3, limit);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
-        if (r == 0)
-            r = row_to_user(st, &items[count]);
-        if (r != 0)
-            goto out;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-    count = 0;
-out:
+    r = rc == SQLITE_OK
+            ? collect(st, sizeof(*ret->items), limit, user_row, user_done, (void **)&ret->items, &ret->count)
+            : map_rc(rc);
     stmt_done(st);
-    for (size_t i = 0; i < count; i++)
-        user_rec_done(&items[i]);
-    free(items);
     return r;
 }
 
@@ -1247,8 +1207,6 @@ static int sqlite_team_get_by_id(struct store *s, const char *id, struct team_re
 }
 
 static int sqlite_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
-    struct team_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_TEAM_LIST, &st);
     if (r != 0)
@@ -1258,28 +1216,9 @@ static int sqlite_team_list(struct store *s, const char *org_id, int64_t after_s
         rc = sqlite3_bind_int64(st, 2, after_seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 3, limit);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
-        if (r == 0)
-            r = row_to_team(st, &items[count]);
-        if (r != 0)
-            goto out;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-out:
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), limit, team_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
     stmt_done(st);
-    free(items);
     return r;
 }
 
@@ -1357,44 +1296,27 @@ static int sqlite_team_member_role(struct store *s, const char *team_id, const c
     return r;
 }
 
+static int member_row(sqlite3_stmt *st, void *p) {
+    struct team_member_rec *m = p;
+    memset(m, 0, sizeof(*m));
+    int r = col_copy(st, 0, m->user_id, sizeof(m->user_id));
+    if (r == 0)
+        r = col_copy(st, 1, m->username, sizeof(m->username));
+    if (r == 0)
+        r = col_copy(st, 2, m->role, sizeof(m->role));
+    m->created_at = sqlite3_column_int64(st, 3);
+    return r;
+}
+
 static int sqlite_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {
-    struct team_member_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_MEMBER_LIST, &st);
     if (r != 0)
         return r;
     int rc = bind_text(st, 1, team_id);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = grow((void **)&items, &cap, count, sizeof(*items), 1000);
-        if (r != 0)
-            goto out;
-        struct team_member_rec *m = &items[count];
-        memset(m, 0, sizeof(*m));
-        r = col_copy(st, 0, m->user_id, sizeof(m->user_id));
-        if (r == 0)
-            r = col_copy(st, 1, m->username, sizeof(m->username));
-        if (r == 0)
-            r = col_copy(st, 2, m->role, sizeof(m->role));
-        if (r != 0)
-            goto out;
-        m->created_at = sqlite3_column_int64(st, 3);
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-out:
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), 1000, member_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
     stmt_done(st);
-    free(items);
     return r;
 }
 
@@ -1483,8 +1405,6 @@ static int sqlite_sa_get(struct store *s, const char *id, const char *team_id, c
 }
 
 static int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret) {
-    struct sa_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_SA_LIST, &st);
     if (r != 0)
@@ -1494,28 +1414,9 @@ static int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_se
         rc = sqlite3_bind_int64(st, 2, after_seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 3, limit);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = grow((void **)&items, &cap, count, sizeof(*items), limit);
-        if (r == 0)
-            r = row_to_sa(st, &items[count]);
-        if (r != 0)
-            goto out;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-out:
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), limit, sa_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
     stmt_done(st);
-    free(items);
     return r;
 }
 
@@ -1613,35 +1514,14 @@ static int sqlite_role_get(struct store *s, const char *org_id, const char *name
 }
 
 static int sqlite_role_list(struct store *s, const char *org_id, struct role_list *ret) {
-    struct role_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_ROLE_LIST, &st);
     if (r != 0)
         return r;
     int rc = bind_text(st, 1, org_id);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = grow((void **)&items, &cap, count, sizeof(*items), 1000);
-        if (r == 0)
-            r = row_to_role(st, &items[count]);
-        if (r != 0)
-            goto out;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-out:
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), 1000, role_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
     stmt_done(st);
-    free(items);
     return r;
 }
 
@@ -1699,35 +1579,14 @@ static int sqlite_group_get(struct store *s, const char *org_id, const char *nam
 }
 
 static int sqlite_group_list(struct store *s, const char *org_id, const char *user_id, struct group_list *ret) {
-    struct group_rec *items = NULL;
-    size_t count = 0, cap = 0;
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), org_id != NULL ? ST_GROUP_LIST : ST_GROUP_LIST_USER, &st);
     if (r != 0)
         return r;
     int rc = bind_text(st, 1, org_id != NULL ? org_id : user_id);
-    if (rc != SQLITE_OK) {
-        r = map_rc(rc);
-        goto out;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = grow((void **)&items, &cap, count, sizeof(*items), 1000);
-        if (r == 0)
-            r = row_to_group(st, &items[count]);
-        if (r != 0)
-            goto out;
-        count++;
-    }
-    if (rc != SQLITE_DONE) {
-        r = map_rc(rc);
-        goto out;
-    }
-    ret->items = items;
-    ret->count = count;
-    items = NULL;
-out:
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), 1000, group_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
     stmt_done(st);
-    free(items);
     return r;
 }
 
@@ -1776,6 +1635,34 @@ static int sqlite_group_member_names(struct store *s, const char *group_id, char
         r = map_rc(rc);
     stmt_done(st);
     return r;
+}
+
+static int token_row(sqlite3_stmt *st, void *p) {
+    return row_to_rec(st, p);
+}
+static void token_done(void *p) {
+    token_rec_done(p);
+}
+static int org_row(sqlite3_stmt *st, void *p) {
+    return row_to_org(st, p);
+}
+static int user_row(sqlite3_stmt *st, void *p) {
+    return row_to_user(st, p);
+}
+static void user_done(void *p) {
+    user_rec_done(p);
+}
+static int team_row(sqlite3_stmt *st, void *p) {
+    return row_to_team(st, p);
+}
+static int sa_row(sqlite3_stmt *st, void *p) {
+    return row_to_sa(st, p);
+}
+static int role_row(sqlite3_stmt *st, void *p) {
+    return row_to_role(st, p);
+}
+static int group_row(sqlite3_stmt *st, void *p) {
+    return row_to_group(st, p);
 }
 
 const struct store_ops store_sqlite_ops = {
