@@ -161,7 +161,8 @@ void api_token_create(struct api_req *ar, api_token_create_fn create) {
     }
     json_t *resp = token_json(&out.rec, ar->w->svc.now);
     json_object_set_new(resp, "token", json_string(out.token));
-    json_object_set_new(resp, "dropped_policies", json_array());
+    json_t *dropped = out.dropped_json ? json_loads(out.dropped_json, 0, NULL) : NULL;
+    json_object_set_new(resp, "dropped_policies", dropped ? dropped : json_array());
     api_reply_json(ar, 200, resp);
 out:
     tokens_created_done(&out);

@@ -17,6 +17,9 @@
 #include "core/rfc3339.h"
 #include "core/secret.h"
 #include "core/tokfmt.h"
+#include "core/perm.h"
+#include "svc/authz.h"
+#include "svc/groups.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
@@ -26,6 +29,8 @@ void tokens_created_done(struct token_created *c) {
         return;
     explicit_bzero(c->token, sizeof(c->token));
     token_rec_done(&c->rec);
+    free(c->dropped_json);
+    c->dropped_json = NULL;
 }
 
 const char *tokens_status(int64_t expires_at, int64_t now) {
@@ -47,57 +52,100 @@ static enum tok_kind kind_for(enum principal_type t) {
     }
 }
 
-/* A policy name: 1..TOKENS_POLICY_NAME_MAX of [a-z0-9._:*-]. */
+/* A policy name: 1..TOKENS_POLICY_NAME_MAX of [A-Za-z0-9._:*-] (upper case
+ * too, so a request naming another system's policies, such as seed 002's
+ * "deleteNamespace", has them dropped rather than refused). */
 static int policy_name_ok(const char *p) {
     size_t n = strlen(p);
     if (n == 0 || n > TOKENS_POLICY_NAME_MAX)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '*' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == ':' || c == '*' || c == '-'))
             return 0;
     }
     return 1;
 }
 
-/* Builds the stored JSON array of policies (deduplicated, in given order). */
-static int policies_to_json(const struct token_create_in *in, char **ret, struct lk_error *err) {
-    int r = 0;
-    json_t *arr = json_array();
-    if (arr == NULL)
-        return lk_error_set(err, LK_ENOMEM, NULL);
-    if (!in->has_policies) {
-        json_array_append_new(arr, json_string("*"));
-    } else {
-        if (in->npolicies > TOKENS_POLICIES_MAX) {
-            r = lk_error_set(err, LK_EINVAL, "policies: at most %d entries", TOKENS_POLICIES_MAX);
+/* The permissions one requested policy names: "*", a catalogue permission,
+ * or a built-in or custom role (roles expand to their permissions). 0 for a
+ * name that is none of these. */
+static permset_t policy_set(struct svc *svc, const char *org_id, const char *name) {
+    if (strcmp(name, "*") == 0)
+        return perm_all();
+    int idx = perm_index(name);
+    if (idx >= 0)
+        return perm_closure((permset_t)1 << idx);
+    uint64_t rs = 0;
+    if (org_id != NULL && roles_resolve(svc, org_id, name, &rs) == 0)
+        return rs;
+    return 0;
+}
+
+/*
+ * The subset rule (seed 002): of the requested policies, a token receives
+ * those its creator holds now; the rest are dropped and reported, and the
+ * token is still created. "*" (or no policies at all) means "everything
+ * the owner may do at the time of each request". Stored: ["*"] or the
+ * granted permissions by catalogue name.
+ */
+static int policies_to_json(struct svc *svc, const struct principal *caller, const char *org_id,
+                            const struct token_create_in *in, char **ret, char **ret_dropped, struct lk_error *err) {
+    int r = 0, star = !in->has_policies;
+    permset_t granted = 0, holder = authz_effective(caller);
+    json_t *stored = json_array(), *dropped = json_array();
+    if (stored == NULL || dropped == NULL) {
+        r = lk_error_set(err, LK_ENOMEM, NULL);
+        goto out;
+    }
+    if (in->npolicies > TOKENS_POLICIES_MAX) {
+        r = lk_error_set(err, LK_EINVAL, "policies: at most %d entries", TOKENS_POLICIES_MAX);
+        goto out;
+    }
+    for (size_t i = 0; i < in->npolicies; i++) {
+        const char *p = in->policies[i];
+        if (!policy_name_ok(p)) {
+            r = lk_error_set(err, LK_EINVAL,
+                             "policies[%zu]: must be 1 to %d characters of A-Z, a-z, 0-9, '.', '_', ':', '*', '-'", i,
+                             TOKENS_POLICY_NAME_MAX);
             goto out;
         }
-        for (size_t i = 0; i < in->npolicies; i++) {
-            const char *p = in->policies[i];
-            if (!policy_name_ok(p)) {
-                r = lk_error_set(err, LK_EINVAL,
-                                 "policies[%zu]: must be 1 to %d characters of a-z, 0-9, '.', '_', ':', '*', '-'", i,
-                                 TOKENS_POLICY_NAME_MAX);
-                goto out;
-            }
-            int dup = 0;
-            size_t j;
-            json_t *v;
-            json_array_foreach(arr, j, v) {
-                if (strcmp(json_string_value(v), p) == 0)
-                    dup = 1;
-            }
-            if (!dup)
-                json_array_append_new(arr, json_string(p));
+        if (strcmp(p, "*") == 0) {
+            star = 1;
+            continue;
         }
+        permset_t want = policy_set(svc, org_id, p);
+        if (want != 0 && (want & ~holder) == 0) {
+            granted |= want;
+            continue;
+        }
+        int dup = 0;
+        size_t j;
+        json_t *v;
+        json_array_foreach(dropped, j, v) dup |= strcmp(json_string_value(v), p) == 0;
+        if (!dup)
+            json_array_append_new(dropped, json_string(p));
     }
-    *ret = json_dumps(arr, JSON_COMPACT);
-    if (*ret == NULL)
+    if (star) {
+        json_array_append_new(stored, json_string("*"));
+    } else {
+        const char *names[64];
+        size_t n = perm_names(perm_closure(granted), names, 64);
+        for (size_t k = 0; k < n && k < 64; k++)
+            json_array_append_new(stored, json_string(names[k]));
+    }
+    *ret = json_dumps(stored, JSON_COMPACT);
+    *ret_dropped = json_dumps(dropped, JSON_COMPACT);
+    if (*ret == NULL || *ret_dropped == NULL) {
+        free(*ret);
+        free(*ret_dropped);
+        *ret = *ret_dropped = NULL;
         r = lk_error_set(err, LK_ENOMEM, NULL);
+    }
 out:
-    json_decref(arr);
+    json_decref(stored);
+    json_decref(dropped);
     return r;
 }
 
@@ -174,13 +222,18 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
     r = expiry_resolve(&in->expiry, svc->now, &expires_at, err);
     if (r < 0)
         return r;
-    r = policies_to_json(in, &policies_json, err);
+    char *dropped_json = NULL;
+    r = policies_to_json(svc, caller, owner->org_id[0] ? owner->org_id : NULL, in, &policies_json, &dropped_json, err);
     if (r < 0)
         return r;
     created_by_of(caller, created_by, sizeof(created_by));
     r = insert_new(svc, owner->session ? TOK_KIND_SESSION : kind_for(owner->type), principal_type_name(owner->type),
                    owner->id, owner->org_id, created_by, desc, policies_json, expires_at, ret, err);
     free(policies_json);
+    if (r == 0)
+        ret->dropped_json = dropped_json;
+    else
+        free(dropped_json);
     return r;
 }
 

@@ -38,6 +38,7 @@ struct token_create_in {
 struct token_created {
     char token[TOKFMT_TOKEN_BUFSZ]; /* the secret: shown once; wipe with tokens_created_done() */
     struct token_rec rec;
+    char *dropped_json; /* owned: JSON array of requested policies not granted */
 };
 
 /* Wipes the secret and frees rec. NULL-safe. */

@@ -356,3 +356,31 @@ def test_password_set_later_enables_login(server, acme):
     r = server.post("/v1/auth/login", json={"org": "acme", "username": "bob", "password": PASSWORD})
     assert r.status_code == 200, r.text
     remember_secret(r.json()["token"])
+
+
+def test_token_policies_never_exceed_the_creator(server, acme):
+    """Seed 002: requested policies the creator lacks are dropped and listed; the token is still created."""
+    r = server.post("/v1/tokens", token=acme["member"],
+                    json={"description": "api", "policies": ["users.view", "users.manage", "deleteNamespace"]})
+    assert r.status_code == 200, r.text
+    t = r.json()
+    remember_secret(t["token"])
+    assert t["policies"] == ["users.view"]
+    assert t["dropped_policies"] == ["users.manage", "deleteNamespace"]
+    w = server.get("/v1/auth/whoami", token=t["token"]).json()
+    assert w["permissions"] == ["users.view"]
+    # Roles expand to their permissions (implications applied).
+    r = server.post("/v1/tokens", token=acme["admin"], json={"policies": ["viewer"]})
+    remember_secret(r.json()["token"])
+    assert "users.view" in r.json()["policies"] and "users.manage" not in r.json()["policies"]
+    assert r.json()["dropped_policies"] == []
+    # manage implies view: asking for a held manage grants both.
+    r = server.post("/v1/tokens", token=acme["admin"], json={"policies": ["users.manage"]})
+    remember_secret(r.json()["token"])
+    assert set(r.json()["policies"]) == {"users.manage", "users.view"}
+    # A narrowed token cannot mint a broader one.
+    narrow = remember_secret(server.post("/v1/tokens", token=acme["admin"],
+                                         json={"policies": ["tokens.manage"]}).json()["token"])
+    r = server.post("/v1/tokens", token=narrow, json={"policies": ["users.manage", "tokens.view"]})
+    remember_secret(r.json()["token"])
+    assert r.json()["policies"] == ["tokens.view"] and r.json()["dropped_policies"] == ["users.manage"]
