@@ -14,6 +14,8 @@
 #include "lib/str.h"
 #include "core/rfc3339.h"
 
+#include <string.h>
+
 /* 9999-12-31T23:59:59Z */
 #define EXPIRY_MAX_UNIX INT64_C(253402300799)
 
@@ -88,5 +90,35 @@ int expiry_resolve(const struct expiry_request *req, int64_t now, int64_t *ret_e
     if (r < 0)
         return r;
     *ret_expires_at = t;
+    return 0;
+}
+
+int expiry_apply_policy(const struct expiry_policy *policy, int64_t now, int64_t requested, int never,
+                        const char *asked, int64_t *ret, struct lk_error *err) {
+    int64_t cap_hours = policy->org_hours;
+    if (policy->user_hours > cap_hours)
+        cap_hours = policy->user_hours;
+    if (cap_hours < 1)
+        cap_hours = 1;
+    char q[STR_ECHO_BUFSZ];
+    str_echo(asked ? asked : "", asked ? strlen(asked) : 0, q);
+    if (never) {
+        if (!policy->allow_never && !policy->unrestricted)
+            return lk_error_set(
+                err, LK_EINVAL,
+                "expires: non-expiring tokens are not allowed in this organisation; the maximum is %lld "
+                "hours for this user",
+                (long long)cap_hours);
+        *ret = 0;
+        return 0;
+    }
+    if (requested == 0) {
+        *ret = now + cap_hours * 3600;
+        return 0;
+    }
+    if (!policy->unrestricted && requested - now > cap_hours * 3600)
+        return lk_error_set(err, LK_EINVAL, "expires: %s exceeds the maximum of %lld hours for this user", q,
+                            (long long)cap_hours);
+    *ret = requested;
     return 0;
 }

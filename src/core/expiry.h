@@ -35,4 +35,23 @@ struct expiry_request {
  */
 int expiry_resolve(const struct expiry_request *req, int64_t now, int64_t *ret_expires_at, struct lk_error *err);
 
+/* An org's expiry rules for one token (seed 003). */
+struct expiry_policy {
+    int64_t org_hours;  /* org-wide default and cap, >= 1 */
+    int64_t user_hours; /* the owner's own setting, 0 = none */
+    int allow_never;    /* the org allows non-expiring tokens */
+    int unrestricted;   /* created by an org admin or the partner admin: any expiry */
+};
+
+/*
+ * Applies policy to a resolved request at now. requested is the asked-for
+ * expiry (0 = none asked), never is 1 when "never" was asked, asked is the
+ * request's text for messages. The cap is the higher of org_hours and
+ * user_hours; no request means the cap; a request past the cap is LK_EINVAL
+ * naming the limit unless unrestricted; "never" needs allow_never or
+ * unrestricted. *ret gets the expiry (0 = never); untouched on failure.
+ */
+int expiry_apply_policy(const struct expiry_policy *policy, int64_t now, int64_t requested, int never,
+                        const char *asked, int64_t *ret, struct lk_error *err);
+
 #endif

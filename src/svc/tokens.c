@@ -209,6 +209,54 @@ fail:
     return r;
 }
 
+/*
+ * The token's expiry: the request (expires, expiry_hours or "never") under
+ * the owner's org rules (seed 003). Tokens outside any org (the partner
+ * admin's) and login sessions (their own fixed lifetime) are not capped.
+ */
+static int resolve_expiry(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
+                          const struct token_create_in *in, int64_t *ret, struct lk_error *err) {
+    struct expiry_request req = in->expiry;
+    int never = req.expires != NULL && req.expires_len == 5 && memcmp(req.expires, "never", 5) == 0;
+    int64_t requested = 0;
+    if (never) {
+        if (req.has_hours)
+            return lk_error_set(err, LK_EINVAL, "give either expires or expiry_hours, not both");
+        req.expires = NULL;
+        req.expires_len = 0;
+    }
+    int r = expiry_resolve(&req, svc->now, &requested, err);
+    if (r < 0)
+        return r;
+    if (owner->session || owner->org_id == NULL || owner->org_id[0] == '\0') {
+        *ret = requested;
+        return 0;
+    }
+    struct org_rec org;
+    r = store_org_get(svc->store, owner->org_id, &org);
+    if (r < 0)
+        return lk_error_set(err, r, "could not read the organisation's token policy");
+    struct expiry_policy pol = {org.token_expiry_hours, 0, org.allow_non_expiring_tokens, 0};
+    if (owner->type == PRINCIPAL_USER) {
+        struct user_rec u;
+        memset(&u, 0, sizeof(u));
+        if (store_user_get(svc->store, owner->id, &u) == 0)
+            pol.user_hours = u.token_expiry_hours;
+        user_rec_done(&u);
+    }
+    /* Org admins (and the partner admin) may set any expiry (seed 003). */
+    pol.unrestricted =
+        caller->type == PRINCIPAL_ROOT || (caller->type == PRINCIPAL_USER && strcmp(caller->org_role, "admin") == 0 &&
+                                           strcmp(caller->org_id, owner->org_id) == 0);
+    char asked[96];
+    if (in->expiry.expires != NULL)
+        snprintf(asked, sizeof(asked), "%.*s", (int)(in->expiry.expires_len > 64 ? 64 : in->expiry.expires_len),
+                 in->expiry.expires);
+    else
+        snprintf(asked, sizeof(asked), "%lld hours", (long long)in->expiry.hours);
+    return expiry_apply_policy(&pol, svc->now, requested, never, asked, ret, err);
+}
+
 int tokens_create_for(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
                       const struct token_create_in *in, struct token_created *ret, struct lk_error *err) {
     char *policies_json = NULL;
@@ -219,7 +267,7 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
 
     if (strlen(desc) > TOKENS_DESCRIPTION_MAX)
         return lk_error_set(err, LK_EINVAL, "description: at most %d bytes", TOKENS_DESCRIPTION_MAX);
-    r = expiry_resolve(&in->expiry, svc->now, &expires_at, err);
+    r = resolve_expiry(svc, caller, owner, in, &expires_at, err);
     if (r < 0)
         return r;
     char *dropped_json = NULL;

@@ -246,8 +246,54 @@ static void test_null_error_is_allowed(void **state) {
     assert_i64_eq(t, UNTOUCHED);
 }
 
+/* --- expiry_apply_policy (seed 003) --------------------------------------- */
+
+static void test_policy_default_is_the_higher_setting(void **state) {
+    (void)state;
+    struct expiry_policy p = {48, 100, 0, 0};
+    int64_t at = -1;
+    assert_int_equal(expiry_apply_policy(&p, 1000, 0, 0, NULL, &at, NULL), 0);
+    assert_int_equal(at, 1000 + 100 * 3600);
+    p.user_hours = 2; /* lower than the org's: the org's wins */
+    assert_int_equal(expiry_apply_policy(&p, 1000, 0, 0, NULL, &at, NULL), 0);
+    assert_int_equal(at, 1000 + 48 * 3600);
+}
+
+static void test_policy_caps_requests_and_names_the_limit(void **state) {
+    (void)state;
+    struct expiry_policy p = {48, 0, 0, 0};
+    struct lk_error err = {0};
+    int64_t at = -1;
+    assert_int_equal(expiry_apply_policy(&p, 0, 48 * 3600, 0, "PT48H", &at, &err), 0);
+    assert_int_equal(at, 48 * 3600);
+    at = -1;
+    assert_int_equal(expiry_apply_policy(&p, 0, 48 * 3600 + 1, 0, "P3D", &at, &err), LK_EINVAL);
+    assert_int_equal(at, -1);
+    assert_string_equal(err.msg, "expires: P3D exceeds the maximum of 48 hours for this user");
+    p.unrestricted = 1;
+    assert_int_equal(expiry_apply_policy(&p, 0, 10 * 48 * 3600, 0, "P20D", &at, &err), 0);
+}
+
+static void test_policy_never_needs_permission(void **state) {
+    (void)state;
+    struct expiry_policy p = {48, 0, 0, 0};
+    int64_t at = -1;
+    assert_int_equal(expiry_apply_policy(&p, 0, 0, 1, "never", &at, NULL), LK_EINVAL);
+    p.allow_never = 1;
+    assert_int_equal(expiry_apply_policy(&p, 0, 0, 1, "never", &at, NULL), 0);
+    assert_int_equal(at, 0);
+    p.allow_never = 0;
+    p.unrestricted = 1;
+    at = -1;
+    assert_int_equal(expiry_apply_policy(&p, 0, 0, 1, "never", &at, NULL), 0);
+    assert_int_equal(at, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_policy_default_is_the_higher_setting),
+        cmocka_unit_test(test_policy_caps_requests_and_names_the_limit),
+        cmocka_unit_test(test_policy_never_needs_permission),
         cmocka_unit_test(test_no_expiry_gives_zero),
         cmocka_unit_test(test_duration_days),
         cmocka_unit_test(test_duration_hours),
