@@ -216,6 +216,30 @@ static void h_token_get(struct api_req *ar) {
     token_rec_done(&rec);
 }
 
+static void h_token_rotate(struct api_req *ar) {
+    static const char *const fields[] = {"grace_seconds", NULL};
+    int64_t grace = 0;
+    struct token_created out;
+    memset(&out, 0, sizeof(out));
+    json_t *body = api_body_object(ar, 1);
+    if (body == NULL)
+        return;
+    if (api_body_only(ar, body, fields) < 0 || api_body_int(ar, body, "grace_seconds", &grace) < 0)
+        goto out;
+    if (tokens_rotate(&ar->w->svc, &ar->principal, ar->params[0], grace, &out, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        goto out;
+    }
+    json_t *resp = token_json(&out.rec, ar->w->svc.now);
+    json_object_set_new(resp, "token", json_string(out.token));
+    json_object_set_new(resp, "rotated_from", json_string(ar->params[0]));
+    json_object_set_new(resp, "dropped_policies", json_array());
+    api_reply_json(ar, 200, resp);
+out:
+    tokens_created_done(&out);
+    json_decref(body);
+}
+
 static void h_token_delete(struct api_req *ar) {
     if (tokens_delete(&ar->w->svc, &ar->principal, ar->params[0], &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
@@ -337,6 +361,9 @@ const struct api_route api_routes[] = {
      "cursor."},
     {M_GET, "/v1/tokens/{id}", 1, "token.read", h_token_get,
      "One of the caller's tokens by public id: status (active, expiring, expired), expiry and last use."},
+    {M_POST, "/v1/tokens/{id}/rotate", 1, "token.rotate", h_token_rotate,
+     "Replaces one of the caller's tokens with a new secret keeping owner, policies, description and expiry: "
+     "{\"grace_seconds\": N} keeps the old secret working N more seconds (default 0), never past its expiry."},
     {M_DELETE, "/v1/tokens/{id}", 1, "token.delete", h_token_delete,
      "Revokes one of the caller's tokens at once; 204."},
 };

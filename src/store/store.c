@@ -128,6 +128,12 @@ int store_token_list(struct store *s, const char *owner_type, const char *owner_
     return s->ops->token_list(s, owner_type, owner_id, after_seq, limit, ret);
 }
 
+int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at) {
+    if (s == NULL || id == NULL || expires_at < 0)
+        return LK_EINVAL;
+    return s->ops->token_set_expiry(s, id, expires_at);
+}
+
 int store_token_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;

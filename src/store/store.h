@@ -95,6 +95,9 @@ int store_token_get(struct store *s, const char *id, struct token_rec *ret);
 int store_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
                      struct token_list *ret);
 
+/* Sets the expiry of the token with public id (0 = never). LK_ENOTFOUND if none. */
+int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at);
+
 /* Deletes the token with public id. LK_ENOTFOUND if none. */
 int store_token_delete(struct store *s, const char *id);
 

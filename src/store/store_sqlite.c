@@ -81,6 +81,7 @@ enum stmt_id {
     ST_MEMBER_DELETE,
     ST_MEMBER_ROLE,
     ST_MEMBER_LIST,
+    ST_TOKEN_SET_EXPIRY,
     ST_SA_INSERT,
     ST_SA_GET,
     ST_SA_GET_NAME,
@@ -122,6 +123,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_LIST] = "SELECT " TOKEN_COLS " FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 AND seq > ?3 "
                       "ORDER BY seq LIMIT ?4",
     [ST_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?1",
+    [ST_TOKEN_SET_EXPIRY] = "UPDATE tokens SET expires_at = ?2 WHERE id = ?1",
     [ST_TOKEN_DELETE_OWNER] = "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
                               "AND (?3 IS NULL OR id <> ?3)",
     /* The WHERE guard skips rows the update would not change, so a flush of
@@ -729,6 +731,22 @@ static int sqlite_token_list(struct store *s, const char *owner_type, const char
     r = rc == SQLITE_OK
             ? collect(st, sizeof(*ret->items), limit, token_row, token_done, (void **)&ret->items, &ret->count)
             : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_token_set_expiry(struct store *s, const char *id, int64_t expires_at) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TOKEN_SET_EXPIRY, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = bind_time(st, 2, expires_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
     stmt_done(st);
     return r;
 }
@@ -1677,6 +1695,7 @@ const struct store_ops store_sqlite_ops = {
     .token_get = sqlite_token_get,
     .token_list = sqlite_token_list,
     .token_delete = sqlite_token_delete,
+    .token_set_expiry = sqlite_token_set_expiry,
     .token_delete_owner = sqlite_token_delete_owner,
     .token_touch = sqlite_token_touch,
     .org_insert = sqlite_org_insert,

@@ -357,6 +357,72 @@ int tokens_delete(struct svc *svc, const struct principal *caller, const char *i
     return 0;
 }
 
+struct rotate_tx {
+    struct svc *svc;
+    const struct principal *caller;
+    struct token_rec old;
+    int64_t grace;
+    struct token_created created;
+    struct lk_error *err;
+};
+
+static int rotate_fn(struct store *s, void *arg) {
+    struct rotate_tx *t = arg;
+    char created_by[STORE_OWNER_ID_MAX];
+    struct tokfmt_parsed p;
+    created_by_of(t->caller, created_by, sizeof(created_by));
+    if (tokfmt_parse_pubid(t->old.id, strlen(t->old.id), &p) != 0)
+        return lk_error_set(t->err, LK_EINTERNAL, "token %s has a malformed id", t->old.id);
+    int r = insert_new(t->svc, p.kind, t->old.owner_type, t->old.owner_id, t->old.org_id, created_by,
+                       t->old.description ? t->old.description : "", t->old.policies_json, t->old.expires_at,
+                       &t->created, t->err);
+    if (r < 0)
+        return r;
+    if (t->grace == 0) {
+        r = store_token_delete(s, t->old.id);
+    } else {
+        int64_t until = t->svc->now + t->grace;
+        if (t->old.expires_at != 0 && t->old.expires_at < until)
+            until = t->old.expires_at;
+        r = store_token_set_expiry(s, t->old.id, until);
+    }
+    if (r < 0) {
+        tokens_created_done(&t->created);
+        return lk_error_set(t->err, r, "could not retire the old token");
+    }
+    return 0;
+}
+
+int tokens_rotate(struct svc *svc, const struct principal *caller, const char *id, int64_t grace_seconds,
+                  struct token_created *ret, struct lk_error *err) {
+    struct rotate_tx t;
+    memset(&t, 0, sizeof(t));
+    if (grace_seconds < 0 || grace_seconds > TOKENS_ROTATE_GRACE_MAX)
+        return lk_error_set(err, LK_EINVAL, "grace_seconds: must be from 0 to %d", TOKENS_ROTATE_GRACE_MAX);
+    int r = tokens_get(svc, caller, id, &t.old, err);
+    if (r < 0)
+        return r;
+    if (t.old.expires_at != 0 && svc->now >= t.old.expires_at) {
+        token_rec_done(&t.old);
+        return lk_error_set(err, LK_EINVAL, "token %s has expired; create a new one instead", id);
+    }
+    t.svc = svc;
+    t.caller = caller;
+    t.grace = grace_seconds;
+    t.err = err;
+    r = store_tx(svc->store, rotate_fn, &t);
+    /* The old entry's expiry changed (or it is gone): drop the cached copy. */
+    token_cache_remove(svc->cache, id);
+    token_rec_done(&t.old);
+    if (r < 0) {
+        tokens_created_done(&t.created);
+        return err->code ? err->code : lk_error_set(err, r, "could not rotate the token");
+    }
+    t.created.dropped_json = strdup("[]");
+    *ret = t.created;
+    return 0;
+}
+
 struct root_issue {
     struct svc *svc;
     struct token_created created;

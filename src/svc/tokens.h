@@ -75,6 +75,18 @@ int tokens_list(struct svc *svc, const struct principal *caller, int64_t after_s
 int tokens_get(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
                struct lk_error *err);
 
+/* Longest overlap rotate allows between the old and the new secret. */
+#define TOKENS_ROTATE_GRACE_MAX (7 * 24 * 3600)
+
+/*
+ * Replaces one of caller's tokens with a new secret (a new public id) that
+ * keeps the owner, policies, description and expiry. The old secret keeps
+ * working for grace_seconds (0 = it stops at once), never past its own
+ * expiry.
+ */
+int tokens_rotate(struct svc *svc, const struct principal *caller, const char *id, int64_t grace_seconds,
+                  struct token_created *ret, struct lk_error *err);
+
 /* Deletes one of caller's tokens; it fails on the very next request. */
 int tokens_delete(struct svc *svc, const struct principal *caller, const char *id, struct lk_error *err);
 

@@ -1,6 +1,7 @@
 """Token routes: create (shown once), list, get, delete; expiry input forms."""
 import datetime
 import re
+import time
 
 import pytest
 
@@ -166,3 +167,50 @@ def test_deleting_twice(server):
     remember_secret(t["token"])
     assert server.delete("/v1/tokens/" + t["id"], token=server.root_token).status_code == 204
     assert_error(server.delete("/v1/tokens/" + t["id"], token=server.root_token), 404)
+
+
+def test_rotate_without_grace_retires_the_old_secret_at_once(server):
+    old = server.create_token(description="rotate me", expires="P10D", policies=["tokens.view"])
+    remember_secret(old["token"])
+    r = server.post("/v1/tokens/%s/rotate" % old["id"], token=server.root_token)
+    assert r.status_code == 200, r.text
+    new = r.json()
+    remember_secret(new["token"])
+    assert new["id"] != old["id"] and new["rotated_from"] == old["id"]
+    assert new["policies"] == old["policies"] and new["description"] == "rotate me"
+    assert new["expires_at"] == old["expires_at"]
+    assert_error(server.get("/v1/auth/whoami", token=old["token"]), 401, "revoked")
+    assert server.get("/v1/auth/whoami", token=new["token"]).status_code == 200
+
+
+def test_rotate_with_grace_keeps_the_old_secret_for_a_while(server):
+    old = server.create_token(description="graceful")
+    remember_secret(old["token"])
+    r = server.post("/v1/tokens/%s/rotate" % old["id"], token=server.root_token, json={"grace_seconds": 2})
+    remember_secret(r.json()["token"])
+    assert server.get("/v1/auth/whoami", token=old["token"]).status_code == 200
+    g = server.get("/v1/tokens/" + old["id"], token=server.root_token).json()
+    assert g["expires_at"] is not None  # a non-expiring token now ends with its grace
+    time.sleep(3.1)
+    assert_error(server.get("/v1/auth/whoami", token=old["token"]), 401, "expired at")
+    assert server.get("/v1/auth/whoami", token=r.json()["token"]).status_code == 200
+
+
+def test_grace_never_extends_past_the_old_expiry(server):
+    old = server.create_token(expires="PT2S")
+    remember_secret(old["token"])
+    r = server.post("/v1/tokens/%s/rotate" % old["id"], token=server.root_token, json={"grace_seconds": 3600})
+    remember_secret(r.json()["token"])
+    g = server.get("/v1/tokens/" + old["id"], token=server.root_token).json()
+    assert g["expires_at"] == old["expires_at"]
+
+
+@pytest.mark.parametrize("body,status,msg", [({"grace_seconds": -1}, 400, "grace_seconds"),
+                                              ({"grace_seconds": 10 ** 9}, 400, "grace_seconds"),
+                                              ({"grace_seconds": "5"}, 400, "expected an integer"),
+                                              ({"nope": 1}, 400, "unknown field")])
+def test_rotate_validation(server, body, status, msg):
+    t = server.create_token()
+    remember_secret(t["token"])
+    assert_error(server.post("/v1/tokens/%s/rotate" % t["id"], token=server.root_token, json=body), status, msg)
+    assert_error(server.post("/v1/tokens/lk_user_AAAAAAAAAAAA/rotate", token=server.root_token), 404)
