@@ -14,6 +14,7 @@
 #include "config.h"
 #include "core/errors.h"
 #include "lib/clock.h"
+#include "jobs/cleanup.h"
 #include "lib/log.h"
 #include "server.h"
 #include "store/store.h"
@@ -27,6 +28,7 @@ static void usage(FILE *f) {
                "  operator init --data-dir DIR           create a data dir and print its first root token\n"
                "  operator root-token --data-dir DIR     issue a new root token and revoke the old ones\n"
                "  operator migrate --data-dir DIR        apply pending schema migrations\n"
+               "  operator cleanup --data-dir DIR        delete tokens expired for more than 90 days now\n"
                "  routes                                 list the REST routes (method, path, action)\n"
                "  version                                print the version\n");
 }
@@ -72,7 +74,7 @@ static int operator_cmd(int argc, char **argv) {
         return 2;
     }
     int is_init = strcmp(verb, "init") == 0;
-    if (!is_init && strcmp(verb, "root-token") != 0 && strcmp(verb, "migrate") != 0) {
+    if (!is_init && strcmp(verb, "root-token") != 0 && strcmp(verb, "migrate") != 0 && strcmp(verb, "cleanup") != 0) {
         fprintf(stderr, "latchkey operator: unknown command \"%s\"\n", verb);
         usage(stderr);
         return 2;
@@ -85,6 +87,16 @@ static int operator_cmd(int argc, char **argv) {
     int status = 0;
     if (strcmp(verb, "migrate") == 0) {
         printf("store in %s is up to date\n", cfg.data_dir);
+        goto out;
+    }
+    if (strcmp(verb, "cleanup") == 0) {
+        size_t n = 0;
+        if (cleanup_pass(s, clock_now(), &n) != 0) {
+            fprintf(stderr, "latchkey operator cleanup: the store refused the clean-up\n");
+            status = 1;
+        } else {
+            printf("deleted %zu token(s) expired for more than %d days\n", n, CLEANUP_EXPIRED_AFTER_DAYS);
+        }
         goto out;
     }
 

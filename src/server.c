@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "jobs/cleanup.h"
 #include "lib/clock.h"
 #include "net/http.h"
 #include "store/store.h"
@@ -73,6 +74,7 @@ static void *flusher_main(void *arg) {
         lk_log(LOG_ERROR, "last-use flusher: cannot open the store; last_used_at will not be recorded");
         return NULL;
     }
+    int64_t next_cleanup = 0;
     pthread_mutex_lock(&srv->flusher_lock);
     while (!atomic_load(&srv->stopping)) {
         struct timespec ts;
@@ -82,6 +84,16 @@ static void *flusher_main(void *arg) {
         pthread_mutex_unlock(&srv->flusher_lock);
         if (token_cache_flush_touches(srv->cache, flush_fn, s) != 0)
             lk_log(LOG_WARN, "could not record last-use times; will retry");
+        /* The 90-day clean-up rides on this thread, once an hour. */
+        int64_t now = clock_now();
+        if (now >= next_cleanup) {
+            size_t n = 0;
+            if (cleanup_pass(s, now, &n) != 0)
+                lk_log(LOG_WARN, "token clean-up failed; will retry");
+            else if (n > 0)
+                lk_log(LOG_INFO, "deleted %zu token(s) expired for more than %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
+            next_cleanup = now + CLEANUP_INTERVAL_SECONDS;
+        }
         pthread_mutex_lock(&srv->flusher_lock);
     }
     pthread_mutex_unlock(&srv->flusher_lock);

@@ -134,6 +134,12 @@ int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at) 
     return s->ops->token_set_expiry(s, id, expires_at);
 }
 
+int store_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count) {
+    if (s == NULL)
+        return LK_EINVAL;
+    return s->ops->token_delete_expired(s, cutoff, ret_count);
+}
+
 int store_token_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;

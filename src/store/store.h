@@ -98,6 +98,10 @@ int store_token_list(struct store *s, const char *owner_type, const char *owner_
 /* Sets the expiry of the token with public id (0 = never). LK_ENOTFOUND if none. */
 int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at);
 
+/* Deletes every token that expired before cutoff (expires_at != 0 and
+ * expires_at < cutoff); *ret_count (may be NULL) gets how many. */
+int store_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count);
+
 /* Deletes the token with public id. LK_ENOTFOUND if none. */
 int store_token_delete(struct store *s, const char *id);
 

@@ -82,6 +82,7 @@ enum stmt_id {
     ST_MEMBER_ROLE,
     ST_MEMBER_LIST,
     ST_TOKEN_SET_EXPIRY,
+    ST_TOKEN_DELETE_EXPIRED,
     ST_SA_INSERT,
     ST_SA_GET,
     ST_SA_GET_NAME,
@@ -124,6 +125,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "ORDER BY seq LIMIT ?4",
     [ST_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?1",
     [ST_TOKEN_SET_EXPIRY] = "UPDATE tokens SET expires_at = ?2 WHERE id = ?1",
+    [ST_TOKEN_DELETE_EXPIRED] = "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at < ?1",
     [ST_TOKEN_DELETE_OWNER] = "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
                               "AND (?3 IS NULL OR id <> ?3)",
     /* The WHERE guard skips rows the update would not change, so a flush of
@@ -747,6 +749,20 @@ static int sqlite_token_set_expiry(struct store *s, const char *id, int64_t expi
     r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
     if (r == 0 && sqlite3_changes(ss->db) == 0)
         r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TOKEN_DELETE_EXPIRED, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_bind_int64(st, 1, cutoff);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && ret_count != NULL)
+        *ret_count = (size_t)sqlite3_changes(ss->db);
     stmt_done(st);
     return r;
 }
@@ -1696,6 +1712,7 @@ const struct store_ops store_sqlite_ops = {
     .token_list = sqlite_token_list,
     .token_delete = sqlite_token_delete,
     .token_set_expiry = sqlite_token_set_expiry,
+    .token_delete_expired = sqlite_token_delete_expired,
     .token_delete_owner = sqlite_token_delete_owner,
     .token_touch = sqlite_token_touch,
     .org_insert = sqlite_org_insert,

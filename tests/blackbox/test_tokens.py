@@ -214,3 +214,32 @@ def test_rotate_validation(server, body, status, msg):
     remember_secret(t["token"])
     assert_error(server.post("/v1/tokens/%s/rotate" % t["id"], token=server.root_token, json=body), status, msg)
     assert_error(server.post("/v1/tokens/lk_user_AAAAAAAAAAAA/rotate", token=server.root_token), 404)
+
+
+def test_tokens_expired_for_more_than_90_days_are_deleted(server):
+    """Seed 003: expired keys stay listed (marked) until deleted; 90 days after
+    expiry they are deleted automatically. Age two tokens directly in the real
+    SQLite file, then run one clean-up pass."""
+    import sqlite3
+    import subprocess
+    from conftest import BIN
+    old = server.create_token(description="long gone", expires="P1D")
+    recent = server.create_token(description="recently expired", expires="P1D")
+    live = server.create_token(description="live", expires="P1D")
+    for t in (old, recent, live):
+        remember_secret(t["token"])
+    now = int(time.time())
+    db = sqlite3.connect(server.data_dir + "/latchkey.db")
+    db.execute("UPDATE tokens SET expires_at = ? WHERE id = ?", (now - 91 * 86400, old["id"]))
+    db.execute("UPDATE tokens SET expires_at = ? WHERE id = ?", (now - 89 * 86400, recent["id"]))
+    db.commit()
+    db.close()
+    r = subprocess.run([BIN, "operator", "cleanup", "--data-dir", server.data_dir], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "deleted 1 token(s)" in r.stdout
+    server.restart()  # a fresh cache: the listing and lookups read the store
+    ids = [t["id"] for t in server.get("/v1/tokens?limit=200", token=server.root_token).json()["items"]]
+    assert old["id"] not in ids
+    assert recent["id"] in ids and live["id"] in ids
+    listed = server.get("/v1/tokens/" + recent["id"], token=server.root_token).json()
+    assert listed["status"] == "expired"
