@@ -203,15 +203,18 @@ void user_list_done(struct user_list *list) {
     list->count = 0;
 }
 
+/* The numeric ranges are checked here too, so an out-of-range value is
+ * LK_EINVAL in every backend rather than whatever its CHECK failure maps to. */
 static int org_ok(const struct org_rec *o) {
     return field_ok(o->id, sizeof(o->id), 1) && field_ok(o->name, sizeof(o->name), 1) &&
-           field_ok(o->display_name, sizeof(o->display_name), 0) && field_ok(o->status, sizeof(o->status), 1);
+           field_ok(o->display_name, sizeof(o->display_name), 0) && field_ok(o->status, sizeof(o->status), 1) &&
+           o->token_expiry_hours >= 1;
 }
 
 static int user_ok(const struct user_rec *u) {
     return field_ok(u->id, sizeof(u->id), 1) && field_ok(u->org_id, sizeof(u->org_id), 1) &&
            field_ok(u->username, sizeof(u->username), 1) && field_ok(u->email, sizeof(u->email), 0) &&
-           field_ok(u->role, sizeof(u->role), 1);
+           field_ok(u->role, sizeof(u->role), 1) && u->token_expiry_hours >= 0;
 }
 
 int store_org_insert(struct store *s, const struct org_rec *rec) {

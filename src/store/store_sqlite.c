@@ -472,7 +472,14 @@ static int sqlite_open(const char *path, struct store **ret) {
         r = rc == SQLITE_NOMEM ? LK_ENOMEM : LK_ESTORE;
         goto out;
     }
+    /* Switching a fresh file to WAL can answer BUSY at once while another
+     * connection does the same: retry for up to about 5 s. */
     r = configure(ss);
+    for (int attempt = 0; r == LK_EBUSY && attempt < 250; attempt++) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        r = configure(ss);
+    }
     if (r != 0)
         goto out;
     *ret = &ss->base;
@@ -575,7 +582,7 @@ out:
     return r;
 }
 
-static int sqlite_migrate(struct store *s, int *ret_version) {
+static int migrate_once(struct store *s, int *ret_version) {
     struct sqlite_store *ss = ss_of(s);
     int current = 0;
 
@@ -868,6 +875,23 @@ static int sqlite_meta_set(struct store *s, const char *key, const char *value) 
 
 /* --- organisations and users ---------------------------------------------- */
 
+/* 1 if the org exists, 0 if not, or a negative code. */
+static int org_exists(struct sqlite_store *ss, const char *org_id) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_ORG_EXISTS, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : map_rc(rc);
+    } else {
+        r = map_rc(rc);
+    }
+    stmt_done(st);
+    return r;
+}
+
 static int row_to_org(sqlite3_stmt *st, struct org_rec *ret) {
     struct org_rec o;
     memset(&o, 0, sizeof(o));
@@ -1061,30 +1085,23 @@ static int bind_user(sqlite3_stmt *st, const struct user_rec *u, int with_keys) 
 
 static int sqlite_user_insert(struct store *s, const struct user_rec *u) {
     struct sqlite_store *ss = ss_of(s);
-    sqlite3_stmt *st = NULL;
-    int exists = 0;
     /* An unknown org is "not found", not a constraint failure. */
-    int r = stmt_get(ss, ST_ORG_EXISTS, &st);
+    int e = org_exists(ss, u->org_id);
+    if (e <= 0)
+        return e == 0 ? LK_ENOTFOUND : e;
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_USER_INSERT, &st);
     if (r != 0)
         return r;
-    int rc = bind_text(st, 1, u->org_id);
-    if (rc == SQLITE_OK) {
+    int rc = bind_user(st, u, 1);
+    if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
-        exists = rc == SQLITE_ROW;
-        r = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : map_rc(rc);
-    } else {
-        r = map_rc(rc);
-    }
-    stmt_done(st);
-    if (r != 0)
-        return r;
-    if (!exists)
-        return LK_ENOTFOUND;
-    r = stmt_get(ss, ST_USER_INSERT, &st);
-    if (r != 0)
-        return r;
-    rc = bind_user(st, u, 1);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    /* The org went away between the check and the insert (another
+     * connection deleted it): the foreign key caught it. */
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        r = LK_ENOTFOUND;
+    else
+        r = rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? LK_ESTORE : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1162,23 +1179,6 @@ static int row_to_team(sqlite3_stmt *st, struct team_rec *ret) {
     t.updated_at = sqlite3_column_int64(st, 6);
     *ret = t;
     return 0;
-}
-
-/* 1 if the org exists, 0 if not, or a negative code. */
-static int org_exists(struct sqlite_store *ss, const char *org_id) {
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(ss, ST_ORG_EXISTS, &st);
-    if (r != 0)
-        return r;
-    int rc = bind_text(st, 1, org_id);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : map_rc(rc);
-    } else {
-        r = map_rc(rc);
-    }
-    stmt_done(st);
-    return r;
 }
 
 static int sqlite_team_insert(struct store *s, const struct team_rec *t) {
@@ -1697,6 +1697,24 @@ static int role_row(sqlite3_stmt *st, void *p) {
 }
 static int group_row(sqlite3_stmt *st, void *p) {
     return row_to_group(st, p);
+}
+
+/*
+ * Migrations run at start-up, when several processes (or a server and an
+ * operator command) may open a fresh file at once. SQLite answers BUSY
+ * without waiting in a few lock-upgrade cases (switching to WAL, a read
+ * becoming a write), so a BUSY pass is retried for up to about 5 s.
+ */
+static int sqlite_migrate(struct store *s, int *ret_version) {
+    int r = LK_EBUSY;
+    for (int attempt = 0; attempt < 250 && r == LK_EBUSY; attempt++) {
+        if (attempt > 0) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        r = migrate_once(s, ret_version);
+    }
+    return r;
 }
 
 const struct store_ops store_sqlite_ops = {

@@ -767,6 +767,8 @@ static void make_org(struct fx *fx, struct org_rec *o, const char *name) {
     o->updated_at = 1700000001;
 }
 
+/* A user of o; password_hash stays NULL (tests that set one point it at a
+ * literal: never user_rec_done() such a record). */
 static void make_user(struct fx *fx, struct user_rec *u, const struct org_rec *o, const char *username) {
     memset(u, 0, sizeof(*u));
     snprintf(u->id, sizeof(u->id), "usr_%s%u", fx->tag, ++fx->next);
@@ -778,64 +780,149 @@ static void make_user(struct fx *fx, struct user_rec *u, const struct org_rec *o
     u->updated_at = 1700000003;
 }
 
+/* Every field but seq. */
+static void assert_org_equal(const struct org_rec *want, const struct org_rec *got) {
+    assert_string_equal(got->id, want->id);
+    assert_string_equal(got->name, want->name);
+    assert_string_equal(got->display_name, want->display_name);
+    assert_string_equal(got->status, want->status);
+    assert_int_equal(got->token_expiry_hours, want->token_expiry_hours);
+    assert_int_equal(got->allow_non_expiring_tokens, want->allow_non_expiring_tokens);
+    assert_int_equal(got->created_at, want->created_at);
+    assert_int_equal(got->updated_at, want->updated_at);
+}
+
+static void assert_user_equal(const struct user_rec *want, const struct user_rec *got) {
+    assert_string_equal(got->id, want->id);
+    assert_string_equal(got->org_id, want->org_id);
+    assert_string_equal(got->username, want->username);
+    assert_string_equal(got->email, want->email);
+    if (want->password_hash == NULL)
+        assert_null(got->password_hash);
+    else
+        assert_string_equal(got->password_hash, want->password_hash);
+    assert_string_equal(got->role, want->role);
+    assert_int_equal(got->programmatic_only, want->programmatic_only);
+    assert_int_equal(got->token_expiry_hours, want->token_expiry_hours);
+    assert_int_equal(got->created_at, want->created_at);
+    assert_int_equal(got->updated_at, want->updated_at);
+}
+
+static void assert_org_stored(struct store *s, const struct org_rec *want) {
+    struct org_rec got;
+    assert_ok(store_org_get(s, want->id, &got));
+    assert_true(got.seq > 0);
+    assert_org_equal(want, &got);
+}
+
+static void assert_user_stored(struct store *s, const struct user_rec *want) {
+    struct user_rec got;
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_user_get(s, want->id, &got));
+    assert_true(got.seq > 0);
+    assert_user_equal(want, &got);
+    user_rec_done(&got);
+}
+
+static void assert_token_gone(struct store *s, const char *id) {
+    struct token_rec got;
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(s, id, &got), LK_ENOTFOUND);
+}
+
+static void assert_token_there(struct store *s, const char *id) {
+    struct token_rec got;
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_token_get(s, id, &got));
+    token_rec_done(&got);
+}
+
 static void test_org_round_trip_and_conflicts(void **state) {
     struct fx *fx = *state;
     struct org_rec o, got, dup;
     make_org(fx, &o, "acme");
-    assert_int_equal(store_org_insert(fx->s, &o), 0);
-    assert_int_equal(store_org_get(fx->s, o.id, &got), 0);
-    assert_string_equal(got.name, o.name);
-    assert_string_equal(got.display_name, o.display_name);
-    assert_string_equal(got.status, "active");
-    assert_int_equal(got.token_expiry_hours, 720);
-    assert_int_equal(got.allow_non_expiring_tokens, 1);
-    assert_int_equal(got.created_at, o.created_at);
-    assert_int_equal(got.updated_at, o.updated_at);
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_org_stored(fx->s, &o);
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
     assert_true(got.seq > 0);
-    assert_int_equal(store_org_get_by_name(fx->s, o.name, &got), 0);
-    assert_string_equal(got.id, o.id);
+    assert_org_equal(&o, &got);
+    /* The other values of each field survive too. */
+    struct org_rec p;
+    make_org(fx, &p, "pending");
+    snprintf(p.status, sizeof(p.status), "pending");
+    p.display_name[0] = '\0';
+    p.token_expiry_hours = 1;
+    p.allow_non_expiring_tokens = 0;
+    assert_ok(store_org_insert(fx->s, &p));
+    assert_org_stored(fx->s, &p);
+
     dup = o;
     snprintf(dup.id, sizeof(dup.id), "org_other_%s", fx->tag);
-    assert_int_equal(store_org_insert(fx->s, &dup), LK_ECONFLICT); /* same name */
+    assert_lk(store_org_insert(fx->s, &dup), LK_ECONFLICT); /* same name */
     make_org(fx, &dup, "other");
     snprintf(dup.id, sizeof(dup.id), "%s", o.id);
-    assert_int_equal(store_org_insert(fx->s, &dup), LK_ECONFLICT); /* same id */
-    assert_int_equal(store_org_get(fx->s, "org_nope", &got), LK_ENOTFOUND);
-    assert_int_equal(store_org_get_by_name(fx->s, "nope-nope", &got), LK_ENOTFOUND);
+    assert_lk(store_org_insert(fx->s, &dup), LK_ECONFLICT); /* same id */
+    assert_lk(store_org_get_by_name(fx->s, dup.name, &got), LK_ENOTFOUND);
+    assert_org_stored(fx->s, &o); /* the conflicts changed nothing */
+    assert_lk(store_org_get(fx->s, "org_nope", &got), LK_ENOTFOUND);
+    assert_lk(store_org_get_by_name(fx->s, "nope-nope", &got), LK_ENOTFOUND);
 }
 
-static void test_org_update_and_list(void **state) {
+static void test_org_update_changes_only_stated_fields(void **state) {
     struct fx *fx = *state;
-    struct org_rec a, b, got;
-    struct org_list list = {0};
+    struct org_rec a, b, upd, want;
     make_org(fx, &a, "a");
     make_org(fx, &b, "b");
-    assert_int_equal(store_org_insert(fx->s, &a), 0);
-    assert_int_equal(store_org_insert(fx->s, &b), 0);
-    snprintf(a.status, sizeof(a.status), "deactivated");
-    a.token_expiry_hours = 48;
-    a.allow_non_expiring_tokens = 0;
-    a.updated_at = 1800000000;
-    assert_int_equal(store_org_update(fx->s, &a), 0);
-    assert_int_equal(store_org_get(fx->s, a.id, &got), 0);
-    assert_string_equal(got.status, "deactivated");
-    assert_int_equal(got.token_expiry_hours, 48);
-    assert_int_equal(got.allow_non_expiring_tokens, 0);
-    assert_int_equal(got.updated_at, 1800000000);
-    assert_int_equal(got.created_at, a.created_at);
+    assert_ok(store_org_insert(fx->s, &a));
+    assert_ok(store_org_insert(fx->s, &b));
+    upd = a;
+    snprintf(upd.name, sizeof(upd.name), "renamed-%s", fx->tag); /* not an updatable field */
+    snprintf(upd.display_name, sizeof(upd.display_name), "New name");
+    snprintf(upd.status, sizeof(upd.status), "deactivated");
+    upd.token_expiry_hours = 48;
+    upd.allow_non_expiring_tokens = 0;
+    upd.created_at = 1;
+    upd.updated_at = 1800000000;
+    assert_ok(store_org_update(fx->s, &upd));
+    want = upd;
+    snprintf(want.name, sizeof(want.name), "%s", a.name);
+    want.created_at = a.created_at;
+    assert_org_stored(fx->s, &want);
+    assert_org_stored(fx->s, &b); /* the other org is untouched */
+    struct org_rec got;
+    assert_lk(store_org_get_by_name(fx->s, upd.name, &got), LK_ENOTFOUND);
+
     struct org_rec ghost;
     make_org(fx, &ghost, "ghost");
-    assert_int_equal(store_org_update(fx->s, &ghost), LK_ENOTFOUND);
-    /* Paging: the first page of one, then the rest after its seq. */
-    assert_int_equal(store_org_get(fx->s, a.id, &a), 0);
-    assert_int_equal(store_org_list(fx->s, a.seq - 1, 1, &list), 0);
-    assert_int_equal(list.count, 1);
-    assert_string_equal(list.items[0].id, a.id);
-    int64_t after = list.items[0].seq;
+    assert_lk(store_org_update(fx->s, &ghost), LK_ENOTFOUND);
+    assert_lk(store_org_get(fx->s, ghost.id, &got), LK_ENOTFOUND);
+}
+
+static void test_org_list_order_and_paging(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o[3];
+    struct org_list list = {0};
+    for (int i = 0; i < 3; i++) {
+        make_org(fx, &o[i], i == 0 ? "zz" : i == 1 ? "mm" : "aa"); /* seq order, not name order */
+        assert_ok(store_org_insert(fx->s, &o[i]));
+        assert_ok(store_org_get(fx->s, o[i].id, &o[i]));
+    }
+    assert_true(o[0].seq < o[1].seq && o[1].seq < o[2].seq);
+    assert_ok(store_org_list(fx->s, o[0].seq - 1, 2, &list));
+    assert_int_equal(list.count, 2);
+    assert_org_equal(&o[0], &list.items[0]);
+    assert_org_equal(&o[1], &list.items[1]);
+    assert_int_equal(list.items[1].seq, o[1].seq);
+    int64_t after = list.items[1].seq;
     org_list_done(&list);
-    assert_int_equal(store_org_list(fx->s, after, 10, &list), 0);
+    assert_null(list.items);
+    assert_ok(store_org_list(fx->s, after, 2, &list));
     assert_true(list.count >= 1);
-    assert_string_equal(list.items[0].id, b.id);
+    assert_string_equal(list.items[0].id, o[2].id);
+    org_list_done(&list);
+    /* Past the end: an empty page, not an error. */
+    assert_ok(store_org_list(fx->s, INT64_MAX, 10, &list));
+    assert_int_equal(list.count, 0);
     org_list_done(&list);
 }
 
@@ -845,124 +932,228 @@ static void test_user_round_trip_and_uniqueness(void **state) {
     struct user_rec u, got, same;
     make_org(fx, &o1, "one");
     make_org(fx, &o2, "two");
-    assert_int_equal(store_org_insert(fx->s, &o1), 0);
-    assert_int_equal(store_org_insert(fx->s, &o2), 0);
+    assert_ok(store_org_insert(fx->s, &o1));
+    assert_ok(store_org_insert(fx->s, &o2));
     make_user(fx, &u, &o1, "alice");
     u.password_hash = (char *)"$scrypt$ln=15,r=8,p=1$c2FsdA==$aGFzaA==";
+    snprintf(u.role, sizeof(u.role), "admin");
     u.token_expiry_hours = 24;
-    u.programmatic_only = 0;
-    assert_int_equal(store_user_insert(fx->s, &u), 0);
+    assert_ok(store_user_insert(fx->s, &u));
+    assert_user_stored(fx->s, &u);
     memset(&got, 0, sizeof(got));
-    assert_int_equal(store_user_get(fx->s, u.id, &got), 0);
-    assert_string_equal(got.username, "alice");
-    assert_string_equal(got.email, "alice@example.com");
-    assert_string_equal(got.password_hash, u.password_hash);
-    assert_int_equal(got.token_expiry_hours, 24);
+    assert_ok(store_user_get_by_name(fx->s, o1.id, "alice", &got));
+    assert_user_equal(&u, &got);
     user_rec_done(&got);
-    assert_int_equal(store_user_get_by_name(fx->s, o1.id, "alice", &got), 0);
-    assert_string_equal(got.id, u.id);
-    user_rec_done(&got);
+    assert_null(got.password_hash);
+    assert_lk(store_user_get_by_name(fx->s, o2.id, "alice", &got), LK_ENOTFOUND);
+
     /* Same username in the same org conflicts; in another org it is fine. */
     make_user(fx, &same, &o1, "alice");
-    assert_int_equal(store_user_insert(fx->s, &same), LK_ECONFLICT);
+    assert_lk(store_user_insert(fx->s, &same), LK_ECONFLICT);
+    assert_lk(store_user_get(fx->s, same.id, &got), LK_ENOTFOUND);
     make_user(fx, &same, &o2, "alice");
-    assert_int_equal(store_user_insert(fx->s, &same), 0);
+    assert_ok(store_user_insert(fx->s, &same));
+    assert_user_stored(fx->s, &same);
+    /* Same id conflicts too. */
+    make_user(fx, &same, &o2, "carol");
+    snprintf(same.id, sizeof(same.id), "%s", u.id);
+    assert_lk(store_user_insert(fx->s, &same), LK_ECONFLICT);
+
     /* No password and no per-user setting read back as NULL and 0. */
     make_user(fx, &same, &o1, "robot");
     same.programmatic_only = 1;
-    assert_int_equal(store_user_insert(fx->s, &same), 0);
-    assert_int_equal(store_user_get(fx->s, same.id, &got), 0);
-    assert_null(got.password_hash);
-    assert_int_equal(got.token_expiry_hours, 0);
-    assert_int_equal(got.programmatic_only, 1);
-    user_rec_done(&got);
-    /* An unknown org is not found. */
+    assert_ok(store_user_insert(fx->s, &same));
+    assert_user_stored(fx->s, &same);
+
+    /* An unknown org is not found, and nothing is stored. */
     struct org_rec ghost;
     make_org(fx, &ghost, "ghost");
     make_user(fx, &same, &ghost, "bob");
-    assert_int_equal(store_user_insert(fx->s, &same), LK_ENOTFOUND);
+    assert_lk(store_user_insert(fx->s, &same), LK_ENOTFOUND);
+    assert_lk(store_user_get(fx->s, same.id, &got), LK_ENOTFOUND);
 }
 
-static void test_user_list_update_delete(void **state) {
+static void test_user_update_changes_only_stated_fields(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, o2;
+    struct user_rec a, b, upd, want;
+    make_org(fx, &o, "org");
+    make_org(fx, &o2, "org2");
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_insert(fx->s, &o2));
+    make_user(fx, &a, &o, "a");
+    a.password_hash = (char *)"$scrypt$old";
+    a.token_expiry_hours = 12;
+    make_user(fx, &b, &o, "b");
+    assert_ok(store_user_insert(fx->s, &a));
+    assert_ok(store_user_insert(fx->s, &b));
+
+    /* Clear the password and the per-user setting; the keys do not move. */
+    upd = a;
+    snprintf(upd.org_id, sizeof(upd.org_id), "%s", o2.id);
+    snprintf(upd.username, sizeof(upd.username), "renamed");
+    snprintf(upd.email, sizeof(upd.email), "new@example.com");
+    upd.password_hash = NULL;
+    snprintf(upd.role, sizeof(upd.role), "admin");
+    upd.programmatic_only = 1;
+    upd.token_expiry_hours = 0;
+    upd.created_at = 1;
+    upd.updated_at = 1800000000;
+    assert_ok(store_user_update(fx->s, &upd));
+    want = upd;
+    snprintf(want.org_id, sizeof(want.org_id), "%s", a.org_id);
+    snprintf(want.username, sizeof(want.username), "%s", a.username);
+    want.created_at = a.created_at;
+    assert_user_stored(fx->s, &want);
+    assert_user_stored(fx->s, &b);
+
+    /* And set them again. */
+    upd = want;
+    upd.password_hash = (char *)"$scrypt$new";
+    snprintf(upd.role, sizeof(upd.role), "member");
+    upd.programmatic_only = 0;
+    upd.token_expiry_hours = 6;
+    upd.updated_at = 1800000001;
+    assert_ok(store_user_update(fx->s, &upd));
+    assert_user_stored(fx->s, &upd);
+
+    struct user_rec ghost;
+    make_user(fx, &ghost, &o, "ghost");
+    assert_lk(store_user_update(fx->s, &ghost), LK_ENOTFOUND);
+}
+
+static void test_user_list_per_org_and_paged(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, other;
+    struct user_rec u[3], x;
+    struct user_list list = {0};
+    make_org(fx, &o, "org");
+    make_org(fx, &other, "other");
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_insert(fx->s, &other));
+    make_user(fx, &u[0], &o, "zed");
+    make_user(fx, &x, &other, "x"); /* interleaved, in another org */
+    make_user(fx, &u[1], &o, "amy");
+    make_user(fx, &u[2], &o, "max");
+    u[1].password_hash = (char *)"$scrypt$amy";
+    assert_ok(store_user_insert(fx->s, &u[0]));
+    assert_ok(store_user_insert(fx->s, &x));
+    assert_ok(store_user_insert(fx->s, &u[1]));
+    assert_ok(store_user_insert(fx->s, &u[2]));
+
+    assert_ok(store_user_list(fx->s, o.id, 0, 2, &list));
+    assert_int_equal(list.count, 2);
+    assert_user_equal(&u[0], &list.items[0]);
+    assert_user_equal(&u[1], &list.items[1]);
+    assert_true(list.items[0].seq < list.items[1].seq);
+    int64_t after = list.items[1].seq;
+    user_list_done(&list);
+    assert_null(list.items);
+    assert_int_equal(list.count, 0);
+    assert_ok(store_user_list(fx->s, o.id, after, 2, &list));
+    assert_int_equal(list.count, 1);
+    assert_user_equal(&u[2], &list.items[0]);
+    user_list_done(&list);
+
+    assert_ok(store_user_list(fx->s, other.id, 0, 1000, &list));
+    assert_int_equal(list.count, 1);
+    assert_user_equal(&x, &list.items[0]);
+    user_list_done(&list);
+    assert_ok(store_user_list(fx->s, "org_nope", 0, 1000, &list));
+    assert_int_equal(list.count, 0);
+    user_list_done(&list);
+}
+
+static void test_user_delete_takes_only_their_tokens(void **state) {
     struct fx *fx = *state;
     struct org_rec o;
     struct user_rec a, b, got;
-    struct user_list list = {0};
-    struct token_rec t, keep;
+    struct token_rec t, keep, same_id;
     make_org(fx, &o, "org");
-    assert_int_equal(store_org_insert(fx->s, &o), 0);
+    assert_ok(store_org_insert(fx->s, &o));
     make_user(fx, &a, &o, "a");
     make_user(fx, &b, &o, "b");
-    assert_int_equal(store_user_insert(fx->s, &a), 0);
-    assert_int_equal(store_user_insert(fx->s, &b), 0);
-    assert_int_equal(store_user_list(fx->s, o.id, 0, 10, &list), 0);
-    assert_int_equal(list.count, 2);
-    assert_string_equal(list.items[0].username, "a");
-    assert_string_equal(list.items[1].username, "b");
-    user_list_done(&list);
-    snprintf(a.role, sizeof(a.role), "admin");
-    a.token_expiry_hours = 12;
-    assert_int_equal(store_user_update(fx->s, &a), 0);
-    assert_int_equal(store_user_get(fx->s, a.id, &got), 0);
-    assert_string_equal(got.role, "admin");
-    assert_int_equal(got.token_expiry_hours, 12);
-    user_rec_done(&got);
-    /* Deleting a user takes their tokens, and only theirs. */
+    assert_ok(store_user_insert(fx->s, &a));
+    assert_ok(store_user_insert(fx->s, &b));
     make_rec(fx, &t, "user", a.id);
     make_rec(fx, &keep, "user", b.id);
-    assert_int_equal(store_token_insert(fx->s, &t), 0);
-    assert_int_equal(store_token_insert(fx->s, &keep), 0);
-    assert_int_equal(store_user_delete(fx->s, a.id), 0);
-    assert_int_equal(store_user_get(fx->s, a.id, &got), LK_ENOTFOUND);
-    struct token_rec tr;
-    memset(&tr, 0, sizeof(tr));
-    assert_int_equal(store_token_get(fx->s, t.id, &tr), LK_ENOTFOUND);
-    assert_int_equal(store_token_get(fx->s, keep.id, &tr), 0);
-    token_rec_done(&tr);
-    assert_int_equal(store_user_delete(fx->s, a.id), LK_ENOTFOUND);
+    make_rec(fx, &same_id, "service_account", a.id); /* same owner id, other type */
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &keep));
+    assert_ok(store_token_insert(fx->s, &same_id));
+    assert_ok(store_user_delete(fx->s, a.id));
+    assert_lk(store_user_get(fx->s, a.id, &got), LK_ENOTFOUND);
+    assert_token_gone(fx->s, t.id);
+    assert_token_there(fx->s, keep.id);
+    assert_token_there(fx->s, same_id.id);
+    assert_user_stored(fx->s, &b);
+    assert_org_stored(fx->s, &o);
+    assert_lk(store_user_delete(fx->s, a.id), LK_ENOTFOUND);
+    /* An unknown user deletes nothing, not even tokens naming it. */
+    struct token_rec orphan;
+    make_rec(fx, &orphan, "user", "usr_nobody");
+    assert_ok(store_token_insert(fx->s, &orphan));
+    assert_lk(store_user_delete(fx->s, "usr_nobody"), LK_ENOTFOUND);
+    assert_token_there(fx->s, orphan.id);
 }
 
 static void test_org_delete_takes_users_and_tokens(void **state) {
     struct fx *fx = *state;
     struct org_rec o, other;
     struct user_rec u, v, got;
-    struct token_rec t, keep, tr;
+    struct token_rec t, sa_tok, keep, root;
     make_org(fx, &o, "doomed");
     make_org(fx, &other, "kept");
-    assert_int_equal(store_org_insert(fx->s, &o), 0);
-    assert_int_equal(store_org_insert(fx->s, &other), 0);
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_insert(fx->s, &other));
     make_user(fx, &u, &o, "u");
     make_user(fx, &v, &other, "v");
-    assert_int_equal(store_user_insert(fx->s, &u), 0);
-    assert_int_equal(store_user_insert(fx->s, &v), 0);
+    assert_ok(store_user_insert(fx->s, &u));
+    assert_ok(store_user_insert(fx->s, &v));
     make_rec(fx, &t, "user", u.id);
     snprintf(t.org_id, sizeof(t.org_id), "%s", o.id);
+    make_rec(fx, &sa_tok, "service_account", "sa_x"); /* any owner, by org_id */
+    snprintf(sa_tok.org_id, sizeof(sa_tok.org_id), "%s", o.id);
     make_rec(fx, &keep, "user", v.id);
     snprintf(keep.org_id, sizeof(keep.org_id), "%s", other.id);
-    assert_int_equal(store_token_insert(fx->s, &t), 0);
-    assert_int_equal(store_token_insert(fx->s, &keep), 0);
-    assert_int_equal(store_org_delete(fx->s, o.id), 0);
-    assert_int_equal(store_org_get(fx->s, o.id, &o), LK_ENOTFOUND);
-    assert_int_equal(store_user_get(fx->s, u.id, &got), LK_ENOTFOUND);
-    memset(&tr, 0, sizeof(tr));
-    assert_int_equal(store_token_get(fx->s, t.id, &tr), LK_ENOTFOUND);
-    assert_int_equal(store_user_get(fx->s, v.id, &got), 0);
-    user_rec_done(&got);
-    assert_int_equal(store_token_get(fx->s, keep.id, &tr), 0);
-    token_rec_done(&tr);
-    assert_int_equal(store_org_delete(fx->s, o.id), LK_ENOTFOUND);
+    make_rec(fx, &root, "root", "root");
+    root.org_id[0] = '\0';
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &sa_tok));
+    assert_ok(store_token_insert(fx->s, &keep));
+    assert_ok(store_token_insert(fx->s, &root));
+
+    assert_ok(store_org_delete(fx->s, o.id));
+    struct org_rec og;
+    assert_lk(store_org_get(fx->s, o.id, &og), LK_ENOTFOUND);
+    assert_lk(store_org_get_by_name(fx->s, o.name, &og), LK_ENOTFOUND);
+    assert_lk(store_user_get(fx->s, u.id, &got), LK_ENOTFOUND);
+    assert_token_gone(fx->s, t.id);
+    assert_token_gone(fx->s, sa_tok.id);
+    assert_org_stored(fx->s, &other);
+    assert_user_stored(fx->s, &v);
+    assert_token_there(fx->s, keep.id);
+    assert_token_there(fx->s, root.id);
+    assert_lk(store_org_delete(fx->s, o.id), LK_ENOTFOUND);
+    /* The name is free again. */
+    struct org_rec again;
+    make_org(fx, &again, "x");
+    snprintf(again.name, sizeof(again.name), "%s", o.name);
+    assert_ok(store_org_insert(fx->s, &again));
 }
 
 struct signup_arg {
     struct fx *fx;
     struct org_rec org;
     struct user_rec user;
+    struct token_rec tok;
+    int fail; /* what the transaction returns in the end */
 };
 
 static int failing_signup(struct store *s, void *arg) {
     struct signup_arg *a = arg;
-    assert_int_equal(store_org_insert(s, &a->org), 0);
-    assert_int_equal(store_user_insert(s, &a->user), 0);
+    assert_ok(store_org_insert(s, &a->org));
+    assert_ok(store_user_insert(s, &a->user));
     return LK_EINVAL; /* something later fails: neither may remain */
 }
 
@@ -973,9 +1164,137 @@ static void test_org_and_user_roll_back_together(void **state) {
     a.fx = fx;
     make_org(fx, &a.org, "tx");
     make_user(fx, &a.user, &a.org, "admin");
-    assert_int_equal(store_tx(fx->s, failing_signup, &a), LK_EINVAL);
-    assert_int_equal(store_org_get(fx->s, a.org.id, &a.org), LK_ENOTFOUND);
-    assert_int_equal(store_user_get(fx->s, a.user.id, &got), LK_ENOTFOUND);
+    assert_lk(store_tx(fx->s, failing_signup, &a), LK_EINVAL);
+    assert_lk(store_org_get(fx->s, a.org.id, &a.org), LK_ENOTFOUND);
+    assert_lk(store_user_get(fx->s, a.user.id, &got), LK_ENOTFOUND);
+    /* The same steps commit when nothing fails afterwards. */
+    assert_ok(store_org_insert(fx->s, &a.org));
+    assert_ok(store_user_insert(fx->s, &a.user));
+    assert_user_stored(fx->s, &a.user);
+}
+
+/* Deletes inside the caller's transaction: they must join it, not begin
+ * their own (which a nested BEGIN would refuse). */
+static int delete_in_tx(struct store *s, void *arg) {
+    struct signup_arg *a = arg;
+    int r = store_user_delete(s, a->user.id);
+    if (r == 0)
+        r = store_org_delete(s, a->org.id);
+    return r != 0 ? r : a->fail;
+}
+
+static void test_deletes_join_the_callers_tx(void **state) {
+    struct fx *fx = *state;
+    struct signup_arg a;
+    struct user_rec got;
+    a.fx = fx;
+    make_org(fx, &a.org, "txdel");
+    make_user(fx, &a.user, &a.org, "u");
+    make_rec(fx, &a.tok, "user", a.user.id);
+    snprintf(a.tok.org_id, sizeof(a.tok.org_id), "%s", a.org.id);
+    assert_ok(store_org_insert(fx->s, &a.org));
+    assert_ok(store_user_insert(fx->s, &a.user));
+    assert_ok(store_token_insert(fx->s, &a.tok));
+
+    a.fail = LK_ECONFLICT; /* rolled back: all three remain */
+    assert_lk(store_tx(fx->s, delete_in_tx, &a), LK_ECONFLICT);
+    assert_org_stored(fx->s, &a.org);
+    assert_user_stored(fx->s, &a.user);
+    assert_token_there(fx->s, a.tok.id);
+
+    a.fail = 0; /* committed: all three gone */
+    assert_ok(store_tx(fx->s, delete_in_tx, &a));
+    assert_lk(store_org_get(fx->s, a.org.id, &a.org), LK_ENOTFOUND);
+    assert_lk(store_user_get(fx->s, a.user.id, &got), LK_ENOTFOUND);
+    assert_token_gone(fx->s, a.tok.id);
+}
+
+static void test_identity_argument_checks(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, bad, og;
+    struct user_rec u, ubad, ug;
+    struct org_list ol = {0};
+    struct user_list ul = {0};
+    make_org(fx, &o, "args");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_user(fx, &u, &o, "u");
+    assert_ok(store_user_insert(fx->s, &u));
+
+    assert_lk(store_org_insert(NULL, &o), LK_EINVAL);
+    assert_lk(store_org_insert(fx->s, NULL), LK_EINVAL);
+    assert_lk(store_org_get(fx->s, NULL, &og), LK_EINVAL);
+    assert_lk(store_org_get(fx->s, o.id, NULL), LK_EINVAL);
+    assert_lk(store_org_get_by_name(fx->s, NULL, &og), LK_EINVAL);
+    assert_lk(store_org_list(fx->s, 0, 0, &ol), LK_EINVAL);
+    assert_lk(store_org_list(fx->s, 0, 1001, &ol), LK_EINVAL);
+    assert_lk(store_org_list(fx->s, 0, 10, NULL), LK_EINVAL);
+    assert_lk(store_org_update(fx->s, NULL), LK_EINVAL);
+    assert_lk(store_org_delete(fx->s, NULL), LK_EINVAL);
+
+    make_org(fx, &bad, "bad");
+    bad.id[0] = '\0';
+    assert_lk(store_org_insert(fx->s, &bad), LK_EINVAL);
+    make_org(fx, &bad, "bad");
+    bad.name[0] = '\0';
+    assert_lk(store_org_insert(fx->s, &bad), LK_EINVAL);
+    make_org(fx, &bad, "bad");
+    memset(bad.name, 'x', sizeof(bad.name)); /* unterminated */
+    assert_lk(store_org_insert(fx->s, &bad), LK_EINVAL);
+    make_org(fx, &bad, "bad");
+    memset(bad.display_name, 'x', sizeof(bad.display_name));
+    assert_lk(store_org_insert(fx->s, &bad), LK_EINVAL);
+    make_org(fx, &bad, "bad");
+    bad.token_expiry_hours = 0;
+    assert_lk(store_org_insert(fx->s, &bad), LK_EINVAL);
+    assert_lk(store_org_get(fx->s, bad.id, &og), LK_ENOTFOUND);
+    bad = o;
+    bad.status[0] = '\0';
+    assert_lk(store_org_update(fx->s, &bad), LK_EINVAL);
+    assert_org_stored(fx->s, &o);
+
+    assert_lk(store_user_insert(fx->s, NULL), LK_EINVAL);
+    assert_lk(store_user_get(fx->s, NULL, &ug), LK_EINVAL);
+    assert_lk(store_user_get(fx->s, u.id, NULL), LK_EINVAL);
+    assert_lk(store_user_get_by_name(fx->s, NULL, "u", &ug), LK_EINVAL);
+    assert_lk(store_user_get_by_name(fx->s, o.id, NULL, &ug), LK_EINVAL);
+    assert_lk(store_user_list(fx->s, NULL, 0, 10, &ul), LK_EINVAL);
+    assert_lk(store_user_list(fx->s, o.id, 0, 0, &ul), LK_EINVAL);
+    assert_lk(store_user_list(fx->s, o.id, 0, 1001, &ul), LK_EINVAL);
+    assert_lk(store_user_update(NULL, &u), LK_EINVAL);
+    assert_lk(store_user_delete(fx->s, NULL), LK_EINVAL);
+
+    make_user(fx, &ubad, &o, "v");
+    ubad.username[0] = '\0';
+    assert_lk(store_user_insert(fx->s, &ubad), LK_EINVAL);
+    make_user(fx, &ubad, &o, "v");
+    ubad.org_id[0] = '\0';
+    assert_lk(store_user_insert(fx->s, &ubad), LK_EINVAL);
+    make_user(fx, &ubad, &o, "v");
+    memset(ubad.email, 'x', sizeof(ubad.email));
+    assert_lk(store_user_insert(fx->s, &ubad), LK_EINVAL);
+    make_user(fx, &ubad, &o, "v");
+    ubad.token_expiry_hours = -1;
+    assert_lk(store_user_insert(fx->s, &ubad), LK_EINVAL);
+    assert_lk(store_user_get(fx->s, ubad.id, &ug), LK_ENOTFOUND);
+    ubad = u;
+    ubad.role[0] = '\0';
+    assert_lk(store_user_update(fx->s, &ubad), LK_EINVAL);
+    assert_user_stored(fx->s, &u);
+}
+
+static void test_identity_done_functions_are_null_safe(void **state) {
+    (void)state;
+    org_list_done(NULL);
+    user_rec_done(NULL);
+    user_list_done(NULL);
+    struct org_list ol = {0};
+    org_list_done(&ol);
+    struct user_list ul = {0};
+    user_list_done(&ul);
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    user_rec_done(&u);
+    assert_null(u.password_hash);
 }
 
 /* --- teams and service accounts ---------------------------------------------- */
@@ -1126,11 +1445,17 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_two_connections_see_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_org_round_trip_and_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_org_update_and_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_update_changes_only_stated_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_org_list_order_and_paging, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_round_trip_and_uniqueness, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_user_list_update_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_update_changes_only_stated_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_list_per_org_and_paged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_delete_takes_only_their_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_org_delete_takes_users_and_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_org_and_user_roll_back_together, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deletes_join_the_callers_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identity_argument_checks, setup, teardown),
+        cmocka_unit_test(test_identity_done_functions_are_null_safe),
         cmocka_unit_test_setup_teardown(test_teams_and_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_accounts_and_team_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sa_delete_takes_its_tokens, setup, teardown),
