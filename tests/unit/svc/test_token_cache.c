@@ -523,6 +523,23 @@ static void test_replacement_keeps_a_pending_touch_dirty(void **state) {
     token_cache_free(c);
 }
 
+static void test_replacement_of_a_flushed_entry_stays_clean(void **state) {
+    struct token_cache *c = cache_new(1000, LONG_TTL);
+    put_new(c, 5, T0);
+    touch(c, 5, 1750000500);
+    struct recorder rec = {0};
+    assert_i64_eq(token_cache_flush_touches(c, record_fn, &rec), 0);
+    struct token_rec r;
+    make_rec(&r, 5);
+    r.last_used_at = 1750000100; /* read from the store before the flush landed */
+    struct token_entry *b = token_entry_new(&r, T0 + 1);
+    token_cache_put(c, b);
+    token_entry_unref(b);
+    assert_i64_eq(token_cache_flush_touches(c, record_fn, &rec), 0);
+    assert_i64_eq(rec.calls, 1);
+    token_cache_free(c);
+}
+
 /* ---- concurrency ---- */
 
 #define WORKERS 4
@@ -668,6 +685,7 @@ int main(void) {
         cmocka_unit_test(test_successful_flush_marks_entries_clean),
         cmocka_unit_test(test_flush_hands_a_flushed_entry_again_only_after_a_new_use),
         cmocka_unit_test(test_replacement_keeps_a_pending_touch_dirty),
+        cmocka_unit_test(test_replacement_of_a_flushed_entry_stays_clean),
         cmocka_unit_test(test_concurrent_get_put_remove_and_flush),
         cmocka_unit_test(test_concurrent_use_while_evicting),
     };
