@@ -12,7 +12,8 @@
 #include <string.h>
 
 #define RL_SHARDS 32
-#define RL_KEY_MAX 64
+/* Room for the longest key used: "org/username" of two 63-byte slugs. */
+#define RL_KEY_MAX 136
 
 struct rl_slot {
     char key[RL_KEY_MAX];
@@ -108,7 +109,8 @@ static void compact(struct rl_shard *sh, int64_t now_us) {
     for (size_t i = 0; i < sh->cap; i++) {
         if (!old[i].used)
             continue;
-        size_t j = hash_key(old[i].key, old[i].keylen) % sh->cap;
+        /* The same start slot lookups use, or survivors would be missed and reset. */
+        size_t j = (hash_key(old[i].key, old[i].keylen) / RL_SHARDS) % sh->cap;
         while (fresh[j].used)
             j = (j + 1) % sh->cap;
         fresh[j] = old[i];
@@ -125,7 +127,7 @@ void ratelimiter_check(struct ratelimiter *rl, const char *key, size_t keylen, i
         return;
     }
     if (keylen > RL_KEY_MAX)
-        keylen = RL_KEY_MAX; /* keys are ids and addresses; a longer one shares its prefix's bucket */
+        keylen = RL_KEY_MAX; /* longer than any key latchkey builds; a longer one shares its prefix's bucket */
     uint64_t h = hash_key(key, keylen);
     struct rl_shard *sh = &rl->shards[h % RL_SHARDS];
 
