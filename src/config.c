@@ -60,6 +60,10 @@ static const struct opt opts[] = {
      "seconds a cached token is trusted before re-reading it (default 10)"},
     {"touch-interval", "LATCHKEY_TOUCH_INTERVAL", OPT_UINT, OFF(touch_interval_s), 1, 3600,
      "seconds between last_used_at writes (default 5)"},
+    {"audit-sync-reads", "LATCHKEY_AUDIT_SYNC_READS", OPT_BOOL, OFF(audit_sync_reads), 0, 0,
+     "answer reads only once their audit record is on disk, as mutations always are (default off)"},
+    {"audit-file", "LATCHKEY_AUDIT_FILE", OPT_STR, OFF(audit_file), 0, 0,
+     "also append every audit record to this file as a JSON line; reopened on SIGHUP"},
     {"log-level", "LATCHKEY_LOG_LEVEL", OPT_STR, OFF(log_level), 0, 0, "debug, info, warn or error (default info)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

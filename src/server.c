@@ -20,6 +20,7 @@
 #include "lib/clock.h"
 #include "net/http.h"
 #include "store/store.h"
+#include "svc/audit.h"
 #include "svc/ratelimiter.h"
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
@@ -173,6 +174,10 @@ int server_run(struct config *cfg) {
     }
     store_close(boot);
     boot = NULL;
+    if (audit_log_new(srv->store_dsn, cfg->audit_file, &srv->audit) != 0) {
+        lk_log(LOG_ERROR, "cannot open the audit trail; refusing to serve without one");
+        goto out;
+    }
 
     /* Workers inherit this mask; only this thread takes the signals. */
     sigemptyset(&sigs);
@@ -183,6 +188,8 @@ int server_run(struct config *cfg) {
     signal(SIGPIPE, SIG_IGN);
 
     if (http_start(srv) != 0)
+        goto out;
+    if (audit_log_start(srv->audit) != 0)
         goto out;
     if (pthread_create(&srv->flusher, NULL, flusher_main, srv) != 0)
         goto out;
@@ -199,11 +206,17 @@ int server_run(struct config *cfg) {
             continue;
         if (sig == SIGTERM || sig == SIGINT)
             break;
-        /* SIGHUP: nothing to reopen yet (the audit file sink will). */
+        /* SIGHUP: log rotation moved the audit file; start a new one. */
+        audit_log_reopen(srv->audit);
+        lk_log(LOG_INFO, "SIGHUP: reopening the audit file");
     }
     lk_log(LOG_INFO, "shutting down: no new connections; finishing requests in flight");
     atomic_store(&srv->stopping, 1);
     http_stop(srv);
+    /* Writes what is queued and answers the workers' last held replies. */
+    audit_log_free(srv->audit);
+    srv->audit = NULL;
+    http_free(srv);
     pthread_mutex_lock(&srv->flusher_lock);
     pthread_cond_signal(&srv->flusher_cond);
     pthread_mutex_unlock(&srv->flusher_lock);
@@ -212,6 +225,7 @@ int server_run(struct config *cfg) {
     status = 0;
 out:
     store_close(boot);
+    audit_log_free(srv->audit);
     token_cache_free(srv->cache);
     ratelimiter_free(srv->rl_token);
     ratelimiter_free(srv->rl_ip);

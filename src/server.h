@@ -21,6 +21,8 @@
 
 struct ratelimiter;
 struct token_cache;
+struct audit_log;
+struct api_pending;
 
 struct worker {
     int idx;
@@ -39,6 +41,10 @@ struct worker {
     struct logbuf access; /* access-log lines waiting for the next flush */
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
+    int audit_sub;                          /* this worker's subscriber id in srv->audit */
+    h2o_multithread_receiver_t audit_receiver; /* "your tickets are durable" from the audit writer */
+    struct api_pending *pending_head;       /* answers waiting for their audit record, in ticket order */
+    struct api_pending *pending_tail;
     uint64_t request_seq;   /* for request ids */
     char request_prefix[9]; /* random per worker start, for request ids */
     int64_t time_cached_s;  /* access-log timestamp cache */
@@ -56,6 +62,7 @@ struct server {
     struct ratelimiter *rl_ip;            /* shared: see ratelimiter.h */
     struct ratelimiter *rl_login_account; /* shared: see ratelimiter.h */
     struct ratelimiter *rl_login_ip;      /* shared: see ratelimiter.h */
+    struct audit_log *audit;              /* shared: see svc/audit.h */
     struct worker *workers;
     int nworkers;
     uint16_t bound_port; /* the port actually bound */

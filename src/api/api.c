@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "svc/auth.h"
 #include "svc/ratelimiter.h"
+#include "svc/svc.h"
 #include "svc/token_cache.h"
 
 int api_worker_init(struct worker *w) {
@@ -187,10 +188,13 @@ static void pipeline(struct api_req *ar) {
             return;
         }
         if (f < 0) {
+            ar->credential_failed = 1;
             api_reply_error(ar, LK_EBADTOKEN, "malformed Authorization header: expected \"Bearer <token>\"");
             return;
         }
+        ar->credential = cred;
         if (auth_verify_token(&w->svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
+            ar->credential_failed = 1;
             api_reply_lkerr(ar, &ar->err);
             return;
         }
@@ -216,6 +220,13 @@ static void pipeline(struct api_req *ar) {
         return;
     }
 
+    /* A mutation writes in one transaction that commits with its audit record
+     * (audit_hook.c); reads take no transaction. */
+    if (method != M_GET) {
+        ar->mutating = 1;
+        store_request_begin(w->svc.store);
+        svc_cache_forget(&w->svc);
+    }
     ar->route->fn(ar);
     if (!ar->replied) {
         lk_log(LOG_ERROR, "handler for %s sent no reply", ar->route->pattern);

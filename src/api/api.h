@@ -22,4 +22,10 @@ void api_routes_print(FILE *f);
 int api_worker_init(struct worker *w);
 void api_worker_done(struct worker *w);
 
+/* Registers w (whose queue exists) for the audit writer's answers; 0 or -1.
+ * _done, after the writer has stopped, delivers its last answers, drops
+ * replies still held and unregisters. */
+int api_audit_worker_init(struct worker *w);
+void api_audit_worker_done(struct worker *w);
+
 #endif

@@ -46,6 +46,9 @@ struct api_req {
     struct lk_error err;
     int64_t start_us;
     int replied;
+    int mutating;           /* runs in a request transaction (store_request_begin) */
+    h2o_iovec_t credential; /* as presented, for the audit HMAC when it fails; never logged */
+    int credential_failed;
 };
 
 /* Route tables, one per area (routes.c, routes_orgs.c), and the list of
@@ -101,6 +104,24 @@ void api_reply_lkerr(struct api_req *ar, const struct lk_error *e);
 /* Adds RateLimit / RateLimit-Policy headers for a policy and result. */
 void api_add_ratelimit_headers(struct api_req *ar, const char *name, const struct rl_policy *p,
                                const struct rl_result *r);
+
+/* Sends a response (status, body, X-Request-Id, Content-Type) on req. */
+void api_transmit(h2o_req_t *req, const char *request_id, int status, const char *body, size_t len);
+
+/* Copies path into out with anything after a token's public id cut off. */
+size_t api_redact_path(const char *path, size_t len, char *out, size_t cap);
+
+/* --- audit (audit_hook.c) ------------------------------------------------ */
+
+/*
+ * Records the request's audit entry and sends (or holds back) the reply:
+ * a mutation's record commits with its change and the reply waits until
+ * both are durable; a failed mutation is rolled back, recorded and waits
+ * likewise; a read is recorded through the writer and waits only with
+ * --audit-sync-reads. When the record cannot be written the reply becomes
+ * a 503 and a mutation's change is not applied.
+ */
+void api_audit_finish(struct api_req *ar, int status, const char *body, size_t len);
 
 /* --- request input (request.c) ------------------------------------------ */
 

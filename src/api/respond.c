@@ -51,6 +51,42 @@ static void log_path(struct logbuf *b, const char *p, size_t n) {
     }
 }
 
+size_t api_redact_path(const char *p, size_t n, char *out, size_t cap) {
+    /* Same rule as log_path: a segment that looks like a whole token keeps
+     * only its public id. */
+    size_t o = 0, i = 0;
+    if (cap == 0)
+        return 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && p[j] != '/')
+            j++;
+        size_t seg = j - i, keep = seg;
+        int redact = 0;
+        if (seg > TOKFMT_PUBID_MAX && seg >= 3 && memcmp(p + i, "lk_", 3) == 0) {
+            int us = 0;
+            for (size_t k = 0; k < seg; k++)
+                if (p[i + k] == '_' && ++us == 3) {
+                    keep = k;
+                    break;
+                }
+            if (keep > TOKFMT_PUBID_MAX)
+                keep = TOKFMT_PUBID_MAX;
+            redact = 1;
+        }
+        for (size_t k = 0; k < keep && o + 1 < cap; k++)
+            out[o++] = p[i + k];
+        if (redact)
+            for (const char *r = "_[redacted]"; *r != '\0' && o + 1 < cap; r++)
+                out[o++] = *r;
+        if (j < n && o + 1 < cap)
+            out[o++] = '/';
+        i = j + 1;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 static const char *cached_time(struct worker *w) {
     int64_t now = clock_now();
     if (now != w->time_cached_s) {
@@ -109,10 +145,9 @@ static void access_log(struct api_req *ar, int status, size_t bytes) {
         logbuf_flush(b);
 }
 
-static void common_headers(struct api_req *ar) {
-    h2o_req_t *req = ar->req;
+static void common_headers(h2o_req_t *req, const char *request_id) {
     /* Header values must live as long as the request: copy into its pool. */
-    h2o_iovec_t id = h2o_strdup(&req->pool, ar->request_id, strlen(ar->request_id));
+    h2o_iovec_t id = h2o_strdup(&req->pool, request_id, strlen(request_id));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", id.base,
                           id.len);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", H2O_STRLIT("no-store"));
@@ -134,24 +169,29 @@ static const char *reason_of(int status) {
     }
 }
 
-static void send_body(struct api_req *ar, int status, const char *body, size_t len) {
+void api_transmit(h2o_req_t *req, const char *request_id, int status, const char *body, size_t len) {
     static h2o_generator_t generator = {NULL, NULL};
-    h2o_req_t *req = ar->req;
-    if (ar->replied)
-        return;
-    ar->replied = 1;
     req->res.status = status;
     req->res.reason = reason_of(status);
-    common_headers(ar);
+    common_headers(req, request_id);
     if (len > 0 || status != 204) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type",
                        H2O_STRLIT("application/json"));
         req->res.content_length = len;
     }
-    access_log(ar, status, len);
     h2o_iovec_t buf = h2o_iovec_init(body, len);
     h2o_start_response(req, &generator);
     h2o_send(req, &buf, len > 0 ? 1 : 0, 1);
+}
+
+/* Every reply ends here: logged, audited (which may hold it back until its
+ * record is durable, or replace it when the record cannot be written), sent. */
+static void send_body(struct api_req *ar, int status, const char *body, size_t len) {
+    if (ar->replied)
+        return;
+    ar->replied = 1;
+    access_log(ar, status, len);
+    api_audit_finish(ar, status, body, len);
 }
 
 void api_reply_json(struct api_req *ar, int status, json_t *body) {

@@ -12,6 +12,9 @@
 /* Current wall-clock time, Unix seconds (UTC). */
 int64_t clock_now(void);
 
+/* Current wall-clock time, Unix milliseconds (UTC). */
+int64_t clock_now_ms(void);
+
 /* Monotonic time in microseconds (arbitrary origin). */
 int64_t clock_mono_us(void);
 

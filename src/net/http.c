@@ -248,6 +248,8 @@ int http_start(struct server *srv) {
         w->accept_ctx.ssl_ctx = srv->ssl_ctx;
         w->queue = h2o_multithread_create_queue(w->loop);
         h2o_multithread_register_receiver(w->queue, &w->stop_receiver, on_stop_message);
+        if (api_audit_worker_init(w) != 0)
+            return -1;
         h2o_timeout_init(w->loop, &w->flush_timeout, 250);
         w->flush_entry.cb = on_flush_timer;
         h2o_multithread_create_thread(&w->tid, NULL, worker_main, w);
@@ -258,9 +260,14 @@ int http_start(struct server *srv) {
 void http_stop(struct server *srv) {
     for (int i = 0; i < srv->nworkers; i++)
         h2o_multithread_send_message(&srv->workers[i].stop_receiver, &srv->workers[i].stop_msg);
+    for (int i = 0; i < srv->nworkers; i++)
+        pthread_join(srv->workers[i].tid, NULL);
+}
+
+void http_free(struct server *srv) {
     for (int i = 0; i < srv->nworkers; i++) {
         struct worker *w = &srv->workers[i];
-        pthread_join(w->tid, NULL);
+        api_audit_worker_done(w);
         h2o_multithread_unregister_receiver(w->queue, &w->stop_receiver);
         h2o_multithread_destroy_queue(w->queue);
         h2o_context_dispose(&w->ctx);

@@ -18,4 +18,8 @@ int http_start(struct server *srv);
  * joins them (at most request_timeout seconds of drain each). */
 void http_stop(struct server *srv);
 
+/* Frees what http_start made, after http_stop and after the audit writer
+ * has stopped (workers still receive its last answers). */
+void http_free(struct server *srv);
+
 #endif

@@ -84,9 +84,69 @@ int store_migrate(struct store *s, int *ret_version) {
     return s->ops->migrate(s, ret_version);
 }
 
+/*
+ * Inside request mode, the first write opens the request's transaction
+ * (and marks the connection in_tx, so the backend's own multi-statement
+ * writes join it instead of opening their own).
+ */
+static int write_begin(struct store *s) {
+    if (!s->request_mode || s->request_tx)
+        return 0;
+    int r = s->ops->begin(s);
+    if (r != 0)
+        return r;
+    s->request_tx = 1;
+    s->in_tx = 1;
+    return 0;
+}
+
+void store_request_begin(struct store *s) {
+    if (s == NULL || s->in_tx)
+        return;
+    s->request_mode = 1;
+    s->request_tx = 0;
+}
+
+int store_request_active(const struct store *s) {
+    return s != NULL && s->request_tx;
+}
+
+int store_request_end(struct store *s, int commit) {
+    int r = 0;
+    if (s == NULL || !s->request_mode)
+        return 0;
+    if (s->request_tx) {
+        if (commit) {
+            r = s->ops->commit(s);
+            if (r != 0)
+                s->ops->rollback(s);
+        } else {
+            s->ops->rollback(s);
+        }
+    }
+    s->request_mode = 0;
+    s->request_tx = 0;
+    s->in_tx = 0;
+    return r;
+}
+
 int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) {
     if (s == NULL || fn == NULL)
         return LK_EINVAL;
+    if (s->request_mode) {
+        /* A savepoint of the request's transaction: fn's work is undone on
+         * failure, kept (until the request ends) on success. */
+        int r = write_begin(s);
+        if (r == 0)
+            r = s->ops->savepoint(s);
+        if (r != 0)
+            return r;
+        r = fn(s, arg);
+        if (r != 0)
+            s->ops->rollback_to(s);
+        int rr = s->ops->release(s);
+        return r != 0 ? r : rr;
+    }
     if (s->in_tx)
         return LK_EINTERNAL;
     int r = s->ops->begin(s);
@@ -110,6 +170,9 @@ int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) 
 int store_token_insert(struct store *s, const struct token_rec *rec) {
     if (s == NULL || rec == NULL || !rec_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->token_insert(s, rec);
 }
 
@@ -131,18 +194,27 @@ int store_token_list(struct store *s, const char *owner_type, const char *owner_
 int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at) {
     if (s == NULL || id == NULL || expires_at < 0)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->token_set_expiry(s, id, expires_at);
 }
 
 int store_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count) {
     if (s == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->token_delete_expired(s, cutoff, ret_count);
 }
 
 int store_token_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->token_delete(s, id);
 }
 
@@ -150,6 +222,9 @@ int store_token_delete_owner(struct store *s, const char *owner_type, const char
                              size_t *ret_count) {
     if (s == NULL || owner_type == NULL || owner_id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->token_delete_owner(s, owner_type, owner_id, keep_id, ret_count);
 }
 
@@ -164,6 +239,46 @@ int store_token_touch(struct store *s, const struct token_touch *touches, size_t
     return s->ops->token_touch(s, touches, n);
 }
 
+/* --- audit trail ----------------------------------------------------------- */
+
+void audit_list_done(struct audit_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int store_audit_head(struct store *s, int64_t *ret_seq, char ret_hash[AUDIT_HASH_HEX]) {
+    if (s == NULL || ret_seq == NULL || ret_hash == NULL)
+        return LK_EINVAL;
+    return s->ops->audit_head(s, ret_seq, ret_hash);
+}
+
+int store_sync(struct store *s) {
+    if (s == NULL)
+        return LK_EINVAL;
+    return s->ops->sync(s);
+}
+
+int store_audit_insert(struct store *s, const struct audit_rec *rec) {
+    if (s == NULL || rec == NULL || rec->seq < 1 || memchr(rec->hash, '\0', sizeof(rec->hash)) == NULL ||
+        strlen(rec->hash) != AUDIT_HASH_HEX - 1)
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->audit_insert(s, rec);
+}
+
+int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
+    if (s == NULL || f == NULL || ret == NULL)
+        return LK_EINVAL;
+    if (f->limit < 1 || f->limit > STORE_LIST_LIMIT_MAX)
+        return LK_EINVAL;
+    return s->ops->audit_list(s, f, ret);
+}
+
 int store_meta_get(struct store *s, const char *key, char **ret) {
     if (s == NULL || key == NULL || ret == NULL)
         return LK_EINVAL;
@@ -173,6 +288,9 @@ int store_meta_get(struct store *s, const char *key, char **ret) {
 int store_meta_set(struct store *s, const char *key, const char *value) {
     if (s == NULL || key == NULL || value == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->meta_set(s, key, value);
 }
 
@@ -220,6 +338,9 @@ static int user_ok(const struct user_rec *u) {
 int store_org_insert(struct store *s, const struct org_rec *rec) {
     if (s == NULL || rec == NULL || !org_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->org_insert(s, rec);
 }
 
@@ -244,18 +365,27 @@ int store_org_list(struct store *s, int64_t after_seq, int limit, struct org_lis
 int store_org_update(struct store *s, const struct org_rec *rec) {
     if (s == NULL || rec == NULL || !org_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->org_update(s, rec);
 }
 
 int store_org_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->org_delete(s, id);
 }
 
 int store_user_insert(struct store *s, const struct user_rec *rec) {
     if (s == NULL || rec == NULL || !user_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->user_insert(s, rec);
 }
 
@@ -280,12 +410,18 @@ int store_user_list(struct store *s, const char *org_id, int64_t after_seq, int 
 int store_user_update(struct store *s, const struct user_rec *rec) {
     if (s == NULL || rec == NULL || !user_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->user_update(s, rec);
 }
 
 int store_user_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->user_delete(s, id);
 }
 
@@ -315,6 +451,9 @@ static int team_ok(const struct team_rec *t) {
 int store_team_insert(struct store *s, const struct team_rec *rec) {
     if (s == NULL || rec == NULL || !team_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->team_insert(s, rec);
 }
 
@@ -339,24 +478,36 @@ int store_team_list(struct store *s, const char *org_id, int64_t after_seq, int 
 int store_team_update(struct store *s, const struct team_rec *rec) {
     if (s == NULL || rec == NULL || !team_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->team_update(s, rec);
 }
 
 int store_team_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->team_delete(s, id);
 }
 
 int store_team_member_put(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now) {
     if (s == NULL || team_id == NULL || user_id == NULL || role == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->team_member_put(s, team_id, user_id, role, now);
 }
 
 int store_team_member_delete(struct store *s, const char *team_id, const char *user_id) {
     if (s == NULL || team_id == NULL || user_id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->team_member_delete(s, team_id, user_id);
 }
 
@@ -391,6 +542,9 @@ static int sa_ok(const struct sa_rec *a) {
 int store_sa_insert(struct store *s, const struct sa_rec *rec) {
     if (s == NULL || rec == NULL || !sa_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->sa_insert(s, rec);
 }
 
@@ -415,12 +569,18 @@ int store_sa_list(struct store *s, const char *team_id, int64_t after_seq, int l
 int store_sa_update(struct store *s, const struct sa_rec *rec) {
     if (s == NULL || rec == NULL || !sa_ok(rec))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->sa_update(s, rec);
 }
 
 int store_sa_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->sa_delete(s, id);
 }
 
@@ -446,6 +606,9 @@ int store_role_insert(struct store *s, const struct role_rec *r) {
     if (s == NULL || r == NULL || !field_ok(r->org_id, sizeof(r->org_id), 1) ||
         !field_ok(r->name, sizeof(r->name), 1) || !field_ok(r->permissions_json, sizeof(r->permissions_json), 1))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->role_insert(s, r);
 }
 
@@ -464,6 +627,9 @@ int store_role_list(struct store *s, const char *org_id, struct role_list *ret) 
 int store_role_delete(struct store *s, const char *org_id, const char *name) {
     if (s == NULL || org_id == NULL || name == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->role_delete(s, org_id, name);
 }
 
@@ -472,6 +638,9 @@ int store_group_insert(struct store *s, const struct group_rec *g) {
         !field_ok(g->name, sizeof(g->name), 1) || !field_ok(g->description, sizeof(g->description), 0) ||
         !field_ok(g->roles_json, sizeof(g->roles_json), 1))
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->group_insert(s, g);
 }
 
@@ -496,18 +665,27 @@ int store_group_list_for_user(struct store *s, const char *user_id, struct group
 int store_group_delete(struct store *s, const char *id) {
     if (s == NULL || id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->group_delete(s, id);
 }
 
 int store_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now) {
     if (s == NULL || group_id == NULL || user_id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->group_member_put(s, group_id, user_id, now);
 }
 
 int store_group_member_delete(struct store *s, const char *group_id, const char *user_id) {
     if (s == NULL || group_id == NULL || user_id == NULL)
         return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
     return s->ops->group_member_delete(s, group_id, user_id);
 }
 

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/audit.h"
 #include "core/secret.h"
 #include "core/tokfmt.h"
 
@@ -77,8 +78,24 @@ void store_close(struct store *s);
 int store_migrate(struct store *s, int *ret_version);
 
 /* Runs fn inside one transaction: commits if fn returns 0, else rolls back
- * and returns fn's code. Nested calls are not supported (LK_EINTERNAL). */
+ * and returns fn's code. Inside a request transaction (below) it runs as a
+ * savepoint of it; other nesting is not supported (LK_EINTERNAL). */
 int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
+
+/*
+ * Request transactions: everything one API request writes commits together
+ * with its audit record, or not at all. store_request_begin() opens no
+ * transaction yet; the first write through this connection does (so work
+ * before it, such as hashing a password, holds no lock). Until
+ * store_request_end(), every write and every store_tx() joins it.
+ * store_request_active() says whether a write has opened it.
+ * store_request_end(s, commit) commits (commit = 1) or rolls back; it
+ * returns 0 or the failed commit's code (the transaction is then rolled
+ * back). Both are no-ops without a matching begin.
+ */
+void store_request_begin(struct store *s);
+int store_request_active(const struct store *s);
+int store_request_end(struct store *s, int commit);
 
 /* --- tokens --------------------------------------------------------------- */
 
@@ -349,6 +366,45 @@ int store_group_member_put(struct store *s, const char *group_id, const char *us
 int store_group_member_delete(struct store *s, const char *group_id, const char *user_id);
 /* Usernames of the group's members, in order, as a JSON array (caller frees). */
 int store_group_member_names(struct store *s, const char *group_id, char **ret_json);
+
+/* --- audit trail ----------------------------------------------------------- */
+
+/* The last record's seq and hash: 0 and the genesis hash when empty.
+ * Call it inside the write transaction that appends, so the head cannot move. */
+int store_audit_head(struct store *s, int64_t *ret_seq, char ret_hash[AUDIT_HASH_HEX]);
+
+/*
+ * Makes every transaction committed so far, through any connection to the
+ * same store, durable (survives power loss). Commits do not wait for the
+ * disk themselves; one store_sync() covers every commit before it, which is
+ * what group commit builds on. 0 or LK_ESTORE.
+ */
+int store_sync(struct store *s);
+
+/* Appends rec as it is (seq and hashes already set). LK_ECONFLICT if seq exists. */
+int store_audit_insert(struct store *s, const struct audit_rec *rec);
+
+/* Which records store_audit_list() returns. Empty strings and zeros mean "any". */
+struct audit_filter {
+    const char *org;        /* org name */
+    const char *teams_json; /* JSON array of team names the record's team must be in, or NULL */
+    const char *actor;      /* actor name */
+    const char *action;
+    const char *outcome;
+    int64_t since_ms, until_ms; /* time_ms >= since, time_ms < until */
+    int64_t cursor;             /* seq > cursor (ascending) or seq < cursor (descending) */
+    int descending;
+    int limit; /* 1..1000 */
+};
+
+struct audit_list {
+    struct audit_rec *items;
+    size_t count;
+};
+void audit_list_done(struct audit_list *list);
+
+/* Records matching f, in seq order (or reverse). */
+int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret);
 
 /* --- server metadata (small key/value settings, e.g. keys) ---------------- */
 

@@ -14,6 +14,10 @@ struct store_ops {
     int (*begin)(struct store *s);
     int (*commit)(struct store *s);
     int (*rollback)(struct store *s);
+    /* A savepoint inside the open transaction; release keeps its work. */
+    int (*savepoint)(struct store *s);
+    int (*release)(struct store *s);
+    int (*rollback_to)(struct store *s);
     int (*token_insert)(struct store *s, const struct token_rec *rec);
     int (*token_get)(struct store *s, const char *id, struct token_rec *ret);
     int (*token_list)(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
@@ -60,6 +64,10 @@ struct store_ops {
     int (*group_member_put)(struct store *s, const char *group_id, const char *user_id, int64_t now);
     int (*group_member_delete)(struct store *s, const char *group_id, const char *user_id);
     int (*group_member_names)(struct store *s, const char *group_id, char **ret_json);
+    int (*sync)(struct store *s);
+    int (*audit_head)(struct store *s, int64_t *ret_seq, char *ret_hash);
+    int (*audit_insert)(struct store *s, const struct audit_rec *rec);
+    int (*audit_list)(struct store *s, const struct audit_filter *f, struct audit_list *ret);
     int (*meta_get)(struct store *s, const char *key, char **ret);
     int (*meta_set)(struct store *s, const char *key, const char *value);
 };
@@ -67,7 +75,9 @@ struct store_ops {
 /* Every backend's struct begins with this. */
 struct store {
     const struct store_ops *ops;
-    int in_tx;
+    int in_tx;        /* a transaction is open (store_tx or a request's) */
+    int request_mode; /* between store_request_begin and _end */
+    int request_tx;   /* request_mode, and a write has opened its transaction */
 };
 
 extern const struct store_ops store_sqlite_ops;

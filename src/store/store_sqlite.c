@@ -32,6 +32,14 @@
     "seq, id, hash, owner_type, owner_id, org_id, created_by, description, policies, created_at, expires_at, "         \
     "last_used_at"
 
+#define AUDIT_COLS                                                                                                     \
+    "seq, time_ms, request_id, actor_type, actor_name, actor_org, token_id, credential_hmac, org, team, action, "     \
+    "method, resource, outcome, status, source_ip, user_agent, prev_hash, hash"
+#define AUDIT_WHERE                                                                                                    \
+    " FROM audit WHERE (?1 = '' OR org = ?1) AND (?2 IS NULL OR team IN (SELECT value FROM json_each(?2))) "          \
+    "AND (?3 = '' OR actor_name = ?3) AND (?4 = '' OR action = ?4) AND (?5 = '' OR outcome = ?5) "                   \
+    "AND (?6 = 0 OR time_ms >= ?6) AND (?7 = 0 OR time_ms < ?7) "
+
 #define ORG_COLS                                                                                                       \
     "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at"
 #define SA_COLS "seq, id, org_id, team_id, name, description, roles, created_at, updated_at"
@@ -105,6 +113,13 @@ enum stmt_id {
     ST_GROUP_MEMBER_PUT,
     ST_GROUP_MEMBER_DELETE,
     ST_GROUP_MEMBER_NAMES,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_AUDIT_HEAD,
+    ST_AUDIT_INSERT,
+    ST_AUDIT_LIST_ASC,
+    ST_AUDIT_LIST_DESC,
     ST__COUNT
 };
 
@@ -193,6 +208,14 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_GROUP_MEMBER_NAMES] = "SELECT COALESCE(json_group_array(username), '[]') FROM "
                               "(SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
                               "WHERE m.group_id = ?1 ORDER BY u.username)",
+    [ST_SAVEPOINT] = "SAVEPOINT lk_nested",
+    [ST_RELEASE] = "RELEASE lk_nested",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO lk_nested",
+    [ST_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") VALUES "
+                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    [ST_AUDIT_LIST_ASC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND seq > ?8 ORDER BY seq LIMIT ?9",
+    [ST_AUDIT_LIST_DESC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND (?8 = 0 OR seq < ?8) ORDER BY seq DESC LIMIT ?9",
     [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
     [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
@@ -208,6 +231,10 @@ static const char schema_version_sql[] = "CREATE TABLE IF NOT EXISTS schema_vers
 struct sqlite_store {
     struct store base; /* first, so a struct store * is a struct sqlite_store * */
     sqlite3 *db;
+    char *wal_path; /* the database's "-wal" file, for sqlite_sync */
+    int wal_fd;     /* open on wal_path, or -1 */
+    dev_t wal_dev;
+    ino_t wal_ino;
     sqlite3_stmt *stmts[ST__COUNT];
 };
 
@@ -442,6 +469,9 @@ static void sqlite_close(struct store *s) {
         return;
     for (size_t i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(ss->stmts[i]);
+    if (ss->wal_fd >= 0)
+        close(ss->wal_fd);
+    free(ss->wal_path);
     /* With every statement finalized this closes for good; the last
      * connection to close checkpoints the WAL into the database file. */
     sqlite3_close(ss->db);
@@ -467,6 +497,15 @@ static int sqlite_open(const char *path, struct store **ret) {
     if (ss == NULL)
         return LK_ENOMEM;
     ss->base.ops = &store_sqlite_ops;
+    ss->wal_fd = -1;
+    size_t plen = strlen(path);
+    ss->wal_path = malloc(plen + 5);
+    if (ss->wal_path == NULL) {
+        r = LK_ENOMEM;
+        goto out;
+    }
+    memcpy(ss->wal_path, path, plen);
+    memcpy(ss->wal_path + plen, "-wal", 5);
     int rc = sqlite3_open_v2(path, &ss->db, flags, NULL);
     if (rc != SQLITE_OK) {
         r = rc == SQLITE_NOMEM ? LK_ENOMEM : LK_ESTORE;
@@ -507,6 +546,18 @@ static int sqlite_rollback(struct store *s) {
     if (sqlite3_get_autocommit(ss->db))
         return 0;
     return run(ss, ST_ROLLBACK);
+}
+
+static int sqlite_savepoint(struct store *s) {
+    return run(ss_of(s), ST_SAVEPOINT);
+}
+
+static int sqlite_release(struct store *s) {
+    return run(ss_of(s), ST_RELEASE);
+}
+
+static int sqlite_rollback_to(struct store *s) {
+    return run(ss_of(s), ST_ROLLBACK_TO);
 }
 
 /* Ends a transaction this backend began itself: commits if r is 0. */
@@ -1699,6 +1750,164 @@ static int group_row(sqlite3_stmt *st, void *p) {
     return row_to_group(st, p);
 }
 
+/* --- durability and the audit trail --------------------------------------- */
+
+/*
+ * In WAL mode with synchronous=NORMAL a commit is complete once its frames
+ * are written to the -wal file, and durable once that file is synced (a
+ * checkpoint syncs it before copying frames back, and syncs the database
+ * after). So one fdatasync of the -wal file, from any thread, makes every
+ * commit written before it durable: that is the whole of group commit.
+ * SQLite keeps the same file while connections are open; if it was
+ * replaced (or removed after a final checkpoint) we reopen, or find the
+ * database itself already synced.
+ */
+static int sqlite_sync(struct store *s) {
+    struct sqlite_store *ss = ss_of(s);
+    struct stat st;
+    if (stat(ss->wal_path, &st) != 0) {
+        if (errno != ENOENT)
+            return LK_ESTORE;
+        /* No WAL: every commit was checkpointed into the database, which
+         * SQLite synced before removing the WAL. */
+        return 0;
+    }
+    if (ss->wal_fd >= 0 && (st.st_dev != ss->wal_dev || st.st_ino != ss->wal_ino)) {
+        close(ss->wal_fd);
+        ss->wal_fd = -1;
+    }
+    if (ss->wal_fd < 0) {
+        ss->wal_fd = open(ss->wal_path, O_RDONLY | O_CLOEXEC);
+        if (ss->wal_fd < 0)
+            return errno == ENOENT ? 0 : LK_ESTORE;
+        struct stat fst;
+        if (fstat(ss->wal_fd, &fst) != 0) {
+            close(ss->wal_fd);
+            ss->wal_fd = -1;
+            return LK_ESTORE;
+        }
+        ss->wal_dev = fst.st_dev;
+        ss->wal_ino = fst.st_ino;
+    }
+    return fdatasync(ss->wal_fd) == 0 ? 0 : LK_ESTORE;
+}
+
+static int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_AUDIT_HEAD, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        r = col_copy(st, 1, ret_hash, AUDIT_HASH_HEX);
+        if (r == 0)
+            *ret_seq = seq;
+    } else if (rc == SQLITE_DONE) {
+        *ret_seq = 0;
+        memcpy(ret_hash, audit_genesis_hash, AUDIT_HASH_HEX);
+    } else {
+        r = map_rc(rc);
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_audit_insert(struct store *s, const struct audit_rec *a) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_AUDIT_INSERT, &st);
+    if (r != 0)
+        return r;
+    const char *text[] = {a->request_id, a->actor_type, a->actor_name, a->actor_org, a->token_id,
+                          a->credential_hmac, a->org, a->team, a->action, a->method, a->resource, a->outcome};
+    int rc = sqlite3_bind_int64(st, 1, a->seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, a->time_ms);
+    for (int i = 0; rc == SQLITE_OK && i < (int)(sizeof(text) / sizeof(text[0])); i++)
+        rc = bind_text(st, 3 + i, text[i]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 15, a->status);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 16, a->source_ip);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 17, a->user_agent);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 18, a->prev_hash);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 19, a->hash);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int audit_row(sqlite3_stmt *st, void *p) {
+    struct audit_rec *a = p;
+    memset(a, 0, sizeof(*a));
+    a->seq = sqlite3_column_int64(st, 0);
+    a->time_ms = sqlite3_column_int64(st, 1);
+    struct {
+        int col;
+        char *buf;
+        size_t cap;
+    } cols[] = {
+        {2, a->request_id, sizeof(a->request_id)},
+        {3, a->actor_type, sizeof(a->actor_type)},
+        {4, a->actor_name, sizeof(a->actor_name)},
+        {5, a->actor_org, sizeof(a->actor_org)},
+        {6, a->token_id, sizeof(a->token_id)},
+        {7, a->credential_hmac, sizeof(a->credential_hmac)},
+        {8, a->org, sizeof(a->org)},
+        {9, a->team, sizeof(a->team)},
+        {10, a->action, sizeof(a->action)},
+        {11, a->method, sizeof(a->method)},
+        {12, a->resource, sizeof(a->resource)},
+        {13, a->outcome, sizeof(a->outcome)},
+        {15, a->source_ip, sizeof(a->source_ip)},
+        {16, a->user_agent, sizeof(a->user_agent)},
+        {17, a->prev_hash, sizeof(a->prev_hash)},
+        {18, a->hash, sizeof(a->hash)},
+    };
+    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+        int r = col_copy(st, cols[i].col, cols[i].buf, cols[i].cap);
+        if (r != 0)
+            return r;
+    }
+    int64_t status = sqlite3_column_int64(st, 14);
+    if (status < 0 || status > 999)
+        return LK_ESTORE;
+    a->status = (int)status;
+    return 0;
+}
+
+static int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), f->descending ? ST_AUDIT_LIST_DESC : ST_AUDIT_LIST_ASC, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, f->org ? f->org : "");
+    if (rc == SQLITE_OK)
+        rc = f->teams_json ? bind_text(st, 2, f->teams_json) : sqlite3_bind_null(st, 2);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, f->actor ? f->actor : "");
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, f->action ? f->action : "");
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, f->outcome ? f->outcome : "");
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 6, f->since_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 7, f->until_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 8, f->cursor);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 9, f->limit);
+    r = rc == SQLITE_OK
+            ? collect(st, sizeof(*ret->items), f->limit, audit_row, NULL, (void **)&ret->items, &ret->count)
+            : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
 /*
  * Migrations run at start-up, when several processes (or a server and an
  * operator command) may open a fresh file at once. SQLite answers BUSY
@@ -1769,6 +1978,13 @@ const struct store_ops store_sqlite_ops = {
     .group_member_put = sqlite_group_member_put,
     .group_member_delete = sqlite_group_member_delete,
     .group_member_names = sqlite_group_member_names,
+    .savepoint = sqlite_savepoint,
+    .release = sqlite_release,
+    .rollback_to = sqlite_rollback_to,
+    .sync = sqlite_sync,
+    .audit_head = sqlite_audit_head,
+    .audit_insert = sqlite_audit_insert,
+    .audit_list = sqlite_audit_list,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
 };

@@ -25,7 +25,7 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
     memset(&rec, 0, sizeof(rec));
     int r = store_token_get(svc->store, id, &rec);
     if (r == LK_ENOTFOUND) {
-        token_cache_remove(svc->cache, id);
+        svc_cache_remove(svc, id);
         return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", id);
     }
     if (r < 0)

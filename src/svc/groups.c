@@ -154,7 +154,7 @@ int roles_delete(struct svc *svc, const struct principal *caller, const char *or
         return lk_error_set(err, r, "no role %.64s in organisation %s", name, sc.org.name);
     if (r < 0)
         return lk_error_set(err, r, "could not delete the role");
-    token_cache_remove_where(svc->cache, sc.org.id, "user", NULL);
+    svc_cache_remove_where(svc, sc.org.id, "user", NULL);
     return 0;
 }
 
@@ -252,7 +252,7 @@ int groups_member_put(struct svc *svc, const struct principal *caller, const cha
         if (r < 0)
             r = lk_error_set(err, r, "could not change the group");
         else
-            token_cache_remove_where(svc->cache, NULL, "user", u.id);
+            svc_cache_remove_where(svc, NULL, "user", u.id);
     }
     user_rec_done(&u);
     return r;
@@ -272,7 +272,7 @@ int groups_member_delete(struct svc *svc, const struct principal *caller, const 
         else if (r < 0)
             r = lk_error_set(err, r, "could not change the group");
         else
-            token_cache_remove_where(svc->cache, NULL, "user", u.id);
+            svc_cache_remove_where(svc, NULL, "user", u.id);
     }
     user_rec_done(&u);
     return r;

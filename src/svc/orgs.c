@@ -192,7 +192,7 @@ int orgs_delete(struct svc *svc, const struct principal *caller, const char *nam
     if (r < 0)
         return r;
     r = store_org_delete(svc->store, o.id);
-    token_cache_remove_where(svc->cache, o.id, NULL, NULL);
+    svc_cache_remove_where(svc, o.id, NULL, NULL);
     if (r == LK_ENOTFOUND)
         return lk_error_set(err, r, "%s", nf);
     return r < 0 ? lk_error_set(err, r, "could not delete the organisation") : 0;
@@ -235,7 +235,7 @@ int orgs_transition(struct svc *svc, const struct principal *caller, const char 
         if (r < 0)
             return lk_error_set(err, r, "could not update the organisation");
         /* Its principals' cached tokens carry the old status: drop them. */
-        token_cache_remove_where(svc->cache, o.id, NULL, NULL);
+        svc_cache_remove_where(svc, o.id, NULL, NULL);
     }
     *ret = o;
     return 0;

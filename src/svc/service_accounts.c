@@ -193,7 +193,7 @@ int sa_delete(struct svc *svc, const struct principal *caller, const char *org, 
     if (r < 0)
         return r;
     r = store_sa_delete(svc->store, a.id);
-    token_cache_remove_where(svc->cache, NULL, "service_account", a.id);
+    svc_cache_remove_where(svc, NULL, "service_account", a.id);
     return r < 0 ? lk_error_set(err, r, "could not delete the service account") : 0;
 }
 
@@ -213,7 +213,7 @@ static int role_change(struct svc *svc, const struct principal *caller, const ch
     if (r < 0)
         return lk_error_set(err, r, "could not update the service account");
     /* Its cached tokens carry the old grants. */
-    token_cache_remove_where(svc->cache, NULL, "service_account", a.id);
+    svc_cache_remove_where(svc, NULL, "service_account", a.id);
     *ret = a;
     return 0;
 }

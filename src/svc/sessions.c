@@ -85,7 +85,7 @@ int sessions_logout(struct svc *svc, const struct principal *caller, struct lk_e
         return lk_error_set(err, LK_EINVAL, "logout ends login sessions; revoke an API token with DELETE /v1/tokens/%s",
                             id);
     int r = store_token_delete(svc->store, id);
-    token_cache_remove(svc->cache, id);
+    svc_cache_remove(svc, id);
     if (r < 0 && r != LK_ENOTFOUND)
         return lk_error_set(err, r, "could not end the session");
     return 0;

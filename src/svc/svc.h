@@ -9,11 +9,22 @@
 #ifndef LK_SVC_SVC_H
 #define LK_SVC_SVC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct store;
 struct token_cache;
 struct ratelimiter;
+
+#define SVC_INVALIDATIONS_MAX 8
+
+/* A cache invalidation made during a request transaction, replayed after it commits. */
+struct svc_invalidation {
+    char token_id[64];  /* "" = by owner/org instead */
+    char org_id[64];    /* "" = any */
+    char owner_type[24];
+    char owner_id[64];
+};
 
 struct svc {
     struct store *store;          /* this thread's connection; not shared */
@@ -21,6 +32,25 @@ struct svc {
     struct ratelimiter *rl_login; /* shared: login attempts per account; NULL = unlimited */
     int64_t now;                  /* Unix seconds, set once per request */
     int64_t now_us;               /* monotonic microseconds, set once per request */
+    /* Invalidations of this request, replayed once its transaction commits:
+     * another worker may re-read a row the transaction deleted until then. */
+    struct svc_invalidation inval[SVC_INVALIDATIONS_MAX];
+    size_t ninval;
+    int inval_overflow; /* more than fit: replay drops the whole cache */
 };
+
+/*
+ * Removes cached tokens (token id; or every entry of org/owner, NULL
+ * matching anything) now, and again when svc_cache_replay() runs after the
+ * request's transaction commits. Use these, not token_cache_remove*, in svc.
+ */
+void svc_cache_remove(struct svc *svc, const char *token_id);
+void svc_cache_remove_where(struct svc *svc, const char *org_id, const char *owner_type, const char *owner_id);
+
+/* Applies the recorded invalidations once more and forgets them. */
+void svc_cache_replay(struct svc *svc);
+
+/* Forgets the recorded invalidations (the request ended without a commit). */
+void svc_cache_forget(struct svc *svc);
 
 #endif

@@ -108,7 +108,7 @@ int teams_delete(struct svc *svc, const struct principal *caller, const char *or
     r = store_team_delete(svc->store, sc.team.id);
     /* Its service accounts' tokens are gone from the store; drop every cached
      * service-account token of the org (they reload on next use). */
-    token_cache_remove_where(svc->cache, sc.org.id, "service_account", NULL);
+    svc_cache_remove_where(svc, sc.org.id, "service_account", NULL);
     return r < 0 ? lk_error_set(err, r, "could not delete the team") : 0;
 }
 

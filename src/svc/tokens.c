@@ -349,7 +349,7 @@ int tokens_delete(struct svc *svc, const struct principal *caller, const char *i
     if (r < 0)
         return r;
     r = store_token_delete(svc->store, id);
-    token_cache_remove(svc->cache, id);
+    svc_cache_remove(svc, id);
     if (r == LK_ENOTFOUND)
         return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
     if (r < 0)
@@ -412,7 +412,7 @@ int tokens_rotate(struct svc *svc, const struct principal *caller, const char *i
     t.err = err;
     r = store_tx(svc->store, rotate_fn, &t);
     /* The old entry's expiry changed (or it is gone): drop the cached copy. */
-    token_cache_remove(svc->cache, id);
+    svc_cache_remove(svc, id);
     token_rec_done(&t.old);
     if (r < 0) {
         tokens_created_done(&t.created);

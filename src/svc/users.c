@@ -167,7 +167,7 @@ int users_update(struct svc *svc, const struct principal *caller, const char *or
         goto out;
     }
     /* Cached tokens carry the old role. */
-    token_cache_remove_where(svc->cache, NULL, "user", u.id);
+    svc_cache_remove_where(svc, NULL, "user", u.id);
     r = store_user_get(svc->store, u.id, ret);
     if (r < 0)
         r = lk_error_set(err, r, "could not read the user");
@@ -187,7 +187,7 @@ int users_delete(struct svc *svc, const struct principal *caller, const char *or
     if (r < 0)
         return r;
     r = store_user_delete(svc->store, u.id);
-    token_cache_remove_where(svc->cache, NULL, "user", u.id);
+    svc_cache_remove_where(svc, NULL, "user", u.id);
     user_rec_done(&u);
     return r < 0 ? lk_error_set(err, r, "could not delete the user") : 0;
 }

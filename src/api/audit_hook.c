@@ -1,0 +1,294 @@
+/*
+ * audit_hook.c - where every API request becomes an audit record, and
+ * where replies wait for their record to be durable.
+ *
+ * One call per request (api_audit_finish, from the single reply path) so
+ * no route can forget it. Never records a body, a query string, a header
+ * other than User-Agent, or a credential: a presented credential that
+ * failed is recorded as its public id (when it has the token shape) and an
+ * HMAC under the audit key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/api_internal.h"
+#include "core/tokfmt.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "server.h"
+#include "store/store.h"
+#include "svc/audit.h"
+#include "svc/svc.h"
+#include "svc/token_cache.h"
+
+enum pending_kind { PENDING_RECORD, PENDING_MARKER };
+
+struct pending_ref;
+
+/* A reply held back until its ticket is done. Owned by the worker's list. */
+struct api_pending {
+    struct api_pending *next;
+    uint64_t ticket;
+    enum pending_kind kind;
+    h2o_req_t *req;          /* NULL once the connection went away */
+    struct pending_ref *ref; /* in req's pool; tells us when req goes away */
+    int status;
+    const char *body; /* in req's pool */
+    size_t len;
+    char request_id[API_REQUEST_ID_LEN + 1];
+};
+
+struct pending_ref {
+    struct api_pending *p;
+};
+
+/* The audit writer's news for one worker; freed by the worker. */
+struct audit_msg {
+    h2o_multithread_message_t super;
+    uint64_t through;
+    int records_ok, markers_ok;
+};
+
+static void on_req_dispose(void *obj) {
+    struct pending_ref *ref = obj;
+    if (ref->p != NULL) {
+        ref->p->req = NULL;
+        ref->p->ref = NULL;
+    }
+}
+
+static void reply_unavailable(h2o_req_t *req, const char *request_id, const char *what) {
+    char msg[256];
+    char body[384];
+    size_t len = 0;
+    snprintf(msg, sizeof(msg), "%s (request %s)", what, request_id);
+    /* Small fixed shape; the message has no characters that need escaping. */
+    int n = snprintf(body, sizeof(body), "{\"errors\":[\"%s\"]}", msg);
+    if (n > 0 && (size_t)n < sizeof(body))
+        len = (size_t)n;
+    char *copy = h2o_mem_alloc_pool(&req->pool, len);
+    memcpy(copy, body, len);
+    api_transmit(req, request_id, 503, copy, len);
+}
+
+static void complete(struct api_pending *p, int ok) {
+    if (p->req == NULL)
+        return; /* the client went away; nothing to send */
+    p->ref->p = NULL;
+    if (ok)
+        api_transmit(p->req, p->request_id, p->status, p->body, p->len);
+    else if (p->kind == PENDING_MARKER)
+        reply_unavailable(p->req, p->request_id,
+                          "service unavailable: the change was made but could not be confirmed on disk");
+    else
+        reply_unavailable(p->req, p->request_id,
+                          "service unavailable: the audit trail cannot be written, so the request was refused");
+}
+
+static void on_audit_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages) {
+    struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, audit_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        struct audit_msg *m = H2O_STRUCT_FROM_MEMBER(struct audit_msg, super.link, messages->next);
+        h2o_linklist_unlink(&m->super.link);
+        while (w->pending_head != NULL && w->pending_head->ticket <= m->through) {
+            struct api_pending *p = w->pending_head;
+            w->pending_head = p->next;
+            if (w->pending_head == NULL)
+                w->pending_tail = NULL;
+            complete(p, p->kind == PENDING_MARKER ? m->markers_ok : m->records_ok);
+            free(p);
+        }
+        free(m);
+    }
+}
+
+/* Runs on the audit writer thread. */
+static void notify(void *arg, uint64_t through, int records_ok, int markers_ok) {
+    struct worker *w = arg;
+    struct audit_msg *m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        /* Cannot tell the worker; its replies stay held until the drain
+         * times out. Out of memory is fatal for this process anyway. */
+        lk_log(LOG_ERROR, "audit: out of memory telling worker %d about ticket %llu", w->idx,
+               (unsigned long long)through);
+        return;
+    }
+    m->through = through;
+    m->records_ok = records_ok;
+    m->markers_ok = markers_ok;
+    h2o_multithread_send_message(&w->audit_receiver, &m->super);
+}
+
+int api_audit_worker_init(struct worker *w) {
+    h2o_multithread_register_receiver(w->queue, &w->audit_receiver, on_audit_message);
+    w->audit_sub = audit_log_subscribe(w->srv->audit, notify, w);
+    return w->audit_sub >= 0 ? 0 : -1;
+}
+
+void api_audit_worker_done(struct worker *w) {
+    /* The writer has stopped: deliver what it last said, then drop the rest. */
+    h2o_evloop_run(w->loop, 0);
+    while (w->pending_head != NULL) {
+        struct api_pending *p = w->pending_head;
+        w->pending_head = p->next;
+        if (p->ref != NULL)
+            p->ref->p = NULL;
+        free(p);
+    }
+    w->pending_tail = NULL;
+    h2o_multithread_unregister_receiver(w->queue, &w->audit_receiver);
+}
+
+/* The {org} and {team} placeholders of the matched route, if any. */
+static void scope_of(const struct api_req *ar, const char **ret_org, const char **ret_team) {
+    *ret_org = NULL;
+    *ret_team = NULL;
+    if (ar->route == NULL)
+        return;
+    size_t idx = 0;
+    for (const char *p = ar->route->pattern; (p = strchr(p, '{')) != NULL; idx++) {
+        const char *close = strchr(p, '}');
+        if (close == NULL || idx >= ar->nparams)
+            break;
+        size_t n = (size_t)(close - p - 1);
+        if (n == 3 && memcmp(p + 1, "org", 3) == 0)
+            *ret_org = ar->params[idx];
+        else if (n == 4 && memcmp(p + 1, "team", 4) == 0)
+            *ret_team = ar->params[idx];
+        p = close + 1;
+    }
+}
+
+static void build(struct api_req *ar, int status, struct audit_rec *rec) {
+    h2o_req_t *req = ar->req;
+    const struct principal *pr = &ar->principal;
+    memset(rec, 0, sizeof(*rec));
+    rec->time_ms = clock_now_ms();
+    str_copy(rec->request_id, sizeof(rec->request_id), ar->request_id);
+    if (pr->type != PRINCIPAL_NONE) {
+        str_copy(rec->actor_type, sizeof(rec->actor_type), principal_type_name(pr->type));
+        str_copy(rec->actor_name, sizeof(rec->actor_name), pr->name);
+        str_copy(rec->actor_org, sizeof(rec->actor_org), pr->org);
+        if (pr->token != NULL)
+            str_copy(rec->token_id, sizeof(rec->token_id), pr->token->id);
+    } else {
+        str_copy(rec->actor_type, sizeof(rec->actor_type), "anonymous");
+    }
+    if (ar->credential_failed && ar->credential.len > 0) {
+        struct tokfmt_parsed parsed;
+        if (tokfmt_parse(ar->credential.base, ar->credential.len, &parsed) == 0)
+            str_copy(rec->token_id, sizeof(rec->token_id), parsed.pubid);
+        audit_log_credential_hmac(ar->w->srv->audit, ar->credential.base, ar->credential.len, rec->credential_hmac);
+    }
+    const char *org, *team;
+    scope_of(ar, &org, &team);
+    if (org != NULL)
+        audit_field_copy(rec->org, sizeof(rec->org), org, strlen(org));
+    else
+        str_copy(rec->org, sizeof(rec->org), pr->org);
+    if (team != NULL)
+        audit_field_copy(rec->team, sizeof(rec->team), team, strlen(team));
+    else if (pr->type == PRINCIPAL_SA)
+        str_copy(rec->team, sizeof(rec->team), pr->team);
+    str_copy(rec->action, sizeof(rec->action), ar->route != NULL ? ar->route->action : "request.unrouted");
+    audit_field_copy(rec->method, sizeof(rec->method), req->method.base, req->method.len);
+    char path[AUDIT_RESOURCE_MAX];
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    api_redact_path(req->path.base, plen, path, sizeof(path));
+    audit_field_copy(rec->resource, sizeof(rec->resource), path, strlen(path));
+    str_copy(rec->outcome, sizeof(rec->outcome), audit_outcome_of(status));
+    rec->status = status;
+    char addr[NI_MAXHOST];
+    if (api_client_address(req, addr, sizeof(addr)) == 0)
+        audit_field_copy(rec->source_ip, sizeof(rec->source_ip), addr, strlen(addr));
+    ssize_t ua = h2o_find_header(&req->headers, H2O_TOKEN_USER_AGENT, -1);
+    if (ua >= 0)
+        audit_field_copy(rec->user_agent, sizeof(rec->user_agent), req->headers.entries[ua].value.base,
+                         req->headers.entries[ua].value.len);
+}
+
+/* Holds the reply back until ticket is done. */
+static void hold(struct api_req *ar, uint64_t ticket, enum pending_kind kind, int status, const char *body,
+                 size_t len) {
+    struct worker *w = ar->w;
+    struct api_pending *p = calloc(1, sizeof(*p));
+    struct pending_ref *ref = h2o_mem_alloc_shared(&ar->req->pool, sizeof(*ref), on_req_dispose);
+    if (p == NULL) {
+        /* Out of memory: answer now rather than never. */
+        api_transmit(ar->req, ar->request_id, status, body, len);
+        return;
+    }
+    ref->p = p;
+    p->ticket = ticket;
+    p->kind = kind;
+    p->req = ar->req;
+    p->ref = ref;
+    p->status = status;
+    p->body = body;
+    p->len = len;
+    memcpy(p->request_id, ar->request_id, sizeof(p->request_id));
+    if (w->pending_tail != NULL)
+        w->pending_tail->next = p;
+    else
+        w->pending_head = p;
+    w->pending_tail = p;
+}
+
+void api_audit_finish(struct api_req *ar, int status, const char *body, size_t len) {
+    struct worker *w = ar->w;
+    struct audit_log *log = w->srv->audit;
+    struct store *s = w->svc.store;
+    struct audit_rec rec;
+    uint64_t ticket = 0;
+    int r;
+
+    build(ar, status, &rec);
+    if (ar->mutating && status < 400) {
+        /* The record commits with the change, or neither does. */
+        struct audit_rec *one = &rec;
+        r = audit_chain_append(s, &one, 1);
+        r = store_request_end(s, r == 0) != 0 ? LK_ESTORE : r;
+        if (r != 0) {
+            svc_cache_forget(&w->svc);
+            lk_log(LOG_ERROR, "request %s: audit record could not be written (%s); change rolled back",
+                   ar->request_id, lk_strerror(r));
+            reply_unavailable(ar->req, ar->request_id,
+                              "service unavailable: the audit trail cannot be written, so the change was not "
+                              "applied");
+            return;
+        }
+        svc_cache_replay(&w->svc);
+        /* Committed, not yet durable: one sync of the writer covers it. */
+        if (audit_log_enqueue(log, w->audit_sub, NULL, 1, &ticket) == 0) {
+            hold(ar, ticket, PENDING_MARKER, status, body, len);
+            return;
+        }
+        /* The writer is behind: make it durable here rather than not at all. */
+        if (store_sync(s) != 0) {
+            reply_unavailable(ar->req, ar->request_id,
+                              "service unavailable: the change was made but could not be confirmed on disk");
+            return;
+        }
+        api_transmit(ar->req, ar->request_id, status, body, len);
+        return;
+    }
+    int sync = w->srv->cfg.audit_sync_reads;
+    if (ar->mutating) {
+        /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
+        store_request_end(s, 0);
+        svc_cache_forget(&w->svc);
+        sync = 1;
+    }
+    if (audit_log_enqueue(log, w->audit_sub, &rec, sync, &ticket) != 0) {
+        lk_log(LOG_ERROR, "request %s: audit queue full; request refused", ar->request_id);
+        reply_unavailable(ar->req, ar->request_id,
+                          "service unavailable: the audit trail is not keeping up, so the request was refused");
+        return;
+    }
+    if (sync)
+        hold(ar, ticket, PENDING_RECORD, status, body, len);
+    else
+        api_transmit(ar->req, ar->request_id, status, body, len);
+}

@@ -1,0 +1,360 @@
+/*
+ * audit.c - the audit chain appender and the group-commit writer thread.
+ *
+ * The writer owns one store connection. Each round it takes every queued
+ * entry, appends the records in one transaction, runs one store_sync() if
+ * anybody waits for durability, copies the records to the file sink, and
+ * tells each waiting subscriber how its tickets ended. It never drops a
+ * record silently: a batch that cannot be written is retried, then counted
+ * as failed, logged and reported to its waiters (who answer 503).
+ *
+ * Must never block a worker for longer than a queue copy, and never write
+ * a secret: records arrive with public ids and HMACs only.
+ */
+#include "svc/audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/errors.h"
+#include "core/secret.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "store/store.h"
+
+#define WRITE_ATTEMPTS 3
+#define HMAC_KEY_LEN 32
+
+struct entry {
+    struct audit_rec rec;
+    uint64_t ticket;
+    int sub; /* subscriber to tell, or -1 */
+    int has_rec;
+    int sync;
+};
+
+struct subscriber {
+    audit_notify_fn fn;
+    void *arg;
+};
+
+struct audit_log {
+    /* Under lock: the queue, the ticket counter, stopping. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct entry *queue;
+    size_t qlen;
+    uint64_t next_ticket;
+    int stopping;
+
+    /* Writer thread only. */
+    pthread_t tid;
+    int started;
+    struct entry *batch;
+    struct store *store;
+    char file_path[PATH_MAX];
+    int file_fd;
+
+    /* Read-only after start. */
+    struct subscriber subs[AUDIT_MAX_SUBSCRIBERS];
+    int nsubs;
+    uint8_t hmac_key[HMAC_KEY_LEN];
+
+    atomic_int reopen;
+    atomic_uint_fast64_t written, failed;
+};
+
+int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n) {
+    int64_t seq = 0;
+    char prev[AUDIT_HASH_HEX];
+    int r = store_audit_head(s, &seq, prev);
+    if (r != 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        struct audit_rec *rec = recs[i];
+        rec->seq = ++seq;
+        memcpy(rec->prev_hash, prev, AUDIT_HASH_HEX);
+        r = audit_seal(rec);
+        if (r == 0)
+            r = store_audit_insert(s, rec);
+        if (r != 0)
+            return r;
+        memcpy(prev, rec->hash, AUDIT_HASH_HEX);
+    }
+    return 0;
+}
+
+/* The HMAC key lives in the store's meta table, created on first use. */
+static int load_key(struct store *s, uint8_t key[HMAC_KEY_LEN]) {
+    char *hex = NULL;
+    int r = store_meta_get(s, AUDIT_HMAC_META_KEY, &hex);
+    if (r == LK_ENOTFOUND) {
+        uint8_t fresh[HMAC_KEY_LEN];
+        char fresh_hex[HMAC_KEY_LEN * 2 + 1];
+        if (secret_random(fresh, sizeof(fresh)) != 0)
+            return LK_EINTERNAL;
+        secret_hex(fresh, sizeof(fresh), fresh_hex);
+        r = store_meta_set(s, AUDIT_HMAC_META_KEY, fresh_hex);
+        explicit_bzero(fresh, sizeof(fresh));
+        explicit_bzero(fresh_hex, sizeof(fresh_hex));
+        if (r != 0)
+            return r;
+        /* Read back: of two processes starting at once, the last write wins for both. */
+        r = store_meta_get(s, AUDIT_HMAC_META_KEY, &hex);
+    }
+    if (r != 0)
+        return r;
+    r = strlen(hex) == HMAC_KEY_LEN * 2 ? 0 : LK_ESTORE;
+    for (size_t i = 0; r == 0 && i < HMAC_KEY_LEN; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = hex[i * 2 + (size_t)k];
+            unsigned d = (c >= '0' && c <= '9') ? (unsigned)(c - '0') : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16;
+            if (d == 16)
+                r = LK_ESTORE;
+            v = v * 16 + (d & 15);
+        }
+        key[i] = (uint8_t)v;
+    }
+    explicit_bzero(hex, strlen(hex));
+    free(hex);
+    return r;
+}
+
+static void file_open(struct audit_log *a) {
+    if (a->file_path[0] == '\0')
+        return;
+    a->file_fd = open(a->file_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    if (a->file_fd < 0)
+        lk_log(LOG_ERROR, "audit file %s: cannot open: %s; records still go to the store", a->file_path,
+               strerror(errno));
+}
+
+int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret) {
+    struct audit_log *a = calloc(1, sizeof(*a));
+    int r = LK_ENOMEM;
+    if (a == NULL)
+        return LK_ENOMEM;
+    a->file_fd = -1;
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    a->queue = calloc(AUDIT_QUEUE_MAX, sizeof(*a->queue));
+    a->batch = calloc(AUDIT_QUEUE_MAX, sizeof(*a->batch));
+    if (a->queue == NULL || a->batch == NULL)
+        goto fail;
+    r = store_open(dsn, &a->store);
+    if (r != 0)
+        goto fail;
+    r = load_key(a->store, a->hmac_key);
+    if (r != 0)
+        goto fail;
+    if (file_path != NULL)
+        str_copy(a->file_path, sizeof(a->file_path), file_path);
+    file_open(a);
+    *ret = a;
+    return 0;
+fail:
+    audit_log_free(a);
+    return r;
+}
+
+int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg) {
+    if (a->started || a->nsubs == AUDIT_MAX_SUBSCRIBERS)
+        return -1;
+    a->subs[a->nsubs].fn = fn;
+    a->subs[a->nsubs].arg = arg;
+    return a->nsubs++;
+}
+
+int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec, int sync, uint64_t *ret_ticket) {
+    pthread_mutex_lock(&a->lock);
+    if (a->qlen == AUDIT_QUEUE_MAX || a->stopping) {
+        pthread_mutex_unlock(&a->lock);
+        return LK_EUNAVAIL;
+    }
+    struct entry *e = &a->queue[a->qlen++];
+    e->ticket = ++a->next_ticket;
+    e->sub = sub;
+    e->sync = sync;
+    e->has_rec = rec != NULL;
+    if (rec != NULL)
+        e->rec = *rec;
+    *ret_ticket = e->ticket;
+    if (a->qlen == 1)
+        pthread_cond_signal(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    return 0;
+}
+
+void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size_t len, char out[AUDIT_HASH_HEX]) {
+    uint8_t mac[SECRET_HASH_LEN];
+    if (secret_hmac(a->hmac_key, sizeof(a->hmac_key), cred, len, mac) != 0) {
+        out[0] = '\0';
+        return;
+    }
+    secret_hex(mac, sizeof(mac), out);
+}
+
+void audit_log_reopen(struct audit_log *a) {
+    atomic_store(&a->reopen, 1);
+}
+
+void audit_log_stats(const struct audit_log *a, uint64_t *ret_written, uint64_t *ret_failed) {
+    *ret_written = atomic_load(&a->written);
+    *ret_failed = atomic_load(&a->failed);
+}
+
+struct batch_arg {
+    struct entry *entries;
+    size_t n;
+};
+
+static int append_batch(struct store *s, void *arg) {
+    struct batch_arg *b = arg;
+    struct audit_rec *ptrs[64];
+    size_t k = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (!b->entries[i].has_rec)
+            continue;
+        ptrs[k++] = &b->entries[i].rec;
+        if (k == sizeof(ptrs) / sizeof(ptrs[0])) {
+            int r = audit_chain_append(s, ptrs, k);
+            if (r != 0)
+                return r;
+            k = 0;
+        }
+    }
+    return k > 0 ? audit_chain_append(s, ptrs, k) : 0;
+}
+
+/* Appends the batch's records to the file sink, one JSON line each. */
+static void file_write(struct audit_log *a, const struct entry *entries, size_t n) {
+    if (atomic_exchange(&a->reopen, 0)) {
+        if (a->file_fd >= 0)
+            close(a->file_fd);
+        a->file_fd = -1;
+        file_open(a);
+    }
+    if (a->file_fd < 0)
+        return;
+    char line[AUDIT_CANONICAL_MAX + 1];
+    for (size_t i = 0; i < n; i++) {
+        if (!entries[i].has_rec)
+            continue;
+        size_t len = audit_rec_json(&entries[i].rec, line, sizeof(line) - 1);
+        if (len == 0)
+            continue;
+        line[len++] = '\n';
+        const char *p = line;
+        while (len > 0) {
+            ssize_t w = write(a->file_fd, p, len);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                lk_log(LOG_ERROR, "audit file %s: write failed: %s", a->file_path, strerror(errno));
+                return;
+            }
+            p += w;
+            len -= (size_t)w;
+        }
+    }
+}
+
+static void process(struct audit_log *a, struct entry *entries, size_t n) {
+    size_t nrec = 0;
+    int any_sync = 0;
+    for (size_t i = 0; i < n; i++) {
+        nrec += entries[i].has_rec != 0;
+        any_sync |= entries[i].sync;
+    }
+    int rec_r = 0;
+    if (nrec > 0) {
+        struct batch_arg b = {entries, n};
+        for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+            if (attempt > 0) {
+                struct timespec ts = {0, 50L * 1000 * 1000 * attempt};
+                nanosleep(&ts, NULL);
+            }
+            rec_r = store_tx(a->store, append_batch, &b);
+            if (rec_r == 0)
+                break;
+        }
+    }
+    int sync_r = any_sync ? store_sync(a->store) : 0;
+    if (rec_r == 0 && nrec > 0) {
+        atomic_fetch_add(&a->written, nrec);
+        file_write(a, entries, n);
+    } else if (rec_r != 0) {
+        atomic_fetch_add(&a->failed, nrec);
+        lk_log(LOG_ERROR, "audit: could not write %zu record(s): %s; their requests answer 503 where they wait",
+               nrec, lk_strerror(rec_r));
+    }
+    if (sync_r != 0)
+        lk_log(LOG_ERROR, "audit: could not make commits durable: %s", lk_strerror(sync_r));
+
+    /* Tell each subscriber that waited on something in this batch. */
+    uint64_t through[AUDIT_MAX_SUBSCRIBERS];
+    memset(through, 0, sizeof(through));
+    for (size_t i = 0; i < n; i++)
+        if (entries[i].sync && entries[i].sub >= 0 && entries[i].sub < a->nsubs)
+            through[entries[i].sub] = entries[i].ticket;
+    for (int s = 0; s < a->nsubs; s++)
+        if (through[s] != 0)
+            a->subs[s].fn(a->subs[s].arg, through[s], rec_r == 0 && sync_r == 0, sync_r == 0);
+}
+
+static void *writer_main(void *arg) {
+    struct audit_log *a = arg;
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        while (a->qlen == 0 && !a->stopping)
+            pthread_cond_wait(&a->cond, &a->lock);
+        if (a->qlen == 0 && a->stopping) {
+            pthread_mutex_unlock(&a->lock);
+            break;
+        }
+        struct entry *full = a->queue;
+        size_t n = a->qlen;
+        a->queue = a->batch;
+        a->qlen = 0;
+        a->batch = full;
+        pthread_mutex_unlock(&a->lock);
+        process(a, full, n);
+    }
+    return NULL;
+}
+
+int audit_log_start(struct audit_log *a) {
+    if (pthread_create(&a->tid, NULL, writer_main, a) != 0)
+        return LK_EINTERNAL;
+    a->started = 1;
+    return 0;
+}
+
+void audit_log_free(struct audit_log *a) {
+    if (a == NULL)
+        return;
+    if (a->started) {
+        pthread_mutex_lock(&a->lock);
+        a->stopping = 1;
+        pthread_cond_signal(&a->cond);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->tid, NULL);
+    }
+    store_close(a->store);
+    if (a->file_fd >= 0)
+        close(a->file_fd);
+    explicit_bzero(a->hmac_key, sizeof(a->hmac_key));
+    free(a->queue);
+    free(a->batch);
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->cond);
+    free(a);
+}

@@ -1,0 +1,87 @@
+/*
+ * audit.h - recording the audit trail: the chain appender every record goes
+ * through, and the shared group-commit writer (struct audit_log).
+ *
+ * Two ways in, one chain:
+ *   - audit_chain_append() writes records inside the caller's write
+ *     transaction. A mutating request appends its record in the same
+ *     transaction as its change, so the two commit together or not at all.
+ *   - audit_log_enqueue() hands a record (or, with rec NULL, a "make my
+ *     commit durable" marker) to the writer thread, which appends whole
+ *     batches in one transaction each and makes them durable with one
+ *     store_sync() per batch (group commit). The answer comes back as a
+ *     ticket: the enqueuing thread is told through its notify callback
+ *     once every ticket up to some value is done, and whether it worked.
+ *
+ * Locking: struct audit_log is shared by every worker; its queue is under
+ * one mutex held only to copy a record in or swap the queue out. The
+ * writer's store connection, batch buffer and file sink belong to the
+ * writer thread alone. Never records a secret: callers pass public ids
+ * and HMACs (audit_log_credential_hmac) only.
+ */
+#ifndef LK_SVC_AUDIT_H
+#define LK_SVC_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/audit.h"
+
+struct store;
+struct audit_log;
+
+#define AUDIT_QUEUE_MAX 8192 /* records waiting for the writer; beyond it enqueue refuses */
+#define AUDIT_MAX_SUBSCRIBERS 256
+#define AUDIT_HMAC_META_KEY "audit_hmac_key"
+
+/*
+ * Appends recs[0..n) to the chain through s, which must be inside a write
+ * transaction (store_tx or a request's): reads the head, then gives each
+ * record its seq, prev_hash and hash, in order. 0 or an LK_E* code (the
+ * caller's transaction must then be rolled back).
+ */
+int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n);
+
+/*
+ * Called on the writer thread when every ticket of subscriber up to
+ * through is done: records_ok says whether its records were written and
+ * made durable, markers_ok whether its markers' commits were made durable.
+ * Must be quick and must not call back into the audit log.
+ */
+typedef void (*audit_notify_fn)(void *arg, uint64_t through, int records_ok, int markers_ok);
+
+/*
+ * Creates the log over store DSN dsn. file_path (may be "" or NULL) names
+ * a JSON-lines file that every written record is also appended to. Loads
+ * (or creates, once) the HMAC key for credentials. Returns 0 and *ret, or
+ * an LK_E* code.
+ */
+int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret);
+
+/* Registers a subscriber before audit_log_start(); returns its id (>= 0) or -1. */
+int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg);
+
+/* Starts the writer thread. 0 or LK_EINTERNAL. */
+int audit_log_start(struct audit_log *a);
+
+/*
+ * Queues rec (copied; NULL for a durability marker) for subscriber sub
+ * (-1: nobody waits). sync: the subscriber wants to hear when it is
+ * durable. Returns 0 and *ret_ticket, or LK_EUNAVAIL when the queue is
+ * full (the writer is behind or the store is failing).
+ */
+int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec, int sync, uint64_t *ret_ticket);
+
+/* HMAC-SHA256 of a presented credential under the log's key, as hex. */
+void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size_t len, char out[AUDIT_HASH_HEX]);
+
+/* Asks the writer to reopen the file sink before its next write (SIGHUP). */
+void audit_log_reopen(struct audit_log *a);
+
+/* Counters for health and tests: records written, records that could not be. */
+void audit_log_stats(const struct audit_log *a, uint64_t *ret_written, uint64_t *ret_failed);
+
+/* Writes everything queued, stops the writer thread and frees the log. NULL-safe. */
+void audit_log_free(struct audit_log *a);
+
+#endif
