@@ -7,7 +7,9 @@
  *   latchkey operator migrate ...        apply pending schema migrations
  *   latchkey version
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -18,6 +20,9 @@
 #include "lib/log.h"
 #include "server.h"
 #include "store/store.h"
+#include "core/rfc3339.h"
+#include "lib/str.h"
+#include "svc/audit.h"
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
 
@@ -29,6 +34,10 @@ static void usage(FILE *f) {
                "  operator root-token --data-dir DIR     issue a new root token and revoke the old ones\n"
                "  operator migrate --data-dir DIR        apply pending schema migrations\n"
                "  operator cleanup --data-dir DIR        delete tokens expired for more than 90 days now\n"
+               "  operator audit verify --data-dir DIR   check the audit trail's hash chain; names the first broken "
+               "record\n"
+               "  operator audit export --data-dir DIR [--org NAME] [--since RFC3339]\n"
+               "                                         print audit records as JSON lines, oldest first\n"
                "  routes                                 list the REST routes (method, path, action)\n"
                "  version                                print the version\n");
 }
@@ -59,6 +68,99 @@ static int load_config(struct config *cfg, int argc, char **argv) {
     return 0;
 }
 
+/* An operator's action recorded in the trail, like an API request's. */
+static void audit_operator(struct store *s, const char *action, const char *resource, int ok) {
+    if (audit_record_event(s, "operator", "latchkey operator", "CLI", action, resource, ok) != 0)
+        fprintf(stderr, "latchkey operator: warning: could not write the audit record for %s\n", action);
+}
+
+/* latchkey operator audit verify|export [--data-dir DIR] [--org NAME] [--since T] */
+static int operator_audit(int argc, char **argv) {
+    const char *sub = argc > 0 ? argv[0] : "";
+    const char *data_dir = getenv("LATCHKEY_DATA_DIR");
+    const char *org = NULL, *since = NULL;
+    int export = strcmp(sub, "export") == 0;
+    if (!export && strcmp(sub, "verify") != 0) {
+        fprintf(stderr, "latchkey operator audit: give verify or export\n");
+        return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char **dst = strcmp(argv[i], "--data-dir") == 0 ? &data_dir
+                           : export && strcmp(argv[i], "--org") == 0 ? &org
+                           : export && strcmp(argv[i], "--since") == 0 ? &since
+                                                                          : NULL;
+        if (dst == NULL || i + 1 == argc) {
+            fprintf(stderr, "latchkey operator audit %s: unknown or incomplete flag \"%s\"\n", sub, argv[i]);
+            return 2;
+        }
+        *dst = argv[++i];
+    }
+    if (data_dir == NULL || *data_dir == '\0') {
+        fprintf(stderr, "latchkey operator audit %s: give --data-dir DIR (or LATCHKEY_DATA_DIR)\n", sub);
+        return 2;
+    }
+    struct config cfg;
+    config_defaults(&cfg);
+    str_copy(cfg.data_dir, sizeof(cfg.data_dir), data_dir);
+    char dsn[PATH_MAX + 16];
+    struct store *s = NULL;
+    if (server_open_store(&cfg, 0, dsn, sizeof(dsn), &s) != 0)
+        return 1;
+    int status = 0;
+    if (!export) {
+        int64_t count = 0, bad = 0;
+        char why[256] = "";
+        int r = audit_verify(s, &count, &bad, why, sizeof(why));
+        if (r == 0) {
+            printf("audit chain intact: %lld record(s)\n", (long long)count);
+        } else if (r == 1) {
+            printf("audit chain BROKEN at record %lld: %s (%lld record(s) before it are intact)\n", (long long)bad,
+                   why, (long long)count);
+            status = 1;
+        } else {
+            fprintf(stderr, "latchkey operator audit verify: cannot read the trail: %s\n", lk_strerror(r));
+            status = 1;
+        }
+        store_close(s);
+        return status;
+    }
+    struct audit_filter f;
+    memset(&f, 0, sizeof(f));
+    f.org = org;
+    f.limit = 1000;
+    if (since != NULL) {
+        int64_t t;
+        if (rfc3339_parse(since, strlen(since), &t) != 0) {
+            fprintf(stderr, "latchkey operator audit export: --since: not an RFC 3339 time\n");
+            store_close(s);
+            return 2;
+        }
+        f.since_ms = t * 1000;
+    }
+    char line[AUDIT_CANONICAL_MAX];
+    for (;;) {
+        struct audit_list page = {0};
+        if (store_audit_list(s, &f, &page) != 0) {
+            fprintf(stderr, "latchkey operator audit export: cannot read the trail\n");
+            status = 1;
+            break;
+        }
+        for (size_t i = 0; i < page.count; i++) {
+            size_t n = audit_rec_json(&page.items[i], line, sizeof(line));
+            fwrite(line, 1, n, stdout);
+            fputc('\n', stdout);
+        }
+        size_t n = page.count;
+        if (n > 0)
+            f.cursor = page.items[n - 1].seq;
+        audit_list_done(&page);
+        if (n < (size_t)f.limit)
+            break;
+    }
+    store_close(s);
+    return status;
+}
+
 static int operator_cmd(int argc, char **argv) {
     struct config cfg;
     if (argc < 1) {
@@ -66,6 +168,8 @@ static int operator_cmd(int argc, char **argv) {
         return 2;
     }
     const char *verb = argv[0];
+    if (strcmp(verb, "audit") == 0)
+        return operator_audit(argc - 1, argv + 1);
     int r = load_config(&cfg, argc - 1, argv + 1);
     if (r != 0)
         return r == 1 ? 0 : r;
@@ -97,6 +201,9 @@ static int operator_cmd(int argc, char **argv) {
         } else {
             printf("deleted %zu token(s) expired for more than %d days\n", n, CLEANUP_EXPIRED_AFTER_DAYS);
         }
+        char what[64];
+        snprintf(what, sizeof(what), "%zu token(s) expired for over %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
+        audit_operator(s, "token.cleanup", what, status == 0);
         goto out;
     }
 
@@ -126,6 +233,7 @@ static int operator_cmd(int argc, char **argv) {
                revoked);
         explicit_bzero(token, sizeof(token));
     }
+    audit_operator(s, is_init ? "operator.init" : "operator.root_token", id, status == 0);
     token_cache_free(cache);
 out:
     store_close(s);

@@ -91,8 +91,13 @@ static void *flusher_main(void *arg) {
             size_t n = 0;
             if (cleanup_pass(s, now, &n) != 0)
                 lk_log(LOG_WARN, "token clean-up failed; will retry");
-            else if (n > 0)
+            else if (n > 0) {
                 lk_log(LOG_INFO, "deleted %zu token(s) expired for more than %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
+                char what[64];
+                snprintf(what, sizeof(what), "%zu token(s) expired for over %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
+                if (audit_record_event(s, "system", "cleanup", "JOB", "token.cleanup", what, 1) != 0)
+                    lk_log(LOG_ERROR, "could not record the token clean-up in the audit trail");
+            }
             next_cleanup = now + CLEANUP_INTERVAL_SECONDS;
         }
         pthread_mutex_lock(&srv->flusher_lock);

@@ -49,7 +49,14 @@ struct api_req {
     int mutating;           /* runs in a request transaction (store_request_begin) */
     h2o_iovec_t credential; /* as presented, for the audit HMAC when it fails; never logged */
     int credential_failed;
+    /* Set by handlers whose subject is in the body, not the path or the
+     * principal (sign-up, org creation, login); pool strings. */
+    const char *audit_org;
+    const char *audit_actor; /* login: the username tried */
 };
+
+/* Sets ar->audit_org / ar->audit_actor to copies of the given strings (NULL leaves them). */
+void api_audit_subject(struct api_req *ar, const char *org, const char *actor);
 
 /* Route tables, one per area (routes.c, routes_orgs.c), and the list of
  * them the router searches in order (routes.c). */
@@ -61,6 +68,8 @@ extern const struct api_route api_routes[];
 extern const size_t api_routes_count;
 extern const struct api_route api_org_routes[];
 extern const size_t api_org_routes_count;
+extern const struct api_route api_audit_routes[];
+extern const size_t api_audit_routes_count;
 extern const struct api_route_table api_route_tables[];
 extern const size_t api_route_tables_count;
 

@@ -141,6 +141,13 @@ void api_audit_worker_done(struct worker *w) {
     h2o_multithread_unregister_receiver(w->queue, &w->audit_receiver);
 }
 
+void api_audit_subject(struct api_req *ar, const char *org, const char *actor) {
+    if (org != NULL)
+        ar->audit_org = h2o_strdup(&ar->req->pool, org, SIZE_MAX).base;
+    if (actor != NULL)
+        ar->audit_actor = h2o_strdup(&ar->req->pool, actor, SIZE_MAX).base;
+}
+
 /* The {org} and {team} placeholders of the matched route, if any. */
 static void scope_of(const struct api_req *ar, const char **ret_org, const char **ret_team) {
     *ret_org = NULL;
@@ -174,7 +181,15 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
         if (pr->token != NULL)
             str_copy(rec->token_id, sizeof(rec->token_id), pr->token->id);
     } else {
-        str_copy(rec->actor_type, sizeof(rec->actor_type), "anonymous");
+        /* A login or sign-up that worked names its user; one that failed
+         * names only what was tried. */
+        str_copy(rec->actor_type, sizeof(rec->actor_type),
+                 ar->audit_actor != NULL && status < 400 ? "user" : "anonymous");
+        if (ar->audit_actor != NULL) {
+            audit_field_copy(rec->actor_name, sizeof(rec->actor_name), ar->audit_actor, strlen(ar->audit_actor));
+            if (ar->audit_org != NULL)
+                audit_field_copy(rec->actor_org, sizeof(rec->actor_org), ar->audit_org, strlen(ar->audit_org));
+        }
     }
     if (ar->credential_failed && ar->credential.len > 0) {
         struct tokfmt_parsed parsed;
@@ -184,6 +199,8 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
     }
     const char *org, *team;
     scope_of(ar, &org, &team);
+    if (org == NULL)
+        org = ar->audit_org;
     if (org != NULL)
         audit_field_copy(rec->org, sizeof(rec->org), org, strlen(org));
     else
@@ -261,7 +278,7 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
         }
         svc_cache_replay(&w->svc);
         /* Committed, not yet durable: one sync of the writer covers it. */
-        if (audit_log_enqueue(log, w->audit_sub, NULL, 1, &ticket) == 0) {
+        if (audit_log_enqueue(log, w->audit_sub, &rec, AUDIT_SYNC | AUDIT_STORED, &ticket) == 0) {
             hold(ar, ticket, PENDING_MARKER, status, body, len);
             return;
         }
@@ -281,7 +298,7 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
         svc_cache_forget(&w->svc);
         sync = 1;
     }
-    if (audit_log_enqueue(log, w->audit_sub, &rec, sync, &ticket) != 0) {
+    if (audit_log_enqueue(log, w->audit_sub, &rec, sync ? AUDIT_SYNC : 0, &ticket) != 0) {
         lk_log(LOG_ERROR, "request %s: audit queue full; request refused", ar->request_id);
         reply_unavailable(ar->req, ar->request_id,
                           "service unavailable: the audit trail is not keeping up, so the request was refused");

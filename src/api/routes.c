@@ -282,6 +282,7 @@ static void h_login(struct api_req *ar) {
         api_reply_error(ar, LK_EINVAL, "org, username and password are required");
         goto out;
     }
+    api_audit_subject(ar, org, user);
     if (sessions_login(&ar->w->svc, org, user, pw, &out, &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
         goto out;
@@ -372,5 +373,6 @@ const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 const struct api_route_table api_route_tables[] = {
     {api_routes, &api_routes_count},
     {api_org_routes, &api_org_routes_count},
+    {api_audit_routes, &api_audit_routes_count},
 };
 const size_t api_route_tables_count = sizeof(api_route_tables) / sizeof(api_route_tables[0]);

@@ -46,6 +46,7 @@ static void h_org_create(struct api_req *ar) {
         api_reply_error(ar, LK_EINVAL, "name: required");
         goto out;
     }
+    api_audit_subject(ar, name, NULL);
     if (orgs_create(&ar->w->svc, &ar->principal, name, display, &o, &ar->err) != 0)
         api_reply_lkerr(ar, &ar->err);
     else
@@ -85,6 +86,7 @@ static void h_org_signup(struct api_req *ar) {
         api_reply_error(ar, LK_EINVAL, "admin: username, email and password are required");
         goto out;
     }
+    api_audit_subject(ar, in.name, in.admin_username);
     if (orgs_signup(&ar->w->svc, &in, &o, &admin, &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
         goto out;

@@ -276,6 +276,9 @@ int store_team_member_put(struct store *s, const char *team_id, const char *user
 int store_team_member_delete(struct store *s, const char *team_id, const char *user_id);
 /* The member's role into ret_role (STORE_STATUS_MAX). LK_ENOTFOUND if none. */
 int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role);
+/* Names of the org's teams in which user_id has role, as a JSON array (caller frees). */
+int store_team_names_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
+                                char **ret_json);
 /* Members in username order, at most 1000. */
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret);
 

@@ -116,6 +116,7 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_TEAM_NAMES_FOR_MEMBER,
     ST_AUDIT_HEAD,
     ST_AUDIT_INSERT,
     ST_AUDIT_LIST_ASC,
@@ -211,6 +212,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT lk_nested",
     [ST_RELEASE] = "RELEASE lk_nested",
     [ST_ROLLBACK_TO] = "ROLLBACK TO lk_nested",
+    [ST_TEAM_NAMES_FOR_MEMBER] = "SELECT COALESCE(json_group_array(name), '[]') FROM (SELECT t.name FROM "
+                                 "team_members m JOIN teams t ON t.id = m.team_id WHERE t.org_id = ?1 AND "
+                                 "m.user_id = ?2 AND m.role = ?3 ORDER BY t.name)",
     [ST_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [ST_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
@@ -1722,6 +1726,27 @@ static int sqlite_group_member_names(struct store *s, const char *group_id, char
     return r;
 }
 
+static int sqlite_team_names_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
+                                        char **ret_json) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_TEAM_NAMES_FOR_MEMBER, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, user_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, role);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    else if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        r = col_dup(st, 0, "[]", ret_json);
+    else
+        r = map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
 static int token_row(sqlite3_stmt *st, void *p) {
     return row_to_rec(st, p);
 }
@@ -1961,6 +1986,7 @@ const struct store_ops store_sqlite_ops = {
     .team_member_put = sqlite_team_member_put,
     .team_member_delete = sqlite_team_member_delete,
     .team_member_role = sqlite_team_member_role,
+    .team_names_for_member = sqlite_team_names_for_member,
     .team_member_list = sqlite_team_member_list,
     .sa_insert = sqlite_sa_insert,
     .sa_get = sqlite_sa_get,

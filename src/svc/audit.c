@@ -14,6 +14,7 @@
 #include "svc/audit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -25,9 +26,13 @@
 
 #include "core/errors.h"
 #include "core/secret.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "store/store.h"
+#include "svc/authz.h"
+#include "svc/principal.h"
+#include "svc/svc.h"
 
 #define WRITE_ATTEMPTS 3
 #define HMAC_KEY_LEN 32
@@ -35,8 +40,9 @@
 struct entry {
     struct audit_rec rec;
     uint64_t ticket;
-    int sub; /* subscriber to tell, or -1 */
-    int has_rec;
+    int sub;     /* subscriber to tell, or -1 */
+    int has_rec; /* rec is set */
+    int stored;  /* rec is already in the store: durability and file sink only */
     int sync;
 };
 
@@ -173,7 +179,7 @@ int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg) {
     return a->nsubs++;
 }
 
-int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec, int sync, uint64_t *ret_ticket) {
+int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec, int flags, uint64_t *ret_ticket) {
     pthread_mutex_lock(&a->lock);
     if (a->qlen == AUDIT_QUEUE_MAX || a->stopping) {
         pthread_mutex_unlock(&a->lock);
@@ -182,7 +188,8 @@ int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec,
     struct entry *e = &a->queue[a->qlen++];
     e->ticket = ++a->next_ticket;
     e->sub = sub;
-    e->sync = sync;
+    e->sync = (flags & AUDIT_SYNC) != 0;
+    e->stored = (flags & AUDIT_STORED) != 0;
     e->has_rec = rec != NULL;
     if (rec != NULL)
         e->rec = *rec;
@@ -221,7 +228,7 @@ static int append_batch(struct store *s, void *arg) {
     struct audit_rec *ptrs[64];
     size_t k = 0;
     for (size_t i = 0; i < b->n; i++) {
-        if (!b->entries[i].has_rec)
+        if (!b->entries[i].has_rec || b->entries[i].stored)
             continue;
         ptrs[k++] = &b->entries[i].rec;
         if (k == sizeof(ptrs) / sizeof(ptrs[0])) {
@@ -271,7 +278,7 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     size_t nrec = 0;
     int any_sync = 0;
     for (size_t i = 0; i < n; i++) {
-        nrec += entries[i].has_rec != 0;
+        nrec += entries[i].has_rec && !entries[i].stored;
         any_sync |= entries[i].sync;
     }
     int rec_r = 0;
@@ -288,10 +295,10 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
         }
     }
     int sync_r = any_sync ? store_sync(a->store) : 0;
-    if (rec_r == 0 && nrec > 0) {
+    if (rec_r == 0) {
         atomic_fetch_add(&a->written, nrec);
         file_write(a, entries, n);
-    } else if (rec_r != 0) {
+    } else {
         atomic_fetch_add(&a->failed, nrec);
         lk_log(LOG_ERROR, "audit: could not write %zu record(s): %s; their requests answer 503 where they wait",
                nrec, lk_strerror(rec_r));
@@ -357,4 +364,103 @@ void audit_log_free(struct audit_log *a) {
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->cond);
     free(a);
+}
+
+int audit_query(struct svc *svc, const struct principal *caller, const char *org, struct audit_filter *f,
+                struct audit_list *ret, struct lk_error *err) {
+    char *owned = NULL;
+    int r;
+    f->org = NULL;
+    f->teams_json = NULL;
+    if (org == NULL) {
+        r = authz_require_root(caller, NULL, "read every organisation's audit trail", "", err);
+        if (r != 0)
+            return r;
+    } else {
+        struct org_rec o;
+        char nf[128];
+        snprintf(nf, sizeof(nf), "no organisation %.64s", org);
+        r = store_org_get_by_name(svc->store, org, &o);
+        if (r == LK_ENOTFOUND)
+            return lk_error_set(err, r, "%s", nf);
+        if (r < 0)
+            return lk_error_set(err, r, "could not read the organisation");
+        r = authz_require(caller, &o, "audit.view", nf, err);
+        if (r == LK_EDENIED && caller->type == PRINCIPAL_USER) {
+            /* Team owners read their own teams' records, with a token that
+             * may act as a team owner (teams.manage in the team). */
+            struct lk_error team_err = {0};
+            if (store_team_names_for_member(svc->store, o.id, caller->id, "owner", &owned) == 0 &&
+                strcmp(owned, "[]") != 0 &&
+                authz_require_in_team(caller, &o, "owner", "teams.manage", nf, &team_err) == 0) {
+                f->teams_json = owned;
+                r = 0;
+            }
+        }
+        if (r != 0) {
+            free(owned);
+            return r;
+        }
+        f->org = org;
+    }
+    r = store_audit_list(svc->store, f, ret);
+    f->teams_json = NULL;
+    free(owned);
+    return r < 0 ? lk_error_set(err, r, "could not read the audit trail") : 0;
+}
+
+int audit_verify(struct store *s, int64_t *ret_count, int64_t *ret_bad_seq, char *why, size_t cap) {
+    struct audit_filter f;
+    int64_t prev_seq = 0, count = 0;
+    char prev_hash[AUDIT_HASH_HEX];
+    memcpy(prev_hash, audit_genesis_hash, AUDIT_HASH_HEX);
+    memset(&f, 0, sizeof(f));
+    f.limit = 1000;
+    for (;;) {
+        struct audit_list page = {0};
+        f.cursor = prev_seq;
+        int r = store_audit_list(s, &f, &page);
+        if (r != 0)
+            return r;
+        if (page.count == 0) {
+            audit_list_done(&page);
+            break;
+        }
+        for (size_t i = 0; i < page.count; i++) {
+            const struct audit_rec *rec = &page.items[i];
+            if (audit_check(rec, prev_seq, prev_hash, why, cap) != 0) {
+                *ret_bad_seq = rec->seq;
+                *ret_count = count;
+                audit_list_done(&page);
+                return 1;
+            }
+            prev_seq = rec->seq;
+            memcpy(prev_hash, rec->hash, AUDIT_HASH_HEX);
+            count++;
+        }
+        audit_list_done(&page);
+    }
+    *ret_count = count;
+    return 0;
+}
+
+static int append_one_tx(struct store *s, void *arg) {
+    struct audit_rec *rec = arg;
+    return audit_chain_append(s, &rec, 1);
+}
+
+int audit_record_event(struct store *s, const char *actor_type, const char *actor_name, const char *method,
+                       const char *action, const char *resource, int ok) {
+    struct audit_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.time_ms = clock_now_ms();
+    str_copy(rec.request_id, sizeof(rec.request_id), method);
+    str_copy(rec.actor_type, sizeof(rec.actor_type), actor_type);
+    str_copy(rec.actor_name, sizeof(rec.actor_name), actor_name);
+    str_copy(rec.action, sizeof(rec.action), action);
+    str_copy(rec.method, sizeof(rec.method), method);
+    str_copy(rec.resource, sizeof(rec.resource), resource);
+    str_copy(rec.outcome, sizeof(rec.outcome), ok ? "success" : "error");
+    rec.status = ok ? 200 : 500;
+    return store_tx(s, append_one_tx, &rec);
 }

@@ -6,8 +6,8 @@
  *   - audit_chain_append() writes records inside the caller's write
  *     transaction. A mutating request appends its record in the same
  *     transaction as its change, so the two commit together or not at all.
- *   - audit_log_enqueue() hands a record (or, with rec NULL, a "make my
- *     commit durable" marker) to the writer thread, which appends whole
+ *   - audit_log_enqueue() hands a record (or, with AUDIT_STORED, a "make
+ *     my commit durable" marker) to the writer thread, which appends whole
  *     batches in one transaction each and makes them durable with one
  *     store_sync() per batch (group commit). The answer comes back as a
  *     ticket: the enqueuing thread is told through its notify callback
@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "core/audit.h"
+#include "store/store.h"
 
 struct store;
 struct audit_log;
@@ -64,13 +65,17 @@ int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg);
 /* Starts the writer thread. 0 or LK_EINTERNAL. */
 int audit_log_start(struct audit_log *a);
 
+/* audit_log_enqueue() flags. */
+#define AUDIT_SYNC 1   /* the subscriber wants to hear when it is durable */
+#define AUDIT_STORED 2 /* rec was already appended (with a change) and committed: make the commit
+                        * durable and copy rec to the file sink, do not append it again */
+
 /*
- * Queues rec (copied; NULL for a durability marker) for subscriber sub
- * (-1: nobody waits). sync: the subscriber wants to hear when it is
- * durable. Returns 0 and *ret_ticket, or LK_EUNAVAIL when the queue is
- * full (the writer is behind or the store is failing).
+ * Queues rec (copied; NULL for a bare durability marker) for subscriber
+ * sub (-1: nobody waits). Returns 0 and *ret_ticket, or LK_EUNAVAIL when
+ * the queue is full (the writer is behind or the store is failing).
  */
-int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec, int sync, uint64_t *ret_ticket);
+int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec, int flags, uint64_t *ret_ticket);
 
 /* HMAC-SHA256 of a presented credential under the log's key, as hex. */
 void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size_t len, char out[AUDIT_HASH_HEX]);
@@ -80,6 +85,36 @@ void audit_log_reopen(struct audit_log *a);
 
 /* Counters for health and tests: records written, records that could not be. */
 void audit_log_stats(const struct audit_log *a, uint64_t *ret_written, uint64_t *ret_failed);
+
+/*
+ * Checks the whole chain in s, oldest first: every seq follows the one
+ * before, every prev_hash is the hash before it, every hash matches its
+ * record. Returns 0 (intact; *ret_count records), 1 (broken: *ret_bad_seq
+ * is the first record that fails, why says how), or an LK_E* code.
+ */
+int audit_verify(struct store *s, int64_t *ret_count, int64_t *ret_bad_seq, char *why, size_t cap);
+
+/*
+ * Records an event from outside any request (operator commands, background
+ * jobs such as the 90-day clean-up) in its own transaction, with method
+ * "CLI" or "JOB". 0 or an LK_E* code.
+ */
+int audit_record_event(struct store *s, const char *actor_type, const char *actor_name, const char *method,
+                       const char *action, const char *resource, int ok);
+
+struct svc;
+struct principal;
+struct lk_error;
+
+/*
+ * Reads the trail for caller. org NULL: every org (partner admin only).
+ * Otherwise the org's records for whoever holds audit.view there (org
+ * admins), or the records of the teams a user owns in it; anybody else
+ * gets the usual 404 (org out of reach) or 401 (permission). f's org and
+ * teams are set here; the caller sets the rest. ret is in f's order.
+ */
+int audit_query(struct svc *svc, const struct principal *caller, const char *org, struct audit_filter *f,
+                struct audit_list *ret, struct lk_error *err);
 
 /* Writes everything queued, stops the writer thread and frees the log. NULL-safe. */
 void audit_log_free(struct audit_log *a);
