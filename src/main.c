@@ -85,10 +85,10 @@ static int operator_audit(int argc, char **argv) {
         return 2;
     }
     for (int i = 1; i < argc; i++) {
-        const char **dst = strcmp(argv[i], "--data-dir") == 0 ? &data_dir
-                           : export && strcmp(argv[i], "--org") == 0 ? &org
+        const char **dst = strcmp(argv[i], "--data-dir") == 0          ? &data_dir
+                           : export && strcmp(argv[i], "--org") == 0   ? &org
                            : export && strcmp(argv[i], "--since") == 0 ? &since
-                                                                          : NULL;
+                                                                       : NULL;
         if (dst == NULL || i + 1 == argc) {
             fprintf(stderr, "latchkey operator audit %s: unknown or incomplete flag \"%s\"\n", sub, argv[i]);
             return 2;
@@ -114,8 +114,8 @@ static int operator_audit(int argc, char **argv) {
         if (r == 0) {
             printf("audit chain intact: %lld record(s)\n", (long long)count);
         } else if (r == 1) {
-            printf("audit chain BROKEN at record %lld: %s (%lld record(s) before it are intact)\n", (long long)bad,
-                   why, (long long)count);
+            printf("audit chain BROKEN at record %lld: %s (%lld record(s) before it are intact)\n", (long long)bad, why,
+                   (long long)count);
             status = 1;
         } else {
             fprintf(stderr, "latchkey operator audit verify: cannot read the trail: %s\n", lk_strerror(r));

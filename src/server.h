@@ -41,9 +41,9 @@ struct worker {
     struct logbuf access; /* access-log lines waiting for the next flush */
     h2o_timeout_t flush_timeout;
     h2o_timeout_entry_t flush_entry;
-    int audit_sub;                          /* this worker's subscriber id in srv->audit */
+    int audit_sub;                             /* this worker's subscriber id in srv->audit */
     h2o_multithread_receiver_t audit_receiver; /* "your tickets are durable" from the audit writer */
-    struct api_pending *pending_head;       /* answers waiting for their audit record, in ticket order */
+    struct api_pending *pending_head;          /* answers waiting for their audit record, in ticket order */
     struct api_pending *pending_tail;
     uint64_t request_seq;   /* for request ids */
     char request_prefix[9]; /* random per worker start, for request ids */

@@ -269,8 +269,8 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
         r = store_request_end(s, r == 0) != 0 ? LK_ESTORE : r;
         if (r != 0) {
             svc_cache_forget(&w->svc);
-            lk_log(LOG_ERROR, "request %s: audit record could not be written (%s); change rolled back",
-                   ar->request_id, lk_strerror(r));
+            lk_log(LOG_ERROR, "request %s: audit record could not be written (%s); change rolled back", ar->request_id,
+                   lk_strerror(r));
             reply_unavailable(ar->req, ar->request_id,
                               "service unavailable: the audit trail cannot be written, so the change was not "
                               "applied");

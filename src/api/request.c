@@ -96,6 +96,43 @@ int api_body_int(struct api_req *ar, json_t *obj, const char *key, int64_t *ret)
     return 1;
 }
 
+static int hexval(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes v[0..n) ('+' is a space, as forms send it) into the pool.
+ * A malformed escape or an encoded NUL leaves the value as sent, which then
+ * fails the caller's validation instead of being silently cut short. */
+static const char *query_decode(h2o_mem_pool_t *pool, const char *v, size_t n) {
+    char *out = h2o_mem_alloc_pool(pool, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '%') {
+            if (i + 2 >= n)
+                goto raw;
+            int a = hexval(v[i + 1]), b = hexval(v[i + 2]);
+            if (a < 0 || b < 0 || (a == 0 && b == 0))
+                goto raw;
+            out[o++] = (char)(a * 16 + b);
+            i += 2;
+        } else {
+            out[o++] = v[i] == '+' ? ' ' : v[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+raw:
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return out;
+}
+
 const char *api_query(struct api_req *ar, const char *name) {
     h2o_req_t *req = ar->req;
     if (req->query_at == SIZE_MAX)
@@ -110,7 +147,7 @@ const char *api_query(struct api_req *ar, const char *name) {
         const char *kend = eq ? eq : pend;
         if ((size_t)(kend - q) == nl && memcmp(q, name, nl) == 0) {
             const char *v = eq ? eq + 1 : pend;
-            return h2o_strdup(&req->pool, v, (size_t)(pend - v)).base;
+            return query_decode(&req->pool, v, (size_t)(pend - v));
         }
         q = pend + 1;
     }

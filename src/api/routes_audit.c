@@ -14,7 +14,7 @@
 #include "svc/audit.h"
 
 #define AUDIT_LIST_DEFAULT 100
-#define AUDIT_LIST_MAX 1000
+#define AUDIT_LIST_MAX 200
 
 /* ?since= / ?until=: RFC 3339 into Unix ms (0 when absent). -1 replied 400. */
 static int time_param(struct api_req *ar, const char *name, int64_t *ret_ms) {
@@ -125,8 +125,8 @@ static void h_audit_org(struct api_req *ar) {
 }
 
 #define AUDIT_QUERY_HELP                                                                                               \
-    " Query: actor (name), action (e.g. token.create), outcome (success, denied, rate_limited, error), since and "   \
-    "until (RFC 3339), order (desc, the default, or asc), limit (1-1000), cursor. Records are never changed or "     \
+    " Query: actor (name), action (e.g. token.create), outcome (success, denied, rate_limited, error), since and "     \
+    "until (RFC 3339), order (desc, the default, or asc), limit (1-200), cursor. Records are never changed or "        \
     "deleted; each carries the hash of the one before (latchkey operator audit verify checks the chain)."
 
 const struct api_route api_audit_routes[] = {

@@ -155,8 +155,8 @@ size_t audit_rec_json(const struct audit_rec *r, char *buf, size_t cap) {
 static int terminated(const struct audit_rec *r) {
 #define T(f) (memchr(r->f, '\0', sizeof(r->f)) != NULL)
     return T(request_id) && T(actor_type) && T(actor_name) && T(actor_org) && T(token_id) && T(credential_hmac) &&
-           T(org) && T(team) && T(action) && T(method) && T(resource) && T(outcome) && T(source_ip) &&
-           T(user_agent) && T(prev_hash);
+           T(org) && T(team) && T(action) && T(method) && T(resource) && T(outcome) && T(source_ip) && T(user_agent) &&
+           T(prev_hash);
 #undef T
 }
 

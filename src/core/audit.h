@@ -19,9 +19,9 @@
 
 #define AUDIT_HASH_HEX (SECRET_HASH_LEN * 2 + 1)
 #define AUDIT_REQUEST_ID_MAX 32
-#define AUDIT_SHORT_MAX 32    /* actor type, outcome, method */
-#define AUDIT_NAME_MAX 64     /* actor name, org, team, token id */
-#define AUDIT_ACTION_MAX 48   /* "token.create" */
+#define AUDIT_SHORT_MAX 32  /* actor type, outcome, method */
+#define AUDIT_NAME_MAX 64   /* actor name, org, team, token id */
+#define AUDIT_ACTION_MAX 48 /* "token.create" */
 #define AUDIT_RESOURCE_MAX 256
 #define AUDIT_ADDR_MAX 64
 #define AUDIT_UA_MAX 256
@@ -38,11 +38,11 @@ struct audit_rec {
     char actor_type[AUDIT_SHORT_MAX]; /* root, user, service_account, workload, anonymous */
     char actor_name[AUDIT_NAME_MAX];
     char actor_org[AUDIT_NAME_MAX];
-    char token_id[AUDIT_NAME_MAX];     /* public id of the presented token, "" if none */
+    char token_id[AUDIT_NAME_MAX];        /* public id of the presented token, "" if none */
     char credential_hmac[AUDIT_HASH_HEX]; /* HMAC of a presented credential that failed, "" otherwise */
-    char org[AUDIT_NAME_MAX];          /* org the request concerns (path, else the actor's) */
+    char org[AUDIT_NAME_MAX];             /* org the request concerns (path, else the actor's) */
     char team[AUDIT_NAME_MAX];
-    char action[AUDIT_ACTION_MAX];     /* route action, e.g. "token.create" */
+    char action[AUDIT_ACTION_MAX]; /* route action, e.g. "token.create" */
     char method[AUDIT_SHORT_MAX];
     char resource[AUDIT_RESOURCE_MAX]; /* the request path, token secrets cut off */
     char outcome[AUDIT_SHORT_MAX];     /* success, denied, rate_limited, error */

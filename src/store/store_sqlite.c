@@ -33,11 +33,11 @@
     "last_used_at"
 
 #define AUDIT_COLS                                                                                                     \
-    "seq, time_ms, request_id, actor_type, actor_name, actor_org, token_id, credential_hmac, org, team, action, "     \
+    "seq, time_ms, request_id, actor_type, actor_name, actor_org, token_id, credential_hmac, org, team, action, "      \
     "method, resource, outcome, status, source_ip, user_agent, prev_hash, hash"
 #define AUDIT_WHERE                                                                                                    \
-    " FROM audit WHERE (?1 = '' OR org = ?1) AND (?2 IS NULL OR team IN (SELECT value FROM json_each(?2))) "          \
-    "AND (?3 = '' OR actor_name = ?3) AND (?4 = '' OR action = ?4) AND (?5 = '' OR outcome = ?5) "                   \
+    " FROM audit WHERE (?1 = '' OR org = ?1) AND (?2 IS NULL OR team IN (SELECT value FROM json_each(?2))) "           \
+    "AND (?3 = '' OR actor_name = ?3) AND (?4 = '' OR action = ?4) AND (?5 = '' OR outcome = ?5) "                     \
     "AND (?6 = 0 OR time_ms >= ?6) AND (?7 = 0 OR time_ms < ?7) "
 
 #define ORG_COLS                                                                                                       \
@@ -1843,8 +1843,8 @@ static int sqlite_audit_insert(struct store *s, const struct audit_rec *a) {
     int r = stmt_get(ss_of(s), ST_AUDIT_INSERT, &st);
     if (r != 0)
         return r;
-    const char *text[] = {a->request_id, a->actor_type, a->actor_name, a->actor_org, a->token_id,
-                          a->credential_hmac, a->org, a->team, a->action, a->method, a->resource, a->outcome};
+    const char *text[] = {a->request_id, a->actor_type, a->actor_name, a->actor_org, a->token_id, a->credential_hmac,
+                          a->org,        a->team,       a->action,     a->method,    a->resource, a->outcome};
     int rc = sqlite3_bind_int64(st, 1, a->seq);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, a->time_ms);
@@ -1926,9 +1926,8 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
         rc = sqlite3_bind_int64(st, 8, f->cursor);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 9, f->limit);
-    r = rc == SQLITE_OK
-            ? collect(st, sizeof(*ret->items), f->limit, audit_row, NULL, (void **)&ret->items, &ret->count)
-            : map_rc(rc);
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), f->limit, audit_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
     stmt_done(st);
     return r;
 }

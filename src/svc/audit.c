@@ -122,7 +122,9 @@ static int load_key(struct store *s, uint8_t key[HMAC_KEY_LEN]) {
         unsigned v = 0;
         for (int k = 0; k < 2; k++) {
             char c = hex[i * 2 + (size_t)k];
-            unsigned d = (c >= '0' && c <= '9') ? (unsigned)(c - '0') : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10) : 16;
+            unsigned d = (c >= '0' && c <= '9')   ? (unsigned)(c - '0')
+                         : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
+                                                  : 16;
             if (d == 16)
                 r = LK_ESTORE;
             v = v * 16 + (d & 15);
@@ -300,8 +302,8 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
         file_write(a, entries, n);
     } else {
         atomic_fetch_add(&a->failed, nrec);
-        lk_log(LOG_ERROR, "audit: could not write %zu record(s): %s; their requests answer 503 where they wait",
-               nrec, lk_strerror(rec_r));
+        lk_log(LOG_ERROR, "audit: could not write %zu record(s): %s; their requests answer 503 where they wait", nrec,
+               lk_strerror(rec_r));
     }
     if (sync_r != 0)
         lk_log(LOG_ERROR, "audit: could not make commits durable: %s", lk_strerror(sync_r));

@@ -66,9 +66,10 @@ int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg);
 int audit_log_start(struct audit_log *a);
 
 /* audit_log_enqueue() flags. */
-#define AUDIT_SYNC 1   /* the subscriber wants to hear when it is durable */
-#define AUDIT_STORED 2 /* rec was already appended (with a change) and committed: make the commit
-                        * durable and copy rec to the file sink, do not append it again */
+#define AUDIT_SYNC 1 /* the subscriber wants to hear when it is durable */
+#define AUDIT_STORED                                                                                                   \
+    2 /* rec was already appended (with a change) and committed: make the commit                                       \
+       * durable and copy rec to the file sink, do not append it again */
 
 /*
  * Queues rec (copied; NULL for a bare durability marker) for subscriber

@@ -50,8 +50,7 @@ void svc_cache_replay(struct svc *svc) {
             if (v->token_id[0] != '\0')
                 token_cache_remove(svc->cache, v->token_id);
             else
-                token_cache_remove_where(svc->cache, or_null(v->org_id), or_null(v->owner_type),
-                                         or_null(v->owner_id));
+                token_cache_remove_where(svc->cache, or_null(v->org_id), or_null(v->owner_type), or_null(v->owner_id));
         }
     }
     svc_cache_forget(svc);

@@ -20,8 +20,8 @@ struct ratelimiter;
 
 /* A cache invalidation made during a request transaction, replayed after it commits. */
 struct svc_invalidation {
-    char token_id[64];  /* "" = by owner/org instead */
-    char org_id[64];    /* "" = any */
+    char token_id[64]; /* "" = by owner/org instead */
+    char org_id[64];   /* "" = any */
     char owner_type[24];
     char owner_id[64];
 };

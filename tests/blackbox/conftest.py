@@ -100,7 +100,17 @@ class Server:
         if token is not None:
             h["Authorization"] = "Bearer " + token
         kw.setdefault("timeout", 10)
-        return requests.request(method, self.url + path, headers=h, **kw)
+        remember_passwords(kw.get("json"))
+        r = requests.request(method, self.url + path, headers=h, **kw)
+        # Every secret the server hands out is remembered for the final scan.
+        if r.headers.get("Content-Type") == "application/json":
+            try:
+                body = r.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("token"), str):
+                remember_secret(body["token"])
+        return r
 
     def get(self, path, token=None, **kw):
         return self.request("GET", path, token=token, **kw)
@@ -123,8 +133,12 @@ def run_cli(*args, env=None, timeout=30):
     return subprocess.run([BIN] + list(args), capture_output=True, text=True, env=e, timeout=timeout)
 
 
-# Every secret a test saw, so the session-end scan can look for them.
+# Every secret a test saw, so the session-end scan (test_zz_secret_scan.py)
+# can look for them: tokens, and passwords sent in any JSON body.
 SEEN_SECRETS = set()
+SEEN_PASSWORDS = set()
+# Every directory a test server (and its audit file) lived in this session.
+SERVER_DIRS = []
 
 
 def remember_secret(s):
@@ -133,10 +147,25 @@ def remember_secret(s):
     return s
 
 
+def remember_passwords(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "password" and isinstance(v, str) and len(v) >= 8:
+                SEEN_PASSWORDS.add(v)
+            else:
+                remember_passwords(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            remember_passwords(v)
+
+
 @pytest.fixture
 def make_server(tmp_path):
     """Factory: make_server(**kw) starts a server in its own temp dir."""
     servers = []
+
+    if str(tmp_path) not in SERVER_DIRS:
+        SERVER_DIRS.append(str(tmp_path))
 
     def make(**kw):
         d = tmp_path / ("srv%d" % len(servers))

@@ -1,0 +1,456 @@
+"""The audit trail (seed 003: "an immutable audit trail is maintained
+centrally for all actions performed via APIs"): every request is recorded
+with the fields of API.md, records are hash-chained and verifiable, durable
+before a mutation is answered, fail-closed, queryable with filters, and
+never hold a secret. Everything runs against the real binary and its real
+SQLite file."""
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from conftest import BIN, assert_error, remember_secret, run_cli
+
+UA = "latchkey-audit-test/1.0"
+PASSWORD = "an audited passphrase"
+
+
+def db(server):
+    return sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
+
+
+def rows(server, where="1=1", args=()):
+    con = db(server)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM audit WHERE %s ORDER BY seq" % where, args)]
+    finally:
+        con.close()
+
+
+def all_records(server, path="/v1/audit", token=None, **params):
+    """Every record the route shows, oldest first, following cursors."""
+    out, cursor = [], None
+    params = dict(params, order="asc", limit=200)
+    while True:
+        if cursor:
+            params["cursor"] = cursor
+        r = server.get(path, token=token or server.root_token, params=params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out += body["items"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return out
+
+
+def wait_for(server, request_id, timeout=5):
+    """Reads are recorded by the writer thread just after they are answered."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = rows(server, "request_id = ?", (request_id,))
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError("no audit record for request %s" % request_id)
+
+
+def setup_org(server, name="acme"):
+    root = server.root_token
+    assert server.post("/v1/orgs", token=root, json={"name": name, "display_name": name}).status_code == 200
+    for user, role in (("alice", "admin"), ("bob", "member"), ("olga", "member")):
+        r = server.post("/v1/orgs/%s/users" % name, token=root,
+                        json={"username": user, "email": user + "@example.com", "role": role})
+        assert r.status_code == 200, r.text
+    toks = {}
+    for user in ("alice", "bob", "olga"):
+        r = server.post("/v1/orgs/%s/users/%s/tokens" % (name, user), token=root, json={})
+        assert r.status_code == 200, r.text
+        toks[user] = remember_secret(r.json()["token"])
+    return toks
+
+
+def test_every_kind_of_request_is_recorded_with_its_fields(make_server):
+    server = make_server(extra=["--rate-limit-token", "2/60"])
+    root = server.root_token
+    h = {"User-Agent": UA}
+
+    ok = server.post("/v1/tokens", token=root, headers=h, json={"description": "ci", "expires": "P1D"})
+    assert ok.status_code == 200
+    remember_secret(ok.json()["token"])
+    read = server.get("/v1/auth/whoami", token=root, headers=h)
+    bad = server.get("/v1/auth/whoami", headers=dict(h, Authorization="Bearer lk_user_garbage"))
+    none = server.get("/v1/tokens", headers=h)
+    missing = server.get("/v1/nothing/here", headers=h)
+    wrong = server.request("PUT", "/v1/tokens", token=root, headers=h)
+    limited = server.get("/v1/auth/whoami", token=root, headers=h)
+    assert limited.status_code == 429
+
+    expect = [
+        (ok, "token.create", "success", 200, "root", "POST"),
+        (read, "auth.whoami", "success", 200, "root", "GET"),
+        (bad, "auth.whoami", "denied", 401, "anonymous", "GET"),
+        (none, "token.list", "denied", 401, "anonymous", "GET"),
+        (missing, "request.unrouted", "error", 404, "anonymous", "GET"),
+        (wrong, "request.unrouted", "error", 405, "anonymous", "PUT"),
+        (limited, "auth.whoami", "rate_limited", 429, "root", "GET"),
+    ]
+    for resp, action, outcome, status, actor, method in expect:
+        rid = resp.headers["X-Request-Id"]
+        rec = wait_for(server, rid)
+        assert rec["action"] == action, rec
+        assert rec["outcome"] == outcome, rec
+        assert rec["status"] == status == resp.status_code, rec
+        assert rec["actor_type"] == actor, rec
+        assert rec["method"] == method, rec
+        assert rec["source_ip"] == "127.0.0.1", rec
+        assert rec["user_agent"] == UA, rec
+        assert len(rec["hash"]) == 64 and len(rec["prev_hash"]) == 64
+    # The root's records name its token by public id, never by secret.
+    rec = wait_for(server, ok.headers["X-Request-Id"])
+    assert rec["token_id"] == root.rsplit("_", 1)[0] and rec["token_id"].startswith("lk_root_")
+    assert rec["resource"] == "/v1/tokens"
+
+
+def test_failed_credentials_are_correlatable_but_never_recorded(server):
+    tok = server.create_token(description="soon revoked")
+    remember_secret(tok["token"])
+    assert server.delete("/v1/tokens/" + tok["id"], token=server.root_token).status_code == 204
+    a = server.get("/v1/auth/whoami", token=tok["token"])
+    b = server.get("/v1/auth/whoami", token=tok["token"])
+    c = server.get("/v1/auth/whoami", token="lk_user_not-a-token-at-all")
+    for r in (a, b, c):
+        assert r.status_code == 401
+    ra, rb, rc = (wait_for(server, r.headers["X-Request-Id"]) for r in (a, b, c))
+    # The same presented secret gives the same HMAC; another gives another.
+    assert ra["credential_hmac"] == rb["credential_hmac"] != rc["credential_hmac"]
+    assert len(ra["credential_hmac"]) == 64
+    # Keyed: not a plain hash anyone could compute from a guessed token.
+    assert ra["credential_hmac"] != hashlib.sha256(tok["token"].encode()).hexdigest()
+    # The well-formed one is named by its public id; its secret is nowhere.
+    assert ra["token_id"] == tok["id"]
+    assert rc["token_id"] == ""
+    for r in (ra, rb, rc):
+        blob = json.dumps(r)
+        assert tok["token"] not in blob and tok["token"].rsplit("_", 1)[1][:32] not in blob
+
+
+def test_logins_name_the_account_never_the_password(server):
+    root = server.root_token
+    server.post("/v1/orgs", token=root, json={"name": "acme", "display_name": "Acme"})
+    server.post("/v1/orgs/acme/users", token=root,
+                json={"username": "carol", "email": "c@example.com", "password": remember_secret(PASSWORD)})
+    good = server.post("/v1/auth/login", json={"org": "acme", "username": "carol", "password": PASSWORD})
+    assert good.status_code == 200
+    remember_secret(good.json()["token"])
+    wrong = server.post("/v1/auth/login", json={"org": "acme", "username": "carol", "password": "not it at all"})
+    assert wrong.status_code == 401
+    g = wait_for(server, good.headers["X-Request-Id"])
+    w = wait_for(server, wrong.headers["X-Request-Id"])
+    assert (g["actor_type"], g["actor_name"], g["actor_org"], g["action"], g["outcome"]) == \
+        ("user", "carol", "acme", "auth.login", "success")
+    assert (w["actor_type"], w["actor_name"], w["outcome"], w["status"]) == ("anonymous", "carol", "denied", 401)
+    for r in (g, w):
+        blob = json.dumps(r)
+        assert PASSWORD not in blob and "not it at all" not in blob
+        assert good.json()["token"] not in blob
+
+
+def test_org_trail_is_scoped_to_who_may_see_it(server):
+    toks = setup_org(server, "acme")
+    setup_org(server, "globex")
+    root = server.root_token
+    # olga owns team "web"; bob is only a member of it.
+    assert server.post("/v1/orgs/acme/teams", token=root, json={"name": "web"}).status_code == 200
+    assert server.post("/v1/orgs/acme/teams", token=root, json={"name": "db"}).status_code == 200
+    assert server.request("PUT", "/v1/orgs/acme/teams/web/members/olga", token=root,
+                          json={"role": "owner"}).status_code == 200
+    assert server.request("PUT", "/v1/orgs/acme/teams/web/members/bob", token=root,
+                          json={"role": "member"}).status_code == 200
+    web = server.request("PATCH", "/v1/orgs/acme/teams/web", token=toks["olga"], json={"description": "front"})
+    dbt = server.request("PATCH", "/v1/orgs/acme/teams/db", token=root, json={"description": "data"})
+    assert web.status_code == 200 and dbt.status_code == 200
+
+    admin_view = all_records(server, "/v1/orgs/acme/audit", token=toks["alice"])
+    assert admin_view and all(r["org"] == "acme" for r in admin_view)
+    assert any(r["request_id"] == dbt.headers["X-Request-Id"] for r in admin_view)
+
+    owner_view = all_records(server, "/v1/orgs/acme/audit", token=toks["olga"])
+    assert owner_view and all(r["team"] == "web" for r in owner_view)
+    assert any(r["request_id"] == web.headers["X-Request-Id"] for r in owner_view)
+    assert not any(r["request_id"] == dbt.headers["X-Request-Id"] for r in owner_view)
+
+    assert_error(server.get("/v1/orgs/acme/audit", token=toks["bob"]), 401, "audit.view")
+    # Another org's admin: exactly like an org that does not exist.
+    other = server.post("/v1/orgs/globex/users/alice/tokens", token=root, json={}).json()["token"]
+    remember_secret(other)
+    r1 = server.get("/v1/orgs/acme/audit", token=other)
+    r2 = server.get("/v1/orgs/nosuchorg/audit", token=other)
+    assert_error(r1, 404)
+    assert r1.json() == {"errors": ["no organisation acme"]} and r2.json() == {"errors": ["no organisation nosuchorg"]}
+    # The partner-wide trail is the partner admin's alone.
+    assert_error(server.get("/v1/audit", token=toks["alice"]), 401)
+    everything = all_records(server)
+    assert {r["org"] for r in everything} >= {"acme", "globex"}
+
+
+def test_filters_order_and_cursors(server):
+    root = server.root_token
+    for i in range(7):
+        assert server.post("/v1/tokens", token=root, json={"description": "t%d" % i}).status_code == 200
+    server.get("/v1/tokens/lk_root_doesnotexist1", token=root)
+    creates = all_records(server, action="token.create")
+    assert len(creates) == 7 and all(r["action"] == "token.create" for r in creates)
+    # The shape of API.md, and the same content as the stored row.
+    s = creates[0]
+    assert set(s) >= {"seq", "time", "request_id", "actor", "org", "team", "action", "resource", "outcome",
+                      "status", "source_ip", "user_agent", "prev_hash", "hash"}
+    stored = rows(server, "seq = ?", (s["seq"],))[0]
+    assert s["actor"] == {"type": "root", "name": "root", "org": None, "token_id": stored["token_id"]}
+    assert (s["hash"], s["prev_hash"], s["request_id"]) == (stored["hash"], stored["prev_hash"], stored["request_id"])
+    assert s["time"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stored["time_ms"] // 1000)) + \
+        ".%03dZ" % (stored["time_ms"] % 1000)
+    seqs = [r["seq"] for r in creates]
+    assert seqs == sorted(seqs)
+    # Pages of 3, newest first, with no gaps or repeats.
+    got, cursor = [], None
+    while True:
+        params = {"action": "token.create", "limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        body = server.get("/v1/audit", token=root, params=params).json()
+        assert len(body["items"]) <= 3
+        got += [r["seq"] for r in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert got == sorted(seqs, reverse=True)
+    errors = all_records(server, outcome="error")
+    assert errors and all(r["outcome"] == "error" for r in errors)
+    assert all(r["actor"]["name"] == "root" for r in all_records(server, actor="root"))
+    assert all_records(server, actor="nobody") == []
+    # Time window: everything so far is before "until=now+1h", nothing after "since=now+1h".
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    assert all_records(server, since=later) == []
+    assert len(all_records(server, until=later, action="token.create")) == 7
+    for params, msg in (({"since": "yesterday"}, "since"), ({"outcome": "meh"}, "outcome"),
+                        ({"order": "up"}, "order"), ({"limit": "0"}, "limit"), ({"cursor": "x1"}, "cursor"),
+                        ({"actor": "a" * 100}, "actor")):
+        assert_error(server.get("/v1/audit", token=root, params=params), 400, msg)
+
+
+def test_no_route_changes_or_deletes_records(server):
+    root = server.root_token
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        r = server.request(method, "/v1/audit", token=root)
+        assert_error(r, 405)
+        assert r.headers["Allow"] == "GET"
+    # And the store itself refuses: the table has immutability triggers.
+    con = db(server)
+    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+        con.execute("UPDATE audit SET status = 200")
+    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+        con.execute("DELETE FROM audit")
+    con.close()
+
+
+def test_verify_names_the_first_changed_or_missing_record(server):
+    root = server.root_token
+    for i in range(5):
+        server.post("/v1/tokens", token=root, json={"description": "v%d" % i})
+    assert server.stop() == 0
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    n = len(rows(server))
+    assert "intact: %d record(s)" % n in r.stdout
+
+    con = db(server)
+    con.execute("DROP TRIGGER audit_no_update")
+    con.execute("DROP TRIGGER audit_no_delete")
+    con.execute("UPDATE audit SET status = 201 WHERE seq = 3")
+    con.commit()
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 1
+    assert "BROKEN at record 3" in r.stdout and "changed" in r.stdout
+
+    con.execute("UPDATE audit SET status = 200 WHERE seq = 3")
+    con.commit()
+    assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir).returncode == 0
+    # A record taken out breaks the chain at the one after it.
+    con.execute("DELETE FROM audit WHERE seq = 2")
+    con.commit()
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 1 and "BROKEN at record 3" in r.stdout and "missing" in r.stdout
+    con.close()
+
+
+def test_recomputing_a_hash_does_not_hide_a_change(server):
+    """Rewriting one record and its own hash still breaks the next link."""
+    root = server.root_token
+    for i in range(3):
+        server.post("/v1/tokens", token=root, json={"description": "h%d" % i})
+    assert server.stop() == 0
+    con = db(server)
+    con.execute("DROP TRIGGER audit_no_update")
+    con.execute("UPDATE audit SET hash = '%s' WHERE seq = 2" % ("ab" * 32))
+    con.commit()
+    con.close()
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 1 and "BROKEN at record 2" in r.stdout
+
+
+def test_a_mutation_is_refused_and_not_applied_when_its_record_cannot_be_written(server):
+    root = server.root_token
+    con = db(server)
+    con.execute("CREATE TRIGGER audit_block BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'blocked'); END")
+    con.commit()
+    r = server.post("/v1/orgs", token=root, json={"name": "ghost", "display_name": "Ghost"})
+    assert_error(r, 503, "audit trail")
+    t = server.post("/v1/tokens", token=root, json={"description": "ghost token"})
+    assert_error(t, 503, "not applied")
+    con.execute("DROP TRIGGER audit_block")
+    con.commit()
+    con.close()
+    # Nothing of either change exists.
+    assert_error(server.get("/v1/orgs/ghost", token=root), 404)
+    listed = server.get("/v1/tokens?limit=200", token=root).json()["items"]
+    assert not any(x["description"] == "ghost token" for x in listed)
+    assert rows(server, "action = 'org.create'") == []
+    # And once the trail is writable again, the same request works and is recorded.
+    ok = server.post("/v1/orgs", token=root, json={"name": "ghost", "display_name": "Ghost"})
+    assert ok.status_code == 200
+    assert rows(server, "request_id = ?", (ok.headers["X-Request-Id"],))
+    assert server.get("/v1/orgs/ghost", token=root).status_code == 200
+
+
+def test_a_failed_mutation_leaves_nothing_half_written(server):
+    """A request either commits all its writes with its record, or none."""
+    root = server.root_token
+    server.post("/v1/orgs", token=root, json={"name": "acme", "display_name": "Acme"})
+    r = server.post("/v1/orgs/acme/users", token=root, json={"username": "dup", "email": "d@example.com"})
+    assert r.status_code == 200
+    again = server.post("/v1/orgs/acme/users", token=root, json={"username": "dup", "email": "other@example.com"})
+    assert_error(again, 409)
+    u = server.get("/v1/orgs/acme/users/dup", token=root).json()
+    assert u["email"] == "d@example.com"
+    rec = rows(server, "request_id = ?", (again.headers["X-Request-Id"],))
+    assert rec and rec[0]["status"] == 409 and rec[0]["outcome"] == "error"
+
+
+def test_mutation_records_are_in_the_store_when_the_answer_arrives(server):
+    root = server.root_token
+    for i in range(20):
+        r = server.post("/v1/tokens", token=root, json={"description": "d%d" % i})
+        assert r.status_code == 200
+        remember_secret(r.json()["token"])
+        # No waiting: the record was committed (and synced) before the reply.
+        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+
+
+def test_sync_reads_are_recorded_before_the_answer(make_server):
+    server = make_server(extra=["--audit-sync-reads"])
+    for i in range(20):
+        r = server.get("/v1/auth/whoami", token=server.root_token)
+        assert r.status_code == 200
+        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+
+
+def test_file_sink_gets_every_record_and_reopens_on_sighup(make_server, tmp_path):
+    path = str(tmp_path / "audit.jsonl")
+    server = make_server(extra=["--audit-file", path])
+    root = server.root_token
+    a = server.post("/v1/tokens", token=root, json={"description": "sink"})
+    remember_secret(a.json()["token"])
+    b = server.get("/v1/auth/whoami", token=root)
+    wait_for(server, b.headers["X-Request-Id"])
+    deadline = time.time() + 5
+    while time.time() < deadline and len(open(path).read().splitlines()) < 2:
+        time.sleep(0.02)
+    lines = [json.loads(x) for x in open(path).read().splitlines()]
+    ids = {x["request_id"] for x in lines}
+    assert {a.headers["X-Request-Id"], b.headers["X-Request-Id"]} <= ids
+    # The lines are the records the API shows.
+    api = {r["request_id"]: r for r in all_records(server)}
+    for x in lines:
+        assert api[x["request_id"]] == x
+    os.rename(path, path + ".1")
+    server.proc.send_signal(signal.SIGHUP)
+    time.sleep(0.2)
+    c = server.get("/v1/auth/whoami", token=root)
+    deadline = time.time() + 5
+    while time.time() < deadline and not os.path.exists(path):
+        time.sleep(0.02)
+    deadline = time.time() + 5
+    while time.time() < deadline and c.headers["X-Request-Id"] not in open(path).read():
+        time.sleep(0.02)
+    assert c.headers["X-Request-Id"] in open(path).read()
+    assert c.headers["X-Request-Id"] not in open(path + ".1").read()
+
+
+def test_export_prints_the_trail_as_json_lines(server):
+    root = server.root_token
+    server.post("/v1/orgs", token=root, json={"name": "acme", "display_name": "Acme"})
+    server.get("/v1/orgs/acme", token=root)
+    time.sleep(0.2)
+    assert server.stop() == 0
+    r = run_cli("operator", "audit", "export", "--data-dir", server.data_dir)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["seq"] for x in lines] == list(range(1, len(lines) + 1))
+    assert {"org.create", "org.read"} <= {x["action"] for x in lines}
+    only = run_cli("operator", "audit", "export", "--data-dir", server.data_dir, "--org", "acme")
+    assert only.returncode == 0
+    assert all(json.loads(x)["org"] == "acme" for x in only.stdout.splitlines())
+    assert run_cli("operator", "audit", "export", "--data-dir", server.data_dir, "--since", "x").returncode == 2
+    assert run_cli("operator", "audit", "nope", "--data-dir", server.data_dir).returncode == 2
+
+
+def test_records_outlive_what_they_describe_and_clean_up_never_touches_them(server):
+    root = server.root_token
+    server.post("/v1/orgs", token=root, json={"name": "acme", "display_name": "Acme"})
+    assert server.delete("/v1/orgs/acme", token=root).status_code == 204
+    before = len(rows(server))
+    r = run_cli("operator", "cleanup", "--data-dir", server.data_dir)
+    assert r.returncode == 0
+    after = rows(server)
+    assert len(after) == before + 1  # the clean-up itself is recorded
+    assert after[-1]["action"] == "token.cleanup" and after[-1]["actor_type"] == "operator"
+    assert {x["action"] for x in rows(server, "org = 'acme'")} >= {"org.create", "org.delete"}
+
+
+def test_operator_root_token_is_recorded(server):
+    assert server.stop() == 0
+    r = run_cli("operator", "root-token", "--data-dir", server.data_dir)
+    assert r.returncode == 0
+    remember_secret(r.stdout.split("Root token: ")[1].split()[0])
+    last = rows(server)[-1]
+    assert (last["action"], last["actor_type"], last["method"]) == ("operator.root_token", "operator", "CLI")
+    assert last["resource"].startswith("lk_root_")
+    assert r.stdout.split("Root token: ")[1].split()[0] not in json.dumps(last)
+    assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir).returncode == 0
+
+
+def test_chain_continues_across_restarts_and_concurrent_writers(server):
+    import concurrent.futures
+    root = server.root_token
+
+    def work(i):
+        if i % 2:
+            return server.post("/v1/tokens", token=root, json={"description": "c%d" % i}).status_code
+        return server.get("/v1/auth/whoami", token=root).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        assert set(ex.map(work, range(200))) == {200}
+    server.restart()
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        assert set(ex.map(work, range(100))) == {200}
+    assert server.stop() == 0
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 0, r.stdout
+    assert len(rows(server)) >= 300
+    seqs = [x["seq"] for x in rows(server)]
+    assert seqs == list(range(1, len(seqs) + 1))
