@@ -1424,6 +1424,298 @@ static void test_sa_delete_takes_its_tokens(void **state) {
     assert_int_equal(store_sa_delete(fx->s, a.id), LK_ENOTFOUND);
 }
 
+/* --- request transactions ------------------------------------------------- */
+
+/* Until the first write nothing is locked: another connection may write. */
+static void test_request_tx_begins_at_the_first_write(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec a, b, got;
+    make_rec(fx, &a, "user", owner);
+    make_rec(fx, &b, "user", owner);
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    store_request_begin(fx->s);
+    assert_int_equal(store_request_active(fx->s), 0);
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(fx->s, a.id, &got), LK_ENOTFOUND); /* a read opens nothing */
+    assert_int_equal(store_request_active(fx->s), 0);
+    assert_ok(store_token_insert(fx->s2, &b)); /* so the other connection is not blocked */
+    assert_ok(store_token_insert(fx->s, &a));
+    assert_int_equal(store_request_active(fx->s), 1);
+    /* Uncommitted: invisible to the other connection. */
+    assert_lk(store_token_get(fx->s2, a.id, &got), LK_ENOTFOUND);
+    assert_ok(store_request_end(fx->s, 1));
+    assert_int_equal(store_request_active(fx->s), 0);
+    assert_stored(fx->s2, &a);
+}
+
+static int nested_fails(struct store *s, void *arg) {
+    int r = store_token_insert(s, arg);
+    return r != 0 ? r : LK_EINVAL;
+}
+
+static int nested_works(struct store *s, void *arg) {
+    return store_token_insert(s, arg);
+}
+
+/* Inside a request, store_tx is a savepoint: its failure undoes only its
+ * work; the request's end decides about the rest. */
+static void test_request_tx_nests_store_tx_as_savepoints(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec first, undone, kept, got;
+    make_rec(fx, &first, "user", owner);
+    make_rec(fx, &undone, "user", owner);
+    make_rec(fx, &kept, "user", owner);
+    assert_ok(store_open(fx->dsn, &fx->s2));
+
+    store_request_begin(fx->s);
+    assert_ok(store_token_insert(fx->s, &first));
+    assert_lk(store_tx(fx->s, nested_fails, &undone), LK_EINVAL);
+    assert_ok(store_tx(fx->s, nested_works, &kept));
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(fx->s, undone.id, &got), LK_ENOTFOUND);
+    assert_ok(store_token_get(fx->s, kept.id, &got));
+    token_rec_done(&got);
+    assert_lk(store_token_get(fx->s2, first.id, &got), LK_ENOTFOUND);
+    assert_ok(store_request_end(fx->s, 1));
+    assert_stored(fx->s2, &first);
+    assert_stored(fx->s2, &kept);
+    assert_lk(store_token_get(fx->s2, undone.id, &got), LK_ENOTFOUND);
+
+    /* Rolled back: every write of the request goes, savepoints included. */
+    struct token_rec x, y;
+    make_rec(fx, &x, "user", owner);
+    make_rec(fx, &y, "user", owner);
+    store_request_begin(fx->s);
+    assert_ok(store_token_insert(fx->s, &x));
+    assert_ok(store_tx(fx->s, nested_works, &y));
+    assert_ok(store_request_end(fx->s, 0));
+    assert_lk(store_token_get(fx->s2, x.id, &got), LK_ENOTFOUND);
+    assert_lk(store_token_get(fx->s2, y.id, &got), LK_ENOTFOUND);
+    /* And the connection is back to autocommit. */
+    assert_ok(store_token_insert(fx->s, &x));
+    assert_stored(fx->s2, &x);
+    /* Ending without a begin, or a request with no write, is harmless. */
+    assert_ok(store_request_end(fx->s, 1));
+    store_request_begin(fx->s);
+    assert_ok(store_request_end(fx->s, 1));
+}
+
+/* Multi-statement deletes join the request instead of committing on their own. */
+static void test_request_tx_covers_cascading_deletes(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct user_rec u;
+    make_org(fx, &o, "req");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_user(fx, &u, &o, "alice");
+    assert_ok(store_user_insert(fx->s, &u));
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    store_request_begin(fx->s);
+    assert_ok(store_org_delete(fx->s, o.id));
+    assert_ok(store_request_end(fx->s, 0));
+    struct org_rec got;
+    assert_ok(store_org_get(fx->s2, o.id, &got));
+    struct user_rec gu;
+    memset(&gu, 0, sizeof(gu));
+    assert_ok(store_user_get(fx->s2, u.id, &gu));
+    user_rec_done(&gu);
+}
+
+/* --- audit trail ------------------------------------------------------------ */
+
+static void make_audit(struct fx *fx, struct audit_rec *a, const char *org, const char *team, const char *actor,
+                       const char *action, const char *outcome, int64_t time_ms) {
+    memset(a, 0, sizeof(*a));
+    a->time_ms = time_ms;
+    snprintf(a->request_id, sizeof(a->request_id), "req-%s-%u", fx->tag, ++fx->next);
+    snprintf(a->actor_type, sizeof(a->actor_type), "user");
+    snprintf(a->actor_name, sizeof(a->actor_name), "%s-%s", actor, fx->tag);
+    snprintf(a->org, sizeof(a->org), "%s-%s", org, fx->tag);
+    snprintf(a->team, sizeof(a->team), "%s", team);
+    snprintf(a->action, sizeof(a->action), "%s", action);
+    snprintf(a->method, sizeof(a->method), "POST");
+    snprintf(a->resource, sizeof(a->resource), "/v1/things/%u", fx->next);
+    snprintf(a->outcome, sizeof(a->outcome), "%s", outcome);
+    a->status = strcmp(outcome, "success") == 0 ? 200 : 401;
+    snprintf(a->source_ip, sizeof(a->source_ip), "127.0.0.1");
+    snprintf(a->user_agent, sizeof(a->user_agent), "conformance \"quoted\" \\ ua");
+}
+
+/* Appends recs[0..n) after the current head, chained, in one transaction. */
+static int append_fn(struct store *s, void *arg) {
+    struct audit_list *l = arg;
+    int64_t seq;
+    char prev[AUDIT_HASH_HEX];
+    int r = store_audit_head(s, &seq, prev);
+    for (size_t i = 0; r == 0 && i < l->count; i++) {
+        l->items[i].seq = ++seq;
+        memcpy(l->items[i].prev_hash, prev, AUDIT_HASH_HEX);
+        r = audit_seal(&l->items[i]);
+        if (r == 0)
+            r = store_audit_insert(s, &l->items[i]);
+        memcpy(prev, l->items[i].hash, AUDIT_HASH_HEX);
+    }
+    return r;
+}
+
+static void test_audit_round_trip_and_head(void **state) {
+    struct fx *fx = *state;
+    struct audit_rec recs[3];
+    make_audit(fx, &recs[0], "o", "", "ann", "token.create", "success", 1000);
+    make_audit(fx, &recs[1], "o", "web", "bob", "team.update", "success", 2000);
+    make_audit(fx, &recs[2], "o", "", "ann", "token.read", "denied", 3000);
+    struct audit_list in = {recs, 3};
+    assert_ok(store_tx(fx->s, append_fn, &in));
+    int64_t head;
+    char hash[AUDIT_HASH_HEX];
+    assert_ok(store_audit_head(fx->s, &head, hash));
+    assert_int_equal(head, recs[2].seq);
+    assert_string_equal(hash, recs[2].hash);
+
+    char org[AUDIT_NAME_MAX];
+    snprintf(org, sizeof(org), "o-%s", fx->tag);
+    struct audit_filter f = {.org = org, .limit = 10};
+    struct audit_list out = {0};
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    assert_int_equal(out.count, 3);
+    for (size_t i = 0; i < 3; i++) {
+        /* Every field comes back exactly, so the hash can be recomputed. */
+        assert_memory_equal(&out.items[i], &recs[i], sizeof(recs[i]));
+        assert_int_equal(audit_check(&out.items[i], recs[i].seq - 1, recs[i].prev_hash, org, sizeof(org)), 0);
+    }
+    audit_list_done(&out);
+    /* The same seq twice is a conflict. */
+    assert_lk(store_audit_insert(fx->s, &recs[0]), LK_ECONFLICT);
+    /* An unsealed record is refused. */
+    struct audit_rec bare;
+    make_audit(fx, &bare, "o", "", "x", "a", "success", 1);
+    bare.seq = head + 100;
+    assert_lk(store_audit_insert(fx->s, &bare), LK_EINVAL);
+}
+
+static void test_audit_filters_order_and_cursor(void **state) {
+    struct fx *fx = *state;
+    struct audit_rec recs[6];
+    make_audit(fx, &recs[0], "f", "", "ann", "token.create", "success", 1000);
+    make_audit(fx, &recs[1], "f", "web", "bob", "team.update", "success", 2000);
+    make_audit(fx, &recs[2], "f", "db", "ann", "token.read", "denied", 3000);
+    make_audit(fx, &recs[3], "f", "web", "ann", "token.create", "error", 4000);
+    make_audit(fx, &recs[4], "g", "web", "ann", "token.create", "success", 5000);
+    make_audit(fx, &recs[5], "f", "", "cy", "token.create", "success", 6000);
+    struct audit_list in = {recs, 6};
+    assert_ok(store_tx(fx->s, append_fn, &in));
+    char org[AUDIT_NAME_MAX], ann[AUDIT_NAME_MAX];
+    snprintf(org, sizeof(org), "f-%s", fx->tag);
+    snprintf(ann, sizeof(ann), "ann-%s", fx->tag);
+    struct {
+        struct audit_filter f;
+        int want[6];
+        size_t n;
+    } cases[] = {
+        {{.org = org, .limit = 100}, {0, 1, 2, 3, 5}, 5},
+        {{.org = org, .actor = ann, .limit = 100}, {0, 2, 3}, 3},
+        {{.org = org, .action = "token.create", .limit = 100}, {0, 3, 5}, 3},
+        {{.org = org, .outcome = "denied", .limit = 100}, {2}, 1},
+        {{.org = org, .teams_json = "[\"web\"]", .limit = 100}, {1, 3}, 2},
+        {{.org = org, .teams_json = "[\"web\",\"db\"]", .limit = 100}, {1, 2, 3}, 3},
+        {{.org = org, .teams_json = "[]", .limit = 100}, {0}, 0},
+        {{.org = org, .since_ms = 2000, .until_ms = 4000, .limit = 100}, {1, 2}, 2},
+        {{.org = org, .descending = 1, .limit = 100}, {5, 3, 2, 1, 0}, 5},
+        {{.org = org, .limit = 2}, {0, 1}, 2},
+        {{.org = org, .cursor = 0, .descending = 1, .limit = 2}, {5, 3}, 2},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct audit_list out = {0};
+        assert_ok(store_audit_list(fx->s, &cases[c].f, &out));
+        if (out.count != cases[c].n)
+            fail_msg("case %zu: %zu records, want %zu", c, out.count, cases[c].n);
+        for (size_t i = 0; i < out.count; i++)
+            if (out.items[i].seq != recs[cases[c].want[i]].seq)
+                fail_msg("case %zu item %zu: seq %lld, want %lld", c, i, (long long)out.items[i].seq,
+                         (long long)recs[cases[c].want[i]].seq);
+        audit_list_done(&out);
+    }
+    /* Cursors continue after (ascending) or before (descending) the last seen. */
+    struct audit_filter f = {.org = org, .cursor = recs[1].seq, .limit = 100};
+    struct audit_list out = {0};
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    assert_int_equal(out.count, 3);
+    assert_int_equal(out.items[0].seq, recs[2].seq);
+    audit_list_done(&out);
+    f.descending = 1;
+    f.cursor = recs[3].seq;
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    assert_int_equal(out.count, 3);
+    assert_int_equal(out.items[0].seq, recs[2].seq);
+    audit_list_done(&out);
+    f.limit = 0;
+    assert_lk(store_audit_list(fx->s, &f, &out), LK_EINVAL);
+    f.limit = 1001;
+    assert_lk(store_audit_list(fx->s, &f, &out), LK_EINVAL);
+}
+
+/* An audit record written in a request transaction goes with it. */
+static void test_audit_rolls_back_with_the_request(void **state) {
+    struct fx *fx = *state;
+    struct audit_rec rec;
+    make_audit(fx, &rec, "r", "", "ann", "token.create", "success", 1000);
+    struct audit_list in = {&rec, 1};
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    store_request_begin(fx->s);
+    int64_t head_before;
+    char h[AUDIT_HASH_HEX];
+    assert_ok(store_audit_head(fx->s2, &head_before, h));
+    assert_ok(append_fn(fx->s, &in));
+    assert_ok(store_request_end(fx->s, 0));
+    char org[AUDIT_NAME_MAX];
+    snprintf(org, sizeof(org), "r-%s", fx->tag);
+    struct audit_filter f = {.org = org, .limit = 10};
+    struct audit_list out = {0};
+    assert_ok(store_audit_list(fx->s2, &f, &out));
+    assert_int_equal(out.count, 0);
+    audit_list_done(&out);
+    int64_t head_after;
+    assert_ok(store_audit_head(fx->s2, &head_after, h));
+    assert_int_equal(head_after, head_before);
+    /* store_sync succeeds with and without work to sync. */
+    assert_ok(store_sync(fx->s));
+    assert_ok(store_sync(fx->s2));
+}
+
+/* Names of the teams a user holds a given role in. */
+static void test_team_names_for_member(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct user_rec u;
+    make_org(fx, &o, "tn");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_user(fx, &u, &o, "olga");
+    assert_ok(store_user_insert(fx->s, &u));
+    const char *names[] = {"web", "api", "db"};
+    const char *roles[] = {"owner", "owner", "member"};
+    for (int i = 0; i < 3; i++) {
+        struct team_rec t;
+        memset(&t, 0, sizeof(t));
+        snprintf(t.id, sizeof(t.id), "team_%s_%d", fx->tag, i);
+        memcpy(t.org_id, o.id, sizeof(t.org_id));
+        snprintf(t.name, sizeof(t.name), "%s", names[i]);
+        t.created_at = t.updated_at = 1;
+        assert_ok(store_team_insert(fx->s, &t));
+        assert_ok(store_team_member_put(fx->s, t.id, u.id, roles[i], 1));
+    }
+    char *json = NULL;
+    assert_ok(store_team_names_for_member(fx->s, o.id, u.id, "owner", &json));
+    assert_string_equal(json, "[\"api\",\"web\"]");
+    free(json);
+    assert_ok(store_team_names_for_member(fx->s, o.id, u.id, "viewer", &json));
+    assert_string_equal(json, "[]");
+    free(json);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -1440,6 +1732,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_tx_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_rolls_back_on_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_nesting_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_tx_begins_at_the_first_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_tx_nests_store_tx_as_savepoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_request_tx_covers_cascading_deletes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_round_trip_and_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_filters_order_and_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_the_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_team_names_for_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch_inside_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections_see_each_other, setup, teardown),

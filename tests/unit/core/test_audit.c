@@ -1,0 +1,191 @@
+/*
+ * test_audit.c - unit tests for audit records and their hash chain
+ * (core/audit.h): the canonical encoding covers every field, the chain
+ * check finds changed, missing and inserted records, fields from the
+ * network are made safe, and the API encoding is valid JSON.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/audit.h"
+#include "core/errors.h"
+
+static void fill(struct audit_rec *r, int64_t seq, const char *prev) {
+    memset(r, 0, sizeof(*r));
+    r->seq = seq;
+    r->time_ms = INT64_C(1795000000123);
+    snprintf(r->request_id, sizeof(r->request_id), "req-%lld", (long long)seq);
+    snprintf(r->actor_type, sizeof(r->actor_type), "user");
+    snprintf(r->actor_name, sizeof(r->actor_name), "alice");
+    snprintf(r->actor_org, sizeof(r->actor_org), "acme");
+    snprintf(r->token_id, sizeof(r->token_id), "lk_user_AbCdEfGhIjKl");
+    snprintf(r->org, sizeof(r->org), "acme");
+    snprintf(r->team, sizeof(r->team), "web");
+    snprintf(r->action, sizeof(r->action), "token.create");
+    snprintf(r->method, sizeof(r->method), "POST");
+    snprintf(r->resource, sizeof(r->resource), "/v1/tokens");
+    snprintf(r->outcome, sizeof(r->outcome), "success");
+    r->status = 200;
+    snprintf(r->source_ip, sizeof(r->source_ip), "127.0.0.1");
+    snprintf(r->user_agent, sizeof(r->user_agent), "curl/8 \"x\" \\");
+    memcpy(r->prev_hash, prev, AUDIT_HASH_HEX);
+    assert_int_equal(audit_seal(r), 0);
+}
+
+/* Changing any one hashed field changes the hash. */
+static void test_every_field_is_hashed(void **state) {
+    struct audit_rec base, r;
+    fill(&base, 7, audit_genesis_hash);
+    char *fields[] = {r.request_id, r.actor_type, r.actor_name, r.actor_org, r.token_id, r.credential_hmac,
+                      r.org,        r.team,       r.action,     r.method,    r.resource, r.outcome,
+                      r.source_ip,  r.user_agent};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        r = base;
+        /* "" becomes "Z": fields are zeroed past their end, so it stays terminated. */
+        fields[i][0] = fields[i][0] == 'Z' ? 'Y' : 'Z';
+        assert_int_equal(audit_seal(&r), 0);
+        if (strcmp(r.hash, base.hash) == 0)
+            fail_msg("changing field %zu does not change the hash", i);
+    }
+    r = base;
+    r.seq = 8;
+    assert_int_equal(audit_seal(&r), 0);
+    assert_string_not_equal(r.hash, base.hash);
+    r = base;
+    r.time_ms++;
+    assert_int_equal(audit_seal(&r), 0);
+    assert_string_not_equal(r.hash, base.hash);
+    r = base;
+    r.status = 201;
+    assert_int_equal(audit_seal(&r), 0);
+    assert_string_not_equal(r.hash, base.hash);
+    r = base;
+    r.prev_hash[0] = r.prev_hash[0] == '1' ? '2' : '1';
+    assert_int_equal(audit_seal(&r), 0);
+    assert_string_not_equal(r.hash, base.hash);
+    /* And sealing is deterministic. */
+    r = base;
+    assert_int_equal(audit_seal(&r), 0);
+    assert_string_equal(r.hash, base.hash);
+    assert_int_equal(strlen(base.hash), 64);
+}
+
+/* Field boundaries are unambiguous: moving a character between fields changes the hash. */
+static void test_fields_cannot_bleed_into_each_other(void **state) {
+    struct audit_rec a, b;
+    fill(&a, 1, audit_genesis_hash);
+    b = a;
+    snprintf(a.org, sizeof(a.org), "ab");
+    snprintf(a.team, sizeof(a.team), "c");
+    snprintf(b.org, sizeof(b.org), "a");
+    snprintf(b.team, sizeof(b.team), "bc");
+    assert_int_equal(audit_seal(&a), 0);
+    assert_int_equal(audit_seal(&b), 0);
+    assert_string_not_equal(a.hash, b.hash);
+}
+
+static void test_chain_check(void **state) {
+    struct audit_rec r1, r2, r3;
+    char why[256];
+    fill(&r1, 1, audit_genesis_hash);
+    fill(&r2, 2, r1.hash);
+    fill(&r3, 3, r2.hash);
+    assert_int_equal(audit_check(&r1, 0, audit_genesis_hash, why, sizeof(why)), 0);
+    assert_int_equal(audit_check(&r2, 1, r1.hash, why, sizeof(why)), 0);
+    assert_int_equal(audit_check(&r3, 2, r2.hash, why, sizeof(why)), 0);
+
+    /* r2 missing: r3 does not follow r1. */
+    assert_int_equal(audit_check(&r3, 1, r1.hash, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "missing"));
+    /* Changed content. */
+    struct audit_rec bad = r2;
+    bad.status = 500;
+    assert_int_equal(audit_check(&bad, 1, r1.hash, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "changed"));
+    /* Changed and re-sealed: its own hash matches, the link to it does not. */
+    assert_int_equal(audit_seal(&bad), 0);
+    assert_int_equal(audit_check(&bad, 1, r1.hash, why, sizeof(why)), 0);
+    assert_int_equal(audit_check(&r3, 2, bad.hash, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "prev_hash"));
+    /* An unterminated field is refused, not read past. */
+    bad = r1;
+    memset(bad.org, 'x', sizeof(bad.org));
+    assert_int_equal(audit_seal(&bad), LK_EINVAL);
+}
+
+static void test_field_copy_keeps_printable_ascii_only(void **state) {
+    char out[8];
+    struct {
+        const char *in;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {"plain", 5, "plain"},
+        {"a\nb\tc", 5, "a?b?c"},
+        {"\xc3\xa9t\xc3\xa9", 5, "??t??"},
+        {"a\0b", 3, "a?b"},
+        {"\x7f\x1b[0m", 5, "??[0m"},
+        {"much too long for it", 20, "much to"},
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        audit_field_copy(out, sizeof(out), cases[i].in, cases[i].len);
+        if (strcmp(out, cases[i].want) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, out, cases[i].want);
+    }
+}
+
+static void test_outcomes(void **state) {
+    struct {
+        int status;
+        const char *want;
+    } cases[] = {{200, "success"}, {204, "success"}, {400, "error"},        {401, "denied"}, {403, "denied"},
+                 {404, "error"},   {405, "error"},   {429, "rate_limited"}, {500, "error"},  {503, "error"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (strcmp(audit_outcome_of(cases[i].status), cases[i].want) != 0)
+            fail_msg("status %d: got %s, want %s", cases[i].status, audit_outcome_of(cases[i].status), cases[i].want);
+}
+
+static void test_api_json(void **state) {
+    struct audit_rec r;
+    char buf[AUDIT_CANONICAL_MAX];
+    fill(&r, 42, audit_genesis_hash);
+    r.team[0] = '\0'; /* empty reads as null */
+    size_t n = audit_rec_json(&r, buf, sizeof(buf));
+    assert_true(n > 0);
+    json_error_t e;
+    json_t *j = json_loadb(buf, n, 0, &e);
+    if (j == NULL)
+        fail_msg("not JSON: %s in %.*s", e.text, (int)n, buf);
+    assert_int_equal(json_integer_value(json_object_get(j, "seq")), 42);
+    assert_string_equal(json_string_value(json_object_get(j, "time")), "2026-11-18T11:06:40.123Z");
+    assert_true(json_is_null(json_object_get(j, "team")));
+    assert_string_equal(json_string_value(json_object_get(j, "user_agent")), "curl/8 \"x\" \\");
+    json_t *actor = json_object_get(j, "actor");
+    assert_string_equal(json_string_value(json_object_get(actor, "type")), "user");
+    assert_string_equal(json_string_value(json_object_get(actor, "token_id")), "lk_user_AbCdEfGhIjKl");
+    assert_string_equal(json_string_value(json_object_get(j, "hash")), r.hash);
+    json_decref(j);
+    /* Too small a buffer is refused, never overrun. */
+    assert_int_equal(audit_rec_json(&r, buf, 40), 0);
+    assert_int_equal(audit_canonical(&r, buf, 40), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_field_is_hashed),
+        cmocka_unit_test(test_fields_cannot_bleed_into_each_other),
+        cmocka_unit_test(test_chain_check),
+        cmocka_unit_test(test_field_copy_keeps_printable_ascii_only),
+        cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_api_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
