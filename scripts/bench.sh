@@ -2,8 +2,12 @@
 # make bench: wrk against latchkey's hot path (GET /v1/auth/whoami with a
 # valid token) and against nginx answering a fixed JSON body of similar size,
 # on loopback, in the same run, with the same worker count. Prints req/s,
-# p50, p99 and the latchkey/nginx ratio. Timings belong here and in
-# docs/performance.md, never in pass/fail tests.
+# p50, p99 and the latchkey/nginx ratio. Every latchkey request is audited:
+# once as by default (reads recorded by the group-commit writer, answered at
+# once) and once with --audit-sync-reads (every answer waits until its record
+# is on disk). Then audited token creations per second (each one commits
+# with its record and is synced before the answer). Timings belong here and
+# in docs/performance.md, never in pass/fail tests.
 #
 # Env: THREADS (server workers, default 2), CONNS (default "1 64"),
 #      DURATION (seconds per run, default 10), WRK_THREADS (default 2).
@@ -16,9 +20,10 @@ DURATION=${DURATION:-10}
 WRK_THREADS=${WRK_THREADS:-2}
 
 work=$(mktemp -d)
-lk_pid=""; ng_pid=""
+lk_pid=""; ng_pid=""; lks_pid=""
 cleanup() {
   [ -n "$lk_pid" ] && kill "$lk_pid" 2>/dev/null && wait "$lk_pid" 2>/dev/null || true
+  [ -n "$lks_pid" ] && kill "$lks_pid" 2>/dev/null && wait "$lks_pid" 2>/dev/null || true
   [ -n "$ng_pid" ] && kill "$ng_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -28,13 +33,22 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 
 # --- latchkey ----------------------------------------------------------------
 # Rate limits off: the bench measures the verify path, not the limiter's refusal.
-"$BIN" server --dev --data-dir "$work/data" --listen 127.0.0.1:0 --threads "$THREADS" \
-  --rate-limit-token 0 --rate-limit-ip 0 >"$work/lk.out" 2>"$work/lk.err" &
-lk_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$work/lk.out" 2>/dev/null && break; sleep 0.1; done
-lk_url=$(grep -oE 'http://[0-9.]+:[0-9]+' "$work/lk.out" | head -1)
-token=$(sed -n 's/^Root token: //p' "$work/lk.out")
-[ -n "$lk_url" ] && [ -n "$token" ] || { echo "bench: latchkey did not start"; cat "$work/lk.err"; exit 1; }
+start_lk() { # name extra-flags... ; sets lk_url_<name>, token_<name>, prints the pid
+  local name=$1; shift
+  "$BIN" server --dev --data-dir "$work/data-$name" --listen 127.0.0.1:0 --threads "$THREADS" \
+    --rate-limit-token 0 --rate-limit-ip 0 "$@" >"$work/lk-$name.out" 2>"$work/lk-$name.err" &
+  echo $! >"$work/lk-$name.pid"
+  for _ in $(seq 100); do grep -q "listening on" "$work/lk-$name.out" 2>/dev/null && break; sleep 0.1; done
+}
+start_lk async
+start_lk sync --audit-sync-reads
+lk_pid=$(cat "$work/lk-async.pid"); lks_pid=$(cat "$work/lk-sync.pid")
+lk_url=$(grep -oE 'http://[0-9.]+:[0-9]+' "$work/lk-async.out" | head -1)
+token=$(sed -n 's/^Root token: //p' "$work/lk-async.out")
+lks_url=$(grep -oE 'http://[0-9.]+:[0-9]+' "$work/lk-sync.out" | head -1)
+token_sync=$(sed -n 's/^Root token: //p' "$work/lk-sync.out")
+[ -n "$lk_url" ] && [ -n "$token" ] && [ -n "$lks_url" ] && [ -n "$token_sync" ] ||
+  { echo "bench: latchkey did not start"; cat "$work"/lk-*.err; exit 1; }
 body=$(curl -sf -H "Authorization: Bearer $token" "$lk_url/v1/auth/whoami")
 
 # --- nginx with a fixed reply of the same size -------------------------------
@@ -68,10 +82,13 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$ng_port/" >/dev/null 2>&1 && 
 to_us() { awk -v v="$1" 'BEGIN { n=v+0; u=v; sub(/^[0-9.]+/, "", u);
   if (u=="us") print n; else if (u=="ms") print n*1000; else if (u=="s") print n*1000000; else print n }'; }
 
-run() { # name url conns -> "rps p50_us p99_us"
+run() { # name url conns [token] [wrk script] -> "rps p50_us p99_us"
   local out
   local t=$WRK_THREADS; [ "$3" -lt "$t" ] && t=$3
-  out=$(wrk -t"$t" -c"$3" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$2")
+  local tok=${4:-$token}
+  local script=()
+  [ -n "${5:-}" ] && script=(-s "$5")
+  out=$(wrk -t"$t" -c"$3" -d"${DURATION}s" --latency "${script[@]}" -H "Authorization: Bearer $tok" "$2")
   local rps p50 p99
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -87,6 +104,22 @@ for c in $CONNS; do
   read -r nr n50 n99 < <(run nginx "http://127.0.0.1:$ng_port/v1/auth/whoami" "$c")
   read -r lr l50 l99 < <(run latchkey "$lk_url/v1/auth/whoami" "$c")
   printf "%-6s %-28s %12.0f %10.0f %10.0f\n" "$c" "nginx fixed reply" "$nr" "$n50" "$n99"
+  read -r sr s50 s99 < <(run latchkey-sync "$lks_url/v1/auth/whoami" "$c" "$token_sync")
   printf "%-6s %-28s %12.0f %10.0f %10.0f\n" "$c" "latchkey whoami (verify)" "$lr" "$l50" "$l99"
-  awk -v l="$lr" -v n="$nr" -v c="$c" 'BEGIN { printf "%-6s ratio latchkey/nginx: %.2fx\n", c, l/n }'
+  printf "%-6s %-28s %12.0f %10.0f %10.0f\n" "$c" "  + every read durable" "$sr" "$s50" "$s99"
+  awk -v l="$lr" -v s="$sr" -v n="$nr" -v c="$c" \
+    'BEGIN { printf "%-6s ratio latchkey/nginx: %.2fx; with every request durably audited: %.2fx\n", c, l/n, s/n }'
 done
+
+# Audited token creations: each commits with its audit record, and the answer
+# waits for the group sync. The DB grows by one token and one record each.
+cat >"$work/create.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"description":"bench","expires":"P1D"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+for c in $CONNS; do
+  read -r cr c50 c99 < <(run latchkey-create "$lk_url/v1/tokens" "$c" "$token" "$work/create.lua")
+  printf "%-6s %-28s %12.0f %10.0f %10.0f\n" "$c" "audited token creations" "$cr" "$c50" "$c99"
+done
+printf "after the bench, the async server's trail: %s\n" "$("$BIN" operator audit verify --data-dir "$work/data-async")"

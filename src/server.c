@@ -70,6 +70,7 @@ static int flush_fn(void *arg, const struct token_touch *t, size_t n) {
 
 static void *flusher_main(void *arg) {
     struct server *srv = arg;
+    pthread_setname_np(pthread_self(), "lk-flusher");
     struct store *s = NULL;
     if (store_open(srv->store_dsn, &s) != 0) {
         lk_log(LOG_ERROR, "last-use flusher: cannot open the store; last_used_at will not be recorded");
@@ -229,6 +230,13 @@ int server_run(struct config *cfg) {
     lk_log(LOG_INFO, "stopped cleanly");
     status = 0;
 out:
+    if (srv->workers != NULL) {
+        /* Start-up failed after some workers started: stop them in order. */
+        http_stop(srv);
+        audit_log_free(srv->audit);
+        srv->audit = NULL;
+        http_free(srv);
+    }
     store_close(boot);
     audit_log_free(srv->audit);
     token_cache_free(srv->cache);

@@ -13,6 +13,7 @@
 
 #include <h2o.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 
 #include "config.h"
@@ -37,6 +38,10 @@ struct worker {
     h2o_multithread_receiver_t stop_receiver;
     h2o_multithread_message_t stop_msg;
     int stop_requested;   /* set on this worker's loop by the stop message */
+    int started;          /* its thread runs (http_start) */
+    int setup_failed;     /* its thread could not set its loop up */
+    sem_t phase_done;     /* posted by the worker: set up, then drained */
+    sem_t teardown;       /* posted by http_free: destroy the loop and exit */
     struct svc svc;       /* svc.store is this worker's own connection */
     struct logbuf access; /* access-log lines waiting for the next flush */
     h2o_timeout_t flush_timeout;

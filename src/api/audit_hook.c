@@ -128,7 +128,8 @@ int api_audit_worker_init(struct worker *w) {
 }
 
 void api_audit_worker_done(struct worker *w) {
-    /* The writer has stopped: deliver what it last said, then drop the rest. */
+    /* On w's own thread, after the writer stopped: deliver what it last
+     * said, then drop the rest. */
     h2o_evloop_run(w->loop, 0);
     while (w->pending_head != NULL) {
         struct api_pending *p = w->pending_head;
@@ -231,12 +232,12 @@ static void hold(struct api_req *ar, uint64_t ticket, enum pending_kind kind, in
                  size_t len) {
     struct worker *w = ar->w;
     struct api_pending *p = calloc(1, sizeof(*p));
-    struct pending_ref *ref = h2o_mem_alloc_shared(&ar->req->pool, sizeof(*ref), on_req_dispose);
     if (p == NULL) {
         /* Out of memory: answer now rather than never. */
         api_transmit(ar->req, ar->request_id, status, body, len);
         return;
     }
+    struct pending_ref *ref = h2o_mem_alloc_shared(&ar->req->pool, sizeof(*ref), on_req_dispose);
     ref->p = p;
     p->ticket = ticket;
     p->kind = kind;
@@ -291,7 +292,9 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
         api_transmit(ar->req, ar->request_id, status, body, len);
         return;
     }
-    int sync = w->srv->cfg.audit_sync_reads;
+    /* Reads wait for their record when configured to, and whenever the
+     * writer is behind: back-pressure rather than refusals. */
+    int sync = w->srv->cfg.audit_sync_reads || audit_log_behind(log);
     if (ar->mutating) {
         /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
         store_request_end(s, 0);

@@ -36,51 +36,48 @@ void audit_field_copy(char *dst, size_t cap, const char *src, size_t len) {
     dst[n] = '\0';
 }
 
-size_t audit_canonical(const struct audit_rec *r, char *buf, size_t cap) {
-    struct jsonw w;
-    size_t len = 0;
-    jsonw_init(&w, buf, cap);
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "seq");
-    jsonw_int(&w, r->seq);
-    jsonw_key(&w, "time_ms");
-    jsonw_int(&w, r->time_ms);
-    jsonw_key(&w, "request_id");
-    jsonw_str(&w, r->request_id);
-    jsonw_key(&w, "actor_type");
-    jsonw_str(&w, r->actor_type);
-    jsonw_key(&w, "actor_name");
-    jsonw_str(&w, r->actor_name);
-    jsonw_key(&w, "actor_org");
-    jsonw_str(&w, r->actor_org);
-    jsonw_key(&w, "token_id");
-    jsonw_str(&w, r->token_id);
-    jsonw_key(&w, "credential_hmac");
-    jsonw_str(&w, r->credential_hmac);
-    jsonw_key(&w, "org");
-    jsonw_str(&w, r->org);
-    jsonw_key(&w, "team");
-    jsonw_str(&w, r->team);
-    jsonw_key(&w, "action");
-    jsonw_str(&w, r->action);
-    jsonw_key(&w, "method");
-    jsonw_str(&w, r->method);
-    jsonw_key(&w, "resource");
-    jsonw_str(&w, r->resource);
-    jsonw_key(&w, "outcome");
-    jsonw_str(&w, r->outcome);
-    jsonw_key(&w, "status");
-    jsonw_int(&w, r->status);
-    jsonw_key(&w, "source_ip");
-    jsonw_str(&w, r->source_ip);
-    jsonw_key(&w, "user_agent");
-    jsonw_str(&w, r->user_agent);
-    jsonw_key(&w, "prev_hash");
-    jsonw_str(&w, r->prev_hash);
-    jsonw_obj_end(&w);
-    if (jsonw_finish(&w, &len) != 0)
+/* Appends a big-endian 64-bit integer. */
+static size_t put_u64(char *buf, size_t off, size_t cap, uint64_t v) {
+    if (off == 0 || cap - off < 8)
         return 0;
-    return len;
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        buf[off + (size_t)i] = (char)(v & 0xff);
+    return off + 8;
+}
+
+/* Appends a 4-byte big-endian length, then the string's bytes. */
+static size_t put_str(char *buf, size_t off, size_t cap, const char *s) {
+    size_t n = strlen(s);
+    if (off == 0 || n > 0xffff || cap - off < 4 + n)
+        return 0;
+    buf[off] = 0;
+    buf[off + 1] = 0;
+    buf[off + 2] = (char)(n >> 8);
+    buf[off + 3] = (char)(n & 0xff);
+    memcpy(buf + off + 4, s, n);
+    return off + 4 + n;
+}
+
+size_t audit_canonical(const struct audit_rec *r, char *buf, size_t cap) {
+    /* "LKA1", then every field in a fixed order: integers as 8 bytes, strings
+     * as a 4-byte length and their bytes. Lengths make field boundaries
+     * unambiguous; the version tag lets a later format coexist. */
+    static const char tag[] = "LKA1";
+    if (cap < sizeof(tag))
+        return 0;
+    memcpy(buf, tag, 4);
+    size_t off = 4;
+    off = put_u64(buf, off, cap, (uint64_t)r->seq);
+    off = put_u64(buf, off, cap, (uint64_t)r->time_ms);
+    const char *fields[] = {r->request_id, r->actor_type, r->actor_name, r->actor_org, r->token_id, r->credential_hmac,
+                            r->org,        r->team,       r->action,     r->method,    r->resource, r->outcome};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        off = put_str(buf, off, cap, fields[i]);
+    off = put_u64(buf, off, cap, (uint64_t)(int64_t)r->status);
+    off = put_str(buf, off, cap, r->source_ip);
+    off = put_str(buf, off, cap, r->user_agent);
+    off = put_str(buf, off, cap, r->prev_hash);
+    return off;
 }
 
 /* "" reads as null in the API's shape. */

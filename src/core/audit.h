@@ -3,10 +3,11 @@
  *
  * Every record's hash is SHA-256 over its canonical encoding, which
  * includes the previous record's hash, so changing, inserting or removing
- * a record anywhere breaks every link after it. The canonical encoding is
- * a compact JSON object with a fixed key order (audit_canonical); the
- * store keeps each field in its own column and audit verify recomputes
- * the encoding from the columns, so nothing outside the fields is hashed.
+ * a record anywhere breaks every link after it. The canonical encoding
+ * (audit_canonical) is every field in a fixed order, each string behind its
+ * length; the store keeps each field in its own column and audit verify
+ * recomputes the encoding from the columns, so nothing outside the fields
+ * is hashed.
  * See docs/audit.md.
  */
 #ifndef LK_CORE_AUDIT_H
@@ -65,7 +66,8 @@ void audit_field_copy(char *dst, size_t cap, const char *src, size_t len);
 
 /*
  * Writes the canonical encoding of rec (every field but hash, in a fixed
- * order) into buf. Returns the length, or 0 if it does not fit.
+ * order; binary, see docs/audit.md) into buf. Returns the length, or 0 if
+ * it does not fit.
  */
 size_t audit_canonical(const struct audit_rec *rec, char *buf, size_t cap);
 

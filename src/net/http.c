@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <semaphore.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -154,9 +155,38 @@ static int has_connections(struct worker *w) {
     return !h2o_linklist_is_empty(&w->ctx.http1._conns) || !h2o_linklist_is_empty(&w->ctx.http2._conns);
 }
 
+/*
+ * Everything h2o makes for a loop (the loop, its context, the multithread
+ * queue and its socket) is made, used and destroyed on the worker's own
+ * thread: h2o's socket buffers come from a thread-local recycling allocator,
+ * and a buffer of one thread's allocator handled on another races with
+ * that thread (measured: heap corruption as soon as the audit writer sent
+ * messages to loops whose queues the main thread had made).
+ *
+ * Phases, each acknowledged on w->phase_done: set up (ready), run until
+ * the stop message and drain (drained), then wait for w->teardown, deliver
+ * the audit writer's last answers and destroy.
+ */
 static void *worker_main(void *arg) {
     struct worker *w = arg;
     struct server *srv = w->srv;
+    char name[16];
+    snprintf(name, sizeof(name), "lk-worker-%d", w->idx);
+    pthread_setname_np(pthread_self(), name);
+
+    w->loop = h2o_evloop_create();
+    h2o_context_init(&w->ctx, w->loop, &srv->h2o);
+    w->accept_ctx.ctx = &w->ctx;
+    w->accept_ctx.hosts = srv->h2o.hosts;
+    w->accept_ctx.ssl_ctx = srv->ssl_ctx;
+    w->queue = h2o_multithread_create_queue(w->loop);
+    h2o_multithread_register_receiver(w->queue, &w->stop_receiver, on_stop_message);
+    h2o_timeout_init(w->loop, &w->flush_timeout, 250);
+    w->flush_entry.cb = on_flush_timer;
+    w->setup_failed = api_audit_worker_init(w) != 0;
+    sem_post(&w->phase_done);
+    if (w->setup_failed)
+        goto teardown;
 
     w->listener = h2o_evloop_socket_create(w->loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
@@ -175,11 +205,22 @@ static void *worker_main(void *arg) {
         h2o_evloop_run(w->loop, 100);
     if (h2o_timeout_is_linked(&w->flush_entry))
         h2o_timeout_unlink(&w->flush_entry);
-    h2o_timeout_dispose(w->loop, &w->flush_timeout);
     /* h2o arms this when asked to shut down; nothing is left for it to close. */
     if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&w->ctx.http2._graceful_shutdown_timeout);
     logbuf_flush(&w->access);
+    sem_post(&w->phase_done);
+
+teardown:
+    /* The audit writer has stopped when teardown is posted. */
+    sem_wait(&w->teardown);
+    api_audit_worker_done(w);
+    h2o_timeout_dispose(w->loop, &w->flush_timeout);
+    h2o_multithread_unregister_receiver(w->queue, &w->stop_receiver);
+    h2o_multithread_destroy_queue(w->queue);
+    h2o_context_dispose(&w->ctx);
+    h2o_evloop_destroy(w->loop);
+    api_worker_done(w);
     return NULL;
 }
 
@@ -241,38 +282,40 @@ int http_start(struct server *srv) {
         struct worker *w = &srv->workers[i];
         if (api_worker_init(w) != 0)
             return -1;
-        w->loop = h2o_evloop_create();
-        h2o_context_init(&w->ctx, w->loop, &srv->h2o);
-        w->accept_ctx.ctx = &w->ctx;
-        w->accept_ctx.hosts = srv->h2o.hosts;
-        w->accept_ctx.ssl_ctx = srv->ssl_ctx;
-        w->queue = h2o_multithread_create_queue(w->loop);
-        h2o_multithread_register_receiver(w->queue, &w->stop_receiver, on_stop_message);
-        if (api_audit_worker_init(w) != 0)
+        sem_init(&w->phase_done, 0, 0);
+        sem_init(&w->teardown, 0, 0);
+        if (pthread_create(&w->tid, NULL, worker_main, w) != 0)
             return -1;
-        h2o_timeout_init(w->loop, &w->flush_timeout, 250);
-        w->flush_entry.cb = on_flush_timer;
-        h2o_multithread_create_thread(&w->tid, NULL, worker_main, w);
+        w->started = 1;
+        sem_wait(&w->phase_done); /* set up */
+        if (w->setup_failed)
+            return -1;
     }
     return 0;
 }
 
 void http_stop(struct server *srv) {
-    for (int i = 0; i < srv->nworkers; i++)
-        h2o_multithread_send_message(&srv->workers[i].stop_receiver, &srv->workers[i].stop_msg);
-    for (int i = 0; i < srv->nworkers; i++)
-        pthread_join(srv->workers[i].tid, NULL);
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker *w = &srv->workers[i];
+        if (w->started && !w->setup_failed)
+            h2o_multithread_send_message(&w->stop_receiver, &w->stop_msg);
+    }
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker *w = &srv->workers[i];
+        if (w->started && !w->setup_failed)
+            sem_wait(&w->phase_done); /* drained */
+    }
 }
 
 void http_free(struct server *srv) {
-    for (int i = 0; i < srv->nworkers; i++) {
+    for (int i = 0; srv->workers != NULL && i < srv->nworkers; i++) {
         struct worker *w = &srv->workers[i];
-        api_audit_worker_done(w);
-        h2o_multithread_unregister_receiver(w->queue, &w->stop_receiver);
-        h2o_multithread_destroy_queue(w->queue);
-        h2o_context_dispose(&w->ctx);
-        h2o_evloop_destroy(w->loop);
-        api_worker_done(w);
+        if (w->started) {
+            sem_post(&w->teardown);
+            pthread_join(w->tid, NULL);
+        }
+        sem_destroy(&w->phase_done);
+        sem_destroy(&w->teardown);
     }
     free(srv->workers);
     srv->workers = NULL;

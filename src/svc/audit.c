@@ -35,6 +35,12 @@
 #include "svc/svc.h"
 
 #define WRITE_ATTEMPTS 3
+/* Group commit: a batch of only unwaited records is held back up to this
+ * long for more to arrive, so commits write whole pages of records rather
+ * than a few pages per record. A batch somebody waits on goes at once (while
+ * it is synced, the next batch gathers by itself). */
+#define GATHER_US 2000
+#define GATHER_ENOUGH 512
 #define HMAC_KEY_LEN 32
 
 struct entry {
@@ -59,6 +65,8 @@ struct audit_log {
     size_t qlen;
     uint64_t next_ticket;
     int stopping;
+    int has_sync;  /* a queued entry has a waiter */
+    int gathering; /* the writer is holding a small batch back */
 
     /* Writer thread only. */
     pthread_t tid;
@@ -74,6 +82,7 @@ struct audit_log {
     uint8_t hmac_key[HMAC_KEY_LEN];
 
     atomic_int reopen;
+    atomic_size_t waiting; /* qlen, readable without the lock */
     atomic_uint_fast64_t written, failed;
 };
 
@@ -196,10 +205,19 @@ int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec,
     if (rec != NULL)
         e->rec = *rec;
     *ret_ticket = e->ticket;
-    if (a->qlen == 1)
+    atomic_store_explicit(&a->waiting, a->qlen, memory_order_relaxed);
+    if (e->sync)
+        a->has_sync = 1;
+    /* Wake the writer when it sleeps on an empty queue, and when it is
+     * gathering and now has a reason to go. */
+    if (a->qlen == 1 || (a->gathering && (e->sync || a->qlen == GATHER_ENOUGH)))
         pthread_cond_signal(&a->cond);
     pthread_mutex_unlock(&a->lock);
     return 0;
+}
+
+int audit_log_behind(const struct audit_log *a) {
+    return atomic_load_explicit(&a->waiting, memory_order_relaxed) > AUDIT_QUEUE_MAX / 2;
 }
 
 void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size_t len, char out[AUDIT_HASH_HEX]) {
@@ -321,6 +339,7 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
 
 static void *writer_main(void *arg) {
     struct audit_log *a = arg;
+    pthread_setname_np(pthread_self(), "lk-audit");
     for (;;) {
         pthread_mutex_lock(&a->lock);
         while (a->qlen == 0 && !a->stopping)
@@ -329,10 +348,26 @@ static void *writer_main(void *arg) {
             pthread_mutex_unlock(&a->lock);
             break;
         }
+        if (a->qlen < GATHER_ENOUGH && !a->stopping && !a->has_sync) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += GATHER_US * 1000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            a->gathering = 1;
+            while (a->qlen < GATHER_ENOUGH && !a->stopping && !a->has_sync &&
+                   pthread_cond_timedwait(&a->cond, &a->lock, &until) == 0) {
+            }
+            a->gathering = 0;
+        }
+        a->has_sync = 0;
         struct entry *full = a->queue;
         size_t n = a->qlen;
         a->queue = a->batch;
         a->qlen = 0;
+        atomic_store_explicit(&a->waiting, 0, memory_order_relaxed);
         a->batch = full;
         pthread_mutex_unlock(&a->lock);
         process(a, full, n);

@@ -78,6 +78,14 @@ int audit_log_start(struct audit_log *a);
  */
 int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec, int flags, uint64_t *ret_ticket);
 
+/*
+ * 1 when the writer is behind (more than half the queue waiting). Callers
+ * then wait for their record even where they need not, which slows
+ * closed-loop clients to the writer's pace instead of failing them once
+ * the queue is full.
+ */
+int audit_log_behind(const struct audit_log *a);
+
 /* HMAC-SHA256 of a presented credential under the log's key, as hex. */
 void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size_t len, char out[AUDIT_HASH_HEX]);
 

@@ -43,9 +43,9 @@ static void fill(struct audit_rec *r, int64_t seq, const char *prev) {
 static void test_every_field_is_hashed(void **state) {
     struct audit_rec base, r;
     fill(&base, 7, audit_genesis_hash);
-    char *fields[] = {r.request_id, r.actor_type, r.actor_name, r.actor_org, r.token_id, r.credential_hmac,
-                      r.org,        r.team,       r.action,     r.method,    r.resource, r.outcome,
-                      r.source_ip,  r.user_agent};
+    char *fields[] = {r.request_id,      r.actor_type, r.actor_name, r.actor_org, r.token_id,
+                      r.credential_hmac, r.org,        r.team,       r.action,    r.method,
+                      r.resource,        r.outcome,    r.source_ip,  r.user_agent};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         r = base;
         /* "" becomes "Z": fields are zeroed past their end, so it stays terminated. */
@@ -127,12 +127,8 @@ static void test_field_copy_keeps_printable_ascii_only(void **state) {
         size_t len;
         const char *want;
     } cases[] = {
-        {"plain", 5, "plain"},
-        {"a\nb\tc", 5, "a?b?c"},
-        {"\xc3\xa9t\xc3\xa9", 5, "??t??"},
-        {"a\0b", 3, "a?b"},
-        {"\x7f\x1b[0m", 5, "??[0m"},
-        {"much too long for it", 20, "much to"},
+        {"plain", 5, "plain"}, {"a\nb\tc", 5, "a?b?c"},     {"\xc3\xa9t\xc3\xa9", 5, "??t??"},
+        {"a\0b", 3, "a?b"},    {"\x7f\x1b[0m", 5, "??[0m"}, {"much too long for it", 20, "much to"},
         {"", 0, ""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

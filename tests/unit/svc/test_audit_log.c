@@ -203,8 +203,7 @@ static void test_refused_records_are_reported(void **state) {
     struct fx *fx = *state;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "CREATE TRIGGER blk BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'no'); END",
+    assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER blk BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'no'); END",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     struct audit_log *log = NULL;
