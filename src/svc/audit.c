@@ -41,6 +41,11 @@
  * it is synced, the next batch gathers by itself). */
 #define GATHER_US 2000
 #define GATHER_ENOUGH 512
+/* A batch somebody waits on is held back at most this long for company
+ * (like PostgreSQL's commit_delay): one sync for many waiters costs less
+ * than a sync each, and a sync costs far more than this wait. */
+#define GATHER_SYNC_US 200
+#define GATHER_SYNC_ENOUGH 48
 #define HMAC_KEY_LEN 32
 
 struct entry {
@@ -65,8 +70,9 @@ struct audit_log {
     size_t qlen;
     uint64_t next_ticket;
     int stopping;
-    int has_sync;  /* a queued entry has a waiter */
-    int gathering; /* the writer is holding a small batch back */
+    int has_sync;        /* a queued entry has a waiter */
+    size_t last_waiters; /* waiters in the last batch: is there company to gather? */
+    int gathering;       /* the writer is holding a small batch back */
 
     /* Writer thread only. */
     pthread_t tid;
@@ -84,6 +90,7 @@ struct audit_log {
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */
     atomic_uint_fast64_t written, failed;
+    uint64_t batches, syncs; /* writer thread only; reported when it stops */
 };
 
 int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n) {
@@ -206,11 +213,12 @@ int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec,
         e->rec = *rec;
     *ret_ticket = e->ticket;
     atomic_store_explicit(&a->waiting, a->qlen, memory_order_relaxed);
+    int first_sync = e->sync && !a->has_sync;
     if (e->sync)
         a->has_sync = 1;
     /* Wake the writer when it sleeps on an empty queue, and when it is
-     * gathering and now has a reason to go. */
-    if (a->qlen == 1 || (a->gathering && (e->sync || a->qlen == GATHER_ENOUGH)))
+     * gathering and now has a reason to go or a shorter deadline. */
+    if (a->qlen == 1 || (a->gathering && (first_sync || a->qlen == GATHER_SYNC_ENOUGH || a->qlen == GATHER_ENOUGH)))
         pthread_cond_signal(&a->cond);
     pthread_mutex_unlock(&a->lock);
     return 0;
@@ -295,12 +303,15 @@ static void file_write(struct audit_log *a, const struct entry *entries, size_t 
 }
 
 static void process(struct audit_log *a, struct entry *entries, size_t n) {
-    size_t nrec = 0;
+    size_t nrec = 0, waiters = 0;
     int any_sync = 0;
     for (size_t i = 0; i < n; i++) {
         nrec += entries[i].has_rec && !entries[i].stored;
         any_sync |= entries[i].sync;
+        waiters += entries[i].sync != 0;
     }
+    if (any_sync)
+        a->last_waiters = waiters;
     int rec_r = 0;
     if (nrec > 0) {
         struct batch_arg b = {entries, n};
@@ -315,6 +326,8 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
         }
     }
     int sync_r = any_sync ? store_sync(a->store) : 0;
+    a->batches++;
+    a->syncs += any_sync != 0;
     if (rec_r == 0) {
         atomic_fetch_add(&a->written, nrec);
         file_write(a, entries, n);
@@ -348,20 +361,23 @@ static void *writer_main(void *arg) {
             pthread_mutex_unlock(&a->lock);
             break;
         }
-        if (a->qlen < GATHER_ENOUGH && !a->stopping && !a->has_sync) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += GATHER_US * 1000L;
+        /* Gather: the deadline is the shorter one as soon as somebody waits. */
+        struct timespec start;
+        clock_gettime(CLOCK_REALTIME, &start);
+        a->gathering = 1;
+        /* A lone waiter (one client, or a quiet server) gains nothing by waiting for company. */
+        while (!a->stopping && !(a->has_sync && a->last_waiters < 4) &&
+               a->qlen < (a->has_sync ? GATHER_SYNC_ENOUGH : GATHER_ENOUGH)) {
+            struct timespec until = start;
+            until.tv_nsec += (a->has_sync ? GATHER_SYNC_US : GATHER_US) * 1000L;
             if (until.tv_nsec >= 1000000000L) {
                 until.tv_sec++;
                 until.tv_nsec -= 1000000000L;
             }
-            a->gathering = 1;
-            while (a->qlen < GATHER_ENOUGH && !a->stopping && !a->has_sync &&
-                   pthread_cond_timedwait(&a->cond, &a->lock, &until) == 0) {
-            }
-            a->gathering = 0;
+            if (pthread_cond_timedwait(&a->cond, &a->lock, &until) != 0)
+                break;
         }
+        a->gathering = 0;
         a->has_sync = 0;
         struct entry *full = a->queue;
         size_t n = a->qlen;
@@ -391,6 +407,9 @@ void audit_log_free(struct audit_log *a) {
         pthread_cond_signal(&a->cond);
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->tid, NULL);
+        lk_log(LOG_INFO, "audit writer: %llu record(s) written, %llu failed, in %llu batch(es) with %llu sync(s)",
+               (unsigned long long)atomic_load(&a->written), (unsigned long long)atomic_load(&a->failed),
+               (unsigned long long)a->batches, (unsigned long long)a->syncs);
     }
     store_close(a->store);
     if (a->file_fd >= 0)
