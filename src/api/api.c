@@ -209,6 +209,7 @@ static void pipeline(struct api_req *ar) {
 
     const char *help = api_query(ar, "help");
     if (help != NULL && strcmp(help, "0") != 0 && strcmp(help, "false") != 0) {
+        ar->help = 1;
         char allowed_list[64];
         unsigned mask = 0;
         api_route_match(0, path, plen, NULL, &mask);

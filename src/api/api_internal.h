@@ -47,6 +47,7 @@ struct api_req {
     int64_t start_us;
     int replied;
     int mutating;           /* runs in a request transaction (store_request_begin) */
+    int help;               /* answered ?help=1 instead of running the route */
     h2o_iovec_t credential; /* as presented, for the audit HMAC when it fails; never logged */
     int credential_failed;
     /* Set by handlers whose subject is in the body, not the path or the

@@ -210,7 +210,18 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
         audit_field_copy(rec->team, sizeof(rec->team), team, strlen(team));
     else if (pr->type == PRINCIPAL_SA)
         str_copy(rec->team, sizeof(rec->team), pr->team);
-    str_copy(rec->action, sizeof(rec->action), ar->route != NULL ? ar->route->action : "request.unrouted");
+    /* A request refused before routing (the per-address limit) still names
+     * the route it asked for. */
+    const struct api_route *route = ar->route;
+    if (route == NULL) {
+        unsigned allowed = 0, method = api_method_parse(req->method);
+        if (method != 0)
+            route = api_route_match(method, req->path_normalized.base, req->path_normalized.len, NULL, &allowed);
+    }
+    str_copy(rec->action, sizeof(rec->action), route != NULL ? route->action : "request.unrouted");
+    /* Reading a route's help is not doing what the route does. */
+    if (ar->help && strlen(rec->action) + 5 < sizeof(rec->action))
+        memcpy(rec->action + strlen(rec->action), ".help", 6);
     audit_field_copy(rec->method, sizeof(rec->method), req->method.base, req->method.len);
     char path[AUDIT_RESOURCE_MAX];
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;

@@ -454,3 +454,32 @@ def test_chain_continues_across_restarts_and_concurrent_writers(server):
     assert len(rows(server)) >= 300
     seqs = [x["seq"] for x in rows(server)]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_every_route_records_its_action(make_server):
+    """Each route of `latchkey routes` (asked with ?help=1, so nothing
+    changes) leaves a record naming that route's action, method and path."""
+    server = make_server(extra=["--rate-limit-ip", "100000/60"])
+    out = run_cli("routes").stdout.split("\n")
+    routes = [line.split() for line in out if line.strip()]
+    assert len(routes) > 30
+    sent = []
+    for method, pattern, action in routes:
+        path = pattern
+        for name in ("org", "team", "user", "sa", "group", "role", "id"):
+            path = path.replace("{%s}" % name, "x" + name)
+        r = server.request(method, path + "?help=1", token=server.root_token)
+        assert r.status_code in (200, 401), (method, path, r.status_code, r.text)
+        sent.append((r.headers["X-Request-Id"], method, path, action))
+    for rid, method, path, action in sent:
+        rec = wait_for(server, rid)
+        # Reading a route's help is recorded as such, not as doing it.
+        assert (rec["action"], rec["method"], rec["resource"]) == (action + ".help", method, path), rec
+
+
+def test_rate_limited_before_routing_still_names_the_route(make_server):
+    server = make_server(extra=["--rate-limit-ip", "2/60"])
+    got = [server.get("/v1/auth/whoami", token=server.root_token) for _ in range(3)]
+    assert [r.status_code for r in got] == [200, 200, 429]
+    rec = wait_for(server, got[2].headers["X-Request-Id"])
+    assert (rec["action"], rec["outcome"], rec["status"]) == ("auth.whoami", "rate_limited", 429)
