@@ -749,7 +749,8 @@ const struct api_route api_org_routes[] = {
      "An API token for this user, made by an org admin or the partner admin (tokens.create_for_others). Same body "
      "as POST /v1/tokens; the secret is shown once."},
     {M_GET, "/v1/orgs/{org}/users/{user}/tokens", 1, "user.token.list", h_user_token_list,
-     "This user's tokens (tokens.view on the org), never their secrets."},
+     "This user's tokens, never their secrets: for the user themself, org admins and the partner admin "
+     "(tokens.create_for_others); other members get 401."},
     {M_POST, "/v1/orgs/{org}/teams", 1, "team.create", h_team_create,
      "Creates a team (teams.manage on the org): {\"name\": slug, \"description\"}."},
     {M_GET, "/v1/orgs/{org}/teams", 1, "team.list", h_team_list, "The org's teams (teams.view). Query: limit, cursor."},

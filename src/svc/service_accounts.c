@@ -244,7 +244,8 @@ int sa_token_list(struct svc *svc, const struct principal *caller, const char *o
                   int64_t after_seq, int limit, struct token_list *ret, struct lk_error *err) {
     struct svc_scope sc;
     struct sa_rec a;
-    int r = load(svc, caller, org, team, name, "tokens.view", &sc, &a, err);
+    /* Its team's owners (and org admins) manage its tokens, so they list them. */
+    int r = load(svc, caller, org, team, name, "tokens.create_for_others", &sc, &a, err);
     if (r < 0)
         return r;
     struct token_owner owner = {PRINCIPAL_SA, a.id, sc.org.id, 0};

@@ -216,8 +216,18 @@ int users_token_list(struct svc *svc, const struct principal *caller, const char
     int r = org_with(svc, caller, org, "tokens.view", &o, err);
     if (r == 0)
         r = user_in(svc, &o, username, &u, err);
-    if (r < 0)
+    /* One's own tokens are one's own business; another user's are an
+     * admin's (as on GitHub and GitLab, members do not see each other's). */
+    int self = caller->type == PRINCIPAL_USER && strcmp(caller->id, u.id) == 0;
+    if (r == 0 && !self) {
+        char nf[128];
+        snprintf(nf, sizeof(nf), "no organisation %.64s", org);
+        r = authz_require(caller, &o, "tokens.create_for_others", nf, err);
+    }
+    if (r < 0) {
+        user_rec_done(&u);
         return r;
+    }
     struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
     r = tokens_list_for(svc, &owner, after_seq, limit, ret, err);
     user_rec_done(&u);

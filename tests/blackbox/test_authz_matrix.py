@@ -46,6 +46,10 @@ ORG_ADMIN = dict(_=401, root=200, admin=200, xorg=404)
 TEAM_OWNER = dict(_=401, root=200, admin=200, owner=200, sax=200, xorg=404)
 
 MATRIX = [
+    # The audit trail: the partner admin's whole; an org's for its admins and,
+    # for their own teams' records, its team owners (users, not service accounts).
+    row("GET", "/v1/audit", None, _=401, root=200),
+    row("GET", "/v1/orgs/acme/audit", None, _=401, root=200, admin=200, owner=200, xteam=200, xorg=404),
     row("GET", "/v1/auth/whoami", None, **ALL_OK),
     row("GET", "/v1/permissions", None, **ALL_OK),
     row("POST", "/v1/tokens", {}, **ALL_OK),
@@ -64,7 +68,8 @@ MATRIX = [
     row("PATCH", "/v1/orgs/acme/users/{fresh-user}", {"email": "new@x.example"}, **ORG_ADMIN),
     row("DELETE", "/v1/orgs/acme/users/{fresh-user}", None, _=401, root=204, admin=204, xorg=404),
     row("POST", "/v1/orgs/acme/users/mark/tokens", {}, **ORG_ADMIN),
-    row("GET", "/v1/orgs/acme/users/mark/tokens", None, **SEEN),
+    # Another user's tokens are an admin's business; mark (the member) sees his own.
+    row("GET", "/v1/orgs/acme/users/mark/tokens", None, _=401, root=200, admin=200, member=200, xorg=404),
     row("POST", "/v1/orgs/acme/teams", {"name": "{fresh-name}"}, **ORG_ADMIN),
     row("GET", "/v1/orgs/acme/teams", None, **SEEN),
     row("GET", T, None, **SEEN),
@@ -83,7 +88,7 @@ MATRIX = [
     # The subset rule: team owners hold no org-admin permissions, so they cannot grant it.
     row("PUT", T + "/service-accounts/{fresh-sa}/roles/org-admin", None, **ORG_ADMIN),
     row("POST", T + "/service-accounts/sa-default/tokens", {}, **TEAM_OWNER),
-    row("GET", T + "/service-accounts/sa-default/tokens", None, **SEEN),
+    row("GET", T + "/service-accounts/sa-default/tokens", None, **TEAM_OWNER),
     row("GET", "/v1/orgs/acme/roles", None, **SEEN),
     row("POST", "/v1/orgs/acme/roles", {"name": "{fresh-name}", "permissions": ["users.view"]}, **ORG_ADMIN),
     row("DELETE", "/v1/orgs/acme/roles/{fresh-role}", None, _=401, root=204, admin=204, xorg=404),
