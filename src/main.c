@@ -5,9 +5,11 @@
  *   latchkey operator root-token ...     issue a new root token, revoke the old
  *   latchkey operator init ...           create and migrate a data dir
  *   latchkey operator migrate ...        apply pending schema migrations
+ *   latchkey operator cleanup|notices    one pass of a background job
  *   latchkey version
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -15,11 +17,18 @@
 #include "core/errors.h"
 #include "lib/clock.h"
 #include "jobs/cleanup.h"
+#include "jobs/notices.h"
+#include "core/rfc3339.h"
 #include "lib/log.h"
 #include "server.h"
 #include "store/store.h"
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
+
+/* The test clock (docs/notices.md): operator passes may pretend another
+ * time only when this is in LATCHKEY_TEST_CLOCK, so it cannot be reached by
+ * accident in production. */
+#define TEST_CLOCK_VALUE "i-know-this-is-not-production"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: latchkey <command> [flags]\n\n"
@@ -29,6 +38,10 @@ static void usage(FILE *f) {
                "  operator root-token --data-dir DIR     issue a new root token and revoke the old ones\n"
                "  operator migrate --data-dir DIR        apply pending schema migrations\n"
                "  operator cleanup --data-dir DIR        delete tokens expired for more than 90 days now\n"
+               "  operator notices --data-dir DIR        one expiry-notice pass (schedule and deliver), with the\n"
+               "                                         server's --smtp-* and --notice-* flags\n"
+               "      --as-of RFC3339 (cleanup, notices) TEST ONLY: run the pass as if it were that time; needs\n"
+               "                                         LATCHKEY_TEST_CLOCK=" TEST_CLOCK_VALUE "\n"
                "  routes                                 list the REST routes (method, path, action)\n"
                "  version                                print the version\n");
 }
@@ -59,6 +72,78 @@ static int load_config(struct config *cfg, int argc, char **argv) {
     return 0;
 }
 
+/*
+ * Takes "--as-of TIME" / "--as-of=TIME" out of argv (so config_load never
+ * sees it) into *ret_as_of. Returns 0 (absent or accepted), or 2 after
+ * printing why it is refused.
+ */
+static int take_as_of(const char *verb, int *argc, char **argv, int64_t *ret_as_of) {
+    const char *value = NULL;
+    int found = 0;
+    for (int i = 0; i < *argc; i++) {
+        int take = 0;
+        if (strcmp(argv[i], "--as-of") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "latchkey operator %s: --as-of needs an RFC 3339 time\n", verb);
+                return 2;
+            }
+            value = argv[i + 1];
+            take = 2;
+        } else if (strncmp(argv[i], "--as-of=", 8) == 0) {
+            value = argv[i] + 8;
+            take = 1;
+        }
+        if (take == 0)
+            continue;
+        found = 1;
+        for (int k = i; k + take < *argc; k++)
+            argv[k] = argv[k + take];
+        *argc -= take;
+        i--;
+    }
+    if (!found)
+        return 0;
+    if (strcmp(verb, "cleanup") != 0 && strcmp(verb, "notices") != 0) {
+        fprintf(stderr, "latchkey operator %s: --as-of applies to cleanup and notices only\n", verb);
+        return 2;
+    }
+    const char *env = getenv("LATCHKEY_TEST_CLOCK");
+    if (env == NULL || strcmp(env, TEST_CLOCK_VALUE) != 0) {
+        fprintf(stderr,
+                "latchkey operator %s: --as-of is a test-only clock and is refused unless "
+                "LATCHKEY_TEST_CLOCK=" TEST_CLOCK_VALUE " is set\n",
+                verb);
+        return 2;
+    }
+    if (rfc3339_parse(value, strlen(value), ret_as_of) != 0) {
+        fprintf(stderr, "latchkey operator %s: --as-of: expected an RFC 3339 time such as 2027-01-01T00:00:00Z\n",
+                verb);
+        return 2;
+    }
+    return 0;
+}
+
+static int operator_notices(struct config *cfg, struct store *s, int64_t now) {
+    struct notices_cfg nc;
+    struct notices_stats st;
+    struct lk_error err = {0};
+    if (notices_cfg_init(&nc, cfg, &err) != 0) {
+        fprintf(stderr, "latchkey operator notices: %s\n", lk_error_message(&err));
+        notices_cfg_done(&nc);
+        return 2;
+    }
+    int status = 0;
+    if (notices_pass(s, &nc, now, NULL, &st) != 0) {
+        fprintf(stderr, "latchkey operator notices: the store refused the notice pass\n");
+        status = 1;
+    } else {
+        printf("notices: %zu scheduled, %zu delivered, %zu to retry, %zu failed, %zu cancelled\n", st.scheduled,
+               st.delivered, st.retrying, st.failed, st.cancelled);
+    }
+    notices_cfg_done(&nc);
+    return status;
+}
+
 static int operator_cmd(int argc, char **argv) {
     struct config cfg;
     if (argc < 1) {
@@ -66,6 +151,12 @@ static int operator_cmd(int argc, char **argv) {
         return 2;
     }
     const char *verb = argv[0];
+    int64_t as_of = 0;
+    int nflags = argc - 1;
+    if (take_as_of(verb, &nflags, argv + 1, &as_of) != 0)
+        return 2;
+    argc = nflags + 1;
+    int64_t now = as_of != 0 ? as_of : clock_now();
     int r = load_config(&cfg, argc - 1, argv + 1);
     if (r != 0)
         return r == 1 ? 0 : r;
@@ -74,7 +165,8 @@ static int operator_cmd(int argc, char **argv) {
         return 2;
     }
     int is_init = strcmp(verb, "init") == 0;
-    if (!is_init && strcmp(verb, "root-token") != 0 && strcmp(verb, "migrate") != 0 && strcmp(verb, "cleanup") != 0) {
+    if (!is_init && strcmp(verb, "root-token") != 0 && strcmp(verb, "migrate") != 0 && strcmp(verb, "cleanup") != 0 &&
+        strcmp(verb, "notices") != 0) {
         fprintf(stderr, "latchkey operator: unknown command \"%s\"\n", verb);
         usage(stderr);
         return 2;
@@ -91,12 +183,17 @@ static int operator_cmd(int argc, char **argv) {
     }
     if (strcmp(verb, "cleanup") == 0) {
         size_t n = 0;
-        if (cleanup_pass(s, clock_now(), &n) != 0) {
+        if (cleanup_pass(s, now, &n) != 0) {
             fprintf(stderr, "latchkey operator cleanup: the store refused the clean-up\n");
             status = 1;
         } else {
             printf("deleted %zu token(s) expired for more than %d days\n", n, CLEANUP_EXPIRED_AFTER_DAYS);
         }
+        goto out;
+    }
+
+    if (strcmp(verb, "notices") == 0) {
+        status = operator_notices(&cfg, s, now);
         goto out;
     }
 
