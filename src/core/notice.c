@@ -63,12 +63,18 @@ int notice_offsets_parse(const char *s, int *ret_days, size_t cap, size_t *ret_n
 int notice_due(int64_t created_at, int64_t expires_at, int64_t now, const int *days, size_t n,
                enum notice_verdict *ret_verdicts) {
     int due = -1;
+    int smallest = -1;
+    for (size_t i = 0; i < n; i++)
+        if (days[i] >= 1 && days[i] <= NOTICE_DAYS_MAX && (smallest < 0 || days[i] < smallest))
+            smallest = days[i];
     for (size_t i = 0; i < n; i++) {
         ret_verdicts[i] = NOTICE_NOT_YET;
         if (expires_at == 0 || days[i] < 1 || days[i] > NOTICE_DAYS_MAX)
             continue;
         int64_t moment = expires_at - (int64_t)days[i] * NOTICE_DAY_SECONDS;
-        if (created_at >= moment) {
+        /* The last notice is the final warning: a token born inside its
+         * window gets it at once rather than no warning at all. */
+        if (created_at >= moment && days[i] != smallest) {
             ret_verdicts[i] = NOTICE_NOT_APPLICABLE;
             continue;
         }

@@ -48,7 +48,9 @@ enum notice_verdict {
  * The schedule rule. The moment of offset d is expires_at - d days. An
  * offset applies only when the token existed before its moment
  * (created_at < moment): a token created with 3 days left never gets a
- * 7-day notice. Of the applicable offsets whose moment has come
+ * 7-day notice. The smallest offset is the exception, the final warning:
+ * it applies to every expiring token, so one created with 20 hours left
+ * gets its 1-day notice at once. Of the applicable offsets whose moment has come
  * (moment <= now < expires_at), only the most imminent one (the smallest d)
  * is DUE; the others are SUPERSEDED (the server was down, or a delivery
  * was late: the stale notice is skipped, never sent after a fresher one).

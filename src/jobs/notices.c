@@ -25,6 +25,7 @@
 #include "config.h"
 #include "core/errors.h"
 #include "core/rfc3339.h"
+#include "core/tokfmt.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -278,6 +279,12 @@ static int recipients_of(struct store *s, const char *owner_type, const char *ow
 static int schedule_one(struct store *s, const struct notices_cfg *nc, const struct notice_candidate *c, int64_t now,
                         size_t *scheduled) {
     enum notice_verdict v[NOTICE_OFFSETS_MAX];
+    struct tokfmt_parsed p;
+    /* API keys only: login sessions and workload identity tokens are short
+     * lived by design and renewed by their clients, not by people. */
+    if (tokfmt_parse_pubid(c->token_id, strlen(c->token_id), &p) != 0 ||
+        (p.kind != TOK_KIND_USER && p.kind != TOK_KIND_SA && p.kind != TOK_KIND_ROOT))
+        return 0;
     int due = notice_due(c->created_at, c->expires_at, now, nc->days, nc->ndays, v);
     char recipients[STORE_RECIPIENTS_MAX];
     int have_recipients = 0;

@@ -121,8 +121,12 @@ static void test_due_table(void **state) {
         /* Exactly 7 days: the 7-day moment is the creation itself, so no 7-day notice. */
         {"P7D created", T0, T0 + 7 * DAY, T0, d71, 2, -1, {NA, NT}},
         {"P7D at the 1-day mark", T0, T0 + 7 * DAY, T0 + 6 * DAY, d71, 2, 1, {NA, DU}},
-        /* 20 hours: only the 1-day notice, and never (created after its moment). */
-        {"PT20H", T0, T0 + 20 * HOUR, T0 + HOUR, d71, 2, -1, {NA, NA}},
+        /* 20 hours: born inside the final window, so the 1-day notice is due at once. */
+        {"PT20H created", T0, T0 + 20 * HOUR, T0, d71, 2, 1, {NA, DU}},
+        {"PT20H later", T0, T0 + 20 * HOUR, T0 + 19 * HOUR, d71, 2, 1, {NA, DU}},
+        {"PT20H expired", T0, T0 + 20 * HOUR, T0 + 20 * HOUR, d71, 2, -1, {NA, NT}},
+        /* With four offsets, a 2-hour token gets only the final (1-day) one. */
+        {"PT2H four offsets", T0, T0 + 2 * HOUR, T0, d4, 4, 3, {NA, NA, NA, DU}},
         /* 25 hours: the 1-day moment is an hour after creation. */
         {"PT25H before", T0, T0 + 25 * HOUR, T0 + HOUR - 1, d71, 2, -1, {NA, NT}},
         {"PT25H after", T0, T0 + 25 * HOUR, T0 + HOUR, d71, 2, 1, {NA, DU}},
