@@ -14,15 +14,14 @@
 
 static json_t *notice_json(const struct notice_rec *n) {
     json_t *recipients = json_loads(n->recipients_json[0] ? n->recipients_json : "[]", 0, NULL);
-    return json_pack("{s:s, s:s, s:o, s:{s:s, s:s}, s:s, s:i, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
-                     n->id, "token_id", n->token_id, "org", n->org_name[0] ? json_string(n->org_name) : json_null(),
-                     "owner", "type", n->owner_type, "id", n->owner_id, "channel", n->channel, "days_before",
-                     n->days_before, "expires_at", api_time(n->expires_at), "recipients",
-                     recipients ? recipients : json_array(), "status", n->status, "attempts", n->attempts,
-                     "last_error", n->last_error[0] ? json_string(n->last_error) : json_null(), "next_attempt_at",
-                     strcmp(n->status, "pending") == 0 ? api_time(n->next_attempt_at) : json_null(), "created_at",
-                     api_time(n->created_at), "updated_at", api_time(n->updated_at), "delivered_at",
-                     api_time(n->delivered_at));
+    return json_pack(
+        "{s:s, s:s, s:o, s:{s:s, s:s}, s:s, s:i, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id", n->id, "token_id",
+        n->token_id, "org", n->org_name[0] ? json_string(n->org_name) : json_null(), "owner", "type", n->owner_type,
+        "id", n->owner_id, "channel", n->channel, "days_before", n->days_before, "expires_at", api_time(n->expires_at),
+        "recipients", recipients ? recipients : json_array(), "status", n->status, "attempts", n->attempts,
+        "last_error", n->last_error[0] ? json_string(n->last_error) : json_null(), "next_attempt_at",
+        strcmp(n->status, "pending") == 0 ? api_time(n->next_attempt_at) : json_null(), "created_at",
+        api_time(n->created_at), "updated_at", api_time(n->updated_at), "delivered_at", api_time(n->delivered_at));
 }
 
 static void list(struct api_req *ar, const char *org) {

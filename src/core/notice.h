@@ -38,10 +38,10 @@ int notice_offsets_parse(const char *s, int *ret_days, size_t cap, size_t *ret_n
 
 /* What notice_due() decides for one offset. */
 enum notice_verdict {
-    NOTICE_NOT_YET = 0,     /* its moment has not come (or the token expired) */
-    NOTICE_NOT_APPLICABLE,  /* the token was created after that moment */
-    NOTICE_DUE,             /* send this one now */
-    NOTICE_SUPERSEDED,      /* its moment passed, but a more imminent one is due */
+    NOTICE_NOT_YET = 0,    /* its moment has not come (or the token expired) */
+    NOTICE_NOT_APPLICABLE, /* the token was created after that moment */
+    NOTICE_DUE,            /* send this one now */
+    NOTICE_SUPERSEDED,     /* its moment passed, but a more imminent one is due */
 };
 
 /*

@@ -169,11 +169,12 @@ int notices_cfg_init(struct notices_cfg *nc, const struct config *cfg, struct lk
     if (cfg->notice_webhook_url[0] != '\0') {
         if (!url_ok(cfg->notice_webhook_url, "http://", "https://")) {
             notices_cfg_done(nc);
-            return lk_error_set(err, LK_EINVAL, "notice-webhook-url: expected an http:// or https:// URL without "
-                                                "user info");
+            return lk_error_set(err, LK_EINVAL,
+                                "notice-webhook-url: expected an http:// or https:// URL without "
+                                "user info");
         }
-        r = load_secret(cfg->notice_webhook_secret_file, "LATCHKEY_NOTICE_WEBHOOK_SECRET",
-                        "notice-webhook-secret-file", &nc->webhook_secret, &nc->webhook_secret_len, err);
+        r = load_secret(cfg->notice_webhook_secret_file, "LATCHKEY_NOTICE_WEBHOOK_SECRET", "notice-webhook-secret-file",
+                        &nc->webhook_secret, &nc->webhook_secret_len, err);
         if (r != 0) {
             notices_cfg_done(nc);
             return r;
@@ -646,8 +647,8 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
     }
     if (now >= n->expires_at) {
         st->cancelled++;
-        return settle(s, n, "cancelled", "the token expired before the notice could be delivered",
-                      n->next_attempt_at, now);
+        return settle(s, n, "cancelled", "the token expired before the notice could be delivered", n->next_attempt_at,
+                      now);
     }
     if (n->org_id[0] != '\0' && strcmp(n->org_status, "active") != 0)
         return settle(s, n, "pending", "postponed: the organisation is not active", now + POSTPONE_SECONDS, now);
@@ -663,8 +664,8 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
 
     char err[STORE_NOTICE_ERROR_MAX];
     err[0] = '\0';
-    int ok = (is_email ? send_email(nc, s, n, stop, err, sizeof(err)) : send_webhook(nc, s, n, stop, err, sizeof(err)))
-             == 0;
+    int ok =
+        (is_email ? send_email(nc, s, n, stop, err, sizeof(err)) : send_webhook(nc, s, n, stop, err, sizeof(err))) == 0;
     n->attempts = attempt;
     n->updated_at = now;
     if (ok) {
@@ -687,8 +688,8 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
         str_copy(n->last_error, sizeof(n->last_error), err);
         n->next_attempt_at = now + backoff;
         st->retrying++;
-        lk_log(LOG_WARN, "notice %s: token %s: attempt %d failed, retrying in %lld s: %s", n->id, n->token_id,
-               attempt, (long long)backoff, err);
+        lk_log(LOG_WARN, "notice %s: token %s: attempt %d failed, retrying in %lld s: %s", n->id, n->token_id, attempt,
+               (long long)backoff, err);
     }
     return store_notice_finish(s, n);
 }

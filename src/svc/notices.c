@@ -29,8 +29,7 @@ int notices_list(struct svc *svc, const struct principal *caller, const char *or
     const char *org_id = NULL;
     int r;
     if (status != NULL && !notices_status_valid(status))
-        return lk_error_set(err, LK_EINVAL,
-                            "status: expected pending, delivered, failed, skipped or cancelled");
+        return lk_error_set(err, LK_EINVAL, "status: expected pending, delivered, failed, skipped or cancelled");
     if (org_name == NULL) {
         r = authz_require_root(caller, NULL, "list the notices of every organisation", NULL, err);
         if (r < 0)
