@@ -28,7 +28,7 @@
 #define CHECK(cond)                                                                                                    \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                              \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
             abort();                                                                                                   \
         }                                                                                                              \
     } while (0)
@@ -202,12 +202,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < size; i++)
         h = (h ^ data[i]) * 1099511628211ULL;
     static const int64_t froms[] = {
-        0,                   /* 1970-01-01T00:00:00Z */
-        951782400,           /* 2000-02-29T00:00:00Z, a leap day */
-        1706745599,          /* 2024-01-31T23:59:59Z, the last day of a 31-day month */
-        1700000000,          /* 2023-11-14T22:13:20Z */
-        253402214400 - 1,    /* 9999-12-30T23:59:59Z */
-        MAX_UNIX,            /* 9999-12-31T23:59:59Z */
+        0,                /* 1970-01-01T00:00:00Z */
+        951782400,        /* 2000-02-29T00:00:00Z, a leap day */
+        1706745599,       /* 2024-01-31T23:59:59Z, the last day of a 31-day month */
+        1700000000,       /* 2023-11-14T22:13:20Z */
+        253402214400 - 1, /* 9999-12-30T23:59:59Z */
+        MAX_UNIX,         /* 9999-12-31T23:59:59Z */
     };
     for (size_t i = 0; i < sizeof(froms) / sizeof(froms[0]); i++)
         check_add(froms[i], &d);

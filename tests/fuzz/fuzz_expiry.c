@@ -28,7 +28,7 @@
 #define CHECK(cond)                                                                                                    \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                              \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
             abort();                                                                                                   \
         }                                                                                                              \
     } while (0)
@@ -103,7 +103,8 @@ static void check_at(const struct expiry_request *req, int64_t now) {
     int wr = model(req, now, &want);
     CHECK(r == 0 || r == LK_EINVAL);
     if ((r == 0) != (wr == 0) || (r == 0 && t != want))
-        fprintf(stderr, "expiry_resolve(expires=\"%.*s\" has_hours=%d hours=%lld, now=%lld) = %d, %lld (%s); want %s, %lld\n",
+        fprintf(stderr,
+                "expiry_resolve(expires=\"%.*s\" has_hours=%d hours=%lld, now=%lld) = %d, %lld (%s); want %s, %lld\n",
                 req->expires ? (int)req->expires_len : 6, req->expires ? req->expires : "(null)", req->has_hours,
                 (long long)req->hours, (long long)now, r, (long long)t, r ? err.msg : "", wr ? "error" : "ok",
                 (long long)want);
@@ -165,8 +166,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         req.expires_len = n;
     }
 
-    check_at(&req, INT64_C(1700000000));   /* 2023-11-14T22:13:20Z */
-    check_at(&req, MAX_UNIX - 3600);       /* 9999-12-31T22:59:59Z */
+    check_at(&req, INT64_C(1700000000)); /* 2023-11-14T22:13:20Z */
+    check_at(&req, MAX_UNIX - 3600);     /* 9999-12-31T22:59:59Z */
     free((char *)req.expires);
     return 0;
 }

@@ -23,7 +23,7 @@
 #define CHECK(cond)                                                                                                    \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                              \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
             abort();                                                                                                   \
         }                                                                                                              \
     } while (0)
@@ -90,8 +90,8 @@ static int ref_parse(const char *s, size_t len, int64_t *ret) {
     if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] + (M == 2 && ref_leap(Y)) || h > 23 || m > 59 ||
         sec > 60)
         return 0;
-    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h, .tm_min = m,
-                    .tm_sec = sec == 60 ? 59 : sec};
+    struct tm tm = {
+        .tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h, .tm_min = m, .tm_sec = sec == 60 ? 59 : sec};
     int64_t t = (int64_t)timegm(&tm) - (int64_t)sign * (oh * 3600 + om * 60);
     if (t < 0 || t > MAX_UNIX)
         return 0;

@@ -25,7 +25,7 @@
 #define CHECK(cond)                                                                                                    \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                              \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
             abort();                                                                                                   \
         }                                                                                                              \
     } while (0)
@@ -64,8 +64,7 @@ static void ref_crc_text(uint32_t crc, char out[TOKFMT_CRC_CHARS]) {
 static int ref_kind(const char *s, size_t len, size_t *ret_pos) {
     for (int k = 0; k < TOK_KIND__COUNT; k++) {
         size_t kl = strlen(ref_kinds[k]);
-        if (len >= 3 + kl + 1 && memcmp(s, "lk_", 3) == 0 && memcmp(s + 3, ref_kinds[k], kl) == 0 &&
-            s[3 + kl] == '_') {
+        if (len >= 3 + kl + 1 && memcmp(s, "lk_", 3) == 0 && memcmp(s + 3, ref_kinds[k], kl) == 0 && s[3 + kl] == '_') {
             *ret_pos = 3 + kl + 1;
             return k;
         }
@@ -174,8 +173,8 @@ static void check_raw(const char *s, size_t size) {
     ok = ref_pubid_valid(s, size, &k);
     CHECK(r == 0 || r == LK_EINVAL);
     if ((r == 0) != ok)
-        fprintf(stderr, "tokfmt_parse_pubid=%d but reference says %s: %.*s\n", r, ok ? "valid" : "invalid",
-                (int)size, s);
+        fprintf(stderr, "tokfmt_parse_pubid=%d but reference says %s: %.*s\n", r, ok ? "valid" : "invalid", (int)size,
+                s);
     CHECK((r == 0) == ok);
     if (r != 0) {
         CHECK(memcmp(&q, &sentinel, sizeof(q)) == 0);
