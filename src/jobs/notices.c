@@ -149,6 +149,7 @@ int notices_cfg_init(struct notices_cfg *nc, const struct config *cfg, struct lk
         return lk_error_set(err, LK_EINVAL, "notice-days: expected comma-separated whole days, e.g. 7,1");
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return lk_error_set(err, LK_EINTERNAL, "cannot initialise libcurl");
+    nc->curl_ready = 1;
     if (cfg->smtp_url[0] != '\0') {
         if (!url_ok(cfg->smtp_url, "smtp://", "smtps://"))
             return lk_error_set(err, LK_EINVAL,
@@ -205,6 +206,9 @@ void notices_cfg_done(struct notices_cfg *nc) {
     wipe_free(nc->webhook_secret);
     nc->webhook_secret = NULL;
     nc->webhook_secret_len = 0;
+    if (nc->curl_ready)
+        curl_global_cleanup();
+    nc->curl_ready = 0;
 }
 
 /* --- scheduling ------------------------------------------------------------------ */
@@ -652,8 +656,6 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
     }
     if (n->org_id[0] != '\0' && strcmp(n->org_status, "active") != 0)
         return settle(s, n, "pending", "postponed: the organisation is not active", now + POSTPONE_SECONDS, now);
-    if ((is_email && !nc->email) || (!is_email && !nc->webhook))
-        return settle(s, n, "pending", "postponed: this channel is not configured", now + POSTPONE_SECONDS, now);
 
     int attempt = n->attempts + 1;
     int64_t backoff = notice_backoff(attempt, NOTICE_BACKOFF_BASE_SECONDS, NOTICE_BACKOFF_CAP_SECONDS);
@@ -694,14 +696,17 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
     return store_notice_finish(s, n);
 }
 
-static int deliver(struct store *s, const struct notices_cfg *nc, int64_t now, atomic_int *stop,
+/* Delivers the due notices of one channel. A channel that is not
+ * configured in this process is left alone: its notices wait, untouched,
+ * for a process that has it. */
+static int deliver(struct store *s, const struct notices_cfg *nc, const char *channel, int64_t now, atomic_int *stop,
                    struct notices_stats *st) {
     /* Every handled row leaves the due set (delivered, settled, or moved
      * to a later attempt), so re-reading the first batch makes progress;
      * the round limit bounds a pass whatever happens. */
     for (int round = 0; round < 100; round++) {
         struct notice_list list = {0};
-        int r = store_notice_due(s, now, NOTICES_BATCH, &list);
+        int r = store_notice_due(s, now, channel, NOTICES_BATCH, &list);
         if (r != 0)
             return r;
         size_t count = list.count;
@@ -724,8 +729,10 @@ int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, ato
     struct notices_stats st;
     memset(&st, 0, sizeof(st));
     int r = schedule(s, nc, now, stop, &st.scheduled);
-    if (r == 0)
-        r = deliver(s, nc, now, stop, &st);
+    if (r == 0 && nc->email)
+        r = deliver(s, nc, "email", now, stop, &st);
+    if (r == 0 && nc->webhook)
+        r = deliver(s, nc, "webhook", now, stop, &st);
     if (r == 0)
         r = store_notice_purge(s, now - (int64_t)NOTICES_KEEP_DAYS * NOTICE_DAY_SECONDS, NULL);
     if (ret != NULL)

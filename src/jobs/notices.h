@@ -35,13 +35,15 @@ struct notices_cfg {
     char *smtp_password;
     char *webhook_secret;
     size_t webhook_secret_len;
+    int curl_ready; /* curl_global_init() succeeded; undone by notices_cfg_done() */
 };
 
 /*
  * Validates the notice settings of cfg and reads the secrets (from the
  * named file, else from LATCHKEY_SMTP_PASSWORD / LATCHKEY_NOTICE_WEBHOOK_SECRET).
  * Returns 0, or LK_EINVAL with a message naming the setting (never a value
- * of a secret). Calls curl_global_init(): call before starting threads.
+ * of a secret). Calls curl_global_init(): call before starting threads,
+ * and call notices_cfg_done() afterwards (on failure too).
  */
 int notices_cfg_init(struct notices_cfg *nc, const struct config *cfg, struct lk_error *err);
 

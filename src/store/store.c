@@ -539,7 +539,21 @@ static int limit_ok(int limit) {
     return limit >= 1 && limit <= STORE_LIST_LIMIT_MAX;
 }
 
+/* The outbox's states and channels (0006_notices.sql CHECKs), checked here
+ * so a bad value is LK_EINVAL in every backend. */
+static int one_of(const char *v, const char *const *set) {
+    for (; *set != NULL; set++)
+        if (strcmp(v, *set) == 0)
+            return 1;
+    return 0;
+}
+
 static int notice_ok(const struct notice_rec *n) {
+    static const char *const states[] = {"pending", "delivered", "failed", "skipped", "cancelled", NULL};
+    static const char *const channels[] = {"email", "webhook", NULL};
+    if (memchr(n->status, '\0', sizeof(n->status)) == NULL || memchr(n->channel, '\0', sizeof(n->channel)) == NULL ||
+        !one_of(n->status, states) || !one_of(n->channel, channels))
+        return 0;
     return field_ok(n->id, sizeof(n->id), 1) && field_ok(n->token_id, sizeof(n->token_id), 1) &&
            field_ok(n->org_id, sizeof(n->org_id), 0) && field_ok(n->owner_type, sizeof(n->owner_type), 1) &&
            field_ok(n->owner_id, sizeof(n->owner_id), 1) && field_ok(n->channel, sizeof(n->channel), 1) &&
@@ -566,10 +580,10 @@ int store_notice_supersede(struct store *s, const char *token_id, int days, int6
     return s->ops->notice_supersede(s, token_id, days, now);
 }
 
-int store_notice_due(struct store *s, int64_t now, int limit, struct notice_list *ret) {
+int store_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
     if (s == NULL || ret == NULL || !limit_ok(limit))
         return LK_EINVAL;
-    return s->ops->notice_due(s, now, limit, ret);
+    return s->ops->notice_due(s, now, channel, limit, ret);
 }
 
 int store_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed) {

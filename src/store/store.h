@@ -430,9 +430,9 @@ int store_notice_insert(struct store *s, const struct notice_rec *rec, int *ret_
  * skipped (a more imminent one is due). */
 int store_notice_supersede(struct store *s, const char *token_id, int days, int64_t now);
 
-/* Pending notices with next_attempt_at <= now, oldest due first, at most
- * limit (1..1000). */
-int store_notice_due(struct store *s, int64_t now, int limit, struct notice_list *ret);
+/* Pending notices of channel (NULL = any) with next_attempt_at <= now,
+ * oldest due first, at most limit (1..1000). */
+int store_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret);
 
 /*
  * Claims the pending notice id for one delivery attempt: counts the attempt

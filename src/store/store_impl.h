@@ -67,7 +67,7 @@ struct store_ops {
                              struct notice_candidate_list *ret);
     int (*notice_insert)(struct store *s, const struct notice_rec *rec, int *ret_inserted);
     int (*notice_supersede)(struct store *s, const char *token_id, int days, int64_t now);
-    int (*notice_due)(struct store *s, int64_t now, int limit, struct notice_list *ret);
+    int (*notice_due)(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret);
     int (*notice_claim)(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed);
     int (*notice_finish)(struct store *s, const struct notice_rec *rec);
     int (*notice_list)(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,

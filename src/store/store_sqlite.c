@@ -230,7 +230,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_NOTICE_SUPERSEDE] = "UPDATE notices SET status = 'skipped', last_error = 'superseded by a more imminent "
                             "notice', updated_at = ?3 WHERE token_id = ?1 AND days_before > ?2 AND status = 'pending'",
     [ST_NOTICE_DUE] = "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE n.status = 'pending' AND n.next_attempt_at <= ?1 "
-                      "ORDER BY n.next_attempt_at, n.seq LIMIT ?2",
+                      "AND (?3 IS NULL OR n.channel = ?3) ORDER BY n.next_attempt_at, n.seq LIMIT ?2",
     [ST_NOTICE_CLAIM] = "UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?3, updated_at = ?2, "
                         "last_error = 'delivery started; no outcome recorded (interrupted?)' "
                         "WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2",
@@ -1878,7 +1878,7 @@ static int sqlite_notice_supersede(struct store *s, const char *token_id, int da
     return r;
 }
 
-static int sqlite_notice_due(struct store *s, int64_t now, int limit, struct notice_list *ret) {
+static int sqlite_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_NOTICE_DUE, &st);
     if (r != 0)
@@ -1886,6 +1886,8 @@ static int sqlite_notice_due(struct store *s, int64_t now, int limit, struct not
     int rc = sqlite3_bind_int64(st, 1, now);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 2, limit);
+    if (rc == SQLITE_OK)
+        rc = channel != NULL ? bind_text(st, 3, channel) : sqlite3_bind_null(st, 3);
     r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), limit, notice_row, NULL, (void **)&ret->items, &ret->count)
                         : map_rc(rc);
     stmt_done(st);
