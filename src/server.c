@@ -201,6 +201,11 @@ int server_run(struct config *cfg) {
         goto out;
     if (notifier_start(srv->store_dsn, srv->notices_cfg, cfg->notice_interval_s, &srv->notifier) != 0)
         lk_log(LOG_ERROR, "cannot start the expiry-notice thread; no notices will be sent");
+    else /* Channels only: a webhook URL may carry a credential in its path. */
+        lk_log(LOG_INFO, "expiry notices %s %s days before expiry, every %u s%s%s",
+               srv->notices_cfg->email || srv->notices_cfg->webhook ? "at" : "(no channel configured) at",
+               cfg->notice_days, cfg->notice_interval_s, srv->notices_cfg->email ? "; e-mail" : "",
+               srv->notices_cfg->webhook ? "; webhook" : "");
 
     printf("latchkey %s listening on %s://%s%s%s:%u (%d threads, data dir %s)\n", LATCHKEY_VERSION,
            srv->ssl_ctx ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,

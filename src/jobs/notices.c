@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,7 +354,8 @@ static int schedule_one(struct store *s, const struct notices_cfg *nc, const str
     return r;
 }
 
-static int schedule(struct store *s, const struct notices_cfg *nc, int64_t now, atomic_int *stop, size_t *scheduled) {
+static int schedule(struct store *s, const struct notices_cfg *nc, int64_t now, struct notices_stop *stop,
+                    size_t *scheduled) {
     if ((!nc->email && !nc->webhook) || nc->ndays == 0)
         return 0;
     int64_t horizon = now + (int64_t)nc->days[0] * NOTICE_DAY_SECONDS; /* days[0] is the largest */
@@ -371,7 +373,7 @@ static int schedule(struct store *s, const struct notices_cfg *nc, int64_t now, 
         notice_candidate_list_done(&list);
         if (r != 0)
             return r;
-        if (count < NOTICES_BATCH || (stop != NULL && atomic_load(stop)))
+        if (count < NOTICES_BATCH || notices_stop_requested(stop))
             return 0;
     }
 }
@@ -398,12 +400,74 @@ static size_t discard_cb(char *buf, size_t size, size_t nitems, void *arg) {
     return size * nitems;
 }
 
-static int progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
-    atomic_int *stop = arg;
-    return stop != NULL && atomic_load(stop) ? 1 : 0;
+/* --- stopping a pass from another thread ------------------------------------------ */
+
+void notices_stop_init(struct notices_stop *st) {
+    atomic_init(&st->requested, 0);
+    pthread_mutex_init(&st->lock, NULL);
+    for (size_t i = 0; i < NOTICES_STOP_FDS; i++)
+        st->fds[i] = -1;
 }
 
-static void common_opts(CURL *c, atomic_int *stop) {
+void notices_stop_done(struct notices_stop *st) {
+    if (st != NULL)
+        pthread_mutex_destroy(&st->lock);
+}
+
+int notices_stop_requested(struct notices_stop *st) {
+    return st != NULL && atomic_load(&st->requested);
+}
+
+void notices_stop_request(struct notices_stop *st) {
+    atomic_store(&st->requested, 1);
+    /* Under the lock, so a socket is never closed (and its number reused
+     * by another thread) between our look and our shutdown(). */
+    pthread_mutex_lock(&st->lock);
+    for (size_t i = 0; i < NOTICES_STOP_FDS; i++)
+        if (st->fds[i] >= 0)
+            shutdown(st->fds[i], SHUT_RDWR);
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* libcurl's socket hooks: every socket O_CLOEXEC, and known to the stopper. */
+static curl_socket_t open_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a) {
+    struct notices_stop *st = arg;
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0 || st == NULL)
+        return fd < 0 ? CURL_SOCKET_BAD : fd;
+    pthread_mutex_lock(&st->lock);
+    size_t i = 0;
+    while (i < NOTICES_STOP_FDS && st->fds[i] >= 0)
+        i++;
+    if (atomic_load(&st->requested) || i == NOTICES_STOP_FDS) {
+        pthread_mutex_unlock(&st->lock);
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    st->fds[i] = fd;
+    pthread_mutex_unlock(&st->lock);
+    return fd;
+}
+
+static int close_cb(void *arg, curl_socket_t fd) {
+    struct notices_stop *st = arg;
+    if (st != NULL) {
+        pthread_mutex_lock(&st->lock);
+        for (size_t i = 0; i < NOTICES_STOP_FDS; i++)
+            if (st->fds[i] == fd)
+                st->fds[i] = -1;
+        close(fd);
+        pthread_mutex_unlock(&st->lock);
+        return 0;
+    }
+    return close(fd);
+}
+
+static int progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+    return notices_stop_requested(arg) ? 1 : 0;
+}
+
+static void common_opts(CURL *c, struct notices_stop *stop) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT_S);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, TRANSFER_TIMEOUT_S);
@@ -411,6 +475,12 @@ static void common_opts(CURL *c, atomic_int *stop) {
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    /* SMTP waits for each answer without calling the progress callback: bound it. */
+    curl_easy_setopt(c, CURLOPT_SERVER_RESPONSE_TIMEOUT, TRANSFER_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, stop);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, stop);
 }
 
 /* A failure message that names what failed without any URL, reply text or secret. */
@@ -450,8 +520,8 @@ static const char *owner_label(const char *type) {
     return type;
 }
 
-static int send_email(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n, atomic_int *stop,
-                      char *err, size_t errcap) {
+static int send_email(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n,
+                      struct notices_stop *stop, char *err, size_t errcap) {
     const struct config *cfg = nc->cfg;
     char msg[MESSAGE_MAX], to[STORE_RECIPIENTS_MAX], owner[STORE_NAME_MAX], exp[RFC3339_BUFSZ], date[64];
     struct curl_slist *rcpt = NULL;
@@ -572,8 +642,8 @@ static char *webhook_body(struct store *s, const struct notice_rec *n) {
     return text;
 }
 
-static int send_webhook(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n, atomic_int *stop,
-                        char *err, size_t errcap) {
+static int send_webhook(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n,
+                        struct notices_stop *stop, char *err, size_t errcap) {
     char sig[NOTICE_SIG_BUFSZ], hdr_sig[NOTICE_SIG_BUFSZ + 32], hdr_id[STORE_NOTICE_ID_MAX + 32];
     struct curl_slist *hdrs = NULL;
     int r = -1;
@@ -638,7 +708,7 @@ static int settle(struct store *s, struct notice_rec *n, const char *status, con
 }
 
 static int deliver_one(struct store *s, const struct notices_cfg *nc, struct notice_rec *n, int64_t now,
-                       atomic_int *stop, struct notices_stats *st) {
+                       struct notices_stop *stop, struct notices_stats *st) {
     int is_email = strcmp(n->channel, "email") == 0;
     if (!n->token_exists) {
         st->cancelled++;
@@ -668,6 +738,8 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
     err[0] = '\0';
     int ok =
         (is_email ? send_email(nc, s, n, stop, err, sizeof(err)) : send_webhook(nc, s, n, stop, err, sizeof(err))) == 0;
+    if (!ok && notices_stop_requested(stop))
+        str_copy(err, sizeof(err), "interrupted by a shutdown before the outcome was known; will retry");
     n->attempts = attempt;
     n->updated_at = now;
     if (ok) {
@@ -699,8 +771,8 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
 /* Delivers the due notices of one channel. A channel that is not
  * configured in this process is left alone: its notices wait, untouched,
  * for a process that has it. */
-static int deliver(struct store *s, const struct notices_cfg *nc, const char *channel, int64_t now, atomic_int *stop,
-                   struct notices_stats *st) {
+static int deliver(struct store *s, const struct notices_cfg *nc, const char *channel, int64_t now,
+                   struct notices_stop *stop, struct notices_stats *st) {
     /* Every handled row leaves the due set (delivered, settled, or moved
      * to a later attempt), so re-reading the first batch makes progress;
      * the round limit bounds a pass whatever happens. */
@@ -711,20 +783,20 @@ static int deliver(struct store *s, const struct notices_cfg *nc, const char *ch
             return r;
         size_t count = list.count;
         for (size_t i = 0; r == 0 && i < count; i++) {
-            if (stop != NULL && atomic_load(stop))
+            if (notices_stop_requested(stop))
                 break;
             r = deliver_one(s, nc, &list.items[i], now, stop, st);
         }
         notice_list_done(&list);
         if (r != 0)
             return r;
-        if (count < NOTICES_BATCH || (stop != NULL && atomic_load(stop)))
+        if (count < NOTICES_BATCH || notices_stop_requested(stop))
             return 0;
     }
     return 0;
 }
 
-int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, atomic_int *stop,
+int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct notices_stop *stop,
                  struct notices_stats *ret) {
     struct notices_stats st;
     memset(&st, 0, sizeof(st));
@@ -746,7 +818,7 @@ struct notifier {
     pthread_t tid;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    atomic_int stop;
+    struct notices_stop stop;
     const struct notices_cfg *nc;
     uint32_t interval_s;
     char dsn[PATH_MAX + 16];
@@ -760,13 +832,13 @@ static void *notifier_main(void *arg) {
         return NULL;
     }
     pthread_mutex_lock(&nt->lock);
-    while (!atomic_load(&nt->stop)) {
+    while (!notices_stop_requested(&nt->stop)) {
         pthread_mutex_unlock(&nt->lock);
         struct notices_stats st;
         if (notices_pass(s, nt->nc, clock_now(), &nt->stop, &st) != 0)
             lk_log(LOG_WARN, "notifier: the notice pass failed on the store; will retry");
         pthread_mutex_lock(&nt->lock);
-        if (atomic_load(&nt->stop))
+        if (notices_stop_requested(&nt->stop))
             break;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -789,12 +861,13 @@ int notifier_start(const char *dsn, const struct notices_cfg *nc, uint32_t inter
     memcpy(nt->dsn, dsn, strlen(dsn) + 1);
     nt->nc = nc;
     nt->interval_s = interval_s < 1 ? 1 : interval_s;
-    atomic_init(&nt->stop, 0);
+    notices_stop_init(&nt->stop);
     pthread_mutex_init(&nt->lock, NULL);
     pthread_cond_init(&nt->cond, NULL);
     if (pthread_create(&nt->tid, NULL, notifier_main, nt) != 0) {
         pthread_mutex_destroy(&nt->lock);
         pthread_cond_destroy(&nt->cond);
+        notices_stop_done(&nt->stop);
         free(nt);
         return LK_EINTERNAL;
     }
@@ -806,11 +879,12 @@ void notifier_stop(struct notifier *nt) {
     if (nt == NULL)
         return;
     pthread_mutex_lock(&nt->lock);
-    atomic_store(&nt->stop, 1);
+    notices_stop_request(&nt->stop);
     pthread_cond_signal(&nt->cond);
     pthread_mutex_unlock(&nt->lock);
     pthread_join(nt->tid, NULL);
     pthread_mutex_destroy(&nt->lock);
     pthread_cond_destroy(&nt->cond);
+    notices_stop_done(&nt->stop);
     free(nt);
 }

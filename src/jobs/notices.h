@@ -8,6 +8,7 @@
 #ifndef LK_JOBS_NOTICES_H
 #define LK_JOBS_NOTICES_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,13 +60,33 @@ struct notices_stats {
 };
 
 /*
+ * Lets another thread stop a pass promptly. libcurl does not call its
+ * progress callback everywhere (it waits for an SMTP server's answer to DATA
+ * without one), so a request also shuts down the sockets of the transfer in
+ * flight. The lock guards fds: a socket is never closed, and its number
+ * reused elsewhere, while the stopper looks at it.
+ */
+#define NOTICES_STOP_FDS 4
+struct notices_stop {
+    atomic_int requested;
+    pthread_mutex_t lock;
+    int fds[NOTICES_STOP_FDS]; /* sockets of the transfer in flight, -1 = free */
+};
+void notices_stop_init(struct notices_stop *st);
+void notices_stop_done(struct notices_stop *st);
+/* Sets the flag and shuts down the transfer's sockets. Thread-safe. */
+void notices_stop_request(struct notices_stop *st);
+/* 1 once a stop was requested (0 for NULL). */
+int notices_stop_requested(struct notices_stop *st);
+
+/*
  * One pass at time now: schedules what is due (core/notice.h's rule) and
  * delivers every pending notice whose next attempt is due, committing each
- * outcome right after its attempt. Stops early when *stop (may be NULL)
- * becomes non-zero, aborting a transfer in flight. ret (may be NULL) gets
+ * outcome right after its attempt. Stops early once stop (may be NULL) is
+ * requested, aborting a transfer in flight. ret (may be NULL) gets
  * the counts. Returns 0, or an LK_E* code if the store failed.
  */
-int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, atomic_int *stop,
+int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct notices_stop *stop,
                  struct notices_stats *ret);
 
 /* The server's background thread ("notifier"). */

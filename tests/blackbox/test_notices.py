@@ -499,3 +499,70 @@ def test_notice_listing_authorization(server, acme):
     assert server.get("/v1/orgs/acme/notices", token=server.root_token).status_code == 200
     h = server.get("/v1/orgs/acme/notices?help=1", token=acme["admin"]).json()
     assert "notices" in h["help"]
+
+
+def test_after_downtime_only_the_most_imminent_notice_goes_out(server, acme, smtp):
+    """The server was down from before the 7-day mark until after the 1-day
+    mark: only the 1-day notice is sent; the 7-day one is recorded as skipped.
+    And nothing is ever sent once the token has expired."""
+    late = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
+    gone = server.post("/v1/orgs/acme/users/alice/tokens", token=acme["admin"], json={"expires": "P2D"}).json()
+    for x in (late, gone):
+        remember_secret(x["token"])
+    created = parse_time(late["created_at"])
+    run_pass(server, created + 7 * DAY + 3600, smtp_port=smtp.port)
+    run_pass(server, created + 7 * DAY + 7200, smtp_port=smtp.port)
+    assert mails_of(smtp) == [(("bob@example.com",), late["id"], 1)]
+    rows = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
+    assert sorted((n["token_id"], n["days_before"], n["status"]) for n in rows) == sorted(
+        [(late["id"], 7, "skipped"), (late["id"], 1, "delivered")])
+    skipped = [n for n in rows if n["status"] == "skipped"][0]
+    assert "more imminent" in skipped["last_error"] and skipped["attempts"] == 0
+
+
+def test_a_failing_relay_is_given_up_after_the_maximum_attempts(server, acme):
+    port = free_port()
+    t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
+    remember_secret(t["token"])
+    at = parse_time(t["created_at"]) + DAY + 60
+    waits = []
+    for attempt in range(1, 9):
+        run_pass(server, at, smtp_port=port)
+        n = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"][0]
+        assert n["attempts"] == attempt, n
+        if attempt < 8:
+            assert n["status"] == "pending"
+            waits.append(parse_time(n["next_attempt_at"]) - at)
+            at = parse_time(n["next_attempt_at"])
+    assert waits == [60, 120, 240, 480, 960, 1920, 3600]
+    assert n["status"] == "failed" and n["next_attempt_at"] is None and "SMTP" in n["last_error"]
+    run_pass(server, at + 86400, smtp_port=port)
+    assert server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"][0]["attempts"] == 8
+    assert server.get("/v1/notices?status=failed", token=server.root_token).json()["items"][0]["id"] == n["id"]
+
+
+def test_sigterm_aborts_a_delivery_in_flight_and_stops_cleanly(make_server):
+    box = Mailbox(block_on=1)
+    c = Controller(box, hostname="127.0.0.1", port=free_port())
+    c.start()
+    try:
+        server = make_server(extra=["--notice-interval", "1"] + notice_flags(c.port))
+        create_org(server, "acme")
+        create_user(server, "acme", "alice", role="admin")
+        admin = token_for(server, "acme", "alice", expires="P365D")
+        t = server.post("/v1/orgs/acme/users/alice/tokens", token=admin, json={"expiry_hours": 20}).json()
+        remember_secret(t["token"])
+        assert box.blocked.wait(20), "the notice never reached the SMTP server"
+        started = time.time()
+        assert server.stop() == 0
+        assert time.time() - started < 10, "shutdown waited for the blocked SMTP transfer"
+        box.release()
+        server.extra = []  # no channel: the notice must stay as it was left
+        server.start()
+        n = server.get("/v1/orgs/acme/notices", token=admin).json()["items"]
+        assert [(x["status"], x["attempts"]) for x in n] == [("pending", 1)]
+        assert "shutdown" in n[0]["last_error"], n[0]["last_error"]
+        assert box.messages == []
+    finally:
+        box.release()
+        c.stop()
