@@ -566,3 +566,30 @@ def test_sigterm_aborts_a_delivery_in_flight_and_stops_cleanly(make_server):
     finally:
         box.release()
         c.stop()
+
+
+def test_smtp_password_never_goes_out_in_the_clear_nor_into_logs(server, acme, smtp, tmp_path):
+    """With a user name set, STARTTLS is required: against a relay without TLS
+    the attempt fails (nothing is sent, no AUTH in the clear), and the
+    password read from its file appears nowhere."""
+    password = "smtp-pw-0f3c9a81d2"
+    f = tmp_path / "smtp-pass"
+    f.write_text(password + "\n")
+    t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
+    remember_secret(t["token"])
+    r = run_pass(server, parse_time(t["created_at"]) + DAY + 60, smtp_port=smtp.port,
+                 extra=["--smtp-username", "latchkey", "--smtp-password-file", str(f)])
+    assert smtp.messages == []
+    n = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
+    assert [(x["status"], x["attempts"]) for x in n] == [("pending", 1)]
+    assert "SSL" in n[0]["last_error"] or "TLS" in n[0]["last_error"], n[0]["last_error"]
+    import sqlite3
+    db = sqlite3.connect(server.data_dir + "/latchkey.db")
+    dump = "\n".join(db.iterdump())
+    db.close()
+    no_secret_in([dump, json.dumps(n), r.stdout, r.stderr, server.stderr()], [password])
+    # A password without a user name is refused at start.
+    env = dict(os.environ, LATCHKEY_SMTP_PASSWORD=password)
+    r = subprocess.run([BIN, "operator", "notices", "--data-dir", server.data_dir]
+                       + notice_flags(smtp.port), capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "smtp-username" in r.stderr and password not in r.stderr
