@@ -520,7 +520,26 @@ static const char *owner_label(const char *type) {
     return type;
 }
 
-static int send_email(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n,
+/*
+ * The channel's handle for this pass, reset for the next transfer: reusing
+ * it lets consecutive messages share one connection (libcurl keeps the
+ * connection across curl_easy_reset()). NULL if libcurl has no memory.
+ */
+static CURL *handle_for(CURL **handle) {
+    if (*handle == NULL)
+        *handle = curl_easy_init();
+    else
+        curl_easy_reset(*handle);
+    return *handle;
+}
+
+/* After a failed transfer: start the next one on a fresh handle and connection. */
+static void handle_drop(CURL **handle) {
+    curl_easy_cleanup(*handle);
+    *handle = NULL;
+}
+
+static int send_email(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n, CURL **handle,
                       struct notices_stop *stop, char *err, size_t errcap) {
     const struct config *cfg = nc->cfg;
     char msg[MESSAGE_MAX], to[STORE_RECIPIENTS_MAX], owner[STORE_NAME_MAX], exp[RFC3339_BUFSZ], date[64];
@@ -590,7 +609,7 @@ static int send_email(const struct notices_cfg *nc, struct store *s, const struc
         snprintf(err, errcap, "message too long");
         goto out;
     }
-    CURL *c = curl_easy_init();
+    CURL *c = handle_for(handle);
     if (c == NULL) {
         snprintf(err, errcap, "cannot start an SMTP transfer");
         goto out;
@@ -618,7 +637,8 @@ static int send_email(const struct notices_cfg *nc, struct store *s, const struc
         r = 0;
     else
         curl_failure(err, errcap, "SMTP", c, rc);
-    curl_easy_cleanup(c);
+    if (r != 0)
+        handle_drop(handle);
 out:
     curl_slist_free_all(rcpt);
     json_decref(arr);
@@ -642,7 +662,7 @@ static char *webhook_body(struct store *s, const struct notice_rec *n) {
     return text;
 }
 
-static int send_webhook(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n,
+static int send_webhook(const struct notices_cfg *nc, struct store *s, const struct notice_rec *n, CURL **handle,
                         struct notices_stop *stop, char *err, size_t errcap) {
     char sig[NOTICE_SIG_BUFSZ], hdr_sig[NOTICE_SIG_BUFSZ + 32], hdr_id[STORE_NOTICE_ID_MAX + 32];
     struct curl_slist *hdrs = NULL;
@@ -669,7 +689,7 @@ static int send_webhook(const struct notices_cfg *nc, struct store *s, const str
         }
         hdrs = nh;
     }
-    CURL *c = curl_easy_init();
+    CURL *c = handle_for(handle);
     if (c == NULL) {
         snprintf(err, errcap, "cannot start an HTTP transfer");
         goto out;
@@ -690,7 +710,8 @@ static int send_webhook(const struct notices_cfg *nc, struct store *s, const str
         snprintf(err, errcap, "webhook: the receiver answered HTTP %ld", code);
     else
         r = 0;
-    curl_easy_cleanup(c);
+    if (r != 0)
+        handle_drop(handle);
 out:
     curl_slist_free_all(hdrs);
     free(body);
@@ -707,7 +728,7 @@ static int settle(struct store *s, struct notice_rec *n, const char *status, con
     return store_notice_finish(s, n);
 }
 
-static int deliver_one(struct store *s, const struct notices_cfg *nc, struct notice_rec *n, int64_t now,
+static int deliver_one(struct store *s, const struct notices_cfg *nc, struct notice_rec *n, CURL **handle, int64_t now,
                        struct notices_stop *stop, struct notices_stats *st) {
     int is_email = strcmp(n->channel, "email") == 0;
     if (!n->token_exists) {
@@ -736,8 +757,8 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
 
     char err[STORE_NOTICE_ERROR_MAX];
     err[0] = '\0';
-    int ok =
-        (is_email ? send_email(nc, s, n, stop, err, sizeof(err)) : send_webhook(nc, s, n, stop, err, sizeof(err))) == 0;
+    int ok = (is_email ? send_email(nc, s, n, handle, stop, err, sizeof(err))
+                       : send_webhook(nc, s, n, handle, stop, err, sizeof(err))) == 0;
     if (!ok && notices_stop_requested(stop))
         str_copy(err, sizeof(err), "interrupted by a shutdown before the outcome was known; will retry");
     n->attempts = attempt;
@@ -773,27 +794,29 @@ static int deliver_one(struct store *s, const struct notices_cfg *nc, struct not
  * for a process that has it. */
 static int deliver(struct store *s, const struct notices_cfg *nc, const char *channel, int64_t now,
                    struct notices_stop *stop, struct notices_stats *st) {
+    CURL *handle = NULL; /* one per channel and pass: see handle_for() */
+    int r = 0;
     /* Every handled row leaves the due set (delivered, settled, or moved
      * to a later attempt), so re-reading the first batch makes progress;
      * the round limit bounds a pass whatever happens. */
     for (int round = 0; round < 100; round++) {
         struct notice_list list = {0};
-        int r = store_notice_due(s, now, channel, NOTICES_BATCH, &list);
+        r = store_notice_due(s, now, channel, NOTICES_BATCH, &list);
         if (r != 0)
-            return r;
+            goto out;
         size_t count = list.count;
         for (size_t i = 0; r == 0 && i < count; i++) {
             if (notices_stop_requested(stop))
                 break;
-            r = deliver_one(s, nc, &list.items[i], now, stop, st);
+            r = deliver_one(s, nc, &list.items[i], &handle, now, stop, st);
         }
         notice_list_done(&list);
-        if (r != 0)
-            return r;
-        if (count < NOTICES_BATCH || notices_stop_requested(stop))
-            return 0;
+        if (r != 0 || count < NOTICES_BATCH || notices_stop_requested(stop))
+            goto out;
     }
-    return 0;
+out:
+    curl_easy_cleanup(handle);
+    return r;
 }
 
 int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct notices_stop *stop,
