@@ -74,10 +74,10 @@ static int load_config(struct config *cfg, int argc, char **argv) {
 
 /*
  * Takes "--as-of TIME" / "--as-of=TIME" out of argv (so config_load never
- * sees it) into *ret_as_of. Returns 0 (absent or accepted), or 2 after
- * printing why it is refused.
+ * sees it) into *ret_as_of, setting *ret_found. Returns 0 (absent or
+ * accepted), or 2 after printing why it is refused.
  */
-static int take_as_of(const char *verb, int *argc, char **argv, int64_t *ret_as_of) {
+static int take_as_of(const char *verb, int *argc, char **argv, int64_t *ret_as_of, int *ret_found) {
     const char *value = NULL;
     int found = 0;
     for (int i = 0; i < *argc; i++) {
@@ -120,6 +120,7 @@ static int take_as_of(const char *verb, int *argc, char **argv, int64_t *ret_as_
                 verb);
         return 2;
     }
+    *ret_found = 1;
     return 0;
 }
 
@@ -152,11 +153,11 @@ static int operator_cmd(int argc, char **argv) {
     }
     const char *verb = argv[0];
     int64_t as_of = 0;
-    int nflags = argc - 1;
-    if (take_as_of(verb, &nflags, argv + 1, &as_of) != 0)
+    int has_as_of = 0, nflags = argc - 1;
+    if (take_as_of(verb, &nflags, argv + 1, &as_of, &has_as_of) != 0)
         return 2;
     argc = nflags + 1;
-    int64_t now = as_of != 0 ? as_of : clock_now();
+    int64_t now = has_as_of ? as_of : clock_now();
     int r = load_config(&cfg, argc - 1, argv + 1);
     if (r != 0)
         return r == 1 ? 0 : r;

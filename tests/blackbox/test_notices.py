@@ -593,3 +593,21 @@ def test_smtp_password_never_goes_out_in_the_clear_nor_into_logs(server, acme, s
     r = subprocess.run([BIN, "operator", "notices", "--data-dir", server.data_dir]
                        + notice_flags(smtp.port), capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "smtp-username" in r.stderr and password not in r.stderr
+
+
+def test_cleanup_as_of_drives_the_90_day_clean_up(server):
+    """operator cleanup --as-of uses the same test clock: a P1D token is kept
+    89 days after its expiry and deleted 91 days after."""
+    t = server.create_token(expires="P1D")
+    keep = server.create_token(expires="P30D")
+    for x in (t, keep):
+        remember_secret(x["token"])
+    exp = parse_time(t["expires_at"])
+    env = dict(os.environ, **CLOCK_ENV)
+    for days, want in ((89, "deleted 0 token(s)"), (91, "deleted 1 token(s)")):
+        r = subprocess.run([BIN, "operator", "cleanup", "--data-dir", server.data_dir, "--as-of",
+                            rfc3339(exp + days * DAY)], capture_output=True, text=True, env=env)
+        assert r.returncode == 0 and want in r.stdout, r.stdout + r.stderr
+    server.restart()
+    assert server.get("/v1/tokens/" + t["id"], token=server.root_token).status_code == 404
+    assert server.get("/v1/tokens/" + keep["id"], token=server.root_token).status_code == 200
