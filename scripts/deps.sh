@@ -8,8 +8,12 @@ PACKAGES=(
   # build
   gcc meson ninja-build pkg-config
   libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev
+  # expiry notices: SMTP and webhook delivery
+  libcurl4-openssl-dev
   # tests
   libcmocka-dev python3 python3-pytest python3-requests python3-yaml openssl sqlite3 curl
+  # a real local SMTP server for the notice tests
+  python3-aiosmtpd
   # the OpenAPI linter runs on Node.js (npm packages pinned in package-lock.json)
   nodejs
   # lint, fuzzing and bench

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/notice.h"
 
 enum opt_type { OPT_STR, OPT_LISTEN, OPT_UINT, OPT_BOOL, OPT_RATE, OPT_SIZE };
 
@@ -65,6 +66,22 @@ static const struct opt opts[] = {
     {"audit-file", "LATCHKEY_AUDIT_FILE", OPT_STR, OFF(audit_file), 0, 0,
      "also append every audit record to this file as a JSON line; reopened on SIGHUP"},
     {"log-level", "LATCHKEY_LOG_LEVEL", OPT_STR, OFF(log_level), 0, 0, "debug, info, warn or error (default info)"},
+    /* Expiry notices (docs/notices.md). */
+    {"notice-days", "LATCHKEY_NOTICE_DAYS", OPT_STR, OFF(notice_days), 0, 0,
+     "days before a token's expiry to send notices, comma-separated (default 7,1)"},
+    {"notice-interval", "LATCHKEY_NOTICE_INTERVAL", OPT_UINT, OFF(notice_interval_s), 1, 86400,
+     "seconds between the server's notice passes (default 60)"},
+    {"smtp-url", "LATCHKEY_SMTP_URL", OPT_STR, OFF(smtp_url), 0, 0,
+     "SMTP relay for notice e-mail, smtp://host:port or smtps://host:port (default: no e-mail)"},
+    {"smtp-from", "LATCHKEY_SMTP_FROM", OPT_STR, OFF(smtp_from), 0, 0, "sender address of notice e-mail"},
+    {"smtp-username", "LATCHKEY_SMTP_USERNAME", OPT_STR, OFF(smtp_username), 0, 0,
+     "SMTP user name (default: no authentication)"},
+    {"smtp-password-file", "LATCHKEY_SMTP_PASSWORD_FILE", OPT_STR, OFF(smtp_password_file), 0, 0,
+     "file holding the SMTP password (or set LATCHKEY_SMTP_PASSWORD; never a flag)"},
+    {"notice-webhook-url", "LATCHKEY_NOTICE_WEBHOOK_URL", OPT_STR, OFF(notice_webhook_url), 0, 0,
+     "http(s) URL that receives each notice as signed JSON (default: none)"},
+    {"notice-webhook-secret-file", "LATCHKEY_NOTICE_WEBHOOK_SECRET_FILE", OPT_STR, OFF(notice_webhook_secret_file), 0,
+     0, "file holding the webhook signing secret (or set LATCHKEY_NOTICE_WEBHOOK_SECRET; never a flag)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -84,6 +101,8 @@ void config_defaults(struct config *c) {
     c->cache_ttl_s = 10;
     c->touch_interval_s = 5;
     snprintf(c->log_level, sizeof(c->log_level), "info");
+    snprintf(c->notice_days, sizeof(c->notice_days), "7,1");
+    c->notice_interval_s = 60;
 }
 
 int config_host_is_loopback(const char *host) {
@@ -275,6 +294,13 @@ int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
         return lk_error_set(err, LK_EINVAL, "log-level: expected debug, info, warn or error");
     if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
         return lk_error_set(err, LK_EINVAL, "tls-cert and tls-key must be given together");
+    int days[NOTICE_OFFSETS_MAX];
+    size_t ndays = 0;
+    if (notice_offsets_parse(c->notice_days, days, NOTICE_OFFSETS_MAX, &ndays) != 0)
+        return lk_error_set(err, LK_EINVAL,
+                            "notice-days: expected up to %d comma-separated whole days from 1 to %d (e.g. 7,1), "
+                            "got \"%.64s\"",
+                            NOTICE_OFFSETS_MAX, NOTICE_DAYS_MAX, c->notice_days);
     return 0;
 }
 

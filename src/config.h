@@ -36,6 +36,17 @@ struct config {
     int audit_sync_reads;              /* reads wait for their audit record to be durable */
     char audit_file[PATH_MAX];         /* JSON-lines copy of the audit trail; "" = none */
     char log_level[16];
+    /* Expiry notices (docs/notices.md). Secrets are not here: the SMTP
+     * password and the webhook signing secret are read from a file or the
+     * environment by jobs/notices.c, never from a flag. */
+    char notice_days[128];      /* offsets in days, "7,1" */
+    uint32_t notice_interval_s; /* seconds between the server's notice passes */
+    char smtp_url[1024];        /* smtp://host:port or smtps://...; "" = no e-mail */
+    char smtp_from[256];        /* envelope and From: address */
+    char smtp_username[256];    /* "" = no SMTP authentication */
+    char smtp_password_file[PATH_MAX];
+    char notice_webhook_url[2048]; /* "" = no webhook */
+    char notice_webhook_secret_file[PATH_MAX];
 };
 
 /* Fills c with defaults (dev-independent). */

@@ -5,6 +5,8 @@
  *   latchkey operator root-token ...     issue a new root token, revoke the old
  *   latchkey operator init ...           create and migrate a data dir
  *   latchkey operator migrate ...        apply pending schema migrations
+ *   latchkey operator cleanup|notices    one pass of a background job
+ *   latchkey operator audit verify|export
  *   latchkey version
  */
 #include <limits.h>
@@ -17,6 +19,7 @@
 #include "core/errors.h"
 #include "lib/clock.h"
 #include "jobs/cleanup.h"
+#include "jobs/notices.h"
 #include "lib/log.h"
 #include "server.h"
 #include "store/store.h"
@@ -26,9 +29,18 @@
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
 
+/* The test clock (docs/notices.md): operator passes may pretend another
+ * time only when this is in LATCHKEY_TEST_CLOCK, so it cannot be reached by
+ * accident in production. */
+#define TEST_CLOCK_VALUE "i-know-this-is-not-production"
+
 static void usage(FILE *f) {
     fprintf(f, "usage: latchkey <command> [flags]\n\n"
                "commands:\n"
+               "  operator notices --data-dir DIR        one expiry-notice pass (schedule and deliver), with the\n"
+               "                                         server's --smtp-* and --notice-* flags\n"
+               "      --as-of RFC3339 (cleanup, notices) TEST ONLY: run the pass as if it were that time; needs\n"
+               "                                         LATCHKEY_TEST_CLOCK=" TEST_CLOCK_VALUE "\n"
                "  server [--dev] [flags]                 run the API server (see `latchkey server --help`)\n"
                "  operator init --data-dir DIR           create a data dir and print its first root token\n"
                "  operator root-token --data-dir DIR     issue a new root token and revoke the old ones\n"
@@ -161,6 +173,79 @@ static int operator_audit(int argc, char **argv) {
     return status;
 }
 
+/*
+ * Takes "--as-of TIME" / "--as-of=TIME" out of argv (so config_load never
+ * sees it) into *ret_as_of, setting *ret_found. Returns 0 (absent or
+ * accepted), or 2 after printing why it is refused.
+ */
+static int take_as_of(const char *verb, int *argc, char **argv, int64_t *ret_as_of, int *ret_found) {
+    const char *value = NULL;
+    int found = 0;
+    for (int i = 0; i < *argc; i++) {
+        int take = 0;
+        if (strcmp(argv[i], "--as-of") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "latchkey operator %s: --as-of needs an RFC 3339 time\n", verb);
+                return 2;
+            }
+            value = argv[i + 1];
+            take = 2;
+        } else if (strncmp(argv[i], "--as-of=", 8) == 0) {
+            value = argv[i] + 8;
+            take = 1;
+        }
+        if (take == 0)
+            continue;
+        found = 1;
+        for (int k = i; k + take < *argc; k++)
+            argv[k] = argv[k + take];
+        *argc -= take;
+        i--;
+    }
+    if (!found)
+        return 0;
+    if (strcmp(verb, "cleanup") != 0 && strcmp(verb, "notices") != 0) {
+        fprintf(stderr, "latchkey operator %s: --as-of applies to cleanup and notices only\n", verb);
+        return 2;
+    }
+    const char *env = getenv("LATCHKEY_TEST_CLOCK");
+    if (env == NULL || strcmp(env, TEST_CLOCK_VALUE) != 0) {
+        fprintf(stderr,
+                "latchkey operator %s: --as-of is a test-only clock and is refused unless "
+                "LATCHKEY_TEST_CLOCK=" TEST_CLOCK_VALUE " is set\n",
+                verb);
+        return 2;
+    }
+    if (rfc3339_parse(value, strlen(value), ret_as_of) != 0) {
+        fprintf(stderr, "latchkey operator %s: --as-of: expected an RFC 3339 time such as 2027-01-01T00:00:00Z\n",
+                verb);
+        return 2;
+    }
+    *ret_found = 1;
+    return 0;
+}
+
+static int operator_notices(struct config *cfg, struct store *s, int64_t now) {
+    struct notices_cfg nc;
+    struct notices_stats st;
+    struct lk_error err = {0};
+    if (notices_cfg_init(&nc, cfg, &err) != 0) {
+        fprintf(stderr, "latchkey operator notices: %s\n", lk_error_message(&err));
+        notices_cfg_done(&nc);
+        return 2;
+    }
+    int status = 0;
+    if (notices_pass(s, &nc, now, NULL, &st) != 0) {
+        fprintf(stderr, "latchkey operator notices: the store refused the notice pass\n");
+        status = 1;
+    } else {
+        printf("notices: %zu scheduled, %zu delivered, %zu to retry, %zu failed, %zu cancelled\n", st.scheduled,
+               st.delivered, st.retrying, st.failed, st.cancelled);
+    }
+    notices_cfg_done(&nc);
+    return status;
+}
+
 static int operator_cmd(int argc, char **argv) {
     struct config cfg;
     if (argc < 1) {
@@ -168,6 +253,12 @@ static int operator_cmd(int argc, char **argv) {
         return 2;
     }
     const char *verb = argv[0];
+    int64_t as_of = 0;
+    int has_as_of = 0, nflags = argc - 1;
+    if (take_as_of(verb, &nflags, argv + 1, &as_of, &has_as_of) != 0)
+        return 2;
+    argc = nflags + 1;
+    int64_t now = has_as_of ? as_of : clock_now();
     if (strcmp(verb, "audit") == 0)
         return operator_audit(argc - 1, argv + 1);
     int r = load_config(&cfg, argc - 1, argv + 1);
@@ -178,7 +269,8 @@ static int operator_cmd(int argc, char **argv) {
         return 2;
     }
     int is_init = strcmp(verb, "init") == 0;
-    if (!is_init && strcmp(verb, "root-token") != 0 && strcmp(verb, "migrate") != 0 && strcmp(verb, "cleanup") != 0) {
+    if (!is_init && strcmp(verb, "root-token") != 0 && strcmp(verb, "migrate") != 0 && strcmp(verb, "cleanup") != 0 &&
+        strcmp(verb, "notices") != 0) {
         fprintf(stderr, "latchkey operator: unknown command \"%s\"\n", verb);
         usage(stderr);
         return 2;
@@ -195,7 +287,7 @@ static int operator_cmd(int argc, char **argv) {
     }
     if (strcmp(verb, "cleanup") == 0) {
         size_t n = 0;
-        if (cleanup_pass(s, clock_now(), &n) != 0) {
+        if (cleanup_pass(s, now, &n) != 0) {
             fprintf(stderr, "latchkey operator cleanup: the store refused the clean-up\n");
             status = 1;
         } else {
@@ -204,6 +296,11 @@ static int operator_cmd(int argc, char **argv) {
         char what[64];
         snprintf(what, sizeof(what), "%zu token(s) expired for over %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
         audit_operator(s, "token.cleanup", what, status == 0);
+        goto out;
+    }
+
+    if (strcmp(verb, "notices") == 0) {
+        status = operator_notices(&cfg, s, now);
         goto out;
     }
 

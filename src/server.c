@@ -17,6 +17,7 @@
 
 #include "core/errors.h"
 #include "jobs/cleanup.h"
+#include "jobs/notices.h"
 #include "lib/clock.h"
 #include "net/http.h"
 #include "store/store.h"
@@ -185,6 +186,18 @@ int server_run(struct config *cfg) {
         goto out;
     }
 
+    /* Expiry notices: settings and secrets are checked before listening. */
+    srv->notices_cfg = calloc(1, sizeof(*srv->notices_cfg));
+    if (srv->notices_cfg == NULL)
+        goto out;
+    {
+        struct lk_error nerr = {0};
+        if (notices_cfg_init(srv->notices_cfg, cfg, &nerr) != 0) {
+            lk_log(LOG_ERROR, "%s", lk_error_message(&nerr));
+            goto out;
+        }
+    }
+
     /* Workers inherit this mask; only this thread takes the signals. */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGTERM);
@@ -199,6 +212,13 @@ int server_run(struct config *cfg) {
         goto out;
     if (pthread_create(&srv->flusher, NULL, flusher_main, srv) != 0)
         goto out;
+    if (notifier_start(srv->store_dsn, srv->notices_cfg, cfg->notice_interval_s, &srv->notifier) != 0)
+        lk_log(LOG_ERROR, "cannot start the expiry-notice thread; no notices will be sent");
+    else /* Channels only: a webhook URL may carry a credential in its path. */
+        lk_log(LOG_INFO, "expiry notices %s %s days before expiry, every %u s%s%s",
+               srv->notices_cfg->email || srv->notices_cfg->webhook ? "at" : "(no channel configured) at",
+               cfg->notice_days, cfg->notice_interval_s, srv->notices_cfg->email ? "; e-mail" : "",
+               srv->notices_cfg->webhook ? "; webhook" : "");
 
     printf("latchkey %s listening on %s://%s%s%s:%u (%d threads, data dir %s)\n", LATCHKEY_VERSION,
            srv->ssl_ctx ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
@@ -227,6 +247,9 @@ int server_run(struct config *cfg) {
     pthread_cond_signal(&srv->flusher_cond);
     pthread_mutex_unlock(&srv->flusher_lock);
     pthread_join(srv->flusher, NULL);
+    /* A delivery in flight is aborted and stays pending for the next start. */
+    notifier_stop(srv->notifier);
+    srv->notifier = NULL;
     lk_log(LOG_INFO, "stopped cleanly");
     status = 0;
 out:
@@ -246,6 +269,8 @@ out:
     ratelimiter_free(srv->rl_login_ip);
     pthread_mutex_destroy(&srv->flusher_lock);
     pthread_cond_destroy(&srv->flusher_cond);
+    notices_cfg_done(srv->notices_cfg);
+    free(srv->notices_cfg);
     free(srv);
     return status;
 }

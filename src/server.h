@@ -24,6 +24,8 @@ struct ratelimiter;
 struct token_cache;
 struct audit_log;
 struct api_pending;
+struct notices_cfg;
+struct notifier;
 
 struct worker {
     int idx;
@@ -75,6 +77,8 @@ struct server {
     pthread_t flusher;   /* writes last_used_at every touch_interval */
     pthread_mutex_t flusher_lock;
     pthread_cond_t flusher_cond;
+    struct notices_cfg *notices_cfg; /* read-only after start-up; holds the notice secrets */
+    struct notifier *notifier;       /* the expiry-notice thread (jobs/notices.h) */
 };
 
 /* Runs `latchkey server` with the given configuration until SIGTERM/SIGINT.

@@ -71,6 +71,8 @@ extern const struct api_route api_org_routes[];
 extern const size_t api_org_routes_count;
 extern const struct api_route api_audit_routes[];
 extern const size_t api_audit_routes_count;
+extern const struct api_route api_notice_routes[];
+extern const size_t api_notice_routes_count;
 extern const struct api_route_table api_route_tables[];
 extern const size_t api_route_tables_count;
 

@@ -374,5 +374,6 @@ const struct api_route_table api_route_tables[] = {
     {api_routes, &api_routes_count},
     {api_org_routes, &api_org_routes_count},
     {api_audit_routes, &api_audit_routes_count},
+    {api_notice_routes, &api_notice_routes_count},
 };
 const size_t api_route_tables_count = sizeof(api_route_tables) / sizeof(api_route_tables[0]);

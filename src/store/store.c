@@ -701,3 +701,97 @@ int store_group_member_names(struct store *s, const char *group_id, char **ret_j
         return LK_EINVAL;
     return s->ops->group_member_names(s, group_id, ret_json);
 }
+
+/* --- expiry notices ---------------------------------------------------------- */
+
+void notice_list_done(struct notice_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+void notice_candidate_list_done(struct notice_candidate_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+static int limit_ok(int limit) {
+    return limit >= 1 && limit <= STORE_LIST_LIMIT_MAX;
+}
+
+/* The outbox's states and channels (0006_notices.sql CHECKs), checked here
+ * so a bad value is LK_EINVAL in every backend. */
+static int one_of(const char *v, const char *const *set) {
+    for (; *set != NULL; set++)
+        if (strcmp(v, *set) == 0)
+            return 1;
+    return 0;
+}
+
+static int notice_ok(const struct notice_rec *n) {
+    static const char *const states[] = {"pending", "delivered", "failed", "skipped", "cancelled", NULL};
+    static const char *const channels[] = {"email", "webhook", NULL};
+    if (memchr(n->status, '\0', sizeof(n->status)) == NULL || memchr(n->channel, '\0', sizeof(n->channel)) == NULL ||
+        !one_of(n->status, states) || !one_of(n->channel, channels))
+        return 0;
+    return field_ok(n->id, sizeof(n->id), 1) && field_ok(n->token_id, sizeof(n->token_id), 1) &&
+           field_ok(n->org_id, sizeof(n->org_id), 0) && field_ok(n->owner_type, sizeof(n->owner_type), 1) &&
+           field_ok(n->owner_id, sizeof(n->owner_id), 1) && field_ok(n->channel, sizeof(n->channel), 1) &&
+           field_ok(n->recipients_json, sizeof(n->recipients_json), 0) && field_ok(n->status, sizeof(n->status), 1) &&
+           field_ok(n->last_error, sizeof(n->last_error), 0) && n->days_before >= 1 && n->attempts >= 0;
+}
+
+int store_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
+                            struct notice_candidate_list *ret) {
+    if (s == NULL || ret == NULL || !limit_ok(limit))
+        return LK_EINVAL;
+    return s->ops->notice_candidates(s, now, horizon, after_seq, limit, ret);
+}
+
+int store_notice_insert(struct store *s, const struct notice_rec *rec, int *ret_inserted) {
+    if (s == NULL || rec == NULL || !notice_ok(rec))
+        return LK_EINVAL;
+    return s->ops->notice_insert(s, rec, ret_inserted);
+}
+
+int store_notice_supersede(struct store *s, const char *token_id, int days, int64_t now) {
+    if (s == NULL || token_id == NULL || days < 1)
+        return LK_EINVAL;
+    return s->ops->notice_supersede(s, token_id, days, now);
+}
+
+int store_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
+    if (s == NULL || ret == NULL || !limit_ok(limit))
+        return LK_EINVAL;
+    return s->ops->notice_due(s, now, channel, limit, ret);
+}
+
+int store_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed) {
+    if (s == NULL || id == NULL || ret_claimed == NULL || lease_until < now)
+        return LK_EINVAL;
+    return s->ops->notice_claim(s, id, now, lease_until, ret_claimed);
+}
+
+int store_notice_finish(struct store *s, const struct notice_rec *rec) {
+    if (s == NULL || rec == NULL || !notice_ok(rec))
+        return LK_EINVAL;
+    return s->ops->notice_finish(s, rec);
+}
+
+int store_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
+                      struct notice_list *ret) {
+    if (s == NULL || ret == NULL || !limit_ok(limit))
+        return LK_EINVAL;
+    return s->ops->notice_list(s, org_id, status, after_seq, limit, ret);
+}
+
+int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
+    if (s == NULL)
+        return LK_EINVAL;
+    return s->ops->notice_purge(s, cutoff, ret_count);
+}

@@ -417,4 +417,100 @@ int store_meta_get(struct store *s, const char *key, char **ret);
 /* Sets key to value, replacing any previous value. */
 int store_meta_set(struct store *s, const char *key, const char *value);
 
+/* --- expiry notices: the outbox (migration 0006, docs/notices.md) ---------- */
+
+#define STORE_NOTICE_ID_MAX 32
+#define STORE_CHANNEL_MAX 16
+#define STORE_NOTICE_ERROR_MAX 256
+#define STORE_RECIPIENTS_MAX 2048
+
+struct notice_rec {
+    int64_t seq;
+    char id[STORE_NOTICE_ID_MAX]; /* "ntc_...", stable for (token_id, days_before, channel) */
+    char token_id[TOKFMT_PUBID_BUFSZ];
+    char org_id[STORE_OWNER_ID_MAX]; /* "" for root tokens */
+    char owner_type[STORE_OWNER_TYPE_MAX];
+    char owner_id[STORE_OWNER_ID_MAX];
+    char channel[STORE_CHANNEL_MAX]; /* "email" or "webhook" */
+    int days_before;
+    int64_t expires_at;                         /* the expiry this notice announces */
+    char recipients_json[STORE_RECIPIENTS_MAX]; /* JSON array of e-mail addresses */
+    char status[STORE_STATUS_MAX];              /* pending, delivered, failed, skipped, cancelled */
+    int attempts;
+    char last_error[STORE_NOTICE_ERROR_MAX]; /* never holds a secret */
+    int64_t next_attempt_at;
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t delivered_at; /* 0 until delivered */
+    /* Read-only context filled by the reads below (ignored by writes): */
+    char org_name[STORE_NAME_MAX];     /* "" for root tokens or a deleted org */
+    char org_status[STORE_STATUS_MAX]; /* "" likewise */
+    int token_exists;                  /* 1 while the token row exists */
+    int64_t token_expires_at;          /* its current expiry (0 = never or gone) */
+};
+
+struct notice_list {
+    struct notice_rec *items;
+    size_t count;
+};
+void notice_list_done(struct notice_list *list);
+
+/* A token that may need a notice: it expires within the horizon. */
+struct notice_candidate {
+    int64_t seq; /* the token's seq: the cursor */
+    char token_id[TOKFMT_PUBID_BUFSZ];
+    char owner_type[STORE_OWNER_TYPE_MAX];
+    char owner_id[STORE_OWNER_ID_MAX];
+    char org_id[STORE_OWNER_ID_MAX];
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+struct notice_candidate_list {
+    struct notice_candidate *items;
+    size_t count;
+};
+void notice_candidate_list_done(struct notice_candidate_list *list);
+
+/*
+ * Tokens with now < expires_at <= horizon and seq > after_seq, in seq order,
+ * at most limit (1..1000): only tokens of active orgs (or without an org,
+ * root), and never a token retired from notices (its expiry was shortened,
+ * as rotation does).
+ */
+int store_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
+                            struct notice_candidate_list *ret);
+
+/* Schedules rec unless a row for (token_id, days_before, channel) exists;
+ * *ret_inserted (may be NULL) gets 1 if this call inserted it. */
+int store_notice_insert(struct store *s, const struct notice_rec *rec, int *ret_inserted);
+
+/* Marks every pending notice of token_id with days_before > days as
+ * skipped (a more imminent one is due). */
+int store_notice_supersede(struct store *s, const char *token_id, int days, int64_t now);
+
+/* Pending notices of channel (NULL = any) with next_attempt_at <= now,
+ * oldest due first, at most limit (1..1000). */
+int store_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret);
+
+/*
+ * Claims the pending notice id for one delivery attempt: counts the attempt
+ * and moves next_attempt_at to lease_until, so no other process picks it up
+ * meanwhile and a crash mid-delivery leaves it to be retried then.
+ * *ret_claimed gets 1, or 0 if it was not pending and due at now.
+ */
+int store_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed);
+
+/* Writes rec's status, attempts, last_error, next_attempt_at, delivered_at
+ * and updated_at to the notice rec->id. LK_ENOTFOUND if none. */
+int store_notice_finish(struct store *s, const struct notice_rec *rec);
+
+/* Notices of org_id (NULL = every org) with the given status (NULL = any),
+ * seq > after_seq, in seq order, at most limit (1..1000). */
+int store_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
+                      struct notice_list *ret);
+
+/* Deletes notices announcing an expiry before cutoff; *ret_count (may be NULL). */
+int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count);
+
 #endif

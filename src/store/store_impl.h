@@ -72,6 +72,17 @@ struct store_ops {
     int (*audit_list)(struct store *s, const struct audit_filter *f, struct audit_list *ret);
     int (*meta_get)(struct store *s, const char *key, char **ret);
     int (*meta_set)(struct store *s, const char *key, const char *value);
+    /* expiry notices (0006) */
+    int (*notice_candidates)(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
+                             struct notice_candidate_list *ret);
+    int (*notice_insert)(struct store *s, const struct notice_rec *rec, int *ret_inserted);
+    int (*notice_supersede)(struct store *s, const char *token_id, int days, int64_t now);
+    int (*notice_due)(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret);
+    int (*notice_claim)(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed);
+    int (*notice_finish)(struct store *s, const struct notice_rec *rec);
+    int (*notice_list)(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
+                       struct notice_list *ret);
+    int (*notice_purge)(struct store *s, int64_t cutoff, size_t *ret_count);
 };
 
 /* Every backend's struct begins with this. */

@@ -50,6 +50,12 @@
     "seq, id, org_id, username, email, password_hash, role, programmatic_only, token_expiry_hours, created_at, "       \
     "updated_at"
 
+#define NOTICE_COLS                                                                                                    \
+    "n.seq, n.id, n.token_id, n.org_id, n.owner_type, n.owner_id, n.channel, n.days_before, n.expires_at, "            \
+    "n.recipients, n.status, n.attempts, n.last_error, n.next_attempt_at, n.created_at, n.updated_at, "                \
+    "n.delivered_at, o.name, o.status, t.id IS NOT NULL, t.expires_at"
+#define NOTICE_FROM "FROM notices n LEFT JOIN orgs o ON o.id = n.org_id LEFT JOIN tokens t ON t.id = n.token_id"
+
 /* The statements each connection prepares (once, on first use). */
 enum stmt_id {
     ST_BEGIN,
@@ -114,6 +120,15 @@ enum stmt_id {
     ST_GROUP_MEMBER_PUT,
     ST_GROUP_MEMBER_DELETE,
     ST_GROUP_MEMBER_NAMES,
+    /* expiry notices (0006) */
+    ST_NOTICE_CANDIDATES,
+    ST_NOTICE_INSERT,
+    ST_NOTICE_SUPERSEDE,
+    ST_NOTICE_DUE,
+    ST_NOTICE_CLAIM,
+    ST_NOTICE_FINISH,
+    ST_NOTICE_LIST,
+    ST_NOTICE_PURGE,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -227,6 +242,31 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_MEMBER_ROLE] = "SELECT role FROM team_members WHERE team_id = ?1 AND user_id = ?2",
     [ST_MEMBER_LIST] = "SELECT m.user_id, u.username, m.role, m.created_at FROM team_members m "
                        "JOIN users u ON u.id = m.user_id WHERE m.team_id = ?1 ORDER BY u.username LIMIT 1000",
+    /* Expiry notices. The candidates skip tokens of orgs that are not
+     * active and tokens retired from notices (see 0006_notices.sql). */
+    [ST_NOTICE_CANDIDATES] = "SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at "
+                             "FROM tokens t LEFT JOIN orgs o ON o.id = t.org_id "
+                             "WHERE t.expires_at IS NOT NULL AND t.expires_at > ?1 AND t.expires_at <= ?2 "
+                             "AND t.seq > ?3 AND (t.org_id = '' OR o.status = 'active') "
+                             "AND NOT EXISTS (SELECT 1 FROM notice_retired_tokens r WHERE r.token_id = t.id) "
+                             "ORDER BY t.seq LIMIT ?4",
+    [ST_NOTICE_INSERT] = "INSERT INTO notices (id, token_id, org_id, owner_type, owner_id, channel, days_before, "
+                         "expires_at, recipients, status, attempts, last_error, next_attempt_at, created_at, "
+                         "updated_at, delivered_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+                         "ON CONFLICT (token_id, days_before, channel) DO NOTHING",
+    [ST_NOTICE_SUPERSEDE] = "UPDATE notices SET status = 'skipped', last_error = 'superseded by a more imminent "
+                            "notice', updated_at = ?3 WHERE token_id = ?1 AND days_before > ?2 AND status = 'pending'",
+    [ST_NOTICE_DUE] = "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE n.status = 'pending' AND n.next_attempt_at <= ?1 "
+                      "AND (?3 IS NULL OR n.channel = ?3) ORDER BY n.next_attempt_at, n.seq LIMIT ?2",
+    [ST_NOTICE_CLAIM] = "UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?3, updated_at = ?2, "
+                        "last_error = 'delivery started; no outcome recorded (interrupted?)' "
+                        "WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2",
+    [ST_NOTICE_FINISH] = "UPDATE notices SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, "
+                         "delivered_at = ?6, updated_at = ?7 WHERE id = ?1",
+    [ST_NOTICE_LIST] = "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE (?1 IS NULL OR n.org_id = ?1) "
+                       "AND (?2 IS NULL OR n.status = ?2) AND n.seq > ?3 ORDER BY n.seq LIMIT ?4",
+    [ST_NOTICE_PURGE] = "DELETE FROM notices WHERE expires_at < ?1",
 };
 
 static const char schema_version_sql[] = "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -1966,6 +2006,238 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
     return r;
 }
 
+/* --- expiry notices ---------------------------------------------------------- */
+
+static int candidate_row(sqlite3_stmt *st, void *p) {
+    struct notice_candidate c;
+    memset(&c, 0, sizeof(c));
+    c.seq = sqlite3_column_int64(st, 0);
+    int r = col_copy(st, 1, c.token_id, sizeof(c.token_id));
+    if (r == 0)
+        r = col_copy(st, 2, c.owner_type, sizeof(c.owner_type));
+    if (r == 0)
+        r = col_copy(st, 3, c.owner_id, sizeof(c.owner_id));
+    if (r == 0)
+        r = col_copy(st, 4, c.org_id, sizeof(c.org_id));
+    if (r != 0)
+        return r;
+    c.created_at = sqlite3_column_int64(st, 5);
+    c.expires_at = sqlite3_column_int64(st, 6);
+    memcpy(p, &c, sizeof(c));
+    return 0;
+}
+
+static int notice_row(sqlite3_stmt *st, void *p) {
+    struct notice_rec *n = p;
+    memset(n, 0, sizeof(*n));
+    n->seq = sqlite3_column_int64(st, 0);
+    int r = col_copy(st, 1, n->id, sizeof(n->id));
+    if (r == 0)
+        r = col_copy(st, 2, n->token_id, sizeof(n->token_id));
+    if (r == 0)
+        r = col_copy(st, 3, n->org_id, sizeof(n->org_id));
+    if (r == 0)
+        r = col_copy(st, 4, n->owner_type, sizeof(n->owner_type));
+    if (r == 0)
+        r = col_copy(st, 5, n->owner_id, sizeof(n->owner_id));
+    if (r == 0)
+        r = col_copy(st, 6, n->channel, sizeof(n->channel));
+    if (r == 0)
+        r = col_copy(st, 9, n->recipients_json, sizeof(n->recipients_json));
+    if (r == 0)
+        r = col_copy(st, 10, n->status, sizeof(n->status));
+    if (r == 0)
+        r = col_copy(st, 12, n->last_error, sizeof(n->last_error));
+    if (r == 0)
+        r = col_copy(st, 17, n->org_name, sizeof(n->org_name));
+    if (r == 0)
+        r = col_copy(st, 18, n->org_status, sizeof(n->org_status));
+    if (r != 0)
+        return r;
+    n->days_before = sqlite3_column_int(st, 7);
+    n->expires_at = sqlite3_column_int64(st, 8);
+    n->attempts = sqlite3_column_int(st, 11);
+    n->next_attempt_at = sqlite3_column_int64(st, 13);
+    n->created_at = sqlite3_column_int64(st, 14);
+    n->updated_at = sqlite3_column_int64(st, 15);
+    n->delivered_at = sqlite3_column_int64(st, 16); /* NULL reads as 0 */
+    n->token_exists = sqlite3_column_int(st, 19);
+    n->token_expires_at = sqlite3_column_int64(st, 20);
+    return 0;
+}
+
+static int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
+                                    struct notice_candidate_list *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_NOTICE_CANDIDATES, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_bind_int64(st, 1, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, horizon);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 4, limit);
+    r = rc == SQLITE_OK
+            ? collect(st, sizeof(*ret->items), limit, candidate_row, NULL, (void **)&ret->items, &ret->count)
+            : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_notice_insert(struct store *s, const struct notice_rec *n, int *ret_inserted) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_NOTICE_INSERT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, n->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, n->token_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, n->org_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, n->owner_type);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 5, n->owner_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 6, n->channel);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 7, n->days_before);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 8, n->expires_at);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 9, n->recipients_json[0] ? n->recipients_json : "[]");
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 10, n->status);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 11, n->attempts);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 12, n->last_error);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 13, n->next_attempt_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 14, n->created_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 15, n->updated_at);
+    if (rc == SQLITE_OK)
+        rc = bind_time(st, 16, n->delivered_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && ret_inserted != NULL)
+        *ret_inserted = sqlite3_changes(ss->db) > 0;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_notice_supersede(struct store *s, const char *token_id, int days, int64_t now) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_NOTICE_SUPERSEDE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, token_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 2, days);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, now);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_NOTICE_DUE, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_bind_int64(st, 1, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 2, limit);
+    if (rc == SQLITE_OK)
+        rc = channel != NULL ? bind_text(st, 3, channel) : sqlite3_bind_null(st, 3);
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), limit, notice_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_NOTICE_CLAIM, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, lease_until);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0)
+        *ret_claimed = sqlite3_changes(ss->db) > 0;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_notice_finish(struct store *s, const struct notice_rec *n) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_NOTICE_FINISH, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, n->id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, n->status);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 3, n->attempts);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 4, n->last_error);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, n->next_attempt_at);
+    if (rc == SQLITE_OK)
+        rc = bind_time(st, 6, n->delivered_at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 7, n->updated_at);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && sqlite3_changes(ss->db) == 0)
+        r = LK_ENOTFOUND;
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
+                              struct notice_list *ret) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss_of(s), ST_NOTICE_LIST, &st);
+    if (r != 0)
+        return r;
+    int rc = org_id != NULL ? bind_text(st, 1, org_id) : sqlite3_bind_null(st, 1);
+    if (rc == SQLITE_OK)
+        rc = status != NULL ? bind_text(st, 2, status) : sqlite3_bind_null(st, 2);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, after_seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 4, limit);
+    r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), limit, notice_row, NULL, (void **)&ret->items, &ret->count)
+                        : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_NOTICE_PURGE, &st);
+    if (r != 0)
+        return r;
+    int rc = sqlite3_bind_int64(st, 1, cutoff);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && ret_count != NULL)
+        *ret_count = (size_t)sqlite3_changes(ss->db);
+    stmt_done(st);
+    return r;
+}
+
 /*
  * Migrations run at start-up, when several processes (or a server and an
  * operator command) may open a fresh file at once. SQLite answers BUSY
@@ -2046,4 +2318,12 @@ const struct store_ops store_sqlite_ops = {
     .audit_list = sqlite_audit_list,
     .meta_get = sqlite_meta_get,
     .meta_set = sqlite_meta_set,
+    .notice_candidates = sqlite_notice_candidates,
+    .notice_insert = sqlite_notice_insert,
+    .notice_supersede = sqlite_notice_supersede,
+    .notice_due = sqlite_notice_due,
+    .notice_claim = sqlite_notice_claim,
+    .notice_finish = sqlite_notice_finish,
+    .notice_list = sqlite_notice_list,
+    .notice_purge = sqlite_notice_purge,
 };

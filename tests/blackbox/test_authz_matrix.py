@@ -95,6 +95,9 @@ MATRIX = [
     row("GET", "/v1/orgs/acme/groups", None, **SEEN),
     row("POST", "/v1/orgs/acme/groups", {"name": "{fresh-name}"}, **ORG_ADMIN),
     row("PUT", "/v1/orgs/acme/groups/{fresh-group}/members/mark", None, _=401, root=204, admin=204, xorg=404),
+    # Expiry notices name owners and their e-mail addresses: org admins only.
+    row("GET", "/v1/orgs/acme/notices", None, **ORG_ADMIN),
+    row("GET", "/v1/notices", None, _=401, root=200),
 ]
 
 

@@ -1716,6 +1716,285 @@ static void test_team_names_for_member(void **state) {
     free(json);
 }
 
+/* --- expiry notices (the outbox) -------------------------------------------------- */
+
+/* A pending notice of token_id for (days, channel), due at next. */
+static void make_notice(struct notice_rec *n, const char *token_id, const char *org_id, int days, const char *channel,
+                        int64_t next) {
+    memset(n, 0, sizeof(*n));
+    snprintf(n->id, sizeof(n->id), "ntc_%.14s%d%.1s", token_id + 8, days, channel);
+    snprintf(n->token_id, sizeof(n->token_id), "%s", token_id);
+    snprintf(n->org_id, sizeof(n->org_id), "%s", org_id);
+    snprintf(n->owner_type, sizeof(n->owner_type), "user");
+    snprintf(n->owner_id, sizeof(n->owner_id), "usr_x");
+    snprintf(n->channel, sizeof(n->channel), "%s", channel);
+    n->days_before = days;
+    n->expires_at = 1800000000;
+    snprintf(n->recipients_json, sizeof(n->recipients_json), "[\"a@example.com\"]");
+    snprintf(n->status, sizeof(n->status), "pending");
+    n->next_attempt_at = next;
+    n->created_at = n->updated_at = 1700000000;
+}
+
+/* The notice with id as listed (every org), or fails the test. */
+static struct notice_rec notice_by_id(struct store *s, const char *id) {
+    struct notice_list l = {0};
+    struct notice_rec found;
+    int hit = 0;
+    memset(&found, 0, sizeof(found));
+    int64_t after = 0;
+    for (;;) {
+        assert_ok(store_notice_list(s, NULL, NULL, after, 1000, &l));
+        for (size_t i = 0; i < l.count; i++)
+            if (strcmp(l.items[i].id, id) == 0) {
+                found = l.items[i];
+                hit = 1;
+            }
+        size_t count = l.count;
+        if (count > 0)
+            after = l.items[count - 1].seq;
+        notice_list_done(&l);
+        if (count < 1000)
+            break;
+    }
+    if (!hit)
+        fail_msg("notice %s is not listed", id);
+    return found;
+}
+
+/* How many of the listed candidates are tokens of this test. */
+static size_t own_candidates(struct fx *fx, int64_t now, int64_t horizon, char ids[][TOKFMT_PUBID_BUFSZ], size_t cap) {
+    struct notice_candidate_list l = {0};
+    size_t n = 0;
+    assert_ok(store_notice_candidates(fx->s, now, horizon, 0, 1000, &l));
+    for (size_t i = 0; i < l.count; i++)
+        if (strstr(l.items[i].token_id, fx->tag) != NULL && n < cap)
+            memcpy(ids[n++], l.items[i].token_id, TOKFMT_PUBID_BUFSZ);
+    notice_candidate_list_done(&l);
+    return n;
+}
+
+static void test_notice_candidates_only_active_orgs_in_the_window(void **state) {
+    struct fx *fx = *state;
+    struct org_rec active, inactive;
+    make_org(fx, &active, "act");
+    make_org(fx, &inactive, "deact");
+    snprintf(inactive.status, sizeof(inactive.status), "deactivated");
+    assert_ok(store_org_insert(fx->s, &active));
+    assert_ok(store_org_insert(fx->s, &inactive));
+    const int64_t now = 1800000000, horizon = now + 7 * 86400;
+    struct token_rec in_active, in_root, beyond, never, expired, in_inactive;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "n", owner);
+    make_rec(fx, &in_active, "user", owner);
+    snprintf(in_active.org_id, sizeof(in_active.org_id), "%s", active.id);
+    in_active.expires_at = now + 86400;
+    make_rec(fx, &in_root, "root", "root");
+    in_root.org_id[0] = '\0';
+    in_root.expires_at = horizon; /* the window's end is inside */
+    make_rec(fx, &beyond, "user", owner);
+    snprintf(beyond.org_id, sizeof(beyond.org_id), "%s", active.id);
+    beyond.expires_at = horizon + 1;
+    make_rec(fx, &never, "user", owner);
+    snprintf(never.org_id, sizeof(never.org_id), "%s", active.id);
+    make_rec(fx, &expired, "user", owner);
+    snprintf(expired.org_id, sizeof(expired.org_id), "%s", active.id);
+    expired.expires_at = now; /* expired at now: not a candidate */
+    make_rec(fx, &in_inactive, "user", owner);
+    snprintf(in_inactive.org_id, sizeof(in_inactive.org_id), "%s", inactive.id);
+    in_inactive.expires_at = now + 86400;
+    const struct token_rec *all[] = {&in_active, &in_root, &beyond, &never, &expired, &in_inactive};
+    for (size_t i = 0; i < 6; i++)
+        assert_ok(store_token_insert(fx->s, all[i]));
+
+    char ids[8][TOKFMT_PUBID_BUFSZ];
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 8), 2);
+    assert_string_equal(ids[0], in_active.id);
+    assert_string_equal(ids[1], in_root.id);
+
+    /* Shortening a token's expiry (what rotation does) retires it from notices. */
+    assert_ok(store_token_set_expiry(fx->s, in_active.id, now + 3600));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 8), 1);
+    assert_string_equal(ids[0], in_root.id);
+    /* Activating the org brings its tokens back. */
+    snprintf(inactive.status, sizeof(inactive.status), "active");
+    assert_ok(store_org_update(fx->s, &inactive));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 8), 2);
+    assert_string_equal(ids[1], in_inactive.id);
+
+    struct notice_candidate_list l = {0};
+    assert_lk(store_notice_candidates(fx->s, now, horizon, 0, 0, &l), LK_EINVAL);
+    assert_lk(store_notice_candidates(fx->s, now, horizon, 0, 1001, &l), LK_EINVAL);
+}
+
+static void test_notice_schedule_once_claim_finish(void **state) {
+    struct fx *fx = *state;
+    struct token_rec t;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "o", owner);
+    make_rec(fx, &t, "user", owner);
+    t.expires_at = 1800000000;
+    assert_ok(store_token_insert(fx->s, &t));
+
+    struct notice_rec n7, n7w, again;
+    make_notice(&n7, t.id, t.org_id, 7, "email", 1000);
+    make_notice(&n7w, t.id, t.org_id, 7, "webhook", 1000);
+    int inserted = -1;
+    assert_ok(store_notice_insert(fx->s, &n7, &inserted));
+    assert_int_equal(inserted, 1);
+    /* The same (token, days, channel) again, even under another id: scheduled once. */
+    again = n7;
+    snprintf(again.id, sizeof(again.id), "ntc_other%s", fx->tag);
+    assert_ok(store_notice_insert(fx->s, &again, &inserted));
+    assert_int_equal(inserted, 0);
+    assert_ok(store_notice_insert(fx->s, &n7w, &inserted));
+    assert_int_equal(inserted, 1);
+
+    struct notice_rec got = notice_by_id(fx->s, n7.id);
+    assert_string_equal(got.token_id, t.id);
+    assert_string_equal(got.status, "pending");
+    assert_string_equal(got.recipients_json, "[\"a@example.com\"]");
+    assert_int_equal(got.days_before, 7);
+    assert_int_equal(got.attempts, 0);
+    assert_int_equal(got.token_exists, 1);
+    assert_int_equal(got.token_expires_at, t.expires_at);
+    assert_int_equal(got.delivered_at, 0);
+
+    /* Due by time and by channel. */
+    struct notice_list due = {0};
+    size_t mine = 0;
+    assert_ok(store_notice_due(fx->s, 999, "email", 1000, &due));
+    for (size_t i = 0; i < due.count; i++)
+        mine += strcmp(due.items[i].token_id, t.id) == 0;
+    notice_list_done(&due);
+    assert_int_equal(mine, 0);
+    assert_ok(store_notice_due(fx->s, 1000, "email", 1000, &due));
+    mine = 0;
+    for (size_t i = 0; i < due.count; i++)
+        mine += strcmp(due.items[i].token_id, t.id) == 0 && strcmp(due.items[i].channel, "email") == 0;
+    assert_int_equal(mine, 1);
+    for (size_t i = 0; i < due.count; i++)
+        assert_string_equal(due.items[i].channel, "email");
+    notice_list_done(&due);
+
+    /* One claim wins; it counts the attempt and moves the next attempt. */
+    int claimed = -1;
+    assert_ok(store_notice_claim(fx->s, n7.id, 1000, 1060, &claimed));
+    assert_int_equal(claimed, 1);
+    assert_ok(store_notice_claim(fx->s, n7.id, 1000, 1060, &claimed));
+    assert_int_equal(claimed, 0);
+    got = notice_by_id(fx->s, n7.id);
+    assert_int_equal(got.attempts, 1);
+    assert_int_equal(got.next_attempt_at, 1060);
+    assert_lk(store_notice_claim(fx->s, n7.id, 1000, 999, &claimed), LK_EINVAL);
+
+    got.attempts = 1;
+    snprintf(got.status, sizeof(got.status), "delivered");
+    got.last_error[0] = '\0';
+    got.delivered_at = 1001;
+    got.updated_at = 1001;
+    assert_ok(store_notice_finish(fx->s, &got));
+    got = notice_by_id(fx->s, n7.id);
+    assert_string_equal(got.status, "delivered");
+    assert_int_equal(got.delivered_at, 1001);
+    assert_ok(store_notice_claim(fx->s, n7.id, 5000, 5060, &claimed));
+    assert_int_equal(claimed, 0); /* delivered is final */
+
+    struct notice_rec missing = got;
+    snprintf(missing.id, sizeof(missing.id), "ntc_missing%s", fx->tag);
+    assert_lk(store_notice_finish(fx->s, &missing), LK_ENOTFOUND);
+    struct notice_rec bad = got;
+    snprintf(bad.status, sizeof(bad.status), "bogus");
+    assert_lk(store_notice_finish(fx->s, &bad), LK_EINVAL);
+    bad = got;
+    snprintf(bad.channel, sizeof(bad.channel), "pigeon");
+    assert_lk(store_notice_insert(fx->s, &bad, NULL), LK_EINVAL);
+}
+
+static void test_notice_supersede_and_token_delete(void **state) {
+    struct fx *fx = *state;
+    struct token_rec t;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "s", owner);
+    make_rec(fx, &t, "user", owner);
+    t.expires_at = 1800000000;
+    assert_ok(store_token_insert(fx->s, &t));
+    struct notice_rec n30, n7, n1;
+    make_notice(&n30, t.id, t.org_id, 30, "email", 1000);
+    make_notice(&n7, t.id, t.org_id, 7, "email", 1000);
+    make_notice(&n1, t.id, t.org_id, 1, "email", 1000);
+    snprintf(n30.status, sizeof(n30.status), "delivered");
+    assert_ok(store_notice_insert(fx->s, &n30, NULL));
+    assert_ok(store_notice_insert(fx->s, &n7, NULL));
+    assert_ok(store_notice_insert(fx->s, &n1, NULL));
+    assert_ok(store_notice_supersede(fx->s, t.id, 1, 2000));
+    assert_string_equal(notice_by_id(fx->s, n30.id).status, "delivered"); /* only pending ones change */
+    assert_string_equal(notice_by_id(fx->s, n7.id).status, "skipped");
+    assert_string_equal(notice_by_id(fx->s, n1.id).status, "pending");
+
+    /* Deleting the token cancels what is still pending. */
+    assert_ok(store_token_delete(fx->s, t.id));
+    struct notice_rec got = notice_by_id(fx->s, n1.id);
+    assert_string_equal(got.status, "cancelled");
+    assert_string_equal(got.last_error, "token deleted");
+    assert_int_equal(got.token_exists, 0);
+    assert_string_equal(notice_by_id(fx->s, n30.id).status, "delivered");
+}
+
+static void test_notice_list_filters_pages_and_purge(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "ntc");
+    assert_ok(store_org_insert(fx->s, &o));
+    struct token_rec t;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "l", owner);
+    make_rec(fx, &t, "user", owner);
+    snprintf(t.org_id, sizeof(t.org_id), "%s", o.id);
+    t.expires_at = 1800000000;
+    assert_ok(store_token_insert(fx->s, &t));
+    static const int days[] = {60, 30, 7, 1};
+    for (size_t i = 0; i < 4; i++) {
+        struct notice_rec n;
+        make_notice(&n, t.id, o.id, days[i], "email", 1000);
+        if (i == 0) {
+            snprintf(n.status, sizeof(n.status), "failed");
+            n.expires_at = 1000; /* announces an expiry long gone: purged below */
+        }
+        assert_ok(store_notice_insert(fx->s, &n, NULL));
+    }
+    struct notice_list l = {0};
+    assert_ok(store_notice_list(fx->s, o.id, NULL, 0, 1000, &l));
+    assert_int_equal(l.count, 4);
+    assert_int_equal(l.items[0].days_before, 60);
+    assert_string_equal(l.items[0].org_name, o.name);
+    assert_string_equal(l.items[0].org_status, "active");
+    int64_t second = l.items[1].seq;
+    notice_list_done(&l);
+    assert_ok(store_notice_list(fx->s, o.id, NULL, 0, 2, &l));
+    assert_int_equal(l.count, 2);
+    notice_list_done(&l);
+    assert_ok(store_notice_list(fx->s, o.id, NULL, second, 1000, &l));
+    assert_int_equal(l.count, 2);
+    assert_int_equal(l.items[0].days_before, 7);
+    notice_list_done(&l);
+    assert_ok(store_notice_list(fx->s, o.id, "failed", 0, 1000, &l));
+    assert_int_equal(l.count, 1);
+    notice_list_done(&l);
+    assert_ok(store_notice_list(fx->s, "org_nobody", NULL, 0, 1000, &l));
+    assert_int_equal(l.count, 0);
+    notice_list_done(&l);
+    size_t purged = 0;
+    assert_ok(store_notice_purge(fx->s, 1001, &purged));
+    assert_true(purged >= 1);
+    assert_ok(store_notice_list(fx->s, o.id, NULL, 0, 1000, &l));
+    assert_int_equal(l.count, 3);
+    notice_list_done(&l);
+    assert_lk(store_notice_list(fx->s, o.id, NULL, 0, 0, &l), LK_EINVAL);
+    notice_list_done(NULL);
+    notice_candidate_list_done(NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -1758,6 +2037,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_teams_and_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_accounts_and_team_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sa_delete_takes_its_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_candidates_only_active_orgs_in_the_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_list_filters_pages_and_purge, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];

@@ -1,0 +1,103 @@
+/*
+ * notices.h - token expiry notices (seed 003: e-mail 7 days and 1 day before
+ * a token expires): scheduling into the store's outbox and delivering by
+ * SMTP and/or a signed webhook, from a background thread or one operator
+ * pass. The rules themselves are in core/notice.h; docs/notices.md has the
+ * design (outbox states, retries, the crash window, the test clock).
+ */
+#ifndef LK_JOBS_NOTICES_H
+#define LK_JOBS_NOTICES_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/notice.h"
+
+struct config;
+struct store;
+struct lk_error;
+
+/* Notices announcing an expiry more than this long ago are deleted. */
+#define NOTICES_KEEP_DAYS 90
+/* Rows handled per store round trip. */
+#define NOTICES_BATCH 100
+
+/* What a pass needs, loaded once from the configuration. Holds the SMTP
+ * password and the webhook secret in memory only; notices_cfg_done() wipes
+ * them. Read-only while passes run, so threads may share it. */
+struct notices_cfg {
+    const struct config *cfg; /* URLs, addresses; must outlive this */
+    int days[NOTICE_OFFSETS_MAX];
+    size_t ndays;
+    int email;   /* 1 if an SMTP relay is configured */
+    int webhook; /* 1 if a webhook URL is configured */
+    char *smtp_password;
+    char *webhook_secret;
+    size_t webhook_secret_len;
+    int curl_ready; /* curl_global_init() succeeded; undone by notices_cfg_done() */
+};
+
+/*
+ * Validates the notice settings of cfg and reads the secrets (from the
+ * named file, else from LATCHKEY_SMTP_PASSWORD / LATCHKEY_NOTICE_WEBHOOK_SECRET).
+ * Returns 0, or LK_EINVAL with a message naming the setting (never a value
+ * of a secret). Calls curl_global_init(): call before starting threads,
+ * and call notices_cfg_done() afterwards (on failure too).
+ */
+int notices_cfg_init(struct notices_cfg *nc, const struct config *cfg, struct lk_error *err);
+
+/* Wipes and frees the secrets. NULL-safe. */
+void notices_cfg_done(struct notices_cfg *nc);
+
+struct notices_stats {
+    size_t scheduled; /* rows newly put into the outbox (any state) */
+    size_t delivered;
+    size_t retrying; /* failed attempts that will be retried */
+    size_t failed;   /* given up */
+    size_t cancelled;
+};
+
+/*
+ * Lets another thread stop a pass promptly. libcurl does not call its
+ * progress callback everywhere (it waits for an SMTP server's answer to DATA
+ * without one), so a request also shuts down the sockets of the transfer in
+ * flight. The lock guards fds: a socket is never closed, and its number
+ * reused elsewhere, while the stopper looks at it.
+ */
+#define NOTICES_STOP_FDS 4
+struct notices_stop {
+    atomic_int requested;
+    pthread_mutex_t lock;
+    int fds[NOTICES_STOP_FDS]; /* sockets of the transfer in flight, -1 = free */
+};
+void notices_stop_init(struct notices_stop *st);
+void notices_stop_done(struct notices_stop *st);
+/* Sets the flag and shuts down the transfer's sockets. Thread-safe. */
+void notices_stop_request(struct notices_stop *st);
+/* 1 once a stop was requested (0 for NULL). */
+int notices_stop_requested(struct notices_stop *st);
+
+/*
+ * One pass at time now: schedules what is due (core/notice.h's rule) and
+ * delivers every pending notice whose next attempt is due, committing each
+ * outcome right after its attempt. Stops early once stop (may be NULL) is
+ * requested, aborting a transfer in flight. ret (may be NULL) gets
+ * the counts. Returns 0, or an LK_E* code if the store failed.
+ */
+int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct notices_stop *stop,
+                 struct notices_stats *ret);
+
+/* The server's background thread ("notifier"). */
+struct notifier;
+
+/* Starts a thread that opens its own connection to dsn and runs a pass
+ * every interval_s seconds on the real clock. nc must outlive it. */
+int notifier_start(const char *dsn, const struct notices_cfg *nc, uint32_t interval_s, struct notifier **ret);
+
+/* Asks the thread to stop (aborting a delivery in flight; the notice stays
+ * pending and is retried), joins it and frees it. NULL-safe. */
+void notifier_stop(struct notifier *n);
+
+#endif
