@@ -46,6 +46,8 @@
  * than a sync each, and a sync costs far more than this wait. */
 #define GATHER_SYNC_US 200
 #define GATHER_SYNC_ENOUGH 48
+/* Committed batches waiting for the syncer; the writer waits when full. */
+#define SYNC_JOBS_MAX 64
 #define HMAC_KEY_LEN 32
 
 struct entry {
@@ -87,10 +89,24 @@ struct audit_log {
     int nsubs;
     uint8_t hmac_key[HMAC_KEY_LEN];
 
+    /* The syncer: syncs the WAL for batches the writer has committed, while
+     * the writer goes on with the next batch (group commit, pipelined).
+     * Under sync_lock: the ring of jobs and sync_stopping. */
+    pthread_mutex_t sync_lock;
+    pthread_cond_t sync_cond;  /* jobs to do, or stop */
+    pthread_cond_t sync_space; /* the ring has room */
+    uint64_t *jobs;            /* SYNC_JOBS_MAX x nsubs: per job, the last waited ticket per subscriber */
+    int *job_rec_ok;           /* per job: were its records written */
+    size_t job_head, job_count;
+    int sync_stopping;
+    pthread_t sync_tid;
+    int sync_started;
+    struct store *sync_store; /* syncer thread only */
+
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */
     atomic_uint_fast64_t written, failed;
-    uint64_t batches, syncs; /* writer thread only; reported when it stops */
+    uint64_t batches, syncs; /* writer's and syncer's own; reported when both stopped */
 };
 
 int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n) {
@@ -169,11 +185,16 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
     a->file_fd = -1;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
+    pthread_mutex_init(&a->sync_lock, NULL);
+    pthread_cond_init(&a->sync_cond, NULL);
+    pthread_cond_init(&a->sync_space, NULL);
     a->queue = calloc(AUDIT_QUEUE_MAX, sizeof(*a->queue));
     a->batch = calloc(AUDIT_QUEUE_MAX, sizeof(*a->batch));
     if (a->queue == NULL || a->batch == NULL)
         goto fail;
     r = store_open(dsn, &a->store);
+    if (r == 0)
+        r = store_open(dsn, &a->sync_store);
     if (r != 0)
         goto fail;
     r = load_key(a->store, a->hmac_key);
@@ -325,9 +346,7 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
                 break;
         }
     }
-    int sync_r = any_sync ? store_sync(a->store) : 0;
     a->batches++;
-    a->syncs += any_sync != 0;
     if (rec_r == 0) {
         atomic_fetch_add(&a->written, nrec);
         file_write(a, entries, n);
@@ -336,18 +355,66 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
         lk_log(LOG_ERROR, "audit: could not write %zu record(s): %s; their requests answer 503 where they wait", nrec,
                lk_strerror(rec_r));
     }
-    if (sync_r != 0)
-        lk_log(LOG_ERROR, "audit: could not make commits durable: %s", lk_strerror(sync_r));
-
-    /* Tell each subscriber that waited on something in this batch. */
-    uint64_t through[AUDIT_MAX_SUBSCRIBERS];
-    memset(through, 0, sizeof(through));
+    if (!any_sync)
+        return;
+    /* Hand the batch's waiters to the syncer and go on with the next batch. */
+    pthread_mutex_lock(&a->sync_lock);
+    while (a->job_count == SYNC_JOBS_MAX)
+        pthread_cond_wait(&a->sync_space, &a->sync_lock);
+    size_t slot = (a->job_head + a->job_count) % SYNC_JOBS_MAX;
+    uint64_t *through = a->jobs + slot * (size_t)a->nsubs;
+    memset(through, 0, sizeof(*through) * (size_t)a->nsubs);
     for (size_t i = 0; i < n; i++)
         if (entries[i].sync && entries[i].sub >= 0 && entries[i].sub < a->nsubs)
             through[entries[i].sub] = entries[i].ticket;
-    for (int s = 0; s < a->nsubs; s++)
-        if (through[s] != 0)
-            a->subs[s].fn(a->subs[s].arg, through[s], rec_r == 0 && sync_r == 0, sync_r == 0);
+    a->job_rec_ok[slot] = rec_r == 0;
+    a->job_count++;
+    pthread_cond_signal(&a->sync_cond);
+    pthread_mutex_unlock(&a->sync_lock);
+}
+
+/*
+ * One sync covers every job queued before it: take them all, sync once,
+ * then tell each job's subscribers, in order (their replies are held in
+ * ticket order, so the messages must arrive in ticket order too).
+ */
+static void *syncer_main(void *arg) {
+    struct audit_log *a = arg;
+    size_t width = (size_t)a->nsubs;
+    uint64_t *through = calloc(SYNC_JOBS_MAX, sizeof(*through) * (width ? width : 1));
+    int rec_ok[SYNC_JOBS_MAX];
+    pthread_setname_np(pthread_self(), "lk-audit-sync");
+    for (;;) {
+        pthread_mutex_lock(&a->sync_lock);
+        while (a->job_count == 0 && !a->sync_stopping)
+            pthread_cond_wait(&a->sync_cond, &a->sync_lock);
+        if (a->job_count == 0 && a->sync_stopping) {
+            pthread_mutex_unlock(&a->sync_lock);
+            break;
+        }
+        size_t k = a->job_count;
+        for (size_t j = 0; j < k; j++) {
+            size_t slot = (a->job_head + j) % SYNC_JOBS_MAX;
+            if (through != NULL)
+                memcpy(through + j * width, a->jobs + slot * width, sizeof(*through) * width);
+            rec_ok[j] = a->job_rec_ok[slot];
+        }
+        a->job_head = (a->job_head + k) % SYNC_JOBS_MAX;
+        a->job_count = 0;
+        pthread_cond_signal(&a->sync_space);
+        pthread_mutex_unlock(&a->sync_lock);
+
+        int sync_r = store_sync(a->sync_store);
+        a->syncs++;
+        if (sync_r != 0)
+            lk_log(LOG_ERROR, "audit: could not make commits durable: %s", lk_strerror(sync_r));
+        for (size_t j = 0; through != NULL && j < k; j++)
+            for (size_t s = 0; s < width; s++)
+                if (through[j * width + s] != 0)
+                    a->subs[s].fn(a->subs[s].arg, through[j * width + s], rec_ok[j] && sync_r == 0, sync_r == 0);
+    }
+    free(through);
+    return NULL;
 }
 
 static void *writer_main(void *arg) {
@@ -392,6 +459,14 @@ static void *writer_main(void *arg) {
 }
 
 int audit_log_start(struct audit_log *a) {
+    size_t width = a->nsubs > 0 ? (size_t)a->nsubs : 1;
+    a->jobs = calloc(SYNC_JOBS_MAX * width, sizeof(*a->jobs));
+    a->job_rec_ok = calloc(SYNC_JOBS_MAX, sizeof(*a->job_rec_ok));
+    if (a->jobs == NULL || a->job_rec_ok == NULL)
+        return LK_ENOMEM;
+    if (pthread_create(&a->sync_tid, NULL, syncer_main, a) != 0)
+        return LK_EINTERNAL;
+    a->sync_started = 1;
     if (pthread_create(&a->tid, NULL, writer_main, a) != 0)
         return LK_EINTERNAL;
     a->started = 1;
@@ -407,11 +482,27 @@ void audit_log_free(struct audit_log *a) {
         pthread_cond_signal(&a->cond);
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->tid, NULL);
+    }
+    if (a->sync_started) {
+        /* The writer has handed over its last batch: let the syncer finish it. */
+        pthread_mutex_lock(&a->sync_lock);
+        a->sync_stopping = 1;
+        pthread_cond_signal(&a->sync_cond);
+        pthread_mutex_unlock(&a->sync_lock);
+        pthread_join(a->sync_tid, NULL);
+    }
+    if (a->started) {
         lk_log(LOG_INFO, "audit writer: %llu record(s) written, %llu failed, in %llu batch(es) with %llu sync(s)",
                (unsigned long long)atomic_load(&a->written), (unsigned long long)atomic_load(&a->failed),
                (unsigned long long)a->batches, (unsigned long long)a->syncs);
     }
     store_close(a->store);
+    store_close(a->sync_store);
+    free(a->jobs);
+    free(a->job_rec_ok);
+    pthread_mutex_destroy(&a->sync_lock);
+    pthread_cond_destroy(&a->sync_cond);
+    pthread_cond_destroy(&a->sync_space);
     if (a->file_fd >= 0)
         close(a->file_fd);
     explicit_bzero(a->hmac_key, sizeof(a->hmac_key));
