@@ -107,6 +107,12 @@ void store_request_begin(struct store *s) {
     s->request_tx = 0;
 }
 
+int store_request_lock(struct store *s) {
+    if (s == NULL)
+        return LK_EINVAL;
+    return write_begin(s);
+}
+
 int store_request_active(const struct store *s) {
     return s != NULL && s->request_tx;
 }

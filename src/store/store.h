@@ -95,6 +95,9 @@ int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
  */
 void store_request_begin(struct store *s);
 int store_request_active(const struct store *s);
+/* In request mode, opens the request's transaction now if no write has (so
+ * what is read next cannot change before it is written); else a no-op. */
+int store_request_lock(struct store *s);
 int store_request_end(struct store *s, int commit);
 
 /* --- tokens --------------------------------------------------------------- */

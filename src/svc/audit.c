@@ -109,7 +109,11 @@ struct audit_log {
 int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n) {
     int64_t seq = 0;
     char prev[AUDIT_HASH_HEX];
-    int r = store_audit_head(s, &seq, prev);
+    /* A request that wrote nothing yet must hold the write lock before it
+     * reads the head, or another appender could take the same seq. */
+    int r = store_request_lock(s);
+    if (r == 0)
+        r = store_audit_head(s, &seq, prev);
     if (r != 0)
         return r;
     for (size_t i = 0; i < n; i++) {
