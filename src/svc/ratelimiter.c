@@ -52,9 +52,11 @@ struct ratelimiter *ratelimiter_new(const struct rl_policy *policy, size_t max_k
     size_t per = max_keys / RL_SHARDS;
     if (per < 16)
         per = 16;
+    /* Every lock first, so a failed allocation below frees only what exists. */
+    for (int i = 0; i < RL_SHARDS; i++)
+        pthread_mutex_init(&rl->shards[i].lock, NULL);
     /* Capacity is twice the key budget so probes stay short. */
     for (int i = 0; i < RL_SHARDS; i++) {
-        pthread_mutex_init(&rl->shards[i].lock, NULL);
         rl->shards[i].cap = per * 2;
         rl->shards[i].slots = calloc(per * 2, sizeof(struct rl_slot));
         if (rl->shards[i].slots == NULL) {
