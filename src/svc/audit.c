@@ -44,8 +44,11 @@
  * was pipelined). */
 #define GATHER_US 2000
 #define GATHER_ENOUGH 512
-/* Committed batches waiting for the syncer; the writer waits when full. */
+/* Committed batches waiting for a syncer; the writer waits when full. */
 #define SYNC_JOBS_MAX 64
+/* Syncs that may run at once. A sync under write load takes about 1 ms
+ * here; with two, a waiter waits about one sync instead of one and a half. */
+#define SYNCERS 2
 #define HMAC_KEY_LEN 32
 
 struct entry {
@@ -93,12 +96,12 @@ struct audit_log {
     pthread_cond_t sync_cond;  /* jobs to do, or stop */
     pthread_cond_t sync_space; /* the ring has room */
     uint64_t *jobs;            /* SYNC_JOBS_MAX x nsubs: per job, the last waited ticket per subscriber */
-    int *job_rec_ok;           /* per job: were its records written */
     size_t job_head, job_count;
     int sync_stopping;
-    pthread_t sync_tid;
-    int sync_started;
-    struct store *sync_store; /* syncer thread only */
+    pthread_t sync_tid[SYNCERS];
+    int nsyncers;                      /* started */
+    struct store *sync_store[SYNCERS]; /* one per syncer thread */
+    atomic_int sync_broken;            /* a sync failed: nothing is reported durable again */
 
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */
@@ -194,8 +197,8 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
     if (a->queue == NULL || a->batch == NULL)
         goto fail;
     r = store_open(dsn, &a->store);
-    if (r == 0)
-        r = store_open(dsn, &a->sync_store);
+    for (int i = 0; r == 0 && i < SYNCERS; i++)
+        r = store_open(dsn, &a->sync_store[i]);
     if (r != 0)
         goto fail;
     r = load_key(a->store, a->hmac_key);
@@ -324,6 +327,18 @@ static void file_write(struct audit_log *a, const struct entry *entries, size_t 
     }
 }
 
+/* Tells each subscriber that waited on something in entries how it ended. */
+static void notify_batch(struct audit_log *a, const struct entry *entries, size_t n, int records_ok, int markers_ok) {
+    uint64_t through[AUDIT_MAX_SUBSCRIBERS];
+    memset(through, 0, sizeof(through));
+    for (size_t i = 0; i < n; i++)
+        if (entries[i].sync && entries[i].sub >= 0 && entries[i].sub < a->nsubs)
+            through[entries[i].sub] = entries[i].ticket;
+    for (int s = 0; s < a->nsubs; s++)
+        if (through[s] != 0)
+            a->subs[s].fn(a->subs[s].arg, through[s], records_ok, markers_ok);
+}
+
 static void process(struct audit_log *a, struct entry *entries, size_t n) {
     size_t nrec = 0;
     int any_sync = 0;
@@ -355,7 +370,17 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     }
     if (!any_sync)
         return;
-    /* Hand the batch's waiters to the syncer and go on with the next batch. */
+    if (rec_r != 0) {
+        /* Its records are lost; its markers' commits still need a sync.
+         * Told here, before any later batch is queued, so no later
+         * success can be delivered first and pass for this batch's. */
+        int sync_r = store_sync(a->store);
+        if (sync_r != 0)
+            atomic_store(&a->sync_broken, 1);
+        notify_batch(a, entries, n, 0, sync_r == 0 && !atomic_load(&a->sync_broken));
+        return;
+    }
+    /* Hand the batch's waiters to a syncer and go on with the next batch. */
     pthread_mutex_lock(&a->sync_lock);
     while (a->job_count == SYNC_JOBS_MAX)
         pthread_cond_wait(&a->sync_space, &a->sync_lock);
@@ -365,23 +390,36 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (entries[i].sync && entries[i].sub >= 0 && entries[i].sub < a->nsubs)
             through[entries[i].sub] = entries[i].ticket;
-    a->job_rec_ok[slot] = rec_r == 0;
     a->job_count++;
     pthread_cond_signal(&a->sync_cond);
     pthread_mutex_unlock(&a->sync_lock);
 }
 
 /*
- * One sync covers every job queued before it: take them all, sync once,
- * then tell each job's subscribers, in order (their replies are held in
- * ticket order, so the messages must arrive in ticket order too).
+ * A sync covers every commit made before it started. A syncer takes every
+ * queued job, syncs once and tells each subscriber the last ticket it
+ * covered. With two syncers their answers may arrive out of order; that is
+ * sound because a sync that succeeds makes every earlier commit durable too,
+ * so "through T" is true of everything before T. The exception is a failed
+ * sync (Linux may then drop the dirty pages and a later sync "succeed"):
+ * after one, nothing is reported durable again (fail closed, like
+ * PostgreSQL's panic on fsync failure).
  */
+struct syncer {
+    struct audit_log *a;
+    int idx;
+};
+
 static void *syncer_main(void *arg) {
-    struct audit_log *a = arg;
+    struct syncer *me = arg;
+    struct audit_log *a = me->a;
+    struct store *store = a->sync_store[me->idx];
     size_t width = (size_t)a->nsubs;
-    uint64_t *through = calloc(SYNC_JOBS_MAX, sizeof(*through) * (width ? width : 1));
-    int rec_ok[SYNC_JOBS_MAX];
-    pthread_setname_np(pthread_self(), "lk-audit-sync");
+    uint64_t *through = calloc(width ? width : 1, sizeof(*through));
+    char name[16];
+    snprintf(name, sizeof(name), "lk-audit-sync%d", me->idx);
+    pthread_setname_np(pthread_self(), name);
+    free(me);
     for (;;) {
         pthread_mutex_lock(&a->sync_lock);
         while (a->job_count == 0 && !a->sync_stopping)
@@ -390,26 +428,30 @@ static void *syncer_main(void *arg) {
             pthread_mutex_unlock(&a->sync_lock);
             break;
         }
-        size_t k = a->job_count;
-        for (size_t j = 0; j < k; j++) {
-            size_t slot = (a->job_head + j) % SYNC_JOBS_MAX;
-            if (through != NULL)
-                memcpy(through + j * width, a->jobs + slot * width, sizeof(*through) * width);
-            rec_ok[j] = a->job_rec_ok[slot];
+        if (through != NULL)
+            memset(through, 0, sizeof(*through) * width);
+        for (size_t j = 0; j < a->job_count; j++) {
+            const uint64_t *job = a->jobs + ((a->job_head + j) % SYNC_JOBS_MAX) * width;
+            for (size_t s = 0; through != NULL && s < width; s++)
+                if (job[s] > through[s])
+                    through[s] = job[s];
         }
-        a->job_head = (a->job_head + k) % SYNC_JOBS_MAX;
+        a->job_head = (a->job_head + a->job_count) % SYNC_JOBS_MAX;
         a->job_count = 0;
+        a->syncs++;
         pthread_cond_signal(&a->sync_space);
         pthread_mutex_unlock(&a->sync_lock);
 
-        int sync_r = store_sync(a->sync_store);
-        a->syncs++;
-        if (sync_r != 0)
-            lk_log(LOG_ERROR, "audit: could not make commits durable: %s", lk_strerror(sync_r));
-        for (size_t j = 0; through != NULL && j < k; j++)
-            for (size_t s = 0; s < width; s++)
-                if (through[j * width + s] != 0)
-                    a->subs[s].fn(a->subs[s].arg, through[j * width + s], rec_ok[j] && sync_r == 0, sync_r == 0);
+        int sync_r = store_sync(store);
+        if (sync_r != 0) {
+            atomic_store(&a->sync_broken, 1);
+            lk_log(LOG_ERROR, "audit: could not make commits durable: %s; answering 503 from now on",
+                   lk_strerror(sync_r));
+        }
+        int ok = !atomic_load(&a->sync_broken);
+        for (size_t s = 0; through != NULL && s < width; s++)
+            if (through[s] != 0)
+                a->subs[s].fn(a->subs[s].arg, through[s], ok, ok);
     }
     free(through);
     return NULL;
@@ -455,12 +497,20 @@ static void *writer_main(void *arg) {
 int audit_log_start(struct audit_log *a) {
     size_t width = a->nsubs > 0 ? (size_t)a->nsubs : 1;
     a->jobs = calloc(SYNC_JOBS_MAX * width, sizeof(*a->jobs));
-    a->job_rec_ok = calloc(SYNC_JOBS_MAX, sizeof(*a->job_rec_ok));
-    if (a->jobs == NULL || a->job_rec_ok == NULL)
+    if (a->jobs == NULL)
         return LK_ENOMEM;
-    if (pthread_create(&a->sync_tid, NULL, syncer_main, a) != 0)
-        return LK_EINTERNAL;
-    a->sync_started = 1;
+    for (int i = 0; i < SYNCERS; i++) {
+        struct syncer *me = malloc(sizeof(*me));
+        if (me == NULL)
+            return LK_ENOMEM;
+        me->a = a;
+        me->idx = i;
+        if (pthread_create(&a->sync_tid[i], NULL, syncer_main, me) != 0) {
+            free(me);
+            return LK_EINTERNAL;
+        }
+        a->nsyncers++;
+    }
     if (pthread_create(&a->tid, NULL, writer_main, a) != 0)
         return LK_EINTERNAL;
     a->started = 1;
@@ -477,13 +527,14 @@ void audit_log_free(struct audit_log *a) {
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->tid, NULL);
     }
-    if (a->sync_started) {
-        /* The writer has handed over its last batch: let the syncer finish it. */
+    if (a->nsyncers > 0) {
+        /* The writer has handed over its last batch: let the syncers finish it. */
         pthread_mutex_lock(&a->sync_lock);
         a->sync_stopping = 1;
-        pthread_cond_signal(&a->sync_cond);
+        pthread_cond_broadcast(&a->sync_cond);
         pthread_mutex_unlock(&a->sync_lock);
-        pthread_join(a->sync_tid, NULL);
+        for (int i = 0; i < a->nsyncers; i++)
+            pthread_join(a->sync_tid[i], NULL);
     }
     if (a->started) {
         lk_log(LOG_INFO, "audit writer: %llu record(s) written, %llu failed, in %llu batch(es) with %llu sync(s)",
@@ -491,9 +542,9 @@ void audit_log_free(struct audit_log *a) {
                (unsigned long long)a->batches, (unsigned long long)a->syncs);
     }
     store_close(a->store);
-    store_close(a->sync_store);
+    for (int i = 0; i < SYNCERS; i++)
+        store_close(a->sync_store[i]);
     free(a->jobs);
-    free(a->job_rec_ok);
     pthread_mutex_destroy(&a->sync_lock);
     pthread_cond_destroy(&a->sync_cond);
     pthread_cond_destroy(&a->sync_space);
