@@ -304,8 +304,10 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
         return;
     }
     /* Reads wait for their record when configured to, and whenever the
-     * writer is behind: back-pressure rather than refusals. */
-    int sync = w->srv->cfg.audit_sync_reads || audit_log_behind(log);
+     * writer is behind: back-pressure rather than refusals. A mutating
+     * method refused before its handler ran (credentials, limits, routing)
+     * waits like every mutation does. */
+    int sync = w->srv->cfg.audit_sync_reads || audit_log_behind(log) || api_method_parse(ar->req->method) != M_GET;
     if (ar->mutating) {
         /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
         store_request_end(s, 0);

@@ -483,3 +483,15 @@ def test_rate_limited_before_routing_still_names_the_route(make_server):
     assert [r.status_code for r in got] == [200, 200, 429]
     rec = wait_for(server, got[2].headers["X-Request-Id"])
     assert (rec["action"], rec["outcome"], rec["status"]) == ("auth.whoami", "rate_limited", 429)
+
+
+def test_refused_mutations_are_recorded_before_the_answer(server):
+    """A mutating request refused before it ran (bad credentials, no route)
+    is recorded durably before its answer, like every mutation."""
+    for i in range(10):
+        r = server.post("/v1/tokens", headers={"Authorization": "Bearer lk_user_nope"}, json={})
+        assert r.status_code == 401
+        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+        r = server.request("DELETE", "/v1/no/such/route", token=server.root_token)
+        assert r.status_code == 404
+        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
