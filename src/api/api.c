@@ -31,6 +31,12 @@ int api_worker_init(struct worker *w) {
         lk_log(LOG_ERROR, "worker %d: cannot open the store", w->idx);
         return -1;
     }
+    /* Checkpoints sync the disk: the audit writer runs them, not the loop. */
+    if (store_background_writes(s, 0) != 0) {
+        lk_log(LOG_ERROR, "worker %d: cannot configure the store", w->idx);
+        store_close(s);
+        return -1;
+    }
     w->svc.store = s;
     w->svc.cache = w->srv->cache;
     w->svc.rl_login = w->srv->rl_login_account;

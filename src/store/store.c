@@ -267,6 +267,18 @@ int store_sync(struct store *s) {
     return s->ops->sync(s);
 }
 
+int store_background_writes(struct store *s, int enabled) {
+    if (s == NULL)
+        return LK_EINVAL;
+    return s->ops->background_writes(s, enabled);
+}
+
+int store_checkpoint(struct store *s) {
+    if (s == NULL || s->in_tx)
+        return LK_EINVAL;
+    return s->ops->checkpoint(s);
+}
+
 int store_audit_insert(struct store *s, const struct audit_rec *rec) {
     if (s == NULL || rec == NULL || rec->seq < 1 || memchr(rec->hash, '\0', sizeof(rec->hash)) == NULL ||
         strlen(rec->hash) != AUDIT_HASH_HEX - 1)

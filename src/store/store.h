@@ -387,6 +387,18 @@ int store_audit_head(struct store *s, int64_t *ret_seq, char ret_hash[AUDIT_HASH
  */
 int store_sync(struct store *s);
 
+/*
+ * Checkpoints: copying committed work from the log into the database file
+ * (SQLite's WAL) costs syncs of its own. store_background_writes(s, 0) makes
+ * this connection leave that to others (the connections of event loops
+ * must never wait on a disk flush): its commits only note that one is due.
+ * store_checkpoint() runs a pass that waits for nobody when one is due, and
+ * is a cheap no-op otherwise. Backends without such a log treat both as
+ * no-ops.
+ */
+int store_background_writes(struct store *s, int enabled);
+int store_checkpoint(struct store *s);
+
 /* Appends rec as it is (seq and hashes already set). LK_ECONFLICT if seq exists. */
 int store_audit_insert(struct store *s, const struct audit_rec *rec);
 

@@ -67,6 +67,8 @@ struct store_ops {
     int (*group_member_delete)(struct store *s, const char *group_id, const char *user_id);
     int (*group_member_names)(struct store *s, const char *group_id, char **ret_json);
     int (*sync)(struct store *s);
+    int (*background_writes)(struct store *s, int enabled);
+    int (*checkpoint)(struct store *s);
     int (*audit_head)(struct store *s, int64_t *ret_seq, char *ret_hash);
     int (*audit_insert)(struct store *s, const struct audit_rec *rec);
     int (*audit_list)(struct store *s, const struct audit_filter *f, struct audit_list *ret);

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1891,6 +1892,38 @@ static int sqlite_sync(struct store *s) {
     return fdatasync(ss->wal_fd) == 0 ? 0 : LK_ESTORE;
 }
 
+/* SQLite's default: a committing connection checkpoints once the log holds
+ * this many pages. */
+#define WAL_CHECKPOINT_PAGES 1000
+
+/* Set by connections that leave checkpoints to others, when their commit
+ * left the log long enough; taken by sqlite_checkpoint. One per process:
+ * a process has one database. */
+static atomic_int checkpoint_wanted;
+
+static int wal_hook_defer(void *arg, sqlite3 *db, const char *name, int pages) {
+    if (pages >= WAL_CHECKPOINT_PAGES)
+        atomic_store(&checkpoint_wanted, 1);
+    return SQLITE_OK;
+}
+
+static int sqlite_background_writes(struct store *s, int enabled) {
+    struct sqlite_store *ss = ss_of(s);
+    if (enabled)
+        return sqlite3_wal_autocheckpoint(ss->db, WAL_CHECKPOINT_PAGES) == SQLITE_OK ? 0 : LK_ESTORE;
+    /* Replaces the automatic checkpoint: only note that one is due. */
+    sqlite3_wal_hook(ss->db, wal_hook_defer, NULL);
+    return 0;
+}
+
+static int sqlite_checkpoint(struct store *s) {
+    if (!atomic_exchange(&checkpoint_wanted, 0))
+        return 0;
+    int rc = sqlite3_wal_checkpoint_v2(ss_of(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    /* BUSY: another checkpoint runs; the next commit asks again. */
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : map_rc(rc);
+}
+
 static int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) {
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss_of(s), ST_AUDIT_HEAD, &st);
@@ -2313,6 +2346,8 @@ const struct store_ops store_sqlite_ops = {
     .release = sqlite_release,
     .rollback_to = sqlite_rollback_to,
     .sync = sqlite_sync,
+    .background_writes = sqlite_background_writes,
+    .checkpoint = sqlite_checkpoint,
     .audit_head = sqlite_audit_head,
     .audit_insert = sqlite_audit_insert,
     .audit_list = sqlite_audit_list,

@@ -44,6 +44,7 @@
  * was pipelined). */
 #define GATHER_US 2000
 #define GATHER_ENOUGH 512
+
 /* Committed batches waiting for a syncer; the writer waits when full. */
 #define SYNC_JOBS_MAX 64
 /* Syncs that may run at once. A sync under write load takes about 1 ms
@@ -490,6 +491,9 @@ static void *writer_main(void *arg) {
         a->batch = full;
         pthread_mutex_unlock(&a->lock);
         process(a, full, n);
+        /* The event loops' connections leave checkpoints to this thread. */
+        if (store_checkpoint(a->store) != 0)
+            lk_log(LOG_WARN, "audit: checkpoint failed; the next one retries");
     }
     return NULL;
 }
