@@ -50,6 +50,9 @@ static void usage(FILE *f) {
                "record\n"
                "  operator audit export --data-dir DIR [--org NAME] [--since RFC3339]\n"
                "                                         print audit records as JSON lines, oldest first\n"
+               "  operator audit head --data-dir DIR     print SEQ:HASH of the newest record, to keep elsewhere\n"
+               "  operator audit verify ... --anchor SEQ:HASH\n"
+               "                                         also prove the trail was not cut back below that record\n"
                "  routes                                 list the REST routes (method, path, action)\n"
                "  version                                print the version\n");
 }
@@ -90,17 +93,18 @@ static void audit_operator(struct store *s, const char *action, const char *reso
 static int operator_audit(int argc, char **argv) {
     const char *sub = argc > 0 ? argv[0] : "";
     const char *data_dir = getenv("LATCHKEY_DATA_DIR");
-    const char *org = NULL, *since = NULL;
-    int export = strcmp(sub, "export") == 0;
-    if (!export && strcmp(sub, "verify") != 0) {
-        fprintf(stderr, "latchkey operator audit: give verify or export\n");
+    const char *org = NULL, *since = NULL, *anchor = NULL;
+    int export = strcmp(sub, "export") == 0, head = strcmp(sub, "head") == 0, verify = strcmp(sub, "verify") == 0;
+    if (!export && !head && !verify) {
+        fprintf(stderr, "latchkey operator audit: give verify, export or head\n");
         return 2;
     }
     for (int i = 1; i < argc; i++) {
-        const char **dst = strcmp(argv[i], "--data-dir") == 0          ? &data_dir
-                           : export && strcmp(argv[i], "--org") == 0   ? &org
-                           : export && strcmp(argv[i], "--since") == 0 ? &since
-                                                                       : NULL;
+        const char **dst = strcmp(argv[i], "--data-dir") == 0           ? &data_dir
+                           : export && strcmp(argv[i], "--org") == 0    ? &org
+                           : export && strcmp(argv[i], "--since") == 0  ? &since
+                           : verify && strcmp(argv[i], "--anchor") == 0 ? &anchor
+                                                                        : NULL;
         if (dst == NULL || i + 1 == argc) {
             fprintf(stderr, "latchkey operator audit %s: unknown or incomplete flag \"%s\"\n", sub, argv[i]);
             return 2;
@@ -119,10 +123,43 @@ static int operator_audit(int argc, char **argv) {
     if (server_open_store(&cfg, 0, dsn, sizeof(dsn), &s) != 0)
         return 1;
     int status = 0;
+    if (head) {
+        int64_t seq = 0;
+        char hash[AUDIT_HASH_HEX];
+        if (store_audit_head(s, &seq, hash) != 0) {
+            fprintf(stderr, "latchkey operator audit head: cannot read the trail\n");
+            status = 1;
+        } else {
+            /* The anchor format verify --anchor takes. */
+            printf("%lld:%s\n", (long long)seq, hash);
+        }
+        store_close(s);
+        return status;
+    }
     if (!export) {
-        int64_t count = 0, bad = 0;
+        int64_t count = 0, bad = 0, aseq = 0;
         char why[256] = "";
+        const char *ahash = NULL;
+        if (anchor != NULL) {
+            const char *colon = strchr(anchor, ':');
+            char *end = NULL;
+            aseq = colon ? strtoll(anchor, &end, 10) : 0;
+            if (colon == NULL || end != colon || aseq < 1) {
+                fprintf(stderr, "latchkey operator audit verify: --anchor: expected SEQ:HASH (from `audit head`)\n");
+                store_close(s);
+                return 2;
+            }
+            ahash = colon + 1;
+        }
         int r = audit_verify(s, &count, &bad, why, sizeof(why));
+        if (r == 0 && ahash != NULL) {
+            r = audit_check_anchor(s, aseq, ahash, why, sizeof(why));
+            if (r == 1) {
+                printf("audit chain BROKEN: %s (%lld record(s) are intact)\n", why, (long long)count);
+                store_close(s);
+                return 1;
+            }
+        }
         if (r == 0) {
             printf("audit chain intact: %lld record(s)\n", (long long)count);
         } else if (r == 1) {

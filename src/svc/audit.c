@@ -640,6 +640,26 @@ int audit_verify(struct store *s, int64_t *ret_count, int64_t *ret_bad_seq, char
     return 0;
 }
 
+int audit_check_anchor(struct store *s, int64_t seq, const char *hash, char *why, size_t cap) {
+    struct audit_filter f;
+    struct audit_list one = {0};
+    memset(&f, 0, sizeof(f));
+    f.cursor = seq - 1;
+    f.limit = 1;
+    int r = store_audit_list(s, &f, &one);
+    if (r != 0)
+        return r;
+    if (one.count == 0 || one.items[0].seq != seq) {
+        snprintf(why, cap, "anchored record %lld is missing (the trail was cut back)", (long long)seq);
+        r = 1;
+    } else if (strlen(hash) != AUDIT_HASH_HEX - 1 || !secret_equal(one.items[0].hash, hash, AUDIT_HASH_HEX - 1)) {
+        snprintf(why, cap, "anchored record %lld has another hash than the anchor", (long long)seq);
+        r = 1;
+    }
+    audit_list_done(&one);
+    return r;
+}
+
 static int append_one_tx(struct store *s, void *arg) {
     struct audit_rec *rec = arg;
     return audit_chain_append(s, &rec, 1);

@@ -105,6 +105,14 @@ void audit_log_stats(const struct audit_log *a, uint64_t *ret_written, uint64_t 
 int audit_verify(struct store *s, int64_t *ret_count, int64_t *ret_bad_seq, char *why, size_t cap);
 
 /*
+ * Checks that record seq exists and has hash: an anchor kept outside the
+ * store (latchkey operator audit head, or the newest record of GET
+ * /v1/audit) proves the trail was not cut back below it, which the chain
+ * alone cannot show. Returns 0, 1 with a reason in why, or an LK_E* code.
+ */
+int audit_check_anchor(struct store *s, int64_t seq, const char *hash, char *why, size_t cap);
+
+/*
  * Records an event from outside any request (operator commands, background
  * jobs such as the 90-day clean-up) in its own transaction, with method
  * "CLI" or "JOB". 0 or an LK_E* code.

@@ -495,3 +495,34 @@ def test_refused_mutations_are_recorded_before_the_answer(server):
         r = server.request("DELETE", "/v1/no/such/route", token=server.root_token)
         assert r.status_code == 404
         assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+
+
+def test_an_anchor_kept_elsewhere_shows_the_trail_was_cut_back(server):
+    """The chain cannot show its newest records were removed; an anchor
+    (`audit head`, kept outside the store) can."""
+    root = server.root_token
+    for i in range(4):
+        server.post("/v1/tokens", token=root, json={"description": "a%d" % i})
+    assert server.stop() == 0
+    head = run_cli("operator", "audit", "head", "--data-dir", server.data_dir)
+    assert head.returncode == 0
+    anchor = head.stdout.strip()
+    seq, digest = anchor.split(":")
+    last = rows(server)[-1]
+    assert (int(seq), digest) == (last["seq"], last["hash"])
+    ok = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", anchor)
+    assert ok.returncode == 0 and "intact" in ok.stdout, ok.stdout + ok.stderr
+    # The newest two records are removed: the rest is still a valid chain...
+    con = db(server)
+    con.execute("DROP TRIGGER audit_no_delete")
+    con.execute("DELETE FROM audit WHERE seq > ?", (int(seq) - 2,))
+    con.commit()
+    con.close()
+    assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir).returncode == 0
+    # ...but not what the anchor says it was.
+    cut = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", anchor)
+    assert cut.returncode == 1 and "cut back" in cut.stdout, cut.stdout
+    wrong = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", "1:" + "0" * 64)
+    assert wrong.returncode == 1 and "another hash" in wrong.stdout
+    for bad in ("x", "0:abc", "12"):
+        assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", bad).returncode == 2
