@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "server.h"
 #include "store/store.h"
+#include "svc/audit.h"
 #include "svc/auth.h"
 #include "svc/ratelimiter.h"
 #include "svc/svc.h"
@@ -231,8 +232,7 @@ static void pipeline(struct api_req *ar) {
      * (audit_hook.c); reads take no transaction. */
     if (method != M_GET) {
         ar->mutating = 1;
-        store_request_begin(w->svc.store);
-        svc_cache_forget(&w->svc);
+        audit_request_begin(&w->svc);
     }
     ar->route->fn(ar);
     if (!ar->replied) {

@@ -268,7 +268,6 @@ static void hold(struct api_req *ar, uint64_t ticket, enum pending_kind kind, in
 void api_audit_finish(struct api_req *ar, int status, const char *body, size_t len) {
     struct worker *w = ar->w;
     struct audit_log *log = w->srv->audit;
-    struct store *s = w->svc.store;
     struct audit_rec rec;
     uint64_t ticket = 0;
     int r;
@@ -276,11 +275,8 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
     build(ar, status, &rec);
     if (ar->mutating && status < 400) {
         /* The record commits with the change, or neither does. */
-        struct audit_rec *one = &rec;
-        r = audit_chain_append(s, &one, 1);
-        r = store_request_end(s, r == 0) != 0 ? LK_ESTORE : r;
+        r = audit_request_commit(&w->svc, &rec);
         if (r != 0) {
-            svc_cache_forget(&w->svc);
             lk_log(LOG_ERROR, "request %s: audit record could not be written (%s); change rolled back", ar->request_id,
                    lk_strerror(r));
             reply_unavailable(ar->req, ar->request_id,
@@ -288,14 +284,13 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
                               "applied");
             return;
         }
-        svc_cache_replay(&w->svc);
         /* Committed, not yet durable: one sync of the writer covers it. */
         if (audit_log_enqueue(log, w->audit_sub, &rec, AUDIT_SYNC | AUDIT_STORED, &ticket) == 0) {
             hold(ar, ticket, PENDING_MARKER, status, body, len);
             return;
         }
         /* The writer is behind: make it durable here rather than not at all. */
-        if (store_sync(s) != 0) {
+        if (audit_request_sync(&w->svc) != 0) {
             reply_unavailable(ar->req, ar->request_id,
                               "service unavailable: the change was made but could not be confirmed on disk");
             return;
@@ -310,8 +305,7 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
     int sync = w->srv->cfg.audit_sync_reads || audit_log_behind(log) || api_method_parse(ar->req->method) != M_GET;
     if (ar->mutating) {
         /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
-        store_request_end(s, 0);
-        svc_cache_forget(&w->svc);
+        audit_request_abort(&w->svc);
         sync = 1;
     }
     if (audit_log_enqueue(log, w->audit_sub, &rec, sync ? AUDIT_SYNC : 0, &ticket) != 0) {

@@ -378,6 +378,23 @@ static int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap) {
     return 0;
 }
 
+/* One TEXT column and where it goes, for col_copy_all. */
+struct col_text {
+    int col;
+    char *buf;
+    size_t cap;
+};
+
+/* col_copy for each of cols[0..n), stopping at the first failure. */
+static int col_copy_all(sqlite3_stmt *st, const struct col_text *cols, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        int r = col_copy(st, cols[i].col, cols[i].buf, cols[i].cap);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Copies a TEXT column into a new string in *ret; NULL reads as dflt. */
 static int col_dup(sqlite3_stmt *st, int col, const char *dflt, char **ret) {
     const char *src = dflt;
@@ -1977,11 +1994,7 @@ static int audit_row(sqlite3_stmt *st, void *p) {
     memset(a, 0, sizeof(*a));
     a->seq = sqlite3_column_int64(st, 0);
     a->time_ms = sqlite3_column_int64(st, 1);
-    struct {
-        int col;
-        char *buf;
-        size_t cap;
-    } cols[] = {
+    const struct col_text cols[] = {
         {2, a->request_id, sizeof(a->request_id)},
         {3, a->actor_type, sizeof(a->actor_type)},
         {4, a->actor_name, sizeof(a->actor_name)},
@@ -1999,11 +2012,9 @@ static int audit_row(sqlite3_stmt *st, void *p) {
         {17, a->prev_hash, sizeof(a->prev_hash)},
         {18, a->hash, sizeof(a->hash)},
     };
-    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
-        int r = col_copy(st, cols[i].col, cols[i].buf, cols[i].cap);
-        if (r != 0)
-            return r;
-    }
+    int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
+    if (r != 0)
+        return r;
     int64_t status = sqlite3_column_int64(st, 14);
     if (status < 0 || status > 999)
         return LK_ESTORE;
@@ -2045,13 +2056,13 @@ static int candidate_row(sqlite3_stmt *st, void *p) {
     struct notice_candidate c;
     memset(&c, 0, sizeof(c));
     c.seq = sqlite3_column_int64(st, 0);
-    int r = col_copy(st, 1, c.token_id, sizeof(c.token_id));
-    if (r == 0)
-        r = col_copy(st, 2, c.owner_type, sizeof(c.owner_type));
-    if (r == 0)
-        r = col_copy(st, 3, c.owner_id, sizeof(c.owner_id));
-    if (r == 0)
-        r = col_copy(st, 4, c.org_id, sizeof(c.org_id));
+    const struct col_text cols[] = {
+        {1, c.token_id, sizeof(c.token_id)},
+        {2, c.owner_type, sizeof(c.owner_type)},
+        {3, c.owner_id, sizeof(c.owner_id)},
+        {4, c.org_id, sizeof(c.org_id)},
+    };
+    int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
     if (r != 0)
         return r;
     c.created_at = sqlite3_column_int64(st, 5);
@@ -2064,27 +2075,20 @@ static int notice_row(sqlite3_stmt *st, void *p) {
     struct notice_rec *n = p;
     memset(n, 0, sizeof(*n));
     n->seq = sqlite3_column_int64(st, 0);
-    int r = col_copy(st, 1, n->id, sizeof(n->id));
-    if (r == 0)
-        r = col_copy(st, 2, n->token_id, sizeof(n->token_id));
-    if (r == 0)
-        r = col_copy(st, 3, n->org_id, sizeof(n->org_id));
-    if (r == 0)
-        r = col_copy(st, 4, n->owner_type, sizeof(n->owner_type));
-    if (r == 0)
-        r = col_copy(st, 5, n->owner_id, sizeof(n->owner_id));
-    if (r == 0)
-        r = col_copy(st, 6, n->channel, sizeof(n->channel));
-    if (r == 0)
-        r = col_copy(st, 9, n->recipients_json, sizeof(n->recipients_json));
-    if (r == 0)
-        r = col_copy(st, 10, n->status, sizeof(n->status));
-    if (r == 0)
-        r = col_copy(st, 12, n->last_error, sizeof(n->last_error));
-    if (r == 0)
-        r = col_copy(st, 17, n->org_name, sizeof(n->org_name));
-    if (r == 0)
-        r = col_copy(st, 18, n->org_status, sizeof(n->org_status));
+    const struct col_text cols[] = {
+        {1, n->id, sizeof(n->id)},
+        {2, n->token_id, sizeof(n->token_id)},
+        {3, n->org_id, sizeof(n->org_id)},
+        {4, n->owner_type, sizeof(n->owner_type)},
+        {5, n->owner_id, sizeof(n->owner_id)},
+        {6, n->channel, sizeof(n->channel)},
+        {9, n->recipients_json, sizeof(n->recipients_json)},
+        {10, n->status, sizeof(n->status)},
+        {12, n->last_error, sizeof(n->last_error)},
+        {17, n->org_name, sizeof(n->org_name)},
+        {18, n->org_status, sizeof(n->org_status)},
+    };
+    int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
     if (r != 0)
         return r;
     n->days_before = sqlite3_column_int(st, 7);

@@ -680,3 +680,30 @@ int audit_record_event(struct store *s, const char *actor_type, const char *acto
     rec.status = ok ? 200 : 500;
     return store_tx(s, append_one_tx, &rec);
 }
+
+void audit_request_begin(struct svc *svc) {
+    store_request_begin(svc->store);
+    svc_cache_forget(svc);
+}
+
+int audit_request_commit(struct svc *svc, struct audit_rec *rec) {
+    int r = audit_chain_append(svc->store, &rec, 1);
+    int c = store_request_end(svc->store, r == 0);
+    if (r == 0 && c != 0)
+        r = c;
+    if (r != 0) {
+        svc_cache_forget(svc);
+        return r;
+    }
+    svc_cache_replay(svc);
+    return 0;
+}
+
+void audit_request_abort(struct svc *svc) {
+    store_request_end(svc->store, 0);
+    svc_cache_forget(svc);
+}
+
+int audit_request_sync(struct svc *svc) {
+    return store_sync(svc->store);
+}

@@ -125,6 +125,20 @@ struct principal;
 struct lk_error;
 
 /*
+ * A request's unit of work (the api layer brackets each mutation with
+ * these): _begin makes every write of the request join one transaction
+ * (opened at the first write); _commit appends rec to the chain in it and
+ * commits change and record together, then replays the request's cache
+ * invalidations; on failure (0 is returned otherwise) nothing of the
+ * request stays. _abort rolls everything back. _sync makes every commit
+ * so far durable, for when the writer cannot take a durability marker.
+ */
+void audit_request_begin(struct svc *svc);
+int audit_request_commit(struct svc *svc, struct audit_rec *rec);
+void audit_request_abort(struct svc *svc);
+int audit_request_sync(struct svc *svc);
+
+/*
  * Reads the trail for caller. org NULL: every org (partner admin only).
  * Otherwise the org's records for whoever holds audit.view there (org
  * admins), or the records of the teams a user owns in it; anybody else

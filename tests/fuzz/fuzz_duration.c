@@ -17,6 +17,7 @@
  * untouched, and a result is never before its start.
  * Invariant failures abort(). The harness keeps no global state.
  */
+#include "fuzz_check.h"
 #include "core/duration.h"
 #include "core/errors.h"
 
@@ -24,17 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
-
-/* 9999-12-31T23:59:59Z */
-#define MAX_UNIX INT64_C(253402300799)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,6 +16,7 @@
  * message that names the field. A NULL err gives the same answer.
  * Invariant failures abort(). The harness keeps no global state.
  */
+#include "fuzz_check.h"
 #include "core/duration.h"
 #include "core/errors.h"
 #include "core/expiry.h"
@@ -25,16 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
-
-/* 9999-12-31T23:59:59Z */
-#define MAX_UNIX INT64_C(253402300799)
 #define SENTINEL INT64_C(-4242)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

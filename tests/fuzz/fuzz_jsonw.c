@@ -15,20 +15,13 @@
  *     output fits, and then writes the very same bytes.
  * Invariant failures abort(). The harness keeps no global state.
  */
+#include "fuzz_check.h"
 #include "lib/jsonw.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 /* Deeper than JSONW_MAX_DEPTH, so the depth limit is exercised, but bounded. */
 #define GEN_DEPTH_MAX (JSONW_MAX_DEPTH + 8)

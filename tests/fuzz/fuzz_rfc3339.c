@@ -12,6 +12,7 @@
  * The next 8 bytes drive a civil_from_days / days_from_civil round trip.
  * Invariant failures abort(). The harness keeps no global state.
  */
+#include "fuzz_check.h"
 #include "core/errors.h"
 #include "core/rfc3339.h"
 
@@ -20,16 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
-
-/* 9999-12-31T23:59:59Z */
-#define MAX_UNIX INT64_C(253402300799)
 /* 0000-01-01T00:00:00Z */
 #define MIN_FORMAT INT64_C(-62167219200)
 

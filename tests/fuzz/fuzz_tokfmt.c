@@ -15,20 +15,13 @@
  *      all-base62 material and not touch its outputs otherwise.
  * Invariant failures abort(). The harness keeps no global state.
  */
+#include "fuzz_check.h"
 #include "core/errors.h"
 #include "core/tokfmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                                                                    \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
