@@ -535,11 +535,11 @@ int store_team_member_role(struct store *s, const char *team_id, const char *use
     return s->ops->team_member_role(s, team_id, user_id, ret_role);
 }
 
-int store_team_names_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                char **ret_json) {
+int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
+                                 char **ret_json) {
     if (s == NULL || org_id == NULL || user_id == NULL || role == NULL || ret_json == NULL)
         return LK_EINVAL;
-    return s->ops->team_names_for_member(s, org_id, user_id, role, ret_json);
+    return s->ops->team_scopes_for_member(s, org_id, user_id, role, ret_json);
 }
 
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {

@@ -155,6 +155,7 @@ struct org_rec {
     int allow_non_expiring_tokens; /* 0 or 1 */
     int64_t created_at;
     int64_t updated_at;
+    int64_t audit_after; /* store-assigned at insert: the audit chain's head then (migration 0008) */
 };
 
 struct org_list {
@@ -279,9 +280,11 @@ int store_team_member_put(struct store *s, const char *team_id, const char *user
 int store_team_member_delete(struct store *s, const char *team_id, const char *user_id);
 /* The member's role into ret_role (STORE_STATUS_MAX). LK_ENOTFOUND if none. */
 int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role);
-/* Names of the org's teams in which user_id has role, as a JSON array (caller frees). */
-int store_team_names_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                char **ret_json);
+/* The org's teams in which user_id has role, as a JSON array of audit
+ * scopes (caller frees): [{"name": ..., "after": audit_after,
+ * "from_ms": created_at in ms}], for audit_filter.teams_json. */
+int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
+                                 char **ret_json);
 /* Members in username order, at most 1000. */
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret);
 
@@ -405,12 +408,13 @@ int store_audit_insert(struct store *s, const struct audit_rec *rec);
 /* Which records store_audit_list() returns. Empty strings and zeros mean "any". */
 struct audit_filter {
     const char *org;        /* org name */
-    const char *teams_json; /* JSON array of team names the record's team must be in, or NULL */
+    const char *teams_json; /* JSON array of team scopes (store_team_scopes_for_member), or NULL */
     const char *actor;      /* actor name */
     const char *action;
     const char *outcome;
     int64_t since_ms, until_ms; /* time_ms >= since, time_ms < until */
     int64_t cursor;             /* seq > cursor (ascending) or seq < cursor (descending) */
+    int64_t after_seq;          /* seq > after_seq: where the org's scope begins (org_rec.audit_after) */
     int descending;
     int limit; /* 1..1000 */
 };

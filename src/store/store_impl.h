@@ -47,8 +47,8 @@ struct store_ops {
     int (*team_member_put)(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now);
     int (*team_member_delete)(struct store *s, const char *team_id, const char *user_id);
     int (*team_member_role)(struct store *s, const char *team_id, const char *user_id, char *ret_role);
-    int (*team_names_for_member)(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                 char **ret_json);
+    int (*team_scopes_for_member)(struct store *s, const char *org_id, const char *user_id, const char *role,
+                                  char **ret_json);
     int (*team_member_list)(struct store *s, const char *team_id, struct team_member_list *ret);
     int (*sa_insert)(struct store *s, const struct sa_rec *rec);
     int (*sa_get)(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret);

@@ -37,13 +37,22 @@
 #define AUDIT_COLS                                                                                                     \
     "seq, time_ms, request_id, actor_type, actor_name, actor_org, token_id, credential_hmac, org, team, action, "      \
     "method, resource, outcome, status, source_ip, user_agent, prev_hash, hash"
+/* ?2 is NULL or a JSON array of team scopes (team_scopes_for_member): the
+ * record's team must be one of them, and not from an earlier holder of its name. */
 #define AUDIT_WHERE                                                                                                    \
-    " FROM audit WHERE (?1 = '' OR org = ?1) AND (?2 IS NULL OR team IN (SELECT value FROM json_each(?2))) "           \
+    " FROM audit WHERE (?1 = '' OR org = ?1) AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(?2) j "                \
+    "WHERE json_extract(j.value, '$.name') = audit.team AND audit.seq > json_extract(j.value, '$.after') "             \
+    "AND audit.time_ms >= json_extract(j.value, '$.from_ms'))) "                                                       \
     "AND (?3 = '' OR actor_name = ?3) AND (?4 = '' OR action = ?4) AND (?5 = '' OR outcome = ?5) "                     \
-    "AND (?6 = 0 OR time_ms >= ?6) AND (?7 = 0 OR time_ms < ?7) "
+    "AND (?6 = 0 OR time_ms >= ?6) AND (?7 = 0 OR time_ms < ?7) AND seq > ?10 "
+
+/* Where a new org or team begins in the chain: the head, read inside the
+ * inserting transaction (which holds the write lock). */
+#define AUDIT_HEAD_SEQ "(SELECT COALESCE(MAX(seq), 0) FROM audit)"
 
 #define ORG_COLS                                                                                                       \
-    "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at"
+    "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at, "     \
+    "audit_after"
 #define SA_COLS "seq, id, org_id, team_id, name, description, roles, created_at, updated_at"
 #define GROUP_COLS "seq, id, org_id, name, description, roles, created_at"
 #define TEAM_COLS "seq, id, org_id, name, description, created_at, updated_at"
@@ -133,7 +142,7 @@ enum stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
-    ST_TEAM_NAMES_FOR_MEMBER,
+    ST_TEAM_SCOPES_FOR_MEMBER,
     ST_AUDIT_HEAD,
     ST_AUDIT_INSERT,
     ST_AUDIT_LIST_ASC,
@@ -169,7 +178,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     [ST_ORG_INSERT] = "INSERT INTO orgs (id, name, display_name, status, token_expiry_hours, "
-                      "allow_non_expiring_tokens, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                      "allow_non_expiring_tokens, created_at, updated_at, audit_after) VALUES (?1, ?2, ?3, ?4, ?5, "
+                      "?6, ?7, ?8, " AUDIT_HEAD_SEQ ")",
     [ST_ORG_GET] = "SELECT " ORG_COLS " FROM orgs WHERE id = ?1",
     [ST_ORG_GET_NAME] = "SELECT " ORG_COLS " FROM orgs WHERE name = ?1",
     [ST_ORG_LIST] = "SELECT " ORG_COLS " FROM orgs WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -187,8 +197,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
     [ST_USER_DELETE_TOKENS] = "DELETE FROM tokens WHERE owner_type = 'user' AND owner_id = ?1",
     [ST_ORG_EXISTS] = "SELECT 1 FROM orgs WHERE id = ?1",
-    [ST_TEAM_INSERT] = "INSERT INTO teams (id, org_id, name, description, created_at, updated_at) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_TEAM_INSERT] = "INSERT INTO teams (id, org_id, name, description, created_at, updated_at, audit_after) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, " AUDIT_HEAD_SEQ ")",
     [ST_TEAM_GET] = "SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND name = ?2",
     [ST_TEAM_LIST] = "SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [ST_TEAM_UPDATE] = "UPDATE teams SET description = ?2, updated_at = ?3 WHERE id = ?1",
@@ -229,9 +239,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT lk_nested",
     [ST_RELEASE] = "RELEASE lk_nested",
     [ST_ROLLBACK_TO] = "ROLLBACK TO lk_nested",
-    [ST_TEAM_NAMES_FOR_MEMBER] = "SELECT COALESCE(json_group_array(name), '[]') FROM (SELECT t.name FROM "
-                                 "team_members m JOIN teams t ON t.id = m.team_id WHERE t.org_id = ?1 AND "
-                                 "m.user_id = ?2 AND m.role = ?3 ORDER BY t.name)",
+    [ST_TEAM_SCOPES_FOR_MEMBER] = "SELECT COALESCE(json_group_array(json_object('name', name, 'after', audit_after, "
+                                  "'from_ms', created_at * 1000)), '[]') FROM (SELECT t.name, t.audit_after, "
+                                  "t.created_at FROM team_members m JOIN teams t ON t.id = m.team_id WHERE "
+                                  "t.org_id = ?1 AND m.user_id = ?2 AND m.role = ?3 ORDER BY t.name)",
     [ST_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
     [ST_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
@@ -1056,6 +1067,7 @@ static int row_to_org(sqlite3_stmt *st, struct org_rec *ret) {
     o.allow_non_expiring_tokens = sqlite3_column_int(st, 6) != 0;
     o.created_at = sqlite3_column_int64(st, 7);
     o.updated_at = sqlite3_column_int64(st, 8);
+    o.audit_after = sqlite3_column_int64(st, 9);
     *ret = o;
     return 0;
 }
@@ -1818,10 +1830,10 @@ static int sqlite_group_member_names(struct store *s, const char *group_id, char
     return r;
 }
 
-static int sqlite_team_names_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                        char **ret_json) {
+static int sqlite_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
+                                         char **ret_json) {
     sqlite3_stmt *st = NULL;
-    int r = stmt_get(ss_of(s), ST_TEAM_NAMES_FOR_MEMBER, &st);
+    int r = stmt_get(ss_of(s), ST_TEAM_SCOPES_FOR_MEMBER, &st);
     if (r != 0)
         return r;
     int rc = bind_text(st, 1, org_id);
@@ -2044,6 +2056,8 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
         rc = sqlite3_bind_int64(st, 8, f->cursor);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int(st, 9, f->limit);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 10, f->after_seq);
     r = rc == SQLITE_OK ? collect(st, sizeof(*ret->items), f->limit, audit_row, NULL, (void **)&ret->items, &ret->count)
                         : map_rc(rc);
     stmt_done(st);
@@ -2328,7 +2342,7 @@ const struct store_ops store_sqlite_ops = {
     .team_member_put = sqlite_team_member_put,
     .team_member_delete = sqlite_team_member_delete,
     .team_member_role = sqlite_team_member_role,
-    .team_names_for_member = sqlite_team_names_for_member,
+    .team_scopes_for_member = sqlite_team_scopes_for_member,
     .team_member_list = sqlite_team_member_list,
     .sa_insert = sqlite_sa_insert,
     .sa_get = sqlite_sa_get,

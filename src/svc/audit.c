@@ -568,6 +568,7 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
     int r;
     f->org = NULL;
     f->teams_json = NULL;
+    f->after_seq = 0;
     if (org == NULL) {
         r = authz_require_root(caller, NULL, "read every organisation's audit trail", "", err);
         if (r != 0)
@@ -586,7 +587,7 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
             /* Team owners read their own teams' records, with a token that
              * may act as a team owner (teams.manage in the team). */
             struct lk_error team_err = {0};
-            if (store_team_names_for_member(svc->store, o.id, caller->id, "owner", &owned) == 0 &&
+            if (store_team_scopes_for_member(svc->store, o.id, caller->id, "owner", &owned) == 0 &&
                 strcmp(owned, "[]") != 0 &&
                 authz_require_in_team(caller, &o, "owner", "teams.manage", nf, &team_err) == 0) {
                 f->teams_json = owned;
@@ -597,7 +598,12 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
             free(owned);
             return r;
         }
+        /* Records name orgs by name, and a deleted org's name can be taken
+         * again: only what happened since this org began is its trail. */
         f->org = org;
+        f->after_seq = o.audit_after;
+        if (f->since_ms < o.created_at * 1000)
+            f->since_ms = o.created_at * 1000;
     }
     r = store_audit_list(svc->store, f, ret);
     f->teams_json = NULL;

@@ -198,6 +198,84 @@ def test_org_trail_is_scoped_to_who_may_see_it(server):
     assert {r["org"] for r in everything} >= {"acme", "globex"}
 
 
+def test_a_reused_org_or_team_name_does_not_inherit_the_old_trail(server):
+    """Records name orgs and teams by name; a name taken again after its
+    holder was deleted starts a new trail, so the new holder's admins and
+    owners see none of the old one's records."""
+    root = server.root_token
+    old = setup_org(server, "reuse")
+    assert server.post("/v1/orgs/reuse/teams", token=root, json={"name": "web"}).status_code == 200
+    assert server.request("PUT", "/v1/orgs/reuse/teams/web/members/olga", token=root,
+                          json={"role": "owner"}).status_code == 200
+    secret = server.request("PATCH", "/v1/orgs/reuse/teams/web", token=old["olga"],
+                            json={"description": "old holder's team"})
+    assert secret.status_code == 200
+    old_ids = {r["request_id"] for r in all_records(server, "/v1/orgs/reuse/audit", token=old["alice"])}
+    assert secret.headers["X-Request-Id"] in old_ids
+
+    # Only the team goes first: a new team "web" in the same org.
+    assert server.request("DELETE", "/v1/orgs/reuse/teams/web", token=root).status_code == 204
+    assert server.post("/v1/orgs/reuse/teams", token=root, json={"name": "web"}).status_code == 200
+    assert server.request("PUT", "/v1/orgs/reuse/teams/web/members/bob", token=root,
+                          json={"role": "owner"}).status_code == 200
+    new_team = server.request("PATCH", "/v1/orgs/reuse/teams/web", token=old["bob"], json={"description": "new"})
+    assert new_team.status_code == 200
+    bob_view = all_records(server, "/v1/orgs/reuse/audit", token=old["bob"])
+    assert [r["request_id"] for r in bob_view if r["action"] == "team.update"] == [new_team.headers["X-Request-Id"]]
+    assert all(r["team"] == "web" for r in bob_view)
+
+    # Then the whole org, and somebody else takes its name.
+    r = server.request("DELETE", "/v1/orgs/reuse", token=root)
+    assert r.status_code == 204, r.text
+    assert server.post("/v1/orgs", token=root, json={"name": "reuse", "display_name": "Someone else"}).status_code == 200
+    r = server.post("/v1/orgs/reuse/users", token=root,
+                    json={"username": "mallory", "email": "m@example.com", "role": "admin"})
+    assert r.status_code == 200, r.text
+    mallory = remember_secret(server.post("/v1/orgs/reuse/users/mallory/tokens", token=root, json={}).json()["token"])
+    view = all_records(server, "/v1/orgs/reuse/audit", token=mallory)
+    assert view, "the new org's own records are its trail"
+    assert not {r["request_id"] for r in view} & old_ids
+    assert all(r["seq"] > max(o["seq"] for o in all_records(server, action="org.delete")) for r in view)
+    assert {r["action"] for r in view} >= {"user.create", "user.token.create"}
+    # Filters cannot reach past the start either.
+    assert all_records(server, "/v1/orgs/reuse/audit", token=mallory, action="team.update") == []
+    early = all_records(server, "/v1/orgs/reuse/audit", token=mallory, since="2000-01-01T00:00:00Z")
+    assert early[:len(view)] == view  # and then the listings since
+    # The partner admin still sees both holders' records.
+    assert old_ids <= {r["request_id"] for r in all_records(server)}
+
+
+def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server):
+    """Migration 0008 gives orgs and teams made before it their start in the
+    chain: after the last deletion of their name."""
+    server = make_server()
+    root = server.root_token
+    for _ in range(2):
+        assert server.post("/v1/orgs", token=root, json={"name": "mig", "display_name": "m"}).status_code == 200
+        assert server.post("/v1/orgs/mig/teams", token=root, json={"name": "web"}).status_code == 200
+        assert server.request("DELETE", "/v1/orgs/mig/teams/web", token=root).status_code == 204
+        assert server.post("/v1/orgs/mig/teams", token=root, json={"name": "web"}).status_code == 200
+        if _ == 0:
+            assert server.request("DELETE", "/v1/orgs/mig", token=root).status_code == 204
+    org_del = rows(server, "action = 'org.delete' AND outcome = 'success'")[-1]["seq"]
+    team_del = rows(server, "action = 'team.delete' AND outcome = 'success'")[-1]["seq"]
+    assert server.stop() == 0
+    # Back to the schema before 0008, as a data dir from an older release has it.
+    con = db(server)
+    con.executescript("ALTER TABLE orgs DROP COLUMN audit_after; ALTER TABLE teams DROP COLUMN audit_after; "
+                      "DELETE FROM schema_version WHERE version = 8;")
+    con.commit()
+    con.close()
+    server.start()
+    con = db(server)
+    try:
+        assert con.execute("SELECT audit_after FROM orgs WHERE name = 'mig'").fetchone()[0] == org_del
+        assert con.execute("SELECT t.audit_after FROM teams t JOIN orgs o ON o.id = t.org_id "
+                           "WHERE o.name = 'mig' AND t.name = 'web'").fetchone()[0] == team_del
+    finally:
+        con.close()
+
+
 def test_filters_order_and_cursors(server):
     root = server.root_token
     for i in range(7):

@@ -1620,8 +1620,12 @@ static void test_audit_filters_order_and_cursor(void **state) {
         {{.org = org, .actor = ann, .limit = 100}, {0, 2, 3}, 3},
         {{.org = org, .action = "token.create", .limit = 100}, {0, 3, 5}, 3},
         {{.org = org, .outcome = "denied", .limit = 100}, {2}, 1},
-        {{.org = org, .teams_json = "[\"web\"]", .limit = 100}, {1, 3}, 2},
-        {{.org = org, .teams_json = "[\"web\",\"db\"]", .limit = 100}, {1, 2, 3}, 3},
+        {{.org = org, .teams_json = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]", .limit = 100}, {1, 3}, 2},
+        {{.org = org,
+          .teams_json = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0},{\"name\":\"db\",\"after\":0,\"from_ms\":0}]",
+          .limit = 100},
+         {1, 2, 3},
+         3},
         {{.org = org, .teams_json = "[]", .limit = 100}, {0}, 0},
         {{.org = org, .since_ms = 2000, .until_ms = 4000, .limit = 100}, {1, 2}, 2},
         {{.org = org, .descending = 1, .limit = 100}, {5, 3, 2, 1, 0}, 5},
@@ -1687,7 +1691,7 @@ static void test_audit_rolls_back_with_the_request(void **state) {
 }
 
 /* Names of the teams a user holds a given role in. */
-static void test_team_names_for_member(void **state) {
+static void test_team_scopes_for_member(void **state) {
     struct fx *fx = *state;
     struct org_rec o;
     struct user_rec u;
@@ -1695,6 +1699,9 @@ static void test_team_names_for_member(void **state) {
     assert_ok(store_org_insert(fx->s, &o));
     make_user(fx, &u, &o, "olga");
     assert_ok(store_user_insert(fx->s, &u));
+    int64_t head;
+    char hash[AUDIT_HASH_HEX];
+    assert_ok(store_audit_head(fx->s, &head, hash));
     const char *names[] = {"web", "api", "db"};
     const char *roles[] = {"owner", "owner", "member"};
     for (int i = 0; i < 3; i++) {
@@ -1707,13 +1714,77 @@ static void test_team_names_for_member(void **state) {
         assert_ok(store_team_insert(fx->s, &t));
         assert_ok(store_team_member_put(fx->s, t.id, u.id, roles[i], 1));
     }
+    /* Each team begins where the chain stood when it was made. */
+    char want[256];
+    snprintf(want, sizeof(want),
+             "[{\"name\":\"api\",\"after\":%lld,\"from_ms\":1000},{\"name\":\"web\",\"after\":%lld,\"from_ms\":1000}]",
+             (long long)head, (long long)head);
     char *json = NULL;
-    assert_ok(store_team_names_for_member(fx->s, o.id, u.id, "owner", &json));
-    assert_string_equal(json, "[\"api\",\"web\"]");
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", &json));
+    assert_string_equal(json, want);
     free(json);
-    assert_ok(store_team_names_for_member(fx->s, o.id, u.id, "viewer", &json));
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "viewer", &json));
     assert_string_equal(json, "[]");
     free(json);
+}
+
+/* An org or team made after records that name it (an earlier holder of
+ * its name) begins after them: audit_after is the head at insert, and the
+ * filters leave out everything at or below it. */
+static void test_audit_scope_of_a_reused_name(void **state) {
+    struct fx *fx = *state;
+    struct audit_rec old[2];
+    make_audit(fx, &old[0], "re", "", "ann", "user.create", "success", 5000);
+    make_audit(fx, &old[1], "re", "web", "ann", "team.update", "success", 5001);
+    struct audit_list in = {old, 2};
+    assert_ok(store_tx(fx->s, append_fn, &in));
+
+    struct org_rec o, got;
+    make_org(fx, &o, "re");
+    o.audit_after = 12345; /* assigned by the store, not taken from the caller */
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_int_equal(got.audit_after, old[1].seq);
+    struct team_rec t;
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "team_%s_re", fx->tag);
+    memcpy(t.org_id, o.id, sizeof(t.org_id));
+    snprintf(t.name, sizeof(t.name), "web");
+    t.created_at = t.updated_at = 1;
+    assert_ok(store_team_insert(fx->s, &t));
+
+    struct audit_rec fresh[2];
+    make_audit(fx, &fresh[0], "re", "", "bob", "user.create", "success", 6000);
+    make_audit(fx, &fresh[1], "re", "web", "bob", "team.update", "success", 6001);
+    in.items = fresh;
+    assert_ok(store_tx(fx->s, append_fn, &in));
+
+    struct audit_filter f = {.org = o.name, .after_seq = got.audit_after, .limit = 10};
+    struct audit_list out = {0};
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    assert_int_equal(out.count, 2);
+    assert_int_equal(out.items[0].seq, fresh[0].seq);
+    assert_int_equal(out.items[1].seq, fresh[1].seq);
+    audit_list_done(&out);
+    f.descending = 1;
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    assert_int_equal(out.count, 2);
+    assert_int_equal(out.items[0].seq, fresh[1].seq);
+    audit_list_done(&out);
+
+    /* The team's scope: only the new team's record. */
+    char *scopes = NULL;
+    struct user_rec u;
+    make_user(fx, &u, &o, "owner");
+    assert_ok(store_user_insert(fx->s, &u));
+    assert_ok(store_team_member_put(fx->s, t.id, u.id, "owner", 1));
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", &scopes));
+    struct audit_filter tf = {.org = o.name, .teams_json = scopes, .limit = 10};
+    assert_ok(store_audit_list(fx->s, &tf, &out));
+    assert_int_equal(out.count, 1);
+    assert_int_equal(out.items[0].seq, fresh[1].seq);
+    audit_list_done(&out);
+    free(scopes);
 }
 
 /* --- expiry notices (the outbox) -------------------------------------------------- */
@@ -2017,7 +2088,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_audit_round_trip_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_filters_order_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_the_request, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_team_names_for_member, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_team_scopes_for_member, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_scope_of_a_reused_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch_inside_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections_see_each_other, setup, teardown),
