@@ -65,6 +65,8 @@ static const struct opt opts[] = {
      "answer reads only once their audit record is on disk, as mutations always are (default off)"},
     {"audit-file", "LATCHKEY_AUDIT_FILE", OPT_STR, OFF(audit_file), 0, 0,
      "also append every audit record to this file as a JSON line; reopened on SIGHUP"},
+    {"audit-anchor-interval", "LATCHKEY_AUDIT_ANCHOR_INTERVAL", OPT_UINT, OFF(audit_anchor_interval_s), 0, 86400,
+     "seconds between 'audit anchor SEQ:HASH' log lines while the trail grows, 0 = only at stop (default 60)"},
     {"log-level", "LATCHKEY_LOG_LEVEL", OPT_STR, OFF(log_level), 0, 0, "debug, info, warn or error (default info)"},
     /* Expiry notices (docs/notices.md). */
     {"notice-days", "LATCHKEY_NOTICE_DAYS", OPT_STR, OFF(notice_days), 0, 0,
@@ -100,6 +102,7 @@ void config_defaults(struct config *c) {
     c->access_log = 1;
     c->cache_ttl_s = 10;
     c->touch_interval_s = 5;
+    c->audit_anchor_interval_s = 60;
     snprintf(c->log_level, sizeof(c->log_level), "info");
     snprintf(c->notice_days, sizeof(c->notice_days), "7,1");
     c->notice_interval_s = 60;

@@ -104,6 +104,13 @@ struct audit_log {
     struct store *sync_store[SYNCERS]; /* one per syncer thread */
     atomic_int sync_broken;            /* a sync failed: nothing is reported durable again */
 
+    /* Anchors (writer thread only after start): the chain's head, logged
+     * once durable, every anchor_interval_ms while it moves, and at stop. */
+    int64_t anchor_interval_ms; /* 0: only at stop */
+    int64_t anchor_last_ms;
+    int64_t anchor_seq; /* the last one logged */
+    int anchor_dirty;   /* records were written since */
+
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */
     atomic_uint_fast64_t written, failed;
@@ -213,6 +220,11 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
 fail:
     audit_log_free(a);
     return r;
+}
+
+void audit_log_set_anchor_interval(struct audit_log *a, unsigned seconds) {
+    if (!a->started)
+        a->anchor_interval_ms = (int64_t)seconds * 1000;
 }
 
 int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg) {
@@ -458,13 +470,64 @@ static void *syncer_main(void *arg) {
     return NULL;
 }
 
+/*
+ * Logs the chain's head as "audit anchor SEQ:HASH" once a sync has made it
+ * durable (so a power loss cannot make an anchor point past the trail).
+ * Logs leave the machine in most deployments; the newest anchor found there
+ * is what `latchkey operator audit verify --anchor` takes, which shows the
+ * trail was not cut back below it (the chain alone cannot show that).
+ */
+static void anchor(struct audit_log *a, const char *when) {
+    int64_t seq = 0;
+    char hash[AUDIT_HASH_HEX];
+    a->anchor_last_ms = clock_mono_us() / 1000;
+    a->anchor_dirty = 0;
+    if (atomic_load(&a->sync_broken))
+        return; /* a failed sync may have lost what a head would vouch for */
+    if (store_audit_head(a->store, &seq, hash) != 0 || store_sync(a->store) != 0) {
+        lk_log(LOG_WARN, "audit: could not read or sync the chain's head for an anchor; the next one retries");
+        a->anchor_dirty = 1;
+        return;
+    }
+    if (seq == 0 || seq == a->anchor_seq)
+        return;
+    a->anchor_seq = seq;
+    lk_log(LOG_INFO, "audit anchor %lld:%s (%s)", (long long)seq, hash, when);
+}
+
 static void *writer_main(void *arg) {
     struct audit_log *a = arg;
     pthread_setname_np(pthread_self(), "lk-audit");
+    a->anchor_last_ms = clock_mono_us() / 1000;
     for (;;) {
         pthread_mutex_lock(&a->lock);
-        while (a->qlen == 0 && !a->stopping)
-            pthread_cond_wait(&a->cond, &a->lock);
+        int anchor_due = 0;
+        while (a->qlen == 0 && !a->stopping) {
+            if (!a->anchor_dirty || a->anchor_interval_ms == 0) {
+                pthread_cond_wait(&a->cond, &a->lock);
+                continue;
+            }
+            /* Idle with an unanchored head: sleep until the anchor is due. */
+            int64_t left = a->anchor_last_ms + a->anchor_interval_ms - clock_mono_us() / 1000;
+            if (left <= 0) {
+                anchor_due = 1;
+                break;
+            }
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += left / 1000;
+            until.tv_nsec += (left % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&a->cond, &a->lock, &until);
+        }
+        if (anchor_due) {
+            pthread_mutex_unlock(&a->lock);
+            anchor(a, "periodic");
+            continue;
+        }
         if (a->qlen == 0 && a->stopping) {
             pthread_mutex_unlock(&a->lock);
             break;
@@ -491,6 +554,9 @@ static void *writer_main(void *arg) {
         a->batch = full;
         pthread_mutex_unlock(&a->lock);
         process(a, full, n);
+        a->anchor_dirty = 1;
+        if (a->anchor_interval_ms > 0 && clock_mono_us() / 1000 - a->anchor_last_ms >= a->anchor_interval_ms)
+            anchor(a, "periodic");
         /* The event loops' connections leave checkpoints to this thread. */
         if (store_checkpoint(a->store) != 0)
             lk_log(LOG_WARN, "audit: checkpoint failed; the next one retries");
@@ -541,6 +607,8 @@ void audit_log_free(struct audit_log *a) {
             pthread_join(a->sync_tid[i], NULL);
     }
     if (a->started) {
+        a->anchor_seq = 0; /* the last word at stop, even if unchanged */
+        anchor(a, "at stop");
         lk_log(LOG_INFO, "audit writer: %llu record(s) written, %llu failed, in %llu batch(es) with %llu sync(s)",
                (unsigned long long)atomic_load(&a->written), (unsigned long long)atomic_load(&a->failed),
                (unsigned long long)a->batches, (unsigned long long)a->syncs);

@@ -63,6 +63,15 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
 /* Registers a subscriber before audit_log_start(); returns its id (>= 0) or -1. */
 int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg);
 
+/*
+ * Before audit_log_start(): every this many seconds while records are
+ * written, once they are durable, the writer logs the chain's head as
+ * "audit anchor SEQ:HASH" (0: only when the log is freed, which always
+ * logs one). An anchor kept outside the machine, such as in shipped logs,
+ * lets `operator audit verify --anchor` show the trail was not cut back.
+ */
+void audit_log_set_anchor_interval(struct audit_log *a, unsigned seconds);
+
 /* Starts the writer thread. 0 or LK_EINTERNAL. */
 int audit_log_start(struct audit_log *a);
 

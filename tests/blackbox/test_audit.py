@@ -6,6 +6,7 @@ never hold a secret. Everything runs against the real binary and its real
 SQLite file."""
 import hashlib
 import json
+import re
 import os
 import signal
 import sqlite3
@@ -604,3 +605,62 @@ def test_an_anchor_kept_elsewhere_shows_the_trail_was_cut_back(server):
     assert wrong.returncode == 1 and "another hash" in wrong.stdout
     for bad in ("x", "0:abc", "12"):
         assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", bad).returncode == 2
+
+
+def anchors(server):
+    """The "audit anchor SEQ:HASH" lines of the server's log, oldest first."""
+    out = []
+    for line in server.stderr().splitlines():
+        try:
+            msg = json.loads(line).get("msg", "")
+        except ValueError:
+            continue
+        m = re.match(r"audit anchor (\d+):([0-9a-f]{64}) \((periodic|at stop)\)$", msg)
+        if m:
+            out.append((int(m.group(1)), m.group(2), m.group(3)))
+    return out
+
+
+def test_the_server_logs_durable_anchors_while_the_trail_grows_and_at_stop(make_server):
+    server = make_server(extra=["--audit-anchor-interval", "1"])
+    root = server.root_token
+    server.post("/v1/tokens", token=root, json={"description": "a"})
+    deadline = time.time() + 10
+    while not anchors(server) and time.time() < deadline:
+        time.sleep(0.1)
+    first = anchors(server)
+    assert first and first[0][2] == "periodic", server.stderr()
+    # Nothing new: no new anchor, however long the server idles.
+    time.sleep(1.5)
+    assert len(anchors(server)) == len(first)
+    for i in range(3):
+        server.post("/v1/tokens", token=root, json={"description": "b%d" % i})
+    assert server.stop() == 0
+    logged = anchors(server)
+    seq, digest, when = logged[-1]
+    assert when == "at stop"
+    # Each anchor names a record exactly as stored; the last is the head.
+    stored = {r["seq"]: r["hash"] for r in rows(server)}
+    assert all(stored[s] == h for s, h, _ in logged)
+    head = run_cli("operator", "audit", "head", "--data-dir", server.data_dir).stdout.strip()
+    assert head == "%d:%s" % (seq, digest)
+    assert [s for s, _, _ in logged] == sorted(s for s, _, _ in logged)
+    # The logged anchor is what shows a cut-back trail.
+    con = db(server)
+    con.execute("DROP TRIGGER audit_no_delete")
+    con.execute("DELETE FROM audit WHERE seq = ?", (seq,))
+    con.commit()
+    con.close()
+    assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir).returncode == 0
+    cut = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", "%d:%s" % (seq, digest))
+    assert cut.returncode == 1 and "cut back" in cut.stdout
+
+
+def test_anchor_interval_zero_logs_only_at_stop(make_server):
+    server = make_server(extra=["--audit-anchor-interval", "0"])
+    for i in range(3):
+        server.post("/v1/tokens", token=server.root_token, json={"description": "z%d" % i})
+    time.sleep(1.2)
+    assert anchors(server) == []
+    assert server.stop() == 0
+    assert [w for _, _, w in anchors(server)] == ["at stop"]
