@@ -82,6 +82,8 @@ static const struct opt opts[] = {
      "file holding the SMTP password (or set LATCHKEY_SMTP_PASSWORD; never a flag)"},
     {"notice-webhook-url", "LATCHKEY_NOTICE_WEBHOOK_URL", OPT_STR, OFF(notice_webhook_url), 0, 0,
      "http(s) URL that receives each notice as signed JSON (default: none)"},
+    {"notice-ca-file", "LATCHKEY_NOTICE_CA_FILE", OPT_STR, OFF(notice_ca_file), 0, 0,
+     "PEM file of CA certificates to trust for the SMTP relay and the webhook (default: the system's bundle)"},
     {"notice-webhook-secret-file", "LATCHKEY_NOTICE_WEBHOOK_SECRET_FILE", OPT_STR, OFF(notice_webhook_secret_file), 0,
      0, "file holding the webhook signing secret (or set LATCHKEY_NOTICE_WEBHOOK_SECRET; never a flag)"},
 };

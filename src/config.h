@@ -47,6 +47,7 @@ struct config {
     char smtp_username[256];    /* "" = no SMTP authentication */
     char smtp_password_file[PATH_MAX];
     char notice_webhook_url[2048]; /* "" = no webhook */
+    char notice_ca_file[PATH_MAX]; /* PEM CA file for the relay and webhook; "" = the system's bundle */
     char notice_webhook_secret_file[PATH_MAX];
 };
 

@@ -611,3 +611,74 @@ def test_cleanup_as_of_drives_the_90_day_clean_up(server):
     server.restart()
     assert server.get("/v1/tokens/" + t["id"], token=server.root_token).status_code == 404
     assert server.get("/v1/tokens/" + keep["id"], token=server.root_token).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def private_ca(tmp_path_factory):
+    """A throw-away CA and a certificate it signed for 127.0.0.1 (Debian's openssl)."""
+    d = tmp_path_factory.mktemp("ca")
+
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True, capture_output=True)
+
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=latchkey test CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1")
+    (d / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem",
+         "-days", "2", "-extfile", "ext.cnf")
+    return {"ca": str(d / "ca.pem"), "cert": str(d / "srv.pem"), "key": str(d / "srv.key")}
+
+
+def test_a_relay_and_a_webhook_behind_a_private_ca_need_notice_ca_file(server, acme, private_ca):
+    """Certificates are always checked: a relay (STARTTLS required) and an
+    https webhook whose certificates a private CA signed fail until that CA
+    is given with --notice-ca-file, and then get each notice once."""
+    import ssl
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(private_ca["cert"], private_ca["key"])
+    box = Mailbox()
+    c = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=ctx, require_starttls=True)
+    c.start()
+    calls = []
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            calls.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    hook.socket = ctx.wrap_socket(hook.socket, server_side=True)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    url = "https://127.0.0.1:%d/hook" % hook.server_address[1]
+    try:
+        t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
+        remember_secret(t["token"])
+        at = parse_time(t["created_at"]) + DAY + 60
+        run_pass(server, at, smtp_port=c.port, hook_url=url)
+        assert box.messages == [] and calls == []
+        items = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
+        assert sorted((n["channel"], n["status"], n["attempts"]) for n in items) == \
+            [("email", "pending", 1), ("webhook", "pending", 1)]
+        for n in items:
+            assert "certificate" in n["last_error"].lower() or "SSL" in n["last_error"], n["last_error"]
+        run_pass(server, at + 61, smtp_port=c.port, hook_url=url, extra=["--notice-ca-file", private_ca["ca"]])
+        assert mails_of(box) == [(("bob@example.com",), t["id"], 7)]
+        assert [json.loads(b)["token_id"] for b in calls] == [t["id"]]
+        items = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
+        assert sorted((n["channel"], n["status"], n["attempts"]) for n in items) == \
+            [("email", "delivered", 2), ("webhook", "delivered", 2)]
+    finally:
+        c.stop()
+        hook.shutdown()
+        hook.server_close()
+    # A CA file that cannot be read is refused at start, by name.
+    env = dict(os.environ, LATCHKEY_NOTICE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    r = subprocess.run([BIN, "operator", "notices", "--data-dir", server.data_dir, "--notice-ca-file",
+                        "/nonexistent/ca.pem"] + notice_flags(c.port), capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "notice-ca-file" in r.stderr, r.stderr
