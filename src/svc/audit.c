@@ -495,6 +495,19 @@ static void anchor(struct audit_log *a, const char *when) {
     lk_log(LOG_INFO, "audit anchor %lld:%s (%s)", (long long)seq, hash, when);
 }
 
+/* The CLOCK_REALTIME deadline pthread_cond_timedwait() takes, us from now. */
+static struct timespec deadline_in_us(int64_t us) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += us / 1000000;
+    t.tv_nsec += (us % 1000000) * 1000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 static void *writer_main(void *arg) {
     struct audit_log *a = arg;
     pthread_setname_np(pthread_self(), "lk-audit");
@@ -513,14 +526,7 @@ static void *writer_main(void *arg) {
                 anchor_due = 1;
                 break;
             }
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += left / 1000;
-            until.tv_nsec += (left % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = deadline_in_us(left * 1000);
             pthread_cond_timedwait(&a->cond, &a->lock, &until);
         }
         if (anchor_due) {
@@ -533,13 +539,7 @@ static void *writer_main(void *arg) {
             break;
         }
         /* Gather unwaited records; stop as soon as somebody waits. */
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += GATHER_US * 1000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = deadline_in_us(GATHER_US);
         a->gathering = 1;
         while (!a->stopping && !a->has_sync && a->qlen < GATHER_ENOUGH)
             if (pthread_cond_timedwait(&a->cond, &a->lock, &until) != 0)
