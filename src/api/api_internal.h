@@ -5,6 +5,7 @@
 #ifndef LK_API_API_INTERNAL_H
 #define LK_API_API_INTERNAL_H
 
+#include <arpa/inet.h>
 #include <h2o.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -53,7 +54,9 @@ struct api_req {
     /* Set by handlers whose subject is in the body, not the path or the
      * principal (sign-up, org creation, login); pool strings. */
     const char *audit_org;
-    const char *audit_actor; /* login: the username tried */
+    const char *audit_actor;            /* login: the username tried */
+    char client_addr[INET6_ADDRSTRLEN]; /* api_client_addr(), once formatted */
+    int client_addr_done;
 };
 
 /* Sets ar->audit_org / ar->audit_actor to copies of the given strings (NULL leaves them). */
@@ -92,7 +95,10 @@ unsigned api_method_parse(h2o_iovec_t m);
 void api_methods_format(unsigned mask, char *buf, size_t cap);
 
 /* The client's numeric address into buf (cap >= NI_MAXHOST). 0 or -1. */
-int api_client_address(h2o_req_t *req, char *buf, size_t cap);
+/* The client's numeric address ("192.0.2.7", "2001:db8::1"), formatted once
+ * per request for the rate limiter, the access log and the audit record;
+ * "" when the connection has none (a unix socket). */
+const char *api_client_addr(struct api_req *ar);
 
 struct ratelimiter;
 /* Accounts one request for key in rl; on refusal replies 429 with

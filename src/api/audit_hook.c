@@ -229,9 +229,8 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
     audit_field_copy(rec->resource, sizeof(rec->resource), path, strlen(path));
     str_copy(rec->outcome, sizeof(rec->outcome), audit_outcome_of(status));
     rec->status = status;
-    char addr[NI_MAXHOST];
-    if (api_client_address(req, addr, sizeof(addr)) == 0)
-        audit_field_copy(rec->source_ip, sizeof(rec->source_ip), addr, strlen(addr));
+    const char *addr = api_client_addr(ar);
+    audit_field_copy(rec->source_ip, sizeof(rec->source_ip), addr, strlen(addr));
     ssize_t ua = h2o_find_header(&req->headers, H2O_TOKEN_USER_AGENT, -1);
     if (ua >= 0)
         audit_field_copy(rec->user_agent, sizeof(rec->user_agent), req->headers.entries[ua].value.base,

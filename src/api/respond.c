@@ -105,11 +105,7 @@ static void access_log(struct api_req *ar, int status, size_t bytes) {
         return;
     h2o_req_t *req = ar->req;
     struct logbuf *b = &w->access;
-    char peer[NI_MAXHOST] = "";
-    struct sockaddr_storage ss;
-    socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    if (sl != 0)
-        h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, peer);
+    const char *peer = api_client_addr(ar);
 
     size_t pathlen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     logbuf_puts(b, "{\"time\":\"");

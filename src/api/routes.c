@@ -265,12 +265,11 @@ static void h_login(struct api_req *ar) {
     const char *org = NULL, *user = NULL, *pw = NULL;
     struct token_created out;
     struct rl_result rl;
-    char addr[NI_MAXHOST];
+    const char *addr = api_client_addr(ar);
     memset(&out, 0, sizeof(out));
 
     /* Per address, on top of the per-account limit in svc. */
-    if (api_client_address(ar->req, addr, sizeof(addr)) == 0 &&
-        api_rate_limit(ar, ar->w->srv->rl_login_ip, "login", addr, strlen(addr), &rl) != 0)
+    if (addr[0] != '\0' && api_rate_limit(ar, ar->w->srv->rl_login_ip, "login", addr, strlen(addr), &rl) != 0)
         return;
     json_t *body = api_body_object(ar, 0);
     if (body == NULL)
