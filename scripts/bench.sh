@@ -111,6 +111,12 @@ for c in $CONNS; do
     'BEGIN { printf "%-6s ratio latchkey/nginx: %.2fx; with every request durably audited: %.2fx\n", c, l/n, s/n }'
 done
 
+# Where the durable server's time went: its writer's figures at stop.
+kill "$lks_pid" 2>/dev/null && wait "$lks_pid" 2>/dev/null || true
+lks_pid=""
+stats=$(sed -n 's/.*"msg":"\(audit writer: [^"]*\)".*/\1/p' "$work/lk-sync.err" | tail -1)
+[ -n "$stats" ] && printf "durable server's %s\n" "$stats"
+
 # Audited token creations: each commits with its audit record, and the answer
 # waits for the group sync. The DB grows by one token and one record each.
 cat >"$work/create.lua" <<'LUA'

@@ -59,6 +59,13 @@ struct entry {
     int has_rec; /* rec is set */
     int stored;  /* rec is already in the store: durability and file sink only */
     int sync;
+    int64_t enq_us; /* when it was queued (monotonic), for the pipeline's wait figures */
+};
+
+/* Per sync job: who waits and since when, for the wait figures. */
+struct job_wait {
+    uint64_t n;
+    int64_t enq_sum_us, enq_min_us;
 };
 
 struct subscriber {
@@ -97,6 +104,7 @@ struct audit_log {
     pthread_cond_t sync_cond;  /* jobs to do, or stop */
     pthread_cond_t sync_space; /* the ring has room */
     uint64_t *jobs;            /* SYNC_JOBS_MAX x nsubs: per job, the last waited ticket per subscriber */
+    struct job_wait job_waits[SYNC_JOBS_MAX];
     size_t job_head, job_count;
     int sync_stopping;
     pthread_t sync_tid[SYNCERS];
@@ -115,6 +123,13 @@ struct audit_log {
     atomic_size_t waiting; /* qlen, readable without the lock */
     atomic_uint_fast64_t written, failed;
     uint64_t batches, syncs; /* writer's and syncer's own; reported when both stopped */
+    /* Where time goes (docs/performance.md): the writer's commit wall time;
+     * under sync_lock: sync times, and how long answers waited from being
+     * queued until durable. */
+    int64_t commit_us_sum;
+    int64_t sync_us_sum, sync_us_max;
+    uint64_t waited;
+    int64_t wait_us_sum, wait_us_max;
 };
 
 int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n) {
@@ -247,6 +262,7 @@ int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec,
     e->sync = (flags & AUDIT_SYNC) != 0;
     e->stored = (flags & AUDIT_STORED) != 0;
     e->has_rec = rec != NULL;
+    e->enq_us = e->sync ? clock_mono_us() : 0;
     if (rec != NULL)
         e->rec = *rec;
     *ret_ticket = e->ticket;
@@ -360,6 +376,7 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
         any_sync |= entries[i].sync;
     }
     int rec_r = 0;
+    int64_t t0 = clock_mono_us();
     if (nrec > 0) {
         struct batch_arg b = {entries, n};
         for (int attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
@@ -373,6 +390,7 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
         }
     }
     a->batches++;
+    a->commit_us_sum += clock_mono_us() - t0;
     if (rec_r == 0) {
         atomic_fetch_add(&a->written, nrec);
         file_write(a, entries, n);
@@ -400,9 +418,17 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     size_t slot = (a->job_head + a->job_count) % SYNC_JOBS_MAX;
     uint64_t *through = a->jobs + slot * (size_t)a->nsubs;
     memset(through, 0, sizeof(*through) * (size_t)a->nsubs);
-    for (size_t i = 0; i < n; i++)
+    struct job_wait *jw = &a->job_waits[slot];
+    memset(jw, 0, sizeof(*jw));
+    for (size_t i = 0; i < n; i++) {
         if (entries[i].sync && entries[i].sub >= 0 && entries[i].sub < a->nsubs)
             through[entries[i].sub] = entries[i].ticket;
+        if (entries[i].sync) {
+            if (jw->n++ == 0 || entries[i].enq_us < jw->enq_min_us)
+                jw->enq_min_us = entries[i].enq_us;
+            jw->enq_sum_us += entries[i].enq_us;
+        }
+    }
     a->job_count++;
     pthread_cond_signal(&a->sync_cond);
     pthread_mutex_unlock(&a->sync_lock);
@@ -443,11 +469,18 @@ static void *syncer_main(void *arg) {
         }
         if (through != NULL)
             memset(through, 0, sizeof(*through) * width);
+        struct job_wait w = {0, 0, 0};
         for (size_t j = 0; j < a->job_count; j++) {
-            const uint64_t *job = a->jobs + ((a->job_head + j) % SYNC_JOBS_MAX) * width;
+            size_t slot = (a->job_head + j) % SYNC_JOBS_MAX;
+            const uint64_t *job = a->jobs + slot * width;
             for (size_t s = 0; through != NULL && s < width; s++)
                 if (job[s] > through[s])
                     through[s] = job[s];
+            const struct job_wait *jw = &a->job_waits[slot];
+            if (jw->n > 0 && (w.n == 0 || jw->enq_min_us < w.enq_min_us))
+                w.enq_min_us = jw->enq_min_us;
+            w.n += jw->n;
+            w.enq_sum_us += jw->enq_sum_us;
         }
         a->job_head = (a->job_head + a->job_count) % SYNC_JOBS_MAX;
         a->job_count = 0;
@@ -455,7 +488,20 @@ static void *syncer_main(void *arg) {
         pthread_cond_signal(&a->sync_space);
         pthread_mutex_unlock(&a->sync_lock);
 
+        int64_t t0 = clock_mono_us();
         int sync_r = store_sync(store);
+        int64_t t1 = clock_mono_us();
+        pthread_mutex_lock(&a->sync_lock);
+        a->sync_us_sum += t1 - t0;
+        if (t1 - t0 > a->sync_us_max)
+            a->sync_us_max = t1 - t0;
+        if (w.n > 0) {
+            a->waited += w.n;
+            a->wait_us_sum += (int64_t)w.n * t1 - w.enq_sum_us;
+            if (t1 - w.enq_min_us > a->wait_us_max)
+                a->wait_us_max = t1 - w.enq_min_us;
+        }
+        pthread_mutex_unlock(&a->sync_lock);
         if (sync_r != 0) {
             atomic_store(&a->sync_broken, 1);
             lk_log(LOG_ERROR, "audit: could not make commits durable: %s; answering 503 from now on",
@@ -609,9 +655,14 @@ void audit_log_free(struct audit_log *a) {
     if (a->started) {
         a->anchor_seq = 0; /* the last word at stop, even if unchanged */
         anchor(a, "at stop");
-        lk_log(LOG_INFO, "audit writer: %llu record(s) written, %llu failed, in %llu batch(es) with %llu sync(s)",
+        uint64_t b = a->batches ? a->batches : 1, sy = a->syncs ? a->syncs : 1, wt = a->waited ? a->waited : 1;
+        lk_log(LOG_INFO,
+               "audit writer: %llu record(s) written, %llu failed, in %llu batch(es) (commit %lld us avg) with %llu "
+               "sync(s) (%lld us avg, %lld max); %llu answer(s) waited for durability (%lld us avg, %lld max)",
                (unsigned long long)atomic_load(&a->written), (unsigned long long)atomic_load(&a->failed),
-               (unsigned long long)a->batches, (unsigned long long)a->syncs);
+               (unsigned long long)a->batches, (long long)(a->commit_us_sum / (int64_t)b), (unsigned long long)a->syncs,
+               (long long)(a->sync_us_sum / (int64_t)sy), (long long)a->sync_us_max, (unsigned long long)a->waited,
+               (long long)(a->wait_us_sum / (int64_t)wt), (long long)a->wait_us_max);
     }
     store_close(a->store);
     for (int i = 0; i < SYNCERS; i++)
