@@ -279,14 +279,27 @@ int store_checkpoint(struct store *s) {
     return s->ops->checkpoint(s);
 }
 
-int store_audit_insert(struct store *s, const struct audit_rec *rec) {
-    if (s == NULL || rec == NULL || rec->seq < 1 || memchr(rec->hash, '\0', sizeof(rec->hash)) == NULL ||
-        strlen(rec->hash) != AUDIT_HASH_HEX - 1)
+static int audit_sealed(const struct audit_rec *rec) {
+    return rec != NULL && rec->seq >= 1 && memchr(rec->hash, '\0', sizeof(rec->hash)) != NULL &&
+           strlen(rec->hash) == AUDIT_HASH_HEX - 1;
+}
+
+int store_audit_insert_many(struct store *s, const struct audit_rec *const *recs, size_t n) {
+    if (s == NULL || recs == NULL)
         return LK_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!audit_sealed(recs[i]))
+            return LK_EINVAL;
+    if (n == 0)
+        return 0;
     int wr = write_begin(s);
     if (wr != 0)
         return wr;
-    return s->ops->audit_insert(s, rec);
+    return s->ops->audit_insert(s, recs, n);
+}
+
+int store_audit_insert(struct store *s, const struct audit_rec *rec) {
+    return store_audit_insert_many(s, &rec, 1);
 }
 
 int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {

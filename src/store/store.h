@@ -404,6 +404,8 @@ int store_checkpoint(struct store *s);
 
 /* Appends rec as it is (seq and hashes already set). LK_ECONFLICT if seq exists. */
 int store_audit_insert(struct store *s, const struct audit_rec *rec);
+/* recs[0..n) at once (sealed, in seq order): cheaper per record than one by one. */
+int store_audit_insert_many(struct store *s, const struct audit_rec *const *recs, size_t n);
 
 /* Which records store_audit_list() returns. Empty strings and zeros mean "any". */
 struct audit_filter {

@@ -147,13 +147,11 @@ int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n)
         rec->seq = ++seq;
         memcpy(rec->prev_hash, prev, AUDIT_HASH_HEX);
         r = audit_seal(rec);
-        if (r == 0)
-            r = store_audit_insert(s, rec);
         if (r != 0)
             return r;
         memcpy(prev, rec->hash, AUDIT_HASH_HEX);
     }
-    return 0;
+    return store_audit_insert_many(s, (const struct audit_rec *const *)recs, n);
 }
 
 /* The HMAC key lives in the store's meta table, created on first use. */
