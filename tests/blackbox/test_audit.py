@@ -684,3 +684,20 @@ def test_the_writer_reports_where_durable_answers_waited(make_server):
     assert 5 <= written <= len(rows(server))
     assert 1 <= batches <= written and 1 <= syncs
     assert waited >= 5 and sync_max >= sync_avg and wait_max >= wait_avg > 0
+
+
+def test_ipv6_clients_are_recorded_by_their_address(make_server):
+    import socket
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(("::1", 0))
+        s.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    server = make_server(extra=["--listen", "[::1]:0"])
+    r = server.get("/v1/auth/whoami", token=server.root_token)
+    assert r.status_code == 200
+    assert server.stop() == 0  # a read's record may still be on its way to the store
+    rec = [x for x in rows(server) if x["request_id"] == r.headers["X-Request-Id"]]
+    assert len(rec) == 1 and rec[0]["source_ip"] == "::1", rec
+    assert '"remote":"::1"' in server.stderr()
