@@ -266,13 +266,17 @@ static void pipeline(struct api_req *ar) {
     }
 }
 
+void api_req_init(struct api_req *ar, struct worker *w, h2o_req_t *req) {
+    memset(ar, 0, sizeof(*ar));
+    ar->req = req;
+    ar->w = w;
+    ar->start_us = clock_mono_us();
+    make_request_id(ar);
+}
+
 int api_handle(struct worker *w, h2o_req_t *req) {
     struct api_req ar;
-    memset(&ar, 0, sizeof(ar));
-    ar.req = req;
-    ar.w = w;
-    ar.start_us = clock_mono_us();
-    make_request_id(&ar);
+    api_req_init(&ar, w, req);
     pipeline(&ar);
     principal_done(&ar.principal);
     return 0;

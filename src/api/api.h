@@ -12,6 +12,16 @@ struct worker;
 /* h2o's request callback for every path. Always answers; returns 0. */
 int api_handle(struct worker *w, h2o_req_t *req);
 
+/*
+ * h2o answers a few requests itself, before any handler runs: a body over
+ * --max-body (refused as soon as Content-Length says so, or once a chunked
+ * body passes the limit, so nothing over it is buffered) and broken body
+ * framing. Those answers pass through the host's fallback path; its filter
+ * calls this from on_setup_ostream to make them latchkey answers: the
+ * errors envelope, X-Request-Id, the access log and an audit record.
+ */
+void api_h2o_answer(struct worker *w, h2o_req_t *req, h2o_ostream_t **slot);
+
 /* Prints every route as "METHOD PATTERN ACTION" lines to f (for operators,
  * and for the test that keeps api/openapi.yaml in step with the server). */
 #include <stdio.h>

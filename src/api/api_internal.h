@@ -107,6 +107,9 @@ struct ratelimiter;
 int api_rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name, const char *key, size_t keylen,
                    struct rl_result *res);
 
+/* Zeroes ar for req on w, starts its clock and gives it a request id. */
+void api_req_init(struct api_req *ar, struct worker *w, h2o_req_t *req);
+
 /* --- replies (respond.c); each sends exactly once ------------------------ */
 
 /* Sends len bytes of already-encoded JSON (copied into the request pool). */
@@ -140,6 +143,10 @@ size_t api_redact_path(const char *path, size_t len, char *out, size_t cap);
  * a 503 and a mutation's change is not applied.
  */
 void api_audit_finish(struct api_req *ar, int status, const char *body, size_t len);
+
+/* Records an answer h2o gave itself (api_h2o_answer) through the writer,
+ * without holding it: h2o sends it within the current callback. */
+void api_audit_h2o_answer(struct api_req *ar, int status);
 
 /* --- request input (request.c) ------------------------------------------ */
 

@@ -318,3 +318,11 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
     else
         api_transmit(ar->req, ar->request_id, status, body, len);
 }
+
+void api_audit_h2o_answer(struct api_req *ar, int status) {
+    struct audit_rec rec;
+    uint64_t ticket;
+    build(ar, status, &rec);
+    if (audit_log_enqueue(ar->w->srv->audit, ar->w->audit_sub, &rec, 0, &ticket) != 0)
+        lk_log(LOG_ERROR, "request %s: audit queue full; h2o's %d answer is not recorded", ar->request_id, status);
+}

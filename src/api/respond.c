@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "api/api_internal.h"
+#include "core/audit.h"
 #include "core/tokfmt.h"
 #include "lib/clock.h"
 #include "lib/jsonw.h"
@@ -163,6 +165,64 @@ static const char *reason_of(int status) {
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "OK";
     }
+}
+
+/* --- answers h2o gives itself (api.h) ------------------------------------ */
+
+struct h2o_answer {
+    h2o_ostream_t super;
+    struct worker *w;
+};
+
+/* Replaces h2o's text/plain body with the errors envelope; the headers are
+ * not sent yet (the next stream sends them with the first bytes). */
+static void h2o_answer_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
+                            h2o_send_state_t state) {
+    struct h2o_answer *a = (struct h2o_answer *)self;
+    struct api_req ar;
+    api_req_init(&ar, a->w, req);
+    int status = req->res.status;
+    char msg[256];
+    if (status == 413) {
+        snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", a->w->srv->cfg.max_body);
+    } else {
+        /* h2o's own words ("broken chunked-encoding"), kept to printable ASCII. */
+        char what[96];
+        size_t n = bufcnt > 0 ? bufs[0].len : 0;
+        audit_field_copy(what, sizeof(what), n ? bufs[0].base : "", n);
+        snprintf(msg, sizeof(msg), "invalid request: %s", what[0] ? what : "the body could not be read");
+    }
+    char body[LK_ERRMSG_MAX * 2 + 32];
+    struct jsonw jw;
+    size_t len = 0;
+    jsonw_init(&jw, body, sizeof(body));
+    jsonw_obj_begin(&jw);
+    jsonw_key(&jw, "errors");
+    jsonw_arr_begin(&jw);
+    jsonw_str(&jw, msg);
+    jsonw_arr_end(&jw);
+    jsonw_obj_end(&jw);
+    if (jsonw_finish(&jw, &len) != 0)
+        len = 0;
+    ssize_t ct;
+    while ((ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1)) != -1)
+        h2o_delete_header(&req->res.headers, ct);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type",
+                   H2O_STRLIT("application/json"));
+    common_headers(req, ar.request_id);
+    h2o_iovec_t out = h2o_strdup(&req->pool, body, len);
+    req->res.content_length = out.len;
+    access_log(&ar, status, out.len);
+    api_audit_h2o_answer(&ar, status);
+    principal_done(&ar.principal);
+    h2o_ostream_send_next(self, req, &out, 1, state);
+}
+
+void api_h2o_answer(struct worker *w, h2o_req_t *req, h2o_ostream_t **slot) {
+    struct h2o_answer *a = (struct h2o_answer *)h2o_add_ostream(req, sizeof(*a), slot);
+    a->super.do_send = h2o_answer_send;
+    a->w = w;
+    h2o_setup_next_ostream(req, &a->super.next);
 }
 
 void api_transmit(h2o_req_t *req, const char *request_id, int status, const char *body, size_t len) {

@@ -28,15 +28,22 @@
 #include "server.h"
 
 #define LISTEN_BACKLOG 1024
-/* h2o rejects bodies above its own limit with a plain-text 413 before our
- * handler runs; keep its limit above ours so our JSON 413 answers in all
- * but absurd cases, while still bounding what h2o buffers. */
+/* h2o refuses a body over its own limit as soon as it knows, and closes the
+ * connection; a client still sending then often sees a reset instead of the
+ * answer. So its limit stays a little above ours: a body up to 1 MiB over
+ * --max-body is read and answered 413 by the handler (cleanly, keep-alive),
+ * while h2o still bounds what it buffers. */
 #define H2O_BODY_SLACK (1u << 20)
 
 struct lk_handler {
     h2o_handler_t super;
     struct server *srv;
 };
+
+static void on_h2o_answer(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot) {
+    struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx, req->conn->ctx);
+    api_h2o_answer(w, req, slot);
+}
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     struct worker *w = (struct worker *)((char *)req->conn->ctx - offsetof(struct worker, ctx));
@@ -248,6 +255,8 @@ int http_start(struct server *srv) {
 
     h2o_config_init(&srv->h2o);
     srv->h2o.server_name = h2o_iovec_init(H2O_STRLIT("latchkey"));
+    /* Beyond this h2o refuses by itself; the fallback path's filter below
+     * makes that refusal a latchkey answer too. */
     srv->h2o.max_request_entity_size = cfg->max_body + H2O_BODY_SLACK;
     srv->h2o.http1.req_timeout = (uint64_t)cfg->request_timeout_s * 1000;
     srv->h2o.http2.idle_timeout = (uint64_t)cfg->request_timeout_s * 1000;
@@ -259,6 +268,10 @@ int http_start(struct server *srv) {
     h->super.on_req = on_req;
     h->srv = srv;
     srv->handler = &h->super;
+    /* Answers h2o gives before any handler runs (a body over the limit,
+     * broken framing) are bound to the host's fallback path. */
+    h2o_filter_t *f = h2o_create_filter(&host->fallback_path, sizeof(*f));
+    f->on_setup_ostream = on_h2o_answer;
 
     srv->workers = calloc((size_t)cfg->threads, sizeof(struct worker));
     if (srv->workers == NULL)

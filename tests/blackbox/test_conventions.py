@@ -123,6 +123,71 @@ def test_body_over_the_limit_is_413(make_server):
     assert s.post("/v1/tokens", token=s.root_token, json={"description": "ok"}).status_code == 200
 
 
+def audit_rows(server, request_id):
+    import sqlite3
+    con = sqlite3.connect(server.data_dir + "/latchkey.db", timeout=10)
+    try:
+        return con.execute("SELECT action, method, status, outcome FROM audit WHERE request_id = ?",
+                           (request_id,)).fetchall()
+    finally:
+        con.close()
+
+
+def raw_exchange(server, data):
+    """Sends raw bytes and returns (status line, headers dict, body) of the answer."""
+    host, port = server.url.split("//")[1].rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        buf = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        headers[k.strip()] = v.strip()
+    return lines[0], headers, body
+
+
+def test_far_oversize_and_badly_framed_bodies_get_the_envelope_and_a_record(make_server):
+    """h2o refuses these itself, before any handler runs and before buffering
+    the body (a declared length far over --max-body, broken framing); they
+    still answer like every other refusal (errors envelope, exact
+    Content-Type, X-Request-Id, access log) and leave an audit record."""
+    s = make_server(extra=["--max-body", "2048"])
+    # Declared 3 MiB (over the limit plus h2o's 1 MiB of slack): refused on
+    # the header alone.
+    status, headers, body = raw_exchange(s, b"POST /v1/tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                            b"Content-Length: 3145728\r\n\r\n")
+    assert status.startswith("HTTP/1.1 413"), status
+    assert headers["Content-Type"] == "application/json" and headers["Cache-Control"] == "no-store"
+    assert json.loads(body) == {"errors": ["request body exceeds the limit of 2048 bytes"]}
+    far_id = headers["X-Request-Id"]
+    # Broken framing.
+    status, headers, body = raw_exchange(s, b"POST /v1/tokens HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                            b"Content-Type: application/json\r\n\r\nzz\r\n\r\n")
+    assert status.startswith("HTTP/1.1 400"), status
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"errors": ["invalid request: broken chunked-encoding"]}
+    chunk_id = headers["X-Request-Id"]
+    status, headers, body = raw_exchange(s, b"POST /v1/orgs HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n")
+    assert status.startswith("HTTP/1.1 400") and json.loads(body)["errors"][0].startswith("invalid request:")
+    len_id = headers["X-Request-Id"]
+    assert len({far_id, chunk_id, len_id}) == 3
+    # The server is still up, and every one of them is in the trail and the access log.
+    assert s.get("/v1/sys/health").status_code == 200
+    assert s.stop() == 0
+    assert audit_rows(s, far_id) == [("token.create", "POST", 413, "error")]
+    assert audit_rows(s, chunk_id) == [("token.create", "POST", 400, "error")]
+    assert audit_rows(s, len_id) == [("org.create", "POST", 400, "error")]
+    log = s.stderr()
+    assert all('"request_id":"%s"' % i in log for i in (far_id, chunk_id, len_id))
+
+
 def test_default_body_limit_is_one_mebibyte(server):
     big = b"{\"description\": \"" + b"x" * (1 << 20) + b"\"}"
     r = server.post("/v1/tokens", token=server.root_token, data=big, headers={"Content-Type": "application/json"})
