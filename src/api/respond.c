@@ -167,6 +167,21 @@ static const char *reason_of(int status) {
     }
 }
 
+/* {"errors":[msg]} into buf; its length, or 0 if it does not fit. */
+#define ERRORS_BODY_MAX (LK_ERRMSG_MAX * 2 + 32)
+static size_t errors_body(const char *msg, char *buf, size_t cap) {
+    struct jsonw w;
+    size_t len;
+    jsonw_init(&w, buf, cap);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "errors");
+    jsonw_arr_begin(&w);
+    jsonw_str(&w, msg);
+    jsonw_arr_end(&w);
+    jsonw_obj_end(&w);
+    return jsonw_finish(&w, &len) == 0 ? len : 0;
+}
+
 /* --- answers h2o gives itself (api.h) ------------------------------------ */
 
 struct h2o_answer {
@@ -192,18 +207,8 @@ static void h2o_answer_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
         audit_field_copy(what, sizeof(what), n ? bufs[0].base : "", n);
         snprintf(msg, sizeof(msg), "invalid request: %s", what[0] ? what : "the body could not be read");
     }
-    char body[LK_ERRMSG_MAX * 2 + 32];
-    struct jsonw jw;
-    size_t len = 0;
-    jsonw_init(&jw, body, sizeof(body));
-    jsonw_obj_begin(&jw);
-    jsonw_key(&jw, "errors");
-    jsonw_arr_begin(&jw);
-    jsonw_str(&jw, msg);
-    jsonw_arr_end(&jw);
-    jsonw_obj_end(&jw);
-    if (jsonw_finish(&jw, &len) != 0)
-        len = 0;
+    char body[ERRORS_BODY_MAX];
+    size_t len = errors_body(msg, body, sizeof(body));
     ssize_t ct;
     while ((ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1)) != -1)
         h2o_delete_header(&req->res.headers, ct);
@@ -282,17 +287,9 @@ void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len)
 }
 
 static void reply_errmsg(struct api_req *ar, int code, const char *msg) {
-    char buf[LK_ERRMSG_MAX * 2 + 32];
-    struct jsonw w;
-    size_t len;
-    jsonw_init(&w, buf, sizeof(buf));
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "errors");
-    jsonw_arr_begin(&w);
-    jsonw_str(&w, msg);
-    jsonw_arr_end(&w);
-    jsonw_obj_end(&w);
-    if (jsonw_finish(&w, &len) != 0) {
+    char buf[ERRORS_BODY_MAX];
+    size_t len = errors_body(msg, buf, sizeof(buf));
+    if (len == 0) {
         static const char fallback[] = "{\"errors\":[\"internal error: could not encode the error\"]}";
         send_body(ar, 500, fallback, sizeof(fallback) - 1);
         return;

@@ -1562,6 +1562,22 @@ static int append_fn(struct store *s, void *arg) {
     return r;
 }
 
+/* The org's whole trail is exactly want[0..n): every field comes back as
+ * written, so each record's hash can be recomputed. */
+static void assert_org_trail_is(struct fx *fx, const char *org_prefix, const struct audit_rec *want, size_t n) {
+    char org[AUDIT_NAME_MAX];
+    snprintf(org, sizeof(org), "%s-%s", org_prefix, fx->tag);
+    struct audit_filter f = {.org = org, .limit = 100};
+    struct audit_list out = {0};
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    assert_int_equal(out.count, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_memory_equal(&out.items[i], &want[i], sizeof(want[i]));
+        assert_int_equal(audit_check(&out.items[i], want[i].seq - 1, want[i].prev_hash, org, sizeof(org)), 0);
+    }
+    audit_list_done(&out);
+}
+
 static void test_audit_round_trip_and_head(void **state) {
     struct fx *fx = *state;
     struct audit_rec recs[3];
@@ -1576,18 +1592,7 @@ static void test_audit_round_trip_and_head(void **state) {
     assert_int_equal(head, recs[2].seq);
     assert_string_equal(hash, recs[2].hash);
 
-    char org[AUDIT_NAME_MAX];
-    snprintf(org, sizeof(org), "o-%s", fx->tag);
-    struct audit_filter f = {.org = org, .limit = 10};
-    struct audit_list out = {0};
-    assert_ok(store_audit_list(fx->s, &f, &out));
-    assert_int_equal(out.count, 3);
-    for (size_t i = 0; i < 3; i++) {
-        /* Every field comes back exactly, so the hash can be recomputed. */
-        assert_memory_equal(&out.items[i], &recs[i], sizeof(recs[i]));
-        assert_int_equal(audit_check(&out.items[i], recs[i].seq - 1, recs[i].prev_hash, org, sizeof(org)), 0);
-    }
-    audit_list_done(&out);
+    assert_org_trail_is(fx, "o", recs, 3);
     /* The same seq twice is a conflict. */
     assert_lk(store_audit_insert(fx->s, &recs[0]), LK_ECONFLICT);
     /* An unsealed record is refused. */
@@ -1623,18 +1628,7 @@ static void test_audit_insert_many(void **state) {
         make_audit(fx, &recs[i], "many", i % 3 ? "web" : "", "ann", "token.read", "success", 7000 + i);
     struct audit_list in = {recs, 47};
     assert_ok(store_tx(fx->s, insert_many_fn, &in));
-    char org[AUDIT_NAME_MAX];
-    snprintf(org, sizeof(org), "many-%s", fx->tag);
-    struct audit_filter f = {.org = org, .limit = 100};
-    struct audit_list out = {0};
-    assert_ok(store_audit_list(fx->s, &f, &out));
-    assert_int_equal(out.count, 47);
-    for (size_t i = 0; i < 47; i++) {
-        assert_memory_equal(&out.items[i], &recs[i], sizeof(recs[i]));
-        if (i > 0)
-            assert_int_equal(audit_check(&out.items[i], recs[i - 1].seq, recs[i - 1].hash, org, sizeof(org)), 0);
-    }
-    audit_list_done(&out);
+    assert_org_trail_is(fx, "many", recs, 47);
 
     /* One unsealed record among sealed ones: nothing is written. */
     struct audit_rec more[20];
