@@ -233,9 +233,11 @@ int server_run(struct config *cfg) {
             continue;
         if (sig == SIGTERM || sig == SIGINT)
             break;
-        /* SIGHUP: log rotation moved the audit file; start a new one. */
+        /* SIGHUP: log rotation moved the audit file (start a new one), or
+         * a notice secret's file was rotated. */
         audit_log_reopen(srv->audit);
-        lk_log(LOG_INFO, "SIGHUP: reopening the audit file");
+        notifier_reload(srv->notifier);
+        lk_log(LOG_INFO, "SIGHUP: reopening the audit file and re-reading notice secrets");
     }
     lk_log(LOG_INFO, "shutting down: no new connections; finishing requests in flight");
     atomic_store(&srv->stopping, 1);

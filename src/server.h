@@ -77,8 +77,9 @@ struct server {
     pthread_t flusher;   /* writes last_used_at every touch_interval */
     pthread_mutex_t flusher_lock;
     pthread_cond_t flusher_cond;
-    struct notices_cfg *notices_cfg; /* read-only after start-up; holds the notice secrets */
-    struct notifier *notifier;       /* the expiry-notice thread (jobs/notices.h) */
+    struct notices_cfg
+        *notices_cfg; /* read-only after start-up, but for its secrets: the notifier's, re-read there on SIGHUP */
+    struct notifier *notifier; /* the expiry-notice thread (jobs/notices.h) */
 };
 
 /* Runs `latchkey server` with the given configuration until SIGTERM/SIGINT.

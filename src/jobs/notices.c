@@ -202,6 +202,35 @@ static void wipe_free(char *p) {
     free(p);
 }
 
+int notices_cfg_reload_secrets(struct notices_cfg *nc, struct lk_error *err) {
+    const struct config *cfg = nc->cfg;
+    char *pw = NULL, *hook = NULL;
+    size_t pwlen = 0, hooklen = 0;
+    int r = 0;
+    /* Only secrets that come from a file can change; the environment cannot. */
+    if (nc->email && cfg->smtp_password_file[0] != '\0')
+        r = load_secret(cfg->smtp_password_file, "LATCHKEY_SMTP_PASSWORD", "smtp-password-file", &pw, &pwlen, err);
+    if (r == 0 && nc->webhook && cfg->notice_webhook_secret_file[0] != '\0')
+        r = load_secret(cfg->notice_webhook_secret_file, "LATCHKEY_NOTICE_WEBHOOK_SECRET", "notice-webhook-secret-file",
+                        &hook, &hooklen, err);
+    if (r != 0) {
+        /* Keep what works: a half-written file must not stop deliveries. */
+        wipe_free(pw);
+        wipe_free(hook);
+        return r;
+    }
+    if (pw != NULL) {
+        wipe_free(nc->smtp_password);
+        nc->smtp_password = pw;
+    }
+    if (hook != NULL) {
+        wipe_free(nc->webhook_secret);
+        nc->webhook_secret = hook;
+        nc->webhook_secret_len = hooklen;
+    }
+    return 0;
+}
+
 void notices_cfg_done(struct notices_cfg *nc) {
     if (nc == NULL)
         return;
@@ -850,7 +879,8 @@ struct notifier {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct notices_stop stop;
-    const struct notices_cfg *nc;
+    struct notices_cfg *nc; /* its secrets are this thread's to read and to reload */
+    int reload;             /* under lock: re-read the secrets before the next pass */
     uint32_t interval_s;
     char dsn[PATH_MAX + 16];
 };
@@ -864,7 +894,16 @@ static void *notifier_main(void *arg) {
     }
     pthread_mutex_lock(&nt->lock);
     while (!notices_stop_requested(&nt->stop)) {
+        int reload = nt->reload;
+        nt->reload = 0;
         pthread_mutex_unlock(&nt->lock);
+        if (reload) {
+            struct lk_error err = {0};
+            if (notices_cfg_reload_secrets(nt->nc, &err) != 0)
+                lk_log(LOG_ERROR, "notifier: %s; the secrets in use stay", lk_error_message(&err));
+            else
+                lk_log(LOG_INFO, "notifier: notice secrets re-read");
+        }
         struct notices_stats st;
         if (notices_pass(s, nt->nc, clock_now(), &nt->stop, &st) != 0)
             lk_log(LOG_WARN, "notifier: the notice pass failed on the store; will retry");
@@ -881,7 +920,7 @@ static void *notifier_main(void *arg) {
     return NULL;
 }
 
-int notifier_start(const char *dsn, const struct notices_cfg *nc, uint32_t interval_s, struct notifier **ret) {
+int notifier_start(const char *dsn, struct notices_cfg *nc, uint32_t interval_s, struct notifier **ret) {
     struct notifier *nt = calloc(1, sizeof(*nt));
     if (nt == NULL)
         return LK_ENOMEM;
@@ -904,6 +943,15 @@ int notifier_start(const char *dsn, const struct notices_cfg *nc, uint32_t inter
     }
     *ret = nt;
     return 0;
+}
+
+void notifier_reload(struct notifier *nt) {
+    if (nt == NULL)
+        return;
+    pthread_mutex_lock(&nt->lock);
+    nt->reload = 1;
+    pthread_cond_signal(&nt->cond);
+    pthread_mutex_unlock(&nt->lock);
 }
 
 void notifier_stop(struct notifier *nt) {

@@ -48,6 +48,11 @@ struct notices_cfg {
  */
 int notices_cfg_init(struct notices_cfg *nc, const struct config *cfg, struct lk_error *err);
 
+/* Re-reads the SMTP password and webhook secret from their files (not the
+ * environment, which cannot change). On failure nothing changes. 0 or
+ * LK_EINVAL with a message naming the setting, never a value. */
+int notices_cfg_reload_secrets(struct notices_cfg *nc, struct lk_error *err);
+
 /* Wipes and frees the secrets. NULL-safe. */
 void notices_cfg_done(struct notices_cfg *nc);
 
@@ -94,7 +99,13 @@ struct notifier;
 
 /* Starts a thread that opens its own connection to dsn and runs a pass
  * every interval_s seconds on the real clock. nc must outlive it. */
-int notifier_start(const char *dsn, const struct notices_cfg *nc, uint32_t interval_s, struct notifier **ret);
+int notifier_start(const char *dsn, struct notices_cfg *nc, uint32_t interval_s, struct notifier **ret);
+
+/* Asks the notifier to re-read the secrets that come from files (SIGHUP):
+ * on its thread, before its next pass, which it starts at once. A file that
+ * cannot be read leaves the secrets in use as they were, and says so in
+ * the log. */
+void notifier_reload(struct notifier *n);
 
 /* Asks the thread to stop (aborting a delivery in flight; the notice stays
  * pending and is retried), joins it and frees it. NULL-safe. */

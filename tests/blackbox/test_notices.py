@@ -682,3 +682,49 @@ def test_a_relay_and_a_webhook_behind_a_private_ca_need_notice_ca_file(server, a
     r = subprocess.run([BIN, "operator", "notices", "--data-dir", server.data_dir, "--notice-ca-file",
                         "/nonexistent/ca.pem"] + notice_flags(c.port), capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "notice-ca-file" in r.stderr, r.stderr
+
+
+def test_sighup_rereads_a_rotated_webhook_secret(make_server, webhook, tmp_path):
+    """A secret that comes from a file is re-read on SIGHUP, by the notifier
+    before its next pass; a file that cannot be read keeps the secret in use."""
+    f = tmp_path / "hook-secret"
+    old, new = "whsec-old-5b2e91c0", "whsec-new-8d71f4aa"
+    f.write_text(old + "\n")
+    server = make_server(extra=["--notice-interval", "1", "--notice-webhook-url", webhook.url,
+                                "--notice-webhook-secret-file", str(f)])
+    create_org(server, "acme")
+    create_user(server, "acme", "alice", role="admin")
+    admin = token_for(server, "acme", "alice", expires="P365D")
+
+    def notice_for_a_new_token():
+        before = len(webhook.calls)
+        t = server.post("/v1/orgs/acme/users/alice/tokens", token=admin, json={"expiry_hours": 20}).json()
+        remember_secret(t["token"])
+        deadline = time.time() + 20
+        while time.time() < deadline and len(webhook.calls) == before:
+            time.sleep(0.05)
+        assert len(webhook.calls) == before + 1, "no webhook for the new token"
+        return webhook.calls[-1]
+
+    def signed_with(call, secret):
+        parts = dict(p.split("=", 1) for p in call["headers"]["X-Latchkey-Signature"].split(","))
+        want = hmac.new(secret.encode(), parts["t"].encode() + b"." + call["body"], hashlib.sha256).hexdigest()
+        return hmac.compare_digest(parts["v1"], want)
+
+    assert signed_with(notice_for_a_new_token(), old)
+    f.write_text(new + "\n")
+    server.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while "notice secrets re-read" not in server.stderr() and time.time() < deadline:
+        time.sleep(0.05)
+    call = notice_for_a_new_token()
+    assert signed_with(call, new) and not signed_with(call, old)
+    # An empty file: refused, the secret in use stays.
+    f.write_text("")
+    server.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    while "the secrets in use stay" not in server.stderr() and time.time() < deadline:
+        time.sleep(0.05)
+    assert "notice-webhook-secret-file" in server.stderr()
+    assert signed_with(notice_for_a_new_token(), new)
+    assert old not in server.stderr() and new not in server.stderr()
