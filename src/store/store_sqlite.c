@@ -367,6 +367,12 @@ static int step_done(sqlite3_stmt *st) {
     return rc == SQLITE_ROW ? LK_ESTORE : map_rc(rc);
 }
 
+/* step_done for an UPDATE or DELETE of one row: LK_ENOTFOUND if it touched none. */
+static int step_changed(struct sqlite_store *ss, sqlite3_stmt *st) {
+    int r = step_done(st);
+    return r == 0 && sqlite3_changes(ss->db) == 0 ? LK_ENOTFOUND : r;
+}
+
 /* Runs one of the argument-less statements (BEGIN, COMMIT, ...). */
 static int run(struct sqlite_store *ss, enum stmt_id id) {
     sqlite3_stmt *st = NULL;
@@ -928,9 +934,7 @@ static int sqlite_token_set_expiry(struct store *s, const char *id, int64_t expi
     int rc = bind_text(st, 1, id);
     if (rc == SQLITE_OK)
         rc = bind_time(st, 2, expires_at);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -956,9 +960,7 @@ static int sqlite_token_delete(struct store *s, const char *id) {
     if (r != 0)
         return r;
     int rc = bind_text(st, 1, id);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1071,13 +1073,13 @@ static int row_to_org(sqlite3_stmt *st, struct org_rec *ret) {
     struct org_rec o;
     memset(&o, 0, sizeof(o));
     o.seq = sqlite3_column_int64(st, 0);
-    int r = col_copy(st, 1, o.id, sizeof(o.id));
-    if (r == 0)
-        r = col_copy(st, 2, o.name, sizeof(o.name));
-    if (r == 0)
-        r = col_copy(st, 3, o.display_name, sizeof(o.display_name));
-    if (r == 0)
-        r = col_copy(st, 4, o.status, sizeof(o.status));
+    const struct col_text cols[] = {
+        {1, o.id, sizeof(o.id)},
+        {2, o.name, sizeof(o.name)},
+        {3, o.display_name, sizeof(o.display_name)},
+        {4, o.status, sizeof(o.status)},
+    };
+    int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
     if (r != 0)
         return r;
     o.token_expiry_hours = sqlite3_column_int64(st, 5);
@@ -1188,9 +1190,7 @@ static int sqlite_org_update(struct store *s, const struct org_rec *o) {
         rc = sqlite3_bind_int(st, 5, o->allow_non_expiring_tokens ? 1 : 0);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 6, o->updated_at);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1325,9 +1325,7 @@ static int sqlite_user_update(struct store *s, const struct user_rec *u) {
     if (r != 0)
         return r;
     int rc = bind_user(st, u, 0);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1342,13 +1340,13 @@ static int row_to_team(sqlite3_stmt *st, struct team_rec *ret) {
     struct team_rec t;
     memset(&t, 0, sizeof(t));
     t.seq = sqlite3_column_int64(st, 0);
-    int r = col_copy(st, 1, t.id, sizeof(t.id));
-    if (r == 0)
-        r = col_copy(st, 2, t.org_id, sizeof(t.org_id));
-    if (r == 0)
-        r = col_copy(st, 3, t.name, sizeof(t.name));
-    if (r == 0)
-        r = col_copy(st, 4, t.description, sizeof(t.description));
+    const struct col_text cols[] = {
+        {1, t.id, sizeof(t.id)},
+        {2, t.org_id, sizeof(t.org_id)},
+        {3, t.name, sizeof(t.name)},
+        {4, t.description, sizeof(t.description)},
+    };
+    int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
     if (r != 0)
         return r;
     t.created_at = sqlite3_column_int64(st, 5);
@@ -1443,9 +1441,7 @@ static int sqlite_team_update(struct store *s, const struct team_rec *t) {
         rc = bind_text(st, 2, t->description);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 3, t->updated_at);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1483,9 +1479,7 @@ static int sqlite_team_member_delete(struct store *s, const char *team_id, const
     if (r != 0)
         return r;
     int rc = bind_pair(st, team_id, user_id);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1536,17 +1530,11 @@ static int row_to_sa(sqlite3_stmt *st, struct sa_rec *ret) {
     struct sa_rec a;
     memset(&a, 0, sizeof(a));
     a.seq = sqlite3_column_int64(st, 0);
-    int r = col_copy(st, 1, a.id, sizeof(a.id));
-    if (r == 0)
-        r = col_copy(st, 2, a.org_id, sizeof(a.org_id));
-    if (r == 0)
-        r = col_copy(st, 3, a.team_id, sizeof(a.team_id));
-    if (r == 0)
-        r = col_copy(st, 4, a.name, sizeof(a.name));
-    if (r == 0)
-        r = col_copy(st, 5, a.description, sizeof(a.description));
-    if (r == 0)
-        r = col_copy(st, 6, a.roles_json, sizeof(a.roles_json));
+    const struct col_text cols[] = {
+        {1, a.id, sizeof(a.id)},     {2, a.org_id, sizeof(a.org_id)},           {3, a.team_id, sizeof(a.team_id)},
+        {4, a.name, sizeof(a.name)}, {5, a.description, sizeof(a.description)}, {6, a.roles_json, sizeof(a.roles_json)},
+    };
+    int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
     if (r != 0)
         return r;
     a.created_at = sqlite3_column_int64(st, 7);
@@ -1643,9 +1631,7 @@ static int sqlite_sa_update(struct store *s, const struct sa_rec *a) {
         rc = bind_text(st, 3, a->roles_json);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 4, a->updated_at);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1660,11 +1646,12 @@ static int row_to_role(sqlite3_stmt *st, struct role_rec *ret) {
     struct role_rec r;
     memset(&r, 0, sizeof(r));
     r.seq = sqlite3_column_int64(st, 0);
-    int rc = col_copy(st, 1, r.org_id, sizeof(r.org_id));
-    if (rc == 0)
-        rc = col_copy(st, 2, r.name, sizeof(r.name));
-    if (rc == 0)
-        rc = col_copy(st, 3, r.permissions_json, sizeof(r.permissions_json));
+    const struct col_text cols[] = {
+        {1, r.org_id, sizeof(r.org_id)},
+        {2, r.name, sizeof(r.name)},
+        {3, r.permissions_json, sizeof(r.permissions_json)},
+    };
+    int rc = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
     if (rc != 0)
         return rc;
     r.created_at = sqlite3_column_int64(st, 4);
@@ -1676,15 +1663,14 @@ static int row_to_group(sqlite3_stmt *st, struct group_rec *ret) {
     struct group_rec g;
     memset(&g, 0, sizeof(g));
     g.seq = sqlite3_column_int64(st, 0);
-    int r = col_copy(st, 1, g.id, sizeof(g.id));
-    if (r == 0)
-        r = col_copy(st, 2, g.org_id, sizeof(g.org_id));
-    if (r == 0)
-        r = col_copy(st, 3, g.name, sizeof(g.name));
-    if (r == 0)
-        r = col_copy(st, 4, g.description, sizeof(g.description));
-    if (r == 0)
-        r = col_copy(st, 5, g.roles_json, sizeof(g.roles_json));
+    const struct col_text cols[] = {
+        {1, g.id, sizeof(g.id)},
+        {2, g.org_id, sizeof(g.org_id)},
+        {3, g.name, sizeof(g.name)},
+        {4, g.description, sizeof(g.description)},
+        {5, g.roles_json, sizeof(g.roles_json)},
+    };
+    int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
     if (r != 0)
         return r;
     g.created_at = sqlite3_column_int64(st, 6);
@@ -1742,9 +1728,7 @@ static int sqlite_role_delete(struct store *s, const char *org_id, const char *n
     if (r != 0)
         return r;
     int rc = bind_pair(st, org_id, name);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -1824,9 +1808,7 @@ static int sqlite_group_member_delete(struct store *s, const char *group_id, con
     if (r != 0)
         return r;
     int rc = bind_pair(st, group_id, user_id);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
@@ -2293,9 +2275,7 @@ static int sqlite_notice_finish(struct store *s, const struct notice_rec *n) {
         rc = bind_time(st, 6, n->delivered_at);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 7, n->updated_at);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && sqlite3_changes(ss->db) == 0)
-        r = LK_ENOTFOUND;
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
 }
