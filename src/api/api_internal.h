@@ -174,6 +174,16 @@ int api_paging(struct api_req *ar, int def_limit, int max_limit, int *ret_limit,
 /* "s<seq>" cursor string for a list answer, into buf. */
 void api_cursor_format(int64_t seq, char *buf, size_t cap);
 
+/* One item of a listing as JSON (new reference). */
+typedef json_t *(*api_item_json_fn)(struct api_req *ar, const void *item);
+
+/*
+ * Replies with a page of a listing fetched with one more than limit: the
+ * first min(count, limit) of items (each size bytes, with its int64_t seq
+ * at seq_off) through json_of, and a next_cursor when there were more.
+ */
+void api_reply_list(struct api_req *ar, const void *items, size_t count, size_t size, size_t seq_off, int limit,
+                    api_item_json_fn json_of);
 /* {"items": items (stolen), "next_cursor": cursor after last_seq, or null
  * when !more}. */
 void api_reply_page(struct api_req *ar, json_t *items, int more, int64_t last_seq);

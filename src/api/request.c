@@ -193,6 +193,19 @@ void api_cursor_format(int64_t seq, char *buf, size_t cap) {
     snprintf(buf, cap, "s%lld", (long long)seq);
 }
 
+void api_reply_list(struct api_req *ar, const void *items, size_t count, size_t size, size_t seq_off, int limit,
+                    api_item_json_fn json_of) {
+    json_t *arr = json_array();
+    size_t shown = count > (size_t)limit ? (size_t)limit : count;
+    const char *p = items;
+    for (size_t i = 0; i < shown; i++)
+        json_array_append_new(arr, json_of(ar, p + i * size));
+    int64_t last = 0;
+    if (shown > 0)
+        memcpy(&last, p + (shown - 1) * size + seq_off, sizeof(last));
+    api_reply_page(ar, arr, count > shown, last);
+}
+
 void api_reply_page(struct api_req *ar, json_t *items, int more, int64_t last_seq) {
     json_t *next = json_null();
     if (more) {

@@ -3,6 +3,7 @@
  * calls and svc results to JSON. No rules live here: authorization,
  * validation of meaning and storage are svc's.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -169,6 +170,10 @@ out:
     json_decref(body);
 }
 
+static json_t *token_item(struct api_req *ar, const void *item) {
+    return token_json(item, ar->w->svc.now);
+}
+
 /* Pages through a token listing with ?limit= and ?cursor=. */
 void api_token_list(struct api_req *ar, api_token_list_fn list_fn) {
     int limit;
@@ -181,11 +186,7 @@ void api_token_list(struct api_req *ar, api_token_list_fn list_fn) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, token_json(&list.items[i], ar->w->svc.now));
-    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    api_reply_list(ar, list.items, list.count, sizeof(*list.items), offsetof(struct token_rec, seq), limit, token_item);
     token_list_done(&list);
 }
 

@@ -5,6 +5,7 @@
  *
  * Never shows a secret: a notice carries the token's public id only.
  */
+#include <stddef.h>
 #include <jansson.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@ static json_t *notice_json(const struct notice_rec *n) {
         api_time(n->created_at), "updated_at", api_time(n->updated_at), "delivered_at", api_time(n->delivered_at));
 }
 
+static json_t *notice_item(struct api_req *ar, const void *item) {
+    return notice_json(item);
+}
+
 static void list(struct api_req *ar, const char *org) {
     int limit;
     int64_t after;
@@ -37,11 +42,7 @@ static void list(struct api_req *ar, const char *org) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = l.count > (size_t)limit ? (size_t)limit : l.count;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, notice_json(&l.items[i]));
-    api_reply_page(ar, items, l.count > shown, shown ? l.items[shown - 1].seq : 0);
+    api_reply_list(ar, l.items, l.count, sizeof(*l.items), offsetof(struct notice_rec, seq), limit, notice_item);
     notice_list_done(&l);
 }
 

@@ -5,6 +5,7 @@
  *
  * Never puts a password or its hash into an answer.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,10 @@ out:
     json_decref(body);
 }
 
+static json_t *org_item(struct api_req *ar, const void *item) {
+    return api_org_json(item);
+}
+
 static void h_org_list(struct api_req *ar) {
     int limit;
     int64_t after;
@@ -109,11 +114,7 @@ static void h_org_list(struct api_req *ar) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, api_org_json(&list.items[i]));
-    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    api_reply_list(ar, list.items, list.count, sizeof(*list.items), offsetof(struct org_rec, seq), limit, org_item);
     org_list_done(&list);
 }
 
@@ -234,6 +235,10 @@ out:
     json_decref(body);
 }
 
+static json_t *user_item(struct api_req *ar, const void *item) {
+    return user_json(item, ar->params[0]);
+}
+
 static void h_user_list(struct api_req *ar) {
     int limit;
     int64_t after;
@@ -244,11 +249,7 @@ static void h_user_list(struct api_req *ar) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, user_json(&list.items[i], ar->params[0]));
-    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    api_reply_list(ar, list.items, list.count, sizeof(*list.items), offsetof(struct user_rec, seq), limit, user_item);
     user_list_done(&list);
 }
 
@@ -351,6 +352,10 @@ out:
     json_decref(body);
 }
 
+static json_t *team_item(struct api_req *ar, const void *item) {
+    return team_json(item, ar->params[0]);
+}
+
 static void h_team_list(struct api_req *ar) {
     int limit;
     int64_t after;
@@ -361,11 +366,7 @@ static void h_team_list(struct api_req *ar) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, team_json(&list.items[i], ar->params[0]));
-    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    api_reply_list(ar, list.items, list.count, sizeof(*list.items), offsetof(struct team_rec, seq), limit, team_item);
     team_list_done(&list);
 }
 
@@ -486,6 +487,10 @@ out:
     json_decref(body);
 }
 
+static json_t *sa_item(struct api_req *ar, const void *item) {
+    return sa_json(item, ar->params[0], ar->params[1]);
+}
+
 static void h_sa_list(struct api_req *ar) {
     int limit;
     int64_t after;
@@ -496,11 +501,7 @@ static void h_sa_list(struct api_req *ar) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
-    json_t *items = json_array();
-    size_t shown = list.count > (size_t)limit ? (size_t)limit : list.count;
-    for (size_t i = 0; i < shown; i++)
-        json_array_append_new(items, sa_json(&list.items[i], ar->params[0], ar->params[1]));
-    api_reply_page(ar, items, list.count > shown, shown ? list.items[shown - 1].seq : 0);
+    api_reply_list(ar, list.items, list.count, sizeof(*list.items), offsetof(struct sa_rec, seq), limit, sa_item);
     sa_list_done(&list);
 }
 
