@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   gcc meson ninja-build pkg-config
-  libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev
+  libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev
   # expiry notices: SMTP and webhook delivery
   libcurl4-openssl-dev
   # tests

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 CC=${CC:-clang}
 OUT=build-fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror"
-LIBS="-lcrypto -ljansson"
+LIBS="-lcrypto -ljansson -lz"
 ALL="tokfmt duration rfc3339 expiry ratelimit jsonw"
 
 # The src/ files each harness links against.
