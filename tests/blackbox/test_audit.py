@@ -33,6 +33,19 @@ def rows(server, where="1=1", args=()):
         con.close()
 
 
+def tamper(server, sql, args=()):
+    """What someone with the file could do: lift the immutability triggers
+    and run sql on the stopped server's store."""
+    con = db(server)
+    try:
+        con.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        con.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+        con.execute(sql, args)
+        con.commit()
+    finally:
+        con.close()
+
+
 def all_records(server, path="/v1/audit", token=None, **params):
     """Every record the route shows, oldest first, following cursors."""
     out, cursor = [], None
@@ -347,24 +360,17 @@ def test_verify_names_the_first_changed_or_missing_record(server):
     n = len(rows(server))
     assert "intact: %d record(s)" % n in r.stdout
 
-    con = db(server)
-    con.execute("DROP TRIGGER audit_no_update")
-    con.execute("DROP TRIGGER audit_no_delete")
-    con.execute("UPDATE audit SET status = 201 WHERE seq = 3")
-    con.commit()
+    tamper(server, "UPDATE audit SET status = 201 WHERE seq = 3")
     r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
     assert r.returncode == 1
     assert "BROKEN at record 3" in r.stdout and "changed" in r.stdout
 
-    con.execute("UPDATE audit SET status = 200 WHERE seq = 3")
-    con.commit()
+    tamper(server, "UPDATE audit SET status = 200 WHERE seq = 3")
     assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir).returncode == 0
     # A record taken out breaks the chain at the one after it.
-    con.execute("DELETE FROM audit WHERE seq = 2")
-    con.commit()
+    tamper(server, "DELETE FROM audit WHERE seq = 2")
     r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
     assert r.returncode == 1 and "BROKEN at record 3" in r.stdout and "missing" in r.stdout
-    con.close()
 
 
 def test_recomputing_a_hash_does_not_hide_a_change(server):
@@ -373,11 +379,7 @@ def test_recomputing_a_hash_does_not_hide_a_change(server):
     for i in range(3):
         server.post("/v1/tokens", token=root, json={"description": "h%d" % i})
     assert server.stop() == 0
-    con = db(server)
-    con.execute("DROP TRIGGER audit_no_update")
-    con.execute("UPDATE audit SET hash = '%s' WHERE seq = 2" % ("ab" * 32))
-    con.commit()
-    con.close()
+    tamper(server, "UPDATE audit SET hash = ? WHERE seq = 2", ("ab" * 32,))
     r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
     assert r.returncode == 1 and "BROKEN at record 2" in r.stdout
 
@@ -592,11 +594,7 @@ def test_an_anchor_kept_elsewhere_shows_the_trail_was_cut_back(server):
     ok = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", anchor)
     assert ok.returncode == 0 and "intact" in ok.stdout, ok.stdout + ok.stderr
     # The newest two records are removed: the rest is still a valid chain...
-    con = db(server)
-    con.execute("DROP TRIGGER audit_no_delete")
-    con.execute("DELETE FROM audit WHERE seq > ?", (int(seq) - 2,))
-    con.commit()
-    con.close()
+    tamper(server, "DELETE FROM audit WHERE seq > ?", (int(seq) - 2,))
     assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir).returncode == 0
     # ...but not what the anchor says it was.
     cut = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", anchor)
@@ -646,11 +644,7 @@ def test_the_server_logs_durable_anchors_while_the_trail_grows_and_at_stop(make_
     assert head == "%d:%s" % (seq, digest)
     assert [s for s, _, _ in logged] == sorted(s for s, _, _ in logged)
     # The logged anchor is what shows a cut-back trail.
-    con = db(server)
-    con.execute("DROP TRIGGER audit_no_delete")
-    con.execute("DELETE FROM audit WHERE seq = ?", (seq,))
-    con.commit()
-    con.close()
+    tamper(server, "DELETE FROM audit WHERE seq = ?", (seq,))
     assert run_cli("operator", "audit", "verify", "--data-dir", server.data_dir).returncode == 0
     cut = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", "%d:%s" % (seq, digest))
     assert cut.returncode == 1 and "cut back" in cut.stdout
