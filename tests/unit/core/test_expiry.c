@@ -14,13 +14,7 @@
 #include "core/expiry.h"
 #include "core/rfc3339.h"
 
-/* cmocka's assert_int_equal prints hex; this prints both values in decimal. */
-#define assert_i64_eq(actual, expected)                                                                                \
-    do {                                                                                                               \
-        long long a_ = (long long)(actual), e_ = (long long)(expected);                                                \
-        if (a_ != e_)                                                                                                  \
-            fail_msg("%s is %lld, expected %s = %lld", #actual, a_, #expected, e_);                                    \
-    } while (0)
+#include "unit_assert.h"
 
 #define assert_contains(haystack, needle)                                                                              \
     do {                                                                                                               \

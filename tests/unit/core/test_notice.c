@@ -16,12 +16,7 @@
 #include "core/notice.h"
 #include "core/secret.h"
 
-#define assert_i64_eq(actual, expected)                                                                                \
-    do {                                                                                                               \
-        long long a_ = (long long)(actual), e_ = (long long)(expected);                                                \
-        if (a_ != e_)                                                                                                  \
-            fail_msg("%s is %lld, expected %s = %lld", #actual, a_, #expected, e_);                                    \
-    } while (0)
+#include "unit_assert.h"
 
 #define DAY INT64_C(86400)
 #define HOUR INT64_C(3600)

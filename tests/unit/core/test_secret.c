@@ -13,13 +13,7 @@
 #include "core/errors.h"
 #include "core/secret.h"
 
-/* cmocka's assert_int_equal prints hex; this prints both values in decimal. */
-#define assert_i64_eq(actual, expected)                                                                                \
-    do {                                                                                                               \
-        long long a_ = (long long)(actual), e_ = (long long)(expected);                                                \
-        if (a_ != e_)                                                                                                  \
-            fail_msg("%s is %lld, expected %s = %lld", #actual, a_, #expected, e_);                                    \
-    } while (0)
+#include "unit_assert.h"
 
 /* Compares a 32-byte digest with its expected hex spelling, printing both on mismatch. */
 static void assert_digest(const uint8_t d[SECRET_HASH_LEN], const char *want_hex) {

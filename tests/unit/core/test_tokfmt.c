@@ -13,13 +13,7 @@
 #include "core/errors.h"
 #include "core/tokfmt.h"
 
-/* cmocka's assert_int_equal prints hex; this prints both values in decimal. */
-#define assert_i64_eq(actual, expected)                                                                                \
-    do {                                                                                                               \
-        long long a_ = (long long)(actual), e_ = (long long)(expected);                                                \
-        if (a_ != e_)                                                                                                  \
-            fail_msg("%s is %lld, expected %s = %lld", #actual, a_, #expected, e_);                                    \
-    } while (0)
+#include "unit_assert.h"
 
 static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
