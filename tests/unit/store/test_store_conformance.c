@@ -1955,14 +1955,22 @@ static void test_notice_candidates_only_active_orgs_in_the_window(void **state) 
     assert_lk(store_notice_candidates(fx->s, now, horizon, 0, 1001, &l), LK_EINVAL);
 }
 
+/* Stores a user token of owner_key's user (in org_id, if given) expiring
+ * at 1800000000, for the notice tests. */
+static void insert_expiring_token(struct fx *fx, const char *owner_key, const char *org_id, struct token_rec *t) {
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, owner_key, owner);
+    make_rec(fx, t, "user", owner);
+    if (org_id != NULL)
+        snprintf(t->org_id, sizeof(t->org_id), "%s", org_id);
+    t->expires_at = 1800000000;
+    assert_ok(store_token_insert(fx->s, t));
+}
+
 static void test_notice_schedule_once_claim_finish(void **state) {
     struct fx *fx = *state;
     struct token_rec t;
-    char owner[STORE_OWNER_ID_MAX];
-    owner_of(fx, "o", owner);
-    make_rec(fx, &t, "user", owner);
-    t.expires_at = 1800000000;
-    assert_ok(store_token_insert(fx->s, &t));
+    insert_expiring_token(fx, "o", NULL, &t);
 
     struct notice_rec n7, n7w, again;
     make_notice(&n7, t.id, t.org_id, 7, "email", 1000);
@@ -2042,11 +2050,7 @@ static void test_notice_schedule_once_claim_finish(void **state) {
 static void test_notice_supersede_and_token_delete(void **state) {
     struct fx *fx = *state;
     struct token_rec t;
-    char owner[STORE_OWNER_ID_MAX];
-    owner_of(fx, "s", owner);
-    make_rec(fx, &t, "user", owner);
-    t.expires_at = 1800000000;
-    assert_ok(store_token_insert(fx->s, &t));
+    insert_expiring_token(fx, "s", NULL, &t);
     struct notice_rec n30, n7, n1;
     make_notice(&n30, t.id, t.org_id, 30, "email", 1000);
     make_notice(&n7, t.id, t.org_id, 7, "email", 1000);
@@ -2075,12 +2079,7 @@ static void test_notice_list_filters_pages_and_purge(void **state) {
     make_org(fx, &o, "ntc");
     assert_ok(store_org_insert(fx->s, &o));
     struct token_rec t;
-    char owner[STORE_OWNER_ID_MAX];
-    owner_of(fx, "l", owner);
-    make_rec(fx, &t, "user", owner);
-    snprintf(t.org_id, sizeof(t.org_id), "%s", o.id);
-    t.expires_at = 1800000000;
-    assert_ok(store_token_insert(fx->s, &t));
+    insert_expiring_token(fx, "l", o.id, &t);
     static const int days[] = {60, 30, 7, 1};
     for (size_t i = 0; i < 4; i++) {
         struct notice_rec n;
