@@ -129,9 +129,6 @@ void api_add_ratelimit_headers(struct api_req *ar, const char *name, const struc
 /* Sends a response (status, body, X-Request-Id, Content-Type) on req. */
 void api_transmit(h2o_req_t *req, const char *request_id, int status, const char *body, size_t len);
 
-/* Copies path into out with anything after a token's public id cut off. */
-size_t api_redact_path(const char *path, size_t len, char *out, size_t cap);
-
 /* --- audit (audit_hook.c) ------------------------------------------------ */
 
 /*

@@ -22,71 +22,15 @@
 #include "server.h"
 #include "svc/token_cache.h"
 
-static void log_path(struct logbuf *b, const char *p, size_t n) {
-    /* Redact anything after a token's public id in each segment: a client that
-     * pasted a whole token into a URL must not get it written to the log. */
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && p[j] != '/')
-            j++;
-        size_t seg = j - i;
-        if (seg > TOKFMT_PUBID_MAX && seg >= 3 && memcmp(p + i, "lk_", 3) == 0) {
-            size_t keep = seg;
-            /* keep up to the third '_' (lk_kind_id) */
-            int us = 0;
-            for (size_t k = 0; k < seg; k++)
-                if (p[i + k] == '_' && ++us == 3) {
-                    keep = k;
-                    break;
-                }
-            if (keep > TOKFMT_PUBID_MAX)
-                keep = TOKFMT_PUBID_MAX;
-            logbuf_put_json_str(b, p + i, keep);
-            logbuf_puts(b, "_[redacted]");
-        } else {
-            logbuf_put_json_str(b, p + i, seg);
-        }
-        if (j < n)
-            logbuf_put(b, "/", 1);
-        i = j + 1;
-    }
-}
+/* The access log shows at most this much of a path. */
+#define ACCESS_PATH_MAX 512
 
-size_t api_redact_path(const char *p, size_t n, char *out, size_t cap) {
-    /* Same rule as log_path: a segment that looks like a whole token keeps
-     * only its public id. */
-    size_t o = 0, i = 0;
-    if (cap == 0)
-        return 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && p[j] != '/')
-            j++;
-        size_t seg = j - i, keep = seg;
-        int redact = 0;
-        if (seg > TOKFMT_PUBID_MAX && seg >= 3 && memcmp(p + i, "lk_", 3) == 0) {
-            int us = 0;
-            for (size_t k = 0; k < seg; k++)
-                if (p[i + k] == '_' && ++us == 3) {
-                    keep = k;
-                    break;
-                }
-            if (keep > TOKFMT_PUBID_MAX)
-                keep = TOKFMT_PUBID_MAX;
-            redact = 1;
-        }
-        for (size_t k = 0; k < keep && o + 1 < cap; k++)
-            out[o++] = p[i + k];
-        if (redact)
-            for (const char *r = "_[redacted]"; *r != '\0' && o + 1 < cap; r++)
-                out[o++] = *r;
-        if (j < n && o + 1 < cap)
-            out[o++] = '/';
-        i = j + 1;
-    }
-    out[o] = '\0';
-    return o;
+/* The path, with any token in it cut back to its public id: a client that
+ * pasted a whole token into a URL must not get it written to the log. */
+static void log_path(struct logbuf *b, const char *p, size_t n) {
+    char redacted[ACCESS_PATH_MAX + 16];
+    size_t len = tokfmt_redact(p, n, redacted, sizeof(redacted));
+    logbuf_put_json_str(b, redacted, len);
 }
 
 static const char *cached_time(struct worker *w) {
@@ -117,7 +61,7 @@ static void access_log(struct api_req *ar, int status, size_t bytes) {
     logbuf_puts(b, "\",\"method\":\"");
     logbuf_put_json_str(b, req->method.base, req->method.len > 16 ? 16 : req->method.len);
     logbuf_puts(b, "\",\"path\":\"");
-    log_path(b, req->path.base, pathlen > 512 ? 512 : pathlen);
+    log_path(b, req->path.base, pathlen > ACCESS_PATH_MAX ? ACCESS_PATH_MAX : pathlen);
     /* Hand-formatted: printf measured as the access log's main cost. */
     logbuf_puts(b, "\",\"status\":");
     logbuf_put_int(b, status);

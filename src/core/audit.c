@@ -5,6 +5,7 @@
  * the store does not keep, or verification could not recompute it.
  */
 #include "core/audit.h"
+#include "core/tokfmt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,14 +27,13 @@ const char *audit_outcome_of(int status) {
 }
 
 void audit_field_copy(char *dst, size_t cap, const char *src, size_t len) {
-    size_t n = 0;
-    if (cap == 0)
-        return;
-    for (size_t i = 0; i < len && n + 1 < cap; i++) {
-        unsigned char c = (unsigned char)src[i];
-        dst[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    /* Tokens first (their characters are all printable), then the bytes. */
+    size_t n = tokfmt_redact(src, len, dst, cap);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)dst[i];
+        if (c < 0x20 || c >= 0x7f)
+            dst[i] = '?';
     }
-    dst[n] = '\0';
 }
 
 /* Appends a big-endian 64-bit integer. */

@@ -59,8 +59,11 @@ const char *audit_outcome_of(int status);
 
 /*
  * Copies src[0..len) into dst (cap bytes), keeping printable ASCII and
- * turning every other byte into '?', cut to fit. Record fields come from
- * the network; this keeps them valid UTF-8 and free of control bytes.
+ * turning every other byte into '?', cut to fit, with any token in it cut
+ * back to its public id (tokfmt_redact). Record fields come from the
+ * network; this keeps them valid UTF-8, free of control bytes and free of
+ * a token's secret that a client pasted into a path, a user agent or a
+ * login name.
  */
 void audit_field_copy(char *dst, size_t cap, const char *src, size_t len);
 

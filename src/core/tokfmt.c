@@ -43,6 +43,53 @@ static int all_base62(const char *s, size_t n) {
     return 1;
 }
 
+static int is_token_char(char c) {
+    return is_base62(c) || c == '_';
+}
+
+/* Appends src[0..n) to out[*o..cap-1), as much as fits. */
+static void put(char *out, size_t cap, size_t *o, const char *src, size_t n) {
+    size_t room = cap - 1 - *o;
+    if (n > room)
+        n = room;
+    memcpy(out + *o, src, n);
+    *o += n;
+}
+
+size_t tokfmt_redact(const char *in, size_t n, char *out, size_t cap) {
+    static const char marker[] = "_[redacted]";
+    size_t o = 0, i = 0;
+    if (cap == 0)
+        return 0;
+    while (i < n) {
+        if (n - i < 3 || memcmp(in + i, "lk_", 3) != 0) {
+            put(out, cap, &o, in + i, 1);
+            i++;
+            continue;
+        }
+        size_t end = i;
+        while (end < n && is_token_char(in[end]))
+            end++;
+        size_t run = end - i, keep = run;
+        for (size_t k = 0, us = 0; k < run; k++)
+            if (in[i + k] == '_' && ++us == 3) {
+                keep = k;
+                break;
+            }
+        if (keep > TOKFMT_PUBID_MAX)
+            keep = TOKFMT_PUBID_MAX;
+        /* Nothing past the id but one '_' (as in a redacted run): keep it. */
+        if (run == keep + 1 && in[i + keep] == '_')
+            keep = run;
+        put(out, cap, &o, in + i, keep);
+        if (keep < run)
+            put(out, cap, &o, marker, sizeof(marker) - 1);
+        i = end;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 /* Writes crc as TOKFMT_CRC_CHARS base62 digits, most significant first. 62^6 > 2^32, so it always fits. */
 static void crc_encode(uint32_t crc, char out[TOKFMT_CRC_CHARS]) {
     for (int i = TOKFMT_CRC_CHARS - 1; i >= 0; i--) {

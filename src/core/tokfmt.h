@@ -81,6 +81,20 @@ int tokfmt_parse(const char *s, size_t len, struct tokfmt_parsed *ret);
  */
 int tokfmt_parse_pubid(const char *s, size_t len, struct tokfmt_parsed *ret);
 
+/*
+ * Copies in[0..n) to out (cap bytes, always NUL-terminated, cut to fit)
+ * with every token's secret cut away: from each "lk_", the longest run of
+ * token characters ([A-Za-z0-9_]) keeps at most its public id (up to its
+ * third '_', at most TOKFMT_PUBID_MAX characters) and the rest of the run
+ * becomes "_[redacted]". A run with nothing past its public id but one '_'
+ * (so redacting twice changes nothing), and all other text, are copied
+ * unchanged; in may hold any byte. Returns the length written. For log
+ * lines and audit fields built from what clients send (paths, user agents,
+ * names tried), where a pasted token must not be written down.
+ * Percent-encoded text is not decoded.
+ */
+size_t tokfmt_redact(const char *in, size_t n, char *out, size_t cap);
+
 /* CRC32 (IEEE 802.3, as zlib's crc32()) of data. */
 uint32_t tokfmt_crc32(const void *data, size_t len);
 

@@ -138,6 +138,14 @@ static void test_field_copy_keeps_printable_ascii_only(void **state) {
     }
 }
 
+static void test_field_copy_cuts_a_pasted_token_to_its_public_id(void **state) {
+    /* Built like test_tokfmt.c's golden token; only its shape matters here. */
+    static const char ua[] = "curl/8\t lk_user_0123456789ab_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef1hWikl\n";
+    char out[128];
+    audit_field_copy(out, sizeof(out), ua, sizeof(ua) - 1);
+    assert_string_equal(out, "curl/8? lk_user_0123456789ab_[redacted]?");
+}
+
 static void test_outcomes(void **state) {
     struct {
         int status;
@@ -180,6 +188,7 @@ int main(void) {
         cmocka_unit_test(test_fields_cannot_bleed_into_each_other),
         cmocka_unit_test(test_chain_check),
         cmocka_unit_test(test_field_copy_keeps_printable_ascii_only),
+        cmocka_unit_test(test_field_copy_cuts_a_pasted_token_to_its_public_id),
         cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_api_json),
     };

@@ -362,6 +362,57 @@ static void test_parse_pubid_rejects_malformed(void **state) {
     }
 }
 
+static void test_redact_cuts_every_token_to_its_public_id(void **state) {
+    (void)state;
+    struct {
+        const char *in;
+        const char *want;
+    } cases[] = {
+        {"/v1/tokens/" GOLDEN_USER, "/v1/tokens/" GOLDEN_USER_PUBID "_[redacted]"},
+        {"/v1/x=" GOLDEN_USER "/y", "/v1/x=" GOLDEN_USER_PUBID "_[redacted]/y"},
+        {"curl/8 " GOLDEN_USER " (x)", "curl/8 " GOLDEN_USER_PUBID "_[redacted] (x)"},
+        {"a" GOLDEN_USER "b", "a" GOLDEN_USER_PUBID "_[redacted]"},
+        {GOLDEN_USER "-" GOLDEN_WL, GOLDEN_USER_PUBID "_[redacted]-lk_wl_zzzzzzzzzzzz_[redacted]"},
+        /* No third '_' within the public id's length: cut at that length. */
+        {"lk_0123456789012345678901234567890123456789", "lk_01234567890123456_[redacted]"},
+        /* A token inside what looks like one is cut with it. */
+        {"lk_user_lk_user_0123456789ab_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef", "lk_user_lk_[redacted]"},
+        /* Public ids, short runs and everything else stay as they are. */
+        {"/v1/tokens/" GOLDEN_USER_PUBID, "/v1/tokens/" GOLDEN_USER_PUBID},
+        {"lk_ lk lk_user", "lk_ lk lk_user"},
+        {"/v1/orgs/acme/teams/web", "/v1/orgs/acme/teams/web"},
+        {"", ""},
+    };
+    char out[256];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = tokfmt_redact(cases[i].in, strlen(cases[i].in), out, sizeof(out));
+        if (strcmp(out, cases[i].want) != 0)
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, out, cases[i].want);
+        assert_int_equal(n, strlen(out));
+    }
+}
+
+static void test_redact_cuts_to_fit_and_never_past_the_public_id(void **state) {
+    (void)state;
+    const char *in = "x " GOLDEN_USER;
+    char out[64];
+    /* Every size: NUL-terminated, and never more of the token than its id. */
+    for (size_t cap = 1; cap <= sizeof(out); cap++) {
+        memset(out, '#', sizeof(out));
+        size_t n = tokfmt_redact(in, strlen(in), out, cap);
+        assert_true(n < cap);
+        assert_int_equal(out[n], '\0');
+        assert_null(strstr(out, "ABCDEFGH"));
+        if (cap < sizeof(out))
+            assert_int_equal(out[cap], '#');
+    }
+    assert_int_equal(tokfmt_redact(in, strlen(in), out, 0), 0);
+    /* Bytes of any value pass through; only the length counts. */
+    char bin[] = {'a', '\0', 'b', (char)0xff};
+    assert_int_equal(tokfmt_redact(bin, sizeof(bin), out, sizeof(out)), sizeof(bin));
+    assert_memory_equal(out, bin, sizeof(bin));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_check_value),
@@ -391,6 +442,8 @@ int main(void) {
         cmocka_unit_test(test_parse_rejects_null),
         cmocka_unit_test(test_parse_pubid_valid),
         cmocka_unit_test(test_parse_pubid_rejects_malformed),
+        cmocka_unit_test(test_redact_cuts_every_token_to_its_public_id),
+        cmocka_unit_test(test_redact_cuts_to_fit_and_never_past_the_public_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
