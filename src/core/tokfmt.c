@@ -62,11 +62,19 @@ size_t tokfmt_redact(const char *in, size_t n, char *out, size_t cap) {
     if (cap == 0)
         return 0;
     while (i < n) {
-        if (n - i < 3 || memcmp(in + i, "lk_", 3) != 0) {
-            put(out, cap, &o, in + i, 1);
-            i++;
-            continue;
+        /* Copy up to the next "lk_" in one go. */
+        size_t j = i;
+        for (;;) {
+            const char *l = memchr(in + j, 'l', n - j);
+            j = l != NULL ? (size_t)(l - in) : n;
+            if (j == n || (n - j >= 3 && in[j + 1] == 'k' && in[j + 2] == '_'))
+                break;
+            j++;
         }
+        put(out, cap, &o, in + i, j - i);
+        if (j == n)
+            break;
+        i = j;
         size_t end = i;
         while (end < n && is_token_char(in[end]))
             end++;
