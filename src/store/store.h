@@ -418,16 +418,23 @@ struct audit_filter {
     int64_t cursor;             /* seq > cursor (ascending) or seq < cursor (descending) */
     int64_t after_seq;          /* seq > after_seq: where the org's scope begins (org_rec.audit_after) */
     int descending;
-    int limit; /* 1..1000 */
+    int limit;           /* 1..1000 */
+    int64_t scan_budget; /* > 0: examine at most about this many records, then stop (audit_list.resume); 0: all */
 };
 
 struct audit_list {
     struct audit_rec *items;
     size_t count;
+    /* Set when the scan budget ran out before limit records matched: the
+     * cursor to go on from (seq > resume ascending, seq < resume descending).
+     * 0 when the scan reached the end. */
+    int64_t resume;
 };
 void audit_list_done(struct audit_list *list);
 
-/* Records matching f, in seq order (or reverse). */
+/* Records matching f, in seq order (or reverse). With f->scan_budget the
+ * work is bounded whatever the filters: a page may hold fewer than limit
+ * records and still have more to come (ret->resume). */
 int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret);
 
 /* --- server metadata (small key/value settings, e.g. keys) ---------------- */

@@ -356,6 +356,49 @@ def test_filters_order_and_cursors(server):
         assert_error(server.get("/v1/audit", token=root, params=params), 400, msg)
 
 
+def test_a_query_that_matches_little_answers_in_bounded_pages(server):
+    """However large the trail, one page examines a bounded part of it
+    (16384 records): a filter that matches little gets the records found so
+    far and a cursor, and following cursors finds every match, both ways."""
+    wait_for(server, server.get("/v1/auth/whoami", token=server.root_token).headers["X-Request-Id"])
+    assert server.stop() == 0
+    con = db(server)
+    try:
+        base = con.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
+        rows_ = []
+        for i in range(1, 40001):
+            actor = "needle" if i in (100, 39000) else "straw"
+            rows_.append((base + i, 1700000000000 + i, "filler-%d" % i, "user", actor, "", "", "", "", "",
+                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", "", ""))
+        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 19), rows_)
+        con.commit()
+    finally:
+        con.close()
+    server.start()
+    want = [base + 100, base + 39000]
+    for order in ("asc", "desc"):
+        found, pages, cursor = [], [], None
+        while True:
+            params = {"actor": "needle", "order": order, "limit": 200}
+            if cursor:
+                params["cursor"] = cursor
+            r = server.get("/v1/audit", token=server.root_token, params=params)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            pages.append(len(body["items"]))
+            found += [item["seq"] for item in body["items"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+            assert len(pages) < 20, pages
+        assert found == (want if order == "asc" else want[::-1]), (order, found)
+        # 40000 records and more: at least three pages, one of them empty but with a cursor.
+        assert len(pages) >= 3 and 0 in pages[:-1], (order, pages)
+    # A filter that matches plenty still fills its page.
+    r = server.get("/v1/audit", token=server.root_token, params={"actor": "straw", "limit": 200})
+    assert len(r.json()["items"]) == 200 and r.json()["next_cursor"]
+
+
 def test_no_route_changes_or_deletes_records(server):
     root = server.root_token
     for method in ("POST", "PUT", "PATCH", "DELETE"):

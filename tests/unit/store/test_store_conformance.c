@@ -1584,7 +1584,7 @@ static void test_audit_round_trip_and_head(void **state) {
     make_audit(fx, &recs[0], "o", "", "ann", "token.create", "success", 1000);
     make_audit(fx, &recs[1], "o", "web", "bob", "team.update", "success", 2000);
     make_audit(fx, &recs[2], "o", "", "ann", "token.read", "denied", 3000);
-    struct audit_list in = {recs, 3};
+    struct audit_list in = {.items = recs, .count = 3};
     assert_ok(store_tx(fx->s, append_fn, &in));
     int64_t head;
     char hash[AUDIT_HASH_HEX];
@@ -1626,7 +1626,7 @@ static void test_audit_insert_many(void **state) {
     struct audit_rec recs[47]; /* statements of 16, 16, 8, 4, 2 and 1 rows */
     for (int i = 0; i < 47; i++)
         make_audit(fx, &recs[i], "many", i % 3 ? "web" : "", "ann", "token.read", "success", 7000 + i);
-    struct audit_list in = {recs, 47};
+    struct audit_list in = {.items = recs, .count = 47};
     assert_ok(store_tx(fx->s, insert_many_fn, &in));
     assert_org_trail_is(fx, "many", recs, 47);
 
@@ -1663,7 +1663,7 @@ static void test_audit_filters_order_and_cursor(void **state) {
     make_audit(fx, &recs[3], "f", "web", "ann", "token.create", "error", 4000);
     make_audit(fx, &recs[4], "g", "web", "ann", "token.create", "success", 5000);
     make_audit(fx, &recs[5], "f", "", "cy", "token.create", "success", 6000);
-    struct audit_list in = {recs, 6};
+    struct audit_list in = {.items = recs, .count = 6};
     assert_ok(store_tx(fx->s, append_fn, &in));
     char org[AUDIT_NAME_MAX], ann[AUDIT_NAME_MAX];
     snprintf(org, sizeof(org), "f-%s", fx->tag);
@@ -1719,12 +1719,90 @@ static void test_audit_filters_order_and_cursor(void **state) {
     assert_lk(store_audit_list(fx->s, &f, &out), LK_EINVAL);
 }
 
+/* Follows resume cursors until the scan ends; returns the seqs found. */
+static size_t walk(struct fx *fx, struct audit_filter f, int64_t *seqs, size_t cap, size_t *ret_pages) {
+    size_t n = 0, pages = 0;
+    for (;;) {
+        struct audit_list out = {0};
+        assert_ok(store_audit_list(fx->s, &f, &out));
+        pages++;
+        assert_true(out.count <= (size_t)f.limit);
+        for (size_t i = 0; i < out.count && n < cap; i++)
+            seqs[n++] = out.items[i].seq;
+        int64_t next = out.count == (size_t)f.limit ? out.items[out.count - 1].seq : out.resume;
+        if (out.count < (size_t)f.limit && out.resume == 0)
+            next = 0;
+        audit_list_done(&out);
+        if (next == 0)
+            break;
+        f.cursor = next;
+        if (pages > 1000)
+            fail_msg("no end after %zu pages", pages);
+    }
+    *ret_pages = pages;
+    return n;
+}
+
+/* A filter that matches little examines a bounded part of the trail per
+ * page and says where to go on; following that finds every match, in
+ * order, both ways, within the scope. */
+static void test_audit_scan_budget_bounds_a_page(void **state) {
+    struct fx *fx = *state;
+    enum { N = 10000 };
+    static struct audit_rec recs[N];
+    const size_t needles[] = {0, 4095, 4096, 5000, N - 1};
+    for (size_t i = 0, k = 0; i < N; i++) {
+        int needle = k < sizeof(needles) / sizeof(needles[0]) && needles[k] == i;
+        make_audit(fx, &recs[i], "hay", "", needle ? "needle" : "straw", "auth.whoami", "success", 1000 + (int64_t)i);
+        k += needle;
+    }
+    struct audit_list in = {.items = recs, .count = N};
+    assert_ok(store_tx(fx->s, append_fn, &in));
+    char org[AUDIT_NAME_MAX], needle[AUDIT_NAME_MAX];
+    snprintf(org, sizeof(org), "hay-%s", fx->tag);
+    snprintf(needle, sizeof(needle), "needle-%s", fx->tag);
+    int64_t seqs[16];
+    size_t pages;
+    for (int desc = 0; desc <= 1; desc++) {
+        for (int64_t budget = 1; budget <= 10000; budget += 9999) {
+            struct audit_filter f = {
+                .org = org, .actor = needle, .limit = 100, .descending = desc, .scan_budget = budget};
+            size_t n = walk(fx, f, seqs, 16, &pages);
+            assert_int_equal(n, 5);
+            for (size_t i = 0; i < n; i++)
+                assert_int_equal(seqs[i], recs[needles[desc ? 4 - i : i]].seq);
+            /* The shared store holds other tests' records too: at least the
+             * hay's own windows, and more pages for the smaller budget. */
+            assert_true(pages >= (budget == 1 ? 3u : 1u));
+            /* Without a budget: one page, the same records. */
+            f.scan_budget = 0;
+            assert_int_equal(walk(fx, f, seqs, 16, &pages), 5);
+            assert_int_equal(pages, 1);
+        }
+    }
+    /* A page still stops at limit; the cursor then comes from its last record. */
+    struct audit_filter f = {.org = org, .actor = needle, .limit = 2, .scan_budget = 1000000};
+    struct audit_list out = {0};
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    assert_int_equal(out.count, 2);
+    audit_list_done(&out);
+    /* The scope's start (a reused name) bounds the walk too. */
+    f.limit = 100;
+    f.after_seq = recs[4096].seq;
+    assert_int_equal(walk(fx, f, seqs, 16, &pages), 2);
+    assert_int_equal(seqs[0], recs[5000].seq);
+    f.descending = 1;
+    f.scan_budget = 1;
+    assert_int_equal(walk(fx, f, seqs, 16, &pages), 2);
+    assert_int_equal(seqs[1], recs[5000].seq);
+}
+
 /* An audit record written in a request transaction goes with it. */
 static void test_audit_rolls_back_with_the_request(void **state) {
     struct fx *fx = *state;
     struct audit_rec rec;
     make_audit(fx, &rec, "r", "", "ann", "token.create", "success", 1000);
-    struct audit_list in = {&rec, 1};
+    struct audit_list in = {.items = &rec, .count = 1};
     assert_ok(store_open(fx->dsn, &fx->s2));
     store_request_begin(fx->s);
     int64_t head_before;
@@ -1793,7 +1871,7 @@ static void test_audit_scope_of_a_reused_name(void **state) {
     struct audit_rec old[2];
     make_audit(fx, &old[0], "re", "", "ann", "user.create", "success", 5000);
     make_audit(fx, &old[1], "re", "web", "ann", "team.update", "success", 5001);
-    struct audit_list in = {old, 2};
+    struct audit_list in = {.items = old, .count = 2};
     assert_ok(store_tx(fx->s, append_fn, &in));
 
     struct org_rec o, got;
@@ -2143,6 +2221,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_request_tx_covers_cascading_deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_round_trip_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_insert_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_scan_budget_bounds_a_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_filters_order_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_the_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_team_scopes_for_member, setup, teardown),
