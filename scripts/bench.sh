@@ -165,4 +165,8 @@ for c in $CONNS; do
   read -r cr c50 c99 cst < <(run latchkey-create "$lk_url/v1/tokens" "$c" "$token" "$work/create.lua")
   printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "audited token creations" "$cr" "$c50" "$c99" "$cst"
 done
-printf "after the bench, the async server's trail: %s\n" "$("$BIN" operator audit verify --data-dir "$work/data-async")"
+t0=$(date +%s%N)
+verdict=$("$BIN" operator audit verify --data-dir "$work/data-async")
+t1=$(date +%s%N)
+printf "after the bench, the async server's trail: %s (verified in %.1f s)\n" "$verdict" \
+  "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')"
