@@ -282,7 +282,8 @@ def test_a_reused_org_or_team_name_does_not_inherit_the_old_trail(server):
 
 def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server):
     """Migration 0008 gives orgs and teams made before it their start in the
-    chain: after the last deletion of their name."""
+    chain: after the last deletion of their name; 0009 then drops the
+    trail's secondary indexes."""
     server = make_server()
     root = server.root_token
     for _ in range(2):
@@ -298,7 +299,8 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
     # Back to the schema before 0008, as a data dir from an older release has it.
     con = db(server)
     con.executescript("ALTER TABLE orgs DROP COLUMN audit_after; ALTER TABLE teams DROP COLUMN audit_after; "
-                      "DELETE FROM schema_version WHERE version = 8;")
+                      "CREATE INDEX audit_org ON audit (org, seq); CREATE INDEX audit_time ON audit (time_ms); "
+                      "DELETE FROM schema_version WHERE version >= 8;")
     con.commit()
     con.close()
     server.start()
@@ -307,6 +309,9 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
         assert con.execute("SELECT audit_after FROM orgs WHERE name = 'mig'").fetchone()[0] == org_del
         assert con.execute("SELECT t.audit_after FROM teams t JOIN orgs o ON o.id = t.org_id "
                            "WHERE o.name = 'mig' AND t.name = 'web'").fetchone()[0] == team_del
+        # 0009 then leaves the trail with its primary key only.
+        assert con.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' "
+                           "AND sql IS NOT NULL").fetchall() == []
     finally:
         con.close()
 
