@@ -20,6 +20,8 @@
  * cursor, so no query holds its event loop for long however large the
  * trail (docs/audit.md). */
 #define AUDIT_SCAN_BUDGET 16384
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* ?since= / ?until=: RFC 3339 into Unix ms (0 when absent). -1 replied 400. */
 static int time_param(struct api_req *ar, const char *name, int64_t *ret_ms) {
@@ -131,11 +133,15 @@ static void h_audit_org(struct api_req *ar) {
     list(ar, ar->params[0]);
 }
 
+/* Formatted by hand: clang-format would indent the strings after STR() to its column. */
+/* clang-format off */
 #define AUDIT_QUERY_HELP                                                                                               \
     " Query: actor (name), action (e.g. token.create), outcome (success, denied, rate_limited, error), since and "     \
-    "until (RFC 3339), order (desc, the default, or asc), limit (1-200), cursor. A page examines at most 16384 "       \
-    "records: follow next_cursor until it is null, even past a short or empty page. Records are never changed or "     \
-    "deleted; each carries the hash of the one before (latchkey operator audit verify checks the chain)."
+    "until (RFC 3339), order (desc, the default, or asc), limit (1-200), cursor."                                      \
+    " A page examines at most " STR(AUDIT_SCAN_BUDGET) " records: follow next_cursor until it is null, even past a"    \
+    " short or empty page. Records are never changed or deleted; each carries the hash of the one before"              \
+    " (latchkey operator audit verify checks the chain)."
+/* clang-format on */
 
 const struct api_route api_audit_routes[] = {
     {M_GET, "/v1/audit", 1, "audit.list_all", h_audit_all,
