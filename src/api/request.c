@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "core/tokfmt.h"
 #include "core/rfc3339.h"
 
 static int content_type_ok(h2o_req_t *req) {
@@ -78,6 +79,16 @@ int api_body_string(struct api_req *ar, json_t *obj, const char *key, const char
     }
     if (strlen(json_string_value(v)) != json_string_length(v)) {
         api_reply_error(ar, LK_EINVAL, "%s: must not contain NUL characters", key);
+        return -1;
+    }
+    /* No field of any body holds a token: one pasted into a description or
+     * a name would be kept in plain text, shown to others and exported. */
+    struct tokfmt_parsed tok;
+    if (tokfmt_find(json_string_value(v), json_string_length(v), &tok)) {
+        api_reply_error(ar, LK_EINVAL,
+                        "%s: holds a whole latchkey token (%s_...): a token is a secret and is not kept in any field; "
+                        "take it out",
+                        key, tok.pubid);
         return -1;
     }
     *ret = json_string_value(v);

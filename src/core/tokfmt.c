@@ -123,6 +123,25 @@ static int match_prefix(const char *s, size_t len, size_t *ret_pos) {
     return -1;
 }
 
+int tokfmt_find(const char *s, size_t n, struct tokfmt_parsed *ret) {
+    const size_t tail = TOKFMT_ID_CHARS + 1 + TOKFMT_SECRET_CHARS + TOKFMT_CRC_CHARS;
+    for (const char *l = s; n >= 3 && (l = memchr(l, 'l', n - 2 - (size_t)(l - s))) != NULL; l++) {
+        size_t pos, left = n - (size_t)(l - s);
+        int kind = match_prefix(l, left, &pos);
+        if (kind < 0 || left - pos < tail || !all_base62(l + pos, TOKFMT_ID_CHARS) || l[pos + TOKFMT_ID_CHARS] != '_' ||
+            !all_base62(l + pos + TOKFMT_ID_CHARS + 1, TOKFMT_SECRET_CHARS + TOKFMT_CRC_CHARS))
+            continue;
+        if (ret != NULL) {
+            ret->kind = (enum tok_kind)kind;
+            ret->pubid_len = pos + TOKFMT_ID_CHARS;
+            memcpy(ret->pubid, l, ret->pubid_len);
+            ret->pubid[ret->pubid_len] = '\0';
+        }
+        return 1;
+    }
+    return 0;
+}
+
 int tokfmt_build(enum tok_kind kind, const char id[TOKFMT_ID_CHARS], const char secret[TOKFMT_SECRET_CHARS],
                  char ret_token[TOKFMT_TOKEN_BUFSZ], char ret_pubid[TOKFMT_PUBID_BUFSZ]) {
     char tok[TOKFMT_TOKEN_BUFSZ];

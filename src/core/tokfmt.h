@@ -95,6 +95,16 @@ int tokfmt_parse_pubid(const char *s, size_t len, struct tokfmt_parsed *ret);
  */
 size_t tokfmt_redact(const char *in, size_t n, char *out, size_t cap);
 
+/*
+ * 1 if s[0..n) holds something shaped like a whole token anywhere in it
+ * ("lk_<kind>_<id>_" and then secret + checksum: TOKFMT_SECRET_CHARS +
+ * TOKFMT_CRC_CHARS base62 characters), with its public id in *ret (ret may
+ * be NULL); else 0. The checksum is not checked: a pasted token with a
+ * typo in it still carries its secret. For refusing free text that would
+ * keep a pasted token.
+ */
+int tokfmt_find(const char *s, size_t n, struct tokfmt_parsed *ret);
+
 /* CRC32 (IEEE 802.3, as zlib's crc32()) of data. */
 uint32_t tokfmt_crc32(const void *data, size_t len);
 

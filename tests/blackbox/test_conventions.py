@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from conftest import assert_error
+from conftest import assert_error, remember_secret
 
 ROUTES = [
     ("GET", "/v1/sys/health", False),
@@ -105,6 +105,33 @@ def test_malformed_json_is_400(server, body, msg):
 def test_wrong_field_types_are_400_naming_the_field(server, field, value, msg):
     r = server.post("/v1/tokens", token=server.root_token, json={field: value})
     assert_error(r, 400, msg)
+
+
+def test_no_body_field_keeps_a_pasted_token(server):
+    """A whole token in any string field of a body (a description, a display
+    name, a login name) is refused: it would be kept in plain text and shown
+    to others. The error names the field and the token's public id only."""
+    t = server.create_token(description="the pasted one")
+    tok, pubid = remember_secret(t["token"]), t["id"]
+    root = server.root_token
+    attempts = [
+        ("POST", "/v1/tokens", {"description": "ci token " + tok}, "description"),
+        ("POST", "/v1/orgs", {"name": "pasty", "display_name": "Pasty " + tok}, "display_name"),
+        ("POST", "/v1/auth/login", {"org": "pasty", "username": tok, "password": "whatever it is"}, "username"),
+    ]
+    for method, path, body, field in attempts:
+        r = server.request(method, path, token=root if path != "/v1/auth/login" else None, json=body)
+        assert_error(r, 400, field)
+        assert pubid + "_..." in r.text and tok not in r.text and tok[len(pubid) + 1:] not in r.text
+    listed = server.get("/v1/tokens", token=root).text
+    assert tok not in listed and server.get("/v1/orgs/pasty", token=root).status_code == 404
+    # A typo in the checksum leaves the secret in it: refused as well.
+    typo = tok[:-1] + ("A" if tok[-1] != "A" else "B")
+    assert_error(server.post("/v1/tokens", token=root, json={"description": typo}), 400, "description")
+    # A public id is ordinary text.
+    r = server.post("/v1/tokens", token=root, json={"description": "replaces " + pubid})
+    assert r.status_code == 200, r.text
+    remember_secret(r.json()["token"])
 
 
 def test_wrong_content_type_is_400(server):

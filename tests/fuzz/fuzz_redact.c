@@ -1,7 +1,8 @@
 /*
- * fuzz_redact.c - libFuzzer harness for tokfmt_redact() and
+ * fuzz_redact.c - libFuzzer harness for tokfmt_redact(), tokfmt_find() and
  * audit_field_copy(), which stand between what clients send (paths, user
- * agents, names tried) and the access log and audit trail.
+ * agents, names tried, body fields) and the access log, the audit trail
+ * and the store.
  *
  * Input layout: byte 0 picks the output size, byte 1 where a well-formed
  * token goes, bytes 2.. are the text; the token's kind, id and secret are
@@ -13,7 +14,8 @@
  *     inserted token's secret does not appear in it (unless the text
  *     itself spells it out);
  *   - text with no "lk_" in it comes out unchanged; redacting an output
- *     again changes nothing;
+ *     again changes nothing; tokfmt_find sees the inserted token, and no
+ *     token's shape in any output;
  *   - audit_field_copy gives the same text with every byte outside
  *     printable ASCII turned into '?'.
  * Invariant failures abort(). The harness keeps no global state.
@@ -82,6 +84,7 @@ static void check_text(const char *text, size_t n, size_t cap, const char *secre
     /* With room for everything: the same checks, plus unchanged text and a fixed point. */
     len = redact_checked(text, n, out, OUT_MAX);
     check_no_token(out, len);
+    CHECK(!tokfmt_find(out, len, NULL)); /* not even a token's shape survives */
     if (secret != NULL)
         CHECK(memmem(out, len, secret, TOKFMT_SECRET_CHARS) == NULL);
     if (!has_lk(text, n))
@@ -129,6 +132,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(text + at + tl, raw + at, n - at);
     /* The text may hold the secret's characters on its own (the fuzzer can
      * aim at them); only the inserted token's copy must go. */
+    struct tokfmt_parsed found;
+    CHECK(tokfmt_find(text, n + tl, &found));
+    CHECK(found.pubid_len <= TOKFMT_PUBID_MAX && found.pubid[found.pubid_len] == '\0');
     check_text(text, n + tl, cap, memmem(raw, n, secret, TOKFMT_SECRET_CHARS) == NULL ? secret : NULL);
     return 0;
 }

@@ -413,6 +413,39 @@ static void test_redact_cuts_to_fit_and_never_past_the_public_id(void **state) {
     assert_memory_equal(out, bin, sizeof(bin));
 }
 
+static void test_find_spots_a_whole_token_anywhere(void **state) {
+    (void)state;
+    struct tokfmt_parsed p;
+    const char *yes[] = {
+        GOLDEN_USER,          "my token is " GOLDEN_USER " for ci", "x" GOLDEN_USER "yz", "lk_lk_" GOLDEN_USER,
+        "lk_user_" GOLDEN_WL,
+    };
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        memset(&p, 0, sizeof(p));
+        if (!tokfmt_find(yes[i], strlen(yes[i]), &p))
+            fail_msg("case %zu: no token found in \"%s\"", i, yes[i]);
+        assert_true(strcmp(p.pubid, GOLDEN_USER_PUBID) == 0 || strcmp(p.pubid, "lk_wl_zzzzzzzzzzzz") == 0);
+    }
+    /* A typo in the checksum (or the secret) leaves the secret there: still found. */
+    char typo[] = GOLDEN_USER;
+    typo[sizeof(typo) - 2] ^= 1;
+    assert_true(tokfmt_find(typo, strlen(typo), &p));
+    assert_string_equal(p.pubid, GOLDEN_USER_PUBID);
+    const char *no[] = {"",
+                        "lk_",
+                        GOLDEN_USER_PUBID,
+                        "a public id " GOLDEN_USER_PUBID " and more",
+                        "lk_user_0123456789ab_[redacted]",
+                        "lk_user_0123456789ab_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef1hWik", /* one short */
+                        "lk_bot_0123456789ab_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef1hWikl", /* no such kind */
+                        "lk_user_0123456789a-_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef1hWikl"};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (tokfmt_find(no[i], strlen(no[i]), NULL))
+            fail_msg("case %zu: a token found in \"%s\"", i, no[i]);
+    /* Only n bytes count: a token cut short by n is not one. */
+    assert_false(tokfmt_find(GOLDEN_USER, strlen(GOLDEN_USER) - 1, NULL));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_check_value),
@@ -444,6 +477,7 @@ int main(void) {
         cmocka_unit_test(test_parse_pubid_rejects_malformed),
         cmocka_unit_test(test_redact_cuts_every_token_to_its_public_id),
         cmocka_unit_test(test_redact_cuts_to_fit_and_never_past_the_public_id),
+        cmocka_unit_test(test_find_spots_a_whole_token_anywhere),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
