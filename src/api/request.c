@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "api/api_internal.h"
-#include "core/tokfmt.h"
 #include "core/rfc3339.h"
+#include "core/tokfmt.h"
 
 static int content_type_ok(h2o_req_t *req) {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);

@@ -268,7 +268,7 @@ static const char *const stmt_sql[ST__COUNT] = {
      * the primary key: [?8, ?10), the cursor and the scope folded in. */
     [ST_AUDIT_LIST_ASC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9",
     [ST_AUDIT_LIST_DESC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9",
-    [ST_AUDIT_MAX_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM audit",
+    [ST_AUDIT_MAX_SEQ] = "SELECT " AUDIT_HEAD_SEQ,
     [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
     [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
