@@ -2,11 +2,12 @@
  * audit.c - the audit chain appender and the group-commit writer thread.
  *
  * The writer owns one store connection. Each round it takes every queued
- * entry, appends the records in one transaction, runs one store_sync() if
- * anybody waits for durability, copies the records to the file sink, and
- * tells each waiting subscriber how its tickets ended. It never drops a
- * record silently: a batch that cannot be written is retried, then counted
- * as failed, logged and reported to its waiters (who answer 503).
+ * entry, appends the records in one transaction, copies them to the file
+ * sink, runs one store_sync() if anybody waits for durability, and tells
+ * each waiting subscriber how its tickets ended. Everything queued while
+ * it syncs goes into the next round's one commit and one sync. It never
+ * drops a record silently: a batch that cannot be written is retried, then
+ * counted as failed, logged and reported to its waiters (who answer 503).
  *
  * Must never block a worker for longer than a queue copy, and never write
  * a secret: records arrive with public ids and HMACs only.
@@ -37,19 +38,12 @@
 #define WRITE_ATTEMPTS 3
 /* Group commit: a batch of only unwaited records is held back up to this
  * long for more to arrive, so commits write whole pages of records rather
- * than a few pages per record. A batch somebody waits on goes at once: the
- * syncer covers every batch committed while it was syncing with its next
- * sync, so waiters gather there without a delay of their own (measured:
- * a 200 us delay for company here cost ~10% of durable reads once syncing
- * was pipelined). */
+ * than a few pages per record. A batch somebody waits on goes at once:
+ * waiters gather behind the sync in progress, without a delay of their own
+ * (measured: a 200 us delay for company cost ~10% of durable reads). */
 #define GATHER_US 2000
 #define GATHER_ENOUGH 512
 
-/* Committed batches waiting for a syncer; the writer waits when full. */
-#define SYNC_JOBS_MAX 64
-/* Syncs that may run at once. A sync under write load takes about 1 ms
- * here; with two, a waiter waits about one sync instead of one and a half. */
-#define SYNCERS 2
 #define HMAC_KEY_LEN 32
 
 struct entry {
@@ -60,12 +54,6 @@ struct entry {
     int stored;  /* rec is already in the store: durability and file sink only */
     int sync;
     int64_t enq_us; /* when it was queued (monotonic), for the pipeline's wait figures */
-};
-
-/* Per sync job: who waits and since when, for the wait figures. */
-struct job_wait {
-    uint64_t n;
-    int64_t enq_sum_us, enq_min_us;
 };
 
 struct subscriber {
@@ -97,20 +85,7 @@ struct audit_log {
     int nsubs;
     uint8_t hmac_key[HMAC_KEY_LEN];
 
-    /* The syncer: syncs the WAL for batches the writer has committed, while
-     * the writer goes on with the next batch (group commit, pipelined).
-     * Under sync_lock: the ring of jobs and sync_stopping. */
-    pthread_mutex_t sync_lock;
-    pthread_cond_t sync_cond;  /* jobs to do, or stop */
-    pthread_cond_t sync_space; /* the ring has room */
-    uint64_t *jobs;            /* SYNC_JOBS_MAX x nsubs: per job, the last waited ticket per subscriber */
-    struct job_wait job_waits[SYNC_JOBS_MAX];
-    size_t job_head, job_count;
-    int sync_stopping;
-    pthread_t sync_tid[SYNCERS];
-    int nsyncers;                      /* started */
-    struct store *sync_store[SYNCERS]; /* one per syncer thread */
-    atomic_int sync_broken;            /* a sync failed: nothing is reported durable again */
+    int sync_broken; /* a sync failed: nothing is reported durable again */
 
     /* Anchors (writer thread only after start): the chain's head, logged
      * once durable, every anchor_interval_ms while it moves, and at stop. */
@@ -122,10 +97,10 @@ struct audit_log {
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */
     atomic_uint_fast64_t written, failed;
-    uint64_t batches, syncs; /* writer's and syncer's own; reported when both stopped */
-    /* Where time goes (docs/performance.md): the writer's commit wall time;
-     * under sync_lock: sync times, and how long answers waited from being
-     * queued until durable. */
+    /* Where time goes (docs/performance.md), the writer's own, reported when
+     * it stopped: commit and sync wall times, and how long answers waited
+     * from being queued until durable. */
+    uint64_t batches, syncs;
     int64_t commit_us_sum;
     int64_t sync_us_sum, sync_us_max;
     uint64_t waited;
@@ -210,16 +185,11 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
     a->file_fd = -1;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
-    pthread_mutex_init(&a->sync_lock, NULL);
-    pthread_cond_init(&a->sync_cond, NULL);
-    pthread_cond_init(&a->sync_space, NULL);
     a->queue = calloc(AUDIT_QUEUE_MAX, sizeof(*a->queue));
     a->batch = calloc(AUDIT_QUEUE_MAX, sizeof(*a->batch));
     if (a->queue == NULL || a->batch == NULL)
         goto fail;
     r = store_open(dsn, &a->store);
-    for (int i = 0; r == 0 && i < SYNCERS; i++)
-        r = store_open(dsn, &a->sync_store[i]);
     if (r != 0)
         goto fail;
     r = load_key(a->store, a->hmac_key);
@@ -399,119 +369,37 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     }
     if (!any_sync)
         return;
-    if (rec_r != 0) {
-        /* Its records are lost; its markers' commits still need a sync.
-         * Told here, before any later batch is queued, so no later
-         * success can be delivered first and pass for this batch's. */
-        int sync_r = store_sync(a->store);
-        if (sync_r != 0)
-            atomic_store(&a->sync_broken, 1);
-        notify_batch(a, entries, n, 0, sync_r == 0 && !atomic_load(&a->sync_broken));
-        return;
+    /*
+     * One sync makes this batch durable, and with it every commit made
+     * before it: the markers' (mutations commit on their own connections)
+     * and the lost records' neighbours alike. A failed sync is sticky: Linux
+     * may drop the dirty pages of a failed fdatasync and let a later one
+     * "succeed", so after one nothing is reported durable again (fail
+     * closed, like PostgreSQL's panic on fsync failure). Answers go out in
+     * batch order, so no later success can pass for an earlier failure.
+     */
+    int64_t s0 = clock_mono_us();
+    int sync_r = store_sync(a->store);
+    int64_t s1 = clock_mono_us();
+    if (sync_r != 0 && !a->sync_broken) {
+        a->sync_broken = 1;
+        lk_log(LOG_ERROR, "audit: could not make commits durable: %s; answering 503 from now on",
+               lk_strerror(sync_r));
     }
-    /* Hand the batch's waiters to a syncer and go on with the next batch. */
-    pthread_mutex_lock(&a->sync_lock);
-    while (a->job_count == SYNC_JOBS_MAX)
-        pthread_cond_wait(&a->sync_space, &a->sync_lock);
-    size_t slot = (a->job_head + a->job_count) % SYNC_JOBS_MAX;
-    uint64_t *through = a->jobs + slot * (size_t)a->nsubs;
-    memset(through, 0, sizeof(*through) * (size_t)a->nsubs);
-    struct job_wait *jw = &a->job_waits[slot];
-    memset(jw, 0, sizeof(*jw));
+    a->syncs++;
+    a->sync_us_sum += s1 - s0;
+    if (s1 - s0 > a->sync_us_max)
+        a->sync_us_max = s1 - s0;
     for (size_t i = 0; i < n; i++) {
-        if (entries[i].sync && entries[i].sub >= 0 && entries[i].sub < a->nsubs)
-            through[entries[i].sub] = entries[i].ticket;
-        if (entries[i].sync) {
-            if (jw->n++ == 0 || entries[i].enq_us < jw->enq_min_us)
-                jw->enq_min_us = entries[i].enq_us;
-            jw->enq_sum_us += entries[i].enq_us;
-        }
+        if (!entries[i].sync)
+            continue;
+        a->waited++;
+        a->wait_us_sum += s1 - entries[i].enq_us;
+        if (s1 - entries[i].enq_us > a->wait_us_max)
+            a->wait_us_max = s1 - entries[i].enq_us;
     }
-    a->job_count++;
-    pthread_cond_signal(&a->sync_cond);
-    pthread_mutex_unlock(&a->sync_lock);
-}
-
-/*
- * A sync covers every commit made before it started. A syncer takes every
- * queued job, syncs once and tells each subscriber the last ticket it
- * covered. With two syncers their answers may arrive out of order; that is
- * sound because a sync that succeeds makes every earlier commit durable too,
- * so "through T" is true of everything before T. The exception is a failed
- * sync (Linux may then drop the dirty pages and a later sync "succeed"):
- * after one, nothing is reported durable again (fail closed, like
- * PostgreSQL's panic on fsync failure).
- */
-struct syncer {
-    struct audit_log *a;
-    int idx;
-};
-
-static void *syncer_main(void *arg) {
-    struct syncer *me = arg;
-    struct audit_log *a = me->a;
-    struct store *store = a->sync_store[me->idx];
-    size_t width = (size_t)a->nsubs;
-    uint64_t *through = calloc(width ? width : 1, sizeof(*through));
-    char name[16];
-    snprintf(name, sizeof(name), "lk-audit-sync%d", me->idx);
-    pthread_setname_np(pthread_self(), name);
-    free(me);
-    for (;;) {
-        pthread_mutex_lock(&a->sync_lock);
-        while (a->job_count == 0 && !a->sync_stopping)
-            pthread_cond_wait(&a->sync_cond, &a->sync_lock);
-        if (a->job_count == 0 && a->sync_stopping) {
-            pthread_mutex_unlock(&a->sync_lock);
-            break;
-        }
-        if (through != NULL)
-            memset(through, 0, sizeof(*through) * width);
-        struct job_wait w = {0, 0, 0};
-        for (size_t j = 0; j < a->job_count; j++) {
-            size_t slot = (a->job_head + j) % SYNC_JOBS_MAX;
-            const uint64_t *job = a->jobs + slot * width;
-            for (size_t s = 0; through != NULL && s < width; s++)
-                if (job[s] > through[s])
-                    through[s] = job[s];
-            const struct job_wait *jw = &a->job_waits[slot];
-            if (jw->n > 0 && (w.n == 0 || jw->enq_min_us < w.enq_min_us))
-                w.enq_min_us = jw->enq_min_us;
-            w.n += jw->n;
-            w.enq_sum_us += jw->enq_sum_us;
-        }
-        a->job_head = (a->job_head + a->job_count) % SYNC_JOBS_MAX;
-        a->job_count = 0;
-        a->syncs++;
-        pthread_cond_signal(&a->sync_space);
-        pthread_mutex_unlock(&a->sync_lock);
-
-        int64_t t0 = clock_mono_us();
-        int sync_r = store_sync(store);
-        int64_t t1 = clock_mono_us();
-        pthread_mutex_lock(&a->sync_lock);
-        a->sync_us_sum += t1 - t0;
-        if (t1 - t0 > a->sync_us_max)
-            a->sync_us_max = t1 - t0;
-        if (w.n > 0) {
-            a->waited += w.n;
-            a->wait_us_sum += (int64_t)w.n * t1 - w.enq_sum_us;
-            if (t1 - w.enq_min_us > a->wait_us_max)
-                a->wait_us_max = t1 - w.enq_min_us;
-        }
-        pthread_mutex_unlock(&a->sync_lock);
-        if (sync_r != 0) {
-            atomic_store(&a->sync_broken, 1);
-            lk_log(LOG_ERROR, "audit: could not make commits durable: %s; answering 503 from now on",
-                   lk_strerror(sync_r));
-        }
-        int ok = !atomic_load(&a->sync_broken);
-        for (size_t s = 0; through != NULL && s < width; s++)
-            if (through[s] != 0)
-                a->subs[s].fn(a->subs[s].arg, through[s], ok, ok);
-    }
-    free(through);
-    return NULL;
+    int durable = !a->sync_broken;
+    notify_batch(a, entries, n, rec_r == 0 && durable, durable);
 }
 
 /*
@@ -526,7 +414,7 @@ static void anchor(struct audit_log *a, const char *when) {
     char hash[AUDIT_HASH_HEX];
     a->anchor_last_ms = clock_mono_us() / 1000;
     a->anchor_dirty = 0;
-    if (atomic_load(&a->sync_broken))
+    if (a->sync_broken)
         return; /* a failed sync may have lost what a head would vouch for */
     if (store_audit_head(a->store, &seq, hash) != 0 || store_sync(a->store) != 0) {
         lk_log(LOG_WARN, "audit: could not read or sync the chain's head for an anchor; the next one retries");
@@ -609,22 +497,6 @@ static void *writer_main(void *arg) {
 }
 
 int audit_log_start(struct audit_log *a) {
-    size_t width = a->nsubs > 0 ? (size_t)a->nsubs : 1;
-    a->jobs = calloc(SYNC_JOBS_MAX * width, sizeof(*a->jobs));
-    if (a->jobs == NULL)
-        return LK_ENOMEM;
-    for (int i = 0; i < SYNCERS; i++) {
-        struct syncer *me = malloc(sizeof(*me));
-        if (me == NULL)
-            return LK_ENOMEM;
-        me->a = a;
-        me->idx = i;
-        if (pthread_create(&a->sync_tid[i], NULL, syncer_main, me) != 0) {
-            free(me);
-            return LK_EINTERNAL;
-        }
-        a->nsyncers++;
-    }
     if (pthread_create(&a->tid, NULL, writer_main, a) != 0)
         return LK_EINTERNAL;
     a->started = 1;
@@ -641,15 +513,6 @@ void audit_log_free(struct audit_log *a) {
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->tid, NULL);
     }
-    if (a->nsyncers > 0) {
-        /* The writer has handed over its last batch: let the syncers finish it. */
-        pthread_mutex_lock(&a->sync_lock);
-        a->sync_stopping = 1;
-        pthread_cond_broadcast(&a->sync_cond);
-        pthread_mutex_unlock(&a->sync_lock);
-        for (int i = 0; i < a->nsyncers; i++)
-            pthread_join(a->sync_tid[i], NULL);
-    }
     if (a->started) {
         a->anchor_seq = 0; /* the last word at stop, even if unchanged */
         anchor(a, "at stop");
@@ -663,12 +526,6 @@ void audit_log_free(struct audit_log *a) {
                (long long)(a->wait_us_sum / (int64_t)wt), (long long)a->wait_us_max);
     }
     store_close(a->store);
-    for (int i = 0; i < SYNCERS; i++)
-        store_close(a->sync_store[i]);
-    free(a->jobs);
-    pthread_mutex_destroy(&a->sync_lock);
-    pthread_cond_destroy(&a->sync_cond);
-    pthread_cond_destroy(&a->sync_space);
     if (a->file_fd >= 0)
         close(a->file_fd);
     explicit_bzero(a->hmac_key, sizeof(a->hmac_key));

@@ -7,12 +7,12 @@
  *     transaction. A mutating request appends its record in the same
  *     transaction as its change, so the two commit together or not at all.
  *   - audit_log_enqueue() hands a record (or, with AUDIT_STORED, a "make
- *     my commit durable" marker) to the writer thread, which appends whole
- *     batches in one transaction each; a syncer thread then makes them
- *     durable with one store_sync() for every batch committed since its
- *     last one, while the writer goes on (group commit, pipelined). The answer comes back as a
- *     ticket: the enqueuing thread is told through its notify callback
- *     once every ticket up to some value is done, and whether it worked.
+ *     my commit durable" marker) to the writer thread, which appends each
+ *     batch (everything queued since its last round) in one transaction
+ *     and makes it durable with one store_sync() (group commit). The
+ *     answer comes back as a ticket: the enqueuing thread is told through
+ *     its notify callback once every ticket up to some value is done, and
+ *     whether it worked.
  *
  * Locking: struct audit_log is shared by every worker; its queue is under
  * one mutex held only to copy a record in or swap the queue out. The
