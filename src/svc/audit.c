@@ -383,8 +383,7 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     int64_t s1 = clock_mono_us();
     if (sync_r != 0 && !a->sync_broken) {
         a->sync_broken = 1;
-        lk_log(LOG_ERROR, "audit: could not make commits durable: %s; answering 503 from now on",
-               lk_strerror(sync_r));
+        lk_log(LOG_ERROR, "audit: could not make commits durable: %s; answering 503 from now on", lk_strerror(sync_r));
     }
     a->syncs++;
     a->sync_us_sum += s1 - s0;
