@@ -279,6 +279,16 @@ int store_checkpoint(struct store *s) {
     return s->ops->checkpoint(s);
 }
 
+int store_checkpoint_due(struct store *s) {
+    return s != NULL && s->ops->checkpoint_due(s);
+}
+
+int store_checkpoint_finish(struct store *s) {
+    if (s == NULL || s->in_tx)
+        return LK_EINVAL;
+    return s->ops->checkpoint_finish(s);
+}
+
 static int audit_sealed(const struct audit_rec *rec) {
     return rec != NULL && rec->seq >= 1 && memchr(rec->hash, '\0', sizeof(rec->hash)) != NULL &&
            strlen(rec->hash) == AUDIT_HASH_HEX - 1;

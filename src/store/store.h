@@ -396,11 +396,18 @@ int store_sync(struct store *s);
  * this connection leave that to others (the connections of event loops
  * must never wait on a disk flush): its commits only note that one is due.
  * store_checkpoint() runs a pass that waits for nobody when one is due, and
- * is a cheap no-op otherwise. Backends without such a log treat both as
+ * is a cheap no-op otherwise; store_checkpoint_due() says whether one is
+ * (1 or 0, without a system call). A pass that ran beside commits leaves
+ * their part of the log behind, and the log can start over only once all
+ * of it is copied: store_checkpoint_finish(), called by a committing
+ * thread between its commits, copies what the last pass left (a no-op
+ * when it left nothing). Backends without such a log treat all four as
  * no-ops.
  */
 int store_background_writes(struct store *s, int enabled);
 int store_checkpoint(struct store *s);
+int store_checkpoint_due(struct store *s);
+int store_checkpoint_finish(struct store *s);
 
 /* Appends rec as it is (seq and hashes already set). LK_ECONFLICT if seq exists. */
 int store_audit_insert(struct store *s, const struct audit_rec *rec);

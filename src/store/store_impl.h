@@ -69,6 +69,8 @@ struct store_ops {
     int (*sync)(struct store *s);
     int (*background_writes)(struct store *s, int enabled);
     int (*checkpoint)(struct store *s);
+    int (*checkpoint_due)(struct store *s);
+    int (*checkpoint_finish)(struct store *s);
     int (*audit_head)(struct store *s, int64_t *ret_seq, char *ret_hash);
     int (*audit_insert)(struct store *s, const struct audit_rec *const *recs, size_t n); /* n >= 1, in seq order */
     int (*audit_list)(struct store *s, const struct audit_filter *f, struct audit_list *ret);

@@ -1945,12 +1945,20 @@ static int sqlite_sync(struct store *s) {
 #define WAL_CHECKPOINT_PAGES 1000
 
 /* Set by connections that leave checkpoints to others, when their commit
- * left the log long enough; taken by sqlite_checkpoint. One per process:
- * a process has one database. */
+ * left enough of the log not yet copied back; taken by sqlite_checkpoint.
+ * One per process: a process has one database. A checkpoint that runs
+ * beside the writer often cannot restart the log (the writer appended
+ * meanwhile), so what counts is the pages written since the last one
+ * copied, not the log's length: else every commit would ask for another. */
 static atomic_int checkpoint_wanted;
+static atomic_int checkpoint_copied;     /* pages of the log the last checkpoint had copied */
+static atomic_int checkpoint_unfinished; /* the log grew while the last one ran */
 
 static int wal_hook_defer(void *arg, sqlite3 *db, const char *name, int pages) {
-    if (pages >= WAL_CHECKPOINT_PAGES)
+    int copied = atomic_load(&checkpoint_copied);
+    if (pages < copied)
+        copied = 0; /* the log restarted since */
+    if (pages - copied >= WAL_CHECKPOINT_PAGES)
         atomic_store(&checkpoint_wanted, 1);
     return SQLITE_OK;
 }
@@ -1964,12 +1972,34 @@ static int sqlite_background_writes(struct store *s, int enabled) {
     return 0;
 }
 
-static int sqlite_checkpoint(struct store *s) {
-    if (!atomic_exchange(&checkpoint_wanted, 0))
-        return 0;
-    int rc = sqlite3_wal_checkpoint_v2(ss_of(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    /* BUSY: another checkpoint runs; the next commit asks again. */
+/* A pass on this connection. Its counts are of the log as it found it, so
+ * a pass beside the committing thread cannot tell what was appended while
+ * it ran: it always leaves the rest to store_checkpoint_finish(). */
+static int checkpoint_pass(struct store *s, int beside_commits) {
+    int log_pages = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(ss_of(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
+    if (rc == SQLITE_OK)
+        atomic_store(&checkpoint_copied, copied);
+    /* BUSY: another pass runs; the next finish tries again. */
+    atomic_store(&checkpoint_unfinished, beside_commits || rc == SQLITE_BUSY || copied < log_pages);
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : map_rc(rc);
+}
+
+static int sqlite_checkpoint(struct store *s) {
+    return atomic_exchange(&checkpoint_wanted, 0) ? checkpoint_pass(s, 1) : 0;
+}
+
+static int sqlite_checkpoint_due(struct store *s) {
+    (void)s;
+    return atomic_load(&checkpoint_wanted);
+}
+
+/* SQLite starts the log over only at a commit that finds all of it copied
+ * back; a pass that ran beside commits leaves their pages behind, and the
+ * log would grow without end. Finishing on the committing thread, between
+ * its commits, copies just those. */
+static int sqlite_checkpoint_finish(struct store *s) {
+    return atomic_exchange(&checkpoint_unfinished, 0) ? checkpoint_pass(s, 0) : 0;
 }
 
 static int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) {
@@ -2498,6 +2528,8 @@ const struct store_ops store_sqlite_ops = {
     .sync = sqlite_sync,
     .background_writes = sqlite_background_writes,
     .checkpoint = sqlite_checkpoint,
+    .checkpoint_due = sqlite_checkpoint_due,
+    .checkpoint_finish = sqlite_checkpoint_finish,
     .audit_head = sqlite_audit_head,
     .audit_insert = sqlite_audit_insert,
     .audit_list = sqlite_audit_list,

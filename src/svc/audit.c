@@ -87,6 +87,19 @@ struct audit_log {
 
     int sync_broken; /* a sync failed: nothing is reported durable again */
 
+    /* The checkpointer: copies the WAL back into the database on its own
+     * connection when a commit noted that one is due, so that neither an
+     * event loop nor the writer (and every answer waiting on it) stops for
+     * the copy and its two syncs. Under ckpt_lock: kick, stopping, figures. */
+    pthread_t ckpt_tid;
+    int ckpt_started;
+    struct store *ckpt_store;
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_cond;
+    int ckpt_kick, ckpt_stopping;
+    uint64_t ckpts;
+    int64_t ckpt_us_sum;
+
     /* Anchors (writer thread only after start): the chain's head, logged
      * once durable, every anchor_interval_ms while it moves, and at stop. */
     int64_t anchor_interval_ms; /* 0: only at stop */
@@ -185,11 +198,18 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
     a->file_fd = -1;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
+    pthread_mutex_init(&a->ckpt_lock, NULL);
+    pthread_cond_init(&a->ckpt_cond, NULL);
     a->queue = calloc(AUDIT_QUEUE_MAX, sizeof(*a->queue));
     a->batch = calloc(AUDIT_QUEUE_MAX, sizeof(*a->batch));
     if (a->queue == NULL || a->batch == NULL)
         goto fail;
     r = store_open(dsn, &a->store);
+    if (r == 0)
+        r = store_open(dsn, &a->ckpt_store);
+    /* The writer's commits only note that a checkpoint is due. */
+    if (r == 0)
+        r = store_background_writes(a->store, 0);
     if (r != 0)
         goto fail;
     r = load_key(a->store, a->hmac_key);
@@ -488,14 +508,48 @@ static void *writer_main(void *arg) {
         a->anchor_dirty = 1;
         if (a->anchor_interval_ms > 0 && clock_mono_us() / 1000 - a->anchor_last_ms >= a->anchor_interval_ms)
             anchor(a, "periodic");
-        /* The event loops' connections leave checkpoints to this thread. */
-        if (store_checkpoint(a->store) != 0)
+        /* Every connection leaves checkpoints to the checkpointer; the
+         * writer only finishes what commits outran. */
+        if (store_checkpoint_finish(a->store) != 0)
             lk_log(LOG_WARN, "audit: checkpoint failed; the next one retries");
+        if (store_checkpoint_due(a->store)) {
+            pthread_mutex_lock(&a->ckpt_lock);
+            a->ckpt_kick = 1;
+            pthread_cond_signal(&a->ckpt_cond);
+            pthread_mutex_unlock(&a->ckpt_lock);
+        }
     }
     return NULL;
 }
 
+static void *checkpointer_main(void *arg) {
+    struct audit_log *a = arg;
+    pthread_setname_np(pthread_self(), "lk-checkpoint");
+    pthread_mutex_lock(&a->ckpt_lock);
+    for (;;) {
+        while (!a->ckpt_kick && !a->ckpt_stopping)
+            pthread_cond_wait(&a->ckpt_cond, &a->ckpt_lock);
+        if (a->ckpt_stopping)
+            break;
+        a->ckpt_kick = 0;
+        pthread_mutex_unlock(&a->ckpt_lock);
+        int64_t t0 = clock_mono_us();
+        int r = store_checkpoint(a->ckpt_store);
+        int64_t t1 = clock_mono_us();
+        if (r != 0)
+            lk_log(LOG_WARN, "audit: checkpoint failed: %s; the next one retries", lk_strerror(r));
+        pthread_mutex_lock(&a->ckpt_lock);
+        a->ckpts++;
+        a->ckpt_us_sum += t1 - t0;
+    }
+    pthread_mutex_unlock(&a->ckpt_lock);
+    return NULL;
+}
+
 int audit_log_start(struct audit_log *a) {
+    if (pthread_create(&a->ckpt_tid, NULL, checkpointer_main, a) != 0)
+        return LK_EINTERNAL;
+    a->ckpt_started = 1;
     if (pthread_create(&a->tid, NULL, writer_main, a) != 0)
         return LK_EINTERNAL;
     a->started = 1;
@@ -512,19 +566,31 @@ void audit_log_free(struct audit_log *a) {
         pthread_mutex_unlock(&a->lock);
         pthread_join(a->tid, NULL);
     }
+    if (a->ckpt_started) {
+        pthread_mutex_lock(&a->ckpt_lock);
+        a->ckpt_stopping = 1;
+        pthread_cond_signal(&a->ckpt_cond);
+        pthread_mutex_unlock(&a->ckpt_lock);
+        pthread_join(a->ckpt_tid, NULL);
+    }
     if (a->started) {
         a->anchor_seq = 0; /* the last word at stop, even if unchanged */
         anchor(a, "at stop");
         uint64_t b = a->batches ? a->batches : 1, sy = a->syncs ? a->syncs : 1, wt = a->waited ? a->waited : 1;
         lk_log(LOG_INFO,
                "audit writer: %llu record(s) written, %llu failed, in %llu batch(es) (commit %lld us avg) with %llu "
-               "sync(s) (%lld us avg, %lld max); %llu answer(s) waited for durability (%lld us avg, %lld max)",
+               "sync(s) (%lld us avg, %lld max); %llu answer(s) waited for durability (%lld us avg, %lld max); "
+               "%llu checkpoint(s) beside it (%lld us avg)",
                (unsigned long long)atomic_load(&a->written), (unsigned long long)atomic_load(&a->failed),
                (unsigned long long)a->batches, (long long)(a->commit_us_sum / (int64_t)b), (unsigned long long)a->syncs,
                (long long)(a->sync_us_sum / (int64_t)sy), (long long)a->sync_us_max, (unsigned long long)a->waited,
-               (long long)(a->wait_us_sum / (int64_t)wt), (long long)a->wait_us_max);
+               (long long)(a->wait_us_sum / (int64_t)wt), (long long)a->wait_us_max, (unsigned long long)a->ckpts,
+               (long long)(a->ckpt_us_sum / (int64_t)(a->ckpts ? a->ckpts : 1)));
     }
     store_close(a->store);
+    store_close(a->ckpt_store);
+    pthread_mutex_destroy(&a->ckpt_lock);
+    pthread_cond_destroy(&a->ckpt_cond);
     if (a->file_fd >= 0)
         close(a->file_fd);
     explicit_bzero(a->hmac_key, sizeof(a->hmac_key));
