@@ -9,7 +9,7 @@
 # with its record and is synced before the answer). Timings belong here and
 # in docs/performance.md, never in pass/fail tests.
 #
-# Env: THREADS (server workers, default 2), CONNS (default "1 64"),
+# Env: THREADS (server workers, default 2), CONNS (default "1 64 256"),
 #      DURATION (seconds per run, default 5), ROUNDS (alternating rounds of
 #      nginx / latchkey / latchkey durable, default 3; ratios are medians),
 #      WRK_THREADS (default 2), QUIET_STEAL (a round whose every run had at
@@ -19,7 +19,7 @@ set -euo pipefail
 BIN=${1:-build/latchkey}
 BIN=$(readlink -f "$BIN")
 THREADS=${THREADS:-2}
-CONNS=${CONNS:-"1 64"}
+CONNS=${CONNS:-"1 64 256"}
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
 WRK_THREADS=${WRK_THREADS:-2}
