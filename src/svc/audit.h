@@ -17,8 +17,10 @@
  * Locking: struct audit_log is shared by every worker; its queue is under
  * one mutex held only to copy a record in or swap the queue out. The
  * writer's store connection, batch buffer and file sink belong to the
- * writer thread alone. Never records a secret: callers pass public ids
- * and HMACs (audit_log_credential_hmac) only.
+ * writer thread alone; a checkpointer thread beside it, on a connection of
+ * its own, copies the store's log back when the writer says one is due.
+ * Never records a secret: callers pass public ids and HMACs
+ * (audit_log_credential_hmac) only.
  */
 #ifndef LK_SVC_AUDIT_H
 #define LK_SVC_AUDIT_H
