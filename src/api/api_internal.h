@@ -94,11 +94,17 @@ unsigned api_method_parse(h2o_iovec_t m);
 /* Writes "GET, POST" for a method mask into buf. */
 void api_methods_format(unsigned mask, char *buf, size_t cap);
 
-/* The client's numeric address into buf (cap >= NI_MAXHOST). 0 or -1. */
 /* The client's numeric address ("192.0.2.7", "2001:db8::1"), formatted once
  * per request for the rate limiter, the access log and the audit record;
  * "" when the connection has none (a unix socket). */
 const char *api_client_addr(struct api_req *ar);
+
+/* The request's path without its query, as the access log and the audit
+ * trail record it (both then cut any token in it back to its public id):
+ * as sent, unless it is percent-encoded and its decoded form (the one the
+ * router matches) shows a token ("lk%5F..."): then that form, so that the
+ * cut applies. */
+h2o_iovec_t api_logged_path(const h2o_req_t *req);
 
 struct ratelimiter;
 /* Accounts one request for key in rl; on refusal replies 429 with

@@ -223,8 +223,8 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
     if (ar->help && strlen(rec->action) + 5 < sizeof(rec->action))
         memcpy(rec->action + strlen(rec->action), ".help", 6);
     audit_field_copy(rec->method, sizeof(rec->method), req->method.base, req->method.len);
-    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    audit_field_copy(rec->resource, sizeof(rec->resource), req->path.base, plen);
+    h2o_iovec_t path = api_logged_path(req);
+    audit_field_copy(rec->resource, sizeof(rec->resource), path.base, path.len);
     str_copy(rec->outcome, sizeof(rec->outcome), audit_outcome_of(status));
     rec->status = status;
     const char *addr = api_client_addr(ar);

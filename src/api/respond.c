@@ -33,6 +33,15 @@ static void log_path(struct logbuf *b, const char *p, size_t n) {
     logbuf_put_json_str(b, redacted, len);
 }
 
+h2o_iovec_t api_logged_path(const h2o_req_t *req) {
+    size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    h2o_iovec_t raw = h2o_iovec_init(req->path.base, n);
+    const h2o_iovec_t *dec = &req->path_normalized;
+    if (memchr(raw.base, '%', raw.len) == NULL || dec->base == NULL || !tokfmt_find(dec->base, dec->len, NULL))
+        return raw;
+    return *dec;
+}
+
 static const char *cached_time(struct worker *w) {
     int64_t now = clock_now();
     if (now != w->time_cached_s) {
@@ -53,7 +62,7 @@ static void access_log(struct api_req *ar, int status, size_t bytes) {
     struct logbuf *b = &w->access;
     const char *peer = api_client_addr(ar);
 
-    size_t pathlen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    h2o_iovec_t path = api_logged_path(req);
     logbuf_puts(b, "{\"time\":\"");
     logbuf_puts(b, cached_time(w));
     logbuf_puts(b, "\",\"type\":\"access\",\"request_id\":\"");
@@ -61,7 +70,7 @@ static void access_log(struct api_req *ar, int status, size_t bytes) {
     logbuf_puts(b, "\",\"method\":\"");
     logbuf_put_json_str(b, req->method.base, req->method.len > 16 ? 16 : req->method.len);
     logbuf_puts(b, "\",\"path\":\"");
-    log_path(b, req->path.base, pathlen > ACCESS_PATH_MAX ? ACCESS_PATH_MAX : pathlen);
+    log_path(b, path.base, path.len > ACCESS_PATH_MAX ? ACCESS_PATH_MAX : path.len);
     /* Hand-formatted: printf measured as the access log's main cost. */
     logbuf_puts(b, "\",\"status\":");
     logbuf_put_int(b, status);
@@ -111,16 +120,21 @@ static const char *reason_of(int status) {
     }
 }
 
-/* {"errors":[msg]} into buf; its length, or 0 if it does not fit. */
+/* {"errors":[msg]} into buf; its length, or 0 if it does not fit. A message
+ * that names what the client sent ("no token <id>") may hold a token the
+ * client pasted where an id goes: it is cut back to its public id, as in
+ * the logs, so no answer carries a secret either. */
 #define ERRORS_BODY_MAX (LK_ERRMSG_MAX * 2 + 32)
 static size_t errors_body(const char *msg, char *buf, size_t cap) {
     struct jsonw w;
     size_t len;
+    char cut[LK_ERRMSG_MAX + 16];
+    size_t n = tokfmt_redact(msg, strnlen(msg, LK_ERRMSG_MAX), cut, sizeof(cut));
     jsonw_init(&w, buf, cap);
     jsonw_obj_begin(&w);
     jsonw_key(&w, "errors");
     jsonw_arr_begin(&w);
-    jsonw_str(&w, msg);
+    jsonw_strn(&w, cut, n);
     jsonw_arr_end(&w);
     jsonw_obj_end(&w);
     return jsonw_finish(&w, &len) == 0 ? len : 0;

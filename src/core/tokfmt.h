@@ -90,8 +90,10 @@ int tokfmt_parse_pubid(const char *s, size_t len, struct tokfmt_parsed *ret);
  * (so redacting twice changes nothing), and all other text, are copied
  * unchanged; in may hold any byte. Returns the length written. For log
  * lines and audit fields built from what clients send (paths, user agents,
- * names tried), where a pasted token must not be written down.
- * Percent-encoded text is not decoded.
+ * names tried), where a pasted token must not be written down, and for
+ * error answers that name what was sent. Percent-encoded text is not
+ * decoded here: api_logged_path() hands over a path's decoded form when
+ * that is where a token shows.
  */
 size_t tokfmt_redact(const char *in, size_t n, char *out, size_t cap);
 

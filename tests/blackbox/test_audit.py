@@ -175,9 +175,10 @@ def test_logins_name_the_account_never_the_password(server):
 
 
 def test_a_token_pasted_anywhere_a_client_writes_is_cut_to_its_public_id(server):
-    """A client may paste a whole token into a path (mid-segment too), its
-    User-Agent or a login name: the access log and the trail keep only its
-    public id, in every one of those places."""
+    """A client may paste a whole token into a path (mid-segment too, or
+    percent-encoded), its User-Agent or a login name: the access log, the
+    trail and error answers keep only its public id, in every one of those
+    places."""
     t = server.create_token(description="pasted")
     tok, pubid = remember_secret(t["token"]), t["id"]
     secret = tok[len(pubid) + 1:]
@@ -185,14 +186,26 @@ def test_a_token_pasted_anywhere_a_client_writes_is_cut_to_its_public_id(server)
     ua = server.get("/v1/auth/whoami", token=server.root_token, headers={"User-Agent": "curl/8 " + tok})
     login = server.post("/v1/auth/login", json={"org": "acme", "username": tok, "password": "x"})
     assert login.status_code in (400, 401), login.text
-    recs = [wait_for(server, r.headers["X-Request-Id"]) for r in (mid, ua, login)]
+    # Percent-encoded: the router decodes it, so the records must too.
+    encoded = tok.replace("_", "%5F")
+    enc = server.get("/v1/tokens/" + encoded + "%20x", token=server.root_token)
+    assert enc.status_code == 404, enc.text
+    # Nor does an error that names the id the client sent carry the secret.
+    direct = server.get("/v1/tokens/" + tok, token=server.root_token)
+    assert direct.status_code == 404
+    assert direct.json()["errors"] == ["no token %s_[redacted]" % pubid]
+    for r in (mid, enc, direct):
+        assert secret not in r.text and secret[:32] not in r.text, r.text
+    recs = [wait_for(server, r.headers["X-Request-Id"]) for r in (mid, ua, login, enc)]
     assert recs[0]["resource"] == "/v1/tokens/by-token=%s_[redacted]" % pubid
     assert recs[1]["user_agent"] == "curl/8 %s_[redacted]" % pubid
+    assert recs[3]["resource"] == "/v1/tokens/%s_[redacted] x" % pubid
     server.restart()  # flushes the access log
     text = server.stderr()
     assert "/v1/tokens/by-token=%s_[redacted]" % pubid in text
+    assert "/v1/tokens/%s_[redacted] x" % pubid in text
     for blob in [json.dumps(r) for r in recs] + [text]:
-        assert tok not in blob and secret not in blob and secret[:32] not in blob
+        assert tok not in blob and secret not in blob and secret[:32] not in blob and encoded not in blob
 
 
 def test_org_trail_is_scoped_to_who_may_see_it(server):
