@@ -267,8 +267,12 @@ void api_reply_error(struct api_req *ar, int code, const char *fmt, ...) {
 void api_reply_lkerr(struct api_req *ar, const struct lk_error *e) {
     int code = e->code != 0 ? e->code : LK_EINTERNAL;
     if (lk_err_status(code) >= 500 && code != LK_ESEALED && code != LK_EBUSY && code != LK_EUNAVAIL) {
-        /* Internal detail goes to the server log, the client gets the id to quote. */
-        lk_log(LOG_ERROR, "request %s: %s: %s", ar->request_id, lk_errname(code), lk_error_message(e));
+        /* Internal detail goes to the server log (cut like every line built
+         * from what a client sent), the client gets the id to quote. */
+        const char *detail = lk_error_message(e);
+        char cut[LK_ERRMSG_MAX + 16];
+        tokfmt_redact(detail, strnlen(detail, LK_ERRMSG_MAX), cut, sizeof(cut));
+        lk_log(LOG_ERROR, "request %s: %s: %s", ar->request_id, lk_errname(code), cut);
         api_reply_error(ar, code, "%s (request %s)", lk_strerror(code), ar->request_id);
         return;
     }
