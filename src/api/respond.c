@@ -120,16 +120,22 @@ static const char *reason_of(int status) {
     }
 }
 
-/* {"errors":[msg]} into buf; its length, or 0 if it does not fit. A message
- * that names what the client sent ("no token <id>") may hold a token the
- * client pasted where an id goes: it is cut back to its public id, as in
- * the logs, so no answer carries a secret either. */
+/* An error message with any token in it cut back to its public id: a
+ * message that names what the client sent ("no token <id>") may hold one
+ * the client pasted where an id goes, and neither an answer nor a log line
+ * may carry its secret. Returns the length written to cut. */
+#define CUT_MESSAGE_MAX (LK_ERRMSG_MAX + 16)
+static size_t cut_message(const char *msg, char cut[CUT_MESSAGE_MAX]) {
+    return tokfmt_redact(msg, strnlen(msg, LK_ERRMSG_MAX), cut, CUT_MESSAGE_MAX);
+}
+
+/* {"errors":[msg]} into buf, msg cut; its length, or 0 if it does not fit. */
 #define ERRORS_BODY_MAX (LK_ERRMSG_MAX * 2 + 32)
 static size_t errors_body(const char *msg, char *buf, size_t cap) {
     struct jsonw w;
     size_t len;
-    char cut[LK_ERRMSG_MAX + 16];
-    size_t n = tokfmt_redact(msg, strnlen(msg, LK_ERRMSG_MAX), cut, sizeof(cut));
+    char cut[CUT_MESSAGE_MAX];
+    size_t n = cut_message(msg, cut);
     jsonw_init(&w, buf, cap);
     jsonw_obj_begin(&w);
     jsonw_key(&w, "errors");
@@ -267,11 +273,9 @@ void api_reply_error(struct api_req *ar, int code, const char *fmt, ...) {
 void api_reply_lkerr(struct api_req *ar, const struct lk_error *e) {
     int code = e->code != 0 ? e->code : LK_EINTERNAL;
     if (lk_err_status(code) >= 500 && code != LK_ESEALED && code != LK_EBUSY && code != LK_EUNAVAIL) {
-        /* Internal detail goes to the server log (cut like every line built
-         * from what a client sent), the client gets the id to quote. */
-        const char *detail = lk_error_message(e);
-        char cut[LK_ERRMSG_MAX + 16];
-        tokfmt_redact(detail, strnlen(detail, LK_ERRMSG_MAX), cut, sizeof(cut));
+        /* Internal detail goes to the server log (cut), the client gets the id to quote. */
+        char cut[CUT_MESSAGE_MAX];
+        cut_message(lk_error_message(e), cut);
         lk_log(LOG_ERROR, "request %s: %s: %s", ar->request_id, lk_errname(code), cut);
         api_reply_error(ar, code, "%s (request %s)", lk_strerror(code), ar->request_id);
         return;

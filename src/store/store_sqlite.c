@@ -1886,17 +1886,6 @@ static int group_row(sqlite3_stmt *st, void *p) {
 /* --- durability and the audit trail --------------------------------------- */
 
 /*
- * In WAL mode with synchronous=NORMAL a commit is complete once its frames
- * are written to the -wal file, and durable once that file is synced (a
- * checkpoint syncs it before copying frames back, and syncs the database
- * after). So one fdatasync of the -wal file, from any thread, makes every
- * commit written before it durable: that is the whole of group commit.
- * SQLite keeps the same file while connections are open; if it was
- * replaced (or removed after a final checkpoint) we reopen, or find the
- * database itself already synced.
- */
-
-/*
  * The device and inode of path (or of fd, path ""), asking for nothing else.
  * A stat() asks for the timestamps too, and since Linux 6.13 a file whose
  * timestamps were looked at gets a fine-grained mtime at its next write: the
@@ -1912,6 +1901,16 @@ static int file_id(int fd, const char *path, dev_t *ret_dev, ino_t *ret_ino) {
     return 0;
 }
 
+/*
+ * In WAL mode with synchronous=NORMAL a commit is complete once its frames
+ * are written to the -wal file, and durable once that file is synced (a
+ * checkpoint syncs it before copying frames back, and syncs the database
+ * after). So one fdatasync of the -wal file, from any thread, makes every
+ * commit written before it durable: that is the whole of group commit.
+ * SQLite keeps the same file while connections are open; if it was
+ * replaced (or removed after a final checkpoint) we reopen, or find the
+ * database itself already synced.
+ */
 static int sqlite_sync(struct store *s) {
     struct sqlite_store *ss = ss_of(s);
     dev_t dev;

@@ -459,6 +459,14 @@ static struct timespec deadline_in_us(int64_t us) {
     return t;
 }
 
+/* Sets *flag under lock and wakes the one thread waiting on cond for it. */
+static void raise_flag(pthread_mutex_t *lock, pthread_cond_t *cond, int *flag) {
+    pthread_mutex_lock(lock);
+    *flag = 1;
+    pthread_cond_signal(cond);
+    pthread_mutex_unlock(lock);
+}
+
 static void *writer_main(void *arg) {
     struct audit_log *a = arg;
     pthread_setname_np(pthread_self(), "lk-audit");
@@ -512,12 +520,8 @@ static void *writer_main(void *arg) {
          * writer only finishes what commits outran. */
         if (store_checkpoint_finish(a->store) != 0)
             lk_log(LOG_WARN, "audit: checkpoint failed; the next one retries");
-        if (store_checkpoint_due(a->store)) {
-            pthread_mutex_lock(&a->ckpt_lock);
-            a->ckpt_kick = 1;
-            pthread_cond_signal(&a->ckpt_cond);
-            pthread_mutex_unlock(&a->ckpt_lock);
-        }
+        if (store_checkpoint_due(a->store))
+            raise_flag(&a->ckpt_lock, &a->ckpt_cond, &a->ckpt_kick);
     }
     return NULL;
 }
@@ -560,17 +564,11 @@ void audit_log_free(struct audit_log *a) {
     if (a == NULL)
         return;
     if (a->started) {
-        pthread_mutex_lock(&a->lock);
-        a->stopping = 1;
-        pthread_cond_signal(&a->cond);
-        pthread_mutex_unlock(&a->lock);
+        raise_flag(&a->lock, &a->cond, &a->stopping);
         pthread_join(a->tid, NULL);
     }
     if (a->ckpt_started) {
-        pthread_mutex_lock(&a->ckpt_lock);
-        a->ckpt_stopping = 1;
-        pthread_cond_signal(&a->ckpt_cond);
-        pthread_mutex_unlock(&a->ckpt_lock);
+        raise_flag(&a->ckpt_lock, &a->ckpt_cond, &a->ckpt_stopping);
         pthread_join(a->ckpt_tid, NULL);
     }
     if (a->started) {
