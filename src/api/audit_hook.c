@@ -34,6 +34,7 @@ struct api_pending {
     enum pending_kind kind;
     h2o_req_t *req;          /* NULL once the connection went away */
     struct pending_ref *ref; /* in req's pool; tells us when req goes away */
+    h2o_socket_t *polled;    /* req's connection, kept polled while held (see keep_polled) */
     int status;
     const char *body; /* in req's pool */
     size_t len;
@@ -56,6 +57,7 @@ static void on_req_dispose(void *obj) {
     if (ref->p != NULL) {
         ref->p->req = NULL;
         ref->p->ref = NULL;
+        ref->p->polled = NULL;
     }
 }
 
@@ -73,10 +75,49 @@ static void reply_unavailable(h2o_req_t *req, const char *request_id, const char
     api_transmit(req, request_id, 503, copy, len);
 }
 
+/*
+ * h2o 2.2's HTTP/1 stops reading a connection while its request is in
+ * flight and starts again once the answer is written. Within one turn of
+ * the event loop the two cancel out, but a held answer spans turns, so
+ * each one cost an epoll_ctl delete and an add (about a tenth of a
+ * worker's time per durable read). Instead the connection stays polled
+ * with reading suspended: DONT_READ makes h2o call back without reading,
+ * so nothing moves the held request's bytes in its input buffer. A client
+ * that sends before its answer (pipelining, or closing) is rare; the first
+ * sign of it does the stop h2o would have done.
+ */
+static void on_held_readable(h2o_socket_t *sock, const char *err) {
+    (void)err; /* h2o reports it again once it reads for the next request */
+    h2o_socket_read_stop(sock);
+}
+
+static void keep_polled(struct api_pending *p) {
+    h2o_conn_t *conn = p->req->conn;
+    if (p->req->version >= 0x200 || conn->callbacks->get_socket == NULL)
+        return; /* HTTP/2 reads its connection for every stream */
+    h2o_socket_t *sock = conn->callbacks->get_socket(conn);
+    if (sock == NULL || h2o_socket_is_reading(sock))
+        return;
+    h2o_socket_dont_read(sock, 1);
+    h2o_socket_read_start(sock, on_held_readable);
+    p->polled = sock;
+}
+
+/* Hands the connection back to h2o as it left it; its answer's write
+ * completes in this turn and starts reading again, so no epoll_ctl. */
+static void release_polled(struct api_pending *p) {
+    if (p->polled == NULL)
+        return;
+    h2o_socket_dont_read(p->polled, 0);
+    h2o_socket_read_stop(p->polled);
+    p->polled = NULL;
+}
+
 static void complete(struct api_pending *p, int ok) {
     if (p->req == NULL)
         return; /* the client went away; nothing to send */
     p->ref->p = NULL;
+    release_polled(p);
     if (ok)
         api_transmit(p->req, p->request_id, p->status, p->body, p->len);
     else if (p->kind == PENDING_MARKER)
@@ -255,6 +296,7 @@ static void hold(struct api_req *ar, uint64_t ticket, enum pending_kind kind, in
     p->body = body;
     p->len = len;
     memcpy(p->request_id, ar->request_id, sizeof(p->request_id));
+    keep_polled(p);
     if (w->pending_tail != NULL)
         w->pending_tail->next = p;
     else
