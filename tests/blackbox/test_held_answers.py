@@ -5,10 +5,12 @@ and that leave before it. Each held answer keeps its connection polled
 with reading suspended (src/api/audit_hook.c keep_polled); these are the
 clients that exercise that."""
 import json
+import os
 import random
 import socket
 import sqlite3
-import os
+import ssl
+import subprocess
 import time
 
 from conftest import remember_secret
@@ -22,11 +24,15 @@ def records_with(server, request_id):
         con.close()
 
 
-def connect(server):
+def connect(server, cafile=None):
     host, port = server.url.rsplit("/", 1)[1].rsplit(":", 1)
     s = socket.create_connection((host, int(port)), timeout=10)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return s
+    if cafile is None:
+        return s
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx.wrap_socket(s, server_hostname=host)
 
 
 def request(method, path, token, body=None, extra=""):
@@ -154,3 +160,31 @@ def test_clients_that_leave_before_their_held_answer_do_not_hurt_the_server(make
     finally:
         con.close()
     assert n == left
+
+
+def test_held_answers_over_tls_http1_and_http2(make_server, tls_files):
+    """HTTP/1.1 over TLS takes the same path (its encrypted input stays
+    unread while held); HTTP/2 streams share their connection, which h2o
+    keeps reading, and are left alone."""
+    cert, key = tls_files
+    server = make_server(extra=["--audit-sync-reads", "--tls-cert", cert, "--tls-key", key])
+    root = server.root_token
+    s = connect(server, cafile=cert)
+    reader = Reader(s)
+    s.sendall(request("GET", "/v1/auth/whoami", root) + request("POST", "/v1/tokens", root, {"description": "tls"}))
+    status, _, _ = reader.answer()
+    assert status == 200
+    status, headers, body = reader.answer()
+    assert status == 200
+    remember_secret(body["token"])
+    assert records_with(server, headers["x-request-id"]) == [(200,)]
+    s.sendall(request("GET", "/v1/auth/whoami", root))
+    assert reader.answer()[0] == 200
+    s.close()
+    # Ten streams at once on one HTTP/2 connection, each held for its record.
+    urls = [server.url + "/v1/auth/whoami", "-o", "/dev/null"] * 10
+    r = subprocess.run(["curl", "-s", "--http2", "--parallel", "--parallel-immediate", "--cacert", cert,
+                        "-H", "Authorization: Bearer " + root, "-w", "%{http_version} %{http_code}\\n"] + urls,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:-1] == ["2 200"] * 10, r.stdout

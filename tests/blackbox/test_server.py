@@ -146,15 +146,6 @@ def test_plain_http_allowed_explicitly_warns_loudly(tmp_path):
         assert s.stop() == 0
 
 
-@pytest.fixture
-def tls_files(tmp_path):
-    key, cert = str(tmp_path / "key.pem"), str(tmp_path / "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
-    return cert, key
-
-
 def test_tls(tmp_path, tls_files):
     cert, key = tls_files
     s = Server(str(tmp_path), extra=["--tls-cert", cert, "--tls-key", key]).start()
