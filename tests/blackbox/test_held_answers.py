@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import ssl
 import subprocess
+import threading
 import time
 
 from conftest import remember_secret
@@ -188,3 +189,58 @@ def test_held_answers_over_tls_http1_and_http2(make_server, tls_files):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split("\n")[:-1] == ["2 200"] * 10, r.stdout
+
+
+def test_many_clients_pipelining_and_leaving_at_once(make_server):
+    """Eight clients for three seconds, each connection sending a random
+    run of reads, refusals, mutations and big requests in random pieces,
+    then reading every answer or leaving early. Every answer that is read
+    is whole and in order; the server stays up and stops cleanly."""
+    server = make_server(extra=["--audit-sync-reads", "--rate-limit-token", "0", "--rate-limit-ip", "0"])
+    root = server.root_token
+    kinds = [
+        (request("GET", "/v1/auth/whoami", root), 200),
+        (request("GET", "/v1/tokens/lk_nosuchtoken0", root), 404),
+        (request("POST", "/v1/tokens", root, {"description": "crowd"}), 200),
+        (request("GET", "/v1/auth/whoami", root, extra="X-Filler: %s\r\n" % ("f" * 5000)), 200),
+    ]
+    stop = time.time() + 3
+    failures, answered = [], [0]
+
+    def client(seed):
+        rng = random.Random(seed)
+        try:
+            while time.time() < stop:
+                plan = [rng.choice(kinds) for _ in range(rng.randint(1, 6))]
+                data = b"".join(p for p, _ in plan)
+                s = connect(server)
+                at = 0
+                while at < len(data):
+                    n = rng.randint(1, 3000)
+                    s.sendall(data[at:at + n])
+                    at += n
+                    if rng.random() < 0.2:
+                        time.sleep(rng.random() / 2000)
+                if rng.random() < 0.25:
+                    s.close()  # leaves before its answers
+                    continue
+                reader = Reader(s)
+                for _, want in plan:
+                    status, _, body = reader.answer()
+                    assert status == want, (status, body)
+                    if isinstance(body.get("token"), str):
+                        remember_secret(body["token"])
+                    answered[0] += 1
+                s.close()
+        except Exception as e:  # reported below, from the test's own thread
+            failures.append(repr(e))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:3]
+    assert answered[0] > 0
+    assert server.get("/v1/auth/whoami", token=root).status_code == 200
+    assert server.stop() == 0
