@@ -45,6 +45,18 @@ def request(method, path, token, body=None, extra=""):
     return head.encode() + data
 
 
+def send_in_pieces(sock, data, rng, most, pause_chance, longest_pause):
+    """Sends data in random pieces of 1..most bytes (splitting requests
+    anywhere), pausing up to longest_pause seconds after some of them."""
+    at = 0
+    while at < len(data):
+        n = rng.randint(1, most)
+        sock.sendall(data[at:at + n])
+        at += n
+        if rng.random() < pause_chance:
+            time.sleep(rng.random() * longest_pause)
+
+
 class Reader:
     """Reads HTTP/1.1 answers (each with a Content-Length) off one socket."""
 
@@ -94,15 +106,8 @@ def test_pipelined_and_piecemeal_requests_are_answered_in_order(make_server):
         if conn == 0:
             s.sendall(stream)  # all at once
         else:
-            # In pieces that split requests anywhere, some sent while the
-            # answer before them is still held.
-            at = 0
-            while at < len(stream):
-                n = rng.randint(1, 900)
-                s.sendall(stream[at:at + n])
-                at += n
-                if rng.random() < 0.3:
-                    time.sleep(rng.random() / 500)
+            # Some pieces are sent while the answer before them is held.
+            send_in_pieces(s, stream, rng, 900, 0.3, 0.002)
         seen = set()
         for i, (_, want) in enumerate(plan):
             status, headers, body = reader.answer()
@@ -216,13 +221,7 @@ def test_many_clients_pipelining_and_leaving_at_once(make_server):
                 plan = [rng.choice(kinds) for _ in range(rng.randint(1, 6))]
                 data = b"".join(p for p, _ in plan)
                 s = connect(server)
-                at = 0
-                while at < len(data):
-                    n = rng.randint(1, 3000)
-                    s.sendall(data[at:at + n])
-                    at += n
-                    if rng.random() < 0.2:
-                        time.sleep(rng.random() / 2000)
+                send_in_pieces(s, data, rng, 3000, 0.2, 0.0005)
                 if rng.random() < 0.25:
                     s.close()  # leaves before its answers
                     continue
