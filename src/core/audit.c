@@ -186,7 +186,16 @@ int audit_check(const struct audit_rec *rec, int64_t prev_seq, const char *prev_
         return 1;
     }
     if (compute(rec, want) != 0 || !secret_equal(want, rec->hash, AUDIT_HASH_HEX)) {
-        snprintf(why, cap, "its content does not match its hash (the record was changed)");
+        /* The hash covers the link too: where the store gives the link from
+         * the record before, a record re-sealed after a change shows here,
+         * at the record after it. */
+        if (prev_seq > 0)
+            snprintf(why, cap,
+                     "its content does not match its hash (the record was changed, or record %lld was and its hash "
+                     "recomputed)",
+                     (long long)prev_seq);
+        else
+            snprintf(why, cap, "its content does not match its hash (the record was changed)");
         return 1;
     }
     return 0;

@@ -93,3 +93,23 @@ void secret_hex(const uint8_t *data, size_t len, char *out) {
     }
     out[2 * len] = '\0';
 }
+
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int secret_unhex(const char *hex, size_t len, uint8_t *out) {
+    for (size_t i = 0; i < len; i++) {
+        /* One at a time: a string that ends early stops at its NUL. */
+        int hi = hex_digit(hex[2 * i]);
+        int lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
+        if (lo < 0)
+            return LK_EINVAL;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}

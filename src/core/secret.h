@@ -29,4 +29,8 @@ int secret_random(void *buf, size_t n);
 /* Lower-case hex of data into out (2*len+1 bytes, NUL-terminated). */
 void secret_hex(const uint8_t *data, size_t len, char *out);
 
+/* The inverse for lower-case hex only: hex (2*len characters) into out (len
+ * bytes). 0, or LK_EINVAL if hex holds anything else (out is then undefined). */
+int secret_unhex(const char *hex, size_t len, uint8_t *out);
+
 #endif

@@ -409,7 +409,10 @@ int store_checkpoint(struct store *s);
 int store_checkpoint_due(struct store *s);
 int store_checkpoint_finish(struct store *s);
 
-/* Appends rec as it is (seq and hashes already set). LK_ECONFLICT if seq exists. */
+/* Appends rec as it is (seq and hashes already set). LK_ECONFLICT if seq
+ * exists. rec->prev_hash must be the hash of record seq - 1 (the head it was
+ * sealed against): a backend may keep only hash and give prev_hash back from
+ * the record before, as the SQLite one does. */
 int store_audit_insert(struct store *s, const struct audit_rec *rec);
 /* recs[0..n) at once (sealed, in seq order): cheaper per record than one by one. */
 int store_audit_insert_many(struct store *s, const struct audit_rec *const *recs, size_t n);

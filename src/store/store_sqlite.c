@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
+#include "core/secret.h"
 #include "store/migrations.h"
 #include "store/store_impl.h"
 
@@ -35,9 +36,13 @@
     "seq, id, hash, owner_type, owner_id, org_id, created_by, description, policies, created_at, expires_at, "         \
     "last_used_at"
 
+/* The stored columns (migration 0010): the hash as its 32 bytes, and no
+ * prev_hash: that is the hash of the record before, which reads take from
+ * there (audit_links). */
 #define AUDIT_COLS                                                                                                     \
     "seq, time_ms, request_id, actor_type, actor_name, actor_org, token_id, credential_hmac, org, team, action, "      \
-    "method, resource, outcome, status, source_ip, user_agent, prev_hash, hash"
+    "method, resource, outcome, status, source_ip, user_agent, hash"
+#define AUDIT_NCOLS 18
 /* ?2 is NULL or a JSON array of team scopes (team_scopes_for_member): the
  * record's team must be one of them, and not from an earlier holder of its name. */
 #define AUDIT_WHERE                                                                                                    \
@@ -50,7 +55,7 @@
 /* Up to 16 records in one statement: SQLite's cost per record falls by about
  * a third against one statement each (measured, docs/performance.md). A
  * batch goes as statements of 16, 8, 4, 2 and 1 rows, largest first. */
-#define AUDIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define AUDIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define AUDIT_ROWS_2 AUDIT_ROW ", " AUDIT_ROW
 #define AUDIT_ROWS_4 AUDIT_ROWS_2 ", " AUDIT_ROWS_2
 #define AUDIT_ROWS_8 AUDIT_ROWS_4 ", " AUDIT_ROWS_4
@@ -162,6 +167,7 @@ enum stmt_id {
     ST_AUDIT_LIST_ASC,
     ST_AUDIT_LIST_DESC,
     ST_AUDIT_MAX_SEQ,
+    ST_AUDIT_HASH_AT,
     ST__COUNT
 };
 
@@ -259,8 +265,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                                   "t.created_at FROM team_members m JOIN teams t ON t.id = m.team_id WHERE "
                                   "t.org_id = ?1 AND m.user_id = ?2 AND m.role = ?3 ORDER BY t.name)",
     [ST_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-    [ST_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") VALUES "
-                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROW,
     [ST_AUDIT_INSERT_2] = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_2,
     [ST_AUDIT_INSERT_4] = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_4,
     [ST_AUDIT_INSERT_8] = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_8,
@@ -270,6 +275,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_LIST_ASC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9",
     [ST_AUDIT_LIST_DESC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9",
     [ST_AUDIT_MAX_SEQ] = "SELECT " AUDIT_HEAD_SEQ,
+    [ST_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = ?1",
     [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
     [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
@@ -417,6 +423,31 @@ static int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap) {
     return 0;
 }
 
+/* Binds a hash given as hex (AUDIT_HASH_HEX bytes) as its SECRET_HASH_LEN bytes. */
+static int bind_hash(sqlite3_stmt *st, int idx, const char *hex) {
+    uint8_t raw[SECRET_HASH_LEN];
+    if (strlen(hex) != 2 * SECRET_HASH_LEN || secret_unhex(hex, SECRET_HASH_LEN, raw) != 0)
+        return SQLITE_MISUSE; /* not a hash we made */
+    return sqlite3_bind_blob(st, idx, raw, sizeof(raw), SQLITE_TRANSIENT);
+}
+
+/*
+ * Reads a hash column as hex into buf (AUDIT_HASH_HEX bytes). What latchkey
+ * stores is SECRET_HASH_LEN bytes; anything else was put there by someone
+ * else, and reads as given (TEXT) or as "" (a BLOB of another length), so
+ * that the chain check names the record instead of the read failing.
+ */
+static int col_hash(sqlite3_stmt *st, int col, char *buf) {
+    if (sqlite3_column_type(st, col) != SQLITE_BLOB)
+        return col_copy(st, col, buf, AUDIT_HASH_HEX);
+    const void *b = sqlite3_column_blob(st, col);
+    if (sqlite3_column_bytes(st, col) != SECRET_HASH_LEN || b == NULL)
+        buf[0] = '\0';
+    else
+        secret_hex(b, SECRET_HASH_LEN, buf);
+    return 0;
+}
+
 /* One TEXT column and where it goes, for col_copy_all. */
 struct col_text {
     int col;
@@ -536,6 +567,19 @@ static int create_file(const char *path) {
     return r;
 }
 
+/* lk_unhex(x), for migration 0010: 64 lower-case hex digits as their 32
+ * bytes; any other value as it is. */
+static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    uint8_t raw[SECRET_HASH_LEN];
+    const unsigned char *t = sqlite3_value_type(argv[0]) == SQLITE_TEXT ? sqlite3_value_text(argv[0]) : NULL;
+    if (t != NULL && sqlite3_value_bytes(argv[0]) == 2 * SECRET_HASH_LEN &&
+        secret_unhex((const char *)t, SECRET_HASH_LEN, raw) == 0)
+        sqlite3_result_blob(ctx, raw, sizeof(raw), SQLITE_TRANSIENT);
+    else
+        sqlite3_result_value(ctx, argv[0]);
+}
+
 static int configure(struct sqlite_store *ss) {
     sqlite3_stmt *st = NULL;
     int rc, r;
@@ -545,6 +589,10 @@ static int configure(struct sqlite_store *ss) {
 #endif
     /* Set first, so that switching to WAL below waits for other openers too. */
     rc = sqlite3_busy_handler(ss->db, busy_wait, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(rc);
+    rc = sqlite3_create_function(ss->db, "lk_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL,
+                                 NULL);
     if (rc != SQLITE_OK)
         return map_rc(rc);
 #ifdef SQLITE_DBCONFIG_DQS_DML
@@ -2009,7 +2057,7 @@ static int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) 
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
-        r = col_copy(st, 1, ret_hash, AUDIT_HASH_HEX);
+        r = col_hash(st, 1, ret_hash);
         if (r == 0)
             *ret_seq = seq;
     } else if (rc == SQLITE_DONE) {
@@ -2022,7 +2070,8 @@ static int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) 
     return r;
 }
 
-/* Binds a to the 19 parameters after the first `base` of st. */
+/* Binds a to the AUDIT_NCOLS parameters after the first `base` of st
+ * (a->prev_hash is not stored: it is the hash of the record before). */
 static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a) {
     const char *text[] = {a->request_id, a->actor_type, a->actor_name, a->actor_org, a->token_id, a->credential_hmac,
                           a->org,        a->team,       a->action,     a->method,    a->resource, a->outcome};
@@ -2038,9 +2087,7 @@ static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a) {
     if (rc == SQLITE_OK)
         rc = bind_text(st, base + 17, a->user_agent);
     if (rc == SQLITE_OK)
-        rc = bind_text(st, base + 18, a->prev_hash);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, base + 19, a->hash);
+        rc = bind_hash(st, base + 18, a->hash);
     return rc;
 }
 
@@ -2065,7 +2112,7 @@ static int sqlite_audit_insert(struct store *s, const struct audit_rec *const *r
             return r;
         int rc = SQLITE_OK;
         for (size_t i = 0; rc == SQLITE_OK && i < k; i++)
-            rc = bind_audit(st, (int)i * 19, recs[i]);
+            rc = bind_audit(st, (int)i * AUDIT_NCOLS, recs[i]);
         r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
         stmt_done(st);
         if (r != 0)
@@ -2096,10 +2143,10 @@ static int audit_row(sqlite3_stmt *st, void *p) {
         {13, a->outcome, sizeof(a->outcome)},
         {15, a->source_ip, sizeof(a->source_ip)},
         {16, a->user_agent, sizeof(a->user_agent)},
-        {17, a->prev_hash, sizeof(a->prev_hash)},
-        {18, a->hash, sizeof(a->hash)},
     };
     int r = col_copy_all(st, cols, sizeof(cols) / sizeof(cols[0]));
+    if (r == 0)
+        r = col_hash(st, 17, a->hash);
     if (r != 0)
         return r;
     int64_t status = sqlite3_column_int64(st, 14);
@@ -2160,6 +2207,45 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
     return 0;
 }
 
+/*
+ * Gives every listed record its prev_hash: the hash of record seq - 1. In a
+ * page of consecutive records (verify, export, an unfiltered listing) that
+ * is its neighbour's, so only the page's first record needs a lookup; a
+ * filtered page looks up the rest. The first record's link is the genesis
+ * hash; one whose predecessor is missing gets "" (its seq breaks the chain).
+ */
+static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descending) {
+    for (size_t k = 0; k < l->count; k++) {
+        size_t i = descending ? l->count - 1 - k : k; /* oldest first */
+        struct audit_rec *a = &l->items[i];
+        const struct audit_rec *before = k == 0 ? NULL : &l->items[descending ? i + 1 : i - 1];
+        if (a->seq == 1) {
+            memcpy(a->prev_hash, audit_genesis_hash, AUDIT_HASH_HEX);
+            continue;
+        }
+        if (before != NULL && before->seq == a->seq - 1) {
+            memcpy(a->prev_hash, before->hash, AUDIT_HASH_HEX);
+            continue;
+        }
+        sqlite3_stmt *st = NULL;
+        int r = stmt_get(ss, ST_AUDIT_HASH_AT, &st);
+        if (r != 0)
+            return r;
+        int rc = sqlite3_bind_int64(st, 1, a->seq - 1);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(st);
+        a->prev_hash[0] = '\0';
+        if (rc == SQLITE_ROW)
+            r = col_hash(st, 0, a->prev_hash);
+        else if (rc != SQLITE_DONE)
+            r = map_rc(rc);
+        stmt_done(st);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
 /* Seq windows a budgeted scan takes at a time. */
 #define AUDIT_SCAN_WINDOW 4096
 
@@ -2181,6 +2267,8 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
     int64_t ceiling = f->descending && f->cursor > 0 ? f->cursor : INT64_MAX;
     if (f->scan_budget <= 0) {
         int r = audit_list_window(ss, f, floor, ceiling, ret);
+        if (r == 0)
+            r = audit_links(ss, ret, f->descending);
         if (r != 0)
             audit_list_done(ret);
         return r;
@@ -2222,6 +2310,8 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
             lo = hi;
         }
     }
+    if (r == 0)
+        r = audit_links(ss, ret, f->descending);
     if (r != 0)
         audit_list_done(ret);
     return r;

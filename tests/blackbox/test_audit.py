@@ -25,10 +25,12 @@ def db(server):
 
 
 def rows(server, where="1=1", args=()):
+    """Stored records as they are, the hash (32 bytes) shown as hex."""
     con = db(server)
     con.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in con.execute("SELECT * FROM audit WHERE %s ORDER BY seq" % where, args)]
+        return [{k: (v.hex() if isinstance(v, bytes) else v) for k, v in dict(r).items()}
+                for r in con.execute("SELECT * FROM audit WHERE %s ORDER BY seq" % where, args)]
     finally:
         con.close()
 
@@ -123,7 +125,8 @@ def test_every_kind_of_request_is_recorded_with_its_fields(make_server):
         assert rec["method"] == method, rec
         assert rec["source_ip"] == "127.0.0.1", rec
         assert rec["user_agent"] == UA, rec
-        assert len(rec["hash"]) == 64 and len(rec["prev_hash"]) == 64
+        # Stored: the hash's 32 bytes, and no prev_hash (that is the hash of the record before).
+        assert re.fullmatch("[0-9a-f]{64}", rec["hash"]) and "prev_hash" not in rec, rec
     # The root's records name its token by public id, never by secret.
     rec = wait_for(server, ok.headers["X-Request-Id"])
     assert rec["token_id"] == root.rsplit("_", 1)[0] and rec["token_id"].startswith("lk_root_")
@@ -329,6 +332,113 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
         con.close()
 
 
+def to_pre_0010_layout(server, damage=None):
+    """Puts the stopped server's trail back as migration 0007 laid it out
+    (both hashes as 64 hex characters, prev_hash stored), as a data dir
+    from an older release has it; damage, if given, is SQL run on it."""
+    con = db(server)
+    try:
+        con.executescript("""
+            CREATE TABLE audit_0007 (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, request_id TEXT NOT NULL,
+                actor_type TEXT NOT NULL, actor_name TEXT NOT NULL, actor_org TEXT NOT NULL, token_id TEXT NOT NULL,
+                credential_hmac TEXT NOT NULL, org TEXT NOT NULL, team TEXT NOT NULL, action TEXT NOT NULL,
+                method TEXT NOT NULL, resource TEXT NOT NULL, outcome TEXT NOT NULL, status INTEGER NOT NULL,
+                source_ip TEXT NOT NULL, user_agent TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+            INSERT INTO audit_0007 SELECT seq, time_ms, request_id, actor_type, actor_name, actor_org, token_id,
+                credential_hmac, org, team, action, method, resource, outcome, status, source_ip, user_agent,
+                COALESCE((SELECT lower(hex(p.hash)) FROM audit p WHERE p.seq = audit.seq - 1), printf('%064d', 0)),
+                lower(hex(hash)) FROM audit;
+            DROP TABLE audit;
+            ALTER TABLE audit_0007 RENAME TO audit;
+            DELETE FROM schema_version WHERE version >= 10;
+        """)
+        if damage:
+            con.execute(damage)
+        con.executescript("""
+            CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
+            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
+        """)
+        con.commit()
+    finally:
+        con.close()
+
+
+def test_migration_0010_keeps_every_record_and_its_chain(server):
+    """0010 stores the hash as bytes and drops prev_hash: the trail reads
+    back exactly as before it, verifies, stays immutable and chains on."""
+    root = server.root_token
+    for i in range(5):
+        assert server.post("/v1/tokens", token=root, json={"description": "m%d" % i}).status_code == 200
+    before = all_records(server)
+    assert server.stop() == 0
+    to_pre_0010_layout(server)
+    con = db(server)
+    old = con.execute("SELECT typeof(hash), length(hash), prev_hash FROM audit WHERE seq = 2").fetchone()
+    con.close()
+    assert old == ("text", 64, before[0]["hash"])
+    server.start()
+    assert all_records(server)[:len(before)] == before
+    con = db(server)
+    try:
+        cols = [c[1] for c in con.execute("PRAGMA table_info(audit)")]
+        assert "prev_hash" not in cols and cols[-1] == "hash"
+        assert con.execute("SELECT DISTINCT typeof(hash), length(hash) FROM audit").fetchall() == [("blob", 32)]
+        with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+            con.execute("UPDATE audit SET status = 200 WHERE seq = 1")
+    finally:
+        con.close()
+    assert server.post("/v1/tokens", token=root, json={"description": "after"}).status_code == 200
+    assert server.stop() == 0
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 0 and "intact" in r.stdout, r.stdout + r.stderr
+
+
+def test_migration_0010_keeps_a_damaged_record_for_verify_to_name(server):
+    """A record already tampered with (a hash that is not hex) does not stop
+    the migration or the server; verify names it afterwards."""
+    root = server.root_token
+    for i in range(3):
+        server.post("/v1/tokens", token=root, json={"description": "d%d" % i})
+    assert server.stop() == 0
+    to_pre_0010_layout(server, damage="UPDATE audit SET hash = 'not a hash' WHERE seq = 2")
+    server.start()
+    assert [r["seq"] for r in all_records(server)][:3] == [1, 2, 3]
+    assert server.stop() == 0
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 1 and "BROKEN at record 2" in r.stdout, r.stdout + r.stderr
+
+
+def test_every_listing_links_each_record_to_the_one_before(server):
+    """prev_hash is not stored; every listing, filtered or not, either way
+    and across page boundaries, gives the hash of record seq - 1."""
+    root = server.root_token
+    for i in range(6):
+        assert server.post("/v1/tokens", token=root, json={"description": "l%d" % i}).status_code == 200
+        server.get("/v1/auth/whoami", token=root)
+        server.get("/v1/auth/whoami", token="lk_root_notatoken_%d" % i)
+    wait_for(server, server.get("/v1/auth/whoami", token=root).headers["X-Request-Id"])
+    stored = {r["seq"]: r["hash"] for r in rows(server)}
+    stored[0] = "0" * 64
+    seen = 0
+    for params in ({}, {"action": "token.create"}, {"outcome": "denied"}):
+        for order in ("asc", "desc"):
+            cursor = None
+            while True:
+                q = dict(params, order=order, limit=4, **({"cursor": cursor} if cursor else {}))
+                body = server.get("/v1/audit", token=root, params=q).json()
+                for rec in body["items"]:
+                    if rec["seq"] in stored:
+                        assert rec["prev_hash"] == stored[rec["seq"] - 1], (params, order, rec)
+                        assert rec["hash"] == stored[rec["seq"]]
+                        seen += 1
+                cursor = body["next_cursor"]
+                if not cursor:
+                    break
+    assert seen >= 2 * (len(stored) - 1) + 2 * 6 + 2 * 6
+
+
 def test_filters_order_and_cursors(server):
     root = server.root_token
     for i in range(7):
@@ -342,7 +452,11 @@ def test_filters_order_and_cursors(server):
                       "status", "source_ip", "user_agent", "prev_hash", "hash"}
     stored = rows(server, "seq = ?", (s["seq"],))[0]
     assert s["actor"] == {"type": "root", "name": "root", "org": None, "token_id": stored["token_id"]}
-    assert (s["hash"], s["prev_hash"], s["request_id"]) == (stored["hash"], stored["prev_hash"], stored["request_id"])
+    # prev_hash is the hash of the record before (the genesis link, 64 zeros, for the first).
+    before = rows(server, "seq = ?", (s["seq"] - 1,))[0]["hash"] if s["seq"] > 1 else "0" * 64
+    assert (s["hash"], s["prev_hash"], s["request_id"]) == (stored["hash"], before, stored["request_id"])
+    later = creates[-1]
+    assert later["prev_hash"] == rows(server, "seq = ?", (later["seq"] - 1,))[0]["hash"]
     assert s["time"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stored["time_ms"] // 1000)) + \
         ".%03dZ" % (stored["time_ms"] % 1000)
     seqs = [r["seq"] for r in creates]
@@ -387,8 +501,8 @@ def test_a_query_that_matches_little_answers_in_bounded_pages(server):
         for i in range(1, 40001):
             actor = "needle" if i in (100, 39000) else "straw"
             rows_.append((base + i, 1700000000000 + i, "filler-%d" % i, "user", actor, "", "", "", "", "",
-                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", "", ""))
-        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 19), rows_)
+                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
+        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
         con.commit()
     finally:
         con.close()
@@ -455,15 +569,60 @@ def test_verify_names_the_first_changed_or_missing_record(server):
     assert r.returncode == 1 and "BROKEN at record 3" in r.stdout and "missing" in r.stdout
 
 
-def test_recomputing_a_hash_does_not_hide_a_change(server):
-    """Rewriting one record and its own hash still breaks the next link."""
+@pytest.mark.parametrize("forged", [bytes.fromhex("ab" * 32), "ab" * 32, b"short"],
+                         ids=["hash-bytes", "hash-as-text", "wrong-length"])
+def test_a_rewritten_hash_breaks_the_chain_at_its_record(server, forged):
+    """A hash replaced in the file, in the stored form (32 bytes) or any
+    other, is named by verify; the server still reads the trail."""
     root = server.root_token
     for i in range(3):
         server.post("/v1/tokens", token=root, json={"description": "h%d" % i})
     assert server.stop() == 0
-    tamper(server, "UPDATE audit SET hash = ? WHERE seq = 2", ("ab" * 32,))
+    tamper(server, "UPDATE audit SET hash = ? WHERE seq = 2", (forged,))
     r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
-    assert r.returncode == 1 and "BROKEN at record 2" in r.stdout
+    assert r.returncode == 1 and "BROKEN at record 2" in r.stdout, r.stdout + r.stderr
+    server.start()
+    listed = all_records(server)
+    assert [x["seq"] for x in listed[:3]] == [1, 2, 3]
+
+
+def seal(rec, prev_hash):
+    """A record's hash, written from docs/audit.md's description of the
+    canonical encoding (independently of the C code): "LKA1", seq and
+    time as 8-byte big-endian integers, the strings as a 4-byte big-endian
+    length and their bytes, status as 8 bytes, and the link last."""
+    def u64(v):
+        return (v & (2 ** 64 - 1)).to_bytes(8, "big")
+
+    def text(v):
+        b = v.encode()
+        return len(b).to_bytes(4, "big") + b
+    out = b"LKA1" + u64(rec["seq"]) + u64(rec["time_ms"])
+    for k in ("request_id", "actor_type", "actor_name", "actor_org", "token_id", "credential_hmac", "org", "team",
+              "action", "method", "resource", "outcome"):
+        out += text(rec[k])
+    out += u64(rec["status"]) + text(rec["source_ip"]) + text(rec["user_agent"]) + text(prev_hash)
+    return hashlib.sha256(out).hexdigest()
+
+
+def test_a_record_resealed_after_a_change_breaks_the_chain_at_the_next(server):
+    """Someone who changes a record and recomputes its hash gets past that
+    record, not past the one after it: its hash covers the old link."""
+    root = server.root_token
+    for i in range(4):
+        server.post("/v1/tokens", token=root, json={"description": "r%d" % i})
+    assert server.stop() == 0
+    stored = rows(server)
+    prev = "0" * 64
+    for rec in stored:  # the encoding above is the one in force: every stored hash is its seal
+        assert seal(rec, prev) == rec["hash"], rec
+        prev = rec["hash"]
+    changed = dict(stored[1], status=404, outcome="error")
+    tamper(server, "UPDATE audit SET status = 404, outcome = 'error', hash = ? WHERE seq = 2",
+           (bytes.fromhex(seal(changed, stored[0]["hash"])),))
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 1, r.stdout
+    assert "BROKEN at record 3" in r.stdout and "record 2 was and its hash recomputed" in r.stdout, r.stdout
 
 
 def test_a_mutation_is_refused_and_not_applied_when_its_record_cannot_be_written(server):

@@ -114,6 +114,13 @@ static void test_chain_check(void **state) {
     assert_int_equal(audit_check(&bad, 1, r1.hash, why, sizeof(why)), 0);
     assert_int_equal(audit_check(&r3, 2, bad.hash, why, sizeof(why)), 1);
     assert_non_null(strstr(why, "prev_hash"));
+    /* A store that derives the link from the record before (SQLite keeps
+     * no prev_hash) hands r3 over with bad's hash as its link: r3's own
+     * hash no longer matches, and the message names the record before. */
+    struct audit_rec next = r3;
+    memcpy(next.prev_hash, bad.hash, AUDIT_HASH_HEX);
+    assert_int_equal(audit_check(&next, 2, bad.hash, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "changed, or record 2 was and its hash recomputed"));
     /* An unterminated field is refused, not read past. */
     bad = r1;
     memset(bad.org, 'x', sizeof(bad.org));

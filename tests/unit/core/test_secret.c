@@ -130,6 +130,28 @@ static void test_hex_empty(void **state) {
     assert_string_equal(out, "");
 }
 
+static void test_unhex_round_trip(void **state) {
+    uint8_t data[256], back[256];
+    char hex[sizeof(data) * 2 + 1];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (uint8_t)i;
+    secret_hex(data, sizeof(data), hex);
+    assert_int_equal(secret_unhex(hex, sizeof(back), back), 0);
+    assert_memory_equal(back, data, sizeof(data));
+}
+
+static void test_unhex_refuses_anything_but_lower_case_hex(void **state) {
+    uint8_t out[3];
+    assert_int_equal(secret_unhex("00ff7a", 3, out), 0);
+    assert_int_equal(out[1], 0xff);
+    assert_int_equal(secret_unhex("00FF7a", 3, out), LK_EINVAL); /* upper case is not what secret_hex writes */
+    assert_int_equal(secret_unhex("00fg7a", 3, out), LK_EINVAL);
+    assert_int_equal(secret_unhex("00 f7a", 3, out), LK_EINVAL);
+    /* A string shorter than asked for stops at its end, on either digit. */
+    assert_int_equal(secret_unhex("00ff", 3, out), LK_EINVAL);
+    assert_int_equal(secret_unhex("00ff7", 3, out), LK_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_abc),
@@ -146,6 +168,8 @@ int main(void) {
         cmocka_unit_test(test_random_zero_length),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_hex_empty),
+        cmocka_unit_test(test_unhex_round_trip),
+        cmocka_unit_test(test_unhex_refuses_anything_but_lower_case_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
