@@ -13,6 +13,8 @@
 -- record) is kept as it is, so that `audit verify` names it afterwards
 -- rather than the migration failing. Dropping the old table fires no
 -- triggers; the immutability triggers are made again on the new one.
+-- The old table's pages become free pages that new records reuse
+-- (docs/audit.md, "The chain": VACUUM gives them back at once).
 
 CREATE TABLE audit_compact (
     seq              INTEGER PRIMARY KEY,
