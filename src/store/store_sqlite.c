@@ -423,12 +423,13 @@ static int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap) {
     return 0;
 }
 
-/* Binds a hash given as hex (AUDIT_HASH_HEX bytes) as its SECRET_HASH_LEN bytes. */
-static int bind_hash(sqlite3_stmt *st, int idx, const char *hex) {
-    uint8_t raw[SECRET_HASH_LEN];
-    if (strlen(hex) != 2 * SECRET_HASH_LEN || secret_unhex(hex, SECRET_HASH_LEN, raw) != 0)
+/* Binds a hash given as hex (AUDIT_HASH_HEX bytes) as its SECRET_HASH_LEN
+ * bytes, decoded into raw, which must outlive the statement's step. */
+static int bind_hash(sqlite3_stmt *st, int idx, const char *hex, uint8_t raw[SECRET_HASH_LEN]) {
+    /* The decode stops at a NUL, so the length is looked at only after it. */
+    if (secret_unhex(hex, SECRET_HASH_LEN, raw) != 0 || hex[2 * SECRET_HASH_LEN] != '\0')
         return SQLITE_MISUSE; /* not a hash we made */
-    return sqlite3_bind_blob(st, idx, raw, sizeof(raw), SQLITE_TRANSIENT);
+    return sqlite3_bind_blob(st, idx, raw, SECRET_HASH_LEN, SQLITE_STATIC);
 }
 
 /*
@@ -2071,8 +2072,9 @@ static int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) 
 }
 
 /* Binds a to the AUDIT_NCOLS parameters after the first `base` of st
- * (a->prev_hash is not stored: it is the hash of the record before). */
-static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a) {
+ * (a->prev_hash is not stored: it is the hash of the record before); raw
+ * holds the hash's bytes until the step. */
+static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a, uint8_t raw[SECRET_HASH_LEN]) {
     const char *text[] = {a->request_id, a->actor_type, a->actor_name, a->actor_org, a->token_id, a->credential_hmac,
                           a->org,        a->team,       a->action,     a->method,    a->resource, a->outcome};
     int rc = sqlite3_bind_int64(st, base + 1, a->seq);
@@ -2087,7 +2089,7 @@ static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a) {
     if (rc == SQLITE_OK)
         rc = bind_text(st, base + 17, a->user_agent);
     if (rc == SQLITE_OK)
-        rc = bind_hash(st, base + 18, a->hash);
+        rc = bind_hash(st, base + 18, a->hash, raw);
     return rc;
 }
 
@@ -2111,8 +2113,9 @@ static int sqlite_audit_insert(struct store *s, const struct audit_rec *const *r
         if (r != 0)
             return r;
         int rc = SQLITE_OK;
+        uint8_t raw[16][SECRET_HASH_LEN]; /* as many as the largest shape's rows */
         for (size_t i = 0; rc == SQLITE_OK && i < k; i++)
-            rc = bind_audit(st, (int)i * AUDIT_NCOLS, recs[i]);
+            rc = bind_audit(st, (int)i * AUDIT_NCOLS, recs[i], raw[i]);
         r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
         stmt_done(st);
         if (r != 0)
