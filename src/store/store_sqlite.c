@@ -168,6 +168,9 @@ enum stmt_id {
     ST_AUDIT_LIST_DESC,
     ST_AUDIT_MAX_SEQ,
     ST_AUDIT_HASH_AT,
+    ST_AUDIT_BLOCK_PUT,
+    ST_AUDIT_BLOCK_NEXT,
+    ST_AUDIT_BLOCK_PREV,
     ST__COUNT
 };
 
@@ -276,6 +279,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_LIST_DESC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9",
     [ST_AUDIT_MAX_SEQ] = "SELECT " AUDIT_HEAD_SEQ,
     [ST_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = ?1",
+    [ST_AUDIT_BLOCK_PUT] = "INSERT OR IGNORE INTO audit_org_blocks (org, block) VALUES (?1, ?2)",
+    [ST_AUDIT_BLOCK_NEXT] = "SELECT block FROM audit_org_blocks WHERE org = ?1 AND block >= ?2 ORDER BY block LIMIT 1",
+    [ST_AUDIT_BLOCK_PREV] = "SELECT block FROM audit_org_blocks WHERE org = ?1 AND block <= ?2 "
+                            "ORDER BY block DESC LIMIT 1",
     [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
     [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
@@ -2093,8 +2100,49 @@ static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a, uin
     return rc;
 }
 
-static int sqlite_audit_insert(struct store *s, const struct audit_rec *const *recs, size_t n) {
-    struct sqlite_store *ss = ss_of(s);
+/*
+ * Which blocks of AUDIT_BLOCK_SEQS consecutive seqs name each org
+ * (audit_org_blocks, migration 0011): an org-scoped listing scans only
+ * those. The same size as the scan's windows, so a window never straddles
+ * two blocks.
+ */
+#define AUDIT_BLOCK_SHIFT 12
+#define AUDIT_BLOCK_SEQS (INT64_C(1) << AUDIT_BLOCK_SHIFT)
+#define AUDIT_SCAN_WINDOW AUDIT_BLOCK_SEQS
+
+/* Notes each (org, block) of recs[0..n) once; a batch names few orgs. */
+static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
+    enum { SEEN_MAX = 16 };
+    const struct audit_rec *seen[SEEN_MAX];
+    size_t nseen = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct audit_rec *a = recs[i];
+        int64_t block = a->seq >> AUDIT_BLOCK_SHIFT;
+        if (a->org[0] == '\0')
+            continue;
+        size_t j = 0;
+        while (j < nseen && !(seen[j]->seq >> AUDIT_BLOCK_SHIFT == block && strcmp(seen[j]->org, a->org) == 0))
+            j++;
+        if (j < nseen)
+            continue;
+        if (nseen < SEEN_MAX) /* past that, a repeat costs a lookup, nothing else */
+            seen[nseen++] = a;
+        sqlite3_stmt *st = NULL;
+        int r = stmt_get(ss, ST_AUDIT_BLOCK_PUT, &st);
+        if (r != 0)
+            return r;
+        int rc = bind_text(st, 1, a->org);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(st, 2, block);
+        r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+        stmt_done(st);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+static int audit_insert_rows(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
     static const struct {
         size_t rows;
         int stmt;
@@ -2124,6 +2172,20 @@ static int sqlite_audit_insert(struct store *s, const struct audit_rec *const *r
         n -= k;
     }
     return 0;
+}
+
+/* The records and their blocks in one transaction: the callers' own, or
+ * one begun here. */
+static int sqlite_audit_insert(struct store *s, const struct audit_rec *const *recs, size_t n) {
+    struct sqlite_store *ss = ss_of(s);
+    int own = sqlite3_get_autocommit(ss->db);
+    int r = own ? sqlite_begin(s) : 0;
+    if (r != 0)
+        return r;
+    r = audit_insert_rows(ss, recs, n);
+    if (r == 0)
+        r = audit_blocks_put(ss, recs, n);
+    return own ? tx_end(ss, r) : r;
 }
 
 static int audit_row(sqlite3_stmt *st, void *p) {
@@ -2249,16 +2311,40 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
     return 0;
 }
 
-/* Seq windows a budgeted scan takes at a time. */
-#define AUDIT_SCAN_WINDOW 4096
+
+/*
+ * The org's block nearest to `block`: the first at or after it (ascending)
+ * or the last at or before it. *ret_found 0 when there is none.
+ */
+static int org_block_near(struct sqlite_store *ss, const char *org, int64_t block, int descending, int64_t *ret_block,
+                          int *ret_found) {
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, descending ? ST_AUDIT_BLOCK_PREV : ST_AUDIT_BLOCK_NEXT, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, org);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, block);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    *ret_found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        *ret_block = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        r = map_rc(rc);
+    stmt_done(st);
+    return r;
+}
 
 /*
  * Without a budget, one statement over every seq. With one, windows of
  * AUDIT_SCAN_WINDOW seqs from the cursor on, until limit rows matched, the
  * trail (or the org's scope) ended, or the windows covered the budget: a
- * filter that matches little (an org with few records in a large trail, an
- * actor who did nothing) then costs one bounded page at a time instead of
- * a scan of the whole trail on the caller's event loop.
+ * filter that matches little (an actor who did nothing, a small org in a
+ * large trail) then costs one bounded page at a time instead of a scan of
+ * the whole trail on the caller's event loop. An org-scoped scan takes
+ * only the windows of blocks that name the org (audit_org_blocks), so the
+ * stretches of other orgs cost it neither time nor budget.
  */
 static int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
     struct sqlite_store *ss = ss_of(s);
@@ -2287,15 +2373,30 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
     stmt_done(st);
     if (rc != SQLITE_ROW)
         return map_rc(rc);
+    const char *org = f->org != NULL && f->org[0] != '\0' ? f->org : NULL;
     int64_t examined = 0;
+    /* Each pass: the next window [lo, hi) in scope (for an org, of a block
+     * naming it; none left ends the scan), then the budget, then the scan. */
     if (f->descending) {
         int64_t hi = ceiling <= head ? ceiling : head + 1;
         while (r == 0 && hi > floor && ret->count < (size_t)f->limit) {
+            if (org != NULL) {
+                int64_t block = 0;
+                int found = 0;
+                r = org_block_near(ss, org, (hi - 1) >> AUDIT_BLOCK_SHIFT, 1, &block, &found);
+                if (r != 0 || !found || (block + 1) << AUDIT_BLOCK_SHIFT <= floor)
+                    break;
+                if ((block + 1) << AUDIT_BLOCK_SHIFT < hi)
+                    hi = (block + 1) << AUDIT_BLOCK_SHIFT;
+            }
             if (examined >= f->scan_budget) {
                 ret->resume = hi;
                 break;
             }
-            int64_t lo = hi - floor > AUDIT_SCAN_WINDOW ? hi - AUDIT_SCAN_WINDOW : floor;
+            /* Windows end on block boundaries (or at hi). */
+            int64_t lo = ((hi - 1) >> AUDIT_BLOCK_SHIFT) << AUDIT_BLOCK_SHIFT;
+            if (lo < floor)
+                lo = floor;
             r = audit_list_window(ss, f, lo, hi, ret);
             examined += hi - lo;
             hi = lo;
@@ -2303,11 +2404,22 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
     } else {
         int64_t lo = floor;
         while (r == 0 && lo <= head && ret->count < (size_t)f->limit) {
+            if (org != NULL) {
+                int64_t block = 0;
+                int found = 0;
+                r = org_block_near(ss, org, lo >> AUDIT_BLOCK_SHIFT, 0, &block, &found);
+                if (r != 0 || !found || block << AUDIT_BLOCK_SHIFT > head)
+                    break;
+                if (block << AUDIT_BLOCK_SHIFT > lo)
+                    lo = block << AUDIT_BLOCK_SHIFT;
+            }
             if (examined >= f->scan_budget) {
                 ret->resume = lo - 1;
                 break;
             }
-            int64_t hi = head + 1 - lo > AUDIT_SCAN_WINDOW ? lo + AUDIT_SCAN_WINDOW : head + 1;
+            int64_t hi = ((lo >> AUDIT_BLOCK_SHIFT) + 1) << AUDIT_BLOCK_SHIFT;
+            if (hi > head + 1)
+                hi = head + 1;
             r = audit_list_window(ss, f, lo, hi, ret);
             examined += hi - lo;
             lo = hi;

@@ -316,6 +316,7 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
     con = db(server)
     con.executescript("ALTER TABLE orgs DROP COLUMN audit_after; ALTER TABLE teams DROP COLUMN audit_after; "
                       "CREATE INDEX audit_org ON audit (org, seq); CREATE INDEX audit_time ON audit (time_ms); "
+                      "DROP TABLE audit_org_blocks; "
                       "DELETE FROM schema_version WHERE version >= 8;")
     con.commit()
     con.close()
@@ -350,6 +351,7 @@ def to_pre_0010_layout(server, damage=None):
                 lower(hex(hash)) FROM audit;
             DROP TABLE audit;
             ALTER TABLE audit_0007 RENAME TO audit;
+            DROP TABLE audit_org_blocks;
             DELETE FROM schema_version WHERE version >= 10;
         """)
         if damage:
@@ -486,6 +488,42 @@ def test_filters_order_and_cursors(server):
                         ({"order": "up"}, "order"), ({"limit": "0"}, "limit"), ({"cursor": "x1"}, "cursor"),
                         ({"actor": "a" * 100}, "actor")):
         assert_error(server.get("/v1/audit", token=root, params=params), 400, msg)
+
+
+def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
+    """An org's view reads only the stretches of the trail that name it
+    (audit_org_blocks, filled for existing records by migration 0011): a
+    small org in a trail of 40000 other records is one page, both ways."""
+    root = server.root_token
+    assert server.post("/v1/orgs", token=root, json={"name": "tiny", "display_name": "Tiny"}).status_code == 200
+    wait_for(server, server.get("/v1/orgs/tiny", token=root).headers["X-Request-Id"])
+    assert server.stop() == 0
+    con = db(server)
+    try:
+        base = con.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
+        now_ms = int(time.time() * 1000) + 10000
+        rows_ = []
+        for i in range(1, 40001):
+            org = "tiny" if i in (5000, 39000) else "other"
+            rows_.append((base + i, now_ms + i, "filler-%d" % i, "user", "x", org, "", "", org, "",
+                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
+        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
+        # As a data dir from before 0011 has it: records, no blocks.
+        con.executescript("DROP TABLE audit_org_blocks; DELETE FROM schema_version WHERE version >= 11;")
+        con.commit()
+    finally:
+        con.close()
+    server.start()
+    for order in ("asc", "desc"):
+        body = server.get("/v1/orgs/tiny/audit", token=root, params={"order": order, "limit": 200}).json()
+        seqs = [r["seq"] for r in body["items"] if r["request_id"].startswith("filler-")]
+        assert seqs == ([base + 5000, base + 39000] if order == "asc" else [base + 39000, base + 5000]), body
+        assert body["next_cursor"] is None, body
+    # Records written from now on note their stretch as they go.
+    r = server.post("/v1/orgs/tiny/teams", token=root, json={"name": "late"})
+    assert r.status_code == 200, r.text
+    body = server.get("/v1/orgs/tiny/audit", token=root, params={"limit": 5}).json()
+    assert any(x["request_id"] == r.headers["X-Request-Id"] for x in body["items"]), body
 
 
 def test_a_query_that_matches_little_answers_in_bounded_pages(server):

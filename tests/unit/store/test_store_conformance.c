@@ -1684,6 +1684,28 @@ static int insert_many_fn(struct store *s, void *arg) {
     return r != 0 ? r : store_audit_insert_many(s, ptrs, l->count);
 }
 
+/* All of l at once, for large fixtures: chained, then one insert_many. */
+static int insert_many_all_fn(struct store *s, void *arg) {
+    struct audit_list *l = arg;
+    int64_t seq;
+    char prev[AUDIT_HASH_HEX];
+    const struct audit_rec **ptrs = calloc(l->count, sizeof(*ptrs));
+    if (ptrs == NULL)
+        return LK_ENOMEM;
+    int r = store_audit_head(s, &seq, prev);
+    for (size_t i = 0; r == 0 && i < l->count; i++) {
+        l->items[i].seq = ++seq;
+        memcpy(l->items[i].prev_hash, prev, AUDIT_HASH_HEX);
+        r = audit_seal(&l->items[i]);
+        memcpy(prev, l->items[i].hash, AUDIT_HASH_HEX);
+        ptrs[i] = &l->items[i];
+    }
+    if (r == 0)
+        r = store_audit_insert_many(s, ptrs, l->count);
+    free(ptrs);
+    return r;
+}
+
 static void test_audit_insert_many(void **state) {
     struct fx *fx = *state;
     struct audit_rec recs[47]; /* statements of 16, 16, 8, 4, 2 and 1 rows */
@@ -1858,6 +1880,57 @@ static void test_audit_scan_budget_bounds_a_page(void **state) {
     f.scan_budget = 1;
     assert_int_equal(walk(fx, f, seqs, 16, &pages), 2);
     assert_int_equal(seqs[1], recs[5000].seq);
+}
+
+/* An org's listing does not pay for the stretches of the trail that name
+ * only other orgs: three records of a small org, 20480 and 4096 records of
+ * a big one between them, are one page for a budget of 16384 records,
+ * both ways; with a budget of one record, one page per stretch that names
+ * it, and no empty page at the end. */
+static void test_audit_org_listing_skips_other_orgs_stretches(void **state) {
+    struct fx *fx = *state;
+    enum { GAP1 = 5 * 4096, GAP2 = 4096, N = 3 + GAP1 + GAP2 };
+    static struct audit_rec recs[N];
+    for (size_t i = 0; i < N; i++) {
+        int small = i == 0 || i == 1 + GAP1 || i == N - 1;
+        make_audit(fx, &recs[i], small ? "small" : "big", "", "ann", "auth.whoami", "success", 1000 + (int64_t)i);
+    }
+    struct audit_list in = {.items = recs, .count = N};
+    assert_ok(store_tx(fx->s, insert_many_all_fn, &in));
+    char org[AUDIT_NAME_MAX];
+    snprintf(org, sizeof(org), "small-%s", fx->tag);
+    const int64_t want[] = {recs[0].seq, recs[1 + GAP1].seq, recs[N - 1].seq};
+    int64_t seqs[8];
+    size_t pages;
+    for (int desc = 0; desc <= 1; desc++) {
+        struct audit_filter f = {.org = org, .limit = 100, .descending = desc, .scan_budget = 16384};
+        assert_int_equal(walk(fx, f, seqs, 8, &pages), 3);
+        assert_int_equal(pages, 1);
+        for (size_t i = 0; i < 3; i++)
+            assert_int_equal(seqs[i], want[desc ? 2 - i : i]);
+        f.scan_budget = 1;
+        assert_int_equal(walk(fx, f, seqs, 8, &pages), 3);
+        assert_int_equal(pages, 3);
+        for (size_t i = 0; i < 3; i++)
+            assert_int_equal(seqs[i], want[desc ? 2 - i : i]);
+    }
+    /* The big org's own listing still sees all of its records. */
+    snprintf(org, sizeof(org), "big-%s", fx->tag);
+    struct audit_filter f = {.org = org, .limit = 1000, .scan_budget = 1000000};
+    size_t n = 0;
+    pages = 0;
+    for (;;) {
+        struct audit_list out = {0};
+        assert_ok(store_audit_list(fx->s, &f, &out));
+        n += out.count;
+        pages++;
+        int64_t next = out.count == (size_t)f.limit ? out.items[out.count - 1].seq : 0;
+        audit_list_done(&out);
+        if (next == 0)
+            break;
+        f.cursor = next;
+    }
+    assert_int_equal(n, GAP1 + GAP2);
 }
 
 /* An audit record written in a request transaction goes with it. */
@@ -2285,6 +2358,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_audit_round_trip_and_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_insert_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_scan_budget_bounds_a_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_org_listing_skips_other_orgs_stretches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_filters_order_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_the_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_team_scopes_for_member, setup, teardown),
