@@ -599,8 +599,8 @@ static int configure(struct sqlite_store *ss) {
     rc = sqlite3_busy_handler(ss->db, busy_wait, NULL);
     if (rc != SQLITE_OK)
         return map_rc(rc);
-    rc = sqlite3_create_function(ss->db, "lk_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL,
-                                 NULL);
+    rc =
+        sqlite3_create_function(ss->db, "lk_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
     if (rc != SQLITE_OK)
         return map_rc(rc);
 #ifdef SQLITE_DBCONFIG_DQS_DML
@@ -2103,12 +2103,11 @@ static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a, uin
 /*
  * Which blocks of AUDIT_BLOCK_SEQS consecutive seqs name each org
  * (audit_org_blocks, migration 0011): an org-scoped listing scans only
- * those. The same size as the scan's windows, so a window never straddles
- * two blocks.
+ * those. A budgeted scan's windows are the blocks (or the parts of them
+ * in scope), so a window never straddles two.
  */
 #define AUDIT_BLOCK_SHIFT 12
 #define AUDIT_BLOCK_SEQS (INT64_C(1) << AUDIT_BLOCK_SHIFT)
-#define AUDIT_SCAN_WINDOW AUDIT_BLOCK_SEQS
 
 /* Notes each (org, block) of recs[0..n) once; a batch names few orgs. */
 static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
@@ -2311,7 +2310,6 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
     return 0;
 }
 
-
 /*
  * The org's block nearest to `block`: the first at or after it (ascending)
  * or the last at or before it. *ret_found 0 when there is none.
@@ -2338,7 +2336,7 @@ static int org_block_near(struct sqlite_store *ss, const char *org, int64_t bloc
 
 /*
  * Without a budget, one statement over every seq. With one, windows of
- * AUDIT_SCAN_WINDOW seqs from the cursor on, until limit rows matched, the
+ * up to AUDIT_BLOCK_SEQS seqs from the cursor on, until limit rows matched, the
  * trail (or the org's scope) ended, or the windows covered the budget: a
  * filter that matches little (an actor who did nothing, a small org in a
  * large trail) then costs one bounded page at a time instead of a scan of
