@@ -770,13 +770,17 @@ static void test_checkpoints_beside_commits_keep_the_log_bounded(void **state) {
         return; /* a given DSN: its files are not ours to look at */
     /* A pass beside commits copies only the log it found; unless the
      * committing side finishes, SQLite never starts the log over (it grew
-     * past 100 MB here before store_checkpoint_finish existed). */
+     * past 100 MB here before store_checkpoint_finish existed). A log that
+     * does start over still reaches 6-31 MB here, with the high-water
+     * mark set by whichever pass a slow disk held up while commits went on
+     * (the 16 MB bound this had failed 2 runs in 10, before and after
+     * migration 0010): the bound is for the first, not the second. */
     assert_true(b.passes > 0);
     char wal[PATH_MAX + 32];
     snprintf(wal, sizeof(wal), "%s/store.db-wal", fx->dir);
     struct stat st;
-    if (stat(wal, &st) == 0)
-        assert_true(st.st_size < 16 * 1024 * 1024);
+    if (stat(wal, &st) == 0 && st.st_size >= 48 * 1024 * 1024)
+        fail_msg("the log grew to %lld bytes over 20000 small commits", (long long)st.st_size);
 }
 
 static void test_survives_reopen(void **state) {
