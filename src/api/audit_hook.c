@@ -315,6 +315,7 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
     if (ar->mutating && status < 400) {
         /* The record commits with the change, or neither does. */
         r = audit_request_commit(&w->svc, &rec);
+        audit_log_note_append(log, r == 0);
         if (r != 0) {
             lk_log(LOG_ERROR, "request %s: audit record could not be written (%s); change rolled back", ar->request_id,
                    lk_strerror(r));

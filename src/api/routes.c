@@ -12,6 +12,7 @@
 #include "core/rfc3339.h"
 #include "lib/jsonw.h"
 #include "server.h"
+#include "svc/audit.h"
 #include "svc/authz.h"
 #include "svc/principal.h"
 #include "svc/ratelimiter.h"
@@ -46,9 +47,23 @@ static json_t *token_json(const struct token_rec *r, int64_t now) {
                      nullable_str(r->org_id));
 }
 
+/* 503 while the audit trail is not being written: mutations are refused
+ * then, so a load balancer or readiness probe should send traffic elsewhere. */
 static void h_health(struct api_req *ar) {
     static const char body[] = "{\"status\":\"ok\",\"version\":\"" LATCHKEY_VERSION "\"}";
-    api_reply_raw(ar, 200, body, sizeof(body) - 1);
+    switch (audit_log_health(ar->w->srv->audit)) {
+    case AUDIT_HEALTH_FAILING:
+        api_reply_error(ar, LK_EUNAVAIL,
+                        "unavailable: the last audit records could not be written to the store; changes are refused "
+                        "while that lasts");
+        return;
+    case AUDIT_HEALTH_BROKEN:
+        api_reply_error(ar, LK_EUNAVAIL,
+                        "unavailable: the audit store could not be synced to disk; changes are refused until latchkey "
+                        "is restarted");
+        return;
+    default: api_reply_raw(ar, 200, body, sizeof(body) - 1);
+    }
 }
 
 static void jsonw_time(struct jsonw *w, int64_t t) {
@@ -340,7 +355,8 @@ static void h_permissions(struct api_req *ar) {
 
 const struct api_route api_routes[] = {
     {M_GET, "/v1/sys/health", 0, "sys.health", h_health,
-     "Liveness of the server. Answers {\"status\":\"ok\",\"version\":...} without credentials."},
+     "Liveness and readiness, without credentials: {\"status\":\"ok\",\"version\":...}, or 503 with the reason "
+     "while the audit trail is not being written (changes are refused then)."},
     {M_GET, "/v1/auth/whoami", 1, "auth.whoami", h_whoami,
      "Who the presented credential belongs to: {\"principal\":{type,name,org,team},\"token\":{id,expires_at,"
      "policies},\"permissions\":[...]}."},

@@ -85,7 +85,8 @@ struct audit_log {
     int nsubs;
     uint8_t hmac_key[HMAC_KEY_LEN];
 
-    int sync_broken; /* a sync failed: nothing is reported durable again */
+    int sync_broken;   /* a sync failed: nothing is reported durable again */
+    atomic_int health; /* enum audit_health, for readers on other threads */
 
     /* The checkpointer: copies the WAL back into the database on its own
      * connection when a commit noted that one is due, so that neither an
@@ -283,6 +284,17 @@ void audit_log_reopen(struct audit_log *a) {
     atomic_store(&a->reopen, 1);
 }
 
+void audit_log_note_append(struct audit_log *a, int ok) {
+    int want = ok ? AUDIT_HEALTH_OK : AUDIT_HEALTH_FAILING, was = atomic_load(&a->health);
+    /* Broken stays broken; the common case (no change) writes nothing. */
+    while (was != want && was != AUDIT_HEALTH_BROKEN && !atomic_compare_exchange_weak(&a->health, &was, want))
+        ;
+}
+
+enum audit_health audit_log_health(const struct audit_log *a) {
+    return (enum audit_health)atomic_load(&a->health);
+}
+
 void audit_log_stats(const struct audit_log *a, uint64_t *ret_written, uint64_t *ret_failed) {
     *ret_written = atomic_load(&a->written);
     *ret_failed = atomic_load(&a->failed);
@@ -382,8 +394,10 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     if (rec_r == 0) {
         atomic_fetch_add(&a->written, nrec);
         file_write(a, entries, n);
+        audit_log_note_append(a, 1);
     } else {
         atomic_fetch_add(&a->failed, nrec);
+        audit_log_note_append(a, 0);
         lk_log(LOG_ERROR, "audit: could not write %zu record(s): %s; their requests answer 503 where they wait", nrec,
                lk_strerror(rec_r));
     }
@@ -403,6 +417,7 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
     int64_t s1 = clock_mono_us();
     if (sync_r != 0 && !a->sync_broken) {
         a->sync_broken = 1;
+        atomic_store(&a->health, AUDIT_HEALTH_BROKEN);
         lk_log(LOG_ERROR, "audit: could not make commits durable: %s; answering 503 from now on", lk_strerror(sync_r));
     }
     a->syncs++;

@@ -104,6 +104,17 @@ void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size
 /* Asks the writer to reopen the file sink before its next write (SIGHUP). */
 void audit_log_reopen(struct audit_log *a);
 
+/* Whether the trail is being written, for GET /v1/sys/health. */
+enum audit_health {
+    AUDIT_HEALTH_OK,      /* the last batch was written (or none yet) */
+    AUDIT_HEALTH_FAILING, /* the last batch could not be: mutations are refused while it lasts */
+    AUDIT_HEALTH_BROKEN,  /* a sync failed: nothing is durable again until a restart */
+};
+enum audit_health audit_log_health(const struct audit_log *a);
+/* Records whether an append made elsewhere (a mutation's record, in its
+ * request's transaction) went in; the writer does the same for its batches. */
+void audit_log_note_append(struct audit_log *a, int ok);
+
 /* Counters for health and tests: records written, records that could not be. */
 void audit_log_stats(const struct audit_log *a, uint64_t *ret_written, uint64_t *ret_failed);
 

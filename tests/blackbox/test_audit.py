@@ -672,9 +672,17 @@ def test_a_mutation_is_refused_and_not_applied_when_its_record_cannot_be_written
     assert_error(r, 503, "audit trail")
     t = server.post("/v1/tokens", token=root, json={"description": "ghost token"})
     assert_error(t, 503, "not applied")
+    # Health says so, for readiness probes and load balancers.
+    assert_error(server.get("/v1/sys/health"), 503, "audit records could not be written")
     con.execute("DROP TRIGGER audit_block")
     con.commit()
     con.close()
+    # Once a record goes in again (the health checks' own), it is ready again.
+    deadline = time.time() + 5
+    while server.get("/v1/sys/health").status_code != 200:
+        assert time.time() < deadline, "health stayed 503 after the trail was writable again"
+        time.sleep(0.02)
+    assert server.get("/v1/sys/health").json()["status"] == "ok"
     # Nothing of either change exists.
     assert_error(server.get("/v1/orgs/ghost", token=root), 404)
     listed = server.get("/v1/tokens?limit=200", token=root).json()["items"]

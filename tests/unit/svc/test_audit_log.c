@@ -222,12 +222,19 @@ static void test_refused_records_are_reported(void **state) {
     audit_log_stats(log, &written, &failed);
     assert_int_equal(written, 0);
     assert_int_equal(failed, 1);
-    /* Writable again: the next record goes in. */
+    assert_int_equal(audit_log_health(log), AUDIT_HEALTH_FAILING);
+    /* Writable again: the next record goes in, and health follows. */
     assert_int_equal(sqlite3_exec(db, "DROP TRIGGER blk", NULL, NULL, NULL), SQLITE_OK);
     rec_for(&r, "x.read", 2);
     assert_int_equal(audit_log_enqueue(log, sub, &r, AUDIT_SYNC, &t), 0);
     wait_through(&w, t);
     assert_int_equal(w.records_ok, 1);
+    assert_int_equal(audit_log_health(log), AUDIT_HEALTH_OK);
+    /* Appends made elsewhere (a mutation's record) count too. */
+    audit_log_note_append(log, 0);
+    assert_int_equal(audit_log_health(log), AUDIT_HEALTH_FAILING);
+    audit_log_note_append(log, 1);
+    assert_int_equal(audit_log_health(log), AUDIT_HEALTH_OK);
     audit_log_free(log);
     sqlite3_close(db);
     assert_int_equal(verify(fx), 1);
