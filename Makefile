@@ -44,7 +44,7 @@ test-asan: build-asan
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
 # Static checks first, so the last lines are the test runner's summary.
-test: banned openapi fuzz-check test-unit test-blackbox test-asan
+test: lint openapi fuzz-check test-unit test-blackbox test-asan
 
 fuzz-check: deps
 	@scripts/fuzz.sh check
