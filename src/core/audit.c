@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/rfc3339.h"
 #include "lib/jsonw.h"
+#include "lib/str.h"
 
 const char audit_genesis_hash[AUDIT_HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -26,7 +27,21 @@ const char *audit_outcome_of(int status) {
     return "error";
 }
 
+/* Longest start of a field whose percent-decoded form is looked at for a
+ * token: three times the widest field, since decoding at most thirds it. */
+#define DECODED_SCAN_MAX (3 * AUDIT_RESOURCE_MAX)
+
 void audit_field_copy(char *dst, size_t cap, const char *src, size_t len) {
+    /* A token a client percent-encoded ("lk%5Fuser%5F...") is cut too: the
+     * field is then recorded in its decoded form, where the cut applies. */
+    char decoded[DECODED_SCAN_MAX];
+    if (memchr(src, '%', len) != NULL) {
+        size_t dn = str_percent_decode(src, len < sizeof(decoded) ? len : sizeof(decoded), decoded);
+        if (tokfmt_find(decoded, dn, NULL)) {
+            src = decoded;
+            len = dn;
+        }
+    }
     /* Tokens first (their characters are all printable), then the bytes. */
     size_t n = tokfmt_redact(src, len, dst, cap);
     for (size_t i = 0; i < n; i++) {

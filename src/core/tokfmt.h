@@ -92,8 +92,8 @@ int tokfmt_parse_pubid(const char *s, size_t len, struct tokfmt_parsed *ret);
  * lines and audit fields built from what clients send (paths, user agents,
  * names tried), where a pasted token must not be written down, and for
  * error answers that name what was sent. Percent-encoded text is not
- * decoded here: api_logged_path() hands over a path's decoded form when
- * that is where a token shows.
+ * decoded here: api_logged_path() hands over a path's decoded form, and
+ * audit_field_copy() a field's, when that is where a token shows.
  */
 size_t tokfmt_redact(const char *in, size_t n, char *out, size_t cap);
 

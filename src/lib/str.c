@@ -52,3 +52,28 @@ void str_echo(const char *s, size_t len, char out[STR_ECHO_BUFSZ]) {
     }
     out[o] = '\0';
 }
+
+static int hex_nibble(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t str_percent_decode(const char *in, size_t n, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int hi = in[i] == '%' && i + 2 < n ? hex_nibble(in[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_nibble(in[i + 2]) : -1;
+        if (lo >= 0) {
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            out[o++] = in[i];
+        }
+    }
+    return o;
+}

@@ -28,4 +28,11 @@ size_t str_fmt_int64(int64_t v, char out[STR_INT64_BUFSZ]);
  */
 void str_echo(const char *s, size_t len, char out[STR_ECHO_BUFSZ]);
 
+/*
+ * Percent-decodes in[0..n) into out (at least n bytes; not NUL-terminated):
+ * each %XX (either case) becomes its byte, anything else (a '%' without two
+ * hex digits after it included) is copied as is. Returns the length.
+ */
+size_t str_percent_decode(const char *in, size_t n, char *out);
+
 #endif

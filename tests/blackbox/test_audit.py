@@ -193,16 +193,22 @@ def test_a_token_pasted_anywhere_a_client_writes_is_cut_to_its_public_id(server)
     encoded = tok.replace("_", "%5F")
     enc = server.get("/v1/tokens/" + encoded + "%20x", token=server.root_token)
     assert enc.status_code == 404, enc.text
+    # ... and in a User-Agent or a login name, where nothing decodes it.
+    enc_ua = server.get("/v1/auth/whoami", token=server.root_token, headers={"User-Agent": "tool/1 " + encoded})
+    enc_login = server.post("/v1/auth/login", json={"org": "acme", "username": encoded, "password": "x"})
+    assert enc_login.status_code in (400, 401), enc_login.text
     # Nor does an error that names the id the client sent carry the secret.
     direct = server.get("/v1/tokens/" + tok, token=server.root_token)
     assert direct.status_code == 404
     assert direct.json()["errors"] == ["no token %s_[redacted]" % pubid]
     for r in (mid, enc, direct):
         assert secret not in r.text and secret[:32] not in r.text, r.text
-    recs = [wait_for(server, r.headers["X-Request-Id"]) for r in (mid, ua, login, enc)]
+    recs = [wait_for(server, r.headers["X-Request-Id"]) for r in (mid, ua, login, enc, enc_ua, enc_login)]
     assert recs[0]["resource"] == "/v1/tokens/by-token=%s_[redacted]" % pubid
     assert recs[1]["user_agent"] == "curl/8 %s_[redacted]" % pubid
     assert recs[3]["resource"] == "/v1/tokens/%s_[redacted] x" % pubid
+    assert recs[4]["user_agent"] == "tool/1 %s_[redacted]" % pubid
+    assert recs[5]["actor_name"] == "%s_[redacted]" % pubid, recs[5]  # the name tried, decoded and cut
     server.restart()  # flushes the access log
     text = server.stderr()
     assert "/v1/tokens/by-token=%s_[redacted]" % pubid in text

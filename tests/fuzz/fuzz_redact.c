@@ -17,12 +17,15 @@
  *     again changes nothing; tokfmt_find sees the inserted token, and no
  *     token's shape in any output;
  *   - audit_field_copy gives the same text with every byte outside
- *     printable ASCII turned into '?'.
+ *     printable ASCII turned into '?' - of the text's percent-decoded
+ *     form (str_percent_decode of its first 768 bytes) when that shows a
+ *     token, so a token sent encoded is cut too.
  * Invariant failures abort(). The harness keeps no global state.
  */
 #include "fuzz_check.h"
 #include "core/audit.h"
 #include "core/tokfmt.h"
+#include "lib/str.h"
 
 #include <string.h>
 
@@ -92,7 +95,14 @@ static void check_text(const char *text, size_t n, size_t cap, const char *secre
     size_t len2 = redact_checked(out, len, again, OUT_MAX);
     CHECK(len2 == len && memcmp(again, out, len) == 0);
 
-    /* audit_field_copy: the redacted text, bytes outside printable ASCII as '?'. */
+    /* audit_field_copy: the redacted text (decoded first where that shows
+     * a token), bytes outside printable ASCII as '?'. */
+    static char decoded[3 * AUDIT_RESOURCE_MAX];
+    size_t dn = str_percent_decode(text, n < sizeof(decoded) ? n : sizeof(decoded), decoded);
+    if (memchr(text, '%', n) != NULL && tokfmt_find(decoded, dn, NULL)) {
+        len = redact_checked(decoded, dn, out, OUT_MAX);
+        check_no_token(out, len);
+    }
     memset(field, CANARY, sizeof(field));
     audit_field_copy(field, OUT_MAX, text, n);
     CHECK(strlen(field) == len);
@@ -136,5 +146,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(tokfmt_find(text, n + tl, &found));
     CHECK(found.pubid_len <= TOKFMT_PUBID_MAX && found.pubid[found.pubid_len] == '\0');
     check_text(text, n + tl, cap, memmem(raw, n, secret, TOKFMT_SECRET_CHARS) == NULL ? secret : NULL);
+
+    /* The same token percent-encoded ('_' as %5F, as a client library may
+     * send it): the audit field keeps its public id, never its secret. */
+    static char etext[TEXT_MAX + 3 * TOKFMT_TOKEN_MAX], field[OUT_MAX];
+    size_t el = 0;
+    memcpy(etext, raw, at);
+    el = at;
+    for (size_t i = 0; i < tl; i++) {
+        if (tok[i] == '_') {
+            memcpy(etext + el, "%5F", 3);
+            el += 3;
+        } else {
+            etext[el++] = tok[i];
+        }
+    }
+    memcpy(etext + el, raw + at, n - at);
+    el += n - at;
+    audit_field_copy(field, OUT_MAX, etext, el);
+    if (memmem(raw, n, secret, TOKFMT_SECRET_CHARS) == NULL)
+        CHECK(memmem(field, strlen(field), secret, TOKFMT_SECRET_CHARS) == NULL);
     return 0;
 }

@@ -153,6 +153,21 @@ static void test_field_copy_cuts_a_pasted_token_to_its_public_id(void **state) {
     assert_string_equal(out, "curl/8? lk_user_0123456789ab_[redacted]?");
 }
 
+/* Percent-encoded, in either case: the field is recorded decoded, then
+ * cut. A field whose decoded form shows no token keeps its escapes. */
+static void test_field_copy_cuts_a_percent_encoded_token(void **state) {
+    char out[128];
+    static const char lower[] = "tool lk%5fuser%5f0123456789ab%5fABCDEFGHIJKLMNOPQRSTUVWXYZabcdef1hWikl end";
+    audit_field_copy(out, sizeof(out), lower, sizeof(lower) - 1);
+    assert_string_equal(out, "tool lk_user_0123456789ab_[redacted] end");
+    static const char upper[] = "lk_user_0123456789ab%5FABCDEFGHIJKLMNOPQRSTUVWXYZabcdef1hWikl";
+    audit_field_copy(out, sizeof(out), upper, sizeof(upper) - 1);
+    assert_string_equal(out, "lk_user_0123456789ab_[redacted]");
+    static const char plain[] = "name%20with%20spaces 100%";
+    audit_field_copy(out, sizeof(out), plain, sizeof(plain) - 1);
+    assert_string_equal(out, "name%20with%20spaces 100%");
+}
+
 static void test_outcomes(void **state) {
     struct {
         int status;
@@ -196,6 +211,7 @@ int main(void) {
         cmocka_unit_test(test_chain_check),
         cmocka_unit_test(test_field_copy_keeps_printable_ascii_only),
         cmocka_unit_test(test_field_copy_cuts_a_pasted_token_to_its_public_id),
+        cmocka_unit_test(test_field_copy_cuts_a_percent_encoded_token),
         cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_api_json),
     };
