@@ -12,6 +12,7 @@
 #include "api/api_internal.h"
 #include "core/rfc3339.h"
 #include "core/tokfmt.h"
+#include "lib/str.h"
 
 static int content_type_ok(h2o_req_t *req) {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
@@ -107,16 +108,6 @@ int api_body_int(struct api_req *ar, json_t *obj, const char *key, int64_t *ret)
     return 1;
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes v[0..n) ('+' is a space, as forms send it) into the pool.
  * A malformed escape or an encoded NUL leaves the value as sent, which then
  * fails the caller's validation instead of being silently cut short. */
@@ -127,7 +118,7 @@ static const char *query_decode(h2o_mem_pool_t *pool, const char *v, size_t n) {
         if (v[i] == '%') {
             if (i + 2 >= n)
                 goto raw;
-            int a = hexval(v[i + 1]), b = hexval(v[i + 2]);
+            int a = str_hex_digit(v[i + 1]), b = str_hex_digit(v[i + 2]);
             if (a < 0 || b < 0 || (a == 0 && b == 0))
                 goto raw;
             out[o++] = (char)(a * 16 + b);

@@ -53,7 +53,7 @@ void str_echo(const char *s, size_t len, char out[STR_ECHO_BUFSZ]) {
     out[o] = '\0';
 }
 
-static int hex_nibble(char c) {
+int str_hex_digit(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';
     if (c >= 'a' && c <= 'f')
@@ -66,8 +66,8 @@ static int hex_nibble(char c) {
 size_t str_percent_decode(const char *in, size_t n, char *out) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        int hi = in[i] == '%' && i + 2 < n ? hex_nibble(in[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_nibble(in[i + 2]) : -1;
+        int hi = in[i] == '%' && i + 2 < n ? str_hex_digit(in[i + 1]) : -1;
+        int lo = hi >= 0 ? str_hex_digit(in[i + 2]) : -1;
         if (lo >= 0) {
             out[o++] = (char)(hi << 4 | lo);
             i += 2;

@@ -28,6 +28,9 @@ size_t str_fmt_int64(int64_t v, char out[STR_INT64_BUFSZ]);
  */
 void str_echo(const char *s, size_t len, char out[STR_ECHO_BUFSZ]);
 
+/* The value of a hex digit (either case), or -1. */
+int str_hex_digit(char c);
+
 /*
  * Percent-decodes in[0..n) into out (at least n bytes; not NUL-terminated):
  * each %XX (either case) becomes its byte, anything else (a '%' without two
