@@ -442,17 +442,23 @@ static int bind_hash(sqlite3_stmt *st, int idx, const char *hex, uint8_t raw[SEC
 /*
  * Reads a hash column as hex into buf (AUDIT_HASH_HEX bytes). What latchkey
  * stores is SECRET_HASH_LEN bytes; anything else was put there by someone
- * else, and reads as given (TEXT) or as "" (a BLOB of another length), so
- * that the chain check names the record instead of the read failing.
+ * else, and reads as given when it is text of a hash's length, else as "",
+ * so that the chain check names the record instead of the read failing.
  */
 static int col_hash(sqlite3_stmt *st, int col, char *buf) {
-    if (sqlite3_column_type(st, col) != SQLITE_BLOB)
-        return col_copy(st, col, buf, AUDIT_HASH_HEX);
-    const void *b = sqlite3_column_blob(st, col);
-    if (sqlite3_column_bytes(st, col) != SECRET_HASH_LEN || b == NULL)
-        buf[0] = '\0';
-    else
-        secret_hex(b, SECRET_HASH_LEN, buf);
+    buf[0] = '\0';
+    int type = sqlite3_column_type(st, col);
+    if (type == SQLITE_BLOB) {
+        const void *b = sqlite3_column_blob(st, col);
+        if (b != NULL && sqlite3_column_bytes(st, col) == SECRET_HASH_LEN)
+            secret_hex(b, SECRET_HASH_LEN, buf);
+    } else if (type == SQLITE_TEXT) {
+        const unsigned char *t = sqlite3_column_text(st, col);
+        if (t == NULL)
+            return LK_ENOMEM;
+        if (sqlite3_column_bytes(st, col) == AUDIT_HASH_HEX - 1 && memchr(t, '\0', AUDIT_HASH_HEX - 1) == NULL)
+            memcpy(buf, t, AUDIT_HASH_HEX);
+    }
     return 0;
 }
 

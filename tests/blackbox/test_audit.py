@@ -613,8 +613,8 @@ def test_verify_names_the_first_changed_or_missing_record(server):
     assert r.returncode == 1 and "BROKEN at record 3" in r.stdout and "missing" in r.stdout
 
 
-@pytest.mark.parametrize("forged", [bytes.fromhex("ab" * 32), "ab" * 32, b"short"],
-                         ids=["hash-bytes", "hash-as-text", "wrong-length"])
+@pytest.mark.parametrize("forged", [bytes.fromhex("ab" * 32), "ab" * 32, b"short", "x" * 100, 7],
+                         ids=["hash-bytes", "hash-as-text", "wrong-length", "long-text", "integer"])
 def test_a_rewritten_hash_breaks_the_chain_at_its_record(server, forged):
     """A hash replaced in the file, in the stored form (32 bytes) or any
     other, is named by verify; the server still reads the trail."""
