@@ -613,7 +613,7 @@ def test_verify_names_the_first_changed_or_missing_record(server):
     assert r.returncode == 1 and "BROKEN at record 3" in r.stdout and "missing" in r.stdout
 
 
-@pytest.mark.parametrize("forged", [bytes.fromhex("ab" * 32), "ab" * 32, b"short", "x" * 100, 7],
+@pytest.mark.parametrize("forged", [bytes.fromhex("ab" * 32), "ab" * 32, b"short", "~" * 100, 7],
                          ids=["hash-bytes", "hash-as-text", "wrong-length", "long-text", "integer"])
 def test_a_rewritten_hash_breaks_the_chain_at_its_record(server, forged):
     """A hash replaced in the file, in the stored form (32 bytes) or any
@@ -628,6 +628,23 @@ def test_a_rewritten_hash_breaks_the_chain_at_its_record(server, forged):
     server.start()
     listed = all_records(server)
     assert [x["seq"] for x in listed[:3]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("change", ["resource = printf('%.1000c', '~')", "status = 5000",
+                                    "user_agent = CAST(X'61006263' AS TEXT)", "actor_name = 12345"],
+                         ids=["too-long", "status-out-of-range", "nul-inside", "integer"])
+def test_a_field_latchkey_could_not_have_written_is_named_by_verify(server, change):
+    """A field changed in the file to something latchkey never writes still
+    breaks the chain at its record; listings keep working."""
+    root = server.root_token
+    for i in range(3):
+        server.post("/v1/tokens", token=root, json={"description": "f%d" % i})
+    assert server.stop() == 0
+    tamper(server, "UPDATE audit SET %s WHERE seq = 2" % change)
+    r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
+    assert r.returncode == 1 and "BROKEN at record 2" in r.stdout, r.stdout + r.stderr
+    server.start()
+    assert [x["seq"] for x in all_records(server)][:3] == [1, 2, 3]
 
 
 def seal(rec, prev_hash):
