@@ -5,6 +5,7 @@ before a mutation is answered, fail-closed, queryable with filters, and
 never hold a secret. Everything runs against the real binary and its real
 SQLite file."""
 import hashlib
+import importlib.util
 import json
 import re
 import os
@@ -15,6 +16,13 @@ import time
 import pytest
 
 from conftest import BIN, assert_error, remember_secret, run_cli
+
+# The export checker an auditor runs without latchkey; its encoder is the
+# one these tests recompute hashes with.
+VERIFY_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "audit-verify.py")
+_spec = importlib.util.spec_from_file_location("audit_verify", VERIFY_SCRIPT)
+audit_verify = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(audit_verify)
 
 UA = "latchkey-audit-test/1.0"
 PASSWORD = "an audited passphrase"
@@ -647,23 +655,46 @@ def test_a_field_latchkey_could_not_have_written_is_named_by_verify(server, chan
     assert [x["seq"] for x in all_records(server)][:3] == [1, 2, 3]
 
 
-def seal(rec, prev_hash):
-    """A record's hash, written from docs/audit.md's description of the
-    canonical encoding (independently of the C code): "LKA1", seq and
-    time as 8-byte big-endian integers, the strings as a 4-byte big-endian
-    length and their bytes, status as 8 bytes, and the link last."""
-    def u64(v):
-        return (v & (2 ** 64 - 1)).to_bytes(8, "big")
+def run_verify_script(*args, stdin=None):
+    import subprocess
+    return subprocess.run(["/usr/bin/python3", VERIFY_SCRIPT] + list(args), input=stdin, capture_output=True,
+                          text=True, timeout=60)
 
-    def text(v):
-        b = v.encode()
-        return len(b).to_bytes(4, "big") + b
-    out = b"LKA1" + u64(rec["seq"]) + u64(rec["time_ms"])
-    for k in ("request_id", "actor_type", "actor_name", "actor_org", "token_id", "credential_hmac", "org", "team",
-              "action", "method", "resource", "outcome"):
-        out += text(rec[k])
-    out += u64(rec["status"]) + text(rec["source_ip"]) + text(rec["user_agent"]) + text(prev_hash)
-    return hashlib.sha256(out).hexdigest()
+
+def test_an_export_verifies_without_latchkey(server, tmp_path):
+    """scripts/audit-verify.py checks `operator audit export` with SHA-256
+    alone: the whole varied trail is intact; a changed, removed or reordered
+    line, or a cut-back trail against an anchor, is named."""
+    root = server.root_token
+    setup_org(server, "exp")
+    server.get("/v1/auth/whoami", token="lk_root_notavalidtoken", headers={"User-Agent": 'ua "quoted" \\ \u00e9'})
+    server.get("/v1/nowhere", token=root)
+    server.post("/v1/orgs/exp/teams", token=root, json={"name": "web"})
+    assert server.stop() == 0
+    export = run_cli("operator", "audit", "export", "--data-dir", server.data_dir)
+    assert export.returncode == 0, export.stderr
+    lines = export.stdout.splitlines()
+    assert len(lines) >= 10
+    path = tmp_path / "trail.jsonl"
+    path.write_text(export.stdout)
+    r = run_verify_script(str(path))
+    assert r.returncode == 0 and "intact: %d record(s)" % len(lines) in r.stdout, r.stdout + r.stderr
+    head = run_cli("operator", "audit", "head", "--data-dir", server.data_dir).stdout.strip()
+    assert run_verify_script(str(path), "--anchor", head).returncode == 0
+
+    def broken(changed, why):
+        r = run_verify_script("-", stdin="\n".join(changed) + "\n")
+        assert r.returncode == 1 and why in r.stdout, (why, r.stdout, r.stderr)
+
+    third = json.loads(lines[2])
+    broken(lines[:2] + [json.dumps(dict(third, status=third["status"] + 1))] + lines[3:],
+           "BROKEN at record 3: its content does not match its hash")
+    broken(lines[:2] + lines[3:], "BROKEN at record 4: expected seq 3 after 2")
+    broken(lines[:2] + [lines[3], lines[2]] + lines[4:], "BROKEN at record 4: expected seq 3 after 2")
+    r = run_verify_script("-", "--anchor", head, stdin="\n".join(lines[:-1]) + "\n")
+    assert r.returncode == 1 and "cut back" in r.stdout, r.stdout
+    r = run_verify_script("-", stdin="not json\n")
+    assert r.returncode == 2 and "line 1" in r.stderr, r.stderr
 
 
 def test_a_record_resealed_after_a_change_breaks_the_chain_at_the_next(server):
@@ -675,12 +706,12 @@ def test_a_record_resealed_after_a_change_breaks_the_chain_at_the_next(server):
     assert server.stop() == 0
     stored = rows(server)
     prev = "0" * 64
-    for rec in stored:  # the encoding above is the one in force: every stored hash is its seal
-        assert seal(rec, prev) == rec["hash"], rec
+    for rec in stored:  # the script's encoding is the one in force: every stored hash is its own
+        assert audit_verify.record_hash(rec, prev) == rec["hash"], rec
         prev = rec["hash"]
     changed = dict(stored[1], status=404, outcome="error")
     tamper(server, "UPDATE audit SET status = 404, outcome = 'error', hash = ? WHERE seq = 2",
-           (bytes.fromhex(seal(changed, stored[0]["hash"])),))
+           (bytes.fromhex(audit_verify.record_hash(changed, stored[0]["hash"])),))
     r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
     assert r.returncode == 1, r.stdout
     assert "BROKEN at record 3" in r.stdout and "record 2 was and its hash recomputed" in r.stdout, r.stdout
