@@ -5,14 +5,16 @@ an export without latchkey").
     latchkey operator audit export --data-dir DIR > trail.jsonl
     scripts/audit-verify.py trail.jsonl [--anchor SEQ:HASH]
 
-Reads the JSON lines of `operator audit export` (or `-` for standard
-input), recomputes every record's hash from its fields with SHA-256 alone,
+Reads the JSON lines of `operator audit export` or of the --audit-file
+sink (rotated files concatenated in order), or `-` for standard input,
+recomputes every record's hash from its fields with SHA-256 alone,
 and checks that each seq follows the one before and each record links to
 the hash of the one before it. An export that starts after seq 1 (made
 with --since) is checked from its first record on; that record's link is
 taken as given. An --org export holds only some records and fails at its
-first gap: the chain runs through every record. With --anchor, the anchored record must be present with
-that hash. Standard library only, so an auditor can read all of it.
+first gap: the chain runs through every record. With --anchor, the
+anchored record must be present with that hash. Standard library only,
+so an auditor can read all of it.
 
 Exit status: 0 intact, 1 broken (the first broken record is named), 2 the
 input could not be read.
@@ -20,6 +22,7 @@ input could not be read.
 import argparse
 import calendar
 import hashlib
+import heapq
 import json
 import sys
 
@@ -80,35 +83,64 @@ def from_export(rec):
     return r
 
 
-def check(lines, anchor):
-    count, prev_seq, prev_hash, anchored = 0, None, None, anchor is None
+# The file sink writes records in the order they were committed, which can
+# run up to a batch ahead of seq order (a mutation commits its own record on
+# its worker, reads get theirs in the writer's next batch): records are put
+# back in seq order within a window this wide.
+REORDER_WINDOW = 65536
+
+
+def in_seq_order(lines):
+    """(line number, record) from JSON lines, in seq order within the window.
+    A line that cannot be read raises ValueError naming it."""
+    heap = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             rec = json.loads(line)
-            seq, link, got = rec["seq"], rec["prev_hash"], rec["hash"]
-            if not isinstance(seq, int) or not isinstance(rec["status"], int):
-                raise ValueError("seq and status must be integers")
-            want = record_hash(from_export(rec), link)
-        except (ValueError, KeyError, TypeError) as e:
-            return 2, "line %d is not an exported record: %s" % (n, e)
-        if prev_seq is None:
-            if seq == 1 and link != GENESIS:
-                return 1, "BROKEN at record 1: its prev_hash is not the genesis link"
-        elif seq != prev_seq + 1:
-            return 1, "BROKEN at record %d: expected seq %d after %d (a record is missing or was inserted)" % (
-                seq, prev_seq + 1, prev_seq)
-        elif link != prev_hash:
-            return 1, "BROKEN at record %d: its prev_hash is not the hash of record %d" % (seq, prev_seq)
-        if want != got:
-            return 1, "BROKEN at record %d: its content does not match its hash" % seq
-        if anchor is not None and seq == anchor[0]:
-            if got != anchor[1]:
-                return 1, "BROKEN: anchored record %d has another hash than the anchor" % seq
-            anchored = True
-        prev_seq, prev_hash = seq, got
-        count += 1
+            if not isinstance(rec, dict) or not isinstance(rec.get("seq"), int):
+                raise ValueError("no integer seq")
+        except ValueError as e:
+            raise ValueError("line %d is not an exported record: %s" % (n, e))
+        heapq.heappush(heap, (rec["seq"], n, rec))
+        if len(heap) > REORDER_WINDOW:
+            _, m, r = heapq.heappop(heap)
+            yield m, r
+    while heap:
+        _, m, r = heapq.heappop(heap)
+        yield m, r
+
+
+def check(lines, anchor):
+    count, prev_seq, prev_hash, anchored = 0, None, None, anchor is None
+    try:
+        for n, rec in in_seq_order(lines):
+            try:
+                seq, link, got = rec["seq"], rec["prev_hash"], rec["hash"]
+                if not isinstance(rec["status"], int):
+                    raise ValueError("status must be an integer")
+                want = record_hash(from_export(rec), link)
+            except (ValueError, KeyError, TypeError) as e:
+                return 2, "line %d is not an exported record: %s" % (n, e)
+            if prev_seq is None:
+                if seq == 1 and link != GENESIS:
+                    return 1, "BROKEN at record 1: its prev_hash is not the genesis link"
+            elif seq != prev_seq + 1:
+                return 1, "BROKEN at record %d: expected seq %d after %d (a record is missing or was inserted)" % (
+                    seq, prev_seq + 1, prev_seq)
+            elif link != prev_hash:
+                return 1, "BROKEN at record %d: its prev_hash is not the hash of record %d" % (seq, prev_seq)
+            if want != got:
+                return 1, "BROKEN at record %d: its content does not match its hash" % seq
+            if anchor is not None and seq == anchor[0]:
+                if got != anchor[1]:
+                    return 1, "BROKEN: anchored record %d has another hash than the anchor" % seq
+                anchored = True
+            prev_seq, prev_hash = seq, got
+            count += 1
+    except ValueError as e:
+        return 2, str(e)
     if not anchored:
         return 1, "BROKEN: anchored record %d is missing (the trail was cut back)" % anchor[0]
     return 0, "intact: %d record(s)" % count

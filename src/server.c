@@ -97,7 +97,12 @@ static void *flusher_main(void *arg) {
                 lk_log(LOG_INFO, "deleted %zu token(s) expired for more than %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
                 char what[64];
                 snprintf(what, sizeof(what), "%zu token(s) expired for over %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
-                if (audit_record_event(s, "system", "cleanup", "JOB", "token.cleanup", what, 1) != 0)
+                /* Through the writer, like every record of this process, so
+                 * the file sink gets it too. */
+                struct audit_rec rec;
+                uint64_t ticket;
+                audit_event_fill(&rec, "system", "cleanup", "JOB", "token.cleanup", what, 1);
+                if (audit_log_enqueue(srv->audit, -1, &rec, 0, &ticket) != 0)
                     lk_log(LOG_ERROR, "could not record the token clean-up in the audit trail");
             }
             next_cleanup = now + CLEANUP_INTERVAL_SECONDS;
@@ -242,14 +247,17 @@ int server_run(struct config *cfg) {
     lk_log(LOG_INFO, "shutting down: no new connections; finishing requests in flight");
     atomic_store(&srv->stopping, 1);
     http_stop(srv);
-    /* Writes what is queued and answers the workers' last held replies. */
-    audit_log_free(srv->audit);
-    srv->audit = NULL;
-    http_free(srv);
+    /* The workers are drained: the flusher's last flush is the last word,
+     * and it hands the writer its records (the clean-up's), so it stops
+     * before the writer does. */
     pthread_mutex_lock(&srv->flusher_lock);
     pthread_cond_signal(&srv->flusher_cond);
     pthread_mutex_unlock(&srv->flusher_lock);
     pthread_join(srv->flusher, NULL);
+    /* Writes what is queued and answers the workers' last held replies. */
+    audit_log_free(srv->audit);
+    srv->audit = NULL;
+    http_free(srv);
     /* A delivery in flight is aborted and stays pending for the next start. */
     notifier_stop(srv->notifier);
     srv->notifier = NULL;

@@ -723,19 +723,24 @@ static int append_one_tx(struct store *s, void *arg) {
     return audit_chain_append(s, &rec, 1);
 }
 
+void audit_event_fill(struct audit_rec *rec, const char *actor_type, const char *actor_name, const char *method,
+                      const char *action, const char *resource, int ok) {
+    memset(rec, 0, sizeof(*rec));
+    rec->time_ms = clock_now_ms();
+    str_copy(rec->request_id, sizeof(rec->request_id), method);
+    str_copy(rec->actor_type, sizeof(rec->actor_type), actor_type);
+    str_copy(rec->actor_name, sizeof(rec->actor_name), actor_name);
+    str_copy(rec->action, sizeof(rec->action), action);
+    str_copy(rec->method, sizeof(rec->method), method);
+    str_copy(rec->resource, sizeof(rec->resource), resource);
+    str_copy(rec->outcome, sizeof(rec->outcome), ok ? "success" : "error");
+    rec->status = ok ? 200 : 500;
+}
+
 int audit_record_event(struct store *s, const char *actor_type, const char *actor_name, const char *method,
                        const char *action, const char *resource, int ok) {
     struct audit_rec rec;
-    memset(&rec, 0, sizeof(rec));
-    rec.time_ms = clock_now_ms();
-    str_copy(rec.request_id, sizeof(rec.request_id), method);
-    str_copy(rec.actor_type, sizeof(rec.actor_type), actor_type);
-    str_copy(rec.actor_name, sizeof(rec.actor_name), actor_name);
-    str_copy(rec.action, sizeof(rec.action), action);
-    str_copy(rec.method, sizeof(rec.method), method);
-    str_copy(rec.resource, sizeof(rec.resource), resource);
-    str_copy(rec.outcome, sizeof(rec.outcome), ok ? "success" : "error");
-    rec.status = ok ? 200 : 500;
+    audit_event_fill(&rec, actor_type, actor_name, method, action, resource, ok);
     return store_tx(s, append_one_tx, &rec);
 }
 

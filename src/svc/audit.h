@@ -135,9 +135,18 @@ int audit_verify(struct store *s, int64_t *ret_count, int64_t *ret_bad_seq, char
 int audit_check_anchor(struct store *s, int64_t seq, const char *hash, char *why, size_t cap);
 
 /*
- * Records an event from outside any request (operator commands, background
- * jobs such as the 90-day clean-up) in its own transaction, with method
- * "CLI" or "JOB". 0 or an LK_E* code.
+ * The record of an event from outside any request (operator commands,
+ * background jobs such as the 90-day clean-up), with method "CLI" or "JOB"
+ * and the time now; seq and hashes are left to whoever appends it.
+ */
+void audit_event_fill(struct audit_rec *rec, const char *actor_type, const char *actor_name, const char *method,
+                      const char *action, const char *resource, int ok);
+
+/*
+ * Records such an event in its own transaction: for processes without a
+ * writer (operator commands). A server hands its events to its writer
+ * (audit_log_enqueue), so that the file sink gets them too. 0 or an LK_E*
+ * code.
  */
 int audit_record_event(struct store *s, const char *actor_type, const char *actor_name, const char *method,
                        const char *action, const char *resource, int ok);
