@@ -1676,23 +1676,6 @@ static int insert_many_fn(struct store *s, void *arg) {
     struct audit_list *l = arg;
     int64_t seq;
     char prev[AUDIT_HASH_HEX];
-    const struct audit_rec *ptrs[47];
-    int r = store_audit_head(s, &seq, prev);
-    for (size_t i = 0; r == 0 && i < l->count; i++) {
-        l->items[i].seq = ++seq;
-        memcpy(l->items[i].prev_hash, prev, AUDIT_HASH_HEX);
-        r = audit_seal(&l->items[i]);
-        memcpy(prev, l->items[i].hash, AUDIT_HASH_HEX);
-        ptrs[i] = &l->items[i];
-    }
-    return r != 0 ? r : store_audit_insert_many(s, ptrs, l->count);
-}
-
-/* All of l at once, for large fixtures: chained, then one insert_many. */
-static int insert_many_all_fn(struct store *s, void *arg) {
-    struct audit_list *l = arg;
-    int64_t seq;
-    char prev[AUDIT_HASH_HEX];
     const struct audit_rec **ptrs = calloc(l->count, sizeof(*ptrs));
     if (ptrs == NULL)
         return LK_ENOMEM;
@@ -1900,7 +1883,7 @@ static void test_audit_org_listing_skips_other_orgs_stretches(void **state) {
         make_audit(fx, &recs[i], small ? "small" : "big", "", "ann", "auth.whoami", "success", 1000 + (int64_t)i);
     }
     struct audit_list in = {.items = recs, .count = N};
-    assert_ok(store_tx(fx->s, insert_many_all_fn, &in));
+    assert_ok(store_tx(fx->s, insert_many_fn, &in));
     char org[AUDIT_NAME_MAX];
     snprintf(org, sizeof(org), "small-%s", fx->tag);
     const int64_t want[] = {recs[0].seq, recs[1 + GAP1].seq, recs[N - 1].seq};
