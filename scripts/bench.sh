@@ -14,7 +14,11 @@
 #      nginx / latchkey / latchkey durable, default 3; ratios are medians),
 #      WRK_THREADS (default 2), QUIET_STEAL (a round whose every run had at
 #      most this much CPU stolen by the hypervisor, in %, counts as quiet:
-#      the medians of the quiet rounds are printed too; default 5).
+#      the medians of the quiet rounds are printed too; default 5),
+#      AFFINITY (1: latchkey runs with --cpu-affinity, each worker on a CPU
+#      of its own; 0: wherever the scheduler puts them; default 1. nginx's
+#      workers stay unpinned: worker_cpu_affinity measured slower here, see
+#      docs/performance.md).
 set -euo pipefail
 BIN=${1:-build/latchkey}
 BIN=$(readlink -f "$BIN")
@@ -24,6 +28,9 @@ DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
 WRK_THREADS=${WRK_THREADS:-2}
 QUIET_STEAL=${QUIET_STEAL:-5}
+AFFINITY=${AFFINITY:-1}
+lk_affinity=()
+[ "$AFFINITY" = 1 ] && lk_affinity=(--cpu-affinity)
 
 work=$(mktemp -d)
 lk_pid=""; ng_pid=""; lks_pid=""
@@ -42,7 +49,7 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 start_lk() { # name extra-flags... ; sets lk_url_<name>, token_<name>, prints the pid
   local name=$1; shift
   "$BIN" server --dev --data-dir "$work/data-$name" --listen 127.0.0.1:0 --threads "$THREADS" \
-    --rate-limit-token 0 --rate-limit-ip 0 "$@" >"$work/lk-$name.out" 2>"$work/lk-$name.err" &
+    --rate-limit-token 0 --rate-limit-ip 0 "${lk_affinity[@]}" "$@" >"$work/lk-$name.out" 2>"$work/lk-$name.err" &
   echo $! >"$work/lk-$name.pid"
   for _ in $(seq 100); do grep -q "listening on" "$work/lk-$name.out" 2>/dev/null && break; sleep 0.1; done
 }
@@ -113,8 +120,9 @@ run() { # name url conns [token] [wrk script] -> "rps p50_us p99_us steal_pct"
   echo "$rps $(to_us "$p50") $(to_us "$p99") $st"
 }
 
-printf "latchkey %s, %s server threads, wrk -t%s, %ss per run, loopback\n" \
-  "$("$BIN" version | awk '{print $2}')" "$THREADS" "$WRK_THREADS" "$DURATION"
+printf "latchkey %s, %s server threads (%s), wrk -t%s, %ss per run, loopback\n" \
+  "$("$BIN" version | awk '{print $2}')" "$THREADS" "$([ "$AFFINITY" = 1 ] && echo "pinned, --cpu-affinity" || echo unpinned)" \
+  "$WRK_THREADS" "$DURATION"
 printf "%-6s %-28s %12s %10s %10s %8s\n" conns target "req/s" "p50 us" "p99 us" "steal %"
 # ROUNDS alternating rounds (nginx, latchkey, latchkey durable) so that a
 # noisy minute on a shared host hits all three alike; the ratios are the

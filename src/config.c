@@ -38,6 +38,8 @@ static const struct opt opts[] = {
      "directory holding the store (dev default ./.latchkey)"},
     {"threads", "LATCHKEY_THREADS", OPT_UINT, OFF(threads), 1, 256,
      "worker threads, one event loop each (default: cores)"},
+    {"cpu-affinity", "LATCHKEY_CPU_AFFINITY", OPT_BOOL, OFF(cpu_affinity), 0, 0,
+     "pin worker i to the i-th CPU the process may run on (default off)"},
     {"tls-cert", "LATCHKEY_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0, "PEM certificate chain; enables TLS 1.2+"},
     {"tls-key", "LATCHKEY_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0, "PEM private key for --tls-cert"},
     {"allow-plain-http", "LATCHKEY_ALLOW_PLAIN_HTTP", OPT_BOOL, OFF(allow_plain_http), 0, 0,

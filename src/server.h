@@ -29,6 +29,7 @@ struct notifier;
 
 struct worker {
     int idx;
+    int cpu; /* --cpu-affinity: the CPU it stays on; -1 = wherever the scheduler puts it */
     struct server *srv;
     pthread_t tid;
     h2o_evloop_t *loop;

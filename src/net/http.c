@@ -15,6 +15,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -174,12 +176,50 @@ static int has_connections(struct worker *w) {
  * the stop message and drain (drained), then wait for w->teardown, deliver
  * the audit writer's last answers and destroy.
  */
+/*
+ * --cpu-affinity: the CPUs this process may run on (its affinity mask, which
+ * a container or taskset may have narrowed), in order, into cpus; how many,
+ * or 0 if they cannot be read (the workers then run wherever the scheduler
+ * puts them).
+ */
+static int allowed_cpus(int cpus[CPU_SETSIZE]) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+        lk_log(LOG_WARN, "cpu-affinity: cannot read the CPUs this process may use (%s); workers are not pinned",
+               strerror(errno));
+        return 0;
+    }
+    int n = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = c;
+    return n;
+}
+
+/* The calling worker stays on w->cpu from now on. A refusal is logged and
+ * the worker runs unpinned: pinning is a tuning, not a condition for
+ * serving. */
+static void pin_self(const struct worker *w) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(w->cpu, &one);
+    int r = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    if (r != 0)
+        lk_log(LOG_WARN, "cpu-affinity: cannot pin worker %d to CPU %d (%s); it runs unpinned", w->idx, w->cpu,
+               strerror(r));
+    else
+        lk_log(LOG_DEBUG, "cpu-affinity: worker %d runs on CPU %d", w->idx, w->cpu);
+}
+
 static void *worker_main(void *arg) {
     struct worker *w = arg;
     struct server *srv = w->srv;
     char name[16];
     snprintf(name, sizeof(name), "lk-worker-%d", w->idx);
     pthread_setname_np(pthread_self(), name);
+    if (w->cpu >= 0)
+        pin_self(w);
 
     w->loop = h2o_evloop_create();
     h2o_context_init(&w->ctx, w->loop, &srv->h2o);
@@ -291,12 +331,15 @@ int http_start(struct server *srv) {
             port = srv->bound_port;
     }
 
+    int cpus[CPU_SETSIZE];
+    int ncpus = cfg->cpu_affinity ? allowed_cpus(cpus) : 0;
     for (int i = 0; i < srv->nworkers; i++) {
         struct worker *w = &srv->workers[i];
         if (api_worker_init(w) != 0)
             return -1;
         sem_init(&w->phase_done, 0, 0);
         sem_init(&w->teardown, 0, 0);
+        w->cpu = ncpus > 0 ? cpus[i % ncpus] : -1;
         if (pthread_create(&w->tid, NULL, worker_main, w) != 0)
             return -1;
         w->started = 1;

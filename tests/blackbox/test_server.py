@@ -313,3 +313,64 @@ def test_no_secret_in_the_data_dir_or_logs_after_the_suite(server):
                 continue  # dev mode prints the root token once on stdout, by design
             assert s.encode() not in data, name
             assert secret_part not in data, name
+
+
+def _cpu_list(text):
+    """'0-2,5' -> {0, 1, 2, 5}"""
+    cpus = set()
+    for part in text.strip().split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+def _threads_cpus(pid):
+    """{thread name: set of CPUs it may run on} for every thread of pid."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            name = f.read().strip()
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            line = next(l for l in f if l.startswith("Cpus_allowed_list:"))
+        out.setdefault(name, set()).update(_cpu_list(line.split(":", 1)[1]))
+    return out
+
+
+def _started_within(cpus, make_server, **kw):
+    """A server started while this process may run only on cpus (it inherits them)."""
+    mine = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        return make_server(**kw)
+    finally:
+        os.sched_setaffinity(0, mine)
+
+
+def test_cpu_affinity_pins_each_worker_to_one_allowed_cpu_in_turn(make_server):
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        pytest.skip("needs two CPUs")
+    two = set(allowed[:2])
+    s = _started_within(two, make_server, extra=["--threads", "3", "--cpu-affinity"])
+    cpus = _threads_cpus(s.proc.pid)
+    # Round robin over the CPUs the process was given, in order; the audit
+    # threads stay free to run on any of them.
+    assert cpus["lk-worker-0"] == {allowed[0]}
+    assert cpus["lk-worker-1"] == {allowed[1]}
+    assert cpus["lk-worker-2"] == {allowed[0]}
+    assert cpus["lk-audit"] == two and cpus["lk-checkpoint"] == two
+    r = s.get("/v1/auth/whoami", token=s.root_token)
+    assert r.status_code == 200, r.text
+
+    # Default off: every worker may run anywhere it was allowed to.
+    s = _started_within(two, make_server, extra=["--threads", "3"])
+    cpus = _threads_cpus(s.proc.pid)
+    assert all(cpus["lk-worker-%d" % i] == two for i in range(3)), cpus
+
+
+def test_cpu_affinity_narrowed_to_one_cpu_puts_every_worker_there(make_server):
+    one = min(os.sched_getaffinity(0))
+    s = _started_within({one}, make_server, extra=["--threads", "2"], env={"LATCHKEY_CPU_AFFINITY": "true"})
+    cpus = _threads_cpus(s.proc.pid)
+    assert cpus["lk-worker-0"] == {one} and cpus["lk-worker-1"] == {one}
+    assert s.get("/v1/auth/whoami", token=s.root_token).status_code == 200
