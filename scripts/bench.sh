@@ -18,7 +18,11 @@
 #      AFFINITY (1: latchkey runs with --cpu-affinity, each worker on a CPU
 #      of its own; 0: wherever the scheduler puts them; default 1. nginx's
 #      workers stay unpinned: worker_cpu_affinity measured slower here, see
-#      docs/performance.md).
+#      docs/performance.md),
+#      AUDIT_CPU (the CPU for latchkey's audit writer, --audit-cpu: a number,
+#      "off", or "auto", the default with AFFINITY=1: the CPU that took the
+#      most interrupts of the busiest IRQ during a burst of synced writes to
+#      the bench's directory, i.e. where the data disk's completions land).
 set -euo pipefail
 BIN=${1:-build/latchkey}
 BIN=$(readlink -f "$BIN")
@@ -31,6 +35,7 @@ QUIET_STEAL=${QUIET_STEAL:-5}
 AFFINITY=${AFFINITY:-1}
 lk_affinity=()
 [ "$AFFINITY" = 1 ] && lk_affinity=(--cpu-affinity)
+AUDIT_CPU=${AUDIT_CPU:-$([ "$AFFINITY" = 1 ] && echo auto || echo off)}
 
 work=$(mktemp -d)
 lk_pid=""; ng_pid=""; lks_pid=""
@@ -41,6 +46,32 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# The CPU taking the most interrupts of the IRQ that moved most while synced
+# writes went to dir: on a disk with one completion queue, where a sync's
+# waiter is woken. Prints nothing if no IRQ moved much (tmpfs, say).
+disk_irq_cpu() { # dir
+  local before after
+  before=$(cat /proc/interrupts)
+  dd if=/dev/zero of="$1/irq-probe" bs=4k count=200 oflag=dsync 2>/dev/null
+  after=$(cat /proc/interrupts)
+  rm -f "$1/irq-probe"
+  /usr/bin/python3 - "$before" "$after" <<'PY'
+import sys
+def counts(text):
+    out = {}
+    for line in text.splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        if name.strip().isdigit():
+            out[name.strip()] = [int(f) for f in rest.split() if f.isdigit()]
+    return out
+a, b = counts(sys.argv[1]), counts(sys.argv[2])
+best = max(((sum(b[i]) - sum(a.get(i, [])), i) for i in b if len(b[i]) == len(a.get(i, []))), default=(0, None))
+if best[0] >= 100:
+    d = [y - x for x, y in zip(a[best[1]], b[best[1]])]
+    print(d.index(max(d)))
+PY
+}
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -53,6 +84,12 @@ start_lk() { # name extra-flags... ; sets lk_url_<name>, token_<name>, prints th
   echo $! >"$work/lk-$name.pid"
   for _ in $(seq 100); do grep -q "listening on" "$work/lk-$name.out" 2>/dev/null && break; sleep 0.1; done
 }
+audit_cpu_note=unpinned
+case "$AUDIT_CPU" in
+  off) ;;
+  auto) c=$(disk_irq_cpu "$work"); [ -n "$c" ] && { lk_affinity+=(--audit-cpu "$c"); audit_cpu_note="CPU $c, where the disk's completions landed"; } ;;
+  *) lk_affinity+=(--audit-cpu "$AUDIT_CPU"); audit_cpu_note="CPU $AUDIT_CPU" ;;
+esac
 start_lk async
 start_lk sync --audit-sync-reads
 lk_pid=$(cat "$work/lk-async.pid"); lks_pid=$(cat "$work/lk-sync.pid")
@@ -120,9 +157,9 @@ run() { # name url conns [token] [wrk script] -> "rps p50_us p99_us steal_pct"
   echo "$rps $(to_us "$p50") $(to_us "$p99") $st"
 }
 
-printf "latchkey %s, %s server threads (%s), wrk -t%s, %ss per run, loopback\n" \
+printf "latchkey %s, %s server threads (%s; audit writer %s), wrk -t%s, %ss per run, loopback\n" \
   "$("$BIN" version | awk '{print $2}')" "$THREADS" "$([ "$AFFINITY" = 1 ] && echo "pinned, --cpu-affinity" || echo unpinned)" \
-  "$WRK_THREADS" "$DURATION"
+  "$audit_cpu_note" "$WRK_THREADS" "$DURATION"
 printf "%-6s %-28s %12s %10s %10s %8s\n" conns target "req/s" "p50 us" "p99 us" "steal %"
 # ROUNDS alternating rounds (nginx, latchkey, latchkey durable) so that a
 # noisy minute on a shared host hits all three alike; the ratios are the

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ static const struct opt opts[] = {
      "worker threads, one event loop each (default: cores)"},
     {"cpu-affinity", "LATCHKEY_CPU_AFFINITY", OPT_BOOL, OFF(cpu_affinity), 0, 0,
      "pin worker i to the i-th CPU the process may run on (default off)"},
+    {"audit-cpu", "LATCHKEY_AUDIT_CPU", OPT_UINT, OFF(audit_cpu), 0, CPU_SETSIZE - 1,
+     "pin the audit writer to this CPU, e.g. the one taking the data disk's interrupts (default unpinned)"},
     {"tls-cert", "LATCHKEY_TLS_CERT", OPT_STR, OFF(tls_cert), 0, 0, "PEM certificate chain; enables TLS 1.2+"},
     {"tls-key", "LATCHKEY_TLS_KEY", OPT_STR, OFF(tls_key), 0, 0, "PEM private key for --tls-cert"},
     {"allow-plain-http", "LATCHKEY_ALLOW_PLAIN_HTTP", OPT_BOOL, OFF(allow_plain_http), 0, 0,
@@ -104,6 +107,7 @@ void config_defaults(struct config *c) {
     c->rl_login_account = (struct rl_policy){10, 300};
     c->rl_login_ip = (struct rl_policy){30, 60};
     c->access_log = 1;
+    c->audit_cpu = -1;
     c->cache_ttl_s = 10;
     c->touch_interval_s = 5;
     c->audit_anchor_interval_s = 60;

@@ -25,6 +25,7 @@ struct config {
     int allow_plain_http;              /* plain HTTP on a non-loopback address */
     int dev;                           /* dev mode: create and initialise the data dir */
     int cpu_affinity;                  /* 1 = worker i runs only on the i-th CPU allowed */
+    int audit_cpu;                     /* the audit writer's CPU; -1 = wherever the scheduler puts it */
     size_t max_body;                   /* bytes; larger bodies answer 413 */
     uint32_t request_timeout_s;        /* header/body/idle timeout */
     struct rl_policy rl_token;         /* per token */

@@ -214,6 +214,7 @@ int server_run(struct config *cfg) {
     if (http_start(srv) != 0)
         goto out;
     audit_log_set_anchor_interval(srv->audit, cfg->audit_anchor_interval_s);
+    audit_log_set_cpu(srv->audit, cfg->audit_cpu);
     if (audit_log_start(srv->audit) != 0)
         goto out;
     if (pthread_create(&srv->flusher, NULL, flusher_main, srv) != 0)

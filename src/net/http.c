@@ -15,8 +15,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <sched.h>
 #include <semaphore.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -26,6 +24,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "lib/cpu.h"
 #include "lib/log.h"
 #include "server.h"
 
@@ -176,35 +175,11 @@ static int has_connections(struct worker *w) {
  * the stop message and drain (drained), then wait for w->teardown, deliver
  * the audit writer's last answers and destroy.
  */
-/*
- * --cpu-affinity: the CPUs this process may run on (its affinity mask, which
- * a container or taskset may have narrowed), in order, into cpus; how many,
- * or 0 if they cannot be read (the workers then run wherever the scheduler
- * puts them).
- */
-static int allowed_cpus(int cpus[CPU_SETSIZE]) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
-        lk_log(LOG_WARN, "cpu-affinity: cannot read the CPUs this process may use (%s); workers are not pinned",
-               strerror(errno));
-        return 0;
-    }
-    int n = 0;
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set))
-            cpus[n++] = c;
-    return n;
-}
-
 /* The calling worker stays on w->cpu from now on. A refusal is logged and
  * the worker runs unpinned: pinning is a tuning, not a condition for
  * serving. */
 static void pin_self(const struct worker *w) {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(w->cpu, &one);
-    int r = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    int r = cpu_pin_self(w->cpu);
     if (r != 0)
         lk_log(LOG_WARN, "cpu-affinity: cannot pin worker %d to CPU %d (%s); it runs unpinned", w->idx, w->cpu,
                strerror(r));
@@ -332,7 +307,9 @@ int http_start(struct server *srv) {
     }
 
     int cpus[CPU_SETSIZE];
-    int ncpus = cfg->cpu_affinity ? allowed_cpus(cpus) : 0;
+    int ncpus = cfg->cpu_affinity ? cpu_allowed(cpus) : 0;
+    if (cfg->cpu_affinity && ncpus == 0)
+        lk_log(LOG_WARN, "cpu-affinity: cannot read the CPUs this process may use; workers are not pinned");
     for (int i = 0; i < srv->nworkers; i++) {
         struct worker *w = &srv->workers[i];
         if (api_worker_init(w) != 0)

@@ -28,6 +28,7 @@
 #include "core/errors.h"
 #include "core/secret.h"
 #include "lib/clock.h"
+#include "lib/cpu.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "store/store.h"
@@ -104,6 +105,7 @@ struct audit_log {
     /* Anchors (writer thread only after start): the chain's head, logged
      * once durable, every anchor_interval_ms while it moves, and at stop. */
     int64_t anchor_interval_ms; /* 0: only at stop */
+    int cpu;                    /* the writer's CPU; -1 = unpinned */
     int64_t anchor_last_ms;
     int64_t anchor_seq; /* the last one logged */
     int anchor_dirty;   /* records were written since */
@@ -197,6 +199,7 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
     if (a == NULL)
         return LK_ENOMEM;
     a->file_fd = -1;
+    a->cpu = -1;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
     pthread_mutex_init(&a->ckpt_lock, NULL);
@@ -229,6 +232,11 @@ fail:
 void audit_log_set_anchor_interval(struct audit_log *a, unsigned seconds) {
     if (!a->started)
         a->anchor_interval_ms = (int64_t)seconds * 1000;
+}
+
+void audit_log_set_cpu(struct audit_log *a, int cpu) {
+    if (!a->started)
+        a->cpu = cpu;
 }
 
 int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg) {
@@ -485,6 +493,14 @@ static void raise_flag(pthread_mutex_t *lock, pthread_cond_t *cond, int *flag) {
 static void *writer_main(void *arg) {
     struct audit_log *a = arg;
     pthread_setname_np(pthread_self(), "lk-audit");
+    if (a->cpu >= 0) {
+        int r = cpu_pin_self(a->cpu);
+        if (r != 0)
+            lk_log(LOG_WARN, "audit-cpu: cannot pin the audit writer to CPU %d (%s); it runs unpinned", a->cpu,
+                   strerror(r));
+        else
+            lk_log(LOG_DEBUG, "audit-cpu: the audit writer runs on CPU %d", a->cpu);
+    }
     a->anchor_last_ms = clock_mono_us() / 1000;
     for (;;) {
         pthread_mutex_lock(&a->lock);

@@ -74,6 +74,15 @@ int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg);
  */
 void audit_log_set_anchor_interval(struct audit_log *a, unsigned seconds);
 
+/*
+ * Before audit_log_start(): the writer thread runs only on this CPU (-1,
+ * the default: wherever the scheduler puts it). On a disk with one
+ * completion queue, the CPU that takes its interrupts is where the writer
+ * is woken when a sync ends (docs/performance.md). A CPU the process may
+ * not use is logged and the writer runs unpinned.
+ */
+void audit_log_set_cpu(struct audit_log *a, int cpu);
+
 /* Starts the writer thread. 0 or LK_EINTERNAL. */
 int audit_log_start(struct audit_log *a);
 

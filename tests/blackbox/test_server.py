@@ -374,3 +374,31 @@ def test_cpu_affinity_narrowed_to_one_cpu_puts_every_worker_there(make_server):
     cpus = _threads_cpus(s.proc.pid)
     assert cpus["lk-worker-0"] == {one} and cpus["lk-worker-1"] == {one}
     assert s.get("/v1/auth/whoami", token=s.root_token).status_code == 200
+
+
+def test_audit_cpu_pins_the_writer_and_a_cpu_not_allowed_is_logged(make_server):
+    allowed = sorted(os.sched_getaffinity(0))
+    last = allowed[-1]
+    s = make_server(extra=["--audit-cpu", str(last)])
+    cpus = _threads_cpus(s.proc.pid)
+    assert cpus["lk-audit"] == {last}
+    # Only the writer: the workers and the checkpointer run where they like.
+    assert cpus["lk-worker-0"] == set(allowed) and cpus["lk-checkpoint"] == set(allowed)
+    remember_secret(s.create_token(description="pinned-writer")["token"])
+
+    # A CPU outside the process's mask: logged, the writer runs unpinned,
+    # and mutations are still recorded durably.
+    one = allowed[0]
+    s = _started_within({one}, make_server, env={"LATCHKEY_AUDIT_CPU": str(last + 1)})
+    assert _threads_cpus(s.proc.pid)["lk-audit"] == {one}
+    assert "audit-cpu: cannot pin the audit writer to CPU %d" % (last + 1) in s.stderr()
+    remember_secret(s.create_token(description="unpinned-writer")["token"])
+    assert any(i["action"] == "token.create" and i["status"] == 200
+               for i in s.get("/v1/audit", token=s.root_token).json()["items"])
+
+
+def test_audit_cpu_out_of_range_is_refused_at_start(tmp_path):
+    p = subprocess.run([BIN, "server", "--dev", "--data-dir", str(tmp_path / "d"), "--listen", "127.0.0.1:0",
+                        "--audit-cpu", "5000"], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "audit-cpu: expected an integer from 0 to 1023" in p.stderr

@@ -1,0 +1,19 @@
+/*
+ * cpu.h - which CPUs the process may run on, and keeping a thread on one
+ * (--cpu-affinity, --audit-cpu). Linux only, like the rest of latchkey.
+ */
+#ifndef LATCHKEY_LIB_CPU_H
+#define LATCHKEY_LIB_CPU_H
+
+#include <sched.h>
+
+/* The CPUs this process may run on (its affinity mask, which taskset or a
+ * container's cpuset may have narrowed), in ascending order, into cpus;
+ * how many, or 0 if the mask cannot be read. */
+int cpu_allowed(int cpus[CPU_SETSIZE]);
+
+/* Keeps the calling thread on cpu from now on. 0, or the error number
+ * (EINVAL: not a CPU this process may use). */
+int cpu_pin_self(int cpu);
+
+#endif
