@@ -52,9 +52,9 @@ trap cleanup EXIT
 # waiter is woken. Prints nothing if no IRQ moved much (tmpfs, say).
 disk_irq_cpu() { # dir
   local before after
-  before=$(cat /proc/interrupts)
-  dd if=/dev/zero of="$1/irq-probe" bs=4k count=200 oflag=dsync 2>/dev/null
-  after=$(cat /proc/interrupts)
+  before=$(cat /proc/interrupts 2>/dev/null || true)
+  dd if=/dev/zero of="$1/irq-probe" bs=4k count=200 oflag=dsync 2>/dev/null || true
+  after=$(cat /proc/interrupts 2>/dev/null || true)
   rm -f "$1/irq-probe"
   /usr/bin/python3 - "$before" "$after" <<'PY'
 import sys
