@@ -163,18 +163,6 @@ static int has_connections(struct worker *w) {
     return !h2o_linklist_is_empty(&w->ctx.http1._conns) || !h2o_linklist_is_empty(&w->ctx.http2._conns);
 }
 
-/*
- * Everything h2o makes for a loop (the loop, its context, the multithread
- * queue and its socket) is made, used and destroyed on the worker's own
- * thread: h2o's socket buffers come from a thread-local recycling allocator,
- * and a buffer of one thread's allocator handled on another races with
- * that thread (measured: heap corruption as soon as the audit writer sent
- * messages to loops whose queues the main thread had made).
- *
- * Phases, each acknowledged on w->phase_done: set up (ready), run until
- * the stop message and drain (drained), then wait for w->teardown, deliver
- * the audit writer's last answers and destroy.
- */
 /* The calling worker stays on w->cpu from now on. A refusal is logged and
  * the worker runs unpinned: pinning is a tuning, not a condition for
  * serving. */
@@ -187,6 +175,18 @@ static void pin_self(const struct worker *w) {
         lk_log(LOG_DEBUG, "cpu-affinity: worker %d runs on CPU %d", w->idx, w->cpu);
 }
 
+/*
+ * Everything h2o makes for a loop (the loop, its context, the multithread
+ * queue and its socket) is made, used and destroyed on the worker's own
+ * thread: h2o's socket buffers come from a thread-local recycling allocator,
+ * and a buffer of one thread's allocator handled on another races with
+ * that thread (measured: heap corruption as soon as the audit writer sent
+ * messages to loops whose queues the main thread had made).
+ *
+ * Phases, each acknowledged on w->phase_done: set up (ready), run until
+ * the stop message and drain (drained), then wait for w->teardown, deliver
+ * the audit writer's last answers and destroy.
+ */
 static void *worker_main(void *arg) {
     struct worker *w = arg;
     struct server *srv = w->srv;
