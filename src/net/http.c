@@ -310,6 +310,17 @@ int http_start(struct server *srv) {
     int ncpus = cfg->cpu_affinity ? cpu_allowed(cpus) : 0;
     if (cfg->cpu_affinity && ncpus == 0)
         lk_log(LOG_WARN, "cpu-affinity: cannot read the CPUs this process may use; workers are not pinned");
+    /* When every read waits for its record, the audit writer is on every
+     * answer's path: its CPU is left to it (and the disk's interrupts) if
+     * another remains for the workers. When reads do not wait, the writer
+     * needs a fraction of a CPU and the workers use them all. */
+    if (ncpus > 1 && cfg->audit_sync_reads && cfg->audit_cpu >= 0) {
+        int k = 0;
+        for (int i = 0; i < ncpus; i++)
+            if (cpus[i] != cfg->audit_cpu)
+                cpus[k++] = cpus[i];
+        ncpus = k;
+    }
     for (int i = 0; i < srv->nworkers; i++) {
         struct worker *w = &srv->workers[i];
         if (api_worker_init(w) != 0)

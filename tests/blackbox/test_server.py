@@ -402,3 +402,27 @@ def test_audit_cpu_out_of_range_is_refused_at_start(tmp_path):
                         "--audit-cpu", "5000"], capture_output=True, text=True, timeout=30)
     assert p.returncode != 0
     assert "audit-cpu: expected an integer from 0 to 1023" in p.stderr
+
+
+def test_with_every_read_durable_the_workers_leave_the_writers_cpu_to_it(make_server):
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        pytest.skip("needs two CPUs")
+    a, b = allowed[0], allowed[1]
+    flags = ["--threads", "2", "--cpu-affinity", "--audit-cpu", str(b)]
+    s = _started_within({a, b}, make_server, extra=flags + ["--audit-sync-reads"])
+    cpus = _threads_cpus(s.proc.pid)
+    assert cpus["lk-audit"] == {b}
+    assert cpus["lk-worker-0"] == {a} and cpus["lk-worker-1"] == {a}
+    assert s.get("/v1/auth/whoami", token=s.root_token).status_code == 200
+
+    # Reads not waiting: the writer needs little, the workers take every CPU.
+    s = _started_within({a, b}, make_server, extra=flags)
+    cpus = _threads_cpus(s.proc.pid)
+    assert cpus["lk-audit"] == {b}
+    assert cpus["lk-worker-0"] == {a} and cpus["lk-worker-1"] == {b}
+
+    # The writer's CPU the only one: the workers share it rather than not run.
+    s = _started_within({b}, make_server, extra=flags + ["--audit-sync-reads"])
+    cpus = _threads_cpus(s.proc.pid)
+    assert cpus["lk-worker-0"] == {b} and cpus["lk-worker-1"] == {b} and cpus["lk-audit"] == {b}
