@@ -325,6 +325,13 @@ static void h_user_token_list(struct api_req *ar) {
     api_token_list(ar, list_for_user);
 }
 
+static void h_user_token_delete(struct api_req *ar) {
+    if (users_token_delete(&ar->w->svc, &ar->principal, ar->params[0], ar->params[1], ar->params[2], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
 static json_t *team_json(const struct team_rec *t, const char *org) {
     return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "id", t->id, "org", org, "name", t->name, "description",
                      t->description, "created_at", api_time(t->created_at), "updated_at", api_time(t->updated_at));
@@ -568,6 +575,13 @@ static void h_sa_token_list(struct api_req *ar) {
     api_token_list(ar, list_for_sa);
 }
 
+static void h_sa_token_delete(struct api_req *ar) {
+    if (sa_token_delete(&ar->w->svc, &ar->principal, SA_ARGS, ar->params[2], ar->params[3], &ar->err) != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
+}
+
 /* Reads an optional array of strings member into out[0..max); replies 400 on a bad shape. */
 static int string_array(struct api_req *ar, json_t *body, const char *key, const char **out, size_t max,
                         size_t *ret_n) {
@@ -752,6 +766,9 @@ const struct api_route api_org_routes[] = {
     {M_GET, "/v1/orgs/{org}/users/{user}/tokens", 1, "user.token.list", h_user_token_list,
      "This user's tokens, never their secrets: for the user themself, org admins and the partner admin "
      "(tokens.create_for_others); other members get 401."},
+    {M_DELETE, "/v1/orgs/{org}/users/{user}/tokens/{id}", 1, "user.token.delete", h_user_token_delete,
+     "Incident response: revokes one of this user's tokens at once, sessions included (org admins and the partner "
+     "admin: tokens.create_for_others); 204. A token that is not this user's answers 404."},
     {M_POST, "/v1/orgs/{org}/teams", 1, "team.create", h_team_create,
      "Creates a team (teams.manage on the org): {\"name\": slug, \"description\"}."},
     {M_GET, "/v1/orgs/{org}/teams", 1, "team.list", h_team_list, "The org's teams (teams.view). Query: limit, cursor."},
@@ -787,6 +804,10 @@ const struct api_route api_org_routes[] = {
      "expiry optional; the secret is shown once."},
     {M_GET, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens", 1, "sa.token.list", h_sa_token_list,
      "The service account's tokens, never their secrets."},
+    {M_DELETE, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens/{id}", 1, "sa.token.delete",
+     h_sa_token_delete,
+     "Incident response: revokes one of the service account's tokens at once (its team's owners and org admins: "
+     "tokens.create_for_others in the team); 204. A token that is not this account's answers 404."},
     {M_GET, "/v1/orgs/{org}/roles", 1, "role.list", h_role_list,
      "Built-in and custom roles of the org with their permissions (roles.view)."},
     {M_POST, "/v1/orgs/{org}/roles", 1, "role.create", h_role_create,

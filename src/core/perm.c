@@ -77,6 +77,7 @@ int perm_index(const char *name) {
 static permset_t closure_of[64];
 static permset_t role_sets[PERM_ROLE__COUNT];
 static permset_t sa_default;
+static permset_t org_member;
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static permset_t closure_by_names(permset_t set) {
@@ -215,10 +216,17 @@ permset_t perm_service_account_default(void) {
     return sa_default;
 }
 
+permset_t perm_org_member_set(void) {
+    tables();
+    return org_member;
+}
+
 static void make_tables(void) {
     for (size_t i = 0; i < perm_catalogue_count; i++)
         closure_of[i] = closure_by_names(bit((int)i));
     for (int r = 0; r < PERM_ROLE__COUNT; r++)
         role_sets[r] = role_by_names((enum perm_builtin_role)r);
     sa_default = named(viewer_perms);
+    static const char *const own_tokens[] = {"tokens.manage", NULL};
+    org_member = named(viewer_perms) | named(own_tokens);
 }

@@ -84,4 +84,12 @@ int perm_builtin_role_index(const char *name);
  */
 permset_t perm_service_account_default(void);
 
+/*
+ * What every user of an org holds org-wide, whatever their teams: read
+ * access to everything but secrets and the audit trail (the viewer set),
+ * and the management of their own API tokens. Team roles add to it only
+ * inside their team.
+ */
+permset_t perm_org_member_set(void);
+
 #endif

@@ -234,6 +234,16 @@ int store_token_delete_owner(struct store *s, const char *owner_type, const char
     return s->ops->token_delete_owner(s, owner_type, owner_id, keep_id, ret_count);
 }
 
+int store_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id,
+                                    const char *id_prefix, size_t *ret_count) {
+    if (s == NULL || owner_type == NULL || owner_id == NULL || id_prefix == NULL || id_prefix[0] == '\0')
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->token_delete_owner_prefix(s, owner_type, owner_id, id_prefix, ret_count);
+}
+
 int store_token_touch(struct store *s, const struct token_touch *touches, size_t n) {
     if (s == NULL || (touches == NULL && n > 0))
         return LK_EINVAL;
@@ -556,6 +566,13 @@ int store_team_member_role(struct store *s, const char *team_id, const char *use
     if (s == NULL || team_id == NULL || user_id == NULL || ret_role == NULL)
         return LK_EINVAL;
     return s->ops->team_member_role(s, team_id, user_id, ret_role);
+}
+
+int store_team_member_roles(struct store *s, const char *org_id, const char *user_id,
+                            char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count) {
+    if (s == NULL || org_id == NULL || user_id == NULL || (ret_roles == NULL && cap > 0) || ret_count == NULL)
+        return LK_EINVAL;
+    return s->ops->team_member_roles(s, org_id, user_id, ret_roles, cap, ret_count);
 }
 
 int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,

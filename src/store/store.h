@@ -133,6 +133,14 @@ int store_token_delete_owner(struct store *s, const char *owner_type, const char
                              size_t *ret_count);
 
 /*
+ * Deletes every token of (owner_type, owner_id) whose public id starts with
+ * id_prefix (one kind of token: "lk_sess_" ends a user's login sessions).
+ * *ret_count (may be NULL) gets the number deleted.
+ */
+int store_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id,
+                                    const char *id_prefix, size_t *ret_count);
+
+/*
  * Raises last_used_at of each listed token to the given time (never lowers
  * it), in one transaction. Unknown ids are skipped silently.
  */
@@ -280,6 +288,11 @@ int store_team_member_put(struct store *s, const char *team_id, const char *user
 int store_team_member_delete(struct store *s, const char *team_id, const char *user_id);
 /* The member's role into ret_role (STORE_STATUS_MAX). LK_ENOTFOUND if none. */
 int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role);
+/* The distinct roles user_id holds in the org's teams, in name order: the
+ * first cap of them into ret_roles, their number (at most cap) into
+ * *ret_count. */
+int store_team_member_roles(struct store *s, const char *org_id, const char *user_id,
+                            char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count);
 /* The org's teams in which user_id has role, as a JSON array of audit
  * scopes (caller frees): [{"name": ..., "after": audit_after,
  * "from_ms": created_at in ms}], for audit_filter.teams_json. */

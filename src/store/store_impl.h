@@ -27,6 +27,8 @@ struct store_ops {
     int (*token_delete_expired)(struct store *s, int64_t cutoff, size_t *ret_count);
     int (*token_delete_owner)(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
                               size_t *ret_count);
+    int (*token_delete_owner_prefix)(struct store *s, const char *owner_type, const char *owner_id,
+                                     const char *id_prefix, size_t *ret_count);
     int (*token_touch)(struct store *s, const struct token_touch *touches, size_t n);
     int (*org_insert)(struct store *s, const struct org_rec *rec);
     int (*org_get)(struct store *s, const char *id, const char *name, struct org_rec *ret);
@@ -47,6 +49,8 @@ struct store_ops {
     int (*team_member_put)(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now);
     int (*team_member_delete)(struct store *s, const char *team_id, const char *user_id);
     int (*team_member_role)(struct store *s, const char *team_id, const char *user_id, char *ret_role);
+    int (*team_member_roles)(struct store *s, const char *org_id, const char *user_id,
+                             char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count);
     int (*team_scopes_for_member)(struct store *s, const char *org_id, const char *user_id, const char *role,
                                   char **ret_json);
     int (*team_member_list)(struct store *s, const char *team_id, struct team_member_list *ret);

@@ -93,6 +93,7 @@ enum stmt_id {
     ST_TOKEN_LIST,
     ST_TOKEN_DELETE,
     ST_TOKEN_DELETE_OWNER,
+    ST_TOKEN_DELETE_OWNER_PREFIX,
     ST_TOKEN_TOUCH,
     ST_META_GET,
     ST_META_SET,
@@ -120,6 +121,7 @@ enum stmt_id {
     ST_MEMBER_PUT,
     ST_MEMBER_DELETE,
     ST_MEMBER_ROLE,
+    ST_MEMBER_ROLES,
     ST_MEMBER_LIST,
     ST_TOKEN_SET_EXPIRY,
     ST_TOKEN_DELETE_EXPIRED,
@@ -194,6 +196,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TOKEN_DELETE_EXPIRED] = "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at < ?1",
     [ST_TOKEN_DELETE_OWNER] = "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
                               "AND (?3 IS NULL OR id <> ?3)",
+    [ST_TOKEN_DELETE_OWNER_PREFIX] = "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
+                                     "AND substr(id, 1, length(?3)) = ?3",
     /* The WHERE guard skips rows the update would not change, so a flush of
      * stale times writes nothing; MAX keeps the rule readable on its own. */
     [ST_TOKEN_TOUCH] = "UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) "
@@ -287,6 +291,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
     [ST_MEMBER_DELETE] = "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
     [ST_MEMBER_ROLE] = "SELECT role FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+    [ST_MEMBER_ROLES] = "SELECT DISTINCT m.role FROM team_members m JOIN teams t ON t.id = m.team_id "
+                        "WHERE t.org_id = ?1 AND m.user_id = ?2 ORDER BY m.role",
     [ST_MEMBER_LIST] = "SELECT m.user_id, u.username, m.role, m.created_at FROM team_members m "
                        "JOIN users u ON u.id = m.user_id WHERE m.team_id = ?1 ORDER BY u.username LIMIT 1000",
     /* Expiry notices. The candidates skip tokens of orgs that are not
@@ -1056,6 +1062,25 @@ static int sqlite_token_delete_owner(struct store *s, const char *owner_type, co
     return r;
 }
 
+static int sqlite_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id,
+                                            const char *id_prefix, size_t *ret_count) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TOKEN_DELETE_OWNER_PREFIX, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, owner_type);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 2, owner_id);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, id_prefix);
+    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
+    if (r == 0 && ret_count != NULL)
+        *ret_count = (size_t)sqlite3_changes(ss->db);
+    stmt_done(st);
+    return r;
+}
+
 static int sqlite_token_touch(struct store *s, const struct token_touch *touches, size_t n) {
     struct sqlite_store *ss = ss_of(s);
     /* Inside store_tx the caller's transaction covers the batch. */
@@ -1564,6 +1589,29 @@ static int sqlite_team_member_role(struct store *s, const char *team_id, const c
     else
         r = rc == SQLITE_DONE ? LK_ENOTFOUND : map_rc(rc);
     stmt_done(st);
+    return r;
+}
+
+static int sqlite_team_member_roles(struct store *s, const char *org_id, const char *user_id,
+                                    char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count) {
+    sqlite3_stmt *st = NULL;
+    size_t n = 0;
+    int r = stmt_get(ss_of(s), ST_MEMBER_ROLES, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_pair(st, org_id, user_id);
+    if (rc != SQLITE_OK)
+        r = map_rc(rc);
+    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n < cap)
+            r = col_copy(st, 0, ret_roles[n], STORE_STATUS_MAX);
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = map_rc(rc);
+    stmt_done(st);
+    if (r == 0)
+        *ret_count = n < cap ? n : cap;
     return r;
 }
 
@@ -2714,6 +2762,7 @@ const struct store_ops store_sqlite_ops = {
     .token_set_expiry = sqlite_token_set_expiry,
     .token_delete_expired = sqlite_token_delete_expired,
     .token_delete_owner = sqlite_token_delete_owner,
+    .token_delete_owner_prefix = sqlite_token_delete_owner_prefix,
     .token_touch = sqlite_token_touch,
     .org_insert = sqlite_org_insert,
     .org_get = sqlite_org_get,
@@ -2734,6 +2783,7 @@ const struct store_ops store_sqlite_ops = {
     .team_member_put = sqlite_team_member_put,
     .team_member_delete = sqlite_team_member_delete,
     .team_member_role = sqlite_team_member_role,
+    .team_member_roles = sqlite_team_member_roles,
     .team_scopes_for_member = sqlite_team_scopes_for_member,
     .team_member_list = sqlite_team_member_list,
     .sa_insert = sqlite_sa_insert,

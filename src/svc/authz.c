@@ -19,8 +19,7 @@ static int member_of(const struct principal *p, const struct org_rec *org) {
     return org != NULL && p->org_id[0] != '\0' && strcmp(p->org_id, org->id) == 0;
 }
 
-/* The permissions the presented token's policies name ("*" = all). */
-static permset_t token_policies(const struct principal *p) {
+permset_t authz_token_policies(const struct principal *p) {
     permset_t set = 0;
     json_t *v;
     size_t i;
@@ -46,8 +45,10 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
         return 0;
     switch (p->type) {
     case PRINCIPAL_USER:
-        /* The org role, plus whatever the user's groups grant. */
-        return perm_builtin_role_set(strcmp(p->org_role, "admin") == 0 ? PERM_ROLE_ORG_ADMIN : PERM_ROLE_TEAM_MEMBER) |
+        /* Admins: everything. Members: the org member set (read, and their
+         * own tokens); team roles add to it only inside their teams
+         * (team_set). Either way, plus whatever the user's groups grant. */
+        return (strcmp(p->org_role, "admin") == 0 ? perm_builtin_role_set(PERM_ROLE_ORG_ADMIN) : perm_org_member_set()) |
                (permset_t)p->org_extra_perms;
     case PRINCIPAL_SA:
         /* Seed 000: reads what a human member may, except secrets, plus
@@ -69,7 +70,7 @@ static int require_set(const struct principal *p, const struct org_rec *org, per
     if (idx < 0)
         return lk_error_set(err, LK_EINTERNAL, "unknown permission %s in an authorization check", perm);
     /* A token does only what both it and its owner may do now (seed 002). */
-    permset_t have = perm_grant(token_policies(p), role_set, NULL);
+    permset_t have = perm_grant(authz_token_policies(p), role_set, NULL);
     if (have & ((permset_t)1 << idx))
         return 0;
     return lk_error_set(err, LK_EDENIED, "permission denied: this needs %s on organisation %s", perm, org->name);
@@ -96,7 +97,7 @@ static permset_t team_set(const struct principal *p, const struct org_rec *org, 
 permset_t authz_team_permissions(const struct principal *p, const struct org_rec *org, const char *team_role) {
     if (!authz_org_visible(p, org))
         return 0;
-    return perm_grant(token_policies(p), team_set(p, org, team_role), NULL);
+    return perm_grant(authz_token_policies(p), team_set(p, org, team_role), NULL);
 }
 
 int authz_require_in_team(const struct principal *p, const struct org_rec *org, const char *team_role, const char *perm,
@@ -107,13 +108,35 @@ int authz_require_in_team(const struct principal *p, const struct org_rec *org, 
 int authz_require_root(const struct principal *p, const struct org_rec *org, const char *what, const char *notfound_msg,
                        struct lk_error *err) {
     if (p->type == PRINCIPAL_ROOT) {
-        if (token_policies(p) & ((permset_t)1 << perm_index("orgs.manage")))
+        if (authz_token_policies(p) & ((permset_t)1 << perm_index("orgs.manage")))
             return 0;
         return lk_error_set(err, LK_EDENIED, "permission denied: this token's policies do not include orgs.manage");
     }
     if (org != NULL && !authz_org_visible(p, org))
         return lk_error_set(err, LK_ENOTFOUND, "%s", notfound_msg);
     return lk_error_set(err, LK_EDENIED, "permission denied: only the partner admin may %s", what);
+}
+
+int authz_token_unbounded(const struct principal *p) {
+    return authz_token_policies(p) == perm_all();
+}
+
+permset_t authz_org_effective(const struct principal *p, const struct org_rec *org) {
+    if (!authz_org_visible(p, org))
+        return 0;
+    return perm_grant(authz_token_policies(p), authz_org_permissions(p, org), NULL);
+}
+
+int authz_require_within(permset_t have, permset_t want, const char *what, struct lk_error *err) {
+    permset_t missing = perm_closure(want) & ~perm_closure(have);
+    if (missing == 0)
+        return 0;
+    const char *first[1];
+    perm_names(missing, first, 1);
+    return lk_error_set(err, LK_EDENIED,
+                        "permission denied: %s carries %s, which you do not hold with this credential; you can "
+                        "grant only what you have",
+                        what, first[0]);
 }
 
 permset_t authz_effective(const struct principal *p) {
@@ -123,5 +146,5 @@ permset_t authz_effective(const struct principal *p) {
     permset_t role = authz_org_permissions(p, &own);
     if (p->type == PRINCIPAL_SA)
         role |= (permset_t)p->extra_perms; /* its team's grants; principal.team names the team */
-    return perm_grant(token_policies(p), role, NULL);
+    return perm_grant(authz_token_policies(p), role, NULL);
 }

@@ -30,6 +30,25 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
  */
 permset_t authz_effective(const struct principal *p);
 
+/* The permissions the presented token's policies name ("*" = all; a
+ * principal without a token, such as one being logged in, has all). */
+permset_t authz_token_policies(const struct principal *p);
+
+/* 1 if p's token is not narrowed by policies ("*"). */
+int authz_token_unbounded(const struct principal *p);
+
+/* What p may do org-wide in org, narrowed to its token's policies; 0 when
+ * org is out of p's reach. */
+permset_t authz_org_effective(const struct principal *p, const struct org_rec *org);
+
+/*
+ * The rule that nothing widens a credential: want (a set something would
+ * give, a role, a group's grants, a new token) must lie within have (what
+ * the calling token holds where it would act). LK_EDENIED naming the
+ * first missing permission and what carries it otherwise.
+ */
+int authz_require_within(permset_t have, permset_t want, const char *what, struct lk_error *err);
+
 /* 1 if p can see that org exists at all (root, or a member of it). */
 int authz_org_visible(const struct principal *p, const struct org_rec *org);
 

@@ -44,22 +44,29 @@ int roles_resolve(struct svc *svc, const char *org_id, const char *name, uint64_
     return 0;
 }
 
+/* What a group's roles (a JSON array of role names) grant; names that no
+ * longer resolve grant nothing. */
+static permset_t group_grants(struct svc *svc, const char *org_id, const char *roles_json) {
+    permset_t set = 0;
+    json_t *arr = json_loads(roles_json, 0, NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        uint64_t rs = 0;
+        if (json_is_string(v) && roles_resolve(svc, org_id, json_string_value(v), &rs) == 0)
+            set |= rs;
+    }
+    json_decref(arr);
+    return set;
+}
+
 uint64_t groups_user_permset(struct svc *svc, const char *org_id, const char *user_id) {
     struct group_list gl = {0};
     permset_t set = 0;
     if (store_group_list_for_user(svc->store, user_id, &gl) != 0)
         return 0;
-    for (size_t g = 0; g < gl.count; g++) {
-        json_t *arr = json_loads(gl.items[g].roles_json, 0, NULL);
-        size_t i;
-        json_t *v;
-        json_array_foreach(arr, i, v) {
-            uint64_t rs = 0;
-            if (json_is_string(v) && roles_resolve(svc, org_id, json_string_value(v), &rs) == 0)
-                set |= rs;
-        }
-        json_decref(arr);
-    }
+    for (size_t g = 0; g < gl.count; g++)
+        set |= group_grants(svc, org_id, gl.items[g].roles_json);
     group_list_done(&gl);
     return set;
 }
@@ -74,15 +81,7 @@ static int org_scope(struct svc *svc, const struct principal *caller, const char
 /* The subset rule: refuses a set carrying a permission caller lacks. */
 static int within_caller(const struct principal *caller, const struct svc_scope *sc, permset_t want, const char *what,
                          struct lk_error *err) {
-    permset_t missing = want & ~authz_team_permissions(caller, &sc->org, "");
-    if (missing == 0)
-        return 0;
-    const char *first[1];
-    perm_names(missing, first, 1);
-    return lk_error_set(err, LK_EDENIED,
-                        "permission denied: %s carries %s, which you do not hold; you can grant only "
-                        "what you have",
-                        what, first[0]);
+    return authz_require_within(authz_org_effective(caller, &sc->org), want, what, err);
 }
 
 int roles_list(struct svc *svc, const struct principal *caller, const char *org, struct role_list *ret,
@@ -247,6 +246,12 @@ int groups_member_put(struct svc *svc, const struct principal *caller, const cha
     struct user_rec u;
     memset(&u, 0, sizeof(u));
     int r = member_args(svc, caller, org, group, username, &sc, &g, &u, err);
+    if (r == 0) {
+        /* Joining a group gives its roles: only who holds them may give them. */
+        char what[96];
+        snprintf(what, sizeof(what), "group %.64s", g.name);
+        r = within_caller(caller, &sc, group_grants(svc, sc.org.id, g.roles_json), what, err);
+    }
     if (r == 0) {
         r = store_group_member_put(svc->store, g.id, u.id, svc->now);
         if (r < 0)

@@ -42,3 +42,28 @@ int svc_scope_load(struct svc *svc, const struct principal *caller, const char *
     }
     return 0;
 }
+
+int svc_reach(struct svc *svc, const struct principal *p, int narrowed, permset_t *ret, struct lk_error *err) {
+    struct principal bare;
+    struct org_rec own;
+    if (!narrowed) {
+        bare = *p;
+        bare.token = NULL; /* no token: no policies narrow it; never released */
+        p = &bare;
+    }
+    memset(&own, 0, sizeof(own));
+    str_copy(own.id, sizeof(own.id), p->org_id);
+    permset_t set = authz_effective(p);
+    if (p->type == PRINCIPAL_USER && p->org_id[0] != '\0') {
+        char roles[4][STORE_STATUS_MAX];
+        size_t n = 0;
+        int r = store_team_member_roles(svc->store, p->org_id, p->id, roles, 4, &n);
+        if (r < 0)
+            return lk_error_set(err, r, "could not read the caller's team roles");
+        for (size_t i = 0; i < n; i++)
+            set |= authz_team_permissions(p, &own, roles[i]);
+    }
+    *ret = set;
+    return 0;
+}
+

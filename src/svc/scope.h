@@ -25,4 +25,12 @@ struct svc_scope {
 int svc_scope_load(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                    struct svc_scope *sc, struct lk_error *err);
 
+/*
+ * Everything p may do anywhere it acts: org-wide, and in each team where it
+ * has a role (a service account: in its own team). narrowed: within its
+ * token's policies; otherwise all its owner holds. For the rule that no
+ * credential makes or takes over one wider than itself.
+ */
+int svc_reach(struct svc *svc, const struct principal *p, int narrowed, uint64_t *ret, struct lk_error *err);
+
 #endif

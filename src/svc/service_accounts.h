@@ -50,5 +50,10 @@ int sa_token_create(struct svc *svc, const struct principal *caller, const char 
                     struct lk_error *err);
 int sa_token_list(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
                   int64_t after_seq, int limit, struct token_list *ret, struct lk_error *err);
+/* Revokes one of the account's tokens at once (its team's owners and org
+ * admins: tokens.create_for_others in the team). Incident response: any
+ * token of the account, whatever it carries. */
+int sa_token_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                    const char *name, const char *id, struct lk_error *err);
 
 #endif

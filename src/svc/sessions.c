@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "core/password.h"
+#include "core/perm.h"
 #include "core/tokfmt.h"
 #include "svc/principal.h"
 #include "svc/ratelimiter.h"
@@ -73,7 +74,7 @@ int sessions_login(struct svc *svc, const char *org, const char *username, const
     snprintf(expires, sizeof(expires), "PT%dS", SESSIONS_TTL_SECONDS);
     in.expiry.expires = expires;
     in.expiry.expires_len = strlen(expires);
-    r = tokens_create_for(svc, &self, &owner, &in, ret, err);
+    r = tokens_create_for(svc, &self, &owner, perm_all(), &in, ret, err);
     user_rec_done(&u);
     return r;
 }

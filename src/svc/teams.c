@@ -146,8 +146,20 @@ int teams_member_put(struct svc *svc, const struct principal *caller, const char
     if (role == NULL || (strcmp(role, "owner") != 0 && strcmp(role, "member") != 0 && strcmp(role, "viewer") != 0))
         return lk_error_set(err, LK_EINVAL, "role: must be \"owner\", \"member\" or \"viewer\"");
     int r = member_scope(svc, caller, org, team, username, &sc, &u, err);
-    if (r < 0)
+    if (r == 0) {
+        /* The role's rights in the team go to the user: only who holds them may give them. */
+        char what[32];
+        snprintf(what, sizeof(what), "team role %s", role);
+        r = authz_require_within(authz_team_permissions(caller, &sc.org, sc.role),
+                                 perm_builtin_role_set(strcmp(role, "owner") == 0    ? PERM_ROLE_TEAM_OWNER
+                                                       : strcmp(role, "member") == 0 ? PERM_ROLE_TEAM_MEMBER
+                                                                                     : PERM_ROLE_VIEWER),
+                                 what, err);
+    }
+    if (r < 0) {
+        user_rec_done(&u);
         return r;
+    }
     r = store_team_member_put(svc->store, sc.team.id, u.id, role, svc->now);
     user_rec_done(&u);
     return r < 0 ? lk_error_set(err, r, "could not change the team's members") : 0;

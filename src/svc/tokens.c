@@ -21,6 +21,7 @@
 #include "svc/authz.h"
 #include "svc/groups.h"
 #include "svc/principal.h"
+#include "svc/scope.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
@@ -83,17 +84,49 @@ static permset_t policy_set(struct svc *svc, const char *org_id, const char *nam
     return 0;
 }
 
+/* The set a stored policy list names ("*" = every permission). */
+static permset_t stored_policies(const char *policies_json) {
+    permset_t set = 0;
+    json_t *arr = json_loads(policies_json ? policies_json : "[]", 0, NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        const char *name = json_string_value(v);
+        if (name == NULL)
+            continue;
+        if (strcmp(name, "*") == 0) {
+            set = perm_all();
+            break;
+        }
+        int idx = perm_index(name);
+        if (idx >= 0)
+            set |= (permset_t)1 << idx;
+    }
+    json_decref(arr);
+    return perm_closure(set);
+}
+
+static int same_principal(const struct principal *p, const struct token_owner *owner) {
+    return p->type == owner->type && strcmp(p->id, owner->id) == 0;
+}
+
 /*
- * The subset rule (seed 002): of the requested policies, a token receives
- * those its creator holds now; the rest are dropped and reported, and the
- * token is still created. "*" (or no policies at all) means "everything
- * the owner may do at the time of each request". Stored: ["*"] or the
- * granted permissions by catalogue name.
+ * The subset rule (seed 002), against the calling token: of the requested
+ * policies, the new token receives those within ceiling (what the calling
+ * token may do where the new one will act); the rest are dropped and
+ * reported, and the token is still created. "*" (or no policies) means all
+ * of ceiling. It is stored as "*" (everything the owner may do at the time
+ * of each request) only where that can never exceed the caller: the caller
+ * holds every permission there, or the token is the caller's own and the
+ * calling token is itself unnarrowed. Otherwise the granted permissions are
+ * stored by catalogue name, so a narrowed token never mints a wider one.
  */
-static int policies_to_json(struct svc *svc, const struct principal *caller, const char *org_id,
-                            const struct token_create_in *in, char **ret, char **ret_dropped, struct lk_error *err) {
+static int policies_to_json(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
+                            permset_t ceiling, const struct token_create_in *in, char **ret, char **ret_dropped,
+                            struct lk_error *err) {
     int r = 0, star = !in->has_policies;
-    permset_t granted = 0, holder = authz_effective(caller);
+    const char *org_id = owner->org_id[0] ? owner->org_id : NULL;
+    permset_t granted = 0;
     json_t *stored = json_array(), *dropped = json_array();
     if (stored == NULL || dropped == NULL) {
         r = lk_error_set(err, LK_ENOMEM, NULL);
@@ -116,7 +149,7 @@ static int policies_to_json(struct svc *svc, const struct principal *caller, con
             continue;
         }
         permset_t want = policy_set(svc, org_id, p);
-        if (want != 0 && (want & ~holder) == 0) {
+        if (want != 0 && (want & ~ceiling) == 0) {
             granted |= want;
             continue;
         }
@@ -127,11 +160,13 @@ static int policies_to_json(struct svc *svc, const struct principal *caller, con
         if (!dup)
             json_array_append_new(dropped, json_string(p));
     }
-    if (star) {
+    if (star && (ceiling == perm_all() || (same_principal(caller, owner) && authz_token_unbounded(caller)))) {
         json_array_append_new(stored, json_string("*"));
     } else {
+        if (star)
+            granted |= ceiling;
         const char *names[64];
-        size_t n = perm_names(perm_closure(granted), names, 64);
+        size_t n = perm_names(perm_closure(granted & ceiling), names, 64);
         for (size_t k = 0; k < n && k < 64; k++)
             json_array_append_new(stored, json_string(names[k]));
     }
@@ -257,8 +292,44 @@ static int resolve_expiry(struct svc *svc, const struct principal *caller, const
     return expiry_apply_policy(&pol, svc->now, requested, never, asked, ret, err);
 }
 
+/* When the calling token expires, if it bounds what it makes: API tokens
+ * and service accounts' tokens do; login sessions (a person at a
+ * keyboard, seed 003) and the operator do not. 0 = no bound. */
+static int64_t creator_expiry(const struct principal *caller) {
+    struct tokfmt_parsed p;
+    const struct token_entry *t = caller->token;
+    if (t == NULL || t->expires_at == 0)
+        return 0;
+    if (tokfmt_parse_pubid(t->id, strlen(t->id), &p) == 0 && p.kind == TOK_KIND_SESSION)
+        return 0;
+    return t->expires_at;
+}
+
+/*
+ * A token never outlives the token that made it (see creator_expiry): an
+ * expiry asked for past that bound is refused, a default one is cut to it.
+ */
+static int bound_by_creator(const struct principal *caller, const struct token_create_in *in, int64_t *expires_at,
+                            struct lk_error *err) {
+    int64_t bound = creator_expiry(caller);
+    if (bound == 0 || (*expires_at != 0 && *expires_at <= bound))
+        return 0;
+    if (in->expiry.expires == NULL && !in->expiry.has_hours) {
+        *expires_at = bound;
+        return 0;
+    }
+    char when[RFC3339_BUFSZ];
+    rfc3339_format(bound, when);
+    return lk_error_set(err, LK_EINVAL,
+                        "expires: the new token would outlive the token making this request (%s, which expires at "
+                        "%s); a token never outlives the token that created it: ask for an expiry at or before "
+                        "then, or create it from a login session",
+                        caller->token->id, when);
+}
+
 int tokens_create_for(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
-                      const struct token_create_in *in, struct token_created *ret, struct lk_error *err) {
+                      permset_t ceiling, const struct token_create_in *in, struct token_created *ret,
+                      struct lk_error *err) {
     char *policies_json = NULL;
     char created_by[STORE_OWNER_ID_MAX];
     int64_t expires_at = 0;
@@ -268,10 +339,12 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
     if (strlen(desc) > TOKENS_DESCRIPTION_MAX)
         return lk_error_set(err, LK_EINVAL, "description: at most %d bytes", TOKENS_DESCRIPTION_MAX);
     r = resolve_expiry(svc, caller, owner, in, &expires_at, err);
+    if (r == 0)
+        r = bound_by_creator(caller, in, &expires_at, err);
     if (r < 0)
         return r;
     char *dropped_json = NULL;
-    r = policies_to_json(svc, caller, owner->org_id[0] ? owner->org_id : NULL, in, &policies_json, &dropped_json, err);
+    r = policies_to_json(svc, caller, owner, ceiling, in, &policies_json, &dropped_json, err);
     if (r < 0)
         return r;
     created_by_of(caller, created_by, sizeof(created_by));
@@ -285,10 +358,26 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
     return r;
 }
 
+/* Requires perm somewhere in the caller's narrowed reach: its own tokens
+ * act wherever it does. Fills *ret_reach. */
+static int require_own(struct svc *svc, const struct principal *caller, const char *perm, permset_t *ret_reach,
+                       struct lk_error *err) {
+    int r = svc_reach(svc, caller, 1, ret_reach, err);
+    if (r < 0)
+        return r;
+    if (*ret_reach & ((permset_t)1 << perm_index(perm)))
+        return 0;
+    return lk_error_set(err, LK_EDENIED, "permission denied: this needs %s, which the credential making this request "
+                                         "does not hold",
+                        perm);
+}
+
 int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
                   struct token_created *ret, struct lk_error *err) {
     struct token_owner self = {caller->type, caller->id, caller->org_id, 0};
-    return tokens_create_for(svc, caller, &self, in, ret, err);
+    permset_t reach = 0;
+    int r = require_own(svc, caller, "tokens.manage", &reach, err);
+    return r < 0 ? r : tokens_create_for(svc, caller, &self, reach, in, ret, err);
 }
 
 /* The store's last_used_at lags by up to the flush interval; the cache
@@ -322,11 +411,14 @@ int tokens_list_for(struct svc *svc, const struct token_owner *owner, int64_t af
 int tokens_list(struct svc *svc, const struct principal *caller, int64_t after_seq, int limit, struct token_list *ret,
                 struct lk_error *err) {
     struct token_owner self = {caller->type, caller->id, caller->org_id, 0};
-    return tokens_list_for(svc, &self, after_seq, limit, ret, err);
+    permset_t reach;
+    int r = require_own(svc, caller, "tokens.view", &reach, err);
+    return r < 0 ? r : tokens_list_for(svc, &self, after_seq, limit, ret, err);
 }
 
-int tokens_get(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
-               struct lk_error *err) {
+/* One of caller's tokens, no permission check. */
+static int own_get(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
+                   struct lk_error *err) {
     struct token_rec rec;
     memset(&rec, 0, sizeof(rec));
     int r = store_token_get(svc->store, id, &rec);
@@ -341,20 +433,68 @@ int tokens_get(struct svc *svc, const struct principal *caller, const char *id, 
     return 0;
 }
 
-int tokens_delete(struct svc *svc, const struct principal *caller, const char *id, struct lk_error *err) {
-    struct token_rec rec;
-    memset(&rec, 0, sizeof(rec));
-    int r = tokens_get(svc, caller, id, &rec, err);
-    token_rec_done(&rec);
+int tokens_get(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
+               struct lk_error *err) {
+    permset_t reach;
+    int r = require_own(svc, caller, "tokens.view", &reach, err);
+    return r < 0 ? r : own_get(svc, caller, id, ret, err);
+}
+
+/*
+ * Loads one of caller's tokens for a change (delete, rotate): needs
+ * tokens.manage, and the token's permissions must lie within the calling
+ * token's, so a narrowed token cannot revoke or take over a wider sibling.
+ * Both are compared within what their common owner holds.
+ */
+static int own_for_change(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
+                          struct lk_error *err) {
+    permset_t reach, owner_reach;
+    int r = require_own(svc, caller, "tokens.manage", &reach, err);
+    if (r == 0)
+        r = svc_reach(svc, caller, 0, &owner_reach, err);
+    if (r == 0)
+        r = own_get(svc, caller, id, ret, err);
     if (r < 0)
         return r;
-    r = store_token_delete(svc->store, id);
+    char what[96];
+    snprintf(what, sizeof(what), "token %s", id);
+    r = authz_require_within(reach, stored_policies(ret->policies_json) & owner_reach, what, err);
+    if (r < 0)
+        token_rec_done(ret);
+    return r;
+}
+
+/* Deletes token id and drops it from the cache (now and after commit). */
+static int delete_one(struct svc *svc, const char *id, struct lk_error *err) {
+    int r = store_token_delete(svc->store, id);
     svc_cache_remove(svc, id);
     if (r == LK_ENOTFOUND)
         return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
     if (r < 0)
         return lk_error_set(err, r, "could not delete the token");
     return 0;
+}
+
+int tokens_delete(struct svc *svc, const struct principal *caller, const char *id, struct lk_error *err) {
+    struct token_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    int r = own_for_change(svc, caller, id, &rec, err);
+    token_rec_done(&rec);
+    return r < 0 ? r : delete_one(svc, id, err);
+}
+
+int tokens_delete_for(struct svc *svc, const struct token_owner *owner, const char *id, struct lk_error *err) {
+    struct token_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    int r = store_token_get(svc->store, id, &rec);
+    int mine = r == 0 && strcmp(rec.owner_type, principal_type_name(owner->type)) == 0 &&
+               strcmp(rec.owner_id, owner->id) == 0;
+    token_rec_done(&rec);
+    if (r == LK_ENOTFOUND || (r == 0 && !mine))
+        return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
+    if (r < 0)
+        return lk_error_set(err, r, "could not read the token");
+    return delete_one(svc, id, err);
 }
 
 struct rotate_tx {
@@ -399,12 +539,23 @@ int tokens_rotate(struct svc *svc, const struct principal *caller, const char *i
     memset(&t, 0, sizeof(t));
     if (grace_seconds < 0 || grace_seconds > TOKENS_ROTATE_GRACE_MAX)
         return lk_error_set(err, LK_EINVAL, "grace_seconds: must be from 0 to %d", TOKENS_ROTATE_GRACE_MAX);
-    int r = tokens_get(svc, caller, id, &t.old, err);
+    int r = own_for_change(svc, caller, id, &t.old, err);
     if (r < 0)
         return r;
     if (t.old.expires_at != 0 && svc->now >= t.old.expires_at) {
         token_rec_done(&t.old);
         return lk_error_set(err, LK_EINVAL, "token %s has expired; create a new one instead", id);
+    }
+    /* The new secret keeps the old expiry: it must not outlive the caller. */
+    int64_t bound = creator_expiry(caller);
+    if (bound != 0 && (t.old.expires_at == 0 || t.old.expires_at > bound)) {
+        char when[RFC3339_BUFSZ];
+        rfc3339_format(bound, when);
+        token_rec_done(&t.old);
+        return lk_error_set(err, LK_EDENIED,
+                            "permission denied: token %s outlives the token making this request (%s, which expires "
+                            "at %s); rotate it from a login session or a token that lives as long",
+                            id, caller->token->id, when);
     }
     t.svc = svc;
     t.caller = caller;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/expiry.h"
+#include "core/perm.h"
 #include "store/store.h"
 #include "svc/principal.h"
 
@@ -55,15 +56,25 @@ struct token_owner {
 /*
  * Creates a token owned by owner, created by caller. Does not check that
  * caller may do so: the use case that picks the owner (users.c, ...) has.
+ * ceiling is what the calling token may do where the new token will act
+ * (authz_org_effective, authz_team_permissions, ...): the new token's
+ * policies never exceed it, and the new token never outlives the calling
+ * token unless that is a login session.
  */
 int tokens_create_for(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
-                      const struct token_create_in *in, struct token_created *ret, struct lk_error *err);
+                      permset_t ceiling, const struct token_create_in *in, struct token_created *ret,
+                      struct lk_error *err);
+
+/* Revokes owner's token id at once; another principal's answers
+ * LK_ENOTFOUND. No access check (the use case that picks the owner has). */
+int tokens_delete_for(struct svc *svc, const struct token_owner *owner, const char *id, struct lk_error *err);
 
 /* Lists owner's tokens after the cursor seq; no access check (see above). */
 int tokens_list_for(struct svc *svc, const struct token_owner *owner, int64_t after_seq, int limit,
                     struct token_list *ret, struct lk_error *err);
 
-/* Creates a token owned by caller. */
+/* Creates a token owned by caller: needs tokens.manage; the new token's
+ * policies lie within the calling token's. */
 int tokens_create(struct svc *svc, const struct principal *caller, const struct token_create_in *in,
                   struct token_created *ret, struct lk_error *err);
 
@@ -82,12 +93,16 @@ int tokens_get(struct svc *svc, const struct principal *caller, const char *id, 
  * Replaces one of caller's tokens with a new secret (a new public id) that
  * keeps the owner, policies, description and expiry. The old secret keeps
  * working for grace_seconds (0 = it stops at once), never past its own
- * expiry.
+ * expiry. As delete: tokens.manage, and a token within the calling token's
+ * permissions; also one that does not outlive the calling token (unless
+ * that is a login session), since the new secret keeps the old expiry.
  */
 int tokens_rotate(struct svc *svc, const struct principal *caller, const char *id, int64_t grace_seconds,
                   struct token_created *ret, struct lk_error *err);
 
-/* Deletes one of caller's tokens; it fails on the very next request. */
+/* Deletes one of caller's tokens (tokens.manage, and only one whose
+ * permissions lie within the calling token's); it fails on the very next
+ * request. */
 int tokens_delete(struct svc *svc, const struct principal *caller, const char *id, struct lk_error *err);
 
 /*

@@ -15,7 +15,10 @@
 #include "core/names.h"
 #include "core/password.h"
 #include "lib/str.h"
+#include "core/tokfmt.h"
 #include "svc/authz.h"
+#include "svc/groups.h"
+#include "svc/scope.h"
 #include "svc/orgs.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
@@ -42,6 +45,40 @@ static int user_in(struct svc *svc, const struct org_rec *o, const char *usernam
     return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
 }
 
+/*
+ * Changing, removing or setting a password for a user hands their access
+ * to whoever does it (a reset password is a login), so a caller may touch
+ * only users whose access lies within the calling token's own, and make
+ * admins only when it holds everything an admin does.
+ */
+static int user_within_caller(struct svc *svc, const struct principal *caller, const struct org_rec *o,
+                              const struct user_rec *u, const char *role, struct lk_error *err) {
+    struct principal target;
+    permset_t reach = 0;
+    memset(&target, 0, sizeof(target));
+    target.type = PRINCIPAL_USER;
+    str_copy(target.id, sizeof(target.id), u->id);
+    str_copy(target.org_id, sizeof(target.org_id), o->id);
+    str_copy(target.org_role, sizeof(target.org_role), role != NULL ? role : u->role);
+    target.org_extra_perms = u->id[0] != '\0' ? groups_user_permset(svc, o->id, u->id) : 0;
+    int r = u->id[0] != '\0' ? svc_reach(svc, &target, 0, &reach, err) : 0;
+    if (r < 0)
+        return r;
+    reach |= authz_org_permissions(&target, o);
+    char what[STORE_NAME_MAX + 16];
+    snprintf(what, sizeof(what), "user %s", u->username[0] ? u->username : "(new)");
+    return authz_require_within(authz_org_effective(caller, o), reach, what, err);
+}
+
+/* Ends every login session of user_id (tokens of kind "sess"). */
+static int end_sessions(struct svc *svc, const char *user_id, struct lk_error *err) {
+    char prefix[16];
+    snprintf(prefix, sizeof(prefix), "lk_%s_", tokfmt_kind_name(TOK_KIND_SESSION));
+    int r = store_token_delete_owner_prefix(svc->store, "user", user_id, prefix, NULL);
+    svc_cache_remove_where(svc, NULL, "user", user_id);
+    return r < 0 ? lk_error_set(err, r, "could not end the user's sessions") : 0;
+}
+
 int users_create(struct svc *svc, const struct principal *caller, const char *org, const struct user_create_in *in,
                  struct user_rec *ret, struct lk_error *err) {
     struct org_rec o;
@@ -59,6 +96,9 @@ int users_create(struct svc *svc, const struct principal *caller, const char *or
         return r;
     if (strcmp(role, "admin") != 0 && strcmp(role, "member") != 0)
         return lk_error_set(err, LK_EINVAL, "role: must be \"admin\" or \"member\"");
+    str_copy(u.username, sizeof(u.username), in->username);
+    if ((r = user_within_caller(svc, caller, &o, &u, role, err)) < 0)
+        return r;
     if (in->password != NULL) {
         if (in->programmatic_only)
             return lk_error_set(err, LK_EINVAL,
@@ -124,6 +164,14 @@ int users_update(struct svc *svc, const struct principal *caller, const char *or
         r = lk_error_set(err, LK_EINVAL, "role: must be \"admin\" or \"member\"");
         goto out;
     }
+    /* Both the user as they are and as they would be. */
+    if ((r = user_within_caller(svc, caller, &o, &u, NULL, err)) < 0 ||
+        (in->role != NULL && (r = user_within_caller(svc, caller, &o, &u, in->role, err)) < 0))
+        goto out;
+    /* A new password, no password at all, or less power: sessions opened
+     * before are not the user's any more (or carry the old role). */
+    int end = in->password != NULL || (in->programmatic_only == 1 && !u.programmatic_only) ||
+              (in->role != NULL && strcmp(u.role, "admin") == 0 && strcmp(in->role, "admin") != 0);
     if (in->set_token_expiry && (in->token_expiry_hours < 0 || in->token_expiry_hours > 100LL * 366 * 24)) {
         r = lk_error_set(err, LK_EINVAL, "token_expiry_hours: must be a whole number of hours from 1, or null");
         goto out;
@@ -168,6 +216,8 @@ int users_update(struct svc *svc, const struct principal *caller, const char *or
     }
     /* Cached tokens carry the old role. */
     svc_cache_remove_where(svc, NULL, "user", u.id);
+    if (end && (r = end_sessions(svc, u.id, err)) < 0)
+        goto out;
     r = store_user_get(svc->store, u.id, ret);
     if (r < 0)
         r = lk_error_set(err, r, "could not read the user");
@@ -184,8 +234,12 @@ int users_delete(struct svc *svc, const struct principal *caller, const char *or
     int r = org_with(svc, caller, org, "users.manage", &o, err);
     if (r == 0)
         r = user_in(svc, &o, username, &u, err);
-    if (r < 0)
+    if (r == 0)
+        r = user_within_caller(svc, caller, &o, &u, NULL, err);
+    if (r < 0) {
+        user_rec_done(&u);
         return r;
+    }
     r = store_user_delete(svc->store, u.id);
     svc_cache_remove_where(svc, NULL, "user", u.id);
     user_rec_done(&u);
@@ -203,7 +257,7 @@ int users_token_create(struct svc *svc, const struct principal *caller, const ch
     if (r < 0)
         return r;
     struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
-    r = tokens_create_for(svc, caller, &owner, in, ret, err);
+    r = tokens_create_for(svc, caller, &owner, authz_org_effective(caller, &o), in, ret, err);
     user_rec_done(&u);
     return r;
 }
@@ -230,6 +284,22 @@ int users_token_list(struct svc *svc, const struct principal *caller, const char
     }
     struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
     r = tokens_list_for(svc, &owner, after_seq, limit, ret, err);
+    user_rec_done(&u);
+    return r;
+}
+
+int users_token_delete(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+                       const char *id, struct lk_error *err) {
+    struct org_rec o;
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    int r = org_with(svc, caller, org, "tokens.create_for_others", &o, err);
+    if (r == 0)
+        r = user_in(svc, &o, username, &u, err);
+    if (r == 0) {
+        struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
+        r = tokens_delete_for(svc, &owner, id, err);
+    }
     user_rec_done(&u);
     return r;
 }

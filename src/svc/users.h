@@ -42,11 +42,15 @@ struct user_update_in {
     int64_t token_expiry_hours; /* >= 1, or 0 to clear the per-user setting */
 };
 
-/* users.manage. A role change takes effect on the user's next request. */
+/* users.manage, on a user whose access (as they are and as they would be)
+ * lies within the caller's. A role change takes effect on the user's next
+ * request; a new password, programmatic_only or a demotion from admin also
+ * ends the user's login sessions at once. */
 int users_update(struct svc *svc, const struct principal *caller, const char *org, const char *username,
                  const struct user_update_in *in, struct user_rec *ret, struct lk_error *err);
 
-/* users.manage; revokes the user's tokens at once. */
+/* users.manage, on a user whose access lies within the caller's; revokes
+ * the user's tokens at once. */
 int users_delete(struct svc *svc, const struct principal *caller, const char *org, const char *username,
                  struct lk_error *err);
 
@@ -54,6 +58,11 @@ int users_delete(struct svc *svc, const struct principal *caller, const char *or
  * admin (tokens.create_for_others). */
 int users_token_create(struct svc *svc, const struct principal *caller, const char *org, const char *username,
                        const struct token_create_in *in, struct token_created *ret, struct lk_error *err);
+/* Revokes one of that user's tokens at once (org admins and the partner
+ * admin: tokens.create_for_others). A token not the user's answers like a
+ * missing one. */
+int users_token_delete(struct svc *svc, const struct principal *caller, const char *org, const char *username,
+                       const char *id, struct lk_error *err);
 /* That user's tokens (tokens.view on the org, or the user themself). */
 int users_token_list(struct svc *svc, const struct principal *caller, const char *org, const char *username,
                      int64_t after_seq, int limit, struct token_list *ret, struct lk_error *err);
