@@ -804,8 +804,7 @@ const struct api_route api_org_routes[] = {
      "expiry optional; the secret is shown once."},
     {M_GET, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens", 1, "sa.token.list", h_sa_token_list,
      "The service account's tokens, never their secrets."},
-    {M_DELETE, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens/{id}", 1, "sa.token.delete",
-     h_sa_token_delete,
+    {M_DELETE, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/tokens/{id}", 1, "sa.token.delete", h_sa_token_delete,
      "Incident response: revokes one of the service account's tokens at once (its team's owners and org admins: "
      "tokens.create_for_others in the team); 204. A token that is not this account's answers 404."},
     {M_GET, "/v1/orgs/{org}/roles", 1, "role.list", h_role_list,

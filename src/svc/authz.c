@@ -48,7 +48,8 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
         /* Admins: everything. Members: the org member set (read, and their
          * own tokens); team roles add to it only inside their teams
          * (team_set). Either way, plus whatever the user's groups grant. */
-        return (strcmp(p->org_role, "admin") == 0 ? perm_builtin_role_set(PERM_ROLE_ORG_ADMIN) : perm_org_member_set()) |
+        return (strcmp(p->org_role, "admin") == 0 ? perm_builtin_role_set(PERM_ROLE_ORG_ADMIN)
+                                                  : perm_org_member_set()) |
                (permset_t)p->org_extra_perms;
     case PRINCIPAL_SA:
         /* Seed 000: reads what a human member may, except secrets, plus

@@ -66,4 +66,3 @@ int svc_reach(struct svc *svc, const struct principal *p, int narrowed, permset_
     *ret = set;
     return 0;
 }
-

@@ -367,8 +367,9 @@ static int require_own(struct svc *svc, const struct principal *caller, const ch
         return r;
     if (*ret_reach & ((permset_t)1 << perm_index(perm)))
         return 0;
-    return lk_error_set(err, LK_EDENIED, "permission denied: this needs %s, which the credential making this request "
-                                         "does not hold",
+    return lk_error_set(err, LK_EDENIED,
+                        "permission denied: this needs %s, which the credential making this request "
+                        "does not hold",
                         perm);
 }
 
@@ -487,8 +488,8 @@ int tokens_delete_for(struct svc *svc, const struct token_owner *owner, const ch
     struct token_rec rec;
     memset(&rec, 0, sizeof(rec));
     int r = store_token_get(svc->store, id, &rec);
-    int mine = r == 0 && strcmp(rec.owner_type, principal_type_name(owner->type)) == 0 &&
-               strcmp(rec.owner_id, owner->id) == 0;
+    int mine =
+        r == 0 && strcmp(rec.owner_type, principal_type_name(owner->type)) == 0 && strcmp(rec.owner_id, owner->id) == 0;
     token_rec_done(&rec);
     if (r == LK_ENOTFOUND || (r == 0 && !mine))
         return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
