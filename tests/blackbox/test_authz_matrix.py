@@ -91,6 +91,22 @@ MATRIX = [
     row("PUT", T + "/service-accounts/{fresh-sa}/roles/org-admin", None, **ORG_ADMIN),
     row("POST", T + "/service-accounts/sa-default/tokens", {}, **TEAM_OWNER),
     row("GET", T + "/service-accounts/sa-default/tokens", None, **TEAM_OWNER),
+    # Incident response: one token of a user (admins), of a service account (its team's owners).
+    row("DELETE", "/v1/orgs/acme/users/mark/tokens/{mark-token}", None, _=401, root=204, admin=204, xorg=404),
+    row("DELETE", T + "/service-accounts/sa-default/tokens/{sa-token}", None, **dict(TEAM_OWNER, root=204, admin=204,
+                                                                                   owner=204, sax=204)),
+    # Scope: team rights apply inside their team only. payments' owner, member
+    # and viewer (and its service accounts) are strangers to team other.
+    row("PATCH", "/v1/orgs/acme/teams/other", {"description": "x"}, _=401, root=200, admin=200, xteam=200,
+        xorg=404),
+    row("POST", "/v1/orgs/acme/teams/other/service-accounts", {"name": "{fresh-name}"}, _=401, root=200, admin=200,
+        xteam=200, xorg=404),
+    row("POST", "/v1/orgs/acme/teams/other/service-accounts/ops-bot/tokens", {}, _=401, root=200, admin=200,
+        xteam=200, xorg=404),
+    row("GET", "/v1/orgs/acme/teams/other/service-accounts/ops-bot/tokens", None, _=401, root=200, admin=200,
+        xteam=200, xorg=404),
+    row("PUT", "/v1/orgs/acme/teams/other/members/{fresh-user}", {"role": "viewer"}, _=401, root=200, admin=200,
+        xteam=200, xorg=404),
     row("GET", "/v1/orgs/acme/roles", None, **SEEN),
     row("POST", "/v1/orgs/acme/roles", {"name": "{fresh-name}", "permissions": ["users.view"]}, **ORG_ADMIN),
     row("DELETE", "/v1/orgs/acme/roles/{fresh-role}", None, _=401, root=204, admin=204, xorg=404),
@@ -130,6 +146,7 @@ class World:
         for u, team, role in [("olive", "payments", "owner"), ("mark", "payments", "member"),
                               ("vera", "payments", "viewer"), ("otto", "other", "owner")]:
             ok(s.request("PUT", "/v1/orgs/acme/teams/%s/members/%s" % (team, u), token=root, json={"role": role}))
+        ok(s.post("/v1/orgs/acme/teams/other/service-accounts", token=root, json={"name": "ops-bot"}))
         ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-default"}))
         ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-extra", "roles": ["team-owner"]}))
         for name, col in [("sa-default", "sa"), ("sa-extra", "sax")]:
@@ -166,6 +183,14 @@ class World:
         if kind == "fresh-group":
             assert s.post("/v1/orgs/acme/groups", token=root, json={"name": name}).status_code == 200
             return name
+        if kind == "mark-token":
+            r = s.post("/v1/orgs/acme/users/mark/tokens", token=root, json={})
+            assert r.status_code == 200
+            return remember_secret(r.json()["token"]) and r.json()["id"]
+        if kind == "sa-token":
+            r = s.post(T + "/service-accounts/sa-default/tokens", token=root, json={})
+            assert r.status_code == 200
+            return remember_secret(r.json()["token"]) and r.json()["id"]
         if kind == "fresh-sa":
             assert s.post(T + "/service-accounts", token=root, json={"name": name}).status_code == 200
             return name
@@ -173,7 +198,7 @@ class World:
 
     def resolve(self, text, col):
         for kind in ["fresh-name", "fresh-user", "fresh-member", "fresh-team", "fresh-sa", "fresh-role",
-                     "fresh-group"]:
+                     "fresh-group", "mark-token", "sa-token"]:
             key = "{%s}" % kind
             if key in text:
                 text = text.replace(key, self.fresh(kind))
