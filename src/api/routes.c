@@ -372,7 +372,8 @@ const struct api_route api_routes[] = {
     {M_POST, "/v1/tokens", 1, "token.create", h_token_create,
      "Creates an API token for the caller. Body: {\"description\", \"expires\": ISO 8601 duration (P30D, PT12H) or "
      "RFC 3339 time, or \"expiry_hours\": N (at most one of the two), \"policies\": [...]}. The answer's \"token\" "
-     "is shown this once and never again."},
+     "is shown this once and never again. Needs tokens.manage; the new token's policies lie within the calling "
+     "token's (the rest are dropped), and a token made by an API token never outlives it."},
     {M_GET, "/v1/tokens", 1, "token.list", h_token_list,
      "Lists the caller's tokens (never their secrets): {\"items\":[...],\"next_cursor\"}. Query: limit (1-200), "
      "cursor."},
@@ -380,9 +381,11 @@ const struct api_route api_routes[] = {
      "One of the caller's tokens by public id: status (active, expiring, expired), expiry and last use."},
     {M_POST, "/v1/tokens/{id}/rotate", 1, "token.rotate", h_token_rotate,
      "Replaces one of the caller's tokens with a new secret keeping owner, policies, description and expiry: "
-     "{\"grace_seconds\": N} keeps the old secret working N more seconds (default 0), never past its expiry."},
+     "{\"grace_seconds\": N} keeps the old secret working N more seconds (default 0), never past its expiry. "
+     "Needs tokens.manage and a token within the calling token's permissions and lifetime."},
     {M_DELETE, "/v1/tokens/{id}", 1, "token.delete", h_token_delete,
-     "Revokes one of the caller's tokens at once; 204."},
+     "Revokes one of the caller's tokens at once (tokens.manage; one within the calling token's permissions); "
+     "204."},
 };
 const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
 
