@@ -175,9 +175,24 @@ static void test_service_account_default_reads_all_but_secrets(void **state) {
     assert_true(perm_subset(sa, perm_builtin_role_set(PERM_ROLE_VIEWER)));
 }
 
+/* Org-wide, a member reads what a viewer reads and manages their own tokens;
+ * nothing a team role adds (secrets, team management, others' tokens). */
+static void test_org_member_set_is_the_viewer_set_and_own_tokens(void **state) {
+    (void)state;
+    permset_t m = perm_org_member_set();
+    assert_true(perm_subset(perm_builtin_role_set(PERM_ROLE_VIEWER), m));
+    assert_true(m & one("tokens.manage"));
+    assert_int_equal(m & ~perm_builtin_role_set(PERM_ROLE_VIEWER), one("tokens.manage"));
+    assert_false(m & (one("secrets.view") | one("secrets.read") | one("teams.manage") |
+                      one("tokens.create_for_others") | one("audit.view")));
+    assert_true(perm_subset(m, perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER)));
+    assert_int_equal(perm_closure(m), m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_catalogue_names_are_unique_and_implications_exist),
+        cmocka_unit_test(test_org_member_set_is_the_viewer_set_and_own_tokens),
         cmocka_unit_test(test_every_manage_implies_view),
         cmocka_unit_test(test_implication_graph_is_acyclic),
         cmocka_unit_test(test_closure_is_transitive_and_idempotent),

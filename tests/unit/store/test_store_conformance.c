@@ -485,6 +485,40 @@ static void test_delete_owner(void **state) {
     assert_listed(fx->s, "service_account", a, &tc, 1);
 }
 
+/* One kind of an owner's tokens goes (sessions at a password change), the
+ * rest stay, whatever other owners hold. */
+static void test_delete_owner_prefix(void **state) {
+    struct fx *fx = *state;
+    char a[STORE_OWNER_ID_MAX], b[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", a);
+    owner_of(fx, "b", b);
+    struct token_rec sess[2], api, other;
+    for (int i = 0; i < 2; i++) {
+        make_rec(fx, &sess[i], "user", a);
+        memcpy(sess[i].id, "lk_sess_", 8); /* same length as "lk_user_" */
+        assert_ok(store_token_insert(fx->s, &sess[i]));
+    }
+    make_rec(fx, &api, "user", a);
+    make_rec(fx, &other, "user", b);
+    memcpy(other.id, "lk_sess_", 8);
+    assert_ok(store_token_insert(fx->s, &api));
+    assert_ok(store_token_insert(fx->s, &other));
+
+    size_t count = 999;
+    assert_ok(store_token_delete_owner_prefix(fx->s, "user", a, "lk_sess_", &count));
+    assert_int_equal(count, 2);
+    assert_listed(fx->s, "user", a, &api, 1);
+    assert_listed(fx->s, "user", b, &other, 1);
+    count = 999;
+    assert_ok(store_token_delete_owner_prefix(fx->s, "user", a, "lk_sess_", &count));
+    assert_int_equal(count, 0);
+    /* A prefix is matched literally: LIKE's wildcards mean nothing here. */
+    assert_ok(store_token_delete_owner_prefix(fx->s, "user", a, "lk_%", &count));
+    assert_int_equal(count, 0);
+    assert_lk(store_token_delete_owner_prefix(fx->s, "user", a, "", &count), LK_EINVAL);
+    assert_listed(fx->s, "user", a, &api, 1);
+}
+
 static void test_touch(void **state) {
     struct fx *fx = *state;
     char owner[STORE_OWNER_ID_MAX], unknown[TOKFMT_PUBID_BUFSZ];
@@ -1412,6 +1446,26 @@ static void test_teams_and_members(void **state) {
     assert_int_equal(store_team_member_put(fx->s, t.id, u.id, "owner", 2), 0); /* role change, not a duplicate */
     assert_int_equal(store_team_member_role(fx->s, t.id, u.id, role), 0);
     assert_string_equal(role, "owner");
+    {
+        /* The distinct roles across the org's teams, in name order, cut at cap. */
+        struct team_rec t2, t3;
+        char roles[4][STORE_STATUS_MAX];
+        size_t n = 99;
+        make_team(fx, &t2, &o, "ledger");
+        make_team(fx, &t3, &o, "audit");
+        assert_int_equal(store_team_insert(fx->s, &t2), 0);
+        assert_int_equal(store_team_insert(fx->s, &t3), 0);
+        assert_int_equal(store_team_member_put(fx->s, t2.id, u.id, "viewer", 3), 0);
+        assert_int_equal(store_team_member_put(fx->s, t3.id, u.id, "owner", 4), 0);
+        assert_int_equal(store_team_member_roles(fx->s, o.id, u.id, roles, 4, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(roles[0], "owner");
+        assert_string_equal(roles[1], "viewer");
+        assert_int_equal(store_team_member_roles(fx->s, o.id, u.id, roles, 1, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(store_team_member_roles(fx->s, "no-such-org", u.id, roles, 4, &n), 0);
+        assert_int_equal(n, 0);
+    }
     assert_int_equal(store_team_member_list(fx->s, t.id, &ml), 0);
     assert_int_equal(ml.count, 1);
     assert_string_equal(ml.items[0].username, "tm");
@@ -2335,6 +2389,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_list_order_pagination_isolation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_owner_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_rolls_back_on_error, setup, teardown),
