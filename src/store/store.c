@@ -206,6 +206,15 @@ int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at) 
     return s->ops->token_set_expiry(s, id, expires_at);
 }
 
+int store_token_retire(struct store *s, const char *id, const char *replaced_by, int64_t expires_at) {
+    if (s == NULL || id == NULL || replaced_by == NULL || replaced_by[0] == '\0' || expires_at < 0)
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->token_retire(s, id, replaced_by, expires_at);
+}
+
 int store_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count) {
     if (s == NULL)
         return LK_EINVAL;

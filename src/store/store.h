@@ -40,8 +40,9 @@ struct token_rec {
     char *description;                   /* owned; may be "" but not NULL after a get */
     char *policies_json;                 /* owned; a JSON array of strings */
     int64_t created_at;
-    int64_t expires_at;   /* 0 = never */
-    int64_t last_used_at; /* 0 = never */
+    int64_t expires_at;                   /* 0 = never */
+    int64_t last_used_at;                 /* 0 = never */
+    char replaced_by[TOKFMT_PUBID_BUFSZ]; /* the token a rotation replaced it with; "" if none */
 };
 
 /* Frees what rec owns (not rec itself) and resets the pointers. NULL-safe. */
@@ -121,6 +122,13 @@ int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at);
 /* Deletes every token that expired before cutoff (expires_at != 0 and
  * expires_at < cutoff); *ret_count (may be NULL) gets how many. */
 int store_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count);
+
+/*
+ * Marks token id as replaced by the token replaced_by and sets its expiry
+ * (0 = never), once: LK_ENOTFOUND if there is no such token or it has been
+ * replaced already (a rotation that lost a race).
+ */
+int store_token_retire(struct store *s, const char *id, const char *replaced_by, int64_t expires_at);
 
 /* Deletes the token with public id. LK_ENOTFOUND if none. */
 int store_token_delete(struct store *s, const char *id);

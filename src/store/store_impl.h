@@ -24,6 +24,7 @@ struct store_ops {
                       struct token_list *ret);
     int (*token_delete)(struct store *s, const char *id);
     int (*token_set_expiry)(struct store *s, const char *id, int64_t expires_at);
+    int (*token_retire)(struct store *s, const char *id, const char *replaced_by, int64_t expires_at);
     int (*token_delete_expired)(struct store *s, int64_t cutoff, size_t *ret_count);
     int (*token_delete_owner)(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
                               size_t *ret_count);

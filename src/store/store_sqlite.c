@@ -34,7 +34,7 @@
 
 #define TOKEN_COLS                                                                                                     \
     "seq, id, hash, owner_type, owner_id, org_id, created_by, description, policies, created_at, expires_at, "         \
-    "last_used_at"
+    "last_used_at, replaced_by"
 
 /* The stored columns (migration 0010): the hash as its 32 bytes, and no
  * prev_hash: that is the hash of the record before, which reads take from
@@ -124,6 +124,7 @@ enum stmt_id {
     ST_MEMBER_ROLES,
     ST_MEMBER_LIST,
     ST_TOKEN_SET_EXPIRY,
+    ST_TOKEN_RETIRE,
     ST_TOKEN_DELETE_EXPIRED,
     ST_SA_INSERT,
     ST_SA_GET,
@@ -193,6 +194,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                       "ORDER BY seq LIMIT ?4",
     [ST_TOKEN_DELETE] = "DELETE FROM tokens WHERE id = ?1",
     [ST_TOKEN_SET_EXPIRY] = "UPDATE tokens SET expires_at = ?2 WHERE id = ?1",
+    [ST_TOKEN_RETIRE] = "UPDATE tokens SET expires_at = ?2, replaced_by = ?3 WHERE id = ?1 AND replaced_by = ''",
     [ST_TOKEN_DELETE_EXPIRED] = "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at < ?1",
     [ST_TOKEN_DELETE_OWNER] = "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
                               "AND (?3 IS NULL OR id <> ?3)",
@@ -543,6 +545,9 @@ static int row_to_rec(sqlite3_stmt *st, struct token_rec *ret) {
     rec.created_at = sqlite3_column_int64(st, 9);
     rec.expires_at = sqlite3_column_int64(st, 10);   /* NULL reads as 0 */
     rec.last_used_at = sqlite3_column_int64(st, 11); /* NULL reads as 0 */
+    r = col_copy(st, 12, rec.replaced_by, sizeof(rec.replaced_by));
+    if (r != 0)
+        goto out;
     *ret = rec;
     return 0;
 out:
@@ -1007,6 +1012,22 @@ static int sqlite_token_set_expiry(struct store *s, const char *id, int64_t expi
     int rc = bind_text(st, 1, id);
     if (rc == SQLITE_OK)
         rc = bind_time(st, 2, expires_at);
+    r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
+    stmt_done(st);
+    return r;
+}
+
+static int sqlite_token_retire(struct store *s, const char *id, const char *replaced_by, int64_t expires_at) {
+    struct sqlite_store *ss = ss_of(s);
+    sqlite3_stmt *st = NULL;
+    int r = stmt_get(ss, ST_TOKEN_RETIRE, &st);
+    if (r != 0)
+        return r;
+    int rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK)
+        rc = bind_time(st, 2, expires_at);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 3, replaced_by);
     r = rc == SQLITE_OK ? step_changed(ss, st) : map_rc(rc);
     stmt_done(st);
     return r;
@@ -2760,6 +2781,7 @@ const struct store_ops store_sqlite_ops = {
     .token_list = sqlite_token_list,
     .token_delete = sqlite_token_delete,
     .token_set_expiry = sqlite_token_set_expiry,
+    .token_retire = sqlite_token_retire,
     .token_delete_expired = sqlite_token_delete_expired,
     .token_delete_owner = sqlite_token_delete_owner,
     .token_delete_owner_prefix = sqlite_token_delete_owner_prefix,

@@ -525,10 +525,15 @@ static int rotate_fn(struct store *s, void *arg) {
         int64_t until = t->svc->now + t->grace;
         if (t->old.expires_at != 0 && t->old.expires_at < until)
             until = t->old.expires_at;
-        r = store_token_set_expiry(s, t->old.id, until);
+        r = store_token_retire(s, t->old.id, t->created.rec.id, until);
     }
     if (r < 0) {
         tokens_created_done(&t->created);
+        /* Read before this transaction, gone or replaced since: another
+         * request rotated or revoked it first. One rotation wins. */
+        if (r == LK_ENOTFOUND)
+            return lk_error_set(t->err, LK_ECONFLICT, "token %s was rotated or revoked by another request just now",
+                                t->old.id);
         return lk_error_set(t->err, r, "could not retire the old token");
     }
     return 0;
@@ -546,6 +551,12 @@ int tokens_rotate(struct svc *svc, const struct principal *caller, const char *i
     if (t.old.expires_at != 0 && svc->now >= t.old.expires_at) {
         token_rec_done(&t.old);
         return lk_error_set(err, LK_EINVAL, "token %s has expired; create a new one instead", id);
+    }
+    if (t.old.replaced_by[0] != '\0') {
+        r = lk_error_set(err, LK_ECONFLICT, "token %s was rotated already: it was replaced by %s", id,
+                         t.old.replaced_by);
+        token_rec_done(&t.old);
+        return r;
     }
     /* The new secret keeps the old expiry: it must not outlive the caller. */
     int64_t bound = creator_expiry(caller);
