@@ -25,6 +25,10 @@ audit_verify = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(audit_verify)
 
 UA = "latchkey-audit-test/1.0"
+# Undoes the migrations after 0011, so a test that puts a data dir back to
+# an older layout (and deletes its schema_version rows) can migrate it again.
+# Each later migration that changes an existing table adds its undo here.
+UNDO_AFTER_0011 = "ALTER TABLE tokens DROP COLUMN replaced_by; DELETE FROM schema_version WHERE version >= 12;"
 PASSWORD = "an audited passphrase"
 
 
@@ -331,7 +335,7 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
     con.executescript("ALTER TABLE orgs DROP COLUMN audit_after; ALTER TABLE teams DROP COLUMN audit_after; "
                       "CREATE INDEX audit_org ON audit (org, seq); CREATE INDEX audit_time ON audit (time_ms); "
                       "DROP TABLE audit_org_blocks; "
-                      "DELETE FROM schema_version WHERE version >= 8;")
+                      "DELETE FROM schema_version WHERE version >= 8;" + UNDO_AFTER_0011)
     con.commit()
     con.close()
     server.start()
@@ -367,7 +371,7 @@ def to_pre_0010_layout(server, damage=None):
             ALTER TABLE audit_0007 RENAME TO audit;
             DROP TABLE audit_org_blocks;
             DELETE FROM schema_version WHERE version >= 10;
-        """)
+        """ + UNDO_AFTER_0011)
         if damage:
             con.execute(damage)
         con.executescript("""
@@ -523,7 +527,8 @@ def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
                           "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
         con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
         # As a data dir from before 0011 has it: records, no blocks.
-        con.executescript("DROP TABLE audit_org_blocks; DELETE FROM schema_version WHERE version >= 11;")
+        con.executescript("DROP TABLE audit_org_blocks; DELETE FROM schema_version WHERE version >= 11;" +
+                          UNDO_AFTER_0011)
         con.commit()
     finally:
         con.close()
