@@ -399,7 +399,7 @@ def test_migration_0010_keeps_every_record_and_its_chain(server):
     con = db(server)
     try:
         cols = [c[1] for c in con.execute("PRAGMA table_info(audit)")]
-        assert "prev_hash" not in cols and cols[-1] == "hash"
+        assert "prev_hash" not in cols and cols[-2:] == ["hash", "org_id"]  # 0013 adds org_id after it
         assert con.execute("SELECT DISTINCT typeof(hash), length(hash) FROM audit").fetchall() == [("blob", 32)]
         with pytest.raises(sqlite3.DatabaseError, match="immutable"):
             con.execute("UPDATE audit SET status = 200 WHERE seq = 1")
@@ -505,15 +505,18 @@ def test_filters_order_and_cursors(server):
 
 
 def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
-    """An org's view reads only the stretches of the trail that name it
-    (audit_org_blocks, filled for existing records by migration 0011): a
-    small org in a trail of 40000 other records is one page, both ways."""
+    """An org's view reads only the stretches of the trail that hold its
+    records (audit_org_blocks, filled for existing records by migrations
+    0011 and 0013): a small org in a trail of 40000 other records is one
+    page, both ways."""
     root = server.root_token
     assert server.post("/v1/orgs", token=root, json={"name": "tiny", "display_name": "Tiny"}).status_code == 200
     wait_for(server, server.get("/v1/orgs/tiny", token=root).headers["X-Request-Id"])
     assert server.stop() == 0
     con = db(server)
     try:
+        # As a data dir from before 0011 has it: no org ids (0013) either.
+        con.execute("ALTER TABLE audit DROP COLUMN org_id")
         base = con.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
         now_ms = int(time.time() * 1000) + 10000
         rows_ = []
@@ -553,8 +556,8 @@ def test_a_query_that_matches_little_answers_in_bounded_pages(server):
         for i in range(1, 40001):
             actor = "needle" if i in (100, 39000) else "straw"
             rows_.append((base + i, 1700000000000 + i, "filler-%d" % i, "user", actor, "", "", "", "", "",
-                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
-        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
+                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32), ""))
+        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 19), rows_)
         con.commit()
     finally:
         con.close()
