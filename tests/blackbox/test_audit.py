@@ -331,6 +331,7 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
     con.executescript("ALTER TABLE orgs DROP COLUMN audit_after; ALTER TABLE teams DROP COLUMN audit_after; "
                       "CREATE INDEX audit_org ON audit (org, seq); CREATE INDEX audit_time ON audit (time_ms); "
                       "DROP TABLE audit_org_blocks; "
+                      "ALTER TABLE tokens DROP COLUMN replaced_by; "
                       "DELETE FROM schema_version WHERE version >= 8;")
     con.commit()
     con.close()
@@ -366,6 +367,7 @@ def to_pre_0010_layout(server, damage=None):
             DROP TABLE audit;
             ALTER TABLE audit_0007 RENAME TO audit;
             DROP TABLE audit_org_blocks;
+            ALTER TABLE tokens DROP COLUMN replaced_by;
             DELETE FROM schema_version WHERE version >= 10;
         """)
         if damage:
@@ -515,7 +517,7 @@ def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
     assert server.stop() == 0
     con = db(server)
     try:
-        # As a data dir from before 0011 has it: no org ids (0013) either.
+        # As a data dir from before 0011 has it: no org ids (0013) nor replaced_by (0012) either.
         con.execute("ALTER TABLE audit DROP COLUMN org_id")
         base = con.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
         now_ms = int(time.time() * 1000) + 10000
@@ -526,7 +528,8 @@ def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
                           "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
         con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
         # As a data dir from before 0011 has it: records, no blocks.
-        con.executescript("DROP TABLE audit_org_blocks; DELETE FROM schema_version WHERE version >= 11;")
+        con.executescript("DROP TABLE audit_org_blocks; ALTER TABLE tokens DROP COLUMN replaced_by; "
+                          "DELETE FROM schema_version WHERE version >= 11;")
         con.commit()
     finally:
         con.close()
