@@ -12,6 +12,7 @@ import pytest
 
 from conftest import assert_error, remember_secret, run_cli
 from test_audit import all_records, audit_verify, db, run_verify_script, wait_for
+from test_conventions import raw_exchange
 from test_orgs import create_org, create_user, token_for
 
 PROBE_UA = "probe/1.0 (not acme)"
@@ -101,6 +102,29 @@ def test_a_stranger_probing_acmes_team_members_is_in_its_own_orgs_trail_not_acme
     assert probe_ids <= ids(all_records(server))
 
 
+def test_no_route_naming_acme_lets_a_stranger_or_anonymous_caller_into_its_trail(server):
+    """The class, not one route: every route with {org} in its path, called
+    on acme by globex's member and by nobody, every method it takes."""
+    t = two_orgs(server)
+    routes = [line.split()[:2] for line in run_cli("routes").stdout.splitlines() if "/{org}" in line]
+    assert len(routes) >= 30
+    values = {"org": "acme", "team": "payments", "user": "alice"}
+    h = {"User-Agent": PROBE_UA}
+    probes = []
+    for method, pattern in routes:
+        path = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x"), pattern)
+        body = {} if method in ("POST", "PUT", "PATCH") else None
+        stranger = server.request(method, path, token=t["mallory"], headers=h, json=body)
+        nobody = server.request(method, path, headers=h, json=body)
+        assert stranger.status_code in (400, 401, 404), (method, path, stranger.status_code, stranger.text)
+        assert nobody.status_code == 401, (method, path, nobody.status_code, nobody.text)
+        probes += [stranger, nobody]
+    probe_ids = recorded(server, *probes)
+    assert_not_in_acmes_trail(server, t, probe_ids)
+    # Globex has its member's half of them, and nothing of the anonymous half.
+    assert ids(view(server, "globex", t["gina"])) & probe_ids == {rid(p) for p in probes[0::2]}
+
+
 def test_a_strangers_service_account_probe_is_filed_under_its_own_team(server):
     t = two_orgs(server)
     r = server.post("/v1/orgs/globex/teams/ops/service-accounts", token=t["oscar"], json={"name": "bot"})
@@ -141,6 +165,13 @@ def test_an_anonymous_probe_is_not_in_acmes_trail(make_server):
     ]
     assert [p.status_code for p in probes] == [401, 401, 401, 401, 401, 413, 405, 404], [p.text for p in probes]
     probe_ids = recorded(server, *probes)
+    # One h2o refuses itself (a declared length far over the limit).
+    status, headers, _ = raw_exchange(server, b"POST /v1/orgs/acme/users HTTP/1.1\r\nHost: x\r\nUser-Agent: " +
+                                      PROBE_UA.encode() + b"\r\nContent-Type: application/json\r\n"
+                                      b"Content-Length: 3145728\r\n\r\n")
+    assert status.startswith("HTTP/1.1 413"), status
+    wait_for(server, headers["X-Request-Id"])
+    probe_ids.add(headers["X-Request-Id"])
     assert_not_in_acmes_trail(server, t, probe_ids)
     assert not probe_ids & ids(view(server, "globex", t["gina"]))
     # The partner admin has them, under no org.
