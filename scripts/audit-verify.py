@@ -29,8 +29,10 @@ import sys
 GENESIS = "0" * 64
 # The canonical encoding's string fields, in order, by their column names in
 # the store (core/audit.c, audit_canonical), and where the export has them.
-STRINGS = ("request_id", "actor_type", "actor_name", "actor_org", "token_id", "credential_hmac", "org", "team",
-           "action", "method", "resource", "outcome")
+# org_id is encoded only when it is set (tag "LKA2"); records without one,
+# such as every record from before org ids, keep the first format ("LKA1").
+STRINGS = ("request_id", "actor_type", "actor_name", "actor_org", "token_id", "credential_hmac", "org", "org_id",
+           "team", "action", "method", "resource", "outcome")
 EXPORTED = {"actor_type": "actor.type", "actor_name": "actor.name", "actor_org": "actor.org",
             "token_id": "actor.token_id"}
 
@@ -38,18 +40,21 @@ EXPORTED = {"actor_type": "actor.type", "actor_name": "actor.name", "actor_org":
 def record_hash(r, prev_hash):
     """A record's hash from its fields (named as the store's columns: seq,
     time_ms, the STRINGS, status, source_ip, user_agent) and its link:
-    SHA-256 over "LKA1", seq and time_ms (8 bytes, big-endian), the strings
-    (a 4-byte big-endian length and their bytes), status (8 bytes),
-    source_ip, user_agent and the link's 64 hex digits."""
+    SHA-256 over the tag ("LKA2" when org_id is set, else "LKA1" and no
+    org_id), seq and time_ms (8 bytes, big-endian), the strings (a 4-byte
+    big-endian length and their bytes), status (8 bytes), source_ip,
+    user_agent and the link's 64 hex digits."""
     def u64(v):
         return (v & (2 ** 64 - 1)).to_bytes(8, "big")
 
     def text(v):
         b = v.encode()
         return len(b).to_bytes(4, "big") + b
-    out = b"LKA1" + u64(r["seq"]) + u64(r["time_ms"])
+    v2 = bool(r.get("org_id"))
+    out = (b"LKA2" if v2 else b"LKA1") + u64(r["seq"]) + u64(r["time_ms"])
     for name in STRINGS:
-        out += text(r[name])
+        if name != "org_id" or v2:
+            out += text(r[name])
     out += u64(r["status"]) + text(r["source_ip"]) + text(r["user_agent"]) + text(prev_hash)
     return hashlib.sha256(out).hexdigest()
 

@@ -54,13 +54,27 @@ struct api_req {
     /* Set by handlers whose subject is in the body, not the path or the
      * principal (sign-up, org creation, login); pool strings. */
     const char *audit_org;
-    const char *audit_actor;            /* login: the username tried */
+    const char *audit_actor; /* login: the username tried */
+    /* Set by handlers that establish which org the record is filed under
+     * where the principal cannot say (api_audit_file_under); pool strings. */
+    const char *audit_filed_org_id;
+    const char *audit_filed_org;
     char client_addr[INET6_ADDRSTRLEN]; /* api_client_addr(), once formatted */
     int client_addr_done;
 };
 
 /* Sets ar->audit_org / ar->audit_actor to copies of the given strings (NULL leaves them). */
 void api_audit_subject(struct api_req *ar, const char *org, const char *actor);
+
+/*
+ * Files the request's record under the org with this id and name, for the
+ * records whose principal does not decide it (docs/audit.md, "Which org a
+ * record is filed under"): the org a sign-up created, the org a login
+ * entered or tried a real account of, the org the partner admin deleted.
+ * Only a handler that has established that the caller belongs to the org
+ * (or is the partner admin) may call it.
+ */
+void api_audit_file_under(struct api_req *ar, const char *org_id, const char *org_name);
 
 /* Route tables, one per area (routes.c, routes_orgs.c), and the list of
  * them the router searches in order (routes.c). */

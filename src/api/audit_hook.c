@@ -20,6 +20,7 @@
 #include "server.h"
 #include "store/store.h"
 #include "svc/audit.h"
+#include "svc/orgs.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
@@ -190,6 +191,11 @@ void api_audit_subject(struct api_req *ar, const char *org, const char *actor) {
         ar->audit_actor = h2o_strdup(&ar->req->pool, actor, SIZE_MAX).base;
 }
 
+void api_audit_file_under(struct api_req *ar, const char *org_id, const char *org_name) {
+    ar->audit_filed_org_id = h2o_strdup(&ar->req->pool, org_id, SIZE_MAX).base;
+    ar->audit_filed_org = h2o_strdup(&ar->req->pool, org_name, SIZE_MAX).base;
+}
+
 /* The {org} and {team} placeholders of the matched route, if any. */
 static void scope_of(const struct api_req *ar, const char **ret_org, const char **ret_team) {
     *ret_org = NULL;
@@ -207,6 +213,66 @@ static void scope_of(const struct api_req *ar, const char **ret_org, const char 
         else if (n == 4 && memcmp(p + 1, "team", 4) == 0)
             *ret_team = ar->params[idx];
         p = close + 1;
+    }
+}
+
+/*
+ * Which org the record is filed under (org_id, and org, its name) and which
+ * team it names. An org's view shows the records filed under its id, so a
+ * caller puts records there only by belonging to the org
+ * (docs/audit.md, "Which org a record is filed under"):
+ *   - a user, service account or workload: its own org, whatever org the
+ *     request named: a probe of another org's routes is in the prober's
+ *     own org's trail, where its admins see it, and in no other. The
+ *     path's team only when the path names the caller's own org (else a
+ *     service account's own team): another org's team name means nothing
+ *     in the caller's org and must not reach a same-named team's owners;
+ *   - the partner admin: the org it named (path, else body: org creation),
+ *     by the id that name has now, or had (a deletion, api_audit_file_under);
+ *     a name no org holds is kept for the partner admin to read, under no org;
+ *   - no principal (no credential, a failed one, a request refused before
+ *     it was authenticated): only the org a handler vouched for
+ *     (api_audit_file_under: a sign-up's new org, a login's), else none,
+ *     which leaves the record to the partner admin's view alone.
+ */
+static void file_under(struct api_req *ar, struct audit_rec *rec) {
+    const struct principal *pr = &ar->principal;
+    const char *org, *team;
+    scope_of(ar, &org, &team);
+    switch (pr->type) {
+    case PRINCIPAL_USER:
+    case PRINCIPAL_SA:
+    case PRINCIPAL_WORKLOAD:
+        str_copy(rec->org, sizeof(rec->org), pr->org);
+        str_copy(rec->org_id, sizeof(rec->org_id), pr->org_id);
+        if (team != NULL && org != NULL && strcmp(org, pr->org) == 0)
+            audit_field_copy(rec->team, sizeof(rec->team), team, strlen(team));
+        else if (pr->type == PRINCIPAL_SA)
+            str_copy(rec->team, sizeof(rec->team), pr->team);
+        return;
+    case PRINCIPAL_ROOT:
+        if (org == NULL)
+            org = ar->audit_org;
+        if (team != NULL)
+            audit_field_copy(rec->team, sizeof(rec->team), team, strlen(team));
+        if (ar->audit_filed_org_id != NULL)
+            break;
+        if (org != NULL) {
+            struct org_rec o;
+            struct lk_error err = {0};
+            if (orgs_find(&ar->w->svc, pr, org, &o, &err) == 0) {
+                str_copy(rec->org, sizeof(rec->org), o.name);
+                str_copy(rec->org_id, sizeof(rec->org_id), o.id);
+            } else {
+                audit_field_copy(rec->org, sizeof(rec->org), org, strlen(org));
+            }
+        }
+        return;
+    case PRINCIPAL_NONE: break;
+    }
+    if (ar->audit_filed_org_id != NULL) {
+        str_copy(rec->org, sizeof(rec->org), ar->audit_filed_org);
+        str_copy(rec->org_id, sizeof(rec->org_id), ar->audit_filed_org_id);
     }
 }
 
@@ -239,18 +305,7 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
             str_copy(rec->token_id, sizeof(rec->token_id), parsed.pubid);
         audit_log_credential_hmac(ar->w->srv->audit, ar->credential.base, ar->credential.len, rec->credential_hmac);
     }
-    const char *org, *team;
-    scope_of(ar, &org, &team);
-    if (org == NULL)
-        org = ar->audit_org;
-    if (org != NULL)
-        audit_field_copy(rec->org, sizeof(rec->org), org, strlen(org));
-    else
-        str_copy(rec->org, sizeof(rec->org), pr->org);
-    if (team != NULL)
-        audit_field_copy(rec->team, sizeof(rec->team), team, strlen(team));
-    else if (pr->type == PRINCIPAL_SA)
-        str_copy(rec->team, sizeof(rec->team), pr->team);
+    file_under(ar, rec);
     /* A request refused before routing (the per-address limit) still names
      * the route it asked for. */
     const struct api_route *route = ar->route;

@@ -299,9 +299,18 @@ static void h_login(struct api_req *ar) {
     }
     api_audit_subject(ar, org, user);
     if (sessions_login(&ar->w->svc, org, user, pw, &out, &ar->err) != 0) {
+        /* A refused attempt on a real account is its org's to see (guessing
+         * shows there); the per-account limit bounds how many a client can
+         * put there, so one refused by that limit is not filed. Attempts on
+         * names nobody holds stay out of every org's trail. */
+        char org_id[STORE_OWNER_ID_MAX];
+        if ((ar->err.code == LK_EBADCRED || ar->err.code == LK_EINACTIVE) &&
+            sessions_account_org(&ar->w->svc, org, user, org_id) == 0)
+            api_audit_file_under(ar, org_id, org);
         api_reply_lkerr(ar, &ar->err);
         goto out;
     }
+    api_audit_file_under(ar, out.rec.org_id, org);
     set_token_cookie(ar, out.token, SESSIONS_TTL_SECONDS);
     json_t *resp =
         json_pack("{s:s, s:s, s:o}", "token", out.token, "id", out.rec.id, "expires_at", api_time(out.rec.expires_at));

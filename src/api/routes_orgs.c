@@ -92,6 +92,9 @@ static void h_org_signup(struct api_req *ar) {
         api_reply_lkerr(ar, &ar->err);
         goto out;
     }
+    /* The caller is now the new org's first admin: its record is the org's.
+     * A sign-up that failed (the name is taken) stays out of every org's. */
+    api_audit_file_under(ar, o.id, o.name);
     json_t *resp = api_org_json(&o);
     json_object_set_new(resp, "admin", user_json(&admin, o.name));
     api_reply_json(ar, 200, resp);
@@ -127,10 +130,14 @@ static void h_org_get(struct api_req *ar) {
 }
 
 static void h_org_delete(struct api_req *ar) {
-    if (orgs_delete(&ar->w->svc, &ar->principal, ar->params[0], &ar->err) != 0)
+    struct org_rec o;
+    if (orgs_delete(&ar->w->svc, &ar->principal, ar->params[0], &o, &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
-    else
-        api_reply_empty(ar);
+        return;
+    }
+    /* Gone by the time the record is made: name it by the id it had. */
+    api_audit_file_under(ar, o.id, o.name);
+    api_reply_empty(ar);
 }
 
 static void transition(struct api_req *ar, enum org_transition t) {

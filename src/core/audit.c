@@ -74,20 +74,24 @@ static size_t put_str(char *buf, size_t off, size_t cap, const char *s) {
 }
 
 size_t audit_canonical(const struct audit_rec *r, char *buf, size_t cap) {
-    /* "LKA1", then every field in a fixed order: integers as 8 bytes, strings
-     * as a 4-byte length and their bytes. Lengths make field boundaries
-     * unambiguous; the version tag lets a later format coexist. */
-    static const char tag[] = "LKA1";
-    if (cap < sizeof(tag))
+    /* The tag, then every field in a fixed order: integers as 8 bytes,
+     * strings as a 4-byte length and their bytes. Lengths make field
+     * boundaries unambiguous; the tag says which fields follow. "LKA2" adds
+     * org_id after org (migration 0013); a record without one keeps "LKA1",
+     * so every record sealed before org ids still verifies. */
+    int v2 = r->org_id[0] != '\0';
+    if (cap < 4)
         return 0;
-    memcpy(buf, tag, 4);
+    memcpy(buf, v2 ? "LKA2" : "LKA1", 4);
     size_t off = 4;
     off = put_u64(buf, off, cap, (uint64_t)r->seq);
     off = put_u64(buf, off, cap, (uint64_t)r->time_ms);
-    const char *fields[] = {r->request_id, r->actor_type, r->actor_name, r->actor_org, r->token_id, r->credential_hmac,
-                            r->org,        r->team,       r->action,     r->method,    r->resource, r->outcome};
+    const char *fields[] = {r->request_id,      r->actor_type, r->actor_name, r->actor_org, r->token_id,
+                            r->credential_hmac, r->org,        r->org_id,     r->team,      r->action,
+                            r->method,          r->resource,   r->outcome};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        off = put_str(buf, off, cap, fields[i]);
+        if (fields[i] != r->org_id || v2)
+            off = put_str(buf, off, cap, fields[i]);
     off = put_u64(buf, off, cap, (uint64_t)(int64_t)r->status);
     off = put_str(buf, off, cap, r->source_ip);
     off = put_str(buf, off, cap, r->user_agent);
@@ -135,6 +139,8 @@ size_t audit_rec_json(const struct audit_rec *r, char *buf, size_t cap) {
     jsonw_obj_end(&w);
     jsonw_key(&w, "org");
     str_or_null(&w, r->org);
+    jsonw_key(&w, "org_id");
+    str_or_null(&w, r->org_id);
     jsonw_key(&w, "team");
     str_or_null(&w, r->team);
     jsonw_key(&w, "action");
@@ -167,8 +173,8 @@ size_t audit_rec_json(const struct audit_rec *r, char *buf, size_t cap) {
 static int terminated(const struct audit_rec *r) {
 #define T(f) (memchr(r->f, '\0', sizeof(r->f)) != NULL)
     return T(request_id) && T(actor_type) && T(actor_name) && T(actor_org) && T(token_id) && T(credential_hmac) &&
-           T(org) && T(team) && T(action) && T(method) && T(resource) && T(outcome) && T(source_ip) && T(user_agent) &&
-           T(prev_hash);
+           T(org) && T(org_id) && T(team) && T(action) && T(method) && T(resource) && T(outcome) && T(source_ip) &&
+           T(user_agent) && T(prev_hash);
 #undef T
 }
 

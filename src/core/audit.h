@@ -41,7 +41,8 @@ struct audit_rec {
     char actor_org[AUDIT_NAME_MAX];
     char token_id[AUDIT_NAME_MAX];        /* public id of the presented token, "" if none */
     char credential_hmac[AUDIT_HASH_HEX]; /* HMAC of a presented credential that failed, "" otherwise */
-    char org[AUDIT_NAME_MAX];             /* org the request concerns (path, else the actor's) */
+    char org[AUDIT_NAME_MAX];             /* name of the org the record is filed under (docs/audit.md) */
+    char org_id[AUDIT_NAME_MAX];          /* its id ("org_..."): what org views select by; "" if none */
     char team[AUDIT_NAME_MAX];
     char action[AUDIT_ACTION_MAX]; /* route action, e.g. "token.create" */
     char method[AUDIT_SHORT_MAX];
@@ -70,15 +71,17 @@ void audit_field_copy(char *dst, size_t cap, const char *src, size_t len);
 
 /*
  * Writes the canonical encoding of rec (every field but hash, in a fixed
- * order; binary, see docs/audit.md) into buf. Returns the length, or 0 if
- * it does not fit.
+ * order; binary, see docs/audit.md) into buf. A record with an org_id is
+ * encoded under the tag "LKA2" with org_id after org; one without (every
+ * record from before org ids, and those filed under no org) exactly as
+ * before, under "LKA1". Returns the length, or 0 if it does not fit.
  */
 size_t audit_canonical(const struct audit_rec *rec, char *buf, size_t cap);
 
 /*
  * Writes rec as the API shows it (docs/audit.md) - {"seq", "time" (RFC 3339
  * with milliseconds), "request_id", "actor": {"type", "name", "org",
- * "token_id"}, "org", "team", "action", "method", "resource", "outcome",
+ * "token_id"}, "org", "org_id", "team", "action", "method", "resource", "outcome",
  * "status", "source_ip", "user_agent", "credential_hmac", "prev_hash",
  * "hash"} - into buf. Returns the length, or 0 if it does not fit.
  */

@@ -438,9 +438,25 @@ int store_audit_insert(struct store *s, const struct audit_rec *rec);
 /* recs[0..n) at once (sealed, in seq order): cheaper per record than one by one. */
 int store_audit_insert_many(struct store *s, const struct audit_rec *const *recs, size_t n);
 
+/* Where org ids begin in the trail (migration 0013), in store meta: records
+ * with a lower seq were written before records carried them. */
+#define STORE_AUDIT_ORG_IDS_FROM_META "audit_org_ids_from"
+
 /* Which records store_audit_list() returns. Empty strings and zeros mean "any". */
 struct audit_filter {
+    /*
+     * org_id: the records filed under that org. Records from before org ids
+     * (seq < org_ids_from, no org_id) count as filed under the org named
+     * org when their actor is a user, service account or workload of an
+     * org of that name (actor_org), or the partner admin naming it (org);
+     * anonymous ones under none. A record's team counts (teams_json) only
+     * when its org field is org.
+     * Without org_id, org alone selects the records whose org field is that
+     * name, whoever held it (the operator's export).
+     */
+    const char *org_id;
     const char *org;        /* org name */
+    int64_t org_ids_from;   /* STORE_AUDIT_ORG_IDS_FROM_META; 0: no record predates org ids */
     const char *teams_json; /* JSON array of team scopes (store_team_scopes_for_member), or NULL */
     const char *actor;      /* actor name */
     const char *action;

@@ -38,24 +38,35 @@
 
 /* The stored columns (migration 0010): the hash as its 32 bytes, and no
  * prev_hash: that is the hash of the record before, which reads take from
- * there (audit_links). */
+ * there (audit_links); org_id last (migration 0013). */
 #define AUDIT_COLS                                                                                                     \
     "seq, time_ms, request_id, actor_type, actor_name, actor_org, token_id, credential_hmac, org, team, action, "      \
-    "method, resource, outcome, status, source_ip, user_agent, hash"
-#define AUDIT_NCOLS 18
-/* ?2 is NULL or a JSON array of team scopes (team_scopes_for_member): the
- * record's team must be one of them, and not from an earlier holder of its name. */
+    "method, resource, outcome, status, source_ip, user_agent, hash, org_id"
+#define AUDIT_NCOLS 19
+/*
+ * ?11 is an org id: the records filed under it, and those from before org
+ * ids (seq < ?12, no org_id) that its name ?1 gets by what they recorded:
+ * a user's, service account's or workload's under its actor's org, the
+ * partner admin's under the org it named, an anonymous one under none
+ * (audit_filter). Without ?11, ?1 alone matches the org field. ?2 is NULL
+ * or a JSON array of team scopes (team_scopes_for_member): the record's
+ * team must be one of them, of this org, and not from an earlier holder of
+ * its name.
+ */
 #define AUDIT_WHERE                                                                                                    \
-    " FROM audit WHERE (?1 = '' OR org = ?1) AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(?2) j "                \
+    " FROM audit WHERE (CASE WHEN ?11 = '' THEN (?1 = '' OR org = ?1) ELSE (org_id = ?11 OR (seq < ?12 AND ?1 != '' "  \
+    "AND org_id = '' AND ((actor_type IN ('user', 'service_account', 'workload') AND actor_org = ?1) OR "              \
+    "(actor_type = 'root' AND org = ?1)))) END) "                                                                      \
+    "AND (?2 IS NULL OR (org = ?1 AND EXISTS (SELECT 1 FROM json_each(?2) j "                                          \
     "WHERE json_extract(j.value, '$.name') = audit.team AND audit.seq > json_extract(j.value, '$.after') "             \
-    "AND audit.time_ms >= json_extract(j.value, '$.from_ms'))) "                                                       \
+    "AND audit.time_ms >= json_extract(j.value, '$.from_ms')))) "                                                      \
     "AND (?3 = '' OR actor_name = ?3) AND (?4 = '' OR action = ?4) AND (?5 = '' OR outcome = ?5) "                     \
     "AND (?6 = 0 OR time_ms >= ?6) AND (?7 = 0 OR time_ms < ?7) "
 
 /* Up to 16 records in one statement: SQLite's cost per record falls by about
  * a third against one statement each (measured, docs/performance.md). A
  * batch goes as statements of 16, 8, 4, 2 and 1 rows, largest first. */
-#define AUDIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define AUDIT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define AUDIT_ROWS_2 AUDIT_ROW ", " AUDIT_ROW
 #define AUDIT_ROWS_4 AUDIT_ROWS_2 ", " AUDIT_ROWS_2
 #define AUDIT_ROWS_8 AUDIT_ROWS_4 ", " AUDIT_ROWS_4
@@ -285,9 +296,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_AUDIT_LIST_DESC] = "SELECT " AUDIT_COLS AUDIT_WHERE "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9",
     [ST_AUDIT_MAX_SEQ] = "SELECT " AUDIT_HEAD_SEQ,
     [ST_AUDIT_HASH_AT] = "SELECT hash FROM audit WHERE seq = ?1",
-    [ST_AUDIT_BLOCK_PUT] = "INSERT OR IGNORE INTO audit_org_blocks (org, block) VALUES (?1, ?2)",
-    [ST_AUDIT_BLOCK_NEXT] = "SELECT block FROM audit_org_blocks WHERE org = ?1 AND block >= ?2 ORDER BY block LIMIT 1",
-    [ST_AUDIT_BLOCK_PREV] = "SELECT block FROM audit_org_blocks WHERE org = ?1 AND block <= ?2 "
+    [ST_AUDIT_BLOCK_PUT] = "INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)",
+    [ST_AUDIT_BLOCK_NEXT] = "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 "
+                            "ORDER BY block LIMIT 1",
+    [ST_AUDIT_BLOCK_PREV] = "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block <= ?2 "
                             "ORDER BY block DESC LIMIT 1",
     [ST_MEMBER_PUT] = "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) "
                       "ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
@@ -2172,14 +2184,17 @@ static int bind_audit(sqlite3_stmt *st, int base, const struct audit_rec *a, uin
         rc = bind_text(st, base + 17, a->user_agent);
     if (rc == SQLITE_OK)
         rc = bind_hash(st, base + 18, a->hash, raw);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, base + 19, a->org_id);
     return rc;
 }
 
 /*
- * Which blocks of AUDIT_BLOCK_SEQS consecutive seqs name each org
- * (audit_org_blocks, migration 0011): an org-scoped listing scans only
- * those. A budgeted scan's windows are the blocks (or the parts of them
- * in scope), so a window never straddles two.
+ * Which blocks of AUDIT_BLOCK_SEQS consecutive seqs hold records filed
+ * under each org (audit_org_blocks, migrations 0011 and 0013, by org id):
+ * an org-scoped listing scans only those. A budgeted scan's windows are
+ * the blocks (or the parts of them in scope), so a window never straddles
+ * two.
  */
 #define AUDIT_BLOCK_SHIFT 12
 #define AUDIT_BLOCK_SEQS (INT64_C(1) << AUDIT_BLOCK_SHIFT)
@@ -2192,10 +2207,10 @@ static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *con
     for (size_t i = 0; i < n; i++) {
         const struct audit_rec *a = recs[i];
         int64_t block = a->seq >> AUDIT_BLOCK_SHIFT;
-        if (a->org[0] == '\0')
+        if (a->org_id[0] == '\0')
             continue;
         size_t j = 0;
-        while (j < nseen && !(seen[j]->seq >> AUDIT_BLOCK_SHIFT == block && strcmp(seen[j]->org, a->org) == 0))
+        while (j < nseen && !(seen[j]->seq >> AUDIT_BLOCK_SHIFT == block && strcmp(seen[j]->org_id, a->org_id) == 0))
             j++;
         if (j < nseen)
             continue;
@@ -2205,7 +2220,7 @@ static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *con
         int r = stmt_get(ss, ST_AUDIT_BLOCK_PUT, &st);
         if (r != 0)
             return r;
-        int rc = bind_text(st, 1, a->org);
+        int rc = bind_text(st, 1, a->org_id);
         if (rc == SQLITE_OK)
             rc = sqlite3_bind_int64(st, 2, block);
         r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
@@ -2282,6 +2297,7 @@ static int audit_row(sqlite3_stmt *st, void *p) {
         {13, a->outcome, sizeof(a->outcome)},
         {15, a->source_ip, sizeof(a->source_ip)},
         {16, a->user_agent, sizeof(a->user_agent)},
+        {18, a->org_id, sizeof(a->org_id)},
     };
     /* A field latchkey could not have written (too long, a NUL in it, a
      * status out of range) was put there by someone else: it reads cut to
@@ -2344,6 +2360,10 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
         rc = sqlite3_bind_int(st, 9, want);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 10, hi);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, 11, f->org_id ? f->org_id : "");
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 12, f->org_ids_from);
     struct audit_rec *got = NULL;
     size_t n = 0;
     r = rc == SQLITE_OK ? collect(st, sizeof(*got), want, audit_row, NULL, (void **)&got, &n) : map_rc(rc);
@@ -2408,16 +2428,16 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
 }
 
 /*
- * The org's block nearest to `block`: the first at or after it (ascending)
+ * The org's (by id) block nearest to `block`: the first at or after it (ascending)
  * or the last at or before it. *ret_found 0 when there is none.
  */
-static int org_block_near(struct sqlite_store *ss, const char *org, int64_t block, int descending, int64_t *ret_block,
-                          int *ret_found) {
+static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t block, int descending,
+                          int64_t *ret_block, int *ret_found) {
     sqlite3_stmt *st = NULL;
     int r = stmt_get(ss, descending ? ST_AUDIT_BLOCK_PREV : ST_AUDIT_BLOCK_NEXT, &st);
     if (r != 0)
         return r;
-    int rc = bind_text(st, 1, org);
+    int rc = bind_text(st, 1, org_id);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 2, block);
     if (rc == SQLITE_OK)
@@ -2437,9 +2457,10 @@ static int org_block_near(struct sqlite_store *ss, const char *org, int64_t bloc
  * trail (or the org's scope) ended, or the windows covered the budget: a
  * filter that matches little (an actor who did nothing, a small org in a
  * large trail) then costs one bounded page at a time instead of a scan of
- * the whole trail on the caller's event loop. An org-scoped scan takes
- * only the windows of blocks that name the org (audit_org_blocks), so the
- * stretches of other orgs cost it neither time nor budget.
+ * the whole trail on the caller's event loop. An org-scoped scan (by id)
+ * takes only the windows of blocks that hold the org's records
+ * (audit_org_blocks), so the stretches of other orgs cost it neither time
+ * nor budget.
  */
 static int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
     struct sqlite_store *ss = ss_of(s);
@@ -2468,7 +2489,8 @@ static int sqlite_audit_list(struct store *s, const struct audit_filter *f, stru
     stmt_done(st);
     if (rc != SQLITE_ROW)
         return map_rc(rc);
-    const char *org = f->org != NULL && f->org[0] != '\0' ? f->org : NULL;
+    /* Blocks are kept by org id: a listing by name alone scans every window. */
+    const char *org = f->org_id != NULL && f->org_id[0] != '\0' ? f->org_id : NULL;
     int64_t examined = 0;
     /* Each pass: the next window [lo, hi) in scope (for an org, of a block
      * naming it; none left ends the scan), then the budget, then the scan. */

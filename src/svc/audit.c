@@ -630,11 +630,30 @@ void audit_log_free(struct audit_log *a) {
     free(a);
 }
 
+/* Where org ids begin in the trail (migration 0013 notes it); 0 when it
+ * cannot be read, which leaves the records from before them out of every
+ * org's view rather than risk showing them to the wrong one. */
+static int64_t org_ids_from(struct store *s) {
+    char *v = NULL;
+    int64_t from = 0;
+    if (store_meta_get(s, STORE_AUDIT_ORG_IDS_FROM_META, &v) == 0) {
+        char *end = NULL;
+        long long n = strtoll(v, &end, 10);
+        if (end != v && *end == '\0' && n > 0)
+            from = n;
+    }
+    free(v);
+    return from;
+}
+
 int audit_query(struct svc *svc, const struct principal *caller, const char *org, struct audit_filter *f,
                 struct audit_list *ret, struct lk_error *err) {
     char *owned = NULL;
+    struct org_rec o; /* f->org_id and f->org point into it */
     int r;
     f->org = NULL;
+    f->org_id = NULL;
+    f->org_ids_from = 0;
     f->teams_json = NULL;
     f->after_seq = 0;
     if (org == NULL) {
@@ -642,7 +661,6 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
         if (r != 0)
             return r;
     } else {
-        struct org_rec o;
         char nf[128];
         snprintf(nf, sizeof(nf), "no organisation %.64s", org);
         r = store_org_get_by_name(svc->store, org, &o);
@@ -666,15 +684,20 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
             free(owned);
             return r;
         }
-        /* Records name orgs by name, and a deleted org's name can be taken
-         * again: only what happened since this org began is its trail. */
-        f->org = org;
+        /* Records are filed under the org's id, which no later holder of
+         * its name shares. Those from before org ids name it: for them,
+         * only what happened since this org began is its trail. */
+        f->org_id = o.id;
+        f->org = o.name;
+        f->org_ids_from = org_ids_from(svc->store);
         f->after_seq = o.audit_after;
         if (f->since_ms < o.created_at * 1000)
             f->since_ms = o.created_at * 1000;
     }
     r = store_audit_list(svc->store, f, ret);
     f->teams_json = NULL;
+    f->org_id = NULL;
+    f->org = NULL;
     free(owned);
     return r < 0 ? lk_error_set(err, r, "could not read the audit trail") : 0;
 }

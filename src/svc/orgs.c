@@ -182,7 +182,8 @@ int orgs_find(struct svc *svc, const struct principal *caller, const char *name,
     return 0;
 }
 
-int orgs_delete(struct svc *svc, const struct principal *caller, const char *name, struct lk_error *err) {
+int orgs_delete(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
+                struct lk_error *err) {
     struct org_rec o;
     char nf[128];
     snprintf(nf, sizeof(nf), "no organisation %.64s", name);
@@ -195,7 +196,10 @@ int orgs_delete(struct svc *svc, const struct principal *caller, const char *nam
     svc_cache_remove_where(svc, o.id, NULL, NULL);
     if (r == LK_ENOTFOUND)
         return lk_error_set(err, r, "%s", nf);
-    return r < 0 ? lk_error_set(err, r, "could not delete the organisation") : 0;
+    if (r < 0)
+        return lk_error_set(err, r, "could not delete the organisation");
+    *ret = o;
+    return 0;
 }
 
 int orgs_transition(struct svc *svc, const struct principal *caller, const char *name, enum org_transition t,

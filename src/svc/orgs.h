@@ -39,8 +39,10 @@ int orgs_list(struct svc *svc, const struct principal *caller, int64_t after_seq
 int orgs_find(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
               struct lk_error *err);
 
-/* Partner admin: deletes the org, its users and their tokens. */
-int orgs_delete(struct svc *svc, const struct principal *caller, const char *name, struct lk_error *err);
+/* Partner admin: deletes the org, its users and their tokens; *ret is the
+ * org as it was (its id names it in the deletion's audit record). */
+int orgs_delete(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
+                struct lk_error *err);
 
 enum org_transition { ORG_APPROVE, ORG_ACTIVATE, ORG_DEACTIVATE };
 

@@ -79,6 +79,19 @@ int sessions_login(struct svc *svc, const char *org, const char *username, const
     return r;
 }
 
+int sessions_account_org(struct svc *svc, const char *org, const char *username, char ret_org_id[STORE_OWNER_ID_MAX]) {
+    struct org_rec o;
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    int r = store_org_get_by_name(svc->store, org, &o);
+    if (r == 0)
+        r = store_user_get_by_name(svc->store, o.id, username, &u);
+    if (r == 0)
+        memcpy(ret_org_id, o.id, STORE_OWNER_ID_MAX);
+    user_rec_done(&u);
+    return r;
+}
+
 int sessions_logout(struct svc *svc, const struct principal *caller, struct lk_error *err) {
     struct tokfmt_parsed p;
     const char *id = caller->token->id;

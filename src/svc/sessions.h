@@ -24,6 +24,16 @@ struct lk_error;
 int sessions_login(struct svc *svc, const char *org, const char *username, const char *password,
                    struct token_created *ret, struct lk_error *err);
 
+/*
+ * For the audit record of a failed login (docs/audit.md, "Which org a
+ * record is filed under"): the id of org when it has a user named
+ * username, so that attempts on a real account are filed under its org,
+ * where its admins see them, and attempts on names nobody holds under
+ * none. 0 and ret_org_id, or LK_ENOTFOUND (or a store error). What it
+ * finds never reaches the client.
+ */
+int sessions_account_org(struct svc *svc, const char *org, const char *username, char ret_org_id[STORE_OWNER_ID_MAX]);
+
 /* Revokes the caller's session token. LK_EINVAL for a non-session token. */
 int sessions_logout(struct svc *svc, const struct principal *caller, struct lk_error *err);
 

@@ -25,10 +25,6 @@ audit_verify = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(audit_verify)
 
 UA = "latchkey-audit-test/1.0"
-# Undoes the migrations after 0011, so a test that puts a data dir back to
-# an older layout (and deletes its schema_version rows) can migrate it again.
-# Each later migration that changes an existing table adds its undo here.
-UNDO_AFTER_0011 = "ALTER TABLE tokens DROP COLUMN replaced_by; DELETE FROM schema_version WHERE version >= 12;"
 PASSWORD = "an audited passphrase"
 
 
@@ -335,7 +331,8 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
     con.executescript("ALTER TABLE orgs DROP COLUMN audit_after; ALTER TABLE teams DROP COLUMN audit_after; "
                       "CREATE INDEX audit_org ON audit (org, seq); CREATE INDEX audit_time ON audit (time_ms); "
                       "DROP TABLE audit_org_blocks; "
-                      "DELETE FROM schema_version WHERE version >= 8;" + UNDO_AFTER_0011)
+                      "ALTER TABLE tokens DROP COLUMN replaced_by; "
+                      "DELETE FROM schema_version WHERE version >= 8;")
     con.commit()
     con.close()
     server.start()
@@ -370,8 +367,9 @@ def to_pre_0010_layout(server, damage=None):
             DROP TABLE audit;
             ALTER TABLE audit_0007 RENAME TO audit;
             DROP TABLE audit_org_blocks;
+            ALTER TABLE tokens DROP COLUMN replaced_by;
             DELETE FROM schema_version WHERE version >= 10;
-        """ + UNDO_AFTER_0011)
+        """)
         if damage:
             con.execute(damage)
         con.executescript("""
@@ -403,7 +401,7 @@ def test_migration_0010_keeps_every_record_and_its_chain(server):
     con = db(server)
     try:
         cols = [c[1] for c in con.execute("PRAGMA table_info(audit)")]
-        assert "prev_hash" not in cols and cols[-1] == "hash"
+        assert "prev_hash" not in cols and cols[-2:] == ["hash", "org_id"]  # 0013 adds org_id after it
         assert con.execute("SELECT DISTINCT typeof(hash), length(hash) FROM audit").fetchall() == [("blob", 32)]
         with pytest.raises(sqlite3.DatabaseError, match="immutable"):
             con.execute("UPDATE audit SET status = 200 WHERE seq = 1")
@@ -509,15 +507,18 @@ def test_filters_order_and_cursors(server):
 
 
 def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
-    """An org's view reads only the stretches of the trail that name it
-    (audit_org_blocks, filled for existing records by migration 0011): a
-    small org in a trail of 40000 other records is one page, both ways."""
+    """An org's view reads only the stretches of the trail that hold its
+    records (audit_org_blocks, filled for existing records by migrations
+    0011 and 0013): a small org in a trail of 40000 other records is one
+    page, both ways."""
     root = server.root_token
     assert server.post("/v1/orgs", token=root, json={"name": "tiny", "display_name": "Tiny"}).status_code == 200
     wait_for(server, server.get("/v1/orgs/tiny", token=root).headers["X-Request-Id"])
     assert server.stop() == 0
     con = db(server)
     try:
+        # As a data dir from before 0011 has it: no org ids (0013) nor replaced_by (0012) either.
+        con.execute("ALTER TABLE audit DROP COLUMN org_id")
         base = con.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
         now_ms = int(time.time() * 1000) + 10000
         rows_ = []
@@ -527,8 +528,8 @@ def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
                           "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
         con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
         # As a data dir from before 0011 has it: records, no blocks.
-        con.executescript("DROP TABLE audit_org_blocks; DELETE FROM schema_version WHERE version >= 11;" +
-                          UNDO_AFTER_0011)
+        con.executescript("DROP TABLE audit_org_blocks; ALTER TABLE tokens DROP COLUMN replaced_by; "
+                          "DELETE FROM schema_version WHERE version >= 11;")
         con.commit()
     finally:
         con.close()
@@ -558,8 +559,8 @@ def test_a_query_that_matches_little_answers_in_bounded_pages(server):
         for i in range(1, 40001):
             actor = "needle" if i in (100, 39000) else "straw"
             rows_.append((base + i, 1700000000000 + i, "filler-%d" % i, "user", actor, "", "", "", "", "",
-                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
-        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
+                          "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32), ""))
+        con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 19), rows_)
         con.commit()
     finally:
         con.close()

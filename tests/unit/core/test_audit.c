@@ -27,6 +27,7 @@ static void fill(struct audit_rec *r, int64_t seq, const char *prev) {
     snprintf(r->actor_org, sizeof(r->actor_org), "acme");
     snprintf(r->token_id, sizeof(r->token_id), "lk_user_AbCdEfGhIjKl");
     snprintf(r->org, sizeof(r->org), "acme");
+    snprintf(r->org_id, sizeof(r->org_id), "org_0123456789abcdef0123");
     snprintf(r->team, sizeof(r->team), "web");
     snprintf(r->action, sizeof(r->action), "token.create");
     snprintf(r->method, sizeof(r->method), "POST");
@@ -44,8 +45,8 @@ static void test_every_field_is_hashed(void **state) {
     struct audit_rec base, r;
     fill(&base, 7, audit_genesis_hash);
     char *fields[] = {r.request_id,      r.actor_type, r.actor_name, r.actor_org, r.token_id,
-                      r.credential_hmac, r.org,        r.team,       r.action,    r.method,
-                      r.resource,        r.outcome,    r.source_ip,  r.user_agent};
+                      r.credential_hmac, r.org,        r.org_id,     r.team,      r.action,
+                      r.method,          r.resource,   r.outcome,    r.source_ip, r.user_agent};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         r = base;
         /* "" becomes "Z": fields are zeroed past their end, so it stays terminated. */
@@ -89,6 +90,41 @@ static void test_fields_cannot_bleed_into_each_other(void **state) {
     assert_int_equal(audit_seal(&a), 0);
     assert_int_equal(audit_seal(&b), 0);
     assert_string_not_equal(a.hash, b.hash);
+    b = a;
+    snprintf(a.org, sizeof(a.org), "ab");
+    snprintf(a.org_id, sizeof(a.org_id), "c");
+    snprintf(b.org, sizeof(b.org), "a");
+    snprintf(b.org_id, sizeof(b.org_id), "bc");
+    assert_int_equal(audit_seal(&a), 0);
+    assert_int_equal(audit_seal(&b), 0);
+    assert_string_not_equal(a.hash, b.hash);
+}
+
+/* A record with an org id is encoded under "LKA2" with org_id after org; one
+ * without exactly as every record was before org ids ("LKA1"), so those
+ * keep their hashes. Both hashes are what scripts/audit-verify.py, an
+ * encoder written from docs/audit.md alone, computes for these records. */
+static void test_two_encodings(void **state) {
+    struct audit_rec r;
+    char buf[AUDIT_CANONICAL_MAX];
+    fill(&r, 7, audit_genesis_hash);
+    size_t with_id = audit_canonical(&r, buf, sizeof(buf));
+    assert_memory_equal(buf, "LKA2", 4);
+    assert_string_equal(r.hash, "9adc546da45d965385fb5e56e5dc91ca175ecb514cdec1840d1a02f33ec0e1fc");
+    r.org_id[0] = '\0';
+    assert_int_equal(audit_seal(&r), 0);
+    size_t without = audit_canonical(&r, buf, sizeof(buf));
+    assert_memory_equal(buf, "LKA1", 4);
+    assert_int_equal(with_id, without + 4 + strlen("org_0123456789abcdef0123"));
+    assert_string_equal(r.hash, "57ae71d4cfca62ca3791c5325f3070ae11194a5446b88b718d416bdcfde76e9b");
+    /* Dropping an org id, or giving a record one, breaks its hash. */
+    char why[256];
+    struct audit_rec forged = r;
+    snprintf(forged.org_id, sizeof(forged.org_id), "org_0123456789abcdef0123");
+    assert_int_equal(audit_check(&forged, 6, audit_genesis_hash, why, sizeof(why)), 1);
+    fill(&forged, 7, audit_genesis_hash);
+    forged.org_id[0] = '\0';
+    assert_int_equal(audit_check(&forged, 6, audit_genesis_hash, why, sizeof(why)), 1);
 }
 
 static void test_chain_check(void **state) {
@@ -193,6 +229,8 @@ static void test_api_json(void **state) {
     assert_int_equal(json_integer_value(json_object_get(j, "seq")), 42);
     assert_string_equal(json_string_value(json_object_get(j, "time")), "2026-11-18T11:06:40.123Z");
     assert_true(json_is_null(json_object_get(j, "team")));
+    assert_string_equal(json_string_value(json_object_get(j, "org")), "acme");
+    assert_string_equal(json_string_value(json_object_get(j, "org_id")), "org_0123456789abcdef0123");
     assert_string_equal(json_string_value(json_object_get(j, "user_agent")), "curl/8 \"x\" \\");
     json_t *actor = json_object_get(j, "actor");
     assert_string_equal(json_string_value(json_object_get(actor, "type")), "user");
@@ -208,6 +246,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_field_is_hashed),
         cmocka_unit_test(test_fields_cannot_bleed_into_each_other),
+        cmocka_unit_test(test_two_encodings),
         cmocka_unit_test(test_chain_check),
         cmocka_unit_test(test_field_copy_keeps_printable_ascii_only),
         cmocka_unit_test(test_field_copy_cuts_a_pasted_token_to_its_public_id),

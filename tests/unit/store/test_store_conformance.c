@@ -1656,6 +1656,7 @@ static void make_audit(struct fx *fx, struct audit_rec *a, const char *org, cons
     snprintf(a->actor_type, sizeof(a->actor_type), "user");
     snprintf(a->actor_name, sizeof(a->actor_name), "%s-%s", actor, fx->tag);
     snprintf(a->org, sizeof(a->org), "%s-%s", org, fx->tag);
+    snprintf(a->org_id, sizeof(a->org_id), "org_%s_%s", org, fx->tag);
     snprintf(a->team, sizeof(a->team), "%s", team);
     snprintf(a->action, sizeof(a->action), "%s", action);
     snprintf(a->method, sizeof(a->method), "POST");
@@ -1938,13 +1939,14 @@ static void test_audit_org_listing_skips_other_orgs_stretches(void **state) {
     }
     struct audit_list in = {.items = recs, .count = N};
     assert_ok(store_tx(fx->s, insert_many_fn, &in));
-    char org[AUDIT_NAME_MAX];
+    char org[AUDIT_NAME_MAX], org_id[AUDIT_NAME_MAX];
     snprintf(org, sizeof(org), "small-%s", fx->tag);
+    snprintf(org_id, sizeof(org_id), "org_small_%s", fx->tag);
     const int64_t want[] = {recs[0].seq, recs[1 + GAP1].seq, recs[N - 1].seq};
     int64_t seqs[8];
     size_t pages;
     for (int desc = 0; desc <= 1; desc++) {
-        struct audit_filter f = {.org = org, .limit = 100, .descending = desc, .scan_budget = 16384};
+        struct audit_filter f = {.org_id = org_id, .org = org, .limit = 100, .descending = desc, .scan_budget = 16384};
         assert_int_equal(walk(fx, f, seqs, 8, &pages), 3);
         assert_int_equal(pages, 1);
         for (size_t i = 0; i < 3; i++)
@@ -1957,7 +1959,8 @@ static void test_audit_org_listing_skips_other_orgs_stretches(void **state) {
     }
     /* The big org's own listing still sees all of its records. */
     snprintf(org, sizeof(org), "big-%s", fx->tag);
-    struct audit_filter f = {.org = org, .limit = 1000, .scan_budget = 1000000};
+    snprintf(org_id, sizeof(org_id), "org_big_%s", fx->tag);
+    struct audit_filter f = {.org_id = org_id, .org = org, .limit = 1000, .scan_budget = 1000000};
     size_t n = 0;
     pages = 0;
     for (;;) {
@@ -1972,6 +1975,142 @@ static void test_audit_org_listing_skips_other_orgs_stretches(void **state) {
         f.cursor = next;
     }
     assert_int_equal(n, GAP1 + GAP2);
+}
+
+/* An org's view is the records filed under its id: a later holder of its
+ * name (another id) sees none of them, nor they its; the name alone (the
+ * operator's export) still finds both holders' records. Blocks are kept by
+ * id, so a budgeted listing finds the org's records and skips the other's. */
+static void test_audit_org_id_selects_only_records_filed_under_it(void **state) {
+    struct fx *fx = *state;
+    struct audit_rec recs[5];
+    make_audit(fx, &recs[0], "same", "", "ann", "user.create", "success", 1000);
+    make_audit(fx, &recs[1], "same", "web", "ann", "team.update", "success", 1001);
+    make_audit(fx, &recs[2], "same", "", "bob", "user.create", "success", 1002);
+    make_audit(fx, &recs[3], "same", "web", "bob", "team.update", "success", 1003);
+    make_audit(fx, &recs[4], "other", "", "cy", "user.create", "success", 1004);
+    /* recs 2 and 3: the same name, held by another org now. */
+    for (int i = 2; i < 4; i++)
+        snprintf(recs[i].org_id, sizeof(recs[i].org_id), "org_next_%s", fx->tag);
+    struct audit_list in = {.items = recs, .count = 5};
+    assert_ok(store_tx(fx->s, insert_many_fn, &in));
+    char name[AUDIT_NAME_MAX], first[AUDIT_NAME_MAX], next[AUDIT_NAME_MAX];
+    snprintf(name, sizeof(name), "same-%s", fx->tag);
+    snprintf(first, sizeof(first), "org_same_%s", fx->tag);
+    snprintf(next, sizeof(next), "org_next_%s", fx->tag);
+    const char *web = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]";
+    struct {
+        struct audit_filter f;
+        int want[4];
+        size_t n;
+    } cases[] = {
+        {{.org_id = first, .org = name, .limit = 100}, {0, 1}, 2},
+        {{.org_id = next, .org = name, .limit = 100}, {2, 3}, 2},
+        {{.org_id = next, .org = name, .limit = 100, .scan_budget = 1}, {2, 3}, 2},
+        {{.org_id = first, .org = name, .limit = 100, .descending = 1, .scan_budget = 1}, {1, 0}, 2},
+        {{.org_id = next, .org = name, .teams_json = web, .limit = 100}, {3}, 1},
+        {{.org_id = first, .org = name, .teams_json = web, .limit = 100}, {1}, 1},
+        {{.org = name, .limit = 100}, {0, 1, 2, 3}, 4},
+        /* Records from before org ids: none here, wherever they would begin. */
+        {{.org_id = next, .org = name, .org_ids_from = INT64_MAX, .limit = 100}, {2, 3}, 2},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct audit_list out = {0};
+        assert_ok(store_audit_list(fx->s, &cases[c].f, &out));
+        if (out.count != cases[c].n)
+            fail_msg("case %zu: %zu records, want %zu", c, out.count, cases[c].n);
+        for (size_t i = 0; i < out.count; i++) {
+            if (out.items[i].seq != recs[cases[c].want[i]].seq)
+                fail_msg("case %zu item %zu: seq %lld, want %lld", c, i, (long long)out.items[i].seq,
+                         (long long)recs[cases[c].want[i]].seq);
+            assert_string_equal(out.items[i].org_id, recs[cases[c].want[i]].org_id);
+        }
+        audit_list_done(&out);
+    }
+}
+
+/* Records from before org ids (no org_id, seq below where they begin) are
+ * filed by what they recorded: a user's or service account's under its
+ * actor's org, whatever org the request named; the partner admin's under
+ * the org it named; an anonymous one under none. A later record without an
+ * org id (filed under no org) is never read that way. A record's team
+ * counts in a team owner's view only when the record is of that org. */
+static void test_audit_records_before_org_ids_are_filed_by_their_actor(void **state) {
+    struct fx *fx = *state;
+    enum { N = 8 };
+    struct audit_rec recs[N];
+    char acme[AUDIT_NAME_MAX], globex[AUDIT_NAME_MAX];
+    snprintf(acme, sizeof(acme), "acme-%s", fx->tag);
+    snprintf(globex, sizeof(globex), "globex-%s", fx->tag);
+    /* 0: acme's member in acme's team; 1: globex's member probing acme's team;
+     * 2: anonymous probe of acme; 3: the partner admin in acme; 4: acme's
+     * service account probing globex; 5: the partner admin in globex;
+     * 6, 7: after org ids begin, without one: an anonymous record and a
+     * user's naming acme. */
+    const struct {
+        const char *org, *team, *actor_type, *actor_org;
+    } spec[N] = {
+        {"acme", "web", "user", acme},
+        {"acme", "web", "user", globex},
+        {"acme", "web", "anonymous", acme},
+        {"acme", "", "root", ""},
+        {"globex", "web", "service_account", acme},
+        {"globex", "", "root", ""},
+        {"acme", "", "anonymous", acme},
+        {"acme", "web", "user", acme},
+    };
+    for (int i = 0; i < N; i++) {
+        make_audit(fx, &recs[i], spec[i].org, spec[i].team, "ann", "team.members", "success", 2000 + i);
+        recs[i].org_id[0] = '\0';
+        snprintf(recs[i].actor_type, sizeof(recs[i].actor_type), "%s", spec[i].actor_type);
+        snprintf(recs[i].actor_org, sizeof(recs[i].actor_org), "%s", spec[i].actor_org);
+    }
+    struct audit_list in = {.items = recs, .count = N};
+    assert_ok(store_tx(fx->s, insert_many_fn, &in));
+    char acme_id[AUDIT_NAME_MAX], globex_id[AUDIT_NAME_MAX];
+    snprintf(acme_id, sizeof(acme_id), "org_acme_%s", fx->tag);
+    snprintf(globex_id, sizeof(globex_id), "org_globex_%s", fx->tag);
+    int64_t from = recs[6].seq;
+    const char *web = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]";
+    struct {
+        struct audit_filter f;
+        int want[4];
+        size_t n;
+    } cases[] = {
+        {{.org_id = acme_id, .org = acme, .org_ids_from = from, .limit = 100}, {0, 3, 4}, 3},
+        {{.org_id = globex_id, .org = globex, .org_ids_from = from, .limit = 100}, {1, 5}, 2},
+        /* acme's "web" owners: not globex's record naming it, nor acme's
+         * service account's naming globex's "web". */
+        {{.org_id = acme_id, .org = acme, .org_ids_from = from, .teams_json = web, .limit = 100}, {0}, 1},
+        {{.org_id = globex_id, .org = globex, .org_ids_from = from, .teams_json = web, .limit = 100}, {0}, 0},
+        /* Without a start for org ids, none of them is anybody's. */
+        {{.org_id = acme_id, .org = acme, .limit = 100}, {0}, 0},
+        /* The start bounds it from above, and the org's own scope from below. */
+        {{.org_id = acme_id, .org = acme, .org_ids_from = recs[3].seq, .limit = 100}, {0}, 1},
+        {{.org_id = acme_id, .org = acme, .org_ids_from = from, .after_seq = recs[0].seq, .limit = 100}, {3, 4}, 2},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct audit_list out = {0};
+        assert_ok(store_audit_list(fx->s, &cases[c].f, &out));
+        if (out.count != cases[c].n)
+            fail_msg("case %zu: %zu records, want %zu", c, out.count, cases[c].n);
+        for (size_t i = 0; i < out.count; i++)
+            if (out.items[i].seq != recs[cases[c].want[i]].seq)
+                fail_msg("case %zu item %zu: seq %lld, want %lld", c, i, (long long)out.items[i].seq,
+                         (long long)recs[cases[c].want[i]].seq);
+        audit_list_done(&out);
+    }
+    /* They keep their first encoding: each still checks against its hash. */
+    struct audit_filter f = {.org = acme, .limit = 100};
+    struct audit_list out = {0};
+    assert_ok(store_audit_list(fx->s, &f, &out));
+    for (size_t i = 0; i < out.count; i++) {
+        char why[256];
+        assert_string_equal(out.items[i].org_id, "");
+        if (audit_check(&out.items[i], out.items[i].seq - 1, out.items[i].prev_hash, why, sizeof(why)) != 0)
+            fail_msg("record %lld: %s", (long long)out.items[i].seq, why);
+    }
+    audit_list_done(&out);
 }
 
 /* An audit record written in a request transaction goes with it. */
@@ -2401,6 +2540,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_audit_insert_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_scan_budget_bounds_a_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_org_listing_skips_other_orgs_stretches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_org_id_selects_only_records_filed_under_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_records_before_org_ids_are_filed_by_their_actor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_filters_order_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_the_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_team_scopes_for_member, setup, teardown),
