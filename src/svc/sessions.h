@@ -17,9 +17,10 @@ struct lk_error;
 /*
  * Verifies org/username/password and issues a session token. Every failure
  * before the password is known to be right (no such org, no such user, a
- * programmatic-only user, a wrong password, too many attempts for this
- * account) answers the same LK_EBADCRED message after the same scrypt work,
- * so the answer never reveals whether the user exists.
+ * programmatic-only user, a wrong password) answers the same LK_EBADCRED
+ * message after the same scrypt work, so the answer never reveals whether
+ * the user exists. Too many attempts for this account answer LK_ERATE
+ * before any work, alike for accounts that exist and ones that do not.
  */
 int sessions_login(struct svc *svc, const char *org, const char *username, const char *password,
                    struct token_created *ret, struct lk_error *err);
