@@ -2,8 +2,8 @@
  * api.c - the request pipeline every REST call goes through:
  *
  *   request id -> per-address rate limit -> route (404/405) -> body limit
- *   (413) -> credential (401) -> per-token rate limit (429) -> CSRF check
- *   for changes without a header credential (400, csrf.c) -> ?help=1 ->
+ *   (413) -> credential (401) -> per-token rate limit (429) -> ?help=1 ->
+ *   CSRF check for changes without a header credential (400, csrf.c) ->
  *   handler
  *
  * Handlers never repeat these steps. Nothing here logs or echoes a
@@ -293,11 +293,6 @@ static void pipeline(struct api_req *ar) {
         }
     }
 
-    /* Cross-site request forgery: a browser adds a cookie on its own, and
-     * reaches an unauthenticated route from any page. */
-    if (method != M_GET && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
-        return;
-
     const char *help = api_query(ar, "help");
     if (help != NULL && strcmp(help, "0") != 0 && strcmp(help, "false") != 0) {
         ar->help = 1;
@@ -311,6 +306,12 @@ static void pipeline(struct api_req *ar) {
         api_reply_json(ar, 200, body);
         return;
     }
+
+    /* Cross-site request forgery: a browser adds the cookie on its own, and
+     * reaches an unauthenticated route from any page. Checked just before
+     * the handler, the only step that changes anything. */
+    if (method != M_GET && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
+        return;
 
     /* A mutation writes in one transaction that commits with its audit record
      * (audit_hook.c); reads take no transaction. */
