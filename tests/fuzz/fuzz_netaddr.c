@@ -72,8 +72,8 @@ static void check_cidr(const char *s, size_t n) {
 }
 
 static int origin_char(char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' ||
-           ch == ':' || ch == '/' || ch == '[' || ch == ']';
+    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' || ch == ':' ||
+           ch == '/' || ch == '[' || ch == ']';
 }
 
 static void check_origin(const char *s, size_t n) {
