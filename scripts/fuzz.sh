@@ -17,7 +17,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson -lz"
-ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact"
+ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr"
 
 # The src/ files each harness links against.
 sources() {
@@ -28,6 +28,7 @@ sources() {
     expiry) echo "src/core/expiry.c src/core/duration.c src/core/rfc3339.c src/core/errors.c src/lib/str.c" ;;
     ratelimit) echo "src/core/ratelimit.c src/core/errors.c" ;;
     jsonw) echo "src/lib/jsonw.c src/lib/str.c" ;;
+    netaddr) echo "src/core/netaddr.c src/core/origin.c src/core/errors.c" ;;
     redact) echo "src/core/tokfmt.c src/core/audit.c src/core/errors.c src/core/rfc3339.c src/core/secret.c src/lib/jsonw.c src/lib/str.c" ;;
     *) echo "fuzz.sh: unknown harness '$1' (have: $ALL)" >&2; return 1 ;;
     esac

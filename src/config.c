@@ -18,7 +18,11 @@
 #include "core/errors.h"
 #include "core/notice.h"
 
-enum opt_type { OPT_STR, OPT_LISTEN, OPT_UINT, OPT_BOOL, OPT_RATE, OPT_SIZE };
+/* OPT_CIDRS and OPT_ORIGINS are lists: a value may hold several, comma-
+ * separated; a repeated flag (or a config-file array) adds to the list;
+ * and, as for every setting, a source of higher precedence replaces what a
+ * lower one gave. */
+enum opt_type { OPT_STR, OPT_LISTEN, OPT_UINT, OPT_BOOL, OPT_RATE, OPT_SIZE, OPT_CIDRS, OPT_ORIGINS };
 
 struct opt {
     const char *name; /* flag without "--", and config-file key */
@@ -61,6 +65,14 @@ static const struct opt opts[] = {
      "login attempts/seconds per account, 0 = off (default 10/300)"},
     {"rate-limit-login-ip", "LATCHKEY_RATE_LIMIT_LOGIN_IP", OPT_RATE, OFF(rl_login_ip), 0, 0,
      "login attempts/seconds per client address, 0 = off (default 30/60)"},
+    {"rate-limit-signup", "LATCHKEY_RATE_LIMIT_SIGNUP", OPT_RATE, OFF(rl_signup), 0, 0,
+     "self-service sign-ups/seconds per client address, 0 = off (default 10/3600)"},
+    {"trusted-proxy", "LATCHKEY_TRUSTED_PROXY", OPT_CIDRS, OFF(trusted_proxies), 0, 0,
+     "CIDR of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable or "
+     "comma-separated (default: none, the headers are ignored)"},
+    {"allowed-origins", "LATCHKEY_ALLOWED_ORIGINS", OPT_ORIGINS, OFF(allowed_origins), 0, 0,
+     "scheme://host[:port] of web pages besides the server's own that may make cookie-authenticated changes; "
+     "repeatable or comma-separated (default: none)"},
     {"access-log", "LATCHKEY_ACCESS_LOG", OPT_BOOL, OFF(access_log), 0, 0, "JSON access log on stderr (default on)"},
     {"cache-ttl", "LATCHKEY_CACHE_TTL", OPT_UINT, OFF(cache_ttl_s), 1, 3600,
      "seconds a cached token is trusted before re-reading it (default 10)"},
@@ -106,6 +118,12 @@ void config_defaults(struct config *c) {
     c->rl_ip = (struct rl_policy){12000, 60};
     c->rl_login_account = (struct rl_policy){10, 300};
     c->rl_login_ip = (struct rl_policy){30, 60};
+    /* An organisation signs up once: ten an hour from one address leaves
+     * room for typos and a shared office address, and bounds what one
+     * address can make the server spend (a password hash of 32 MiB of
+     * memory each, a pending org to review) and how fast it can probe which
+     * names are taken. */
+    c->rl_signup = (struct rl_policy){10, 3600};
     c->access_log = 1;
     c->audit_cpu = -1;
     c->cache_ttl_s = 10;
@@ -132,9 +150,89 @@ static int parse_u64(const char *s, uint64_t *ret) {
     return 0;
 }
 
-static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin, struct lk_error *err) {
+/* Adds the comma-separated ranges of v to l. */
+static int add_cidrs(struct netaddr_cidrs *l, const struct opt *o, const char *v, const char *origin,
+                     struct lk_error *err) {
+    const char *p = v, *end = v + strlen(v);
+    while (p <= end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end;
+        const char *s = p;
+        while (s < e && *s == ' ')
+            s++;
+        while (e > s && e[-1] == ' ')
+            e--;
+        struct netaddr_cidr cidr;
+        if (netaddr_cidr_parse(s, (size_t)(e - s), &cidr) != 0)
+            return lk_error_set(err, LK_EINVAL,
+                                "%s %s: \"%.*s\" is not an address range: expected ADDRESS/PREFIX with the bits past "
+                                "the prefix zero (e.g. 10.0.0.0/8, 192.0.2.10/32, fd00::/8) or one address",
+                                origin, o->name, (int)((e - s) > 64 ? 64 : (e - s)), s);
+        if (l->count == NETADDR_CIDRS_MAX)
+            return lk_error_set(err, LK_EINVAL, "%s %s: more than %d ranges", origin, o->name, NETADDR_CIDRS_MAX);
+        l->items[l->count++] = cidr;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+/* Adds the comma-separated origins of v to l. */
+static int add_origins(struct origin_list *l, const struct opt *o, const char *v, const char *origin,
+                       struct lk_error *err) {
+    const char *p = v, *end = v + strlen(v);
+    while (p <= end) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end;
+        const char *s = p;
+        while (s < e && *s == ' ')
+            s++;
+        while (e > s && e[-1] == ' ')
+            e--;
+        size_t n = (size_t)(e - s);
+        struct origin og;
+        if (n == 4 && memcmp(s, "null", 4) == 0)
+            return lk_error_set(err, LK_EINVAL,
+                                "%s %s: \"null\" cannot be allowed: browsers send it from sandboxed frames, files and "
+                                "redirects, which anyone can make",
+                                origin, o->name);
+        if (memchr(s, '*', n) != NULL)
+            return lk_error_set(err, LK_EINVAL, "%s %s: \"%.*s\": wildcards are not supported; list each origin",
+                                origin, o->name, (int)(n > 64 ? 64 : n), s);
+        if (origin_parse(s, n, &og) != 0)
+            return lk_error_set(err, LK_EINVAL,
+                                "%s %s: \"%.*s\" is not an origin: expected http:// or https://, a host and an "
+                                "optional :port, and nothing after (e.g. https://console.example.com)",
+                                origin, o->name, (int)(n > 64 ? 64 : n), s);
+        if (l->count == ORIGIN_LIST_MAX)
+            return lk_error_set(err, LK_EINVAL, "%s %s: more than %d origins", origin, o->name, ORIGIN_LIST_MAX);
+        l->items[l->count++] = og;
+        if (comma == NULL)
+            break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+/* Sets o from v. For a list, append adds to what this same source gave
+ * before; otherwise v replaces the list ("" empties it). */
+static int set_value(struct config *c, const struct opt *o, const char *v, const char *origin, int append,
+                     struct lk_error *err) {
     char *field = (char *)c + o->offset;
     switch (o->type) {
+    case OPT_CIDRS: {
+        struct netaddr_cidrs *l = (struct netaddr_cidrs *)field;
+        if (!append)
+            l->count = 0;
+        return *v == '\0' ? 0 : add_cidrs(l, o, v, origin, err);
+    }
+    case OPT_ORIGINS: {
+        struct origin_list *l = (struct origin_list *)field;
+        if (!append)
+            l->count = 0;
+        return *v == '\0' ? 0 : add_origins(l, o, v, origin, err);
+    }
     case OPT_STR: {
         size_t n = strlen(v);
         if (n >= o->size)
@@ -226,6 +324,22 @@ static int load_file(struct config *c, const char *path, struct lk_error *err) {
             r = lk_error_set(err, LK_EINVAL, "config file %s: unknown setting \"%.64s\"", path, key);
             goto out;
         }
+        if (json_is_array(val) && (o->type == OPT_CIDRS || o->type == OPT_ORIGINS)) {
+            size_t i;
+            json_t *item;
+            if (json_array_size(val) == 0)
+                r = set_value(c, o, "", "config file", 0, err);
+            json_array_foreach(val, i, item) {
+                if (!json_is_string(item)) {
+                    r = lk_error_set(err, LK_EINVAL, "config file %s: %s must be an array of strings", path, key);
+                    goto out;
+                }
+                r = set_value(c, o, json_string_value(item), "config file", i > 0, err);
+                if (r < 0)
+                    goto out;
+            }
+            continue;
+        }
         if (json_is_string(val)) {
             s = json_string_value(val);
         } else if (json_is_integer(val)) {
@@ -237,7 +351,7 @@ static int load_file(struct config *c, const char *path, struct lk_error *err) {
             r = lk_error_set(err, LK_EINVAL, "config file %s: %s must be a string, integer or boolean", path, key);
             goto out;
         }
-        r = set_value(c, o, s, "config file", err);
+        r = set_value(c, o, s, "config file", 0, err);
         if (r < 0)
             goto out;
     }
@@ -265,11 +379,14 @@ int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
     for (size_t i = 0; i < NOPTS; i++) {
         const char *v = getenv(opts[i].env);
         if (v != NULL && *v != '\0') {
-            r = set_value(c, &opts[i], v, opts[i].env, err);
+            r = set_value(c, &opts[i], v, opts[i].env, 0, err);
             if (r < 0)
                 return r;
         }
     }
+    /* A list flag given twice adds; its first use replaces the env's or file's. */
+    int given[NOPTS];
+    memset(given, 0, sizeof(given));
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
@@ -296,7 +413,8 @@ int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
             v = argv[++i];
         else
             return lk_error_set(err, LK_EINVAL, "flag --%s needs a value", o->name);
-        r = set_value(c, o, v, "flag", err);
+        r = set_value(c, o, v, "flag", given[o - opts], err);
+        given[o - opts] = 1;
         if (r < 0)
             return r;
     }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/netaddr.h"
+#include "core/origin.h"
 #include "core/ratelimit.h"
 
 struct lk_error;
@@ -51,6 +53,10 @@ struct config {
     char notice_webhook_url[2048]; /* "" = no webhook */
     char notice_ca_file[PATH_MAX]; /* PEM CA file for the relay and webhook; "" = the system's bundle */
     char notice_webhook_secret_file[PATH_MAX];
+    /* Abuse limits, browsers and proxies. */
+    struct rl_policy rl_signup;           /* self-service sign-ups per client address */
+    struct netaddr_cidrs trusted_proxies; /* peers whose X-Forwarded-For and -Proto are believed */
+    struct origin_list allowed_origins;   /* besides the server's own, origins whose pages may change with the cookie */
 };
 
 /* Fills c with defaults (dev-independent). */

@@ -170,9 +170,14 @@ int server_run(struct config *cfg) {
     srv->rl_ip = ratelimiter_new(&cfg->rl_ip, RATELIMIT_MAX_KEYS);
     srv->rl_login_account = ratelimiter_new(&cfg->rl_login_account, RATELIMIT_MAX_KEYS);
     srv->rl_login_ip = ratelimiter_new(&cfg->rl_login_ip, RATELIMIT_MAX_KEYS);
+    srv->rl_signup = ratelimiter_new(&cfg->rl_signup, RATELIMIT_MAX_KEYS);
     if (srv->cache == NULL || srv->rl_token == NULL || srv->rl_ip == NULL || srv->rl_login_account == NULL ||
-        srv->rl_login_ip == NULL)
+        srv->rl_login_ip == NULL || srv->rl_signup == NULL)
         goto out;
+    for (size_t i = 0; i < cfg->trusted_proxies.count; i++)
+        if (cfg->trusted_proxies.items[i].prefix == 0)
+            lk_log(LOG_WARN, "--trusted-proxy includes a /0: every peer is trusted, so any client can choose the "
+                             "address it is rate-limited and audited under");
 
     if (cfg->dev) {
         if (dev_bootstrap(srv, boot) != 0)
@@ -279,6 +284,7 @@ out:
     ratelimiter_free(srv->rl_ip);
     ratelimiter_free(srv->rl_login_account);
     ratelimiter_free(srv->rl_login_ip);
+    ratelimiter_free(srv->rl_signup);
     pthread_mutex_destroy(&srv->flusher_lock);
     pthread_cond_destroy(&srv->flusher_cond);
     notices_cfg_done(srv->notices_cfg);

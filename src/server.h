@@ -70,6 +70,7 @@ struct server {
     struct ratelimiter *rl_ip;            /* shared: see ratelimiter.h */
     struct ratelimiter *rl_login_account; /* shared: see ratelimiter.h */
     struct ratelimiter *rl_login_ip;      /* shared: see ratelimiter.h */
+    struct ratelimiter *rl_signup;        /* shared: see ratelimiter.h */
     struct audit_log *audit;              /* shared: see svc/audit.h */
     struct worker *workers;
     int nworkers;

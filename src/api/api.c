@@ -3,10 +3,13 @@
  *
  *   request id -> per-address rate limit -> route (404/405) -> body limit
  *   (413) -> credential (401) -> per-token rate limit (429) -> ?help=1 ->
+ *   CSRF check for changes without a header credential (400, csrf.c) ->
  *   handler
  *
  * Handlers never repeat these steps. Nothing here logs or echoes a
- * presented credential.
+ * presented credential. The client's address is worked out here and only
+ * here (api_client_addr), believing X-Forwarded-For only from a
+ * --trusted-proxy peer.
  */
 #include "api/api.h"
 
@@ -74,9 +77,9 @@ static void make_request_id(struct api_req *ar) {
 }
 
 /* Finds the presented credential: Authorization: Bearer, X-Latchkey-Token,
- * or the "token" cookie, in that order. Returns 0 and the slice, 1 if none,
- * -1 for a malformed Authorization header. */
-static int find_credential(h2o_req_t *req, h2o_iovec_t *ret) {
+ * or the "token" cookie, in that order. Returns 0 with the slice and where
+ * it came from, 1 if none, -1 for a malformed Authorization header. */
+static int find_credential(h2o_req_t *req, h2o_iovec_t *ret, enum api_cred_source *ret_source) {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (i >= 0) {
         h2o_iovec_t v = req->headers.entries[i].value;
@@ -85,6 +88,7 @@ static int find_credential(h2o_req_t *req, h2o_iovec_t *ret) {
             while (off < v.len && v.base[off] == ' ')
                 off++;
             *ret = h2o_iovec_init(v.base + off, v.len - off);
+            *ret_source = API_CRED_HEADER;
             return 0;
         }
         return -1;
@@ -92,6 +96,7 @@ static int find_credential(h2o_req_t *req, h2o_iovec_t *ret) {
     i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-latchkey-token"), -1);
     if (i >= 0) {
         *ret = req->headers.entries[i].value;
+        *ret_source = API_CRED_HEADER;
         return 0;
     }
     for (i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) != -1;) {
@@ -104,6 +109,7 @@ static int find_credential(h2o_req_t *req, h2o_iovec_t *ret) {
             const char *cend = semi ? semi : end;
             if (cend - p > 6 && memcmp(p, "token=", 6) == 0) {
                 *ret = h2o_iovec_init(p + 6, (size_t)(cend - p - 6));
+                *ret_source = API_CRED_COOKIE;
                 return 0;
             }
             p = cend;
@@ -112,37 +118,87 @@ static int find_credential(h2o_req_t *req, h2o_iovec_t *ret) {
     return 1;
 }
 
-/* Dotted quad without printf (measured: h2o's sprintf-based formatting was
- * ~2% of a worker's time, called for the access log and the audit record). */
-static void format_ipv4(const uint8_t a[4], char *out) {
-    for (int i = 0; i < 4; i++) {
-        unsigned v = a[i];
-        if (v >= 100)
-            *out++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *out++ = (char)('0' + v / 10 % 10);
-        *out++ = (char)('0' + v % 10);
-        *out++ = i < 3 ? '.' : '\0';
+/* Most X-Forwarded-For headers looked at (each may list several hops). */
+#define API_FORWARDED_HEADERS_MAX 8
+
+/* Resolves the client once: the peer, or behind a trusted proxy the
+ * address X-Forwarded-For names; formats it for the log and the audit. */
+static void client_resolve(struct api_req *ar) {
+    if (ar->client_addr_done)
+        return;
+    ar->client_addr_done = 1;
+    struct sockaddr_storage ss;
+    struct netaddr peer;
+    socklen_t sl = ar->req->conn->callbacks->get_peername(ar->req->conn, (struct sockaddr *)&ss);
+    if (sl == 0 || netaddr_from_sockaddr((struct sockaddr *)&ss, &peer) != 0)
+        return;
+    ar->client = peer;
+    const struct netaddr_cidrs *trusted = &ar->w->srv->cfg.trusted_proxies;
+    if (trusted->count > 0 && netaddr_cidrs_contain(trusted, &peer)) {
+        h2o_headers_t *hs = &ar->req->headers;
+        struct netaddr_span values[API_FORWARDED_HEADERS_MAX];
+        size_t n = 0;
+        for (ssize_t i = -1;
+             n < API_FORWARDED_HEADERS_MAX && (i = h2o_find_header(hs, H2O_TOKEN_X_FORWARDED_FOR, i)) != -1;) {
+            values[n].ptr = hs->entries[i].value.base;
+            values[n].len = hs->entries[i].value.len;
+            n++;
+        }
+        ar->peer_trusted = 1;
+        netaddr_forwarded_client(trusted, values, n, &ar->client);
     }
+    netaddr_format(&ar->client, ar->client_addr);
 }
 
 const char *api_client_addr(struct api_req *ar) {
-    if (ar->client_addr_done)
-        return ar->client_addr;
-    ar->client_addr_done = 1;
-    struct sockaddr_storage ss;
-    socklen_t sl = ar->req->conn->callbacks->get_peername(ar->req->conn, (struct sockaddr *)&ss);
-    if (sl == 0)
-        return ar->client_addr;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-        format_ipv4((const uint8_t *)&in->sin_addr.s_addr, ar->client_addr);
-    } else if (ss.ss_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-        if (inet_ntop(AF_INET6, &in6->sin6_addr, ar->client_addr, sizeof(ar->client_addr)) == NULL)
-            ar->client_addr[0] = '\0';
-    }
+    client_resolve(ar);
     return ar->client_addr;
+}
+
+size_t api_client_key(struct api_req *ar, char out[NETADDR_KEY_BUFSZ]) {
+    client_resolve(ar);
+    if (ar->client.family == 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    return netaddr_key(&ar->client, out);
+}
+
+int api_request_https(struct api_req *ar) {
+    client_resolve(ar);
+    if (ar->peer_trusted) {
+        /* The first proxy's word, leftmost: it is the one the browser
+         * talked to. A client can lie here only about its own connection. */
+        ssize_t i = h2o_find_header_by_str(&ar->req->headers, H2O_STRLIT("x-forwarded-proto"), -1);
+        if (i >= 0) {
+            h2o_iovec_t v = ar->req->headers.entries[i].value;
+            size_t n = 0;
+            while (n < v.len && v.base[n] != ',')
+                n++;
+            while (n > 0 && (v.base[n - 1] == ' ' || v.base[n - 1] == '\t'))
+                n--;
+            size_t off = 0;
+            while (off < n && (v.base[off] == ' ' || v.base[off] == '\t'))
+                off++;
+            if (h2o_lcstris(v.base + off, n - off, H2O_STRLIT("https")))
+                return 1;
+            if (h2o_lcstris(v.base + off, n - off, H2O_STRLIT("http")))
+                return 0;
+        }
+    }
+    return ar->w->srv->ssl_ctx != NULL;
+}
+
+void api_reply_rate_limited(struct api_req *ar, const char *name, const struct rl_policy *p,
+                            const struct rl_result *res, const char *what) {
+    char ra[16];
+    uint32_t retry = res->retry_after_s > 0 ? res->retry_after_s : 1;
+    int n = snprintf(ra, sizeof(ra), "%u", retry);
+    h2o_add_header(&ar->req->pool, &ar->req->res.headers, H2O_TOKEN_RETRY_AFTER, "Retry-After",
+                   h2o_strdup(&ar->req->pool, ra, (size_t)n).base, (size_t)n);
+    api_add_ratelimit_headers(ar, name, p, res);
+    api_reply_error(ar, LK_ERATE, "%s: %u requests per %u seconds; retry in %u seconds", what, p->quota, p->window_s,
+                    retry);
 }
 
 int api_rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name, const char *key, size_t keylen,
@@ -150,15 +206,16 @@ int api_rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name,
     ratelimiter_check(rl, key, keylen, clock_mono_us(), res);
     if (res->allowed)
         return 0;
-    char ra[16];
-    int n = snprintf(ra, sizeof(ra), "%u", res->retry_after_s);
-    h2o_add_header(&ar->req->pool, &ar->req->res.headers, H2O_TOKEN_RETRY_AFTER, "Retry-After",
-                   h2o_strdup(&ar->req->pool, ra, (size_t)n).base, (size_t)n);
-    api_add_ratelimit_headers(ar, name, ratelimiter_policy(rl), res);
-    api_reply_error(ar, LK_ERATE, "rate limit exceeded for this %s: %u requests per %u seconds; retry in %u seconds",
-                    strcmp(name, "token") == 0 ? "token" : "client address", ratelimiter_policy(rl)->quota,
-                    ratelimiter_policy(rl)->window_s, res->retry_after_s);
+    api_reply_rate_limited(ar, name, ratelimiter_policy(rl), res,
+                           strcmp(name, "token") == 0 ? "rate limit exceeded for this token"
+                                                      : "rate limit exceeded for this client address");
     return -1;
+}
+
+int api_rate_limit_client(struct api_req *ar, struct ratelimiter *rl, const char *name, struct rl_result *res) {
+    char key[NETADDR_KEY_BUFSZ];
+    size_t n = api_client_key(ar, key);
+    return n == 0 ? 0 : api_rate_limit(ar, rl, name, key, n, res);
 }
 
 static void pipeline(struct api_req *ar) {
@@ -167,11 +224,8 @@ static void pipeline(struct api_req *ar) {
     h2o_req_t *req = ar->req;
     struct rl_result rl;
 
-    if (srv->cfg.rl_ip.quota != 0) {
-        const char *addr = api_client_addr(ar);
-        if (addr[0] != '\0' && api_rate_limit(ar, srv->rl_ip, "ip", addr, strlen(addr), &rl) != 0)
-            return;
-    }
+    if (srv->cfg.rl_ip.quota != 0 && api_rate_limit_client(ar, srv->rl_ip, "ip", &rl) != 0)
+        return;
 
     unsigned method = api_method_parse(req->method);
     unsigned allowed = 0;
@@ -212,7 +266,7 @@ static void pipeline(struct api_req *ar) {
 
     if (ar->route->auth) {
         h2o_iovec_t cred;
-        int f = find_credential(req, &cred);
+        int f = find_credential(req, &cred, &ar->cred_source);
         if (f == 1) {
             api_reply_error(ar, LK_ENOAUTH,
                             "missing credentials: send a token as \"Authorization: Bearer <token>\", in the "
@@ -252,6 +306,12 @@ static void pipeline(struct api_req *ar) {
         api_reply_json(ar, 200, body);
         return;
     }
+
+    /* Cross-site request forgery: a browser adds the cookie on its own, and
+     * reaches an unauthenticated route from any page. Checked just before
+     * the handler, the only step that changes anything. */
+    if (method != M_GET && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
+        return;
 
     /* A mutation writes in one transaction that commits with its audit record
      * (audit_hook.c); reads take no transaction. */

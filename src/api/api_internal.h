@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/errors.h"
+#include "core/netaddr.h"
 #include "core/ratelimit.h"
 #include "svc/principal.h"
 
@@ -24,6 +25,10 @@ enum api_method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 }
 
 struct api_req;
 typedef void (*api_handler_fn)(struct api_req *ar);
+
+/* Where the request's credential came from: a header is sent only by code
+ * that chose to; a cookie a browser adds on its own (csrf.c). */
+enum api_cred_source { API_CRED_NONE, API_CRED_HEADER, API_CRED_COOKIE };
 
 struct api_route {
     unsigned method;     /* one enum api_method */
@@ -51,6 +56,7 @@ struct api_req {
     int help;               /* answered ?help=1 instead of running the route */
     h2o_iovec_t credential; /* as presented, for the audit HMAC when it fails; never logged */
     int credential_failed;
+    enum api_cred_source cred_source;
     /* Set by handlers whose subject is in the body, not the path or the
      * principal (sign-up, org creation, login); pool strings. */
     const char *audit_org;
@@ -61,6 +67,8 @@ struct api_req {
     const char *audit_filed_org;
     char client_addr[INET6_ADDRSTRLEN]; /* api_client_addr(), once formatted */
     int client_addr_done;
+    struct netaddr client; /* the same as a value; family 0 when there is none */
+    int peer_trusted;      /* the peer is a --trusted-proxy: its X-Forwarded-* are believed */
 };
 
 /* Sets ar->audit_org / ar->audit_actor to copies of the given strings (NULL leaves them). */
@@ -110,8 +118,24 @@ void api_methods_format(unsigned mask, char *buf, size_t cap);
 
 /* The client's numeric address ("192.0.2.7", "2001:db8::1"), formatted once
  * per request for the rate limiter, the access log and the audit record;
- * "" when the connection has none (a unix socket). */
+ * "" when the connection has none (a unix socket). The peer's address,
+ * unless the peer is a --trusted-proxy: then the one X-Forwarded-For names
+ * (netaddr_forwarded_client). The one place the client address comes from. */
 const char *api_client_addr(struct api_req *ar);
+
+/* The key the per-address rate limits count under: the client address, an
+ * IPv6 one as its /64 (netaddr_key). "" (length 0) when there is none. */
+size_t api_client_key(struct api_req *ar, char out[NETADDR_KEY_BUFSZ]);
+
+/* 1 if the client reached us over https: the listener serves TLS, or a
+ * --trusted-proxy peer says so in X-Forwarded-Proto (which, from a trusted
+ * peer, also overrides the listener's scheme to say http). */
+int api_request_https(struct api_req *ar);
+
+/* The CSRF defence (csrf.c): for a state-changing request that carries no
+ * header credential, 0 if it is JSON from the server's own origin or an
+ * allowed one; otherwise replies 400 and returns -1. */
+int api_csrf_check(struct api_req *ar);
 
 /* The request's path without its query, as the access log and the audit
  * trail record it (both then cut any token in it back to its public id):
@@ -126,6 +150,16 @@ struct ratelimiter;
  * in the headers ("ip", "token", "login"). */
 int api_rate_limit(struct api_req *ar, struct ratelimiter *rl, const char *name, const char *key, size_t keylen,
                    struct rl_result *res);
+
+/* api_rate_limit on the client's key (api_client_key); 0 when there is none. */
+int api_rate_limit_client(struct api_req *ar, struct ratelimiter *rl, const char *name, struct rl_result *res);
+
+/* Replies 429 for a refusal res under policy p: Retry-After, RateLimit and
+ * RateLimit-Policy (named name), and the message in what ("too many login
+ * attempts for this account"), to which the quota and retry time are added.
+ * Every 429 goes through here. */
+void api_reply_rate_limited(struct api_req *ar, const char *name, const struct rl_policy *p,
+                            const struct rl_result *res, const char *what);
 
 /* Zeroes ar for req on w, starts its clock and gives it a request id. */
 void api_req_init(struct api_req *ar, struct worker *w, h2o_req_t *req);
@@ -166,6 +200,12 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
 void api_audit_h2o_answer(struct api_req *ar, int status);
 
 /* --- request input (request.c) ------------------------------------------ */
+
+enum api_content_type { API_CT_NONE, API_CT_JSON, API_CT_OTHER };
+
+/* What the request's Content-Type says: none, application/json (with or
+ * without parameters), or something else. */
+enum api_content_type api_content_type(h2o_req_t *req);
 
 /*
  * Parses the body as a JSON object. An empty body is an empty object when

@@ -14,29 +14,40 @@
 #include "core/tokfmt.h"
 #include "lib/str.h"
 
-static int content_type_ok(h2o_req_t *req) {
+enum api_content_type api_content_type(h2o_req_t *req) {
     ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
     if (i < 0)
-        return 1; /* curl -d without -H still works */
+        return API_CT_NONE;
     h2o_iovec_t v = req->headers.entries[i].value;
     static const char want[] = "application/json";
     if (v.len < sizeof(want) - 1 || strncasecmp(v.base, want, sizeof(want) - 1) != 0)
-        return 0;
-    return v.len == sizeof(want) - 1 || v.base[sizeof(want) - 1] == ';' || v.base[sizeof(want) - 1] == ' ';
+        return API_CT_OTHER;
+    if (v.len == sizeof(want) - 1 || v.base[sizeof(want) - 1] == ';' || v.base[sizeof(want) - 1] == ' ')
+        return API_CT_JSON;
+    return API_CT_OTHER;
 }
 
 json_t *api_body_object(struct api_req *ar, int allow_empty) {
     h2o_req_t *req = ar->req;
     json_error_t jerr;
+    int empty = req->entity.base == NULL || req->entity.len == 0;
 
-    if (req->entity.base == NULL || req->entity.len == 0) {
+    /* A body that says it is something else is refused, even an empty one.
+     * One that says nothing is what a page on another site can send
+     * without asking (a typeless Blob): refused unless a header credential
+     * came with it, which no page can add cross-site (api_csrf_check has
+     * already held cookie and credential-less changes to application/json);
+     * scripts and clients that send a header credential are unaffected. */
+    enum api_content_type ct = api_content_type(req);
+    if (ct == API_CT_OTHER || (ct == API_CT_NONE && !empty && ar->cred_source != API_CRED_HEADER)) {
+        api_reply_error(ar, LK_EINVAL, "Content-Type must be application/json%s",
+                        ct == API_CT_NONE ? ": this request has a body and no Content-Type" : "");
+        return NULL;
+    }
+    if (empty) {
         if (allow_empty)
             return json_object();
         api_reply_error(ar, LK_EINVAL, "request body is empty: expected a JSON object");
-        return NULL;
-    }
-    if (!content_type_ok(req)) {
-        api_reply_error(ar, LK_EINVAL, "Content-Type must be application/json");
         return NULL;
     }
     json_t *v = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);

@@ -268,7 +268,7 @@ static void set_token_cookie(struct api_req *ar, const char *value, int64_t max_
     h2o_req_t *req = ar->req;
     char buf[TOKFMT_TOKEN_BUFSZ + 128];
     int n = snprintf(buf, sizeof(buf), "token=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", value,
-                     (long long)max_age, ar->w->srv->ssl_ctx != NULL ? "; Secure" : "");
+                     (long long)max_age, api_request_https(ar) ? "; Secure" : "");
     if (n < 0 || (size_t)n >= sizeof(buf))
         return;
     h2o_iovec_t v = h2o_strdup(&req->pool, buf, (size_t)n);
@@ -281,11 +281,10 @@ static void h_login(struct api_req *ar) {
     const char *org = NULL, *user = NULL, *pw = NULL;
     struct token_created out;
     struct rl_result rl;
-    const char *addr = api_client_addr(ar);
     memset(&out, 0, sizeof(out));
 
     /* Per address, on top of the per-account limit in svc. */
-    if (addr[0] != '\0' && api_rate_limit(ar, ar->w->srv->rl_login_ip, "login", addr, strlen(addr), &rl) != 0)
+    if (api_rate_limit_client(ar, ar->w->srv->rl_login_ip, "login", &rl) != 0)
         return;
     json_t *body = api_body_object(ar, 0);
     if (body == NULL)
@@ -298,7 +297,12 @@ static void h_login(struct api_req *ar) {
         goto out;
     }
     api_audit_subject(ar, org, user);
-    if (sessions_login(&ar->w->svc, org, user, pw, &out, &ar->err) != 0) {
+    if (sessions_login(&ar->w->svc, org, user, pw, &out, &rl, &ar->err) != 0) {
+        if (ar->err.code == LK_ERATE) {
+            api_reply_rate_limited(ar, "login-account", ratelimiter_policy(ar->w->svc.rl_login), &rl,
+                                   lk_error_message(&ar->err));
+            goto out;
+        }
         /* A refused attempt on a real account is its org's to see (guessing
          * shows there); the per-account limit bounds how many a client can
          * put there, so one refused by that limit is not filed. Attempts on

@@ -62,8 +62,13 @@ static void h_org_signup(struct api_req *ar) {
     struct org_signup_in in;
     struct org_rec o;
     struct user_rec admin;
+    struct rl_result rl;
     memset(&in, 0, sizeof(in));
     memset(&admin, 0, sizeof(admin));
+    /* Anyone may sign up, so it has its own per-address limit, counted
+     * before any work (a sign-up hashes a password and adds an org). */
+    if (api_rate_limit_client(ar, ar->w->srv->rl_signup, "signup", &rl) != 0)
+        return;
     json_t *body = api_body_object(ar, 0);
     if (body == NULL)
         return;
@@ -100,7 +105,12 @@ static void h_org_signup(struct api_req *ar) {
     api_reply_json(ar, 200, resp);
 out:
     user_rec_done(&admin);
+    /* As at login: no password left behind in freed memory. */
+    if (in.admin_password != NULL)
+        explicit_bzero((char *)in.admin_password, strlen(in.admin_password));
     json_decref(body);
+    if (ar->req->entity.base != NULL)
+        explicit_bzero((char *)ar->req->entity.base, ar->req->entity.len);
 }
 
 static json_t *org_item(struct api_req *ar, const void *item) {

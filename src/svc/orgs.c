@@ -120,6 +120,15 @@ int orgs_signup(struct svc *svc, const struct org_signup_in *in, struct org_rec 
         r = password_check("admin.password", in->admin_password, err);
     if (r < 0)
         return r;
+    /* A taken name is refused before the password hash (scrypt: 32 MiB and
+     * tens of milliseconds) is spent on it. A sign-up racing this one for
+     * the same name still gets the conflict from the insert. */
+    struct org_rec taken;
+    r = store_org_get_by_name(svc->store, in->name, &taken);
+    if (r == 0)
+        return lk_error_set(err, LK_ECONFLICT, "name: an organisation named %s already exists", in->name);
+    if (r != LK_ENOTFOUND)
+        return lk_error_set(err, r, "could not look up the organisation name");
     if (password_hash(in->admin_password, t.hash) != 0)
         return lk_error_set(err, LK_EINTERNAL, "could not hash the password");
     r = store_tx(svc->store, signup_fn, &t);

@@ -21,7 +21,7 @@
 static const char login_failed[] = "login failed: unknown organisation or user, or wrong password";
 
 int sessions_login(struct svc *svc, const char *org, const char *username, const char *password,
-                   struct token_created *ret, struct lk_error *err) {
+                   struct token_created *ret, struct rl_result *ret_limit, struct lk_error *err) {
     struct org_rec o;
     struct user_rec u;
     memset(&o, 0, sizeof(o));
@@ -39,9 +39,11 @@ int sessions_login(struct svc *svc, const char *org, const char *username, const
         key[ol] = '/';
         memcpy(key + ol + 1, username, ul);
         ratelimiter_check(svc->rl_login, key, ol + 1 + ul, svc->now_us, &res);
-        if (!res.allowed)
-            return lk_error_set(err, LK_ERATE, "too many login attempts for this account; retry in %u seconds",
-                                res.retry_after_s);
+        if (!res.allowed) {
+            if (ret_limit != NULL)
+                *ret_limit = res;
+            return lk_error_set(err, LK_ERATE, "too many login attempts for this account");
+        }
     }
 
     if (store_org_get_by_name(svc->store, org, &o) == 0 && store_user_get_by_name(svc->store, o.id, username, &u) == 0)

@@ -14,16 +14,19 @@ struct lk_error;
 /* How long a login session lasts. */
 #define SESSIONS_TTL_SECONDS (12 * 3600)
 
+struct rl_result;
+
 /*
  * Verifies org/username/password and issues a session token. Every failure
  * before the password is known to be right (no such org, no such user, a
  * programmatic-only user, a wrong password) answers the same LK_EBADCRED
  * message after the same scrypt work, so the answer never reveals whether
- * the user exists. Too many attempts for this account answer LK_ERATE
- * before any work, alike for accounts that exist and ones that do not.
+ * the user exists. Too many attempts for this account (known or not, alike)
+ * is LK_ERATE before any work, with the limiter's verdict in *ret_limit
+ * (when not NULL) so that the answer can say when to retry.
  */
 int sessions_login(struct svc *svc, const char *org, const char *username, const char *password,
-                   struct token_created *ret, struct lk_error *err);
+                   struct token_created *ret, struct rl_result *ret_limit, struct lk_error *err);
 
 /*
  * For the audit record of a failed login (docs/audit.md, "Which org a
