@@ -57,10 +57,13 @@ static int check_framing(h2o_req_t *req, struct lk_error *err) {
         return 0;
     h2o_conn_t *conn = req->conn;
     h2o_socket_t *sock = conn->callbacks->get_socket != NULL ? conn->callbacks->get_socket(conn) : NULL;
-    int r =
-        sock != NULL && sock->input != NULL
-            ? framing_check(sock->input->bytes, sock->input->size, req->input.method.base, req->input.method.len, err)
-            : framing_check("", 0, req->input.method.base, req->input.method.len, err);
+    const char *head = ""; /* no buffer to read: framing_check fails closed */
+    size_t len = 0;
+    if (sock != NULL && sock->input != NULL) {
+        head = sock->input->bytes;
+        len = sock->input->size;
+    }
+    int r = framing_check(head, len, req->input.method.base, req->input.method.len, err);
     if (r != 0)
         req->http1_is_persistent = 0;
     return r;
