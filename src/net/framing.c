@@ -14,6 +14,11 @@
 #include "core/errors.h"
 #include "lib/str.h"
 
+/* The one Transfer-Encoding accepted, exactly, and what the request line
+ * ends with before its minor version. */
+#define CHUNKED "chunked"
+#define HTTP1_VERSION "HTTP/1."
+
 /* Framing headers counted as they go by. */
 struct framing_seen {
     size_t content_length, transfer_encoding, host;
@@ -109,7 +114,8 @@ static int judge(const struct framing_seen *seen, int minor, struct lk_error *er
                             seen->transfer_encoding);
     if (seen->transfer_encoding > 0 && minor == 0)
         return lk_error_set(err, LK_EINVAL, "invalid request: Transfer-Encoding is not allowed in an HTTP/1.0 request");
-    if (seen->transfer_encoding > 0 && !(seen->te_len == 7 && memcmp(seen->te, "chunked", 7) == 0)) {
+    if (seen->transfer_encoding > 0 &&
+        !(seen->te_len == sizeof(CHUNKED) - 1 && memcmp(seen->te, CHUNKED, sizeof(CHUNKED) - 1) == 0)) {
         str_echo(seen->te, seen->te_len, q);
         return lk_error_set(err, LK_EINVAL,
                             "invalid request: Transfer-Encoding \"%s\" is not supported: the only one accepted is "
@@ -145,7 +151,8 @@ int framing_check(const char *buf, size_t len, const char *method, size_t method
     if ((next = line_end(p, end, &n, &bare)) == NULL)
         return bare ? lk_error_set(err, LK_EINVAL, "%s", bare_lf) : unreadable(err);
     /* "... HTTP/1.x": h2o has checked the form; the minor version decides. */
-    if (n < 8 || memcmp(p + n - 8, "HTTP/1.", 7) != 0 || (p[n - 1] != '0' && p[n - 1] != '1'))
+    size_t vlen = sizeof(HTTP1_VERSION) - 1;
+    if (n <= vlen || memcmp(p + n - vlen - 1, HTTP1_VERSION, vlen) != 0 || (p[n - 1] != '0' && p[n - 1] != '1'))
         return unreadable(err);
     int minor = p[n - 1] - '0';
 
