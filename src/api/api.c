@@ -228,32 +228,10 @@ static void pipeline(struct api_req *ar) {
         return;
 
     unsigned method = api_method_parse(req->method);
-    unsigned allowed = 0;
     const char *path = req->path_normalized.base;
     size_t plen = req->path_normalized.len;
-    ar->route = method ? api_route_match(method, path, plen, ar, &allowed) : NULL;
-    if (ar->route == NULL) {
-        if (method != 0 && allowed == 0) {
-            api_reply_error(ar, LK_ENOTFOUND, "no route %.*s %.*s", (int)(req->method.len > 16 ? 16 : req->method.len),
-                            req->method.base, (int)(plen > 200 ? 200 : plen), path);
-            return;
-        }
-        /* Method 0 matches no route, so this collects every method the path takes. */
-        api_route_match(0, path, plen, NULL, &allowed);
-        if (allowed == 0) {
-            api_reply_error(ar, LK_ENOTFOUND, "no route %.*s %.*s", (int)(req->method.len > 16 ? 16 : req->method.len),
-                            req->method.base, (int)(plen > 200 ? 200 : plen), path);
-            return;
-        }
-        char list[64];
-        api_methods_format(allowed, list, sizeof(list));
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, "Allow",
-                       h2o_strdup(&req->pool, list, strlen(list)).base, strlen(list));
-        api_reply_error(ar, LK_EMETHOD, "method %.*s is not allowed on %.*s; allowed: %s",
-                        (int)(req->method.len > 16 ? 16 : req->method.len), req->method.base,
-                        (int)(plen > 200 ? 200 : plen), path, list);
+    if ((ar->route = api_route_request(ar, method)) == NULL)
         return;
-    }
 
     if (req->entity.base != NULL && req->entity.len > srv->cfg.max_body) {
         api_reply_error(ar, LK_ETOOBIG, "request body of %zu bytes exceeds the limit of %zu bytes", req->entity.len,

@@ -20,6 +20,10 @@ struct worker;
 #define API_MAX_PARAMS 6
 #define API_SEGMENT_MAX 128
 #define API_REQUEST_ID_LEN 24
+/* Largest ?cursor= accepted (a store seq; "s<seq>"). Far above any seq a
+ * store hands out, and far enough below INT64_MAX that a store's cursor
+ * arithmetic (seq + 1, block rounding) cannot overflow. */
+#define API_CURSOR_MAX (INT64_C(1) << 62)
 
 enum api_method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
 
@@ -110,6 +114,14 @@ json_t *api_org_json(const struct org_rec *o);
 const struct api_route *api_route_match(unsigned method, const char *path, size_t len, struct api_req *ar,
                                         unsigned *ret_allowed);
 
+/*
+ * The route for the request's method (api_method_parse) and path. Replies
+ * itself and returns NULL when there is none: 400 for a path not in its
+ * canonical shape (urlpath_check), 404 for no such path, 405 with Allow
+ * for a method the path does not take.
+ */
+const struct api_route *api_route_request(struct api_req *ar, unsigned method);
+
 /* Parses "GET" etc.; 0 for an unsupported method. */
 unsigned api_method_parse(h2o_iovec_t m);
 
@@ -139,10 +151,10 @@ int api_csrf_check(struct api_req *ar);
 
 /* The request's path without its query, as the access log and the audit
  * trail record it (both then cut any token in it back to its public id):
- * as sent, unless it is percent-encoded and its decoded form (the one the
- * router matches) shows a token ("lk%5F..."): then that form, so that the
- * cut applies. */
-h2o_iovec_t api_logged_path(const h2o_req_t *req);
+ * as sent, unless it is percent-encoded and its wholly decoded form
+ * (str_percent_decode_all: "lk%5F...", "lk%255F...") shows a token: then
+ * that form (in req's pool), so that the cut applies. */
+h2o_iovec_t api_logged_path(h2o_req_t *req);
 
 struct ratelimiter;
 /* Accounts one request for key in rl; on refusal replies 429 with

@@ -73,7 +73,9 @@ int api_body_only(struct api_req *ar, json_t *obj, const char *const *allowed) {
             if (strcmp(*a, key) == 0)
                 ok = 1;
         if (!ok) {
-            api_reply_error(ar, LK_EINVAL, "unknown field \"%.64s\"", key);
+            char q[STR_ECHO_BUFSZ];
+            str_echo(key, strlen(key), q);
+            api_reply_error(ar, LK_EINVAL, "unknown field \"%s\"", q);
             return -1;
         }
     }
@@ -193,7 +195,9 @@ int api_paging(struct api_req *ar, int def_limit, int max_limit, int *ret_limit,
         *ret_limit = (int)v;
     }
     if (c != NULL && *c != '\0') {
-        if (c[0] != 's' || parse_i64(c + 1, &v) != 0) {
+        /* Range-checked here, before any arithmetic: a store adds one to a
+         * cursor, and INT64_MAX + 1 would wrap round to every record. */
+        if (c[0] != 's' || parse_i64(c + 1, &v) != 0 || v > API_CURSOR_MAX) {
             api_reply_error(ar, LK_EINVAL, "cursor: not a cursor this server issued");
             return -1;
         }

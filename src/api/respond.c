@@ -19,11 +19,13 @@
 #include "lib/clock.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
+#include "lib/str.h"
 #include "server.h"
 #include "svc/token_cache.h"
 
-/* The access log shows at most this much of a path. */
+/* The access log shows at most this much of a path, and of a method. */
 #define ACCESS_PATH_MAX 512
+#define ACCESS_METHOD_MAX 16
 
 /* The path, with any token in it cut back to its public id: a client that
  * pasted a whole token into a URL must not get it written to the log. */
@@ -33,13 +35,18 @@ static void log_path(struct logbuf *b, const char *p, size_t n) {
     logbuf_put_json_str(b, redacted, len);
 }
 
-h2o_iovec_t api_logged_path(const h2o_req_t *req) {
+h2o_iovec_t api_logged_path(h2o_req_t *req) {
     size_t n = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     h2o_iovec_t raw = h2o_iovec_init(req->path.base, n);
-    const h2o_iovec_t *dec = &req->path_normalized;
-    if (memchr(raw.base, '%', raw.len) == NULL || dec->base == NULL || !tokfmt_find(dec->base, dec->len, NULL))
+    if (memchr(raw.base, '%', raw.len) == NULL)
         return raw;
-    return *dec;
+    /* Wholly decoded, however many times it was encoded ("lk%255F..."), so
+     * that no token hides from the cut under a layer of encoding. */
+    char *dec = h2o_mem_alloc_pool(&req->pool, raw.len);
+    size_t dn = str_percent_decode_all(raw.base, raw.len, dec);
+    if (!tokfmt_find(dec, dn, NULL))
+        return raw;
+    return h2o_iovec_init(dec, dn);
 }
 
 static const char *cached_time(struct worker *w) {
@@ -68,9 +75,10 @@ static void access_log(struct api_req *ar, int status, size_t bytes) {
     logbuf_puts(b, "\",\"type\":\"access\",\"request_id\":\"");
     logbuf_puts(b, ar->request_id);
     logbuf_puts(b, "\",\"method\":\"");
-    logbuf_put_json_str(b, req->method.base, req->method.len > 16 ? 16 : req->method.len);
+    /* Cut between characters; logbuf_put_json_str escapes what is not UTF-8. */
+    logbuf_put_json_str(b, req->method.base, str_utf8_prefix(req->method.base, req->method.len, ACCESS_METHOD_MAX));
     logbuf_puts(b, "\",\"path\":\"");
-    log_path(b, path.base, path.len > ACCESS_PATH_MAX ? ACCESS_PATH_MAX : path.len);
+    log_path(b, path.base, str_utf8_prefix(path.base, path.len, ACCESS_PATH_MAX));
     /* Hand-formatted: printf measured as the access log's main cost. */
     logbuf_puts(b, "\",\"status\":");
     logbuf_put_int(b, status);
@@ -122,15 +130,30 @@ static const char *reason_of(int status) {
 
 /* An error message with any token in it cut back to its public id: a
  * message that names what the client sent ("no token <id>") may hold one
- * the client pasted where an id goes, and neither an answer nor a log line
- * may carry its secret. Returns the length written to cut. */
+ * the client pasted where an id goes (percent-encoded, even), and neither
+ * an answer nor a log line may carry its secret. Then escaped (str_escape):
+ * a message whose author echoed client bytes without str_echo still goes
+ * out as well-formed UTF-8 without control characters. Returns the length
+ * written to cut. */
 #define CUT_MESSAGE_MAX (LK_ERRMSG_MAX + 16)
 static size_t cut_message(const char *msg, char cut[CUT_MESSAGE_MAX]) {
-    return tokfmt_redact(msg, strnlen(msg, LK_ERRMSG_MAX), cut, CUT_MESSAGE_MAX);
+    char redacted[CUT_MESSAGE_MAX];
+    char decoded[LK_ERRMSG_MAX];
+    size_t n = strnlen(msg, LK_ERRMSG_MAX);
+    if (memchr(msg, '%', n) != NULL) {
+        size_t dn = str_percent_decode_all(msg, n, decoded);
+        if (tokfmt_find(decoded, dn, NULL)) {
+            msg = decoded;
+            n = dn;
+        }
+    }
+    n = tokfmt_redact(msg, n, redacted, sizeof(redacted));
+    return str_escape(redacted, n, cut, CUT_MESSAGE_MAX, NULL);
 }
 
-/* {"errors":[msg]} into buf, msg cut; its length, or 0 if it does not fit. */
-#define ERRORS_BODY_MAX (LK_ERRMSG_MAX * 2 + 32)
+/* {"errors":[msg]} into buf, msg cut; its length, or 0 if it does not fit.
+ * Room for a cut message whose every byte JSON doubles ('"', '\\'). */
+#define ERRORS_BODY_MAX (CUT_MESSAGE_MAX * 2 + 32)
 static size_t errors_body(const char *msg, char *buf, size_t cap) {
     struct jsonw w;
     size_t len;
@@ -151,6 +174,7 @@ static size_t errors_body(const char *msg, char *buf, size_t cap) {
 struct h2o_answer {
     h2o_ostream_t super;
     struct worker *w;
+    const char *framing; /* in req's pool; NULL unless the framing is at fault */
 };
 
 /* Replaces h2o's text/plain body with the errors envelope; the headers are
@@ -161,8 +185,14 @@ static void h2o_answer_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
     struct api_req ar;
     api_req_init(&ar, a->w, req);
     int status = req->res.status;
-    char msg[256];
-    if (status == 413) {
+    char msg[LK_ERRMSG_MAX];
+    if (a->framing != NULL) {
+        /* h2o stumbled on framing that could be read two ways: say so. */
+        status = 400;
+        req->res.status = status;
+        req->res.reason = reason_of(status);
+        str_copy(msg, sizeof(msg), a->framing);
+    } else if (status == 413) {
         snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", a->w->srv->cfg.max_body);
     } else {
         /* h2o's own words ("broken chunked-encoding"), kept to printable ASCII. */
@@ -187,11 +217,19 @@ static void h2o_answer_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
     h2o_ostream_send_next(self, req, &out, 1, state);
 }
 
-void api_h2o_answer(struct worker *w, h2o_req_t *req, h2o_ostream_t **slot) {
+void api_h2o_answer(struct worker *w, h2o_req_t *req, h2o_ostream_t **slot, const struct lk_error *framing) {
     struct h2o_answer *a = (struct h2o_answer *)h2o_add_ostream(req, sizeof(*a), slot);
     a->super.do_send = h2o_answer_send;
     a->w = w;
+    a->framing = framing != NULL ? h2o_strdup(&req->pool, lk_error_message(framing), SIZE_MAX).base : NULL;
     h2o_setup_next_ostream(req, &a->super.next);
+}
+
+void api_refuse(struct worker *w, h2o_req_t *req, const struct lk_error *e) {
+    struct api_req ar;
+    api_req_init(&ar, w, req);
+    api_reply_lkerr(&ar, e);
+    principal_done(&ar.principal);
 }
 
 void api_transmit(h2o_req_t *req, const char *request_id, int status, const char *body, size_t len) {

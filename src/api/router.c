@@ -2,14 +2,23 @@
  * router.c - matching a method and path against the route table.
  *
  * Patterns are literal segments and {name} placeholders. A placeholder
- * matches one non-empty segment of at most API_SEGMENT_MAX bytes. Never
- * allocates outside the request pool.
+ * matches one non-empty segment of at most API_SEGMENT_MAX bytes. Only a
+ * path in its canonical shape (core/urlpath.h) is matched, so a parameter
+ * never holds a '/', a control character or bytes that are not UTF-8.
+ * Never allocates outside the request pool; echoes the method and path
+ * only through str_echo_n.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/api_internal.h"
+#include "core/urlpath.h"
+#include "lib/str.h"
+
+/* Most of a method and of a path that a "no route" answer repeats. */
+#define ECHO_METHOD_MAX 16
+#define ECHO_PATH_MAX 200
 
 unsigned api_method_parse(h2o_iovec_t m) {
     if (h2o_memis(m.base, m.len, H2O_STRLIT("GET")))
@@ -98,6 +107,39 @@ const struct api_route *api_route_match(unsigned method, const char *path, size_
         }
     }
     *ret_allowed = allowed;
+    return NULL;
+}
+
+const struct api_route *api_route_request(struct api_req *ar, unsigned method) {
+    h2o_req_t *req = ar->req;
+    size_t rawlen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    if (urlpath_check(req->path.base, rawlen, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return NULL;
+    }
+    const char *path = req->path_normalized.base;
+    size_t plen = req->path_normalized.len;
+    unsigned allowed = 0;
+    const struct api_route *route = method ? api_route_match(method, path, plen, ar, &allowed) : NULL;
+    if (route != NULL)
+        return route;
+    /* A method latchkey does not know (0) matches no route, so this
+     * collects every method the path takes; for a known one the match
+     * above already has. */
+    if (method == 0)
+        api_route_match(0, path, plen, NULL, &allowed);
+    char m[ECHO_METHOD_MAX * 4 + 4], p[ECHO_PATH_MAX * 4 + 4];
+    str_echo_n(req->method.base, req->method.len, ECHO_METHOD_MAX, m, sizeof(m));
+    str_echo_n(path, plen, ECHO_PATH_MAX, p, sizeof(p));
+    if (allowed == 0) {
+        api_reply_error(ar, LK_ENOTFOUND, "no route %s %s", m, p);
+        return NULL;
+    }
+    char list[64];
+    api_methods_format(allowed, list, sizeof(list));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, "Allow",
+                   h2o_strdup(&req->pool, list, strlen(list)).base, strlen(list));
+    api_reply_error(ar, LK_EMETHOD, "method %s is not allowed on %s; allowed: %s", m, p, list);
     return NULL;
 }
 

@@ -32,11 +32,12 @@ const char *audit_outcome_of(int status) {
 #define DECODED_SCAN_MAX (3 * AUDIT_RESOURCE_MAX)
 
 void audit_field_copy(char *dst, size_t cap, const char *src, size_t len) {
-    /* A token a client percent-encoded ("lk%5Fuser%5F...") is cut too: the
-     * field is then recorded in its decoded form, where the cut applies. */
+    /* A token a client percent-encoded ("lk%5Fuser%5F...", or encoded again
+     * and again: "lk%255Fuser...") is cut too: the field is then recorded
+     * in its wholly decoded form, where the cut applies. */
     char decoded[DECODED_SCAN_MAX];
     if (memchr(src, '%', len) != NULL) {
-        size_t dn = str_percent_decode(src, len < sizeof(decoded) ? len : sizeof(decoded), decoded);
+        size_t dn = str_percent_decode_all(src, len < sizeof(decoded) ? len : sizeof(decoded), decoded);
         if (tokfmt_find(decoded, dn, NULL)) {
             src = decoded;
             len = dn;

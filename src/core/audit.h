@@ -64,8 +64,9 @@ const char *audit_outcome_of(int status);
  * back to its public id (tokfmt_redact). Record fields come from the
  * network; this keeps them valid UTF-8, free of control bytes and free of
  * a token's secret that a client pasted into a path, a user agent or a
- * login name, percent-encoded or not (a field whose decoded form shows a
- * token is recorded decoded, then cut).
+ * login name, percent-encoded or not, once or many times (a field whose
+ * wholly decoded form, str_percent_decode_all, shows a token is recorded
+ * decoded, then cut).
  */
 void audit_field_copy(char *dst, size_t cap, const char *src, size_t len);
 

@@ -1,9 +1,10 @@
 /*
  * jsonw.c - streaming JSON writer (see jsonw.h).
  *
- * Never allocates and never writes past cap; output is valid JSON or the
- * writer reports failure. Strings are escaped per RFC 8259; bytes >= 0x80
- * pass through unchanged (callers hand it UTF-8).
+ * Never allocates and never writes past cap; output is valid JSON (and
+ * well-formed UTF-8) or the writer reports failure. Strings are escaped per
+ * RFC 8259; well-formed UTF-8 passes through unchanged, and a byte outside
+ * it (callers hand it UTF-8) is written as the text \xNN.
  */
 #include "lib/jsonw.h"
 
@@ -71,22 +72,36 @@ static void put_escaped(struct jsonw *w, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0;
     put(w, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            i++;
             continue;
+        }
+        size_t k = c >= 0x80 ? str_utf8_len(s + i, n - i) : 0;
+        if (k != 0) {
+            i += k;
+            continue;
+        }
         put(w, s + run, i - run);
-        run = i + 1;
+        run = ++i;
         switch (c) {
         case '"': put(w, "\\\"", 2); break;
         case '\\': put(w, "\\\\", 2); break;
         case '\n': put(w, "\\n", 2); break;
         case '\r': put(w, "\\r", 2); break;
         case '\t': put(w, "\\t", 2); break;
-        default: {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            put(w, e, 6);
-        }
+        default:
+            /* A control byte as \u00NN; a byte outside well-formed UTF-8
+             * (a caller's slip) as the text \xNN, so the output stays
+             * valid JSON whatever it was handed. */
+            if (c < 0x80) {
+                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                put(w, e, 6);
+            } else {
+                char e[5] = {'\\', '\\', 'x', hex[c >> 4], hex[c & 15]};
+                put(w, e, 5);
+            }
         }
     }
     put(w, s + run, n - run);

@@ -5,7 +5,9 @@
  * builds a tree and its encoder keeps a hash table of containers per call for
  * loop detection, which measured as the largest user-space cost of the
  * verify path. This writer does neither: it appends escaped text, tracks
- * commas, and reports overflow instead of allocating.
+ * commas, and reports overflow instead of allocating. Strings are expected
+ * in UTF-8; a byte outside well-formed UTF-8 is written as the text \xNN,
+ * so what it writes is valid JSON whatever it is handed.
  */
 #ifndef LK_LIB_JSONW_H
 #define LK_LIB_JSONW_H

@@ -87,18 +87,36 @@ void logbuf_puts(struct logbuf *b, const char *s) {
 
 void logbuf_put_json_str(struct logbuf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
+    size_t run = 0; /* s[run..i) is plain text not yet appended */
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)s[i];
+        size_t k = c < 0x80 ? 1 : str_utf8_len(s + i, n - i);
+        int plain = k > 1 ? !(c == 0xc2 && (unsigned char)s[i + 1] < 0xa0)
+                          : k == 1 && c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
+        if (plain) {
+            i += k;
+            continue;
+        }
+        logbuf_put(b, s + run, i - run);
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
             logbuf_put(b, e, 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        } else if (k != 0) {
+            /* A control character: C0 and DEL, or a C1 control (U+0080-U+009F). */
+            unsigned cp = k == 1 ? c : (unsigned char)s[i + 1];
+            char e[6] = {'\\', 'u', '0', '0', hex[cp >> 4], hex[cp & 15]};
             logbuf_put(b, e, 6);
         } else {
-            logbuf_put(b, (const char *)&s[i], 1);
+            /* A byte outside well-formed UTF-8: shown, never copied, so
+             * every line stays valid JSON (str_escape's form, escaped). */
+            char e[5] = {'\\', '\\', 'x', hex[c >> 4], hex[c & 15]};
+            logbuf_put(b, e, 5);
+            k = 1;
         }
+        i += k;
+        run = i;
     }
+    logbuf_put(b, s + run, n - run);
 }
 
 void logbuf_put_int(struct logbuf *b, int64_t v) {

@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/errors.h"
 #include "lib/cpu.h"
 #include "lib/log.h"
+#include "net/framing.h"
 #include "server.h"
 
 #define LISTEN_BACKLOG 1024
@@ -41,13 +43,47 @@ struct lk_handler {
     struct server *srv;
 };
 
+/*
+ * The request's head, as it came over HTTP/1, through framing_check. h2o
+ * keeps a request's bytes at the start of its connection's input buffer
+ * until its answer is written (and decodes a chunked body in place, after
+ * the head), so they are read there. Returns 0 for HTTP/2 (framed by its
+ * frames) and for a head with one reading; else LK_EINVAL with err set,
+ * and the connection closes once the answer is written, so nothing sent
+ * after this request on it is ever read as a request.
+ */
+static int check_framing(h2o_req_t *req, struct lk_error *err) {
+    if (req->version >= 0x200)
+        return 0;
+    h2o_conn_t *conn = req->conn;
+    h2o_socket_t *sock = conn->callbacks->get_socket != NULL ? conn->callbacks->get_socket(conn) : NULL;
+    const char *head = ""; /* no buffer to read: framing_check fails closed */
+    size_t len = 0;
+    if (sock != NULL && sock->input != NULL) {
+        head = sock->input->bytes;
+        len = sock->input->size;
+    }
+    int r = framing_check(head, len, req->input.method.base, req->input.method.len, err);
+    if (r != 0)
+        req->http1_is_persistent = 0;
+    return r;
+}
+
 static void on_h2o_answer(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot) {
     struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, ctx, req->conn->ctx);
-    api_h2o_answer(w, req, slot);
+    struct lk_error err = {0};
+    api_h2o_answer(w, req, slot, check_framing(req, &err) != 0 ? &err : NULL);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     struct worker *w = (struct worker *)((char *)req->conn->ctx - offsetof(struct worker, ctx));
+    struct lk_error err = {0};
+    /* Before anything else, so no step of any route answers a request
+     * that may not be the one the client (or a proxy) meant. */
+    if (check_framing(req, &err) != 0) {
+        api_refuse(w, req, &err);
+        return 0;
+    }
     return api_handle(w, req);
 }
 
@@ -277,6 +313,10 @@ int http_start(struct server *srv) {
     srv->h2o.http2.idle_timeout = (uint64_t)cfg->request_timeout_s * 1000;
     srv->h2o.http2.graceful_shutdown_timeout = (uint64_t)cfg->request_timeout_s * 1000;
     srv->h2o.handshake_timeout = (uint64_t)cfg->request_timeout_s * 1000;
+    /* HTTP/2 only by ALPN under TLS. Cleartext h2c would hand an HTTP/1
+     * request, its body framed by HTTP/1 rules, to an HTTP/2 connection,
+     * past the framing check (check_framing). */
+    srv->h2o.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host = h2o_config_register_host(&srv->h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     struct lk_handler *h = (void *)h2o_create_handler(path, sizeof(*h));

@@ -2465,6 +2465,10 @@ static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t b
 static int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
     struct sqlite_store *ss = ss_of(s);
     memset(ret, 0, sizeof(*ret));
+    /* The api range-checks a client's cursor (API_CURSOR_MAX); this keeps
+     * the + 1 below defined whatever a caller passes. */
+    if (f->cursor < 0 || f->cursor == INT64_MAX || f->after_seq < 0 || f->after_seq == INT64_MAX)
+        return LK_ERANGE;
     /* The lowest seq in scope, and the cursor: seq > cursor ascending, seq < cursor descending. */
     int64_t floor = f->after_seq > 0 ? f->after_seq + 1 : 1;
     if (!f->descending && f->cursor >= floor)

@@ -149,8 +149,11 @@ int roles_delete(struct svc *svc, const struct principal *caller, const char *or
     if (perm_builtin_role_index(name) >= 0)
         return lk_error_set(err, LK_EINVAL, "%s is a built-in role and cannot be deleted", name);
     r = store_role_delete(svc->store, sc.org.id, name);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "no role %.64s in organisation %s", name, sc.org.name);
+    if (r == LK_ENOTFOUND) {
+        char q[STR_ECHO_BUFSZ];
+        str_echo(name, strlen(name), q);
+        return lk_error_set(err, r, "no role %s in organisation %s", q, sc.org.name);
+    }
     if (r < 0)
         return lk_error_set(err, r, "could not delete the role");
     svc_cache_remove_where(svc, sc.org.id, "user", NULL);
@@ -175,13 +178,13 @@ int groups_create(struct svc *svc, const struct principal *caller, const char *o
     json_t *arr = json_array();
     for (size_t i = 0; i < nroles; i++) {
         uint64_t rs = 0;
-        char what[96];
+        char what[STR_ECHO_BUFSZ + 8], q[STR_ECHO_BUFSZ];
+        str_echo(roles[i], strlen(roles[i]), q);
         if (roles_resolve(svc, sc.org.id, roles[i], &rs) != 0) {
             json_decref(arr);
-            return lk_error_set(err, LK_EINVAL, "roles[%zu]: no role %.64s in organisation %s", i, roles[i],
-                                sc.org.name);
+            return lk_error_set(err, LK_EINVAL, "roles[%zu]: no role %s in organisation %s", i, q, sc.org.name);
         }
-        snprintf(what, sizeof(what), "role %.64s", roles[i]);
+        snprintf(what, sizeof(what), "role %s", q);
         if ((r = within_caller(caller, &sc, rs, what, err)) < 0) {
             json_decref(arr);
             return r;
@@ -228,14 +231,19 @@ static int member_args(struct svc *svc, const struct principal *caller, const ch
     int r = org_scope(svc, caller, org, "groups.manage", sc, err);
     if (r < 0)
         return r;
+    char q[STR_ECHO_BUFSZ];
     r = store_group_get(svc->store, sc->org.id, group, g);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "no group %.64s in organisation %s", group, sc->org.name);
+    if (r == LK_ENOTFOUND) {
+        str_echo(group, strlen(group), q);
+        return lk_error_set(err, r, "no group %s in organisation %s", q, sc->org.name);
+    }
     if (r < 0)
         return lk_error_set(err, r, "could not read the group");
     r = store_user_get_by_name(svc->store, sc->org.id, username, u);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "no user %.64s in organisation %s", username, sc->org.name);
+    if (r == LK_ENOTFOUND) {
+        str_echo(username, strlen(username), q);
+        return lk_error_set(err, r, "no user %s in organisation %s", q, sc->org.name);
+    }
     return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "lib/str.h"
 #include "svc/authz.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
@@ -35,8 +36,9 @@ int notices_list(struct svc *svc, const struct principal *caller, const char *or
         if (r < 0)
             return r;
     } else {
-        char nf[128];
-        snprintf(nf, sizeof(nf), "no organisation %.64s", org_name);
+        char nf[STR_ECHO_BUFSZ + 32], q[STR_ECHO_BUFSZ];
+        str_echo(org_name, strlen(org_name), q);
+        snprintf(nf, sizeof(nf), "no organisation %s", q);
         r = store_org_get_by_name(svc->store, org_name, &o);
         if (r == LK_ENOTFOUND)
             return lk_error_set(err, r, "%s", nf);

@@ -168,10 +168,23 @@ int orgs_list(struct svc *svc, const struct principal *caller, int64_t after_seq
     return 0;
 }
 
+/* Room for "no organisation <name>" with the name echoed. */
+#define ORGS_NOTFOUND_BUFSZ (STR_ECHO_BUFSZ + 32)
+
+/* What a missing (or hidden) org answers: its name through str_echo. */
+static void not_found(char nf[ORGS_NOTFOUND_BUFSZ], const char *name) {
+    char q[STR_ECHO_BUFSZ];
+    str_echo(name, strlen(name), q);
+    snprintf(nf, ORGS_NOTFOUND_BUFSZ, "no organisation %s", q);
+}
+
 static int load(struct svc *svc, const char *name, struct org_rec *ret, struct lk_error *err) {
     int r = store_org_get_by_name(svc->store, name, ret);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "no organisation %.64s", name);
+    if (r == LK_ENOTFOUND) {
+        char nf[ORGS_NOTFOUND_BUFSZ];
+        not_found(nf, name);
+        return lk_error_set(err, r, "%s", nf);
+    }
     if (r < 0)
         return lk_error_set(err, r, "could not read the organisation");
     return 0;
@@ -180,8 +193,8 @@ static int load(struct svc *svc, const char *name, struct org_rec *ret, struct l
 int orgs_find(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
               struct lk_error *err) {
     struct org_rec o;
-    char nf[128];
-    snprintf(nf, sizeof(nf), "no organisation %.64s", name);
+    char nf[ORGS_NOTFOUND_BUFSZ];
+    not_found(nf, name);
     int r = load(svc, name, &o, err);
     if (r < 0)
         return r;
@@ -194,8 +207,8 @@ int orgs_find(struct svc *svc, const struct principal *caller, const char *name,
 int orgs_delete(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
                 struct lk_error *err) {
     struct org_rec o;
-    char nf[128];
-    snprintf(nf, sizeof(nf), "no organisation %.64s", name);
+    char nf[ORGS_NOTFOUND_BUFSZ];
+    not_found(nf, name);
     int r = load(svc, name, &o, err);
     if (r == 0)
         r = authz_require_root(caller, &o, "delete organisations", nf, err);
@@ -215,8 +228,8 @@ int orgs_transition(struct svc *svc, const struct principal *caller, const char 
                     struct org_rec *ret, struct lk_error *err) {
     static const char *const verbs[] = {"approve", "activate", "deactivate"};
     struct org_rec o;
-    char nf[128], what[64];
-    snprintf(nf, sizeof(nf), "no organisation %.64s", name);
+    char nf[ORGS_NOTFOUND_BUFSZ], what[64];
+    not_found(nf, name);
     snprintf(what, sizeof(what), "%s organisations", verbs[t]);
     int r = load(svc, name, &o, err);
     if (r == 0)
@@ -257,8 +270,8 @@ int orgs_transition(struct svc *svc, const struct principal *caller, const char 
 int orgs_settings_get(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
                       struct lk_error *err) {
     struct org_rec o;
-    char nf[128];
-    snprintf(nf, sizeof(nf), "no organisation %.64s", name);
+    char nf[ORGS_NOTFOUND_BUFSZ];
+    not_found(nf, name);
     int r = load(svc, name, &o, err);
     if (r == 0)
         r = authz_require(caller, &o, "settings.view", nf, err);
@@ -271,8 +284,8 @@ int orgs_settings_get(struct svc *svc, const struct principal *caller, const cha
 int orgs_settings_update(struct svc *svc, const struct principal *caller, const char *name,
                          const struct org_settings_in *in, struct org_rec *ret, struct lk_error *err) {
     struct org_rec o;
-    char nf[128];
-    snprintf(nf, sizeof(nf), "no organisation %.64s", name);
+    char nf[ORGS_NOTFOUND_BUFSZ];
+    not_found(nf, name);
     int r = load(svc, name, &o, err);
     if (r == 0)
         r = authz_require(caller, &o, "settings.manage", nf, err);

@@ -15,11 +15,15 @@
 
 int svc_scope_load(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                    struct svc_scope *sc, struct lk_error *err) {
+    char qo[STR_ECHO_BUFSZ], qt[STR_ECHO_BUFSZ];
     memset(sc, 0, sizeof(*sc));
-    if (team != NULL)
-        snprintf(sc->notfound, sizeof(sc->notfound), "no team %.64s in organisation %.64s", team, org);
-    else
-        snprintf(sc->notfound, sizeof(sc->notfound), "no organisation %.64s", org);
+    str_echo(org, strlen(org), qo);
+    if (team != NULL) {
+        str_echo(team, strlen(team), qt);
+        snprintf(sc->notfound, sizeof(sc->notfound), "no team %s in organisation %s", qt, qo);
+    } else {
+        snprintf(sc->notfound, sizeof(sc->notfound), "no organisation %s", qo);
+    }
     int r = store_org_get_by_name(svc->store, org, &sc->org);
     if (r == LK_ENOTFOUND || (r == 0 && !authz_org_visible(caller, &sc->org)))
         return lk_error_set(err, LK_ENOTFOUND, "%s", sc->notfound);

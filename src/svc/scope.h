@@ -7,6 +7,7 @@
 #ifndef LK_SVC_SCOPE_H
 #define LK_SVC_SCOPE_H
 
+#include "lib/str.h"
 #include "store/store.h"
 
 struct svc;
@@ -15,9 +16,9 @@ struct lk_error;
 
 struct svc_scope {
     struct org_rec org;
-    struct team_rec team;        /* zeroed when no team was asked for */
-    char role[STORE_STATUS_MAX]; /* the caller's role in the team, "" if none */
-    char notfound[192];          /* the message a missing org/team gets */
+    struct team_rec team;                   /* zeroed when no team was asked for */
+    char role[STORE_STATUS_MAX];            /* the caller's role in the team, "" if none */
+    char notfound[2 * STR_ECHO_BUFSZ + 32]; /* the message a missing org/team gets */
 };
 
 /* Loads org (404 if invisible) and, when team is not NULL, the team and the

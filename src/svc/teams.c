@@ -133,8 +133,11 @@ static int member_scope(struct svc *svc, const struct principal *caller, const c
     if (r < 0)
         return r;
     r = store_user_get_by_name(svc->store, sc->org.id, username, u);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "no user %.64s in organisation %s", username, sc->org.name);
+    if (r == LK_ENOTFOUND) {
+        char q[STR_ECHO_BUFSZ];
+        str_echo(username, strlen(username), q);
+        return lk_error_set(err, r, "no user %s in organisation %s", q, sc->org.name);
+    }
     return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
 }
 

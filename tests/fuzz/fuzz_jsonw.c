@@ -5,8 +5,11 @@
  * through jsonw (objects, arrays, keys, strings via jsonw_str / jsonw_strn /
  * jsonw_str_or_null, integers, booleans, null, raw fragments), with every
  * string's bytes taken from the input (invalid UTF-8 replaced by '?', since
- * callers hand jsonw UTF-8; NUL and control bytes are kept). While writing,
- * the harness builds the same value with jansson. Then:
+ * callers hand jsonw UTF-8; NUL and control bytes are kept) - except the
+ * counted strings of jsonw_strn, which keep the input's bytes as they are:
+ * jsonw writes a byte outside well-formed UTF-8 as the text \xNN, and the
+ * harness expects exactly that. While writing, the harness builds the same
+ * value with jansson. Then:
  *   - with a large buffer, jsonw_finish() succeeds exactly when nesting stayed
  *     within JSONW_MAX_DEPTH, the output contains no raw control byte, and
  *     jansson parses it back to a value json_equal() to the expected one;
@@ -91,6 +94,33 @@ static size_t next_string(struct reader *r, char out[STR_MAX + 1]) {
     return n;
 }
 
+/* Reads a length byte and that many bytes as they are into raw; writes into
+ * out (at least 4 * STR_MAX + 1 bytes) the text jsonw must write for them:
+ * well-formed UTF-8 as it is, every other byte as \xNN. Returns raw's
+ * length; *ret_out gets out's. */
+static size_t next_raw_string(struct reader *r, char raw[STR_MAX], char *out, size_t *ret_out) {
+    static const char hex[] = "0123456789abcdef";
+    size_t len = next(r), n = 0, o = 0;
+    while (n < len && r->i < r->n)
+        raw[n++] = (char)r->p[r->i++];
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq((const uint8_t *)raw + i, n - i);
+        if (k == 0) {
+            unsigned char c = (unsigned char)raw[i++];
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+            continue;
+        }
+        memcpy(out + o, raw + i, k);
+        o += k;
+        i += k;
+    }
+    *ret_out = o;
+    return n;
+}
+
 static json_t *must(json_t *j) {
     CHECK(j != NULL);
     return j;
@@ -119,10 +149,13 @@ static json_t *gen_value(struct reader *r, struct jsonw *w, int depth, int *max_
         jsonw_int(w, (int64_t)u);
         return must(json_integer((json_int_t)(int64_t)u));
     }
-    case 3: /* counted: embedded NULs are written as \u0000 */
-        n = next_string(r, s);
-        jsonw_strn(w, s, n);
-        return must(json_stringn(s, n));
+    case 3: { /* counted, bytes as they are: NULs are written as \u0000, non-UTF-8 as \xNN */
+        char raw[STR_MAX], want[4 * STR_MAX + 1];
+        size_t wn;
+        n = next_raw_string(r, raw, want, &wn);
+        jsonw_strn(w, raw, n);
+        return must(json_stringn(want, wn));
+    }
     case 4: /* C string: stops at the first NUL */
         next_string(r, s);
         jsonw_str(w, s);
@@ -183,7 +216,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int max_depth = 0;
     size_t len = 0;
 
-    /* Each input byte yields at most 6 output bytes (\u00XX); each of at most 5 * size + 1 values adds at most 30. */
+    /* Each input byte yields at most 6 output bytes (\u00XX, or \\xNN); each of at most 5 * size + 1 values adds at
+     * most 30. */
     size_t big_cap = 256 * size + 4096;
     char *big = malloc(big_cap);
     CHECK(big != NULL);

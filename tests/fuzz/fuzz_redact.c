@@ -17,9 +17,11 @@
  *     again changes nothing; tokfmt_find sees the inserted token, and no
  *     token's shape in any output;
  *   - audit_field_copy gives the same text with every byte outside
- *     printable ASCII turned into '?' - of the text's percent-decoded
- *     form (str_percent_decode of its first 768 bytes) when that shows a
- *     token, so a token sent encoded is cut too.
+ *     printable ASCII turned into '?' - of the text's wholly decoded form
+ *     (str_percent_decode_all of its first 768 bytes) when that shows a
+ *     token, so a token sent encoded, once or many times, is cut too;
+ *   - str_percent_decode_all leaves no %XX behind and never grows the
+ *     text, and decoding its output again changes nothing.
  * Invariant failures abort(). The harness keeps no global state.
  */
 #include "fuzz_check.h"
@@ -97,8 +99,12 @@ static void check_text(const char *text, size_t n, size_t cap, const char *secre
 
     /* audit_field_copy: the redacted text (decoded first where that shows
      * a token), bytes outside printable ASCII as '?'. */
-    static char decoded[3 * AUDIT_RESOURCE_MAX];
-    size_t dn = str_percent_decode(text, n < sizeof(decoded) ? n : sizeof(decoded), decoded);
+    static char decoded[3 * AUDIT_RESOURCE_MAX], twice[3 * AUDIT_RESOURCE_MAX];
+    size_t dn = str_percent_decode_all(text, n < sizeof(decoded) ? n : sizeof(decoded), decoded);
+    CHECK(dn <= n);
+    for (size_t i = 0; i + 2 < dn; i++)
+        CHECK(!(decoded[i] == '%' && str_hex_digit(decoded[i + 1]) >= 0 && str_hex_digit(decoded[i + 2]) >= 0));
+    CHECK(str_percent_decode_all(decoded, dn, twice) == dn && memcmp(twice, decoded, dn) == 0);
     if (memchr(text, '%', n) != NULL && tokfmt_find(decoded, dn, NULL)) {
         len = redact_checked(decoded, dn, out, OUT_MAX);
         check_no_token(out, len);
@@ -148,15 +154,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_text(text, n + tl, cap, memmem(raw, n, secret, TOKFMT_SECRET_CHARS) == NULL ? secret : NULL);
 
     /* The same token percent-encoded ('_' as %5F, as a client library may
-     * send it): the audit field keeps its public id, never its secret. */
-    static char etext[TEXT_MAX + 3 * TOKFMT_TOKEN_MAX], field[OUT_MAX];
-    size_t el = 0;
+     * send it), then encoded again and again ("%255F", "%25255F"): the
+     * audit field keeps its public id, never its secret. */
+    static const char *const underscore[] = {"%5F", "%255F", "%25255F", "%2525255f"};
+    static char etext[TEXT_MAX + 9 * TOKFMT_TOKEN_MAX], field[OUT_MAX];
+    const char *u = underscore[(n > 0 ? (unsigned char)raw[0] : 0) % 4];
+    size_t el = 0, ul = strlen(u);
     memcpy(etext, raw, at);
     el = at;
     for (size_t i = 0; i < tl; i++) {
         if (tok[i] == '_') {
-            memcpy(etext + el, "%5F", 3);
-            el += 3;
+            memcpy(etext + el, u, ul);
+            el += ul;
         } else {
             etext[el++] = tok[i];
         }

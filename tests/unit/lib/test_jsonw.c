@@ -60,6 +60,28 @@ static void test_escapes_round_trip_through_jansson(void **state) {
     json_decref(v);
 }
 
+static void test_bytes_outside_utf8_are_shown_not_copied(void **state) {
+    (void)state;
+    /* A raw 0xE9 (Latin-1 'é') and a UTF-8 sequence cut short: the output
+     * stays valid JSON, and well-formed UTF-8 passes as it is. */
+    const char in[] = "v\xe9"
+                      "1 caf\xc3\xa9 \xe2\x82";
+    char buf[128];
+    struct jsonw w;
+    size_t len;
+    jsonw_init(&w, buf, sizeof(buf));
+    jsonw_arr_begin(&w);
+    jsonw_strn(&w, in, sizeof(in) - 1);
+    jsonw_arr_end(&w);
+    assert_output(&w, "[\"v\\\\xe91 caf\xc3\xa9 \\\\xe2\\\\x82\"]");
+    assert_int_equal(jsonw_finish(&w, &len), 0);
+    json_error_t err;
+    json_t *v = json_loadb(buf, len, 0, &err);
+    assert_non_null(v);
+    assert_string_equal(json_string_value(json_array_get(v, 0)), "v\\xe91 caf\xc3\xa9 \\xe2\\x82");
+    json_decref(v);
+}
+
 static void test_int_extremes(void **state) {
     (void)state;
     char buf[64];
@@ -105,6 +127,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nested_object_with_commas),
         cmocka_unit_test(test_escapes_round_trip_through_jansson),
+        cmocka_unit_test(test_bytes_outside_utf8_are_shown_not_copied),
         cmocka_unit_test(test_int_extremes),
         cmocka_unit_test(test_overflow_is_reported_and_never_written_past_cap),
         cmocka_unit_test(test_unbalanced_nesting_fails),
