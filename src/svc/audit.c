@@ -661,8 +661,9 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
         if (r != 0)
             return r;
     } else {
-        char nf[128];
-        snprintf(nf, sizeof(nf), "no organisation %.64s", org);
+        char nf[STR_ECHO_BUFSZ + 32], q[STR_ECHO_BUFSZ];
+        str_echo(org, strlen(org), q);
+        snprintf(nf, sizeof(nf), "no organisation %s", q);
         r = store_org_get_by_name(svc->store, org, &o);
         if (r == LK_ENOTFOUND)
             return lk_error_set(err, r, "%s", nf);

@@ -42,11 +42,14 @@ void sa_roles_permsets(const char *roles_json, uint64_t *ret_team, uint64_t *ret
 static int may_grant(const struct principal *caller, const struct svc_scope *sc, const char *role,
                      struct lk_error *err) {
     int idx = perm_builtin_role_index(role);
-    if (idx < 0)
+    if (idx < 0) {
+        char q[STR_ECHO_BUFSZ];
+        str_echo(role, strlen(role), q);
         return lk_error_set(err, LK_EINVAL,
-                            "roles: unknown role \"%.64s\" (built-in roles: org-admin, team-owner, "
+                            "roles: unknown role \"%s\" (built-in roles: org-admin, team-owner, "
                             "team-member, viewer)",
-                            role);
+                            q);
+    }
     char what[96];
     snprintf(what, sizeof(what), "role %s", role);
     return authz_require_within(authz_team_permissions(caller, &sc->org, sc->role),
@@ -71,9 +74,11 @@ static int edit_roles(char *roles_json, size_t cap, const char *role, int add, s
         else
             json_array_append_new(arr, json_string(role));
     } else if (!add) {
-        if (found == SIZE_MAX)
-            r = lk_error_set(err, LK_ENOTFOUND, "the service account does not have role %.64s", role);
-        else
+        if (found == SIZE_MAX) {
+            char q[STR_ECHO_BUFSZ];
+            str_echo(role, strlen(role), q);
+            r = lk_error_set(err, LK_ENOTFOUND, "the service account does not have role %s", q);
+        } else
             json_array_remove(arr, found);
     }
     if (r == 0) {
@@ -97,8 +102,11 @@ static int load(struct svc *svc, const struct principal *caller, const char *org
     if (r < 0 || name == NULL)
         return r;
     r = store_sa_get_by_name(svc->store, sc->team.id, name, ret);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "no service account %.64s in team %s", name, sc->team.name);
+    if (r == LK_ENOTFOUND) {
+        char q[STR_ECHO_BUFSZ];
+        str_echo(name, strlen(name), q);
+        return lk_error_set(err, r, "no service account %s in team %s", q, sc->team.name);
+    }
     return r < 0 ? lk_error_set(err, r, "could not read the service account") : 0;
 }
 

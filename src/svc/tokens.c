@@ -283,10 +283,9 @@ static int resolve_expiry(struct svc *svc, const struct principal *caller, const
     pol.unrestricted =
         caller->type == PRINCIPAL_ROOT || (caller->type == PRINCIPAL_USER && strcmp(caller->org_role, "admin") == 0 &&
                                            strcmp(caller->org_id, owner->org_id) == 0);
-    char asked[96];
+    char asked[STR_ECHO_BUFSZ];
     if (in->expiry.expires != NULL)
-        snprintf(asked, sizeof(asked), "%.*s", (int)(in->expiry.expires_len > 64 ? 64 : in->expiry.expires_len),
-                 in->expiry.expires);
+        str_echo(in->expiry.expires, in->expiry.expires_len, asked);
     else
         snprintf(asked, sizeof(asked), "%lld hours", (long long)in->expiry.hours);
     return expiry_apply_policy(&pol, svc->now, requested, never, asked, ret, err);

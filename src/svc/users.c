@@ -27,8 +27,9 @@
 /* Loads the org by name and checks perm on it. */
 static int org_with(struct svc *svc, const struct principal *caller, const char *org, const char *perm,
                     struct org_rec *ret, struct lk_error *err) {
-    char nf[128];
-    snprintf(nf, sizeof(nf), "no organisation %.64s", org);
+    char nf[STR_ECHO_BUFSZ + 32], q[STR_ECHO_BUFSZ];
+    str_echo(org, strlen(org), q);
+    snprintf(nf, sizeof(nf), "no organisation %s", q);
     int r = store_org_get_by_name(svc->store, org, ret);
     if (r == LK_ENOTFOUND)
         return lk_error_set(err, r, "%s", nf);
@@ -40,8 +41,11 @@ static int org_with(struct svc *svc, const struct principal *caller, const char 
 static int user_in(struct svc *svc, const struct org_rec *o, const char *username, struct user_rec *ret,
                    struct lk_error *err) {
     int r = store_user_get_by_name(svc->store, o->id, username, ret);
-    if (r == LK_ENOTFOUND)
-        return lk_error_set(err, r, "no user %.64s in organisation %s", username, o->name);
+    if (r == LK_ENOTFOUND) {
+        char q[STR_ECHO_BUFSZ];
+        str_echo(username, strlen(username), q);
+        return lk_error_set(err, r, "no user %s in organisation %s", q, o->name);
+    }
     return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
 }
 
@@ -274,8 +278,9 @@ int users_token_list(struct svc *svc, const struct principal *caller, const char
      * admin's (as on GitHub and GitLab, members do not see each other's). */
     int self = caller->type == PRINCIPAL_USER && strcmp(caller->id, u.id) == 0;
     if (r == 0 && !self) {
-        char nf[128];
-        snprintf(nf, sizeof(nf), "no organisation %.64s", org);
+        char nf[STR_ECHO_BUFSZ + 32], q[STR_ECHO_BUFSZ];
+        str_echo(org, strlen(org), q);
+        snprintf(nf, sizeof(nf), "no organisation %s", q);
         r = authz_require(caller, &o, "tokens.create_for_others", nf, err);
     }
     if (r < 0) {
