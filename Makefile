@@ -62,7 +62,7 @@ TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_held_
 
 test-tsan: build-tsan
 	$(TSAN_ENV) meson test -C $(BUILD_TSAN) --print-errorlogs
-	LATCHKEY_BIN=$(CURDIR)/$(BUILD_TSAN)/latchkey LATCHKEY_SANITIZED=1 LATCHKEY_RACE_TRIALS=4 $(TSAN_ENV) \
+	LATCHKEY_BIN=$(CURDIR)/$(BUILD_TSAN)/latchkey LATCHKEY_SANITIZED=1 LATCHKEY_RACE_TRIALS=10 $(TSAN_ENV) \
 	  $(PYTEST) -q $(TSAN_BLACKBOX)
 
 # Static checks first, so the last lines are the test runner's summary.
