@@ -111,7 +111,9 @@ int token_cache_put(struct token_cache *c, struct token_entry *e, uint64_t gen);
 void token_cache_remove(struct token_cache *c, const char *id);
 
 /* Removes id if present without counting a removal: for an entry found to
- * be gone from the store, which no load can bring back. */
+ * be gone from the store. Whoever deleted it counted its own removals
+ * (svc_cache_remove*), or is another process the TTL bounds; counting here
+ * would let unknown tokens keep every load of the shard out of the cache. */
 void token_cache_discard(struct token_cache *c, const char *id);
 
 /*
