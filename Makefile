@@ -1,8 +1,9 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps build build-asan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan bench fmt lint clean
+.PHONY: all deps build build-asan build-tsan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan test-tsan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 PYTEST     ?= /usr/bin/python3 -m pytest
 LISTEN     ?= 127.0.0.1:8420
 
@@ -22,6 +23,12 @@ $(BUILD_ASAN)/build.ninja: | deps
 
 build-asan: deps $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
+
+$(BUILD_TSAN)/build.ninja: | deps
+	meson setup $(BUILD_TSAN) --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false
+
+build-tsan: deps $(BUILD_TSAN)/build.ninja
+	ninja -C $(BUILD_TSAN)
 
 # Build and start a dev server: embedded SQLite under ./.latchkey; the first
 # start prints the root token, later starts keep all data.
@@ -43,8 +50,23 @@ test-asan: build-asan
 	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
+# ThreadSanitizer: the unit suites (the token cache and rate limiter hammer
+# them from real threads), then the black-box tests that load one server from
+# many client threads at once. halt_on_error makes a report fail the run: a
+# unit test exits non-zero, a server exits 66 and its test fails on that.
+TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_held_answers.py \
+	tests/blackbox/test_server.py::test_concurrent_requests_are_served \
+	tests/blackbox/test_audit.py::test_a_file_sink_written_under_concurrent_mutations_and_reads_verifies \
+	tests/blackbox/test_audit.py::test_chain_continues_across_restarts_and_concurrent_writers
+
+test-tsan: build-tsan
+	$(TSAN_ENV) meson test -C $(BUILD_TSAN) --print-errorlogs
+	LATCHKEY_BIN=$(CURDIR)/$(BUILD_TSAN)/latchkey LATCHKEY_SANITIZED=1 LATCHKEY_RACE_TRIALS=10 $(TSAN_ENV) \
+	  $(PYTEST) -q $(TSAN_BLACKBOX)
+
 # Static checks first, so the last lines are the test runner's summary.
-test: lint openapi fuzz-check test-unit test-blackbox test-asan
+test: lint openapi fuzz-check test-unit test-blackbox test-asan test-tsan
 
 fuzz-check: deps
 	@scripts/fuzz.sh check
@@ -74,4 +96,4 @@ lint: deps
 	scripts/banned.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

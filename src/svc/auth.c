@@ -19,13 +19,19 @@
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
-/* Loads id from the store into the cache. Returns a referenced entry. */
-static int load(struct svc *svc, const char *id, struct token_entry **ret, struct lk_error *err) {
+/* How often a load that raced a revocation reads the store again before it
+ * settles for its last reading (used for this request, not cached). */
+#define AUTH_LOAD_TRIES 3
+
+/* Reads id and what its entry needs from the store. Returns a new entry
+ * (refcount 1), not yet cached. */
+static int read_entry(struct svc *svc, const char *id, struct token_entry **ret, struct lk_error *err) {
     struct token_rec rec;
     memset(&rec, 0, sizeof(rec));
     int r = store_token_get(svc->store, id, &rec);
     if (r == LK_ENOTFOUND) {
-        svc_cache_remove(svc, id);
+        /* Not a revocation: it must not keep other loads from caching. */
+        token_cache_discard(svc->cache, id);
         return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", id);
     }
     if (r < 0)
@@ -76,9 +82,33 @@ static int load(struct svc *svc, const char *id, struct token_entry **ret, struc
     user_rec_done(&user);
     if (e == NULL)
         return lk_error_set(err, LK_ENOMEM, NULL);
-    token_cache_put(svc->cache, e);
     *ret = e;
     return 0;
+}
+
+/*
+ * Loads id from the store into the cache. Returns a referenced entry.
+ *
+ * The reads are several statements, not one snapshot, and a revocation may
+ * commit on another connection meanwhile: the generation taken before
+ * them keeps a possibly stale entry out of the cache (token_cache.h). Such
+ * a load is read again, since the revocation may have committed by now;
+ * only a load that keeps racing revocations uses its last reading, for
+ * this request alone: it began before they were answered.
+ */
+static int load(struct svc *svc, const char *id, struct token_entry **ret, struct lk_error *err) {
+    for (int attempt = 1;; attempt++) {
+        uint64_t gen = token_cache_generation(svc->cache, id);
+        struct token_entry *e = NULL;
+        int r = read_entry(svc, id, &e, err);
+        if (r < 0)
+            return r;
+        if (token_cache_put(svc->cache, e, gen) || attempt == AUTH_LOAD_TRIES) {
+            *ret = e;
+            return 0;
+        }
+        token_entry_unref(e);
+    }
 }
 
 int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct principal *ret, struct lk_error *err) {

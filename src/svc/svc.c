@@ -4,8 +4,13 @@
  *
  * A use case that revokes tokens removes them from the shared cache at
  * once; until its request transaction commits, another worker could still
- * read the old row and cache it again, so the same removals run once more
- * after the commit (svc_cache_replay, called by the api layer).
+ * read the old rows and cache them again, so the same removals run once
+ * more after the commit (svc_cache_replay, called by the api layer before
+ * the answer leaves). That second removal is the one the guarantee rests
+ * on: it unlinks what such a worker cached, and its generation bump keeps
+ * a load still in flight from caching what it read before the commit
+ * (token_cache.h, "generations"). So every revocation must go through
+ * these, never token_cache_remove* directly.
  */
 #include "svc/svc.h"
 

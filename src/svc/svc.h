@@ -42,7 +42,11 @@ struct svc {
 /*
  * Removes cached tokens (token id; or every entry of org/owner, NULL
  * matching anything) now, and again when svc_cache_replay() runs after the
- * request's transaction commits. Use these, not token_cache_remove*, in svc.
+ * request's transaction commits. Use these, not token_cache_remove*, in svc:
+ * without the post-commit removal a worker that read the rows before the
+ * commit may cache them (token_cache.h, "generations"). Call them after the
+ * change is written and before the request ends; outside a request
+ * transaction (start-up, operator commands) nothing runs concurrently.
  */
 void svc_cache_remove(struct svc *svc, const char *token_id);
 void svc_cache_remove_where(struct svc *svc, const char *org_id, const char *owner_type, const char *owner_id);

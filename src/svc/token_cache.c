@@ -2,7 +2,9 @@
  * token_cache.c - sharded, refcounted cache of verified-token metadata.
  *
  * Holds no secrets: only the SHA-256 of each token. Never touches the store
- * itself; the flusher hands batches to a caller-supplied writer.
+ * itself; the flusher hands batches to a caller-supplied writer. Never
+ * inserts an entry loaded before a removal that could cover it (the
+ * shard generations, see token_cache.h).
  */
 #include "lib/str.h"
 #include "svc/token_cache.h"
@@ -18,6 +20,10 @@ struct shard {
     pthread_rwlock_t lock;
     struct token_entry *buckets[BUCKETS_PER_SHARD];
     size_t count;
+    /* Removals so far. Changed only under the write lock (with release, so
+     * a load that sees the new value also sees what was committed before
+     * the removal); read without the lock by token_cache_generation. */
+    atomic_ullong gen;
 };
 
 struct token_cache {
@@ -98,8 +104,10 @@ struct token_cache *token_cache_new(size_t max_entries, int64_t ttl_us) {
     struct token_cache *c = calloc(1, sizeof(*c));
     if (c == NULL)
         return NULL;
-    for (int i = 0; i < SHARDS; i++)
+    for (int i = 0; i < SHARDS; i++) {
         pthread_rwlock_init(&c->shards[i].lock, NULL);
+        atomic_init(&c->shards[i].gen, 0);
+    }
     c->max_per_shard = max_entries / SHARDS;
     if (c->max_per_shard == 0)
         c->max_per_shard = 1;
@@ -178,12 +186,29 @@ static void evict_oldest(struct shard *s) {
     token_entry_unref(e);
 }
 
-void token_cache_put(struct token_cache *c, struct token_entry *e) {
+uint64_t token_cache_generation(struct token_cache *c, const char *id) {
+    struct token_entry **bucket;
+    struct shard *s = shard_for(c, id, &bucket);
+    return atomic_load_explicit(&s->gen, memory_order_acquire);
+}
+
+/* Counts a removal in s. Caller holds the write lock. */
+static void bump(struct shard *s) {
+    atomic_fetch_add_explicit(&s->gen, 1, memory_order_release);
+}
+
+int token_cache_put(struct token_cache *c, struct token_entry *e, uint64_t gen) {
     struct token_entry **bucket;
     struct shard *s = shard_for(c, e->id, &bucket);
 
-    token_entry_ref(e);
     pthread_rwlock_wrlock(&s->lock);
+    if (atomic_load_explicit(&s->gen, memory_order_relaxed) != gen) {
+        /* A removal ran since the caller's reads began: they may predate
+         * the change it stands for. */
+        pthread_rwlock_unlock(&s->lock);
+        return 0;
+    }
+    token_entry_ref(e);
     struct token_entry *old = unlink_id(bucket, e->id);
     if (old != NULL) {
         s->count--;
@@ -201,9 +226,10 @@ void token_cache_put(struct token_cache *c, struct token_entry *e) {
     s->count++;
     pthread_rwlock_unlock(&s->lock);
     token_entry_unref(old);
+    return 1;
 }
 
-void token_cache_remove(struct token_cache *c, const char *id) {
+static void remove_id(struct token_cache *c, const char *id, int revocation) {
     struct token_entry **bucket;
     struct shard *s = shard_for(c, id, &bucket);
 
@@ -211,8 +237,18 @@ void token_cache_remove(struct token_cache *c, const char *id) {
     struct token_entry *old = unlink_id(bucket, id);
     if (old != NULL)
         s->count--;
+    if (revocation)
+        bump(s);
     pthread_rwlock_unlock(&s->lock);
     token_entry_unref(old);
+}
+
+void token_cache_remove(struct token_cache *c, const char *id) {
+    remove_id(c, id, 1);
+}
+
+void token_cache_discard(struct token_cache *c, const char *id) {
+    remove_id(c, id, 0);
 }
 
 static int field_matches(const char *want, const char *have) {
@@ -239,6 +275,7 @@ void token_cache_remove_where(struct token_cache *c, const char *org_id, const c
                 }
             }
         }
+        bump(s); /* also with nothing matched: a load in flight may be about to put a match */
         pthread_rwlock_unlock(&s->lock);
         while (dead != NULL) {
             struct token_entry *next = dead->next;

@@ -14,6 +14,26 @@
  * made by another process (an operator command, another node) is seen
  * within the TTL. A change made through this process removes the entry at
  * once.
+ *
+ * Removal races with loading (generations): a worker that misses reads
+ * several rows (token, org, owner, team, groups) in separate statements
+ * while another worker's transaction may be revoking them. Each shard
+ * counts its removals; a loader takes token_cache_generation() before its
+ * first read and hands it to token_cache_put(), which inserts only if no
+ * removal touched the shard since. token_cache_remove() counts in the id's
+ * shard, token_cache_remove_where() in every shard (whether or not anything
+ * matched), so removal by owner or org covers loads too. Counting and
+ * checking both happen under the shard's write lock, so a put is either
+ * refused or ordered before the removal, which then unlinks it.
+ *
+ * The rule for revokers (svc_cache_remove* in svc.c): remove once the
+ * change is made, and again after it commits. The second removal is what
+ * makes this safe: a load that began after the first one but read before
+ * the commit carries the old rows with a current generation; the
+ * post-commit removal either unlinks what it put or makes its put fail.
+ * A load whose generation postdates the post-commit removal began its reads
+ * after the commit, so it sees the change. Cache hits take no part in this:
+ * a hit costs one shard read lock, as before.
  */
 #ifndef LK_SVC_TOKEN_CACHE_H
 #define LK_SVC_TOKEN_CACHE_H
@@ -71,19 +91,36 @@ void token_cache_free(struct token_cache *c);
 struct token_entry *token_cache_get(struct token_cache *c, const char *id, int64_t now_us);
 
 /*
- * Inserts e (the cache takes its own reference), replacing an entry with the
- * same id; the newer entry inherits the older one's last_used if later. When
- * the shard is full, its oldest entry is evicted.
+ * The removal count of id's shard: take it before the first store read of
+ * a load, and pass it to token_cache_put(). Lock-free (one atomic load).
  */
-void token_cache_put(struct token_cache *c, struct token_entry *e);
+uint64_t token_cache_generation(struct token_cache *c, const char *id);
 
-/* Removes id if present. */
+/*
+ * Inserts e (the cache takes its own reference), replacing an entry with the
+ * same id, unless a removal ran in e's shard since gen was taken (see
+ * "generations" above). The newer entry inherits the older one's last_used
+ * if later. When the shard is full, its oldest entry is evicted. Returns 1
+ * if e was inserted, 0 if not; either way the caller keeps its reference
+ * and may still use e for the request it loaded it for.
+ */
+int token_cache_put(struct token_cache *c, struct token_entry *e, uint64_t gen);
+
+/* Removes id if present, and counts a removal: loads of id in flight will
+ * not be cached. For revocations. */
 void token_cache_remove(struct token_cache *c, const char *id);
+
+/* Removes id if present without counting a removal: for an entry found to
+ * be gone from the store. Whoever deleted it counted its own removals
+ * (svc_cache_remove*), or is another process the TTL bounds; counting here
+ * would let unknown tokens keep every load of the shard out of the cache. */
+void token_cache_discard(struct token_cache *c, const char *id);
 
 /*
  * Removes every entry matching all the given fields (NULL matches anything):
  * used when an org changes status or an owner is deleted, so the next
- * request re-reads the store.
+ * request re-reads the store. Counts a removal in every shard, so no load in
+ * flight anywhere will be cached.
  */
 void token_cache_remove_where(struct token_cache *c, const char *org_id, const char *owner_type, const char *owner_id);
 

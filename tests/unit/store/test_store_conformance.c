@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -755,13 +756,13 @@ static void test_two_connections_see_each_other(void **state) {
  * another commits, which finishes what they left between its commits. */
 struct beside {
     struct store *s;
-    volatile int stop;
-    int passes, failed;
+    atomic_int stop;    /* set by the committing thread; volatile would be a data race */
+    int passes, failed; /* read after the join */
 };
 
 static void *checkpoint_beside(void *arg) {
     struct beside *b = arg;
-    while (!b->stop) {
+    while (!atomic_load(&b->stop)) {
         if (!store_checkpoint_due(b->s)) {
             struct timespec ts = {0, 200 * 1000};
             nanosleep(&ts, NULL);
@@ -780,7 +781,8 @@ static void test_checkpoints_beside_commits_keep_the_log_bounded(void **state) {
     assert_ok(store_open(fx->dsn, &fx->s2));
     assert_ok(store_background_writes(fx->s, 0));
     assert_ok(store_background_writes(fx->s2, 0));
-    struct beside b = {fx->s2, 0, 0, 0};
+    struct beside b = {.s = fx->s2};
+    atomic_init(&b.stop, 0);
     pthread_t tid;
     assert_int_equal(pthread_create(&tid, NULL, checkpoint_beside, &b), 0);
     /* Each commit appends a page or two to SQLite's log: some 30000 pages. */
@@ -790,7 +792,7 @@ static void test_checkpoints_beside_commits_keep_the_log_bounded(void **state) {
         assert_ok(store_meta_set(fx->s, key, want));
         assert_ok(store_checkpoint_finish(fx->s));
     }
-    b.stop = 1;
+    atomic_store(&b.stop, 1);
     pthread_join(tid, NULL);
     assert_int_equal(b.failed, 0);
     for (int i = 19950; i < 20000; i++) {

@@ -1,7 +1,8 @@
 /*
  * test_token_cache.c - unit tests for the shared token cache (svc/token_cache.h):
  * lookups, the TTL, refcounts across removal, replacement, eviction, the
- * last-use flush, and concurrent use (also run under ASan+UBSan by make
+ * last-use flush, the generations that keep loads racing a removal out,
+ * and concurrent use (also run under ASan+UBSan by make
  * test-asan, where a refcount mistake shows up as a use-after-free).
  *
  * Times are explicit: loaded_us / now_us on an arbitrary monotonic scale,
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,11 +63,24 @@ static struct token_entry *entry_new(int n, int64_t loaded_us) {
     return e;
 }
 
-/* Puts a new entry for token n and drops the caller's reference. */
-static void put_new(struct token_cache *c, int n, int64_t loaded_us) {
+/* Puts e as a load that read nothing yet would (generation taken just
+ * before); 1 if it was inserted. Another thread's removal may refuse it. */
+static int put_current(struct token_cache *c, struct token_entry *e) {
+    return token_cache_put(c, e, token_cache_generation(c, e->id));
+}
+
+/* put_current where nothing can interfere: fails the test if refused. */
+static void put_now(struct token_cache *c, struct token_entry *e) {
+    if (!put_current(c, e))
+        fail_msg("token_cache_put of %s was refused with nothing removed since its generation", e->id);
+}
+
+/* Puts a new entry for token n and drops the caller's reference; 1 if inserted. */
+static int put_new(struct token_cache *c, int n, int64_t loaded_us) {
     struct token_entry *e = entry_new(n, loaded_us);
-    token_cache_put(c, e);
+    int r = put_current(c, e);
     token_entry_unref(e);
+    return r;
 }
 
 /* 1 if token n is returned by get at now_us (the reference is dropped again). */
@@ -124,7 +139,7 @@ static void test_put_then_get_returns_the_fields(void **state) {
     assert_non_null(e);
     token_entry_set_identity(e, "alice", "admin", "acme", "active");
     token_entry_set_team(e, "", 0, 0);
-    token_cache_put(c, e);
+    put_now(c, e);
     token_entry_unref(e);
 
     struct token_entry *g = token_cache_get(c, "lk_user_000000000007", T0 + 1);
@@ -169,7 +184,7 @@ static void test_missing_or_invalid_policies_become_an_empty_array(void **state)
 static void test_cache_holds_its_own_reference(void **state) {
     struct token_cache *c = cache_new(1000, LONG_TTL);
     struct token_entry *e = entry_new(1, T0);
-    token_cache_put(c, e);
+    put_now(c, e);
     token_entry_unref(e); /* the caller's reference is gone; the cache's remains */
 
     struct token_entry *g = token_cache_get(c, "lk_user_000000000001", T0);
@@ -271,7 +286,7 @@ static void test_replacement_returns_the_new_entry(void **state) {
     put_new(c, 4, T0);
     struct token_entry *b = entry_new(4, T0 + 1);
     token_entry_set_identity(b, "renamed", "", "", "");
-    token_cache_put(c, b);
+    put_now(c, b);
     token_entry_unref(b);
     struct token_entry *g = token_cache_get(c, "lk_user_000000000004", T0 + 2);
     assert_non_null(g);
@@ -285,11 +300,11 @@ static void test_replacement_keeps_the_old_last_used_when_later(void **state) {
     struct token_cache *c = cache_new(1000, LONG_TTL);
     struct token_entry *a = entry_new(4, T0);
     atomic_store(&a->last_used, 500);
-    token_cache_put(c, a);
+    put_now(c, a);
     token_entry_unref(a);
     struct token_entry *b = entry_new(4, T0 + 1);
     atomic_store(&b->last_used, 300);
-    token_cache_put(c, b);
+    put_now(c, b);
     token_entry_unref(b);
     struct token_entry *g = token_cache_get(c, "lk_user_000000000004", T0 + 2);
     assert_ptr_equal(g, b);
@@ -302,11 +317,11 @@ static void test_replacement_keeps_the_new_last_used_when_later(void **state) {
     struct token_cache *c = cache_new(1000, LONG_TTL);
     struct token_entry *a = entry_new(4, T0);
     atomic_store(&a->last_used, 300);
-    token_cache_put(c, a);
+    put_now(c, a);
     token_entry_unref(a);
     struct token_entry *b = entry_new(4, T0 + 1);
     atomic_store(&b->last_used, 500);
-    token_cache_put(c, b);
+    put_now(c, b);
     token_entry_unref(b);
     struct token_entry *g = token_cache_get(c, "lk_user_000000000004", T0 + 2);
     assert_i64_eq(atomic_load(&g->last_used), 500);
@@ -386,6 +401,250 @@ static void test_evicted_entry_stays_valid_for_its_holder(void **state) {
     assert_string_equal(held->owner_id, "usr_1");
     token_entry_unref(held);
     token_cache_free(c);
+}
+
+static uint32_t xorshift(uint32_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+/* ---- generations: a removal refuses the loads that began before it ---- */
+
+/* A token that lands in another shard than token base (see same_shard_as). */
+static int other_shard_than(int base) {
+    for (int n = base + 1; n < base + 1000; n++) {
+        struct token_cache *probe = cache_new(64, LONG_TTL);
+        put_new(probe, base, T0);
+        put_new(probe, n, T0 + 1);
+        size_t count = token_cache_count(probe);
+        token_cache_free(probe);
+        if (count == 2)
+            return n;
+    }
+    fail_msg("found no token outside the shard of token %d", base);
+    return -1;
+}
+
+static void test_put_with_an_unchanged_generation_inserts(void **state) {
+    struct token_cache *c = cache_new(1000, LONG_TTL);
+    struct token_entry *e = entry_new(1, T0);
+    uint64_t gen = token_cache_generation(c, e->id);
+    put_new(c, 2, T0); /* puts and gets are not removals */
+    assert_true(cached(c, 2, T0));
+    assert_i64_eq(token_cache_put(c, e, gen), 1);
+    assert_true(cached(c, 1, T0));
+    token_entry_unref(e);
+    token_cache_free(c);
+}
+
+static void test_put_after_a_removal_of_its_id_is_refused(void **state) {
+    struct token_cache *c = cache_new(1000, LONG_TTL);
+    put_new(c, 1, T0);
+    struct token_entry *e = entry_new(1, T0 + 1); /* a load begins ... */
+    uint64_t gen = token_cache_generation(c, e->id);
+    token_cache_remove(c, e->id);                 /* ... a revocation commits ... */
+    assert_i64_eq(token_cache_put(c, e, gen), 0); /* ... and what it read stays out */
+    assert_false(cached(c, 1, T0 + 1));
+    assert_i64_eq(token_cache_count(c), 0);
+    /* The loader still holds a valid entry of its own. */
+    assert_i64_eq(atomic_load(&e->refcnt), 1);
+    assert_string_equal(e->owner_id, "usr_1");
+    /* A load that begins after the removal is cached. */
+    assert_i64_eq(token_cache_put(c, e, token_cache_generation(c, e->id)), 1);
+    assert_true(cached(c, 1, T0 + 1));
+    token_entry_unref(e);
+    token_cache_free(c);
+}
+
+static void test_removal_of_an_absent_id_refuses_loads_in_flight(void **state) {
+    struct token_cache *c = cache_new(1000, LONG_TTL);
+    struct token_entry *e = entry_new(1, T0); /* not cached yet: the load's own miss */
+    uint64_t gen = token_cache_generation(c, e->id);
+    token_cache_remove(c, e->id);
+    assert_i64_eq(token_cache_put(c, e, gen), 0);
+    assert_false(cached(c, 1, T0));
+    token_entry_unref(e);
+    token_cache_free(c);
+}
+
+static void test_removal_in_another_shard_refuses_nothing(void **state) {
+    int other = other_shard_than(1);
+    char id[TOKFMT_PUBID_BUFSZ];
+    id_of(other, id);
+    struct token_cache *c = cache_new(1000, LONG_TTL);
+    struct token_entry *e = entry_new(1, T0);
+    uint64_t gen = token_cache_generation(c, e->id);
+    token_cache_remove(c, id);
+    assert_i64_eq(token_cache_put(c, e, gen), 1);
+    assert_true(cached(c, 1, T0));
+    token_entry_unref(e);
+    token_cache_free(c);
+}
+
+static void test_remove_where_refuses_loads_in_flight_whatever_it_matched(void **state) {
+    /* Token 1 is org_1's, owned by usr_1. */
+    static const char *const where[][3] = {
+        {"org_1", NULL, NULL}, {NULL, "user", "usr_1"}, {"org_1", "user", NULL},
+        {"org_2", NULL, NULL}, {NULL, "user", "usr_9"}, /* matching nothing cached */
+        {NULL, NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+        struct token_cache *c = cache_new(1000, LONG_TTL);
+        put_new(c, 1, T0);
+        struct token_entry *e = entry_new(1, T0 + 1);
+        uint64_t gen = token_cache_generation(c, e->id);
+        token_cache_remove_where(c, where[i][0], where[i][1], where[i][2]);
+        int put = token_cache_put(c, e, gen);
+        if (put != 0)
+            fail_msg("remove_where(%s, %s, %s) let a load that began before it be cached",
+                     where[i][0] ? where[i][0] : "NULL", where[i][1] ? where[i][1] : "NULL",
+                     where[i][2] ? where[i][2] : "NULL");
+        token_entry_unref(e);
+        token_cache_free(c);
+    }
+}
+
+static void test_discard_removes_without_refusing_loads(void **state) {
+    struct token_cache *c = cache_new(1000, LONG_TTL);
+    put_new(c, 2, T0);
+    token_cache_discard(c, "lk_user_000000000002");
+    assert_false(cached(c, 2, T0));
+    struct token_entry *e = entry_new(1, T0);
+    uint64_t gen = token_cache_generation(c, e->id);
+    token_cache_discard(c, e->id);
+    assert_i64_eq(token_cache_put(c, e, gen), 1);
+    assert_true(cached(c, 1, T0));
+    token_entry_unref(e);
+    token_cache_free(c);
+}
+
+/*
+ * Real threads, the protocol of svc.c: revokers change a token's state in a
+ * "store" (an atomic version per token) between a removal before and one
+ * after the change, then mark the change answered; loaders miss, take the
+ * generation, read the version (yielding now and then, as a worker loses
+ * its CPU between two statements) and put an entry carrying it; every get
+ * checks that an entry it is handed is not older than the newest answered
+ * change. Without the generation check in put this fails within a few
+ * thousand changes (a loader puts after the post-commit removal).
+ */
+#define RACE_TOKENS 12
+#define RACE_REVOKERS 2
+#define RACE_LOADERS 4
+#define RACE_CHANGES 6000 /* per revoker */
+
+struct race {
+    struct token_cache *c;
+    atomic_llong version[RACE_TOKENS];  /* the store */
+    atomic_llong answered[RACE_TOKENS]; /* newest version whose change was answered */
+    atomic_int revokers_left;
+    atomic_int stale;   /* entries handed out older than an answered change */
+    atomic_llong loads; /* loads made, */
+    atomic_llong kept;  /* and cached */
+    pthread_barrier_t start;
+};
+
+struct race_thread {
+    struct race *r;
+    int idx;
+    uint32_t seed;
+};
+
+static void *revoker_main(void *arg) {
+    struct race_thread *t = arg;
+    struct race *r = t->r;
+    char id[TOKFMT_PUBID_BUFSZ], org[16];
+    pthread_barrier_wait(&r->start);
+    for (int i = 0; i < RACE_CHANGES; i++) {
+        /* Revoker k owns the tokens n with n % RACE_REVOKERS == k, so each token's
+         * answered version only grows. */
+        int n = t->idx + RACE_REVOKERS * (int)(xorshift(&t->seed) % (RACE_TOKENS / RACE_REVOKERS));
+        id_of(n, id);
+        snprintf(org, sizeof(org), "org_%d", n % 3); /* make_rec's org */
+        int by_org = xorshift(&t->seed) % 2;
+        if (by_org)
+            token_cache_remove_where(r->c, org, NULL, NULL);
+        else
+            token_cache_remove(r->c, id);
+        long long v = atomic_fetch_add(&r->version[n], 1) + 1; /* the commit */
+        if (xorshift(&t->seed) % 4 == 0)
+            sched_yield();
+        if (by_org) /* the post-commit replay */
+            token_cache_remove_where(r->c, org, NULL, NULL);
+        else
+            token_cache_remove(r->c, id);
+        atomic_store(&r->answered[n], v); /* the answer leaves */
+    }
+    atomic_fetch_sub(&r->revokers_left, 1);
+    return NULL;
+}
+
+static void *loader_main(void *arg) {
+    struct race_thread *t = arg;
+    struct race *r = t->r;
+    char id[TOKFMT_PUBID_BUFSZ];
+    pthread_barrier_wait(&r->start);
+    while (atomic_load(&r->revokers_left) > 0) {
+        int n = (int)(xorshift(&t->seed) % RACE_TOKENS);
+        id_of(n, id);
+        long long seen = atomic_load(&r->answered[n]); /* a request sent after this answer ... */
+        struct token_entry *e = token_cache_get(r->c, id, T0);
+        if (e == NULL) { /* ... missed: load it */
+            struct token_rec rec;
+            make_rec(&rec, n);
+            uint64_t gen = token_cache_generation(r->c, id);
+            rec.created_at = atomic_load(&r->version[n]); /* the store read */
+            if (xorshift(&t->seed) % 4 == 0)
+                sched_yield();
+            e = token_entry_new(&rec, T0);
+            if (e == NULL) {
+                atomic_fetch_add(&r->stale, 1000000); /* out of memory: fail loudly */
+                continue;
+            }
+            atomic_fetch_add(&r->loads, 1);
+            atomic_fetch_add(&r->kept, token_cache_put(r->c, e, gen));
+        }
+        if (e->created_at < seen) /* ... must see at least that change */
+            atomic_fetch_add(&r->stale, 1);
+        token_entry_unref(e);
+    }
+    return NULL;
+}
+
+static void test_concurrent_loads_never_outlive_an_answered_removal(void **state) {
+    struct race r;
+    memset(&r, 0, sizeof(r));
+    r.c = cache_new(10000, LONG_TTL);
+    for (int n = 0; n < RACE_TOKENS; n++) {
+        atomic_init(&r.version[n], 0);
+        atomic_init(&r.answered[n], 0);
+    }
+    atomic_init(&r.revokers_left, RACE_REVOKERS);
+    atomic_init(&r.stale, 0);
+    atomic_init(&r.loads, 0);
+    atomic_init(&r.kept, 0);
+    pthread_barrier_init(&r.start, NULL, RACE_REVOKERS + RACE_LOADERS);
+
+    pthread_t th[RACE_REVOKERS + RACE_LOADERS];
+    struct race_thread rt[RACE_REVOKERS + RACE_LOADERS];
+    for (int i = 0; i < RACE_REVOKERS + RACE_LOADERS; i++) {
+        rt[i] = (struct race_thread){.r = &r, .idx = i, .seed = 88172645u + (uint32_t)i * 104729u};
+        assert_i64_eq(pthread_create(&th[i], NULL, i < RACE_REVOKERS ? revoker_main : loader_main, &rt[i]), 0);
+    }
+    for (int i = 0; i < RACE_REVOKERS + RACE_LOADERS; i++)
+        pthread_join(th[i], NULL);
+
+    long long loads = atomic_load(&r.loads), kept = atomic_load(&r.kept);
+    if (atomic_load(&r.stale) != 0)
+        fail_msg("%d entries handed out were older than a change already answered (%lld loads, %lld cached)",
+                 atomic_load(&r.stale), loads, kept);
+    /* The test meant something: loads ran, and those that raced no removal were cached. */
+    if (loads == 0 || kept == 0)
+        fail_msg("%lld loads, %lld cached: the loaders never ran against the cache", loads, kept);
+    pthread_barrier_destroy(&r.start);
+    token_cache_free(r.c);
 }
 
 /* ---- flush_touches ---- */
@@ -508,7 +767,7 @@ static void test_replacement_keeps_a_pending_touch_dirty(void **state) {
     make_rec(&r, 5);
     r.last_used_at = 1750000100; /* the store still has an older time */
     struct token_entry *b = token_entry_new(&r, T0 + 1);
-    token_cache_put(c, b);
+    put_now(c, b);
     token_entry_unref(b);
     struct recorder rec = {0};
     assert_i64_eq(token_cache_flush_touches(c, record_fn, &rec), 0);
@@ -527,7 +786,7 @@ static void test_replacement_of_a_flushed_entry_stays_clean(void **state) {
     make_rec(&r, 5);
     r.last_used_at = 1750000100; /* read from the store before the flush landed */
     struct token_entry *b = token_entry_new(&r, T0 + 1);
-    token_cache_put(c, b);
+    put_now(c, b);
     token_entry_unref(b);
     assert_i64_eq(token_cache_flush_touches(c, record_fn, &rec), 0);
     assert_i64_eq(rec.calls, 1);
@@ -552,13 +811,6 @@ struct worker {
     struct shared *sh;
     uint32_t seed;
 };
-
-static uint32_t xorshift(uint32_t *s) {
-    *s ^= *s << 13;
-    *s ^= *s >> 17;
-    *s ^= *s << 5;
-    return *s;
-}
 
 static void *worker_main(void *arg) {
     struct worker *w = arg;
@@ -673,6 +925,13 @@ int main(void) {
         cmocka_unit_test(test_eviction_removes_the_oldest_entry_of_the_shard),
         cmocka_unit_test(test_replacing_in_a_full_shard_evicts_nothing),
         cmocka_unit_test(test_evicted_entry_stays_valid_for_its_holder),
+        cmocka_unit_test(test_put_with_an_unchanged_generation_inserts),
+        cmocka_unit_test(test_put_after_a_removal_of_its_id_is_refused),
+        cmocka_unit_test(test_removal_of_an_absent_id_refuses_loads_in_flight),
+        cmocka_unit_test(test_removal_in_another_shard_refuses_nothing),
+        cmocka_unit_test(test_remove_where_refuses_loads_in_flight_whatever_it_matched),
+        cmocka_unit_test(test_discard_removes_without_refusing_loads),
+        cmocka_unit_test(test_concurrent_loads_never_outlive_an_answered_removal),
         cmocka_unit_test(test_flush_with_nothing_dirty_does_not_call_fn),
         cmocka_unit_test(test_flush_hands_only_dirty_entries_to_fn),
         cmocka_unit_test(test_failed_flush_leaves_entries_dirty),
