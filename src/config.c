@@ -150,69 +150,79 @@ static int parse_u64(const char *s, uint64_t *ret) {
     return 0;
 }
 
+/* Where a flag's comma-separated items go: one call per item, spaces
+ * around it trimmed. */
+struct list_sink {
+    int (*add)(struct list_sink *sink, const char *s, size_t n, struct lk_error *err);
+    void *list;
+    const struct opt *o;
+    const char *origin; /* where the value came from, for messages */
+};
+
+static int each_item(const char *v, struct list_sink *sink, struct lk_error *err) {
+    const char *p = v, *end = v + strlen(v);
+    for (;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *e = comma ? comma : end;
+        while (p < e && *p == ' ')
+            p++;
+        while (e > p && e[-1] == ' ')
+            e--;
+        int r = sink->add(sink, p, (size_t)(e - p), err);
+        if (r != 0 || comma == NULL)
+            return r;
+        p = comma + 1;
+    }
+}
+
+static int add_cidr(struct list_sink *k, const char *s, size_t n, struct lk_error *err) {
+    struct netaddr_cidrs *l = k->list;
+    struct netaddr_cidr cidr;
+    if (netaddr_cidr_parse(s, n, &cidr) != 0)
+        return lk_error_set(err, LK_EINVAL,
+                            "%s %s: \"%.*s\" is not an address range: expected ADDRESS/PREFIX with the bits past "
+                            "the prefix zero (e.g. 10.0.0.0/8, 192.0.2.10/32, fd00::/8) or one address",
+                            k->origin, k->o->name, (int)(n > 64 ? 64 : n), s);
+    if (l->count == NETADDR_CIDRS_MAX)
+        return lk_error_set(err, LK_EINVAL, "%s %s: more than %d ranges", k->origin, k->o->name, NETADDR_CIDRS_MAX);
+    l->items[l->count++] = cidr;
+    return 0;
+}
+
+static int add_origin(struct list_sink *k, const char *s, size_t n, struct lk_error *err) {
+    struct origin_list *l = k->list;
+    struct origin og;
+    if (n == 4 && memcmp(s, "null", 4) == 0)
+        return lk_error_set(err, LK_EINVAL,
+                            "%s %s: \"null\" cannot be allowed: browsers send it from sandboxed frames, files and "
+                            "redirects, which anyone can make",
+                            k->origin, k->o->name);
+    if (memchr(s, '*', n) != NULL)
+        return lk_error_set(err, LK_EINVAL, "%s %s: \"%.*s\": wildcards are not supported; list each origin", k->origin,
+                            k->o->name, (int)(n > 64 ? 64 : n), s);
+    if (origin_parse(s, n, &og) != 0)
+        return lk_error_set(err, LK_EINVAL,
+                            "%s %s: \"%.*s\" is not an origin: expected http:// or https://, a host and an "
+                            "optional :port, and nothing after (e.g. https://console.example.com)",
+                            k->origin, k->o->name, (int)(n > 64 ? 64 : n), s);
+    if (l->count == ORIGIN_LIST_MAX)
+        return lk_error_set(err, LK_EINVAL, "%s %s: more than %d origins", k->origin, k->o->name, ORIGIN_LIST_MAX);
+    l->items[l->count++] = og;
+    return 0;
+}
+
 /* Adds the comma-separated ranges of v to l. */
 static int add_cidrs(struct netaddr_cidrs *l, const struct opt *o, const char *v, const char *origin,
                      struct lk_error *err) {
-    const char *p = v, *end = v + strlen(v);
-    while (p <= end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *e = comma ? comma : end;
-        const char *s = p;
-        while (s < e && *s == ' ')
-            s++;
-        while (e > s && e[-1] == ' ')
-            e--;
-        struct netaddr_cidr cidr;
-        if (netaddr_cidr_parse(s, (size_t)(e - s), &cidr) != 0)
-            return lk_error_set(err, LK_EINVAL,
-                                "%s %s: \"%.*s\" is not an address range: expected ADDRESS/PREFIX with the bits past "
-                                "the prefix zero (e.g. 10.0.0.0/8, 192.0.2.10/32, fd00::/8) or one address",
-                                origin, o->name, (int)((e - s) > 64 ? 64 : (e - s)), s);
-        if (l->count == NETADDR_CIDRS_MAX)
-            return lk_error_set(err, LK_EINVAL, "%s %s: more than %d ranges", origin, o->name, NETADDR_CIDRS_MAX);
-        l->items[l->count++] = cidr;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    return 0;
+    struct list_sink k = {add_cidr, l, o, origin};
+    return each_item(v, &k, err);
 }
 
 /* Adds the comma-separated origins of v to l. */
 static int add_origins(struct origin_list *l, const struct opt *o, const char *v, const char *origin,
                        struct lk_error *err) {
-    const char *p = v, *end = v + strlen(v);
-    while (p <= end) {
-        const char *comma = memchr(p, ',', (size_t)(end - p));
-        const char *e = comma ? comma : end;
-        const char *s = p;
-        while (s < e && *s == ' ')
-            s++;
-        while (e > s && e[-1] == ' ')
-            e--;
-        size_t n = (size_t)(e - s);
-        struct origin og;
-        if (n == 4 && memcmp(s, "null", 4) == 0)
-            return lk_error_set(err, LK_EINVAL,
-                                "%s %s: \"null\" cannot be allowed: browsers send it from sandboxed frames, files and "
-                                "redirects, which anyone can make",
-                                origin, o->name);
-        if (memchr(s, '*', n) != NULL)
-            return lk_error_set(err, LK_EINVAL, "%s %s: \"%.*s\": wildcards are not supported; list each origin",
-                                origin, o->name, (int)(n > 64 ? 64 : n), s);
-        if (origin_parse(s, n, &og) != 0)
-            return lk_error_set(err, LK_EINVAL,
-                                "%s %s: \"%.*s\" is not an origin: expected http:// or https://, a host and an "
-                                "optional :port, and nothing after (e.g. https://console.example.com)",
-                                origin, o->name, (int)(n > 64 ? 64 : n), s);
-        if (l->count == ORIGIN_LIST_MAX)
-            return lk_error_set(err, LK_EINVAL, "%s %s: more than %d origins", origin, o->name, ORIGIN_LIST_MAX);
-        l->items[l->count++] = og;
-        if (comma == NULL)
-            break;
-        p = comma + 1;
-    }
-    return 0;
+    struct list_sink k = {add_origin, l, o, origin};
+    return each_item(v, &k, err);
 }
 
 /* Sets o from v. For a list, append adds to what this same source gave

@@ -1071,18 +1071,19 @@ static int sqlite_token_delete(struct store *s, const char *id) {
     return r;
 }
 
-static int sqlite_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
-                                     size_t *ret_count) {
-    struct sqlite_store *ss = ss_of(s);
+/* Runs a DELETE whose three text parameters are p1, p2 and p3 (NULL binds
+ * NULL); *ret_count (may be NULL) gets the number of rows it deleted. */
+static int delete_counted(struct sqlite_store *ss, enum stmt_id stmt, const char *p1, const char *p2, const char *p3,
+                          size_t *ret_count) {
     sqlite3_stmt *st = NULL;
-    int r = stmt_get(ss, ST_TOKEN_DELETE_OWNER, &st);
+    int r = stmt_get(ss, stmt, &st);
     if (r != 0)
         return r;
-    int rc = bind_text(st, 1, owner_type);
+    int rc = bind_text(st, 1, p1);
     if (rc == SQLITE_OK)
-        rc = bind_text(st, 2, owner_id);
+        rc = bind_text(st, 2, p2);
     if (rc == SQLITE_OK)
-        rc = keep_id != NULL ? bind_text(st, 3, keep_id) : sqlite3_bind_null(st, 3);
+        rc = p3 != NULL ? bind_text(st, 3, p3) : sqlite3_bind_null(st, 3);
     r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
     if (r == 0 && ret_count != NULL) {
 #if SQLITE_VERSION_NUMBER >= 3037000
@@ -1095,23 +1096,14 @@ static int sqlite_token_delete_owner(struct store *s, const char *owner_type, co
     return r;
 }
 
+static int sqlite_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
+                                     size_t *ret_count) {
+    return delete_counted(ss_of(s), ST_TOKEN_DELETE_OWNER, owner_type, owner_id, keep_id, ret_count);
+}
+
 static int sqlite_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id,
                                             const char *id_prefix, size_t *ret_count) {
-    struct sqlite_store *ss = ss_of(s);
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(ss, ST_TOKEN_DELETE_OWNER_PREFIX, &st);
-    if (r != 0)
-        return r;
-    int rc = bind_text(st, 1, owner_type);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 2, owner_id);
-    if (rc == SQLITE_OK)
-        rc = bind_text(st, 3, id_prefix);
-    r = rc == SQLITE_OK ? step_done(st) : map_rc(rc);
-    if (r == 0 && ret_count != NULL)
-        *ret_count = (size_t)sqlite3_changes(ss->db);
-    stmt_done(st);
-    return r;
+    return delete_counted(ss_of(s), ST_TOKEN_DELETE_OWNER_PREFIX, owner_type, owner_id, id_prefix, ret_count);
 }
 
 static int sqlite_token_touch(struct store *s, const struct token_touch *touches, size_t n) {

@@ -49,6 +49,13 @@ static int user_in(struct svc *svc, const struct org_rec *o, const char *usernam
     return r < 0 ? lk_error_set(err, r, "could not read the user") : 0;
 }
 
+/* Loads the org, checks perm on it, and finds username there. */
+static int org_user(struct svc *svc, const struct principal *caller, const char *org, const char *perm,
+                    const char *username, struct org_rec *ret_org, struct user_rec *ret, struct lk_error *err) {
+    int r = org_with(svc, caller, org, perm, ret_org, err);
+    return r < 0 ? r : user_in(svc, ret_org, username, ret, err);
+}
+
 /*
  * Changing, removing or setting a password for a user hands their access
  * to whoever does it (a reset password is a login), so a caller may touch
@@ -147,8 +154,7 @@ int users_list(struct svc *svc, const struct principal *caller, const char *org,
 int users_get(struct svc *svc, const struct principal *caller, const char *org, const char *username,
               struct user_rec *ret, struct lk_error *err) {
     struct org_rec o;
-    int r = org_with(svc, caller, org, "users.view", &o, err);
-    return r < 0 ? r : user_in(svc, &o, username, ret, err);
+    return org_user(svc, caller, org, "users.view", username, &o, ret, err);
 }
 
 int users_update(struct svc *svc, const struct principal *caller, const char *org, const char *username,
@@ -157,9 +163,7 @@ int users_update(struct svc *svc, const struct principal *caller, const char *or
     struct user_rec u;
     char hash[PASSWORD_HASH_MAX];
     memset(&u, 0, sizeof(u));
-    int r = org_with(svc, caller, org, "users.manage", &o, err);
-    if (r == 0)
-        r = user_in(svc, &o, username, &u, err);
+    int r = org_user(svc, caller, org, "users.manage", username, &o, &u, err);
     if (r < 0)
         return r;
     if (in->email != NULL && (r = name_check_email("email", in->email, err)) < 0)
@@ -235,9 +239,7 @@ int users_delete(struct svc *svc, const struct principal *caller, const char *or
     struct org_rec o;
     struct user_rec u;
     memset(&u, 0, sizeof(u));
-    int r = org_with(svc, caller, org, "users.manage", &o, err);
-    if (r == 0)
-        r = user_in(svc, &o, username, &u, err);
+    int r = org_user(svc, caller, org, "users.manage", username, &o, &u, err);
     if (r == 0)
         r = user_within_caller(svc, caller, &o, &u, NULL, err);
     if (r < 0) {
@@ -255,9 +257,7 @@ int users_token_create(struct svc *svc, const struct principal *caller, const ch
     struct org_rec o;
     struct user_rec u;
     memset(&u, 0, sizeof(u));
-    int r = org_with(svc, caller, org, "tokens.create_for_others", &o, err);
-    if (r == 0)
-        r = user_in(svc, &o, username, &u, err);
+    int r = org_user(svc, caller, org, "tokens.create_for_others", username, &o, &u, err);
     if (r < 0)
         return r;
     struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
@@ -271,9 +271,7 @@ int users_token_list(struct svc *svc, const struct principal *caller, const char
     struct org_rec o;
     struct user_rec u;
     memset(&u, 0, sizeof(u));
-    int r = org_with(svc, caller, org, "tokens.view", &o, err);
-    if (r == 0)
-        r = user_in(svc, &o, username, &u, err);
+    int r = org_user(svc, caller, org, "tokens.view", username, &o, &u, err);
     /* One's own tokens are one's own business; another user's are an
      * admin's (as on GitHub and GitLab, members do not see each other's). */
     int self = caller->type == PRINCIPAL_USER && strcmp(caller->id, u.id) == 0;
@@ -298,9 +296,7 @@ int users_token_delete(struct svc *svc, const struct principal *caller, const ch
     struct org_rec o;
     struct user_rec u;
     memset(&u, 0, sizeof(u));
-    int r = org_with(svc, caller, org, "tokens.create_for_others", &o, err);
-    if (r == 0)
-        r = user_in(svc, &o, username, &u, err);
+    int r = org_user(svc, caller, org, "tokens.create_for_others", username, &o, &u, err);
     if (r == 0) {
         struct token_owner owner = {PRINCIPAL_USER, u.id, o.id, 0};
         r = tokens_delete_for(svc, &owner, id, err);

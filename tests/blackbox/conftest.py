@@ -199,6 +199,18 @@ def server(make_server):
     return make_server()
 
 
+def expect(r, status=200):
+    """Asserts the status; returns the JSON body of a 200 (remembering any
+    token it hands out for the final secret scan), None otherwise."""
+    assert r.status_code == status, r.text
+    if status != 200:
+        return None
+    body = r.json()
+    if isinstance(body.get("token"), str):
+        remember_secret(body["token"])
+    return body
+
+
 def assert_error(r, status, contains=None):
     """Every status >= 400 carries {"errors": [...]} with Content-Type application/json."""
     assert r.status_code == status, "expected %d, got %d: %s" % (status, r.status_code, r.text)

@@ -4,19 +4,12 @@ a change to who a person is (password, programmatic-only, demotion,
 removal) ends their login sessions at once."""
 import pytest
 
-from conftest import assert_error, remember_secret
+from conftest import assert_error, expect as ok, remember_secret
 from test_orgs import create_org, create_user, token_for
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "another long passphrase"
 T = "/v1/orgs/acme/teams/payments"
-
-
-def ok(r, status=200):
-    assert r.status_code == status, r.text
-    if status == 200 and isinstance(r.json().get("token"), str):
-        remember_secret(r.json()["token"])
-    return r.json() if status == 200 else None
 
 
 def login(server, user, password=PASSWORD):

@@ -8,18 +8,11 @@ import datetime
 
 import pytest
 
-from conftest import assert_error, remember_secret
+from conftest import assert_error, expect as ok, remember_secret
 from test_orgs import create_org, create_user, token_for
 
 PASSWORD = "correct horse battery staple"
 T = "/v1/orgs/acme/teams/payments"
-
-
-def ok(r, status=200):
-    assert r.status_code == status, r.text
-    if status == 200 and isinstance(r.json().get("token"), str):
-        remember_secret(r.json()["token"])
-    return r.json() if status == 200 else None
 
 
 def narrowed(server, token, policies, **body):
