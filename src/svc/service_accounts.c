@@ -110,6 +110,21 @@ static int load(struct svc *svc, const struct principal *caller, const char *org
     return r < 0 ? lk_error_set(err, r, "could not read the service account") : 0;
 }
 
+/* As load, for managing the account's tokens (tokens.create_for_others in
+ * the team); fills ret_owner with the account as a token owner. */
+static int load_owner(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                      const char *name, struct svc_scope *sc, struct sa_rec *a, struct token_owner *ret_owner,
+                      struct lk_error *err) {
+    int r = load(svc, caller, org, team, name, "tokens.create_for_others", sc, a, err);
+    if (r < 0)
+        return r;
+    ret_owner->type = PRINCIPAL_SA;
+    ret_owner->id = a->id;
+    ret_owner->org_id = sc->org.id;
+    ret_owner->session = 0;
+    return 0;
+}
+
 int sa_create(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
               const char *description, const char *const *roles, size_t nroles, struct sa_rec *ret,
               struct lk_error *err) {
@@ -253,21 +268,17 @@ int sa_token_list(struct svc *svc, const struct principal *caller, const char *o
                   int64_t after_seq, int limit, struct token_list *ret, struct lk_error *err) {
     struct svc_scope sc;
     struct sa_rec a;
+    struct token_owner owner;
     /* Its team's owners (and org admins) manage its tokens, so they list them. */
-    int r = load(svc, caller, org, team, name, "tokens.create_for_others", &sc, &a, err);
-    if (r < 0)
-        return r;
-    struct token_owner owner = {PRINCIPAL_SA, a.id, sc.org.id, 0};
-    return tokens_list_for(svc, &owner, after_seq, limit, ret, err);
+    int r = load_owner(svc, caller, org, team, name, &sc, &a, &owner, err);
+    return r < 0 ? r : tokens_list_for(svc, &owner, after_seq, limit, ret, err);
 }
 
 int sa_token_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                     const char *name, const char *id, struct lk_error *err) {
     struct svc_scope sc;
     struct sa_rec a;
-    int r = load(svc, caller, org, team, name, "tokens.create_for_others", &sc, &a, err);
-    if (r < 0)
-        return r;
-    struct token_owner owner = {PRINCIPAL_SA, a.id, sc.org.id, 0};
-    return tokens_delete_for(svc, &owner, id, err);
+    struct token_owner owner;
+    int r = load_owner(svc, caller, org, team, name, &sc, &a, &owner, err);
+    return r < 0 ? r : tokens_delete_for(svc, &owner, id, err);
 }
