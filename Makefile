@@ -47,7 +47,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 test-asan: build-asan
-	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs
+	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs --timeout-multiplier 4
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
 # ThreadSanitizer: the unit suites (the token cache and rate limiter hammer
@@ -55,6 +55,8 @@ test-asan: build-asan
 # many client threads at once. halt_on_error makes a report fail the run: a
 # unit test exits non-zero, a server exits 66 and its test fails on that.
 TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# Sanitized threads run many times slower, the more so on a loaded host:
+# the unit tests' timeouts are multiplied (a real hang still ends).
 # gcc 12's TSan refuses to start ("unexpected memory mapping") on kernels
 # with vm.mmap_rnd_bits above 28; without address randomisation it always
 # starts. setarch -R where the host allows it (children inherit it).
@@ -65,7 +67,7 @@ TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_token
 	tests/blackbox/test_audit.py::test_chain_continues_across_restarts_and_concurrent_writers
 
 test-tsan: build-tsan
-	$(TSAN_ENV) $(TSAN_RUN) meson test -C $(BUILD_TSAN) --print-errorlogs
+	$(TSAN_ENV) $(TSAN_RUN) meson test -C $(BUILD_TSAN) --print-errorlogs --timeout-multiplier 10
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_TSAN)/latchkey LATCHKEY_SANITIZED=1 LATCHKEY_RACE_TRIALS=10 $(TSAN_ENV) \
 	  $(TSAN_RUN) $(PYTEST) -q $(TSAN_BLACKBOX)
 
