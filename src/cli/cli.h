@@ -77,6 +77,14 @@ void cli_usage(FILE *f);
  */
 int cli_load_config(struct config *cfg, int argc, char **argv);
 
+/*
+ * Opens the store of the data dir in cfg (creating the dir for a
+ * CLI_CREATE_DIR row) and migrates it, runs ctx->cmd with it and closes it.
+ * The row's exit status, or 1 if the store cannot be opened (the log says
+ * why).
+ */
+int cli_run_on_store(struct cli_ctx *ctx, struct config *cfg);
+
 /* The handlers the table names. */
 int cli_server(struct cli_ctx *ctx);
 int cli_operator(struct cli_ctx *ctx);

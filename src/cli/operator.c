@@ -84,6 +84,17 @@ static int take_as_of(const char *verb, int allowed, int *argc, char **argv, int
     return 0;
 }
 
+int cli_run_on_store(struct cli_ctx *ctx, struct config *cfg) {
+    char dsn[PATH_MAX + 16];
+    if (server_open_store(cfg, (ctx->cmd->flags & CLI_CREATE_DIR) != 0, dsn, sizeof(dsn), &ctx->store) != 0)
+        return 1;
+    ctx->cfg = cfg;
+    int status = ctx->cmd->run(ctx);
+    store_close(ctx->store);
+    ctx->store = NULL;
+    return status;
+}
+
 int cli_operator(struct cli_ctx *ctx) {
     if (ctx->argc < 1) {
         cli_usage(stderr);
@@ -112,13 +123,7 @@ int cli_operator(struct cli_ctx *ctx) {
         cli_usage(stderr);
         return 2;
     }
-    char dsn[PATH_MAX + 16];
-    if (server_open_store(&cfg, (c->flags & CLI_CREATE_DIR) != 0, dsn, sizeof(dsn), &sub.store) != 0)
-        return 1;
-    sub.cfg = &cfg;
-    int status = c->run(&sub);
-    store_close(sub.store);
-    return status;
+    return cli_run_on_store(&sub, &cfg);
 }
 
 int cli_operator_migrate(struct cli_ctx *ctx) {

@@ -7,7 +7,6 @@
  * reading. Output and exit statuses are part of the contract (verify
  * exits 1 on a broken chain).
  */
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +16,6 @@
 #include "core/errors.h"
 #include "core/rfc3339.h"
 #include "lib/str.h"
-#include "server.h"
 #include "store/store.h"
 #include "svc/audit.h"
 
@@ -58,13 +56,7 @@ int cli_operator_audit(struct cli_ctx *ctx) {
     struct config cfg;
     config_defaults(&cfg);
     str_copy(cfg.data_dir, sizeof(cfg.data_dir), data_dir);
-    char dsn[PATH_MAX + 16];
-    if (server_open_store(&cfg, 0, dsn, sizeof(dsn), &sub.store) != 0)
-        return 1;
-    sub.cfg = &cfg;
-    int status = c->run(&sub);
-    store_close(sub.store);
-    return status;
+    return cli_run_on_store(&sub, &cfg);
 }
 
 int cli_audit_head(struct cli_ctx *ctx) {

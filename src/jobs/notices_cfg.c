@@ -150,11 +150,13 @@ int notices_cfg_init(struct notices_cfg *nc, const struct config *cfg, struct lk
     return 0;
 }
 
-static void wipe_free(char *p) {
-    if (p == NULL)
+/* Wipes and frees *p, and forgets it. */
+static void wipe_free(char **p) {
+    if (*p == NULL)
         return;
-    explicit_bzero(p, strlen(p));
-    free(p);
+    explicit_bzero(*p, strlen(*p));
+    free(*p);
+    *p = NULL;
 }
 
 int notices_cfg_reload_secrets(struct notices_cfg *nc, struct lk_error *err) {
@@ -169,16 +171,16 @@ int notices_cfg_reload_secrets(struct notices_cfg *nc, struct lk_error *err) {
         r = load_webhook_secret(cfg, &hook, &hooklen, err);
     if (r != 0) {
         /* Keep what works: a half-written file must not stop deliveries. */
-        wipe_free(pw);
-        wipe_free(hook);
+        wipe_free(&pw);
+        wipe_free(&hook);
         return r;
     }
     if (pw != NULL) {
-        wipe_free(nc->smtp_password);
+        wipe_free(&nc->smtp_password);
         nc->smtp_password = pw;
     }
     if (hook != NULL) {
-        wipe_free(nc->webhook_secret);
+        wipe_free(&nc->webhook_secret);
         nc->webhook_secret = hook;
         nc->webhook_secret_len = hooklen;
     }
@@ -188,10 +190,8 @@ int notices_cfg_reload_secrets(struct notices_cfg *nc, struct lk_error *err) {
 void notices_cfg_done(struct notices_cfg *nc) {
     if (nc == NULL)
         return;
-    wipe_free(nc->smtp_password);
-    nc->smtp_password = NULL;
-    wipe_free(nc->webhook_secret);
-    nc->webhook_secret = NULL;
+    wipe_free(&nc->smtp_password);
+    wipe_free(&nc->webhook_secret);
     nc->webhook_secret_len = 0;
     if (nc->curl_ready)
         transfer_global_done();

@@ -8,13 +8,13 @@
  */
 #include "svc/notices.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/errors.h"
 #include "lib/str.h"
 #include "svc/authz.h"
 #include "svc/principal.h"
+#include "svc/scope.h"
 #include "svc/svc.h"
 
 int notices_status_valid(const char *status) {
@@ -27,7 +27,7 @@ int notices_status_valid(const char *status) {
 
 int notices_list(struct svc *svc, const struct principal *caller, const char *org_name, const char *status,
                  int64_t after, int limit, struct notice_list *ret, struct lk_error *err) {
-    struct org_rec o;
+    struct svc_scope sc;
     const char *org_id = NULL;
     int r;
     if (status != NULL && !notices_status_valid(status))
@@ -37,19 +37,14 @@ int notices_list(struct svc *svc, const struct principal *caller, const char *or
         if (r < 0)
             return r;
     } else {
-        char nf[STR_ECHO_BUFSZ + 32], q[STR_ECHO_BUFSZ];
-        str_echo(org_name, strlen(org_name), q);
-        snprintf(nf, sizeof(nf), "no organisation %s", q);
-        r = store_org_get_by_name(svc->store, org_name, &o);
-        if (r == LK_ENOTFOUND)
-            return lk_error_set(err, r, "%s", nf);
-        if (r < 0)
-            return lk_error_set(err, r, "could not read the organisation");
-        /* Notices name owners and their e-mail addresses: org admins only. */
-        r = authz_require(caller, &o, "settings.manage", nf, err);
+        r = svc_scope_load(svc, caller, org_name, NULL, &sc, err);
         if (r < 0)
             return r;
-        org_id = o.id;
+        /* Notices name owners and their e-mail addresses: org admins only. */
+        r = authz_require(caller, &sc.org, "settings.manage", sc.notfound, err);
+        if (r < 0)
+            return r;
+        org_id = sc.org.id;
     }
     r = store_notice_list(svc->store, org_id, status, after, limit, ret);
     if (r < 0)
