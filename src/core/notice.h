@@ -80,7 +80,9 @@ int notice_id(const char *token_id, int days, const char *channel, char out[NOTI
  * The webhook signature header value for body signed at unix time t:
  * "t=<t>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>". The receiver
  * recomputes the HMAC over the same bytes and compares in constant time.
- * Returns 0 or LK_EINVAL / LK_EINTERNAL.
+ * The scheme is lib/webhook.h's webhook_sign(), which the notifier's POST
+ * uses; this is it with latchkey's error codes. Returns 0, LK_EINVAL (no
+ * secret, t < 0, or more than 4 KiB to sign) or LK_EINTERNAL.
  */
 int notice_signature(const void *secret, size_t secret_len, int64_t t, const char *body, size_t body_len,
                      char out[NOTICE_SIG_BUFSZ]);

@@ -2,14 +2,14 @@
  * notices.h - token expiry notices (seed 003: e-mail 7 days and 1 day before
  * a token expires): scheduling into the store's outbox and delivering by
  * SMTP and/or a signed webhook, from a background thread or one operator
- * pass. The rules themselves are in core/notice.h; docs/notices.md has the
- * design (outbox states, retries, the crash window, the test clock).
+ * pass. The rules themselves are in core/notice.h, who is told in
+ * svc/notice_recipients.h, the outbox in svc/notices.h, the transports in
+ * lib/smtp.h and lib/webhook.h; docs/notices.md has the design (outbox
+ * states, retries, the crash window, the test clock).
  */
 #ifndef LK_JOBS_NOTICES_H
 #define LK_JOBS_NOTICES_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +18,7 @@
 struct config;
 struct store;
 struct lk_error;
+struct transfer_stop; /* lib/transfer.h */
 
 /* Notices announcing an expiry more than this long ago are deleted. */
 #define NOTICES_KEEP_DAYS 90
@@ -36,14 +37,14 @@ struct notices_cfg {
     char *smtp_password;
     char *webhook_secret;
     size_t webhook_secret_len;
-    int curl_ready; /* curl_global_init() succeeded; undone by notices_cfg_done() */
+    int curl_ready; /* transfer_global_init() succeeded; undone by notices_cfg_done() */
 };
 
 /*
  * Validates the notice settings of cfg and reads the secrets (from the
  * named file, else from LATCHKEY_SMTP_PASSWORD / LATCHKEY_NOTICE_WEBHOOK_SECRET).
  * Returns 0, or LK_EINVAL with a message naming the setting (never a value
- * of a secret). Calls curl_global_init(): call before starting threads,
+ * of a secret). Calls transfer_global_init(): call before starting threads,
  * and call notices_cfg_done() afterwards (on failure too).
  */
 int notices_cfg_init(struct notices_cfg *nc, const struct config *cfg, struct lk_error *err);
@@ -65,33 +66,14 @@ struct notices_stats {
 };
 
 /*
- * Lets another thread stop a pass promptly. libcurl does not call its
- * progress callback everywhere (it waits for an SMTP server's answer to DATA
- * without one), so a request also shuts down the sockets of the transfer in
- * flight. The lock guards fds: a socket is never closed, and its number
- * reused elsewhere, while the stopper looks at it.
+ * One pass at time now on the connection s: schedules what is due
+ * (core/notice.h's rule) and delivers every pending notice whose next
+ * attempt is due, committing each outcome right after its attempt. Stops
+ * early once stop (may be NULL) is requested, aborting a transfer in
+ * flight. ret (may be NULL) gets the counts. Returns 0, or an LK_E* code
+ * if the store failed.
  */
-#define NOTICES_STOP_FDS 4
-struct notices_stop {
-    atomic_int requested;
-    pthread_mutex_t lock;
-    int fds[NOTICES_STOP_FDS]; /* sockets of the transfer in flight, -1 = free */
-};
-void notices_stop_init(struct notices_stop *st);
-void notices_stop_done(struct notices_stop *st);
-/* Sets the flag and shuts down the transfer's sockets. Thread-safe. */
-void notices_stop_request(struct notices_stop *st);
-/* 1 once a stop was requested (0 for NULL). */
-int notices_stop_requested(struct notices_stop *st);
-
-/*
- * One pass at time now: schedules what is due (core/notice.h's rule) and
- * delivers every pending notice whose next attempt is due, committing each
- * outcome right after its attempt. Stops early once stop (may be NULL) is
- * requested, aborting a transfer in flight. ret (may be NULL) gets
- * the counts. Returns 0, or an LK_E* code if the store failed.
- */
-int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct notices_stop *stop,
+int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct transfer_stop *stop,
                  struct notices_stats *ret);
 
 /* The server's background thread ("notifier"). */

@@ -1,19 +1,20 @@
 /*
  * notices.c - the use cases over the expiry-notice outbox: listing for org
- * admins (their org) and the partner admin (every org).
+ * admins (their org) and the partner admin (every org), and the outbox
+ * reads and writes of the notifier (jobs/notices.c).
  *
  * Never shows a notice of an org the caller may not see, and never has a
  * secret to show: the outbox holds public token ids and addresses only.
  */
 #include "svc/notices.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/errors.h"
 #include "lib/str.h"
 #include "svc/authz.h"
 #include "svc/principal.h"
+#include "svc/scope.h"
 #include "svc/svc.h"
 
 int notices_status_valid(const char *status) {
@@ -26,7 +27,7 @@ int notices_status_valid(const char *status) {
 
 int notices_list(struct svc *svc, const struct principal *caller, const char *org_name, const char *status,
                  int64_t after, int limit, struct notice_list *ret, struct lk_error *err) {
-    struct org_rec o;
+    struct svc_scope sc;
     const char *org_id = NULL;
     int r;
     if (status != NULL && !notices_status_valid(status))
@@ -36,22 +37,74 @@ int notices_list(struct svc *svc, const struct principal *caller, const char *or
         if (r < 0)
             return r;
     } else {
-        char nf[STR_ECHO_BUFSZ + 32], q[STR_ECHO_BUFSZ];
-        str_echo(org_name, strlen(org_name), q);
-        snprintf(nf, sizeof(nf), "no organisation %s", q);
-        r = store_org_get_by_name(svc->store, org_name, &o);
-        if (r == LK_ENOTFOUND)
-            return lk_error_set(err, r, "%s", nf);
-        if (r < 0)
-            return lk_error_set(err, r, "could not read the organisation");
-        /* Notices name owners and their e-mail addresses: org admins only. */
-        r = authz_require(caller, &o, "settings.manage", nf, err);
+        r = svc_scope_load(svc, caller, org_name, NULL, &sc, err);
         if (r < 0)
             return r;
-        org_id = o.id;
+        /* Notices name owners and their e-mail addresses: org admins only. */
+        r = authz_require(caller, &sc.org, "settings.manage", sc.notfound, err);
+        if (r < 0)
+            return r;
+        org_id = sc.org.id;
     }
     r = store_notice_list(svc->store, org_id, status, after, limit, ret);
     if (r < 0)
         return lk_error_set(err, r, "could not read the notices");
     return 0;
+}
+
+/* --- the notifier's side --------------------------------------------------------- */
+
+int notices_tokens_expiring(struct svc *svc, int64_t horizon, int64_t after_seq, int limit,
+                            struct notice_candidate_list *ret) {
+    return store_notice_candidates(svc->store, svc->now, horizon, after_seq, limit, ret);
+}
+
+int notices_outbox_insert(struct svc *svc, const struct notice_rec *rec, int *ret_inserted) {
+    return store_notice_insert(svc->store, rec, ret_inserted);
+}
+
+int notices_outbox_supersede(struct svc *svc, const char *token_id, int days) {
+    return store_notice_supersede(svc->store, token_id, days, svc->now);
+}
+
+int notices_outbox_due(struct svc *svc, const char *channel, int limit, struct notice_list *ret) {
+    return store_notice_due(svc->store, svc->now, channel, limit, ret);
+}
+
+int notices_outbox_claim(struct svc *svc, const char *id, int64_t lease_until, int *ret_claimed) {
+    return store_notice_claim(svc->store, id, svc->now, lease_until, ret_claimed);
+}
+
+int notices_outbox_finish(struct svc *svc, const struct notice_rec *rec) {
+    return store_notice_finish(svc->store, rec);
+}
+
+int notices_outbox_purge(struct svc *svc, int64_t cutoff) {
+    return store_notice_purge(svc->store, cutoff, NULL);
+}
+
+void notices_owner_name(struct svc *svc, const struct notice_rec *n, char *out, size_t cap) {
+    if (strcmp(n->owner_type, "user") == 0) {
+        struct user_rec u;
+        memset(&u, 0, sizeof(u));
+        if (store_user_get(svc->store, n->owner_id, &u) == 0)
+            str_copy(out, cap, u.username);
+        else
+            str_copy(out, cap, n->owner_id);
+        user_rec_done(&u);
+    } else if (strcmp(n->owner_type, "service_account") == 0) {
+        struct sa_rec sa;
+        if (store_sa_get(svc->store, n->owner_id, &sa) == 0)
+            str_copy(out, cap, sa.name);
+        else
+            str_copy(out, cap, n->owner_id);
+    } else {
+        str_copy(out, cap, n->owner_type);
+    }
+}
+
+const char *notices_owner_label(const char *owner_type) {
+    if (strcmp(owner_type, "service_account") == 0)
+        return "service account";
+    return owner_type;
 }

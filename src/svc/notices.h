@@ -1,6 +1,9 @@
 /*
- * notices.h - reading the expiry-notice outbox: who may see which notices.
- * Scheduling and delivery are jobs/notices.c's; this module only lists.
+ * notices.h - the expiry-notice outbox as use cases: who may see which
+ * notices (the listing routes), and the notifier's reads and writes
+ * (jobs/notices.c decides what to schedule and when to deliver; it reaches
+ * the outbox only through these). Who is notified is
+ * svc/notice_recipients.h's.
  */
 #ifndef LK_SVC_NOTICES_H
 #define LK_SVC_NOTICES_H
@@ -27,5 +30,46 @@ int notices_status_valid(const char *status);
  */
 int notices_list(struct svc *svc, const struct principal *caller, const char *org_name, const char *status,
                  int64_t after, int limit, struct notice_list *ret, struct lk_error *err);
+
+/*
+ * The notifier's side. Each runs on svc->store at svc->now (the pass's
+ * time, which the test clock may move) and returns 0 or the store's LK_E*
+ * code; docs/notices.md has the outbox states and the claim protocol.
+ */
+
+/* Tokens that may need a notice: svc->now < expires_at <= horizon, seq >
+ * after_seq, in seq order, at most limit (store_notice_candidates). */
+int notices_tokens_expiring(struct svc *svc, int64_t horizon, int64_t after_seq, int limit,
+                            struct notice_candidate_list *ret);
+
+/* Puts rec into the outbox unless its (token, days, channel) row exists;
+ * *ret_inserted (may be NULL) gets 1 if this call added it. */
+int notices_outbox_insert(struct svc *svc, const struct notice_rec *rec, int *ret_inserted);
+
+/* Skips the pending notices of token_id announcing more than days (a more
+ * imminent one is due). */
+int notices_outbox_supersede(struct svc *svc, const char *token_id, int days);
+
+/* Pending notices of channel due by svc->now, oldest due first, at most limit. */
+int notices_outbox_due(struct svc *svc, const char *channel, int limit, struct notice_list *ret);
+
+/* Claims notice id for one attempt, leased until lease_until; *ret_claimed
+ * gets 0 if another process has it (or it is no longer due). */
+int notices_outbox_claim(struct svc *svc, const char *id, int64_t lease_until, int *ret_claimed);
+
+/* Records rec's outcome: status, attempts, last_error, next_attempt_at,
+ * delivered_at and updated_at. */
+int notices_outbox_finish(struct svc *svc, const struct notice_rec *rec);
+
+/* Deletes the notices announcing an expiry before cutoff. */
+int notices_outbox_purge(struct svc *svc, int64_t cutoff);
+
+/* Who a notice is about, for people: the user's name, the service
+ * account's name, or the owner type ("root"); the owner's id when the
+ * user or account is gone. Into out[0..cap). */
+void notices_owner_name(struct svc *svc, const struct notice_rec *n, char *out, size_t cap);
+
+/* The owner type for people: "user", "service account", "root". */
+const char *notices_owner_label(const char *owner_type);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * svc.c - what every use case shares: cache invalidations that survive the
- * request transaction they were made in.
+ * request transaction they were made in; and the door through which a
+ * background job opens a store connection of its own.
  *
  * A use case that revokes tokens removes them from the shared cache at
  * once; until its request transaction commits, another worker could still
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "lib/str.h"
+#include "store/store.h"
 #include "svc/token_cache.h"
 
 static void record(struct svc *svc, const char *token_id, const char *org_id, const char *owner_type,
@@ -64,4 +66,12 @@ void svc_cache_replay(struct svc *svc) {
 void svc_cache_forget(struct svc *svc) {
     svc->ninval = 0;
     svc->inval_overflow = 0;
+}
+
+int svc_store_open(const char *dsn, struct store **ret) {
+    return store_open(dsn, ret);
+}
+
+void svc_store_close(struct store *s) {
+    store_close(s);
 }

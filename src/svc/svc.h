@@ -57,4 +57,12 @@ void svc_cache_replay(struct svc *svc);
 /* Forgets the recorded invalidations (the request ended without a commit). */
 void svc_cache_forget(struct svc *svc);
 
+/*
+ * A store connection of its own for a background job (jobs/), which
+ * reaches the store only through svc: opens dsn into *ret. Returns 0 or an
+ * LK_E* code. svc_store_close() closes it (NULL-safe).
+ */
+int svc_store_open(const char *dsn, struct store **ret);
+void svc_store_close(struct store *s);
+
 #endif

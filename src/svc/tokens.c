@@ -637,3 +637,7 @@ int tokens_root_exists(struct svc *svc, int *ret_exists) {
     token_list_done(&list);
     return 0;
 }
+
+int tokens_delete_expired(struct svc *svc, int64_t cutoff, size_t *ret_deleted) {
+    return store_token_delete_expired(svc->store, cutoff, ret_deleted);
+}

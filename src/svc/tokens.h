@@ -115,6 +115,11 @@ int tokens_issue_root(struct svc *svc, char ret_token[TOKFMT_TOKEN_BUFSZ], char 
 /* 1 if any root token exists. */
 int tokens_root_exists(struct svc *svc, int *ret_exists);
 
+/* Deletes every token that expired before cutoff (the clean-up job's
+ * rule is jobs/cleanup.h's); *ret_deleted (may be NULL) gets how many.
+ * Audit records about them stay. 0 or the store's LK_E* code. */
+int tokens_delete_expired(struct svc *svc, int64_t cutoff, size_t *ret_deleted);
+
 /* "active", "expiring" (within TOKENS_EXPIRING_WINDOW) or "expired". */
 const char *tokens_status(int64_t expires_at, int64_t now);
 

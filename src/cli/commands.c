@@ -1,0 +1,163 @@
+/*
+ * commands.c - the command table of the latchkey binary, the usage built
+ * from it, the top-level dispatch, and the commands that need nothing
+ * else (server, routes, version, help).
+ *
+ * Every output byte, exit status and flag is part of the contract
+ * (tests/blackbox run the binary): the help text, in particular, is the
+ * table in its order. Must never hold a command's logic beyond starting it.
+ */
+#include "cli/cli.h"
+
+#include <string.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "core/errors.h"
+#include "lib/log.h"
+#include "server.h"
+
+static int cli_routes(struct cli_ctx *ctx);
+static int cli_version(struct cli_ctx *ctx);
+static int cli_help(struct cli_ctx *ctx);
+
+/* In help order. */
+static const struct cli_command commands[] = {
+    {"operator", "notices", "operator notices --data-dir DIR",
+     "one expiry-notice pass (schedule and deliver), with the\nserver's --smtp-* and --notice-* flags",
+     cli_operator_notices, CLI_AS_OF},
+    {"operator", NULL, "    --as-of RFC3339 (cleanup, notices)",
+     "TEST ONLY: run the pass as if it were that time; needs\nLATCHKEY_TEST_CLOCK=" CLI_TEST_CLOCK_VALUE, NULL, 0},
+    {NULL, "server", "server [--dev] [flags]", "run the API server (see `latchkey server --help`)", cli_server, 0},
+    {"operator", "init", "operator init --data-dir DIR", "create a data dir and print its first root token",
+     cli_operator_init, CLI_CREATE_DIR},
+    {"operator", "root-token", "operator root-token --data-dir DIR", "issue a new root token and revoke the old ones",
+     cli_operator_root_token, 0},
+    {"operator", "migrate", "operator migrate --data-dir DIR", "apply pending schema migrations", cli_operator_migrate,
+     0},
+    {"operator", "cleanup", "operator cleanup --data-dir DIR", "delete tokens expired for more than 90 days now",
+     cli_operator_cleanup, CLI_AS_OF},
+    {"operator audit", "verify", "operator audit verify --data-dir DIR",
+     "check the audit trail's hash chain; names the first broken record", cli_audit_verify, CLI_FLAG_ANCHOR},
+    {"operator audit", "export", "operator audit export --data-dir DIR [--org NAME] [--since RFC3339]",
+     "print audit records as JSON lines, oldest first", cli_audit_export, CLI_FLAG_ORG | CLI_FLAG_SINCE},
+    {"operator audit", "head", "operator audit head --data-dir DIR",
+     "print SEQ:HASH of the newest record, to keep elsewhere", cli_audit_head, 0},
+    {"operator audit", NULL, "operator audit verify ... --anchor SEQ:HASH",
+     "also prove the trail was not cut back below that record", NULL, 0},
+    {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
+    {NULL, "version", "version", "print the version", cli_version, 0},
+    /* Not listed: groups and aliases. */
+    {NULL, "operator", NULL, NULL, cli_operator, 0},
+    {"operator", "audit", NULL, NULL, cli_operator_audit, CLI_OWN_FLAGS},
+    {NULL, "--version", NULL, NULL, cli_version, 0},
+    {NULL, "help", NULL, NULL, cli_help, 0},
+    {NULL, "--help", NULL, NULL, cli_help, 0},
+    {NULL, "-h", NULL, NULL, cli_help, 0},
+};
+
+/* The help's left column: two spaces, then this wide; longer synopses put
+ * their summary on the next line. */
+#define SYNOPSIS_WIDTH 38
+
+static int same_group(const char *a, const char *b) {
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+const struct cli_command *cli_find(const char *group, const char *name) {
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct cli_command *c = &commands[i];
+        if (c->run != NULL && c->name != NULL && same_group(c->group, group) && strcmp(c->name, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+void cli_usage(FILE *f) {
+    fprintf(f, "usage: latchkey <command> [flags]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct cli_command *c = &commands[i];
+        if (c->synopsis == NULL)
+            continue;
+        const char *s = c->summary;
+        if (strlen(c->synopsis) > SYNOPSIS_WIDTH)
+            fprintf(f, "  %s\n", c->synopsis);
+        else
+            fprintf(f, "  %-*s ", SYNOPSIS_WIDTH, c->synopsis);
+        /* The summary's first line after the synopsis, the others (and all
+         * of it after a long synopsis) under its column. */
+        int first = strlen(c->synopsis) <= SYNOPSIS_WIDTH;
+        for (;;) {
+            size_t n = strcspn(s, "\n");
+            fprintf(f, "%*s%.*s\n", first ? 0 : SYNOPSIS_WIDTH + 3, "", (int)n, s);
+            first = 0;
+            if (s[n] == '\0')
+                break;
+            s += n + 1;
+        }
+    }
+}
+
+static enum log_level level_of(const char *s) {
+    if (strcmp(s, "debug") == 0)
+        return LOG_DEBUG;
+    if (strcmp(s, "warn") == 0)
+        return LOG_WARN;
+    if (strcmp(s, "error") == 0)
+        return LOG_ERROR;
+    return LOG_INFO;
+}
+
+int cli_load_config(struct config *cfg, int argc, char **argv) {
+    struct lk_error err = {0};
+    config_defaults(cfg);
+    int r = config_load(cfg, argc, argv, &err);
+    if (r == 1) {
+        config_usage();
+        return 1;
+    }
+    if (r < 0) {
+        fprintf(stderr, "latchkey: %s\n", lk_error_message(&err));
+        return 2;
+    }
+    log_set_level(level_of(cfg->log_level));
+    return 0;
+}
+
+int cli_server(struct cli_ctx *ctx) {
+    struct config cfg;
+    int r = cli_load_config(&cfg, ctx->argc, ctx->argv);
+    if (r != 0)
+        return r == 1 ? 0 : r;
+    return server_run(&cfg);
+}
+
+static int cli_routes(struct cli_ctx *ctx) {
+    api_routes_print(stdout);
+    return 0;
+}
+
+static int cli_version(struct cli_ctx *ctx) {
+    printf("latchkey %s\n", LATCHKEY_VERSION);
+    return 0;
+}
+
+static int cli_help(struct cli_ctx *ctx) {
+    cli_usage(stdout);
+    return 0;
+}
+
+int cli_main(int argc, char **argv) {
+    if (argc < 2) {
+        cli_usage(stderr);
+        return 2;
+    }
+    const struct cli_command *c = cli_find(NULL, argv[1]);
+    if (c == NULL) {
+        fprintf(stderr, "latchkey: unknown command \"%s\"\n", argv[1]);
+        cli_usage(stderr);
+        return 2;
+    }
+    struct cli_ctx ctx = {.cmd = c, .argc = argc - 2, .argv = argv + 2};
+    return c->run(&ctx);
+}

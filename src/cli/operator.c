@@ -1,0 +1,211 @@
+/*
+ * operator.c - `latchkey operator ...`: the group's dispatch (the test
+ * clock, the settings, the store) and the commands that run on a data dir
+ * without a server: init, root-token, migrate, cleanup, notices.
+ *
+ * Must never print a secret but the root token it was asked for, and
+ * records each action in the audit trail like an API request. Output,
+ * exit statuses and the order of the checks are part of the contract.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+#include "core/errors.h"
+#include "core/rfc3339.h"
+#include "core/tokfmt.h"
+#include "jobs/cleanup.h"
+#include "jobs/notices.h"
+#include "lib/clock.h"
+#include "server.h"
+#include "store/store.h"
+#include "svc/audit.h"
+#include "svc/token_cache.h"
+#include "svc/tokens.h"
+
+/* An operator's action recorded in the trail, like an API request's. */
+static void audit_operator(struct store *s, const char *action, const char *resource, int ok) {
+    if (audit_record_event(s, "operator", "latchkey operator", "CLI", action, resource, ok) != 0)
+        fprintf(stderr, "latchkey operator: warning: could not write the audit record for %s\n", action);
+}
+
+/*
+ * Takes "--as-of TIME" / "--as-of=TIME" out of argv (so the settings never
+ * see it) into *ret_as_of, setting *ret_found. allowed says whether verb
+ * takes it. Returns 0 (absent or accepted), or 2 after printing why it is
+ * refused.
+ */
+static int take_as_of(const char *verb, int allowed, int *argc, char **argv, int64_t *ret_as_of, int *ret_found) {
+    const char *value = NULL;
+    int found = 0;
+    for (int i = 0; i < *argc; i++) {
+        int take = 0;
+        if (strcmp(argv[i], "--as-of") == 0) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "latchkey operator %s: --as-of needs an RFC 3339 time\n", verb);
+                return 2;
+            }
+            value = argv[i + 1];
+            take = 2;
+        } else if (strncmp(argv[i], "--as-of=", 8) == 0) {
+            value = argv[i] + 8;
+            take = 1;
+        }
+        if (take == 0)
+            continue;
+        found = 1;
+        for (int k = i; k + take < *argc; k++)
+            argv[k] = argv[k + take];
+        *argc -= take;
+        i--;
+    }
+    if (!found)
+        return 0;
+    if (!allowed) {
+        fprintf(stderr, "latchkey operator %s: --as-of applies to cleanup and notices only\n", verb);
+        return 2;
+    }
+    const char *env = getenv("LATCHKEY_TEST_CLOCK");
+    if (env == NULL || strcmp(env, CLI_TEST_CLOCK_VALUE) != 0) {
+        fprintf(stderr,
+                "latchkey operator %s: --as-of is a test-only clock and is refused unless "
+                "LATCHKEY_TEST_CLOCK=" CLI_TEST_CLOCK_VALUE " is set\n",
+                verb);
+        return 2;
+    }
+    if (rfc3339_parse(value, strlen(value), ret_as_of) != 0) {
+        fprintf(stderr, "latchkey operator %s: --as-of: expected an RFC 3339 time such as 2027-01-01T00:00:00Z\n",
+                verb);
+        return 2;
+    }
+    *ret_found = 1;
+    return 0;
+}
+
+int cli_run_on_store(struct cli_ctx *ctx, struct config *cfg) {
+    char dsn[PATH_MAX + 16];
+    if (server_open_store(cfg, (ctx->cmd->flags & CLI_CREATE_DIR) != 0, dsn, sizeof(dsn), &ctx->store) != 0)
+        return 1;
+    ctx->cfg = cfg;
+    int status = ctx->cmd->run(ctx);
+    store_close(ctx->store);
+    ctx->store = NULL;
+    return status;
+}
+
+int cli_operator(struct cli_ctx *ctx) {
+    if (ctx->argc < 1) {
+        cli_usage(stderr);
+        return 2;
+    }
+    const char *verb = ctx->argv[0];
+    const struct cli_command *c = cli_find("operator", verb);
+    int64_t as_of = 0;
+    int has_as_of = 0, nflags = ctx->argc - 1;
+    if (take_as_of(verb, c != NULL && (c->flags & CLI_AS_OF), &nflags, ctx->argv + 1, &as_of, &has_as_of) != 0)
+        return 2;
+    struct cli_ctx sub = {.cmd = c, .argc = nflags, .argv = ctx->argv + 1};
+    sub.now = has_as_of ? as_of : clock_now();
+    if (c != NULL && (c->flags & CLI_OWN_FLAGS))
+        return c->run(&sub);
+    struct config cfg;
+    int r = cli_load_config(&cfg, sub.argc, sub.argv);
+    if (r != 0)
+        return r == 1 ? 0 : r;
+    if (cfg.data_dir[0] == '\0') {
+        fprintf(stderr, "latchkey operator %s: give --data-dir DIR (or LATCHKEY_DATA_DIR)\n", verb);
+        return 2;
+    }
+    if (c == NULL) {
+        fprintf(stderr, "latchkey operator: unknown command \"%s\"\n", verb);
+        cli_usage(stderr);
+        return 2;
+    }
+    return cli_run_on_store(&sub, &cfg);
+}
+
+int cli_operator_migrate(struct cli_ctx *ctx) {
+    printf("store in %s is up to date\n", ctx->cfg->data_dir);
+    return 0;
+}
+
+int cli_operator_cleanup(struct cli_ctx *ctx) {
+    size_t n = 0;
+    int status = 0;
+    if (cleanup_pass(ctx->store, ctx->now, &n) != 0) {
+        fprintf(stderr, "latchkey operator cleanup: the store refused the clean-up\n");
+        status = 1;
+    } else {
+        printf("deleted %zu token(s) expired for more than %d days\n", n, CLEANUP_EXPIRED_AFTER_DAYS);
+    }
+    char what[64];
+    snprintf(what, sizeof(what), "%zu token(s) expired for over %d days", n, CLEANUP_EXPIRED_AFTER_DAYS);
+    audit_operator(ctx->store, "token.cleanup", what, status == 0);
+    return status;
+}
+
+int cli_operator_notices(struct cli_ctx *ctx) {
+    struct notices_cfg nc;
+    struct notices_stats st;
+    struct lk_error err = {0};
+    if (notices_cfg_init(&nc, ctx->cfg, &err) != 0) {
+        fprintf(stderr, "latchkey operator notices: %s\n", lk_error_message(&err));
+        notices_cfg_done(&nc);
+        return 2;
+    }
+    int status = 0;
+    if (notices_pass(ctx->store, &nc, ctx->now, NULL, &st) != 0) {
+        fprintf(stderr, "latchkey operator notices: the store refused the notice pass\n");
+        status = 1;
+    } else {
+        printf("notices: %zu scheduled, %zu delivered, %zu to retry, %zu failed, %zu cancelled\n", st.scheduled,
+               st.delivered, st.retrying, st.failed, st.cancelled);
+    }
+    notices_cfg_done(&nc);
+    return status;
+}
+
+/* init (only into a data dir without a root token) and root-token: a new
+ * root token, printed once; the old ones revoked. */
+static int issue_root(struct cli_ctx *ctx, int is_init) {
+    const char *verb = ctx->cmd->name;
+    int status = 0;
+    struct token_cache *cache = token_cache_new(64, 1);
+    struct svc svc = {.store = ctx->store, .cache = cache, .now = clock_now(), .now_us = clock_mono_us()};
+    if (is_init) {
+        int exists = 0;
+        if (tokens_root_exists(&svc, &exists) != 0 || exists) {
+            fprintf(stderr,
+                    "latchkey operator init: %s is already initialised (use `operator root-token` for a "
+                    "new root token)\n",
+                    ctx->cfg->data_dir);
+            token_cache_free(cache);
+            return 1;
+        }
+    }
+    char token[TOKFMT_TOKEN_BUFSZ], id[TOKFMT_PUBID_BUFSZ];
+    size_t revoked = 0;
+    struct lk_error err = {0};
+    if (tokens_issue_root(&svc, token, id, &revoked, &err) != 0) {
+        fprintf(stderr, "latchkey operator %s: %s\n", verb, lk_error_message(&err));
+        status = 1;
+    } else {
+        printf("Root token: %s\n", token);
+        printf("Revoked %zu previous root token(s). A running server stops accepting them within its cache TTL.\n",
+               revoked);
+        explicit_bzero(token, sizeof(token));
+    }
+    audit_operator(ctx->store, is_init ? "operator.init" : "operator.root_token", id, status == 0);
+    token_cache_free(cache);
+    return status;
+}
+
+int cli_operator_init(struct cli_ctx *ctx) {
+    return issue_root(ctx, 1);
+}
+
+int cli_operator_root_token(struct cli_ctx *ctx) {
+    return issue_root(ctx, 0);
+}

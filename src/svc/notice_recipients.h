@@ -1,0 +1,34 @@
+/*
+ * notice_recipients.h - who is told by e-mail that a token expires
+ * (seed 003; docs/notices.md, "Channels"): the owner of a user's token,
+ * the owners of the team behind a service account's token, and no one for
+ * a root token (the webhook is its only channel).
+ *
+ * Decided when a notice is scheduled; the outbox row keeps the addresses.
+ */
+#ifndef LK_SVC_NOTICE_RECIPIENTS_H
+#define LK_SVC_NOTICE_RECIPIENTS_H
+
+#include <stddef.h>
+
+struct svc;
+
+/* 1 if notices about tokens of owner_type ("user", "service_account",
+ * "root") go out by e-mail at all; 0 for root tokens. */
+int notice_recipients_by_email(const char *owner_type);
+
+/*
+ * The e-mail recipients of notices about a token of (owner_type, owner_id),
+ * as a JSON array of distinct addresses into out[0..cap): a user token's
+ * user; a service-account token's team owners. Addresses that cannot go
+ * into a mail header are left out; addresses are dropped from the end
+ * until the array fits cap. An owner that is gone gives "[]". Returns 0,
+ * or an LK_E* code if the store failed.
+ */
+int notice_recipients_of(struct svc *svc, const char *owner_type, const char *owner_id, char *out, size_t cap);
+
+/* Why a notice about a token of owner_type has no recipient (its
+ * last_error when it is skipped for that). */
+const char *notice_recipients_none_reason(const char *owner_type);
+
+#endif
