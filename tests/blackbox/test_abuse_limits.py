@@ -10,15 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, assert_error, remember_secret
-
-PASSWORD = "correct horse battery staple"
-
-
-def signup(s, name, headers=None, username="owner"):
-    return s.post("/v1/orgs/signup", headers=headers,
-                  json={"name": name, "admin": {"username": username, "email": username + "@example.com",
-                                                "password": PASSWORD}})
+from helpers import BIN, PASSWORD, assert_error, signup
 
 
 def assert_limited(r, policy, quota, window, contains):

@@ -5,7 +5,6 @@ before a mutation is answered, fail-closed, queryable with filters, and
 never hold a secret. Everything runs against the real binary and its real
 SQLite file."""
 import hashlib
-import importlib.util
 import json
 import re
 import os
@@ -15,32 +14,11 @@ import time
 
 import pytest
 
-from conftest import BIN, assert_error, remember_secret, run_cli
-
-# The export checker an auditor runs without latchkey; its encoder is the
-# one these tests recompute hashes with.
-VERIFY_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "audit-verify.py")
-_spec = importlib.util.spec_from_file_location("audit_verify", VERIFY_SCRIPT)
-audit_verify = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(audit_verify)
+from helpers import (AUDIT_IMMUTABILITY, all_records, assert_error, audit_rows, audit_verify, create_user,
+                     db, remember_secret, run_cli, run_verify_script, token_for, wait_for)
 
 UA = "latchkey-audit-test/1.0"
 PASSWORD = "an audited passphrase"
-
-
-def db(server):
-    return sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
-
-
-def rows(server, where="1=1", args=()):
-    """Stored records as they are, the hash (32 bytes) shown as hex."""
-    con = db(server)
-    con.row_factory = sqlite3.Row
-    try:
-        return [{k: (v.hex() if isinstance(v, bytes) else v) for k, v in dict(r).items()}
-                for r in con.execute("SELECT * FROM audit WHERE %s ORDER BY seq" % where, args)]
-    finally:
-        con.close()
 
 
 def tamper(server, sql, args=()):
@@ -56,46 +34,12 @@ def tamper(server, sql, args=()):
         con.close()
 
 
-def all_records(server, path="/v1/audit", token=None, **params):
-    """Every record the route shows, oldest first, following cursors."""
-    out, cursor = [], None
-    params = dict(params, order="asc", limit=200)
-    while True:
-        if cursor:
-            params["cursor"] = cursor
-        r = server.get(path, token=token or server.root_token, params=params)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        out += body["items"]
-        cursor = body["next_cursor"]
-        if not cursor:
-            return out
-
-
-def wait_for(server, request_id, timeout=5):
-    """Reads are recorded by the writer thread just after they are answered."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = rows(server, "request_id = ?", (request_id,))
-        if found:
-            return found[0]
-        time.sleep(0.02)
-    raise AssertionError("no audit record for request %s" % request_id)
-
-
 def setup_org(server, name="acme"):
     root = server.root_token
     assert server.post("/v1/orgs", token=root, json={"name": name, "display_name": name}).status_code == 200
     for user, role in (("alice", "admin"), ("bob", "member"), ("olga", "member")):
-        r = server.post("/v1/orgs/%s/users" % name, token=root,
-                        json={"username": user, "email": user + "@example.com", "role": role})
-        assert r.status_code == 200, r.text
-    toks = {}
-    for user in ("alice", "bob", "olga"):
-        r = server.post("/v1/orgs/%s/users/%s/tokens" % (name, user), token=root, json={})
-        assert r.status_code == 200, r.text
-        toks[user] = remember_secret(r.json()["token"])
-    return toks
+        create_user(server, name, user, role=role)
+    return {user: token_for(server, name, user) for user in ("alice", "bob", "olga")}
 
 
 def test_every_kind_of_request_is_recorded_with_its_fields(make_server):
@@ -323,8 +267,8 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
         assert server.post("/v1/orgs/mig/teams", token=root, json={"name": "web"}).status_code == 200
         if _ == 0:
             assert server.request("DELETE", "/v1/orgs/mig", token=root).status_code == 204
-    org_del = rows(server, "action = 'org.delete' AND outcome = 'success'")[-1]["seq"]
-    team_del = rows(server, "action = 'team.delete' AND outcome = 'success'")[-1]["seq"]
+    org_del = audit_rows(server, "action = 'org.delete' AND outcome = 'success'")[-1]["seq"]
+    team_del = audit_rows(server, "action = 'team.delete' AND outcome = 'success'")[-1]["seq"]
     assert server.stop() == 0
     # Back to the schema before 0008, as a data dir from an older release has it.
     con = db(server)
@@ -372,12 +316,7 @@ def to_pre_0010_layout(server, damage=None):
         """)
         if damage:
             con.execute(damage)
-        con.executescript("""
-            CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-            BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
-            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-            BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
-        """)
+        con.executescript(AUDIT_IMMUTABILITY)
         con.commit()
     finally:
         con.close()
@@ -437,7 +376,7 @@ def test_every_listing_links_each_record_to_the_one_before(server):
         server.get("/v1/auth/whoami", token=root)
         server.get("/v1/auth/whoami", token="lk_root_notatoken_%d" % i)
     wait_for(server, server.get("/v1/auth/whoami", token=root).headers["X-Request-Id"])
-    stored = {r["seq"]: r["hash"] for r in rows(server)}
+    stored = {r["seq"]: r["hash"] for r in audit_rows(server)}
     stored[0] = "0" * 64
     seen = 0
     for params in ({}, {"action": "token.create"}, {"outcome": "denied"}):
@@ -468,13 +407,13 @@ def test_filters_order_and_cursors(server):
     s = creates[0]
     assert set(s) >= {"seq", "time", "request_id", "actor", "org", "team", "action", "resource", "outcome",
                       "status", "source_ip", "user_agent", "prev_hash", "hash"}
-    stored = rows(server, "seq = ?", (s["seq"],))[0]
+    stored = audit_rows(server, "seq = ?", (s["seq"],))[0]
     assert s["actor"] == {"type": "root", "name": "root", "org": None, "token_id": stored["token_id"]}
     # prev_hash is the hash of the record before (the genesis link, 64 zeros, for the first).
-    before = rows(server, "seq = ?", (s["seq"] - 1,))[0]["hash"] if s["seq"] > 1 else "0" * 64
+    before = audit_rows(server, "seq = ?", (s["seq"] - 1,))[0]["hash"] if s["seq"] > 1 else "0" * 64
     assert (s["hash"], s["prev_hash"], s["request_id"]) == (stored["hash"], before, stored["request_id"])
     later = creates[-1]
-    assert later["prev_hash"] == rows(server, "seq = ?", (later["seq"] - 1,))[0]["hash"]
+    assert later["prev_hash"] == audit_rows(server, "seq = ?", (later["seq"] - 1,))[0]["hash"]
     assert s["time"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stored["time_ms"] // 1000)) + \
         ".%03dZ" % (stored["time_ms"] % 1000)
     seqs = [r["seq"] for r in creates]
@@ -611,7 +550,7 @@ def test_verify_names_the_first_changed_or_missing_record(server):
     assert server.stop() == 0
     r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
     assert r.returncode == 0, r.stdout + r.stderr
-    n = len(rows(server))
+    n = len(audit_rows(server))
     assert "intact: %d record(s)" % n in r.stdout
 
     tamper(server, "UPDATE audit SET status = 201 WHERE seq = 3")
@@ -661,12 +600,6 @@ def test_a_field_latchkey_could_not_have_written_is_named_by_verify(server, chan
     assert [x["seq"] for x in all_records(server)][:3] == [1, 2, 3]
 
 
-def run_verify_script(*args, stdin=None):
-    import subprocess
-    return subprocess.run(["/usr/bin/python3", VERIFY_SCRIPT] + list(args), input=stdin, capture_output=True,
-                          text=True, timeout=60)
-
-
 def test_an_export_verifies_without_latchkey(server, tmp_path):
     """scripts/audit-verify.py checks `operator audit export` with SHA-256
     alone: the whole varied trail is intact; a changed, removed or repeated
@@ -713,7 +646,7 @@ def test_a_record_resealed_after_a_change_breaks_the_chain_at_the_next(server):
     for i in range(4):
         server.post("/v1/tokens", token=root, json={"description": "r%d" % i})
     assert server.stop() == 0
-    stored = rows(server)
+    stored = audit_rows(server)
     prev = "0" * 64
     for rec in stored:  # the script's encoding is the one in force: every stored hash is its own
         assert audit_verify.record_hash(rec, prev) == rec["hash"], rec
@@ -750,11 +683,11 @@ def test_a_mutation_is_refused_and_not_applied_when_its_record_cannot_be_written
     assert_error(server.get("/v1/orgs/ghost", token=root), 404)
     listed = server.get("/v1/tokens?limit=200", token=root).json()["items"]
     assert not any(x["description"] == "ghost token" for x in listed)
-    assert rows(server, "action = 'org.create'") == []
+    assert audit_rows(server, "action = 'org.create'") == []
     # And once the trail is writable again, the same request works and is recorded.
     ok = server.post("/v1/orgs", token=root, json={"name": "ghost", "display_name": "Ghost"})
     assert ok.status_code == 200
-    assert rows(server, "request_id = ?", (ok.headers["X-Request-Id"],))
+    assert audit_rows(server, "request_id = ?", (ok.headers["X-Request-Id"],))
     assert server.get("/v1/orgs/ghost", token=root).status_code == 200
 
 
@@ -768,7 +701,7 @@ def test_a_failed_mutation_leaves_nothing_half_written(server):
     assert_error(again, 409)
     u = server.get("/v1/orgs/acme/users/dup", token=root).json()
     assert u["email"] == "d@example.com"
-    rec = rows(server, "request_id = ?", (again.headers["X-Request-Id"],))
+    rec = audit_rows(server, "request_id = ?", (again.headers["X-Request-Id"],))
     assert rec and rec[0]["status"] == 409 and rec[0]["outcome"] == "error"
 
 
@@ -779,7 +712,7 @@ def test_mutation_records_are_in_the_store_when_the_answer_arrives(server):
         assert r.status_code == 200
         remember_secret(r.json()["token"])
         # No waiting: the record was committed (and synced) before the reply.
-        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+        assert audit_rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
 
 
 def test_sync_reads_are_recorded_before_the_answer(make_server):
@@ -787,7 +720,7 @@ def test_sync_reads_are_recorded_before_the_answer(make_server):
     for i in range(20):
         r = server.get("/v1/auth/whoami", token=server.root_token)
         assert r.status_code == 200
-        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+        assert audit_rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
 
 
 def test_file_sink_gets_every_record_and_reopens_on_sighup(make_server, tmp_path):
@@ -837,16 +770,16 @@ def test_the_servers_clean_up_is_recorded_in_the_store_and_the_file_sink(make_se
     con.close()
     server.start()  # the first pass runs within a touch interval
     deadline = time.time() + 10
-    while not rows(server, "action = 'token.cleanup'"):
+    while not audit_rows(server, "action = 'token.cleanup'"):
         assert time.time() < deadline, "no clean-up record"
         time.sleep(0.05)
-    rec = rows(server, "action = 'token.cleanup'")[0]
+    rec = audit_rows(server, "action = 'token.cleanup'")[0]
     assert (rec["actor_type"], rec["actor_name"], rec["method"]) == ("system", "cleanup", "JOB")
     server.get("/v1/auth/whoami", token=server.root_token)
     assert server.stop() == 0
     sink = [json.loads(x) for x in open(path).read().splitlines()]
     assert rec["request_id"] in {x["request_id"] for x in sink if x["action"] == "token.cleanup"}
-    assert sorted(x["seq"] for x in sink) == [r["seq"] for r in rows(server)]
+    assert sorted(x["seq"] for x in sink) == [r["seq"] for r in audit_rows(server)]
     r = run_verify_script(path)
     assert r.returncode == 0 and "intact: %d record(s)" % len(sink) in r.stdout, r.stdout + r.stderr
 
@@ -873,7 +806,7 @@ def test_a_file_sink_written_under_concurrent_mutations_and_reads_verifies(make_
     for t in threads:
         t.join()
     assert server.stop() == 0
-    n = len(rows(server))
+    n = len(audit_rows(server))
     r = run_verify_script(path)
     assert r.returncode == 0 and "intact: %d record(s)" % n in r.stdout, r.stdout + r.stderr
 
@@ -900,13 +833,13 @@ def test_records_outlive_what_they_describe_and_clean_up_never_touches_them(serv
     root = server.root_token
     server.post("/v1/orgs", token=root, json={"name": "acme", "display_name": "Acme"})
     assert server.delete("/v1/orgs/acme", token=root).status_code == 204
-    before = len(rows(server))
+    before = len(audit_rows(server))
     r = run_cli("operator", "cleanup", "--data-dir", server.data_dir)
     assert r.returncode == 0
-    after = rows(server)
+    after = audit_rows(server)
     assert len(after) == before + 1  # the clean-up itself is recorded
     assert after[-1]["action"] == "token.cleanup" and after[-1]["actor_type"] == "operator"
-    assert {x["action"] for x in rows(server, "org = 'acme'")} >= {"org.create", "org.delete"}
+    assert {x["action"] for x in audit_rows(server, "org = 'acme'")} >= {"org.create", "org.delete"}
 
 
 def test_operator_root_token_is_recorded(server):
@@ -914,7 +847,7 @@ def test_operator_root_token_is_recorded(server):
     r = run_cli("operator", "root-token", "--data-dir", server.data_dir)
     assert r.returncode == 0
     remember_secret(r.stdout.split("Root token: ")[1].split()[0])
-    last = rows(server)[-1]
+    last = audit_rows(server)[-1]
     assert (last["action"], last["actor_type"], last["method"]) == ("operator.root_token", "operator", "CLI")
     assert last["resource"].startswith("lk_root_")
     assert r.stdout.split("Root token: ")[1].split()[0] not in json.dumps(last)
@@ -938,8 +871,8 @@ def test_chain_continues_across_restarts_and_concurrent_writers(server):
     assert server.stop() == 0
     r = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir)
     assert r.returncode == 0, r.stdout
-    assert len(rows(server)) >= 300
-    seqs = [x["seq"] for x in rows(server)]
+    assert len(audit_rows(server)) >= 300
+    seqs = [x["seq"] for x in audit_rows(server)]
     assert seqs == list(range(1, len(seqs) + 1))
 
 
@@ -978,10 +911,10 @@ def test_refused_mutations_are_recorded_before_the_answer(server):
     for i in range(10):
         r = server.post("/v1/tokens", headers={"Authorization": "Bearer lk_user_nope"}, json={})
         assert r.status_code == 401
-        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+        assert audit_rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
         r = server.request("DELETE", "/v1/no/such/route", token=server.root_token)
         assert r.status_code == 404
-        assert rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
+        assert audit_rows(server, "request_id = ?", (r.headers["X-Request-Id"],)), i
 
 
 def test_an_anchor_kept_elsewhere_shows_the_trail_was_cut_back(server):
@@ -995,7 +928,7 @@ def test_an_anchor_kept_elsewhere_shows_the_trail_was_cut_back(server):
     assert head.returncode == 0
     anchor = head.stdout.strip()
     seq, digest = anchor.split(":")
-    last = rows(server)[-1]
+    last = audit_rows(server)[-1]
     assert (int(seq), digest) == (last["seq"], last["hash"])
     ok = run_cli("operator", "audit", "verify", "--data-dir", server.data_dir, "--anchor", anchor)
     assert ok.returncode == 0 and "intact" in ok.stdout, ok.stdout + ok.stderr
@@ -1044,7 +977,7 @@ def test_the_server_logs_durable_anchors_while_the_trail_grows_and_at_stop(make_
     seq, digest, when = logged[-1]
     assert when == "at stop"
     # Each anchor names a record exactly as stored; the last is the head.
-    stored = {r["seq"]: r["hash"] for r in rows(server)}
+    stored = {r["seq"]: r["hash"] for r in audit_rows(server)}
     assert all(stored[s] == h for s, h, _ in logged)
     head = run_cli("operator", "audit", "head", "--data-dir", server.data_dir).stdout.strip()
     assert head == "%d:%s" % (seq, digest)
@@ -1082,7 +1015,7 @@ def test_the_writer_reports_where_durable_answers_waited(make_server):
                  r"\((\d+) us avg, (\d+) max\); (\d+) checkpoint\(s\) beside it \((\d+) us avg\)$", msgs[0])
     assert m, msgs[0]
     written, batches, _, syncs, sync_avg, sync_max, waited, wait_avg, wait_max, _, _ = map(int, m.groups())
-    assert 5 <= written <= len(rows(server))
+    assert 5 <= written <= len(audit_rows(server))
     # The writer syncs each batch somebody waits on, itself.
     assert 1 <= batches <= written and 1 <= syncs <= batches
     assert waited >= 5 and sync_max >= sync_avg and wait_max >= wait_avg > 0
@@ -1100,6 +1033,6 @@ def test_ipv6_clients_are_recorded_by_their_address(make_server):
     r = server.get("/v1/auth/whoami", token=server.root_token)
     assert r.status_code == 200
     assert server.stop() == 0  # a read's record may still be on its way to the store
-    rec = [x for x in rows(server) if x["request_id"] == r.headers["X-Request-Id"]]
+    rec = [x for x in audit_rows(server) if x["request_id"] == r.headers["X-Request-Id"]]
     assert len(rec) == 1 and rec[0]["source_ip"] == "::1", rec
     assert '"remote":"::1"' in server.stderr()

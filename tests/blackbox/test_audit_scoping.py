@@ -10,10 +10,9 @@ import sqlite3
 
 import pytest
 
-from conftest import assert_error, remember_secret, run_cli
-from test_audit import all_records, audit_verify, db, run_verify_script, wait_for
-from test_conventions import raw_exchange
-from test_orgs import create_org, create_user, token_for
+from helpers import (AUDIT_IMMUTABILITY, all_records, assert_error, audit_verify, create_org, create_team,
+                     create_user, db, raw_exchange, remember_secret, run_cli, run_verify_script, set_member,
+                     token_for, wait_for)
 
 PROBE_UA = "probe/1.0 (not acme)"
 PASSWORD = "an audited passphrase"
@@ -43,7 +42,6 @@ def two_orgs(server):
     """acme (alice: admin; olga: owner of team payments) and globex (gina:
     admin; mallory: a member who probes acme; otto: owner of globex's own
     team payments; oscar: owner of team ops), each user with a token."""
-    root = server.root_token
     t = {"acme_id": create_org(server, "acme")["id"], "globex_id": create_org(server, "globex")["id"]}
     for org, user, role in [("acme", "alice", "admin"), ("acme", "olga", "member"), ("globex", "gina", "admin"),
                             ("globex", "mallory", "member"), ("globex", "otto", "member"),
@@ -52,10 +50,8 @@ def two_orgs(server):
         create_user(server, org, user, role=role, **extra)
         t[user] = token_for(server, org, user)
     for org, team, owner in [("acme", "payments", "olga"), ("globex", "payments", "otto"), ("globex", "ops", "oscar")]:
-        assert server.post("/v1/orgs/%s/teams" % org, token=root, json={"name": team}).status_code == 200
-        r = server.request("PUT", "/v1/orgs/%s/teams/%s/members/%s" % (org, team, owner), token=root,
-                           json={"role": "owner"})
-        assert r.status_code == 200, r.text
+        create_team(server, org, team)
+        set_member(server, org, team, owner, "owner")
     return t
 
 
@@ -330,11 +326,7 @@ def to_before_org_ids(server):
             CREATE TABLE audit_org_blocks (org TEXT NOT NULL, block INTEGER NOT NULL, PRIMARY KEY (org, block))
                 WITHOUT ROWID;
             INSERT OR IGNORE INTO audit_org_blocks SELECT DISTINCT org, seq >> 12 FROM audit WHERE org != '';
-            CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-            BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
-            CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-            BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
-        """)
+        """ + AUDIT_IMMUTABILITY)
         con.commit()
     finally:
         con.close()

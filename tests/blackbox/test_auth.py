@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from conftest import Server, assert_error, remember_secret
+from helpers import Server, assert_error, remember_secret
 
 TOKEN_RE = re.compile(r"^lk_(root|user|sa|sess|wl)_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}$")
 

@@ -21,7 +21,7 @@ import time
 import pytest
 import requests
 
-from conftest import Server, remember_secret
+from helpers import Server, remember_secret
 
 PASSWORD = "correct horse battery staple"
 COLS = ["none", "garbage", "expired", "revoked", "root", "admin", "owner", "member", "viewer", "xorg", "xteam", "sa",

@@ -5,8 +5,7 @@ org user held the team-member set org-wide (secrets.read everywhere, once
 secrets exist), and a team viewer started from that set too."""
 import pytest
 
-from conftest import assert_error, remember_secret
-from test_orgs import create_org, create_user, token_for
+from helpers import assert_error, create_org, create_team, create_user, expect, set_member, token_for
 
 T = "/v1/orgs/acme/teams/payments"
 VIEWER = {"orgs.view", "settings.view", "users.view", "teams.view", "groups.view", "roles.view",
@@ -21,17 +20,14 @@ def acme(server):
         create_user(server, "acme", u)
     t = {u: token_for(server, "acme", u, expires="never") for u in ["admin", "olive", "mark", "vera", "nina"]}
     for team in ["payments", "other"]:
-        assert server.post("/v1/orgs/acme/teams", token=t["admin"], json={"name": team}).status_code == 200
+        create_team(server, "acme", team, token=t["admin"])
     for u, role in [("olive", "owner"), ("mark", "member"), ("vera", "viewer")]:
-        assert server.request("PUT", T + "/members/" + u, token=t["admin"], json={"role": role}).status_code == 200
+        set_member(server, "acme", "payments", u, role, token=t["admin"])
     return t
 
 
 def mint(server, token, policies):
-    r = server.post("/v1/tokens", token=token, json={"policies": policies})
-    assert r.status_code == 200, r.text
-    remember_secret(r.json()["token"])
-    return r.json()
+    return expect(server.post("/v1/tokens", token=token, json={"policies": policies}))
 
 
 def test_an_org_member_holds_viewer_rights_and_own_tokens_org_wide(server, acme):

@@ -14,18 +14,16 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 
 import pytest
 
-from conftest import assert_error, remember_secret
+from helpers import assert_error, audit_rows, create_org, create_user, remember_secret
 
 
 def raw_get(server, path, token=None, method="GET", headers=None):
     """Sends path exactly as given (no client-side normalisation); returns
     (status, body bytes, headers)."""
-    host, port = server.url.rsplit("/", 1)[1].rsplit(":", 1)
-    con = http.client.HTTPConnection(host, int(port), timeout=10)
+    con = http.client.HTTPConnection(*server.address(), timeout=10)
     try:
         con.putrequest(method, path, skip_accept_encoding=True)
         if token is not None:
@@ -42,8 +40,7 @@ def raw_get(server, path, token=None, method="GET", headers=None):
 def raw_bytes(server, data):
     """Sends data on a connection of its own and returns the first answer's
     (status, body bytes)."""
-    host, port = server.url.rsplit("/", 1)[1].rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with socket.create_connection(server.address(), timeout=10) as sock:
         sock.sendall(data)
         buf = b""
         while b"\r\n\r\n" not in buf:
@@ -64,22 +61,10 @@ def errors_of(body):
     return json.loads(text)["errors"]
 
 
-def audit(server, where="1=1", args=()):
-    con = sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute("SELECT * FROM audit WHERE %s ORDER BY seq" % where, args)]
-    finally:
-        con.close()
-
-
 @pytest.fixture
 def acme(server):
-    root = server.root_token
-    assert server.post("/v1/orgs", token=root, json={"name": "acme", "display_name": "Acme"}).status_code == 200
-    r = server.post("/v1/orgs/acme/users", token=root,
-                    json={"username": "alice", "email": "alice@acme.example", "role": "admin"})
-    assert r.status_code == 200, r.text
+    create_org(server, "acme")
+    create_user(server, "acme", "alice", role="admin", email="alice@acme.example")
     return server
 
 
@@ -155,13 +140,13 @@ def test_token_encoded_several_times_in_a_path_is_never_written_down(server, lay
     ua_rid = r.headers["X-Request-Id"]
     assert server.stop() == 0
     log = server.stderr()
-    rec = audit(server, "request_id = ?", (rid,))
-    ua = audit(server, "request_id = ?", (ua_rid,))
+    rec = audit_rows(server, "request_id = ?", (rid,))
+    ua = audit_rows(server, "request_id = ?", (ua_rid,))
     assert len(rec) == 1 and rec[0]["status"] == 400
     assert rec[0]["resource"] == "/v1/tokens/%s_[redacted]" % pubid, rec[0]["resource"]
     assert ua[0]["user_agent"] == "tool/1 %s_[redacted]" % pubid, ua[0]["user_agent"]
     assert "/v1/tokens/%s_[redacted]" % pubid in log
-    everything = log + json.dumps(audit(server), default=str)
+    everything = log + json.dumps(audit_rows(server), default=str)
     assert secret not in everything and wrapped not in everything
     for name in os.listdir(server.data_dir):
         if name.startswith("latchkey.db"):

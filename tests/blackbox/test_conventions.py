@@ -5,9 +5,8 @@ import socket
 import time
 
 import pytest
-import requests
 
-from conftest import assert_error, remember_secret
+from helpers import Server, assert_error, db, raw_exchange, remember_secret
 
 ROUTES = [
     ("GET", "/v1/sys/health", False),
@@ -150,34 +149,14 @@ def test_body_over_the_limit_is_413(make_server):
     assert s.post("/v1/tokens", token=s.root_token, json={"description": "ok"}).status_code == 200
 
 
-def audit_rows(server, request_id):
-    import sqlite3
-    con = sqlite3.connect(server.data_dir + "/latchkey.db", timeout=10)
+def recorded_as(server, request_id):
+    """(action, method, status, outcome) of each audit record of request_id."""
+    con = db(server)
     try:
         return con.execute("SELECT action, method, status, outcome FROM audit WHERE request_id = ?",
                            (request_id,)).fetchall()
     finally:
         con.close()
-
-
-def raw_exchange(server, data):
-    """Sends raw bytes and returns (status line, headers dict, body) of the answer."""
-    host, port = server.url.split("//")[1].rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(data)
-        buf = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-    head, _, body = buf.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    headers = {}
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        headers[k.strip()] = v.strip()
-    return lines[0], headers, body
 
 
 def test_far_oversize_and_badly_framed_bodies_get_the_envelope_and_a_record(make_server):
@@ -208,9 +187,9 @@ def test_far_oversize_and_badly_framed_bodies_get_the_envelope_and_a_record(make
     # The server is still up, and every one of them is in the trail and the access log.
     assert s.get("/v1/sys/health").status_code == 200
     assert s.stop() == 0
-    assert audit_rows(s, far_id) == [("token.create", "POST", 413, "error")]
-    assert audit_rows(s, chunk_id) == [("token.create", "POST", 400, "error")]
-    assert audit_rows(s, len_id) == [("org.create", "POST", 400, "error")]
+    assert recorded_as(s, far_id) == [("token.create", "POST", 413, "error")]
+    assert recorded_as(s, chunk_id) == [("token.create", "POST", 400, "error")]
+    assert recorded_as(s, len_id) == [("org.create", "POST", 400, "error")]
     log = s.stderr()
     assert all('"request_id":"%s"' % i in log for i in (far_id, chunk_id, len_id))
 
@@ -271,13 +250,9 @@ def test_idle_keepalive_connection_is_closed(make_server):
     sock.close()
 
 
-def test_http2_over_tls_is_offered(tmp_path):
+def test_http2_over_tls_is_offered(tmp_path, tls_files):
     import subprocess
-    from conftest import Server
-    key, cert = str(tmp_path / "key.pem"), str(tmp_path / "cert.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    cert, key = tls_files
     s = Server(str(tmp_path), extra=["--tls-cert", cert, "--tls-key", key]).start()
     try:
         r = subprocess.run(["curl", "-s", "--http2", "--cacert", cert, "-o", "/dev/null", "-w", "%{http_version} %{http_code}",

@@ -8,22 +8,15 @@ import json
 
 import pytest
 
-from conftest import assert_error, remember_secret
-
-PASSWORD = "correct horse battery staple"
+from helpers import BIN, PASSWORD, assert_error, create_user, login, remember_secret
 EVIL = "https://wiki.corp.example"
 
 
 def admin_session(server, org="acme", user="alice"):
     """An org admin logged in with a password: the cookie a browser would hold."""
-    root = server.root_token
-    assert server.post("/v1/orgs", token=root, json={"name": org}).status_code == 200
-    r = server.post("/v1/orgs/%s/users" % org, token=root,
-                    json={"username": user, "email": user + "@example.com", "role": "admin", "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    r = server.post("/v1/auth/login", json={"org": org, "username": user, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return remember_secret(r.json()["token"])
+    assert server.post("/v1/orgs", token=server.root_token, json={"name": org}).status_code == 200
+    create_user(server, org, user, role="admin", password=PASSWORD)
+    return login(server, user, org=org)
 
 
 def cookie(tok):
@@ -231,7 +224,6 @@ def test_allowed_origins_from_flag_env_and_file(make_server, tmp_path):
 ])
 def test_a_bad_allowed_origin_is_refused_at_start(tmp_path, value, msg):
     import subprocess
-    from conftest import BIN
     r = subprocess.run([BIN, "server", "--dev", "--data-dir", str(tmp_path / "d"), "--allowed-origins", value],
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 2, r.stderr

@@ -2,17 +2,9 @@
 setting, requests capped at the higher of the two (400 naming the limit), no
 request meaning that higher value, org admins free to set any expiry, and
 non-expiring tokens only where the org allows them."""
-import datetime
-
 import pytest
 
-from conftest import assert_error, remember_secret
-from test_orgs import create_org, create_user, token_for
-
-
-def hours_left(t):
-    exp = datetime.datetime.strptime(t["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    return (exp - datetime.datetime.now(datetime.timezone.utc)).total_seconds() / 3600
+from helpers import assert_error, create_org, create_user, hours_left, remember_secret, token_for
 
 
 @pytest.fixture

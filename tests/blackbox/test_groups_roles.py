@@ -2,18 +2,12 @@
 org, from the next request; nobody grants what they do not hold."""
 import pytest
 
-from conftest import assert_error
-from test_orgs import create_org, create_user, token_for
+from helpers import assert_error, org_with_users
 
 
 @pytest.fixture
 def org(server):
-    create_org(server, "acme")
-    t = {}
-    for name, role in [("admin", "admin"), ("carol", "member"), ("dave", "member")]:
-        create_user(server, "acme", name, role=role)
-        t[name] = token_for(server, "acme", name)
-    return t
+    return org_with_users(server, "acme", [("admin", "admin"), ("carol", "member"), ("dave", "member")])
 
 
 def test_roles_listing_has_builtins(server, org):

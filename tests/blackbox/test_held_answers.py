@@ -14,11 +14,11 @@ import subprocess
 import threading
 import time
 
-from conftest import remember_secret
+from helpers import db, remember_secret
 
 
 def records_with(server, request_id):
-    con = sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
+    con = db(server)
     try:
         return con.execute("SELECT status FROM audit WHERE request_id = ?", (request_id,)).fetchall()
     finally:
@@ -26,8 +26,8 @@ def records_with(server, request_id):
 
 
 def connect(server, cafile=None):
-    host, port = server.url.rsplit("/", 1)[1].rsplit(":", 1)
-    s = socket.create_connection((host, int(port)), timeout=10)
+    host, port = server.address()
+    s = socket.create_connection((host, port), timeout=10)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if cafile is None:
         return s

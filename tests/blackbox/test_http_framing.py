@@ -17,14 +17,13 @@ import uuid
 
 import pytest
 
-from conftest import BIN, remember_secret
+from helpers import BIN, db, remember_secret
 
 READ_TIMEOUT = 3
 
 
 def connect(server):
-    host, port = server.url.rsplit("/", 1)[1].rsplit(":", 1)
-    return socket.create_connection((host, int(port)), timeout=READ_TIMEOUT)
+    return socket.create_connection(server.address(), timeout=READ_TIMEOUT)
 
 
 def read_answers(sock):
@@ -70,7 +69,7 @@ def smuggled():
 
 
 def audit_resources(server):
-    con = sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
+    con = db(server)
     try:
         return [r[0] for r in con.execute("SELECT resource FROM audit")]
     finally:

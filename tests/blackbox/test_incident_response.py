@@ -4,16 +4,11 @@ a change to who a person is (password, programmatic-only, demotion,
 removal) ends their login sessions at once."""
 import pytest
 
-from conftest import assert_error, expect as ok, remember_secret
-from test_orgs import create_org, create_user, token_for
+from helpers import (PASSWORD, assert_error, create_org, create_team, create_user, expect as ok, login,
+                     set_member, token_for)
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "another long passphrase"
 T = "/v1/orgs/acme/teams/payments"
-
-
-def login(server, user, password=PASSWORD):
-    return ok(server.post("/v1/auth/login", json={"org": "acme", "username": user, "password": password}))["token"]
 
 
 def works(server, token):
@@ -31,10 +26,10 @@ def acme(server):
     create_user(server, "globex", "gina", role="admin")
     t = {u: token_for(server, "acme", u, expires="never") for u in ["alice", "bob", "olive", "otto"]}
     t["gina"] = token_for(server, "globex", "gina", expires="never")
-    ok(server.post("/v1/orgs/acme/teams", token=t["alice"], json={"name": "payments"}))
-    ok(server.post("/v1/orgs/acme/teams", token=t["alice"], json={"name": "other"}))
-    ok(server.request("PUT", T + "/members/olive", token=t["alice"], json={"role": "owner"}))
-    ok(server.request("PUT", "/v1/orgs/acme/teams/other/members/otto", token=t["alice"], json={"role": "owner"}))
+    create_team(server, "acme", "payments", token=t["alice"])
+    create_team(server, "acme", "other", token=t["alice"])
+    set_member(server, "acme", "payments", "olive", "owner", token=t["alice"])
+    set_member(server, "acme", "other", "otto", "owner", token=t["alice"])
     ok(server.post(T + "/service-accounts", token=t["olive"], json={"name": "deployer"}))
     return t
 

@@ -23,8 +23,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import BIN, assert_error, remember_secret
-from test_orgs import create_org, create_user, token_for
+from helpers import BIN, assert_error, create_org, create_user, remember_secret, token_for
 
 CLOCK_ENV = {"LATCHKEY_TEST_CLOCK": "i-know-this-is-not-production"}
 WEBHOOK_SECRET = "whsec-notice-test-6c1f0e9b2a7d"

@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from conftest import BIN, ROOT
+from helpers import BIN, ROOT
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 

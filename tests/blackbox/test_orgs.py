@@ -5,29 +5,7 @@ import os
 
 import pytest
 
-from conftest import assert_error, remember_secret
-
-PASSWORD = "correct horse battery staple"
-
-
-def create_org(s, name, token=None):
-    r = s.post("/v1/orgs", token=token or s.root_token, json={"name": name, "display_name": name.title()})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def create_user(s, org, username, role="member", token=None, **extra):
-    body = {"username": username, "email": username + "@example.com", "role": role}
-    body.update(extra)
-    r = s.post("/v1/orgs/%s/users" % org, token=token or s.root_token, json=body)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def token_for(s, org, username, token=None, **body):
-    r = s.post("/v1/orgs/%s/users/%s/tokens" % (org, username), token=token or s.root_token, json=body)
-    assert r.status_code == 200, r.text
-    return remember_secret(r.json()["token"])
+from helpers import PASSWORD, assert_error, create_org, create_user, remember_secret, signup, token_for
 
 
 @pytest.fixture
@@ -215,9 +193,7 @@ def test_passwords_never_stored_or_logged_in_plain(server):
 
 
 def signup_active(server, name, username="owner"):
-    server.post("/v1/orgs/signup", json={"name": name, "admin": {"username": username,
-                                                                "email": username + "@example.com",
-                                                                "password": PASSWORD}})
+    signup(server, name, username=username)
     assert server.post("/v1/orgs/%s/approve" % name, token=server.root_token).status_code == 200
 
 

@@ -28,7 +28,7 @@ import socket
 import threading
 import time
 
-from conftest import remember_secret
+from helpers import create_org, create_user, expect
 
 TRIALS = int(os.environ.get("LATCHKEY_RACE_TRIALS", "30"))
 CLIENTS = 8
@@ -44,8 +44,7 @@ def setup_org(s, name):
     """An org with USERS members, each in GROUPS groups granting a custom role:
     loading one of their tokens reads the token, the org, the user, the
     user's groups and each group's role, one statement after another."""
-    r = s.post("/v1/orgs", token=s.root_token, json={"name": name, "display_name": name.title()})
-    assert r.status_code == 200, r.text
+    create_org(s, name)
     for g in range(GROUPS):
         r = s.post("/v1/orgs/%s/roles" % name, token=s.root_token, json={"name": "r%d" % g, "permissions": ["users.view"]})
         assert r.status_code == 200, r.text
@@ -54,9 +53,7 @@ def setup_org(s, name):
     users = []
     for u in range(USERS):
         username = "u%d" % u
-        r = s.post("/v1/orgs/%s/users" % name, token=s.root_token,
-                   json={"username": username, "email": username + "@example.com", "role": "member"})
-        assert r.status_code == 200, r.text
+        create_user(s, name, username)
         for g in range(GROUPS):
             r = s.request("PUT", "/v1/orgs/%s/groups/g%d/members/%s" % (name, g, username), token=s.root_token)
             assert r.status_code == 204, r.text
@@ -66,9 +63,8 @@ def setup_org(s, name):
 
 def make_token(s, org, username):
     """(id, token) of a new token of username."""
-    r = s.post("/v1/orgs/%s/users/%s/tokens" % (org, username), token=s.root_token, json={})
-    assert r.status_code == 200, r.text
-    return r.json()["id"], remember_secret(r.json()["token"])
+    t = expect(s.post("/v1/orgs/%s/users/%s/tokens" % (org, username), token=s.root_token, json={}))
+    return t["id"], t["token"]
 
 
 class Conn:
@@ -115,8 +111,8 @@ class Load:
     Each result is (token number, monotonic start, monotonic end, status)."""
 
     def __init__(self, server):
-        host, port = server.url.split("//", 1)[1].rsplit(":", 1)
-        self.host, self.addr = host, (host, int(port))
+        self.addr = server.address()
+        self.host = self.addr[0]
         self.requests = []
         self.hot = []
         self.stop_flag = threading.Event()

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, Server, assert_error, remember_secret, run_cli, SEEN_SECRETS
+from helpers import BIN, Server, assert_error, remember_secret, run_cli, SEEN_SECRETS
 
 
 def test_dev_start_prints_root_token_and_url(server):

@@ -3,30 +3,23 @@
 within the granter's own permissions, tokens revoked with the account."""
 import pytest
 
-from conftest import assert_error, remember_secret
-from test_orgs import create_org, create_user, token_for
+from helpers import (assert_error, create_org, create_team, create_user, expect, org_with_users, set_member,
+                     token_for)
 
 BASE = "/v1/orgs/acme/teams/payments/service-accounts"
 
 
 @pytest.fixture
 def team(server):
-    create_org(server, "acme")
-    tokens = {}
-    for name, role in [("admin", "admin"), ("olive", "member"), ("mark", "member")]:
-        create_user(server, "acme", name, role=role)
-        tokens[name] = token_for(server, "acme", name)
-    assert server.post("/v1/orgs/acme/teams", token=tokens["admin"], json={"name": "payments"}).status_code == 200
+    tokens = org_with_users(server, "acme", [("admin", "admin"), ("olive", "member"), ("mark", "member")])
+    create_team(server, "acme", "payments", token=tokens["admin"])
     for user, role in [("olive", "owner"), ("mark", "member")]:
-        assert server.request("PUT", "/v1/orgs/acme/teams/payments/members/" + user, token=tokens["admin"],
-                              json={"role": role}).status_code == 200
+        set_member(server, "acme", "payments", user, role, token=tokens["admin"])
     return tokens
 
 
 def sa_token(server, owner_token, sa, **body):
-    r = server.post(BASE + "/" + sa + "/tokens", token=owner_token, json=body)
-    assert r.status_code == 200, r.text
-    return remember_secret(r.json()["token"])
+    return expect(server.post(BASE + "/" + sa + "/tokens", token=owner_token, json=body))["token"]
 
 
 def test_only_team_owners_create_service_accounts(server, team):

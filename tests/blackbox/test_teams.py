@@ -3,24 +3,16 @@ manage their team's members, and a team of another org answers like a
 missing one."""
 import pytest
 
-from conftest import assert_error, remember_secret
-from test_orgs import create_org, create_user, token_for
+from helpers import assert_error, create_org, create_team, create_user, org_with_users, set_member, token_for
 
 
 @pytest.fixture
 def org(server):
-    create_org(server, "acme")
-    tokens = {}
-    for name, role in [("admin", "admin"), ("olive", "member"), ("mark", "member"), ("vera", "member"),
-                       ("outsider", "member")]:
-        create_user(server, "acme", name, role=role)
-        tokens[name] = token_for(server, "acme", name)
-    r = server.post("/v1/orgs/acme/teams", token=tokens["admin"], json={"name": "payments", "description": "Pay"})
-    assert r.status_code == 200, r.text
+    tokens = org_with_users(server, "acme", [("admin", "admin"), ("olive", "member"), ("mark", "member"),
+                                             ("vera", "member"), ("outsider", "member")])
+    create_team(server, "acme", "payments", token=tokens["admin"], description="Pay")
     for user, role in [("olive", "owner"), ("mark", "member"), ("vera", "viewer")]:
-        r = server.request("PUT", "/v1/orgs/acme/teams/payments/members/" + user, token=tokens["admin"],
-                           json={"role": role})
-        assert r.status_code == 200, r.text
+        set_member(server, "acme", "payments", user, role, token=tokens["admin"])
     return tokens
 
 

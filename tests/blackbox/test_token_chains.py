@@ -4,14 +4,11 @@ Each test performs an attack an adversarial review found (or a sibling of
 one) as the attacker would: take the weakest credential that reaches a
 route that issues, rotates or widens something, and see what it can end up
 holding. Before the fix each of these ended with a wider credential."""
-import datetime
-
 import pytest
 
-from conftest import assert_error, expect as ok, remember_secret
-from test_orgs import create_org, create_user, token_for
+from helpers import (PASSWORD, assert_error, create_org, create_team, create_user, expect as ok, hours_left,
+                     set_member, token_for)
 
-PASSWORD = "correct horse battery staple"
 T = "/v1/orgs/acme/teams/payments"
 
 
@@ -22,11 +19,6 @@ def narrowed(server, token, policies, **body):
     return t["token"], t
 
 
-def hours_left(t):
-    exp = datetime.datetime.strptime(t["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    return (exp - datetime.datetime.now(datetime.timezone.utc)).total_seconds() / 3600
-
-
 @pytest.fixture
 def acme(server):
     create_org(server, "acme")
@@ -35,8 +27,8 @@ def acme(server):
     create_user(server, "acme", "olive", role="member")
     create_user(server, "acme", "carol", role="admin")
     t = {u: token_for(server, "acme", u, expires="never") for u in ["alice", "bob", "olive", "carol"]}
-    ok(server.post("/v1/orgs/acme/teams", token=t["alice"], json={"name": "payments"}))
-    ok(server.request("PUT", T + "/members/olive", token=t["alice"], json={"role": "owner"}))
+    create_team(server, "acme", "payments", token=t["alice"])
+    set_member(server, "acme", "payments", "olive", "owner", token=t["alice"])
     return t
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import requests
 
-from conftest import remember_secret
+from helpers import remember_secret
 
 N = 16
 

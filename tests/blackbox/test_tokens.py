@@ -1,19 +1,10 @@
 """Token routes: create (shown once), list, get, delete; expiry input forms."""
 import datetime
-import re
 import time
 
 import pytest
 
-from conftest import assert_error, remember_secret
-
-
-def parse_time(s):
-    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-
-
-def now():
-    return datetime.datetime.now(datetime.timezone.utc)
+from helpers import BIN, assert_error, now, parse_time, remember_secret
 
 
 def test_create_returns_the_secret_once(server):
@@ -222,7 +213,6 @@ def test_tokens_expired_for_more_than_90_days_are_deleted(server):
     SQLite file, then run one clean-up pass."""
     import sqlite3
     import subprocess
-    from conftest import BIN
     old = server.create_token(description="long gone", expires="P1D")
     recent = server.create_token(description="recently expired", expires="P1D")
     live = server.create_token(description="live", expires="P1D")

@@ -12,9 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, Server, assert_error, remember_secret
-
-PASSWORD = "correct horse battery staple"
+from helpers import BIN, PASSWORD, assert_error, remember_secret
 
 
 def login_attempt(s, user, headers=None):
@@ -34,8 +32,7 @@ def audit_source(s, r):
 def audit_source_of_raw(s, headers):
     """A failed login sent with exactly these header lines; its audit source_ip."""
     import http.client
-    host, port = s.url[len("http://"):].rsplit(":", 1)
-    c = http.client.HTTPConnection(host, int(port), timeout=10)
+    c = http.client.HTTPConnection(*s.address(), timeout=10)
     body = json.dumps({"org": "o", "username": "raw", "password": "wrong password!!"})
     c.putrequest("POST", "/v1/auth/login")
     for k, v in headers + [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]:

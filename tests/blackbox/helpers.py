@@ -1,0 +1,365 @@
+"""What the black-box tests share: the latchkey process they talk to
+(Server), the secrets they remember for the session-end scan
+(secret_scan.py), answer checks, the org/user/team building blocks the
+fixtures are made of, raw HTTP, and direct reads of a server's store.
+
+conftest.py holds the fixtures and hooks and imports from here; test modules
+import from here too, and never from each other or from conftest (pytest
+does not collect this module: its name does not start with test_)."""
+import datetime
+import importlib.util
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("LATCHKEY_BIN", os.path.join(ROOT, "build", "latchkey"))
+SANITIZED = os.environ.get("LATCHKEY_SANITIZED") == "1"
+LISTEN_RE = re.compile(r"listening on (https?)://([^:\s]+|\[[^\]]+\]):(\d+)")
+
+# The password the tests give the users they make (and log in with).
+PASSWORD = "correct horse battery staple"
+
+
+# --- secrets the session has seen -------------------------------------------
+
+# Every secret a test saw, so the session-end scan (secret_scan.py, run from
+# conftest.py's pytest_sessionfinish) can look for them: tokens, and
+# passwords sent in any JSON body.
+SEEN_SECRETS = set()
+SEEN_PASSWORDS = set()
+# Every directory a test server (and its audit file) lived in this session.
+SERVER_DIRS = []
+
+
+def remember_secret(s):
+    if s:
+        SEEN_SECRETS.add(s)
+    return s
+
+
+def remember_passwords(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "password" and isinstance(v, str) and len(v) >= 8:
+                SEEN_PASSWORDS.add(v)
+            else:
+                remember_passwords(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            remember_passwords(v)
+
+
+# --- the server -------------------------------------------------------------
+
+class Server:
+    """One latchkey process. Logs go to files under tmp (outside the data dir)
+    so tests can scan them for secrets."""
+
+    def __init__(self, tmp, dev=True, extra=None, env=None, data_dir=None):
+        self.tmp = tmp
+        self.data_dir = data_dir or os.path.join(tmp, "data")
+        self.dev = dev
+        self.extra = list(extra or [])
+        self.env = dict(env or {})
+        self.proc = None
+        self.url = None
+        self.root_token = None
+        self.starts = 0
+        self.stdout_path = None
+        self.stderr_path = None
+
+    def argv(self):
+        args = [BIN, "server", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, "--threads", "2"]
+        if self.dev:
+            args.append("--dev")
+        return args + self.extra
+
+    def start(self, timeout=20):
+        self.starts += 1
+        self.stdout_path = os.path.join(self.tmp, "stdout.%d.log" % self.starts)
+        self.stderr_path = os.path.join(self.tmp, "stderr.%d.log" % self.starts)
+        env = dict(os.environ)
+        env.update(self.env)
+        out = open(self.stdout_path, "w")
+        err = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(self.argv(), stdout=out, stderr=err, env=env, cwd=self.tmp)
+        out.close()
+        err.close()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = open(self.stdout_path).read()
+            m = LISTEN_RE.search(text)
+            if m:
+                tok = re.search(r"^Root token: (\S+)$", text, re.M)
+                if tok:
+                    self.root_token = tok.group(1)
+                self.url = "%s://%s:%s" % (m.group(1), m.group(2), m.group(3))
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("latchkey exited with %s during start:\n%s\n%s" % (
+                    self.proc.returncode, text, open(self.stderr_path).read()))
+            time.sleep(0.05)
+        self.proc.kill()
+        raise RuntimeError("latchkey did not report its address within %ss" % timeout)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Stops the server and returns its exit status (0 for a clean stop)."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        self.proc = None
+        return rc
+
+    def restart(self):
+        rc = self.stop()
+        assert rc == 0, "server exited with %s:\n%s" % (rc, self.stderr())
+        return self.start()
+
+    def stderr(self):
+        return "".join(open(os.path.join(self.tmp, f)).read()
+                       for f in sorted(os.listdir(self.tmp)) if f.startswith("stderr."))
+
+    def stdout(self):
+        return "".join(open(os.path.join(self.tmp, f)).read()
+                       for f in sorted(os.listdir(self.tmp)) if f.startswith("stdout."))
+
+    def address(self):
+        """(host, port) the server listens on, for raw sockets."""
+        host, port = self.url.rsplit("/", 1)[1].rsplit(":", 1)
+        return host, int(port)
+
+    # --- HTTP helpers -------------------------------------------------------
+    def request(self, method, path, token=None, headers=None, **kw):
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        kw.setdefault("timeout", 10)
+        remember_passwords(kw.get("json"))
+        r = requests.request(method, self.url + path, headers=h, **kw)
+        # Every secret the server hands out is remembered for the final scan.
+        if r.headers.get("Content-Type") == "application/json":
+            try:
+                body = r.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("token"), str):
+                remember_secret(body["token"])
+        return r
+
+    def get(self, path, token=None, **kw):
+        return self.request("GET", path, token=token, **kw)
+
+    def post(self, path, token=None, **kw):
+        return self.request("POST", path, token=token, **kw)
+
+    def delete(self, path, token=None, **kw):
+        return self.request("DELETE", path, token=token, **kw)
+
+    def create_token(self, token=None, **body):
+        r = self.post("/v1/tokens", token=token or self.root_token, json=body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def run_cli(*args, env=None, timeout=30):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([BIN] + list(args), capture_output=True, text=True, env=e, timeout=timeout)
+
+
+# --- answers ----------------------------------------------------------------
+
+def expect(r, status=200):
+    """Asserts the status; returns the JSON body of a 200 (remembering any
+    token it hands out for the final secret scan), None otherwise."""
+    assert r.status_code == status, r.text
+    if status != 200:
+        return None
+    body = r.json()
+    if isinstance(body.get("token"), str):
+        remember_secret(body["token"])
+    return body
+
+
+def assert_error(r, status, contains=None):
+    """Every status >= 400 carries {"errors": [...]} with Content-Type application/json."""
+    assert r.status_code == status, "expected %d, got %d: %s" % (status, r.status_code, r.text)
+    assert r.headers.get("Content-Type") == "application/json", r.headers
+    body = r.json()
+    assert isinstance(body.get("errors"), list) and body["errors"], body
+    assert all(isinstance(m, str) and m for m in body["errors"]), body
+    if contains is not None:
+        joined = " ".join(body["errors"])
+        assert contains in joined, "%r not in %r" % (contains, joined)
+    return body
+
+
+# --- orgs, users, teams, sessions -------------------------------------------
+
+def create_org(s, name, token=None):
+    """An active org (made by the partner admin unless token says otherwise)."""
+    return expect(s.post("/v1/orgs", token=token or s.root_token, json={"name": name, "display_name": name.title()}))
+
+
+def create_user(s, org, username, role="member", token=None, **extra):
+    body = {"username": username, "email": username + "@example.com", "role": role}
+    body.update(extra)
+    return expect(s.post("/v1/orgs/%s/users" % org, token=token or s.root_token, json=body))
+
+
+def token_for(s, org, username, token=None, **body):
+    """The secret of a new API token of username, made on their behalf."""
+    return expect(s.post("/v1/orgs/%s/users/%s/tokens" % (org, username), token=token or s.root_token,
+                         json=body))["token"]
+
+
+def org_with_users(s, org, users, **token_body):
+    """A new org with users [(name, role)], each made and given an API token
+    (token_body) in turn; returns {name: token}."""
+    create_org(s, org)
+    tokens = {}
+    for name, role in users:
+        create_user(s, org, name, role=role)
+        tokens[name] = token_for(s, org, name, **token_body)
+    return tokens
+
+
+def create_team(s, org, team, token=None, **body):
+    return expect(s.post("/v1/orgs/%s/teams" % org, token=token or s.root_token, json=dict(body, name=team)))
+
+
+def set_member(s, org, team, username, role, token=None):
+    """Adds username to the team with role (or changes their role)."""
+    return expect(s.request("PUT", "/v1/orgs/%s/teams/%s/members/%s" % (org, team, username),
+                            token=token or s.root_token, json={"role": role}))
+
+
+def signup(s, name, headers=None, username="owner"):
+    """A self-service sign-up (the org lands pending); the answer, unchecked."""
+    return s.post("/v1/orgs/signup", headers=headers,
+                  json={"name": name, "admin": {"username": username, "email": username + "@example.com",
+                                                "password": PASSWORD}})
+
+
+def login(s, user, password=PASSWORD, org="acme"):
+    """The session token of a successful password login."""
+    return expect(s.post("/v1/auth/login", json={"org": org, "username": user, "password": password}))["token"]
+
+
+# --- time -------------------------------------------------------------------
+
+def parse_time(s):
+    """An RFC 3339 UTC time as the server writes it, as an aware datetime."""
+    return datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def hours_left(t):
+    """Hours until token answer t expires."""
+    return (parse_time(t["expires_at"]) - now()).total_seconds() / 3600
+
+
+# --- raw HTTP ---------------------------------------------------------------
+
+def raw_exchange(server, data):
+    """Sends raw bytes and returns (status line, headers dict, body) of the answer."""
+    with socket.create_connection(server.address(), timeout=10) as sock:
+        sock.sendall(data)
+        buf = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        headers[k.strip()] = v.strip()
+    return lines[0], headers, body
+
+
+# --- the store and the audit trail, read directly ---------------------------
+
+# The export checker an auditor runs without latchkey; its encoder is the
+# one the audit tests recompute hashes with.
+VERIFY_SCRIPT = os.path.join(ROOT, "scripts", "audit-verify.py")
+_spec = importlib.util.spec_from_file_location("audit_verify", VERIFY_SCRIPT)
+audit_verify = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(audit_verify)
+
+# What makes the audit table immutable (migrations create the same); a
+# test that rewrites a stopped server's trail puts it back with this.
+AUDIT_IMMUTABILITY = """
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
+"""
+
+
+def db(server):
+    """A connection to the server's SQLite store; the caller closes it."""
+    return sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
+
+
+def audit_rows(server, where="1=1", args=()):
+    """Stored audit records as they are, oldest first, the hash (32 bytes)
+    shown as hex."""
+    con = db(server)
+    con.row_factory = sqlite3.Row
+    try:
+        return [{k: (v.hex() if isinstance(v, bytes) else v) for k, v in dict(r).items()}
+                for r in con.execute("SELECT * FROM audit WHERE %s ORDER BY seq" % where, args)]
+    finally:
+        con.close()
+
+
+def all_records(server, path="/v1/audit", token=None, **params):
+    """Every record the route shows, oldest first, following cursors."""
+    out, cursor = [], None
+    params = dict(params, order="asc", limit=200)
+    while True:
+        if cursor:
+            params["cursor"] = cursor
+        r = server.get(path, token=token or server.root_token, params=params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out += body["items"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return out
+
+
+def wait_for(server, request_id, timeout=5):
+    """The stored record of request_id. Reads are recorded by the writer
+    thread just after they are answered, so this waits up to timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = audit_rows(server, "request_id = ?", (request_id,))
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError("no audit record for request %s" % request_id)
+
+
+def run_verify_script(*args, stdin=None):
+    return subprocess.run(["/usr/bin/python3", VERIFY_SCRIPT] + list(args), input=stdin, capture_output=True,
+                          text=True, timeout=60)

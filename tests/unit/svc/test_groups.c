@@ -1,0 +1,260 @@
+/*
+ * test_groups.c - the subset rule of svc/groups.h against a real SQLite
+ * store: nobody defines a custom role, gives a group a role, or puts
+ * someone in a group, carrying a permission the calling token does not
+ * hold; what is within it is stored (roles closed under implication) and
+ * a group's roles reach its members.
+ *
+ * The callers are principals built by hand (svc_fixture.h); a user's group
+ * grants are read with groups_user_permset, as the token loader reads them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "svc/groups.h"
+
+#include "svc_fixture.h"
+#include "unit_assert.h"
+
+#define UNNARROWED "[\"*\"]"
+
+/* acme, with alice (admin), bob and carol (members). */
+struct world {
+    struct svc_fixture *fx;
+    struct org_rec acme;
+    struct user_rec alice, bob, carol;
+};
+
+static int setup(void **state) {
+    void *fx = NULL;
+    if (svc_fixture_setup(&fx) != 0)
+        return -1;
+    struct world *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return -1;
+    w->fx = fx;
+    *state = w;
+    fx_org(w->fx, "acme", &w->acme);
+    fx_user(w->fx, "acme", "alice", "admin", &w->alice);
+    fx_user(w->fx, "acme", "bob", "member", &w->bob);
+    fx_user(w->fx, "acme", "carol", "member", &w->carol);
+    return 0;
+}
+
+static int teardown(void **state) {
+    struct world *w = *state;
+    user_rec_done(&w->alice);
+    user_rec_done(&w->bob);
+    user_rec_done(&w->carol);
+    void *fx = w->fx;
+    svc_fixture_teardown(&fx);
+    free(w);
+    return 0;
+}
+
+/* u calling with an API token of the given policies; the org-wide grants
+ * of u's groups as the token loader reads them. */
+static void caller(struct world *w, const struct user_rec *u, const char *policies, struct principal *p) {
+    fx_user_principal(w->fx, &w->acme, u, "lk_user_000000000001", policies, 0, p);
+    p->org_extra_perms = groups_user_permset(&w->fx->svc, w->acme.id, u->id);
+}
+
+static int new_role(struct world *w, const struct principal *p, const char *name, const char *const *perms, size_t n,
+                    struct role_rec *ret, struct lk_error *err) {
+    memset(ret, 0, sizeof(*ret));
+    return roles_create(&w->fx->svc, p, "acme", name, perms, n, ret, err);
+}
+
+static int new_group(struct world *w, const struct principal *p, const char *name, const char *const *roles, size_t n,
+                     struct lk_error *err) {
+    struct group_rec g;
+    memset(&g, 0, sizeof(g));
+    return groups_create(&w->fx->svc, p, "acme", name, "", roles, n, &g, err);
+}
+
+/* As alice through an unnarrowed token (she holds everything): must succeed. */
+static void admin_role(struct world *w, const char *name, const char *const *perms, size_t n) {
+    struct principal alice;
+    struct role_rec r;
+    struct lk_error err = {0};
+    caller(w, &w->alice, UNNARROWED, &alice);
+    if (new_role(w, &alice, name, perms, n, &r, &err) != 0)
+        fail_msg("roles_create(%s) by the org admin: %s", name, err.msg);
+    principal_done(&alice);
+}
+
+static void admin_group(struct world *w, const char *name, const char *const *roles, size_t n) {
+    struct principal alice;
+    struct lk_error err = {0};
+    caller(w, &w->alice, UNNARROWED, &alice);
+    if (new_group(w, &alice, name, roles, n, &err) != 0)
+        fail_msg("groups_create(%s) by the org admin: %s", name, err.msg);
+    principal_done(&alice);
+}
+
+/* ---- custom roles ---- */
+
+static void test_a_custom_role_within_the_caller_is_stored_closed(void **state) {
+    struct world *w = *state;
+    struct principal p;
+    caller(w, &w->alice, UNNARROWED, &p);
+    static const char *const perms[] = {"audit.view", "users.manage"};
+    struct role_rec r;
+    struct lk_error err = {0};
+    assert_i64_eq(new_role(w, &p, "auditor", perms, 2, &r, &err), 0);
+    permset_t want = fx_perms("audit.view", "users.manage");
+    assert_string_equal(r.permissions_json, fx_names_json(want));
+    uint64_t resolved = 0;
+    assert_i64_eq(roles_resolve(&w->fx->svc, w->acme.id, "auditor", &resolved), 0);
+    assert_perms_eq(resolved, want);
+    principal_done(&p);
+}
+
+static void test_a_custom_role_beyond_the_calling_token_is_refused(void **state) {
+    struct world *w = *state;
+    struct principal p; /* an admin, through a token narrowed to roles.manage and users.view */
+    caller(w, &w->alice, "[\"roles.manage\",\"users.view\"]", &p);
+    static const char *const perms[] = {"users.view", "users.manage"};
+    struct role_rec r;
+    struct lk_error err = {0};
+    int rc = new_role(w, &p, "hr", perms, 2, &r, &err);
+    assert_error_with(rc, &err, LK_EDENIED, "role hr carries users.manage, which you do not hold");
+    uint64_t resolved = 0;
+    assert_i64_eq(roles_resolve(&w->fx->svc, w->acme.id, "hr", &resolved), LK_ENOTFOUND);
+    principal_done(&p);
+}
+
+static void test_a_member_without_roles_manage_defines_no_role(void **state) {
+    struct world *w = *state;
+    struct principal p;
+    caller(w, &w->bob, UNNARROWED, &p);
+    static const char *const perms[] = {"users.view"};
+    struct role_rec r;
+    struct lk_error err = {0};
+    int rc = new_role(w, &p, "reader", perms, 1, &r, &err);
+    assert_error_with(rc, &err, LK_EDENIED, "this needs roles.manage on organisation acme");
+    principal_done(&p);
+}
+
+/* ---- groups and their roles ---- */
+
+static void test_a_group_with_a_role_beyond_the_caller_is_refused(void **state) {
+    struct world *w = *state;
+    struct principal p;
+    caller(w, &w->alice, "[\"groups.manage\",\"users.view\"]", &p);
+    static const char *const roles[] = {"org-admin"};
+    struct lk_error err = {0};
+    int rc = new_group(w, &p, "admins", roles, 1, &err);
+    assert_error_with(rc, &err, LK_EDENIED, "role org-admin carries");
+    principal_done(&p);
+}
+
+static void test_a_group_with_roles_within_the_caller_is_created(void **state) {
+    struct world *w = *state;
+    static const char *const perms[] = {"users.view"};
+    admin_role(w, "user-reader", perms, 1);
+    struct principal p;
+    caller(w, &w->alice, "[\"groups.manage\",\"users.view\"]", &p);
+    static const char *const roles[] = {"user-reader"};
+    struct lk_error err = {0};
+    assert_i64_eq(new_group(w, &p, "readers", roles, 1, &err), 0);
+    principal_done(&p);
+}
+
+static void test_a_group_names_only_roles_that_exist(void **state) {
+    struct world *w = *state;
+    struct principal p;
+    caller(w, &w->alice, UNNARROWED, &p);
+    static const char *const roles[] = {"nosuch"};
+    struct lk_error err = {0};
+    int rc = new_group(w, &p, "ghosts", roles, 1, &err);
+    assert_error_with(rc, &err, LK_EINVAL, "roles[0]: no role nosuch in organisation acme");
+    principal_done(&p);
+}
+
+/* ---- membership ---- */
+
+static void test_joining_a_group_beyond_the_caller_is_refused(void **state) {
+    struct world *w = *state;
+    static const char *const roles[] = {"org-admin"};
+    admin_group(w, "admins", roles, 1);
+    struct principal p;
+    caller(w, &w->alice, "[\"groups.manage\",\"users.view\"]", &p);
+    struct lk_error err = {0};
+    int rc = groups_member_put(&w->fx->svc, &p, "acme", "admins", "bob", &err);
+    assert_error_with(rc, &err, LK_EDENIED, "group admins carries");
+    assert_perms_eq(groups_user_permset(&w->fx->svc, w->acme.id, w->bob.id), 0);
+    principal_done(&p);
+}
+
+static void test_joining_a_group_within_the_caller_grants_its_roles(void **state) {
+    struct world *w = *state;
+    static const char *const roles[] = {"org-admin"};
+    admin_group(w, "admins", roles, 1);
+    struct principal p;
+    caller(w, &w->alice, UNNARROWED, &p);
+    struct lk_error err = {0};
+    assert_i64_eq(groups_member_put(&w->fx->svc, &p, "acme", "admins", "bob", &err), 0);
+    assert_perms_eq(groups_user_permset(&w->fx->svc, w->acme.id, w->bob.id),
+                    perm_builtin_role_set(PERM_ROLE_ORG_ADMIN));
+    principal_done(&p);
+}
+
+static void test_a_member_cannot_put_himself_in_a_group(void **state) {
+    struct world *w = *state;
+    static const char *const roles[] = {"viewer"};
+    admin_group(w, "viewers", roles, 1);
+    struct principal p;
+    caller(w, &w->bob, UNNARROWED, &p);
+    struct lk_error err = {0};
+    int rc = groups_member_put(&w->fx->svc, &p, "acme", "viewers", "bob", &err);
+    assert_error_with(rc, &err, LK_EDENIED, "this needs groups.manage on organisation acme");
+    principal_done(&p);
+}
+
+static void test_a_member_given_groups_manage_fills_only_groups_within_his_set(void **state) {
+    struct world *w = *state;
+    static const char *const gm[] = {"groups.manage"};
+    admin_role(w, "group-keeper", gm, 1);
+    static const char *const keepers[] = {"group-keeper"}, *const admins[] = {"org-admin"};
+    admin_group(w, "keepers", keepers, 1);
+    admin_group(w, "admins", admins, 1);
+    struct principal alice;
+    struct lk_error err = {0};
+    caller(w, &w->alice, UNNARROWED, &alice);
+    assert_i64_eq(groups_member_put(&w->fx->svc, &alice, "acme", "keepers", "bob", &err), 0);
+    principal_done(&alice);
+
+    struct principal bob; /* holds groups.manage now, through his group */
+    caller(w, &w->bob, UNNARROWED, &bob);
+    assert_perms_eq(bob.org_extra_perms, fx_perms("groups.manage"));
+    assert_i64_eq(groups_member_put(&w->fx->svc, &bob, "acme", "keepers", "carol", &err), 0);
+    int rc = groups_member_put(&w->fx->svc, &bob, "acme", "admins", "carol", &err);
+    assert_error_with(rc, &err, LK_EDENIED, "group admins carries");
+    assert_perms_eq(groups_user_permset(&w->fx->svc, w->acme.id, w->carol.id), fx_perms("groups.manage"));
+    principal_done(&bob);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_custom_role_within_the_caller_is_stored_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_custom_role_beyond_the_calling_token_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_member_without_roles_manage_defines_no_role, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_with_a_role_beyond_the_caller_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_with_roles_within_the_caller_is_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_names_only_roles_that_exist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_joining_a_group_beyond_the_caller_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_joining_a_group_within_the_caller_grants_its_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_member_cannot_put_himself_in_a_group, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_member_given_groups_manage_fills_only_groups_within_his_set, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
