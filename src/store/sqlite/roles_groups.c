@@ -75,12 +75,9 @@ int sqlite_role_delete(struct store *s, const char *org_id, const char *name) {
 }
 
 int sqlite_group_insert(struct store *s, const struct group_rec *g) {
-    struct sqlite_store *ss = ss_of(s);
-    int r = sqlite_org_exists(ss, g->org_id);
-    if (r != 0)
-        return r;
-    return sql_run(ss, &GROUP_INSERT, sql_text(g->id), sql_text(g->org_id), sql_text(g->name), sql_text(g->description),
-                   sql_text(g->roles_json), sql_int(g->created_at));
+    return sql_insert_under(ss_of(s), sqlite_org_exists, g->org_id, &GROUP_INSERT, sql_text(g->id), sql_text(g->org_id),
+                            sql_text(g->name), sql_text(g->description), sql_text(g->roles_json),
+                            sql_int(g->created_at));
 }
 
 int sqlite_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {

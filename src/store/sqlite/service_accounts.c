@@ -33,12 +33,9 @@ static const struct col_map sa_cols[] = {
 static const struct row_map sa_map = ROW_MAP(struct sa_rec, sa_cols);
 
 int sqlite_sa_insert(struct store *s, const struct sa_rec *a) {
-    struct sqlite_store *ss = ss_of(s);
-    int r = sqlite_team_exists(ss, a->team_id);
-    if (r != 0)
-        return r;
-    return sql_run(ss, &INSERT, sql_text(a->id), sql_text(a->org_id), sql_text(a->team_id), sql_text(a->name),
-                   sql_text(a->description), sql_text(a->roles_json), sql_int(a->created_at), sql_int(a->updated_at));
+    return sql_insert_under(ss_of(s), sqlite_team_exists, a->team_id, &INSERT, sql_text(a->id), sql_text(a->org_id),
+                            sql_text(a->team_id), sql_text(a->name), sql_text(a->description), sql_text(a->roles_json),
+                            sql_int(a->created_at), sql_int(a->updated_at));
 }
 
 int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret) {

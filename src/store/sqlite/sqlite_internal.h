@@ -209,6 +209,16 @@ int sql_run_(struct sqlite_store *ss, const struct stmt_def *def, const struct s
 #define sql_run(ss, def, ...) sql_run_((ss), (def), SQL_ARGS(__VA_ARGS__), NULL)
 #define sql_run_count(ss, def, ret_changes, ...) sql_run_((ss), (def), SQL_ARGS(__VA_ARGS__), (ret_changes))
 
+/*
+ * Runs def, an INSERT of a row that belongs to the row parent_id (an org, a
+ * team), once exists says that one is there: LK_ENOTFOUND if it is not, so
+ * that an unknown parent reads as "not found", not as a broken constraint.
+ */
+int sql_insert_under_(struct sqlite_store *ss, int (*exists)(struct sqlite_store *ss, const char *id),
+                      const char *parent_id, const struct stmt_def *def, const struct sql_arg *args, size_t n);
+#define sql_insert_under(ss, exists, parent_id, def, ...)                                                              \
+    sql_insert_under_((ss), (exists), (parent_id), (def), SQL_ARGS(__VA_ARGS__))
+
 /* Runs def, an UPDATE or DELETE of one row: LK_ENOTFOUND if it changed none. */
 int sql_change_(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n);
 #define sql_change(ss, def, ...) sql_change_((ss), (def), SQL_ARGS(__VA_ARGS__))
@@ -317,22 +327,18 @@ int sql_list_(struct sqlite_store *ss, const struct stmt_def *def, const struct 
  * it does not fit or holds a NUL. */
 int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap);
 
-/* --- connections and transactions (db.c) ------------------------------------ */
+/* --- the operations ---------------------------------------------------------- */
 
-int sqlite_open(const char *path, struct store **ret);
-void sqlite_close(struct store *s);
-int sqlite_migrate(struct store *s, int *ret_version);
-int sqlite_begin(struct store *s);
-int sqlite_commit(struct store *s);
-int sqlite_rollback(struct store *s);
-int sqlite_savepoint(struct store *s);
-int sqlite_release(struct store *s);
-int sqlite_rollback_to(struct store *s);
-int sqlite_sync(struct store *s);
-int sqlite_background_writes(struct store *s, int enabled);
-int sqlite_checkpoint(struct store *s);
-int sqlite_checkpoint_due(struct store *s);
-int sqlite_checkpoint_finish(struct store *s);
+/*
+ * Every operation of store_impl.h as sqlite_<name>: the connection's in
+ * db.c, each entity's in its file (sqlite_token_* in tokens.c, sqlite_org_*
+ * in orgs.c, ...); ops.c tables them.
+ */
+#define SQLITE_OP_DECLARE_(ret, name, params) ret sqlite_##name params;
+STORE_OPS(SQLITE_OP_DECLARE_)
+#undef SQLITE_OP_DECLARE_
+
+/* --- shared between the files --------------------------------------------- */
 
 /* Ends a transaction the backend began itself: commits if r is 0, else (or
  * if the commit fails) rolls back. Returns r or the commit's code. */
@@ -345,96 +351,9 @@ int sqlite_tx_end(struct sqlite_store *ss, int r);
  */
 int sqlite_delete_with(struct store *s, const struct stmt_def *dep, const struct stmt_def *del, const char *id);
 
-/* --- the entities: one file each, in ops.c's order --------------------------- */
-
-/* tokens.c */
-int sqlite_token_insert(struct store *s, const struct token_rec *rec);
-int sqlite_token_get(struct store *s, const char *id, struct token_rec *ret);
-int sqlite_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
-                      struct token_list *ret);
-int sqlite_token_delete(struct store *s, const char *id);
-int sqlite_token_set_expiry(struct store *s, const char *id, int64_t expires_at);
-int sqlite_token_retire(struct store *s, const char *id, const char *replaced_by, int64_t expires_at);
-int sqlite_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count);
-int sqlite_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
-                              size_t *ret_count);
-int sqlite_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id,
-                                     const char *id_prefix, size_t *ret_count);
-int sqlite_token_touch(struct store *s, const struct token_touch *touches, size_t n);
-
-/* orgs.c */
-int sqlite_org_insert(struct store *s, const struct org_rec *rec);
-int sqlite_org_get(struct store *s, const char *id, const char *name, struct org_rec *ret);
-int sqlite_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret);
-int sqlite_org_update(struct store *s, const struct org_rec *rec);
-int sqlite_org_delete(struct store *s, const char *id);
-/* 0 if the org exists, LK_ENOTFOUND if not, or another LK_E* code. */
+/* 0 if the org (orgs.c) or team (teams.c) exists, LK_ENOTFOUND if not, or
+ * another LK_E* code. */
 int sqlite_org_exists(struct sqlite_store *ss, const char *org_id);
-
-/* users.c */
-int sqlite_user_insert(struct store *s, const struct user_rec *rec);
-int sqlite_user_get(struct store *s, const char *id, const char *org_id, const char *username, struct user_rec *ret);
-int sqlite_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret);
-int sqlite_user_update(struct store *s, const struct user_rec *rec);
-int sqlite_user_delete(struct store *s, const char *id);
-
-/* teams.c */
-int sqlite_team_insert(struct store *s, const struct team_rec *rec);
-int sqlite_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret);
-int sqlite_team_get_by_id(struct store *s, const char *id, struct team_rec *ret);
-int sqlite_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret);
-int sqlite_team_update(struct store *s, const struct team_rec *rec);
-int sqlite_team_delete(struct store *s, const char *id);
-int sqlite_team_member_put(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now);
-int sqlite_team_member_delete(struct store *s, const char *team_id, const char *user_id);
-int sqlite_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role);
-int sqlite_team_member_roles(struct store *s, const char *org_id, const char *user_id,
-                             char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count);
-int sqlite_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                  char **ret_json);
-int sqlite_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret);
-/* 0 if the team exists, LK_ENOTFOUND if not, or another LK_E* code. */
 int sqlite_team_exists(struct sqlite_store *ss, const char *team_id);
-
-/* service_accounts.c */
-int sqlite_sa_insert(struct store *s, const struct sa_rec *rec);
-int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret);
-int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret);
-int sqlite_sa_update(struct store *s, const struct sa_rec *rec);
-int sqlite_sa_delete(struct store *s, const char *id);
-
-/* roles_groups.c */
-int sqlite_role_insert(struct store *s, const struct role_rec *rec);
-int sqlite_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret);
-int sqlite_role_list(struct store *s, const char *org_id, struct role_list *ret);
-int sqlite_role_delete(struct store *s, const char *org_id, const char *name);
-int sqlite_group_insert(struct store *s, const struct group_rec *rec);
-int sqlite_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret);
-int sqlite_group_list(struct store *s, const char *org_id, const char *user_id, struct group_list *ret);
-int sqlite_group_delete(struct store *s, const char *id);
-int sqlite_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now);
-int sqlite_group_member_delete(struct store *s, const char *group_id, const char *user_id);
-int sqlite_group_member_names(struct store *s, const char *group_id, char **ret_json);
-
-/* audit.c */
-int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash);
-int sqlite_audit_insert(struct store *s, const struct audit_rec *const *recs, size_t n);
-int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret);
-
-/* meta.c */
-int sqlite_meta_get(struct store *s, const char *key, char **ret);
-int sqlite_meta_set(struct store *s, const char *key, const char *value);
-
-/* notices.c */
-int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
-                             struct notice_candidate_list *ret);
-int sqlite_notice_insert(struct store *s, const struct notice_rec *rec, int *ret_inserted);
-int sqlite_notice_supersede(struct store *s, const char *token_id, int days, int64_t now);
-int sqlite_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret);
-int sqlite_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed);
-int sqlite_notice_finish(struct store *s, const struct notice_rec *rec);
-int sqlite_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
-                       struct notice_list *ret);
-int sqlite_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count);
 
 #endif

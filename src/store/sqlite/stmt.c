@@ -117,6 +117,12 @@ int sql_run_(struct sqlite_store *ss, const struct stmt_def *def, const struct s
     return r;
 }
 
+int sql_insert_under_(struct sqlite_store *ss, int (*exists)(struct sqlite_store *ss, const char *id),
+                      const char *parent_id, const struct stmt_def *def, const struct sql_arg *args, size_t n) {
+    int r = exists(ss, parent_id);
+    return r != 0 ? r : sql_run_(ss, def, args, n, NULL);
+}
+
 int sql_change_(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n) {
     size_t changed = 0;
     int r = sql_run_(ss, def, args, n, &changed);

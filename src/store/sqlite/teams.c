@@ -72,12 +72,9 @@ int sqlite_team_exists(struct sqlite_store *ss, const char *team_id) {
 }
 
 int sqlite_team_insert(struct store *s, const struct team_rec *t) {
-    struct sqlite_store *ss = ss_of(s);
-    int r = sqlite_org_exists(ss, t->org_id);
-    if (r != 0)
-        return r;
-    return sql_run(ss, &INSERT, sql_text(t->id), sql_text(t->org_id), sql_text(t->name), sql_text(t->description),
-                   sql_int(t->created_at), sql_int(t->updated_at));
+    return sql_insert_under(ss_of(s), sqlite_org_exists, t->org_id, &INSERT, sql_text(t->id), sql_text(t->org_id),
+                            sql_text(t->name), sql_text(t->description), sql_int(t->created_at),
+                            sql_int(t->updated_at));
 }
 
 int sqlite_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret) {

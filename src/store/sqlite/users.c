@@ -44,7 +44,8 @@ static const struct row_map user_map = ROW_MAP(struct user_rec, user_cols);
 
 int sqlite_user_insert(struct store *s, const struct user_rec *u) {
     struct sqlite_store *ss = ss_of(s);
-    /* An unknown org is "not found", not a constraint failure. */
+    /* An unknown org is "not found", not a constraint failure (as for
+     * sql_insert_under, which cannot say the foreign key's failure below). */
     int r = sqlite_org_exists(ss, u->org_id);
     if (r != 0)
         return r;
