@@ -92,7 +92,7 @@ static void audit_operator(struct store *s, const char *action, const char *reso
 /* latchkey operator audit verify|export [--data-dir DIR] [--org NAME] [--since T] */
 static int operator_audit(int argc, char **argv) {
     const char *sub = argc > 0 ? argv[0] : "";
-    const char *data_dir = getenv("LATCHKEY_DATA_DIR");
+    const char *data_dir = getenv("LATCHKEY_DATA_DIR"), *store = getenv("LATCHKEY_STORE");
     const char *org = NULL, *since = NULL, *anchor = NULL;
     int export = strcmp(sub, "export") == 0, head = strcmp(sub, "head") == 0, verify = strcmp(sub, "verify") == 0;
     if (!export && !head && !verify) {
@@ -101,6 +101,7 @@ static int operator_audit(int argc, char **argv) {
     }
     for (int i = 1; i < argc; i++) {
         const char **dst = strcmp(argv[i], "--data-dir") == 0           ? &data_dir
+                           : strcmp(argv[i], "--store") == 0            ? &store
                            : export && strcmp(argv[i], "--org") == 0    ? &org
                            : export && strcmp(argv[i], "--since") == 0  ? &since
                            : verify && strcmp(argv[i], "--anchor") == 0 ? &anchor
@@ -111,13 +112,14 @@ static int operator_audit(int argc, char **argv) {
         }
         *dst = argv[++i];
     }
-    if (data_dir == NULL || *data_dir == '\0') {
-        fprintf(stderr, "latchkey operator audit %s: give --data-dir DIR (or LATCHKEY_DATA_DIR)\n", sub);
+    if ((data_dir == NULL || *data_dir == '\0') && (store == NULL || *store == '\0')) {
+        fprintf(stderr, "latchkey operator audit %s: give --data-dir DIR or --store DSN (or LATCHKEY_DATA_DIR)\n", sub);
         return 2;
     }
     struct config cfg;
     config_defaults(&cfg);
-    str_copy(cfg.data_dir, sizeof(cfg.data_dir), data_dir);
+    str_copy(cfg.data_dir, sizeof(cfg.data_dir), data_dir != NULL ? data_dir : "");
+    str_copy(cfg.store, sizeof(cfg.store), store != NULL ? store : "");
     char dsn[PATH_MAX + 16];
     struct store *s = NULL;
     if (server_open_store(&cfg, 0, dsn, sizeof(dsn), &s) != 0)
@@ -301,8 +303,8 @@ static int operator_cmd(int argc, char **argv) {
     int r = load_config(&cfg, argc - 1, argv + 1);
     if (r != 0)
         return r == 1 ? 0 : r;
-    if (cfg.data_dir[0] == '\0') {
-        fprintf(stderr, "latchkey operator %s: give --data-dir DIR (or LATCHKEY_DATA_DIR)\n", verb);
+    if (cfg.data_dir[0] == '\0' && cfg.store[0] == '\0') {
+        fprintf(stderr, "latchkey operator %s: give --data-dir DIR or --store DSN (or LATCHKEY_DATA_DIR)\n", verb);
         return 2;
     }
     int is_init = strcmp(verb, "init") == 0;
@@ -319,7 +321,8 @@ static int operator_cmd(int argc, char **argv) {
         return 1;
     int status = 0;
     if (strcmp(verb, "migrate") == 0) {
-        printf("store in %s is up to date\n", cfg.data_dir);
+        printf("store %s%s is up to date\n", cfg.store[0] ? "given by --store" : "in ",
+               cfg.store[0] ? "" : cfg.data_dir);
         goto out;
     }
     if (strcmp(verb, "cleanup") == 0) {
@@ -349,7 +352,7 @@ static int operator_cmd(int argc, char **argv) {
             fprintf(stderr,
                     "latchkey operator init: %s is already initialised (use `operator root-token` for a "
                     "new root token)\n",
-                    cfg.data_dir);
+                    cfg.store[0] ? "the store given by --store" : cfg.data_dir);
             status = 1;
             token_cache_free(cache);
             goto out;
