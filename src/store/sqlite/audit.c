@@ -51,28 +51,6 @@
 #define AUDIT_ROWS_8 AUDIT_ROWS_4 ", " AUDIT_ROWS_4
 #define AUDIT_ROWS_16 AUDIT_ROWS_8 ", " AUDIT_ROWS_8
 
-static const struct stmt_def HEAD = {ST_AUDIT_HEAD, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"};
-static const struct stmt_def INSERT_1 = {ST_AUDIT_INSERT, "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROW};
-static const struct stmt_def INSERT_2 = {ST_AUDIT_INSERT_2, "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_2};
-static const struct stmt_def INSERT_4 = {ST_AUDIT_INSERT_4, "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_4};
-static const struct stmt_def INSERT_8 = {ST_AUDIT_INSERT_8, "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_8};
-static const struct stmt_def INSERT_16 = {ST_AUDIT_INSERT_16,
-                                          "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_16};
-/* One lower and one upper bound on seq, so SQLite's plan is a range of
- * the primary key: [?8, ?10), the cursor and the scope folded in. */
-static const struct stmt_def LIST_ASC = {ST_AUDIT_LIST_ASC, "SELECT " AUDIT_COLS AUDIT_WHERE
-                                                            "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
-static const struct stmt_def LIST_DESC = {ST_AUDIT_LIST_DESC, "SELECT " AUDIT_COLS AUDIT_WHERE
-                                                              "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
-static const struct stmt_def MAX_SEQ = {ST_AUDIT_MAX_SEQ, "SELECT " AUDIT_HEAD_SEQ};
-static const struct stmt_def HASH_AT = {ST_AUDIT_HASH_AT, "SELECT hash FROM audit WHERE seq = ?1"};
-static const struct stmt_def BLOCK_PUT = {ST_AUDIT_BLOCK_PUT,
-                                          "INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)"};
-static const struct stmt_def BLOCK_NEXT = {
-    ST_AUDIT_BLOCK_NEXT, "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
-static const struct stmt_def BLOCK_PREV = {ST_AUDIT_BLOCK_PREV, "SELECT block FROM audit_org_blocks WHERE org_id = ?1 "
-                                                                "AND block <= ?2 ORDER BY block DESC LIMIT 1"};
-
 /*
  * Reads a hash column as hex into buf (AUDIT_HASH_HEX bytes). What latchkey
  * stores is SECRET_HASH_LEN bytes; anything else was put there by someone
@@ -97,8 +75,9 @@ static int col_hash(sqlite3_stmt *st, int col, char *buf) {
 }
 
 int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) {
+    static const struct stmt_def def = {ST_AUDIT_HEAD, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"};
     sqlite3_stmt *st = NULL;
-    int r = stmt_bind(ss_of(s), &HEAD, NULL, 0, &st);
+    int r = stmt_bind(ss_of(s), &def, NULL, 0, &st);
     if (r != 0)
         return r;
     int rc = sqlite3_step(st);
@@ -150,6 +129,8 @@ static int audit_args(const struct audit_rec *a, uint8_t raw[SECRET_HASH_LEN], s
 
 /* Notes each (org, block) of recs[0..n) once; a batch names few orgs. */
 static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
+    static const struct stmt_def def = {ST_AUDIT_BLOCK_PUT,
+                                        "INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)"};
     enum { SEEN_MAX = 16 };
     const struct audit_rec *seen[SEEN_MAX];
     size_t nseen = 0;
@@ -165,7 +146,7 @@ static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *con
             continue;
         if (nseen < SEEN_MAX) /* past that, a repeat costs a lookup, nothing else */
             seen[nseen++] = a;
-        int r = sql_run(ss, &BLOCK_PUT, sql_text(a->org_id), sql_int(block));
+        int r = sql_run(ss, &def, sql_text(a->org_id), sql_int(block));
         if (r != 0)
             return r;
     }
@@ -173,10 +154,19 @@ static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *con
 }
 
 static int audit_insert_rows(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
+    static const struct stmt_def insert_1 = {ST_AUDIT_INSERT, "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROW};
+    static const struct stmt_def insert_2 = {ST_AUDIT_INSERT_2,
+                                             "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_2};
+    static const struct stmt_def insert_4 = {ST_AUDIT_INSERT_4,
+                                             "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_4};
+    static const struct stmt_def insert_8 = {ST_AUDIT_INSERT_8,
+                                             "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_8};
+    static const struct stmt_def insert_16 = {ST_AUDIT_INSERT_16,
+                                              "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_16};
     static const struct {
         size_t rows;
         const struct stmt_def *def;
-    } shapes[] = {{16, &INSERT_16}, {8, &INSERT_8}, {4, &INSERT_4}, {2, &INSERT_2}, {1, &INSERT_1}};
+    } shapes[] = {{16, &insert_16}, {8, &insert_8}, {4, &insert_4}, {2, &insert_2}, {1, &insert_1}};
     while (n > 0) {
         size_t sh = 0;
         while (shapes[sh].rows > n)
@@ -276,10 +266,16 @@ static const struct row_map audit_map = {sizeof(struct audit_rec), NULL, 0, audi
 /* One statement over seq in [lo, hi), appending up to f->limit rows to *items. */
 static int audit_list_window(struct sqlite_store *ss, const struct audit_filter *f, int64_t lo, int64_t hi,
                              struct audit_list *ret) {
+    /* One lower and one upper bound on seq, so SQLite's plan is a range of
+     * the primary key: [?8, ?10), the cursor and the scope folded in. */
+    static const struct stmt_def asc = {ST_AUDIT_LIST_ASC, "SELECT " AUDIT_COLS AUDIT_WHERE
+                                                           "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
+    static const struct stmt_def desc = {ST_AUDIT_LIST_DESC, "SELECT " AUDIT_COLS AUDIT_WHERE
+                                                             "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
     int want = f->limit - (int)ret->count;
     sqlite3_stmt *st = NULL;
     int r =
-        stmt_bind(ss, f->descending ? &LIST_DESC : &LIST_ASC,
+        stmt_bind(ss, f->descending ? &desc : &asc,
                   SQL_ARGS(sql_text(f->org ? f->org : ""), sql_text(f->teams_json), sql_text(f->actor ? f->actor : ""),
                            sql_text(f->action ? f->action : ""), sql_text(f->outcome ? f->outcome : ""),
                            sql_int(f->since_ms), sql_int(f->until_ms), sql_int(lo), sql_int(want), sql_int(hi),
@@ -319,6 +315,7 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
  * hash; one whose predecessor is missing gets "" (its seq breaks the chain).
  */
 static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descending) {
+    static const struct stmt_def def = {ST_AUDIT_HASH_AT, "SELECT hash FROM audit WHERE seq = ?1"};
     for (size_t k = 0; k < l->count; k++) {
         size_t i = descending ? l->count - 1 - k : k; /* oldest first */
         struct audit_rec *a = &l->items[i];
@@ -332,7 +329,7 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
             continue;
         }
         sqlite3_stmt *st = NULL;
-        int r = stmt_bind(ss, &HASH_AT, SQL_ARGS(sql_int(a->seq - 1)), &st);
+        int r = stmt_bind(ss, &def, SQL_ARGS(sql_int(a->seq - 1)), &st);
         if (r != 0)
             return r;
         int rc = sqlite3_step(st);
@@ -354,8 +351,12 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
  */
 static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t block, int descending,
                           int64_t *ret_block, int *ret_found) {
-    int r =
-        sql_get(ss, descending ? &BLOCK_PREV : &BLOCK_NEXT, &row_int64, ret_block, sql_text(org_id), sql_int(block));
+    static const struct stmt_def next = {
+        ST_AUDIT_BLOCK_NEXT,
+        "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
+    static const struct stmt_def prev = {ST_AUDIT_BLOCK_PREV, "SELECT block FROM audit_org_blocks WHERE org_id = ?1 "
+                                                              "AND block <= ?2 ORDER BY block DESC LIMIT 1"};
+    int r = sql_get(ss, descending ? &prev : &next, &row_int64, ret_block, sql_text(org_id), sql_int(block));
     *ret_found = r == 0;
     return r == LK_ENOTFOUND ? 0 : r;
 }
@@ -372,6 +373,7 @@ static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t b
  * nor budget.
  */
 int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
+    static const struct stmt_def def = {ST_AUDIT_MAX_SEQ, "SELECT " AUDIT_HEAD_SEQ};
     struct sqlite_store *ss = ss_of(s);
     memset(ret, 0, sizeof(*ret));
     /* The api range-checks a client's cursor (API_CURSOR_MAX); this keeps
@@ -392,7 +394,7 @@ int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audi
         return r;
     }
     int64_t head = 0;
-    int r = sql_get_(ss, &MAX_SEQ, &row_int64, sizeof(head), &head, NULL, 0);
+    int r = sql_get_(ss, &def, &row_int64, sizeof(head), &head, NULL, 0);
     if (r != 0)
         return r == LK_ENOTFOUND ? LK_ESTORE : r; /* MAX() always answers a row */
     /* Blocks are kept by org id: a listing by name alone scans every window. */

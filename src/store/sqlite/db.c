@@ -28,19 +28,6 @@
 /* How long a statement waits for another connection's write lock. */
 #define SQLITE_BUSY_TIMEOUT_MS 5000
 
-/* IMMEDIATE takes the write lock up front (waiting up to the busy timeout):
- * a deferred transaction that reads and then writes can fail with
- * SQLITE_BUSY at once if another connection wrote in between. */
-static const struct stmt_def BEGIN = {ST_BEGIN, "BEGIN IMMEDIATE"};
-static const struct stmt_def COMMIT = {ST_COMMIT, "COMMIT"};
-static const struct stmt_def ROLLBACK = {ST_ROLLBACK, "ROLLBACK"};
-static const struct stmt_def SAVEPOINT = {ST_SAVEPOINT, "SAVEPOINT lk_nested"};
-static const struct stmt_def RELEASE = {ST_RELEASE, "RELEASE lk_nested"};
-static const struct stmt_def ROLLBACK_TO = {ST_ROLLBACK_TO, "ROLLBACK TO lk_nested"};
-static const struct stmt_def VERSION_GET = {ST_VERSION_GET, "SELECT COALESCE(MAX(version), 0) FROM schema_version"};
-static const struct stmt_def VERSION_ADD = {
-    ST_VERSION_ADD, "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)"};
-
 static const char schema_version_sql[] = "CREATE TABLE IF NOT EXISTS schema_version ("
                                          "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                                          "applied_at INTEGER NOT NULL)";
@@ -235,34 +222,43 @@ static int run(struct sqlite_store *ss, const struct stmt_def *def) {
 }
 
 int sqlite_begin(struct store *s) {
-    return run(ss_of(s), &BEGIN);
+    /* IMMEDIATE takes the write lock up front (waiting up to the busy timeout):
+     * a deferred transaction that reads and then writes can fail with
+     * SQLITE_BUSY at once if another connection wrote in between. */
+    static const struct stmt_def def = {ST_BEGIN, "BEGIN IMMEDIATE"};
+    return run(ss_of(s), &def);
 }
 
 int sqlite_commit(struct store *s) {
+    static const struct stmt_def def = {ST_COMMIT, "COMMIT"};
     struct sqlite_store *ss = ss_of(s);
     /* SQLite already rolled the transaction back after an error: report it. */
     if (sqlite3_get_autocommit(ss->db))
         return LK_ESTORE;
-    return run(ss, &COMMIT);
+    return run(ss, &def);
 }
 
 int sqlite_rollback(struct store *s) {
+    static const struct stmt_def def = {ST_ROLLBACK, "ROLLBACK"};
     struct sqlite_store *ss = ss_of(s);
     if (sqlite3_get_autocommit(ss->db))
         return 0;
-    return run(ss, &ROLLBACK);
+    return run(ss, &def);
 }
 
 int sqlite_savepoint(struct store *s) {
-    return run(ss_of(s), &SAVEPOINT);
+    static const struct stmt_def def = {ST_SAVEPOINT, "SAVEPOINT lk_nested"};
+    return run(ss_of(s), &def);
 }
 
 int sqlite_release(struct store *s) {
-    return run(ss_of(s), &RELEASE);
+    static const struct stmt_def def = {ST_RELEASE, "RELEASE lk_nested"};
+    return run(ss_of(s), &def);
 }
 
 int sqlite_rollback_to(struct store *s) {
-    return run(ss_of(s), &ROLLBACK_TO);
+    static const struct stmt_def def = {ST_ROLLBACK_TO, "ROLLBACK TO lk_nested"};
+    return run(ss_of(s), &def);
 }
 
 int sqlite_tx_end(struct sqlite_store *ss, int r) {
@@ -290,8 +286,9 @@ int sqlite_delete_with(struct store *s, const struct stmt_def *dep, const struct
 /* --- migrations ------------------------------------------------------------ */
 
 static int version_get(struct sqlite_store *ss, int *ret) {
+    static const struct stmt_def def = {ST_VERSION_GET, "SELECT COALESCE(MAX(version), 0) FROM schema_version"};
     int64_t v = 0;
-    int r = sql_get_(ss, &VERSION_GET, &row_int64, sizeof(v), &v, NULL, 0);
+    int r = sql_get_(ss, &def, &row_int64, sizeof(v), &v, NULL, 0);
     if (r != 0)
         return r == LK_ENOTFOUND ? LK_ESTORE : r; /* MAX() always answers a row */
     if (v < 0 || v > INT_MAX)
@@ -307,6 +304,8 @@ static int version_get(struct sqlite_store *ss, int *ret) {
  * *current is updated to the version in force once committed.
  */
 static int migrate_one(struct sqlite_store *ss, const struct store_migration *m, int *current) {
+    static const struct stmt_def def = {ST_VERSION_ADD,
+                                        "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)"};
     int v = 0;
     int r = sqlite_begin(&ss->base);
     if (r != 0)
@@ -319,7 +318,7 @@ static int migrate_one(struct sqlite_store *ss, const struct store_migration *m,
         r = sqlite_map_rc(rc);
         goto out;
     }
-    r = sql_run(ss, &VERSION_ADD, sql_int(m->version), sql_text(m->name), sql_int((int64_t)time(NULL)));
+    r = sql_run(ss, &def, sql_int(m->version), sql_text(m->name), sql_int((int64_t)time(NULL)));
     v = m->version;
 out:
     r = sqlite_tx_end(ss, r);

@@ -6,15 +6,14 @@
  */
 #include "store/sqlite/sqlite_internal.h"
 
-static const struct stmt_def GET = {ST_META_GET, "SELECT value FROM meta WHERE key = ?1"};
-static const struct stmt_def SET = {
-    ST_META_SET,
-    "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"};
-
 int sqlite_meta_get(struct store *s, const char *key, char **ret) {
-    return sql_get(ss_of(s), &GET, &row_string, ret, sql_text(key));
+    static const struct stmt_def def = {ST_META_GET, "SELECT value FROM meta WHERE key = ?1"};
+    return sql_get(ss_of(s), &def, &row_string, ret, sql_text(key));
 }
 
 int sqlite_meta_set(struct store *s, const char *key, const char *value) {
-    return sql_run(ss_of(s), &SET, sql_text(key), sql_text(value));
+    static const struct stmt_def def = {
+        ST_META_SET,
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"};
+    return sql_run(ss_of(s), &def, sql_text(key), sql_text(value));
 }

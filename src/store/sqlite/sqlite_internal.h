@@ -4,9 +4,10 @@
  * maps for reading rows, and each entity's operations, which ops.c puts
  * into store_sqlite_ops. Only src/store/sqlite/ includes this.
  *
- * Every statement is a struct stmt_def defined beside the code that binds
- * it, and owns one slot of the per-connection cache below: prepared once on
- * first use, reset right after each use.
+ * Every statement is a static struct stmt_def in the function that binds
+ * it (its SQL beside its arguments), and owns one slot of the
+ * per-connection cache below: prepared once on first use, reset right after
+ * each use.
  */
 #ifndef LK_STORE_SQLITE_INTERNAL_H
 #define LK_STORE_SQLITE_INTERNAL_H
@@ -127,7 +128,9 @@ enum stmt_slot {
     ST__COUNT
 };
 
-/* A statement: its cache slot and its SQL (parameters ?1, ?2, ... or ?). */
+/* A statement: its cache slot and its SQL (parameters ?1, ?2, ... or ?).
+ * Static, one per slot: the cache checks by address that a slot is only
+ * ever given the statement it was prepared from. */
 struct stmt_def {
     enum stmt_slot slot;
     const char *sql;
@@ -250,22 +253,18 @@ struct col_map {
     { COL_INT, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int), int64_t * : sizeof(int64_t)), NULL }
 #define MAP_BOOL(T, f)                                                                                                 \
     { COL_BOOL, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int)), NULL }
-#define MAP_TEXT(T, f)                                                                                                 \
+/* A field that is an array of elem, exactly. */
+#define MAP_ARRAY_(kind, elem, T, f)                                                                                   \
     {                                                                                                                  \
-        COL_TEXT, offsetof(T, f),                                                                                      \
-            _Generic(&MAP_FIELD_(T, f), char(*)[sizeof(MAP_FIELD_(T, f))]                                              \
+        kind, offsetof(T, f),                                                                                          \
+            _Generic(&MAP_FIELD_(T, f), elem(*)[sizeof(MAP_FIELD_(T, f))]                                              \
                      : sizeof(MAP_FIELD_(T, f))),                                                                      \
             NULL                                                                                                       \
     }
+#define MAP_TEXT(T, f) MAP_ARRAY_(COL_TEXT, char, T, f)
 #define MAP_DUP(T, f, dflt)                                                                                            \
     { COL_DUP, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), char ** : sizeof(char *)), (dflt) }
-#define MAP_BLOB(T, f)                                                                                                 \
-    {                                                                                                                  \
-        COL_BLOB, offsetof(T, f),                                                                                      \
-            _Generic(&MAP_FIELD_(T, f), uint8_t(*)[sizeof(MAP_FIELD_(T, f))]                                           \
-                     : sizeof(MAP_FIELD_(T, f))),                                                                      \
-            NULL                                                                                                       \
-    }
+#define MAP_BLOB(T, f) MAP_ARRAY_(COL_BLOB, uint8_t, T, f)
 
 /* Largest record a single-row read holds while it is read (store.h: out
  * parameters are only written on success). */
