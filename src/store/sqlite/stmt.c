@@ -229,6 +229,10 @@ void row_free(const struct row_map *m, void *rec) {
 static int row_read(sqlite3_stmt *st, const struct row_map *m, void *rec) {
     if (m->read != NULL)
         return m->read(st, rec);
+    /* A map that does not match the statement's columns is a mistake in
+     * this backend, like an argument too many. */
+    if ((size_t)sqlite3_column_count(st) != m->ncols)
+        return LK_EINTERNAL;
     memset(rec, 0, m->size);
     for (size_t i = 0; i < m->ncols; i++) {
         int r = col_read(st, (int)i, &m->cols[i], rec);
