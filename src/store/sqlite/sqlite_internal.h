@@ -183,7 +183,8 @@ static inline struct sql_arg sql_blob(const void *p, int len) {
     return (struct sql_arg){SQL_BLOB, p, len};
 }
 
-/* The arguments of a runner call as an array and its length. */
+/* The arguments of a runner call as an array and its length (the second
+ * mention is only measured by sizeof, never evaluated). */
 #define SQL_ARGS(...)                                                                                                  \
     ((const struct sql_arg[]){__VA_ARGS__}), (sizeof((const struct sql_arg[]){__VA_ARGS__}) / sizeof(struct sql_arg))
 
