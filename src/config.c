@@ -41,6 +41,8 @@ static const struct opt opts[] = {
      "HOST:PORT to listen on (default 127.0.0.1:8420; port 0 picks one)"},
     {"data-dir", "LATCHKEY_DATA_DIR", OPT_STR, OFF(data_dir), 0, 0,
      "directory holding the store (dev default ./.latchkey)"},
+    {"store", "LATCHKEY_STORE", OPT_STR, OFF(store), 0, 0,
+     "the store as SCHEME:LOCATION, e.g. sqlite:/var/lib/latchkey/latchkey.db (default: sqlite:DATA_DIR/latchkey.db)"},
     {"threads", "LATCHKEY_THREADS", OPT_UINT, OFF(threads), 1, 256,
      "worker threads, one event loop each (default: cores)"},
     {"cpu-affinity", "LATCHKEY_CPU_AFFINITY", OPT_BOOL, OFF(cpu_affinity), 0, 0,

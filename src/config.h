@@ -16,6 +16,7 @@
 struct lk_error;
 
 #define CONFIG_HOST_MAX 256
+#define CONFIG_STORE_MAX (PATH_MAX + 16)
 
 struct config {
     char listen_host[CONFIG_HOST_MAX]; /* numeric address or "localhost" */
@@ -57,6 +58,8 @@ struct config {
     struct rl_policy rl_signup;           /* self-service sign-ups per client address */
     struct netaddr_cidrs trusted_proxies; /* peers whose X-Forwarded-For and -Proto are believed */
     struct origin_list allowed_origins;   /* besides the server's own, origins whose pages may change with the cookie */
+    /* The store as a DSN, SCHEME:LOCATION (store.h); "" = sqlite:DATA_DIR/latchkey.db. */
+    char store[CONFIG_STORE_MAX];
 };
 
 /* Fills c with defaults (dev-independent). */

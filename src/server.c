@@ -19,6 +19,7 @@
 #include "jobs/cleanup.h"
 #include "jobs/notices.h"
 #include "lib/clock.h"
+#include "lib/str.h"
 #include "net/http.h"
 #include "store/store.h"
 #include "svc/audit.h"
@@ -29,7 +30,9 @@
 #define CACHE_MAX_ENTRIES 200000
 #define RATELIMIT_MAX_KEYS 100000
 
-int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_t dsncap, struct store **ret) {
+/* The DSN of the store under cfg->data_dir, creating the directory 0700 if
+ * create_dir. */
+static int data_dir_dsn(const struct config *cfg, int create_dir, char *dsn, size_t dsncap) {
     struct stat st;
     if (stat(cfg->data_dir, &st) != 0) {
         if (!create_dir) {
@@ -46,23 +49,62 @@ int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_
         return LK_EINVAL;
     }
     int n = snprintf(dsn, dsncap, "sqlite:%s/latchkey.db", cfg->data_dir);
-    if (n < 0 || (size_t)n >= dsncap)
-        return LK_EINVAL;
+    return n < 0 || (size_t)n >= dsncap ? LK_EINVAL : 0;
+}
+
+/* Why store_open refused a --store DSN, without echoing it (a DSN may one
+ * day carry a password): its scheme names no backend of this build, or the
+ * backend refused the rest. */
+static void log_store_refused(const char *dsn) {
+    size_t n = strspn(dsn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    if (n == 0 || n > 32 || dsn[n] != ':' || dsn[n + 1] == '\0')
+        lk_log(LOG_ERROR, "store: expected SCHEME:LOCATION, e.g. sqlite:/var/lib/latchkey/latchkey.db");
+    else
+        lk_log(LOG_ERROR,
+               "store: this build has no \"%.*s\" store, or that store refuses the location given "
+               "(e.g. sqlite:/var/lib/latchkey/latchkey.db)",
+               (int)n, dsn);
+}
+
+int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_t dsncap, struct store **ret) {
+    /* --store names the store outright: no data dir is made or needed. */
+    int given = cfg->store[0] != '\0';
+    const char *where = given ? "given by --store" : cfg->data_dir, *in = given ? "" : "in ";
+    int r = 0;
+    if (!given)
+        r = data_dir_dsn(cfg, create_dir, dsn, dsncap);
+    else if (strlen(cfg->store) < dsncap)
+        str_copy(dsn, dsncap, cfg->store);
+    else
+        r = LK_EINVAL;
+    if (r != 0)
+        return r;
     struct store *s = NULL;
-    int r = store_open(dsn, &s);
+    r = store_open(dsn, &s);
     if (r != 0) {
-        lk_log(LOG_ERROR, "cannot open the store in %s: %s", cfg->data_dir, lk_strerror(r));
+        if (r == LK_EINVAL && given)
+            log_store_refused(dsn);
+        lk_log(LOG_ERROR, "cannot open the store %s%s: %s", in, where, lk_strerror(r));
         return r;
     }
     int version = 0;
     r = store_migrate(s, &version);
     if (r != 0) {
-        lk_log(LOG_ERROR, "cannot migrate the store in %s: %s", cfg->data_dir, lk_strerror(r));
+        lk_log(LOG_ERROR, "cannot migrate the store %s%s: %s", in, where, lk_strerror(r));
         store_close(s);
         return r;
     }
     *ret = s;
     return 0;
+}
+
+/* This server's store as operator commands take it: "--data-dir DIR", or
+ * "--store DSN" (a placeholder: a DSN may carry a password). */
+static const char *store_flag(const struct config *cfg, char *buf, size_t cap) {
+    if (cfg->store[0] != '\0')
+        return "--store DSN";
+    snprintf(buf, cap, "--data-dir %s", cfg->data_dir);
+    return buf;
 }
 
 static int flush_fn(void *arg, const struct token_touch *t, size_t n) {
@@ -132,10 +174,11 @@ static int dev_bootstrap(struct server *srv, struct store *s) {
         lk_log(LOG_ERROR, "cannot create the root token: %s", lk_error_message(&err));
         return r;
     }
+    char flag[PATH_MAX + 16];
     printf("Root token: %s\n", token);
-    printf("(shown once: it is stored only as a hash. `latchkey operator root-token --data-dir %s` issues a new "
+    printf("(shown once: it is stored only as a hash. `latchkey operator root-token %s` issues a new "
            "one and revokes this one.)\n",
-           srv->cfg.data_dir);
+           store_flag(&srv->cfg, flag, sizeof(flag)));
     fflush(stdout);
     explicit_bzero(token, sizeof(token));
     lk_log(LOG_INFO, "created root token %s", id);
@@ -155,9 +198,9 @@ int server_run(struct config *cfg) {
     pthread_mutex_init(&srv->flusher_lock, NULL);
     pthread_cond_init(&srv->flusher_cond, NULL);
 
-    if (cfg->data_dir[0] == '\0') {
+    if (cfg->data_dir[0] == '\0' && cfg->store[0] == '\0') {
         if (!cfg->dev) {
-            lk_log(LOG_ERROR, "no data dir: give --data-dir DIR (or LATCHKEY_DATA_DIR), or use --dev");
+            lk_log(LOG_ERROR, "no data dir: give --data-dir DIR (or LATCHKEY_DATA_DIR) or --store DSN, or use --dev");
             goto out;
         }
         snprintf(cfg->data_dir, sizeof(cfg->data_dir), "./.latchkey");
@@ -185,9 +228,10 @@ int server_run(struct config *cfg) {
     } else {
         struct svc svc = {.store = boot, .cache = srv->cache};
         int exists = 1;
+        char flag[PATH_MAX + 16];
         if (tokens_root_exists(&svc, &exists) == 0 && !exists)
-            lk_log(LOG_WARN, "no root token exists: create one with `latchkey operator root-token --data-dir %s`",
-                   cfg->data_dir);
+            lk_log(LOG_WARN, "no root token exists: create one with `latchkey operator root-token %s`",
+                   store_flag(cfg, flag, sizeof(flag)));
     }
     store_close(boot);
     boot = NULL;
@@ -232,9 +276,10 @@ int server_run(struct config *cfg) {
                cfg->notice_days, cfg->notice_interval_s, srv->notices_cfg->email ? "; e-mail" : "",
                srv->notices_cfg->webhook ? "; webhook" : "");
 
-    printf("latchkey %s listening on %s://%s%s%s:%u (%d threads, data dir %s)\n", LATCHKEY_VERSION,
+    printf("latchkey %s listening on %s://%s%s%s:%u (%d threads, %s%s)\n", LATCHKEY_VERSION,
            srv->ssl_ctx ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
-           strchr(cfg->listen_host, ':') ? "]" : "", srv->bound_port, srv->nworkers, cfg->data_dir);
+           strchr(cfg->listen_host, ':') ? "]" : "", srv->bound_port, srv->nworkers,
+           cfg->store[0] != '\0' ? "store given by --store" : "data dir ", cfg->store[0] != '\0' ? "" : cfg->data_dir);
     fflush(stdout);
     lk_log(LOG_INFO, "listening on %s:%u", cfg->listen_host, srv->bound_port);
 

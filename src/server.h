@@ -88,8 +88,9 @@ struct server {
  * Returns the process exit status. */
 int server_run(struct config *cfg);
 
-/* Opens the store under cfg->data_dir (creating the directory 0700 if
- * create_dir) and migrates it. Fills dsn. */
+/* Opens the store cfg->store names or, without one, the store under
+ * cfg->data_dir (creating the directory 0700 if create_dir), and migrates
+ * it. Fills dsn; logs why it failed. */
 int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_t dsncap, struct store **ret);
 
 #endif

@@ -114,8 +114,8 @@ int cli_operator(struct cli_ctx *ctx) {
     int r = cli_load_config(&cfg, sub.argc, sub.argv);
     if (r != 0)
         return r == 1 ? 0 : r;
-    if (cfg.data_dir[0] == '\0') {
-        fprintf(stderr, "latchkey operator %s: give --data-dir DIR (or LATCHKEY_DATA_DIR)\n", verb);
+    if (cfg.data_dir[0] == '\0' && cfg.store[0] == '\0') {
+        fprintf(stderr, "latchkey operator %s: give --data-dir DIR or --store DSN (or LATCHKEY_DATA_DIR)\n", verb);
         return 2;
     }
     if (c == NULL) {
@@ -127,7 +127,8 @@ int cli_operator(struct cli_ctx *ctx) {
 }
 
 int cli_operator_migrate(struct cli_ctx *ctx) {
-    printf("store in %s is up to date\n", ctx->cfg->data_dir);
+    printf("store %s%s is up to date\n", ctx->cfg->store[0] ? "given by --store" : "in ",
+           ctx->cfg->store[0] ? "" : ctx->cfg->data_dir);
     return 0;
 }
 
@@ -180,7 +181,7 @@ static int issue_root(struct cli_ctx *ctx, int is_init) {
             fprintf(stderr,
                     "latchkey operator init: %s is already initialised (use `operator root-token` for a "
                     "new root token)\n",
-                    ctx->cfg->data_dir);
+                    ctx->cfg->store[0] ? "the store given by --store" : ctx->cfg->data_dir);
             token_cache_free(cache);
             return 1;
         }

@@ -20,9 +20,12 @@
 #include "svc/audit.h"
 
 /* The flag a row takes besides --data-dir, by name. */
-static const char **flag_slot(struct cli_ctx *ctx, unsigned flags, const char *name, const char **data_dir) {
+static const char **flag_slot(struct cli_ctx *ctx, unsigned flags, const char *name, const char **data_dir,
+                              const char **store) {
     if (strcmp(name, "--data-dir") == 0)
         return data_dir;
+    if (strcmp(name, "--store") == 0)
+        return store;
     if ((flags & CLI_FLAG_ORG) && strcmp(name, "--org") == 0)
         return &ctx->org;
     if ((flags & CLI_FLAG_SINCE) && strcmp(name, "--since") == 0)
@@ -40,22 +43,24 @@ int cli_operator_audit(struct cli_ctx *ctx) {
         return 2;
     }
     struct cli_ctx sub = {.cmd = c, .argc = ctx->argc - 1, .argv = ctx->argv + 1, .now = ctx->now};
-    const char *data_dir = getenv("LATCHKEY_DATA_DIR");
+    const char *data_dir = getenv("LATCHKEY_DATA_DIR"), *store = getenv("LATCHKEY_STORE");
     for (int i = 0; i < sub.argc; i++) {
-        const char **dst = flag_slot(&sub, c->flags, sub.argv[i], &data_dir);
+        const char **dst = flag_slot(&sub, c->flags, sub.argv[i], &data_dir, &store);
         if (dst == NULL || i + 1 == sub.argc) {
             fprintf(stderr, "latchkey operator audit %s: unknown or incomplete flag \"%s\"\n", name, sub.argv[i]);
             return 2;
         }
         *dst = sub.argv[++i];
     }
-    if (data_dir == NULL || *data_dir == '\0') {
-        fprintf(stderr, "latchkey operator audit %s: give --data-dir DIR (or LATCHKEY_DATA_DIR)\n", name);
+    if ((data_dir == NULL || *data_dir == '\0') && (store == NULL || *store == '\0')) {
+        fprintf(stderr, "latchkey operator audit %s: give --data-dir DIR or --store DSN (or LATCHKEY_DATA_DIR)\n",
+                name);
         return 2;
     }
     struct config cfg;
     config_defaults(&cfg);
-    str_copy(cfg.data_dir, sizeof(cfg.data_dir), data_dir);
+    str_copy(cfg.data_dir, sizeof(cfg.data_dir), data_dir != NULL ? data_dir : "");
+    str_copy(cfg.store, sizeof(cfg.store), store != NULL ? store : "");
     return cli_run_on_store(&sub, &cfg);
 }
 

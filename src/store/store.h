@@ -4,7 +4,7 @@
  * svc/ talks to the database only through these functions; nothing above
  * this layer sees SQL. A `struct store` is ONE connection and is used by one
  * thread at a time: each worker thread opens its own. Implementations:
- * store_sqlite.c (embedded default). A PostgreSQL implementation plugs in
+ * src/store/sqlite/ (embedded default). A PostgreSQL implementation plugs in
  * through struct store_ops without touching svc/ or api/.
  *
  * Conventions: every function returns 0 or a negative LK_E* code

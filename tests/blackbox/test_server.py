@@ -106,6 +106,58 @@ def test_bad_configuration_is_refused_with_a_reason(tmp_path, args, msg):
     assert msg in r.stderr
 
 
+@pytest.mark.parametrize("source", ["flag", "env", "file"])
+def test_store_dsn_puts_the_store_where_it_says_and_no_data_dir_is_made(tmp_path, source):
+    db = tmp_path / "elsewhere" / "lk.db"
+    db.parent.mkdir()
+    dsn = "sqlite:" + str(db)
+    extra, env = [], {}
+    if source == "flag":
+        extra = ["--store", dsn]
+    elif source == "env":
+        env = {"LATCHKEY_STORE": dsn}
+    else:
+        cfg = tmp_path / "latchkey.json"
+        cfg.write_text(json.dumps({"store": dsn}))
+        extra = ["--config", str(cfg)]
+    s = Server(str(tmp_path), extra=extra, env=env).start()  # --dev, with a --data-dir it does not use
+    try:
+        root = remember_secret(s.root_token)
+        assert root and "(2 threads, store given by --store)" in s.stdout()
+        assert "--store DSN" in s.stdout() and dsn not in s.stdout() + s.stderr()
+        assert not os.path.exists(s.data_dir)
+        assert oct(os.stat(db).st_mode & 0o777) == "0o600"
+        t = s.create_token(description="kept in lk.db")
+        remember_secret(t["token"])
+        s.restart()
+        assert s.stdout().count("Root token: ") == 1  # the same store: no new root token
+        assert s.get("/v1/tokens/" + t["id"], token=root).json()["description"] == "kept in lk.db"
+    finally:
+        assert s.stop() == 0
+    # Operator commands take it too, as a flag or from the environment.
+    r = run_cli("operator", "root-token", "--store", dsn)
+    assert r.returncode == 0, r.stderr
+    remember_secret(r.stdout.split("Root token: ")[1].split()[0])
+    r = run_cli("operator", "audit", "verify", env={"LATCHKEY_STORE": dsn})
+    assert r.returncode == 0 and "audit chain intact" in r.stdout, r.stderr
+    assert not os.path.exists(s.data_dir)
+
+
+@pytest.mark.parametrize("dsn,msg", [
+    ("postgres://db.example/latchkey", r'this build has no \"postgres\" store'),  # the log line is JSON
+    ("nonsense", "expected SCHEME:LOCATION"),
+    ("sqlite:", "expected SCHEME:LOCATION"),
+])
+def test_a_store_this_build_cannot_open_is_refused_at_start(tmp_path, dsn, msg):
+    data = tmp_path / "d"
+    r = subprocess.run([BIN, "server", "--dev", "--data-dir", str(data), "--listen", "127.0.0.1:0",
+                        "--store", dsn], capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0
+    assert msg in r.stderr and "cannot open the store given by --store" in r.stderr
+    assert "db.example" not in r.stderr + r.stdout  # the DSN itself is never echoed
+    assert "listening" not in r.stdout and not data.exists()
+
+
 def test_configuration_precedence_flag_over_env_over_file(tmp_path):
     cfg = tmp_path / "latchkey.json"
     cfg.write_text(json.dumps({"max-body": 3000, "rate-limit-token": "7/60", "request-timeout": 9}))

@@ -1,0 +1,106 @@
+/*
+ * roles_groups.c - an organisation's custom roles and user groups in the
+ * SQLite backend: insert, get, list, delete, and group memberships.
+ *
+ * Stores permissions and granted roles as the JSON it is given; never
+ * resolves or checks a permission (core/perm.c and svc/groups.c do).
+ */
+#include "store/sqlite/sqlite_internal.h"
+
+#define ROLE_COLS "seq, org_id, name, permissions, created_at"
+#define GROUP_COLS "seq, id, org_id, name, description, roles, created_at"
+
+/* ROLE_COLS, in order. */
+static const struct col_map role_cols[] = {
+    MAP_INT(struct role_rec, seq),        MAP_TEXT(struct role_rec, org_id),
+    MAP_TEXT(struct role_rec, name),      MAP_TEXT(struct role_rec, permissions_json),
+    MAP_INT(struct role_rec, created_at),
+};
+static const struct row_map role_map = ROW_MAP(struct role_rec, role_cols);
+
+/* GROUP_COLS, in order. */
+static const struct col_map group_cols[] = {
+    MAP_INT(struct group_rec, seq),          MAP_TEXT(struct group_rec, id),
+    MAP_TEXT(struct group_rec, org_id),      MAP_TEXT(struct group_rec, name),
+    MAP_TEXT(struct group_rec, description), MAP_TEXT(struct group_rec, roles_json),
+    MAP_INT(struct group_rec, created_at),
+};
+static const struct row_map group_map = ROW_MAP(struct group_rec, group_cols);
+
+int sqlite_role_insert(struct store *s, const struct role_rec *r) {
+    static const struct stmt_def def = {
+        ST_ROLE_INSERT, "INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)"};
+    return sql_run(ss_of(s), &def, sql_text(r->org_id), sql_text(r->name), sql_text(r->permissions_json),
+                   sql_int(r->created_at));
+}
+
+int sqlite_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {
+    static const struct stmt_def def = {ST_ROLE_GET, "SELECT " ROLE_COLS " FROM roles WHERE org_id = ?1 AND name = ?2"};
+    return sql_get(ss_of(s), &def, &role_map, ret, sql_text(org_id), sql_text(name));
+}
+
+int sqlite_role_list(struct store *s, const char *org_id, struct role_list *ret) {
+    static const struct stmt_def def = {ST_ROLE_LIST,
+                                        "SELECT " ROLE_COLS " FROM roles WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
+    return sql_list(ss_of(s), &def, &role_map, 1000, ret, sql_text(org_id));
+}
+
+int sqlite_role_delete(struct store *s, const char *org_id, const char *name) {
+    static const struct stmt_def def = {ST_ROLE_DELETE, "DELETE FROM roles WHERE org_id = ?1 AND name = ?2"};
+    return sql_change(ss_of(s), &def, sql_text(org_id), sql_text(name));
+}
+
+int sqlite_group_insert(struct store *s, const struct group_rec *g) {
+    static const struct stmt_def def = {ST_GROUP_INSERT,
+                                        "INSERT INTO user_groups (id, org_id, name, description, roles, "
+                                        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+    return sql_insert_under(ss_of(s), sqlite_org_exists, g->org_id, &def, sql_text(g->id), sql_text(g->org_id),
+                            sql_text(g->name), sql_text(g->description), sql_text(g->roles_json),
+                            sql_int(g->created_at));
+}
+
+int sqlite_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {
+    static const struct stmt_def def = {ST_GROUP_GET,
+                                        "SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 AND name = ?2"};
+    return sql_get(ss_of(s), &def, &group_map, ret, sql_text(org_id), sql_text(name));
+}
+
+/* The org's groups, or (org_id NULL) the groups user_id belongs to. */
+int sqlite_group_list(struct store *s, const char *org_id, const char *user_id, struct group_list *ret) {
+    static const struct stmt_def by_org = {
+        ST_GROUP_LIST, "SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
+    static const struct stmt_def by_user = {ST_GROUP_LIST_USER,
+                                            "SELECT " GROUP_COLS " FROM user_groups WHERE id IN (SELECT group_id "
+                                            "FROM group_members WHERE user_id = ?1) ORDER BY name LIMIT 1000"};
+    if (org_id != NULL)
+        return sql_list(ss_of(s), &by_org, &group_map, 1000, ret, sql_text(org_id));
+    return sql_list(ss_of(s), &by_user, &group_map, 1000, ret, sql_text(user_id));
+}
+
+int sqlite_group_delete(struct store *s, const char *id) {
+    static const struct stmt_def group = {ST_GROUP_DELETE, "DELETE FROM user_groups WHERE id = ?1"};
+    static const struct stmt_def members = {ST_GROUP_MEMBERS_DELETE_ALL,
+                                            "DELETE FROM group_members WHERE group_id = ?1"};
+    return sqlite_delete_with(s, &members, &group, id);
+}
+
+int sqlite_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now) {
+    static const struct stmt_def def = {ST_GROUP_MEMBER_PUT,
+                                        "INSERT INTO group_members (group_id, user_id, created_at) VALUES "
+                                        "(?1, ?2, ?3) ON CONFLICT (group_id, user_id) DO NOTHING"};
+    return sql_run(ss_of(s), &def, sql_text(group_id), sql_text(user_id), sql_int(now));
+}
+
+int sqlite_group_member_delete(struct store *s, const char *group_id, const char *user_id) {
+    static const struct stmt_def def = {ST_GROUP_MEMBER_DELETE,
+                                        "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2"};
+    return sql_change(ss_of(s), &def, sql_text(group_id), sql_text(user_id));
+}
+
+int sqlite_group_member_names(struct store *s, const char *group_id, char **ret_json) {
+    static const struct stmt_def def = {ST_GROUP_MEMBER_NAMES,
+                                        "SELECT COALESCE(json_group_array(username), '[]') FROM "
+                                        "(SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
+                                        "WHERE m.group_id = ?1 ORDER BY u.username)"};
+    return sql_get(ss_of(s), &def, &row_json, ret_json, sql_text(group_id));
+}

@@ -1,0 +1,57 @@
+/*
+ * service_accounts.c - a team's service accounts in the SQLite backend:
+ * insert, get (by id or team and name), list, update, delete (with their
+ * tokens).
+ *
+ * Stores the roles it is given as JSON; never checks which roles may be
+ * granted (svc/service_accounts.c does).
+ */
+#include "store/sqlite/sqlite_internal.h"
+
+#define SA_COLS "seq, id, org_id, team_id, name, description, roles, created_at, updated_at"
+
+/* SA_COLS, in order. */
+static const struct col_map sa_cols[] = {
+    MAP_INT(struct sa_rec, seq),         MAP_TEXT(struct sa_rec, id),        MAP_TEXT(struct sa_rec, org_id),
+    MAP_TEXT(struct sa_rec, team_id),    MAP_TEXT(struct sa_rec, name),      MAP_TEXT(struct sa_rec, description),
+    MAP_TEXT(struct sa_rec, roles_json), MAP_INT(struct sa_rec, created_at), MAP_INT(struct sa_rec, updated_at),
+};
+static const struct row_map sa_map = ROW_MAP(struct sa_rec, sa_cols);
+
+int sqlite_sa_insert(struct store *s, const struct sa_rec *a) {
+    static const struct stmt_def def = {ST_SA_INSERT,
+                                        "INSERT INTO service_accounts (id, org_id, team_id, name, description, roles, "
+                                        "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"};
+    return sql_insert_under(ss_of(s), sqlite_team_exists, a->team_id, &def, sql_text(a->id), sql_text(a->org_id),
+                            sql_text(a->team_id), sql_text(a->name), sql_text(a->description), sql_text(a->roles_json),
+                            sql_int(a->created_at), sql_int(a->updated_at));
+}
+
+int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret) {
+    static const struct stmt_def by_id = {ST_SA_GET, "SELECT " SA_COLS " FROM service_accounts WHERE id = ?1"};
+    static const struct stmt_def by_name = {ST_SA_GET_NAME, "SELECT " SA_COLS
+                                                            " FROM service_accounts WHERE team_id = ?1 AND name = ?2"};
+    if (id != NULL)
+        return sql_get(ss_of(s), &by_id, &sa_map, ret, sql_text(id));
+    return sql_get(ss_of(s), &by_name, &sa_map, ret, sql_text(team_id), sql_text(name));
+}
+
+int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret) {
+    static const struct stmt_def def = {
+        ST_SA_LIST, "SELECT " SA_COLS " FROM service_accounts WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
+    return sql_list(ss_of(s), &def, &sa_map, limit, ret, sql_text(team_id), sql_int(after_seq), sql_int(limit));
+}
+
+int sqlite_sa_update(struct store *s, const struct sa_rec *a) {
+    static const struct stmt_def def = {
+        ST_SA_UPDATE, "UPDATE service_accounts SET description = ?2, roles = ?3, updated_at = ?4 WHERE id = ?1"};
+    return sql_change(ss_of(s), &def, sql_text(a->id), sql_text(a->description), sql_text(a->roles_json),
+                      sql_int(a->updated_at));
+}
+
+int sqlite_sa_delete(struct store *s, const char *id) {
+    static const struct stmt_def sa = {ST_SA_DELETE, "DELETE FROM service_accounts WHERE id = ?1"};
+    static const struct stmt_def tokens = {ST_SA_TOKENS_DELETE,
+                                           "DELETE FROM tokens WHERE owner_type = 'service_account' AND owner_id = ?1"};
+    return sqlite_delete_with(s, &tokens, &sa, id);
+}

@@ -1,0 +1,359 @@
+/*
+ * sqlite_internal.h - what the files of the SQLite backend share: the
+ * connection (struct sqlite_store), the statement helper (stmt.c), column
+ * maps for reading rows, and each entity's operations, which ops.c puts
+ * into store_sqlite_ops. Only src/store/sqlite/ includes this.
+ *
+ * Every statement is a static struct stmt_def in the function that binds
+ * it (its SQL beside its arguments), and owns one slot of the
+ * per-connection cache below: prepared once on first use, reset right after
+ * each use.
+ */
+#ifndef LK_STORE_SQLITE_INTERNAL_H
+#define LK_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "store/store_impl.h"
+
+/* Where a new org or team begins in the audit chain: the head, read inside
+ * the inserting transaction (which holds the write lock). */
+#define AUDIT_HEAD_SEQ "(SELECT COALESCE(MAX(seq), 0) FROM audit)"
+
+/* One cache slot per statement, grouped by the file that defines it. */
+enum stmt_slot {
+    /* db.c */
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_VERSION_GET,
+    ST_VERSION_ADD,
+    /* tokens.c */
+    ST_TOKEN_INSERT,
+    ST_TOKEN_GET,
+    ST_TOKEN_LIST,
+    ST_TOKEN_DELETE,
+    ST_TOKEN_SET_EXPIRY,
+    ST_TOKEN_RETIRE,
+    ST_TOKEN_DELETE_EXPIRED,
+    ST_TOKEN_DELETE_OWNER,
+    ST_TOKEN_DELETE_OWNER_PREFIX,
+    ST_TOKEN_TOUCH,
+    /* orgs.c */
+    ST_ORG_INSERT,
+    ST_ORG_GET,
+    ST_ORG_GET_NAME,
+    ST_ORG_LIST,
+    ST_ORG_UPDATE,
+    ST_ORG_DELETE,
+    ST_ORG_DELETE_TOKENS,
+    ST_ORG_EXISTS,
+    /* users.c */
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_USER_GET_NAME,
+    ST_USER_LIST,
+    ST_USER_UPDATE,
+    ST_USER_DELETE,
+    ST_USER_DELETE_TOKENS,
+    /* teams.c */
+    ST_TEAM_INSERT,
+    ST_TEAM_GET,
+    ST_TEAM_GET_ID,
+    ST_TEAM_LIST,
+    ST_TEAM_UPDATE,
+    ST_TEAM_DELETE,
+    ST_TEAM_SA_TOKENS_DELETE,
+    ST_TEAM_EXISTS,
+    ST_MEMBER_PUT,
+    ST_MEMBER_DELETE,
+    ST_MEMBER_ROLE,
+    ST_MEMBER_ROLES,
+    ST_MEMBER_LIST,
+    ST_TEAM_SCOPES_FOR_MEMBER,
+    /* service_accounts.c */
+    ST_SA_INSERT,
+    ST_SA_GET,
+    ST_SA_GET_NAME,
+    ST_SA_LIST,
+    ST_SA_UPDATE,
+    ST_SA_DELETE,
+    ST_SA_TOKENS_DELETE,
+    /* roles_groups.c */
+    ST_ROLE_INSERT,
+    ST_ROLE_GET,
+    ST_ROLE_LIST,
+    ST_ROLE_DELETE,
+    ST_GROUP_INSERT,
+    ST_GROUP_GET,
+    ST_GROUP_LIST,
+    ST_GROUP_LIST_USER,
+    ST_GROUP_DELETE,
+    ST_GROUP_MEMBERS_DELETE_ALL,
+    ST_GROUP_MEMBER_PUT,
+    ST_GROUP_MEMBER_DELETE,
+    ST_GROUP_MEMBER_NAMES,
+    /* audit.c */
+    ST_AUDIT_HEAD,
+    ST_AUDIT_INSERT,
+    ST_AUDIT_INSERT_2,
+    ST_AUDIT_INSERT_4,
+    ST_AUDIT_INSERT_8,
+    ST_AUDIT_INSERT_16,
+    ST_AUDIT_LIST_ASC,
+    ST_AUDIT_LIST_DESC,
+    ST_AUDIT_MAX_SEQ,
+    ST_AUDIT_HASH_AT,
+    ST_AUDIT_BLOCK_PUT,
+    ST_AUDIT_BLOCK_NEXT,
+    ST_AUDIT_BLOCK_PREV,
+    /* notices.c */
+    ST_NOTICE_CANDIDATES,
+    ST_NOTICE_INSERT,
+    ST_NOTICE_SUPERSEDE,
+    ST_NOTICE_DUE,
+    ST_NOTICE_CLAIM,
+    ST_NOTICE_FINISH,
+    ST_NOTICE_LIST,
+    ST_NOTICE_PURGE,
+    /* meta.c */
+    ST_META_GET,
+    ST_META_SET,
+    ST__COUNT
+};
+
+/* A statement: its cache slot and its SQL (parameters ?1, ?2, ... or ?).
+ * Static, one per slot: the cache checks by address that a slot is only
+ * ever given the statement it was prepared from. */
+struct stmt_def {
+    enum stmt_slot slot;
+    const char *sql;
+};
+
+struct sqlite_store {
+    struct store base; /* first, so a struct store * is a struct sqlite_store * */
+    sqlite3 *db;
+    char *wal_path; /* the database's "-wal" file, for sqlite_sync */
+    int wal_fd;     /* open on wal_path, or -1 */
+    dev_t wal_dev;
+    ino_t wal_ino;
+    sqlite3_stmt *stmts[ST__COUNT];
+    const struct stmt_def *defs[ST__COUNT]; /* what each slot was prepared from */
+};
+
+static inline struct sqlite_store *ss_of(struct store *s) {
+    return (struct sqlite_store *)s;
+}
+
+/* --- the statement helper (stmt.c) ---------------------------------------- */
+
+/*
+ * One bound parameter. Made only by the typed constructors below, so the
+ * compiler checks every argument's type; the runners check that a statement
+ * gets exactly as many as it has parameters.
+ */
+struct sql_arg {
+    enum { SQL_NULL, SQL_TEXT, SQL_INT, SQL_BLOB } type;
+    const void *p; /* SQL_TEXT: a string; SQL_BLOB: its bytes */
+    int64_t n;     /* SQL_INT: the value; SQL_BLOB: the length */
+};
+
+/* A string; NULL binds NULL. Bound without a copy: it must live until the
+ * runner returns (the statement is reset before that). */
+static inline struct sql_arg sql_text(const char *s) {
+    return (struct sql_arg){s != NULL ? SQL_TEXT : SQL_NULL, s, 0};
+}
+
+static inline struct sql_arg sql_int(int64_t v) {
+    return (struct sql_arg){SQL_INT, NULL, v};
+}
+
+/* A time: 0 ("never", "none") binds NULL. */
+static inline struct sql_arg sql_time(int64_t t) {
+    return (struct sql_arg){t != 0 ? SQL_INT : SQL_NULL, NULL, t};
+}
+
+static inline struct sql_arg sql_blob(const void *p, int len) {
+    return (struct sql_arg){SQL_BLOB, p, len};
+}
+
+/* The arguments of a runner call as an array and its length (the second
+ * mention is only measured by sizeof, never evaluated). */
+#define SQL_ARGS(...)                                                                                                  \
+    ((const struct sql_arg[]){__VA_ARGS__}), (sizeof((const struct sql_arg[]){__VA_ARGS__}) / sizeof(struct sql_arg))
+
+/* SQLite's result code rc (an error, possibly extended) as an LK_E* code. */
+int sqlite_map_rc(int rc);
+
+/*
+ * The cached statement of def, prepared on first use (the tables it names
+ * exist only after migration), with args[0..n) bound to ?1..?n: 0 and *ret,
+ * or an LK_E* code (the statement reset). After stepping it, the caller
+ * hands it back with stmt_done(). For the shapes the runners below do not
+ * cover.
+ */
+int stmt_bind(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+              sqlite3_stmt **ret);
+
+/* Makes st ready for its next use; its step result was already taken. */
+void stmt_done(sqlite3_stmt *st);
+
+/* Steps a statement that returns no rows: 0 or an LK_E* code. */
+int stmt_step_done(sqlite3_stmt *st);
+
+/* Runs def (no rows); *ret_changes (may be NULL) gets the rows it changed. */
+int sql_run_(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+             size_t *ret_changes);
+#define sql_run(ss, def, ...) sql_run_((ss), (def), SQL_ARGS(__VA_ARGS__), NULL)
+#define sql_run_count(ss, def, ret_changes, ...) sql_run_((ss), (def), SQL_ARGS(__VA_ARGS__), (ret_changes))
+
+/*
+ * Runs def, an INSERT of a row that belongs to the row parent_id (an org, a
+ * team), once exists says that one is there: LK_ENOTFOUND if it is not, so
+ * that an unknown parent reads as "not found", not as a broken constraint.
+ */
+int sql_insert_under_(struct sqlite_store *ss, int (*exists)(struct sqlite_store *ss, const char *id),
+                      const char *parent_id, const struct stmt_def *def, const struct sql_arg *args, size_t n);
+#define sql_insert_under(ss, exists, parent_id, def, ...)                                                              \
+    sql_insert_under_((ss), (exists), (parent_id), (def), SQL_ARGS(__VA_ARGS__))
+
+/* Runs def, an UPDATE or DELETE of one row: LK_ENOTFOUND if it changed none. */
+int sql_change_(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n);
+#define sql_change(ss, def, ...) sql_change_((ss), (def), SQL_ARGS(__VA_ARGS__))
+
+/* --- reading rows ------------------------------------------------------------ */
+
+/* How one column reads into a record field. */
+enum col_kind {
+    COL_INT,  /* an int or int64_t (NULL reads as 0) */
+    COL_BOOL, /* an int, 0 or 1 */
+    COL_TEXT, /* a char array; NULL reads as "", too long as an error */
+    COL_DUP,  /* a char *, malloc'd; NULL reads as dflt (dflt NULL: stays NULL) */
+    COL_BLOB, /* a uint8_t array, exactly its size */
+};
+
+struct col_map {
+    enum col_kind kind;
+    size_t offset;
+    size_t size; /* of the field */
+    const char *dflt;
+};
+
+/*
+ * The column maps, each checking the field's type at compile time: a
+ * _Generic with no matching association does not compile.
+ */
+#define MAP_FIELD_(T, f) (((T *)0)->f)
+#define MAP_INT(T, f)                                                                                                  \
+    { COL_INT, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int), int64_t * : sizeof(int64_t)), NULL }
+#define MAP_BOOL(T, f)                                                                                                 \
+    { COL_BOOL, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int)), NULL }
+/* A field that is an array of elem, exactly. */
+#define MAP_ARRAY_(kind, elem, T, f)                                                                                   \
+    {                                                                                                                  \
+        kind, offsetof(T, f),                                                                                          \
+            _Generic(&MAP_FIELD_(T, f), elem(*)[sizeof(MAP_FIELD_(T, f))]                                              \
+                     : sizeof(MAP_FIELD_(T, f))),                                                                      \
+            NULL                                                                                                       \
+    }
+#define MAP_TEXT(T, f) MAP_ARRAY_(COL_TEXT, char, T, f)
+#define MAP_DUP(T, f, dflt)                                                                                            \
+    { COL_DUP, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), char ** : sizeof(char *)), (dflt) }
+#define MAP_BLOB(T, f) MAP_ARRAY_(COL_BLOB, uint8_t, T, f)
+
+/* Largest record a single-row read holds while it is read (store.h: out
+ * parameters are only written on success). */
+#define ROW_MAX 4096
+
+/*
+ * How a row reads into a record: by its columns, in the order the statement
+ * selects them, or (read) by a function, for reads a column map cannot say
+ * (audit.c). read returns 0 or an LK_E* code, leaving nothing owned on
+ * failure.
+ */
+struct row_map {
+    size_t size; /* of the record */
+    const struct col_map *cols;
+    size_t ncols;
+    int (*read)(sqlite3_stmt *st, void *ret);
+};
+#define ROW_MAP(T, cols)                                                                                               \
+    { sizeof(T) + 0 * sizeof(char[sizeof(T) <= ROW_MAX ? 1 : -1]), (cols), sizeof(cols) / sizeof((cols)[0]), NULL }
+
+/* One TEXT column into a char * (malloc'd): NULL reads as "[]" (row_json,
+ * for JSON arrays SQL builds) or "" (row_string). */
+extern const struct row_map row_json;
+extern const struct row_map row_string;
+/* One INTEGER column into an int64_t. */
+extern const struct row_map row_int64;
+
+/* Frees the COL_DUP fields of rec (a record of m) and sets them to NULL. */
+void row_free(const struct row_map *m, void *rec);
+
+/*
+ * Runs def and reads its first row into *ret by m (NULL: only whether there
+ * is one): 0, LK_ENOTFOUND when there is no row, or another LK_E* code with
+ * *ret untouched. size is sizeof(*ret), checked against m.
+ */
+int sql_get_(struct sqlite_store *ss, const struct stmt_def *def, const struct row_map *m, size_t size, void *ret,
+             const struct sql_arg *args, size_t n);
+#define sql_get(ss, def, m, ret, ...) sql_get_((ss), (def), (m), sizeof(*(ret)), (ret), SQL_ARGS(__VA_ARGS__))
+#define sql_exists(ss, def, ...) sql_get_((ss), (def), NULL, 0, NULL, SQL_ARGS(__VA_ARGS__))
+
+/*
+ * Steps st (bound) to its end, reading each row by m into a new array of
+ * elem-byte records, at most limit of them (its LIMIT bounds the rows: more
+ * means a broken query). On success hands the array and its length out; on
+ * failure frees what was read and leaves the outputs alone.
+ */
+int stmt_collect(sqlite3_stmt *st, const struct row_map *m, size_t elem, int limit, void **ret_items,
+                 size_t *ret_count);
+
+/* Runs def and reads every row by m into list (a struct *_list): its items
+ * and count are set on success only. */
+int sql_list_(struct sqlite_store *ss, const struct stmt_def *def, const struct row_map *m, size_t elem, int limit,
+              void **ret_items, size_t *ret_count, const struct sql_arg *args, size_t n);
+#define sql_list(ss, def, m, limit, list, ...)                                                                         \
+    sql_list_((ss), (def), (m), sizeof(*(list)->items), (limit), (void **)&(list)->items, &(list)->count,              \
+              SQL_ARGS(__VA_ARGS__))
+
+/* Copies a TEXT column into buf (cap bytes); NULL reads as "". LK_ESTORE if
+ * it does not fit or holds a NUL. */
+int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap);
+
+/* --- the operations ---------------------------------------------------------- */
+
+/*
+ * Every operation of store_impl.h as sqlite_<name>: the connection's in
+ * db.c, each entity's in its file (sqlite_token_* in tokens.c, sqlite_org_*
+ * in orgs.c, ...); ops.c tables them.
+ */
+#define SQLITE_OP_DECLARE_(ret, name, params) ret sqlite_##name params;
+STORE_OPS(SQLITE_OP_DECLARE_)
+#undef SQLITE_OP_DECLARE_
+
+/* --- shared between the files --------------------------------------------- */
+
+/* Ends a transaction the backend began itself: commits if r is 0, else (or
+ * if the commit fails) rolls back. Returns r or the commit's code. */
+int sqlite_tx_end(struct sqlite_store *ss, int r);
+
+/*
+ * Deletes the rows that depend on the row id with dep (one parameter, id),
+ * then the row with del, in one transaction (the caller's, or one of its
+ * own). LK_ENOTFOUND if del deleted nothing.
+ */
+int sqlite_delete_with(struct store *s, const struct stmt_def *dep, const struct stmt_def *del, const char *id);
+
+/* 0 if the org (orgs.c) or team (teams.c) exists, LK_ENOTFOUND if not, or
+ * another LK_E* code. */
+int sqlite_org_exists(struct sqlite_store *ss, const char *org_id);
+int sqlite_team_exists(struct sqlite_store *ss, const char *team_id);
+
+#endif
