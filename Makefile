@@ -100,6 +100,7 @@ lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem -I src -D_GNU_SOURCE src
 	scripts/banned.sh
+	/usr/bin/python3 scripts/layers.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

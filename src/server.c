@@ -19,11 +19,13 @@
 #include "jobs/cleanup.h"
 #include "jobs/notices.h"
 #include "lib/clock.h"
+#include "lib/log.h"
 #include "lib/str.h"
 #include "net/http.h"
 #include "store/store.h"
 #include "svc/audit.h"
 #include "svc/ratelimiter.h"
+#include "svc/svc.h"
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
 
@@ -260,7 +262,7 @@ int server_run(struct config *cfg) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (http_start(srv) != 0)
+    if (server_workers_start(srv) != 0)
         goto out;
     audit_log_set_anchor_interval(srv->audit, cfg->audit_anchor_interval_s);
     audit_log_set_cpu(srv->audit, cfg->audit_cpu);
@@ -277,11 +279,11 @@ int server_run(struct config *cfg) {
                srv->notices_cfg->webhook ? "; webhook" : "");
 
     printf("latchkey %s listening on %s://%s%s%s:%u (%d threads, %s%s)\n", LATCHKEY_VERSION,
-           srv->ssl_ctx ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
-           strchr(cfg->listen_host, ':') ? "]" : "", srv->bound_port, srv->nworkers,
+           cfg->tls_cert[0] != '\0' ? "https" : "http", strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+           strchr(cfg->listen_host, ':') ? "]" : "", http_port(srv->http), srv->nworkers,
            cfg->store[0] != '\0' ? "store given by --store" : "data dir ", cfg->store[0] != '\0' ? "" : cfg->data_dir);
     fflush(stdout);
-    lk_log(LOG_INFO, "listening on %s:%u", cfg->listen_host, srv->bound_port);
+    lk_log(LOG_INFO, "listening on %s:%u", cfg->listen_host, http_port(srv->http));
 
     for (;;) {
         int sig = 0;
@@ -297,7 +299,7 @@ int server_run(struct config *cfg) {
     }
     lk_log(LOG_INFO, "shutting down: no new connections; finishing requests in flight");
     atomic_store(&srv->stopping, 1);
-    http_stop(srv);
+    server_workers_stop(srv);
     /* The workers are drained: the flusher's last flush is the last word,
      * and it hands the writer its records (the clean-up's), so it stops
      * before the writer does. */
@@ -308,7 +310,7 @@ int server_run(struct config *cfg) {
     /* Writes what is queued and answers the workers' last held replies. */
     audit_log_free(srv->audit);
     srv->audit = NULL;
-    http_free(srv);
+    server_workers_free(srv);
     /* A delivery in flight is aborted and stays pending for the next start. */
     notifier_stop(srv->notifier);
     srv->notifier = NULL;
@@ -317,10 +319,10 @@ int server_run(struct config *cfg) {
 out:
     if (srv->workers != NULL) {
         /* Start-up failed after some workers started: stop them in order. */
-        http_stop(srv);
+        server_workers_stop(srv);
         audit_log_free(srv->audit);
         srv->audit = NULL;
-        http_free(srv);
+        server_workers_free(srv);
     }
     store_close(boot);
     audit_log_free(srv->audit);

@@ -3,68 +3,44 @@
  *
  * struct server is created once in main, filled before any worker starts,
  * and then read-only except for the members marked "shared", each of which
- * carries its own locking rule in its own header. Each worker thread owns a
- * struct worker: its event loop, h2o context, store connection and log
- * buffer, touched by no other thread (except the stop message, which goes
- * through h2o's thread-safe queue).
+ * carries its own locking rule in its own header.
+ *
+ * The server is where the layers meet: it opens each worker's store
+ * connection, makes its api context over it (api/api.h) and hands the
+ * network layer (net/http.h) a table of callbacks into the api, so neither
+ * layer includes the other (server_workers.c). Each worker's loop, h2o
+ * context and listener are net's; its svc, access-log buffer and held
+ * answers are its api context's; both are touched by that worker's thread
+ * only (but for messages through h2o's thread-safe queue).
  */
 #ifndef LK_SERVER_H
 #define LK_SERVER_H
 
-#include <h2o.h>
+#include <limits.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
+#include "api/api.h"
 #include "config.h"
-#include "lib/log.h"
 #include "svc/svc.h"
 
 struct ratelimiter;
 struct token_cache;
 struct audit_log;
-struct api_pending;
 struct notices_cfg;
 struct notifier;
-
-struct worker {
-    int idx;
-    int cpu; /* --cpu-affinity: the CPU it stays on; -1 = wherever the scheduler puts it */
-    struct server *srv;
-    pthread_t tid;
-    h2o_evloop_t *loop;
-    h2o_context_t ctx;
-    h2o_accept_ctx_t accept_ctx;
-    int listen_fd;
-    h2o_socket_t *listener;
-    h2o_multithread_queue_t *queue;
-    h2o_multithread_receiver_t stop_receiver;
-    h2o_multithread_message_t stop_msg;
-    int stop_requested;   /* set on this worker's loop by the stop message */
-    int started;          /* its thread runs (http_start) */
-    int setup_failed;     /* its thread could not set its loop up */
-    sem_t phase_done;     /* posted by the worker: set up, then drained */
-    sem_t teardown;       /* posted by http_free: destroy the loop and exit */
-    struct svc svc;       /* svc.store is this worker's own connection */
-    struct logbuf access; /* access-log lines waiting for the next flush */
-    h2o_timeout_t flush_timeout;
-    h2o_timeout_entry_t flush_entry;
-    int audit_sub;                             /* this worker's subscriber id in srv->audit */
-    h2o_multithread_receiver_t audit_receiver; /* "your tickets are durable" from the audit writer */
-    struct api_pending *pending_head;          /* answers waiting for their audit record, in ticket order */
-    struct api_pending *pending_tail;
-    uint64_t request_seq;   /* for request ids */
-    char request_prefix[9]; /* random per worker start, for request ids */
-    int64_t time_cached_s;  /* access-log timestamp cache */
-    char time_cached[24];
-};
+struct store;
+struct http;
+struct server_worker;
 
 struct server {
     struct config cfg; /* read-only after start-up */
     char store_dsn[PATH_MAX + 16];
-    h2o_globalconf_t h2o; /* read-only after start-up */
-    h2o_handler_t *handler;
-    SSL_CTX *ssl_ctx;                     /* NULL for plain HTTP */
+    struct api_config api;         /* read-only once the workers start; points into cfg and below */
+    struct http *http;             /* listeners and worker loops (net/http.h) */
+    struct server_worker *workers; /* per worker: its store connection and api context */
+    int nworkers;
     struct token_cache *cache;            /* shared: see token_cache.h */
     struct ratelimiter *rl_token;         /* shared: see ratelimiter.h */
     struct ratelimiter *rl_ip;            /* shared: see ratelimiter.h */
@@ -72,11 +48,8 @@ struct server {
     struct ratelimiter *rl_login_ip;      /* shared: see ratelimiter.h */
     struct ratelimiter *rl_signup;        /* shared: see ratelimiter.h */
     struct audit_log *audit;              /* shared: see svc/audit.h */
-    struct worker *workers;
-    int nworkers;
-    uint16_t bound_port; /* the port actually bound */
-    atomic_int stopping; /* set once by the signal thread */
-    pthread_t flusher;   /* writes last_used_at every touch_interval */
+    atomic_int stopping;                  /* set once by the signal thread */
+    pthread_t flusher;                    /* writes last_used_at every touch_interval */
     pthread_mutex_t flusher_lock;
     pthread_cond_t flusher_cond;
     struct notices_cfg
@@ -92,5 +65,18 @@ int server_run(struct config *cfg);
  * cfg->data_dir (creating the directory 0700 if create_dir), and migrates
  * it. Fills dsn; logs why it failed. */
 int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_t dsncap, struct store **ret);
+
+/*
+ * The workers (server_workers.c). _start opens each worker's store
+ * connection, makes its api context, binds the listeners and starts the
+ * loops with the api as their handler; 0, or -1 after logging why, and
+ * then, as after 0, _stop and _free follow. _stop stops accepting and
+ * drains; _free, once the audit writer has stopped, tears the loops down,
+ * then frees the api contexts and closes the store connections. Both
+ * accept a server whose workers never started.
+ */
+int server_workers_start(struct server *srv);
+void server_workers_stop(struct server *srv);
+void server_workers_free(struct server *srv);
 
 #endif

@@ -10,67 +10,104 @@
  * presented credential. The client's address is worked out here and only
  * here (api_client_addr), believing X-Forwarded-For only from a
  * --trusted-proxy peer.
+ *
+ * Also the life of a worker's api context (api.h): made by the server over
+ * a ready svc, started and stopped on the worker's loop. It never opens or
+ * closes the store.
  */
 #include "api/api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
 #include "core/secret.h"
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "server.h"
-#include "store/store.h"
 #include "svc/audit.h"
 #include "svc/auth.h"
 #include "svc/ratelimiter.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
-int api_worker_init(struct worker *w) {
+/* Access-log lines wait at most this long in a worker's buffer. */
+#define ACCESS_FLUSH_MS 250
+/* A worker's access-log buffer. */
+#define ACCESS_BUFFER_MAX (1 << 20)
+
+int api_ctx_new(const struct api_config *cfg, int idx, const struct svc *svc, struct api_ctx **ret) {
     uint8_t rnd[4];
-    struct store *s = NULL;
-    if (store_open(w->srv->store_dsn, &s) != 0) {
-        lk_log(LOG_ERROR, "worker %d: cannot open the store", w->idx);
+    struct api_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL) {
+        lk_log(LOG_ERROR, "worker %d: out of memory", idx);
         return -1;
     }
-    /* Checkpoints sync the disk: the audit writer runs them, not the loop. */
-    if (store_background_writes(s, 0) != 0) {
-        lk_log(LOG_ERROR, "worker %d: cannot configure the store", w->idx);
-        store_close(s);
+    if (secret_random(rnd, sizeof(rnd)) != 0) {
+        lk_log(LOG_ERROR, "worker %d: cannot read random bytes for request ids", idx);
+        free(ctx);
         return -1;
     }
-    w->svc.store = s;
-    w->svc.cache = w->srv->cache;
-    w->svc.rl_login = w->srv->rl_login_account;
-    logbuf_init(&w->access, 1 << 20);
-    if (secret_random(rnd, sizeof(rnd)) != 0)
-        return -1;
-    secret_hex(rnd, sizeof(rnd), w->request_prefix);
+    secret_hex(rnd, sizeof(rnd), ctx->request_prefix);
+    ctx->cfg = cfg;
+    ctx->idx = idx;
+    ctx->svc = *svc;
+    logbuf_init(&ctx->access, ACCESS_BUFFER_MAX);
+    *ret = ctx;
     return 0;
 }
 
-void api_worker_done(struct worker *w) {
-    logbuf_flush(&w->access);
-    logbuf_done(&w->access);
-    store_close(w->svc.store);
-    w->svc.store = NULL;
+void api_ctx_free(struct api_ctx *ctx) {
+    if (ctx == NULL)
+        return;
+    logbuf_flush(&ctx->access);
+    logbuf_done(&ctx->access);
+    free(ctx);
+}
+
+static void on_flush_timer(h2o_timeout_entry_t *entry) {
+    struct api_ctx *ctx = H2O_STRUCT_FROM_MEMBER(struct api_ctx, flush_entry, entry);
+    logbuf_flush(&ctx->access);
+    h2o_timeout_link(ctx->loop, &ctx->flush_timeout, &ctx->flush_entry);
+}
+
+int api_ctx_start(struct api_ctx *ctx, h2o_evloop_t *loop, h2o_multithread_queue_t *queue) {
+    ctx->loop = loop;
+    ctx->queue = queue;
+    h2o_timeout_init(loop, &ctx->flush_timeout, ACCESS_FLUSH_MS);
+    ctx->flush_entry.cb = on_flush_timer;
+    if (api_audit_start(ctx) != 0)
+        return -1;
+    h2o_timeout_link(loop, &ctx->flush_timeout, &ctx->flush_entry);
+    return 0;
+}
+
+void api_ctx_drained(struct api_ctx *ctx) {
+    if (h2o_timeout_is_linked(&ctx->flush_entry))
+        h2o_timeout_unlink(&ctx->flush_entry);
+    logbuf_flush(&ctx->access);
+}
+
+void api_ctx_stop(struct api_ctx *ctx) {
+    api_audit_stop(ctx);
+    if (h2o_timeout_is_linked(&ctx->flush_entry))
+        h2o_timeout_unlink(&ctx->flush_entry);
+    h2o_timeout_dispose(ctx->loop, &ctx->flush_timeout);
 }
 
 /* "<8 hex: random per worker start>-<2 hex: worker>-<12 hex: counter>":
  * unique across workers and restarts, cheap (no printf on the hot path). */
 static void make_request_id(struct api_req *ar) {
     static const char hex[] = "0123456789abcdef";
-    struct worker *w = ar->w;
+    struct api_ctx *ctx = ar->ctx;
     char *p = ar->request_id;
-    memcpy(p, w->request_prefix, 8);
+    memcpy(p, ctx->request_prefix, 8);
     p += 8;
     *p++ = '-';
-    *p++ = hex[(w->idx >> 4) & 15];
-    *p++ = hex[w->idx & 15];
+    *p++ = hex[(ctx->idx >> 4) & 15];
+    *p++ = hex[ctx->idx & 15];
     *p++ = '-';
-    uint64_t seq = ++w->request_seq;
+    uint64_t seq = ++ctx->request_seq;
     for (int i = 11; i >= 0; i--, seq >>= 4)
         p[i] = hex[seq & 15];
     p[12] = '\0';
@@ -133,7 +170,7 @@ static void client_resolve(struct api_req *ar) {
     if (sl == 0 || netaddr_from_sockaddr((struct sockaddr *)&ss, &peer) != 0)
         return;
     ar->client = peer;
-    const struct netaddr_cidrs *trusted = &ar->w->srv->cfg.trusted_proxies;
+    const struct netaddr_cidrs *trusted = ar->ctx->cfg->trusted_proxies;
     if (trusted->count > 0 && netaddr_cidrs_contain(trusted, &peer)) {
         h2o_headers_t *hs = &ar->req->headers;
         struct netaddr_span values[API_FORWARDED_HEADERS_MAX];
@@ -186,7 +223,7 @@ int api_request_https(struct api_req *ar) {
                 return 0;
         }
     }
-    return ar->w->srv->ssl_ctx != NULL;
+    return ar->ctx->cfg->https;
 }
 
 void api_reply_rate_limited(struct api_req *ar, const char *name, const struct rl_policy *p,
@@ -219,12 +256,12 @@ int api_rate_limit_client(struct api_req *ar, struct ratelimiter *rl, const char
 }
 
 static void pipeline(struct api_req *ar) {
-    struct worker *w = ar->w;
-    struct server *srv = w->srv;
+    const struct api_config *cfg = ar->ctx->cfg;
+    struct svc *svc = ar->svc;
     h2o_req_t *req = ar->req;
     struct rl_result rl;
 
-    if (srv->cfg.rl_ip.quota != 0 && api_rate_limit_client(ar, srv->rl_ip, "ip", &rl) != 0)
+    if (cfg->rl_ip.quota != 0 && api_rate_limit_client(ar, cfg->limit_ip, "ip", &rl) != 0)
         return;
 
     unsigned method = api_method_parse(req->method);
@@ -233,14 +270,14 @@ static void pipeline(struct api_req *ar) {
     if ((ar->route = api_route_request(ar, method)) == NULL)
         return;
 
-    if (req->entity.base != NULL && req->entity.len > srv->cfg.max_body) {
+    if (req->entity.base != NULL && req->entity.len > cfg->max_body) {
         api_reply_error(ar, LK_ETOOBIG, "request body of %zu bytes exceeds the limit of %zu bytes", req->entity.len,
-                        srv->cfg.max_body);
+                        cfg->max_body);
         return;
     }
 
-    w->svc.now = clock_now();
-    w->svc.now_us = clock_mono_us();
+    svc->now = clock_now();
+    svc->now_us = clock_mono_us();
 
     if (ar->route->auth) {
         h2o_iovec_t cred;
@@ -257,17 +294,17 @@ static void pipeline(struct api_req *ar) {
             return;
         }
         ar->credential = cred;
-        if (auth_verify_token(&w->svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
+        if (auth_verify_token(svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
             ar->credential_failed = 1;
             api_reply_lkerr(ar, &ar->err);
             return;
         }
-        if (srv->cfg.rl_token.quota != 0) {
+        if (cfg->rl_token.quota != 0) {
             const char *id = ar->principal.token->id;
-            if (api_rate_limit(ar, srv->rl_token, "token", id, strlen(id), &ar->token_limit) != 0)
+            if (api_rate_limit(ar, cfg->limit_token, "token", id, strlen(id), &ar->token_limit) != 0)
                 return;
             ar->have_token_limit = 1;
-            api_add_ratelimit_headers(ar, "token", &srv->cfg.rl_token, &ar->token_limit);
+            api_add_ratelimit_headers(ar, "token", &cfg->rl_token, &ar->token_limit);
         }
     }
 
@@ -295,7 +332,7 @@ static void pipeline(struct api_req *ar) {
      * (audit_hook.c); reads take no transaction. */
     if (method != M_GET) {
         ar->mutating = 1;
-        audit_request_begin(&w->svc);
+        audit_request_begin(svc);
     }
     ar->route->fn(ar);
     if (!ar->replied) {
@@ -304,17 +341,18 @@ static void pipeline(struct api_req *ar) {
     }
 }
 
-void api_req_init(struct api_req *ar, struct worker *w, h2o_req_t *req) {
+void api_req_init(struct api_req *ar, struct api_ctx *ctx, h2o_req_t *req) {
     memset(ar, 0, sizeof(*ar));
     ar->req = req;
-    ar->w = w;
+    ar->ctx = ctx;
+    ar->svc = &ctx->svc;
     ar->start_us = clock_mono_us();
     make_request_id(ar);
 }
 
-int api_handle(struct worker *w, h2o_req_t *req) {
+int api_handle(struct api_ctx *ctx, h2o_req_t *req) {
     struct api_req ar;
-    api_req_init(&ar, w, req);
+    api_req_init(&ar, ctx, req);
     pipeline(&ar);
     principal_done(&ar.principal);
     return 0;

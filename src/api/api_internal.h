@@ -1,6 +1,7 @@
 /*
- * api_internal.h - what the api layer files share: the per-request context,
- * the route table type and the reply helpers. Not for other layers.
+ * api_internal.h - what the api layer files share: the per-worker and
+ * per-request contexts, the route table type, path parameters and the
+ * reply helpers. Not for other layers.
  */
 #ifndef LK_API_API_INTERNAL_H
 #define LK_API_API_INTERNAL_H
@@ -10,12 +11,13 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "api/api.h"
 #include "core/errors.h"
 #include "core/netaddr.h"
 #include "core/ratelimit.h"
+#include "lib/log.h"
 #include "svc/principal.h"
-
-struct worker;
+#include "svc/svc.h"
 
 #define API_MAX_PARAMS 6
 #define API_SEGMENT_MAX 128
@@ -43,12 +45,39 @@ struct api_route {
     const char *help;
 };
 
+struct api_pending;
+
+/* One worker thread's api state (api.h): made on the main thread before the
+ * worker starts, then touched by that worker's thread only (the audit
+ * writer reaches it through audit_receiver, h2o's thread-safe queue). */
+struct api_ctx {
+    const struct api_config *cfg; /* read-only */
+    int idx;                      /* the worker's number, in request ids */
+    struct svc svc;               /* svc.store is this worker's own connection */
+    h2o_evloop_t *loop;           /* from api_ctx_start */
+    h2o_multithread_queue_t *queue;
+    struct logbuf access; /* access-log lines waiting for the next flush */
+    h2o_timeout_t flush_timeout;
+    h2o_timeout_entry_t flush_entry;
+    int audit_sub;                             /* this worker's subscriber id in cfg->audit */
+    h2o_multithread_receiver_t audit_receiver; /* "your tickets are durable" from the audit writer */
+    struct api_pending *pending_head;          /* answers waiting for their audit record, in ticket order */
+    struct api_pending *pending_tail;
+    uint64_t request_seq;   /* for request ids */
+    char request_prefix[9]; /* random per worker start, for request ids */
+    int64_t time_cached_s;  /* access-log timestamp cache */
+    char time_cached[24];
+};
+
 struct api_req {
     h2o_req_t *req;
-    struct worker *w;
+    struct api_ctx *ctx;
+    struct svc *svc; /* &ctx->svc: what handlers hand to svc calls */
     const struct api_route *route;
     char request_id[API_REQUEST_ID_LEN + 1];
-    const char *params[API_MAX_PARAMS]; /* NUL-terminated, in the request pool */
+    /* Path parameters in pattern order, NUL-terminated, in the request
+     * pool: handlers read them by name (api_param). */
+    const char *params[API_MAX_PARAMS];
     size_t nparams;
     struct principal principal; /* type NONE when unauthenticated */
     int have_token_limit;       /* token rate-limit result below is valid */
@@ -88,31 +117,62 @@ void api_audit_subject(struct api_req *ar, const char *org, const char *actor);
  */
 void api_audit_file_under(struct api_req *ar, const char *org_id, const char *org_name);
 
-/* Route tables, one per area (routes.c, routes_orgs.c), and the list of
- * them the router searches in order (routes.c). */
+/* Route tables, one per resource (routes_*.c), and the list of them the
+ * router searches in order (routes.c): adding a resource adds a line there. */
 struct api_route_table {
     const struct api_route *routes;
     const size_t *count;
 };
-extern const struct api_route api_routes[];
+extern const struct api_route api_routes[]; /* routes.c: system and auth */
 extern const size_t api_routes_count;
-extern const struct api_route api_org_routes[];
+extern const struct api_route api_token_routes[]; /* routes_tokens.c */
+extern const size_t api_token_routes_count;
+extern const struct api_route api_org_routes[]; /* routes_orgs.c */
 extern const size_t api_org_routes_count;
-extern const struct api_route api_audit_routes[];
+extern const struct api_route api_user_routes[]; /* routes_users.c */
+extern const size_t api_user_routes_count;
+extern const struct api_route api_team_routes[]; /* routes_teams.c */
+extern const size_t api_team_routes_count;
+extern const struct api_route api_service_account_routes[]; /* routes_service_accounts.c */
+extern const size_t api_service_account_routes_count;
+extern const struct api_route api_group_routes[]; /* routes_groups.c: custom roles and groups */
+extern const size_t api_group_routes_count;
+extern const struct api_route api_audit_routes[]; /* routes_audit.c */
 extern const size_t api_audit_routes_count;
-extern const struct api_route api_notice_routes[];
+extern const struct api_route api_notice_routes[]; /* routes_notices.c */
 extern const size_t api_notice_routes_count;
 extern const struct api_route_table api_route_tables[];
 extern const size_t api_route_tables_count;
 
-/* JSON of an org (routes_orgs.c). */
+/* A route table's length, for its count member. */
+#define API_ROUTES_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+
+/* JSON of an org (routes_orgs.c) and of a user of the org named org
+ * (routes_users.c; sign-up answers with its first admin). */
 struct org_rec;
+struct user_rec;
 json_t *api_org_json(const struct org_rec *o);
+json_t *api_user_json(const struct user_rec *u, const char *org);
+
+/* JSON of built-in role number role (enum perm_builtin_role) with its
+ * permissions, as the role list and the permission catalogue show it
+ * (routes_groups.c). */
+json_t *api_builtin_role_json(int role);
 
 /* Finds the route for method+path; fills params. Returns the route, or NULL
  * with *ret_allowed set to the methods the path does accept (0 = no such path). */
 const struct api_route *api_route_match(unsigned method, const char *path, size_t len, struct api_req *ar,
                                         unsigned *ret_allowed);
+
+/*
+ * The value of the matched route's path parameter {name}, as the request
+ * sent it (NUL-terminated, in the request pool): api_param(ar, "team") on
+ * /v1/orgs/{org}/teams/{team}. Found by name in the route's pattern, with
+ * no allocation. Naming a parameter the pattern does not have is a
+ * programmer error (assert); api_param_find answers NULL instead.
+ */
+const char *api_param(const struct api_req *ar, const char *name);
+const char *api_param_find(const struct api_req *ar, const char *name);
 
 /*
  * The route for the request's method (api_method_parse) and path. Replies
@@ -173,8 +233,8 @@ int api_rate_limit_client(struct api_req *ar, struct ratelimiter *rl, const char
 void api_reply_rate_limited(struct api_req *ar, const char *name, const struct rl_policy *p,
                             const struct rl_result *res, const char *what);
 
-/* Zeroes ar for req on w, starts its clock and gives it a request id. */
-void api_req_init(struct api_req *ar, struct worker *w, h2o_req_t *req);
+/* Zeroes ar for req on ctx's worker, starts its clock and gives it a request id. */
+void api_req_init(struct api_req *ar, struct api_ctx *ctx, h2o_req_t *req);
 
 /* --- replies (respond.c); each sends exactly once ------------------------ */
 
@@ -188,6 +248,20 @@ void api_reply_empty(struct api_req *ar);
 void api_reply_error(struct api_req *ar, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* {"errors":[lk_error_message(e)]} with the status of e->code. */
 void api_reply_lkerr(struct api_req *ar, const struct lk_error *e);
+
+/* One item of a listing, or the one record a route answers, as JSON (new reference). */
+typedef json_t *(*api_item_json_fn)(struct api_req *ar, const void *item);
+
+/*
+ * The shapes a handler ends in, given r, what its svc call returned (0, or
+ * a negative code with ar->err set):
+ *   api_reply_item: 200 with json_of(ar, item), which is built only when
+ *     r == 0 (item is not read otherwise);
+ *   api_reply_done: 204;
+ * and the error in ar->err when r != 0.
+ */
+void api_reply_item(struct api_req *ar, int r, const void *item, api_item_json_fn json_of);
+void api_reply_done(struct api_req *ar, int r);
 /* Adds RateLimit / RateLimit-Policy headers for a policy and result. */
 void api_add_ratelimit_headers(struct api_req *ar, const char *name, const struct rl_policy *p,
                                const struct rl_result *r);
@@ -211,6 +285,12 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
  * without holding it: h2o sends it within the current callback. */
 void api_audit_h2o_answer(struct api_req *ar, int status);
 
+/* Registers ctx (whose queue exists) for the audit writer's answers; 0 or
+ * -1. _stop, after the writer has stopped, delivers its last answers,
+ * drops replies still held and unregisters (api_ctx_start, api_ctx_stop). */
+int api_audit_start(struct api_ctx *ctx);
+void api_audit_stop(struct api_ctx *ctx);
+
 /* --- request input (request.c) ------------------------------------------ */
 
 enum api_content_type { API_CT_NONE, API_CT_JSON, API_CT_OTHER };
@@ -228,6 +308,28 @@ json_t *api_body_object(struct api_req *ar, int allow_empty);
 /* Rejects members of obj not in the NULL-terminated list (replies 400, returns -1). */
 int api_body_only(struct api_req *ar, json_t *obj, const char *const *allowed);
 
+/*
+ * api_body_object, then api_body_only with fields: the body as a JSON
+ * object with no member outside fields (new reference), or NULL after
+ * replying 400.
+ */
+json_t *api_body_fields(struct api_req *ar, int allow_empty, const char *const *fields);
+
+/* 0 when value (a member read before) is there; else replies 400 "<key>: required", -1. */
+int api_required(struct api_req *ar, const char *key, const void *value);
+
+/*
+ * Optional member key: an array of at most max strings, read into
+ * out[0..*ret_n) (jansson's strings, as long as obj lives). 0 (absent:
+ * *ret_n 0), or -1 after replying 400 ("<key>: expected an array of at most
+ * <max> <noun>", "<key>[i]: expected a string").
+ */
+int api_body_strings(struct api_req *ar, json_t *obj, const char *key, const char *noun, const char **out, size_t max,
+                     size_t *ret_n);
+
+/* Optional boolean member: 0 absent (*ret untouched), 1 present, -1 replied 400. */
+int api_body_bool(struct api_req *ar, json_t *obj, const char *key, int *ret);
+
 /* Optional string member: 0 absent (*ret NULL), 1 present, -1 replied 400. */
 int api_body_string(struct api_req *ar, json_t *obj, const char *key, const char **ret);
 
@@ -243,21 +345,19 @@ int api_paging(struct api_req *ar, int def_limit, int max_limit, int *ret_limit,
 /* "s<seq>" cursor string for a list answer, into buf. */
 void api_cursor_format(int64_t seq, char *buf, size_t cap);
 
-/* One item of a listing as JSON (new reference). */
-typedef json_t *(*api_item_json_fn)(struct api_req *ar, const void *item);
-
 /*
- * Replies with a page of a listing fetched with one more than limit: the
- * first min(count, limit) of items (each size bytes, with its int64_t seq
- * at seq_off) through json_of, and a next_cursor when there were more.
+ * Replies to a listing's svc call r, fetched with one more than limit: the
+ * error in ar->err when r != 0, else a page of the first min(count, limit)
+ * of items (each size bytes, with its int64_t seq at seq_off) through
+ * json_of, and a next_cursor when there were more.
  */
-void api_reply_list(struct api_req *ar, const void *items, size_t count, size_t size, size_t seq_off, int limit,
+void api_reply_list(struct api_req *ar, int r, const void *items, size_t count, size_t size, size_t seq_off, int limit,
                     api_item_json_fn json_of);
 /* {"items": items (stolen), "next_cursor": cursor after last_seq, or null
  * when !more}. */
 void api_reply_page(struct api_req *ar, json_t *items, int more, int64_t last_seq);
 
-/* Token routes shared by every owner (routes.c). */
+/* Token routes shared by every owner (routes_tokens.c). */
 struct token_create_in;
 struct token_created;
 struct token_list;

@@ -17,8 +17,6 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/str.h"
-#include "server.h"
-#include "store/store.h"
 #include "svc/audit.h"
 #include "svc/orgs.h"
 #include "svc/svc.h"
@@ -28,7 +26,7 @@ enum pending_kind { PENDING_RECORD, PENDING_MARKER };
 
 struct pending_ref;
 
-/* A reply held back until its ticket is done. Owned by the worker's list. */
+/* A reply held back until its ticket is done. Owned by the worker's list (struct api_ctx). */
 struct api_pending {
     struct api_pending *next;
     uint64_t ticket;
@@ -130,15 +128,15 @@ static void complete(struct api_pending *p, int ok) {
 }
 
 static void on_audit_message(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages) {
-    struct worker *w = H2O_STRUCT_FROM_MEMBER(struct worker, audit_receiver, receiver);
+    struct api_ctx *ctx = H2O_STRUCT_FROM_MEMBER(struct api_ctx, audit_receiver, receiver);
     while (!h2o_linklist_is_empty(messages)) {
         struct audit_msg *m = H2O_STRUCT_FROM_MEMBER(struct audit_msg, super.link, messages->next);
         h2o_linklist_unlink(&m->super.link);
-        while (w->pending_head != NULL && w->pending_head->ticket <= m->through) {
-            struct api_pending *p = w->pending_head;
-            w->pending_head = p->next;
-            if (w->pending_head == NULL)
-                w->pending_tail = NULL;
+        while (ctx->pending_head != NULL && ctx->pending_head->ticket <= m->through) {
+            struct api_pending *p = ctx->pending_head;
+            ctx->pending_head = p->next;
+            if (ctx->pending_head == NULL)
+                ctx->pending_tail = NULL;
             complete(p, p->kind == PENDING_MARKER ? m->markers_ok : m->records_ok);
             free(p);
         }
@@ -148,40 +146,40 @@ static void on_audit_message(h2o_multithread_receiver_t *receiver, h2o_linklist_
 
 /* Runs on the audit writer thread. */
 static void notify(void *arg, uint64_t through, int records_ok, int markers_ok) {
-    struct worker *w = arg;
+    struct api_ctx *ctx = arg;
     struct audit_msg *m = calloc(1, sizeof(*m));
     if (m == NULL) {
         /* Cannot tell the worker; its replies stay held until the drain
          * times out. Out of memory is fatal for this process anyway. */
-        lk_log(LOG_ERROR, "audit: out of memory telling worker %d about ticket %llu", w->idx,
+        lk_log(LOG_ERROR, "audit: out of memory telling worker %d about ticket %llu", ctx->idx,
                (unsigned long long)through);
         return;
     }
     m->through = through;
     m->records_ok = records_ok;
     m->markers_ok = markers_ok;
-    h2o_multithread_send_message(&w->audit_receiver, &m->super);
+    h2o_multithread_send_message(&ctx->audit_receiver, &m->super);
 }
 
-int api_audit_worker_init(struct worker *w) {
-    h2o_multithread_register_receiver(w->queue, &w->audit_receiver, on_audit_message);
-    w->audit_sub = audit_log_subscribe(w->srv->audit, notify, w);
-    return w->audit_sub >= 0 ? 0 : -1;
+int api_audit_start(struct api_ctx *ctx) {
+    h2o_multithread_register_receiver(ctx->queue, &ctx->audit_receiver, on_audit_message);
+    ctx->audit_sub = audit_log_subscribe(ctx->cfg->audit, notify, ctx);
+    return ctx->audit_sub >= 0 ? 0 : -1;
 }
 
-void api_audit_worker_done(struct worker *w) {
-    /* On w's own thread, after the writer stopped: deliver what it last
-     * said, then drop the rest. */
-    h2o_evloop_run(w->loop, 0);
-    while (w->pending_head != NULL) {
-        struct api_pending *p = w->pending_head;
-        w->pending_head = p->next;
+void api_audit_stop(struct api_ctx *ctx) {
+    /* On the worker's own thread, after the writer stopped: deliver what it
+     * last said, then drop the rest. */
+    h2o_evloop_run(ctx->loop, 0);
+    while (ctx->pending_head != NULL) {
+        struct api_pending *p = ctx->pending_head;
+        ctx->pending_head = p->next;
         if (p->ref != NULL)
             p->ref->p = NULL;
         free(p);
     }
-    w->pending_tail = NULL;
-    h2o_multithread_unregister_receiver(w->queue, &w->audit_receiver);
+    ctx->pending_tail = NULL;
+    h2o_multithread_unregister_receiver(ctx->queue, &ctx->audit_receiver);
 }
 
 void api_audit_subject(struct api_req *ar, const char *org, const char *actor) {
@@ -198,22 +196,8 @@ void api_audit_file_under(struct api_req *ar, const char *org_id, const char *or
 
 /* The {org} and {team} placeholders of the matched route, if any. */
 static void scope_of(const struct api_req *ar, const char **ret_org, const char **ret_team) {
-    *ret_org = NULL;
-    *ret_team = NULL;
-    if (ar->route == NULL)
-        return;
-    size_t idx = 0;
-    for (const char *p = ar->route->pattern; (p = strchr(p, '{')) != NULL; idx++) {
-        const char *close = strchr(p, '}');
-        if (close == NULL || idx >= ar->nparams)
-            break;
-        size_t n = (size_t)(close - p - 1);
-        if (n == 3 && memcmp(p + 1, "org", 3) == 0)
-            *ret_org = ar->params[idx];
-        else if (n == 4 && memcmp(p + 1, "team", 4) == 0)
-            *ret_team = ar->params[idx];
-        p = close + 1;
-    }
+    *ret_org = ar->route != NULL ? api_param_find(ar, "org") : NULL;
+    *ret_team = ar->route != NULL ? api_param_find(ar, "team") : NULL;
 }
 
 /*
@@ -260,7 +244,7 @@ static void file_under(struct api_req *ar, struct audit_rec *rec) {
         if (org != NULL) {
             struct org_rec o;
             struct lk_error err = {0};
-            if (orgs_find(&ar->w->svc, pr, org, &o, &err) == 0) {
+            if (orgs_find(ar->svc, pr, org, &o, &err) == 0) {
                 str_copy(rec->org, sizeof(rec->org), o.name);
                 str_copy(rec->org_id, sizeof(rec->org_id), o.id);
             } else {
@@ -303,7 +287,7 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
         struct tokfmt_parsed parsed;
         if (tokfmt_parse(ar->credential.base, ar->credential.len, &parsed) == 0)
             str_copy(rec->token_id, sizeof(rec->token_id), parsed.pubid);
-        audit_log_credential_hmac(ar->w->srv->audit, ar->credential.base, ar->credential.len, rec->credential_hmac);
+        audit_log_credential_hmac(ar->ctx->cfg->audit, ar->credential.base, ar->credential.len, rec->credential_hmac);
     }
     file_under(ar, rec);
     /* A request refused before routing (the per-address limit) still names
@@ -334,7 +318,7 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
 /* Holds the reply back until ticket is done. */
 static void hold(struct api_req *ar, uint64_t ticket, enum pending_kind kind, int status, const char *body,
                  size_t len) {
-    struct worker *w = ar->w;
+    struct api_ctx *ctx = ar->ctx;
     struct api_pending *p = calloc(1, sizeof(*p));
     if (p == NULL) {
         /* Out of memory: answer now rather than never. */
@@ -352,16 +336,16 @@ static void hold(struct api_req *ar, uint64_t ticket, enum pending_kind kind, in
     p->len = len;
     memcpy(p->request_id, ar->request_id, sizeof(p->request_id));
     keep_polled(p);
-    if (w->pending_tail != NULL)
-        w->pending_tail->next = p;
+    if (ctx->pending_tail != NULL)
+        ctx->pending_tail->next = p;
     else
-        w->pending_head = p;
-    w->pending_tail = p;
+        ctx->pending_head = p;
+    ctx->pending_tail = p;
 }
 
 void api_audit_finish(struct api_req *ar, int status, const char *body, size_t len) {
-    struct worker *w = ar->w;
-    struct audit_log *log = w->srv->audit;
+    struct api_ctx *ctx = ar->ctx;
+    struct audit_log *log = ctx->cfg->audit;
     struct audit_rec rec;
     uint64_t ticket = 0;
     int r;
@@ -369,7 +353,7 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
     build(ar, status, &rec);
     if (ar->mutating && status < 400) {
         /* The record commits with the change, or neither does. */
-        r = audit_request_commit(&w->svc, &rec);
+        r = audit_request_commit(&ctx->svc, &rec);
         audit_log_note_append(log, r == 0);
         if (r != 0) {
             lk_log(LOG_ERROR, "request %s: audit record could not be written (%s); change rolled back", ar->request_id,
@@ -380,12 +364,12 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
             return;
         }
         /* Committed, not yet durable: one sync of the writer covers it. */
-        if (audit_log_enqueue(log, w->audit_sub, &rec, AUDIT_SYNC | AUDIT_STORED, &ticket) == 0) {
+        if (audit_log_enqueue(log, ctx->audit_sub, &rec, AUDIT_SYNC | AUDIT_STORED, &ticket) == 0) {
             hold(ar, ticket, PENDING_MARKER, status, body, len);
             return;
         }
         /* The writer is behind: make it durable here rather than not at all. */
-        if (audit_request_sync(&w->svc) != 0) {
+        if (audit_request_sync(&ctx->svc) != 0) {
             reply_unavailable(ar->req, ar->request_id,
                               "service unavailable: the change was made but could not be confirmed on disk");
             return;
@@ -397,13 +381,13 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
      * writer is behind: back-pressure rather than refusals. A mutating
      * method refused before its handler ran (credentials, limits, routing)
      * waits like every mutation does. */
-    int sync = w->srv->cfg.audit_sync_reads || audit_log_behind(log) || api_method_parse(ar->req->method) != M_GET;
+    int sync = ctx->cfg->audit_sync_reads || audit_log_behind(log) || api_method_parse(ar->req->method) != M_GET;
     if (ar->mutating) {
         /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
-        audit_request_abort(&w->svc);
+        audit_request_abort(&ctx->svc);
         sync = 1;
     }
-    if (audit_log_enqueue(log, w->audit_sub, &rec, sync ? AUDIT_SYNC : 0, &ticket) != 0) {
+    if (audit_log_enqueue(log, ctx->audit_sub, &rec, sync ? AUDIT_SYNC : 0, &ticket) != 0) {
         lk_log(LOG_ERROR, "request %s: audit queue full; request refused", ar->request_id);
         reply_unavailable(ar->req, ar->request_id,
                           "service unavailable: the audit trail is not keeping up, so the request was refused");
@@ -419,6 +403,6 @@ void api_audit_h2o_answer(struct api_req *ar, int status) {
     struct audit_rec rec;
     uint64_t ticket;
     build(ar, status, &rec);
-    if (audit_log_enqueue(ar->w->srv->audit, ar->w->audit_sub, &rec, 0, &ticket) != 0)
+    if (audit_log_enqueue(ar->ctx->cfg->audit, ar->ctx->audit_sub, &rec, 0, &ticket) != 0)
         lk_log(LOG_ERROR, "request %s: audit queue full; h2o's %d answer is not recorded", ar->request_id, status);
 }

@@ -29,7 +29,6 @@
 #include "api/api_internal.h"
 #include "core/origin.h"
 #include "lib/str.h"
-#include "server.h"
 
 /* The origin the request was addressed to; 0, or -1 without a usable Host. */
 static int own_origin(struct api_req *ar, struct origin *ret) {
@@ -52,7 +51,7 @@ static int repeated(h2o_req_t *req, const char *name, size_t len) {
 }
 
 static int check_origin(struct api_req *ar, const char *what, h2o_iovec_t v) {
-    const struct origin_list *allowed = &ar->w->srv->cfg.allowed_origins;
+    const struct origin_list *allowed = ar->ctx->cfg->allowed_origins;
     struct origin og, own;
     char echo[STR_ECHO_BUFSZ];
 

@@ -82,6 +82,22 @@ int api_body_only(struct api_req *ar, json_t *obj, const char *const *allowed) {
     return 0;
 }
 
+json_t *api_body_fields(struct api_req *ar, int allow_empty, const char *const *fields) {
+    json_t *body = api_body_object(ar, allow_empty);
+    if (body != NULL && api_body_only(ar, body, fields) < 0) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+int api_required(struct api_req *ar, const char *key, const void *value) {
+    if (value != NULL)
+        return 0;
+    api_reply_error(ar, LK_EINVAL, "%s: required", key);
+    return -1;
+}
+
 int api_body_string(struct api_req *ar, json_t *obj, const char *key, const char **ret) {
     json_t *v = json_object_get(obj, key);
     *ret = NULL;
@@ -119,6 +135,41 @@ int api_body_int(struct api_req *ar, json_t *obj, const char *key, int64_t *ret)
     }
     *ret = (int64_t)json_integer_value(v);
     return 1;
+}
+
+int api_body_bool(struct api_req *ar, json_t *obj, const char *key, int *ret) {
+    json_t *v = json_object_get(obj, key);
+    if (v == NULL)
+        return 0;
+    if (!json_is_boolean(v)) {
+        api_reply_error(ar, LK_EINVAL, "%s: expected true or false", key);
+        return -1;
+    }
+    *ret = json_is_true(v);
+    return 1;
+}
+
+int api_body_strings(struct api_req *ar, json_t *obj, const char *key, const char *noun, const char **out, size_t max,
+                     size_t *ret_n) {
+    json_t *a = json_object_get(obj, key);
+    size_t i;
+    json_t *v;
+    *ret_n = 0;
+    if (a == NULL)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        api_reply_error(ar, LK_EINVAL, "%s: expected an array of at most %zu %s", key, max, noun);
+        return -1;
+    }
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v)) {
+            api_reply_error(ar, LK_EINVAL, "%s[%zu]: expected a string", key, i);
+            return -1;
+        }
+        out[i] = json_string_value(v);
+    }
+    *ret_n = json_array_size(a);
+    return 0;
 }
 
 /* Percent-decodes v[0..n) ('+' is a space, as forms send it) into the pool.
@@ -210,8 +261,12 @@ void api_cursor_format(int64_t seq, char *buf, size_t cap) {
     snprintf(buf, cap, "s%lld", (long long)seq);
 }
 
-void api_reply_list(struct api_req *ar, const void *items, size_t count, size_t size, size_t seq_off, int limit,
+void api_reply_list(struct api_req *ar, int r, const void *items, size_t count, size_t size, size_t seq_off, int limit,
                     api_item_json_fn json_of) {
+    if (r != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
     json_t *arr = json_array();
     size_t shown = count > (size_t)limit ? (size_t)limit : count;
     const char *p = items;

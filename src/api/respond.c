@@ -20,7 +20,6 @@
 #include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/str.h"
-#include "server.h"
 #include "svc/token_cache.h"
 
 /* The access log shows at most this much of a path, and of a method. */
@@ -49,29 +48,29 @@ h2o_iovec_t api_logged_path(h2o_req_t *req) {
     return h2o_iovec_init(dec, dn);
 }
 
-static const char *cached_time(struct worker *w) {
+static const char *cached_time(struct api_ctx *ctx) {
     int64_t now = clock_now();
-    if (now != w->time_cached_s) {
+    if (now != ctx->time_cached_s) {
         struct tm tm;
         time_t t = (time_t)now;
         gmtime_r(&t, &tm);
-        strftime(w->time_cached, sizeof(w->time_cached), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        w->time_cached_s = now;
+        strftime(ctx->time_cached, sizeof(ctx->time_cached), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        ctx->time_cached_s = now;
     }
-    return w->time_cached;
+    return ctx->time_cached;
 }
 
 static void access_log(struct api_req *ar, int status, size_t bytes) {
-    struct worker *w = ar->w;
-    if (!w->srv->cfg.access_log)
+    struct api_ctx *ctx = ar->ctx;
+    if (!ctx->cfg->access_log)
         return;
     h2o_req_t *req = ar->req;
-    struct logbuf *b = &w->access;
+    struct logbuf *b = &ctx->access;
     const char *peer = api_client_addr(ar);
 
     h2o_iovec_t path = api_logged_path(req);
     logbuf_puts(b, "{\"time\":\"");
-    logbuf_puts(b, cached_time(w));
+    logbuf_puts(b, cached_time(ctx));
     logbuf_puts(b, "\",\"type\":\"access\",\"request_id\":\"");
     logbuf_puts(b, ar->request_id);
     logbuf_puts(b, "\",\"method\":\"");
@@ -173,7 +172,7 @@ static size_t errors_body(const char *msg, char *buf, size_t cap) {
 
 struct h2o_answer {
     h2o_ostream_t super;
-    struct worker *w;
+    struct api_ctx *ctx;
     const char *framing; /* in req's pool; NULL unless the framing is at fault */
 };
 
@@ -183,7 +182,7 @@ static void h2o_answer_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
                             h2o_send_state_t state) {
     struct h2o_answer *a = (struct h2o_answer *)self;
     struct api_req ar;
-    api_req_init(&ar, a->w, req);
+    api_req_init(&ar, a->ctx, req);
     int status = req->res.status;
     char msg[LK_ERRMSG_MAX];
     if (a->framing != NULL) {
@@ -193,7 +192,7 @@ static void h2o_answer_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
         req->res.reason = reason_of(status);
         str_copy(msg, sizeof(msg), a->framing);
     } else if (status == 413) {
-        snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", a->w->srv->cfg.max_body);
+        snprintf(msg, sizeof(msg), "request body exceeds the limit of %zu bytes", a->ctx->cfg->max_body);
     } else {
         /* h2o's own words ("broken chunked-encoding"), kept to printable ASCII. */
         char what[96];
@@ -217,17 +216,17 @@ static void h2o_answer_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bu
     h2o_ostream_send_next(self, req, &out, 1, state);
 }
 
-void api_h2o_answer(struct worker *w, h2o_req_t *req, h2o_ostream_t **slot, const struct lk_error *framing) {
+void api_h2o_answer(struct api_ctx *ctx, h2o_req_t *req, h2o_ostream_t **slot, const struct lk_error *framing) {
     struct h2o_answer *a = (struct h2o_answer *)h2o_add_ostream(req, sizeof(*a), slot);
     a->super.do_send = h2o_answer_send;
-    a->w = w;
+    a->ctx = ctx;
     a->framing = framing != NULL ? h2o_strdup(&req->pool, lk_error_message(framing), SIZE_MAX).base : NULL;
     h2o_setup_next_ostream(req, &a->super.next);
 }
 
-void api_refuse(struct worker *w, h2o_req_t *req, const struct lk_error *e) {
+void api_refuse(struct api_ctx *ctx, h2o_req_t *req, const struct lk_error *e) {
     struct api_req ar;
-    api_req_init(&ar, w, req);
+    api_req_init(&ar, ctx, req);
     api_reply_lkerr(&ar, e);
     principal_done(&ar.principal);
 }
@@ -280,6 +279,20 @@ void api_reply_json(struct api_req *ar, int status, json_t *body) {
 
 void api_reply_empty(struct api_req *ar) {
     send_body(ar, 204, "", 0);
+}
+
+void api_reply_item(struct api_req *ar, int r, const void *item, api_item_json_fn json_of) {
+    if (r != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, json_of(ar, item));
+}
+
+void api_reply_done(struct api_req *ar, int r) {
+    if (r != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_empty(ar);
 }
 
 void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len) {

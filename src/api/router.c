@@ -8,6 +8,7 @@
  * Never allocates outside the request pool; echoes the method and path
  * only through str_echo_n.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,6 +86,27 @@ static int match(const char *pattern, const char *path, size_t len, struct api_r
         ar->nparams = np;
     }
     return 1;
+}
+
+const char *api_param_find(const struct api_req *ar, const char *name) {
+    if (ar->route == NULL)
+        return NULL;
+    size_t n = strlen(name), idx = 0;
+    for (const char *p = ar->route->pattern; (p = strchr(p, '{')) != NULL; idx++) {
+        const char *close = strchr(p, '}');
+        if (close == NULL)
+            break;
+        if ((size_t)(close - p - 1) == n && memcmp(p + 1, name, n) == 0)
+            return idx < ar->nparams ? ar->params[idx] : NULL;
+        p = close + 1;
+    }
+    return NULL;
+}
+
+const char *api_param(const struct api_req *ar, const char *name) {
+    const char *v = api_param_find(ar, name);
+    assert(v != NULL && "api_param: the route's pattern has no such parameter");
+    return v;
 }
 
 const struct api_route *api_route_match(unsigned method, const char *path, size_t len, struct api_req *ar,

@@ -1,7 +1,12 @@
 /*
- * routes.c - the REST route table and its handlers: translate JSON to svc
- * calls and svc results to JSON. No rules live here: authorization,
- * validation of meaning and storage are svc's.
+ * routes.c - the system and sign-in routes (health, whoami, login, logout,
+ * the permission catalogue), and the list of every resource's route table
+ * that the router searches (api_route_tables).
+ *
+ * Handlers here, as in every routes_*.c, translate JSON to svc calls and
+ * svc results to JSON. No rules live here: authorization, validation of
+ * meaning and storage are svc's. Never logs or echoes a password; the
+ * session token leaves only in the login answer and its cookie.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -10,8 +15,8 @@
 #include "api/api_internal.h"
 #include "core/perm.h"
 #include "core/rfc3339.h"
+#include "core/tokfmt.h"
 #include "lib/jsonw.h"
-#include "server.h"
 #include "svc/audit.h"
 #include "svc/authz.h"
 #include "svc/principal.h"
@@ -24,34 +29,11 @@
 #define LATCHKEY_VERSION "dev"
 #endif
 
-static json_t *nullable_str(const char *s) {
-    return (s == NULL || *s == '\0') ? json_null() : json_string(s);
-}
-
-static json_t *policies_of(const char *policies_json) {
-    json_t *v = json_loads(policies_json ? policies_json : "[]", 0, NULL);
-    return v != NULL ? v : json_array();
-}
-
-static json_t *owner_json(const char *type, const char *id) {
-    return json_pack("{s:s, s:s}", "type", type, "id", id);
-}
-
-/* A token record as listings and get answer it (never the secret). */
-static json_t *token_json(const struct token_rec *r, int64_t now) {
-    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "id", r->id, "description",
-                     r->description ? r->description : "", "owner", owner_json(r->owner_type, r->owner_id),
-                     "created_by", r->created_by, "created_at", api_time(r->created_at), "expires_at",
-                     api_time(r->expires_at), "last_used_at", api_time(r->last_used_at), "policies",
-                     policies_of(r->policies_json), "status", tokens_status(r->expires_at, now), "org",
-                     nullable_str(r->org_id), "replaced_by", nullable_str(r->replaced_by));
-}
-
 /* 503 while the audit trail is not being written: mutations are refused
  * then, so a load balancer or readiness probe should send traffic elsewhere. */
 static void h_health(struct api_req *ar) {
     static const char body[] = "{\"status\":\"ok\",\"version\":\"" LATCHKEY_VERSION "\"}";
-    switch (audit_log_health(ar->w->srv->audit)) {
+    switch (audit_log_health(ar->ctx->cfg->audit)) {
     case AUDIT_HEALTH_FAILING:
         api_reply_error(ar, LK_EUNAVAIL,
                         "unavailable: the last audit records could not be written to the store; changes are refused "
@@ -124,146 +106,6 @@ static void h_whoami(struct api_req *ar) {
     api_reply_raw(ar, 200, buf, len);
 }
 
-/* Reads a token-create body (the same on every token-creating route) and
- * hands it to create; replies with the one-time secret. */
-void api_token_create(struct api_req *ar, api_token_create_fn create) {
-    static const char *const fields[] = {"description", "expires", "expiry_hours", "policies", NULL};
-    struct token_create_in in;
-    struct token_created out;
-    const char *policies[TOKENS_POLICIES_MAX + 1];
-    memset(&in, 0, sizeof(in));
-    memset(&out, 0, sizeof(out));
-
-    json_t *body = api_body_object(ar, 1);
-    if (body == NULL)
-        return;
-    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "description", &in.description) < 0 ||
-        api_body_string(ar, body, "expires", &in.expiry.expires) < 0)
-        goto out;
-    if (in.expiry.expires != NULL)
-        in.expiry.expires_len = strlen(in.expiry.expires);
-    int h = api_body_int(ar, body, "expiry_hours", &in.expiry.hours);
-    if (h < 0)
-        goto out;
-    in.expiry.has_hours = h;
-
-    json_t *pol = json_object_get(body, "policies");
-    if (pol != NULL && !json_is_null(pol)) {
-        if (!json_is_array(pol)) {
-            api_reply_error(ar, LK_EINVAL, "policies: expected an array of strings");
-            goto out;
-        }
-        if (json_array_size(pol) > TOKENS_POLICIES_MAX) {
-            api_reply_error(ar, LK_EINVAL, "policies: at most %d entries", TOKENS_POLICIES_MAX);
-            goto out;
-        }
-        size_t i;
-        json_t *v;
-        json_array_foreach(pol, i, v) {
-            if (!json_is_string(v)) {
-                api_reply_error(ar, LK_EINVAL, "policies[%zu]: expected a string", i);
-                goto out;
-            }
-            policies[i] = json_string_value(v);
-        }
-        in.has_policies = 1;
-        in.policies = policies;
-        in.npolicies = json_array_size(pol);
-    }
-
-    if (create(ar, &in, &out) != 0) {
-        api_reply_lkerr(ar, &ar->err);
-        goto out;
-    }
-    json_t *resp = token_json(&out.rec, ar->w->svc.now);
-    json_object_set_new(resp, "token", json_string(out.token));
-    json_t *dropped = out.dropped_json ? json_loads(out.dropped_json, 0, NULL) : NULL;
-    json_object_set_new(resp, "dropped_policies", dropped ? dropped : json_array());
-    api_reply_json(ar, 200, resp);
-out:
-    tokens_created_done(&out);
-    json_decref(body);
-}
-
-static json_t *token_item(struct api_req *ar, const void *item) {
-    return token_json(item, ar->w->svc.now);
-}
-
-/* Pages through a token listing with ?limit= and ?cursor=. */
-void api_token_list(struct api_req *ar, api_token_list_fn list_fn) {
-    int limit;
-    int64_t after;
-    struct token_list list = {0};
-    if (api_paging(ar, TOKENS_LIST_DEFAULT, TOKENS_LIST_MAX, &limit, &after) < 0)
-        return;
-    /* Ask for one more than the page to know whether a next page exists. */
-    if (list_fn(ar, after, limit + 1, &list) != 0) {
-        api_reply_lkerr(ar, &ar->err);
-        return;
-    }
-    api_reply_list(ar, list.items, list.count, sizeof(*list.items), offsetof(struct token_rec, seq), limit, token_item);
-    token_list_done(&list);
-}
-
-static int create_own(struct api_req *ar, const struct token_create_in *in, struct token_created *out) {
-    return tokens_create(&ar->w->svc, &ar->principal, in, out, &ar->err);
-}
-
-static int list_own(struct api_req *ar, int64_t after, int limit, struct token_list *out) {
-    return tokens_list(&ar->w->svc, &ar->principal, after, limit, out, &ar->err);
-}
-
-static void h_token_create(struct api_req *ar) {
-    api_token_create(ar, create_own);
-}
-
-static void h_token_list(struct api_req *ar) {
-    api_token_list(ar, list_own);
-}
-
-static void h_token_get(struct api_req *ar) {
-    struct token_rec rec;
-    memset(&rec, 0, sizeof(rec));
-    if (tokens_get(&ar->w->svc, &ar->principal, ar->params[0], &rec, &ar->err) != 0) {
-        api_reply_lkerr(ar, &ar->err);
-        return;
-    }
-    api_reply_json(ar, 200, token_json(&rec, ar->w->svc.now));
-    token_rec_done(&rec);
-}
-
-static void h_token_rotate(struct api_req *ar) {
-    static const char *const fields[] = {"grace_seconds", NULL};
-    int64_t grace = 0;
-    struct token_created out;
-    memset(&out, 0, sizeof(out));
-    json_t *body = api_body_object(ar, 1);
-    if (body == NULL)
-        return;
-    if (api_body_only(ar, body, fields) < 0 || api_body_int(ar, body, "grace_seconds", &grace) < 0)
-        goto out;
-    if (tokens_rotate(&ar->w->svc, &ar->principal, ar->params[0], grace, &out, &ar->err) != 0) {
-        api_reply_lkerr(ar, &ar->err);
-        goto out;
-    }
-    json_t *resp = token_json(&out.rec, ar->w->svc.now);
-    json_object_set_new(resp, "token", json_string(out.token));
-    json_object_set_new(resp, "rotated_from", json_string(ar->params[0]));
-    json_object_set_new(resp, "dropped_policies", json_array());
-    api_reply_json(ar, 200, resp);
-out:
-    tokens_created_done(&out);
-    json_decref(body);
-}
-
-static void h_token_delete(struct api_req *ar) {
-    if (tokens_delete(&ar->w->svc, &ar->principal, ar->params[0], &ar->err) != 0) {
-        api_reply_lkerr(ar, &ar->err);
-        return;
-    }
-    api_reply_empty(ar);
-}
-
 static void set_token_cookie(struct api_req *ar, const char *value, int64_t max_age) {
     h2o_req_t *req = ar->req;
     char buf[TOKFMT_TOKEN_BUFSZ + 128];
@@ -284,22 +126,22 @@ static void h_login(struct api_req *ar) {
     memset(&out, 0, sizeof(out));
 
     /* Per address, on top of the per-account limit in svc. */
-    if (api_rate_limit_client(ar, ar->w->srv->rl_login_ip, "login", &rl) != 0)
+    if (api_rate_limit_client(ar, ar->ctx->cfg->limit_login_ip, "login", &rl) != 0)
         return;
-    json_t *body = api_body_object(ar, 0);
+    json_t *body = api_body_fields(ar, 0, fields);
     if (body == NULL)
-        return;
-    if (api_body_only(ar, body, fields) < 0 || api_body_string(ar, body, "org", &org) < 0 ||
-        api_body_string(ar, body, "username", &user) < 0 || api_body_string(ar, body, "password", &pw) < 0)
+        goto out;
+    if (api_body_string(ar, body, "org", &org) < 0 || api_body_string(ar, body, "username", &user) < 0 ||
+        api_body_string(ar, body, "password", &pw) < 0)
         goto out;
     if (org == NULL || user == NULL || pw == NULL) {
         api_reply_error(ar, LK_EINVAL, "org, username and password are required");
         goto out;
     }
     api_audit_subject(ar, org, user);
-    if (sessions_login(&ar->w->svc, org, user, pw, &out, &rl, &ar->err) != 0) {
+    if (sessions_login(ar->svc, org, user, pw, &out, &rl, &ar->err) != 0) {
         if (ar->err.code == LK_ERATE) {
-            api_reply_rate_limited(ar, "login-account", ratelimiter_policy(ar->w->svc.rl_login), &rl,
+            api_reply_rate_limited(ar, "login-account", ratelimiter_policy(ar->svc->rl_login), &rl,
                                    lk_error_message(&ar->err));
             goto out;
         }
@@ -309,7 +151,7 @@ static void h_login(struct api_req *ar) {
          * names nobody holds stay out of every org's trail. */
         char org_id[STORE_OWNER_ID_MAX];
         if ((ar->err.code == LK_EBADCRED || ar->err.code == LK_EINACTIVE) &&
-            sessions_account_org(&ar->w->svc, org, user, org_id) == 0)
+            sessions_account_org(ar->svc, org, user, org_id) == 0)
             api_audit_file_under(ar, org_id, org);
         api_reply_lkerr(ar, &ar->err);
         goto out;
@@ -331,7 +173,7 @@ out:
 }
 
 static void h_logout(struct api_req *ar) {
-    if (sessions_logout(&ar->w->svc, &ar->principal, &ar->err) != 0) {
+    if (sessions_logout(ar->svc, &ar->principal, &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
@@ -354,15 +196,8 @@ static void h_permissions(struct api_req *ar) {
             items, json_pack("{s:s, s:s, s:o}", "name", d->name, "description", d->description, "implies", implies));
     }
     json_t *roles = json_array();
-    for (int r = 0; r < PERM_ROLE__COUNT; r++) {
-        const char *names[64];
-        json_t *perms = json_array();
-        size_t n = perm_names(perm_builtin_role_set(r), names, 64);
-        for (size_t k = 0; k < n && k < 64; k++)
-            json_array_append_new(perms, json_string(names[k]));
-        json_array_append_new(
-            roles, json_pack("{s:s, s:b, s:o}", "name", perm_builtin_role_name(r), "builtin", 1, "permissions", perms));
-    }
+    for (int r = 0; r < PERM_ROLE__COUNT; r++)
+        json_array_append_new(roles, api_builtin_role_json(r));
     api_reply_json(ar, 200, json_pack("{s:o, s:o}", "items", items, "builtin_roles", roles));
 }
 
@@ -382,29 +217,18 @@ const struct api_route api_routes[] = {
     {M_GET, "/v1/permissions", 1, "permission.list", h_permissions,
      "The permission catalogue: each \"resource.action\" with what it implies (X.manage implies X.view), and the "
      "built-in roles with their permissions."},
-    {M_POST, "/v1/tokens", 1, "token.create", h_token_create,
-     "Creates an API token for the caller. Body: {\"description\", \"expires\": ISO 8601 duration (P30D, PT12H) or "
-     "RFC 3339 time, or \"expiry_hours\": N (at most one of the two), \"policies\": [...]}. The answer's \"token\" "
-     "is shown this once and never again. Needs tokens.manage; the new token's policies lie within the calling "
-     "token's (the rest are dropped), and a token made by an API token never outlives it."},
-    {M_GET, "/v1/tokens", 1, "token.list", h_token_list,
-     "Lists the caller's tokens (never their secrets): {\"items\":[...],\"next_cursor\"}. Query: limit (1-200), "
-     "cursor."},
-    {M_GET, "/v1/tokens/{id}", 1, "token.read", h_token_get,
-     "One of the caller's tokens by public id: status (active, expiring, expired), expiry and last use."},
-    {M_POST, "/v1/tokens/{id}/rotate", 1, "token.rotate", h_token_rotate,
-     "Replaces one of the caller's tokens with a new secret keeping owner, policies, description and expiry: "
-     "{\"grace_seconds\": N} keeps the old secret working N more seconds (default 0), never past its expiry. "
-     "Needs tokens.manage and a token within the calling token's permissions and lifetime."},
-    {M_DELETE, "/v1/tokens/{id}", 1, "token.delete", h_token_delete,
-     "Revokes one of the caller's tokens at once (tokens.manage; one within the calling token's permissions); "
-     "204."},
 };
-const size_t api_routes_count = sizeof(api_routes) / sizeof(api_routes[0]);
+const size_t api_routes_count = API_ROUTES_COUNT(api_routes);
 
+/* In the order `latchkey routes` lists them. */
 const struct api_route_table api_route_tables[] = {
     {api_routes, &api_routes_count},
+    {api_token_routes, &api_token_routes_count},
     {api_org_routes, &api_org_routes_count},
+    {api_user_routes, &api_user_routes_count},
+    {api_team_routes, &api_team_routes_count},
+    {api_service_account_routes, &api_service_account_routes_count},
+    {api_group_routes, &api_group_routes_count},
     {api_audit_routes, &api_audit_routes_count},
     {api_notice_routes, &api_notice_routes_count},
 };

@@ -10,7 +10,6 @@
 
 #include "api/api_internal.h"
 #include "core/rfc3339.h"
-#include "server.h"
 #include "svc/audit.h"
 
 #define AUDIT_LIST_DEFAULT 100
@@ -79,7 +78,7 @@ static void list(struct api_req *ar, const char *org) {
     f.cursor = cursor;
     f.limit = limit + 1;
     f.scan_budget = AUDIT_SCAN_BUDGET;
-    if (audit_query(&ar->w->svc, &ar->principal, org, &f, &out, &ar->err) != 0) {
+    if (audit_query(ar->svc, &ar->principal, org, &f, &out, &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
@@ -130,7 +129,7 @@ static void h_audit_all(struct api_req *ar) {
 }
 
 static void h_audit_org(struct api_req *ar) {
-    list(ar, ar->params[0]);
+    list(ar, api_param(ar, "org"));
 }
 
 /* Formatted by hand: clang-format would indent the strings after STR() to its column. */
@@ -149,4 +148,4 @@ const struct api_route api_audit_routes[] = {
     {M_GET, "/v1/orgs/{org}/audit", 1, "audit.list", h_audit_org,
      "The organisation's audit trail (audit.view: org admins); team owners see their teams' records." AUDIT_QUERY_HELP},
 };
-const size_t api_audit_routes_count = sizeof(api_audit_routes) / sizeof(api_audit_routes[0]);
+const size_t api_audit_routes_count = API_ROUTES_COUNT(api_audit_routes);

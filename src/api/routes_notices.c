@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "api/api_internal.h"
-#include "server.h"
 #include "svc/notices.h"
 
 static json_t *notice_json(const struct notice_rec *n) {
@@ -38,16 +37,13 @@ static void list(struct api_req *ar, const char *org) {
         return;
     if (status != NULL && *status == '\0')
         status = NULL;
-    if (notices_list(&ar->w->svc, &ar->principal, org, status, after, limit + 1, &l, &ar->err) != 0) {
-        api_reply_lkerr(ar, &ar->err);
-        return;
-    }
-    api_reply_list(ar, l.items, l.count, sizeof(*l.items), offsetof(struct notice_rec, seq), limit, notice_item);
+    int r = notices_list(ar->svc, &ar->principal, org, status, after, limit + 1, &l, &ar->err);
+    api_reply_list(ar, r, l.items, l.count, sizeof(*l.items), offsetof(struct notice_rec, seq), limit, notice_item);
     notice_list_done(&l);
 }
 
 static void h_org_notices(struct api_req *ar) {
-    list(ar, ar->params[0]);
+    list(ar, api_param(ar, "org"));
 }
 
 static void h_all_notices(struct api_req *ar) {
@@ -63,4 +59,4 @@ const struct api_route api_notice_routes[] = {
      "Partner admin: the token expiry notices of every organisation and of root tokens. Query as for "
      "/v1/orgs/{org}/notices."},
 };
-const size_t api_notice_routes_count = sizeof(api_notice_routes) / sizeof(api_notice_routes[0]);
+const size_t api_notice_routes_count = API_ROUTES_COUNT(api_notice_routes);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/errors.h"
@@ -214,14 +215,48 @@ int groups_create(struct svc *svc, const struct principal *caller, const char *o
     return 0;
 }
 
-int groups_list(struct svc *svc, const struct principal *caller, const char *org, struct group_list *ret,
+void group_info_list_done(struct group_info_list *list) {
+    if (list == NULL)
+        return;
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i].members_json);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int groups_list(struct svc *svc, const struct principal *caller, const char *org, struct group_info_list *ret,
                 struct lk_error *err) {
     struct svc_scope sc;
+    struct group_list groups = {0};
+    struct group_info_list out = {0};
     int r = org_scope(svc, caller, org, "groups.view", &sc, err);
     if (r < 0)
         return r;
-    r = store_group_list(svc->store, sc.org.id, ret);
-    return r < 0 ? lk_error_set(err, r, "could not list groups") : 0;
+    r = store_group_list(svc->store, sc.org.id, &groups);
+    if (r < 0)
+        return lk_error_set(err, r, "could not list groups");
+    if (groups.count > 0 && (out.items = calloc(groups.count, sizeof(*out.items))) == NULL) {
+        r = lk_error_set(err, LK_ENOMEM, "could not list groups");
+        goto out;
+    }
+    /* One query a group: an org has few, and at most 1000. */
+    for (; out.count < groups.count; out.count++) {
+        struct group_info *g = &out.items[out.count];
+        g->group = groups.items[out.count];
+        r = store_group_member_names(svc->store, g->group.id, &g->members_json);
+        if (r < 0) {
+            r = lk_error_set(err, r, "could not list the members of group %s", g->group.name);
+            goto out;
+        }
+    }
+    *ret = out;
+    out = (struct group_info_list){0};
+    r = 0;
+out:
+    group_info_list_done(&out);
+    group_list_done(&groups);
+    return r;
 }
 
 /* Scope, groups.manage, the group and the user. */

@@ -34,11 +34,25 @@ int roles_create(struct svc *svc, const struct principal *caller, const char *or
 int roles_delete(struct svc *svc, const struct principal *caller, const char *org, const char *name,
                  struct lk_error *err);
 
-/* groups.view / groups.manage on the org. */
+/* A group with the usernames of its members. */
+struct group_info {
+    struct group_rec group;
+    char *members_json; /* a JSON array of usernames, in order; owned */
+};
+
+struct group_info_list {
+    struct group_info *items;
+    size_t count;
+};
+void group_info_list_done(struct group_info_list *list);
+
+/* groups.view / groups.manage on the org. groups_list answers every group
+ * of the org (at most 1000) with its members; failing to read either is an
+ * error, never a shorter answer. */
 int groups_create(struct svc *svc, const struct principal *caller, const char *org, const char *name,
                   const char *description, const char *const *roles, size_t nroles, struct group_rec *ret,
                   struct lk_error *err);
-int groups_list(struct svc *svc, const struct principal *caller, const char *org, struct group_list *ret,
+int groups_list(struct svc *svc, const struct principal *caller, const char *org, struct group_info_list *ret,
                 struct lk_error *err);
 int groups_member_put(struct svc *svc, const struct principal *caller, const char *org, const char *group,
                       const char *username, struct lk_error *err);
