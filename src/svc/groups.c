@@ -75,14 +75,25 @@ uint64_t groups_user_permset(struct svc *svc, const char *org_id, const char *us
 /* Loads the org and requires perm on it. */
 static int org_scope(struct svc *svc, const struct principal *caller, const char *org, const char *perm,
                      struct svc_scope *sc, struct lk_error *err) {
-    int r = svc_scope_load(svc, caller, org, NULL, sc, err);
-    return r < 0 ? r : authz_require(caller, &sc->org, perm, sc->notfound, err);
+    return svc_scope_require(svc, caller, org, NULL, perm, sc, err);
 }
 
 /* The subset rule: refuses a set carrying a permission caller lacks. */
 static int within_caller(const struct principal *caller, const struct svc_scope *sc, permset_t want, const char *what,
                          struct lk_error *err) {
     return authz_require_within(authz_org_effective(caller, &sc->org), want, what, err);
+}
+
+/* Writes arr (a reference this takes) as compact JSON into buf[0..cap);
+ * LK_EINVAL "what: too many" when it does not fit. */
+static int dump_into(json_t *arr, char *buf, size_t cap, const char *what, struct lk_error *err) {
+    char *text = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    int fits = text != NULL && strlen(text) < cap;
+    if (fits)
+        str_copy(buf, cap, text);
+    free(text);
+    return fits ? 0 : lk_error_set(err, LK_EINVAL, "%s: too many", what);
 }
 
 int roles_list(struct svc *svc, const struct principal *caller, const char *org, struct role_list *ret,
@@ -123,14 +134,8 @@ int roles_create(struct svc *svc, const struct principal *caller, const char *or
     json_t *arr = json_array();
     for (size_t i = 0; i < n && i < 64; i++)
         json_array_append_new(arr, json_string(names[i]));
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    if (text == NULL || strlen(text) >= sizeof(rec.permissions_json)) {
-        free(text);
-        return lk_error_set(err, LK_EINVAL, "permissions: too many");
-    }
-    str_copy(rec.permissions_json, sizeof(rec.permissions_json), text);
-    free(text);
+    if ((r = dump_into(arr, rec.permissions_json, sizeof(rec.permissions_json), "permissions", err)) < 0)
+        return r;
     rec.created_at = svc->now;
     r = store_role_insert(svc->store, &rec);
     if (r == LK_ECONFLICT)
@@ -192,14 +197,8 @@ int groups_create(struct svc *svc, const struct principal *caller, const char *o
         }
         json_array_append_new(arr, json_string(roles[i]));
     }
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    if (text == NULL || strlen(text) >= sizeof(g.roles_json)) {
-        free(text);
-        return lk_error_set(err, LK_EINVAL, "roles: too many");
-    }
-    str_copy(g.roles_json, sizeof(g.roles_json), text);
-    free(text);
+    if ((r = dump_into(arr, g.roles_json, sizeof(g.roles_json), "roles", err)) < 0)
+        return r;
     if (orgs_new_id("grp_", g.id, sizeof(g.id)) != 0)
         return lk_error_set(err, LK_EINTERNAL, "could not generate an id");
     str_copy(g.org_id, sizeof(g.org_id), sc.org.id);

@@ -190,6 +190,22 @@ static int load(struct svc *svc, const char *name, struct org_rec *ret, struct l
     return 0;
 }
 
+/*
+ * Loads the org and checks the caller may act on it: perm on the org, or,
+ * when perm is NULL, the partner admin's right to root_what. An org out of
+ * the caller's reach answers like a missing one.
+ */
+static int load_for(struct svc *svc, const struct principal *caller, const char *name, const char *perm,
+                    const char *root_what, struct org_rec *ret, struct lk_error *err) {
+    char nf[ORGS_NOTFOUND_BUFSZ];
+    not_found(nf, name);
+    int r = load(svc, name, ret, err);
+    if (r < 0)
+        return r;
+    return perm != NULL ? authz_require(caller, ret, perm, nf, err)
+                        : authz_require_root(caller, ret, root_what, nf, err);
+}
+
 int orgs_find(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
               struct lk_error *err) {
     struct org_rec o;
@@ -207,17 +223,16 @@ int orgs_find(struct svc *svc, const struct principal *caller, const char *name,
 int orgs_delete(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
                 struct lk_error *err) {
     struct org_rec o;
-    char nf[ORGS_NOTFOUND_BUFSZ];
-    not_found(nf, name);
-    int r = load(svc, name, &o, err);
-    if (r == 0)
-        r = authz_require_root(caller, &o, "delete organisations", nf, err);
+    int r = load_for(svc, caller, name, NULL, "delete organisations", &o, err);
     if (r < 0)
         return r;
     r = store_org_delete(svc->store, o.id);
     svc_cache_remove_where(svc, o.id, NULL, NULL);
-    if (r == LK_ENOTFOUND)
+    if (r == LK_ENOTFOUND) {
+        char nf[ORGS_NOTFOUND_BUFSZ];
+        not_found(nf, name);
         return lk_error_set(err, r, "%s", nf);
+    }
     if (r < 0)
         return lk_error_set(err, r, "could not delete the organisation");
     *ret = o;
@@ -228,12 +243,9 @@ int orgs_transition(struct svc *svc, const struct principal *caller, const char 
                     struct org_rec *ret, struct lk_error *err) {
     static const char *const verbs[] = {"approve", "activate", "deactivate"};
     struct org_rec o;
-    char nf[ORGS_NOTFOUND_BUFSZ], what[64];
-    not_found(nf, name);
+    char what[64];
     snprintf(what, sizeof(what), "%s organisations", verbs[t]);
-    int r = load(svc, name, &o, err);
-    if (r == 0)
-        r = authz_require_root(caller, &o, what, nf, err);
+    int r = load_for(svc, caller, name, NULL, what, &o, err);
     if (r < 0)
         return r;
 
@@ -270,11 +282,7 @@ int orgs_transition(struct svc *svc, const struct principal *caller, const char 
 int orgs_settings_get(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
                       struct lk_error *err) {
     struct org_rec o;
-    char nf[ORGS_NOTFOUND_BUFSZ];
-    not_found(nf, name);
-    int r = load(svc, name, &o, err);
-    if (r == 0)
-        r = authz_require(caller, &o, "settings.view", nf, err);
+    int r = load_for(svc, caller, name, "settings.view", NULL, &o, err);
     if (r < 0)
         return r;
     *ret = o;
@@ -284,11 +292,7 @@ int orgs_settings_get(struct svc *svc, const struct principal *caller, const cha
 int orgs_settings_update(struct svc *svc, const struct principal *caller, const char *name,
                          const struct org_settings_in *in, struct org_rec *ret, struct lk_error *err) {
     struct org_rec o;
-    char nf[ORGS_NOTFOUND_BUFSZ];
-    not_found(nf, name);
-    int r = load(svc, name, &o, err);
-    if (r == 0)
-        r = authz_require(caller, &o, "settings.manage", nf, err);
+    int r = load_for(svc, caller, name, "settings.manage", NULL, &o, err);
     if (r < 0)
         return r;
     if (in->token_expiry_hours != -1) {

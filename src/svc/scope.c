@@ -47,6 +47,16 @@ int svc_scope_load(struct svc *svc, const struct principal *caller, const char *
     return 0;
 }
 
+int svc_scope_require(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                      const char *perm, struct svc_scope *sc, struct lk_error *err) {
+    int r = svc_scope_load(svc, caller, org, team, sc, err);
+    if (r < 0)
+        return r;
+    if (team != NULL)
+        return authz_require_in_team(caller, &sc->org, sc->role, perm, sc->notfound, err);
+    return authz_require(caller, &sc->org, perm, sc->notfound, err);
+}
+
 int svc_reach(struct svc *svc, const struct principal *p, int narrowed, permset_t *ret, struct lk_error *err) {
     struct principal bare;
     struct org_rec own;

@@ -26,6 +26,11 @@ struct svc_scope {
 int svc_scope_load(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                    struct svc_scope *sc, struct lk_error *err);
 
+/* svc_scope_load, then requires perm in the team (with the caller's role
+ * there) or, when team is NULL, on the org. */
+int svc_scope_require(struct svc *svc, const struct principal *caller, const char *org, const char *team,
+                      const char *perm, struct svc_scope *sc, struct lk_error *err);
+
 /*
  * Everything p may do anywhere it acts: org-wide, and in each team where it
  * has a role (a service account: in its own team). narrowed: within its

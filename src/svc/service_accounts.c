@@ -96,9 +96,7 @@ static int edit_roles(char *roles_json, size_t cap, const char *role, int add, s
 /* Scope + permission within the team + the named account. */
 static int load(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
                 const char *perm, struct svc_scope *sc, struct sa_rec *ret, struct lk_error *err) {
-    int r = svc_scope_load(svc, caller, org, team, sc, err);
-    if (r == 0)
-        r = authz_require_in_team(caller, &sc->org, sc->role, perm, sc->notfound, err);
+    int r = svc_scope_require(svc, caller, org, team, perm, sc, err);
     if (r < 0 || name == NULL)
         return r;
     r = store_sa_get_by_name(svc->store, sc->team.id, name, ret);

@@ -26,9 +26,7 @@ static int check_description(const char *d, struct lk_error *err) {
 int teams_create(struct svc *svc, const struct principal *caller, const char *org, const char *name,
                  const char *description, struct team_rec *ret, struct lk_error *err) {
     struct svc_scope sc;
-    int r = svc_scope_load(svc, caller, org, NULL, &sc, err);
-    if (r == 0)
-        r = authz_require(caller, &sc.org, "teams.manage", sc.notfound, err);
+    int r = svc_scope_require(svc, caller, org, NULL, "teams.manage", &sc, err);
     if (r == 0)
         r = name_check_slug("name", name, err);
     if (r == 0)
@@ -56,9 +54,7 @@ int teams_create(struct svc *svc, const struct principal *caller, const char *or
 int teams_list(struct svc *svc, const struct principal *caller, const char *org, int64_t after_seq, int limit,
                struct team_list *ret, struct lk_error *err) {
     struct svc_scope sc;
-    int r = svc_scope_load(svc, caller, org, NULL, &sc, err);
-    if (r == 0)
-        r = authz_require(caller, &sc.org, "teams.view", sc.notfound, err);
+    int r = svc_scope_require(svc, caller, org, NULL, "teams.view", &sc, err);
     if (r < 0)
         return r;
     r = store_team_list(svc->store, sc.org.id, after_seq, limit, ret);
@@ -68,9 +64,7 @@ int teams_list(struct svc *svc, const struct principal *caller, const char *org,
 int teams_get(struct svc *svc, const struct principal *caller, const char *org, const char *team, struct team_rec *ret,
               struct lk_error *err) {
     struct svc_scope sc;
-    int r = svc_scope_load(svc, caller, org, team, &sc, err);
-    if (r == 0)
-        r = authz_require_in_team(caller, &sc.org, sc.role, "teams.view", sc.notfound, err);
+    int r = svc_scope_require(svc, caller, org, team, "teams.view", &sc, err);
     if (r < 0)
         return r;
     *ret = sc.team;
@@ -80,9 +74,7 @@ int teams_get(struct svc *svc, const struct principal *caller, const char *org, 
 int teams_update(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                  const char *description, struct team_rec *ret, struct lk_error *err) {
     struct svc_scope sc;
-    int r = svc_scope_load(svc, caller, org, team, &sc, err);
-    if (r == 0)
-        r = authz_require_in_team(caller, &sc.org, sc.role, "teams.manage", sc.notfound, err);
+    int r = svc_scope_require(svc, caller, org, team, "teams.manage", &sc, err);
     if (r == 0)
         r = check_description(description, err);
     if (r < 0)
@@ -115,9 +107,7 @@ int teams_delete(struct svc *svc, const struct principal *caller, const char *or
 int teams_members(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                   struct team_member_list *ret, struct lk_error *err) {
     struct svc_scope sc;
-    int r = svc_scope_load(svc, caller, org, team, &sc, err);
-    if (r == 0)
-        r = authz_require_in_team(caller, &sc.org, sc.role, "teams.view", sc.notfound, err);
+    int r = svc_scope_require(svc, caller, org, team, "teams.view", &sc, err);
     if (r < 0)
         return r;
     r = store_team_member_list(svc->store, sc.team.id, ret);
@@ -127,9 +117,7 @@ int teams_members(struct svc *svc, const struct principal *caller, const char *o
 /* Loads the scope, requires teams.manage in the team, and finds username in the org. */
 static int member_scope(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                         const char *username, struct svc_scope *sc, struct user_rec *u, struct lk_error *err) {
-    int r = svc_scope_load(svc, caller, org, team, sc, err);
-    if (r == 0)
-        r = authz_require_in_team(caller, &sc->org, sc->role, "teams.manage", sc->notfound, err);
+    int r = svc_scope_require(svc, caller, org, team, "teams.manage", sc, err);
     if (r < 0)
         return r;
     r = store_user_get_by_name(svc->store, sc->org.id, username, u);
