@@ -35,7 +35,7 @@ struct expiry_request {
  */
 int expiry_resolve(const struct expiry_request *req, int64_t now, int64_t *ret_expires_at, struct lk_error *err);
 
-/* An org's expiry rules for one token (seed 003). */
+/* An org's expiry rules for one token. */
 struct expiry_policy {
     int64_t org_hours;  /* org-wide default and cap, >= 1 */
     int64_t user_hours; /* the owner's own setting, 0 = none */

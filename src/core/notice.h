@@ -1,6 +1,6 @@
 /*
- * notice.h - the pure rules of token expiry notices (seed 003: "7 days and
- * 1 day prior to the expiry, as appropriate"): which offset is due, the
+ * notice.h - the pure rules of token expiry notices (7 days and
+ * 1 day before the expiry, as appropriate): which offset is due, the
  * retry backoff, stable notice ids and the webhook signature header.
  *
  * No I/O, no clock, no allocation: every time is an argument, so the rules

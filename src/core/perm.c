@@ -211,7 +211,7 @@ int perm_builtin_role_index(const char *name) {
 }
 
 permset_t perm_service_account_default(void) {
-    /* Seed 000: read access to everything a human user may read, except secrets. */
+    /* A service account reads everything a human user may read, except secrets. */
     tables();
     return sa_default;
 }

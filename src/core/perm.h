@@ -47,7 +47,7 @@ permset_t perm_closure(permset_t set);
 int perm_parse(const char *const *names, size_t n, permset_t *ret, struct lk_error *err);
 
 /*
- * The subset rule (seed 002): of `requested`, the permissions `holder` has
+ * The subset rule: of `requested`, the permissions `holder` has
  * are granted and the rest dropped. Both inputs are closed first; returns
  * the granted set (closed) and the dropped ones in *ret_dropped (may be NULL).
  */
@@ -79,7 +79,7 @@ permset_t perm_builtin_role_set(enum perm_builtin_role role);
 int perm_builtin_role_index(const char *name);
 
 /*
- * What a service account holds by default (seed 000): read access to
+ * What a service account holds by default: read access to
  * everything a human member of its org may read, except secrets.
  */
 permset_t perm_service_account_default(void);

@@ -1,5 +1,5 @@
 /*
- * cleanup.h - deleting tokens that expired long ago (seed 003: API keys
+ * cleanup.h - deleting tokens that expired long ago (API keys
  * expired for over 90 days are deleted automatically). Audit records about
  * them are never touched.
  */

@@ -1,5 +1,5 @@
 /*
- * notices.h - token expiry notices (seed 003: e-mail 7 days and 1 day before
+ * notices.h - token expiry notices (e-mail 7 days and 1 day before
  * a token expires): scheduling into the store's outbox and delivering by
  * SMTP and/or a signed webhook, from a background thread or one operator
  * pass. The rules themselves are in core/notice.h, who is told in

@@ -3,7 +3,7 @@
  *
  * Order of checks: format and checksum (no lookup), token cache (no store
  * round trip on a hit), store on a miss, constant-time hash comparison,
- * expiry. Each failure has its own code and message (seed 003: an expired
+ * expiry. Each failure has its own code and message (an expired
  * token says that it expired, and when).
  */
 #ifndef LK_SVC_AUTH_H

@@ -52,8 +52,8 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
                                                   : perm_org_member_set()) |
                (permset_t)p->org_extra_perms;
     case PRINCIPAL_SA:
-        /* Seed 000: reads what a human member may, except secrets, plus
-         * whatever roles its team's owners granted. */
+        /* A service account reads what a human member may read, except
+         * secrets, plus whatever roles its team's owners granted. */
         return perm_service_account_default() | (permset_t)p->org_extra_perms;
     default: return 0;
     }
@@ -70,7 +70,7 @@ static int require_set(const struct principal *p, const struct org_rec *org, per
     int idx = perm_index(perm);
     if (idx < 0)
         return lk_error_set(err, LK_EINTERNAL, "unknown permission %s in an authorization check", perm);
-    /* A token does only what both it and its owner may do now (seed 002). */
+    /* A token does only what both it and its owner may do now. */
     permset_t have = perm_grant(authz_token_policies(p), role_set, NULL);
     if (have & ((permset_t)1 << idx))
         return 0;

@@ -1,6 +1,6 @@
 /*
  * notice_recipients.h - who is told by e-mail that a token expires
- * (seed 003; docs/notices.md, "Channels"): the owner of a user's token,
+ * (docs/notices.md, "Channels"): the owner of a user's token,
  * the owners of the team behind a service account's token, and no one for
  * a root token (the webhook is its only channel).
  *

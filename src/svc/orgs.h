@@ -1,5 +1,5 @@
 /*
- * orgs.h - organisations and the partner API (seed 003): create, sign up,
+ * orgs.h - organisations and the partner API: create, sign up,
  * list, get, delete, approve, activate, deactivate, and org settings.
  */
 #ifndef LK_SVC_ORGS_H

@@ -1,5 +1,5 @@
 /*
- * service_accounts.h - non-human identities owned by a team (seed 000).
+ * service_accounts.h - non-human identities owned by a team.
  *
  * Only team owners (and org admins) create, change and delete them. By
  * default a service account reads everything a human member of its org may

@@ -1,6 +1,6 @@
 /*
- * sessions.h - password login and logout (seed 001: login endpoints answer
- * with the token in JSON and as a cookie).
+ * sessions.h - password login and logout (login endpoints answer with
+ * the token in JSON and as a cookie).
  */
 #ifndef LK_SVC_SESSIONS_H
 #define LK_SVC_SESSIONS_H

@@ -54,7 +54,7 @@ static enum tok_kind kind_for(enum principal_type t) {
 }
 
 /* A policy name: 1..TOKENS_POLICY_NAME_MAX of [A-Za-z0-9._:*-] (upper case
- * too, so a request naming another system's policies, such as seed 002's
+ * too, so a request naming another system's policies, such as
  * "deleteNamespace", has them dropped rather than refused). */
 static int policy_name_ok(const char *p) {
     size_t n = strlen(p);
@@ -111,10 +111,11 @@ static int same_principal(const struct principal *p, const struct token_owner *o
 }
 
 /*
- * The subset rule (seed 002), against the calling token: of the requested
- * policies, the new token receives those within ceiling (what the calling
- * token may do where the new one will act); the rest are dropped and
- * reported, and the token is still created. "*" (or no policies) means all
+ * The subset rule (a token receives only the permissions its creator
+ * holds), against the calling token: of the requested policies, the new
+ * token receives those within ceiling (what the calling token may do where
+ * the new one will act); the rest are dropped and reported, and the token
+ * is still created. "*" (or no policies) means all
  * of ceiling. It is stored as "*" (everything the owner may do at the time
  * of each request) only where that can never exceed the caller: the caller
  * holds every permission there, or the token is the caller's own and the
@@ -246,8 +247,10 @@ fail:
 
 /*
  * The token's expiry: the request (expires, expiry_hours or "never") under
- * the owner's org rules (seed 003). Tokens outside any org (the partner
- * admin's) and login sessions (their own fixed lifetime) are not capped.
+ * the owner's org rules (at most the higher of the org-wide default and the
+ * owner's own setting; org admins may set any expiry). Tokens outside any
+ * org (the partner admin's) and login sessions (their own fixed lifetime)
+ * are not capped.
  */
 static int resolve_expiry(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
                           const struct token_create_in *in, int64_t *ret, struct lk_error *err) {
@@ -279,7 +282,7 @@ static int resolve_expiry(struct svc *svc, const struct principal *caller, const
             pol.user_hours = u.token_expiry_hours;
         user_rec_done(&u);
     }
-    /* Org admins (and the partner admin) may set any expiry (seed 003). */
+    /* Org admins (and the partner admin) may set any expiry. */
     pol.unrestricted =
         caller->type == PRINCIPAL_ROOT || (caller->type == PRINCIPAL_USER && strcmp(caller->org_role, "admin") == 0 &&
                                            strcmp(caller->org_id, owner->org_id) == 0);
@@ -293,7 +296,7 @@ static int resolve_expiry(struct svc *svc, const struct principal *caller, const
 
 /* When the calling token expires, if it bounds what it makes: API tokens
  * and service accounts' tokens do; login sessions (a person at a
- * keyboard, seed 003) and the operator do not. 0 = no bound. */
+ * keyboard) and the operator do not. 0 = no bound. */
 static int64_t creator_expiry(const struct principal *caller) {
     struct tokfmt_parsed p;
     const struct token_entry *t = caller->token;

@@ -21,7 +21,7 @@ struct user_create_in {
     const char *username, *email;
     const char *password;  /* NULL = none (API keys only until one is set) */
     const char *role;      /* "admin" or "member"; NULL = "member" */
-    int programmatic_only; /* 1 = never a password login (seed 003's machine users) */
+    int programmatic_only; /* 1 = never a password login (a machine user, allowed programmatic access only) */
 };
 
 /* users.manage on the org. */

@@ -1,5 +1,5 @@
-"""The audit trail (seed 003: "an immutable audit trail is maintained
-centrally for all actions performed via APIs"): every request is recorded
+"""The audit trail (immutable, maintained centrally for all actions
+performed via the API): every request is recorded
 with the fields of API.md, records are hash-chained and verifiable, durable
 before a mutation is answered, fail-closed, queryable with filters, and
 never hold a secret. Everything runs against the real binary and its real

@@ -1,4 +1,4 @@
-"""Seed 003's expiry rules: an org-wide default (hours), an optional per-user
+"""The expiry rules: an org-wide default (hours), an optional per-user
 setting, requests capped at the higher of the two (400 naming the limit), no
 request meaning that higher value, org admins free to set any expiry, and
 non-expiring tokens only where the org allows them."""

@@ -1,4 +1,4 @@
-"""Token expiry notices (seed 003: e-mail 7 days and 1 day before expiry):
+"""Token expiry notices (e-mail 7 days and 1 day before expiry):
 a REAL local SMTP server (Debian's aiosmtpd) and a local webhook receiver
 check exactly which notices arrive, to whom, signed how, and that none
 arrives twice, across retries, restarts and a kill -9 mid-delivery.

@@ -1,4 +1,4 @@
-"""Organisations and the partner API (seed 003), users, and tokens made on a
+"""Organisations and the partner API, users, and tokens made on a
 user's behalf: lifecycle, visibility (another org answers like a missing
 one), and the 401s of pending and deactivated orgs."""
 import os
@@ -44,7 +44,7 @@ def test_signup_lands_pending_and_its_users_cannot_authenticate_until_approved(s
     assert body["admin"]["username"] == "peter" and body["admin"]["role"] == "admin"
     assert body["admin"]["has_password"] is True
     assert PASSWORD not in r.text and "scrypt" not in r.text
-    # The partner admin generates an API key for the org's admin (seed 003).
+    # The partner admin generates an API key for the org's admin.
     tok = token_for(server, "initech", "peter")
     assert_error(server.get("/v1/auth/whoami", token=tok), 401, "pending approval")
     r = server.post("/v1/orgs/initech/approve", token=server.root_token)
@@ -335,7 +335,7 @@ def test_password_set_later_enables_login(server, acme):
 
 
 def test_token_policies_never_exceed_the_creator(server, acme):
-    """Seed 002: requested policies the creator lacks are dropped and listed; the token is still created."""
+    """Requested policies the creator lacks are dropped and listed; the token is still created."""
     r = server.post("/v1/tokens", token=acme["member"],
                     json={"description": "api", "policies": ["users.view", "users.manage", "deleteNamespace"]})
     assert r.status_code == 200, r.text

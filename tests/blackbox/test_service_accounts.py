@@ -1,4 +1,4 @@
-"""Service accounts (seed 000): owned by a team, managed only by its owners
+"""Service accounts: owned by a team, managed only by its owners
 (and org admins), read-everything-but-secrets by default, extra roles only
 within the granter's own permissions, tokens revoked with the account."""
 import pytest

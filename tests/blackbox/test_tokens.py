@@ -208,7 +208,7 @@ def test_rotate_validation(server, body, status, msg):
 
 
 def test_tokens_expired_for_more_than_90_days_are_deleted(server):
-    """Seed 003: expired keys stay listed (marked) until deleted; 90 days after
+    """Expired keys stay listed (marked) until deleted; 90 days after
     expiry they are deleted automatically. Age two tokens directly in the real
     SQLite file, then run one clean-up pass."""
     import sqlite3

@@ -240,7 +240,7 @@ static void test_null_error_is_allowed(void **state) {
     assert_i64_eq(t, UNTOUCHED);
 }
 
-/* --- expiry_apply_policy (seed 003) --------------------------------------- */
+/* --- expiry_apply_policy -------------------------------------------------- */
 
 static void test_policy_default_is_the_higher_setting(void **state) {
     (void)state;

@@ -1,5 +1,6 @@
 /* Unit tests for the permission algebra: catalogue invariants, closure,
- * parsing, the subset rule (seed 002) and the built-in roles. */
+ * parsing, the subset rule (a token receives only the permissions its
+ * creator holds) and the built-in roles. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
