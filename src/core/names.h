@@ -1,7 +1,7 @@
 /*
- * names.h - the shapes of names the API accepts (API.md: org, team, service
- * account and user names are slugs [a-z0-9][a-z0-9-]{0,62}), and e-mail
- * addresses. Pure.
+ * names.h - the shapes of names the API accepts (org, team, service account
+ * and user names are slugs [a-z0-9][a-z0-9-]{0,62}), and e-mail addresses.
+ * Pure.
  */
 #ifndef LK_CORE_NAMES_H
 #define LK_CORE_NAMES_H

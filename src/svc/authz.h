@@ -3,7 +3,7 @@
  * the calling principal, the permission it needs and the org (and later
  * team) the resource lives in; no route carries its own check.
  *
- * Outcomes (API.md):
+ * Outcomes:
  *   allowed                           -> 0
  *   resource outside the caller's reach -> LK_ENOTFOUND, exactly as if it did
  *                                        not exist (the caller passes the

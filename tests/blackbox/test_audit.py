@@ -1,6 +1,6 @@
 """The audit trail (immutable, maintained centrally for all actions
 performed via the API): every request is recorded
-with the fields of API.md, records are hash-chained and verifiable, durable
+with the fields the API documents (api/openapi.yaml), records are hash-chained and verifiable, durable
 before a mutation is answered, fail-closed, queryable with filters, and
 never hold a secret. Everything runs against the real binary and its real
 SQLite file."""
@@ -403,7 +403,7 @@ def test_filters_order_and_cursors(server):
     server.get("/v1/tokens/lk_root_doesnotexist1", token=root)
     creates = all_records(server, action="token.create")
     assert len(creates) == 7 and all(r["action"] == "token.create" for r in creates)
-    # The shape of API.md, and the same content as the stored row.
+    # The documented shape (api/openapi.yaml), and the same content as the stored row.
     s = creates[0]
     assert set(s) >= {"seq", "time", "request_id", "actor", "org", "team", "action", "resource", "outcome",
                       "status", "source_ip", "user_agent", "prev_hash", "hash"}
