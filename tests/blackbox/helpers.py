@@ -65,6 +65,12 @@ class Server:
     def __init__(self, tmp, dev=True, extra=None, env=None, data_dir=None):
         self.tmp = tmp
         self.data_dir = data_dir or os.path.join(tmp, "data")
+        # Every server's logs and store are scanned for secrets at the end of
+        # the session (conftest.py), however the server was made.
+        for d in (tmp, self.data_dir):
+            d = os.path.abspath(d)
+            if not any(d == k or d.startswith(k.rstrip(os.sep) + os.sep) for k in SERVER_DIRS):
+                SERVER_DIRS.append(d)
         self.dev = dev
         self.extra = list(extra or [])
         self.env = dict(env or {})
