@@ -862,3 +862,65 @@ int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
         return LK_EINVAL;
     return s->ops->notice_purge(s, cutoff, ret_count);
 }
+
+/* A cancellation's reason fits last_error (STORE_NOTICE_ERROR_MAX). */
+static int reason_ok(const char *reason) {
+    return reason != NULL && strnlen(reason, STORE_NOTICE_ERROR_MAX) < STORE_NOTICE_ERROR_MAX;
+}
+
+int store_notice_cancel_token(struct store *s, const char *token_id, const char *reason, int64_t now,
+                              size_t *ret_count) {
+    if (s == NULL || token_id == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_token(s, token_id, reason, now, ret_count);
+}
+
+int store_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
+                              const char *reason, int64_t now, size_t *ret_count) {
+    if (s == NULL || owner_type == NULL || owner_id == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_owner(s, owner_type, owner_id, id_prefix, reason, now, ret_count);
+}
+
+int store_notice_cancel_org(struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count) {
+    /* "" would name every root token's notices. */
+    if (s == NULL || org_id == NULL || org_id[0] == '\0' || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_org(s, org_id, reason, now, ret_count);
+}
+
+int store_notice_cancel_team(struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count) {
+    if (s == NULL || team_id == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_team(s, team_id, reason, now, ret_count);
+}
+
+int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count) {
+    if (s == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_expired(s, cutoff, reason, now, ret_count);
+}
+
+int store_notice_retire(struct store *s, const char *token_id, int64_t now) {
+    if (s == NULL || token_id == NULL)
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_retire(s, token_id, now);
+}

@@ -103,6 +103,18 @@ int store_request_end(struct store *s, int commit);
 
 /* --- tokens --------------------------------------------------------------- */
 
+/*
+ * Tokens and their expiry notices: an operation here changes tokens and
+ * nothing else. Deleting a token (by any operation that deletes tokens,
+ * including store_user_delete, store_sa_delete, store_team_delete and
+ * store_org_delete) leaves its notices as they are: they outlive the token
+ * (store_notice_list shows them with token_exists 0), and cancelling the
+ * pending ones is the caller's, through store_notice_cancel_* in the same
+ * transaction. Only its retirement from notices (store_notice_retire) goes
+ * with it. Shortening an expiry (store_token_set_expiry,
+ * store_token_retire) retires nothing and cancels nothing by itself.
+ */
+
 /* Inserts rec (rec->seq is ignored). LK_ECONFLICT if the id exists. */
 int store_token_insert(struct store *s, const struct token_rec *rec);
 
@@ -492,7 +504,7 @@ int store_meta_get(struct store *s, const char *key, char **ret);
 /* Sets key to value, replacing any previous value. */
 int store_meta_set(struct store *s, const char *key, const char *value);
 
-/* --- expiry notices: the outbox (migration 0006, docs/notices.md) ---------- */
+/* --- expiry notices: the outbox (migrations 0006, 0014; docs/notices.md) -- */
 
 #define STORE_NOTICE_ID_MAX 32
 #define STORE_CHANNEL_MAX 16
@@ -550,8 +562,7 @@ void notice_candidate_list_done(struct notice_candidate_list *list);
 /*
  * Tokens with now < expires_at <= horizon and seq > after_seq, in seq order,
  * at most limit (1..1000): only tokens of active orgs (or without an org,
- * root), and never a token retired from notices (its expiry was shortened,
- * as rotation does).
+ * root), and never a token retired from notices (store_notice_retire).
  */
 int store_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
                             struct notice_candidate_list *ret);
@@ -587,5 +598,47 @@ int store_notice_list(struct store *s, const char *org_id, const char *status, i
 
 /* Deletes notices announcing an expiry before cutoff; *ret_count (may be NULL). */
 int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count);
+
+/*
+ * Cancelling and retiring. Which notices a deleted or shortened token
+ * loses, and in what words, is the caller's rule (svc/notices.c); these
+ * only do what they are told, and nothing else calls them.
+ *
+ * Each store_notice_cancel_* sets the *pending* notices of the tokens it
+ * names to status "cancelled", last_error reason (at most
+ * STORE_NOTICE_ERROR_MAX - 1 bytes, else LK_EINVAL) and updated_at now;
+ * notices in any other state are left as they are. *ret_count (may be
+ * NULL) gets how many changed. The tokens are named by the notices' own
+ * columns (token_id, owner, org_id), so a token deleted already still
+ * counts, except where a call says "as they are now": that one reads
+ * tokens or service accounts, so call it before deleting them.
+ */
+
+/* The notices of token_id. */
+int store_notice_cancel_token(struct store *s, const char *token_id, const char *reason, int64_t now,
+                              size_t *ret_count);
+
+/* The notices of the tokens of (owner_type, owner_id) whose public id
+ * starts with id_prefix (NULL: every one of them). */
+int store_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
+                              const char *reason, int64_t now, size_t *ret_count);
+
+/* The notices of the tokens of org org_id (not "": root's tokens have no org). */
+int store_notice_cancel_org(struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count);
+
+/* The notices of the tokens of the service accounts of team_id, as they are now. */
+int store_notice_cancel_team(struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count);
+
+/* The notices of the tokens that expired before cutoff (expires_at != 0
+ * and expires_at < cutoff), as they are now. */
+int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count);
+
+/*
+ * Retires token_id from notices as of now: store_notice_candidates never
+ * lists it again. Once: a token retired already keeps its first time. The
+ * retirement belongs to the token and is deleted with it; retiring a token
+ * that does not exist does nothing.
+ */
+int store_notice_retire(struct store *s, const char *token_id, int64_t now);
 
 #endif

@@ -104,7 +104,20 @@
     X(int, notice_list,                                                                                                \
       (struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,                          \
        struct notice_list *ret))                                                                                       \
-    X(int, notice_purge, (struct store *s, int64_t cutoff, size_t *ret_count))
+    X(int, notice_purge, (struct store *s, int64_t cutoff, size_t *ret_count))                                         \
+    /* reason is checked (length) by store.c; id_prefix NULL means every token of the owner */                          \
+    X(int, notice_cancel_token,                                                                                        \
+      (struct store *s, const char *token_id, const char *reason, int64_t now, size_t *ret_count))                     \
+    X(int, notice_cancel_owner,                                                                                        \
+      (struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix, const char *reason,       \
+       int64_t now, size_t *ret_count))                                                                                \
+    X(int, notice_cancel_org,                                                                                          \
+      (struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count))                       \
+    X(int, notice_cancel_team,                                                                                         \
+      (struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count))                      \
+    X(int, notice_cancel_expired,                                                                                      \
+      (struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count))                           \
+    X(int, notice_retire, (struct store *s, const char *token_id, int64_t now))
 /* clang-format on */
 
 struct store_ops {

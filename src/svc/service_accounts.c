@@ -15,6 +15,7 @@
 #include "core/perm.h"
 #include "lib/str.h"
 #include "svc/authz.h"
+#include "svc/notices.h"
 #include "svc/orgs.h"
 #include "svc/principal.h"
 #include "svc/scope.h"
@@ -205,7 +206,10 @@ int sa_delete(struct svc *svc, const struct principal *caller, const char *org, 
     int r = load(svc, caller, org, team, name, "service_accounts.manage", &sc, &a, err);
     if (r < 0)
         return r;
-    r = store_sa_delete(svc->store, a.id);
+    /* Its tokens go with it, and so do those tokens' pending notices. */
+    r = notices_cancel_owner(svc, "service_account", a.id, NULL);
+    if (r == 0)
+        r = store_sa_delete(svc->store, a.id);
     svc_cache_remove_where(svc, NULL, "service_account", a.id);
     return r < 0 ? lk_error_set(err, r, "could not delete the service account") : 0;
 }

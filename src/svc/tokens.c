@@ -20,6 +20,7 @@
 #include "core/perm.h"
 #include "svc/authz.h"
 #include "svc/groups.h"
+#include "svc/notices.h"
 #include "svc/principal.h"
 #include "svc/scope.h"
 #include "svc/svc.h"
@@ -233,7 +234,8 @@ static int insert_new(struct svc *svc, enum tok_kind kind, const char *owner_typ
     c.rec.description = strdup(description);
     c.rec.policies_json = strdup(policies_json);
     if (c.rec.description == NULL || c.rec.policies_json == NULL) {
-        /* The token exists but we cannot answer: revoke it rather than leak an unusable secret. */
+        /* The token exists but we cannot answer: revoke it rather than leak an
+         * unusable secret. Made just now, it has no notices to cancel. */
         store_token_delete(svc->store, c.rec.id);
         r = lk_error_set(err, LK_ENOMEM, NULL);
         goto fail;
@@ -467,9 +469,13 @@ static int own_for_change(struct svc *svc, const struct principal *caller, const
     return r;
 }
 
-/* Deletes token id and drops it from the cache (now and after commit). */
+/* Deletes token id, cancels its pending notices, and drops it from the
+ * cache (now and after commit). */
 static int delete_one(struct svc *svc, const char *id, struct lk_error *err) {
-    int r = store_token_delete(svc->store, id);
+    int r = notices_cancel_token(svc, id);
+    if (r < 0)
+        return lk_error_set(err, r, "could not cancel the token's notices");
+    r = store_token_delete(svc->store, id);
     svc_cache_remove(svc, id);
     if (r == LK_ENOTFOUND)
         return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
@@ -521,13 +527,19 @@ static int rotate_fn(struct store *s, void *arg) {
                        &t->created, t->err);
     if (r < 0)
         return r;
+    /* The old token gets no more notices: deleted, or cut back to the grace
+     * period (the new one keeps its expiry and gets them). */
     if (t->grace == 0) {
-        r = store_token_delete(s, t->old.id);
+        r = notices_cancel_token(t->svc, t->old.id);
+        if (r == 0)
+            r = store_token_delete(s, t->old.id);
     } else {
         int64_t until = t->svc->now + t->grace;
         if (t->old.expires_at != 0 && t->old.expires_at < until)
             until = t->old.expires_at;
         r = store_token_retire(s, t->old.id, t->created.rec.id, until);
+        if (r == 0)
+            r = notices_retire_token(t->svc, t->old.id);
     }
     if (r < 0) {
         tokens_created_done(&t->created);
@@ -602,7 +614,11 @@ static int root_issue_tx(struct store *s, void *arg) {
                        ri->err);
     if (r < 0)
         return r;
-    r = store_token_delete_owner(s, "root", "root", ri->created.rec.id, &ri->revoked);
+    /* The new token, made just now, has no notices: cancelling all of
+     * root's spares it nothing. */
+    r = notices_cancel_owner(ri->svc, "root", "root", NULL);
+    if (r == 0)
+        r = store_token_delete_owner(s, "root", "root", ri->created.rec.id, &ri->revoked);
     if (r < 0) {
         tokens_created_done(&ri->created);
         return lk_error_set(ri->err, r, "could not revoke the old root tokens");
@@ -641,6 +657,22 @@ int tokens_root_exists(struct svc *svc, int *ret_exists) {
     return 0;
 }
 
+struct expired_tx {
+    struct svc *svc;
+    int64_t cutoff;
+    size_t deleted;
+};
+
+static int delete_expired_tx(struct store *s, void *arg) {
+    struct expired_tx *t = arg;
+    int r = notices_cancel_expired(t->svc, t->cutoff);
+    return r != 0 ? r : store_token_delete_expired(s, t->cutoff, &t->deleted);
+}
+
 int tokens_delete_expired(struct svc *svc, int64_t cutoff, size_t *ret_deleted) {
-    return store_token_delete_expired(svc->store, cutoff, ret_deleted);
+    struct expired_tx t = {svc, cutoff, 0};
+    int r = store_tx(svc->store, delete_expired_tx, &t);
+    if (r == 0 && ret_deleted != NULL)
+        *ret_deleted = t.deleted;
+    return r;
 }

@@ -2,9 +2,10 @@
  * tokens.c - API tokens in the SQLite backend: insert, get, list, expiry
  * and rotation, deletes (one, expired, an owner's) and last-use times.
  *
- * Sees a token's SHA-256, never its secret. Deleting or shortening a token
- * also cancels its pending expiry notices, by triggers of migration 0006,
- * not here.
+ * Sees a token's SHA-256, never its secret. Touches no expiry notice:
+ * cancelling a deleted or shortened token's notices is svc's
+ * (svc/notices.c); only its retirement from notices goes with a deleted
+ * token, by the foreign key of migration 0014.
  */
 #include "store/sqlite/sqlite_internal.h"
 

@@ -2336,8 +2336,11 @@ static void test_notice_candidates_only_active_orgs_in_the_window(void **state) 
     assert_string_equal(ids[0], in_active.id);
     assert_string_equal(ids[1], in_root.id);
 
-    /* Shortening a token's expiry (what rotation does) retires it from notices. */
+    /* Shortening a token's expiry (what rotation does) retires nothing by
+     * itself (store.h); retiring it takes it out of the candidates. */
     assert_ok(store_token_set_expiry(fx->s, in_active.id, now + 3600));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 8), 2);
+    assert_ok(store_notice_retire(fx->s, in_active.id, now));
     assert_int_equal(own_candidates(fx, now, horizon, ids, 8), 1);
     assert_string_equal(ids[0], in_root.id);
     /* Activating the org brings its tokens back. */
@@ -2460,13 +2463,228 @@ static void test_notice_supersede_and_token_delete(void **state) {
     assert_string_equal(notice_by_id(fx->s, n7.id).status, "skipped");
     assert_string_equal(notice_by_id(fx->s, n1.id).status, "pending");
 
-    /* Deleting the token cancels what is still pending. */
+    /* Deleting the token cancels nothing by itself (store.h): its notices
+     * outlive it as they were, and the caller cancels what is pending. */
     assert_ok(store_token_delete(fx->s, t.id));
     struct notice_rec got = notice_by_id(fx->s, n1.id);
+    assert_string_equal(got.status, "pending");
+    assert_int_equal(got.token_exists, 0);
+    size_t changed = 99;
+    assert_ok(store_notice_cancel_token(fx->s, t.id, "token deleted", 2500, &changed));
+    assert_int_equal(changed, 1);
+    got = notice_by_id(fx->s, n1.id);
     assert_string_equal(got.status, "cancelled");
     assert_string_equal(got.last_error, "token deleted");
-    assert_int_equal(got.token_exists, 0);
+    assert_int_equal(got.updated_at, 2500);
     assert_string_equal(notice_by_id(fx->s, n30.id).status, "delivered");
+    assert_string_equal(notice_by_id(fx->s, n7.id).status, "skipped");
+}
+
+/* Schedules a pending 7-day e-mail notice of token t, as the notifier
+ * would (owner and org from the token). */
+static void notice_of(struct fx *fx, const struct token_rec *t, struct notice_rec *n) {
+    make_notice(n, t->id, t->org_id, 7, "email", 1000);
+    snprintf(n->owner_type, sizeof(n->owner_type), "%s", t->owner_type);
+    snprintf(n->owner_id, sizeof(n->owner_id), "%s", t->owner_id);
+    n->expires_at = t->expires_at != 0 ? t->expires_at : 1800000000;
+    int inserted = 0;
+    assert_ok(store_notice_insert(fx->s, n, &inserted));
+    assert_int_equal(inserted, 1);
+}
+
+/* The notice's status and last_error, and updated_at when it was cancelled. */
+static void assert_notice(struct fx *fx, const struct notice_rec *n, const char *status, const char *last_error,
+                          int64_t updated_at) {
+    struct notice_rec got = notice_by_id(fx->s, n->id);
+    assert_string_equal(got.status, status);
+    assert_string_equal(got.last_error, last_error);
+    assert_int_equal(got.updated_at, updated_at);
+}
+
+/* Each store_notice_cancel_* names its tokens and nothing else, changes
+ * only pending notices, and writes the reason and time it is given; the
+ * entity deletes that take tokens with them cancel nothing themselves. */
+static void test_notice_cancel_selects_exactly_its_tokens(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, o2;
+    struct user_rec u;
+    struct team_rec team;
+    struct sa_rec a;
+    make_org(fx, &o, "cx");
+    make_org(fx, &o2, "cy");
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_insert(fx->s, &o2));
+    make_user(fx, &u, &o, "carol");
+    assert_ok(store_user_insert(fx->s, &u));
+    make_team(fx, &team, &o, "ops");
+    assert_ok(store_team_insert(fx->s, &team));
+    make_sa(fx, &a, &team, "bot");
+    assert_ok(store_sa_insert(fx->s, &a));
+
+    /* An API key and a login session of the user, a token of the service
+     * account, one of root, one of a user of another org. */
+    struct token_rec key, sess, sa_tok, root_tok, other;
+    char other_owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "other", other_owner);
+    make_rec(fx, &key, "user", u.id);
+    make_rec(fx, &sess, "user", u.id);
+    memcpy(sess.id, "lk_sess_", 8);
+    make_rec(fx, &sa_tok, "service_account", a.id);
+    make_rec(fx, &root_tok, "root", "root");
+    root_tok.org_id[0] = '\0';
+    make_rec(fx, &other, "user", other_owner);
+    snprintf(key.org_id, sizeof(key.org_id), "%s", o.id);
+    snprintf(sess.org_id, sizeof(sess.org_id), "%s", o.id);
+    snprintf(sa_tok.org_id, sizeof(sa_tok.org_id), "%s", o.id);
+    snprintf(other.org_id, sizeof(other.org_id), "%s", o2.id);
+    struct token_rec *toks[] = {&key, &sess, &sa_tok, &root_tok, &other};
+    struct notice_rec n[5], done;
+    for (size_t i = 0; i < 5; i++) {
+        toks[i]->expires_at = 1800000000;
+        assert_ok(store_token_insert(fx->s, toks[i]));
+        notice_of(fx, toks[i], &n[i]);
+    }
+    /* A notice delivered already is never cancelled. */
+    make_notice(&done, key.id, o.id, 1, "email", 1000);
+    snprintf(done.status, sizeof(done.status), "delivered");
+    assert_ok(store_notice_insert(fx->s, &done, NULL));
+
+    size_t changed = 99;
+    assert_ok(store_notice_cancel_owner(fx->s, "user", u.id, "lk_sess_", "sessions ended", 3001, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[1], "cancelled", "sessions ended", 3001);
+    assert_notice(fx, &n[0], "pending", "", 1700000000);
+
+    assert_ok(store_notice_cancel_team(fx->s, team.id, "team deleted", 3002, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[2], "cancelled", "team deleted", 3002);
+
+    /* Deleting the user (and their tokens) leaves their notices pending;
+     * cancelling by owner afterwards still finds them. */
+    assert_ok(store_user_delete(fx->s, u.id));
+    assert_notice(fx, &n[0], "pending", "", 1700000000);
+    assert_ok(store_notice_cancel_owner(fx->s, "user", u.id, NULL, "user deleted", 3003, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[0], "cancelled", "user deleted", 3003);
+    assert_notice(fx, &done, "delivered", "", 1700000000);
+
+    /* Deleting the other org leaves its notices pending too. */
+    assert_ok(store_org_delete(fx->s, o2.id));
+    assert_notice(fx, &n[4], "pending", "", 1700000000);
+    assert_ok(store_notice_cancel_org(fx->s, o2.id, "org deleted", 3004, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[4], "cancelled", "org deleted", 3004);
+    /* Root's notice was named by none of them. */
+    assert_notice(fx, &n[3], "pending", "", 1700000000);
+
+    /* Cancelling again changes nothing: only pending notices change. */
+    assert_ok(store_notice_cancel_token(fx->s, key.id, "again", 3005, &changed));
+    assert_int_equal(changed, 0);
+    assert_notice(fx, &n[0], "cancelled", "user deleted", 3003);
+
+    /* Arguments: no org means no selection; a reason must fit last_error. */
+    char long_reason[STORE_NOTICE_ERROR_MAX + 1];
+    memset(long_reason, 'x', sizeof(long_reason) - 1);
+    long_reason[sizeof(long_reason) - 1] = '\0';
+    assert_lk(store_notice_cancel_org(fx->s, "", "x", 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_token(fx->s, key.id, long_reason, 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_token(fx->s, key.id, NULL, 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_owner(fx->s, "user", NULL, NULL, "x", 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_team(fx->s, NULL, "x", 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_retire(fx->s, NULL, 1), LK_EINVAL);
+}
+
+/* store_notice_cancel_expired names the tokens expired before the cutoff,
+ * as they are when it runs. */
+static void test_notice_cancel_expired_reads_the_tokens(void **state) {
+    struct fx *fx = *state;
+    struct token_rec old, young, never;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "exp", owner);
+    make_rec(fx, &old, "user", owner);
+    make_rec(fx, &young, "user", owner);
+    make_rec(fx, &never, "user", owner);
+    old.expires_at = 1000;
+    young.expires_at = 2000;
+    struct notice_rec n_old, n_young, n_never;
+    assert_ok(store_token_insert(fx->s, &old));
+    assert_ok(store_token_insert(fx->s, &young));
+    assert_ok(store_token_insert(fx->s, &never));
+    notice_of(fx, &old, &n_old);
+    notice_of(fx, &young, &n_young);
+    notice_of(fx, &never, &n_never);
+    assert_ok(store_notice_cancel_expired(fx->s, 2000, "token deleted", 4000, NULL));
+    assert_notice(fx, &n_old, "cancelled", "token deleted", 4000);
+    assert_notice(fx, &n_young, "pending", "", 1700000000);
+    assert_notice(fx, &n_never, "pending", "", 1700000000);
+    /* Deleting them cancels nothing by itself. */
+    size_t deleted = 0;
+    assert_ok(store_token_delete_expired(fx->s, 2001, &deleted));
+    assert_true(deleted >= 2);
+    assert_notice(fx, &n_young, "pending", "", 1700000000);
+}
+
+/* A retirement belongs to its token: it goes with the token, by whatever
+ * operation deletes it. */
+static void test_notice_retirement_goes_with_its_token(void **state) {
+    struct fx *fx = *state;
+    const int64_t now = 1800000000 - 86400, horizon = now + 7 * 86400;
+    struct org_rec o;
+    struct user_rec u;
+    make_org(fx, &o, "ret");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_user(fx, &u, &o, "rita");
+    assert_ok(store_user_insert(fx->s, &u));
+    struct token_rec t, v;
+    make_rec(fx, &t, "user", u.id);
+    make_rec(fx, &v, "user", u.id);
+    snprintf(t.org_id, sizeof(t.org_id), "%s", o.id);
+    snprintf(v.org_id, sizeof(v.org_id), "%s", o.id);
+    t.expires_at = v.expires_at = 1800000000;
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &v));
+    char ids[4][TOKFMT_PUBID_BUFSZ];
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 2);
+
+    /* Retiring takes a token out of the candidates, once; an unknown token is nothing to retire. */
+    assert_ok(store_notice_retire(fx->s, t.id, now));
+    assert_ok(store_notice_retire(fx->s, t.id, now + 1));
+    assert_ok(store_notice_retire(fx->s, "lk_user_nosuchtoken0", now));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 1);
+    assert_string_equal(ids[0], v.id);
+
+    /* Deleted and made again under the same id, it is a new token, not retired. */
+    assert_ok(store_token_delete(fx->s, t.id));
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 2);
+
+    /* Likewise when its owner is deleted with it. */
+    assert_ok(store_notice_retire(fx->s, t.id, now));
+    assert_ok(store_notice_retire(fx->s, v.id, now));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 0);
+    assert_ok(store_user_delete(fx->s, u.id));
+    assert_ok(store_user_insert(fx->s, &u));
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &v));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 2);
+}
+
+/* A cancellation in a request joins its transaction, and goes if it does. */
+static void test_notice_cancel_joins_the_request_tx(void **state) {
+    struct fx *fx = *state;
+    struct token_rec t;
+    insert_expiring_token(fx, "rq", NULL, &t);
+    struct notice_rec n;
+    notice_of(fx, &t, &n);
+    store_request_begin(fx->s);
+    assert_int_equal(store_request_active(fx->s), 0);
+    assert_ok(store_notice_cancel_token(fx->s, t.id, "token deleted", 5000, NULL));
+    assert_int_equal(store_request_active(fx->s), 1);
+    assert_ok(store_notice_retire(fx->s, t.id, 5000));
+    assert_ok(store_token_delete(fx->s, t.id));
+    assert_ok(store_request_end(fx->s, 0));
+    assert_notice(fx, &n, "pending", "", 1700000000);
+    assert_token_there(fx->s, t.id);
 }
 
 static void test_notice_list_filters_pages_and_purge(void **state) {
@@ -2572,6 +2790,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_list_filters_pages_and_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_cancel_selects_exactly_its_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_cancel_expired_reads_the_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_retirement_goes_with_its_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_cancel_joins_the_request_tx, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
