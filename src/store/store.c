@@ -27,8 +27,29 @@ void token_rec_done(struct token_rec *rec) {
         return;
     free(rec->description);
     rec->description = NULL;
-    free(rec->policies_json);
-    rec->policies_json = NULL;
+    free(rec->policies);
+    rec->policies = NULL;
+    rec->npolicies = 0;
+}
+
+int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n) {
+    if (rec == NULL || (names == NULL && n > 0) || n > STORE_POLICIES_MAX)
+        return LK_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (names[i] == NULL || names[i][0] == '\0' || strlen(names[i]) >= STORE_POLICY_NAME_MAX)
+            return LK_EINVAL;
+    char(*copy)[STORE_POLICY_NAME_MAX] = NULL;
+    if (n > 0) {
+        copy = calloc(n, sizeof(*copy));
+        if (copy == NULL)
+            return LK_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            memcpy(copy[i], names[i], strlen(names[i]) + 1);
+    }
+    free(rec->policies);
+    rec->policies = copy;
+    rec->npolicies = n;
+    return 0;
 }
 
 void token_list_done(struct token_list *list) {
@@ -48,10 +69,23 @@ static int field_ok(const char *buf, size_t cap, int nonempty) {
     return !nonempty || buf[0] != '\0';
 }
 
+/* 1 if names[0..n) of a list of at most max is well formed: each a
+ * non-empty string within its row of width bytes. */
+static int names_ok(const char *names, size_t width, size_t n, size_t max) {
+    if (n > max || (names == NULL && n > 0))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!field_ok(names + i * width, width, 1))
+            return 0;
+    return 1;
+}
+
 static int rec_ok(const struct token_rec *rec) {
     return field_ok(rec->id, sizeof(rec->id), 1) && field_ok(rec->owner_type, sizeof(rec->owner_type), 1) &&
            field_ok(rec->owner_id, sizeof(rec->owner_id), 1) && field_ok(rec->org_id, sizeof(rec->org_id), 0) &&
-           field_ok(rec->created_by, sizeof(rec->created_by), 0);
+           field_ok(rec->created_by, sizeof(rec->created_by), 0) &&
+           names_ok(rec->policies != NULL ? rec->policies[0] : NULL, STORE_POLICY_NAME_MAX, rec->npolicies,
+                    STORE_POLICIES_MAX);
 }
 
 int store_open(const char *dsn, struct store **ret) {

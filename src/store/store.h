@@ -29,16 +29,22 @@ struct store;
 #define STORE_OWNER_TYPE_MAX 24 /* "root", "user", "service_account", ... */
 #define STORE_OWNER_ID_MAX 64
 
+/* A token's policies: at most STORE_POLICIES_MAX names ("*", permission or
+ * role names), each at most STORE_POLICY_NAME_MAX - 1 bytes. */
+#define STORE_POLICIES_MAX 64
+#define STORE_POLICY_NAME_MAX 129
+
 struct token_rec {
     int64_t seq;                   /* store-assigned, increasing; listing order and cursor */
     char id[TOKFMT_PUBID_BUFSZ];   /* public key id */
     uint8_t hash[SECRET_HASH_LEN]; /* SHA-256 of the whole token */
     char owner_type[STORE_OWNER_TYPE_MAX];
     char owner_id[STORE_OWNER_ID_MAX];
-    char org_id[STORE_OWNER_ID_MAX];     /* "" when the owner has no org (root) */
-    char created_by[STORE_OWNER_ID_MAX]; /* principal that created it, "type:id" */
-    char *description;                   /* owned; may be "" but not NULL after a get */
-    char *policies_json;                 /* owned; a JSON array of strings */
+    char org_id[STORE_OWNER_ID_MAX];         /* "" when the owner has no org (root) */
+    char created_by[STORE_OWNER_ID_MAX];     /* principal that created it, "type:id" */
+    char *description;                       /* owned; may be "" but not NULL after a get */
+    char (*policies)[STORE_POLICY_NAME_MAX]; /* owned; npolicies names, in the order given (NULL: none) */
+    size_t npolicies;                        /* at most STORE_POLICIES_MAX */
     int64_t created_at;
     int64_t expires_at;                   /* 0 = never */
     int64_t last_used_at;                 /* 0 = never */
@@ -47,6 +53,13 @@ struct token_rec {
 
 /* Frees what rec owns (not rec itself) and resets the pointers. NULL-safe. */
 void token_rec_done(struct token_rec *rec);
+
+/*
+ * Makes rec->policies an owned copy of names[0..n), freeing what it held:
+ * 0, LK_EINVAL (more than STORE_POLICIES_MAX, or a name empty or longer
+ * than STORE_POLICY_NAME_MAX - 1 bytes; rec unchanged) or LK_ENOMEM.
+ */
+int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n);
 
 /* A list of token records; free with token_list_done(). */
 struct token_list {

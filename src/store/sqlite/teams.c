@@ -27,7 +27,7 @@ static const struct row_map member_map = ROW_MAP(struct team_member_rec, member_
 
 /* A role, as store.h hands it out: STORE_STATUS_MAX bytes. */
 typedef char role_buf[STORE_STATUS_MAX];
-static const struct col_map role_col = {COL_TEXT, 0, sizeof(role_buf), NULL};
+static const struct col_map role_col = {COL_TEXT, 0, sizeof(role_buf), NULL, 0, 0};
 static const struct row_map role_map = {sizeof(role_buf), &role_col, 1, NULL};
 
 int sqlite_team_exists(struct sqlite_store *ss, const char *team_id) {

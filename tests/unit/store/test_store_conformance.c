@@ -136,7 +136,7 @@ static void owner_of(struct fx *fx, const char *name, char out[STORE_OWNER_ID_MA
 }
 
 /* A complete record for (owner_type, owner_id) with a fresh id. description and
- * policies_json point at literals: never token_rec_done() such a record. */
+ * policies point at static data: never token_rec_done() such a record. */
 static void make_rec(struct fx *fx, struct token_rec *rec, const char *owner_type, const char *owner_id) {
     unsigned n = ++fx->next;
     memset(rec, 0, sizeof(*rec));
@@ -156,7 +156,9 @@ static void make_rec(struct fx *fx, struct token_rec *rec, const char *owner_typ
     snprintf(rec->org_id, sizeof(rec->org_id), "org-%s", fx->tag);
     snprintf(rec->created_by, sizeof(rec->created_by), "user:creator-%s", fx->tag);
     rec->description = (char *)"a token";
-    rec->policies_json = (char *)"[\"tokens:read\"]";
+    static char read_only[][STORE_POLICY_NAME_MAX] = {"tokens:read"};
+    rec->policies = read_only;
+    rec->npolicies = 1;
     rec->created_at = 1700000000 + (int64_t)n;
 }
 
@@ -169,8 +171,11 @@ static void assert_rec_equal(const struct token_rec *want, const struct token_re
     assert_string_equal(got->created_by, want->created_by);
     assert_non_null(got->description);
     assert_string_equal(got->description, want->description != NULL ? want->description : "");
-    assert_non_null(got->policies_json);
-    assert_string_equal(got->policies_json, want->policies_json);
+    assert_int_equal(got->npolicies, want->npolicies);
+    for (size_t i = 0; i < want->npolicies; i++)
+        assert_string_equal(got->policies[i], want->policies[i]);
+    if (want->npolicies == 0)
+        assert_null(got->policies);
     assert_int_equal(got->created_at, want->created_at);
     assert_int_equal(got->expires_at, want->expires_at);
     assert_int_equal(got->last_used_at, want->last_used_at);
@@ -289,7 +294,10 @@ static void test_insert_get_round_trip(void **state) {
     struct token_rec full;
     make_rec(fx, &full, "service_account", owner);
     full.description = (char *)"Déploiement – ключ 🔑 \"quoted\" 'single'";
-    full.policies_json = (char *)"[\"tokens:read\",\"secrets:*\"]";
+    /* Policies come back as the names they were, in order, whatever they hold. */
+    static char names[][STORE_POLICY_NAME_MAX] = {"tokens:read", "secrets:*", "*", "quo\"te \\ ünï 🔑", "tokens:read"};
+    full.policies = names;
+    full.npolicies = sizeof(names) / sizeof(names[0]);
     full.created_at = 1700000123;
     full.expires_at = 253402300799; /* 9999-12-31: beyond 32 bits */
     full.last_used_at = 4102444800; /* 2100-01-01 */
@@ -304,6 +312,8 @@ static void test_insert_get_round_trip(void **state) {
     bare.description = (char *)"";
     bare.expires_at = 0;
     bare.last_used_at = 0;
+    bare.policies = NULL; /* no policies: none come back */
+    bare.npolicies = 0;
     assert_ok(store_token_insert(fx->s, &bare));
     assert_stored(fx->s, &bare);
 
@@ -323,6 +333,59 @@ static void test_insert_get_round_trip(void **state) {
     assert_true(b.seq > a.seq);
     token_rec_done(&a);
     token_rec_done(&b);
+}
+
+/* A token's policies: up to STORE_POLICIES_MAX names of up to
+ * STORE_POLICY_NAME_MAX - 1 bytes each, and nothing else. */
+static void test_policies_limits(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "p", owner);
+    static char longest[STORE_POLICY_NAME_MAX];
+    memset(longest, 'p', sizeof(longest) - 1);
+    const char *most[STORE_POLICIES_MAX + 1];
+    for (size_t i = 0; i <= STORE_POLICIES_MAX; i++)
+        most[i] = longest;
+
+    struct token_rec t;
+    make_rec(fx, &t, "user", owner);
+    t.policies = NULL;
+    t.npolicies = 0;
+    assert_ok(token_rec_set_policies(&t, most, STORE_POLICIES_MAX));
+    assert_int_equal(t.npolicies, STORE_POLICIES_MAX);
+    t.description = NULL; /* make_rec's is static; t owns its policies, freed below */
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_stored(fx->s, &t);
+
+    /* Refused, and t left as it was. */
+    char too_long[STORE_POLICY_NAME_MAX + 1];
+    memset(too_long, 'x', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0';
+    const char *bad_long[] = {"tokens.view", too_long};
+    const char *bad_empty[] = {""};
+    const char *bad_null[] = {NULL};
+    assert_lk(token_rec_set_policies(&t, most, STORE_POLICIES_MAX + 1), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, bad_long, 2), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, bad_empty, 1), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, bad_null, 1), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, NULL, 1), LK_EINVAL);
+    assert_int_equal(t.npolicies, STORE_POLICIES_MAX);
+    assert_ok(token_rec_set_policies(&t, NULL, 0));
+    assert_null(t.policies);
+
+    /* A record whose list breaks the limits is not stored. */
+    struct token_rec bad;
+    make_rec(fx, &bad, "user", owner);
+    bad.npolicies = STORE_POLICIES_MAX + 1;
+    assert_lk(store_token_insert(fx->s, &bad), LK_EINVAL);
+    static char unterminated[1][STORE_POLICY_NAME_MAX];
+    memset(unterminated[0], 'u', sizeof(unterminated[0]));
+    bad.policies = unterminated;
+    bad.npolicies = 1;
+    assert_lk(store_token_insert(fx->s, &bad), LK_EINVAL);
+    bad.policies = NULL;
+    assert_lk(store_token_insert(fx->s, &bad), LK_EINVAL);
+    token_rec_done(&t);
 }
 
 static void test_insert_duplicate_conflicts(void **state) {
@@ -2743,6 +2806,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_migrate_twice_is_idempotent, setup_unmigrated, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_migrate, setup_unmigrated, teardown),
         cmocka_unit_test_setup_teardown(test_insert_get_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policies_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_duplicate_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_unknown_is_notfound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_order_pagination_isolation, setup, teardown),

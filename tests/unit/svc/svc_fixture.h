@@ -61,6 +61,10 @@ void fx_user_principal(struct svc_fixture *fx, const struct org_rec *org, const 
 struct token_entry *fx_token_entry(const char *token_id, const char *owner_type, const char *owner_id,
                                    const char *org_id, const char *policies_json, int64_t expires_at);
 
+/* rec's policies as a JSON array, compact (a static buffer, overwritten
+ * by the next call): what the token answers show. */
+const char *fx_policies_json(const struct token_rec *rec);
+
 /* The JSON array of set's names in catalogue order, as tokens.c stores
  * policies (a static buffer, overwritten by the next call). */
 const char *fx_names_json(permset_t set);

@@ -97,7 +97,9 @@ static void token(struct world *w, const char *kind, const char *owner_type, con
     str_copy(ret->org_id, sizeof(ret->org_id), org_id);
     str_copy(ret->created_by, sizeof(ret->created_by), "test");
     ret->description = (char *)"";
-    ret->policies_json = (char *)"[\"*\"]";
+    static char everything[][STORE_POLICY_NAME_MAX] = {"*"};
+    ret->policies = everything;
+    ret->npolicies = 1;
     ret->created_at = SCHEDULED - 30 * DAY;
     ret->expires_at = expires_at;
     assert_i64_eq(store_token_insert(w->fx->svc.store, ret), 0);
