@@ -644,7 +644,8 @@ void sa_list_done(struct sa_list *list) {
 static int sa_ok(const struct sa_rec *a) {
     return field_ok(a->id, sizeof(a->id), 1) && field_ok(a->org_id, sizeof(a->org_id), 1) &&
            field_ok(a->team_id, sizeof(a->team_id), 1) && field_ok(a->name, sizeof(a->name), 1) &&
-           field_ok(a->description, sizeof(a->description), 0) && field_ok(a->roles_json, sizeof(a->roles_json), 1);
+           field_ok(a->description, sizeof(a->description), 0) &&
+           names_ok(a->roles[0], sizeof(a->roles[0]), a->nroles, STORE_ROLES_MAX);
 }
 
 int store_sa_insert(struct store *s, const struct sa_rec *rec) {

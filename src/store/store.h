@@ -337,6 +337,9 @@ int store_team_member_list(struct store *s, const char *team_id, struct team_mem
 /* --- service accounts ------------------------------------------------------- */
 
 #define STORE_ROLES_JSON_MAX 512
+/* Roles granted to a service account or a group: at most this many role
+ * names (built-in or custom, slugs of at most STORE_NAME_MAX - 1 bytes). */
+#define STORE_ROLES_MAX 8
 
 struct sa_rec {
     int64_t seq;
@@ -345,7 +348,8 @@ struct sa_rec {
     char team_id[STORE_OWNER_ID_MAX];
     char name[STORE_NAME_MAX]; /* unique in the team */
     char description[STORE_DESCRIPTION_MAX];
-    char roles_json[STORE_ROLES_JSON_MAX]; /* JSON array of granted built-in role names */
+    char roles[STORE_ROLES_MAX][STORE_NAME_MAX]; /* granted built-in role names, in order */
+    size_t nroles;
     int64_t created_at;
     int64_t updated_at;
 };
@@ -362,7 +366,7 @@ int store_sa_insert(struct store *s, const struct sa_rec *rec);
 int store_sa_get(struct store *s, const char *id, struct sa_rec *ret);
 int store_sa_get_by_name(struct store *s, const char *team_id, const char *name, struct sa_rec *ret);
 int store_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret);
-/* Rewrites description, roles_json and updated_at. LK_ENOTFOUND if none. */
+/* Rewrites description, roles and updated_at. LK_ENOTFOUND if none. */
 int store_sa_update(struct store *s, const struct sa_rec *rec);
 /* Deletes the service account and, in the same transaction, its tokens. */
 int store_sa_delete(struct store *s, const char *id);

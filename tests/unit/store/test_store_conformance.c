@@ -1481,7 +1481,8 @@ static void make_sa(struct fx *fx, struct sa_rec *a, const struct team_rec *t, c
     snprintf(a->org_id, sizeof(a->org_id), "%s", t->org_id);
     snprintf(a->team_id, sizeof(a->team_id), "%s", t->id);
     snprintf(a->name, sizeof(a->name), "%s", name);
-    snprintf(a->roles_json, sizeof(a->roles_json), "[\"team-member\"]");
+    snprintf(a->roles[0], sizeof(a->roles[0]), "team-member");
+    a->nroles = 1;
     a->created_at = 1700000020;
     a->updated_at = 1700000021;
 }
@@ -1558,7 +1559,8 @@ static void test_service_accounts_and_team_delete(void **state) {
     make_sa(fx, &a, &t, "deployer");
     assert_int_equal(store_sa_insert(fx->s, &a), 0);
     assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
-    assert_string_equal(got.roles_json, "[\"team-member\"]");
+    assert_int_equal(got.nroles, 1);
+    assert_string_equal(got.roles[0], "team-member");
     assert_int_equal(store_sa_get_by_name(fx->s, t.id, "deployer", &got), 0);
     assert_string_equal(got.id, a.id);
     make_sa(fx, &dup, &t, "deployer");
@@ -1570,10 +1572,29 @@ static void test_service_accounts_and_team_delete(void **state) {
     assert_int_equal(store_sa_list(fx->s, t.id, 0, 10, &list), 0);
     assert_int_equal(list.count, 1);
     sa_list_done(&list);
-    snprintf(a.roles_json, sizeof(a.roles_json), "[]");
+    /* Roles come back as given, in order; a full list too, an empty one as none. */
+    static const char *const all[STORE_ROLES_MAX] = {
+        "viewer", "org-admin", "team-owner", "r4",
+        "r5",     "r6",        "r7",         "a-custom-role-name-of-the-longest-length-a-slug-may-have-123"};
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        snprintf(a.roles[i], sizeof(a.roles[i]), "%s", all[i]);
+    a.nroles = STORE_ROLES_MAX;
     assert_int_equal(store_sa_update(fx->s, &a), 0);
     assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
-    assert_string_equal(got.roles_json, "[]");
+    assert_int_equal(got.nroles, STORE_ROLES_MAX);
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        assert_string_equal(got.roles[i], all[i]);
+    a.nroles = STORE_ROLES_MAX + 1;
+    assert_int_equal(store_sa_update(fx->s, &a), LK_EINVAL);
+    memset(a.roles[1], 'x', sizeof(a.roles[1])); /* unterminated */
+    a.nroles = 2;
+    assert_int_equal(store_sa_update(fx->s, &a), LK_EINVAL);
+    a.roles[1][0] = '\0'; /* empty */
+    assert_int_equal(store_sa_update(fx->s, &a), LK_EINVAL);
+    a.nroles = 0;
+    assert_int_equal(store_sa_update(fx->s, &a), 0);
+    assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
+    assert_int_equal(got.nroles, 0);
     /* Deleting the team takes its service accounts and their tokens. */
     make_rec(fx, &tok, "service_account", a.id);
     assert_int_equal(store_token_insert(fx->s, &tok), 0);
