@@ -30,7 +30,7 @@ static json_t *custom_role_item(struct api_req *ar, const void *item) {
 }
 
 static json_t *group_json(const struct group_rec *g, const char *members_json) {
-    json_t *roles = json_loads(g->roles_json, 0, NULL);
+    json_t *roles = api_names(g->roles, sizeof(g->roles[0]), g->nroles);
     json_t *m = json_loads(members_json, 0, NULL);
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", g->id, "name", g->name, "description", g->description,
                      "roles", roles ? roles : json_array(), "members", m ? m : json_array(), "created_at",

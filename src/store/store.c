@@ -745,7 +745,7 @@ int store_role_delete(struct store *s, const char *org_id, const char *name) {
 int store_group_insert(struct store *s, const struct group_rec *g) {
     if (s == NULL || g == NULL || !field_ok(g->id, sizeof(g->id), 1) || !field_ok(g->org_id, sizeof(g->org_id), 1) ||
         !field_ok(g->name, sizeof(g->name), 1) || !field_ok(g->description, sizeof(g->description), 0) ||
-        !field_ok(g->roles_json, sizeof(g->roles_json), 1))
+        !names_ok(g->roles[0], sizeof(g->roles[0]), g->nroles, STORE_ROLES_MAX))
         return LK_EINVAL;
     int wr = write_begin(s);
     if (wr != 0)

@@ -400,7 +400,8 @@ struct group_rec {
     char org_id[STORE_OWNER_ID_MAX];
     char name[STORE_NAME_MAX];
     char description[STORE_DESCRIPTION_MAX];
-    char roles_json[STORE_ROLES_JSON_MAX];
+    char roles[STORE_ROLES_MAX][STORE_NAME_MAX]; /* role names (built-in or custom), in order */
+    size_t nroles;
     int64_t created_at;
 };
 

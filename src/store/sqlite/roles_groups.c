@@ -2,9 +2,12 @@
  * roles_groups.c - an organisation's custom roles and user groups in the
  * SQLite backend: insert, get, list, delete, and group memberships.
  *
- * Stores permissions and granted roles as the JSON it is given; never
- * resolves or checks a permission (core/perm.c and svc/groups.c do).
+ * Keeps a group's granted roles as a JSON array of names in one column
+ * (and a role's permissions as the JSON it is given); never resolves or
+ * checks a permission or role (core/perm.c and svc/groups.c do).
  */
+#include <stdlib.h>
+
 #include "store/sqlite/sqlite_internal.h"
 
 #define ROLE_COLS "seq, org_id, name, permissions, created_at"
@@ -22,7 +25,7 @@ static const struct row_map role_map = ROW_MAP(struct role_rec, role_cols);
 static const struct col_map group_cols[] = {
     MAP_INT(struct group_rec, seq),          MAP_TEXT(struct group_rec, id),
     MAP_TEXT(struct group_rec, org_id),      MAP_TEXT(struct group_rec, name),
-    MAP_TEXT(struct group_rec, description), MAP_TEXT(struct group_rec, roles_json),
+    MAP_TEXT(struct group_rec, description), MAP_NAMES(struct group_rec, roles, nroles),
     MAP_INT(struct group_rec, created_at),
 };
 static const struct row_map group_map = ROW_MAP(struct group_rec, group_cols);
@@ -54,9 +57,13 @@ int sqlite_group_insert(struct store *s, const struct group_rec *g) {
     static const struct stmt_def def = {ST_GROUP_INSERT,
                                         "INSERT INTO user_groups (id, org_id, name, description, roles, "
                                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
-    return sql_insert_under(ss_of(s), sqlite_org_exists, g->org_id, &def, sql_text(g->id), sql_text(g->org_id),
-                            sql_text(g->name), sql_text(g->description), sql_text(g->roles_json),
-                            sql_int(g->created_at));
+    char *roles = NULL;
+    int r = names_json(g->roles[0], sizeof(g->roles[0]), g->nroles, &roles);
+    if (r == 0)
+        r = sql_insert_under(ss_of(s), sqlite_org_exists, g->org_id, &def, sql_text(g->id), sql_text(g->org_id),
+                             sql_text(g->name), sql_text(g->description), sql_text(roles), sql_int(g->created_at));
+    free(roles);
+    return r;
 }
 
 int sqlite_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {

@@ -1605,6 +1605,56 @@ static void test_service_accounts_and_team_delete(void **state) {
     assert_int_equal(store_team_delete(fx->s, t.id), LK_ENOTFOUND);
 }
 
+/* A group's roles come back as given, in order, from a get and a list. */
+static void test_group_roles_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "grp");
+    assert_ok(store_org_insert(fx->s, &o));
+    static const char *const roles[STORE_ROLES_MAX] = {
+        "viewer", "a-custom-role-name-of-the-longest-length-a-slug-may-have-12345",
+        "viewer", "team-owner",
+        "r5",     "r6",
+        "r7",     "org-admin"};
+    struct group_rec g, empty, got;
+    memset(&g, 0, sizeof(g));
+    snprintf(g.id, sizeof(g.id), "grp_%s1", fx->tag);
+    snprintf(g.org_id, sizeof(g.org_id), "%s", o.id);
+    snprintf(g.name, sizeof(g.name), "all");
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        snprintf(g.roles[i], sizeof(g.roles[i]), "%s", roles[i]);
+    g.nroles = STORE_ROLES_MAX;
+    g.created_at = 1700000030;
+    empty = g;
+    snprintf(empty.id, sizeof(empty.id), "grp_%s2", fx->tag);
+    snprintf(empty.name, sizeof(empty.name), "none");
+    empty.nroles = 0;
+    assert_ok(store_group_insert(fx->s, &g));
+    assert_ok(store_group_insert(fx->s, &empty));
+    assert_ok(store_group_get(fx->s, o.id, "all", &got));
+    assert_int_equal(got.nroles, STORE_ROLES_MAX);
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        assert_string_equal(got.roles[i], roles[i]);
+    assert_ok(store_group_get(fx->s, o.id, "none", &got));
+    assert_int_equal(got.nroles, 0);
+    struct group_list l = {0};
+    assert_ok(store_group_list(fx->s, o.id, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "all");
+    assert_int_equal(l.items[0].nroles, STORE_ROLES_MAX);
+    assert_string_equal(l.items[0].roles[7], "org-admin");
+    group_list_done(&l);
+
+    struct group_rec bad = g;
+    snprintf(bad.id, sizeof(bad.id), "grp_%s3", fx->tag);
+    snprintf(bad.name, sizeof(bad.name), "bad");
+    bad.nroles = STORE_ROLES_MAX + 1;
+    assert_lk(store_group_insert(fx->s, &bad), LK_EINVAL);
+    bad.nroles = 1;
+    bad.roles[0][0] = '\0';
+    assert_lk(store_group_insert(fx->s, &bad), LK_EINVAL);
+}
+
 static void test_sa_delete_takes_its_tokens(void **state) {
     struct fx *fx = *state;
     struct org_rec o;
@@ -2871,6 +2921,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_teams_and_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_accounts_and_team_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sa_delete_takes_its_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_roles_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_candidates_only_active_orgs_in_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),

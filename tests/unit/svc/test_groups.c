@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,29 @@ static void test_a_member_given_groups_manage_fills_only_groups_within_his_set(v
     principal_done(&bob);
 }
 
+/* A group's roles, as a JSON list, fit 511 bytes: so it has always been,
+ * and the typed record keeps it so ("roles: too many"). */
+static void test_a_groups_roles_fit_the_text_they_always_had(void **state) {
+    struct world *w = *state;
+    static const char *const perms[] = {"users.view"};
+    char names[8][64];
+    const char *roles[8];
+    for (int i = 0; i < 8; i++) {
+        /* 63-character slugs: eight of them in JSON take 2 + 8 * 65 + 7 = 529 bytes. */
+        snprintf(names[i], sizeof(names[i]), "r%d-%060d", i, 0);
+        roles[i] = names[i];
+        admin_role(w, names[i], perms, 1);
+    }
+    struct principal alice;
+    struct lk_error err = {0};
+    caller(w, &w->alice, UNNARROWED, &alice);
+    assert_error_with(new_group(w, &alice, "wide", roles, 8, &err), &err, LK_EINVAL, "roles: too many");
+    /* Seven take 2 + 7 * 65 + 6 = 463. */
+    memset(&err, 0, sizeof(err));
+    assert_i64_eq(new_group(w, &alice, "wide", roles, 7, &err), 0);
+    principal_done(&alice);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_custom_role_within_the_caller_is_stored_closed, setup, teardown),
@@ -250,6 +274,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_a_group_with_a_role_beyond_the_caller_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_group_with_roles_within_the_caller_is_created, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_group_names_only_roles_that_exist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_groups_roles_fit_the_text_they_always_had, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joining_a_group_beyond_the_caller_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joining_a_group_within_the_caller_grants_its_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_member_cannot_put_himself_in_a_group, setup, teardown),
