@@ -26,7 +26,7 @@ json_t *api_builtin_role_json(int role) {
 
 static json_t *custom_role_item(struct api_req *ar, const void *item) {
     const struct role_rec *r = item;
-    return role_json(r->name, 0, json_loads(r->permissions_json, 0, NULL));
+    return role_json(r->name, 0, api_names(r->permissions, sizeof(r->permissions[0]), r->npermissions));
 }
 
 static json_t *group_json(const struct group_rec *g, const char *members_json) {

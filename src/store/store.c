@@ -713,7 +713,8 @@ void group_list_done(struct group_list *list) {
 
 int store_role_insert(struct store *s, const struct role_rec *r) {
     if (s == NULL || r == NULL || !field_ok(r->org_id, sizeof(r->org_id), 1) ||
-        !field_ok(r->name, sizeof(r->name), 1) || !field_ok(r->permissions_json, sizeof(r->permissions_json), 1))
+        !field_ok(r->name, sizeof(r->name), 1) ||
+        !names_ok(r->permissions[0], sizeof(r->permissions[0]), r->npermissions, STORE_PERMISSIONS_MAX))
         return LK_EINVAL;
     int wr = write_begin(s);
     if (wr != 0)

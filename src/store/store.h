@@ -336,7 +336,6 @@ int store_team_member_list(struct store *s, const char *team_id, struct team_mem
 
 /* --- service accounts ------------------------------------------------------- */
 
-#define STORE_ROLES_JSON_MAX 512
 /* Roles granted to a service account or a group: at most this many role
  * names (built-in or custom, slugs of at most STORE_NAME_MAX - 1 bytes). */
 #define STORE_ROLES_MAX 8
@@ -373,11 +372,17 @@ int store_sa_delete(struct store *s, const char *id);
 
 /* --- custom roles and groups ---------------------------------------------- */
 
+/* A custom role's permissions: at most this many names (a permission set
+ * has 64 bits), each at most STORE_PERMISSION_NAME_MAX - 1 bytes. */
+#define STORE_PERMISSIONS_MAX 64
+#define STORE_PERMISSION_NAME_MAX 48
+
 struct role_rec {
     int64_t seq;
     char org_id[STORE_OWNER_ID_MAX];
     char name[STORE_NAME_MAX];
-    char permissions_json[STORE_ROLES_JSON_MAX * 4]; /* JSON array of permission names */
+    char permissions[STORE_PERMISSIONS_MAX][STORE_PERMISSION_NAME_MAX]; /* permission names, in order */
+    size_t npermissions;
     int64_t created_at;
 };
 

@@ -5,7 +5,6 @@
  */
 #include "svc/groups.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "svc/token_cache.h"
 
 _Static_assert(GROUPS_ROLES_MAX <= STORE_ROLES_MAX, "a group's roles fit its record");
+_Static_assert(PERM_NAME_MAX <= STORE_PERMISSION_NAME_MAX, "catalogue names fit a role's record");
 
 /* A group's roles, written as a JSON list (["a","b"]), have always had to fit
  * this many bytes: the record held that text until store.h's lists became
@@ -39,16 +39,12 @@ int roles_resolve(struct svc *svc, const char *org_id, const char *name, uint64_
     int rc = store_role_get(svc->store, org_id, name, &r);
     if (rc < 0)
         return rc;
-    json_t *arr = json_loads(r.permissions_json, 0, NULL);
     permset_t set = 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-        int idx = json_is_string(v) ? perm_index(json_string_value(v)) : -1;
+    for (size_t i = 0; i < r.npermissions; i++) {
+        int idx = perm_index(r.permissions[i]);
         if (idx >= 0)
             set |= (permset_t)1 << idx;
     }
-    json_decref(arr);
     *ret = perm_closure(set);
     return 0;
 }
@@ -87,18 +83,6 @@ static int within_caller(const struct principal *caller, const struct svc_scope 
     return authz_require_within(authz_org_effective(caller, &sc->org), want, what, err);
 }
 
-/* Writes arr (a reference this takes) as compact JSON into buf[0..cap);
- * LK_EINVAL "what: too many" when it does not fit. */
-static int dump_into(json_t *arr, char *buf, size_t cap, const char *what, struct lk_error *err) {
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    int fits = text != NULL && strlen(text) < cap;
-    if (fits)
-        str_copy(buf, cap, text);
-    free(text);
-    return fits ? 0 : lk_error_set(err, LK_EINVAL, "%s: too many", what);
-}
-
 int roles_list(struct svc *svc, const struct principal *caller, const char *org, struct role_list *ret,
                struct lk_error *err) {
     struct svc_scope sc;
@@ -132,13 +116,14 @@ int roles_create(struct svc *svc, const struct principal *caller, const char *or
     str_copy(rec.org_id, sizeof(rec.org_id), sc.org.id);
     str_copy(rec.name, sizeof(rec.name), name);
     /* Store the closed set by name, so the role reads back as what it grants. */
-    const char *names[64];
-    size_t n = perm_names(set, names, 64);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n && i < 64; i++)
-        json_array_append_new(arr, json_string(names[i]));
-    if ((r = dump_into(arr, rec.permissions_json, sizeof(rec.permissions_json), "permissions", err)) < 0)
-        return r;
+    const char *names[STORE_PERMISSIONS_MAX];
+    size_t n = perm_names(set, names, STORE_PERMISSIONS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(names[i]) >= sizeof(rec.permissions[0]))
+            return lk_error_set(err, LK_EINTERNAL, "permission %s has too long a name to store", names[i]);
+        str_copy(rec.permissions[i], sizeof(rec.permissions[0]), names[i]);
+    }
+    rec.npermissions = n;
     rec.created_at = svc->now;
     r = store_role_insert(svc->store, &rec);
     if (r == LK_ECONFLICT)

@@ -2,9 +2,9 @@
  * roles_groups.c - an organisation's custom roles and user groups in the
  * SQLite backend: insert, get, list, delete, and group memberships.
  *
- * Keeps a group's granted roles as a JSON array of names in one column
- * (and a role's permissions as the JSON it is given); never resolves or
- * checks a permission or role (core/perm.c and svc/groups.c do).
+ * Keeps a role's permissions and a group's granted roles as JSON arrays of
+ * names, one column each; never resolves or checks a permission or role
+ * (core/perm.c and svc/groups.c do).
  */
 #include <stdlib.h>
 
@@ -16,7 +16,7 @@
 /* ROLE_COLS, in order. */
 static const struct col_map role_cols[] = {
     MAP_INT(struct role_rec, seq),        MAP_TEXT(struct role_rec, org_id),
-    MAP_TEXT(struct role_rec, name),      MAP_TEXT(struct role_rec, permissions_json),
+    MAP_TEXT(struct role_rec, name),      MAP_NAMES(struct role_rec, permissions, npermissions),
     MAP_INT(struct role_rec, created_at),
 };
 static const struct row_map role_map = ROW_MAP(struct role_rec, role_cols);
@@ -33,8 +33,13 @@ static const struct row_map group_map = ROW_MAP(struct group_rec, group_cols);
 int sqlite_role_insert(struct store *s, const struct role_rec *r) {
     static const struct stmt_def def = {
         ST_ROLE_INSERT, "INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)"};
-    return sql_run(ss_of(s), &def, sql_text(r->org_id), sql_text(r->name), sql_text(r->permissions_json),
-                   sql_int(r->created_at));
+    char *permissions = NULL;
+    int rc = names_json(r->permissions[0], sizeof(r->permissions[0]), r->npermissions, &permissions);
+    if (rc == 0)
+        rc = sql_run(ss_of(s), &def, sql_text(r->org_id), sql_text(r->name), sql_text(permissions),
+                     sql_int(r->created_at));
+    free(permissions);
+    return rc;
 }
 
 int sqlite_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {

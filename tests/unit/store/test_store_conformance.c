@@ -1655,6 +1655,50 @@ static void test_group_roles_round_trip(void **state) {
     assert_lk(store_group_insert(fx->s, &bad), LK_EINVAL);
 }
 
+/* A custom role's permissions come back as given, in order: a full list
+ * of the longest names, and none. */
+static void test_role_permissions_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "rol");
+    assert_ok(store_org_insert(fx->s, &o));
+    struct role_rec full, none, got;
+    memset(&full, 0, sizeof(full));
+    snprintf(full.org_id, sizeof(full.org_id), "%s", o.id);
+    snprintf(full.name, sizeof(full.name), "full");
+    for (size_t i = 0; i < STORE_PERMISSIONS_MAX; i++) {
+        memset(full.permissions[i], 'a' + (int)(i % 26), sizeof(full.permissions[i]) - 1);
+        full.permissions[i][sizeof(full.permissions[i]) - 1] = '\0';
+    }
+    snprintf(full.permissions[0], sizeof(full.permissions[0]), "users.view");
+    full.npermissions = STORE_PERMISSIONS_MAX;
+    full.created_at = 1700000040;
+    none = full;
+    snprintf(none.name, sizeof(none.name), "none");
+    none.npermissions = 0;
+    assert_ok(store_role_insert(fx->s, &full));
+    assert_ok(store_role_insert(fx->s, &none));
+    assert_ok(store_role_get(fx->s, o.id, "full", &got));
+    assert_int_equal(got.npermissions, STORE_PERMISSIONS_MAX);
+    for (size_t i = 0; i < STORE_PERMISSIONS_MAX; i++)
+        assert_string_equal(got.permissions[i], full.permissions[i]);
+    struct role_list l = {0};
+    assert_ok(store_role_list(fx->s, o.id, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "full");
+    assert_string_equal(l.items[0].permissions[0], "users.view");
+    assert_int_equal(l.items[1].npermissions, 0);
+    role_list_done(&l);
+
+    struct role_rec bad = full;
+    snprintf(bad.name, sizeof(bad.name), "bad");
+    bad.npermissions = STORE_PERMISSIONS_MAX + 1;
+    assert_lk(store_role_insert(fx->s, &bad), LK_EINVAL);
+    bad.npermissions = 1;
+    memset(bad.permissions[0], 'x', sizeof(bad.permissions[0])); /* unterminated */
+    assert_lk(store_role_insert(fx->s, &bad), LK_EINVAL);
+}
+
 static void test_sa_delete_takes_its_tokens(void **state) {
     struct fx *fx = *state;
     struct org_rec o;
@@ -2922,6 +2966,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_service_accounts_and_team_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sa_delete_takes_its_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_roles_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_permissions_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_candidates_only_active_orgs_in_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),

@@ -139,14 +139,18 @@ struct token_entry *fx_token_entry(const char *token_id, const char *owner_type,
     return e;
 }
 
-const char *fx_policies_json(const struct token_rec *rec) {
+const char *fx_list_json(const void *names, size_t width, size_t n) {
     static char buf[STORE_POLICIES_MAX * (STORE_POLICY_NAME_MAX + 3) + 3];
     size_t at = 0;
     at += (size_t)snprintf(buf + at, sizeof(buf) - at, "[");
-    for (size_t i = 0; i < rec->npolicies; i++)
-        at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%s\"%s\"", i ? "," : "", rec->policies[i]);
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%s\"%s\"", i ? "," : "", (const char *)names + i * width);
     snprintf(buf + at, sizeof(buf) - at, "]");
     return buf;
+}
+
+const char *fx_policies_json(const struct token_rec *rec) {
+    return fx_list_json(rec->policies, STORE_POLICY_NAME_MAX, rec->npolicies);
 }
 
 void fx_user_principal(struct svc_fixture *fx, const struct org_rec *org, const struct user_rec *u,

@@ -111,7 +111,9 @@ static void test_a_custom_role_within_the_caller_is_stored_closed(void **state) 
     struct lk_error err = {0};
     assert_i64_eq(new_role(w, &p, "auditor", perms, 2, &r, &err), 0);
     permset_t want = fx_perms("audit.view", "users.manage");
-    assert_string_equal(r.permissions_json, fx_names_json(want));
+    char got[1024];
+    snprintf(got, sizeof(got), "%s", fx_list_json(r.permissions, sizeof(r.permissions[0]), r.npermissions));
+    assert_string_equal(got, fx_names_json(want));
     uint64_t resolved = 0;
     assert_i64_eq(roles_resolve(&w->fx->svc, w->acme.id, "auditor", &resolved), 0);
     assert_perms_eq(resolved, want);
