@@ -799,10 +799,19 @@ int store_group_member_delete(struct store *s, const char *group_id, const char 
     return s->ops->group_member_delete(s, group_id, user_id);
 }
 
-int store_group_member_names(struct store *s, const char *group_id, char **ret_json) {
-    if (s == NULL || group_id == NULL || ret_json == NULL)
+void name_list_done(struct name_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int store_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
+                             struct name_list *ret) {
+    if (s == NULL || group_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
         return LK_EINVAL;
-    return s->ops->group_member_names(s, group_id, ret_json);
+    return s->ops->group_member_names(s, group_id, after != NULL ? after : "", limit, ret);
 }
 
 /* --- expiry notices ---------------------------------------------------------- */

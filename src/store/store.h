@@ -429,8 +429,17 @@ int store_group_delete(struct store *s, const char *id);
 int store_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now);
 /* LK_ENOTFOUND if user_id is not a member. */
 int store_group_member_delete(struct store *s, const char *group_id, const char *user_id);
-/* Usernames of the group's members, in order, as a JSON array (caller frees). */
-int store_group_member_names(struct store *s, const char *group_id, char **ret_json);
+/* Names handed out by the store, owned: free with name_list_done(). */
+struct name_list {
+    char (*items)[STORE_NAME_MAX];
+    size_t count;
+};
+void name_list_done(struct name_list *list);
+
+/* Usernames of the group's members after `after` (NULL: from the first),
+ * in username order, at most limit (1..1000): page on with the last one. */
+int store_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
+                             struct name_list *ret);
 
 /* --- audit trail ----------------------------------------------------------- */
 

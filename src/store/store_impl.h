@@ -81,7 +81,8 @@
     X(int, group_delete, (struct store *s, const char *id))                                                            \
     X(int, group_member_put, (struct store *s, const char *group_id, const char *user_id, int64_t now))                \
     X(int, group_member_delete, (struct store *s, const char *group_id, const char *user_id))                          \
-    X(int, group_member_names, (struct store *s, const char *group_id, char **ret_json))                               \
+    X(int, group_member_names,                                                                                         \
+      (struct store *s, const char *group_id, const char *after, int limit, struct name_list *ret))                    \
     X(int, sync, (struct store *s))                                                                                    \
     X(int, background_writes, (struct store *s, int enabled))                                                          \
     X(int, checkpoint, (struct store *s))                                                                              \

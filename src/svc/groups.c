@@ -202,11 +202,42 @@ int groups_create(struct svc *svc, const struct principal *caller, const char *o
     return 0;
 }
 
+/* Every member's username of group_id, in order, read a page at a time. */
+static int member_names(struct svc *svc, const char *group_id, struct name_list *ret) {
+    enum { PAGE = 1000 };
+    struct name_list all = {0}, page = {0};
+    int r;
+    do {
+        r = store_group_member_names(svc->store, group_id, all.count > 0 ? all.items[all.count - 1] : NULL, PAGE,
+                                     &page);
+        if (r == 0 && page.count > 0) {
+            char(*grown)[STORE_NAME_MAX] = reallocarray(all.items, all.count + page.count, sizeof(*all.items));
+            if (grown == NULL) {
+                r = LK_ENOMEM;
+            } else {
+                memcpy(grown + all.count, page.items, page.count * sizeof(*page.items));
+                all.items = grown;
+                all.count += page.count;
+            }
+        }
+        size_t got = page.count;
+        name_list_done(&page);
+        if (r != 0 || got < PAGE)
+            break;
+    } while (1);
+    if (r != 0) {
+        name_list_done(&all);
+        return r;
+    }
+    *ret = all;
+    return 0;
+}
+
 void group_info_list_done(struct group_info_list *list) {
     if (list == NULL)
         return;
     for (size_t i = 0; i < list->count; i++)
-        free(list->items[i].members_json);
+        name_list_done(&list->items[i].members);
     free(list->items);
     list->items = NULL;
     list->count = 0;
@@ -231,7 +262,7 @@ int groups_list(struct svc *svc, const struct principal *caller, const char *org
     for (; out.count < groups.count; out.count++) {
         struct group_info *g = &out.items[out.count];
         g->group = groups.items[out.count];
-        r = store_group_member_names(svc->store, g->group.id, &g->members_json);
+        r = member_names(svc, g->group.id, &g->members);
         if (r < 0) {
             r = lk_error_set(err, r, "could not list the members of group %s", g->group.name);
             goto out;

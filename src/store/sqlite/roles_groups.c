@@ -109,10 +109,15 @@ int sqlite_group_member_delete(struct store *s, const char *group_id, const char
     return sql_change(ss_of(s), &def, sql_text(group_id), sql_text(user_id));
 }
 
-int sqlite_group_member_names(struct store *s, const char *group_id, char **ret_json) {
+/* A username, as store.h hands it out in a name_list. */
+typedef char name_buf[STORE_NAME_MAX];
+static const struct col_map name_col = {COL_TEXT, 0, sizeof(name_buf), NULL, 0, 0};
+static const struct row_map name_map = {sizeof(name_buf), &name_col, 1, NULL};
+
+int sqlite_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
+                              struct name_list *ret) {
     static const struct stmt_def def = {ST_GROUP_MEMBER_NAMES,
-                                        "SELECT COALESCE(json_group_array(username), '[]') FROM "
-                                        "(SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
-                                        "WHERE m.group_id = ?1 ORDER BY u.username)"};
-    return sql_get(ss_of(s), &def, &row_json, ret_json, sql_text(group_id));
+                                        "SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
+                                        "WHERE m.group_id = ?1 AND u.username > ?2 ORDER BY u.username LIMIT ?3"};
+    return sql_list(ss_of(s), &def, &name_map, limit, ret, sql_text(group_id), sql_text(after), sql_int(limit));
 }

@@ -1655,6 +1655,46 @@ static void test_group_roles_round_trip(void **state) {
     assert_lk(store_group_insert(fx->s, &bad), LK_EINVAL);
 }
 
+/* A group's members' usernames, in username order, a page at a time. */
+static void test_group_member_names_in_pages(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "gmn");
+    assert_ok(store_org_insert(fx->s, &o));
+    struct group_rec g;
+    memset(&g, 0, sizeof(g));
+    snprintf(g.id, sizeof(g.id), "grp_%sm", fx->tag);
+    snprintf(g.org_id, sizeof(g.org_id), "%s", o.id);
+    snprintf(g.name, sizeof(g.name), "crew");
+    assert_ok(store_group_insert(fx->s, &g));
+    static const char *const names[] = {"zed", "amy", "bob"};
+    for (size_t i = 0; i < 3; i++) {
+        struct user_rec u;
+        make_user(fx, &u, &o, names[i]);
+        assert_ok(store_user_insert(fx->s, &u));
+        assert_ok(store_group_member_put(fx->s, g.id, u.id, 1700000050));
+    }
+    struct name_list l = {0};
+    assert_ok(store_group_member_names(fx->s, g.id, NULL, 2, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0], "amy");
+    assert_string_equal(l.items[1], "bob");
+    name_list_done(&l);
+    assert_ok(store_group_member_names(fx->s, g.id, "bob", 2, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0], "zed");
+    name_list_done(&l);
+    assert_ok(store_group_member_names(fx->s, g.id, "zed", 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    assert_ok(store_group_member_names(fx->s, "grp_nobody", NULL, 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    assert_lk(store_group_member_names(fx->s, g.id, NULL, 0, &l), LK_EINVAL);
+    assert_lk(store_group_member_names(fx->s, g.id, NULL, 1001, &l), LK_EINVAL);
+    name_list_done(NULL);
+}
+
 /* A custom role's permissions come back as given, in order: a full list
  * of the longest names, and none. */
 static void test_role_permissions_round_trip(void **state) {
@@ -2967,6 +3007,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_sa_delete_takes_its_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_roles_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_permissions_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_member_names_in_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_candidates_only_active_orgs_in_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),

@@ -268,6 +268,51 @@ static void test_a_groups_roles_fit_the_text_they_always_had(void **state) {
     principal_done(&alice);
 }
 
+/* Puts 1200 new users of acme (u0000 ... u1199) into group_id, in one transaction. */
+static int fill_group(struct store *s, void *arg) {
+    const struct group_rec *g = arg;
+    for (int i = 0; i < 1200; i++) {
+        struct user_rec u;
+        memset(&u, 0, sizeof(u));
+        snprintf(u.id, sizeof(u.id), "usr_fill%04d", i);
+        snprintf(u.org_id, sizeof(u.org_id), "%s", g->org_id);
+        snprintf(u.username, sizeof(u.username), "u%04d", 1199 - i); /* stored out of order */
+        snprintf(u.email, sizeof(u.email), "u%d@example.com", i);
+        snprintf(u.role, sizeof(u.role), "member");
+        int r = store_user_insert(s, &u);
+        if (r == 0)
+            r = store_group_member_put(s, g->id, u.id, FX_NOW);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* A group lists every member, in username order, however many pages the
+ * store reads them in. */
+static void test_a_group_lists_all_its_members(void **state) {
+    struct world *w = *state;
+    static const char *const roles[] = {"viewer"};
+    admin_group(w, "everyone", roles, 1);
+    struct group_rec g;
+    assert_i64_eq(store_group_get(w->fx->svc.store, w->acme.id, "everyone", &g), 0);
+    assert_i64_eq(store_tx(w->fx->svc.store, fill_group, &g), 0);
+    struct principal alice;
+    caller(w, &w->alice, UNNARROWED, &alice);
+    struct group_info_list l = {0};
+    struct lk_error err = {0};
+    assert_i64_eq(groups_list(&w->fx->svc, &alice, "acme", &l, &err), 0);
+    assert_i64_eq(l.count, 1);
+    assert_i64_eq(l.items[0].members.count, 1200);
+    for (size_t i = 0; i < 1200; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "u%04zu", i);
+        assert_string_equal(l.items[0].members.items[i], want);
+    }
+    group_info_list_done(&l);
+    principal_done(&alice);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_custom_role_within_the_caller_is_stored_closed, setup, teardown),
@@ -277,6 +322,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_a_group_with_roles_within_the_caller_is_created, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_group_names_only_roles_that_exist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_groups_roles_fit_the_text_they_always_had, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_lists_all_its_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joining_a_group_beyond_the_caller_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joining_a_group_within_the_caller_grants_its_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_member_cannot_put_himself_in_a_group, setup, teardown),
