@@ -618,11 +618,20 @@ int store_team_member_roles(struct store *s, const char *org_id, const char *use
     return s->ops->team_member_roles(s, org_id, user_id, ret_roles, cap, ret_count);
 }
 
+void team_scope_list_done(struct team_scope_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
 int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                 char **ret_json) {
-    if (s == NULL || org_id == NULL || user_id == NULL || role == NULL || ret_json == NULL)
+                                 const char *after, int limit, struct team_scope_list *ret) {
+    if (s == NULL || org_id == NULL || user_id == NULL || role == NULL || ret == NULL || limit < 1 ||
+        limit > STORE_LIST_LIMIT_MAX)
         return LK_EINVAL;
-    return s->ops->team_scopes_for_member(s, org_id, user_id, role, ret_json);
+    return s->ops->team_scopes_for_member(s, org_id, user_id, role, after != NULL ? after : "", limit, ret);
 }
 
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {

@@ -326,11 +326,24 @@ int store_team_member_role(struct store *s, const char *team_id, const char *use
  * *ret_count. */
 int store_team_member_roles(struct store *s, const char *org_id, const char *user_id,
                             char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count);
-/* The org's teams in which user_id has role, as a JSON array of audit
- * scopes (caller frees): [{"name": ..., "after": audit_after,
- * "from_ms": created_at in ms}], for audit_filter.teams_json. */
+/* Where a team's records begin in the audit trail, for audit_filter.teams. */
+struct team_scope {
+    char name[STORE_NAME_MAX];
+    int64_t after;   /* the team's audit_after: its records have seq > after */
+    int64_t from_ms; /* the team's created_at, in ms: its records have time_ms >= from_ms */
+};
+
+struct team_scope_list {
+    struct team_scope *items;
+    size_t count;
+};
+void team_scope_list_done(struct team_scope_list *list);
+
+/* The scopes of the org's teams in which user_id has role, named after
+ * `after` (NULL: from the first), in name order, at most limit (1..1000):
+ * page on with the last one's name. */
 int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                 char **ret_json);
+                                 const char *after, int limit, struct team_scope_list *ret);
 /* Members in username order, at most 1000. */
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret);
 
@@ -493,16 +506,19 @@ struct audit_filter {
      * (seq < org_ids_from, no org_id) count as filed under the org named
      * org when their actor is a user, service account or workload of an
      * org of that name (actor_org), or the partner admin naming it (org);
-     * anonymous ones under none. A record's team counts (teams_json) only
+     * anonymous ones under none. A record's team counts (teams) only
      * when its org field is org.
      * Without org_id, org alone selects the records whose org field is that
      * name, whoever held it (the operator's export).
      */
     const char *org_id;
-    const char *org;        /* org name */
-    int64_t org_ids_from;   /* STORE_AUDIT_ORG_IDS_FROM_META; 0: no record predates org ids */
-    const char *teams_json; /* JSON array of team scopes (store_team_scopes_for_member), or NULL */
-    const char *actor;      /* actor name */
+    const char *org;      /* org name */
+    int64_t org_ids_from; /* STORE_AUDIT_ORG_IDS_FROM_META; 0: no record predates org ids */
+    /* NULL: any team. Else only records of one of teams[0..nteams) (none: no
+     * record), each after its scope's seq and time (store_team_scopes_for_member). */
+    const struct team_scope *teams;
+    size_t nteams;
+    const char *actor; /* actor name */
     const char *action;
     const char *outcome;
     int64_t since_ms, until_ms; /* time_ms >= since, time_ms < until */

@@ -64,7 +64,8 @@
       (struct store *s, const char *org_id, const char *user_id, char (*ret_roles)[STORE_STATUS_MAX], size_t cap,      \
        size_t *ret_count))                                                                                             \
     X(int, team_scopes_for_member,                                                                                     \
-      (struct store *s, const char *org_id, const char *user_id, const char *role, char **ret_json))                   \
+      (struct store *s, const char *org_id, const char *user_id, const char *role, const char *after, int limit,       \
+       struct team_scope_list *ret)) /* after: "" from the first */                                                    \
     X(int, team_member_list, (struct store *s, const char *team_id, struct team_member_list *ret))                     \
     X(int, sa_insert, (struct store *s, const struct sa_rec *rec))                                                     \
     X(int, sa_get, (struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret))       \

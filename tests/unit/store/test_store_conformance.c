@@ -2015,6 +2015,7 @@ static void test_audit_filters_order_and_cursor(void **state) {
     char org[AUDIT_NAME_MAX], ann[AUDIT_NAME_MAX];
     snprintf(org, sizeof(org), "f-%s", fx->tag);
     snprintf(ann, sizeof(ann), "ann-%s", fx->tag);
+    static const struct team_scope web_db[] = {{"web", 0, 0}, {"db", 0, 0}};
     struct {
         struct audit_filter f;
         int want[6];
@@ -2024,13 +2025,9 @@ static void test_audit_filters_order_and_cursor(void **state) {
         {{.org = org, .actor = ann, .limit = 100}, {0, 2, 3}, 3},
         {{.org = org, .action = "token.create", .limit = 100}, {0, 3, 5}, 3},
         {{.org = org, .outcome = "denied", .limit = 100}, {2}, 1},
-        {{.org = org, .teams_json = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]", .limit = 100}, {1, 3}, 2},
-        {{.org = org,
-          .teams_json = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0},{\"name\":\"db\",\"after\":0,\"from_ms\":0}]",
-          .limit = 100},
-         {1, 2, 3},
-         3},
-        {{.org = org, .teams_json = "[]", .limit = 100}, {0}, 0},
+        {{.org = org, .teams = web_db, .nteams = 1, .limit = 100}, {1, 3}, 2},
+        {{.org = org, .teams = web_db, .nteams = 2, .limit = 100}, {1, 2, 3}, 3},
+        {{.org = org, .teams = web_db, .nteams = 0, .limit = 100}, {0}, 0}, /* no team: no record */
         {{.org = org, .since_ms = 2000, .until_ms = 4000, .limit = 100}, {1, 2}, 2},
         {{.org = org, .descending = 1, .limit = 100}, {5, 3, 2, 1, 0}, 5},
         {{.org = org, .limit = 2}, {0, 1}, 2},
@@ -2218,7 +2215,7 @@ static void test_audit_org_id_selects_only_records_filed_under_it(void **state) 
     snprintf(name, sizeof(name), "same-%s", fx->tag);
     snprintf(first, sizeof(first), "org_same_%s", fx->tag);
     snprintf(next, sizeof(next), "org_next_%s", fx->tag);
-    const char *web = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]";
+    static const struct team_scope web[] = {{"web", 0, 0}};
     struct {
         struct audit_filter f;
         int want[4];
@@ -2228,8 +2225,8 @@ static void test_audit_org_id_selects_only_records_filed_under_it(void **state) 
         {{.org_id = next, .org = name, .limit = 100}, {2, 3}, 2},
         {{.org_id = next, .org = name, .limit = 100, .scan_budget = 1}, {2, 3}, 2},
         {{.org_id = first, .org = name, .limit = 100, .descending = 1, .scan_budget = 1}, {1, 0}, 2},
-        {{.org_id = next, .org = name, .teams_json = web, .limit = 100}, {3}, 1},
-        {{.org_id = first, .org = name, .teams_json = web, .limit = 100}, {1}, 1},
+        {{.org_id = next, .org = name, .teams = web, .nteams = 1, .limit = 100}, {3}, 1},
+        {{.org_id = first, .org = name, .teams = web, .nteams = 1, .limit = 100}, {1}, 1},
         {{.org = name, .limit = 100}, {0, 1, 2, 3}, 4},
         /* Records from before org ids: none here, wherever they would begin. */
         {{.org_id = next, .org = name, .org_ids_from = INT64_MAX, .limit = 100}, {2, 3}, 2},
@@ -2291,7 +2288,7 @@ static void test_audit_records_before_org_ids_are_filed_by_their_actor(void **st
     snprintf(acme_id, sizeof(acme_id), "org_acme_%s", fx->tag);
     snprintf(globex_id, sizeof(globex_id), "org_globex_%s", fx->tag);
     int64_t from = recs[6].seq;
-    const char *web = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]";
+    static const struct team_scope web[] = {{"web", 0, 0}};
     struct {
         struct audit_filter f;
         int want[4];
@@ -2301,8 +2298,8 @@ static void test_audit_records_before_org_ids_are_filed_by_their_actor(void **st
         {{.org_id = globex_id, .org = globex, .org_ids_from = from, .limit = 100}, {1, 5}, 2},
         /* acme's "web" owners: not globex's record naming it, nor acme's
          * service account's naming globex's "web". */
-        {{.org_id = acme_id, .org = acme, .org_ids_from = from, .teams_json = web, .limit = 100}, {0}, 1},
-        {{.org_id = globex_id, .org = globex, .org_ids_from = from, .teams_json = web, .limit = 100}, {0}, 0},
+        {{.org_id = acme_id, .org = acme, .org_ids_from = from, .teams = web, .nteams = 1, .limit = 100}, {0}, 1},
+        {{.org_id = globex_id, .org = globex, .org_ids_from = from, .teams = web, .nteams = 1, .limit = 100}, {0}, 0},
         /* Without a start for org ids, none of them is anybody's. */
         {{.org_id = acme_id, .org = acme, .limit = 100}, {0}, 0},
         /* The start bounds it from above, and the org's own scope from below. */
@@ -2386,17 +2383,34 @@ static void test_team_scopes_for_member(void **state) {
         assert_ok(store_team_member_put(fx->s, t.id, u.id, roles[i], 1));
     }
     /* Each team begins where the chain stood when it was made. */
-    char want[256];
-    snprintf(want, sizeof(want),
-             "[{\"name\":\"api\",\"after\":%lld,\"from_ms\":1000},{\"name\":\"web\",\"after\":%lld,\"from_ms\":1000}]",
-             (long long)head, (long long)head);
-    char *json = NULL;
-    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", &json));
-    assert_string_equal(json, want);
-    free(json);
-    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "viewer", &json));
-    assert_string_equal(json, "[]");
-    free(json);
+    struct team_scope_list l = {0};
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1000, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "api");
+    assert_string_equal(l.items[1].name, "web");
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(l.items[i].after, head);
+        assert_int_equal(l.items[i].from_ms, 1000);
+    }
+    team_scope_list_done(&l);
+    /* A page at a time, by name. */
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].name, "api");
+    team_scope_list_done(&l);
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", "api", 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].name, "web");
+    team_scope_list_done(&l);
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", "web", 1, &l));
+    assert_int_equal(l.count, 0);
+    team_scope_list_done(&l);
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "viewer", NULL, 1000, &l));
+    assert_int_equal(l.count, 0);
+    team_scope_list_done(&l);
+    assert_lk(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 0, &l), LK_EINVAL);
+    assert_lk(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1001, &l), LK_EINVAL);
+    team_scope_list_done(NULL);
 }
 
 /* An org or team made after records that name it (an earlier holder of
@@ -2444,18 +2458,18 @@ static void test_audit_scope_of_a_reused_name(void **state) {
     audit_list_done(&out);
 
     /* The team's scope: only the new team's record. */
-    char *scopes = NULL;
+    struct team_scope_list scopes = {0};
     struct user_rec u;
     make_user(fx, &u, &o, "owner");
     assert_ok(store_user_insert(fx->s, &u));
     assert_ok(store_team_member_put(fx->s, t.id, u.id, "owner", 1));
-    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", &scopes));
-    struct audit_filter tf = {.org = o.name, .teams_json = scopes, .limit = 10};
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1000, &scopes));
+    struct audit_filter tf = {.org = o.name, .teams = scopes.items, .nteams = scopes.count, .limit = 10};
     assert_ok(store_audit_list(fx->s, &tf, &out));
     assert_int_equal(out.count, 1);
     assert_int_equal(out.items[0].seq, fresh[1].seq);
     audit_list_done(&out);
-    free(scopes);
+    team_scope_list_done(&scopes);
 }
 
 /* --- expiry notices (the outbox) -------------------------------------------------- */
