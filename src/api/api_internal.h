@@ -369,4 +369,8 @@ void api_token_list(struct api_req *ar, api_token_list_fn list_fn);
 /* RFC 3339 string (or JSON null for 0). */
 json_t *api_time(int64_t t);
 
+/* A JSON array of the strings names[0..n), rows of width bytes (a store
+ * record's list of names, such as char roles[N][W]); NULL on out of memory. */
+json_t *api_names(const void *names, size_t width, size_t n);
+
 #endif

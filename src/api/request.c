@@ -288,6 +288,14 @@ void api_reply_page(struct api_req *ar, json_t *items, int more, int64_t last_se
     api_reply_json(ar, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next));
 }
 
+json_t *api_names(const void *names, size_t width, size_t n) {
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        if (json_array_append_new(arr, json_string((const char *)names + i * width)) != 0)
+            arr = (json_decref(arr), NULL);
+    return arr;
+}
+
 json_t *api_time(int64_t t) {
     char buf[RFC3339_BUFSZ];
     if (t == 0)

@@ -26,12 +26,12 @@ json_t *api_builtin_role_json(int role) {
 
 static json_t *custom_role_item(struct api_req *ar, const void *item) {
     const struct role_rec *r = item;
-    return role_json(r->name, 0, json_loads(r->permissions_json, 0, NULL));
+    return role_json(r->name, 0, api_names(r->permissions, sizeof(r->permissions[0]), r->npermissions));
 }
 
-static json_t *group_json(const struct group_rec *g, const char *members_json) {
-    json_t *roles = json_loads(g->roles_json, 0, NULL);
-    json_t *m = json_loads(members_json, 0, NULL);
+static json_t *group_json(const struct group_rec *g, const struct name_list *members) {
+    json_t *roles = api_names(g->roles, sizeof(g->roles[0]), g->nroles);
+    json_t *m = api_names(members->items, sizeof(*members->items), members->count);
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", g->id, "name", g->name, "description", g->description,
                      "roles", roles ? roles : json_array(), "members", m ? m : json_array(), "created_at",
                      api_time(g->created_at));
@@ -39,7 +39,8 @@ static json_t *group_json(const struct group_rec *g, const char *members_json) {
 
 /* A group just made has no members yet. */
 static json_t *new_group_item(struct api_req *ar, const void *item) {
-    return group_json(item, "[]");
+    static const struct name_list none = {NULL, 0};
+    return group_json(item, &none);
 }
 
 static void h_role_list(struct api_req *ar) {
@@ -103,7 +104,7 @@ static void h_group_list(struct api_req *ar) {
     }
     json_t *items = json_array();
     for (size_t i = 0; i < list.count; i++)
-        json_array_append_new(items, group_json(&list.items[i].group, list.items[i].members_json));
+        json_array_append_new(items, group_json(&list.items[i].group, &list.items[i].members));
     group_info_list_done(&list);
     api_reply_page(ar, items, 0, 0);
 }

@@ -12,7 +12,7 @@
 
 static json_t *sa_item(struct api_req *ar, const void *item) {
     const struct sa_rec *a = item;
-    json_t *roles = json_loads(a->roles_json, 0, NULL);
+    json_t *roles = api_names(a->roles, sizeof(a->roles[0]), a->nroles);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", a->id, "org", api_param(ar, "org"), "team",
                      api_param(ar, "team"), "name", a->name, "description", a->description, "roles",
                      roles ? roles : json_array(), "created_at", api_time(a->created_at), "updated_at",

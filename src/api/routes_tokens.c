@@ -17,23 +17,18 @@ static json_t *nullable_str(const char *s) {
     return (s == NULL || *s == '\0') ? json_null() : json_string(s);
 }
 
-static json_t *policies_of(const char *policies_json) {
-    json_t *v = json_loads(policies_json ? policies_json : "[]", 0, NULL);
-    return v != NULL ? v : json_array();
-}
-
 static json_t *owner_json(const char *type, const char *id) {
     return json_pack("{s:s, s:s}", "type", type, "id", id);
 }
 
 /* A token record as listings and get answer it (never the secret). */
 static json_t *token_json(const struct token_rec *r, int64_t now) {
-    return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "id", r->id, "description",
-                     r->description ? r->description : "", "owner", owner_json(r->owner_type, r->owner_id),
-                     "created_by", r->created_by, "created_at", api_time(r->created_at), "expires_at",
-                     api_time(r->expires_at), "last_used_at", api_time(r->last_used_at), "policies",
-                     policies_of(r->policies_json), "status", tokens_status(r->expires_at, now), "org",
-                     nullable_str(r->org_id), "replaced_by", nullable_str(r->replaced_by));
+    return json_pack(
+        "{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "id", r->id, "description",
+        r->description ? r->description : "", "owner", owner_json(r->owner_type, r->owner_id), "created_by",
+        r->created_by, "created_at", api_time(r->created_at), "expires_at", api_time(r->expires_at), "last_used_at",
+        api_time(r->last_used_at), "policies", api_names(r->policies, sizeof(*r->policies), r->npolicies), "status",
+        tokens_status(r->expires_at, now), "org", nullable_str(r->org_id), "replaced_by", nullable_str(r->replaced_by));
 }
 
 static json_t *token_item(struct api_req *ar, const void *item) {

@@ -148,7 +148,7 @@ static int deliver_one(struct svc *svc, const struct notices_cfg *nc, struct not
     int is_email = strcmp(n->channel, "email") == 0;
     if (!n->token_exists) {
         st->cancelled++;
-        return settle(svc, n, "cancelled", "token deleted", n->next_attempt_at);
+        return settle(svc, n, "cancelled", NOTICES_WHY_DELETED, n->next_attempt_at);
     }
     if (n->token_expires_at != n->expires_at) {
         st->cancelled++;

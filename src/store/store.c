@@ -27,8 +27,29 @@ void token_rec_done(struct token_rec *rec) {
         return;
     free(rec->description);
     rec->description = NULL;
-    free(rec->policies_json);
-    rec->policies_json = NULL;
+    free(rec->policies);
+    rec->policies = NULL;
+    rec->npolicies = 0;
+}
+
+int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n) {
+    if (rec == NULL || (names == NULL && n > 0) || n > STORE_POLICIES_MAX)
+        return LK_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (names[i] == NULL || names[i][0] == '\0' || strlen(names[i]) >= STORE_POLICY_NAME_MAX)
+            return LK_EINVAL;
+    char(*copy)[STORE_POLICY_NAME_MAX] = NULL;
+    if (n > 0) {
+        copy = calloc(n, sizeof(*copy));
+        if (copy == NULL)
+            return LK_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            memcpy(copy[i], names[i], strlen(names[i]) + 1);
+    }
+    free(rec->policies);
+    rec->policies = copy;
+    rec->npolicies = n;
+    return 0;
 }
 
 void token_list_done(struct token_list *list) {
@@ -48,10 +69,23 @@ static int field_ok(const char *buf, size_t cap, int nonempty) {
     return !nonempty || buf[0] != '\0';
 }
 
+/* 1 if names[0..n) of a list of at most max is well formed: each a
+ * non-empty string within its row of width bytes. */
+static int names_ok(const char *names, size_t width, size_t n, size_t max) {
+    if (n > max || (names == NULL && n > 0))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!field_ok(names + i * width, width, 1))
+            return 0;
+    return 1;
+}
+
 static int rec_ok(const struct token_rec *rec) {
     return field_ok(rec->id, sizeof(rec->id), 1) && field_ok(rec->owner_type, sizeof(rec->owner_type), 1) &&
            field_ok(rec->owner_id, sizeof(rec->owner_id), 1) && field_ok(rec->org_id, sizeof(rec->org_id), 0) &&
-           field_ok(rec->created_by, sizeof(rec->created_by), 0);
+           field_ok(rec->created_by, sizeof(rec->created_by), 0) &&
+           names_ok(rec->policies != NULL ? rec->policies[0] : NULL, STORE_POLICY_NAME_MAX, rec->npolicies,
+                    STORE_POLICIES_MAX);
 }
 
 int store_open(const char *dsn, struct store **ret) {
@@ -584,11 +618,20 @@ int store_team_member_roles(struct store *s, const char *org_id, const char *use
     return s->ops->team_member_roles(s, org_id, user_id, ret_roles, cap, ret_count);
 }
 
+void team_scope_list_done(struct team_scope_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
 int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                 char **ret_json) {
-    if (s == NULL || org_id == NULL || user_id == NULL || role == NULL || ret_json == NULL)
+                                 const char *after, int limit, struct team_scope_list *ret) {
+    if (s == NULL || org_id == NULL || user_id == NULL || role == NULL || ret == NULL || limit < 1 ||
+        limit > STORE_LIST_LIMIT_MAX)
         return LK_EINVAL;
-    return s->ops->team_scopes_for_member(s, org_id, user_id, role, ret_json);
+    return s->ops->team_scopes_for_member(s, org_id, user_id, role, after != NULL ? after : "", limit, ret);
 }
 
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {
@@ -610,7 +653,8 @@ void sa_list_done(struct sa_list *list) {
 static int sa_ok(const struct sa_rec *a) {
     return field_ok(a->id, sizeof(a->id), 1) && field_ok(a->org_id, sizeof(a->org_id), 1) &&
            field_ok(a->team_id, sizeof(a->team_id), 1) && field_ok(a->name, sizeof(a->name), 1) &&
-           field_ok(a->description, sizeof(a->description), 0) && field_ok(a->roles_json, sizeof(a->roles_json), 1);
+           field_ok(a->description, sizeof(a->description), 0) &&
+           names_ok(a->roles[0], sizeof(a->roles[0]), a->nroles, STORE_ROLES_MAX);
 }
 
 int store_sa_insert(struct store *s, const struct sa_rec *rec) {
@@ -678,7 +722,8 @@ void group_list_done(struct group_list *list) {
 
 int store_role_insert(struct store *s, const struct role_rec *r) {
     if (s == NULL || r == NULL || !field_ok(r->org_id, sizeof(r->org_id), 1) ||
-        !field_ok(r->name, sizeof(r->name), 1) || !field_ok(r->permissions_json, sizeof(r->permissions_json), 1))
+        !field_ok(r->name, sizeof(r->name), 1) ||
+        !names_ok(r->permissions[0], sizeof(r->permissions[0]), r->npermissions, STORE_PERMISSIONS_MAX))
         return LK_EINVAL;
     int wr = write_begin(s);
     if (wr != 0)
@@ -710,7 +755,7 @@ int store_role_delete(struct store *s, const char *org_id, const char *name) {
 int store_group_insert(struct store *s, const struct group_rec *g) {
     if (s == NULL || g == NULL || !field_ok(g->id, sizeof(g->id), 1) || !field_ok(g->org_id, sizeof(g->org_id), 1) ||
         !field_ok(g->name, sizeof(g->name), 1) || !field_ok(g->description, sizeof(g->description), 0) ||
-        !field_ok(g->roles_json, sizeof(g->roles_json), 1))
+        !names_ok(g->roles[0], sizeof(g->roles[0]), g->nroles, STORE_ROLES_MAX))
         return LK_EINVAL;
     int wr = write_begin(s);
     if (wr != 0)
@@ -763,10 +808,19 @@ int store_group_member_delete(struct store *s, const char *group_id, const char 
     return s->ops->group_member_delete(s, group_id, user_id);
 }
 
-int store_group_member_names(struct store *s, const char *group_id, char **ret_json) {
-    if (s == NULL || group_id == NULL || ret_json == NULL)
+void name_list_done(struct name_list *list) {
+    if (list == NULL)
+        return;
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int store_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
+                             struct name_list *ret) {
+    if (s == NULL || group_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
         return LK_EINVAL;
-    return s->ops->group_member_names(s, group_id, ret_json);
+    return s->ops->group_member_names(s, group_id, after != NULL ? after : "", limit, ret);
 }
 
 /* --- expiry notices ---------------------------------------------------------- */
@@ -861,4 +915,66 @@ int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
     if (s == NULL)
         return LK_EINVAL;
     return s->ops->notice_purge(s, cutoff, ret_count);
+}
+
+/* A cancellation's reason fits last_error (STORE_NOTICE_ERROR_MAX). */
+static int reason_ok(const char *reason) {
+    return reason != NULL && strnlen(reason, STORE_NOTICE_ERROR_MAX) < STORE_NOTICE_ERROR_MAX;
+}
+
+int store_notice_cancel_token(struct store *s, const char *token_id, const char *reason, int64_t now,
+                              size_t *ret_count) {
+    if (s == NULL || token_id == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_token(s, token_id, reason, now, ret_count);
+}
+
+int store_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
+                              const char *reason, int64_t now, size_t *ret_count) {
+    if (s == NULL || owner_type == NULL || owner_id == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_owner(s, owner_type, owner_id, id_prefix, reason, now, ret_count);
+}
+
+int store_notice_cancel_org(struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count) {
+    /* "" would name every root token's notices. */
+    if (s == NULL || org_id == NULL || org_id[0] == '\0' || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_org(s, org_id, reason, now, ret_count);
+}
+
+int store_notice_cancel_team(struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count) {
+    if (s == NULL || team_id == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_team(s, team_id, reason, now, ret_count);
+}
+
+int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count) {
+    if (s == NULL || !reason_ok(reason))
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_cancel_expired(s, cutoff, reason, now, ret_count);
+}
+
+int store_notice_retire(struct store *s, const char *token_id, int64_t now) {
+    if (s == NULL || token_id == NULL)
+        return LK_EINVAL;
+    int wr = write_begin(s);
+    if (wr != 0)
+        return wr;
+    return s->ops->notice_retire(s, token_id, now);
 }

@@ -29,16 +29,22 @@ struct store;
 #define STORE_OWNER_TYPE_MAX 24 /* "root", "user", "service_account", ... */
 #define STORE_OWNER_ID_MAX 64
 
+/* A token's policies: at most STORE_POLICIES_MAX names ("*", permission or
+ * role names), each at most STORE_POLICY_NAME_MAX - 1 bytes. */
+#define STORE_POLICIES_MAX 64
+#define STORE_POLICY_NAME_MAX 129
+
 struct token_rec {
     int64_t seq;                   /* store-assigned, increasing; listing order and cursor */
     char id[TOKFMT_PUBID_BUFSZ];   /* public key id */
     uint8_t hash[SECRET_HASH_LEN]; /* SHA-256 of the whole token */
     char owner_type[STORE_OWNER_TYPE_MAX];
     char owner_id[STORE_OWNER_ID_MAX];
-    char org_id[STORE_OWNER_ID_MAX];     /* "" when the owner has no org (root) */
-    char created_by[STORE_OWNER_ID_MAX]; /* principal that created it, "type:id" */
-    char *description;                   /* owned; may be "" but not NULL after a get */
-    char *policies_json;                 /* owned; a JSON array of strings */
+    char org_id[STORE_OWNER_ID_MAX];         /* "" when the owner has no org (root) */
+    char created_by[STORE_OWNER_ID_MAX];     /* principal that created it, "type:id" */
+    char *description;                       /* owned; may be "" but not NULL after a get */
+    char (*policies)[STORE_POLICY_NAME_MAX]; /* owned; npolicies names, in the order given (NULL: none) */
+    size_t npolicies;                        /* at most STORE_POLICIES_MAX */
     int64_t created_at;
     int64_t expires_at;                   /* 0 = never */
     int64_t last_used_at;                 /* 0 = never */
@@ -47,6 +53,13 @@ struct token_rec {
 
 /* Frees what rec owns (not rec itself) and resets the pointers. NULL-safe. */
 void token_rec_done(struct token_rec *rec);
+
+/*
+ * Makes rec->policies an owned copy of names[0..n), freeing what it held:
+ * 0, LK_EINVAL (more than STORE_POLICIES_MAX, or a name empty or longer
+ * than STORE_POLICY_NAME_MAX - 1 bytes; rec unchanged) or LK_ENOMEM.
+ */
+int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n);
 
 /* A list of token records; free with token_list_done(). */
 struct token_list {
@@ -102,6 +115,18 @@ int store_request_lock(struct store *s);
 int store_request_end(struct store *s, int commit);
 
 /* --- tokens --------------------------------------------------------------- */
+
+/*
+ * Tokens and their expiry notices: an operation here changes tokens and
+ * nothing else. Deleting a token (by any operation that deletes tokens,
+ * including store_user_delete, store_sa_delete, store_team_delete and
+ * store_org_delete) leaves its notices as they are: they outlive the token
+ * (store_notice_list shows them with token_exists 0), and cancelling the
+ * pending ones is the caller's, through store_notice_cancel_* in the same
+ * transaction. Only its retirement from notices (store_notice_retire) goes
+ * with it. Shortening an expiry (store_token_set_expiry,
+ * store_token_retire) retires nothing and cancels nothing by itself.
+ */
 
 /* Inserts rec (rec->seq is ignored). LK_ECONFLICT if the id exists. */
 int store_token_insert(struct store *s, const struct token_rec *rec);
@@ -301,17 +326,32 @@ int store_team_member_role(struct store *s, const char *team_id, const char *use
  * *ret_count. */
 int store_team_member_roles(struct store *s, const char *org_id, const char *user_id,
                             char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count);
-/* The org's teams in which user_id has role, as a JSON array of audit
- * scopes (caller frees): [{"name": ..., "after": audit_after,
- * "from_ms": created_at in ms}], for audit_filter.teams_json. */
+/* Where a team's records begin in the audit trail, for audit_filter.teams. */
+struct team_scope {
+    char name[STORE_NAME_MAX];
+    int64_t after;   /* the team's audit_after: its records have seq > after */
+    int64_t from_ms; /* the team's created_at, in ms: its records have time_ms >= from_ms */
+};
+
+struct team_scope_list {
+    struct team_scope *items;
+    size_t count;
+};
+void team_scope_list_done(struct team_scope_list *list);
+
+/* The scopes of the org's teams in which user_id has role, named after
+ * `after` (NULL: from the first), in name order, at most limit (1..1000):
+ * page on with the last one's name. */
 int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                 char **ret_json);
+                                 const char *after, int limit, struct team_scope_list *ret);
 /* Members in username order, at most 1000. */
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret);
 
 /* --- service accounts ------------------------------------------------------- */
 
-#define STORE_ROLES_JSON_MAX 512
+/* Roles granted to a service account or a group: at most this many role
+ * names (built-in or custom, slugs of at most STORE_NAME_MAX - 1 bytes). */
+#define STORE_ROLES_MAX 8
 
 struct sa_rec {
     int64_t seq;
@@ -320,7 +360,8 @@ struct sa_rec {
     char team_id[STORE_OWNER_ID_MAX];
     char name[STORE_NAME_MAX]; /* unique in the team */
     char description[STORE_DESCRIPTION_MAX];
-    char roles_json[STORE_ROLES_JSON_MAX]; /* JSON array of granted built-in role names */
+    char roles[STORE_ROLES_MAX][STORE_NAME_MAX]; /* granted built-in role names, in order */
+    size_t nroles;
     int64_t created_at;
     int64_t updated_at;
 };
@@ -337,18 +378,24 @@ int store_sa_insert(struct store *s, const struct sa_rec *rec);
 int store_sa_get(struct store *s, const char *id, struct sa_rec *ret);
 int store_sa_get_by_name(struct store *s, const char *team_id, const char *name, struct sa_rec *ret);
 int store_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret);
-/* Rewrites description, roles_json and updated_at. LK_ENOTFOUND if none. */
+/* Rewrites description, roles and updated_at. LK_ENOTFOUND if none. */
 int store_sa_update(struct store *s, const struct sa_rec *rec);
 /* Deletes the service account and, in the same transaction, its tokens. */
 int store_sa_delete(struct store *s, const char *id);
 
 /* --- custom roles and groups ---------------------------------------------- */
 
+/* A custom role's permissions: at most this many names (a permission set
+ * has 64 bits), each at most STORE_PERMISSION_NAME_MAX - 1 bytes. */
+#define STORE_PERMISSIONS_MAX 64
+#define STORE_PERMISSION_NAME_MAX 48
+
 struct role_rec {
     int64_t seq;
     char org_id[STORE_OWNER_ID_MAX];
     char name[STORE_NAME_MAX];
-    char permissions_json[STORE_ROLES_JSON_MAX * 4]; /* JSON array of permission names */
+    char permissions[STORE_PERMISSIONS_MAX][STORE_PERMISSION_NAME_MAX]; /* permission names, in order */
+    size_t npermissions;
     int64_t created_at;
 };
 
@@ -371,7 +418,8 @@ struct group_rec {
     char org_id[STORE_OWNER_ID_MAX];
     char name[STORE_NAME_MAX];
     char description[STORE_DESCRIPTION_MAX];
-    char roles_json[STORE_ROLES_JSON_MAX];
+    char roles[STORE_ROLES_MAX][STORE_NAME_MAX]; /* role names (built-in or custom), in order */
+    size_t nroles;
     int64_t created_at;
 };
 
@@ -394,8 +442,17 @@ int store_group_delete(struct store *s, const char *id);
 int store_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now);
 /* LK_ENOTFOUND if user_id is not a member. */
 int store_group_member_delete(struct store *s, const char *group_id, const char *user_id);
-/* Usernames of the group's members, in order, as a JSON array (caller frees). */
-int store_group_member_names(struct store *s, const char *group_id, char **ret_json);
+/* Names handed out by the store, owned: free with name_list_done(). */
+struct name_list {
+    char (*items)[STORE_NAME_MAX];
+    size_t count;
+};
+void name_list_done(struct name_list *list);
+
+/* Usernames of the group's members after `after` (NULL: from the first),
+ * in username order, at most limit (1..1000): page on with the last one. */
+int store_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
+                             struct name_list *ret);
 
 /* --- audit trail ----------------------------------------------------------- */
 
@@ -449,16 +506,19 @@ struct audit_filter {
      * (seq < org_ids_from, no org_id) count as filed under the org named
      * org when their actor is a user, service account or workload of an
      * org of that name (actor_org), or the partner admin naming it (org);
-     * anonymous ones under none. A record's team counts (teams_json) only
+     * anonymous ones under none. A record's team counts (teams) only
      * when its org field is org.
      * Without org_id, org alone selects the records whose org field is that
      * name, whoever held it (the operator's export).
      */
     const char *org_id;
-    const char *org;        /* org name */
-    int64_t org_ids_from;   /* STORE_AUDIT_ORG_IDS_FROM_META; 0: no record predates org ids */
-    const char *teams_json; /* JSON array of team scopes (store_team_scopes_for_member), or NULL */
-    const char *actor;      /* actor name */
+    const char *org;      /* org name */
+    int64_t org_ids_from; /* STORE_AUDIT_ORG_IDS_FROM_META; 0: no record predates org ids */
+    /* NULL: any team. Else only records of one of teams[0..nteams) (none: no
+     * record), each after its scope's seq and time (store_team_scopes_for_member). */
+    const struct team_scope *teams;
+    size_t nteams;
+    const char *actor; /* actor name */
     const char *action;
     const char *outcome;
     int64_t since_ms, until_ms; /* time_ms >= since, time_ms < until */
@@ -492,7 +552,7 @@ int store_meta_get(struct store *s, const char *key, char **ret);
 /* Sets key to value, replacing any previous value. */
 int store_meta_set(struct store *s, const char *key, const char *value);
 
-/* --- expiry notices: the outbox (migration 0006, docs/notices.md) ---------- */
+/* --- expiry notices: the outbox (migrations 0006, 0014; docs/notices.md) -- */
 
 #define STORE_NOTICE_ID_MAX 32
 #define STORE_CHANNEL_MAX 16
@@ -550,8 +610,7 @@ void notice_candidate_list_done(struct notice_candidate_list *list);
 /*
  * Tokens with now < expires_at <= horizon and seq > after_seq, in seq order,
  * at most limit (1..1000): only tokens of active orgs (or without an org,
- * root), and never a token retired from notices (its expiry was shortened,
- * as rotation does).
+ * root), and never a token retired from notices (store_notice_retire).
  */
 int store_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
                             struct notice_candidate_list *ret);
@@ -587,5 +646,47 @@ int store_notice_list(struct store *s, const char *org_id, const char *status, i
 
 /* Deletes notices announcing an expiry before cutoff; *ret_count (may be NULL). */
 int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count);
+
+/*
+ * Cancelling and retiring. Which notices a deleted or shortened token
+ * loses, and in what words, is the caller's rule (svc/notices.c); these
+ * only do what they are told, and nothing else calls them.
+ *
+ * Each store_notice_cancel_* sets the *pending* notices of the tokens it
+ * names to status "cancelled", last_error reason (at most
+ * STORE_NOTICE_ERROR_MAX - 1 bytes, else LK_EINVAL) and updated_at now;
+ * notices in any other state are left as they are. *ret_count (may be
+ * NULL) gets how many changed. The tokens are named by the notices' own
+ * columns (token_id, owner, org_id), so a token deleted already still
+ * counts, except where a call says "as they are now": that one reads
+ * tokens or service accounts, so call it before deleting them.
+ */
+
+/* The notices of token_id. */
+int store_notice_cancel_token(struct store *s, const char *token_id, const char *reason, int64_t now,
+                              size_t *ret_count);
+
+/* The notices of the tokens of (owner_type, owner_id) whose public id
+ * starts with id_prefix (NULL: every one of them). */
+int store_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
+                              const char *reason, int64_t now, size_t *ret_count);
+
+/* The notices of the tokens of org org_id (not "": root's tokens have no org). */
+int store_notice_cancel_org(struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count);
+
+/* The notices of the tokens of the service accounts of team_id, as they are now. */
+int store_notice_cancel_team(struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count);
+
+/* The notices of the tokens that expired before cutoff (expires_at != 0
+ * and expires_at < cutoff), as they are now. */
+int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count);
+
+/*
+ * Retires token_id from notices as of now: store_notice_candidates never
+ * lists it again. Once: a token retired already keeps its first time. The
+ * retirement belongs to the token and is deleted with it; retiring a token
+ * that does not exist does nothing.
+ */
+int store_notice_retire(struct store *s, const char *token_id, int64_t now);
 
 #endif

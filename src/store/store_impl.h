@@ -64,7 +64,8 @@
       (struct store *s, const char *org_id, const char *user_id, char (*ret_roles)[STORE_STATUS_MAX], size_t cap,      \
        size_t *ret_count))                                                                                             \
     X(int, team_scopes_for_member,                                                                                     \
-      (struct store *s, const char *org_id, const char *user_id, const char *role, char **ret_json))                   \
+      (struct store *s, const char *org_id, const char *user_id, const char *role, const char *after, int limit,       \
+       struct team_scope_list *ret)) /* after: "" from the first */                                                    \
     X(int, team_member_list, (struct store *s, const char *team_id, struct team_member_list *ret))                     \
     X(int, sa_insert, (struct store *s, const struct sa_rec *rec))                                                     \
     X(int, sa_get, (struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret))       \
@@ -81,7 +82,8 @@
     X(int, group_delete, (struct store *s, const char *id))                                                            \
     X(int, group_member_put, (struct store *s, const char *group_id, const char *user_id, int64_t now))                \
     X(int, group_member_delete, (struct store *s, const char *group_id, const char *user_id))                          \
-    X(int, group_member_names, (struct store *s, const char *group_id, char **ret_json))                               \
+    X(int, group_member_names,                                                                                         \
+      (struct store *s, const char *group_id, const char *after, int limit, struct name_list *ret))                    \
     X(int, sync, (struct store *s))                                                                                    \
     X(int, background_writes, (struct store *s, int enabled))                                                          \
     X(int, checkpoint, (struct store *s))                                                                              \
@@ -104,7 +106,20 @@
     X(int, notice_list,                                                                                                \
       (struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,                          \
        struct notice_list *ret))                                                                                       \
-    X(int, notice_purge, (struct store *s, int64_t cutoff, size_t *ret_count))
+    X(int, notice_purge, (struct store *s, int64_t cutoff, size_t *ret_count))                                         \
+    /* reason is checked (length) by store.c; id_prefix NULL means every token of the owner */                          \
+    X(int, notice_cancel_token,                                                                                        \
+      (struct store *s, const char *token_id, const char *reason, int64_t now, size_t *ret_count))                     \
+    X(int, notice_cancel_owner,                                                                                        \
+      (struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix, const char *reason,       \
+       int64_t now, size_t *ret_count))                                                                                \
+    X(int, notice_cancel_org,                                                                                          \
+      (struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count))                       \
+    X(int, notice_cancel_team,                                                                                         \
+      (struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count))                      \
+    X(int, notice_cancel_expired,                                                                                      \
+      (struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count))                           \
+    X(int, notice_retire, (struct store *s, const char *token_id, int64_t now))
 /* clang-format on */
 
 struct store_ops {

@@ -646,15 +646,48 @@ static int64_t org_ids_from(struct store *s) {
     return from;
 }
 
+/* The scopes of every team of org_id that user_id owns, in name order, read
+ * a page at a time. */
+static int owned_team_scopes(struct svc *svc, const char *org_id, const char *user_id, struct team_scope_list *ret) {
+    enum { PAGE = 1000 };
+    struct team_scope_list all = {0}, page = {0};
+    int r;
+    for (;;) {
+        r = store_team_scopes_for_member(svc->store, org_id, user_id, "owner",
+                                         all.count > 0 ? all.items[all.count - 1].name : NULL, PAGE, &page);
+        if (r == 0 && page.count > 0) {
+            struct team_scope *grown = reallocarray(all.items, all.count + page.count, sizeof(*all.items));
+            if (grown == NULL) {
+                r = LK_ENOMEM;
+            } else {
+                memcpy(grown + all.count, page.items, page.count * sizeof(*page.items));
+                all.items = grown;
+                all.count += page.count;
+            }
+        }
+        size_t got = page.count;
+        team_scope_list_done(&page);
+        if (r != 0 || got < PAGE)
+            break;
+    }
+    if (r != 0) {
+        team_scope_list_done(&all);
+        return r;
+    }
+    *ret = all;
+    return 0;
+}
+
 int audit_query(struct svc *svc, const struct principal *caller, const char *org, struct audit_filter *f,
                 struct audit_list *ret, struct lk_error *err) {
-    char *owned = NULL;
+    struct team_scope_list owned = {0};
     struct org_rec o; /* f->org_id and f->org point into it */
     int r;
     f->org = NULL;
     f->org_id = NULL;
     f->org_ids_from = 0;
-    f->teams_json = NULL;
+    f->teams = NULL;
+    f->nteams = 0;
     f->after_seq = 0;
     if (org == NULL) {
         r = authz_require_root(caller, NULL, "read every organisation's audit trail", "", err);
@@ -674,15 +707,15 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
             /* Team owners read their own teams' records, with a token that
              * may act as a team owner (teams.manage in the team). */
             struct lk_error team_err = {0};
-            if (store_team_scopes_for_member(svc->store, o.id, caller->id, "owner", &owned) == 0 &&
-                strcmp(owned, "[]") != 0 &&
+            if (owned_team_scopes(svc, o.id, caller->id, &owned) == 0 && owned.count > 0 &&
                 authz_require_in_team(caller, &o, "owner", "teams.manage", nf, &team_err) == 0) {
-                f->teams_json = owned;
+                f->teams = owned.items;
+                f->nteams = owned.count;
                 r = 0;
             }
         }
         if (r != 0) {
-            free(owned);
+            team_scope_list_done(&owned);
             return r;
         }
         /* Records are filed under the org's id, which no later holder of
@@ -696,10 +729,11 @@ int audit_query(struct svc *svc, const struct principal *caller, const char *org
             f->since_ms = o.created_at * 1000;
     }
     r = store_audit_list(svc->store, f, ret);
-    f->teams_json = NULL;
+    f->teams = NULL;
+    f->nteams = 0;
     f->org_id = NULL;
     f->org = NULL;
-    free(owned);
+    team_scope_list_done(&owned);
     return r < 0 ? lk_error_set(err, r, "could not read the audit trail") : 0;
 }
 

@@ -60,7 +60,7 @@ static int read_entry(struct svc *svc, const char *id, struct token_entry **ret,
             if (r == 0)
                 r = store_team_get_by_id(svc->store, sa.team_id, &team);
             owner_name = sa.name;
-            sa_roles_permsets(sa.roles_json, &extra, &extra_org);
+            sa_roles_permsets(&sa, &extra, &extra_org);
         }
         if (r == LK_ENOTFOUND) { /* the org or the owner is gone: so is the token */
             token_rec_done(&rec);

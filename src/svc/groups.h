@@ -37,7 +37,7 @@ int roles_delete(struct svc *svc, const struct principal *caller, const char *or
 /* A group with the usernames of its members. */
 struct group_info {
     struct group_rec group;
-    char *members_json; /* a JSON array of usernames, in order; owned */
+    struct name_list members; /* every member's username, in order; owned */
 };
 
 struct group_info_list {

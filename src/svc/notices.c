@@ -1,7 +1,9 @@
 /*
  * notices.c - the use cases over the expiry-notice outbox: listing for org
- * admins (their org) and the partner admin (every org), and the outbox
- * reads and writes of the notifier (jobs/notices.c).
+ * admins (their org) and the partner admin (every org), the outbox reads
+ * and writes of the notifier (jobs/notices.c), and the rules that cancel
+ * or retire a token's notices when it is deleted or cut short (called by
+ * the use cases that do that).
  *
  * Never shows a notice of an org the caller may not see, and never has a
  * secret to show: the outbox holds public token ids and addresses only.
@@ -81,6 +83,33 @@ int notices_outbox_finish(struct svc *svc, const struct notice_rec *rec) {
 
 int notices_outbox_purge(struct svc *svc, int64_t cutoff) {
     return store_notice_purge(svc->store, cutoff, NULL);
+}
+
+/* --- the rules that follow a token's life ------------------------------------------ */
+
+int notices_cancel_token(struct svc *svc, const char *token_id) {
+    return store_notice_cancel_token(svc->store, token_id, NOTICES_WHY_DELETED, svc->now, NULL);
+}
+
+int notices_cancel_owner(struct svc *svc, const char *owner_type, const char *owner_id, const char *id_prefix) {
+    return store_notice_cancel_owner(svc->store, owner_type, owner_id, id_prefix, NOTICES_WHY_DELETED, svc->now, NULL);
+}
+
+int notices_cancel_team(struct svc *svc, const char *team_id) {
+    return store_notice_cancel_team(svc->store, team_id, NOTICES_WHY_DELETED, svc->now, NULL);
+}
+
+int notices_cancel_org(struct svc *svc, const char *org_id) {
+    return store_notice_cancel_org(svc->store, org_id, NOTICES_WHY_DELETED, svc->now, NULL);
+}
+
+int notices_cancel_expired(struct svc *svc, int64_t cutoff) {
+    return store_notice_cancel_expired(svc->store, cutoff, NOTICES_WHY_DELETED, svc->now, NULL);
+}
+
+int notices_retire_token(struct svc *svc, const char *token_id) {
+    int r = store_notice_retire(svc->store, token_id, svc->now);
+    return r != 0 ? r : store_notice_cancel_token(svc->store, token_id, NOTICES_WHY_SHORTENED, svc->now, NULL);
 }
 
 void notices_owner_name(struct svc *svc, const struct notice_rec *n, char *out, size_t cap) {

@@ -64,6 +64,47 @@ int notices_outbox_finish(struct svc *svc, const struct notice_rec *rec);
 /* Deletes the notices announcing an expiry before cutoff. */
 int notices_outbox_purge(struct svc *svc, int64_t cutoff);
 
+/*
+ * The outbox rules that follow a token's life (docs/notices.md, "Which
+ * tokens"), at svc->now:
+ *
+ * - a deleted token gets nothing more: its pending notices are cancelled,
+ *   NOTICES_WHY_DELETED;
+ * - a token whose expiry is cut short (rotation leaves the old token a
+ *   grace period) is retired from notices and its pending ones are
+ *   cancelled, NOTICES_WHY_SHORTENED; the token that replaced it has the
+ *   same expiry and gets the notices.
+ *
+ * The store does neither by itself (store.h, "Tokens and their expiry
+ * notices"): every use case that deletes tokens, directly or with their
+ * owner, calls the matching notices_cancel_* just before the delete, and
+ * every one that shortens an expiry calls notices_retire_token, in the
+ * same transaction as the change (the request's, or a store_tx of its own
+ * outside a request). Each returns 0 or the store's LK_E* code.
+ */
+#define NOTICES_WHY_DELETED "token deleted"
+#define NOTICES_WHY_SHORTENED "token rotated or its expiry shortened"
+
+/* Before deleting the token token_id. */
+int notices_cancel_token(struct svc *svc, const char *token_id);
+
+/* Before deleting the tokens of (owner_type, owner_id) whose id starts with
+ * id_prefix, or all of them (NULL): a user's or service account's with it,
+ * a user's login sessions, root's old tokens on re-issue. */
+int notices_cancel_owner(struct svc *svc, const char *owner_type, const char *owner_id, const char *id_prefix);
+
+/* Before deleting a team: the tokens of its service accounts go with it. */
+int notices_cancel_team(struct svc *svc, const char *team_id);
+
+/* Before deleting an org: every token of the org goes with it. */
+int notices_cancel_org(struct svc *svc, const char *org_id);
+
+/* Before deleting the tokens that expired before cutoff (the clean-up). */
+int notices_cancel_expired(struct svc *svc, int64_t cutoff);
+
+/* After cutting token_id's expiry short. */
+int notices_retire_token(struct svc *svc, const char *token_id);
+
 /* Who a notice is about, for people: the user's name, the service
  * account's name, or the owner type ("root"); the owner's id when the
  * user or account is gone. Into out[0..cap). */

@@ -18,6 +18,7 @@
 #include "core/secret.h"
 #include "lib/str.h"
 #include "svc/authz.h"
+#include "svc/notices.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
@@ -226,7 +227,10 @@ int orgs_delete(struct svc *svc, const struct principal *caller, const char *nam
     int r = load_for(svc, caller, name, NULL, "delete organisations", &o, err);
     if (r < 0)
         return r;
-    r = store_org_delete(svc->store, o.id);
+    /* Its tokens go with it, and so do their pending notices. */
+    r = notices_cancel_org(svc, o.id);
+    if (r == 0)
+        r = store_org_delete(svc->store, o.id);
     svc_cache_remove_where(svc, o.id, NULL, NULL);
     if (r == LK_ENOTFOUND) {
         char nf[ORGS_NOTFOUND_BUFSZ];

@@ -6,7 +6,6 @@
  */
 #include "svc/service_accounts.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,25 +14,22 @@
 #include "core/perm.h"
 #include "lib/str.h"
 #include "svc/authz.h"
+#include "svc/notices.h"
 #include "svc/orgs.h"
 #include "svc/principal.h"
 #include "svc/scope.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
-void sa_roles_permsets(const char *roles_json, uint64_t *ret_team, uint64_t *ret_org) {
+void sa_roles_permsets(const struct sa_rec *a, uint64_t *ret_team, uint64_t *ret_org) {
     permset_t team = 0, org = 0;
-    json_t *arr = json_loads(roles_json, 0, NULL);
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-        int r = json_is_string(v) ? perm_builtin_role_index(json_string_value(v)) : -1;
+    for (size_t i = 0; i < a->nroles; i++) {
+        int r = perm_builtin_role_index(a->roles[i]);
         if (r == PERM_ROLE_ORG_ADMIN)
             org |= perm_builtin_role_set(PERM_ROLE_ORG_ADMIN);
         else if (r >= 0)
             team |= perm_builtin_role_set((enum perm_builtin_role)r);
     }
-    json_decref(arr);
     *ret_team = team;
     *ret_org = org;
 }
@@ -56,41 +52,31 @@ static int may_grant(const struct principal *caller, const struct svc_scope *sc,
                                 perm_builtin_role_set((enum perm_builtin_role)idx), what, err);
 }
 
-/* Adds (add=1) or removes role in the JSON list roles_json (capacity cap). */
-static int edit_roles(char *roles_json, size_t cap, const char *role, int add, struct lk_error *err) {
-    json_t *arr = json_loads(roles_json, 0, NULL);
-    if (!json_is_array(arr))
-        arr = (json_decref(arr), json_array());
-    size_t i, found = SIZE_MAX;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-        if (json_is_string(v) && strcmp(json_string_value(v), role) == 0)
+_Static_assert(SA_ROLES_MAX <= STORE_ROLES_MAX, "a service account's roles fit its record");
+
+/* Adds (add=1) or removes role in a's roles, keeping their order. Roles
+ * added are built-in role names (may_grant checked them). */
+static int edit_roles(struct sa_rec *a, const char *role, int add, struct lk_error *err) {
+    size_t found = SIZE_MAX;
+    for (size_t i = 0; i < a->nroles; i++)
+        if (strcmp(a->roles[i], role) == 0)
             found = i;
-    }
-    int r = 0;
     if (add && found == SIZE_MAX) {
-        if (json_array_size(arr) >= SA_ROLES_MAX)
-            r = lk_error_set(err, LK_EINVAL, "roles: at most %d", SA_ROLES_MAX);
-        else
-            json_array_append_new(arr, json_string(role));
+        if (a->nroles >= SA_ROLES_MAX)
+            return lk_error_set(err, LK_EINVAL, "roles: at most %d", SA_ROLES_MAX);
+        if (strlen(role) >= sizeof(a->roles[0]))
+            return lk_error_set(err, LK_EINVAL, "roles: too many");
+        str_copy(a->roles[a->nroles++], sizeof(a->roles[0]), role);
     } else if (!add) {
         if (found == SIZE_MAX) {
             char q[STR_ECHO_BUFSZ];
             str_echo(role, strlen(role), q);
-            r = lk_error_set(err, LK_ENOTFOUND, "the service account does not have role %s", q);
-        } else
-            json_array_remove(arr, found);
+            return lk_error_set(err, LK_ENOTFOUND, "the service account does not have role %s", q);
+        }
+        memmove(a->roles[found], a->roles[found + 1], (a->nroles - found - 1) * sizeof(a->roles[0]));
+        a->nroles--;
     }
-    if (r == 0) {
-        char *text = json_dumps(arr, JSON_COMPACT);
-        if (text == NULL || strlen(text) >= cap)
-            r = lk_error_set(err, LK_EINVAL, "roles: too many");
-        else
-            str_copy(roles_json, cap, text);
-        free(text);
-    }
-    json_decref(arr);
-    return r;
+    return 0;
 }
 
 /* Scope + permission within the team + the named account. */
@@ -136,13 +122,13 @@ int sa_create(struct svc *svc, const struct principal *caller, const char *org, 
         return r;
     if (description != NULL && strlen(description) >= sizeof(a.description))
         return lk_error_set(err, LK_EINVAL, "description: at most %zu bytes", sizeof(a.description) - 1);
-    str_copy(a.roles_json, sizeof(a.roles_json), "[]");
+    a.nroles = 0;
     if (nroles > SA_ROLES_MAX)
         return lk_error_set(err, LK_EINVAL, "roles: at most %d", SA_ROLES_MAX);
     for (size_t i = 0; i < nroles; i++) {
         r = may_grant(caller, &sc, roles[i], err);
         if (r == 0)
-            r = edit_roles(a.roles_json, sizeof(a.roles_json), roles[i], 1, err);
+            r = edit_roles(&a, roles[i], 1, err);
         if (r < 0)
             return r;
     }
@@ -205,7 +191,10 @@ int sa_delete(struct svc *svc, const struct principal *caller, const char *org, 
     int r = load(svc, caller, org, team, name, "service_accounts.manage", &sc, &a, err);
     if (r < 0)
         return r;
-    r = store_sa_delete(svc->store, a.id);
+    /* Its tokens go with it, and so do those tokens' pending notices. */
+    r = notices_cancel_owner(svc, "service_account", a.id, NULL);
+    if (r == 0)
+        r = store_sa_delete(svc->store, a.id);
     svc_cache_remove_where(svc, NULL, "service_account", a.id);
     return r < 0 ? lk_error_set(err, r, "could not delete the service account") : 0;
 }
@@ -218,7 +207,7 @@ static int role_change(struct svc *svc, const struct principal *caller, const ch
     if (r == 0 && add)
         r = may_grant(caller, &sc, role, err);
     if (r == 0)
-        r = edit_roles(a.roles_json, sizeof(a.roles_json), role, add, err);
+        r = edit_roles(&a, role, add, err);
     if (r < 0)
         return r;
     a.updated_at = svc->now;
@@ -252,7 +241,7 @@ int sa_token_create(struct svc *svc, const struct principal *caller, const char 
     /* Its org-wide grants act outside the team too: only who holds them
      * there may mint its tokens. */
     uint64_t team_grants = 0, org_grants = 0;
-    sa_roles_permsets(a.roles_json, &team_grants, &org_grants);
+    sa_roles_permsets(&a, &team_grants, &org_grants);
     char what[STORE_NAME_MAX + 48];
     snprintf(what, sizeof(what), "service account %s (its org-wide roles)", a.name);
     r = authz_require_within(authz_org_effective(caller, &sc.org), org_grants, what, err);

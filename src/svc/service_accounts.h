@@ -23,11 +23,11 @@ struct lk_error;
 #define SA_ROLES_MAX 8
 
 /*
- * The permissions granted by the built-in roles named in roles_json: org-admin
+ * The permissions granted by the built-in roles a's roles name: org-admin
  * applies org-wide (only an org admin can grant it, by the subset rule), the
  * other roles within the account's own team. Both are permset_t values.
  */
-void sa_roles_permsets(const char *roles_json, uint64_t *ret_team, uint64_t *ret_org);
+void sa_roles_permsets(const struct sa_rec *a, uint64_t *ret_team, uint64_t *ret_org);
 
 int sa_create(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *name,
               const char *description, const char *const *roles, size_t nroles, struct sa_rec *ret,

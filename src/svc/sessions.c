@@ -13,6 +13,7 @@
 #include "core/password.h"
 #include "core/perm.h"
 #include "core/tokfmt.h"
+#include "svc/notices.h"
 #include "svc/principal.h"
 #include "svc/ratelimiter.h"
 #include "svc/svc.h"
@@ -100,7 +101,10 @@ int sessions_logout(struct svc *svc, const struct principal *caller, struct lk_e
     if (tokfmt_parse_pubid(id, strlen(id), &p) != 0 || p.kind != TOK_KIND_SESSION)
         return lk_error_set(err, LK_EINVAL, "logout ends login sessions; revoke an API token with DELETE /v1/tokens/%s",
                             id);
-    int r = store_token_delete(svc->store, id);
+    /* A session gets no notices, but the rule is the same for every token. */
+    int r = notices_cancel_token(svc, id);
+    if (r == 0)
+        r = store_token_delete(svc->store, id);
     svc_cache_remove(svc, id);
     if (r < 0 && r != LK_ENOTFOUND)
         return lk_error_set(err, r, "could not end the session");

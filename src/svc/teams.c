@@ -11,6 +11,7 @@
 #include "core/names.h"
 #include "lib/str.h"
 #include "svc/authz.h"
+#include "svc/notices.h"
 #include "svc/orgs.h"
 #include "svc/principal.h"
 #include "svc/scope.h"
@@ -97,7 +98,11 @@ int teams_delete(struct svc *svc, const struct principal *caller, const char *or
         r = authz_require(caller, &sc.org, "teams.manage", sc.notfound, err);
     if (r < 0)
         return r;
-    r = store_team_delete(svc->store, sc.team.id);
+    /* Its service accounts' tokens go with it, and so do their pending
+     * notices (named while the accounts are still there). */
+    r = notices_cancel_team(svc, sc.team.id);
+    if (r == 0)
+        r = store_team_delete(svc->store, sc.team.id);
     /* Its service accounts' tokens are gone from the store; drop every cached
      * service-account token of the org (they reload on next use). */
     svc_cache_remove_where(svc, sc.org.id, "service_account", NULL);

@@ -45,11 +45,12 @@ struct token_entry *token_entry_new(const struct token_rec *rec, int64_t now_us)
     struct token_entry *e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
-    /* Parse once and keep a normalised compact copy, so the api layer may
-     * embed policies_json in answers as-is. */
-    e->policies = json_loads(rec->policies_json ? rec->policies_json : "[]", 0, NULL);
-    if (e->policies == NULL || !json_is_array(e->policies))
-        e->policies = (json_decref(e->policies), json_array());
+    /* Built once, with a compact copy, so the api layer may embed
+     * policies_json in answers as-is. */
+    e->policies = json_array();
+    for (size_t i = 0; e->policies != NULL && i < rec->npolicies; i++)
+        if (json_array_append_new(e->policies, json_string(rec->policies[i])) != 0)
+            e->policies = (json_decref(e->policies), NULL);
     e->policies_json = e->policies ? json_dumps(e->policies, JSON_COMPACT) : NULL;
     if (e->policies_json == NULL || e->policies == NULL) {
         json_decref(e->policies);

@@ -20,6 +20,7 @@
 #include "core/perm.h"
 #include "svc/authz.h"
 #include "svc/groups.h"
+#include "svc/notices.h"
 #include "svc/principal.h"
 #include "svc/scope.h"
 #include "svc/svc.h"
@@ -85,24 +86,16 @@ static permset_t policy_set(struct svc *svc, const char *org_id, const char *nam
 }
 
 /* The set a stored policy list names ("*" = every permission). */
-static permset_t stored_policies(const char *policies_json) {
+static permset_t stored_policies(const struct token_rec *rec) {
     permset_t set = 0;
-    json_t *arr = json_loads(policies_json ? policies_json : "[]", 0, NULL);
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v) {
-        const char *name = json_string_value(v);
-        if (name == NULL)
-            continue;
-        if (strcmp(name, "*") == 0) {
-            set = perm_all();
-            break;
-        }
+    for (size_t i = 0; i < rec->npolicies; i++) {
+        const char *name = rec->policies[i];
+        if (strcmp(name, "*") == 0)
+            return perm_all();
         int idx = perm_index(name);
         if (idx >= 0)
             set |= (permset_t)1 << idx;
     }
-    json_decref(arr);
     return perm_closure(set);
 }
 
@@ -122,14 +115,14 @@ static int same_principal(const struct principal *p, const struct token_owner *o
  * calling token is itself unnarrowed. Otherwise the granted permissions are
  * stored by catalogue name, so a narrowed token never mints a wider one.
  */
-static int policies_to_json(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
-                            permset_t ceiling, const struct token_create_in *in, char **ret, char **ret_dropped,
-                            struct lk_error *err) {
+static int policies_decide(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
+                           permset_t ceiling, const struct token_create_in *in, const char *ret[STORE_POLICIES_MAX],
+                           size_t *ret_n, char **ret_dropped, struct lk_error *err) {
     int r = 0, star = !in->has_policies;
     const char *org_id = owner->org_id[0] ? owner->org_id : NULL;
     permset_t granted = 0;
-    json_t *stored = json_array(), *dropped = json_array();
-    if (stored == NULL || dropped == NULL) {
+    json_t *dropped = json_array();
+    if (dropped == NULL) {
         r = lk_error_set(err, LK_ENOMEM, NULL);
         goto out;
     }
@@ -162,25 +155,18 @@ static int policies_to_json(struct svc *svc, const struct principal *caller, con
             json_array_append_new(dropped, json_string(p));
     }
     if (star && (ceiling == perm_all() || (same_principal(caller, owner) && authz_token_unbounded(caller)))) {
-        json_array_append_new(stored, json_string("*"));
+        ret[0] = "*";
+        *ret_n = 1;
     } else {
         if (star)
             granted |= ceiling;
-        const char *names[64];
-        size_t n = perm_names(perm_closure(granted & ceiling), names, 64);
-        for (size_t k = 0; k < n && k < 64; k++)
-            json_array_append_new(stored, json_string(names[k]));
+        /* Catalogue names: at most 64 of them, as many as a token may carry. */
+        *ret_n = perm_names(perm_closure(granted & ceiling), ret, STORE_POLICIES_MAX);
     }
-    *ret = json_dumps(stored, JSON_COMPACT);
     *ret_dropped = json_dumps(dropped, JSON_COMPACT);
-    if (*ret == NULL || *ret_dropped == NULL) {
-        free(*ret);
-        free(*ret_dropped);
-        *ret = *ret_dropped = NULL;
+    if (*ret_dropped == NULL)
         r = lk_error_set(err, LK_ENOMEM, NULL);
-    }
 out:
-    json_decref(stored);
     json_decref(dropped);
     return r;
 }
@@ -196,11 +182,19 @@ static void created_by_of(const struct principal *p, char *out, size_t cap) {
 }
 
 static int insert_new(struct svc *svc, enum tok_kind kind, const char *owner_type, const char *owner_id,
-                      const char *org_id, const char *created_by, const char *description, char *policies_json,
-                      int64_t expires_at, struct token_created *ret, struct lk_error *err) {
+                      const char *org_id, const char *created_by, const char *description, const char *const *policies,
+                      size_t npolicies, int64_t expires_at, struct token_created *ret, struct lk_error *err) {
     struct token_created c;
     memset(&c, 0, sizeof(c));
-    int r;
+    /* What the answer shows is allocated first: once the token is stored,
+     * nothing can fail before the secret is handed out. */
+    int r = token_rec_set_policies(&c.rec, policies, npolicies);
+    if (r == 0 && (c.rec.description = strdup(description)) == NULL)
+        r = LK_ENOMEM;
+    if (r < 0) {
+        r = lk_error_set(err, r, r == LK_ENOMEM ? NULL : "could not store the token's policies");
+        goto fail;
+    }
 
     /* A public-id collision is astronomically unlikely; retry a few times anyway. */
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -217,25 +211,13 @@ static int insert_new(struct svc *svc, enum tok_kind kind, const char *owner_typ
         c.rec.created_at = svc->now;
         c.rec.expires_at = expires_at;
         c.rec.last_used_at = 0;
-        c.rec.description = (char *)description;
-        c.rec.policies_json = policies_json;
         r = store_token_insert(svc->store, &c.rec);
-        c.rec.description = NULL;
-        c.rec.policies_json = NULL;
         if (r != LK_ECONFLICT)
             break;
         explicit_bzero(c.token, sizeof(c.token));
     }
     if (r < 0) {
         r = lk_error_set(err, r, "could not store the token");
-        goto fail;
-    }
-    c.rec.description = strdup(description);
-    c.rec.policies_json = strdup(policies_json);
-    if (c.rec.description == NULL || c.rec.policies_json == NULL) {
-        /* The token exists but we cannot answer: revoke it rather than leak an unusable secret. */
-        store_token_delete(svc->store, c.rec.id);
-        r = lk_error_set(err, LK_ENOMEM, NULL);
         goto fail;
     }
     *ret = c;
@@ -332,7 +314,8 @@ static int bound_by_creator(const struct principal *caller, const struct token_c
 int tokens_create_for(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
                       permset_t ceiling, const struct token_create_in *in, struct token_created *ret,
                       struct lk_error *err) {
-    char *policies_json = NULL;
+    const char *policies[STORE_POLICIES_MAX];
+    size_t npolicies = 0;
     char created_by[STORE_OWNER_ID_MAX];
     int64_t expires_at = 0;
     const char *desc = in->description ? in->description : "";
@@ -346,13 +329,12 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
     if (r < 0)
         return r;
     char *dropped_json = NULL;
-    r = policies_to_json(svc, caller, owner, ceiling, in, &policies_json, &dropped_json, err);
+    r = policies_decide(svc, caller, owner, ceiling, in, policies, &npolicies, &dropped_json, err);
     if (r < 0)
         return r;
     created_by_of(caller, created_by, sizeof(created_by));
     r = insert_new(svc, owner->session ? TOK_KIND_SESSION : kind_for(owner->type), principal_type_name(owner->type),
-                   owner->id, owner->org_id, created_by, desc, policies_json, expires_at, ret, err);
-    free(policies_json);
+                   owner->id, owner->org_id, created_by, desc, policies, npolicies, expires_at, ret, err);
     if (r == 0)
         ret->dropped_json = dropped_json;
     else
@@ -461,15 +443,19 @@ static int own_for_change(struct svc *svc, const struct principal *caller, const
         return r;
     char what[96];
     snprintf(what, sizeof(what), "token %s", id);
-    r = authz_require_within(reach, stored_policies(ret->policies_json) & owner_reach, what, err);
+    r = authz_require_within(reach, stored_policies(ret) & owner_reach, what, err);
     if (r < 0)
         token_rec_done(ret);
     return r;
 }
 
-/* Deletes token id and drops it from the cache (now and after commit). */
+/* Deletes token id, cancels its pending notices, and drops it from the
+ * cache (now and after commit). */
 static int delete_one(struct svc *svc, const char *id, struct lk_error *err) {
-    int r = store_token_delete(svc->store, id);
+    int r = notices_cancel_token(svc, id);
+    if (r < 0)
+        return lk_error_set(err, r, "could not cancel the token's notices");
+    r = store_token_delete(svc->store, id);
     svc_cache_remove(svc, id);
     if (r == LK_ENOTFOUND)
         return lk_error_set(err, LK_ENOTFOUND, "no token %s", id);
@@ -516,18 +502,28 @@ static int rotate_fn(struct store *s, void *arg) {
     created_by_of(t->caller, created_by, sizeof(created_by));
     if (tokfmt_parse_pubid(t->old.id, strlen(t->old.id), &p) != 0)
         return lk_error_set(t->err, LK_EINTERNAL, "token %s has a malformed id", t->old.id);
+    /* The new token carries the old one's policies, as they are stored. */
+    const char *policies[STORE_POLICIES_MAX];
+    for (size_t i = 0; i < t->old.npolicies && i < STORE_POLICIES_MAX; i++)
+        policies[i] = t->old.policies[i];
     int r = insert_new(t->svc, p.kind, t->old.owner_type, t->old.owner_id, t->old.org_id, created_by,
-                       t->old.description ? t->old.description : "", t->old.policies_json, t->old.expires_at,
+                       t->old.description ? t->old.description : "", policies, t->old.npolicies, t->old.expires_at,
                        &t->created, t->err);
     if (r < 0)
         return r;
+    /* The old token gets no more notices: deleted, or cut back to the grace
+     * period (the new one keeps its expiry and gets them). */
     if (t->grace == 0) {
-        r = store_token_delete(s, t->old.id);
+        r = notices_cancel_token(t->svc, t->old.id);
+        if (r == 0)
+            r = store_token_delete(s, t->old.id);
     } else {
         int64_t until = t->svc->now + t->grace;
         if (t->old.expires_at != 0 && t->old.expires_at < until)
             until = t->old.expires_at;
         r = store_token_retire(s, t->old.id, t->created.rec.id, until);
+        if (r == 0)
+            r = notices_retire_token(t->svc, t->old.id);
     }
     if (r < 0) {
         tokens_created_done(&t->created);
@@ -597,12 +593,16 @@ struct root_issue {
 
 static int root_issue_tx(struct store *s, void *arg) {
     struct root_issue *ri = arg;
-    char policies[] = "[\"*\"]";
-    int r = insert_new(ri->svc, TOK_KIND_ROOT, "root", "root", "", "operator", "root token", policies, 0, &ri->created,
-                       ri->err);
+    static const char *const everything[] = {"*"};
+    int r = insert_new(ri->svc, TOK_KIND_ROOT, "root", "root", "", "operator", "root token", everything, 1, 0,
+                       &ri->created, ri->err);
     if (r < 0)
         return r;
-    r = store_token_delete_owner(s, "root", "root", ri->created.rec.id, &ri->revoked);
+    /* The new token, made just now, has no notices: cancelling all of
+     * root's spares it nothing. */
+    r = notices_cancel_owner(ri->svc, "root", "root", NULL);
+    if (r == 0)
+        r = store_token_delete_owner(s, "root", "root", ri->created.rec.id, &ri->revoked);
     if (r < 0) {
         tokens_created_done(&ri->created);
         return lk_error_set(ri->err, r, "could not revoke the old root tokens");
@@ -641,6 +641,22 @@ int tokens_root_exists(struct svc *svc, int *ret_exists) {
     return 0;
 }
 
+struct expired_tx {
+    struct svc *svc;
+    int64_t cutoff;
+    size_t deleted;
+};
+
+static int delete_expired_tx(struct store *s, void *arg) {
+    struct expired_tx *t = arg;
+    int r = notices_cancel_expired(t->svc, t->cutoff);
+    return r != 0 ? r : store_token_delete_expired(s, t->cutoff, &t->deleted);
+}
+
 int tokens_delete_expired(struct svc *svc, int64_t cutoff, size_t *ret_deleted) {
-    return store_token_delete_expired(svc->store, cutoff, ret_deleted);
+    struct expired_tx t = {svc, cutoff, 0};
+    int r = store_tx(svc->store, delete_expired_tx, &t);
+    if (r == 0 && ret_deleted != NULL)
+        *ret_deleted = t.deleted;
+    return r;
 }

@@ -19,6 +19,7 @@
 #include "svc/authz.h"
 #include "svc/groups.h"
 #include "svc/scope.h"
+#include "svc/notices.h"
 #include "svc/orgs.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
@@ -85,7 +86,9 @@ static int user_within_caller(struct svc *svc, const struct principal *caller, c
 static int end_sessions(struct svc *svc, const char *user_id, struct lk_error *err) {
     char prefix[16];
     snprintf(prefix, sizeof(prefix), "lk_%s_", tokfmt_kind_name(TOK_KIND_SESSION));
-    int r = store_token_delete_owner_prefix(svc->store, "user", user_id, prefix, NULL);
+    int r = notices_cancel_owner(svc, "user", user_id, prefix);
+    if (r == 0)
+        r = store_token_delete_owner_prefix(svc->store, "user", user_id, prefix, NULL);
     svc_cache_remove_where(svc, NULL, "user", user_id);
     return r < 0 ? lk_error_set(err, r, "could not end the user's sessions") : 0;
 }
@@ -246,7 +249,10 @@ int users_delete(struct svc *svc, const struct principal *caller, const char *or
         user_rec_done(&u);
         return r;
     }
-    r = store_user_delete(svc->store, u.id);
+    /* Their tokens go with them, and so do those tokens' pending notices. */
+    r = notices_cancel_owner(svc, "user", u.id, NULL);
+    if (r == 0)
+        r = store_user_delete(svc->store, u.id);
     svc_cache_remove_where(svc, NULL, "user", u.id);
     user_rec_done(&u);
     return r < 0 ? lk_error_set(err, r, "could not delete the user") : 0;

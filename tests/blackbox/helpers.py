@@ -320,6 +320,42 @@ AUDIT_IMMUTABILITY = """
     BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
 """
 
+# The expiry-notice rules as migration 0006 left them in the schema, and
+# 0014 took them out (to svc): for tests that put a store back to an older
+# release's layout (below 0014). The retirements lose 0014's foreign key.
+NOTICE_TRIGGERS_0006 = """
+    CREATE TABLE notice_retired_tokens_0006 (token_id TEXT PRIMARY KEY, retired_at INTEGER NOT NULL);
+    INSERT INTO notice_retired_tokens_0006 SELECT token_id, retired_at FROM notice_retired_tokens;
+    DROP TABLE notice_retired_tokens;
+    ALTER TABLE notice_retired_tokens_0006 RENAME TO notice_retired_tokens;
+    CREATE TRIGGER notices_token_shortened AFTER UPDATE OF expires_at ON tokens
+    WHEN NEW.expires_at IS NOT NULL AND (OLD.expires_at IS NULL OR NEW.expires_at <= OLD.expires_at)
+    BEGIN
+        INSERT OR IGNORE INTO notice_retired_tokens (token_id, retired_at)
+            VALUES (NEW.id, CAST(strftime('%s', 'now') AS INTEGER));
+        UPDATE notices SET status = 'cancelled', last_error = 'token rotated or its expiry shortened',
+                           updated_at = CAST(strftime('%s', 'now') AS INTEGER)
+         WHERE token_id = NEW.id AND status = 'pending';
+    END;
+    CREATE TRIGGER notices_token_deleted AFTER DELETE ON tokens
+    BEGIN
+        UPDATE notices SET status = 'cancelled', last_error = 'token deleted',
+                           updated_at = CAST(strftime('%s', 'now') AS INTEGER)
+         WHERE token_id = OLD.id AND status = 'pending';
+        DELETE FROM notice_retired_tokens WHERE token_id = OLD.id;
+    END;
+"""
+
+
+def schema_triggers(server, table):
+    """The names of the triggers on table in the server's store, sorted."""
+    con = db(server)
+    try:
+        return sorted(r[0] for r in con.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)))
+    finally:
+        con.close()
+
 
 def db(server):
     """A connection to the server's SQLite store; the caller closes it."""

@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from helpers import (AUDIT_IMMUTABILITY, all_records, assert_error, audit_rows, audit_verify, create_user,
-                     db, remember_secret, run_cli, run_verify_script, token_for, wait_for)
+from helpers import (AUDIT_IMMUTABILITY, NOTICE_TRIGGERS_0006, all_records, assert_error, audit_rows, audit_verify,
+                     create_user, db, remember_secret, run_cli, run_verify_script, schema_triggers, token_for,
+                     wait_for)
 
 UA = "latchkey-audit-test/1.0"
 PASSWORD = "an audited passphrase"
@@ -276,10 +277,13 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
                       "CREATE INDEX audit_org ON audit (org, seq); CREATE INDEX audit_time ON audit (time_ms); "
                       "DROP TABLE audit_org_blocks; "
                       "ALTER TABLE tokens DROP COLUMN replaced_by; "
-                      "DELETE FROM schema_version WHERE version >= 8;")
+                      "DELETE FROM schema_version WHERE version >= 8;" + NOTICE_TRIGGERS_0006)
     con.commit()
     con.close()
+    assert schema_triggers(server, "tokens") == ["notices_token_deleted", "notices_token_shortened"]
     server.start()
+    # 0014 takes the notice rules out of the schema again.
+    assert schema_triggers(server, "tokens") == []
     con = db(server)
     try:
         assert con.execute("SELECT audit_after FROM orgs WHERE name = 'mig'").fetchone()[0] == org_del
@@ -313,7 +317,7 @@ def to_pre_0010_layout(server, damage=None):
             DROP TABLE audit_org_blocks;
             ALTER TABLE tokens DROP COLUMN replaced_by;
             DELETE FROM schema_version WHERE version >= 10;
-        """)
+        """ + NOTICE_TRIGGERS_0006)
         if damage:
             con.execute(damage)
         con.executescript(AUDIT_IMMUTABILITY)
@@ -468,7 +472,7 @@ def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
         con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
         # As a data dir from before 0011 has it: records, no blocks.
         con.executescript("DROP TABLE audit_org_blocks; ALTER TABLE tokens DROP COLUMN replaced_by; "
-                          "DELETE FROM schema_version WHERE version >= 11;")
+                          "DELETE FROM schema_version WHERE version >= 11;" + NOTICE_TRIGGERS_0006)
         con.commit()
     finally:
         con.close()

@@ -10,9 +10,9 @@ import sqlite3
 
 import pytest
 
-from helpers import (AUDIT_IMMUTABILITY, all_records, assert_error, audit_verify, create_org, create_team,
-                     create_user, db, raw_exchange, remember_secret, run_cli, run_verify_script, set_member,
-                     token_for, wait_for)
+from helpers import (AUDIT_IMMUTABILITY, NOTICE_TRIGGERS_0006, all_records, assert_error, audit_verify, create_org,
+                     create_team, create_user, db, raw_exchange, remember_secret, run_cli, run_verify_script,
+                     set_member, token_for, wait_for)
 
 PROBE_UA = "probe/1.0 (not acme)"
 PASSWORD = "an audited passphrase"
@@ -312,7 +312,7 @@ def to_before_org_ids(server):
             DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; DROP TABLE audit_org_blocks;
             ALTER TABLE audit DROP COLUMN org_id;
             DELETE FROM schema_version WHERE version >= 13; DELETE FROM meta WHERE key = 'audit_org_ids_from';
-        """)
+        """ + NOTICE_TRIGGERS_0006)
         for r in recs:
             r["org_id"] = ""
             m = PATH_SCOPE.match(r["resource"])

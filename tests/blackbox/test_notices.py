@@ -23,7 +23,8 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from helpers import BIN, assert_error, create_org, create_user, remember_secret, token_for
+from helpers import (BIN, NOTICE_TRIGGERS_0006, assert_error, create_org, create_user, db, remember_secret,
+                     schema_triggers, token_for)
 
 CLOCK_ENV = {"LATCHKEY_TEST_CLOCK": "i-know-this-is-not-production"}
 WEBHOOK_SECRET = "whsec-notice-test-6c1f0e9b2a7d"
@@ -307,6 +308,50 @@ def test_a_notice_scheduled_then_its_token_deleted_is_cancelled(server, acme, sm
     assert smtp.messages == []
     items = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
     assert [(n["token_id"], n["status"], n["last_error"]) for n in items] == [(t["id"], "cancelled", "token deleted")]
+
+
+def test_the_clean_up_cancels_a_pending_notice_at_its_own_clock(server, acme):
+    """Deleting a token cancels its pending notices as of the deleting use
+    case's time, so the test clock moves it too: the clean-up run --as-of a
+    day 91 days after the expiry records that day (migration 0006's trigger
+    wrote SQLite's wall clock)."""
+    port = free_port()  # nothing listens: the notice stays pending
+    t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
+    remember_secret(t["token"])
+    run_pass(server, parse_time(t["created_at"]) + DAY + 60, smtp_port=port)
+    assert [n["status"] for n in server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]] == [
+        "pending"]
+    at = parse_time(t["expires_at"]) + 91 * DAY
+    r = subprocess.run([BIN, "operator", "cleanup", "--data-dir", server.data_dir, "--as-of", rfc3339(at)],
+                       capture_output=True, text=True, env=dict(os.environ, **CLOCK_ENV))
+    assert r.returncode == 0 and "deleted 1 token(s)" in r.stdout, r.stdout + r.stderr
+    items = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
+    assert [(n["token_id"], n["status"], n["last_error"], n["updated_at"]) for n in items] == [
+        (t["id"], "cancelled", "token deleted", rfc3339(at))]
+
+
+def test_migration_0014_keeps_retirements_and_drops_the_triggers(server, acme, smtp):
+    """A store from before 0014 (the notice rules as triggers) migrates
+    with its retirements kept: a token rotated away before the upgrade
+    still gets no notice after it, and the triggers are gone."""
+    old = server.post("/v1/tokens", token=acme["member"], json={"expires": "P8D"}).json()
+    remember_secret(old["token"])
+    assert server.stop() == 0
+    con = db(server)
+    try:
+        con.executescript(NOTICE_TRIGGERS_0006 + "DELETE FROM schema_version WHERE version >= 14;")
+        # Rotated by the old release: its trigger retired the token.
+        con.execute("UPDATE tokens SET expires_at = expires_at - 3600 WHERE id = ?", (old["id"],))
+        con.commit()
+        assert con.execute("SELECT COUNT(*) FROM notice_retired_tokens WHERE token_id = ?",
+                           (old["id"],)).fetchone()[0] == 1
+    finally:
+        con.close()
+    server.start()
+    assert schema_triggers(server, "tokens") == []
+    run_pass(server, parse_time(old["created_at"]) + 7 * DAY + 60, smtp_port=smtp.port)
+    assert smtp.messages == []
+    assert server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"] == []
 
 
 def test_smtp_down_then_up_delivers_exactly_once(server, acme):

@@ -8,6 +8,7 @@
  * migration 0010 refuse UPDATE and DELETE). Stores each record's hash, not
  * its prev_hash: reads take that from the record before (audit_links).
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +28,9 @@
  * a user's, service account's or workload's under its actor's org, the
  * partner admin's under the org it named, an anonymous one under none
  * (audit_filter). Without ?11, ?1 alone matches the org field. ?2 is NULL
- * or a JSON array of team scopes (team_scopes_for_member): the record's
- * team must be one of them, of this org, and not from an earlier holder of
- * its name.
+ * or audit_filter.teams as a JSON array of {"name", "after", "from_ms"}
+ * (teams_json): the record's team must be one of them, of this org, and
+ * not from an earlier holder of its name.
  */
 #define AUDIT_WHERE                                                                                                    \
     " FROM audit WHERE (CASE WHEN ?11 = '' THEN (?1 = '' OR org = ?1) ELSE (org_id = ?11 OR (seq < ?12 AND ?1 != '' "  \
@@ -263,9 +264,28 @@ static int audit_row(sqlite3_stmt *st, void *p) {
 
 static const struct row_map audit_map = {sizeof(struct audit_rec), NULL, 0, audit_row};
 
-/* One statement over seq in [lo, hi), appending up to f->limit rows to *items. */
-static int audit_list_window(struct sqlite_store *ss, const struct audit_filter *f, int64_t lo, int64_t hi,
-                             struct audit_list *ret) {
+/* f->teams as the JSON ?2 of AUDIT_WHERE reads: 0 and *ret (malloc'd; NULL
+ * when f->teams is NULL), or LK_ENOMEM. */
+static int teams_json(const struct audit_filter *f, char **ret) {
+    *ret = NULL;
+    if (f->teams == NULL)
+        return 0;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < f->nteams; i++) {
+        const struct team_scope *t = &f->teams[i];
+        if (json_array_append_new(arr, json_pack("{s:s, s:I, s:I}", "name", t->name, "after", (json_int_t)t->after,
+                                                 "from_ms", (json_int_t)t->from_ms)) != 0)
+            arr = (json_decref(arr), NULL);
+    }
+    *ret = arr != NULL ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    return *ret != NULL ? 0 : LK_ENOMEM;
+}
+
+/* One statement over seq in [lo, hi), appending up to f->limit rows to
+ * *items; teams is f->teams as teams_json() writes it. */
+static int audit_list_window(struct sqlite_store *ss, const struct audit_filter *f, const char *teams, int64_t lo,
+                             int64_t hi, struct audit_list *ret) {
     /* One lower and one upper bound on seq, so SQLite's plan is a range of
      * the primary key: [?8, ?10), the cursor and the scope folded in. */
     static const struct stmt_def asc = {ST_AUDIT_LIST_ASC, "SELECT " AUDIT_COLS AUDIT_WHERE
@@ -274,13 +294,12 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
                                                              "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
     int want = f->limit - (int)ret->count;
     sqlite3_stmt *st = NULL;
-    int r =
-        stmt_bind(ss, f->descending ? &desc : &asc,
-                  SQL_ARGS(sql_text(f->org ? f->org : ""), sql_text(f->teams_json), sql_text(f->actor ? f->actor : ""),
-                           sql_text(f->action ? f->action : ""), sql_text(f->outcome ? f->outcome : ""),
-                           sql_int(f->since_ms), sql_int(f->until_ms), sql_int(lo), sql_int(want), sql_int(hi),
-                           sql_text(f->org_id ? f->org_id : ""), sql_int(f->org_ids_from)),
-                  &st);
+    int r = stmt_bind(ss, f->descending ? &desc : &asc,
+                      SQL_ARGS(sql_text(f->org ? f->org : ""), sql_text(teams), sql_text(f->actor ? f->actor : ""),
+                               sql_text(f->action ? f->action : ""), sql_text(f->outcome ? f->outcome : ""),
+                               sql_int(f->since_ms), sql_int(f->until_ms), sql_int(lo), sql_int(want), sql_int(hi),
+                               sql_text(f->org_id ? f->org_id : ""), sql_int(f->org_ids_from)),
+                      &st);
     if (r != 0)
         return r;
     struct audit_rec *got = NULL;
@@ -372,10 +391,21 @@ static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t b
  * (audit_org_blocks), so the stretches of other orgs cost it neither time
  * nor budget.
  */
+static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, const char *teams, struct audit_list *ret);
+
 int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
-    static const struct stmt_def def = {ST_AUDIT_MAX_SEQ, "SELECT " AUDIT_HEAD_SEQ};
-    struct sqlite_store *ss = ss_of(s);
+    char *teams = NULL;
     memset(ret, 0, sizeof(*ret));
+    int r = teams_json(f, &teams);
+    if (r == 0)
+        r = audit_list(ss_of(s), f, teams, ret);
+    free(teams);
+    return r;
+}
+
+static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, const char *teams,
+                      struct audit_list *ret) {
+    static const struct stmt_def def = {ST_AUDIT_MAX_SEQ, "SELECT " AUDIT_HEAD_SEQ};
     /* The api range-checks a client's cursor (API_CURSOR_MAX); this keeps
      * the + 1 below defined whatever a caller passes. */
     if (f->cursor < 0 || f->cursor == INT64_MAX || f->after_seq < 0 || f->after_seq == INT64_MAX)
@@ -386,7 +416,7 @@ int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audi
         floor = f->cursor + 1;
     int64_t ceiling = f->descending && f->cursor > 0 ? f->cursor : INT64_MAX;
     if (f->scan_budget <= 0) {
-        int r = audit_list_window(ss, f, floor, ceiling, ret);
+        int r = audit_list_window(ss, f, teams, floor, ceiling, ret);
         if (r == 0)
             r = audit_links(ss, ret, f->descending);
         if (r != 0)
@@ -422,7 +452,7 @@ int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audi
             int64_t lo = ((hi - 1) >> AUDIT_BLOCK_SHIFT) << AUDIT_BLOCK_SHIFT;
             if (lo < floor)
                 lo = floor;
-            r = audit_list_window(ss, f, lo, hi, ret);
+            r = audit_list_window(ss, f, teams, lo, hi, ret);
             examined += hi - lo;
             hi = lo;
         }
@@ -445,7 +475,7 @@ int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audi
             int64_t hi = ((lo >> AUDIT_BLOCK_SHIFT) + 1) << AUDIT_BLOCK_SHIFT;
             if (hi > head + 1)
                 hi = head + 1;
-            r = audit_list_window(ss, f, lo, hi, ret);
+            r = audit_list_window(ss, f, teams, lo, hi, ret);
             examined += hi - lo;
             lo = hi;
         }

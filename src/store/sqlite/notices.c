@@ -4,8 +4,10 @@
  * superseding, claiming and finishing a delivery, listing, purging.
  *
  * Never sends anything and decides no schedule (jobs/notices.c and
- * core/notice.c do). Pending notices of a deleted or shortened token are
- * cancelled by triggers of migration 0006, not here.
+ * core/notice.c do), and decides no cancellation either: which notices a
+ * deleted or shortened token loses, with what reason and when, is svc's
+ * (svc/notices.c); the statements below only carry it out. A token's
+ * retirement goes with the token by a foreign key (migration 0014).
  */
 #include "store/sqlite/sqlite_internal.h"
 
@@ -53,7 +55,7 @@ static const struct row_map notice_map = ROW_MAP(struct notice_rec, notice_cols)
 int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
                              struct notice_candidate_list *ret) {
     /* The candidates skip tokens of orgs that are not active and tokens
-     * retired from notices (see 0006_notices.sql). */
+     * retired from notices (sqlite_notice_retire). */
     static const struct stmt_def def = {
         ST_NOTICE_CANDIDATES, "SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at "
                               "FROM tokens t LEFT JOIN orgs o ON o.id = t.org_id "
@@ -135,4 +137,54 @@ int sqlite_notice_list(struct store *s, const char *org_id, const char *status, 
 int sqlite_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
     static const struct stmt_def def = {ST_NOTICE_PURGE, "DELETE FROM notices WHERE expires_at < ?1"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_int(cutoff));
+}
+
+/* --- cancelling and retiring (store.h: the caller's rules, carried out) --------------- */
+
+/* Every cancellation: ?1 the reason, ?2 the time, then its own selection. */
+#define NOTICE_CANCEL                                                                                                  \
+    "UPDATE notices SET status = 'cancelled', last_error = ?1, updated_at = ?2 WHERE status = 'pending' AND "
+
+int sqlite_notice_cancel_token(struct store *s, const char *token_id, const char *reason, int64_t now,
+                               size_t *ret_count) {
+    static const struct stmt_def def = {ST_NOTICE_CANCEL_TOKEN, NOTICE_CANCEL "token_id = ?3"};
+    return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(token_id));
+}
+
+int sqlite_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
+                               const char *reason, int64_t now, size_t *ret_count) {
+    /* id_prefix NULL binds NULL: every token of the owner. */
+    static const struct stmt_def def = {ST_NOTICE_CANCEL_OWNER,
+                                        NOTICE_CANCEL "owner_type = ?3 AND owner_id = ?4 AND "
+                                                      "(?5 IS NULL OR substr(token_id, 1, length(?5)) = ?5)"};
+    return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(owner_type),
+                         sql_text(owner_id), sql_text(id_prefix));
+}
+
+int sqlite_notice_cancel_org(struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count) {
+    static const struct stmt_def def = {ST_NOTICE_CANCEL_ORG, NOTICE_CANCEL "org_id = ?3"};
+    return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(org_id));
+}
+
+int sqlite_notice_cancel_team(struct store *s, const char *team_id, const char *reason, int64_t now,
+                              size_t *ret_count) {
+    static const struct stmt_def def = {ST_NOTICE_CANCEL_TEAM, NOTICE_CANCEL
+                                        "owner_type = 'service_account' AND "
+                                        "owner_id IN (SELECT id FROM service_accounts WHERE team_id = ?3)"};
+    return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(team_id));
+}
+
+int sqlite_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count) {
+    static const struct stmt_def def = {ST_NOTICE_CANCEL_EXPIRED, NOTICE_CANCEL
+                                        "token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND "
+                                        "expires_at < ?3)"};
+    return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_int(cutoff));
+}
+
+int sqlite_notice_retire(struct store *s, const char *token_id, int64_t now) {
+    /* Through tokens: the foreign key would refuse a token that is not there,
+     * and the contract says that is nothing to do. */
+    static const struct stmt_def def = {ST_NOTICE_RETIRE, "INSERT OR IGNORE INTO notice_retired_tokens (token_id, "
+                                                          "retired_at) SELECT id, ?2 FROM tokens WHERE id = ?1"};
+    return sql_run(ss_of(s), &def, sql_text(token_id), sql_int(now));
 }

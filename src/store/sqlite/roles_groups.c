@@ -2,9 +2,12 @@
  * roles_groups.c - an organisation's custom roles and user groups in the
  * SQLite backend: insert, get, list, delete, and group memberships.
  *
- * Stores permissions and granted roles as the JSON it is given; never
- * resolves or checks a permission (core/perm.c and svc/groups.c do).
+ * Keeps a role's permissions and a group's granted roles as JSON arrays of
+ * names, one column each; never resolves or checks a permission or role
+ * (core/perm.c and svc/groups.c do).
  */
+#include <stdlib.h>
+
 #include "store/sqlite/sqlite_internal.h"
 
 #define ROLE_COLS "seq, org_id, name, permissions, created_at"
@@ -13,7 +16,7 @@
 /* ROLE_COLS, in order. */
 static const struct col_map role_cols[] = {
     MAP_INT(struct role_rec, seq),        MAP_TEXT(struct role_rec, org_id),
-    MAP_TEXT(struct role_rec, name),      MAP_TEXT(struct role_rec, permissions_json),
+    MAP_TEXT(struct role_rec, name),      MAP_NAMES(struct role_rec, permissions, npermissions),
     MAP_INT(struct role_rec, created_at),
 };
 static const struct row_map role_map = ROW_MAP(struct role_rec, role_cols);
@@ -22,7 +25,7 @@ static const struct row_map role_map = ROW_MAP(struct role_rec, role_cols);
 static const struct col_map group_cols[] = {
     MAP_INT(struct group_rec, seq),          MAP_TEXT(struct group_rec, id),
     MAP_TEXT(struct group_rec, org_id),      MAP_TEXT(struct group_rec, name),
-    MAP_TEXT(struct group_rec, description), MAP_TEXT(struct group_rec, roles_json),
+    MAP_TEXT(struct group_rec, description), MAP_NAMES(struct group_rec, roles, nroles),
     MAP_INT(struct group_rec, created_at),
 };
 static const struct row_map group_map = ROW_MAP(struct group_rec, group_cols);
@@ -30,8 +33,13 @@ static const struct row_map group_map = ROW_MAP(struct group_rec, group_cols);
 int sqlite_role_insert(struct store *s, const struct role_rec *r) {
     static const struct stmt_def def = {
         ST_ROLE_INSERT, "INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)"};
-    return sql_run(ss_of(s), &def, sql_text(r->org_id), sql_text(r->name), sql_text(r->permissions_json),
-                   sql_int(r->created_at));
+    char *permissions = NULL;
+    int rc = names_json(r->permissions[0], sizeof(r->permissions[0]), r->npermissions, &permissions);
+    if (rc == 0)
+        rc = sql_run(ss_of(s), &def, sql_text(r->org_id), sql_text(r->name), sql_text(permissions),
+                     sql_int(r->created_at));
+    free(permissions);
+    return rc;
 }
 
 int sqlite_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {
@@ -54,9 +62,13 @@ int sqlite_group_insert(struct store *s, const struct group_rec *g) {
     static const struct stmt_def def = {ST_GROUP_INSERT,
                                         "INSERT INTO user_groups (id, org_id, name, description, roles, "
                                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
-    return sql_insert_under(ss_of(s), sqlite_org_exists, g->org_id, &def, sql_text(g->id), sql_text(g->org_id),
-                            sql_text(g->name), sql_text(g->description), sql_text(g->roles_json),
-                            sql_int(g->created_at));
+    char *roles = NULL;
+    int r = names_json(g->roles[0], sizeof(g->roles[0]), g->nroles, &roles);
+    if (r == 0)
+        r = sql_insert_under(ss_of(s), sqlite_org_exists, g->org_id, &def, sql_text(g->id), sql_text(g->org_id),
+                             sql_text(g->name), sql_text(g->description), sql_text(roles), sql_int(g->created_at));
+    free(roles);
+    return r;
 }
 
 int sqlite_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {
@@ -97,10 +109,15 @@ int sqlite_group_member_delete(struct store *s, const char *group_id, const char
     return sql_change(ss_of(s), &def, sql_text(group_id), sql_text(user_id));
 }
 
-int sqlite_group_member_names(struct store *s, const char *group_id, char **ret_json) {
+/* A username, as store.h hands it out in a name_list. */
+typedef char name_buf[STORE_NAME_MAX];
+static const struct col_map name_col = {COL_TEXT, 0, sizeof(name_buf), NULL, 0, 0};
+static const struct row_map name_map = {sizeof(name_buf), &name_col, 1, NULL};
+
+int sqlite_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
+                              struct name_list *ret) {
     static const struct stmt_def def = {ST_GROUP_MEMBER_NAMES,
-                                        "SELECT COALESCE(json_group_array(username), '[]') FROM "
-                                        "(SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
-                                        "WHERE m.group_id = ?1 ORDER BY u.username)"};
-    return sql_get(ss_of(s), &def, &row_json, ret_json, sql_text(group_id));
+                                        "SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
+                                        "WHERE m.group_id = ?1 AND u.username > ?2 ORDER BY u.username LIMIT ?3"};
+    return sql_list(ss_of(s), &def, &name_map, limit, ret, sql_text(group_id), sql_text(after), sql_int(limit));
 }

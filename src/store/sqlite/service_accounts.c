@@ -3,18 +3,26 @@
  * insert, get (by id or team and name), list, update, delete (with their
  * tokens).
  *
- * Stores the roles it is given as JSON; never checks which roles may be
- * granted (svc/service_accounts.c does).
+ * Keeps the roles it is given as a JSON array of names in one column;
+ * never checks which roles may be granted (svc/service_accounts.c does).
  */
+#include <stdlib.h>
+
 #include "store/sqlite/sqlite_internal.h"
 
 #define SA_COLS "seq, id, org_id, team_id, name, description, roles, created_at, updated_at"
 
 /* SA_COLS, in order. */
 static const struct col_map sa_cols[] = {
-    MAP_INT(struct sa_rec, seq),         MAP_TEXT(struct sa_rec, id),        MAP_TEXT(struct sa_rec, org_id),
-    MAP_TEXT(struct sa_rec, team_id),    MAP_TEXT(struct sa_rec, name),      MAP_TEXT(struct sa_rec, description),
-    MAP_TEXT(struct sa_rec, roles_json), MAP_INT(struct sa_rec, created_at), MAP_INT(struct sa_rec, updated_at),
+    MAP_INT(struct sa_rec, seq),
+    MAP_TEXT(struct sa_rec, id),
+    MAP_TEXT(struct sa_rec, org_id),
+    MAP_TEXT(struct sa_rec, team_id),
+    MAP_TEXT(struct sa_rec, name),
+    MAP_TEXT(struct sa_rec, description),
+    MAP_NAMES(struct sa_rec, roles, nroles),
+    MAP_INT(struct sa_rec, created_at),
+    MAP_INT(struct sa_rec, updated_at),
 };
 static const struct row_map sa_map = ROW_MAP(struct sa_rec, sa_cols);
 
@@ -22,9 +30,14 @@ int sqlite_sa_insert(struct store *s, const struct sa_rec *a) {
     static const struct stmt_def def = {ST_SA_INSERT,
                                         "INSERT INTO service_accounts (id, org_id, team_id, name, description, roles, "
                                         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"};
-    return sql_insert_under(ss_of(s), sqlite_team_exists, a->team_id, &def, sql_text(a->id), sql_text(a->org_id),
-                            sql_text(a->team_id), sql_text(a->name), sql_text(a->description), sql_text(a->roles_json),
-                            sql_int(a->created_at), sql_int(a->updated_at));
+    char *roles = NULL;
+    int r = names_json(a->roles[0], sizeof(a->roles[0]), a->nroles, &roles);
+    if (r == 0)
+        r = sql_insert_under(ss_of(s), sqlite_team_exists, a->team_id, &def, sql_text(a->id), sql_text(a->org_id),
+                             sql_text(a->team_id), sql_text(a->name), sql_text(a->description), sql_text(roles),
+                             sql_int(a->created_at), sql_int(a->updated_at));
+    free(roles);
+    return r;
 }
 
 int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret) {
@@ -45,8 +58,13 @@ int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_seq, int 
 int sqlite_sa_update(struct store *s, const struct sa_rec *a) {
     static const struct stmt_def def = {
         ST_SA_UPDATE, "UPDATE service_accounts SET description = ?2, roles = ?3, updated_at = ?4 WHERE id = ?1"};
-    return sql_change(ss_of(s), &def, sql_text(a->id), sql_text(a->description), sql_text(a->roles_json),
-                      sql_int(a->updated_at));
+    char *roles = NULL;
+    int r = names_json(a->roles[0], sizeof(a->roles[0]), a->nroles, &roles);
+    if (r == 0)
+        r = sql_change(ss_of(s), &def, sql_text(a->id), sql_text(a->description), sql_text(roles),
+                       sql_int(a->updated_at));
+    free(roles);
+    return r;
 }
 
 int sqlite_sa_delete(struct store *s, const char *id) {

@@ -122,6 +122,12 @@ enum stmt_slot {
     ST_NOTICE_FINISH,
     ST_NOTICE_LIST,
     ST_NOTICE_PURGE,
+    ST_NOTICE_CANCEL_TOKEN,
+    ST_NOTICE_CANCEL_OWNER,
+    ST_NOTICE_CANCEL_ORG,
+    ST_NOTICE_CANCEL_TEAM,
+    ST_NOTICE_CANCEL_EXPIRED,
+    ST_NOTICE_RETIRE,
     /* meta.c */
     ST_META_GET,
     ST_META_SET,
@@ -236,13 +242,19 @@ enum col_kind {
     COL_TEXT, /* a char array; NULL reads as "", too long as an error */
     COL_DUP,  /* a char *, malloc'd; NULL reads as dflt (dflt NULL: stays NULL) */
     COL_BLOB, /* a uint8_t array, exactly its size */
+    /* A list of names (store.h's typed lists), kept in the column as a JSON
+     * array of strings; NULL reads as none, anything else as LK_ESTORE: */
+    COL_NAMES,     /* into a char[cap][size] array and its size_t count */
+    COL_NAMES_DUP, /* into a malloc'd char (*)[size] (NULL when none) and its size_t count, at most cap */
 };
 
 struct col_map {
     enum col_kind kind;
     size_t offset;
-    size_t size; /* of the field */
+    size_t size; /* of the field; of one name for COL_NAMES* */
     const char *dflt;
+    size_t count_offset; /* COL_NAMES*: the size_t count beside the names */
+    size_t cap;          /* COL_NAMES*: the most names the field takes */
 };
 
 /*
@@ -250,22 +262,43 @@ struct col_map {
  * _Generic with no matching association does not compile.
  */
 #define MAP_FIELD_(T, f) (((T *)0)->f)
-#define MAP_INT(T, f)                                                                                                  \
-    { COL_INT, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int), int64_t * : sizeof(int64_t)), NULL }
+#define MAP_INT(T, f)                                                                                                      \
+    {                                                                                                                      \
+        COL_INT, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int), int64_t * : sizeof(int64_t)), NULL, 0, 0 \
+    }
 #define MAP_BOOL(T, f)                                                                                                 \
-    { COL_BOOL, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int)), NULL }
+    { COL_BOOL, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), int * : sizeof(int)), NULL, 0, 0 }
 /* A field that is an array of elem, exactly. */
 #define MAP_ARRAY_(kind, elem, T, f)                                                                                   \
     {                                                                                                                  \
         kind, offsetof(T, f),                                                                                          \
             _Generic(&MAP_FIELD_(T, f), elem(*)[sizeof(MAP_FIELD_(T, f))]                                              \
                      : sizeof(MAP_FIELD_(T, f))),                                                                      \
-            NULL                                                                                                       \
+            NULL, 0, 0                                                                                                 \
     }
 #define MAP_TEXT(T, f) MAP_ARRAY_(COL_TEXT, char, T, f)
 #define MAP_DUP(T, f, dflt)                                                                                            \
-    { COL_DUP, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), char ** : sizeof(char *)), (dflt) }
+    { COL_DUP, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), char ** : sizeof(char *)), (dflt), 0, 0 }
 #define MAP_BLOB(T, f) MAP_ARRAY_(COL_BLOB, uint8_t, T, f)
+/* The size_t count n of a list of names. */
+#define MAP_COUNT_(T, n) _Generic(&MAP_FIELD_(T, n), size_t * : offsetof(T, n))
+/* f: char f[CAP][W], exactly; n its count. */
+#define MAP_NAMES(T, f, n)                                                                                             \
+    {                                                                                                                  \
+        COL_NAMES, offsetof(T, f),                                                                                     \
+            _Generic(&MAP_FIELD_(T, f),                                                                                \
+                     char(*)[sizeof(MAP_FIELD_(T, f)) / sizeof(MAP_FIELD_(T, f)[0])][sizeof(MAP_FIELD_(T, f)[0])]      \
+                     : sizeof(MAP_FIELD_(T, f)[0])),                                                                   \
+            NULL, MAP_COUNT_(T, n), sizeof(MAP_FIELD_(T, f)) / sizeof(MAP_FIELD_(T, f)[0])                             \
+    }
+/* f: char (*f)[W], malloc'd; n its count, at most max. */
+#define MAP_NAMES_DUP(T, f, n, max)                                                                                    \
+    {                                                                                                                  \
+        COL_NAMES_DUP, offsetof(T, f),                                                                                 \
+            _Generic(&MAP_FIELD_(T, f), char(**)[sizeof(*MAP_FIELD_(T, f))]                                            \
+                     : sizeof(*MAP_FIELD_(T, f))),                                                                     \
+            NULL, MAP_COUNT_(T, n), (max)                                                                              \
+    }
 
 /* Largest record a single-row read holds while it is read (store.h: out
  * parameters are only written on success). */
@@ -326,6 +359,13 @@ int sql_list_(struct sqlite_store *ss, const struct stmt_def *def, const struct 
 /* Copies a TEXT column into buf (cap bytes); NULL reads as "". LK_ESTORE if
  * it does not fit or holds a NUL. */
 int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap);
+
+/*
+ * names[0..n), rows of width bytes each holding a string, as the JSON text
+ * COL_NAMES* read back (an array of strings, compact): 0 and *ret
+ * (malloc'd), or LK_ENOMEM. Bind it with sql_text and free it after.
+ */
+int names_json(const char *names, size_t width, size_t n, char **ret);
 
 /* --- the operations ---------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
  * caller data: everything is a bound parameter. Knows no table.
  */
 #include <assert.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,62 @@ static int col_blob(sqlite3_stmt *st, int col, void *buf, size_t cap) {
     return 0;
 }
 
+int names_json(const char *names, size_t width, size_t n, char **ret) {
+    json_t *arr = json_array();
+    int r = arr != NULL ? 0 : LK_ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (json_array_append_new(arr, json_string(names + i * width)) != 0)
+            r = LK_ENOMEM;
+    char *text = r == 0 ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (text == NULL)
+        return LK_ENOMEM;
+    *ret = text;
+    return 0;
+}
+
+/*
+ * A JSON array of strings in column col into names: into the array at
+ * fixed (cap rows of width bytes), or, with fixed NULL, into a malloc'd
+ * array handed out in *ret_dup (NULL when empty). *ret_n gets the count.
+ * LK_ESTORE for anything but an array of at most cap non-empty strings
+ * that fit their rows.
+ */
+static int col_names(sqlite3_stmt *st, int col, char *fixed, size_t width, size_t cap, char **ret_dup, size_t *ret_n) {
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        *ret_n = 0;
+        return 0;
+    }
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    int len = sqlite3_column_bytes(st, col);
+    if (text == NULL || len < 0)
+        return LK_ENOMEM;
+    json_t *arr = json_loadb(text, (size_t)len, 0, NULL);
+    size_t n = json_array_size(arr);
+    char *names = fixed;
+    int r = json_is_array(arr) && n <= cap ? 0 : LK_ESTORE;
+    if (r == 0 && fixed == NULL && n > 0 && (names = calloc(n, width)) == NULL)
+        r = LK_ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        json_t *v = json_array_get(arr, i);
+        size_t vlen = json_string_length(v);
+        if (!json_is_string(v) || vlen == 0 || vlen >= width || memchr(json_string_value(v), '\0', vlen) != NULL)
+            r = LK_ESTORE;
+        else
+            memcpy(names + i * width, json_string_value(v), vlen + 1);
+    }
+    json_decref(arr);
+    if (r != 0) {
+        if (fixed == NULL)
+            free(names);
+        return r;
+    }
+    if (fixed == NULL)
+        *ret_dup = n > 0 ? names : NULL;
+    *ret_n = n;
+    return 0;
+}
+
 /* Column i of the current row into the field c of rec. */
 static int col_read(sqlite3_stmt *st, int i, const struct col_map *c, char *rec) {
     void *field = rec + c->offset;
@@ -204,20 +261,32 @@ static int col_read(sqlite3_stmt *st, int i, const struct col_map *c, char *rec)
             return 0;
         return col_dup(st, i, c->dflt != NULL ? c->dflt : "", field);
     case COL_BLOB: return col_blob(st, i, field, c->size);
+    case COL_NAMES:
+    case COL_NAMES_DUP: {
+        char *names = NULL;
+        size_t n = 0;
+        int r = col_names(st, i, c->kind == COL_NAMES ? field : NULL, c->size, c->cap, &names, &n);
+        if (r == 0) {
+            if (c->kind == COL_NAMES_DUP)
+                memcpy(field, &names, sizeof(names));
+            memcpy(rec + c->count_offset, &n, sizeof(n));
+        }
+        return r;
+    }
     }
     return LK_EINTERNAL;
 }
 
-static const struct col_map json_col = {COL_DUP, 0, sizeof(char *), "[]"};
+static const struct col_map json_col = {COL_DUP, 0, sizeof(char *), "[]", 0, 0};
 const struct row_map row_json = {sizeof(char *), &json_col, 1, NULL};
-static const struct col_map string_col = {COL_DUP, 0, sizeof(char *), ""};
+static const struct col_map string_col = {COL_DUP, 0, sizeof(char *), "", 0, 0};
 const struct row_map row_string = {sizeof(char *), &string_col, 1, NULL};
-static const struct col_map int64_col = {COL_INT, 0, sizeof(int64_t), NULL};
+static const struct col_map int64_col = {COL_INT, 0, sizeof(int64_t), NULL, 0, 0};
 const struct row_map row_int64 = {sizeof(int64_t), &int64_col, 1, NULL};
 
 void row_free(const struct row_map *m, void *rec) {
     for (size_t i = 0; i < m->ncols; i++) {
-        if (m->cols[i].kind != COL_DUP)
+        if (m->cols[i].kind != COL_DUP && m->cols[i].kind != COL_NAMES_DUP)
             continue;
         char **p = (char **)((char *)rec + m->cols[i].offset);
         free(*p);

@@ -27,7 +27,7 @@ static const struct row_map member_map = ROW_MAP(struct team_member_rec, member_
 
 /* A role, as store.h hands it out: STORE_STATUS_MAX bytes. */
 typedef char role_buf[STORE_STATUS_MAX];
-static const struct col_map role_col = {COL_TEXT, 0, sizeof(role_buf), NULL};
+static const struct col_map role_col = {COL_TEXT, 0, sizeof(role_buf), NULL, 0, 0};
 static const struct row_map role_map = {sizeof(role_buf), &role_col, 1, NULL};
 
 int sqlite_team_exists(struct sqlite_store *ss, const char *team_id) {
@@ -121,14 +121,22 @@ int sqlite_team_member_roles(struct store *s, const char *org_id, const char *us
     return r;
 }
 
+/* A team scope's columns, in order. */
+static const struct col_map scope_cols[] = {
+    MAP_TEXT(struct team_scope, name),
+    MAP_INT(struct team_scope, after),
+    MAP_INT(struct team_scope, from_ms),
+};
+static const struct row_map scope_map = ROW_MAP(struct team_scope, scope_cols);
+
 int sqlite_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
-                                  char **ret_json) {
+                                  const char *after, int limit, struct team_scope_list *ret) {
     static const struct stmt_def def = {
-        ST_TEAM_SCOPES_FOR_MEMBER, "SELECT COALESCE(json_group_array(json_object('name', name, 'after', audit_after, "
-                                   "'from_ms', created_at * 1000)), '[]') FROM (SELECT t.name, t.audit_after, "
-                                   "t.created_at FROM team_members m JOIN teams t ON t.id = m.team_id WHERE "
-                                   "t.org_id = ?1 AND m.user_id = ?2 AND m.role = ?3 ORDER BY t.name)"};
-    return sql_get(ss_of(s), &def, &row_json, ret_json, sql_text(org_id), sql_text(user_id), sql_text(role));
+        ST_TEAM_SCOPES_FOR_MEMBER, "SELECT t.name, t.audit_after, t.created_at * 1000 FROM team_members m JOIN teams t "
+                                   "ON t.id = m.team_id WHERE t.org_id = ?1 AND m.user_id = ?2 AND m.role = ?3 "
+                                   "AND t.name > ?4 ORDER BY t.name LIMIT ?5"};
+    return sql_list(ss_of(s), &def, &scope_map, limit, ret, sql_text(org_id), sql_text(user_id), sql_text(role),
+                    sql_text(after), sql_int(limit));
 }
 
 int sqlite_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {

@@ -2,10 +2,16 @@
  * tokens.c - API tokens in the SQLite backend: insert, get, list, expiry
  * and rotation, deletes (one, expired, an owner's) and last-use times.
  *
- * Sees a token's SHA-256, never its secret. Deleting or shortening a token
- * also cancels its pending expiry notices, by triggers of migration 0006,
- * not here.
+ * A token's policies are kept as a JSON array of strings in one column,
+ * read and written through the column maps (COL_NAMES_DUP, names_json).
+ *
+ * Sees a token's SHA-256, never its secret. Touches no expiry notice:
+ * cancelling a deleted or shortened token's notices is svc's
+ * (svc/notices.c); only its retirement from notices goes with a deleted
+ * token, by the foreign key of migration 0014.
  */
+#include <stdlib.h>
+
 #include "store/sqlite/sqlite_internal.h"
 
 #define TOKEN_COLS                                                                                                     \
@@ -22,7 +28,7 @@ static const struct col_map token_cols[] = {
     MAP_TEXT(struct token_rec, org_id),
     MAP_TEXT(struct token_rec, created_by),
     MAP_DUP(struct token_rec, description, ""),
-    MAP_DUP(struct token_rec, policies_json, "[]"),
+    MAP_NAMES_DUP(struct token_rec, policies, npolicies, STORE_POLICIES_MAX),
     MAP_INT(struct token_rec, created_at),
     MAP_INT(struct token_rec, expires_at),
     MAP_INT(struct token_rec, last_used_at),
@@ -35,11 +41,17 @@ int sqlite_token_insert(struct store *s, const struct token_rec *rec) {
                                         "INSERT INTO tokens (id, hash, owner_type, owner_id, org_id, created_by, "
                                         "description, policies, created_at, expires_at, last_used_at) "
                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"};
-    return sql_run(ss_of(s), &def, sql_text(rec->id), sql_blob(rec->hash, (int)sizeof(rec->hash)),
-                   sql_text(rec->owner_type), sql_text(rec->owner_id), sql_text(rec->org_id), sql_text(rec->created_by),
-                   sql_text(rec->description != NULL ? rec->description : ""),
-                   sql_text(rec->policies_json != NULL ? rec->policies_json : "[]"), sql_int(rec->created_at),
-                   sql_time(rec->expires_at), sql_time(rec->last_used_at));
+    char *policies = NULL;
+    int r =
+        names_json(rec->policies != NULL ? rec->policies[0] : NULL, STORE_POLICY_NAME_MAX, rec->npolicies, &policies);
+    if (r != 0)
+        return r;
+    r = sql_run(ss_of(s), &def, sql_text(rec->id), sql_blob(rec->hash, (int)sizeof(rec->hash)),
+                sql_text(rec->owner_type), sql_text(rec->owner_id), sql_text(rec->org_id), sql_text(rec->created_by),
+                sql_text(rec->description != NULL ? rec->description : ""), sql_text(policies),
+                sql_int(rec->created_at), sql_time(rec->expires_at), sql_time(rec->last_used_at));
+    free(policies);
+    return r;
 }
 
 int sqlite_token_get(struct store *s, const char *id, struct token_rec *ret) {

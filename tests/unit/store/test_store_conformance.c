@@ -136,7 +136,7 @@ static void owner_of(struct fx *fx, const char *name, char out[STORE_OWNER_ID_MA
 }
 
 /* A complete record for (owner_type, owner_id) with a fresh id. description and
- * policies_json point at literals: never token_rec_done() such a record. */
+ * policies point at static data: never token_rec_done() such a record. */
 static void make_rec(struct fx *fx, struct token_rec *rec, const char *owner_type, const char *owner_id) {
     unsigned n = ++fx->next;
     memset(rec, 0, sizeof(*rec));
@@ -156,7 +156,9 @@ static void make_rec(struct fx *fx, struct token_rec *rec, const char *owner_typ
     snprintf(rec->org_id, sizeof(rec->org_id), "org-%s", fx->tag);
     snprintf(rec->created_by, sizeof(rec->created_by), "user:creator-%s", fx->tag);
     rec->description = (char *)"a token";
-    rec->policies_json = (char *)"[\"tokens:read\"]";
+    static char read_only[][STORE_POLICY_NAME_MAX] = {"tokens:read"};
+    rec->policies = read_only;
+    rec->npolicies = 1;
     rec->created_at = 1700000000 + (int64_t)n;
 }
 
@@ -169,8 +171,11 @@ static void assert_rec_equal(const struct token_rec *want, const struct token_re
     assert_string_equal(got->created_by, want->created_by);
     assert_non_null(got->description);
     assert_string_equal(got->description, want->description != NULL ? want->description : "");
-    assert_non_null(got->policies_json);
-    assert_string_equal(got->policies_json, want->policies_json);
+    assert_int_equal(got->npolicies, want->npolicies);
+    for (size_t i = 0; i < want->npolicies; i++)
+        assert_string_equal(got->policies[i], want->policies[i]);
+    if (want->npolicies == 0)
+        assert_null(got->policies);
     assert_int_equal(got->created_at, want->created_at);
     assert_int_equal(got->expires_at, want->expires_at);
     assert_int_equal(got->last_used_at, want->last_used_at);
@@ -289,7 +294,10 @@ static void test_insert_get_round_trip(void **state) {
     struct token_rec full;
     make_rec(fx, &full, "service_account", owner);
     full.description = (char *)"Déploiement – ключ 🔑 \"quoted\" 'single'";
-    full.policies_json = (char *)"[\"tokens:read\",\"secrets:*\"]";
+    /* Policies come back as the names they were, in order, whatever they hold. */
+    static char names[][STORE_POLICY_NAME_MAX] = {"tokens:read", "secrets:*", "*", "quo\"te \\ ünï 🔑", "tokens:read"};
+    full.policies = names;
+    full.npolicies = sizeof(names) / sizeof(names[0]);
     full.created_at = 1700000123;
     full.expires_at = 253402300799; /* 9999-12-31: beyond 32 bits */
     full.last_used_at = 4102444800; /* 2100-01-01 */
@@ -304,6 +312,8 @@ static void test_insert_get_round_trip(void **state) {
     bare.description = (char *)"";
     bare.expires_at = 0;
     bare.last_used_at = 0;
+    bare.policies = NULL; /* no policies: none come back */
+    bare.npolicies = 0;
     assert_ok(store_token_insert(fx->s, &bare));
     assert_stored(fx->s, &bare);
 
@@ -323,6 +333,59 @@ static void test_insert_get_round_trip(void **state) {
     assert_true(b.seq > a.seq);
     token_rec_done(&a);
     token_rec_done(&b);
+}
+
+/* A token's policies: up to STORE_POLICIES_MAX names of up to
+ * STORE_POLICY_NAME_MAX - 1 bytes each, and nothing else. */
+static void test_policies_limits(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "p", owner);
+    static char longest[STORE_POLICY_NAME_MAX];
+    memset(longest, 'p', sizeof(longest) - 1);
+    const char *most[STORE_POLICIES_MAX + 1];
+    for (size_t i = 0; i <= STORE_POLICIES_MAX; i++)
+        most[i] = longest;
+
+    struct token_rec t;
+    make_rec(fx, &t, "user", owner);
+    t.policies = NULL;
+    t.npolicies = 0;
+    assert_ok(token_rec_set_policies(&t, most, STORE_POLICIES_MAX));
+    assert_int_equal(t.npolicies, STORE_POLICIES_MAX);
+    t.description = NULL; /* make_rec's is static; t owns its policies, freed below */
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_stored(fx->s, &t);
+
+    /* Refused, and t left as it was. */
+    char too_long[STORE_POLICY_NAME_MAX + 1];
+    memset(too_long, 'x', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0';
+    const char *bad_long[] = {"tokens.view", too_long};
+    const char *bad_empty[] = {""};
+    const char *bad_null[] = {NULL};
+    assert_lk(token_rec_set_policies(&t, most, STORE_POLICIES_MAX + 1), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, bad_long, 2), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, bad_empty, 1), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, bad_null, 1), LK_EINVAL);
+    assert_lk(token_rec_set_policies(&t, NULL, 1), LK_EINVAL);
+    assert_int_equal(t.npolicies, STORE_POLICIES_MAX);
+    assert_ok(token_rec_set_policies(&t, NULL, 0));
+    assert_null(t.policies);
+
+    /* A record whose list breaks the limits is not stored. */
+    struct token_rec bad;
+    make_rec(fx, &bad, "user", owner);
+    bad.npolicies = STORE_POLICIES_MAX + 1;
+    assert_lk(store_token_insert(fx->s, &bad), LK_EINVAL);
+    static char unterminated[1][STORE_POLICY_NAME_MAX];
+    memset(unterminated[0], 'u', sizeof(unterminated[0]));
+    bad.policies = unterminated;
+    bad.npolicies = 1;
+    assert_lk(store_token_insert(fx->s, &bad), LK_EINVAL);
+    bad.policies = NULL;
+    assert_lk(store_token_insert(fx->s, &bad), LK_EINVAL);
+    token_rec_done(&t);
 }
 
 static void test_insert_duplicate_conflicts(void **state) {
@@ -1418,7 +1481,8 @@ static void make_sa(struct fx *fx, struct sa_rec *a, const struct team_rec *t, c
     snprintf(a->org_id, sizeof(a->org_id), "%s", t->org_id);
     snprintf(a->team_id, sizeof(a->team_id), "%s", t->id);
     snprintf(a->name, sizeof(a->name), "%s", name);
-    snprintf(a->roles_json, sizeof(a->roles_json), "[\"team-member\"]");
+    snprintf(a->roles[0], sizeof(a->roles[0]), "team-member");
+    a->nroles = 1;
     a->created_at = 1700000020;
     a->updated_at = 1700000021;
 }
@@ -1495,7 +1559,8 @@ static void test_service_accounts_and_team_delete(void **state) {
     make_sa(fx, &a, &t, "deployer");
     assert_int_equal(store_sa_insert(fx->s, &a), 0);
     assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
-    assert_string_equal(got.roles_json, "[\"team-member\"]");
+    assert_int_equal(got.nroles, 1);
+    assert_string_equal(got.roles[0], "team-member");
     assert_int_equal(store_sa_get_by_name(fx->s, t.id, "deployer", &got), 0);
     assert_string_equal(got.id, a.id);
     make_sa(fx, &dup, &t, "deployer");
@@ -1507,10 +1572,29 @@ static void test_service_accounts_and_team_delete(void **state) {
     assert_int_equal(store_sa_list(fx->s, t.id, 0, 10, &list), 0);
     assert_int_equal(list.count, 1);
     sa_list_done(&list);
-    snprintf(a.roles_json, sizeof(a.roles_json), "[]");
+    /* Roles come back as given, in order; a full list too, an empty one as none. */
+    static const char *const all[STORE_ROLES_MAX] = {
+        "viewer", "org-admin", "team-owner", "r4",
+        "r5",     "r6",        "r7",         "a-custom-role-name-of-the-longest-length-a-slug-may-have-123"};
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        snprintf(a.roles[i], sizeof(a.roles[i]), "%s", all[i]);
+    a.nroles = STORE_ROLES_MAX;
     assert_int_equal(store_sa_update(fx->s, &a), 0);
     assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
-    assert_string_equal(got.roles_json, "[]");
+    assert_int_equal(got.nroles, STORE_ROLES_MAX);
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        assert_string_equal(got.roles[i], all[i]);
+    a.nroles = STORE_ROLES_MAX + 1;
+    assert_int_equal(store_sa_update(fx->s, &a), LK_EINVAL);
+    memset(a.roles[1], 'x', sizeof(a.roles[1])); /* unterminated */
+    a.nroles = 2;
+    assert_int_equal(store_sa_update(fx->s, &a), LK_EINVAL);
+    a.roles[1][0] = '\0'; /* empty */
+    assert_int_equal(store_sa_update(fx->s, &a), LK_EINVAL);
+    a.nroles = 0;
+    assert_int_equal(store_sa_update(fx->s, &a), 0);
+    assert_int_equal(store_sa_get(fx->s, a.id, &got), 0);
+    assert_int_equal(got.nroles, 0);
     /* Deleting the team takes its service accounts and their tokens. */
     make_rec(fx, &tok, "service_account", a.id);
     assert_int_equal(store_token_insert(fx->s, &tok), 0);
@@ -1519,6 +1603,140 @@ static void test_service_accounts_and_team_delete(void **state) {
     memset(&tr, 0, sizeof(tr));
     assert_int_equal(store_token_get(fx->s, tok.id, &tr), LK_ENOTFOUND);
     assert_int_equal(store_team_delete(fx->s, t.id), LK_ENOTFOUND);
+}
+
+/* A group's roles come back as given, in order, from a get and a list. */
+static void test_group_roles_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "grp");
+    assert_ok(store_org_insert(fx->s, &o));
+    static const char *const roles[STORE_ROLES_MAX] = {
+        "viewer", "a-custom-role-name-of-the-longest-length-a-slug-may-have-12345",
+        "viewer", "team-owner",
+        "r5",     "r6",
+        "r7",     "org-admin"};
+    struct group_rec g, empty, got;
+    memset(&g, 0, sizeof(g));
+    snprintf(g.id, sizeof(g.id), "grp_%s1", fx->tag);
+    snprintf(g.org_id, sizeof(g.org_id), "%s", o.id);
+    snprintf(g.name, sizeof(g.name), "all");
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        snprintf(g.roles[i], sizeof(g.roles[i]), "%s", roles[i]);
+    g.nroles = STORE_ROLES_MAX;
+    g.created_at = 1700000030;
+    empty = g;
+    snprintf(empty.id, sizeof(empty.id), "grp_%s2", fx->tag);
+    snprintf(empty.name, sizeof(empty.name), "none");
+    empty.nroles = 0;
+    assert_ok(store_group_insert(fx->s, &g));
+    assert_ok(store_group_insert(fx->s, &empty));
+    assert_ok(store_group_get(fx->s, o.id, "all", &got));
+    assert_int_equal(got.nroles, STORE_ROLES_MAX);
+    for (size_t i = 0; i < STORE_ROLES_MAX; i++)
+        assert_string_equal(got.roles[i], roles[i]);
+    assert_ok(store_group_get(fx->s, o.id, "none", &got));
+    assert_int_equal(got.nroles, 0);
+    struct group_list l = {0};
+    assert_ok(store_group_list(fx->s, o.id, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "all");
+    assert_int_equal(l.items[0].nroles, STORE_ROLES_MAX);
+    assert_string_equal(l.items[0].roles[7], "org-admin");
+    group_list_done(&l);
+
+    struct group_rec bad = g;
+    snprintf(bad.id, sizeof(bad.id), "grp_%s3", fx->tag);
+    snprintf(bad.name, sizeof(bad.name), "bad");
+    bad.nroles = STORE_ROLES_MAX + 1;
+    assert_lk(store_group_insert(fx->s, &bad), LK_EINVAL);
+    bad.nroles = 1;
+    bad.roles[0][0] = '\0';
+    assert_lk(store_group_insert(fx->s, &bad), LK_EINVAL);
+}
+
+/* A group's members' usernames, in username order, a page at a time. */
+static void test_group_member_names_in_pages(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "gmn");
+    assert_ok(store_org_insert(fx->s, &o));
+    struct group_rec g;
+    memset(&g, 0, sizeof(g));
+    snprintf(g.id, sizeof(g.id), "grp_%sm", fx->tag);
+    snprintf(g.org_id, sizeof(g.org_id), "%s", o.id);
+    snprintf(g.name, sizeof(g.name), "crew");
+    assert_ok(store_group_insert(fx->s, &g));
+    static const char *const names[] = {"zed", "amy", "bob"};
+    for (size_t i = 0; i < 3; i++) {
+        struct user_rec u;
+        make_user(fx, &u, &o, names[i]);
+        assert_ok(store_user_insert(fx->s, &u));
+        assert_ok(store_group_member_put(fx->s, g.id, u.id, 1700000050));
+    }
+    struct name_list l = {0};
+    assert_ok(store_group_member_names(fx->s, g.id, NULL, 2, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0], "amy");
+    assert_string_equal(l.items[1], "bob");
+    name_list_done(&l);
+    assert_ok(store_group_member_names(fx->s, g.id, "bob", 2, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0], "zed");
+    name_list_done(&l);
+    assert_ok(store_group_member_names(fx->s, g.id, "zed", 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    assert_ok(store_group_member_names(fx->s, "grp_nobody", NULL, 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    assert_lk(store_group_member_names(fx->s, g.id, NULL, 0, &l), LK_EINVAL);
+    assert_lk(store_group_member_names(fx->s, g.id, NULL, 1001, &l), LK_EINVAL);
+    name_list_done(NULL);
+}
+
+/* A custom role's permissions come back as given, in order: a full list
+ * of the longest names, and none. */
+static void test_role_permissions_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "rol");
+    assert_ok(store_org_insert(fx->s, &o));
+    struct role_rec full, none, got;
+    memset(&full, 0, sizeof(full));
+    snprintf(full.org_id, sizeof(full.org_id), "%s", o.id);
+    snprintf(full.name, sizeof(full.name), "full");
+    for (size_t i = 0; i < STORE_PERMISSIONS_MAX; i++) {
+        memset(full.permissions[i], 'a' + (int)(i % 26), sizeof(full.permissions[i]) - 1);
+        full.permissions[i][sizeof(full.permissions[i]) - 1] = '\0';
+    }
+    snprintf(full.permissions[0], sizeof(full.permissions[0]), "users.view");
+    full.npermissions = STORE_PERMISSIONS_MAX;
+    full.created_at = 1700000040;
+    none = full;
+    snprintf(none.name, sizeof(none.name), "none");
+    none.npermissions = 0;
+    assert_ok(store_role_insert(fx->s, &full));
+    assert_ok(store_role_insert(fx->s, &none));
+    assert_ok(store_role_get(fx->s, o.id, "full", &got));
+    assert_int_equal(got.npermissions, STORE_PERMISSIONS_MAX);
+    for (size_t i = 0; i < STORE_PERMISSIONS_MAX; i++)
+        assert_string_equal(got.permissions[i], full.permissions[i]);
+    struct role_list l = {0};
+    assert_ok(store_role_list(fx->s, o.id, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "full");
+    assert_string_equal(l.items[0].permissions[0], "users.view");
+    assert_int_equal(l.items[1].npermissions, 0);
+    role_list_done(&l);
+
+    struct role_rec bad = full;
+    snprintf(bad.name, sizeof(bad.name), "bad");
+    bad.npermissions = STORE_PERMISSIONS_MAX + 1;
+    assert_lk(store_role_insert(fx->s, &bad), LK_EINVAL);
+    bad.npermissions = 1;
+    memset(bad.permissions[0], 'x', sizeof(bad.permissions[0])); /* unterminated */
+    assert_lk(store_role_insert(fx->s, &bad), LK_EINVAL);
 }
 
 static void test_sa_delete_takes_its_tokens(void **state) {
@@ -1797,6 +2015,7 @@ static void test_audit_filters_order_and_cursor(void **state) {
     char org[AUDIT_NAME_MAX], ann[AUDIT_NAME_MAX];
     snprintf(org, sizeof(org), "f-%s", fx->tag);
     snprintf(ann, sizeof(ann), "ann-%s", fx->tag);
+    static const struct team_scope web_db[] = {{"web", 0, 0}, {"db", 0, 0}};
     struct {
         struct audit_filter f;
         int want[6];
@@ -1806,13 +2025,9 @@ static void test_audit_filters_order_and_cursor(void **state) {
         {{.org = org, .actor = ann, .limit = 100}, {0, 2, 3}, 3},
         {{.org = org, .action = "token.create", .limit = 100}, {0, 3, 5}, 3},
         {{.org = org, .outcome = "denied", .limit = 100}, {2}, 1},
-        {{.org = org, .teams_json = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]", .limit = 100}, {1, 3}, 2},
-        {{.org = org,
-          .teams_json = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0},{\"name\":\"db\",\"after\":0,\"from_ms\":0}]",
-          .limit = 100},
-         {1, 2, 3},
-         3},
-        {{.org = org, .teams_json = "[]", .limit = 100}, {0}, 0},
+        {{.org = org, .teams = web_db, .nteams = 1, .limit = 100}, {1, 3}, 2},
+        {{.org = org, .teams = web_db, .nteams = 2, .limit = 100}, {1, 2, 3}, 3},
+        {{.org = org, .teams = web_db, .nteams = 0, .limit = 100}, {0}, 0}, /* no team: no record */
         {{.org = org, .since_ms = 2000, .until_ms = 4000, .limit = 100}, {1, 2}, 2},
         {{.org = org, .descending = 1, .limit = 100}, {5, 3, 2, 1, 0}, 5},
         {{.org = org, .limit = 2}, {0, 1}, 2},
@@ -2000,7 +2215,7 @@ static void test_audit_org_id_selects_only_records_filed_under_it(void **state) 
     snprintf(name, sizeof(name), "same-%s", fx->tag);
     snprintf(first, sizeof(first), "org_same_%s", fx->tag);
     snprintf(next, sizeof(next), "org_next_%s", fx->tag);
-    const char *web = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]";
+    static const struct team_scope web[] = {{"web", 0, 0}};
     struct {
         struct audit_filter f;
         int want[4];
@@ -2010,8 +2225,8 @@ static void test_audit_org_id_selects_only_records_filed_under_it(void **state) 
         {{.org_id = next, .org = name, .limit = 100}, {2, 3}, 2},
         {{.org_id = next, .org = name, .limit = 100, .scan_budget = 1}, {2, 3}, 2},
         {{.org_id = first, .org = name, .limit = 100, .descending = 1, .scan_budget = 1}, {1, 0}, 2},
-        {{.org_id = next, .org = name, .teams_json = web, .limit = 100}, {3}, 1},
-        {{.org_id = first, .org = name, .teams_json = web, .limit = 100}, {1}, 1},
+        {{.org_id = next, .org = name, .teams = web, .nteams = 1, .limit = 100}, {3}, 1},
+        {{.org_id = first, .org = name, .teams = web, .nteams = 1, .limit = 100}, {1}, 1},
         {{.org = name, .limit = 100}, {0, 1, 2, 3}, 4},
         /* Records from before org ids: none here, wherever they would begin. */
         {{.org_id = next, .org = name, .org_ids_from = INT64_MAX, .limit = 100}, {2, 3}, 2},
@@ -2073,7 +2288,7 @@ static void test_audit_records_before_org_ids_are_filed_by_their_actor(void **st
     snprintf(acme_id, sizeof(acme_id), "org_acme_%s", fx->tag);
     snprintf(globex_id, sizeof(globex_id), "org_globex_%s", fx->tag);
     int64_t from = recs[6].seq;
-    const char *web = "[{\"name\":\"web\",\"after\":0,\"from_ms\":0}]";
+    static const struct team_scope web[] = {{"web", 0, 0}};
     struct {
         struct audit_filter f;
         int want[4];
@@ -2083,8 +2298,8 @@ static void test_audit_records_before_org_ids_are_filed_by_their_actor(void **st
         {{.org_id = globex_id, .org = globex, .org_ids_from = from, .limit = 100}, {1, 5}, 2},
         /* acme's "web" owners: not globex's record naming it, nor acme's
          * service account's naming globex's "web". */
-        {{.org_id = acme_id, .org = acme, .org_ids_from = from, .teams_json = web, .limit = 100}, {0}, 1},
-        {{.org_id = globex_id, .org = globex, .org_ids_from = from, .teams_json = web, .limit = 100}, {0}, 0},
+        {{.org_id = acme_id, .org = acme, .org_ids_from = from, .teams = web, .nteams = 1, .limit = 100}, {0}, 1},
+        {{.org_id = globex_id, .org = globex, .org_ids_from = from, .teams = web, .nteams = 1, .limit = 100}, {0}, 0},
         /* Without a start for org ids, none of them is anybody's. */
         {{.org_id = acme_id, .org = acme, .limit = 100}, {0}, 0},
         /* The start bounds it from above, and the org's own scope from below. */
@@ -2168,17 +2383,34 @@ static void test_team_scopes_for_member(void **state) {
         assert_ok(store_team_member_put(fx->s, t.id, u.id, roles[i], 1));
     }
     /* Each team begins where the chain stood when it was made. */
-    char want[256];
-    snprintf(want, sizeof(want),
-             "[{\"name\":\"api\",\"after\":%lld,\"from_ms\":1000},{\"name\":\"web\",\"after\":%lld,\"from_ms\":1000}]",
-             (long long)head, (long long)head);
-    char *json = NULL;
-    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", &json));
-    assert_string_equal(json, want);
-    free(json);
-    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "viewer", &json));
-    assert_string_equal(json, "[]");
-    free(json);
+    struct team_scope_list l = {0};
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1000, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "api");
+    assert_string_equal(l.items[1].name, "web");
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(l.items[i].after, head);
+        assert_int_equal(l.items[i].from_ms, 1000);
+    }
+    team_scope_list_done(&l);
+    /* A page at a time, by name. */
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].name, "api");
+    team_scope_list_done(&l);
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", "api", 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].name, "web");
+    team_scope_list_done(&l);
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", "web", 1, &l));
+    assert_int_equal(l.count, 0);
+    team_scope_list_done(&l);
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "viewer", NULL, 1000, &l));
+    assert_int_equal(l.count, 0);
+    team_scope_list_done(&l);
+    assert_lk(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 0, &l), LK_EINVAL);
+    assert_lk(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1001, &l), LK_EINVAL);
+    team_scope_list_done(NULL);
 }
 
 /* An org or team made after records that name it (an earlier holder of
@@ -2226,18 +2458,18 @@ static void test_audit_scope_of_a_reused_name(void **state) {
     audit_list_done(&out);
 
     /* The team's scope: only the new team's record. */
-    char *scopes = NULL;
+    struct team_scope_list scopes = {0};
     struct user_rec u;
     make_user(fx, &u, &o, "owner");
     assert_ok(store_user_insert(fx->s, &u));
     assert_ok(store_team_member_put(fx->s, t.id, u.id, "owner", 1));
-    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", &scopes));
-    struct audit_filter tf = {.org = o.name, .teams_json = scopes, .limit = 10};
+    assert_ok(store_team_scopes_for_member(fx->s, o.id, u.id, "owner", NULL, 1000, &scopes));
+    struct audit_filter tf = {.org = o.name, .teams = scopes.items, .nteams = scopes.count, .limit = 10};
     assert_ok(store_audit_list(fx->s, &tf, &out));
     assert_int_equal(out.count, 1);
     assert_int_equal(out.items[0].seq, fresh[1].seq);
     audit_list_done(&out);
-    free(scopes);
+    team_scope_list_done(&scopes);
 }
 
 /* --- expiry notices (the outbox) -------------------------------------------------- */
@@ -2336,8 +2568,11 @@ static void test_notice_candidates_only_active_orgs_in_the_window(void **state) 
     assert_string_equal(ids[0], in_active.id);
     assert_string_equal(ids[1], in_root.id);
 
-    /* Shortening a token's expiry (what rotation does) retires it from notices. */
+    /* Shortening a token's expiry (what rotation does) retires nothing by
+     * itself (store.h); retiring it takes it out of the candidates. */
     assert_ok(store_token_set_expiry(fx->s, in_active.id, now + 3600));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 8), 2);
+    assert_ok(store_notice_retire(fx->s, in_active.id, now));
     assert_int_equal(own_candidates(fx, now, horizon, ids, 8), 1);
     assert_string_equal(ids[0], in_root.id);
     /* Activating the org brings its tokens back. */
@@ -2460,13 +2695,228 @@ static void test_notice_supersede_and_token_delete(void **state) {
     assert_string_equal(notice_by_id(fx->s, n7.id).status, "skipped");
     assert_string_equal(notice_by_id(fx->s, n1.id).status, "pending");
 
-    /* Deleting the token cancels what is still pending. */
+    /* Deleting the token cancels nothing by itself (store.h): its notices
+     * outlive it as they were, and the caller cancels what is pending. */
     assert_ok(store_token_delete(fx->s, t.id));
     struct notice_rec got = notice_by_id(fx->s, n1.id);
+    assert_string_equal(got.status, "pending");
+    assert_int_equal(got.token_exists, 0);
+    size_t changed = 99;
+    assert_ok(store_notice_cancel_token(fx->s, t.id, "token deleted", 2500, &changed));
+    assert_int_equal(changed, 1);
+    got = notice_by_id(fx->s, n1.id);
     assert_string_equal(got.status, "cancelled");
     assert_string_equal(got.last_error, "token deleted");
-    assert_int_equal(got.token_exists, 0);
+    assert_int_equal(got.updated_at, 2500);
     assert_string_equal(notice_by_id(fx->s, n30.id).status, "delivered");
+    assert_string_equal(notice_by_id(fx->s, n7.id).status, "skipped");
+}
+
+/* Schedules a pending 7-day e-mail notice of token t, as the notifier
+ * would (owner and org from the token). */
+static void notice_of(struct fx *fx, const struct token_rec *t, struct notice_rec *n) {
+    make_notice(n, t->id, t->org_id, 7, "email", 1000);
+    snprintf(n->owner_type, sizeof(n->owner_type), "%s", t->owner_type);
+    snprintf(n->owner_id, sizeof(n->owner_id), "%s", t->owner_id);
+    n->expires_at = t->expires_at != 0 ? t->expires_at : 1800000000;
+    int inserted = 0;
+    assert_ok(store_notice_insert(fx->s, n, &inserted));
+    assert_int_equal(inserted, 1);
+}
+
+/* The notice's status and last_error, and updated_at when it was cancelled. */
+static void assert_notice(struct fx *fx, const struct notice_rec *n, const char *status, const char *last_error,
+                          int64_t updated_at) {
+    struct notice_rec got = notice_by_id(fx->s, n->id);
+    assert_string_equal(got.status, status);
+    assert_string_equal(got.last_error, last_error);
+    assert_int_equal(got.updated_at, updated_at);
+}
+
+/* Each store_notice_cancel_* names its tokens and nothing else, changes
+ * only pending notices, and writes the reason and time it is given; the
+ * entity deletes that take tokens with them cancel nothing themselves. */
+static void test_notice_cancel_selects_exactly_its_tokens(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, o2;
+    struct user_rec u;
+    struct team_rec team;
+    struct sa_rec a;
+    make_org(fx, &o, "cx");
+    make_org(fx, &o2, "cy");
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_insert(fx->s, &o2));
+    make_user(fx, &u, &o, "carol");
+    assert_ok(store_user_insert(fx->s, &u));
+    make_team(fx, &team, &o, "ops");
+    assert_ok(store_team_insert(fx->s, &team));
+    make_sa(fx, &a, &team, "bot");
+    assert_ok(store_sa_insert(fx->s, &a));
+
+    /* An API key and a login session of the user, a token of the service
+     * account, one of root, one of a user of another org. */
+    struct token_rec key, sess, sa_tok, root_tok, other;
+    char other_owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "other", other_owner);
+    make_rec(fx, &key, "user", u.id);
+    make_rec(fx, &sess, "user", u.id);
+    memcpy(sess.id, "lk_sess_", 8);
+    make_rec(fx, &sa_tok, "service_account", a.id);
+    make_rec(fx, &root_tok, "root", "root");
+    root_tok.org_id[0] = '\0';
+    make_rec(fx, &other, "user", other_owner);
+    snprintf(key.org_id, sizeof(key.org_id), "%s", o.id);
+    snprintf(sess.org_id, sizeof(sess.org_id), "%s", o.id);
+    snprintf(sa_tok.org_id, sizeof(sa_tok.org_id), "%s", o.id);
+    snprintf(other.org_id, sizeof(other.org_id), "%s", o2.id);
+    struct token_rec *toks[] = {&key, &sess, &sa_tok, &root_tok, &other};
+    struct notice_rec n[5], done;
+    for (size_t i = 0; i < 5; i++) {
+        toks[i]->expires_at = 1800000000;
+        assert_ok(store_token_insert(fx->s, toks[i]));
+        notice_of(fx, toks[i], &n[i]);
+    }
+    /* A notice delivered already is never cancelled. */
+    make_notice(&done, key.id, o.id, 1, "email", 1000);
+    snprintf(done.status, sizeof(done.status), "delivered");
+    assert_ok(store_notice_insert(fx->s, &done, NULL));
+
+    size_t changed = 99;
+    assert_ok(store_notice_cancel_owner(fx->s, "user", u.id, "lk_sess_", "sessions ended", 3001, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[1], "cancelled", "sessions ended", 3001);
+    assert_notice(fx, &n[0], "pending", "", 1700000000);
+
+    assert_ok(store_notice_cancel_team(fx->s, team.id, "team deleted", 3002, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[2], "cancelled", "team deleted", 3002);
+
+    /* Deleting the user (and their tokens) leaves their notices pending;
+     * cancelling by owner afterwards still finds them. */
+    assert_ok(store_user_delete(fx->s, u.id));
+    assert_notice(fx, &n[0], "pending", "", 1700000000);
+    assert_ok(store_notice_cancel_owner(fx->s, "user", u.id, NULL, "user deleted", 3003, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[0], "cancelled", "user deleted", 3003);
+    assert_notice(fx, &done, "delivered", "", 1700000000);
+
+    /* Deleting the other org leaves its notices pending too. */
+    assert_ok(store_org_delete(fx->s, o2.id));
+    assert_notice(fx, &n[4], "pending", "", 1700000000);
+    assert_ok(store_notice_cancel_org(fx->s, o2.id, "org deleted", 3004, &changed));
+    assert_int_equal(changed, 1);
+    assert_notice(fx, &n[4], "cancelled", "org deleted", 3004);
+    /* Root's notice was named by none of them. */
+    assert_notice(fx, &n[3], "pending", "", 1700000000);
+
+    /* Cancelling again changes nothing: only pending notices change. */
+    assert_ok(store_notice_cancel_token(fx->s, key.id, "again", 3005, &changed));
+    assert_int_equal(changed, 0);
+    assert_notice(fx, &n[0], "cancelled", "user deleted", 3003);
+
+    /* Arguments: no org means no selection; a reason must fit last_error. */
+    char long_reason[STORE_NOTICE_ERROR_MAX + 1];
+    memset(long_reason, 'x', sizeof(long_reason) - 1);
+    long_reason[sizeof(long_reason) - 1] = '\0';
+    assert_lk(store_notice_cancel_org(fx->s, "", "x", 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_token(fx->s, key.id, long_reason, 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_token(fx->s, key.id, NULL, 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_owner(fx->s, "user", NULL, NULL, "x", 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_cancel_team(fx->s, NULL, "x", 1, NULL), LK_EINVAL);
+    assert_lk(store_notice_retire(fx->s, NULL, 1), LK_EINVAL);
+}
+
+/* store_notice_cancel_expired names the tokens expired before the cutoff,
+ * as they are when it runs. */
+static void test_notice_cancel_expired_reads_the_tokens(void **state) {
+    struct fx *fx = *state;
+    struct token_rec old, young, never;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "exp", owner);
+    make_rec(fx, &old, "user", owner);
+    make_rec(fx, &young, "user", owner);
+    make_rec(fx, &never, "user", owner);
+    old.expires_at = 1000;
+    young.expires_at = 2000;
+    struct notice_rec n_old, n_young, n_never;
+    assert_ok(store_token_insert(fx->s, &old));
+    assert_ok(store_token_insert(fx->s, &young));
+    assert_ok(store_token_insert(fx->s, &never));
+    notice_of(fx, &old, &n_old);
+    notice_of(fx, &young, &n_young);
+    notice_of(fx, &never, &n_never);
+    assert_ok(store_notice_cancel_expired(fx->s, 2000, "token deleted", 4000, NULL));
+    assert_notice(fx, &n_old, "cancelled", "token deleted", 4000);
+    assert_notice(fx, &n_young, "pending", "", 1700000000);
+    assert_notice(fx, &n_never, "pending", "", 1700000000);
+    /* Deleting them cancels nothing by itself. */
+    size_t deleted = 0;
+    assert_ok(store_token_delete_expired(fx->s, 2001, &deleted));
+    assert_true(deleted >= 2);
+    assert_notice(fx, &n_young, "pending", "", 1700000000);
+}
+
+/* A retirement belongs to its token: it goes with the token, by whatever
+ * operation deletes it. */
+static void test_notice_retirement_goes_with_its_token(void **state) {
+    struct fx *fx = *state;
+    const int64_t now = 1800000000 - 86400, horizon = now + 7 * 86400;
+    struct org_rec o;
+    struct user_rec u;
+    make_org(fx, &o, "ret");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_user(fx, &u, &o, "rita");
+    assert_ok(store_user_insert(fx->s, &u));
+    struct token_rec t, v;
+    make_rec(fx, &t, "user", u.id);
+    make_rec(fx, &v, "user", u.id);
+    snprintf(t.org_id, sizeof(t.org_id), "%s", o.id);
+    snprintf(v.org_id, sizeof(v.org_id), "%s", o.id);
+    t.expires_at = v.expires_at = 1800000000;
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &v));
+    char ids[4][TOKFMT_PUBID_BUFSZ];
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 2);
+
+    /* Retiring takes a token out of the candidates, once; an unknown token is nothing to retire. */
+    assert_ok(store_notice_retire(fx->s, t.id, now));
+    assert_ok(store_notice_retire(fx->s, t.id, now + 1));
+    assert_ok(store_notice_retire(fx->s, "lk_user_nosuchtoken0", now));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 1);
+    assert_string_equal(ids[0], v.id);
+
+    /* Deleted and made again under the same id, it is a new token, not retired. */
+    assert_ok(store_token_delete(fx->s, t.id));
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 2);
+
+    /* Likewise when its owner is deleted with it. */
+    assert_ok(store_notice_retire(fx->s, t.id, now));
+    assert_ok(store_notice_retire(fx->s, v.id, now));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 0);
+    assert_ok(store_user_delete(fx->s, u.id));
+    assert_ok(store_user_insert(fx->s, &u));
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &v));
+    assert_int_equal(own_candidates(fx, now, horizon, ids, 4), 2);
+}
+
+/* A cancellation in a request joins its transaction, and goes if it does. */
+static void test_notice_cancel_joins_the_request_tx(void **state) {
+    struct fx *fx = *state;
+    struct token_rec t;
+    insert_expiring_token(fx, "rq", NULL, &t);
+    struct notice_rec n;
+    notice_of(fx, &t, &n);
+    store_request_begin(fx->s);
+    assert_int_equal(store_request_active(fx->s), 0);
+    assert_ok(store_notice_cancel_token(fx->s, t.id, "token deleted", 5000, NULL));
+    assert_int_equal(store_request_active(fx->s), 1);
+    assert_ok(store_notice_retire(fx->s, t.id, 5000));
+    assert_ok(store_token_delete(fx->s, t.id));
+    assert_ok(store_request_end(fx->s, 0));
+    assert_notice(fx, &n, "pending", "", 1700000000);
+    assert_token_there(fx->s, t.id);
 }
 
 static void test_notice_list_filters_pages_and_purge(void **state) {
@@ -2525,6 +2975,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_migrate_twice_is_idempotent, setup_unmigrated, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_migrate, setup_unmigrated, teardown),
         cmocka_unit_test_setup_teardown(test_insert_get_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policies_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_duplicate_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_unknown_is_notfound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_order_pagination_isolation, setup, teardown),
@@ -2568,10 +3019,17 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_teams_and_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_accounts_and_team_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sa_delete_takes_its_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_roles_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_permissions_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_member_names_in_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_candidates_only_active_orgs_in_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_list_filters_pages_and_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_cancel_selects_exactly_its_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_cancel_expired_reads_the_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_retirement_goes_with_its_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_cancel_joins_the_request_tx, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];

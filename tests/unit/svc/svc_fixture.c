@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,13 +118,39 @@ struct token_entry *fx_token_entry(const char *token_id, const char *owner_type,
     str_copy(rec.owner_type, sizeof(rec.owner_type), owner_type);
     str_copy(rec.owner_id, sizeof(rec.owner_id), owner_id);
     str_copy(rec.org_id, sizeof(rec.org_id), org_id);
-    rec.policies_json = (char *)policies_json;
+    /* The policies as the store hands them out: a list of names. */
+    json_t *arr = json_loads(policies_json, 0, NULL);
+    const char *names[STORE_POLICIES_MAX];
+    size_t n = json_array_size(arr);
+    if (!json_is_array(arr) || n > STORE_POLICIES_MAX)
+        fail_msg("fx_token_entry(%s): policies %s is no list of at most %d names", token_id, policies_json,
+                 STORE_POLICIES_MAX);
+    for (size_t i = 0; i < n; i++)
+        names[i] = json_string_value(json_array_get(arr, i));
+    if (token_rec_set_policies(&rec, names, n) != 0)
+        fail_msg("fx_token_entry(%s): policies %s do not fit a token", token_id, policies_json);
+    json_decref(arr);
     rec.created_at = FX_NOW - 60;
     rec.expires_at = expires_at;
     struct token_entry *e = token_entry_new(&rec, 0);
+    token_rec_done(&rec);
     if (e == NULL)
         fail_msg("token_entry_new(%s) returned NULL", token_id);
     return e;
+}
+
+const char *fx_list_json(const void *names, size_t width, size_t n) {
+    static char buf[STORE_POLICIES_MAX * (STORE_POLICY_NAME_MAX + 3) + 3];
+    size_t at = 0;
+    at += (size_t)snprintf(buf + at, sizeof(buf) - at, "[");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%s\"%s\"", i ? "," : "", (const char *)names + i * width);
+    snprintf(buf + at, sizeof(buf) - at, "]");
+    return buf;
+}
+
+const char *fx_policies_json(const struct token_rec *rec) {
+    return fx_list_json(rec->policies, STORE_POLICY_NAME_MAX, rec->npolicies);
 }
 
 void fx_user_principal(struct svc_fixture *fx, const struct org_rec *org, const struct user_rec *u,

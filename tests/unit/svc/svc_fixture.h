@@ -61,6 +61,12 @@ void fx_user_principal(struct svc_fixture *fx, const struct org_rec *org, const 
 struct token_entry *fx_token_entry(const char *token_id, const char *owner_type, const char *owner_id,
                                    const char *org_id, const char *policies_json, int64_t expires_at);
 
+/* A record's list of names (names[0..n), rows of width bytes) as a JSON
+ * array, compact (a static buffer, overwritten by the next call of either):
+ * what the answers show. fx_policies_json is a token's policies. */
+const char *fx_list_json(const void *names, size_t width, size_t n);
+const char *fx_policies_json(const struct token_rec *rec);
+
 /* The JSON array of set's names in catalogue order, as tokens.c stores
  * policies (a static buffer, overwritten by the next call). */
 const char *fx_names_json(permset_t set);

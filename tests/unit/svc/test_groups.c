@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,7 +111,9 @@ static void test_a_custom_role_within_the_caller_is_stored_closed(void **state) 
     struct lk_error err = {0};
     assert_i64_eq(new_role(w, &p, "auditor", perms, 2, &r, &err), 0);
     permset_t want = fx_perms("audit.view", "users.manage");
-    assert_string_equal(r.permissions_json, fx_names_json(want));
+    char got[1024];
+    snprintf(got, sizeof(got), "%s", fx_list_json(r.permissions, sizeof(r.permissions[0]), r.npermissions));
+    assert_string_equal(got, fx_names_json(want));
     uint64_t resolved = 0;
     assert_i64_eq(roles_resolve(&w->fx->svc, w->acme.id, "auditor", &resolved), 0);
     assert_perms_eq(resolved, want);
@@ -242,6 +245,74 @@ static void test_a_member_given_groups_manage_fills_only_groups_within_his_set(v
     principal_done(&bob);
 }
 
+/* A group's roles, as a JSON list, fit 511 bytes: so it has always been,
+ * and the typed record keeps it so ("roles: too many"). */
+static void test_a_groups_roles_fit_the_text_they_always_had(void **state) {
+    struct world *w = *state;
+    static const char *const perms[] = {"users.view"};
+    char names[8][64];
+    const char *roles[8];
+    for (int i = 0; i < 8; i++) {
+        /* 63-character slugs: eight of them in JSON take 2 + 8 * 65 + 7 = 529 bytes. */
+        snprintf(names[i], sizeof(names[i]), "r%d-%060d", i, 0);
+        roles[i] = names[i];
+        admin_role(w, names[i], perms, 1);
+    }
+    struct principal alice;
+    struct lk_error err = {0};
+    caller(w, &w->alice, UNNARROWED, &alice);
+    assert_error_with(new_group(w, &alice, "wide", roles, 8, &err), &err, LK_EINVAL, "roles: too many");
+    /* Seven take 2 + 7 * 65 + 6 = 463. */
+    memset(&err, 0, sizeof(err));
+    assert_i64_eq(new_group(w, &alice, "wide", roles, 7, &err), 0);
+    principal_done(&alice);
+}
+
+/* Puts 1200 new users of acme (u0000 ... u1199) into group_id, in one transaction. */
+static int fill_group(struct store *s, void *arg) {
+    const struct group_rec *g = arg;
+    for (int i = 0; i < 1200; i++) {
+        struct user_rec u;
+        memset(&u, 0, sizeof(u));
+        snprintf(u.id, sizeof(u.id), "usr_fill%04d", i);
+        snprintf(u.org_id, sizeof(u.org_id), "%s", g->org_id);
+        snprintf(u.username, sizeof(u.username), "u%04d", 1199 - i); /* stored out of order */
+        snprintf(u.email, sizeof(u.email), "u%d@example.com", i);
+        snprintf(u.role, sizeof(u.role), "member");
+        int r = store_user_insert(s, &u);
+        if (r == 0)
+            r = store_group_member_put(s, g->id, u.id, FX_NOW);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* A group lists every member, in username order, however many pages the
+ * store reads them in. */
+static void test_a_group_lists_all_its_members(void **state) {
+    struct world *w = *state;
+    static const char *const roles[] = {"viewer"};
+    admin_group(w, "everyone", roles, 1);
+    struct group_rec g;
+    assert_i64_eq(store_group_get(w->fx->svc.store, w->acme.id, "everyone", &g), 0);
+    assert_i64_eq(store_tx(w->fx->svc.store, fill_group, &g), 0);
+    struct principal alice;
+    caller(w, &w->alice, UNNARROWED, &alice);
+    struct group_info_list l = {0};
+    struct lk_error err = {0};
+    assert_i64_eq(groups_list(&w->fx->svc, &alice, "acme", &l, &err), 0);
+    assert_i64_eq(l.count, 1);
+    assert_i64_eq(l.items[0].members.count, 1200);
+    for (size_t i = 0; i < 1200; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "u%04zu", i);
+        assert_string_equal(l.items[0].members.items[i], want);
+    }
+    group_info_list_done(&l);
+    principal_done(&alice);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_custom_role_within_the_caller_is_stored_closed, setup, teardown),
@@ -250,6 +321,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_a_group_with_a_role_beyond_the_caller_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_group_with_roles_within_the_caller_is_created, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_group_names_only_roles_that_exist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_groups_roles_fit_the_text_they_always_had, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_lists_all_its_members, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joining_a_group_beyond_the_caller_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joining_a_group_within_the_caller_grants_its_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_member_cannot_put_himself_in_a_group, setup, teardown),
