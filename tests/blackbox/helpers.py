@@ -320,31 +320,72 @@ AUDIT_IMMUTABILITY = """
     BEGIN SELECT RAISE(ABORT, 'audit records are immutable'); END;
 """
 
-# The expiry-notice rules as migration 0006 left them in the schema, and
-# 0014 took them out (to svc): for tests that put a store back to an older
-# release's layout (below 0014). The retirements lose 0014's foreign key.
-NOTICE_TRIGGERS_0006 = """
-    CREATE TABLE notice_retired_tokens_0006 (token_id TEXT PRIMARY KEY, retired_at INTEGER NOT NULL);
-    INSERT INTO notice_retired_tokens_0006 SELECT token_id, retired_at FROM notice_retired_tokens;
-    DROP TABLE notice_retired_tokens;
-    ALTER TABLE notice_retired_tokens_0006 RENAME TO notice_retired_tokens;
-    CREATE TRIGGER notices_token_shortened AFTER UPDATE OF expires_at ON tokens
-    WHEN NEW.expires_at IS NOT NULL AND (OLD.expires_at IS NULL OR NEW.expires_at <= OLD.expires_at)
-    BEGIN
-        INSERT OR IGNORE INTO notice_retired_tokens (token_id, retired_at)
-            VALUES (NEW.id, CAST(strftime('%s', 'now') AS INTEGER));
-        UPDATE notices SET status = 'cancelled', last_error = 'token rotated or its expiry shortened',
-                           updated_at = CAST(strftime('%s', 'now') AS INTEGER)
-         WHERE token_id = NEW.id AND status = 'pending';
-    END;
-    CREATE TRIGGER notices_token_deleted AFTER DELETE ON tokens
-    BEGIN
-        UPDATE notices SET status = 'cancelled', last_error = 'token deleted',
-                           updated_at = CAST(strftime('%s', 'now') AS INTEGER)
-         WHERE token_id = OLD.id AND status = 'pending';
-        DELETE FROM notice_retired_tokens WHERE token_id = OLD.id;
-    END;
-"""
+# How to undo each migration that later ones stack on (0012 and newer), for
+# tests that put a stopped server's store back to an older release's layout
+# and restart it so the migrations replay: rewind() runs these. Each step
+# undoes exactly its migration (src/store/sqlite/migrations/00NN_*.sql). A
+# new migration adds its undo step here (one that only creates new tables
+# adds a DROP TABLE); rewind() refuses a store that has a migration from
+# 0012 on without one. Migrations before 0012 are undone by hand, by each
+# test that goes back past them, in the way that test needs its data.
+UNDO = {
+    # 0014: the expiry-notice rules go back into the schema as the triggers
+    # 0006 made, and the retirements lose 0014's foreign key.
+    14: """
+        CREATE TABLE notice_retired_tokens_0006 (token_id TEXT PRIMARY KEY, retired_at INTEGER NOT NULL);
+        INSERT INTO notice_retired_tokens_0006 SELECT token_id, retired_at FROM notice_retired_tokens;
+        DROP TABLE notice_retired_tokens;
+        ALTER TABLE notice_retired_tokens_0006 RENAME TO notice_retired_tokens;
+        CREATE TRIGGER notices_token_shortened AFTER UPDATE OF expires_at ON tokens
+        WHEN NEW.expires_at IS NOT NULL AND (OLD.expires_at IS NULL OR NEW.expires_at <= OLD.expires_at)
+        BEGIN
+            INSERT OR IGNORE INTO notice_retired_tokens (token_id, retired_at)
+                VALUES (NEW.id, CAST(strftime('%s', 'now') AS INTEGER));
+            UPDATE notices SET status = 'cancelled', last_error = 'token rotated or its expiry shortened',
+                               updated_at = CAST(strftime('%s', 'now') AS INTEGER)
+             WHERE token_id = NEW.id AND status = 'pending';
+        END;
+        CREATE TRIGGER notices_token_deleted AFTER DELETE ON tokens
+        BEGIN
+            UPDATE notices SET status = 'cancelled', last_error = 'token deleted',
+                               updated_at = CAST(strftime('%s', 'now') AS INTEGER)
+             WHERE token_id = OLD.id AND status = 'pending';
+            DELETE FROM notice_retired_tokens WHERE token_id = OLD.id;
+        END;
+    """,
+    # 0013: no org ids on records (nor where they begin), and the stretches
+    # of the trail keyed by org name again, as 0011 filled them.
+    13: """
+        DROP TABLE audit_org_blocks;
+        CREATE TABLE audit_org_blocks (org TEXT NOT NULL, block INTEGER NOT NULL, PRIMARY KEY (org, block))
+            WITHOUT ROWID;
+        INSERT OR IGNORE INTO audit_org_blocks (org, block) SELECT DISTINCT org, seq >> 12 FROM audit WHERE org != '';
+        DELETE FROM meta WHERE key = 'audit_org_ids_from';
+        ALTER TABLE audit DROP COLUMN org_id;
+    """,
+    # 0012: tokens do not say what a rotation replaced them with.
+    12: """
+        ALTER TABLE tokens DROP COLUMN replaced_by;
+    """,
+}
+
+
+def rewind(con, version):
+    """Undoes, on con (a stopped server's store), every migration from
+    version on that the store records in schema_version, newest first, with
+    its step in UNDO, and deletes those schema_version rows, so the server
+    replays them at its next start. A new migration adds its undo step to
+    UNDO (one that only creates new tables adds a DROP TABLE). Migrations
+    before UNDO's oldest (0012) are left to the caller, which undoes them
+    after this, by hand, in the way its test needs; the caller commits."""
+    done = [v for (v,) in con.execute("SELECT version FROM schema_version WHERE version >= ? ORDER BY version DESC",
+                                      (version,))]
+    missing = [v for v in done if v >= min(UNDO) and v not in UNDO]
+    assert not missing, "migration(s) %s have no undo step in helpers.UNDO" % missing
+    for v in done:
+        if v in UNDO:
+            con.executescript(UNDO[v])
+    con.execute("DELETE FROM schema_version WHERE version >= ?", (version,))
 
 
 def schema_triggers(server, table):

@@ -14,9 +14,8 @@ import time
 
 import pytest
 
-from helpers import (AUDIT_IMMUTABILITY, NOTICE_TRIGGERS_0006, all_records, assert_error, audit_rows, audit_verify,
-                     create_user, db, remember_secret, run_cli, run_verify_script, schema_triggers, token_for,
-                     wait_for)
+from helpers import (AUDIT_IMMUTABILITY, all_records, assert_error, audit_rows, audit_verify, create_user, db,
+                     remember_secret, rewind, run_cli, run_verify_script, schema_triggers, token_for, wait_for)
 
 UA = "latchkey-audit-test/1.0"
 PASSWORD = "an audited passphrase"
@@ -273,11 +272,10 @@ def test_migration_bounds_orgs_and_teams_that_already_reused_a_name(make_server)
     assert server.stop() == 0
     # Back to the schema before 0008, as a data dir from an older release has it.
     con = db(server)
+    rewind(con, 8)
     con.executescript("ALTER TABLE orgs DROP COLUMN audit_after; ALTER TABLE teams DROP COLUMN audit_after; "
                       "CREATE INDEX audit_org ON audit (org, seq); CREATE INDEX audit_time ON audit (time_ms); "
-                      "DROP TABLE audit_org_blocks; "
-                      "ALTER TABLE tokens DROP COLUMN replaced_by; "
-                      "DELETE FROM schema_version WHERE version >= 8;" + NOTICE_TRIGGERS_0006)
+                      "DROP TABLE audit_org_blocks;")
     con.commit()
     con.close()
     assert schema_triggers(server, "tokens") == ["notices_token_deleted", "notices_token_shortened"]
@@ -302,6 +300,7 @@ def to_pre_0010_layout(server, damage=None):
     from an older release has it; damage, if given, is SQL run on it."""
     con = db(server)
     try:
+        rewind(con, 10)
         con.executescript("""
             CREATE TABLE audit_0007 (seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, request_id TEXT NOT NULL,
                 actor_type TEXT NOT NULL, actor_name TEXT NOT NULL, actor_org TEXT NOT NULL, token_id TEXT NOT NULL,
@@ -315,9 +314,7 @@ def to_pre_0010_layout(server, damage=None):
             DROP TABLE audit;
             ALTER TABLE audit_0007 RENAME TO audit;
             DROP TABLE audit_org_blocks;
-            ALTER TABLE tokens DROP COLUMN replaced_by;
-            DELETE FROM schema_version WHERE version >= 10;
-        """ + NOTICE_TRIGGERS_0006)
+        """)
         if damage:
             con.execute(damage)
         con.executescript(AUDIT_IMMUTABILITY)
@@ -461,7 +458,7 @@ def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
     con = db(server)
     try:
         # As a data dir from before 0011 has it: no org ids (0013) nor replaced_by (0012) either.
-        con.execute("ALTER TABLE audit DROP COLUMN org_id")
+        rewind(con, 11)
         base = con.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
         now_ms = int(time.time() * 1000) + 10000
         rows_ = []
@@ -471,8 +468,7 @@ def test_a_small_orgs_trail_skips_the_stretches_of_other_orgs(server):
                           "auth.whoami", "GET", "/v1/auth/whoami", "success", 200, "127.0.0.1", "filler", bytes(32)))
         con.executemany("INSERT INTO audit VALUES (%s)" % ", ".join("?" * 18), rows_)
         # As a data dir from before 0011 has it: records, no blocks.
-        con.executescript("DROP TABLE audit_org_blocks; ALTER TABLE tokens DROP COLUMN replaced_by; "
-                          "DELETE FROM schema_version WHERE version >= 11;" + NOTICE_TRIGGERS_0006)
+        con.execute("DROP TABLE audit_org_blocks")
         con.commit()
     finally:
         con.close()

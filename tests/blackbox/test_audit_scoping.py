@@ -10,9 +10,9 @@ import sqlite3
 
 import pytest
 
-from helpers import (AUDIT_IMMUTABILITY, NOTICE_TRIGGERS_0006, all_records, assert_error, audit_verify, create_org,
-                     create_team, create_user, db, raw_exchange, remember_secret, run_cli, run_verify_script,
-                     set_member, token_for, wait_for)
+from helpers import (AUDIT_IMMUTABILITY, all_records, assert_error, audit_verify, create_org, create_team,
+                     create_user, db, raw_exchange, remember_secret, rewind, run_cli, run_verify_script, set_member,
+                     token_for, wait_for)
 
 PROBE_UA = "probe/1.0 (not acme)"
 PASSWORD = "an audited passphrase"
@@ -308,11 +308,8 @@ def to_before_org_ids(server):
     try:
         recs = [dict(r) for r in con.execute("SELECT * FROM audit ORDER BY seq")]
         prev = "0" * 64
-        con.executescript("""
-            DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; DROP TABLE audit_org_blocks;
-            ALTER TABLE audit DROP COLUMN org_id;
-            DELETE FROM schema_version WHERE version >= 13; DELETE FROM meta WHERE key = 'audit_org_ids_from';
-        """ + NOTICE_TRIGGERS_0006)
+        con.executescript("DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;")
+        rewind(con, 13)
         for r in recs:
             r["org_id"] = ""
             m = PATH_SCOPE.match(r["resource"])
@@ -322,9 +319,9 @@ def to_before_org_ids(server):
             prev = r["hash"]
             con.execute("UPDATE audit SET org = ?, team = ?, hash = ? WHERE seq = ?",
                         (r["org"], r["team"], bytes.fromhex(r["hash"]), r["seq"]))
+        # The blocks again, of the records as the old binary filed them.
         con.executescript("""
-            CREATE TABLE audit_org_blocks (org TEXT NOT NULL, block INTEGER NOT NULL, PRIMARY KEY (org, block))
-                WITHOUT ROWID;
+            DELETE FROM audit_org_blocks;
             INSERT OR IGNORE INTO audit_org_blocks SELECT DISTINCT org, seq >> 12 FROM audit WHERE org != '';
         """ + AUDIT_IMMUTABILITY)
         con.commit()

@@ -23,8 +23,8 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from helpers import (BIN, NOTICE_TRIGGERS_0006, assert_error, create_org, create_user, db, remember_secret,
-                     schema_triggers, token_for)
+from helpers import (BIN, assert_error, create_org, create_user, db, remember_secret, rewind, schema_triggers,
+                     token_for)
 
 CLOCK_ENV = {"LATCHKEY_TEST_CLOCK": "i-know-this-is-not-production"}
 WEBHOOK_SECRET = "whsec-notice-test-6c1f0e9b2a7d"
@@ -339,7 +339,7 @@ def test_migration_0014_keeps_retirements_and_drops_the_triggers(server, acme, s
     assert server.stop() == 0
     con = db(server)
     try:
-        con.executescript(NOTICE_TRIGGERS_0006 + "DELETE FROM schema_version WHERE version >= 14;")
+        rewind(con, 14)
         # Rotated by the old release: its trigger retired the token.
         con.execute("UPDATE tokens SET expires_at = expires_at - 3600 WHERE id = ?", (old["id"],))
         con.commit()
