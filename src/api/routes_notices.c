@@ -13,7 +13,9 @@
 #include "svc/notices.h"
 
 static json_t *notice_json(const struct notice_rec *n) {
-    json_t *recipients = json_loads(n->recipients_json[0] ? n->recipients_json : "[]", 0, NULL);
+    json_t *recipients = json_array();
+    for (size_t i = 0; recipients != NULL && i < n->nrecipients; i++)
+        json_array_append_new(recipients, json_string(n->recipients[i]));
     return json_pack(
         "{s:s, s:s, s:o, s:{s:s, s:s}, s:s, s:i, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id", n->id, "token_id",
         n->token_id, "org", n->org_name[0] ? json_string(n->org_name) : json_null(), "owner", "type", n->owner_type,

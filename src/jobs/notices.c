@@ -49,8 +49,6 @@ static int schedule_one(struct svc *svc, const struct notices_cfg *nc, const str
         (p.kind != TOK_KIND_USER && p.kind != TOK_KIND_SA && p.kind != TOK_KIND_ROOT))
         return 0;
     int due = notice_due(c->created_at, c->expires_at, now, nc->days, nc->ndays, v);
-    char recipients[STORE_RECIPIENTS_MAX];
-    int have_recipients = 0;
     int r = 0;
 
     for (size_t i = 0; i < nc->ndays; i++) {
@@ -75,29 +73,25 @@ static int schedule_one(struct svc *svc, const struct notices_cfg *nc, const str
             n.expires_at = c->expires_at;
             n.next_attempt_at = now;
             n.created_at = n.updated_at = now;
-            str_copy(n.recipients_json, sizeof(n.recipients_json), "[]");
             if (v[i] == NOTICE_SUPERSEDED) {
                 str_copy(n.status, sizeof(n.status), "skipped");
                 str_copy(n.last_error, sizeof(n.last_error),
                          "its time passed while a more imminent notice was due (server down or delivery late)");
             } else {
                 str_copy(n.status, sizeof(n.status), "pending");
+                /* Only one offset is due at a time, so this reads them once. */
                 if (ch == 0) {
-                    if (!have_recipients) {
-                        r = notice_recipients_of(svc, c->owner_type, c->owner_id, recipients, sizeof(recipients));
-                        if (r != 0)
-                            return r;
-                        have_recipients = 1;
-                    }
-                    str_copy(n.recipients_json, sizeof(n.recipients_json), recipients);
-                    if (strcmp(recipients, "[]") == 0) {
+                    r = notice_recipients_of(svc, c->owner_type, c->owner_id, &n);
+                    if (r == 0 && n.nrecipients == 0) {
                         str_copy(n.status, sizeof(n.status), "skipped");
                         str_copy(n.last_error, sizeof(n.last_error), notice_recipients_none_reason(c->owner_type));
                     }
                 }
             }
             int inserted = 0;
-            r = notices_outbox_insert(svc, &n, &inserted);
+            if (r == 0)
+                r = notices_outbox_insert(svc, &n, &inserted);
+            notice_rec_done(&n);
             if (r != 0)
                 return r;
             *scheduled += (size_t)inserted;

@@ -56,26 +56,22 @@ int notices_send_email(const struct notices_cfg *nc, struct svc *svc, const stru
     const struct config *cfg = nc->cfg;
     char msg[MESSAGE_MAX], body[MESSAGE_MAX], to[STORE_RECIPIENTS_MAX], date[SMTP_DATE_BUFSZ];
     char from[SMTP_ADDRESS_MAX + 16], subject[TOKFMT_PUBID_BUFSZ + 64], msgid[STORE_NOTICE_ID_MAX + 32];
-    json_t *arr = json_loads(n->recipients_json, 0, NULL);
     const char **rcpt = NULL;
-    size_t i, nrcpt = 0, len = 0;
-    json_t *v;
+    size_t nrcpt = 0, len = 0;
     int r = -1;
 
-    if (!json_is_array(arr) || json_array_size(arr) == 0) {
+    if (n->nrecipients == 0) {
         snprintf(err, errcap, "no recipient");
         goto out;
     }
-    rcpt = calloc(json_array_size(arr), sizeof(*rcpt));
+    rcpt = calloc(n->nrecipients, sizeof(*rcpt));
     if (rcpt == NULL) {
         snprintf(err, errcap, "out of memory");
         goto out;
     }
-    json_array_foreach(arr, i, v) {
-        const char *a = json_string_value(v);
-        if (a != NULL && smtp_address_ok(a))
-            rcpt[nrcpt++] = a;
-    }
+    for (size_t i = 0; i < n->nrecipients; i++)
+        if (smtp_address_ok(n->recipients[i]))
+            rcpt[nrcpt++] = n->recipients[i];
     if (nrcpt == 0) {
         snprintf(err, errcap, "no usable recipient address");
         goto out;
@@ -112,7 +108,6 @@ int notices_send_email(const struct notices_cfg *nc, struct svc *svc, const stru
     r = smtp_send(t, &relay, cfg->smtp_from, rcpt, nrcpt, msg, len, err, errcap);
 out:
     free(rcpt);
-    json_decref(arr);
     explicit_bzero(msg, sizeof(msg));
     explicit_bzero(body, sizeof(body));
     return r;

@@ -15,7 +15,7 @@ struct svc;
 struct transfer;
 
 /*
- * Sends the notice n by e-mail to the addresses of its recipients_json, or
+ * Sends the notice n by e-mail to the addresses of its recipients, or
  * by webhook, on session t. Returns 0 once the relay or receiver accepted
  * it, or -1 with err filled (never with a secret, a URL or a reply text).
  */

@@ -40,9 +40,10 @@ static void add_recipient(json_t *arr, const char *addr) {
     json_array_append_new(arr, json_string(addr));
 }
 
-int notice_recipients_of(struct svc *svc, const char *owner_type, const char *owner_id, char *out, size_t cap) {
+int notice_recipients_of(struct svc *svc, const char *owner_type, const char *owner_id, struct notice_rec *rec) {
     struct store *s = svc->store;
     json_t *arr = json_array();
+    const char **addrs = NULL;
     struct user_rec u;
     int r = 0;
     if (arr == NULL)
@@ -70,23 +71,17 @@ int notice_recipients_of(struct svc *svc, const char *owner_type, const char *ow
     }
     if (r == LK_ENOTFOUND)
         r = 0; /* the owner went away: no one to tell */
-    /* Drop addresses from the end until the list fits the column. */
-    char *text = NULL;
-    while (r == 0) {
-        text = json_dumps(arr, JSON_COMPACT);
-        if (text == NULL) {
-            r = LK_ENOMEM;
-            break;
-        }
-        if (strlen(text) < cap)
-            break;
-        free(text);
-        text = NULL;
-        json_array_remove(arr, json_array_size(arr) - 1);
-    }
+    size_t n = json_array_size(arr);
+    if (r == 0 && n > 0 && (addrs = calloc(n, sizeof(*addrs))) == NULL)
+        r = LK_ENOMEM;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        addrs[i] = json_string_value(json_array_get(arr, i));
+    /* Drop addresses from the end until the list fits (store.h's rule). */
+    while (r == 0 && n > 0 && !notice_recipients_ok(addrs, n))
+        n--;
     if (r == 0)
-        str_copy(out, cap, text);
-    free(text);
+        r = notice_rec_set_recipients(rec, addrs, n);
+    free(addrs);
     json_decref(arr);
     return r;
 }

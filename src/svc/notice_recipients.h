@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+struct notice_rec;
 struct svc;
 
 /* 1 if notices about tokens of owner_type ("user", "service_account",
@@ -19,13 +20,14 @@ int notice_recipients_by_email(const char *owner_type);
 
 /*
  * The e-mail recipients of notices about a token of (owner_type, owner_id),
- * as a JSON array of distinct addresses into out[0..cap): a user token's
- * user; a service-account token's team owners. Addresses that cannot go
- * into a mail header are left out; addresses are dropped from the end
- * until the array fits cap. An owner that is gone gives "[]". Returns 0,
- * or an LK_E* code if the store failed.
+ * as distinct addresses into rec->recipients (owned by rec, replacing what
+ * it held): a user token's user; a service-account token's team owners.
+ * Addresses that cannot go into a mail header are left out; addresses are
+ * dropped from the end until the list fits store.h's recipient rule. An
+ * owner that is gone gives an empty list. Returns 0, or an LK_E* code if
+ * the store failed or memory ran out (rec unchanged).
  */
-int notice_recipients_of(struct svc *svc, const char *owner_type, const char *owner_id, char *out, size_t cap);
+int notice_recipients_of(struct svc *svc, const char *owner_type, const char *owner_id, struct notice_rec *rec);
 
 /* Why a notice about a token of owner_type has no recipient (its
  * last_error when it is skipped for that). */

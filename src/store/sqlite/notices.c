@@ -11,6 +11,8 @@
  */
 #include "store/sqlite/sqlite_internal.h"
 
+#include <stdlib.h>
+
 #define NOTICE_COLS                                                                                                    \
     "n.seq, n.id, n.token_id, n.org_id, n.owner_type, n.owner_id, n.channel, n.days_before, n.expires_at, "            \
     "n.recipients, n.status, n.attempts, n.last_error, n.next_attempt_at, n.created_at, n.updated_at, "                \
@@ -37,7 +39,7 @@ static const struct col_map notice_cols[] = {
     MAP_TEXT(struct notice_rec, channel),
     MAP_INT(struct notice_rec, days_before),
     MAP_INT(struct notice_rec, expires_at),
-    MAP_TEXT(struct notice_rec, recipients_json),
+    MAP_NAMES_DUP(struct notice_rec, recipients, nrecipients, STORE_RECIPIENTS_COUNT_MAX),
     MAP_TEXT(struct notice_rec, status),
     MAP_INT(struct notice_rec, attempts),
     MAP_TEXT(struct notice_rec, last_error),
@@ -75,12 +77,16 @@ int sqlite_notice_insert(struct store *s, const struct notice_rec *n, int *ret_i
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
                           "ON CONFLICT (token_id, days_before, channel) DO NOTHING"};
     size_t changed = 0;
-    int r =
-        sql_run_count(ss_of(s), &def, &changed, sql_text(n->id), sql_text(n->token_id), sql_text(n->org_id),
+    char *recipients = NULL; /* the column keeps the JSON text: store.h's rule measures it */
+    int r = names_json(n->recipients != NULL ? n->recipients[0] : NULL, STORE_EMAIL_MAX, n->nrecipients, &recipients);
+    if (r != 0)
+        return r;
+    r = sql_run_count(ss_of(s), &def, &changed, sql_text(n->id), sql_text(n->token_id), sql_text(n->org_id),
                       sql_text(n->owner_type), sql_text(n->owner_id), sql_text(n->channel), sql_int(n->days_before),
-                      sql_int(n->expires_at), sql_text(n->recipients_json[0] ? n->recipients_json : "[]"),
-                      sql_text(n->status), sql_int(n->attempts), sql_text(n->last_error), sql_int(n->next_attempt_at),
-                      sql_int(n->created_at), sql_int(n->updated_at), sql_time(n->delivered_at));
+                      sql_int(n->expires_at), sql_text(recipients), sql_text(n->status), sql_int(n->attempts),
+                      sql_text(n->last_error), sql_int(n->next_attempt_at), sql_int(n->created_at),
+                      sql_int(n->updated_at), sql_time(n->delivered_at));
+    free(recipients);
     if (r == 0 && ret_inserted != NULL)
         *ret_inserted = changed > 0;
     return r;

@@ -916,6 +916,8 @@ static void test_done_functions_are_null_safe(void **state) {
     token_list_done(&empty);
     assert_null(empty.items);
     assert_int_equal(empty.count, 0);
+    notice_rec_done(NULL);
+    notice_list_done(NULL);
     store_close(NULL);
 }
 
@@ -2486,24 +2488,28 @@ static void make_notice(struct notice_rec *n, const char *token_id, const char *
     snprintf(n->channel, sizeof(n->channel), "%s", channel);
     n->days_before = days;
     n->expires_at = 1800000000;
-    snprintf(n->recipients_json, sizeof(n->recipients_json), "[\"a@example.com\"]");
+    static char to[][STORE_EMAIL_MAX] = {"a@example.com"}; /* static: copies of n may share it */
+    n->recipients = to;
+    n->nrecipients = 1;
     snprintf(n->status, sizeof(n->status), "pending");
     n->next_attempt_at = next;
     n->created_at = n->updated_at = 1700000000;
 }
 
-/* The notice with id as listed (every org), or fails the test. */
-static struct notice_rec notice_by_id(struct store *s, const char *id) {
+/* The notice with id as listed (every org) into *ret, which then owns its
+ * recipients (notice_rec_done), or fails the test. */
+static void notice_get(struct store *s, const char *id, struct notice_rec *ret) {
     struct notice_list l = {0};
-    struct notice_rec found;
     int hit = 0;
-    memset(&found, 0, sizeof(found));
+    memset(ret, 0, sizeof(*ret));
     int64_t after = 0;
     for (;;) {
         assert_ok(store_notice_list(s, NULL, NULL, after, 1000, &l));
         for (size_t i = 0; i < l.count; i++)
-            if (strcmp(l.items[i].id, id) == 0) {
-                found = l.items[i];
+            if (!hit && strcmp(l.items[i].id, id) == 0) {
+                *ret = l.items[i]; /* ownership moves to ret */
+                l.items[i].recipients = NULL;
+                l.items[i].nrecipients = 0;
                 hit = 1;
             }
         size_t count = l.count;
@@ -2515,6 +2521,14 @@ static struct notice_rec notice_by_id(struct store *s, const char *id) {
     }
     if (!hit)
         fail_msg("notice %s is not listed", id);
+}
+
+/* The notice with id as listed, without its recipients (notice_get has
+ * them), or fails the test. */
+static struct notice_rec notice_by_id(struct store *s, const char *id) {
+    struct notice_rec found;
+    notice_get(s, id, &found);
+    notice_rec_done(&found);
     return found;
 }
 
@@ -2617,10 +2631,14 @@ static void test_notice_schedule_once_claim_finish(void **state) {
     assert_ok(store_notice_insert(fx->s, &n7w, &inserted));
     assert_int_equal(inserted, 1);
 
-    struct notice_rec got = notice_by_id(fx->s, n7.id);
+    struct notice_rec got;
+    notice_get(fx->s, n7.id, &got);
+    assert_int_equal(got.nrecipients, 1);
+    assert_string_equal(got.recipients[0], "a@example.com");
+    notice_rec_done(&got);
+    got = notice_by_id(fx->s, n7.id);
     assert_string_equal(got.token_id, t.id);
     assert_string_equal(got.status, "pending");
-    assert_string_equal(got.recipients_json, "[\"a@example.com\"]");
     assert_int_equal(got.days_before, 7);
     assert_int_equal(got.attempts, 0);
     assert_int_equal(got.token_exists, 1);
@@ -2676,6 +2694,112 @@ static void test_notice_schedule_once_claim_finish(void **state) {
     bad = got;
     snprintf(bad.channel, sizeof(bad.channel), "pigeon");
     assert_lk(store_notice_insert(fx->s, &bad, NULL), LK_EINVAL);
+}
+
+/* Eleven distinct 183-byte addresses: their JSON text is 11 * (183 + 3) + 1
+ * = 2047 bytes, the most store.h's rule takes. */
+#define FULL_N 11
+#define FULL_LEN 183
+static void full_list(char addrs[FULL_N][STORE_EMAIL_MAX], const char *ptrs[FULL_N]) {
+    for (size_t i = 0; i < FULL_N; i++) {
+        memset(addrs[i], 'r', FULL_LEN);
+        addrs[i][0] = (char)('a' + i);
+        memcpy(addrs[i] + FULL_LEN - 12, "@example.com", 13);
+        ptrs[i] = addrs[i];
+    }
+}
+
+/* The recipients are a typed list that round-trips in order, may be empty,
+ * and are accepted by their JSON text's length (store.h), escapes included. */
+static void test_notice_recipients_round_trip_and_limit(void **state) {
+    struct fx *fx = *state;
+    struct token_rec t;
+    insert_expiring_token(fx, "r", NULL, &t);
+
+    /* Several addresses, non-ASCII and the longest one, in order. */
+    static char longest[STORE_EMAIL_MAX];
+    memset(longest, 'l', sizeof(longest) - 1);
+    memcpy(longest + sizeof(longest) - 13, "@example.com", 13);
+    const char *several[] = {"b@example.com", "\xc3\xa9l\xc3\xa8ve@example.com", longest, "a@example.com"};
+    struct notice_rec n, got;
+    make_notice(&n, t.id, t.org_id, 7, "email", 1000);
+    n.recipients = NULL;
+    n.nrecipients = 0; /* make_notice's list is static; n owns the one set here */
+    assert_ok(notice_rec_set_recipients(&n, several, 4));
+    assert_ok(store_notice_insert(fx->s, &n, NULL));
+    notice_get(fx->s, n.id, &got);
+    assert_int_equal(got.nrecipients, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(got.recipients[i], several[i]);
+    notice_rec_done(&got);
+    assert_null(got.recipients);
+    assert_int_equal(got.nrecipients, 0);
+
+    /* An empty list (a webhook's) reads back empty. */
+    struct notice_rec w;
+    make_notice(&w, t.id, t.org_id, 7, "webhook", 1000);
+    w.recipients = NULL;
+    w.nrecipients = 0;
+    assert_ok(store_notice_insert(fx->s, &w, NULL));
+    notice_get(fx->s, w.id, &got);
+    assert_int_equal(got.nrecipients, 0);
+    assert_null(got.recipients);
+    notice_rec_done(&got);
+
+    /* 2047 bytes of JSON fit and round-trip. */
+    char full[FULL_N][STORE_EMAIL_MAX];
+    const char *fullp[FULL_N];
+    full_list(full, fullp);
+    assert_int_equal(notice_recipients_ok(fullp, FULL_N), 1);
+    struct notice_rec f;
+    make_notice(&f, t.id, t.org_id, 1, "email", 1000);
+    f.recipients = NULL;
+    f.nrecipients = 0;
+    assert_ok(notice_rec_set_recipients(&f, fullp, FULL_N));
+    assert_ok(store_notice_insert(fx->s, &f, NULL));
+    notice_get(fx->s, f.id, &got);
+    assert_int_equal(got.nrecipients, FULL_N);
+    for (size_t i = 0; i < FULL_N; i++)
+        assert_string_equal(got.recipients[i], full[i]);
+    notice_rec_done(&got);
+
+    /* One byte more is refused, by the setter and by the store, and so is
+     * one escaped character more (a quote is two bytes of JSON). */
+    char over[FULL_N][STORE_EMAIL_MAX];
+    const char *overp[FULL_N];
+    full_list(over, overp);
+    memmove(over[0] + 1, over[0], FULL_LEN + 1);
+    assert_int_equal(strlen(over[0]), FULL_LEN + 1);
+    assert_int_equal(notice_recipients_ok(overp, FULL_N), 0);
+    assert_lk(notice_rec_set_recipients(&f, overp, FULL_N), LK_EINVAL);
+    assert_int_equal(f.nrecipients, FULL_N); /* unchanged */
+    full_list(over, overp);
+    over[0][1] = '"';
+    assert_int_equal(notice_recipients_ok(overp, FULL_N), 0);
+    struct notice_rec bad;
+    make_notice(&bad, t.id, t.org_id, 2, "email", 1000);
+    bad.recipients = over;
+    bad.nrecipients = FULL_N;
+    assert_lk(store_notice_insert(fx->s, &bad, NULL), LK_EINVAL);
+
+    /* An empty, too long or invalid UTF-8 address is refused. */
+    char too_long[STORE_EMAIL_MAX + 1];
+    memset(too_long, 'x', sizeof(too_long) - 1);
+    too_long[sizeof(too_long) - 1] = '\0';
+    const char *bad_empty[] = {"a@example.com", ""};
+    const char *bad_long[] = {too_long};
+    const char *bad_utf8[] = {"\xc3(@example.com"};
+    const char *bad_null[] = {NULL};
+    assert_lk(notice_rec_set_recipients(&n, bad_empty, 2), LK_EINVAL);
+    assert_lk(notice_rec_set_recipients(&n, bad_long, 1), LK_EINVAL);
+    assert_lk(notice_rec_set_recipients(&n, bad_utf8, 1), LK_EINVAL);
+    assert_lk(notice_rec_set_recipients(&n, bad_null, 1), LK_EINVAL);
+    assert_lk(notice_rec_set_recipients(&n, NULL, 1), LK_EINVAL);
+    assert_int_equal(n.nrecipients, 4);
+    assert_ok(notice_rec_set_recipients(&n, NULL, 0));
+    assert_null(n.recipients);
+    notice_rec_done(&n);
+    notice_rec_done(&f);
 }
 
 static void test_notice_supersede_and_token_delete(void **state) {
@@ -3024,6 +3148,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_group_member_names_in_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_candidates_only_active_orgs_in_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_recipients_round_trip_and_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_list_filters_pages_and_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_cancel_selects_exactly_its_tokens, setup, teardown),
