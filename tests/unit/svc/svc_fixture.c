@@ -205,3 +205,34 @@ void fx_assert_error_with(int rc, const struct lk_error *err, int code, const ch
                 lk_strerror(rc), err->msg, code, lk_strerror(code), want);
     _fail(file, line);
 }
+
+int fx_acme_setup(void **state) {
+    void *fx = NULL;
+    if (svc_fixture_setup(&fx) != 0)
+        return -1;
+    struct fx_acme *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        svc_fixture_teardown(&fx);
+        return -1;
+    }
+    w->fx = fx;
+    *state = w;
+    fx_org(w->fx, "acme", &w->acme);
+    fx_user(w->fx, "acme", "alice", "admin", &w->alice);
+    fx_user(w->fx, "acme", "bob", "member", &w->bob);
+    fx_user(w->fx, "acme", "carol", "member", &w->carol);
+    return 0;
+}
+
+int fx_acme_teardown(void **state) {
+    struct fx_acme *w = *state;
+    if (w == NULL)
+        return 0;
+    user_rec_done(&w->alice);
+    user_rec_done(&w->bob);
+    user_rec_done(&w->carol);
+    void *fx = w->fx;
+    svc_fixture_teardown(&fx);
+    free(w);
+    return 0;
+}

@@ -33,6 +33,18 @@ struct svc_fixture {
     struct principal root; /* the partner admin, with no token (operator-like) */
 };
 
+/* acme, with alice (admin), bob and carol (members): the world of the
+ * token and group suites. */
+struct fx_acme {
+    struct svc_fixture *fx;
+    struct org_rec acme;
+    struct user_rec alice, bob, carol;
+};
+
+/* cmocka setup/teardown: a fresh store with acme per test. */
+int fx_acme_setup(void **state);
+int fx_acme_teardown(void **state);
+
 /* cmocka setup/teardown: a fresh store per test. */
 int svc_fixture_setup(void **state);
 int svc_fixture_teardown(void **state);

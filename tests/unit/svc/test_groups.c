@@ -26,54 +26,20 @@
 
 #define UNNARROWED "[\"*\"]"
 
-/* acme, with alice (admin), bob and carol (members). */
-struct world {
-    struct svc_fixture *fx;
-    struct org_rec acme;
-    struct user_rec alice, bob, carol;
-};
-
-static int setup(void **state) {
-    void *fx = NULL;
-    if (svc_fixture_setup(&fx) != 0)
-        return -1;
-    struct world *w = calloc(1, sizeof(*w));
-    if (w == NULL)
-        return -1;
-    w->fx = fx;
-    *state = w;
-    fx_org(w->fx, "acme", &w->acme);
-    fx_user(w->fx, "acme", "alice", "admin", &w->alice);
-    fx_user(w->fx, "acme", "bob", "member", &w->bob);
-    fx_user(w->fx, "acme", "carol", "member", &w->carol);
-    return 0;
-}
-
-static int teardown(void **state) {
-    struct world *w = *state;
-    user_rec_done(&w->alice);
-    user_rec_done(&w->bob);
-    user_rec_done(&w->carol);
-    void *fx = w->fx;
-    svc_fixture_teardown(&fx);
-    free(w);
-    return 0;
-}
-
 /* u calling with an API token of the given policies; the org-wide grants
  * of u's groups as the token loader reads them. */
-static void caller(struct world *w, const struct user_rec *u, const char *policies, struct principal *p) {
+static void caller(struct fx_acme *w, const struct user_rec *u, const char *policies, struct principal *p) {
     fx_user_principal(w->fx, &w->acme, u, "lk_user_000000000001", policies, 0, p);
     p->org_extra_perms = groups_user_permset(&w->fx->svc, w->acme.id, u->id);
 }
 
-static int new_role(struct world *w, const struct principal *p, const char *name, const char *const *perms, size_t n,
+static int new_role(struct fx_acme *w, const struct principal *p, const char *name, const char *const *perms, size_t n,
                     struct role_rec *ret, struct lk_error *err) {
     memset(ret, 0, sizeof(*ret));
     return roles_create(&w->fx->svc, p, "acme", name, perms, n, ret, err);
 }
 
-static int new_group(struct world *w, const struct principal *p, const char *name, const char *const *roles, size_t n,
+static int new_group(struct fx_acme *w, const struct principal *p, const char *name, const char *const *roles, size_t n,
                      struct lk_error *err) {
     struct group_rec g;
     memset(&g, 0, sizeof(g));
@@ -81,7 +47,7 @@ static int new_group(struct world *w, const struct principal *p, const char *nam
 }
 
 /* As alice through an unnarrowed token (she holds everything): must succeed. */
-static void admin_role(struct world *w, const char *name, const char *const *perms, size_t n) {
+static void admin_role(struct fx_acme *w, const char *name, const char *const *perms, size_t n) {
     struct principal alice;
     struct role_rec r;
     struct lk_error err = {0};
@@ -91,7 +57,7 @@ static void admin_role(struct world *w, const char *name, const char *const *per
     principal_done(&alice);
 }
 
-static void admin_group(struct world *w, const char *name, const char *const *roles, size_t n) {
+static void admin_group(struct fx_acme *w, const char *name, const char *const *roles, size_t n) {
     struct principal alice;
     struct lk_error err = {0};
     caller(w, &w->alice, UNNARROWED, &alice);
@@ -103,7 +69,7 @@ static void admin_group(struct world *w, const char *name, const char *const *ro
 /* ---- custom roles ---- */
 
 static void test_a_custom_role_within_the_caller_is_stored_closed(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, UNNARROWED, &p);
     static const char *const perms[] = {"audit.view", "users.manage"};
@@ -121,7 +87,7 @@ static void test_a_custom_role_within_the_caller_is_stored_closed(void **state) 
 }
 
 static void test_a_custom_role_beyond_the_calling_token_is_refused(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p; /* an admin, through a token narrowed to roles.manage and users.view */
     caller(w, &w->alice, "[\"roles.manage\",\"users.view\"]", &p);
     static const char *const perms[] = {"users.view", "users.manage"};
@@ -135,7 +101,7 @@ static void test_a_custom_role_beyond_the_calling_token_is_refused(void **state)
 }
 
 static void test_a_member_without_roles_manage_defines_no_role(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->bob, UNNARROWED, &p);
     static const char *const perms[] = {"users.view"};
@@ -149,7 +115,7 @@ static void test_a_member_without_roles_manage_defines_no_role(void **state) {
 /* ---- groups and their roles ---- */
 
 static void test_a_group_with_a_role_beyond_the_caller_is_refused(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, "[\"groups.manage\",\"users.view\"]", &p);
     static const char *const roles[] = {"org-admin"};
@@ -160,7 +126,7 @@ static void test_a_group_with_a_role_beyond_the_caller_is_refused(void **state) 
 }
 
 static void test_a_group_with_roles_within_the_caller_is_created(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const perms[] = {"users.view"};
     admin_role(w, "user-reader", perms, 1);
     struct principal p;
@@ -172,7 +138,7 @@ static void test_a_group_with_roles_within_the_caller_is_created(void **state) {
 }
 
 static void test_a_group_names_only_roles_that_exist(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, UNNARROWED, &p);
     static const char *const roles[] = {"nosuch"};
@@ -185,7 +151,7 @@ static void test_a_group_names_only_roles_that_exist(void **state) {
 /* ---- membership ---- */
 
 static void test_joining_a_group_beyond_the_caller_is_refused(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const roles[] = {"org-admin"};
     admin_group(w, "admins", roles, 1);
     struct principal p;
@@ -198,7 +164,7 @@ static void test_joining_a_group_beyond_the_caller_is_refused(void **state) {
 }
 
 static void test_joining_a_group_within_the_caller_grants_its_roles(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const roles[] = {"org-admin"};
     admin_group(w, "admins", roles, 1);
     struct principal p;
@@ -211,7 +177,7 @@ static void test_joining_a_group_within_the_caller_grants_its_roles(void **state
 }
 
 static void test_a_member_cannot_put_himself_in_a_group(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const roles[] = {"viewer"};
     admin_group(w, "viewers", roles, 1);
     struct principal p;
@@ -223,7 +189,7 @@ static void test_a_member_cannot_put_himself_in_a_group(void **state) {
 }
 
 static void test_a_member_given_groups_manage_fills_only_groups_within_his_set(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const gm[] = {"groups.manage"};
     admin_role(w, "group-keeper", gm, 1);
     static const char *const keepers[] = {"group-keeper"}, *const admins[] = {"org-admin"};
@@ -248,7 +214,7 @@ static void test_a_member_given_groups_manage_fills_only_groups_within_his_set(v
 /* A group's roles, as a JSON list, fit 511 bytes: so it has always been,
  * and the typed record keeps it so ("roles: too many"). */
 static void test_a_groups_roles_fit_the_text_they_always_had(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const perms[] = {"users.view"};
     char names[8][64];
     const char *roles[8];
@@ -291,7 +257,7 @@ static int fill_group(struct store *s, void *arg) {
 /* A group lists every member, in username order, however many pages the
  * store reads them in. */
 static void test_a_group_lists_all_its_members(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const roles[] = {"viewer"};
     admin_group(w, "everyone", roles, 1);
     struct group_rec g;
@@ -315,19 +281,27 @@ static void test_a_group_lists_all_its_members(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_custom_role_within_the_caller_is_stored_closed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_custom_role_beyond_the_calling_token_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_member_without_roles_manage_defines_no_role, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_group_with_a_role_beyond_the_caller_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_group_with_roles_within_the_caller_is_created, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_group_names_only_roles_that_exist, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_groups_roles_fit_the_text_they_always_had, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_group_lists_all_its_members, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_joining_a_group_beyond_the_caller_is_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_joining_a_group_within_the_caller_grants_its_roles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_member_cannot_put_himself_in_a_group, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_member_given_groups_manage_fills_only_groups_within_his_set, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_custom_role_within_the_caller_is_stored_closed, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_custom_role_beyond_the_calling_token_is_refused, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_member_without_roles_manage_defines_no_role, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_with_a_role_beyond_the_caller_is_refused, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_with_roles_within_the_caller_is_created, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_names_only_roles_that_exist, fx_acme_setup, fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_groups_roles_fit_the_text_they_always_had, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_group_lists_all_its_members, fx_acme_setup, fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_joining_a_group_beyond_the_caller_is_refused, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_joining_a_group_within_the_caller_grants_its_roles, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_member_cannot_put_himself_in_a_group, fx_acme_setup, fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_member_given_groups_manage_fills_only_groups_within_his_set,
+                                        fx_acme_setup, fx_acme_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

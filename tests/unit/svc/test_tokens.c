@@ -35,42 +35,8 @@
 #define SESSION "lk_sess_000000000001"
 #define UNNARROWED "[\"*\"]"
 
-/* acme, with alice (admin), bob and carol (members). */
-struct world {
-    struct svc_fixture *fx;
-    struct org_rec acme;
-    struct user_rec alice, bob, carol;
-};
-
-static int setup(void **state) {
-    void *fx = NULL;
-    if (svc_fixture_setup(&fx) != 0)
-        return -1;
-    struct world *w = calloc(1, sizeof(*w));
-    if (w == NULL)
-        return -1;
-    w->fx = fx;
-    *state = w;
-    fx_org(w->fx, "acme", &w->acme);
-    fx_user(w->fx, "acme", "alice", "admin", &w->alice);
-    fx_user(w->fx, "acme", "bob", "member", &w->bob);
-    fx_user(w->fx, "acme", "carol", "member", &w->carol);
-    return 0;
-}
-
-static int teardown(void **state) {
-    struct world *w = *state;
-    user_rec_done(&w->alice);
-    user_rec_done(&w->bob);
-    user_rec_done(&w->carol);
-    void *fx = w->fx;
-    svc_fixture_teardown(&fx);
-    free(w);
-    return 0;
-}
-
 /* u calling with the token token_id (policies, expiry). */
-static void caller(struct world *w, const struct user_rec *u, const char *token_id, const char *policies,
+static void caller(struct fx_acme *w, const struct user_rec *u, const char *token_id, const char *policies,
                    int64_t expires_at, struct principal *p) {
     fx_user_principal(w->fx, &w->acme, u, token_id, policies, expires_at, p);
 }
@@ -89,7 +55,7 @@ static struct token_create_in request(const char *const *policies, size_t n, con
 }
 
 /* tokens_create by p, which must succeed. */
-static void create_ok(struct world *w, const struct principal *p, const struct token_create_in *in,
+static void create_ok(struct fx_acme *w, const struct principal *p, const struct token_create_in *in,
                       struct token_created *ret) {
     struct lk_error err = {0};
     memset(ret, 0, sizeof(*ret));
@@ -101,7 +67,7 @@ static void create_ok(struct world *w, const struct principal *p, const struct t
 /* ---- the subset rule ---- */
 
 static void test_a_narrowed_caller_gets_only_the_requested_policies_it_holds(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, API_TOKEN, "[\"users.view\",\"tokens.manage\"]", 0, &p);
     static const char *const want[] = {"users.view", "users.manage", "teams.manage"};
@@ -115,7 +81,7 @@ static void test_a_narrowed_caller_gets_only_the_requested_policies_it_holds(voi
 }
 
 static void test_a_narrowed_callers_token_without_policies_is_cut_to_its_set(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, API_TOKEN, "[\"users.view\",\"tokens.manage\"]", 0, &p);
     struct token_create_in in = request(NULL, 0, NULL);
@@ -128,7 +94,7 @@ static void test_a_narrowed_callers_token_without_policies_is_cut_to_its_set(voi
 }
 
 static void test_a_narrowed_caller_asking_for_star_gets_its_set_by_name(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, API_TOKEN, "[\"users.view\",\"tokens.manage\"]", 0, &p);
     static const char *const star[] = {"*"};
@@ -141,7 +107,7 @@ static void test_a_narrowed_caller_asking_for_star_gets_its_set_by_name(void **s
 }
 
 static void test_an_unnarrowed_callers_own_token_is_stored_as_star(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p; /* a member: not everything, but an unnarrowed token of its own */
     caller(w, &w->bob, API_TOKEN, UNNARROWED, 0, &p);
     struct token_create_in in = request(NULL, 0, NULL);
@@ -153,7 +119,7 @@ static void test_an_unnarrowed_callers_own_token_is_stored_as_star(void **state)
 }
 
 static void test_a_caller_holding_everything_stores_star_for_another_owner(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, API_TOKEN, UNNARROWED, 0, &p);
     permset_t ceiling = authz_org_effective(&p, &w->acme);
@@ -171,7 +137,7 @@ static void test_a_caller_holding_everything_stores_star_for_another_owner(void 
 }
 
 static void test_a_caller_not_holding_everything_stores_anothers_token_by_name(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p; /* unnarrowed, but the token is carol's and bob holds the member set only */
     caller(w, &w->bob, API_TOKEN, UNNARROWED, 0, &p);
     permset_t ceiling = authz_org_effective(&p, &w->acme);
@@ -188,7 +154,7 @@ static void test_a_caller_not_holding_everything_stores_anothers_token_by_name(v
 }
 
 static void test_dropped_policies_name_each_unheld_or_unknown_policy_once(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->bob, API_TOKEN, UNNARROWED, 0, &p);
     static const char *const want[] = {"users.view", "users.manage", "nosuch.perm", "users.manage"};
@@ -202,7 +168,7 @@ static void test_dropped_policies_name_each_unheld_or_unknown_policy_once(void *
 }
 
 static void test_a_role_name_expands_to_the_roles_permissions(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->bob, API_TOKEN, UNNARROWED, 0, &p);
     static const char *const want[] = {"viewer", "team-owner"};
@@ -216,7 +182,7 @@ static void test_a_role_name_expands_to_the_roles_permissions(void **state) {
 }
 
 static void test_a_token_without_tokens_manage_creates_nothing(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->alice, API_TOKEN, "[\"users.view\"]", 0, &p);
     struct token_create_in in = request(NULL, 0, NULL);
@@ -231,7 +197,7 @@ static void test_a_token_without_tokens_manage_creates_nothing(void **state) {
 /* ---- the expiry bound ---- */
 
 static void test_a_token_made_by_an_api_token_may_not_outlive_it(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->bob, API_TOKEN, UNNARROWED, FX_NOW + HOUR, &p);
     struct token_create_in in = request(NULL, 0, "P1D");
@@ -244,7 +210,7 @@ static void test_a_token_made_by_an_api_token_may_not_outlive_it(void **state) {
 }
 
 static void test_a_default_expiry_is_cut_to_the_calling_tokens(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p; /* the org default (720 hours) would outlive it */
     caller(w, &w->bob, API_TOKEN, UNNARROWED, FX_NOW + HOUR, &p);
     struct token_create_in in = request(NULL, 0, NULL);
@@ -256,7 +222,7 @@ static void test_a_default_expiry_is_cut_to_the_calling_tokens(void **state) {
 }
 
 static void test_an_expiry_within_the_calling_tokens_is_kept(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->bob, API_TOKEN, UNNARROWED, FX_NOW + HOUR, &p);
     struct token_create_in in = request(NULL, 0, "PT30M");
@@ -268,7 +234,7 @@ static void test_an_expiry_within_the_calling_tokens_is_kept(void **state) {
 }
 
 static void test_a_login_session_may_make_a_token_that_outlives_it(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->bob, SESSION, UNNARROWED, FX_NOW + HOUR, &p);
     struct token_create_in in = request(NULL, 0, "P1D");
@@ -280,7 +246,7 @@ static void test_a_login_session_may_make_a_token_that_outlives_it(void **state)
 }
 
 static void test_a_login_sessions_default_expiry_is_the_orgs(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal p;
     caller(w, &w->bob, SESSION, UNNARROWED, FX_NOW + HOUR, &p);
     struct token_create_in in = request(NULL, 0, NULL);
@@ -295,7 +261,7 @@ static void test_a_login_sessions_default_expiry_is_the_orgs(void **state) {
 
 /* One of bob's tokens with the given policies (NULL = all), made by bob
  * through an unnarrowed, never-expiring token. */
-static void bobs_token(struct world *w, const char *const *policies, size_t n, struct token_created *ret) {
+static void bobs_token(struct fx_acme *w, const char *const *policies, size_t n, struct token_created *ret) {
     struct principal p;
     caller(w, &w->bob, "lk_user_00000000000b", UNNARROWED, 0, &p);
     struct token_create_in in = request(policies, n, NULL);
@@ -304,7 +270,7 @@ static void bobs_token(struct world *w, const char *const *policies, size_t n, s
 }
 
 static void test_a_token_rotates_once(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct token_created old, fresh, again;
     bobs_token(w, NULL, 0, &old);
     struct principal p;
@@ -326,7 +292,7 @@ static void test_a_token_rotates_once(void **state) {
 }
 
 static void test_a_narrowed_token_cannot_delete_a_wider_sibling(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const wide[] = {"users.view", "tokens.manage"};
     struct token_created sibling;
     bobs_token(w, wide, 2, &sibling);
@@ -346,7 +312,7 @@ static void test_a_narrowed_token_cannot_delete_a_wider_sibling(void **state) {
 }
 
 static void test_a_narrowed_token_cannot_rotate_a_wider_sibling(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct token_created sibling, fresh;
     bobs_token(w, NULL, 0, &sibling); /* "*": everything bob holds */
     struct principal p;
@@ -362,7 +328,7 @@ static void test_a_narrowed_token_cannot_rotate_a_wider_sibling(void **state) {
 }
 
 static void test_a_narrowed_token_deletes_a_sibling_within_it(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     static const char *const narrow[] = {"tokens.view"};
     struct token_created sibling;
     bobs_token(w, narrow, 1, &sibling);
@@ -378,7 +344,7 @@ static void test_a_narrowed_token_deletes_a_sibling_within_it(void **state) {
 }
 
 static void test_another_users_token_answers_like_a_missing_one(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct principal carol, bob;
     caller(w, &w->carol, "lk_user_00000000000c", UNNARROWED, 0, &carol);
     struct token_create_in in = request(NULL, 0, NULL);
@@ -398,7 +364,7 @@ static void test_another_users_token_answers_like_a_missing_one(void **state) {
 }
 
 static void test_a_shorter_lived_token_cannot_rotate_a_longer_lived_sibling(void **state) {
-    struct world *w = *state;
+    struct fx_acme *w = *state;
     struct token_created sibling, fresh;
     bobs_token(w, NULL, 0, &sibling); /* expires with the org default, 720 hours */
     struct principal p;
@@ -413,31 +379,45 @@ static void test_a_shorter_lived_token_cannot_rotate_a_longer_lived_sibling(void
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_narrowed_caller_gets_only_the_requested_policies_it_holds, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_a_narrowed_callers_token_without_policies_is_cut_to_its_set, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_a_narrowed_caller_asking_for_star_gets_its_set_by_name, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_an_unnarrowed_callers_own_token_is_stored_as_star, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_caller_holding_everything_stores_star_for_another_owner, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_a_caller_not_holding_everything_stores_anothers_token_by_name, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_dropped_policies_name_each_unheld_or_unknown_policy_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_role_name_expands_to_the_roles_permissions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_token_without_tokens_manage_creates_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_token_made_by_an_api_token_may_not_outlive_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_default_expiry_is_cut_to_the_calling_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_an_expiry_within_the_calling_tokens_is_kept, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_login_session_may_make_a_token_that_outlives_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_login_sessions_default_expiry_is_the_orgs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_token_rotates_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_narrowed_token_cannot_delete_a_wider_sibling, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_narrowed_token_cannot_rotate_a_wider_sibling, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_narrowed_token_deletes_a_sibling_within_it, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_another_users_token_answers_like_a_missing_one, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_a_shorter_lived_token_cannot_rotate_a_longer_lived_sibling, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_narrowed_caller_gets_only_the_requested_policies_it_holds, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_narrowed_callers_token_without_policies_is_cut_to_its_set, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_narrowed_caller_asking_for_star_gets_its_set_by_name, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_an_unnarrowed_callers_own_token_is_stored_as_star, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_caller_holding_everything_stores_star_for_another_owner, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_caller_not_holding_everything_stores_anothers_token_by_name,
+                                        fx_acme_setup, fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_policies_name_each_unheld_or_unknown_policy_once, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_role_name_expands_to_the_roles_permissions, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_token_without_tokens_manage_creates_nothing, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_token_made_by_an_api_token_may_not_outlive_it, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_default_expiry_is_cut_to_the_calling_tokens, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_an_expiry_within_the_calling_tokens_is_kept, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_login_session_may_make_a_token_that_outlives_it, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_login_sessions_default_expiry_is_the_orgs, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_token_rotates_once, fx_acme_setup, fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_narrowed_token_cannot_delete_a_wider_sibling, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_narrowed_token_cannot_rotate_a_wider_sibling, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_narrowed_token_deletes_a_sibling_within_it, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_another_users_token_answers_like_a_missing_one, fx_acme_setup,
+                                        fx_acme_teardown),
+        cmocka_unit_test_setup_teardown(test_a_shorter_lived_token_cannot_rotate_a_longer_lived_sibling, fx_acme_setup,
+                                        fx_acme_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
