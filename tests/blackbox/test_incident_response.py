@@ -114,3 +114,25 @@ def test_removing_a_user_ends_their_sessions(server, acme):
     sess = login(server, "bob")
     ok(server.delete("/v1/orgs/acme/users/bob", token=acme["alice"]), 204)
     assert not works(server, sess) and not works(server, acme["bob"])
+
+
+def test_a_cross_site_page_cannot_revoke_tokens_with_an_admins_cookie(server, acme):
+    """The incident-response routes take the session cookie too: a page on
+    another site must not be able to revoke (or, chained, lock people out)."""
+    victim = ok(server.post("/v1/tokens", token=acme["bob"], json={"description": "in use"}))
+    sa = ok(server.post(T + "/service-accounts/deployer/tokens", token=acme["olive"], json={}))
+    admin = login(server, "alice")
+    owner = login(server, "olive")
+    evil = "https://wiki.corp.example"
+    for sess, path in [(admin, "/v1/orgs/acme/users/bob/tokens/" + victim["id"]),
+                       (owner, T + "/service-accounts/deployer/tokens/" + sa["id"])]:
+        for headers in [{"Origin": evil}, {"Sec-Fetch-Site": "cross-site"}, {}]:
+            r = server.request("DELETE", path, headers=dict(headers, Cookie="token=" + sess))
+            assert_error(r, 400)
+    assert server.get("/v1/auth/whoami", token=victim["token"]).status_code == 200
+    assert server.get("/v1/auth/whoami", token=sa["token"]).status_code == 200
+    # The same session from the server's own page (JSON, same origin) may.
+    own = server.url
+    r = server.request("DELETE", "/v1/orgs/acme/users/bob/tokens/" + victim["id"],
+                       headers={"Cookie": "token=" + admin, "Origin": own, "Content-Type": "application/json"})
+    assert r.status_code == 204, r.text
