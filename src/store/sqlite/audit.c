@@ -76,7 +76,7 @@ static int col_hash(sqlite3_stmt *st, int col, char *buf) {
 }
 
 int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) {
-    static const struct stmt_def def = {ST_AUDIT_HEAD, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"};
+    static const struct stmt_def def = {"SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"};
     sqlite3_stmt *st = NULL;
     int r = stmt_bind(ss_of(s), &def, NULL, 0, &st);
     if (r != 0)
@@ -130,8 +130,7 @@ static int audit_args(const struct audit_rec *a, uint8_t raw[SECRET_HASH_LEN], s
 
 /* Notes each (org, block) of recs[0..n) once; a batch names few orgs. */
 static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
-    static const struct stmt_def def = {ST_AUDIT_BLOCK_PUT,
-                                        "INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)"};
+    static const struct stmt_def def = {"INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)"};
     enum { SEEN_MAX = 16 };
     const struct audit_rec *seen[SEEN_MAX];
     size_t nseen = 0;
@@ -155,15 +154,11 @@ static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *con
 }
 
 static int audit_insert_rows(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
-    static const struct stmt_def insert_1 = {ST_AUDIT_INSERT, "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROW};
-    static const struct stmt_def insert_2 = {ST_AUDIT_INSERT_2,
-                                             "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_2};
-    static const struct stmt_def insert_4 = {ST_AUDIT_INSERT_4,
-                                             "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_4};
-    static const struct stmt_def insert_8 = {ST_AUDIT_INSERT_8,
-                                             "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_8};
-    static const struct stmt_def insert_16 = {ST_AUDIT_INSERT_16,
-                                              "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_16};
+    static const struct stmt_def insert_1 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROW};
+    static const struct stmt_def insert_2 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_2};
+    static const struct stmt_def insert_4 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_4};
+    static const struct stmt_def insert_8 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_8};
+    static const struct stmt_def insert_16 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_16};
     static const struct {
         size_t rows;
         const struct stmt_def *def;
@@ -288,9 +283,9 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
                              int64_t hi, struct audit_list *ret) {
     /* One lower and one upper bound on seq, so SQLite's plan is a range of
      * the primary key: [?8, ?10), the cursor and the scope folded in. */
-    static const struct stmt_def asc = {ST_AUDIT_LIST_ASC, "SELECT " AUDIT_COLS AUDIT_WHERE
+    static const struct stmt_def asc = {"SELECT " AUDIT_COLS AUDIT_WHERE
                                                            "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
-    static const struct stmt_def desc = {ST_AUDIT_LIST_DESC, "SELECT " AUDIT_COLS AUDIT_WHERE
+    static const struct stmt_def desc = {"SELECT " AUDIT_COLS AUDIT_WHERE
                                                              "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
     int want = f->limit - (int)ret->count;
     sqlite3_stmt *st = NULL;
@@ -334,7 +329,7 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
  * hash; one whose predecessor is missing gets "" (its seq breaks the chain).
  */
 static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descending) {
-    static const struct stmt_def def = {ST_AUDIT_HASH_AT, "SELECT hash FROM audit WHERE seq = ?1"};
+    static const struct stmt_def def = {"SELECT hash FROM audit WHERE seq = ?1"};
     for (size_t k = 0; k < l->count; k++) {
         size_t i = descending ? l->count - 1 - k : k; /* oldest first */
         struct audit_rec *a = &l->items[i];
@@ -370,10 +365,8 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
  */
 static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t block, int descending,
                           int64_t *ret_block, int *ret_found) {
-    static const struct stmt_def next = {
-        ST_AUDIT_BLOCK_NEXT,
-        "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
-    static const struct stmt_def prev = {ST_AUDIT_BLOCK_PREV, "SELECT block FROM audit_org_blocks WHERE org_id = ?1 "
+    static const struct stmt_def next = {"SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
+    static const struct stmt_def prev = {"SELECT block FROM audit_org_blocks WHERE org_id = ?1 "
                                                               "AND block <= ?2 ORDER BY block DESC LIMIT 1"};
     int r = sql_get(ss, descending ? &prev : &next, &row_int64, ret_block, sql_text(org_id), sql_int(block));
     *ret_found = r == 0;
@@ -405,7 +398,7 @@ int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audi
 
 static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, const char *teams,
                       struct audit_list *ret) {
-    static const struct stmt_def def = {ST_AUDIT_MAX_SEQ, "SELECT " AUDIT_HEAD_SEQ};
+    static const struct stmt_def def = {"SELECT " AUDIT_HEAD_SEQ};
     /* The api range-checks a client's cursor (API_CURSOR_MAX); this keeps
      * the + 1 below defined whatever a caller passes. */
     if (f->cursor < 0 || f->cursor == INT64_MAX || f->after_seq < 0 || f->after_seq == INT64_MAX)

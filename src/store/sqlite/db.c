@@ -142,8 +142,8 @@ void sqlite_close(struct store *s) {
     struct sqlite_store *ss = ss_of(s);
     if (ss == NULL)
         return;
-    for (size_t i = 0; i < ST__COUNT; i++)
-        sqlite3_finalize(ss->stmts[i]);
+    for (size_t i = 0; i < STMT_CACHE_CAP; i++)
+        sqlite3_finalize(ss->cache.stmts[i]);
     if (ss->wal_fd >= 0)
         close(ss->wal_fd);
     free(ss->wal_path);
@@ -225,12 +225,12 @@ int sqlite_begin(struct store *s) {
     /* IMMEDIATE takes the write lock up front (waiting up to the busy timeout):
      * a deferred transaction that reads and then writes can fail with
      * SQLITE_BUSY at once if another connection wrote in between. */
-    static const struct stmt_def def = {ST_BEGIN, "BEGIN IMMEDIATE"};
+    static const struct stmt_def def = {"BEGIN IMMEDIATE"};
     return run(ss_of(s), &def);
 }
 
 int sqlite_commit(struct store *s) {
-    static const struct stmt_def def = {ST_COMMIT, "COMMIT"};
+    static const struct stmt_def def = {"COMMIT"};
     struct sqlite_store *ss = ss_of(s);
     /* SQLite already rolled the transaction back after an error: report it. */
     if (sqlite3_get_autocommit(ss->db))
@@ -239,7 +239,7 @@ int sqlite_commit(struct store *s) {
 }
 
 int sqlite_rollback(struct store *s) {
-    static const struct stmt_def def = {ST_ROLLBACK, "ROLLBACK"};
+    static const struct stmt_def def = {"ROLLBACK"};
     struct sqlite_store *ss = ss_of(s);
     if (sqlite3_get_autocommit(ss->db))
         return 0;
@@ -247,17 +247,17 @@ int sqlite_rollback(struct store *s) {
 }
 
 int sqlite_savepoint(struct store *s) {
-    static const struct stmt_def def = {ST_SAVEPOINT, "SAVEPOINT lk_nested"};
+    static const struct stmt_def def = {"SAVEPOINT lk_nested"};
     return run(ss_of(s), &def);
 }
 
 int sqlite_release(struct store *s) {
-    static const struct stmt_def def = {ST_RELEASE, "RELEASE lk_nested"};
+    static const struct stmt_def def = {"RELEASE lk_nested"};
     return run(ss_of(s), &def);
 }
 
 int sqlite_rollback_to(struct store *s) {
-    static const struct stmt_def def = {ST_ROLLBACK_TO, "ROLLBACK TO lk_nested"};
+    static const struct stmt_def def = {"ROLLBACK TO lk_nested"};
     return run(ss_of(s), &def);
 }
 
@@ -286,7 +286,7 @@ int sqlite_delete_with(struct store *s, const struct stmt_def *dep, const struct
 /* --- migrations ------------------------------------------------------------ */
 
 static int version_get(struct sqlite_store *ss, int *ret) {
-    static const struct stmt_def def = {ST_VERSION_GET, "SELECT COALESCE(MAX(version), 0) FROM schema_version"};
+    static const struct stmt_def def = {"SELECT COALESCE(MAX(version), 0) FROM schema_version"};
     int64_t v = 0;
     int r = sql_get_(ss, &def, &row_int64, sizeof(v), &v, NULL, 0);
     if (r != 0)
@@ -304,8 +304,7 @@ static int version_get(struct sqlite_store *ss, int *ret) {
  * *current is updated to the version in force once committed.
  */
 static int migrate_one(struct sqlite_store *ss, const struct store_migration *m, int *current) {
-    static const struct stmt_def def = {ST_VERSION_ADD,
-                                        "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)"};
+    static const struct stmt_def def = {"INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)"};
     int v = 0;
     int r = sqlite_begin(&ss->base);
     if (r != 0)

@@ -58,8 +58,7 @@ int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int6
                              struct notice_candidate_list *ret) {
     /* The candidates skip tokens of orgs that are not active and tokens
      * retired from notices (sqlite_notice_retire). */
-    static const struct stmt_def def = {
-        ST_NOTICE_CANDIDATES, "SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at "
+    static const struct stmt_def def = {"SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at "
                               "FROM tokens t LEFT JOIN orgs o ON o.id = t.org_id "
                               "WHERE t.expires_at IS NOT NULL AND t.expires_at > ?1 AND t.expires_at <= ?2 "
                               "AND t.seq > ?3 AND (t.org_id = '' OR o.status = 'active') "
@@ -70,8 +69,7 @@ int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int6
 }
 
 int sqlite_notice_insert(struct store *s, const struct notice_rec *n, int *ret_inserted) {
-    static const struct stmt_def def = {
-        ST_NOTICE_INSERT, "INSERT INTO notices (id, token_id, org_id, owner_type, owner_id, channel, days_before, "
+    static const struct stmt_def def = {"INSERT INTO notices (id, token_id, org_id, owner_type, owner_id, channel, days_before, "
                           "expires_at, recipients, status, attempts, last_error, next_attempt_at, created_at, "
                           "updated_at, delivered_at) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
@@ -93,16 +91,13 @@ int sqlite_notice_insert(struct store *s, const struct notice_rec *n, int *ret_i
 }
 
 int sqlite_notice_supersede(struct store *s, const char *token_id, int days, int64_t now) {
-    static const struct stmt_def def = {
-        ST_NOTICE_SUPERSEDE,
-        "UPDATE notices SET status = 'skipped', last_error = 'superseded by a more imminent "
+    static const struct stmt_def def = {"UPDATE notices SET status = 'skipped', last_error = 'superseded by a more imminent "
         "notice', updated_at = ?3 WHERE token_id = ?1 AND days_before > ?2 AND status = 'pending'"};
     return sql_run(ss_of(s), &def, sql_text(token_id), sql_int(days), sql_int(now));
 }
 
 int sqlite_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
-    static const struct stmt_def def = {ST_NOTICE_DUE,
-                                        "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE n.status = 'pending' AND "
+    static const struct stmt_def def = {"SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE n.status = 'pending' AND "
                                         "n.next_attempt_at <= ?1 AND (?3 IS NULL OR n.channel = ?3) ORDER BY "
                                         "n.next_attempt_at, n.seq LIMIT ?2"};
     /* channel NULL binds NULL: any channel. */
@@ -110,8 +105,7 @@ int sqlite_notice_due(struct store *s, int64_t now, const char *channel, int lim
 }
 
 int sqlite_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed) {
-    static const struct stmt_def def = {
-        ST_NOTICE_CLAIM, "UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?3, updated_at = ?2, "
+    static const struct stmt_def def = {"UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?3, updated_at = ?2, "
                          "last_error = 'delivery started; no outcome recorded (interrupted?)' "
                          "WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2"};
     size_t changed = 0;
@@ -122,8 +116,7 @@ int sqlite_notice_claim(struct store *s, const char *id, int64_t now, int64_t le
 }
 
 int sqlite_notice_finish(struct store *s, const struct notice_rec *n) {
-    static const struct stmt_def def = {
-        ST_NOTICE_FINISH, "UPDATE notices SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, "
+    static const struct stmt_def def = {"UPDATE notices SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, "
                           "delivered_at = ?6, updated_at = ?7 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(n->id), sql_text(n->status), sql_int(n->attempts),
                       sql_text(n->last_error), sql_int(n->next_attempt_at), sql_time(n->delivered_at),
@@ -132,8 +125,7 @@ int sqlite_notice_finish(struct store *s, const struct notice_rec *n) {
 
 int sqlite_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
                        struct notice_list *ret) {
-    static const struct stmt_def def = {ST_NOTICE_LIST,
-                                        "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE (?1 IS NULL OR n.org_id = ?1) "
+    static const struct stmt_def def = {"SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE (?1 IS NULL OR n.org_id = ?1) "
                                         "AND (?2 IS NULL OR n.status = ?2) AND n.seq > ?3 ORDER BY n.seq LIMIT ?4"};
     /* NULL binds NULL: any org, any status. */
     return sql_list(ss_of(s), &def, &notice_map, limit, ret, sql_text(org_id), sql_text(status), sql_int(after_seq),
@@ -141,7 +133,7 @@ int sqlite_notice_list(struct store *s, const char *org_id, const char *status, 
 }
 
 int sqlite_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
-    static const struct stmt_def def = {ST_NOTICE_PURGE, "DELETE FROM notices WHERE expires_at < ?1"};
+    static const struct stmt_def def = {"DELETE FROM notices WHERE expires_at < ?1"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_int(cutoff));
 }
 
@@ -153,35 +145,34 @@ int sqlite_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
 
 int sqlite_notice_cancel_token(struct store *s, const char *token_id, const char *reason, int64_t now,
                                size_t *ret_count) {
-    static const struct stmt_def def = {ST_NOTICE_CANCEL_TOKEN, NOTICE_CANCEL "token_id = ?3"};
+    static const struct stmt_def def = {NOTICE_CANCEL "token_id = ?3"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(token_id));
 }
 
 int sqlite_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
                                const char *reason, int64_t now, size_t *ret_count) {
     /* id_prefix NULL binds NULL: every token of the owner. */
-    static const struct stmt_def def = {ST_NOTICE_CANCEL_OWNER,
-                                        NOTICE_CANCEL "owner_type = ?3 AND owner_id = ?4 AND "
+    static const struct stmt_def def = {NOTICE_CANCEL "owner_type = ?3 AND owner_id = ?4 AND "
                                                       "(?5 IS NULL OR substr(token_id, 1, length(?5)) = ?5)"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(owner_type),
                          sql_text(owner_id), sql_text(id_prefix));
 }
 
 int sqlite_notice_cancel_org(struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count) {
-    static const struct stmt_def def = {ST_NOTICE_CANCEL_ORG, NOTICE_CANCEL "org_id = ?3"};
+    static const struct stmt_def def = {NOTICE_CANCEL "org_id = ?3"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(org_id));
 }
 
 int sqlite_notice_cancel_team(struct store *s, const char *team_id, const char *reason, int64_t now,
                               size_t *ret_count) {
-    static const struct stmt_def def = {ST_NOTICE_CANCEL_TEAM, NOTICE_CANCEL
+    static const struct stmt_def def = {NOTICE_CANCEL
                                         "owner_type = 'service_account' AND "
                                         "owner_id IN (SELECT id FROM service_accounts WHERE team_id = ?3)"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(team_id));
 }
 
 int sqlite_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count) {
-    static const struct stmt_def def = {ST_NOTICE_CANCEL_EXPIRED, NOTICE_CANCEL
+    static const struct stmt_def def = {NOTICE_CANCEL
                                         "token_id IN (SELECT id FROM tokens WHERE expires_at IS NOT NULL AND "
                                         "expires_at < ?3)"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_int(cutoff));
@@ -190,7 +181,7 @@ int sqlite_notice_cancel_expired(struct store *s, int64_t cutoff, const char *re
 int sqlite_notice_retire(struct store *s, const char *token_id, int64_t now) {
     /* Through tokens: the foreign key would refuse a token that is not there,
      * and the contract says that is nothing to do. */
-    static const struct stmt_def def = {ST_NOTICE_RETIRE, "INSERT OR IGNORE INTO notice_retired_tokens (token_id, "
+    static const struct stmt_def def = {"INSERT OR IGNORE INTO notice_retired_tokens (token_id, "
                                                           "retired_at) SELECT id, ?2 FROM tokens WHERE id = ?1"};
     return sql_run(ss_of(s), &def, sql_text(token_id), sql_int(now));
 }

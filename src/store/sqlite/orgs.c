@@ -26,13 +26,12 @@ static const struct col_map org_cols[] = {
 static const struct row_map org_map = ROW_MAP(struct org_rec, org_cols);
 
 int sqlite_org_exists(struct sqlite_store *ss, const char *org_id) {
-    static const struct stmt_def def = {ST_ORG_EXISTS, "SELECT 1 FROM orgs WHERE id = ?1"};
+    static const struct stmt_def def = {"SELECT 1 FROM orgs WHERE id = ?1"};
     return sql_exists(ss, &def, sql_text(org_id));
 }
 
 int sqlite_org_insert(struct store *s, const struct org_rec *o) {
-    static const struct stmt_def def = {ST_ORG_INSERT,
-                                        "INSERT INTO orgs (id, name, display_name, status, token_expiry_hours, "
+    static const struct stmt_def def = {"INSERT INTO orgs (id, name, display_name, status, token_expiry_hours, "
                                         "allow_non_expiring_tokens, created_at, updated_at, audit_after) VALUES "
                                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " AUDIT_HEAD_SEQ ")"};
     return sql_run(ss_of(s), &def, sql_text(o->id), sql_text(o->name), sql_text(o->display_name), sql_text(o->status),
@@ -41,22 +40,20 @@ int sqlite_org_insert(struct store *s, const struct org_rec *o) {
 }
 
 int sqlite_org_get(struct store *s, const char *id, const char *name, struct org_rec *ret) {
-    static const struct stmt_def by_id = {ST_ORG_GET, "SELECT " ORG_COLS " FROM orgs WHERE id = ?1"};
-    static const struct stmt_def by_name = {ST_ORG_GET_NAME, "SELECT " ORG_COLS " FROM orgs WHERE name = ?1"};
+    static const struct stmt_def by_id = {"SELECT " ORG_COLS " FROM orgs WHERE id = ?1"};
+    static const struct stmt_def by_name = {"SELECT " ORG_COLS " FROM orgs WHERE name = ?1"};
     if (id != NULL)
         return sql_get(ss_of(s), &by_id, &org_map, ret, sql_text(id));
     return sql_get(ss_of(s), &by_name, &org_map, ret, sql_text(name));
 }
 
 int sqlite_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret) {
-    static const struct stmt_def def = {ST_ORG_LIST,
-                                        "SELECT " ORG_COLS " FROM orgs WHERE seq > ?1 ORDER BY seq LIMIT ?2"};
+    static const struct stmt_def def = {"SELECT " ORG_COLS " FROM orgs WHERE seq > ?1 ORDER BY seq LIMIT ?2"};
     return sql_list(ss_of(s), &def, &org_map, limit, ret, sql_int(after_seq), sql_int(limit));
 }
 
 int sqlite_org_update(struct store *s, const struct org_rec *o) {
-    static const struct stmt_def def = {ST_ORG_UPDATE,
-                                        "UPDATE orgs SET display_name = ?2, status = ?3, token_expiry_hours = ?4, "
+    static const struct stmt_def def = {"UPDATE orgs SET display_name = ?2, status = ?3, token_expiry_hours = ?4, "
                                         "allow_non_expiring_tokens = ?5, updated_at = ?6 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(o->id), sql_text(o->display_name), sql_text(o->status),
                       sql_int(o->token_expiry_hours), sql_int(o->allow_non_expiring_tokens ? 1 : 0),
@@ -66,7 +63,7 @@ int sqlite_org_update(struct store *s, const struct org_rec *o) {
 int sqlite_org_delete(struct store *s, const char *id) {
     /* Users go by the foreign key's ON DELETE CASCADE; tokens have no
      * foreign key (root's tokens belong to no org), so they go explicitly. */
-    static const struct stmt_def tokens = {ST_ORG_DELETE_TOKENS, "DELETE FROM tokens WHERE org_id = ?1"};
-    static const struct stmt_def org = {ST_ORG_DELETE, "DELETE FROM orgs WHERE id = ?1"};
+    static const struct stmt_def tokens = {"DELETE FROM tokens WHERE org_id = ?1"};
+    static const struct stmt_def org = {"DELETE FROM orgs WHERE id = ?1"};
     return sqlite_delete_with(s, &tokens, &org, id);
 }

@@ -31,8 +31,7 @@ static const struct col_map group_cols[] = {
 static const struct row_map group_map = ROW_MAP(struct group_rec, group_cols);
 
 int sqlite_role_insert(struct store *s, const struct role_rec *r) {
-    static const struct stmt_def def = {
-        ST_ROLE_INSERT, "INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)"};
+    static const struct stmt_def def = {"INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)"};
     char *permissions = NULL;
     int rc = names_json(r->permissions[0], sizeof(r->permissions[0]), r->npermissions, &permissions);
     if (rc == 0)
@@ -43,24 +42,22 @@ int sqlite_role_insert(struct store *s, const struct role_rec *r) {
 }
 
 int sqlite_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {
-    static const struct stmt_def def = {ST_ROLE_GET, "SELECT " ROLE_COLS " FROM roles WHERE org_id = ?1 AND name = ?2"};
+    static const struct stmt_def def = {"SELECT " ROLE_COLS " FROM roles WHERE org_id = ?1 AND name = ?2"};
     return sql_get(ss_of(s), &def, &role_map, ret, sql_text(org_id), sql_text(name));
 }
 
 int sqlite_role_list(struct store *s, const char *org_id, struct role_list *ret) {
-    static const struct stmt_def def = {ST_ROLE_LIST,
-                                        "SELECT " ROLE_COLS " FROM roles WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
+    static const struct stmt_def def = {"SELECT " ROLE_COLS " FROM roles WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
     return sql_list(ss_of(s), &def, &role_map, 1000, ret, sql_text(org_id));
 }
 
 int sqlite_role_delete(struct store *s, const char *org_id, const char *name) {
-    static const struct stmt_def def = {ST_ROLE_DELETE, "DELETE FROM roles WHERE org_id = ?1 AND name = ?2"};
+    static const struct stmt_def def = {"DELETE FROM roles WHERE org_id = ?1 AND name = ?2"};
     return sql_change(ss_of(s), &def, sql_text(org_id), sql_text(name));
 }
 
 int sqlite_group_insert(struct store *s, const struct group_rec *g) {
-    static const struct stmt_def def = {ST_GROUP_INSERT,
-                                        "INSERT INTO user_groups (id, org_id, name, description, roles, "
+    static const struct stmt_def def = {"INSERT INTO user_groups (id, org_id, name, description, roles, "
                                         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
     char *roles = NULL;
     int r = names_json(g->roles[0], sizeof(g->roles[0]), g->nroles, &roles);
@@ -72,17 +69,14 @@ int sqlite_group_insert(struct store *s, const struct group_rec *g) {
 }
 
 int sqlite_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {
-    static const struct stmt_def def = {ST_GROUP_GET,
-                                        "SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 AND name = ?2"};
+    static const struct stmt_def def = {"SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 AND name = ?2"};
     return sql_get(ss_of(s), &def, &group_map, ret, sql_text(org_id), sql_text(name));
 }
 
 /* The org's groups, or (org_id NULL) the groups user_id belongs to. */
 int sqlite_group_list(struct store *s, const char *org_id, const char *user_id, struct group_list *ret) {
-    static const struct stmt_def by_org = {
-        ST_GROUP_LIST, "SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
-    static const struct stmt_def by_user = {ST_GROUP_LIST_USER,
-                                            "SELECT " GROUP_COLS " FROM user_groups WHERE id IN (SELECT group_id "
+    static const struct stmt_def by_org = {"SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
+    static const struct stmt_def by_user = {"SELECT " GROUP_COLS " FROM user_groups WHERE id IN (SELECT group_id "
                                             "FROM group_members WHERE user_id = ?1) ORDER BY name LIMIT 1000"};
     if (org_id != NULL)
         return sql_list(ss_of(s), &by_org, &group_map, 1000, ret, sql_text(org_id));
@@ -90,22 +84,19 @@ int sqlite_group_list(struct store *s, const char *org_id, const char *user_id, 
 }
 
 int sqlite_group_delete(struct store *s, const char *id) {
-    static const struct stmt_def group = {ST_GROUP_DELETE, "DELETE FROM user_groups WHERE id = ?1"};
-    static const struct stmt_def members = {ST_GROUP_MEMBERS_DELETE_ALL,
-                                            "DELETE FROM group_members WHERE group_id = ?1"};
+    static const struct stmt_def group = {"DELETE FROM user_groups WHERE id = ?1"};
+    static const struct stmt_def members = {"DELETE FROM group_members WHERE group_id = ?1"};
     return sqlite_delete_with(s, &members, &group, id);
 }
 
 int sqlite_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now) {
-    static const struct stmt_def def = {ST_GROUP_MEMBER_PUT,
-                                        "INSERT INTO group_members (group_id, user_id, created_at) VALUES "
+    static const struct stmt_def def = {"INSERT INTO group_members (group_id, user_id, created_at) VALUES "
                                         "(?1, ?2, ?3) ON CONFLICT (group_id, user_id) DO NOTHING"};
     return sql_run(ss_of(s), &def, sql_text(group_id), sql_text(user_id), sql_int(now));
 }
 
 int sqlite_group_member_delete(struct store *s, const char *group_id, const char *user_id) {
-    static const struct stmt_def def = {ST_GROUP_MEMBER_DELETE,
-                                        "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2"};
+    static const struct stmt_def def = {"DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2"};
     return sql_change(ss_of(s), &def, sql_text(group_id), sql_text(user_id));
 }
 
@@ -116,8 +107,7 @@ static const struct row_map name_map = {sizeof(name_buf), &name_col, 1, NULL};
 
 int sqlite_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
                               struct name_list *ret) {
-    static const struct stmt_def def = {ST_GROUP_MEMBER_NAMES,
-                                        "SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
+    static const struct stmt_def def = {"SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id "
                                         "WHERE m.group_id = ?1 AND u.username > ?2 ORDER BY u.username LIMIT ?3"};
     return sql_list(ss_of(s), &def, &name_map, limit, ret, sql_text(group_id), sql_text(after), sql_int(limit));
 }

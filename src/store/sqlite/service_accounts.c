@@ -27,8 +27,7 @@ static const struct col_map sa_cols[] = {
 static const struct row_map sa_map = ROW_MAP(struct sa_rec, sa_cols);
 
 int sqlite_sa_insert(struct store *s, const struct sa_rec *a) {
-    static const struct stmt_def def = {ST_SA_INSERT,
-                                        "INSERT INTO service_accounts (id, org_id, team_id, name, description, roles, "
+    static const struct stmt_def def = {"INSERT INTO service_accounts (id, org_id, team_id, name, description, roles, "
                                         "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"};
     char *roles = NULL;
     int r = names_json(a->roles[0], sizeof(a->roles[0]), a->nroles, &roles);
@@ -41,8 +40,8 @@ int sqlite_sa_insert(struct store *s, const struct sa_rec *a) {
 }
 
 int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret) {
-    static const struct stmt_def by_id = {ST_SA_GET, "SELECT " SA_COLS " FROM service_accounts WHERE id = ?1"};
-    static const struct stmt_def by_name = {ST_SA_GET_NAME, "SELECT " SA_COLS
+    static const struct stmt_def by_id = {"SELECT " SA_COLS " FROM service_accounts WHERE id = ?1"};
+    static const struct stmt_def by_name = {"SELECT " SA_COLS
                                                             " FROM service_accounts WHERE team_id = ?1 AND name = ?2"};
     if (id != NULL)
         return sql_get(ss_of(s), &by_id, &sa_map, ret, sql_text(id));
@@ -50,14 +49,12 @@ int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const ch
 }
 
 int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret) {
-    static const struct stmt_def def = {
-        ST_SA_LIST, "SELECT " SA_COLS " FROM service_accounts WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
+    static const struct stmt_def def = {"SELECT " SA_COLS " FROM service_accounts WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
     return sql_list(ss_of(s), &def, &sa_map, limit, ret, sql_text(team_id), sql_int(after_seq), sql_int(limit));
 }
 
 int sqlite_sa_update(struct store *s, const struct sa_rec *a) {
-    static const struct stmt_def def = {
-        ST_SA_UPDATE, "UPDATE service_accounts SET description = ?2, roles = ?3, updated_at = ?4 WHERE id = ?1"};
+    static const struct stmt_def def = {"UPDATE service_accounts SET description = ?2, roles = ?3, updated_at = ?4 WHERE id = ?1"};
     char *roles = NULL;
     int r = names_json(a->roles[0], sizeof(a->roles[0]), a->nroles, &roles);
     if (r == 0)
@@ -68,8 +65,7 @@ int sqlite_sa_update(struct store *s, const struct sa_rec *a) {
 }
 
 int sqlite_sa_delete(struct store *s, const char *id) {
-    static const struct stmt_def sa = {ST_SA_DELETE, "DELETE FROM service_accounts WHERE id = ?1"};
-    static const struct stmt_def tokens = {ST_SA_TOKENS_DELETE,
-                                           "DELETE FROM tokens WHERE owner_type = 'service_account' AND owner_id = ?1"};
+    static const struct stmt_def sa = {"DELETE FROM service_accounts WHERE id = ?1"};
+    static const struct stmt_def tokens = {"DELETE FROM tokens WHERE owner_type = 'service_account' AND owner_id = ?1"};
     return sqlite_delete_with(s, &tokens, &sa, id);
 }

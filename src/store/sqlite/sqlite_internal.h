@@ -5,9 +5,9 @@
  * into store_sqlite_ops. Only src/store/sqlite/ includes this.
  *
  * Every statement is a static struct stmt_def in the function that binds
- * it (its SQL beside its arguments), and owns one slot of the
- * per-connection cache below: prepared once on first use, reset right after
- * each use.
+ * it (its SQL beside its arguments), prepared once per connection on first
+ * use (the cache below, keyed by the definition's address) and reset right
+ * after each use.
  */
 #ifndef LK_STORE_SQLITE_INTERNAL_H
 #define LK_STORE_SQLITE_INTERNAL_H
@@ -23,123 +23,19 @@
  * the inserting transaction (which holds the write lock). */
 #define AUDIT_HEAD_SEQ "(SELECT COALESCE(MAX(seq), 0) FROM audit)"
 
-/* One cache slot per statement, grouped by the file that defines it. */
-enum stmt_slot {
-    /* db.c */
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_SAVEPOINT,
-    ST_RELEASE,
-    ST_ROLLBACK_TO,
-    ST_VERSION_GET,
-    ST_VERSION_ADD,
-    /* tokens.c */
-    ST_TOKEN_INSERT,
-    ST_TOKEN_GET,
-    ST_TOKEN_LIST,
-    ST_TOKEN_DELETE,
-    ST_TOKEN_SET_EXPIRY,
-    ST_TOKEN_RETIRE,
-    ST_TOKEN_DELETE_EXPIRED,
-    ST_TOKEN_DELETE_OWNER,
-    ST_TOKEN_DELETE_OWNER_PREFIX,
-    ST_TOKEN_TOUCH,
-    /* orgs.c */
-    ST_ORG_INSERT,
-    ST_ORG_GET,
-    ST_ORG_GET_NAME,
-    ST_ORG_LIST,
-    ST_ORG_UPDATE,
-    ST_ORG_DELETE,
-    ST_ORG_DELETE_TOKENS,
-    ST_ORG_EXISTS,
-    /* users.c */
-    ST_USER_INSERT,
-    ST_USER_GET,
-    ST_USER_GET_NAME,
-    ST_USER_LIST,
-    ST_USER_UPDATE,
-    ST_USER_DELETE,
-    ST_USER_DELETE_TOKENS,
-    /* teams.c */
-    ST_TEAM_INSERT,
-    ST_TEAM_GET,
-    ST_TEAM_GET_ID,
-    ST_TEAM_LIST,
-    ST_TEAM_UPDATE,
-    ST_TEAM_DELETE,
-    ST_TEAM_SA_TOKENS_DELETE,
-    ST_TEAM_EXISTS,
-    ST_MEMBER_PUT,
-    ST_MEMBER_DELETE,
-    ST_MEMBER_ROLE,
-    ST_MEMBER_ROLES,
-    ST_MEMBER_LIST,
-    ST_TEAM_SCOPES_FOR_MEMBER,
-    /* service_accounts.c */
-    ST_SA_INSERT,
-    ST_SA_GET,
-    ST_SA_GET_NAME,
-    ST_SA_LIST,
-    ST_SA_UPDATE,
-    ST_SA_DELETE,
-    ST_SA_TOKENS_DELETE,
-    /* roles_groups.c */
-    ST_ROLE_INSERT,
-    ST_ROLE_GET,
-    ST_ROLE_LIST,
-    ST_ROLE_DELETE,
-    ST_GROUP_INSERT,
-    ST_GROUP_GET,
-    ST_GROUP_LIST,
-    ST_GROUP_LIST_USER,
-    ST_GROUP_DELETE,
-    ST_GROUP_MEMBERS_DELETE_ALL,
-    ST_GROUP_MEMBER_PUT,
-    ST_GROUP_MEMBER_DELETE,
-    ST_GROUP_MEMBER_NAMES,
-    /* audit.c */
-    ST_AUDIT_HEAD,
-    ST_AUDIT_INSERT,
-    ST_AUDIT_INSERT_2,
-    ST_AUDIT_INSERT_4,
-    ST_AUDIT_INSERT_8,
-    ST_AUDIT_INSERT_16,
-    ST_AUDIT_LIST_ASC,
-    ST_AUDIT_LIST_DESC,
-    ST_AUDIT_MAX_SEQ,
-    ST_AUDIT_HASH_AT,
-    ST_AUDIT_BLOCK_PUT,
-    ST_AUDIT_BLOCK_NEXT,
-    ST_AUDIT_BLOCK_PREV,
-    /* notices.c */
-    ST_NOTICE_CANDIDATES,
-    ST_NOTICE_INSERT,
-    ST_NOTICE_SUPERSEDE,
-    ST_NOTICE_DUE,
-    ST_NOTICE_CLAIM,
-    ST_NOTICE_FINISH,
-    ST_NOTICE_LIST,
-    ST_NOTICE_PURGE,
-    ST_NOTICE_CANCEL_TOKEN,
-    ST_NOTICE_CANCEL_OWNER,
-    ST_NOTICE_CANCEL_ORG,
-    ST_NOTICE_CANCEL_TEAM,
-    ST_NOTICE_CANCEL_EXPIRED,
-    ST_NOTICE_RETIRE,
-    /* meta.c */
-    ST_META_GET,
-    ST_META_SET,
-    ST__COUNT
+/* A statement: its SQL (parameters ?1, ?2, ... or ?). Static and const,
+ * one per statement: the per-connection cache is keyed by its address, so
+ * a new statement needs nothing but its definition. */
+struct stmt_def {
+    const char *sql;
 };
 
-/* A statement: its cache slot and its SQL (parameters ?1, ?2, ... or ?).
- * Static, one per slot: the cache checks by address that a slot is only
- * ever given the statement it was prepared from. */
-struct stmt_def {
-    enum stmt_slot slot;
-    const char *sql;
+/* The per-connection cache: open addressing on the definition's address. */
+#define STMT_CACHE_CAP 512 /* a power of two; at most half of it is used */
+struct stmt_cache {
+    const struct stmt_def *defs[STMT_CACHE_CAP];
+    sqlite3_stmt *stmts[STMT_CACHE_CAP];
+    size_t used;
 };
 
 struct sqlite_store {
@@ -149,8 +45,7 @@ struct sqlite_store {
     int wal_fd;     /* open on wal_path, or -1 */
     dev_t wal_dev;
     ino_t wal_ino;
-    sqlite3_stmt *stmts[ST__COUNT];
-    const struct stmt_def *defs[ST__COUNT]; /* what each slot was prepared from */
+    struct stmt_cache cache;
 };
 
 static inline struct sqlite_store *ss_of(struct store *s) {

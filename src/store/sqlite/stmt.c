@@ -30,28 +30,41 @@ int sqlite_map_rc(int rc) {
     }
 }
 
+/* The slot of def in the cache: where it is, or the empty one where it
+ * goes. The address is hashed by its upper bits (definitions are a few
+ * dozen bytes apart in the data segment). */
+static size_t cache_slot(const struct stmt_cache *c, const struct stmt_def *def) {
+    size_t h = (size_t)(((uintptr_t)def >> 3) * UINT64_C(0x9E3779B97F4A7C15) >> 32) & (STMT_CACHE_CAP - 1);
+    while (c->defs[h] != NULL && c->defs[h] != def)
+        h = (h + 1) & (STMT_CACHE_CAP - 1);
+    return h;
+}
+
 /* The cached statement of def, prepared on first use. */
 static int stmt_get(struct sqlite_store *ss, const struct stmt_def *def, sqlite3_stmt **ret) {
-    enum stmt_slot slot = def->slot;
-    assert(slot < ST__COUNT);
     /* SQLite rolls a transaction back by itself on some errors (disk full,
      * I/O, out of memory). Inside store_tx that must not let later writes
-     * run, and commit, on their own. */
-    if (slot != ST_BEGIN && slot != ST_COMMIT && slot != ST_ROLLBACK && ss->base.in_tx &&
-        sqlite3_get_autocommit(ss->db))
+     * run, and commit, on their own. (BEGIN runs outside a transaction;
+     * sqlite_commit and _rollback look at autocommit before this.) */
+    if (ss->base.in_tx && sqlite3_get_autocommit(ss->db))
         return LK_ESTORE;
-    if (ss->stmts[slot] == NULL) {
-        int rc = sqlite3_prepare_v3(ss->db, def->sql, -1, SQLITE_PREPARE_PERSISTENT, &ss->stmts[slot], NULL);
+    struct stmt_cache *c = &ss->cache;
+    size_t h = cache_slot(c, def);
+    if (c->defs[h] == NULL) {
+        /* Half full at most, so a probe always ends at an empty slot. */
+        if (c->used >= STMT_CACHE_CAP / 2)
+            return LK_EINTERNAL;
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v3(ss->db, def->sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
         if (rc != SQLITE_OK) {
-            sqlite3_finalize(ss->stmts[slot]);
-            ss->stmts[slot] = NULL;
+            sqlite3_finalize(st);
             return sqlite_map_rc(rc);
         }
-        ss->defs[slot] = def;
+        c->defs[h] = def;
+        c->stmts[h] = st;
+        c->used++;
     }
-    /* Two statements given one slot would run each other's SQL. */
-    assert(ss->defs[slot] == def);
-    *ret = ss->stmts[slot];
+    *ret = c->stmts[h];
     return 0;
 }
 

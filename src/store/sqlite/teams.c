@@ -31,13 +31,12 @@ static const struct col_map role_col = {COL_TEXT, 0, sizeof(role_buf), NULL, 0, 
 static const struct row_map role_map = {sizeof(role_buf), &role_col, 1, NULL};
 
 int sqlite_team_exists(struct sqlite_store *ss, const char *team_id) {
-    static const struct stmt_def def = {ST_TEAM_EXISTS, "SELECT 1 FROM teams WHERE id = ?1"};
+    static const struct stmt_def def = {"SELECT 1 FROM teams WHERE id = ?1"};
     return sql_exists(ss, &def, sql_text(team_id));
 }
 
 int sqlite_team_insert(struct store *s, const struct team_rec *t) {
-    static const struct stmt_def def = {ST_TEAM_INSERT,
-                                        "INSERT INTO teams (id, org_id, name, description, created_at, updated_at, "
+    static const struct stmt_def def = {"INSERT INTO teams (id, org_id, name, description, created_at, updated_at, "
                                         "audit_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, " AUDIT_HEAD_SEQ ")"};
     return sql_insert_under(ss_of(s), sqlite_org_exists, t->org_id, &def, sql_text(t->id), sql_text(t->org_id),
                             sql_text(t->name), sql_text(t->description), sql_int(t->created_at),
@@ -45,61 +44,54 @@ int sqlite_team_insert(struct store *s, const struct team_rec *t) {
 }
 
 int sqlite_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret) {
-    static const struct stmt_def def = {ST_TEAM_GET, "SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND name = ?2"};
+    static const struct stmt_def def = {"SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND name = ?2"};
     return sql_get(ss_of(s), &def, &team_map, ret, sql_text(org_id), sql_text(name));
 }
 
 int sqlite_team_get_by_id(struct store *s, const char *id, struct team_rec *ret) {
-    static const struct stmt_def def = {ST_TEAM_GET_ID, "SELECT " TEAM_COLS " FROM teams WHERE id = ?1"};
+    static const struct stmt_def def = {"SELECT " TEAM_COLS " FROM teams WHERE id = ?1"};
     return sql_get(ss_of(s), &def, &team_map, ret, sql_text(id));
 }
 
 int sqlite_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
-    static const struct stmt_def def = {
-        ST_TEAM_LIST, "SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
+    static const struct stmt_def def = {"SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
     return sql_list(ss_of(s), &def, &team_map, limit, ret, sql_text(org_id), sql_int(after_seq), sql_int(limit));
 }
 
 int sqlite_team_update(struct store *s, const struct team_rec *t) {
-    static const struct stmt_def def = {ST_TEAM_UPDATE,
-                                        "UPDATE teams SET description = ?2, updated_at = ?3 WHERE id = ?1"};
+    static const struct stmt_def def = {"UPDATE teams SET description = ?2, updated_at = ?3 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(t->id), sql_text(t->description), sql_int(t->updated_at));
 }
 
 int sqlite_team_delete(struct store *s, const char *id) {
-    static const struct stmt_def team = {ST_TEAM_DELETE, "DELETE FROM teams WHERE id = ?1"};
+    static const struct stmt_def team = {"DELETE FROM teams WHERE id = ?1"};
     /* Memberships and service accounts go by ON DELETE CASCADE; their tokens
      * have no foreign key, so they go first, explicitly. */
-    static const struct stmt_def sa_tokens = {ST_TEAM_SA_TOKENS_DELETE,
-                                              "DELETE FROM tokens WHERE owner_type = 'service_account' AND "
+    static const struct stmt_def sa_tokens = {"DELETE FROM tokens WHERE owner_type = 'service_account' AND "
                                               "owner_id IN (SELECT id FROM service_accounts WHERE team_id = ?1)"};
     return sqlite_delete_with(s, &sa_tokens, &team, id);
 }
 
 int sqlite_team_member_put(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now) {
-    static const struct stmt_def def = {ST_MEMBER_PUT,
-                                        "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES "
+    static const struct stmt_def def = {"INSERT INTO team_members (team_id, user_id, role, created_at) VALUES "
                                         "(?1, ?2, ?3, ?4) ON CONFLICT (team_id, user_id) DO UPDATE SET role = "
                                         "excluded.role"};
     return sql_run(ss_of(s), &def, sql_text(team_id), sql_text(user_id), sql_text(role), sql_int(now));
 }
 
 int sqlite_team_member_delete(struct store *s, const char *team_id, const char *user_id) {
-    static const struct stmt_def def = {ST_MEMBER_DELETE,
-                                        "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2"};
+    static const struct stmt_def def = {"DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2"};
     return sql_change(ss_of(s), &def, sql_text(team_id), sql_text(user_id));
 }
 
 int sqlite_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role) {
-    static const struct stmt_def def = {ST_MEMBER_ROLE,
-                                        "SELECT role FROM team_members WHERE team_id = ?1 AND user_id = ?2"};
+    static const struct stmt_def def = {"SELECT role FROM team_members WHERE team_id = ?1 AND user_id = ?2"};
     return sql_get(ss_of(s), &def, &role_map, (role_buf *)ret_role, sql_text(team_id), sql_text(user_id));
 }
 
 int sqlite_team_member_roles(struct store *s, const char *org_id, const char *user_id,
                              char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count) {
-    static const struct stmt_def def = {ST_MEMBER_ROLES,
-                                        "SELECT DISTINCT m.role FROM team_members m JOIN teams t ON t.id = "
+    static const struct stmt_def def = {"SELECT DISTINCT m.role FROM team_members m JOIN teams t ON t.id = "
                                         "m.team_id WHERE t.org_id = ?1 AND m.user_id = ?2 ORDER BY m.role"};
     sqlite3_stmt *st = NULL;
     size_t n = 0;
@@ -131,8 +123,7 @@ static const struct row_map scope_map = ROW_MAP(struct team_scope, scope_cols);
 
 int sqlite_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
                                   const char *after, int limit, struct team_scope_list *ret) {
-    static const struct stmt_def def = {
-        ST_TEAM_SCOPES_FOR_MEMBER, "SELECT t.name, t.audit_after, t.created_at * 1000 FROM team_members m JOIN teams t "
+    static const struct stmt_def def = {"SELECT t.name, t.audit_after, t.created_at * 1000 FROM team_members m JOIN teams t "
                                    "ON t.id = m.team_id WHERE t.org_id = ?1 AND m.user_id = ?2 AND m.role = ?3 "
                                    "AND t.name > ?4 ORDER BY t.name LIMIT ?5"};
     return sql_list(ss_of(s), &def, &scope_map, limit, ret, sql_text(org_id), sql_text(user_id), sql_text(role),
@@ -140,8 +131,7 @@ int sqlite_team_scopes_for_member(struct store *s, const char *org_id, const cha
 }
 
 int sqlite_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {
-    static const struct stmt_def def = {ST_MEMBER_LIST,
-                                        "SELECT m.user_id, u.username, m.role, m.created_at FROM team_members m "
+    static const struct stmt_def def = {"SELECT m.user_id, u.username, m.role, m.created_at FROM team_members m "
                                         "JOIN users u ON u.id = m.user_id WHERE m.team_id = ?1 ORDER BY "
                                         "u.username LIMIT 1000"};
     return sql_list(ss_of(s), &def, &member_map, 1000, ret, sql_text(team_id));

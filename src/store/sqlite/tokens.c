@@ -37,8 +37,7 @@ static const struct col_map token_cols[] = {
 static const struct row_map token_map = ROW_MAP(struct token_rec, token_cols);
 
 int sqlite_token_insert(struct store *s, const struct token_rec *rec) {
-    static const struct stmt_def def = {ST_TOKEN_INSERT,
-                                        "INSERT INTO tokens (id, hash, owner_type, owner_id, org_id, created_by, "
+    static const struct stmt_def def = {"INSERT INTO tokens (id, hash, owner_type, owner_id, org_id, created_by, "
                                         "description, policies, created_at, expires_at, last_used_at) "
                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"};
     char *policies = NULL;
@@ -55,54 +54,50 @@ int sqlite_token_insert(struct store *s, const struct token_rec *rec) {
 }
 
 int sqlite_token_get(struct store *s, const char *id, struct token_rec *ret) {
-    static const struct stmt_def def = {ST_TOKEN_GET, "SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1"};
+    static const struct stmt_def def = {"SELECT " TOKEN_COLS " FROM tokens WHERE id = ?1"};
     return sql_get(ss_of(s), &def, &token_map, ret, sql_text(id));
 }
 
 int sqlite_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
                       struct token_list *ret) {
-    static const struct stmt_def def = {ST_TOKEN_LIST,
-                                        "SELECT " TOKEN_COLS " FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
+    static const struct stmt_def def = {"SELECT " TOKEN_COLS " FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
                                         "AND seq > ?3 ORDER BY seq LIMIT ?4"};
     return sql_list(ss_of(s), &def, &token_map, limit, ret, sql_text(owner_type), sql_text(owner_id),
                     sql_int(after_seq), sql_int(limit));
 }
 
 int sqlite_token_set_expiry(struct store *s, const char *id, int64_t expires_at) {
-    static const struct stmt_def def = {ST_TOKEN_SET_EXPIRY, "UPDATE tokens SET expires_at = ?2 WHERE id = ?1"};
+    static const struct stmt_def def = {"UPDATE tokens SET expires_at = ?2 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(id), sql_time(expires_at));
 }
 
 /* Once: a token already replaced is not found (the rotation lost a race). */
 int sqlite_token_retire(struct store *s, const char *id, const char *replaced_by, int64_t expires_at) {
-    static const struct stmt_def def = {
-        ST_TOKEN_RETIRE, "UPDATE tokens SET expires_at = ?2, replaced_by = ?3 WHERE id = ?1 AND replaced_by = ''"};
+    static const struct stmt_def def = {"UPDATE tokens SET expires_at = ?2, replaced_by = ?3 WHERE id = ?1 AND replaced_by = ''"};
     return sql_change(ss_of(s), &def, sql_text(id), sql_time(expires_at), sql_text(replaced_by));
 }
 
 int sqlite_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count) {
-    static const struct stmt_def def = {ST_TOKEN_DELETE_EXPIRED,
-                                        "DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at < ?1"};
+    static const struct stmt_def def = {"DELETE FROM tokens WHERE expires_at IS NOT NULL AND expires_at < ?1"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_int(cutoff));
 }
 
 int sqlite_token_delete(struct store *s, const char *id) {
-    static const struct stmt_def def = {ST_TOKEN_DELETE, "DELETE FROM tokens WHERE id = ?1"};
+    static const struct stmt_def def = {"DELETE FROM tokens WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(id));
 }
 
 int sqlite_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
                               size_t *ret_count) {
     /* keep_id NULL binds NULL: keep none. */
-    static const struct stmt_def def = {ST_TOKEN_DELETE_OWNER, "DELETE FROM tokens WHERE owner_type = ?1 AND "
+    static const struct stmt_def def = {"DELETE FROM tokens WHERE owner_type = ?1 AND "
                                                                "owner_id = ?2 AND (?3 IS NULL OR id <> ?3)"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(owner_type), sql_text(owner_id), sql_text(keep_id));
 }
 
 int sqlite_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id,
                                      const char *id_prefix, size_t *ret_count) {
-    static const struct stmt_def def = {ST_TOKEN_DELETE_OWNER_PREFIX,
-                                        "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
+    static const struct stmt_def def = {"DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
                                         "AND substr(id, 1, length(?3)) = ?3"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(owner_type), sql_text(owner_id), sql_text(id_prefix));
 }
@@ -110,8 +105,7 @@ int sqlite_token_delete_owner_prefix(struct store *s, const char *owner_type, co
 int sqlite_token_touch(struct store *s, const struct token_touch *touches, size_t n) {
     /* The WHERE guard skips rows the update would not change, so a flush of
      * stale times writes nothing; MAX keeps the rule readable on its own. */
-    static const struct stmt_def def = {ST_TOKEN_TOUCH,
-                                        "UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) "
+    static const struct stmt_def def = {"UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) "
                                         "WHERE id = ?1 AND COALESCE(last_used_at, 0) < ?2"};
     struct sqlite_store *ss = ss_of(s);
     /* Inside store_tx the caller's transaction covers the batch. */

@@ -29,8 +29,7 @@ static const struct col_map user_cols[] = {
 static const struct row_map user_map = ROW_MAP(struct user_rec, user_cols);
 
 int sqlite_user_insert(struct store *s, const struct user_rec *u) {
-    static const struct stmt_def def = {ST_USER_INSERT,
-                                        "INSERT INTO users (id, org_id, username, email, password_hash, role, "
+    static const struct stmt_def def = {"INSERT INTO users (id, org_id, username, email, password_hash, role, "
                                         "programmatic_only, token_expiry_hours, created_at, updated_at) "
                                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"};
     struct sqlite_store *ss = ss_of(s);
@@ -59,23 +58,20 @@ int sqlite_user_insert(struct store *s, const struct user_rec *u) {
 }
 
 int sqlite_user_get(struct store *s, const char *id, const char *org_id, const char *username, struct user_rec *ret) {
-    static const struct stmt_def by_id = {ST_USER_GET, "SELECT " USER_COLS " FROM users WHERE id = ?1"};
-    static const struct stmt_def by_name = {ST_USER_GET_NAME,
-                                            "SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND username = ?2"};
+    static const struct stmt_def by_id = {"SELECT " USER_COLS " FROM users WHERE id = ?1"};
+    static const struct stmt_def by_name = {"SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND username = ?2"};
     if (id != NULL)
         return sql_get(ss_of(s), &by_id, &user_map, ret, sql_text(id));
     return sql_get(ss_of(s), &by_name, &user_map, ret, sql_text(org_id), sql_text(username));
 }
 
 int sqlite_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret) {
-    static const struct stmt_def def = {
-        ST_USER_LIST, "SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
+    static const struct stmt_def def = {"SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
     return sql_list(ss_of(s), &def, &user_map, limit, ret, sql_text(org_id), sql_int(after_seq), sql_int(limit));
 }
 
 int sqlite_user_update(struct store *s, const struct user_rec *u) {
-    static const struct stmt_def def = {
-        ST_USER_UPDATE, "UPDATE users SET email = ?2, password_hash = ?3, role = ?4, "
+    static const struct stmt_def def = {"UPDATE users SET email = ?2, password_hash = ?3, role = ?4, "
                         "programmatic_only = ?5, token_expiry_hours = ?6, updated_at = ?7 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(u->id), sql_text(u->email), sql_text(u->password_hash),
                       sql_text(u->role), sql_int(u->programmatic_only ? 1 : 0), sql_time(u->token_expiry_hours),
@@ -83,8 +79,7 @@ int sqlite_user_update(struct store *s, const struct user_rec *u) {
 }
 
 int sqlite_user_delete(struct store *s, const char *id) {
-    static const struct stmt_def tokens = {ST_USER_DELETE_TOKENS,
-                                           "DELETE FROM tokens WHERE owner_type = 'user' AND owner_id = ?1"};
-    static const struct stmt_def user = {ST_USER_DELETE, "DELETE FROM users WHERE id = ?1"};
+    static const struct stmt_def tokens = {"DELETE FROM tokens WHERE owner_type = 'user' AND owner_id = ?1"};
+    static const struct stmt_def user = {"DELETE FROM users WHERE id = ?1"};
     return sqlite_delete_with(s, &tokens, &user, id);
 }
