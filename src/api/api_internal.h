@@ -117,35 +117,22 @@ void api_audit_subject(struct api_req *ar, const char *org, const char *actor);
  */
 void api_audit_file_under(struct api_req *ar, const char *org_id, const char *org_name);
 
-/* Route tables, one per resource (routes_*.c), and the list of them the
- * router searches in order (routes.c): adding a resource adds a line there. */
-struct api_route_table {
-    const struct api_route *routes;
-    const size_t *count;
-};
-extern const struct api_route api_routes[]; /* routes.c: system and auth */
-extern const size_t api_routes_count;
-extern const struct api_route api_token_routes[]; /* routes_tokens.c */
-extern const size_t api_token_routes_count;
-extern const struct api_route api_org_routes[]; /* routes_orgs.c */
-extern const size_t api_org_routes_count;
-extern const struct api_route api_user_routes[]; /* routes_users.c */
-extern const size_t api_user_routes_count;
-extern const struct api_route api_team_routes[]; /* routes_teams.c */
-extern const size_t api_team_routes_count;
-extern const struct api_route api_service_account_routes[]; /* routes_service_accounts.c */
-extern const size_t api_service_account_routes_count;
-extern const struct api_route api_group_routes[]; /* routes_groups.c: custom roles and groups */
-extern const size_t api_group_routes_count;
-extern const struct api_route api_audit_routes[]; /* routes_audit.c */
-extern const size_t api_audit_routes_count;
-extern const struct api_route api_notice_routes[]; /* routes_notices.c */
-extern const size_t api_notice_routes_count;
-extern const struct api_route_table api_route_tables[];
-extern const size_t api_route_tables_count;
-
-/* A route table's length, for its count member. */
-#define API_ROUTES_COUNT(table) (sizeof(table) / sizeof((table)[0]))
+/*
+ * Route tables, one per resource: routes_<name>.c defines
+ * api_routes_<name>[] and ends it with API_ROUTES_END(<name>). The list of
+ * resources, in the order the router searches them and `latchkey routes`
+ * prints them, is api_resources in meson.build, which generates
+ * API_RESOURCES(X) (one X(name) each): adding a resource adds its name
+ * there and nothing here.
+ */
+#include "api_resources.h"
+#define API_ROUTES_DECLARE_(name)                                                                                      \
+    extern const struct api_route api_routes_##name[];                                                                 \
+    extern const size_t api_routes_##name##_count;
+API_RESOURCES(API_ROUTES_DECLARE_)
+#undef API_ROUTES_DECLARE_
+#define API_ROUTES_END(name)                                                                                           \
+    const size_t api_routes_##name##_count = sizeof(api_routes_##name) / sizeof(api_routes_##name[0])
 
 /* JSON of an org (routes_orgs.c) and of a user of the org named org
  * (routes_users.c; sign-up answers with its first admin). */
@@ -161,6 +148,8 @@ json_t *api_builtin_role_json(int role);
 
 /* Finds the route for method+path; fills params. Returns the route, or NULL
  * with *ret_allowed set to the methods the path does accept (0 = no such path). */
+/* The i-th route of all, in the order the router searches them; NULL past the last. */
+const struct api_route *api_route_nth(size_t i);
 const struct api_route *api_route_match(unsigned method, const char *path, size_t len, struct api_req *ar,
                                         unsigned *ret_allowed);
 

@@ -109,14 +109,33 @@ const char *api_param(const struct api_req *ar, const char *name) {
     return v;
 }
 
+/* Every resource's route table, in the order of API_RESOURCES. */
+struct route_table {
+    const struct api_route *routes;
+    const size_t *count;
+};
+#define ROUTE_TABLE_(name) {api_routes_##name, &api_routes_##name##_count},
+static const struct route_table route_tables[] = {API_RESOURCES(ROUTE_TABLE_)};
+#undef ROUTE_TABLE_
+#define ROUTE_TABLES_N (sizeof(route_tables) / sizeof(route_tables[0]))
+
+const struct api_route *api_route_nth(size_t i) {
+    for (size_t t = 0; t < ROUTE_TABLES_N; t++) {
+        if (i < *route_tables[t].count)
+            return &route_tables[t].routes[i];
+        i -= *route_tables[t].count;
+    }
+    return NULL;
+}
+
 const struct api_route *api_route_match(unsigned method, const char *path, size_t len, struct api_req *ar,
                                         unsigned *ret_allowed) {
     unsigned allowed = 0;
     /* A trailing slash names the same resource. */
     if (len > 1 && path[len - 1] == '/')
         len--;
-    for (size_t t = 0; t < api_route_tables_count; t++) {
-        const struct api_route_table *tab = &api_route_tables[t];
+    for (size_t t = 0; t < ROUTE_TABLES_N; t++) {
+        const struct route_table *tab = &route_tables[t];
         for (size_t i = 0; i < *tab->count; i++) {
             const struct api_route *r = &tab->routes[i];
             if (!match(r->pattern, path, len, NULL))
@@ -166,12 +185,10 @@ const struct api_route *api_route_request(struct api_req *ar, unsigned method) {
 }
 
 void api_routes_print(FILE *f) {
-    for (size_t t = 0; t < api_route_tables_count; t++) {
-        const struct api_route_table *tab = &api_route_tables[t];
-        for (size_t i = 0; i < *tab->count; i++) {
-            char m[16];
-            api_methods_format(tab->routes[i].method, m, sizeof(m));
-            fprintf(f, "%s %s %s\n", m, tab->routes[i].pattern, tab->routes[i].action);
-        }
+    const struct api_route *r;
+    for (size_t i = 0; (r = api_route_nth(i)) != NULL; i++) {
+        char m[16];
+        api_methods_format(r->method, m, sizeof(m));
+        fprintf(f, "%s %s %s\n", m, r->pattern, r->action);
     }
 }

@@ -142,10 +142,10 @@ static void h_audit_org(struct api_req *ar) {
     " (latchkey operator audit verify checks the chain)."
 /* clang-format on */
 
-const struct api_route api_audit_routes[] = {
+const struct api_route api_routes_audit[] = {
     {M_GET, "/v1/audit", 1, "audit.list_all", h_audit_all,
      "Partner admin: the audit trail of every organisation and of requests outside any." AUDIT_QUERY_HELP},
     {M_GET, "/v1/orgs/{org}/audit", 1, "audit.list", h_audit_org,
      "The organisation's audit trail (audit.view: org admins); team owners see their teams' records." AUDIT_QUERY_HELP},
 };
-const size_t api_audit_routes_count = API_ROUTES_COUNT(api_audit_routes);
+API_ROUTES_END(audit);

@@ -121,7 +121,7 @@ static void h_group_member_delete(struct api_req *ar) {
     api_reply_done(ar, r);
 }
 
-const struct api_route api_group_routes[] = {
+const struct api_route api_routes_groups[] = {
     {M_GET, "/v1/orgs/{org}/roles", 1, "role.list", h_role_list,
      "Built-in and custom roles of the org with their permissions (roles.view)."},
     {M_POST, "/v1/orgs/{org}/roles", 1, "role.create", h_role_create,
@@ -137,4 +137,4 @@ const struct api_route api_group_routes[] = {
     {M_DELETE, "/v1/orgs/{org}/groups/{group}/members/{user}", 1, "group.member.delete", h_group_member_delete,
      "Removes a user from the group (groups.manage); 204."},
 };
-const size_t api_group_routes_count = API_ROUTES_COUNT(api_group_routes);
+API_ROUTES_END(groups);

@@ -52,7 +52,7 @@ static void h_all_notices(struct api_req *ar) {
     list(ar, NULL);
 }
 
-const struct api_route api_notice_routes[] = {
+const struct api_route api_routes_notices[] = {
     {M_GET, "/v1/orgs/{org}/notices", 1, "notice.list", h_org_notices,
      "Org admins: the org's token expiry notices (the outbox), oldest first: {\"items\":[{id, token_id, owner, "
      "channel, days_before, expires_at, recipients, status, attempts, last_error, next_attempt_at, delivered_at}],"
@@ -61,4 +61,4 @@ const struct api_route api_notice_routes[] = {
      "Partner admin: the token expiry notices of every organisation and of root tokens. Query as for "
      "/v1/orgs/{org}/notices."},
 };
-const size_t api_notice_routes_count = API_ROUTES_COUNT(api_notice_routes);
+API_ROUTES_END(notices);

@@ -169,7 +169,7 @@ out:
     json_decref(body);
 }
 
-const struct api_route api_org_routes[] = {
+const struct api_route api_routes_orgs[] = {
     {M_POST, "/v1/orgs", 1, "org.create", h_org_create,
      "Partner admin: creates an organisation, active at once. Body: {\"name\": slug, \"display_name\"}."},
     {M_GET, "/v1/orgs", 1, "org.list", h_org_list,
@@ -192,4 +192,4 @@ const struct api_route api_org_routes[] = {
      "Changes org settings (settings.manage): {\"token_expiry_hours\": N >= 1, \"allow_non_expiring_tokens\": bool, "
      "\"display_name\"}."},
 };
-const size_t api_org_routes_count = API_ROUTES_COUNT(api_org_routes);
+API_ROUTES_END(orgs);

@@ -116,7 +116,7 @@ static void h_sa_token_delete(struct api_req *ar) {
     api_reply_done(ar, r);
 }
 
-const struct api_route api_service_account_routes[] = {
+const struct api_route api_routes_service_accounts[] = {
     {M_POST, "/v1/orgs/{org}/teams/{team}/service-accounts", 1, "sa.create", h_sa_create,
      "Creates a service account (team owners and org admins): {\"name\": slug unique in the team, "
      "\"description\", \"roles\": [built-in role names]}. By default it reads what a human member of the org "
@@ -141,4 +141,4 @@ const struct api_route api_service_account_routes[] = {
      "Incident response: revokes one of the service account's tokens at once (its team's owners and org admins: "
      "tokens.create_for_others in the team); 204. A token that is not this account's answers 404."},
 };
-const size_t api_service_account_routes_count = API_ROUTES_COUNT(api_service_account_routes);
+API_ROUTES_END(service_accounts);

@@ -105,7 +105,7 @@ static void h_team_member_delete(struct api_req *ar) {
     api_reply_done(ar, r);
 }
 
-const struct api_route api_team_routes[] = {
+const struct api_route api_routes_teams[] = {
     {M_POST, "/v1/orgs/{org}/teams", 1, "team.create", h_team_create,
      "Creates a team (teams.manage on the org): {\"name\": slug, \"description\"}."},
     {M_GET, "/v1/orgs/{org}/teams", 1, "team.list", h_team_list, "The org's teams (teams.view). Query: limit, cursor."},
@@ -122,4 +122,4 @@ const struct api_route api_team_routes[] = {
     {M_DELETE, "/v1/orgs/{org}/teams/{team}/members/{user}", 1, "team.member.delete", h_team_member_delete,
      "Removes a user from the team (teams.manage in the team)."},
 };
-const size_t api_team_routes_count = API_ROUTES_COUNT(api_team_routes);
+API_ROUTES_END(teams);

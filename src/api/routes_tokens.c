@@ -162,7 +162,7 @@ static void h_token_delete(struct api_req *ar) {
     api_reply_done(ar, tokens_delete(ar->svc, &ar->principal, api_param(ar, "id"), &ar->err));
 }
 
-const struct api_route api_token_routes[] = {
+const struct api_route api_routes_tokens[] = {
     {M_POST, "/v1/tokens", 1, "token.create", h_token_create,
      "Creates an API token for the caller. Body: {\"description\", \"expires\": ISO 8601 duration (P30D, PT12H) or "
      "RFC 3339 time, or \"expiry_hours\": N (at most one of the two), \"policies\": [...]}. The answer's \"token\" "
@@ -181,4 +181,4 @@ const struct api_route api_token_routes[] = {
      "Revokes one of the caller's tokens at once (tokens.manage; one within the calling token's permissions); "
      "204."},
 };
-const size_t api_token_routes_count = API_ROUTES_COUNT(api_token_routes);
+API_ROUTES_END(tokens);

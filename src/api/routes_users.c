@@ -122,7 +122,7 @@ static void h_user_token_delete(struct api_req *ar) {
     api_reply_done(ar, r);
 }
 
-const struct api_route api_user_routes[] = {
+const struct api_route api_routes_users[] = {
     {M_POST, "/v1/orgs/{org}/users", 1, "user.create", h_user_create,
      "Adds a user (users.manage): {\"username\", \"email\", \"password\"?, \"role\": \"admin\"|\"member\", "
      "\"programmatic_only\": bool}. Programmatic-only users have no password and use API keys only."},
@@ -143,4 +143,4 @@ const struct api_route api_user_routes[] = {
      "Incident response: revokes one of this user's tokens at once, sessions included (org admins and the partner "
      "admin: tokens.create_for_others); 204. A token that is not this user's answers 404."},
 };
-const size_t api_user_routes_count = API_ROUTES_COUNT(api_user_routes);
+API_ROUTES_END(users);

@@ -18,6 +18,43 @@
 
 #define STORE_LIST_LIMIT_MAX 1000
 
+/*
+ * The shapes of a forwarding call: `invalid`, what makes the arguments invalid
+ * (s == NULL always does), then, for a write, the request's transaction opened (write_begin),
+ * and the backend's op. Each store_* below that only forwards is one of
+ * these; the others say why they do more.
+ */
+#define STORE_READ(invalid, call)                                                                                      \
+    do {                                                                                                               \
+        if (s == NULL || (invalid))                                                                                    \
+            return LK_EINVAL;                                                                                          \
+        return s->ops->call;                                                                                           \
+    } while (0)
+#define STORE_WRITE(invalid, call)                                                                                     \
+    do {                                                                                                               \
+        if (s == NULL || (invalid))                                                                                    \
+            return LK_EINVAL;                                                                                          \
+        int wr_ = write_begin(s);                                                                                      \
+        if (wr_ != 0)                                                                                                  \
+            return wr_;                                                                                                \
+        return s->ops->call;                                                                                           \
+    } while (0)
+#define LIMIT_OK(limit) ((limit) >= 1 && (limit) <= STORE_LIST_LIMIT_MAX)
+
+/* A list's release: each item's (LIST_DONE_EACH), then the array. */
+#define LIST_DONE_EACH(type, item_done)                                                                                \
+    void type##_done(struct type *list) {                                                                              \
+        if (list == NULL)                                                                                              \
+            return;                                                                                                    \
+        for (size_t i = 0; i < list->count; i++)                                                                       \
+            item_done(&list->items[i]);                                                                                \
+        free(list->items);                                                                                             \
+        list->items = NULL;                                                                                            \
+        list->count = 0;                                                                                               \
+    }
+#define NO_ITEM_DONE_(item) ((void)(item))
+#define LIST_DONE(type) LIST_DONE_EACH(type, NO_ITEM_DONE_)
+
 /* Every backend, by DSN scheme. */
 static const struct store_ops *const backends[] = {
     &store_sqlite_ops,
@@ -53,15 +90,7 @@ int token_rec_set_policies(struct token_rec *rec, const char *const *names, size
     return 0;
 }
 
-void token_list_done(struct token_list *list) {
-    if (list == NULL)
-        return;
-    for (size_t i = 0; i < list->count; i++)
-        token_rec_done(&list->items[i]);
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE_EACH(token_list, token_rec_done)
 
 /* 1 if buf[0..cap) holds a NUL-terminated string, non-empty when required. */
 static int field_ok(const char *buf, size_t cap, int nonempty) {
@@ -209,83 +238,49 @@ int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) 
 }
 
 int store_token_insert(struct store *s, const struct token_rec *rec) {
-    if (s == NULL || rec == NULL || !rec_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->token_insert(s, rec);
+    STORE_WRITE(rec == NULL || !rec_ok(rec), token_insert(s, rec));
 }
 
 int store_token_get(struct store *s, const char *id, struct token_rec *ret) {
-    if (s == NULL || id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->token_get(s, id, ret);
+    STORE_READ(id == NULL || ret == NULL, token_get(s, id, ret));
 }
 
 int store_token_list(struct store *s, const char *owner_type, const char *owner_id, int64_t after_seq, int limit,
                      struct token_list *ret) {
     if (s == NULL || owner_type == NULL || owner_id == NULL || ret == NULL)
         return LK_EINVAL;
-    if (limit < 1 || limit > STORE_LIST_LIMIT_MAX)
+    if (!LIMIT_OK(limit))
         return LK_EINVAL;
     return s->ops->token_list(s, owner_type, owner_id, after_seq, limit, ret);
 }
 
 int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at) {
-    if (s == NULL || id == NULL || expires_at < 0)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->token_set_expiry(s, id, expires_at);
+    STORE_WRITE(id == NULL || expires_at < 0, token_set_expiry(s, id, expires_at));
 }
 
 int store_token_retire(struct store *s, const char *id, const char *replaced_by, int64_t expires_at) {
-    if (s == NULL || id == NULL || replaced_by == NULL || replaced_by[0] == '\0' || expires_at < 0)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->token_retire(s, id, replaced_by, expires_at);
+    STORE_WRITE(id == NULL || replaced_by == NULL || replaced_by[0] == '\0' || expires_at < 0,
+                token_retire(s, id, replaced_by, expires_at));
 }
 
 int store_token_delete_expired(struct store *s, int64_t cutoff, size_t *ret_count) {
-    if (s == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->token_delete_expired(s, cutoff, ret_count);
+    STORE_WRITE(0, token_delete_expired(s, cutoff, ret_count));
 }
 
 int store_token_delete(struct store *s, const char *id) {
-    if (s == NULL || id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->token_delete(s, id);
+    STORE_WRITE(id == NULL, token_delete(s, id));
 }
 
 int store_token_delete_owner(struct store *s, const char *owner_type, const char *owner_id, const char *keep_id,
                              size_t *ret_count) {
-    if (s == NULL || owner_type == NULL || owner_id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->token_delete_owner(s, owner_type, owner_id, keep_id, ret_count);
+    STORE_WRITE(owner_type == NULL || owner_id == NULL,
+                token_delete_owner(s, owner_type, owner_id, keep_id, ret_count));
 }
 
 int store_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id,
                                     const char *id_prefix, size_t *ret_count) {
-    if (s == NULL || owner_type == NULL || owner_id == NULL || id_prefix == NULL || id_prefix[0] == '\0')
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->token_delete_owner_prefix(s, owner_type, owner_id, id_prefix, ret_count);
+    STORE_WRITE(owner_type == NULL || owner_id == NULL || id_prefix == NULL || id_prefix[0] == '\0',
+                token_delete_owner_prefix(s, owner_type, owner_id, id_prefix, ret_count));
 }
 
 int store_token_touch(struct store *s, const struct token_touch *touches, size_t n) {
@@ -301,36 +296,22 @@ int store_token_touch(struct store *s, const struct token_touch *touches, size_t
 
 /* --- audit trail ----------------------------------------------------------- */
 
-void audit_list_done(struct audit_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(audit_list)
 
 int store_audit_head(struct store *s, int64_t *ret_seq, char ret_hash[AUDIT_HASH_HEX]) {
-    if (s == NULL || ret_seq == NULL || ret_hash == NULL)
-        return LK_EINVAL;
-    return s->ops->audit_head(s, ret_seq, ret_hash);
+    STORE_READ(ret_seq == NULL || ret_hash == NULL, audit_head(s, ret_seq, ret_hash));
 }
 
 int store_sync(struct store *s) {
-    if (s == NULL)
-        return LK_EINVAL;
-    return s->ops->sync(s);
+    STORE_READ(0, sync(s));
 }
 
 int store_background_writes(struct store *s, int enabled) {
-    if (s == NULL)
-        return LK_EINVAL;
-    return s->ops->background_writes(s, enabled);
+    STORE_READ(0, background_writes(s, enabled));
 }
 
 int store_checkpoint(struct store *s) {
-    if (s == NULL || s->in_tx)
-        return LK_EINVAL;
-    return s->ops->checkpoint(s);
+    STORE_READ(s->in_tx, checkpoint(s));
 }
 
 int store_checkpoint_due(struct store *s) {
@@ -338,9 +319,7 @@ int store_checkpoint_due(struct store *s) {
 }
 
 int store_checkpoint_finish(struct store *s) {
-    if (s == NULL || s->in_tx)
-        return LK_EINVAL;
-    return s->ops->checkpoint_finish(s);
+    STORE_READ(s->in_tx, checkpoint_finish(s));
 }
 
 static int audit_sealed(const struct audit_rec *rec) {
@@ -375,29 +354,16 @@ int store_audit_list(struct store *s, const struct audit_filter *f, struct audit
 }
 
 int store_meta_get(struct store *s, const char *key, char **ret) {
-    if (s == NULL || key == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->meta_get(s, key, ret);
+    STORE_READ(key == NULL || ret == NULL, meta_get(s, key, ret));
 }
 
 int store_meta_set(struct store *s, const char *key, const char *value) {
-    if (s == NULL || key == NULL || value == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->meta_set(s, key, value);
+    STORE_WRITE(key == NULL || value == NULL, meta_set(s, key, value));
 }
 
 /* --- organisations and users ---------------------------------------------- */
 
-void org_list_done(struct org_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(org_list)
 
 void user_rec_done(struct user_rec *rec) {
     if (rec == NULL)
@@ -406,15 +372,7 @@ void user_rec_done(struct user_rec *rec) {
     rec->password_hash = NULL;
 }
 
-void user_list_done(struct user_list *list) {
-    if (list == NULL)
-        return;
-    for (size_t i = 0; i < list->count; i++)
-        user_rec_done(&list->items[i]);
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE_EACH(user_list, user_rec_done)
 
 /* The numeric ranges are checked here too, so an out-of-range value is
  * LK_EINVAL in every backend rather than whatever its CHECK failure maps to. */
@@ -431,112 +389,58 @@ static int user_ok(const struct user_rec *u) {
 }
 
 int store_org_insert(struct store *s, const struct org_rec *rec) {
-    if (s == NULL || rec == NULL || !org_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->org_insert(s, rec);
+    STORE_WRITE(rec == NULL || !org_ok(rec), org_insert(s, rec));
 }
 
 int store_org_get(struct store *s, const char *id, struct org_rec *ret) {
-    if (s == NULL || id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->org_get(s, id, NULL, ret);
+    STORE_READ(id == NULL || ret == NULL, org_get(s, id, NULL, ret));
 }
 
 int store_org_get_by_name(struct store *s, const char *name, struct org_rec *ret) {
-    if (s == NULL || name == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->org_get(s, NULL, name, ret);
+    STORE_READ(name == NULL || ret == NULL, org_get(s, NULL, name, ret));
 }
 
 int store_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret) {
-    if (s == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
-        return LK_EINVAL;
-    return s->ops->org_list(s, after_seq, limit, ret);
+    STORE_READ(ret == NULL || !LIMIT_OK(limit), org_list(s, after_seq, limit, ret));
 }
 
 int store_org_update(struct store *s, const struct org_rec *rec) {
-    if (s == NULL || rec == NULL || !org_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->org_update(s, rec);
+    STORE_WRITE(rec == NULL || !org_ok(rec), org_update(s, rec));
 }
 
 int store_org_delete(struct store *s, const char *id) {
-    if (s == NULL || id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->org_delete(s, id);
+    STORE_WRITE(id == NULL, org_delete(s, id));
 }
 
 int store_user_insert(struct store *s, const struct user_rec *rec) {
-    if (s == NULL || rec == NULL || !user_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->user_insert(s, rec);
+    STORE_WRITE(rec == NULL || !user_ok(rec), user_insert(s, rec));
 }
 
 int store_user_get(struct store *s, const char *id, struct user_rec *ret) {
-    if (s == NULL || id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->user_get(s, id, NULL, NULL, ret);
+    STORE_READ(id == NULL || ret == NULL, user_get(s, id, NULL, NULL, ret));
 }
 
 int store_user_get_by_name(struct store *s, const char *org_id, const char *username, struct user_rec *ret) {
-    if (s == NULL || org_id == NULL || username == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->user_get(s, NULL, org_id, username, ret);
+    STORE_READ(org_id == NULL || username == NULL || ret == NULL, user_get(s, NULL, org_id, username, ret));
 }
 
 int store_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret) {
-    if (s == NULL || org_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
-        return LK_EINVAL;
-    return s->ops->user_list(s, org_id, after_seq, limit, ret);
+    STORE_READ(org_id == NULL || ret == NULL || !LIMIT_OK(limit), user_list(s, org_id, after_seq, limit, ret));
 }
 
 int store_user_update(struct store *s, const struct user_rec *rec) {
-    if (s == NULL || rec == NULL || !user_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->user_update(s, rec);
+    STORE_WRITE(rec == NULL || !user_ok(rec), user_update(s, rec));
 }
 
 int store_user_delete(struct store *s, const char *id) {
-    if (s == NULL || id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->user_delete(s, id);
+    STORE_WRITE(id == NULL, user_delete(s, id));
 }
 
 /* --- teams ------------------------------------------------------------------ */
 
-void team_list_done(struct team_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(team_list)
 
-void team_member_list_done(struct team_member_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(team_member_list)
 
 static int team_ok(const struct team_rec *t) {
     return field_ok(t->id, sizeof(t->id), 1) && field_ok(t->org_id, sizeof(t->org_id), 1) &&
@@ -544,88 +448,48 @@ static int team_ok(const struct team_rec *t) {
 }
 
 int store_team_insert(struct store *s, const struct team_rec *rec) {
-    if (s == NULL || rec == NULL || !team_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->team_insert(s, rec);
+    STORE_WRITE(rec == NULL || !team_ok(rec), team_insert(s, rec));
 }
 
 int store_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret) {
-    if (s == NULL || org_id == NULL || name == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->team_get(s, org_id, name, ret);
+    STORE_READ(org_id == NULL || name == NULL || ret == NULL, team_get(s, org_id, name, ret));
 }
 
 int store_team_get_by_id(struct store *s, const char *id, struct team_rec *ret) {
-    if (s == NULL || id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->team_get_by_id(s, id, ret);
+    STORE_READ(id == NULL || ret == NULL, team_get_by_id(s, id, ret));
 }
 
 int store_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
-    if (s == NULL || org_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
-        return LK_EINVAL;
-    return s->ops->team_list(s, org_id, after_seq, limit, ret);
+    STORE_READ(org_id == NULL || ret == NULL || !LIMIT_OK(limit), team_list(s, org_id, after_seq, limit, ret));
 }
 
 int store_team_update(struct store *s, const struct team_rec *rec) {
-    if (s == NULL || rec == NULL || !team_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->team_update(s, rec);
+    STORE_WRITE(rec == NULL || !team_ok(rec), team_update(s, rec));
 }
 
 int store_team_delete(struct store *s, const char *id) {
-    if (s == NULL || id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->team_delete(s, id);
+    STORE_WRITE(id == NULL, team_delete(s, id));
 }
 
 int store_team_member_put(struct store *s, const char *team_id, const char *user_id, const char *role, int64_t now) {
-    if (s == NULL || team_id == NULL || user_id == NULL || role == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->team_member_put(s, team_id, user_id, role, now);
+    STORE_WRITE(team_id == NULL || user_id == NULL || role == NULL, team_member_put(s, team_id, user_id, role, now));
 }
 
 int store_team_member_delete(struct store *s, const char *team_id, const char *user_id) {
-    if (s == NULL || team_id == NULL || user_id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->team_member_delete(s, team_id, user_id);
+    STORE_WRITE(team_id == NULL || user_id == NULL, team_member_delete(s, team_id, user_id));
 }
 
 int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role) {
-    if (s == NULL || team_id == NULL || user_id == NULL || ret_role == NULL)
-        return LK_EINVAL;
-    return s->ops->team_member_role(s, team_id, user_id, ret_role);
+    STORE_READ(team_id == NULL || user_id == NULL || ret_role == NULL, team_member_role(s, team_id, user_id, ret_role));
 }
 
 int store_team_member_roles(struct store *s, const char *org_id, const char *user_id,
                             char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count) {
-    if (s == NULL || org_id == NULL || user_id == NULL || (ret_roles == NULL && cap > 0) || ret_count == NULL)
-        return LK_EINVAL;
-    return s->ops->team_member_roles(s, org_id, user_id, ret_roles, cap, ret_count);
+    STORE_READ(org_id == NULL || user_id == NULL || (ret_roles == NULL && cap > 0) || ret_count == NULL,
+               team_member_roles(s, org_id, user_id, ret_roles, cap, ret_count));
 }
 
-void team_scope_list_done(struct team_scope_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(team_scope_list)
 
 int store_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
                                  const char *after, int limit, struct team_scope_list *ret) {
@@ -636,20 +500,12 @@ int store_team_scopes_for_member(struct store *s, const char *org_id, const char
 }
 
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {
-    if (s == NULL || team_id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->team_member_list(s, team_id, ret);
+    STORE_READ(team_id == NULL || ret == NULL, team_member_list(s, team_id, ret));
 }
 
 /* --- service accounts ------------------------------------------------------- */
 
-void sa_list_done(struct sa_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(sa_list)
 
 static int sa_ok(const struct sa_rec *a) {
     return field_ok(a->id, sizeof(a->id), 1) && field_ok(a->org_id, sizeof(a->org_id), 1) &&
@@ -659,67 +515,34 @@ static int sa_ok(const struct sa_rec *a) {
 }
 
 int store_sa_insert(struct store *s, const struct sa_rec *rec) {
-    if (s == NULL || rec == NULL || !sa_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->sa_insert(s, rec);
+    STORE_WRITE(rec == NULL || !sa_ok(rec), sa_insert(s, rec));
 }
 
 int store_sa_get(struct store *s, const char *id, struct sa_rec *ret) {
-    if (s == NULL || id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->sa_get(s, id, NULL, NULL, ret);
+    STORE_READ(id == NULL || ret == NULL, sa_get(s, id, NULL, NULL, ret));
 }
 
 int store_sa_get_by_name(struct store *s, const char *team_id, const char *name, struct sa_rec *ret) {
-    if (s == NULL || team_id == NULL || name == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->sa_get(s, NULL, team_id, name, ret);
+    STORE_READ(team_id == NULL || name == NULL || ret == NULL, sa_get(s, NULL, team_id, name, ret));
 }
 
 int store_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret) {
-    if (s == NULL || team_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
-        return LK_EINVAL;
-    return s->ops->sa_list(s, team_id, after_seq, limit, ret);
+    STORE_READ(team_id == NULL || ret == NULL || !LIMIT_OK(limit), sa_list(s, team_id, after_seq, limit, ret));
 }
 
 int store_sa_update(struct store *s, const struct sa_rec *rec) {
-    if (s == NULL || rec == NULL || !sa_ok(rec))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->sa_update(s, rec);
+    STORE_WRITE(rec == NULL || !sa_ok(rec), sa_update(s, rec));
 }
 
 int store_sa_delete(struct store *s, const char *id) {
-    if (s == NULL || id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->sa_delete(s, id);
+    STORE_WRITE(id == NULL, sa_delete(s, id));
 }
 
 /* --- custom roles and groups ---------------------------------------------- */
 
-void role_list_done(struct role_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(role_list)
 
-void group_list_done(struct group_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(group_list)
 
 int store_role_insert(struct store *s, const struct role_rec *r) {
     if (s == NULL || r == NULL || !field_ok(r->org_id, sizeof(r->org_id), 1) ||
@@ -733,24 +556,15 @@ int store_role_insert(struct store *s, const struct role_rec *r) {
 }
 
 int store_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {
-    if (s == NULL || org_id == NULL || name == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->role_get(s, org_id, name, ret);
+    STORE_READ(org_id == NULL || name == NULL || ret == NULL, role_get(s, org_id, name, ret));
 }
 
 int store_role_list(struct store *s, const char *org_id, struct role_list *ret) {
-    if (s == NULL || org_id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->role_list(s, org_id, ret);
+    STORE_READ(org_id == NULL || ret == NULL, role_list(s, org_id, ret));
 }
 
 int store_role_delete(struct store *s, const char *org_id, const char *name) {
-    if (s == NULL || org_id == NULL || name == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->role_delete(s, org_id, name);
+    STORE_WRITE(org_id == NULL || name == NULL, role_delete(s, org_id, name));
 }
 
 int store_group_insert(struct store *s, const struct group_rec *g) {
@@ -765,63 +579,35 @@ int store_group_insert(struct store *s, const struct group_rec *g) {
 }
 
 int store_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {
-    if (s == NULL || org_id == NULL || name == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->group_get(s, org_id, name, ret);
+    STORE_READ(org_id == NULL || name == NULL || ret == NULL, group_get(s, org_id, name, ret));
 }
 
 int store_group_list(struct store *s, const char *org_id, struct group_list *ret) {
-    if (s == NULL || org_id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->group_list(s, org_id, NULL, ret);
+    STORE_READ(org_id == NULL || ret == NULL, group_list(s, org_id, NULL, ret));
 }
 
 int store_group_list_for_user(struct store *s, const char *user_id, struct group_list *ret) {
-    if (s == NULL || user_id == NULL || ret == NULL)
-        return LK_EINVAL;
-    return s->ops->group_list(s, NULL, user_id, ret);
+    STORE_READ(user_id == NULL || ret == NULL, group_list(s, NULL, user_id, ret));
 }
 
 int store_group_delete(struct store *s, const char *id) {
-    if (s == NULL || id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->group_delete(s, id);
+    STORE_WRITE(id == NULL, group_delete(s, id));
 }
 
 int store_group_member_put(struct store *s, const char *group_id, const char *user_id, int64_t now) {
-    if (s == NULL || group_id == NULL || user_id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->group_member_put(s, group_id, user_id, now);
+    STORE_WRITE(group_id == NULL || user_id == NULL, group_member_put(s, group_id, user_id, now));
 }
 
 int store_group_member_delete(struct store *s, const char *group_id, const char *user_id) {
-    if (s == NULL || group_id == NULL || user_id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->group_member_delete(s, group_id, user_id);
+    STORE_WRITE(group_id == NULL || user_id == NULL, group_member_delete(s, group_id, user_id));
 }
 
-void name_list_done(struct name_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(name_list)
 
 int store_group_member_names(struct store *s, const char *group_id, const char *after, int limit,
                              struct name_list *ret) {
-    if (s == NULL || group_id == NULL || ret == NULL || limit < 1 || limit > STORE_LIST_LIMIT_MAX)
-        return LK_EINVAL;
-    return s->ops->group_member_names(s, group_id, after != NULL ? after : "", limit, ret);
+    STORE_READ(group_id == NULL || ret == NULL || !LIMIT_OK(limit),
+               group_member_names(s, group_id, after != NULL ? after : "", limit, ret));
 }
 
 /* --- expiry notices ---------------------------------------------------------- */
@@ -877,23 +663,9 @@ int notice_rec_set_recipients(struct notice_rec *rec, const char *const *addrs, 
     return 0;
 }
 
-void notice_list_done(struct notice_list *list) {
-    if (list == NULL)
-        return;
-    for (size_t i = 0; i < list->count; i++)
-        notice_rec_done(&list->items[i]);
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE_EACH(notice_list, notice_rec_done)
 
-void notice_candidate_list_done(struct notice_candidate_list *list) {
-    if (list == NULL)
-        return;
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
+LIST_DONE(notice_candidate_list)
 
 static int limit_ok(int limit) {
     return limit >= 1 && limit <= STORE_LIST_LIMIT_MAX;
@@ -924,52 +696,37 @@ static int notice_ok(const struct notice_rec *n) {
 
 int store_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
                             struct notice_candidate_list *ret) {
-    if (s == NULL || ret == NULL || !limit_ok(limit))
-        return LK_EINVAL;
-    return s->ops->notice_candidates(s, now, horizon, after_seq, limit, ret);
+    STORE_READ(ret == NULL || !limit_ok(limit), notice_candidates(s, now, horizon, after_seq, limit, ret));
 }
 
 int store_notice_insert(struct store *s, const struct notice_rec *rec, int *ret_inserted) {
-    if (s == NULL || rec == NULL || !notice_ok(rec))
-        return LK_EINVAL;
-    return s->ops->notice_insert(s, rec, ret_inserted);
+    STORE_READ(rec == NULL || !notice_ok(rec), notice_insert(s, rec, ret_inserted));
 }
 
 int store_notice_supersede(struct store *s, const char *token_id, int days, int64_t now) {
-    if (s == NULL || token_id == NULL || days < 1)
-        return LK_EINVAL;
-    return s->ops->notice_supersede(s, token_id, days, now);
+    STORE_READ(token_id == NULL || days < 1, notice_supersede(s, token_id, days, now));
 }
 
 int store_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
-    if (s == NULL || ret == NULL || !limit_ok(limit))
-        return LK_EINVAL;
-    return s->ops->notice_due(s, now, channel, limit, ret);
+    STORE_READ(ret == NULL || !limit_ok(limit), notice_due(s, now, channel, limit, ret));
 }
 
 int store_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed) {
-    if (s == NULL || id == NULL || ret_claimed == NULL || lease_until < now)
-        return LK_EINVAL;
-    return s->ops->notice_claim(s, id, now, lease_until, ret_claimed);
+    STORE_READ(id == NULL || ret_claimed == NULL || lease_until < now,
+               notice_claim(s, id, now, lease_until, ret_claimed));
 }
 
 int store_notice_finish(struct store *s, const struct notice_rec *rec) {
-    if (s == NULL || rec == NULL || !notice_ok(rec))
-        return LK_EINVAL;
-    return s->ops->notice_finish(s, rec);
+    STORE_READ(rec == NULL || !notice_ok(rec), notice_finish(s, rec));
 }
 
 int store_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
                       struct notice_list *ret) {
-    if (s == NULL || ret == NULL || !limit_ok(limit))
-        return LK_EINVAL;
-    return s->ops->notice_list(s, org_id, status, after_seq, limit, ret);
+    STORE_READ(ret == NULL || !limit_ok(limit), notice_list(s, org_id, status, after_seq, limit, ret));
 }
 
 int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {
-    if (s == NULL)
-        return LK_EINVAL;
-    return s->ops->notice_purge(s, cutoff, ret_count);
+    STORE_READ(0, notice_purge(s, cutoff, ret_count));
 }
 
 /* A cancellation's reason fits last_error (STORE_NOTICE_ERROR_MAX). */
@@ -979,57 +736,29 @@ static int reason_ok(const char *reason) {
 
 int store_notice_cancel_token(struct store *s, const char *token_id, const char *reason, int64_t now,
                               size_t *ret_count) {
-    if (s == NULL || token_id == NULL || !reason_ok(reason))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->notice_cancel_token(s, token_id, reason, now, ret_count);
+    STORE_WRITE(token_id == NULL || !reason_ok(reason), notice_cancel_token(s, token_id, reason, now, ret_count));
 }
 
 int store_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
                               const char *reason, int64_t now, size_t *ret_count) {
-    if (s == NULL || owner_type == NULL || owner_id == NULL || !reason_ok(reason))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->notice_cancel_owner(s, owner_type, owner_id, id_prefix, reason, now, ret_count);
+    STORE_WRITE(owner_type == NULL || owner_id == NULL || !reason_ok(reason),
+                notice_cancel_owner(s, owner_type, owner_id, id_prefix, reason, now, ret_count));
 }
 
 int store_notice_cancel_org(struct store *s, const char *org_id, const char *reason, int64_t now, size_t *ret_count) {
     /* "" would name every root token's notices. */
-    if (s == NULL || org_id == NULL || org_id[0] == '\0' || !reason_ok(reason))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->notice_cancel_org(s, org_id, reason, now, ret_count);
+    STORE_WRITE(org_id == NULL || org_id[0] == '\0' || !reason_ok(reason),
+                notice_cancel_org(s, org_id, reason, now, ret_count));
 }
 
 int store_notice_cancel_team(struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count) {
-    if (s == NULL || team_id == NULL || !reason_ok(reason))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->notice_cancel_team(s, team_id, reason, now, ret_count);
+    STORE_WRITE(team_id == NULL || !reason_ok(reason), notice_cancel_team(s, team_id, reason, now, ret_count));
 }
 
 int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count) {
-    if (s == NULL || !reason_ok(reason))
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->notice_cancel_expired(s, cutoff, reason, now, ret_count);
+    STORE_WRITE(!reason_ok(reason), notice_cancel_expired(s, cutoff, reason, now, ret_count));
 }
 
 int store_notice_retire(struct store *s, const char *token_id, int64_t now) {
-    if (s == NULL || token_id == NULL)
-        return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->notice_retire(s, token_id, now);
+    STORE_WRITE(token_id == NULL, notice_retire(s, token_id, now));
 }

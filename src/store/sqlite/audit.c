@@ -284,9 +284,9 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
     /* One lower and one upper bound on seq, so SQLite's plan is a range of
      * the primary key: [?8, ?10), the cursor and the scope folded in. */
     static const struct stmt_def asc = {"SELECT " AUDIT_COLS AUDIT_WHERE
-                                                           "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
+                                        "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
     static const struct stmt_def desc = {"SELECT " AUDIT_COLS AUDIT_WHERE
-                                                             "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
+                                         "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
     int want = f->limit - (int)ret->count;
     sqlite3_stmt *st = NULL;
     int r = stmt_bind(ss, f->descending ? &desc : &asc,
@@ -365,9 +365,10 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
  */
 static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t block, int descending,
                           int64_t *ret_block, int *ret_found) {
-    static const struct stmt_def next = {"SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
+    static const struct stmt_def next = {
+        "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
     static const struct stmt_def prev = {"SELECT block FROM audit_org_blocks WHERE org_id = ?1 "
-                                                              "AND block <= ?2 ORDER BY block DESC LIMIT 1"};
+                                         "AND block <= ?2 ORDER BY block DESC LIMIT 1"};
     int r = sql_get(ss, descending ? &prev : &next, &row_int64, ret_block, sql_text(org_id), sql_int(block));
     *ret_found = r == 0;
     return r == LK_ENOTFOUND ? 0 : r;

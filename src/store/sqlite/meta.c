@@ -12,6 +12,7 @@ int sqlite_meta_get(struct store *s, const char *key, char **ret) {
 }
 
 int sqlite_meta_set(struct store *s, const char *key, const char *value) {
-    static const struct stmt_def def = {"INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"};
+    static const struct stmt_def def = {
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"};
     return sql_run(ss_of(s), &def, sql_text(key), sql_text(value));
 }

@@ -58,22 +58,24 @@ int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int6
                              struct notice_candidate_list *ret) {
     /* The candidates skip tokens of orgs that are not active and tokens
      * retired from notices (sqlite_notice_retire). */
-    static const struct stmt_def def = {"SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at "
-                              "FROM tokens t LEFT JOIN orgs o ON o.id = t.org_id "
-                              "WHERE t.expires_at IS NOT NULL AND t.expires_at > ?1 AND t.expires_at <= ?2 "
-                              "AND t.seq > ?3 AND (t.org_id = '' OR o.status = 'active') "
-                              "AND NOT EXISTS (SELECT 1 FROM notice_retired_tokens r WHERE r.token_id = t.id) "
-                              "ORDER BY t.seq LIMIT ?4"};
+    static const struct stmt_def def = {
+        "SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at "
+        "FROM tokens t LEFT JOIN orgs o ON o.id = t.org_id "
+        "WHERE t.expires_at IS NOT NULL AND t.expires_at > ?1 AND t.expires_at <= ?2 "
+        "AND t.seq > ?3 AND (t.org_id = '' OR o.status = 'active') "
+        "AND NOT EXISTS (SELECT 1 FROM notice_retired_tokens r WHERE r.token_id = t.id) "
+        "ORDER BY t.seq LIMIT ?4"};
     return sql_list(ss_of(s), &def, &candidate_map, limit, ret, sql_int(now), sql_int(horizon), sql_int(after_seq),
                     sql_int(limit));
 }
 
 int sqlite_notice_insert(struct store *s, const struct notice_rec *n, int *ret_inserted) {
-    static const struct stmt_def def = {"INSERT INTO notices (id, token_id, org_id, owner_type, owner_id, channel, days_before, "
-                          "expires_at, recipients, status, attempts, last_error, next_attempt_at, created_at, "
-                          "updated_at, delivered_at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
-                          "ON CONFLICT (token_id, days_before, channel) DO NOTHING"};
+    static const struct stmt_def def = {
+        "INSERT INTO notices (id, token_id, org_id, owner_type, owner_id, channel, days_before, "
+        "expires_at, recipients, status, attempts, last_error, next_attempt_at, created_at, "
+        "updated_at, delivered_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+        "ON CONFLICT (token_id, days_before, channel) DO NOTHING"};
     size_t changed = 0;
     char *recipients = NULL; /* the column keeps the JSON text: store.h's rule measures it */
     int r = names_json(n->recipients != NULL ? n->recipients[0] : NULL, STORE_EMAIL_MAX, n->nrecipients, &recipients);
@@ -91,7 +93,8 @@ int sqlite_notice_insert(struct store *s, const struct notice_rec *n, int *ret_i
 }
 
 int sqlite_notice_supersede(struct store *s, const char *token_id, int days, int64_t now) {
-    static const struct stmt_def def = {"UPDATE notices SET status = 'skipped', last_error = 'superseded by a more imminent "
+    static const struct stmt_def def = {
+        "UPDATE notices SET status = 'skipped', last_error = 'superseded by a more imminent "
         "notice', updated_at = ?3 WHERE token_id = ?1 AND days_before > ?2 AND status = 'pending'"};
     return sql_run(ss_of(s), &def, sql_text(token_id), sql_int(days), sql_int(now));
 }
@@ -105,9 +108,10 @@ int sqlite_notice_due(struct store *s, int64_t now, const char *channel, int lim
 }
 
 int sqlite_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed) {
-    static const struct stmt_def def = {"UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?3, updated_at = ?2, "
-                         "last_error = 'delivery started; no outcome recorded (interrupted?)' "
-                         "WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2"};
+    static const struct stmt_def def = {
+        "UPDATE notices SET attempts = attempts + 1, next_attempt_at = ?3, updated_at = ?2, "
+        "last_error = 'delivery started; no outcome recorded (interrupted?)' "
+        "WHERE id = ?1 AND status = 'pending' AND next_attempt_at <= ?2"};
     size_t changed = 0;
     int r = sql_run_count(ss_of(s), &def, &changed, sql_text(id), sql_int(now), sql_int(lease_until));
     if (r == 0)
@@ -116,8 +120,9 @@ int sqlite_notice_claim(struct store *s, const char *id, int64_t now, int64_t le
 }
 
 int sqlite_notice_finish(struct store *s, const struct notice_rec *n) {
-    static const struct stmt_def def = {"UPDATE notices SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, "
-                          "delivered_at = ?6, updated_at = ?7 WHERE id = ?1"};
+    static const struct stmt_def def = {
+        "UPDATE notices SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, "
+        "delivered_at = ?6, updated_at = ?7 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(n->id), sql_text(n->status), sql_int(n->attempts),
                       sql_text(n->last_error), sql_int(n->next_attempt_at), sql_time(n->delivered_at),
                       sql_int(n->updated_at));
@@ -182,6 +187,6 @@ int sqlite_notice_retire(struct store *s, const char *token_id, int64_t now) {
     /* Through tokens: the foreign key would refuse a token that is not there,
      * and the contract says that is nothing to do. */
     static const struct stmt_def def = {"INSERT OR IGNORE INTO notice_retired_tokens (token_id, "
-                                                          "retired_at) SELECT id, ?2 FROM tokens WHERE id = ?1"};
+                                        "retired_at) SELECT id, ?2 FROM tokens WHERE id = ?1"};
     return sql_run(ss_of(s), &def, sql_text(token_id), sql_int(now));
 }

@@ -31,7 +31,8 @@ static const struct col_map group_cols[] = {
 static const struct row_map group_map = ROW_MAP(struct group_rec, group_cols);
 
 int sqlite_role_insert(struct store *s, const struct role_rec *r) {
-    static const struct stmt_def def = {"INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)"};
+    static const struct stmt_def def = {
+        "INSERT INTO roles (org_id, name, permissions, created_at) VALUES (?1, ?2, ?3, ?4)"};
     char *permissions = NULL;
     int rc = names_json(r->permissions[0], sizeof(r->permissions[0]), r->npermissions, &permissions);
     if (rc == 0)
@@ -75,7 +76,8 @@ int sqlite_group_get(struct store *s, const char *org_id, const char *name, stru
 
 /* The org's groups, or (org_id NULL) the groups user_id belongs to. */
 int sqlite_group_list(struct store *s, const char *org_id, const char *user_id, struct group_list *ret) {
-    static const struct stmt_def by_org = {"SELECT " GROUP_COLS " FROM user_groups WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
+    static const struct stmt_def by_org = {"SELECT " GROUP_COLS
+                                           " FROM user_groups WHERE org_id = ?1 ORDER BY name LIMIT 1000"};
     static const struct stmt_def by_user = {"SELECT " GROUP_COLS " FROM user_groups WHERE id IN (SELECT group_id "
                                             "FROM group_members WHERE user_id = ?1) ORDER BY name LIMIT 1000"};
     if (org_id != NULL)

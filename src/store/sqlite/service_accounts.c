@@ -42,19 +42,21 @@ int sqlite_sa_insert(struct store *s, const struct sa_rec *a) {
 int sqlite_sa_get(struct store *s, const char *id, const char *team_id, const char *name, struct sa_rec *ret) {
     static const struct stmt_def by_id = {"SELECT " SA_COLS " FROM service_accounts WHERE id = ?1"};
     static const struct stmt_def by_name = {"SELECT " SA_COLS
-                                                            " FROM service_accounts WHERE team_id = ?1 AND name = ?2"};
+                                            " FROM service_accounts WHERE team_id = ?1 AND name = ?2"};
     if (id != NULL)
         return sql_get(ss_of(s), &by_id, &sa_map, ret, sql_text(id));
     return sql_get(ss_of(s), &by_name, &sa_map, ret, sql_text(team_id), sql_text(name));
 }
 
 int sqlite_sa_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct sa_list *ret) {
-    static const struct stmt_def def = {"SELECT " SA_COLS " FROM service_accounts WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
+    static const struct stmt_def def = {"SELECT " SA_COLS
+                                        " FROM service_accounts WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
     return sql_list(ss_of(s), &def, &sa_map, limit, ret, sql_text(team_id), sql_int(after_seq), sql_int(limit));
 }
 
 int sqlite_sa_update(struct store *s, const struct sa_rec *a) {
-    static const struct stmt_def def = {"UPDATE service_accounts SET description = ?2, roles = ?3, updated_at = ?4 WHERE id = ?1"};
+    static const struct stmt_def def = {
+        "UPDATE service_accounts SET description = ?2, roles = ?3, updated_at = ?4 WHERE id = ?1"};
     char *roles = NULL;
     int r = names_json(a->roles[0], sizeof(a->roles[0]), a->nroles, &roles);
     if (r == 0)

@@ -54,7 +54,8 @@ int sqlite_team_get_by_id(struct store *s, const char *id, struct team_rec *ret)
 }
 
 int sqlite_team_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct team_list *ret) {
-    static const struct stmt_def def = {"SELECT " TEAM_COLS " FROM teams WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
+    static const struct stmt_def def = {"SELECT " TEAM_COLS
+                                        " FROM teams WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
     return sql_list(ss_of(s), &def, &team_map, limit, ret, sql_text(org_id), sql_int(after_seq), sql_int(limit));
 }
 
@@ -123,9 +124,10 @@ static const struct row_map scope_map = ROW_MAP(struct team_scope, scope_cols);
 
 int sqlite_team_scopes_for_member(struct store *s, const char *org_id, const char *user_id, const char *role,
                                   const char *after, int limit, struct team_scope_list *ret) {
-    static const struct stmt_def def = {"SELECT t.name, t.audit_after, t.created_at * 1000 FROM team_members m JOIN teams t "
-                                   "ON t.id = m.team_id WHERE t.org_id = ?1 AND m.user_id = ?2 AND m.role = ?3 "
-                                   "AND t.name > ?4 ORDER BY t.name LIMIT ?5"};
+    static const struct stmt_def def = {
+        "SELECT t.name, t.audit_after, t.created_at * 1000 FROM team_members m JOIN teams t "
+        "ON t.id = m.team_id WHERE t.org_id = ?1 AND m.user_id = ?2 AND m.role = ?3 "
+        "AND t.name > ?4 ORDER BY t.name LIMIT ?5"};
     return sql_list(ss_of(s), &def, &scope_map, limit, ret, sql_text(org_id), sql_text(user_id), sql_text(role),
                     sql_text(after), sql_int(limit));
 }

@@ -73,7 +73,8 @@ int sqlite_token_set_expiry(struct store *s, const char *id, int64_t expires_at)
 
 /* Once: a token already replaced is not found (the rotation lost a race). */
 int sqlite_token_retire(struct store *s, const char *id, const char *replaced_by, int64_t expires_at) {
-    static const struct stmt_def def = {"UPDATE tokens SET expires_at = ?2, replaced_by = ?3 WHERE id = ?1 AND replaced_by = ''"};
+    static const struct stmt_def def = {
+        "UPDATE tokens SET expires_at = ?2, replaced_by = ?3 WHERE id = ?1 AND replaced_by = ''"};
     return sql_change(ss_of(s), &def, sql_text(id), sql_time(expires_at), sql_text(replaced_by));
 }
 
@@ -91,7 +92,7 @@ int sqlite_token_delete_owner(struct store *s, const char *owner_type, const cha
                               size_t *ret_count) {
     /* keep_id NULL binds NULL: keep none. */
     static const struct stmt_def def = {"DELETE FROM tokens WHERE owner_type = ?1 AND "
-                                                               "owner_id = ?2 AND (?3 IS NULL OR id <> ?3)"};
+                                        "owner_id = ?2 AND (?3 IS NULL OR id <> ?3)"};
     return sql_run_count(ss_of(s), &def, ret_count, sql_text(owner_type), sql_text(owner_id), sql_text(keep_id));
 }
 

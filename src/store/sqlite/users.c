@@ -66,13 +66,15 @@ int sqlite_user_get(struct store *s, const char *id, const char *org_id, const c
 }
 
 int sqlite_user_list(struct store *s, const char *org_id, int64_t after_seq, int limit, struct user_list *ret) {
-    static const struct stmt_def def = {"SELECT " USER_COLS " FROM users WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
+    static const struct stmt_def def = {"SELECT " USER_COLS
+                                        " FROM users WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
     return sql_list(ss_of(s), &def, &user_map, limit, ret, sql_text(org_id), sql_int(after_seq), sql_int(limit));
 }
 
 int sqlite_user_update(struct store *s, const struct user_rec *u) {
-    static const struct stmt_def def = {"UPDATE users SET email = ?2, password_hash = ?3, role = ?4, "
-                        "programmatic_only = ?5, token_expiry_hours = ?6, updated_at = ?7 WHERE id = ?1"};
+    static const struct stmt_def def = {
+        "UPDATE users SET email = ?2, password_hash = ?3, role = ?4, "
+        "programmatic_only = ?5, token_expiry_hours = ?6, updated_at = ?7 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(u->id), sql_text(u->email), sql_text(u->password_hash),
                       sql_text(u->role), sql_int(u->programmatic_only ? 1 : 0), sql_time(u->token_expiry_hours),
                       sql_int(u->updated_at));

@@ -69,26 +69,24 @@ static void test_without_a_route_nothing_is_found(void **state) {
 /* api_param finds a name's first placeholder: a pattern naming one twice
  * would hand every handler the wrong segment for the second. */
 static void test_every_pattern_names_each_parameter_once(void **state) {
-    for (size_t t = 0; t < api_route_tables_count; t++) {
-        const struct api_route_table *tab = &api_route_tables[t];
-        for (size_t i = 0; i < *tab->count; i++) {
-            const char *pattern = tab->routes[i].pattern;
-            const char *names[API_MAX_PARAMS + 1];
-            size_t lens[API_MAX_PARAMS + 1], n = 0;
-            for (const char *p = pattern; (p = strchr(p, '{')) != NULL;) {
-                const char *close = strchr(p, '}');
-                if (close == NULL || close == p + 1)
-                    fail_msg("%s: a placeholder without a name or a closing brace", pattern);
-                if (n == API_MAX_PARAMS)
-                    fail_msg("%s: more than API_MAX_PARAMS (%d) parameters", pattern, API_MAX_PARAMS);
-                names[n] = p + 1;
-                lens[n] = (size_t)(close - p - 1);
-                for (size_t k = 0; k < n; k++)
-                    if (lens[k] == lens[n] && memcmp(names[k], names[n], lens[n]) == 0)
-                        fail_msg("%s: names {%.*s} twice", pattern, (int)lens[n], names[n]);
-                n++;
-                p = close + 1;
-            }
+    const struct api_route *r;
+    for (size_t i = 0; (r = api_route_nth(i)) != NULL; i++) {
+        const char *pattern = r->pattern;
+        const char *names[API_MAX_PARAMS + 1];
+        size_t lens[API_MAX_PARAMS + 1], n = 0;
+        for (const char *p = pattern; (p = strchr(p, '{')) != NULL;) {
+            const char *close = strchr(p, '}');
+            if (close == NULL || close == p + 1)
+                fail_msg("%s: a placeholder without a name or a closing brace", pattern);
+            if (n == API_MAX_PARAMS)
+                fail_msg("%s: more than API_MAX_PARAMS (%d) parameters", pattern, API_MAX_PARAMS);
+            names[n] = p + 1;
+            lens[n] = (size_t)(close - p - 1);
+            for (size_t k = 0; k < n; k++)
+                if (lens[k] == lens[n] && memcmp(names[k], names[n], lens[n]) == 0)
+                    fail_msg("%s: names {%.*s} twice", pattern, (int)lens[n], names[n]);
+            n++;
+            p = close + 1;
         }
     }
 }

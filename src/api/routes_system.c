@@ -1,7 +1,6 @@
 /*
- * routes.c - the system and sign-in routes (health, whoami, login, logout,
- * the permission catalogue), and the list of every resource's route table
- * that the router searches (api_route_tables).
+ * routes_system.c - the system and sign-in routes (health, whoami, login,
+ * logout, the permission catalogue).
  *
  * Handlers here, as in every routes_*.c, translate JSON to svc calls and
  * svc results to JSON. No rules live here: authorization, validation of
@@ -201,7 +200,7 @@ static void h_permissions(struct api_req *ar) {
     api_reply_json(ar, 200, json_pack("{s:o, s:o}", "items", items, "builtin_roles", roles));
 }
 
-const struct api_route api_routes[] = {
+const struct api_route api_routes_system[] = {
     {M_GET, "/v1/sys/health", 0, "sys.health", h_health,
      "Liveness and readiness, without credentials: {\"status\":\"ok\",\"version\":...}, or 503 with the reason "
      "while the audit trail is not being written (changes are refused then)."},
@@ -218,18 +217,4 @@ const struct api_route api_routes[] = {
      "The permission catalogue: each \"resource.action\" with what it implies (X.manage implies X.view), and the "
      "built-in roles with their permissions."},
 };
-const size_t api_routes_count = API_ROUTES_COUNT(api_routes);
-
-/* In the order `latchkey routes` lists them. */
-const struct api_route_table api_route_tables[] = {
-    {api_routes, &api_routes_count},
-    {api_token_routes, &api_token_routes_count},
-    {api_org_routes, &api_org_routes_count},
-    {api_user_routes, &api_user_routes_count},
-    {api_team_routes, &api_team_routes_count},
-    {api_service_account_routes, &api_service_account_routes_count},
-    {api_group_routes, &api_group_routes_count},
-    {api_audit_routes, &api_audit_routes_count},
-    {api_notice_routes, &api_notice_routes_count},
-};
-const size_t api_route_tables_count = sizeof(api_route_tables) / sizeof(api_route_tables[0]);
+API_ROUTES_END(system);
