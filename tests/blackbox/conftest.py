@@ -11,8 +11,13 @@ import subprocess
 
 import pytest
 
+import http.server
+import threading
+
 import secret_scan
+from aiosmtpd.controller import Controller
 from helpers import SEEN_PASSWORDS, SEEN_SECRETS, SERVER_DIRS, Server, remember_secret
+from notice_harness import Hooks, Mailbox, free_port
 
 
 @pytest.fixture
@@ -100,3 +105,40 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line("could not scan %s: %s" % (path, reason), red=True)
     terminalreporter.write_line("(scanned %s; the session fails)" % counts)
 
+
+@pytest.fixture
+def smtp():
+    """A running SMTP server on a free loopback port."""
+    box = Mailbox()
+    c = Controller(box, hostname="127.0.0.1", port=free_port())
+    c.start()
+    box.port = c.port
+    box.controller = c
+    yield box
+    box.release()
+    c.stop()
+
+
+@pytest.fixture
+def webhook():
+    hooks = Hooks()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(n)
+            hooks.calls.append({"headers": dict(self.headers), "body": body})
+            self.send_response(hooks.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    hooks.url = "http://127.0.0.1:%d/hook" % srv.server_address[1]
+    yield hooks
+    srv.shutdown()
+    srv.server_close()

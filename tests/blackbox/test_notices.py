@@ -6,16 +6,12 @@ arrives twice, across retries, restarts and a kill -9 mid-delivery.
 Time is driven with `latchkey operator notices --as-of` (test-only clock,
 allowed by LATCHKEY_TEST_CLOCK); one test uses the server's own thread on
 the real clock."""
-import datetime
-import email
-import email.policy
 import hashlib
 import hmac
 import http.server
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -25,149 +21,8 @@ from aiosmtpd.controller import Controller
 
 from helpers import (BIN, assert_error, create_org, create_user, db, remember_secret, rewind, schema_triggers,
                      token_for)
-
-CLOCK_ENV = {"LATCHKEY_TEST_CLOCK": "i-know-this-is-not-production"}
-WEBHOOK_SECRET = "whsec-notice-test-6c1f0e9b2a7d"
-DAY = 86400
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def parse_time(s):
-    return int(datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(
-        tzinfo=datetime.timezone.utc).timestamp())
-
-
-def rfc3339(t):
-    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class Mailbox:
-    """aiosmtpd handler: records every accepted message. block_on=N makes the
-    N-th DATA wait (unaccepted) until release() and then answer 451."""
-
-    def __init__(self, block_on=None):
-        self.messages = []
-        self.block_on = block_on
-        self.data_count = 0
-        self.blocked = threading.Event()
-        self.released = threading.Event()
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.data_count += 1
-            n = self.data_count
-        if self.block_on is not None and n == self.block_on:
-            self.blocked.set()
-            # Block this SMTP server's loop: the client waits for our reply.
-            self.released.wait(60)
-            return "451 try again later"
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append({"rcpt": sorted(envelope.rcpt_tos), "from": envelope.mail_from, "msg": msg,
-                                  "raw": envelope.content.decode("utf-8", "replace")})
-        return "250 OK"
-
-    def release(self):
-        self.released.set()
-
-
-@pytest.fixture
-def smtp():
-    """A running SMTP server on a free loopback port."""
-    box = Mailbox()
-    c = Controller(box, hostname="127.0.0.1", port=free_port())
-    c.start()
-    box.port = c.port
-    box.controller = c
-    yield box
-    box.release()
-    c.stop()
-
-
-class Hooks:
-    def __init__(self):
-        self.calls = []
-        self.status = 200
-
-
-@pytest.fixture
-def webhook():
-    hooks = Hooks()
-
-    class H(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            n = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(n)
-            hooks.calls.append({"headers": dict(self.headers), "body": body})
-            self.send_response(hooks.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    hooks.url = "http://127.0.0.1:%d/hook" % srv.server_address[1]
-    yield hooks
-    srv.shutdown()
-    srv.server_close()
-
-
-def notice_flags(smtp_port=None, hook_url=None):
-    flags = []
-    if smtp_port is not None:
-        flags += ["--smtp-url", "smtp://127.0.0.1:%d" % smtp_port, "--smtp-from", "latchkey@example.org"]
-    if hook_url is not None:
-        flags += ["--notice-webhook-url", hook_url]
-    return flags
-
-
-def run_pass(server, as_of, smtp_port=None, hook_url=None, extra=None):
-    env = dict(os.environ)
-    env.update(CLOCK_ENV)
-    env["LATCHKEY_NOTICE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    r = subprocess.run([BIN, "operator", "notices", "--data-dir", server.data_dir, "--as-of", rfc3339(as_of)]
-                       + notice_flags(smtp_port, hook_url) + list(extra or []),
-                       capture_output=True, text=True, env=env, timeout=60)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r
-
-
-def mails_of(box):
-    """Each received mail as (recipients, token id, days) from its subject."""
-    out = []
-    for m in box.messages:
-        subj = m["msg"]["Subject"]
-        words = subj.split()
-        # "latchkey: API token <id> expires in <N> day(s)"
-        out.append((tuple(m["rcpt"]), words[3], int(words[6])))
-    return sorted(out)
-
-
-def hooks_of(hooks):
-    return sorted((json.loads(c["body"])["token_id"], json.loads(c["body"])["days_before"]) for c in hooks.calls)
-
-
-def check_signature(call):
-    sig = call["headers"]["X-Latchkey-Signature"]
-    parts = dict(p.split("=", 1) for p in sig.split(","))
-    assert set(parts) == {"t", "v1"}, sig
-    want = hmac.new(WEBHOOK_SECRET.encode(), parts["t"].encode() + b"." + call["body"], hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(parts["v1"], want), "signature does not verify"
-    assert abs(int(parts["t"]) - time.time()) < 300
-    body = json.loads(call["body"])
-    assert call["headers"]["X-Latchkey-Delivery"] == body["notice_id"]
-    assert call["headers"]["Content-Type"] == "application/json"
+from notice_harness import (CLOCK_ENV, DAY, WEBHOOK_SECRET, Mailbox, check_signature, epoch, free_port, hooks_of,
+                            mails_of, no_secret_in, notice_flags, rfc3339, run_pass)
 
 
 @pytest.fixture
@@ -180,16 +35,10 @@ def acme(server):
             "member": token_for(server, "acme", "bob", expires="P365D")}
 
 
-def no_secret_in(texts, secrets):
-    for t in texts:
-        for s in secrets:
-            assert s not in t, "a secret leaked into a notice"
-
-
 def test_user_token_gets_the_7_and_1_day_notices_once_each(server, acme, smtp, webhook):
     t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(t["token"])
-    created = parse_time(t["created_at"])
+    created = epoch(t["created_at"])
     args = dict(smtp_port=smtp.port, hook_url=webhook.url)
     run_pass(server, created, **args)
     run_pass(server, created + DAY - 60, **args)
@@ -241,7 +90,7 @@ def test_user_token_gets_the_7_and_1_day_notices_once_each(server, acme, smtp, w
 def test_token_created_with_3_days_left_gets_only_the_1_day_notice(server, acme, smtp):
     t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P3D"}).json()
     remember_secret(t["token"])
-    created = parse_time(t["created_at"])
+    created = epoch(t["created_at"])
     for at in (created, created + 60, created + DAY, created + 2 * DAY - 60):
         run_pass(server, at, smtp_port=smtp.port)
     assert smtp.messages == []
@@ -267,7 +116,7 @@ def test_service_account_token_notices_go_to_the_team_owners(server, acme, smtp)
     assert r.status_code == 200, r.text
     t = r.json()
     remember_secret(t["token"])
-    created = parse_time(t["created_at"])
+    created = epoch(t["created_at"])
     run_pass(server, created + DAY + 60, smtp_port=smtp.port)
     run_pass(server, created + DAY + 120, smtp_port=smtp.port)
     assert mails_of(smtp) == [(("olive@example.com", "oscar@example.com"), t["id"], 7)]
@@ -279,7 +128,7 @@ def test_deleted_or_rotated_tokens_get_no_notice(server, acme, smtp, webhook):
     old = server.post("/v1/tokens", token=acme["member"], json={"expires": "P8D"}).json()
     for x in (gone, old):
         remember_secret(x["token"])
-    created = parse_time(gone["created_at"])
+    created = epoch(gone["created_at"])
     # The owner deletes one before any notice is due ...
     bob_tok = token_for(server, "acme", "bob", expires="P365D")
     assert server.delete("/v1/tokens/" + gone["id"], token=bob_tok).status_code == 204
@@ -300,7 +149,7 @@ def test_a_notice_scheduled_then_its_token_deleted_is_cancelled(server, acme, sm
     port = free_port()  # nothing listens: the first attempt fails and the notice stays pending
     t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(t["token"])
-    created = parse_time(t["created_at"])
+    created = epoch(t["created_at"])
     run_pass(server, created + DAY + 60, smtp_port=port)
     bob_tok = token_for(server, "acme", "bob", expires="P365D")
     assert server.delete("/v1/tokens/" + t["id"], token=bob_tok).status_code == 204
@@ -318,10 +167,10 @@ def test_the_clean_up_cancels_a_pending_notice_at_its_own_clock(server, acme):
     port = free_port()  # nothing listens: the notice stays pending
     t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(t["token"])
-    run_pass(server, parse_time(t["created_at"]) + DAY + 60, smtp_port=port)
+    run_pass(server, epoch(t["created_at"]) + DAY + 60, smtp_port=port)
     assert [n["status"] for n in server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]] == [
         "pending"]
-    at = parse_time(t["expires_at"]) + 91 * DAY
+    at = epoch(t["expires_at"]) + 91 * DAY
     r = subprocess.run([BIN, "operator", "cleanup", "--data-dir", server.data_dir, "--as-of", rfc3339(at)],
                        capture_output=True, text=True, env=dict(os.environ, **CLOCK_ENV))
     assert r.returncode == 0 and "deleted 1 token(s)" in r.stdout, r.stdout + r.stderr
@@ -349,7 +198,7 @@ def test_migration_0014_keeps_retirements_and_drops_the_triggers(server, acme, s
         con.close()
     server.start()
     assert schema_triggers(server, "tokens") == []
-    run_pass(server, parse_time(old["created_at"]) + 7 * DAY + 60, smtp_port=smtp.port)
+    run_pass(server, epoch(old["created_at"]) + 7 * DAY + 60, smtp_port=smtp.port)
     assert smtp.messages == []
     assert server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"] == []
 
@@ -358,7 +207,7 @@ def test_smtp_down_then_up_delivers_exactly_once(server, acme):
     port = free_port()
     t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(t["token"])
-    created = parse_time(t["created_at"])
+    created = epoch(t["created_at"])
     at = created + DAY + 60
     run_pass(server, at, smtp_port=port)
     items = server.get("/v1/orgs/acme/notices?status=pending", token=acme["admin"]).json()["items"]
@@ -366,7 +215,7 @@ def test_smtp_down_then_up_delivers_exactly_once(server, acme):
     n = items[0]
     assert n["attempts"] == 1 and n["channel"] == "email" and n["days_before"] == 7
     assert "SMTP" in n["last_error"] and "onnect" in n["last_error"], n["last_error"]
-    assert parse_time(n["next_attempt_at"]) == at + 60  # the first backoff step
+    assert epoch(n["next_attempt_at"]) == at + 60  # the first backoff step
     # Before the backoff has passed nothing is retried, even with the relay up.
     box = Mailbox()
     c = Controller(box, hostname="127.0.0.1", port=port)
@@ -394,7 +243,7 @@ def test_kill_9_in_the_middle_of_delivery_loses_and_duplicates_nothing(server, a
         t = server.post("/v1/orgs/acme/users/%s/tokens" % u, token=acme["admin"], json={"expires": "P8D"}).json()
         remember_secret(t["token"])
         ids[u] = t["id"]
-        created = parse_time(t["created_at"])
+        created = epoch(t["created_at"])
     at = created + DAY + 60
     box = Mailbox(block_on=2)
     c = Controller(box, hostname="127.0.0.1", port=free_port())
@@ -496,7 +345,7 @@ def test_root_tokens_notify_by_webhook_only_and_partner_lists_every_org(server, 
     remember_secret(t["token"])
     u = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(u["token"])
-    created = parse_time(t["created_at"])
+    created = epoch(t["created_at"])
     run_pass(server, created + DAY + 60, smtp_port=smtp.port, hook_url=webhook.url)
     assert mails_of(smtp) == [(("bob@example.com",), u["id"], 7)]
     assert hooks_of(webhook) == sorted([(t["id"], 7), (u["id"], 7)])
@@ -518,7 +367,7 @@ def test_root_tokens_notify_by_webhook_only_and_partner_lists_every_org(server, 
 def test_notices_only_for_active_orgs(server, acme, smtp):
     u = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(u["token"])
-    created = parse_time(u["created_at"])
+    created = epoch(u["created_at"])
     assert server.post("/v1/orgs/acme/deactivate", token=server.root_token).status_code == 200
     run_pass(server, created + DAY + 60, smtp_port=smtp.port)
     assert smtp.messages == []
@@ -553,7 +402,7 @@ def test_after_downtime_only_the_most_imminent_notice_goes_out(server, acme, smt
     gone = server.post("/v1/orgs/acme/users/alice/tokens", token=acme["admin"], json={"expires": "P2D"}).json()
     for x in (late, gone):
         remember_secret(x["token"])
-    created = parse_time(late["created_at"])
+    created = epoch(late["created_at"])
     run_pass(server, created + 7 * DAY + 3600, smtp_port=smtp.port)
     run_pass(server, created + 7 * DAY + 7200, smtp_port=smtp.port)
     assert mails_of(smtp) == [(("bob@example.com",), late["id"], 1)]
@@ -568,7 +417,7 @@ def test_a_failing_relay_is_given_up_after_the_maximum_attempts(server, acme):
     port = free_port()
     t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(t["token"])
-    at = parse_time(t["created_at"]) + DAY + 60
+    at = epoch(t["created_at"]) + DAY + 60
     waits = []
     for attempt in range(1, 9):
         run_pass(server, at, smtp_port=port)
@@ -576,8 +425,8 @@ def test_a_failing_relay_is_given_up_after_the_maximum_attempts(server, acme):
         assert n["attempts"] == attempt, n
         if attempt < 8:
             assert n["status"] == "pending"
-            waits.append(parse_time(n["next_attempt_at"]) - at)
-            at = parse_time(n["next_attempt_at"])
+            waits.append(epoch(n["next_attempt_at"]) - at)
+            at = epoch(n["next_attempt_at"])
     assert waits == [60, 120, 240, 480, 960, 1920, 3600]
     assert n["status"] == "failed" and n["next_attempt_at"] is None and "SMTP" in n["last_error"]
     run_pass(server, at + 86400, smtp_port=port)
@@ -621,7 +470,7 @@ def test_smtp_password_never_goes_out_in_the_clear_nor_into_logs(server, acme, s
     f.write_text(password + "\n")
     t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
     remember_secret(t["token"])
-    r = run_pass(server, parse_time(t["created_at"]) + DAY + 60, smtp_port=smtp.port,
+    r = run_pass(server, epoch(t["created_at"]) + DAY + 60, smtp_port=smtp.port,
                  extra=["--smtp-username", "latchkey", "--smtp-password-file", str(f)])
     assert smtp.messages == []
     n = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
@@ -646,7 +495,7 @@ def test_cleanup_as_of_drives_the_90_day_clean_up(server):
     keep = server.create_token(expires="P30D")
     for x in (t, keep):
         remember_secret(x["token"])
-    exp = parse_time(t["expires_at"])
+    exp = epoch(t["expires_at"])
     env = dict(os.environ, **CLOCK_ENV)
     for days, want in ((89, "deleted 0 token(s)"), (91, "deleted 1 token(s)")):
         r = subprocess.run([BIN, "operator", "cleanup", "--data-dir", server.data_dir, "--as-of",
@@ -703,7 +552,7 @@ def test_a_relay_and_a_webhook_behind_a_private_ca_need_notice_ca_file(server, a
     try:
         t = server.post("/v1/orgs/acme/users/bob/tokens", token=acme["admin"], json={"expires": "P8D"}).json()
         remember_secret(t["token"])
-        at = parse_time(t["created_at"]) + DAY + 60
+        at = epoch(t["created_at"]) + DAY + 60
         run_pass(server, at, smtp_port=c.port, hook_url=url)
         assert box.messages == [] and calls == []
         items = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
