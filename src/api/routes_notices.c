@@ -13,15 +13,12 @@
 #include "svc/notices.h"
 
 static json_t *notice_json(const struct notice_rec *n) {
-    json_t *recipients = json_array();
-    for (size_t i = 0; recipients != NULL && i < n->nrecipients; i++)
-        json_array_append_new(recipients, json_string(n->recipients[i]));
     return json_pack(
         "{s:s, s:s, s:o, s:{s:s, s:s}, s:s, s:i, s:o, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:o}", "id", n->id, "token_id",
         n->token_id, "org", n->org_name[0] ? json_string(n->org_name) : json_null(), "owner", "type", n->owner_type,
         "id", n->owner_id, "channel", n->channel, "days_before", n->days_before, "expires_at", api_time(n->expires_at),
-        "recipients", recipients ? recipients : json_array(), "status", n->status, "attempts", n->attempts,
-        "last_error", n->last_error[0] ? json_string(n->last_error) : json_null(), "next_attempt_at",
+        "recipient", n->recipient[0] ? json_string(n->recipient) : json_null(), "status", n->status, "attempts",
+        n->attempts, "last_error", n->last_error[0] ? json_string(n->last_error) : json_null(), "next_attempt_at",
         strcmp(n->status, "pending") == 0 ? api_time(n->next_attempt_at) : json_null(), "created_at",
         api_time(n->created_at), "updated_at", api_time(n->updated_at), "delivered_at", api_time(n->delivered_at));
 }
@@ -55,7 +52,7 @@ static void h_all_notices(struct api_req *ar) {
 const struct api_route api_routes_notices[] = {
     {M_GET, "/v1/orgs/{org}/notices", 1, "notice.list", h_org_notices,
      "Org admins: the org's token expiry notices (the outbox), oldest first: {\"items\":[{id, token_id, owner, "
-     "channel, days_before, expires_at, recipients, status, attempts, last_error, next_attempt_at, delivered_at}],"
+     "channel, days_before, expires_at, recipient, status, attempts, last_error, next_attempt_at, delivered_at}],"
      "\"next_cursor\"}. Query: limit (1-200), cursor, status (pending, delivered, failed, skipped, cancelled)."},
     {M_GET, "/v1/notices", 1, "notice.list_all", h_all_notices,
      "Partner admin: the token expiry notices of every organisation and of root tokens. Query as for "

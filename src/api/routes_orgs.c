@@ -14,10 +14,11 @@
 #include "svc/users.h"
 
 json_t *api_org_json(const struct org_rec *o) {
-    return json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:b}, s:o, s:o}", "id", o->id, "name", o->name, "display_name",
+    return json_pack("{s:s, s:s, s:s, s:s, s:{s:I, s:b, s:b}, s:o, s:o}", "id", o->id, "name", o->name, "display_name",
                      o->display_name, "status", o->status, "settings", "token_expiry_hours",
                      (json_int_t)o->token_expiry_hours, "allow_non_expiring_tokens", o->allow_non_expiring_tokens,
-                     "created_at", api_time(o->created_at), "updated_at", api_time(o->updated_at));
+                     "notify_short_lived_tokens", o->notify_short_lived_tokens, "created_at", api_time(o->created_at),
+                     "updated_at", api_time(o->updated_at));
 }
 
 static json_t *org_item(struct api_req *ar, const void *item) {
@@ -26,8 +27,9 @@ static json_t *org_item(struct api_req *ar, const void *item) {
 
 static json_t *settings_item(struct api_req *ar, const void *item) {
     const struct org_rec *o = item;
-    return json_pack("{s:s, s:I, s:b}", "display_name", o->display_name, "token_expiry_hours",
-                     (json_int_t)o->token_expiry_hours, "allow_non_expiring_tokens", o->allow_non_expiring_tokens);
+    return json_pack("{s:s, s:I, s:b, s:b}", "display_name", o->display_name, "token_expiry_hours",
+                     (json_int_t)o->token_expiry_hours, "allow_non_expiring_tokens", o->allow_non_expiring_tokens,
+                     "notify_short_lived_tokens", o->notify_short_lived_tokens);
 }
 
 static void h_org_create(struct api_req *ar) {
@@ -150,8 +152,9 @@ static void h_settings_get(struct api_req *ar) {
 }
 
 static void h_settings_patch(struct api_req *ar) {
-    static const char *const fields[] = {"token_expiry_hours", "allow_non_expiring_tokens", "display_name", NULL};
-    struct org_settings_in in = {-1, -1, NULL};
+    static const char *const fields[] = {"token_expiry_hours", "allow_non_expiring_tokens", "display_name",
+                                         "notify_short_lived_tokens", NULL};
+    struct org_settings_in in = {-1, -1, NULL, -1};
     struct org_rec o;
     int h;
     json_t *body = api_body_fields(ar, 0, fields);
@@ -159,7 +162,8 @@ static void h_settings_patch(struct api_req *ar) {
         return;
     if ((h = api_body_int(ar, body, "token_expiry_hours", &in.token_expiry_hours)) < 0 ||
         api_body_string(ar, body, "display_name", &in.display_name) < 0 ||
-        api_body_bool(ar, body, "allow_non_expiring_tokens", &in.allow_non_expiring_tokens) < 0)
+        api_body_bool(ar, body, "allow_non_expiring_tokens", &in.allow_non_expiring_tokens) < 0 ||
+        api_body_bool(ar, body, "notify_short_lived_tokens", &in.notify_short_lived_tokens) < 0)
         goto out;
     if (h == 1 && in.token_expiry_hours == -1)
         in.token_expiry_hours = 0; /* -1 is "unchanged": send the svc an invalid value instead */
@@ -187,9 +191,11 @@ const struct api_route api_routes_orgs[] = {
     {M_POST, "/v1/orgs/{org}/deactivate", 1, "org.deactivate", h_org_deactivate,
      "Partner admin: deactivates an organisation; its principals get 401 saying so from the next request on."},
     {M_GET, "/v1/orgs/{org}/settings", 1, "org.settings.read", h_settings_get,
-     "Org settings (settings.view): token_expiry_hours, allow_non_expiring_tokens, display_name."},
+     "Org settings (settings.view): token_expiry_hours, allow_non_expiring_tokens, notify_short_lived_tokens, "
+     "display_name."},
     {M_PATCH, "/v1/orgs/{org}/settings", 1, "org.settings.update", h_settings_patch,
      "Changes org settings (settings.manage): {\"token_expiry_hours\": N >= 1, \"allow_non_expiring_tokens\": bool, "
-     "\"display_name\"}."},
+     "\"notify_short_lived_tokens\": bool (expiry notices for tokens whose whole life is shorter than the final "
+     "notice offset; default false), \"display_name\"}."},
 };
 API_ROUTES_END(orgs);

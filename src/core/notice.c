@@ -8,6 +8,7 @@
  */
 #include "core/notice.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/errors.h"
@@ -62,7 +63,7 @@ int notice_offsets_parse(const char *s, int *ret_days, size_t cap, size_t *ret_n
     return 0;
 }
 
-int notice_due(int64_t created_at, int64_t expires_at, int64_t now, const int *days, size_t n,
+int notice_due(int64_t created_at, int64_t expires_at, int64_t now, const int *days, size_t n, int short_lived,
                enum notice_verdict *ret_verdicts) {
     int due = -1;
     int smallest = -1;
@@ -75,8 +76,9 @@ int notice_due(int64_t created_at, int64_t expires_at, int64_t now, const int *d
             continue;
         int64_t moment = expires_at - (int64_t)days[i] * NOTICE_DAY_SECONDS;
         /* The last notice is the final warning: a token born inside its
-         * window gets it at once rather than no warning at all. */
-        if (created_at >= moment && days[i] != smallest) {
+         * window (its whole life shorter than the smallest offset) gets it
+         * at once when short_lived asks for that, else none at all. */
+        if (created_at >= moment && (days[i] != smallest || !short_lived)) {
             ret_verdicts[i] = NOTICE_NOT_APPLICABLE;
             continue;
         }
@@ -107,25 +109,19 @@ int64_t notice_backoff(int attempt, int64_t base, int64_t cap) {
     return d > cap ? cap : d;
 }
 
-int notice_id(const char *token_id, int days, const char *channel, char out[NOTICE_ID_BUFSZ]) {
-    char buf[256], num[STR_INT64_BUFSZ];
+int notice_id(const char *token_id, int days, const char *channel, const char *recipient, char out[NOTICE_ID_BUFSZ]) {
+    char buf[512];
     uint8_t h[SECRET_HASH_LEN];
     char hex[2 * SECRET_HASH_LEN + 1];
     if (token_id == NULL || channel == NULL || *token_id == '\0' || *channel == '\0' || days < 1)
         return LK_EINVAL;
-    size_t tl = strlen(token_id), cl = strlen(channel), nl = str_fmt_int64(days, num);
-    if (tl + cl + nl + 2 > sizeof(buf))
+    /* "" (webhooks, nobody): the id this notice had before recipients were rows. */
+    int len = recipient != NULL && *recipient != '\0'
+                  ? snprintf(buf, sizeof(buf), "%s/%d/%s/%s", token_id, days, channel, recipient)
+                  : snprintf(buf, sizeof(buf), "%s/%d/%s", token_id, days, channel);
+    if (len < 0 || (size_t)len >= sizeof(buf))
         return LK_EINVAL;
-    size_t off = 0;
-    memcpy(buf + off, token_id, tl);
-    off += tl;
-    buf[off++] = '/';
-    memcpy(buf + off, num, nl);
-    off += nl;
-    buf[off++] = '/';
-    memcpy(buf + off, channel, cl);
-    off += cl;
-    secret_hash(buf, off, h);
+    secret_hash(buf, (size_t)len, h);
     secret_hex(h, sizeof(h), hex);
     memcpy(out, "ntc_", 4);
     memcpy(out + 4, hex, 24);

@@ -48,19 +48,22 @@ enum notice_verdict {
  * The schedule rule. The moment of offset d is expires_at - d days. An
  * offset applies only when the token existed before its moment
  * (created_at < moment): a token created with 3 days left never gets a
- * 7-day notice. The smallest offset is the exception, the final warning:
- * it applies to every expiring token, so one created with 20 hours left
- * gets its 1-day notice at once. Of the applicable offsets whose moment has come
- * (moment <= now < expires_at), only the most imminent one (the smallest d)
- * is DUE; the others are SUPERSEDED (the server was down, or a delivery
- * was late: the stale notice is skipped, never sent after a fresher one).
- * No notice is due once now >= expires_at, nor for a token without expiry
- * (expires_at == 0).
+ * 7-day notice. The smallest offset, the final warning, is the one
+ * exception, and only when short_lived is set (the org's
+ * notify_short_lived_tokens): then a token born inside its window (its
+ * whole life shorter than the smallest offset, as a CI token of an hour)
+ * gets it at once; otherwise such a token gets no notice at all (it was
+ * made to be short-lived, and its maker knows its expiry). Of the
+ * applicable offsets whose moment has come (moment <= now < expires_at),
+ * only the most imminent one (the smallest d) is DUE; the others are
+ * SUPERSEDED (the server was down, or a delivery was late: the stale
+ * notice is skipped, never sent after a fresher one). No notice is due
+ * once now >= expires_at, nor for a token without expiry (expires_at == 0).
  *
  * days[0..n) are the offsets (any order); ret_verdicts[0..n) gets one
  * verdict each. Returns the index of the DUE offset, or -1 if none.
  */
-int notice_due(int64_t created_at, int64_t expires_at, int64_t now, const int *days, size_t n,
+int notice_due(int64_t created_at, int64_t expires_at, int64_t now, const int *days, size_t n, int short_lived,
                enum notice_verdict *ret_verdicts);
 
 /* Seconds to wait after the attempt-th failed attempt (attempt >= 1):
@@ -68,13 +71,16 @@ int notice_due(int64_t created_at, int64_t expires_at, int64_t now, const int *d
 int64_t notice_backoff(int attempt, int64_t base, int64_t cap);
 
 /*
- * The stable id of the notice for (token_id, days, channel): "ntc_" and the
- * first 24 hex digits of SHA-256("<token_id>/<days>/<channel>"). The same
+ * The stable id of the notice for (token_id, days, channel, recipient):
+ * "ntc_" and the first 24 hex digits of
+ * SHA-256("<token_id>/<days>/<channel>/<recipient>"), or of
+ * SHA-256("<token_id>/<days>/<channel>") when recipient is NULL or "" (a
+ * webhook notice, or an e-mail one with nobody to send to). The same
  * inputs give the same id on every run, so receivers can deduplicate on it
  * (it is the e-mail Message-ID and the webhook X-Latchkey-Delivery).
  * Returns 0 or LK_EINVAL (empty or oversized inputs).
  */
-int notice_id(const char *token_id, int days, const char *channel, char out[NOTICE_ID_BUFSZ]);
+int notice_id(const char *token_id, int days, const char *channel, const char *recipient, char out[NOTICE_ID_BUFSZ]);
 
 /*
  * The webhook signature header value for body signed at unix time t:

@@ -38,9 +38,53 @@
 
 /* --- scheduling ------------------------------------------------------------------ */
 
+/* Schedules the row of candidate c for offset days on channel, to recipient
+ * ("" for a webhook, or for an e-mail notice with nobody to send it to). */
+static int schedule_row(struct svc *svc, const struct notice_candidate *c, int days, const char *channel,
+                        const char *recipient, const char *status, const char *why, size_t *scheduled) {
+    struct notice_rec n;
+    memset(&n, 0, sizeof(n));
+    if (notice_id(c->token_id, days, channel, recipient, n.id) != 0)
+        return LK_EINTERNAL;
+    str_copy(n.token_id, sizeof(n.token_id), c->token_id);
+    str_copy(n.org_id, sizeof(n.org_id), c->org_id);
+    str_copy(n.owner_type, sizeof(n.owner_type), c->owner_type);
+    str_copy(n.owner_id, sizeof(n.owner_id), c->owner_id);
+    str_copy(n.channel, sizeof(n.channel), channel);
+    str_copy(n.recipient, sizeof(n.recipient), recipient);
+    str_copy(n.status, sizeof(n.status), status);
+    str_copy(n.last_error, sizeof(n.last_error), why);
+    n.days_before = days;
+    n.expires_at = c->expires_at;
+    n.next_attempt_at = svc->now;
+    n.created_at = n.updated_at = svc->now;
+    int inserted = 0;
+    int r = notices_outbox_insert(svc, &n, &inserted);
+    *scheduled += (size_t)inserted;
+    return r;
+}
+
+/* The e-mail rows of c's offset days: one per recipient, each delivered and
+ * retried on its own, in status with why ("pending" and "" for the due
+ * offset). Read on every pass while the offset is due, so an owner who
+ * joins the team meanwhile is told too; a recipient's row that exists
+ * stays as it is. */
+static int schedule_email(struct svc *svc, const struct notice_candidate *c, int days, const char *status,
+                          const char *why, size_t *scheduled) {
+    struct notice_recipient_list *rl = malloc(sizeof(*rl));
+    if (rl == NULL)
+        return LK_ENOMEM;
+    int r = notice_recipients_of(svc, c->owner_type, c->owner_id, rl);
+    if (r == 0 && rl->count == 0)
+        r = schedule_row(svc, c, days, "email", "", "skipped", notice_recipients_none_reason(c->owner_type), scheduled);
+    for (size_t k = 0; r == 0 && k < rl->count; k++)
+        r = schedule_row(svc, c, days, "email", rl->items[k], status, why, scheduled);
+    free(rl);
+    return r;
+}
+
 static int schedule_one(struct svc *svc, const struct notices_cfg *nc, const struct notice_candidate *c,
                         size_t *scheduled) {
-    int64_t now = svc->now;
     enum notice_verdict v[NOTICE_OFFSETS_MAX];
     struct tokfmt_parsed p;
     /* API keys only: login sessions and workload identity tokens are short
@@ -48,56 +92,26 @@ static int schedule_one(struct svc *svc, const struct notices_cfg *nc, const str
     if (tokfmt_parse_pubid(c->token_id, strlen(c->token_id), &p) != 0 ||
         (p.kind != TOK_KIND_USER && p.kind != TOK_KIND_SA && p.kind != TOK_KIND_ROOT))
         return 0;
-    int due = notice_due(c->created_at, c->expires_at, now, nc->days, nc->ndays, v);
+    int due = notice_due(c->created_at, c->expires_at, svc->now, nc->days, nc->ndays, c->notify_short_lived, v);
+    int by_email = nc->email && notice_recipients_by_email(c->owner_type);
     int r = 0;
-
-    for (size_t i = 0; i < nc->ndays; i++) {
-        if (v[i] != NOTICE_DUE && v[i] != NOTICE_SUPERSEDED)
-            continue;
-        for (int ch = 0; ch < 2; ch++) {
-            const char *channel = ch == 0 ? "email" : "webhook";
-            if (ch == 0 && (!nc->email || !notice_recipients_by_email(c->owner_type)))
-                continue;
-            if (ch == 1 && !nc->webhook)
-                continue;
-            struct notice_rec n;
-            memset(&n, 0, sizeof(n));
-            if (notice_id(c->token_id, nc->days[i], channel, n.id) != 0)
-                return LK_EINTERNAL;
-            str_copy(n.token_id, sizeof(n.token_id), c->token_id);
-            str_copy(n.org_id, sizeof(n.org_id), c->org_id);
-            str_copy(n.owner_type, sizeof(n.owner_type), c->owner_type);
-            str_copy(n.owner_id, sizeof(n.owner_id), c->owner_id);
-            str_copy(n.channel, sizeof(n.channel), channel);
-            n.days_before = nc->days[i];
-            n.expires_at = c->expires_at;
-            n.next_attempt_at = now;
-            n.created_at = n.updated_at = now;
-            if (v[i] == NOTICE_SUPERSEDED) {
-                str_copy(n.status, sizeof(n.status), "skipped");
-                str_copy(n.last_error, sizeof(n.last_error),
-                         "its time passed while a more imminent notice was due (server down or delivery late)");
-            } else {
-                str_copy(n.status, sizeof(n.status), "pending");
-                /* Only one offset is due at a time, so this reads them once. */
-                if (ch == 0) {
-                    r = notice_recipients_of(svc, c->owner_type, c->owner_id, &n);
-                    if (r == 0 && n.nrecipients == 0) {
-                        str_copy(n.status, sizeof(n.status), "skipped");
-                        str_copy(n.last_error, sizeof(n.last_error), notice_recipients_none_reason(c->owner_type));
-                    }
-                }
-            }
-            int inserted = 0;
-            if (r == 0)
-                r = notices_outbox_insert(svc, &n, &inserted);
-            notice_rec_done(&n);
-            if (r != 0)
-                return r;
-            *scheduled += (size_t)inserted;
+    for (size_t i = 0; r == 0 && i < nc->ndays; i++) {
+        int d = nc->days[i];
+        if (v[i] == NOTICE_SUPERSEDED) {
+            static const char why[] =
+                "its time passed while a more imminent notice was due (server down or delivery late)";
+            if (by_email)
+                r = schedule_email(svc, c, d, "skipped", why, scheduled);
+            if (r == 0 && nc->webhook)
+                r = schedule_row(svc, c, d, "webhook", "", "skipped", why, scheduled);
+        } else if (v[i] == NOTICE_DUE) {
+            if (by_email)
+                r = schedule_email(svc, c, d, "pending", "", scheduled);
+            if (r == 0 && nc->webhook)
+                r = schedule_row(svc, c, d, "webhook", "", "pending", "", scheduled);
         }
     }
-    if (due >= 0)
+    if (r == 0 && due >= 0)
         r = notices_outbox_supersede(svc, c->token_id, nc->days[due]);
     return r;
 }

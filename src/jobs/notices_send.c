@@ -54,30 +54,18 @@ static int email_body(struct svc *svc, const struct notice_rec *n, char *out, si
 int notices_send_email(const struct notices_cfg *nc, struct svc *svc, const struct notice_rec *n, struct transfer *t,
                        char *err, size_t errcap) {
     const struct config *cfg = nc->cfg;
-    char msg[MESSAGE_MAX], body[MESSAGE_MAX], to[STORE_RECIPIENTS_MAX], date[SMTP_DATE_BUFSZ];
+    char msg[MESSAGE_MAX], body[MESSAGE_MAX], to[STORE_EMAIL_MAX + 8], date[SMTP_DATE_BUFSZ];
     char from[SMTP_ADDRESS_MAX + 16], subject[TOKFMT_PUBID_BUFSZ + 64], msgid[STORE_NOTICE_ID_MAX + 32];
-    const char **rcpt = NULL;
-    size_t nrcpt = 0, len = 0;
+    size_t len = 0;
     int r = -1;
 
-    if (n->nrecipients == 0) {
-        snprintf(err, errcap, "no recipient");
+    if (n->recipient[0] == '\0' || !smtp_address_ok(n->recipient)) {
+        snprintf(err, errcap, n->recipient[0] == '\0' ? "no recipient" : "no usable recipient address");
         goto out;
     }
-    rcpt = calloc(n->nrecipients, sizeof(*rcpt));
-    if (rcpt == NULL) {
-        snprintf(err, errcap, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < n->nrecipients; i++)
-        if (smtp_address_ok(n->recipients[i]))
-            rcpt[nrcpt++] = n->recipients[i];
-    if (nrcpt == 0) {
-        snprintf(err, errcap, "no usable recipient address");
-        goto out;
-    }
-    if (smtp_join_addresses(rcpt, nrcpt, to, sizeof(to)) != 0) {
-        snprintf(err, errcap, "recipient list too long");
+    const char *rcpt[] = {n->recipient};
+    if (smtp_join_addresses(rcpt, 1, to, sizeof(to)) != 0) {
+        snprintf(err, errcap, "recipient address too long");
         goto out;
     }
     const char *days_word = n->days_before == 1 ? "day" : "days";
@@ -105,9 +93,8 @@ int notices_send_email(const struct notices_cfg *nc, struct svc *svc, const stru
         goto out;
     }
     const struct smtp_relay relay = {cfg->smtp_url, cfg->smtp_username, nc->smtp_password};
-    r = smtp_send(t, &relay, cfg->smtp_from, rcpt, nrcpt, msg, len, err, errcap);
+    r = smtp_send(t, &relay, cfg->smtp_from, rcpt, 1, msg, len, err, errcap);
 out:
-    free(rcpt);
     explicit_bzero(msg, sizeof(msg));
     explicit_bzero(body, sizeof(body));
     return r;

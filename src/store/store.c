@@ -9,7 +9,6 @@
  */
 #include "store/store.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -612,64 +611,9 @@ int store_group_member_names(struct store *s, const char *group_id, const char *
 
 /* --- expiry notices ---------------------------------------------------------- */
 
-void notice_rec_done(struct notice_rec *rec) {
-    if (rec == NULL)
-        return;
-    free(rec->recipients);
-    rec->recipients = NULL;
-    rec->nrecipients = 0;
-}
-
-/*
- * The recipient rule of store.h over n addresses, taken from addrs[i] or,
- * with addrs NULL, from the rows of rows (STORE_EMAIL_MAX bytes each).
- * Measured by the JSON text itself, so escapes count as the column sees them.
- */
-static int recipients_fit(const char *const *addrs, const char (*rows)[STORE_EMAIL_MAX], size_t n) {
-    if (n > STORE_RECIPIENTS_COUNT_MAX || (n > 0 && addrs == NULL && rows == NULL))
-        return 0;
-    json_t *arr = json_array();
-    int ok = arr != NULL;
-    for (size_t i = 0; ok && i < n; i++) {
-        const char *a = addrs != NULL ? addrs[i] : rows[i];
-        ok = a != NULL && a[0] != '\0' && strnlen(a, STORE_EMAIL_MAX) < STORE_EMAIL_MAX &&
-             json_array_append_new(arr, json_string(a)) == 0; /* json_string: NULL unless valid UTF-8 */
-    }
-    char *text = ok ? json_dumps(arr, JSON_COMPACT) : NULL;
-    ok = text != NULL && strlen(text) < STORE_RECIPIENTS_MAX;
-    free(text);
-    json_decref(arr);
-    return ok;
-}
-
-int notice_recipients_ok(const char *const *addrs, size_t n) {
-    return recipients_fit(addrs, NULL, n);
-}
-
-int notice_rec_set_recipients(struct notice_rec *rec, const char *const *addrs, size_t n) {
-    if (rec == NULL || !recipients_fit(addrs, NULL, n))
-        return LK_EINVAL;
-    char(*copy)[STORE_EMAIL_MAX] = NULL;
-    if (n > 0) {
-        copy = calloc(n, sizeof(*copy));
-        if (copy == NULL)
-            return LK_ENOMEM;
-        for (size_t i = 0; i < n; i++)
-            memcpy(copy[i], addrs[i], strlen(addrs[i]) + 1);
-    }
-    free(rec->recipients);
-    rec->recipients = copy;
-    rec->nrecipients = n;
-    return 0;
-}
-
-LIST_DONE_EACH(notice_list, notice_rec_done)
+LIST_DONE(notice_list)
 
 LIST_DONE(notice_candidate_list)
-
-static int limit_ok(int limit) {
-    return limit >= 1 && limit <= STORE_LIST_LIMIT_MAX;
-}
 
 /* The outbox's states and channels (0006_notices.sql CHECKs), checked here
  * so a bad value is LK_EINVAL in every backend. */
@@ -689,14 +633,14 @@ static int notice_ok(const struct notice_rec *n) {
     return field_ok(n->id, sizeof(n->id), 1) && field_ok(n->token_id, sizeof(n->token_id), 1) &&
            field_ok(n->org_id, sizeof(n->org_id), 0) && field_ok(n->owner_type, sizeof(n->owner_type), 1) &&
            field_ok(n->owner_id, sizeof(n->owner_id), 1) && field_ok(n->channel, sizeof(n->channel), 1) &&
-           recipients_fit(NULL, (const char(*)[STORE_EMAIL_MAX])n->recipients, n->nrecipients) &&
-           field_ok(n->status, sizeof(n->status), 1) && field_ok(n->last_error, sizeof(n->last_error), 0) &&
-           n->days_before >= 1 && n->attempts >= 0;
+           field_ok(n->recipient, sizeof(n->recipient), 0) &&
+           (strcmp(n->channel, "email") == 0 || n->recipient[0] == '\0') && field_ok(n->status, sizeof(n->status), 1) &&
+           field_ok(n->last_error, sizeof(n->last_error), 0) && n->days_before >= 1 && n->attempts >= 0;
 }
 
 int store_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
                             struct notice_candidate_list *ret) {
-    STORE_READ(ret == NULL || !limit_ok(limit), notice_candidates(s, now, horizon, after_seq, limit, ret));
+    STORE_READ(ret == NULL || !LIMIT_OK(limit), notice_candidates(s, now, horizon, after_seq, limit, ret));
 }
 
 int store_notice_insert(struct store *s, const struct notice_rec *rec, int *ret_inserted) {
@@ -708,7 +652,7 @@ int store_notice_supersede(struct store *s, const char *token_id, int days, int6
 }
 
 int store_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
-    STORE_READ(ret == NULL || !limit_ok(limit), notice_due(s, now, channel, limit, ret));
+    STORE_READ(ret == NULL || !LIMIT_OK(limit), notice_due(s, now, channel, limit, ret));
 }
 
 int store_notice_claim(struct store *s, const char *id, int64_t now, int64_t lease_until, int *ret_claimed) {
@@ -722,7 +666,7 @@ int store_notice_finish(struct store *s, const struct notice_rec *rec) {
 
 int store_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
                       struct notice_list *ret) {
-    STORE_READ(ret == NULL || !limit_ok(limit), notice_list(s, org_id, status, after_seq, limit, ret));
+    STORE_READ(ret == NULL || !LIMIT_OK(limit), notice_list(s, org_id, status, after_seq, limit, ret));
 }
 
 int store_notice_purge(struct store *s, int64_t cutoff, size_t *ret_count) {

@@ -194,6 +194,7 @@ struct org_rec {
     char status[STORE_STATUS_MAX]; /* "pending", "active", "deactivated" */
     int64_t token_expiry_hours;    /* org-wide default and cap, >= 1 */
     int allow_non_expiring_tokens; /* 0 or 1 */
+    int notify_short_lived_tokens; /* 0 or 1: expiry notices for tokens born inside the final window (0015) */
     int64_t created_at;
     int64_t updated_at;
     int64_t audit_after; /* store-assigned at insert: the audit chain's head then (migration 0008) */
@@ -558,18 +559,6 @@ int store_meta_set(struct store *s, const char *key, const char *value);
 #define STORE_CHANNEL_MAX 16
 #define STORE_NOTICE_ERROR_MAX 256
 
-/*
- * A notice's e-mail recipients are a list of addresses, each non-empty,
- * valid UTF-8 and at most STORE_EMAIL_MAX - 1 bytes (as a user's e-mail).
- * A list is accepted if its compact JSON array text (["a@x","b@y"], as
- * jansson's JSON_COMPACT writes it, escapes included) is at most
- * STORE_RECIPIENTS_MAX - 1 bytes: the 2048-byte text this list used to be,
- * kept as the rule so that what fits, and who gets mail, does not change.
- * That bounds the count too: STORE_RECIPIENTS_COUNT_MAX one-byte addresses.
- */
-#define STORE_RECIPIENTS_MAX 2048
-#define STORE_RECIPIENTS_COUNT_MAX ((STORE_RECIPIENTS_MAX - 2) / 4)
-
 struct notice_rec {
     int64_t seq;
     char id[STORE_NOTICE_ID_MAX]; /* "ntc_...", stable for (token_id, days_before, channel) */
@@ -579,10 +568,9 @@ struct notice_rec {
     char owner_id[STORE_OWNER_ID_MAX];
     char channel[STORE_CHANNEL_MAX]; /* "email" or "webhook" */
     int days_before;
-    int64_t expires_at;                  /* the expiry this notice announces */
-    char (*recipients)[STORE_EMAIL_MAX]; /* owned; nrecipients addresses in order (NULL: none) */
-    size_t nrecipients;                  /* the list follows the rule above */
-    char status[STORE_STATUS_MAX];       /* pending, delivered, failed, skipped, cancelled */
+    int64_t expires_at;              /* the expiry this notice announces */
+    char recipient[STORE_EMAIL_MAX]; /* e-mail: the one address; "" for webhooks or nobody */
+    char status[STORE_STATUS_MAX];   /* pending, delivered, failed, skipped, cancelled */
     int attempts;
     char last_error[STORE_NOTICE_ERROR_MAX]; /* never holds a secret */
     int64_t next_attempt_at;
@@ -596,30 +584,7 @@ struct notice_rec {
     int64_t token_expires_at;          /* its current expiry (0 = never or gone) */
 };
 
-/*
- * A notice_rec owns its recipients: copying one by value shares them, so
- * exactly one of the copies may be released with notice_rec_done() and the
- * others must not outlive it; a copy meant to live on its own gets its own
- * list with notice_rec_set_recipients().
- */
-
-/* Frees what rec owns (not rec itself) and resets the list. NULL-safe. */
-void notice_rec_done(struct notice_rec *rec);
-
-/*
- * 1 if addrs[0..n) is a recipient list a notice may hold (the rule above),
- * else 0.
- */
-int notice_recipients_ok(const char *const *addrs, size_t n);
-
-/*
- * Makes rec->recipients an owned copy of addrs[0..n), freeing what it held:
- * 0, LK_EINVAL (the list breaks the rule above; rec unchanged) or LK_ENOMEM
- * (rec unchanged).
- */
-int notice_rec_set_recipients(struct notice_rec *rec, const char *const *addrs, size_t n);
-
-/* A list of notices; notice_list_done() releases each item and the array. */
+/* A list of notices; notice_list_done() releases the array. */
 struct notice_list {
     struct notice_rec *items;
     size_t count;
@@ -635,6 +600,7 @@ struct notice_candidate {
     char org_id[STORE_OWNER_ID_MAX];
     int64_t created_at;
     int64_t expires_at;
+    int notify_short_lived; /* the org's notify_short_lived_tokens; 0 for root tokens */
 };
 
 struct notice_candidate_list {
@@ -651,8 +617,9 @@ void notice_candidate_list_done(struct notice_candidate_list *list);
 int store_notice_candidates(struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,
                             struct notice_candidate_list *ret);
 
-/* Schedules rec unless a row for (token_id, days_before, channel) exists;
- * *ret_inserted (may be NULL) gets 1 if this call inserted it. */
+/* Schedules rec unless a row for (token_id, days_before, channel, recipient)
+ * exists; *ret_inserted (may be NULL) gets 1 if this call inserted it. A
+ * webhook notice has recipient "", an e-mail one a row per address. */
 int store_notice_insert(struct store *s, const struct notice_rec *rec, int *ret_inserted);
 
 /* Marks every pending notice of token_id with days_before > days as

@@ -7,7 +7,6 @@
  */
 #include "svc/notice_recipients.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,32 +26,27 @@ const char *notice_recipients_none_reason(const char *owner_type) {
                : "no recipient: the owner has no usable e-mail address";
 }
 
-/* Appends addr to the JSON array arr unless present or unusable. */
-static void add_recipient(json_t *arr, const char *addr) {
-    size_t i;
-    json_t *v;
-    if (!smtp_address_ok(addr))
+/* Appends addr to the list unless present, unusable or the list is full. */
+static void add_recipient(struct notice_recipient_list *l, const char *addr) {
+    if (!smtp_address_ok(addr) || strlen(addr) >= sizeof(l->items[0]) || l->count == NOTICE_RECIPIENTS_MAX)
         return;
-    json_array_foreach(arr, i, v) {
-        if (strcmp(json_string_value(v), addr) == 0)
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->items[i], addr) == 0)
             return;
-    }
-    json_array_append_new(arr, json_string(addr));
+    str_copy(l->items[l->count++], sizeof(l->items[0]), addr);
 }
 
-int notice_recipients_of(struct svc *svc, const char *owner_type, const char *owner_id, struct notice_rec *rec) {
+int notice_recipients_of(struct svc *svc, const char *owner_type, const char *owner_id,
+                         struct notice_recipient_list *ret) {
     struct store *s = svc->store;
-    json_t *arr = json_array();
-    const char **addrs = NULL;
     struct user_rec u;
     int r = 0;
-    if (arr == NULL)
-        return LK_ENOMEM;
+    ret->count = 0;
     memset(&u, 0, sizeof(u));
     if (strcmp(owner_type, "user") == 0) {
         r = store_user_get(s, owner_id, &u);
         if (r == 0)
-            add_recipient(arr, u.email);
+            add_recipient(ret, u.email);
         user_rec_done(&u);
     } else if (strcmp(owner_type, "service_account") == 0) {
         struct sa_rec sa;
@@ -64,24 +58,14 @@ int notice_recipients_of(struct svc *svc, const char *owner_type, const char *ow
             if (strcmp(members.items[i].role, "owner") != 0)
                 continue;
             if (store_user_get(s, members.items[i].user_id, &u) == 0)
-                add_recipient(arr, u.email);
+                add_recipient(ret, u.email);
             user_rec_done(&u);
         }
         team_member_list_done(&members);
     }
     if (r == LK_ENOTFOUND)
         r = 0; /* the owner went away: no one to tell */
-    size_t n = json_array_size(arr);
-    if (r == 0 && n > 0 && (addrs = calloc(n, sizeof(*addrs))) == NULL)
-        r = LK_ENOMEM;
-    for (size_t i = 0; r == 0 && i < n; i++)
-        addrs[i] = json_string_value(json_array_get(arr, i));
-    /* Drop addresses from the end until the list fits (store.h's rule). */
-    while (r == 0 && n > 0 && !notice_recipients_ok(addrs, n))
-        n--;
-    if (r == 0)
-        r = notice_rec_set_recipients(rec, addrs, n);
-    free(addrs);
-    json_decref(arr);
+    if (r != 0)
+        ret->count = 0;
     return r;
 }

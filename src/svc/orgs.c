@@ -307,6 +307,8 @@ int orgs_settings_update(struct svc *svc, const struct principal *caller, const 
     }
     if (in->allow_non_expiring_tokens != -1)
         o.allow_non_expiring_tokens = in->allow_non_expiring_tokens ? 1 : 0;
+    if (in->notify_short_lived_tokens != -1)
+        o.notify_short_lived_tokens = in->notify_short_lived_tokens ? 1 : 0;
     if (in->display_name != NULL) {
         r = check_display_name(in->display_name, err);
         if (r < 0)

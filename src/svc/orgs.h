@@ -58,6 +58,7 @@ struct org_settings_in {
     int64_t token_expiry_hours;    /* -1 = unchanged */
     int allow_non_expiring_tokens; /* -1 = unchanged */
     const char *display_name;      /* NULL = unchanged */
+    int notify_short_lived_tokens; /* -1 = unchanged */
 };
 int orgs_settings_get(struct svc *svc, const struct principal *caller, const char *name, struct org_rec *ret,
                       struct lk_error *err);

@@ -329,6 +329,38 @@ AUDIT_IMMUTABILITY = """
 # 0012 on without one. Migrations before 0012 are undone by hand, by each
 # test that goes back past them, in the way that test needs its data.
 UNDO = {
+    # 0015: a notice's e-mail recipients back in one row's JSON list (the
+    # first row of each (token, days, channel) keeps its seq, id and state),
+    # and orgs without notify_short_lived_tokens.
+    15: """
+        CREATE TABLE notices_0014 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, token_id TEXT NOT NULL,
+            org_id TEXT NOT NULL DEFAULT '', owner_type TEXT NOT NULL, owner_id TEXT NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook')),
+            days_before INTEGER NOT NULL CHECK (days_before >= 1), expires_at INTEGER NOT NULL,
+            recipients TEXT NOT NULL DEFAULT '[]',
+            status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'skipped', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
+            next_attempt_at INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+            delivered_at INTEGER, UNIQUE (token_id, days_before, channel));
+        INSERT INTO notices_0014
+            SELECT n.seq, n.id, n.token_id, n.org_id, n.owner_type, n.owner_id, n.channel, n.days_before,
+                   n.expires_at,
+                   (SELECT json_group_array(m.recipient) FROM
+                       (SELECT recipient FROM notices x WHERE x.token_id = n.token_id
+                           AND x.days_before = n.days_before AND x.channel = n.channel AND x.recipient != ''
+                         ORDER BY x.seq) m),
+                   n.status, n.attempts, n.last_error, n.next_attempt_at, n.created_at, n.updated_at,
+                   n.delivered_at
+              FROM notices n
+             WHERE n.seq = (SELECT MIN(y.seq) FROM notices y WHERE y.token_id = n.token_id
+                               AND y.days_before = n.days_before AND y.channel = n.channel);
+        DROP TABLE notices;
+        ALTER TABLE notices_0014 RENAME TO notices;
+        CREATE INDEX notices_due ON notices (status, next_attempt_at);
+        CREATE INDEX notices_org ON notices (org_id, seq);
+        ALTER TABLE orgs DROP COLUMN notify_short_lived_tokens;
+    """,
     # 0014: the expiry-notice rules go back into the schema as the triggers
     # 0006 made, and the retirements lose 0014's foreign key.
     14: """

@@ -73,9 +73,10 @@ def test_user_token_gets_the_7_and_1_day_notices_once_each(server, acme, smtp, w
     listing = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
     by_key = {(n["channel"], n["days_before"]): n for n in listing}
     assert set(by_key) == {("email", 7), ("email", 1), ("webhook", 7), ("webhook", 1)}
-    assert all(n["status"] == "delivered" and n["attempts"] == 1 and n["token_id"] == t["id"] for n in listing)
+    assert all(n["status"] == "delivered" and n["attempts"] == 1 and n["token_id"] == t["id"] for n in listing), listing
     assert m["Message-ID"] == "<%s@latchkey.notice>" % by_key[("email", 7)]["id"]
-    assert by_key[("email", 7)]["recipients"] == ["bob@example.com"]
+    assert by_key[("email", 7)]["recipient"] == "bob@example.com"
+    assert by_key[("webhook", 7)]["recipient"] is None
     secrets = [t["token"], acme["admin"], acme["member"], server.root_token, WEBHOOK_SECRET]
     no_secret_in([x["raw"] for x in smtp.messages] + [c["body"].decode() + json.dumps(c["headers"])
                                                       for c in webhook.calls], secrets)
@@ -119,8 +120,13 @@ def test_service_account_token_notices_go_to_the_team_owners(server, acme, smtp)
     created = epoch(t["created_at"])
     run_pass(server, created + DAY + 60, smtp_port=smtp.port)
     run_pass(server, created + DAY + 120, smtp_port=smtp.port)
-    assert mails_of(smtp) == [(("olive@example.com", "oscar@example.com"), t["id"], 7)]
-    assert "service account deployer" in smtp.messages[0]["raw"]
+    # One message per owner, each tracked on its own.
+    assert mails_of(smtp) == [(("olive@example.com",), t["id"], 7), (("oscar@example.com",), t["id"], 7)]
+    assert all("service account deployer" in m["raw"] for m in smtp.messages)
+    rows = [n for n in server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
+            if n["token_id"] == t["id"]]
+    assert sorted(n["recipient"] for n in rows) == ["olive@example.com", "oscar@example.com"]
+    assert len({n["id"] for n in rows}) == 2 and all(n["status"] == "delivered" for n in rows)
 
 
 def test_deleted_or_rotated_tokens_get_no_notice(server, acme, smtp, webhook):
@@ -281,6 +287,9 @@ def test_the_server_thread_delivers_the_1_day_notice_by_itself(make_server, smtp
     create_org(server, "acme")
     create_user(server, "acme", "alice", role="admin")
     admin = token_for(server, "acme", "alice", expires="P365D")
+    # A 20-hour token is born inside the final (1-day) window: the org asks for its notice.
+    assert server.request("PATCH", "/v1/orgs/acme/settings", token=admin,
+                          json={"notify_short_lived_tokens": True}).status_code == 200
     t = server.post("/v1/orgs/acme/users/alice/tokens", token=admin, json={"expiry_hours": 20}).json()
     remember_secret(t["token"])
     deadline = time.time() + 20
@@ -443,6 +452,9 @@ def test_sigterm_aborts_a_delivery_in_flight_and_stops_cleanly(make_server):
         create_org(server, "acme")
         create_user(server, "acme", "alice", role="admin")
         admin = token_for(server, "acme", "alice", expires="P365D")
+        # A 20-hour token is born inside the final (1-day) window: the org asks for its notice.
+        assert server.request("PATCH", "/v1/orgs/acme/settings", token=admin,
+                              json={"notify_short_lived_tokens": True}).status_code == 200
         t = server.post("/v1/orgs/acme/users/alice/tokens", token=admin, json={"expiry_hours": 20}).json()
         remember_secret(t["token"])
         assert box.blocked.wait(20), "the notice never reached the SMTP server"
@@ -591,6 +603,9 @@ def test_sighup_rereads_a_rotated_webhook_secret(make_server, webhook, tmp_path)
 
     def notice_for_a_new_token():
         before = len(webhook.calls)
+        # A 20-hour token is born inside the final (1-day) window: the org asks for its notice.
+        assert server.request("PATCH", "/v1/orgs/acme/settings", token=admin,
+                              json={"notify_short_lived_tokens": True}).status_code == 200
         t = server.post("/v1/orgs/acme/users/alice/tokens", token=admin, json={"expiry_hours": 20}).json()
         remember_secret(t["token"])
         deadline = time.time() + 20

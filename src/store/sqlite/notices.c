@@ -11,11 +11,9 @@
  */
 #include "store/sqlite/sqlite_internal.h"
 
-#include <stdlib.h>
-
 #define NOTICE_COLS                                                                                                    \
     "n.seq, n.id, n.token_id, n.org_id, n.owner_type, n.owner_id, n.channel, n.days_before, n.expires_at, "            \
-    "n.recipients, n.status, n.attempts, n.last_error, n.next_attempt_at, n.created_at, n.updated_at, "                \
+    "n.recipient, n.status, n.attempts, n.last_error, n.next_attempt_at, n.created_at, n.updated_at, "                 \
     "n.delivered_at, o.name, o.status, t.id IS NOT NULL, t.expires_at"
 #define NOTICE_FROM "FROM notices n LEFT JOIN orgs o ON o.id = n.org_id LEFT JOIN tokens t ON t.id = n.token_id"
 
@@ -24,7 +22,7 @@ static const struct col_map candidate_cols[] = {
     MAP_INT(struct notice_candidate, seq),         MAP_TEXT(struct notice_candidate, token_id),
     MAP_TEXT(struct notice_candidate, owner_type), MAP_TEXT(struct notice_candidate, owner_id),
     MAP_TEXT(struct notice_candidate, org_id),     MAP_INT(struct notice_candidate, created_at),
-    MAP_INT(struct notice_candidate, expires_at),
+    MAP_INT(struct notice_candidate, expires_at),  MAP_BOOL(struct notice_candidate, notify_short_lived),
 };
 static const struct row_map candidate_map = ROW_MAP(struct notice_candidate, candidate_cols);
 
@@ -39,7 +37,7 @@ static const struct col_map notice_cols[] = {
     MAP_TEXT(struct notice_rec, channel),
     MAP_INT(struct notice_rec, days_before),
     MAP_INT(struct notice_rec, expires_at),
-    MAP_NAMES_DUP(struct notice_rec, recipients, nrecipients, STORE_RECIPIENTS_COUNT_MAX),
+    MAP_TEXT(struct notice_rec, recipient),
     MAP_TEXT(struct notice_rec, status),
     MAP_INT(struct notice_rec, attempts),
     MAP_TEXT(struct notice_rec, last_error),
@@ -59,7 +57,8 @@ int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int6
     /* The candidates skip tokens of orgs that are not active and tokens
      * retired from notices (sqlite_notice_retire). */
     static const struct stmt_def def = {
-        "SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at "
+        "SELECT t.seq, t.id, t.owner_type, t.owner_id, t.org_id, t.created_at, t.expires_at, "
+        "COALESCE(o.notify_short_lived_tokens, 0) "
         "FROM tokens t LEFT JOIN orgs o ON o.id = t.org_id "
         "WHERE t.expires_at IS NOT NULL AND t.expires_at > ?1 AND t.expires_at <= ?2 "
         "AND t.seq > ?3 AND (t.org_id = '' OR o.status = 'active') "
@@ -72,21 +71,16 @@ int sqlite_notice_candidates(struct store *s, int64_t now, int64_t horizon, int6
 int sqlite_notice_insert(struct store *s, const struct notice_rec *n, int *ret_inserted) {
     static const struct stmt_def def = {
         "INSERT INTO notices (id, token_id, org_id, owner_type, owner_id, channel, days_before, "
-        "expires_at, recipients, status, attempts, last_error, next_attempt_at, created_at, "
+        "expires_at, recipient, status, attempts, last_error, next_attempt_at, created_at, "
         "updated_at, delivered_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
-        "ON CONFLICT (token_id, days_before, channel) DO NOTHING"};
+        "ON CONFLICT (token_id, days_before, channel, recipient) DO NOTHING"};
     size_t changed = 0;
-    char *recipients = NULL; /* the column keeps the JSON text: store.h's rule measures it */
-    int r = names_json(n->recipients != NULL ? n->recipients[0] : NULL, STORE_EMAIL_MAX, n->nrecipients, &recipients);
-    if (r != 0)
-        return r;
-    r = sql_run_count(ss_of(s), &def, &changed, sql_text(n->id), sql_text(n->token_id), sql_text(n->org_id),
-                      sql_text(n->owner_type), sql_text(n->owner_id), sql_text(n->channel), sql_int(n->days_before),
-                      sql_int(n->expires_at), sql_text(recipients), sql_text(n->status), sql_int(n->attempts),
-                      sql_text(n->last_error), sql_int(n->next_attempt_at), sql_int(n->created_at),
-                      sql_int(n->updated_at), sql_time(n->delivered_at));
-    free(recipients);
+    int r = sql_run_count(ss_of(s), &def, &changed, sql_text(n->id), sql_text(n->token_id), sql_text(n->org_id),
+                          sql_text(n->owner_type), sql_text(n->owner_id), sql_text(n->channel), sql_int(n->days_before),
+                          sql_int(n->expires_at), sql_text(n->recipient), sql_text(n->status), sql_int(n->attempts),
+                          sql_text(n->last_error), sql_int(n->next_attempt_at), sql_int(n->created_at),
+                          sql_int(n->updated_at), sql_time(n->delivered_at));
     if (r == 0 && ret_inserted != NULL)
         *ret_inserted = changed > 0;
     return r;

@@ -8,7 +8,7 @@
 
 #define ORG_COLS                                                                                                       \
     "seq, id, name, display_name, status, token_expiry_hours, allow_non_expiring_tokens, created_at, updated_at, "     \
-    "audit_after"
+    "audit_after, notify_short_lived_tokens"
 
 /* ORG_COLS, in order. */
 static const struct col_map org_cols[] = {
@@ -22,6 +22,7 @@ static const struct col_map org_cols[] = {
     MAP_INT(struct org_rec, created_at),
     MAP_INT(struct org_rec, updated_at),
     MAP_INT(struct org_rec, audit_after),
+    MAP_BOOL(struct org_rec, notify_short_lived_tokens),
 };
 static const struct row_map org_map = ROW_MAP(struct org_rec, org_cols);
 
@@ -32,11 +33,11 @@ int sqlite_org_exists(struct sqlite_store *ss, const char *org_id) {
 
 int sqlite_org_insert(struct store *s, const struct org_rec *o) {
     static const struct stmt_def def = {"INSERT INTO orgs (id, name, display_name, status, token_expiry_hours, "
-                                        "allow_non_expiring_tokens, created_at, updated_at, audit_after) VALUES "
-                                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " AUDIT_HEAD_SEQ ")"};
+                                        "allow_non_expiring_tokens, created_at, updated_at, notify_short_lived_tokens, "
+                                        "audit_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, " AUDIT_HEAD_SEQ ")"};
     return sql_run(ss_of(s), &def, sql_text(o->id), sql_text(o->name), sql_text(o->display_name), sql_text(o->status),
                    sql_int(o->token_expiry_hours), sql_int(o->allow_non_expiring_tokens ? 1 : 0),
-                   sql_int(o->created_at), sql_int(o->updated_at));
+                   sql_int(o->created_at), sql_int(o->updated_at), sql_int(o->notify_short_lived_tokens ? 1 : 0));
 }
 
 int sqlite_org_get(struct store *s, const char *id, const char *name, struct org_rec *ret) {
@@ -54,10 +55,11 @@ int sqlite_org_list(struct store *s, int64_t after_seq, int limit, struct org_li
 
 int sqlite_org_update(struct store *s, const struct org_rec *o) {
     static const struct stmt_def def = {"UPDATE orgs SET display_name = ?2, status = ?3, token_expiry_hours = ?4, "
-                                        "allow_non_expiring_tokens = ?5, updated_at = ?6 WHERE id = ?1"};
+                                        "allow_non_expiring_tokens = ?5, updated_at = ?6, "
+                                        "notify_short_lived_tokens = ?7 WHERE id = ?1"};
     return sql_change(ss_of(s), &def, sql_text(o->id), sql_text(o->display_name), sql_text(o->status),
                       sql_int(o->token_expiry_hours), sql_int(o->allow_non_expiring_tokens ? 1 : 0),
-                      sql_int(o->updated_at));
+                      sql_int(o->updated_at), sql_int(o->notify_short_lived_tokens ? 1 : 0));
 }
 
 int sqlite_org_delete(struct store *s, const char *id) {

@@ -96,42 +96,56 @@ static void test_due_table(void **state) {
         size_t n;
         int want_idx;
         enum notice_verdict want[4];
+        int short_lived; /* the org's notify_short_lived_tokens */
     } cases[] = {
         /* P8D: created T0, expires T0+8d. */
-        {"P8D just created", T0, T0 + 8 * DAY, T0, d71, 2, -1, {NT, NT}},
-        {"P8D a second before the 7-day mark", T0, T0 + 8 * DAY, T0 + DAY - 1, d71, 2, -1, {NT, NT}},
-        {"P8D at the 7-day mark", T0, T0 + 8 * DAY, T0 + DAY, d71, 2, 0, {DU, NT}},
-        {"P8D three days in", T0, T0 + 8 * DAY, T0 + 3 * DAY, d71, 2, 0, {DU, NT}},
-        {"P8D at the 1-day mark", T0, T0 + 8 * DAY, T0 + 7 * DAY, d71, 2, 1, {SU, DU}},
-        {"P8D the last second", T0, T0 + 8 * DAY, T0 + 8 * DAY - 1, d71, 2, 1, {SU, DU}},
-        {"P8D at expiry", T0, T0 + 8 * DAY, T0 + 8 * DAY, d71, 2, -1, {NT, NT}},
-        {"P8D long after expiry", T0, T0 + 8 * DAY, T0 + 100 * DAY, d71, 2, -1, {NT, NT}},
+        {"P8D just created", T0, T0 + 8 * DAY, T0, d71, 2, -1, {NT, NT}, 0},
+        {"P8D a second before the 7-day mark", T0, T0 + 8 * DAY, T0 + DAY - 1, d71, 2, -1, {NT, NT}, 0},
+        {"P8D at the 7-day mark", T0, T0 + 8 * DAY, T0 + DAY, d71, 2, 0, {DU, NT}, 0},
+        {"P8D three days in", T0, T0 + 8 * DAY, T0 + 3 * DAY, d71, 2, 0, {DU, NT}, 0},
+        {"P8D at the 1-day mark", T0, T0 + 8 * DAY, T0 + 7 * DAY, d71, 2, 1, {SU, DU}, 0},
+        {"P8D the last second", T0, T0 + 8 * DAY, T0 + 8 * DAY - 1, d71, 2, 1, {SU, DU}, 0},
+        {"P8D at expiry", T0, T0 + 8 * DAY, T0 + 8 * DAY, d71, 2, -1, {NT, NT}, 0},
+        {"P8D long after expiry", T0, T0 + 8 * DAY, T0 + 100 * DAY, d71, 2, -1, {NT, NT}, 0},
         /* Created with 3 days left: never a 7-day notice. */
-        {"P3D created", T0, T0 + 3 * DAY, T0, d71, 2, -1, {NA, NT}},
-        {"P3D at the 1-day mark", T0, T0 + 3 * DAY, T0 + 2 * DAY, d71, 2, 1, {NA, DU}},
+        {"P3D created", T0, T0 + 3 * DAY, T0, d71, 2, -1, {NA, NT}, 0},
+        {"P3D at the 1-day mark", T0, T0 + 3 * DAY, T0 + 2 * DAY, d71, 2, 1, {NA, DU}, 0},
         /* Exactly 7 days: the 7-day moment is the creation itself, so no 7-day notice. */
-        {"P7D created", T0, T0 + 7 * DAY, T0, d71, 2, -1, {NA, NT}},
-        {"P7D at the 1-day mark", T0, T0 + 7 * DAY, T0 + 6 * DAY, d71, 2, 1, {NA, DU}},
-        /* 20 hours: born inside the final window, so the 1-day notice is due at once. */
-        {"PT20H created", T0, T0 + 20 * HOUR, T0, d71, 2, 1, {NA, DU}},
-        {"PT20H later", T0, T0 + 20 * HOUR, T0 + 19 * HOUR, d71, 2, 1, {NA, DU}},
-        {"PT20H expired", T0, T0 + 20 * HOUR, T0 + 20 * HOUR, d71, 2, -1, {NA, NT}},
-        /* With four offsets, a 2-hour token gets only the final (1-day) one. */
-        {"PT2H four offsets", T0, T0 + 2 * HOUR, T0, d4, 4, 3, {NA, NA, NA, DU}},
+        {"P7D created", T0, T0 + 7 * DAY, T0, d71, 2, -1, {NA, NT}, 0},
+        {"P7D at the 1-day mark", T0, T0 + 7 * DAY, T0 + 6 * DAY, d71, 2, 1, {NA, DU}, 0},
+        /* 20 hours: born inside the final window. With the org's
+         * notify_short_lived_tokens the 1-day notice is due at once... */
+        {"PT20H created, short-lived on", T0, T0 + 20 * HOUR, T0, d71, 2, 1, {NA, DU}, 1},
+        {"PT20H later, short-lived on", T0, T0 + 20 * HOUR, T0 + 19 * HOUR, d71, 2, 1, {NA, DU}, 1},
+        {"PT20H expired, short-lived on", T0, T0 + 20 * HOUR, T0 + 20 * HOUR, d71, 2, -1, {NA, NT}, 1},
+        /* ... and without it (the default) none ever is. */
+        {"PT20H created", T0, T0 + 20 * HOUR, T0, d71, 2, -1, {NA, NA}, 0},
+        {"PT20H later", T0, T0 + 20 * HOUR, T0 + 19 * HOUR, d71, 2, -1, {NA, NA}, 0},
+        {"PT1H created", T0, T0 + HOUR, T0, d71, 2, -1, {NA, NA}, 0},
+        /* With four offsets, a 2-hour token gets only the final (1-day) one, if any. */
+        {"PT2H four offsets, short-lived on", T0, T0 + 2 * HOUR, T0, d4, 4, 3, {NA, NA, NA, DU}, 1},
+        {"PT2H four offsets", T0, T0 + 2 * HOUR, T0, d4, 4, -1, {NA, NA, NA, NA}, 0},
+        /* Exactly one day: the 1-day moment is the creation, so it is born inside. */
+        {"P1D created", T0, T0 + DAY, T0, d71, 2, -1, {NA, NA}, 0},
+        {"P1D created, short-lived on", T0, T0 + DAY, T0, d71, 2, 1, {NA, DU}, 1},
+        /* The setting changes nothing for a token that lives longer than the final offset. */
+        {"P8D at the 7-day mark, short-lived on", T0, T0 + 8 * DAY, T0 + DAY, d71, 2, 0, {DU, NT}, 1},
+        {"P3D at the 1-day mark, short-lived on", T0, T0 + 3 * DAY, T0 + 2 * DAY, d71, 2, 1, {NA, DU}, 1},
         /* 25 hours: the 1-day moment is an hour after creation. */
-        {"PT25H before", T0, T0 + 25 * HOUR, T0 + HOUR - 1, d71, 2, -1, {NA, NT}},
-        {"PT25H after", T0, T0 + 25 * HOUR, T0 + HOUR, d71, 2, 1, {NA, DU}},
+        {"PT25H before", T0, T0 + 25 * HOUR, T0 + HOUR - 1, d71, 2, -1, {NA, NT}, 0},
+        {"PT25H after", T0, T0 + 25 * HOUR, T0 + HOUR, d71, 2, 1, {NA, DU}, 0},
         /* Never expires. */
-        {"no expiry", T0, 0, T0 + 1000 * DAY, d71, 2, -1, {NT, NT}},
+        {"no expiry", T0, 0, T0 + 1000 * DAY, d71, 2, -1, {NT, NT}, 0},
         /* Four offsets, the server down from day 10 to day 62 of a P90D token: only the 30-day one... */
-        {"P90D at day 61 (30-day due)", T0, T0 + 90 * DAY, T0 + 61 * DAY, d4, 4, 1, {SU, DU, NT, NT}},
-        {"P90D at day 30", T0, T0 + 90 * DAY, T0 + 30 * DAY, d4, 4, 0, {DU, NT, NT, NT}},
-        {"P90D at day 89.5", T0, T0 + 90 * DAY, T0 + 89 * DAY + 12 * HOUR, d4, 4, 3, {SU, SU, SU, DU}},
-        {"P40D at day 11", T0, T0 + 40 * DAY, T0 + 11 * DAY, d4, 4, 1, {NA, DU, NT, NT}},
+        {"P90D at day 61 (30-day due)", T0, T0 + 90 * DAY, T0 + 61 * DAY, d4, 4, 1, {SU, DU, NT, NT}, 0},
+        {"P90D at day 30", T0, T0 + 90 * DAY, T0 + 30 * DAY, d4, 4, 0, {DU, NT, NT, NT}, 0},
+        {"P90D at day 89.5", T0, T0 + 90 * DAY, T0 + 89 * DAY + 12 * HOUR, d4, 4, 3, {SU, SU, SU, DU}, 0},
+        {"P40D at day 11", T0, T0 + 40 * DAY, T0 + 11 * DAY, d4, 4, 1, {NA, DU, NT, NT}, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         enum notice_verdict v[4];
-        int idx = notice_due(cases[i].created, cases[i].expires, cases[i].now, cases[i].days, cases[i].n, v);
+        int idx = notice_due(cases[i].created, cases[i].expires, cases[i].now, cases[i].days, cases[i].n,
+                             cases[i].short_lived, v);
         if (idx != cases[i].want_idx)
             fail_msg("%s: due index %d, expected %d", cases[i].name, idx, cases[i].want_idx);
         for (size_t k = 0; k < cases[i].n; k++)
@@ -145,7 +159,7 @@ static void test_due_table(void **state) {
 static void test_due_any_order(void **state) {
     static const int days[] = {1, 30, 7};
     enum notice_verdict v[3];
-    int idx = notice_due(T0, T0 + 90 * DAY, T0 + 84 * DAY, days, 3, v);
+    int idx = notice_due(T0, T0 + 90 * DAY, T0 + 84 * DAY, days, 3, 0, v);
     assert_int_equal(idx, 2);
     assert_int_equal(v[0], NOTICE_NOT_YET);
     assert_int_equal(v[1], NOTICE_SUPERSEDED);
@@ -193,11 +207,11 @@ static void test_backoff_table(void **state) {
 
 static void test_notice_id(void **state) {
     char a[NOTICE_ID_BUFSZ], b[NOTICE_ID_BUFSZ], c[NOTICE_ID_BUFSZ], d[NOTICE_ID_BUFSZ], again[NOTICE_ID_BUFSZ];
-    assert_int_equal(notice_id("lk_user_abc", 7, "email", a), 0);
-    assert_int_equal(notice_id("lk_user_abc", 7, "email", again), 0);
-    assert_int_equal(notice_id("lk_user_abc", 1, "email", b), 0);
-    assert_int_equal(notice_id("lk_user_abc", 7, "webhook", c), 0);
-    assert_int_equal(notice_id("lk_user_abd", 7, "email", d), 0);
+    assert_int_equal(notice_id("lk_user_abc", 7, "email", NULL, a), 0);
+    assert_int_equal(notice_id("lk_user_abc", 7, "email", NULL, again), 0);
+    assert_int_equal(notice_id("lk_user_abc", 1, "email", NULL, b), 0);
+    assert_int_equal(notice_id("lk_user_abc", 7, "webhook", NULL, c), 0);
+    assert_int_equal(notice_id("lk_user_abd", 7, "email", NULL, d), 0);
     assert_string_equal(a, again);
     assert_true(strcmp(a, b) != 0 && strcmp(a, c) != 0 && strcmp(a, d) != 0);
     assert_int_equal(strlen(a), 28);
@@ -208,9 +222,20 @@ static void test_notice_id(void **state) {
     secret_hash("lk_user_abc/7/email", strlen("lk_user_abc/7/email"), h);
     secret_hex(h, sizeof(h), hex);
     assert_memory_equal(a + 4, hex, 24);
-    assert_int_equal(notice_id("", 7, "email", a), LK_EINVAL);
-    assert_int_equal(notice_id("lk_user_abc", 0, "email", a), LK_EINVAL);
-    assert_int_equal(notice_id("lk_user_abc", 7, "", a), LK_EINVAL);
+    assert_int_equal(notice_id("", 7, "email", NULL, a), LK_EINVAL);
+    assert_int_equal(notice_id("lk_user_abc", 0, "email", NULL, a), LK_EINVAL);
+    assert_int_equal(notice_id("lk_user_abc", 7, "", NULL, a), LK_EINVAL);
+    /* A recipient is part of the key: each address's row has its own id,
+     * and "" is the same as none. */
+    char e1[NOTICE_ID_BUFSZ], e2[NOTICE_ID_BUFSZ], e0[NOTICE_ID_BUFSZ];
+    assert_int_equal(notice_id("lk_user_abc", 7, "email", "a@example.com", e1), 0);
+    assert_int_equal(notice_id("lk_user_abc", 7, "email", "b@example.com", e2), 0);
+    assert_int_equal(notice_id("lk_user_abc", 7, "email", "", e0), 0);
+    assert_true(strcmp(e1, e2) != 0 && strcmp(e1, again) != 0);
+    assert_string_equal(e0, again);
+    secret_hash("lk_user_abc/7/email/a@example.com", strlen("lk_user_abc/7/email/a@example.com"), h);
+    secret_hex(h, sizeof(h), hex);
+    assert_memory_equal(e1 + 4, hex, 24);
 }
 
 /* --- notice_signature ------------------------------------------------------------------ */

@@ -916,7 +916,6 @@ static void test_done_functions_are_null_safe(void **state) {
     token_list_done(&empty);
     assert_null(empty.items);
     assert_int_equal(empty.count, 0);
-    notice_rec_done(NULL);
     notice_list_done(NULL);
     store_close(NULL);
 }
@@ -956,6 +955,7 @@ static void assert_org_equal(const struct org_rec *want, const struct org_rec *g
     assert_string_equal(got->status, want->status);
     assert_int_equal(got->token_expiry_hours, want->token_expiry_hours);
     assert_int_equal(got->allow_non_expiring_tokens, want->allow_non_expiring_tokens);
+    assert_int_equal(got->notify_short_lived_tokens, want->notify_short_lived_tokens);
     assert_int_equal(got->created_at, want->created_at);
     assert_int_equal(got->updated_at, want->updated_at);
 }
@@ -1049,6 +1049,7 @@ static void test_org_update_changes_only_stated_fields(void **state) {
     snprintf(upd.status, sizeof(upd.status), "deactivated");
     upd.token_expiry_hours = 48;
     upd.allow_non_expiring_tokens = 0;
+    upd.notify_short_lived_tokens = 1;
     upd.created_at = 1;
     upd.updated_at = 1800000000;
     assert_ok(store_org_update(fx->s, &upd));
@@ -2488,16 +2489,14 @@ static void make_notice(struct notice_rec *n, const char *token_id, const char *
     snprintf(n->channel, sizeof(n->channel), "%s", channel);
     n->days_before = days;
     n->expires_at = 1800000000;
-    static char to[][STORE_EMAIL_MAX] = {"a@example.com"}; /* static: copies of n may share it */
-    n->recipients = to;
-    n->nrecipients = 1;
+    if (strcmp(channel, "email") == 0)
+        snprintf(n->recipient, sizeof(n->recipient), "a@example.com");
     snprintf(n->status, sizeof(n->status), "pending");
     n->next_attempt_at = next;
     n->created_at = n->updated_at = 1700000000;
 }
 
-/* The notice with id as listed (every org) into *ret, which then owns its
- * recipients (notice_rec_done), or fails the test. */
+/* The notice with id as listed (every org) into *ret, or fails the test. */
 static void notice_get(struct store *s, const char *id, struct notice_rec *ret) {
     struct notice_list l = {0};
     int hit = 0;
@@ -2507,9 +2506,7 @@ static void notice_get(struct store *s, const char *id, struct notice_rec *ret) 
         assert_ok(store_notice_list(s, NULL, NULL, after, 1000, &l));
         for (size_t i = 0; i < l.count; i++)
             if (!hit && strcmp(l.items[i].id, id) == 0) {
-                *ret = l.items[i]; /* ownership moves to ret */
-                l.items[i].recipients = NULL;
-                l.items[i].nrecipients = 0;
+                *ret = l.items[i];
                 hit = 1;
             }
         size_t count = l.count;
@@ -2523,12 +2520,10 @@ static void notice_get(struct store *s, const char *id, struct notice_rec *ret) 
         fail_msg("notice %s is not listed", id);
 }
 
-/* The notice with id as listed, without its recipients (notice_get has
- * them), or fails the test. */
+/* The notice with id as listed, or fails the test. */
 static struct notice_rec notice_by_id(struct store *s, const char *id) {
     struct notice_rec found;
     notice_get(s, id, &found);
-    notice_rec_done(&found);
     return found;
 }
 
@@ -2582,6 +2577,25 @@ static void test_notice_candidates_only_active_orgs_in_the_window(void **state) 
     assert_string_equal(ids[0], in_active.id);
     assert_string_equal(ids[1], in_root.id);
 
+    /* A candidate carries its org's notify_short_lived_tokens (root's: 0). */
+    struct notice_candidate_list cl = {0};
+    int seen = 0;
+    for (int on = 0; on <= 1; on++) {
+        active.notify_short_lived_tokens = on;
+        assert_ok(store_org_update(fx->s, &active));
+        assert_ok(store_notice_candidates(fx->s, now, horizon, 0, 1000, &cl));
+        for (size_t i = 0; i < cl.count; i++) {
+            if (strcmp(cl.items[i].token_id, in_active.id) == 0) {
+                assert_int_equal(cl.items[i].notify_short_lived, on);
+                seen++;
+            } else if (strcmp(cl.items[i].token_id, in_root.id) == 0) {
+                assert_int_equal(cl.items[i].notify_short_lived, 0);
+            }
+        }
+        notice_candidate_list_done(&cl);
+    }
+    assert_int_equal(seen, 2);
+
     /* Shortening a token's expiry (what rotation does) retires nothing by
      * itself (store.h); retiring it takes it out of the candidates. */
     assert_ok(store_token_set_expiry(fx->s, in_active.id, now + 3600));
@@ -2632,11 +2646,8 @@ static void test_notice_schedule_once_claim_finish(void **state) {
     assert_int_equal(inserted, 1);
 
     struct notice_rec got;
-    notice_get(fx->s, n7.id, &got);
-    assert_int_equal(got.nrecipients, 1);
-    assert_string_equal(got.recipients[0], "a@example.com");
-    notice_rec_done(&got);
     got = notice_by_id(fx->s, n7.id);
+    assert_string_equal(got.recipient, "a@example.com");
     assert_string_equal(got.token_id, t.id);
     assert_string_equal(got.status, "pending");
     assert_int_equal(got.days_before, 7);
@@ -2696,110 +2707,56 @@ static void test_notice_schedule_once_claim_finish(void **state) {
     assert_lk(store_notice_insert(fx->s, &bad, NULL), LK_EINVAL);
 }
 
-/* Eleven distinct 183-byte addresses: their JSON text is 11 * (183 + 3) + 1
- * = 2047 bytes, the most store.h's rule takes. */
-#define FULL_N 11
-#define FULL_LEN 183
-static void full_list(char addrs[FULL_N][STORE_EMAIL_MAX], const char *ptrs[FULL_N]) {
-    for (size_t i = 0; i < FULL_N; i++) {
-        memset(addrs[i], 'r', FULL_LEN);
-        addrs[i][0] = (char)('a' + i);
-        memcpy(addrs[i] + FULL_LEN - 12, "@example.com", 13);
-        ptrs[i] = addrs[i];
-    }
-}
-
-/* The recipients are a typed list that round-trips in order, may be empty,
- * and are accepted by their JSON text's length (store.h), escapes included. */
-static void test_notice_recipients_round_trip_and_limit(void **state) {
+/* An e-mail notice is a row per recipient: the key is (token, days,
+ * channel, recipient), each address round-trips, a webhook row has none,
+ * and an unterminated or misplaced address is refused (store.h). */
+static void test_notice_rows_per_recipient(void **state) {
     struct fx *fx = *state;
     struct token_rec t;
     insert_expiring_token(fx, "r", NULL, &t);
 
-    /* Several addresses, non-ASCII and the longest one, in order. */
     static char longest[STORE_EMAIL_MAX];
     memset(longest, 'l', sizeof(longest) - 1);
     memcpy(longest + sizeof(longest) - 13, "@example.com", 13);
-    const char *several[] = {"b@example.com", "\xc3\xa9l\xc3\xa8ve@example.com", longest, "a@example.com"};
-    struct notice_rec n, got;
-    make_notice(&n, t.id, t.org_id, 7, "email", 1000);
-    n.recipients = NULL;
-    n.nrecipients = 0; /* make_notice's list is static; n owns the one set here */
-    assert_ok(notice_rec_set_recipients(&n, several, 4));
-    assert_ok(store_notice_insert(fx->s, &n, NULL));
-    notice_get(fx->s, n.id, &got);
-    assert_int_equal(got.nrecipients, 4);
-    for (size_t i = 0; i < 4; i++)
-        assert_string_equal(got.recipients[i], several[i]);
-    notice_rec_done(&got);
-    assert_null(got.recipients);
-    assert_int_equal(got.nrecipients, 0);
+    const char *to[] = {"b@example.com", "\xc3\xa9l\xc3\xa8ve@example.com", longest, ""};
+    struct notice_rec n[4], got;
+    int inserted = -1;
+    for (size_t i = 0; i < 4; i++) {
+        make_notice(&n[i], t.id, t.org_id, 7, "email", 1000);
+        snprintf(n[i].id, sizeof(n[i].id), "ntc_rcpt%zu%s", i, fx->tag);
+        snprintf(n[i].recipient, sizeof(n[i].recipient), "%s", to[i]);
+        assert_ok(store_notice_insert(fx->s, &n[i], &inserted));
+        assert_int_equal(inserted, 1);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        got = notice_by_id(fx->s, n[i].id);
+        assert_string_equal(got.recipient, to[i]);
+        assert_string_equal(got.channel, "email");
+    }
+    /* The same recipient again, under another id: scheduled once. */
+    struct notice_rec again = n[0];
+    snprintf(again.id, sizeof(again.id), "ntc_rcptx%s", fx->tag);
+    assert_ok(store_notice_insert(fx->s, &again, &inserted));
+    assert_int_equal(inserted, 0);
 
-    /* An empty list (a webhook's) reads back empty. */
+    /* A webhook row has no recipient, and reads back without one. */
     struct notice_rec w;
     make_notice(&w, t.id, t.org_id, 7, "webhook", 1000);
-    w.recipients = NULL;
-    w.nrecipients = 0;
-    assert_ok(store_notice_insert(fx->s, &w, NULL));
-    notice_get(fx->s, w.id, &got);
-    assert_int_equal(got.nrecipients, 0);
-    assert_null(got.recipients);
-    notice_rec_done(&got);
+    assert_ok(store_notice_insert(fx->s, &w, &inserted));
+    assert_int_equal(inserted, 1);
+    got = notice_by_id(fx->s, w.id);
+    assert_string_equal(got.recipient, "");
+    struct notice_rec wr = w;
+    snprintf(wr.id, sizeof(wr.id), "ntc_rcptw%s", fx->tag);
+    wr.days_before = 1;
+    snprintf(wr.recipient, sizeof(wr.recipient), "a@example.com");
+    assert_lk(store_notice_insert(fx->s, &wr, NULL), LK_EINVAL);
 
-    /* 2047 bytes of JSON fit and round-trip. */
-    char full[FULL_N][STORE_EMAIL_MAX];
-    const char *fullp[FULL_N];
-    full_list(full, fullp);
-    assert_int_equal(notice_recipients_ok(fullp, FULL_N), 1);
-    struct notice_rec f;
-    make_notice(&f, t.id, t.org_id, 1, "email", 1000);
-    f.recipients = NULL;
-    f.nrecipients = 0;
-    assert_ok(notice_rec_set_recipients(&f, fullp, FULL_N));
-    assert_ok(store_notice_insert(fx->s, &f, NULL));
-    notice_get(fx->s, f.id, &got);
-    assert_int_equal(got.nrecipients, FULL_N);
-    for (size_t i = 0; i < FULL_N; i++)
-        assert_string_equal(got.recipients[i], full[i]);
-    notice_rec_done(&got);
-
-    /* One byte more is refused, by the setter and by the store, and so is
-     * one escaped character more (a quote is two bytes of JSON). */
-    char over[FULL_N][STORE_EMAIL_MAX];
-    const char *overp[FULL_N];
-    full_list(over, overp);
-    memmove(over[0] + 1, over[0], FULL_LEN + 1);
-    assert_int_equal(strlen(over[0]), FULL_LEN + 1);
-    assert_int_equal(notice_recipients_ok(overp, FULL_N), 0);
-    assert_lk(notice_rec_set_recipients(&f, overp, FULL_N), LK_EINVAL);
-    assert_int_equal(f.nrecipients, FULL_N); /* unchanged */
-    full_list(over, overp);
-    over[0][1] = '"';
-    assert_int_equal(notice_recipients_ok(overp, FULL_N), 0);
+    /* An address that fills its field without a terminator is refused. */
     struct notice_rec bad;
     make_notice(&bad, t.id, t.org_id, 2, "email", 1000);
-    bad.recipients = over;
-    bad.nrecipients = FULL_N;
+    memset(bad.recipient, 'x', sizeof(bad.recipient));
     assert_lk(store_notice_insert(fx->s, &bad, NULL), LK_EINVAL);
-
-    /* An empty, too long or invalid UTF-8 address is refused. */
-    char too_long[STORE_EMAIL_MAX + 1];
-    memset(too_long, 'x', sizeof(too_long) - 1);
-    too_long[sizeof(too_long) - 1] = '\0';
-    const char *bad_empty[] = {"a@example.com", ""};
-    const char *bad_long[] = {too_long};
-    const char *bad_utf8[] = {"\xc3(@example.com"};
-    const char *bad_null[] = {NULL};
-    assert_lk(notice_rec_set_recipients(&n, bad_empty, 2), LK_EINVAL);
-    assert_lk(notice_rec_set_recipients(&n, bad_long, 1), LK_EINVAL);
-    assert_lk(notice_rec_set_recipients(&n, bad_utf8, 1), LK_EINVAL);
-    assert_lk(notice_rec_set_recipients(&n, bad_null, 1), LK_EINVAL);
-    assert_lk(notice_rec_set_recipients(&n, NULL, 1), LK_EINVAL);
-    assert_int_equal(n.nrecipients, 4);
-    assert_ok(notice_rec_set_recipients(&n, NULL, 0));
-    assert_null(n.recipients);
-    notice_rec_done(&n);
-    notice_rec_done(&f);
 }
 
 static void test_notice_supersede_and_token_delete(void **state) {
@@ -3148,7 +3105,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_group_member_names_in_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_candidates_only_active_orgs_in_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_schedule_once_claim_finish, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_notice_recipients_round_trip_and_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_rows_per_recipient, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_supersede_and_token_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_list_filters_pages_and_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_cancel_selects_exactly_its_tokens, setup, teardown),

@@ -116,9 +116,7 @@ static void notice(struct world *w, const struct token_rec *t, struct notice_rec
     str_copy(ret->channel, sizeof(ret->channel), "email");
     ret->days_before = 7;
     ret->expires_at = t->expires_at;
-    static char to[][STORE_EMAIL_MAX] = {"x@example.com"}; /* static: copies of ret may share it */
-    ret->recipients = to;
-    ret->nrecipients = 1;
+    str_copy(ret->recipient, sizeof(ret->recipient), "x@example.com");
     str_copy(ret->status, sizeof(ret->status), "pending");
     ret->next_attempt_at = SCHEDULED + 3600;
     ret->created_at = ret->updated_at = SCHEDULED;
