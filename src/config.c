@@ -92,6 +92,8 @@ static const struct opt opts[] = {
      "days before a token's expiry to send notices, comma-separated (default 7,1)"},
     {"notice-interval", "LATCHKEY_NOTICE_INTERVAL", OPT_UINT, OFF(notice_interval_s), 1, 86400,
      "seconds between the server's notice passes (default 60)"},
+    {"notice-timeout", "LATCHKEY_NOTICE_TIMEOUT", OPT_UINT, OFF(notice_timeout_s), 1, 300,
+     "seconds one notice delivery (an SMTP or webhook transfer) may take before it counts as failed (default 30)"},
     {"smtp-url", "LATCHKEY_SMTP_URL", OPT_STR, OFF(smtp_url), 0, 0,
      "SMTP relay for notice e-mail, smtp://host:port or smtps://host:port (default: no e-mail)"},
     {"smtp-from", "LATCHKEY_SMTP_FROM", OPT_STR, OFF(smtp_from), 0, 0, "sender address of notice e-mail"},
@@ -134,6 +136,7 @@ void config_defaults(struct config *c) {
     snprintf(c->log_level, sizeof(c->log_level), "info");
     snprintf(c->notice_days, sizeof(c->notice_days), "7,1");
     c->notice_interval_s = 60;
+    c->notice_timeout_s = 30;
 }
 
 int config_host_is_loopback(const char *host) {

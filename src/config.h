@@ -47,6 +47,7 @@ struct config {
      * environment by jobs/notices.c, never from a flag. */
     char notice_days[128];      /* offsets in days, "7,1" */
     uint32_t notice_interval_s; /* seconds between the server's notice passes */
+    uint32_t notice_timeout_s;  /* the most one notice delivery (SMTP or webhook) may take */
     char smtp_url[1024];        /* smtp://host:port or smtps://...; "" = no e-mail */
     char smtp_from[256];        /* envelope and From: address */
     char smtp_username[256];    /* "" = no SMTP authentication */

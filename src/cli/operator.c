@@ -88,10 +88,12 @@ int cli_run_on_store(struct cli_ctx *ctx, struct config *cfg) {
     char dsn[PATH_MAX + 16];
     if (server_open_store(cfg, (ctx->cmd->flags & CLI_CREATE_DIR) != 0, dsn, sizeof(dsn), &ctx->store) != 0)
         return 1;
+    ctx->dsn = dsn;
     ctx->cfg = cfg;
     int status = ctx->cmd->run(ctx);
     store_close(ctx->store);
     ctx->store = NULL;
+    ctx->dsn = NULL;
     return status;
 }
 
@@ -157,7 +159,8 @@ int cli_operator_notices(struct cli_ctx *ctx) {
         return 2;
     }
     int status = 0;
-    if (notices_pass(ctx->store, &nc, ctx->now, NULL, &st) != 0) {
+    /* Each channel on a connection and thread of its own, side by side. */
+    if (notices_run(ctx->dsn, &nc, ctx->now, NULL, &st) != 0) {
         fprintf(stderr, "latchkey operator notices: the store refused the notice pass\n");
         status = 1;
     } else {

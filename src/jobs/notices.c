@@ -15,6 +15,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include "jobs/notices_send.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/smtp.h"
 #include "lib/str.h"
 #include "lib/transfer.h"
 #include "svc/notice_recipients.h"
@@ -32,7 +34,6 @@
 #include "svc/svc.h"
 
 #define CONNECT_TIMEOUT_S 10L
-#define TRANSFER_TIMEOUT_S 30L
 /* A notice held back (org not active, channel not configured) is looked at again after this long. */
 #define POSTPONE_SECONDS 3600
 
@@ -150,9 +151,18 @@ static int settle(struct svc *svc, struct notice_rec *n, const char *status, con
     return notices_outbox_finish(svc, n);
 }
 
+/*
+ * One attempt at n. keep_now is the earlier of the pass's time and the real
+ * time: a notice is cancelled because its token expired only once it has
+ * on the real clock too, so a pass on the test clock ahead of it never
+ * takes from the running server a notice it still has time to send.
+ * *ret_unreachable gets 1 when the attempt failed without any answer from
+ * the peer.
+ */
 static int deliver_one(struct svc *svc, const struct notices_cfg *nc, struct notice_rec *n, struct transfer *t,
-                       struct notices_stats *st) {
+                       int64_t keep_now, struct notices_stats *st, int *ret_unreachable) {
     int64_t now = svc->now;
+    *ret_unreachable = 0;
     int is_email = strcmp(n->channel, "email") == 0;
     if (!n->token_exists) {
         st->cancelled++;
@@ -163,11 +173,13 @@ static int deliver_one(struct svc *svc, const struct notices_cfg *nc, struct not
         return settle(svc, n, "cancelled", "the token's expiry changed since the notice was scheduled",
                       n->next_attempt_at);
     }
-    if (now >= n->expires_at) {
+    if (keep_now >= n->expires_at) {
         st->cancelled++;
         return settle(svc, n, "cancelled", "the token expired before the notice could be delivered",
                       n->next_attempt_at);
     }
+    if (now >= n->expires_at)
+        return 0; /* expired only on the test clock: the real clock still needs it */
     if (n->org_id[0] != '\0' && strcmp(n->org_status, "active") != 0)
         return settle(svc, n, "pending", "postponed: the organisation is not active", now + POSTPONE_SECONDS);
 
@@ -178,12 +190,19 @@ static int deliver_one(struct svc *svc, const struct notices_cfg *nc, struct not
     if (r != 0 || !claimed)
         return r;
 
-    char err[STORE_NOTICE_ERROR_MAX];
-    err[0] = '\0';
-    int ok = (is_email ? notices_send_email(nc, svc, n, t, err, sizeof(err))
-                       : notices_send_webhook(nc, svc, n, t, err, sizeof(err))) == 0;
+    char err[STORE_NOTICE_ERROR_MAX], detail[STORE_NOTICE_ERROR_MAX];
+    detail[0] = '\0';
+    int sent = is_email ? notices_send_email(nc, svc, n, t, detail, sizeof(detail))
+                        : notices_send_webhook(nc, svc, n, t, detail, sizeof(detail));
+    int ok = sent == 0, permanent = sent == SMTP_PERMANENT;
+    *ret_unreachable = !ok && t->no_answer;
     if (!ok && transfer_stop_requested(t->stop))
-        str_copy(err, sizeof(err), "interrupted by a shutdown before the outcome was known; will retry");
+        str_copy(detail, sizeof(detail), "interrupted by a shutdown before the outcome was known; will retry");
+    /* The failing address is named: each recipient's row fails on its own. */
+    if (is_email && n->recipient[0] != '\0')
+        snprintf(err, sizeof(err), "to %.120s: %.120s", n->recipient, detail); /* the row has the whole address */
+    else
+        str_copy(err, sizeof(err), detail);
     n->attempts = attempt;
     n->updated_at = now;
     if (ok) {
@@ -195,12 +214,15 @@ static int deliver_one(struct svc *svc, const struct notices_cfg *nc, struct not
         st->delivered++;
         lk_log(LOG_INFO, "notice %s: token %s, %d-day notice, delivered by %s", n->id, n->token_id, n->days_before,
                n->channel);
-    } else if (attempt >= NOTICE_MAX_ATTEMPTS) {
+    } else if (permanent || attempt >= NOTICE_MAX_ATTEMPTS) {
         str_copy(n->status, sizeof(n->status), "failed");
         str_copy(n->last_error, sizeof(n->last_error), err);
         n->next_attempt_at = now;
         st->failed++;
-        lk_log(LOG_WARN, "notice %s: token %s: gave up after %d attempts: %s", n->id, n->token_id, attempt, err);
+        if (permanent)
+            lk_log(LOG_WARN, "notice %s: token %s: refused for good, not retried: %s", n->id, n->token_id, err);
+        else
+            lk_log(LOG_WARN, "notice %s: token %s: gave up after %d attempts: %s", n->id, n->token_id, attempt, err);
     } else {
         str_copy(n->status, sizeof(n->status), "pending");
         str_copy(n->last_error, sizeof(n->last_error), err);
@@ -214,14 +236,18 @@ static int deliver_one(struct svc *svc, const struct notices_cfg *nc, struct not
 
 /* Delivers the due notices of one channel. A channel that is not
  * configured in this process is left alone: its notices wait, untouched,
- * for a process that has it. */
-static int deliver(struct svc *svc, const struct notices_cfg *nc, const char *channel, struct transfer_stop *stop,
-                   struct notices_stats *st) {
+ * for a process that has it. A peer that does not answer at all (no
+ * connection, or a hung relay past the transfer timeout) ends the round:
+ * the other due notices keep their turn for the next pass instead of each
+ * waiting out the same timeout, so a pass spends at most one timeout on a
+ * dead peer. */
+static int deliver(struct svc *svc, const struct notices_cfg *nc, const char *channel, int64_t keep_now,
+                   struct transfer_stop *stop, struct notices_stats *st) {
     /* One session per channel and pass: consecutive messages share a connection. */
-    const struct transfer_opts opts = {nc->cfg->notice_ca_file, CONNECT_TIMEOUT_S, TRANSFER_TIMEOUT_S};
+    const struct transfer_opts opts = {nc->cfg->notice_ca_file, CONNECT_TIMEOUT_S, (long)nc->cfg->notice_timeout_s};
     struct transfer t;
     transfer_init(&t, &opts, stop);
-    int r = 0;
+    int r = 0, unreachable = 0;
     /* Every handled row leaves the due set (delivered, settled, or moved
      * to a later attempt), so re-reading the first batch makes progress;
      * the round limit bounds a pass whatever happens. */
@@ -231,13 +257,16 @@ static int deliver(struct svc *svc, const struct notices_cfg *nc, const char *ch
         if (r != 0)
             goto out;
         size_t count = list.count;
-        for (size_t i = 0; r == 0 && i < count; i++) {
+        for (size_t i = 0; r == 0 && !unreachable && i < count; i++) {
             if (transfer_stop_requested(stop))
                 break;
-            r = deliver_one(svc, nc, &list.items[i], &t, st);
+            r = deliver_one(svc, nc, &list.items[i], &t, keep_now, st, &unreachable);
         }
         notice_list_done(&list);
-        if (r != 0 || count < NOTICES_BATCH || transfer_stop_requested(stop))
+        if (unreachable)
+            lk_log(LOG_WARN, "notices: the %s peer did not answer; the other due notices wait for the next pass",
+                   channel);
+        if (r != 0 || unreachable || count < NOTICES_BATCH || transfer_stop_requested(stop))
             goto out;
     }
 out:
@@ -245,61 +274,153 @@ out:
     return r;
 }
 
-int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct transfer_stop *stop,
-                 struct notices_stats *ret) {
+int notices_pass(struct store *s, const struct notices_cfg *nc, unsigned channels, int64_t now,
+                 struct transfer_stop *stop, struct notices_stats *ret) {
     struct svc svc = {.store = s, .now = now};
     struct notices_stats st;
     memset(&st, 0, sizeof(st));
-    int r = schedule(&svc, nc, stop, &st.scheduled);
-    if (r == 0 && nc->email)
-        r = deliver(&svc, nc, "email", stop, &st);
-    if (r == 0 && nc->webhook)
-        r = deliver(&svc, nc, "webhook", stop, &st);
+    int64_t real = clock_now();
+    int64_t keep_now = now < real ? now : real;
+    struct notices_cfg one = *nc; /* this pass's channels only */
+    one.email = nc->email && (channels & NOTICES_EMAIL);
+    one.webhook = nc->webhook && (channels & NOTICES_WEBHOOK);
+    int r = schedule(&svc, &one, stop, &st.scheduled);
+    if (r == 0 && one.email)
+        r = deliver(&svc, &one, "email", keep_now, stop, &st);
+    if (r == 0 && one.webhook)
+        r = deliver(&svc, &one, "webhook", keep_now, stop, &st);
+    /* Purged by the real clock at the latest: a pass ahead of it must not
+     * delete a row the running server still needs (it would schedule and
+     * send that notice again). */
     if (r == 0)
-        r = notices_outbox_purge(&svc, now - (int64_t)NOTICES_KEEP_DAYS * NOTICE_DAY_SECONDS);
+        r = notices_outbox_purge(&svc, keep_now - (int64_t)NOTICES_KEEP_DAYS * NOTICE_DAY_SECONDS);
     if (ret != NULL)
         *ret = st;
     return r;
 }
 
-/* --- the notifier thread ---------------------------------------------------------- */
+/* --- one pass per channel, side by side ------------------------------------------ */
 
-struct notifier {
+/* A channel's pass on a connection of its own. */
+struct channel_pass {
     pthread_t tid;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct transfer_stop stop;
-    struct notices_cfg *nc; /* its secrets are this thread's to read and to reload */
-    int reload;             /* under lock: re-read the secrets before the next pass */
-    uint32_t interval_s;
-    char dsn[PATH_MAX + 16];
+    const char *dsn;
+    const struct notices_cfg *nc;
+    unsigned channel;
+    int64_t now;
+    struct transfer_stop *stop;
+    struct notices_stats st;
+    int r;
 };
 
-static void *notifier_main(void *arg) {
-    struct notifier *nt = arg;
+static void *channel_pass_main(void *arg) {
+    struct channel_pass *cp = arg;
+    struct store *s = NULL;
+    cp->r = svc_store_open(cp->dsn, &s);
+    if (cp->r == 0)
+        cp->r = notices_pass(s, cp->nc, cp->channel, cp->now, cp->stop, &cp->st);
+    svc_store_close(s);
+    return NULL;
+}
+
+static void stats_add(struct notices_stats *sum, const struct notices_stats *st) {
+    sum->scheduled += st->scheduled;
+    sum->delivered += st->delivered;
+    sum->retrying += st->retrying;
+    sum->failed += st->failed;
+    sum->cancelled += st->cancelled;
+}
+
+int notices_run(const char *dsn, const struct notices_cfg *nc, int64_t now, struct transfer_stop *stop,
+                struct notices_stats *ret) {
+    struct channel_pass cp[2];
+    const unsigned channels[2] = {NOTICES_EMAIL, NOTICES_WEBHOOK};
+    const int on[2] = {nc->email, nc->webhook};
+    int started[2] = {0, 0}, r = 0;
+    struct notices_stats sum;
+    memset(&sum, 0, sizeof(sum));
+    if (!on[0] && !on[1]) {
+        /* No channel: nothing to schedule or send, but the purge still runs. */
+        cp[0] = (struct channel_pass){.dsn = dsn, .nc = nc, .channel = 0, .now = now, .stop = stop};
+        channel_pass_main(&cp[0]);
+        if (ret != NULL)
+            *ret = cp[0].st;
+        return cp[0].r;
+    }
+    for (int i = 0; i < 2; i++) {
+        cp[i] = (struct channel_pass){.dsn = dsn, .nc = nc, .channel = channels[i], .now = now, .stop = stop};
+        if (on[i])
+            started[i] = pthread_create(&cp[i].tid, NULL, channel_pass_main, &cp[i]) == 0;
+        if (on[i] && !started[i])
+            r = LK_EINTERNAL;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!started[i])
+            continue;
+        pthread_join(cp[i].tid, NULL);
+        stats_add(&sum, &cp[i].st);
+        if (r == 0)
+            r = cp[i].r;
+    }
+    if (ret != NULL)
+        *ret = sum;
+    return r;
+}
+
+/* --- the notifier: a thread per channel ------------------------------------------ */
+
+/*
+ * Each configured channel has a worker thread of its own, with its own
+ * store connection, its own copy of the settings (its secret re-read on
+ * its own thread) and its own stop, so a hung SMTP relay never holds up
+ * the webhook, nor the other way round.
+ */
+struct notice_worker {
+    pthread_t tid;
+    struct notifier *nt;
+    unsigned channel;
+    struct notices_cfg nc;
+    struct transfer_stop stop;
+    int reload;  /* under nt->lock: re-read the secrets before the next pass */
+    int started; /* the thread runs */
+};
+
+struct notifier {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stopping; /* under lock */
+    uint32_t interval_s;
+    char dsn[PATH_MAX + 16];
+    struct notice_worker workers[2];
+};
+
+static void *worker_main(void *arg) {
+    struct notice_worker *w = arg;
+    struct notifier *nt = w->nt;
+    const char *name = w->channel == NOTICES_EMAIL ? "e-mail" : "webhook";
     struct store *s = NULL;
     if (svc_store_open(nt->dsn, &s) != 0) {
-        lk_log(LOG_ERROR, "notifier: cannot open the store; no expiry notices will be sent");
+        lk_log(LOG_ERROR, "notifier (%s): cannot open the store; no expiry notices will be sent", name);
         return NULL;
     }
     pthread_mutex_lock(&nt->lock);
-    while (!transfer_stop_requested(&nt->stop)) {
-        int reload = nt->reload;
-        nt->reload = 0;
+    while (!nt->stopping) {
+        int reload = w->reload;
+        w->reload = 0;
         pthread_mutex_unlock(&nt->lock);
         if (reload) {
             struct lk_error err = {0};
-            if (notices_cfg_reload_secrets(nt->nc, &err) != 0)
-                lk_log(LOG_ERROR, "notifier: %s; the secrets in use stay", lk_error_message(&err));
+            if (notices_cfg_reload_secrets(&w->nc, &err) != 0)
+                lk_log(LOG_ERROR, "notifier (%s): %s; the secrets in use stay", name, lk_error_message(&err));
             else
                 lk_log(LOG_INFO, "notifier: notice secrets re-read");
         }
         struct notices_stats st;
-        if (notices_pass(s, nt->nc, clock_now(), &nt->stop, &st) != 0)
-            lk_log(LOG_WARN, "notifier: the notice pass failed on the store; will retry");
+        if (notices_pass(s, &w->nc, w->channel, clock_now(), &w->stop, &st) != 0)
+            lk_log(LOG_WARN, "notifier (%s): the notice pass failed on the store; will retry", name);
         pthread_mutex_lock(&nt->lock);
-        if (transfer_stop_requested(&nt->stop))
-            break;
+        if (nt->stopping || w->reload)
+            continue;
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += nt->interval_s;
@@ -308,6 +429,28 @@ static void *notifier_main(void *arg) {
     pthread_mutex_unlock(&nt->lock);
     svc_store_close(s);
     return NULL;
+}
+
+void notifier_stop(struct notifier *nt) {
+    if (nt == NULL)
+        return;
+    pthread_mutex_lock(&nt->lock);
+    nt->stopping = 1;
+    for (int i = 0; i < 2; i++)
+        if (nt->workers[i].started)
+            transfer_stop_request(&nt->workers[i].stop);
+    pthread_cond_broadcast(&nt->cond);
+    pthread_mutex_unlock(&nt->lock);
+    for (int i = 0; i < 2; i++) {
+        struct notice_worker *w = &nt->workers[i];
+        if (w->started)
+            pthread_join(w->tid, NULL);
+        transfer_stop_done(&w->stop);
+        notices_cfg_done(&w->nc);
+    }
+    pthread_mutex_destroy(&nt->lock);
+    pthread_cond_destroy(&nt->cond);
+    free(nt);
 }
 
 int notifier_start(const char *dsn, struct notices_cfg *nc, uint32_t interval_s, struct notifier **ret) {
@@ -319,17 +462,33 @@ int notifier_start(const char *dsn, struct notices_cfg *nc, uint32_t interval_s,
         return LK_EINVAL;
     }
     memcpy(nt->dsn, dsn, strlen(dsn) + 1);
-    nt->nc = nc;
     nt->interval_s = interval_s < 1 ? 1 : interval_s;
-    transfer_stop_init(&nt->stop);
     pthread_mutex_init(&nt->lock, NULL);
     pthread_cond_init(&nt->cond, NULL);
-    if (pthread_create(&nt->tid, NULL, notifier_main, nt) != 0) {
-        pthread_mutex_destroy(&nt->lock);
-        pthread_cond_destroy(&nt->cond);
-        transfer_stop_done(&nt->stop);
-        free(nt);
-        return LK_EINTERNAL;
+    const unsigned channels[2] = {NOTICES_EMAIL, NOTICES_WEBHOOK};
+    const int on[2] = {nc->email, nc->webhook};
+    int r = 0;
+    for (int i = 0; i < 2; i++) {
+        struct notice_worker *w = &nt->workers[i];
+        w->nt = nt;
+        w->channel = channels[i];
+        transfer_stop_init(&w->stop);
+        if (!on[i] || r != 0)
+            continue;
+        struct lk_error err = {0};
+        if (notices_cfg_init(&w->nc, nc->cfg, &err) != 0) {
+            lk_log(LOG_ERROR, "notifier: %s", lk_error_message(&err));
+            r = LK_EINVAL;
+            continue;
+        }
+        if (pthread_create(&w->tid, NULL, worker_main, w) != 0)
+            r = LK_EINTERNAL;
+        else
+            w->started = 1;
+    }
+    if (r != 0) {
+        notifier_stop(nt);
+        return r;
     }
     *ret = nt;
     return 0;
@@ -339,21 +498,8 @@ void notifier_reload(struct notifier *nt) {
     if (nt == NULL)
         return;
     pthread_mutex_lock(&nt->lock);
-    nt->reload = 1;
-    pthread_cond_signal(&nt->cond);
+    for (int i = 0; i < 2; i++)
+        nt->workers[i].reload = 1;
+    pthread_cond_broadcast(&nt->cond);
     pthread_mutex_unlock(&nt->lock);
-}
-
-void notifier_stop(struct notifier *nt) {
-    if (nt == NULL)
-        return;
-    pthread_mutex_lock(&nt->lock);
-    transfer_stop_request(&nt->stop);
-    pthread_cond_signal(&nt->cond);
-    pthread_mutex_unlock(&nt->lock);
-    pthread_join(nt->tid, NULL);
-    pthread_mutex_destroy(&nt->lock);
-    pthread_cond_destroy(&nt->cond);
-    transfer_stop_done(&nt->stop);
-    free(nt);
 }

@@ -65,22 +65,39 @@ struct notices_stats {
     size_t cancelled;
 };
 
+/* The channels a pass works on (a mask). */
+#define NOTICES_EMAIL 1u
+#define NOTICES_WEBHOOK 2u
+
 /*
- * One pass at time now on the connection s: schedules what is due
- * (core/notice.h's rule) and delivers every pending notice whose next
- * attempt is due, committing each outcome right after its attempt. Stops
- * early once stop (may be NULL) is requested, aborting a transfer in
- * flight. ret (may be NULL) gets the counts. Returns 0, or an LK_E* code
- * if the store failed.
+ * One pass at time now on the connection s, for the configured channels
+ * among `channels`: schedules what is due (core/notice.h's rule) and
+ * delivers every pending notice whose next attempt is due, committing
+ * each outcome right after its attempt. What would take a row from the
+ * running server for good (deleting old rows; cancelling a notice because
+ * its token expired) never runs ahead of the real clock, so a pass on the
+ * test clock ahead of it can never make the server send a notice twice or
+ * lose one it still has time to send. Stops early
+ * once stop (may be NULL) is requested, aborting a transfer in flight. ret
+ * (may be NULL) gets the counts. Returns 0, or an LK_E* code if the store
+ * failed.
  */
-int notices_pass(struct store *s, const struct notices_cfg *nc, int64_t now, struct transfer_stop *stop,
-                 struct notices_stats *ret);
+int notices_pass(struct store *s, const struct notices_cfg *nc, unsigned channels, int64_t now,
+                 struct transfer_stop *stop, struct notices_stats *ret);
+
+/* One pass per configured channel, side by side on threads of their own,
+ * each with its own connection to dsn (the operator's pass): a hung relay
+ * does not hold up the webhook. ret gets the summed counts. */
+int notices_run(const char *dsn, const struct notices_cfg *nc, int64_t now, struct transfer_stop *stop,
+                struct notices_stats *ret);
 
 /* The server's background thread ("notifier"). */
 struct notifier;
 
-/* Starts a thread that opens its own connection to dsn and runs a pass
- * every interval_s seconds on the real clock. nc must outlive it. */
+/* Starts a thread per configured channel; each opens its own connection to
+ * dsn and runs a pass of its channel every interval_s seconds on the real
+ * clock, with its own copy of nc's settings and secrets (nc need not
+ * outlive the call). */
 int notifier_start(const char *dsn, struct notices_cfg *nc, uint32_t interval_s, struct notifier **ret);
 
 /* Asks the notifier to re-read the secrets that come from files (SIGHUP):

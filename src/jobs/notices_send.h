@@ -15,9 +15,11 @@ struct svc;
 struct transfer;
 
 /*
- * Sends the notice n by e-mail to the addresses of its recipients, or
- * by webhook, on session t. Returns 0 once the relay or receiver accepted
- * it, or -1 with err filled (never with a secret, a URL or a reply text).
+ * Sends the notice n by e-mail to its recipient, or by webhook, on session
+ * t. Returns 0 once the relay or receiver accepted it; otherwise err is
+ * filled (never with a secret, a URL or a reply text) and the result is
+ * SMTP_PERMANENT (lib/smtp.h) when retrying cannot help (the relay refused
+ * the recipient with a 5xx reply), else -1.
  */
 int notices_send_email(const struct notices_cfg *nc, struct svc *svc, const struct notice_rec *n, struct transfer *t,
                        char *err, size_t errcap);

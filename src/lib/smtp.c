@@ -122,12 +122,17 @@ int smtp_send(struct transfer *t, const struct smtp_relay *relay, const char *fr
         curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
     }
     CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
+    if (rc == CURLE_OK) {
         r = 0;
-    else
+    } else {
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        /* A 5xx reply (to RCPT TO, say: no such mailbox) will be the same
+         * on every retry; anything else (4xx, no answer) may pass later. */
+        r = code >= 500 && code <= 599 ? SMTP_PERMANENT : -1;
         transfer_error(err, errcap, "SMTP", c, rc);
-    if (r != 0)
-        transfer_failed(t);
+        transfer_failed(t, rc);
+    }
 out:
     curl_slist_free_all(to);
     return r;

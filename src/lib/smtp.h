@@ -67,10 +67,14 @@ struct smtp_relay {
 /*
  * Sends msg[0..len) (a whole message, as smtp_format() writes it) from
  * `from` to rcpt[0..nrcpt) through relay, on session t. Returns 0 once the
- * relay accepted it, or -1 with err filled: "out of memory", "cannot start
- * an SMTP transfer", or "SMTP: <libcurl's message>[ (server answered N)]".
- * A stop requested on t's transfer_stop makes it fail promptly.
+ * relay accepted it; SMTP_PERMANENT if the relay refused with a 5xx reply
+ * (a recipient it will never take, say: retrying cannot help); or -1 for
+ * any other failure (a 4xx reply, no answer, no connection), which may pass.
+ * err is filled on failure: "out of memory", "cannot start an SMTP
+ * transfer", or "SMTP: <libcurl's message>[ (server answered N)]". A stop
+ * requested on t's transfer_stop makes it fail promptly.
  */
+#define SMTP_PERMANENT (-2)
 int smtp_send(struct transfer *t, const struct smtp_relay *relay, const char *from, const char *const *rcpt,
               size_t nrcpt, const char *msg, size_t len, char *err, size_t errcap);
 

@@ -126,6 +126,7 @@ static void common_opts(CURL *c, const struct transfer *t) {
 }
 
 CURL *transfer_begin(struct transfer *t) {
+    t->no_answer = 0;
     if (t->handle == NULL)
         t->handle = curl_easy_init();
     else
@@ -135,7 +136,12 @@ CURL *transfer_begin(struct transfer *t) {
     return t->handle;
 }
 
-void transfer_failed(struct transfer *t) {
+void transfer_failed(struct transfer *t, CURLcode rc) {
+    long code = 0;
+    if (t->handle != NULL)
+        curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &code);
+    t->no_answer = rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                   (rc != CURLE_OK && code == 0);
     curl_easy_cleanup(t->handle);
     t->handle = NULL;
 }

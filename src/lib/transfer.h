@@ -60,6 +60,7 @@ struct transfer {
     struct transfer_opts opts;  /* copied; ca_file must outlive the session */
     struct transfer_stop *stop; /* may be NULL */
     CURL *handle;               /* NULL until the first transfer */
+    int no_answer;              /* the last transfer failed without an answer: no connection, or a timeout */
 };
 
 /* Starts a session (no connection yet). stop may be NULL. */
@@ -72,12 +73,14 @@ void transfer_done(struct transfer *t);
  * For lib/smtp.c and lib/webhook.c. transfer_begin() gives the session's
  * handle, reset and set up with the common options (verification, timeouts,
  * the stop's hooks), or NULL if libcurl has no memory. transfer_failed()
- * drops the handle after a failed transfer so the next one reconnects.
+ * drops the handle after a failed transfer (libcurl's result rc, CURLE_OK
+ * when the peer answered but said no) so the next one reconnects, and sets
+ * no_answer when the peer never answered (no connection, or a timeout).
  * transfer_error() writes "<what>: <libcurl's generic message>" and, when
  * the server answered with a code, " (server answered N)".
  */
 CURL *transfer_begin(struct transfer *t);
-void transfer_failed(struct transfer *t);
+void transfer_failed(struct transfer *t, CURLcode rc);
 void transfer_error(char *err, size_t cap, const char *what, CURL *c, CURLcode rc);
 
 /* 1 if url starts with scheme_a or scheme_b ("smtp://") and names a host,

@@ -149,7 +149,7 @@ int webhook_post(struct transfer *t, const struct webhook_request *rq, char *err
     else
         r = 0;
     if (r != 0)
-        transfer_failed(t);
+        transfer_failed(t, rc);
 out:
     curl_slist_free_all(hdrs);
     return r;

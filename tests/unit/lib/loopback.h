@@ -37,7 +37,8 @@ struct peer {
     char log[PEER_LOG_MAX];
     size_t loglen;
     /* Knobs the conversations read. */
-    const char *reject; /* SMTP: refuse RCPT TO lines holding this */
+    const char *reject;       /* SMTP: refuse RCPT TO lines holding this */
+    const char *reject_reply; /* SMTP: with this reply (CRLF-ended); NULL: "550 no such user" */
     int hold;           /* SMTP: hold the answer to DATA until the client leaves */
     int status;         /* HTTP: the status to answer */
 };

@@ -138,7 +138,9 @@ static void relay_talk(struct peer *p, int fd) {
         } else if (strncmp(line, "MAIL FROM:", 10) == 0) {
             peer_say(fd, "250 ok\r\n");
         } else if (strncmp(line, "RCPT TO:", 8) == 0) {
-            peer_say(fd, p->reject != NULL && strstr(line, p->reject) != NULL ? "550 no such user\r\n" : "250 ok\r\n");
+            peer_say(fd, p->reject != NULL && strstr(line, p->reject) != NULL
+                             ? (p->reject_reply != NULL ? p->reject_reply : "550 no such user\r\n")
+                             : "250 ok\r\n");
         } else if (strncmp(line, "DATA", 4) == 0) {
             peer_say(fd, "354 go on\r\n");
             while (peer_line(fd, line, sizeof(line)) > 0 && strcmp(line, ".\r\n") != 0)
@@ -264,13 +266,28 @@ static void test_a_refused_recipient_fails_and_the_next_message_reconnects(void 
     const char *const bob[] = {"bob@example.com"};
     const char *const eve[] = {"eve@example.com"};
     char err[256];
-    assert_i64_eq(send_message(f, &relay, eve, 1, err, sizeof(err)), -1);
+    /* A 5xx refusal is for good: SMTP_PERMANENT, so the caller does not retry. */
+    assert_i64_eq(send_message(f, &relay, eve, 1, err, sizeof(err)), SMTP_PERMANENT);
     /* libcurl's generic words, then the relay's code; never its reply text. */
     if (strncmp(err, "SMTP: ", 6) != 0 || strstr(err, "(server answered 550)") == NULL ||
         strstr(err, "no such user") != NULL || strstr(err, "127.0.0.1") != NULL)
         fail_msg("unexpected error \"%s\"", err);
     assert_i64_eq(send_message(f, &relay, bob, 1, err, sizeof(err)), 0);
     assert_i64_eq(atomic_load(&f->peer.accepted), 2);
+}
+
+/* A 4xx refusal may pass later: -1, to be retried. */
+static void test_a_recipient_refused_for_now_is_a_temporary_failure(void **state) {
+    struct relay_fixture *f = *state;
+    f->peer.reject = "eve@";
+    f->peer.reject_reply = "450 mailbox busy\r\n";
+    relay_open(f);
+    const struct smtp_relay relay = {f->url, NULL, NULL};
+    const char *const eve[] = {"eve@example.com"};
+    char err[256];
+    assert_i64_eq(send_message(f, &relay, eve, 1, err, sizeof(err)), -1);
+    if (strstr(err, "(server answered 450)") == NULL)
+        fail_msg("unexpected error \"%s\"", err);
 }
 
 static void test_no_password_goes_out_without_tls(void **state) {
@@ -343,6 +360,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_send_keeps_the_connection_for_the_next_message, relay_setup,
                                         relay_teardown),
         cmocka_unit_test_setup_teardown(test_a_refused_recipient_fails_and_the_next_message_reconnects, relay_setup,
+                                        relay_teardown),
+        cmocka_unit_test_setup_teardown(test_a_recipient_refused_for_now_is_a_temporary_failure, relay_setup,
                                         relay_teardown),
         cmocka_unit_test_setup_teardown(test_no_password_goes_out_without_tls, relay_setup, relay_teardown),
         cmocka_unit_test_setup_teardown(test_a_stop_aborts_a_transfer_waiting_for_the_data_reply, relay_setup,
