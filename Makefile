@@ -64,7 +64,12 @@ TSAN_RUN := $(shell setarch $$(uname -m) -R true 2>/dev/null && echo setarch $$(
 TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_token_races.py tests/blackbox/test_held_answers.py \
 	tests/blackbox/test_server.py::test_concurrent_requests_are_served \
 	tests/blackbox/test_audit.py::test_a_file_sink_written_under_concurrent_mutations_and_reads_verifies \
-	tests/blackbox/test_audit.py::test_chain_continues_across_restarts_and_concurrent_writers
+	tests/blackbox/test_audit.py::test_chain_continues_across_restarts_and_concurrent_writers \
+	tests/blackbox/test_notice_delivery.py::test_the_server_sends_webhooks_while_its_relay_hangs \
+	tests/blackbox/test_notice_delivery.py::test_a_hung_relay_costs_one_timeout_and_never_delays_the_webhook \
+	tests/blackbox/test_notices.py::test_the_server_thread_delivers_the_1_day_notice_by_itself \
+	tests/blackbox/test_notices.py::test_sighup_rereads_a_rotated_webhook_secret \
+	tests/blackbox/test_notices.py::test_sigterm_aborts_a_delivery_in_flight_and_stops_cleanly
 
 test-tsan: build-tsan
 	$(TSAN_ENV) $(TSAN_RUN) meson test -C $(BUILD_TSAN) --print-errorlogs --timeout-multiplier 10
