@@ -706,3 +706,63 @@ int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *rea
 int store_notice_retire(struct store *s, const char *token_id, int64_t now) {
     STORE_WRITE(token_id == NULL, notice_retire(s, token_id, now));
 }
+
+/* --- secrets ------------------------------------------------------------------ */
+
+void secret_rec_done(struct secret_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->value);
+    rec->value = NULL;
+    rec->value_len = 0;
+}
+
+LIST_DONE_EACH(secret_list, secret_rec_done)
+
+LIST_DONE(secret_path_list)
+
+/* The scope and path every secret call names. */
+static int secret_key_ok(const char *org_id, const char *team_id, const char *path) {
+    return org_id != NULL && org_id[0] != '\0' && team_id != NULL && path != NULL && path[0] != '\0' &&
+           strlen(path) < STORE_SECRET_PATH_MAX && strlen(org_id) < STORE_OWNER_ID_MAX &&
+           strlen(team_id) < STORE_OWNER_ID_MAX;
+}
+
+static int secret_ok(const struct secret_rec *r) {
+    return field_ok(r->org_id, sizeof(r->org_id), 1) && field_ok(r->team_id, sizeof(r->team_id), 0) &&
+           field_ok(r->path, sizeof(r->path), 1) && field_ok(r->created_by, sizeof(r->created_by), 1) &&
+           r->version >= 1 && (r->value != NULL || r->value_len == 0) && r->value_len <= STORE_SECRET_VALUE_MAX;
+}
+
+int store_secret_latest(struct store *s, const char *org_id, const char *team_id, const char *path,
+                        int64_t *ret_version) {
+    STORE_READ(!secret_key_ok(org_id, team_id, path) || ret_version == NULL,
+               secret_latest(s, org_id, team_id, path, ret_version));
+}
+
+int store_secret_insert(struct store *s, const struct secret_rec *rec) {
+    STORE_WRITE(rec == NULL || !secret_ok(rec), secret_insert(s, rec));
+}
+
+int store_secret_get(struct store *s, const char *org_id, const char *team_id, const char *path, int64_t version,
+                     struct secret_rec *ret) {
+    STORE_READ(!secret_key_ok(org_id, team_id, path) || version < 0 || ret == NULL,
+               secret_get(s, org_id, team_id, path, version, ret));
+}
+
+int store_secret_versions(struct store *s, const char *org_id, const char *team_id, const char *path,
+                          struct secret_list *ret) {
+    STORE_READ(!secret_key_ok(org_id, team_id, path) || ret == NULL, secret_versions(s, org_id, team_id, path, ret));
+}
+
+int store_secret_prune(struct store *s, const char *org_id, const char *team_id, const char *path, int64_t keep_from,
+                       size_t *ret_count) {
+    STORE_WRITE(!secret_key_ok(org_id, team_id, path), secret_prune(s, org_id, team_id, path, keep_from, ret_count));
+}
+
+int store_secret_paths(struct store *s, const char *org_id, const char *team_id, const char *prefix, const char *after,
+                       int limit, struct secret_path_list *ret) {
+    STORE_READ(org_id == NULL || org_id[0] == '\0' || team_id == NULL || prefix == NULL || after == NULL ||
+                   ret == NULL || !LIMIT_OK(limit),
+               secret_paths(s, org_id, team_id, prefix, after, limit, ret));
+}

@@ -692,4 +692,76 @@ int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *rea
  */
 int store_notice_retire(struct store *s, const char *token_id, int64_t now);
 
+/* --- secrets (migration 0016; svc/secrets.c) -------------------------------- */
+
+/*
+ * A secret is versioned under a path, in a scope: an org's own (team_id
+ * "") or one of its teams. The store keeps values opaque: `value` is what
+ * the barrier sealed (svc never hands the store a plaintext), NULL for a
+ * deletion, which is a version of its own (a tombstone). Versions count
+ * from 1 per (scope, path) and are chosen by the caller (the newest + 1,
+ * read in the same write transaction); deleting an org or a team deletes
+ * its secrets.
+ */
+#define STORE_SECRET_PATH_MAX 512
+#define STORE_SECRET_VALUE_MAX (128 * 1024)
+#define STORE_PRINCIPAL_MAX (STORE_OWNER_TYPE_MAX + STORE_OWNER_ID_MAX) /* "type:id" */
+
+struct secret_rec {
+    int64_t seq;
+    char org_id[STORE_OWNER_ID_MAX];
+    char team_id[STORE_OWNER_ID_MAX]; /* "" for an org-wide secret */
+    char path[STORE_SECRET_PATH_MAX]; /* a/b/c, checked by svc */
+    int64_t version;                  /* >= 1 */
+    uint8_t *value;                   /* owned; NULL for a tombstone (and in version listings) */
+    size_t value_len;                 /* at most STORE_SECRET_VALUE_MAX */
+    int64_t created_at;
+    char created_by[STORE_PRINCIPAL_MAX];
+};
+
+/* Frees what rec owns (not rec itself). NULL-safe. */
+void secret_rec_done(struct secret_rec *rec);
+
+struct secret_list {
+    struct secret_rec *items;
+    size_t count;
+};
+void secret_list_done(struct secret_list *list);
+
+struct secret_path_list {
+    char (*items)[STORE_SECRET_PATH_MAX];
+    size_t count;
+};
+void secret_path_list_done(struct secret_path_list *list);
+
+/* The newest version of the path in the scope, tombstones included; 0 when
+ * it has none. */
+int store_secret_latest(struct store *s, const char *org_id, const char *team_id, const char *path,
+                        int64_t *ret_version);
+
+/* Inserts rec (seq ignored). LK_ECONFLICT if that version of the path
+ * exists; LK_ENOTFOUND if the org or the team does not. */
+int store_secret_insert(struct store *s, const struct secret_rec *rec);
+
+/* One version of the path (version 0: the newest), value included.
+ * LK_ENOTFOUND if there is none. */
+int store_secret_get(struct store *s, const char *org_id, const char *team_id, const char *path, int64_t version,
+                     struct secret_rec *ret);
+
+/* The versions kept of the path, newest first, without their values
+ * (value NULL; value_len 0 for a tombstone, else the sealed size). */
+int store_secret_versions(struct store *s, const char *org_id, const char *team_id, const char *path,
+                          struct secret_list *ret);
+
+/* Deletes the versions of the path older than keep_from; *ret_count (may
+ * be NULL) gets how many. */
+int store_secret_prune(struct store *s, const char *org_id, const char *team_id, const char *path, int64_t keep_from,
+                       size_t *ret_count);
+
+/* The paths of the scope that start with prefix ("" for all) and whose
+ * newest version is not a tombstone, in byte order, after `after` ("" from
+ * the first), at most limit (1..1000). */
+int store_secret_paths(struct store *s, const char *org_id, const char *team_id, const char *prefix, const char *after,
+                       int limit, struct secret_path_list *ret);
+
 #endif

@@ -119,7 +119,21 @@
       (struct store *s, const char *team_id, const char *reason, int64_t now, size_t *ret_count))                      \
     X(int, notice_cancel_expired,                                                                                      \
       (struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count))                           \
-    X(int, notice_retire, (struct store *s, const char *token_id, int64_t now))
+    X(int, notice_retire, (struct store *s, const char *token_id, int64_t now))                                        \
+    X(int, secret_latest,                                                                                              \
+      (struct store *s, const char *org_id, const char *team_id, const char *path, int64_t *ret_version))              \
+    X(int, secret_insert, (struct store *s, const struct secret_rec *rec))                                             \
+    X(int, secret_get,                                                                                                 \
+      (struct store *s, const char *org_id, const char *team_id, const char *path, int64_t version,                    \
+       struct secret_rec *ret))                                                                                        \
+    X(int, secret_versions,                                                                                            \
+      (struct store *s, const char *org_id, const char *team_id, const char *path, struct secret_list *ret))           \
+    X(int, secret_prune,                                                                                               \
+      (struct store *s, const char *org_id, const char *team_id, const char *path, int64_t keep_from,                  \
+       size_t *ret_count))                                                                                             \
+    X(int, secret_paths,                                                                                               \
+      (struct store *s, const char *org_id, const char *team_id, const char *prefix, const char *after, int limit,     \
+       struct secret_path_list *ret))
 /* clang-format on */
 
 struct store_ops {

@@ -137,6 +137,9 @@ enum col_kind {
     COL_TEXT, /* a char array; NULL reads as "", too long as an error */
     COL_DUP,  /* a char *, malloc'd; NULL reads as dflt (dflt NULL: stays NULL) */
     COL_BLOB, /* a uint8_t array, exactly its size */
+    /* a uint8_t *, malloc'd, and its size_t length beside it, at most cap
+     * bytes; NULL reads as NULL and 0: */
+    COL_BYTES_DUP,
     /* A list of names (store.h's typed lists), kept in the column as a JSON
      * array of strings; NULL reads as none, anything else as LK_ESTORE: */
     COL_NAMES,     /* into a char[cap][size] array and its size_t count */
@@ -148,8 +151,8 @@ struct col_map {
     size_t offset;
     size_t size; /* of the field; of one name for COL_NAMES* */
     const char *dflt;
-    size_t count_offset; /* COL_NAMES*: the size_t count beside the names */
-    size_t cap;          /* COL_NAMES*: the most names the field takes */
+    size_t count_offset; /* COL_NAMES*, COL_BYTES_DUP: the size_t count beside the names, or the length */
+    size_t cap;          /* COL_NAMES*: the most names the field takes; COL_BYTES_DUP: the most bytes */
 };
 
 /*
@@ -175,6 +178,11 @@ struct col_map {
 #define MAP_DUP(T, f, dflt)                                                                                            \
     { COL_DUP, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), char ** : sizeof(char *)), (dflt), 0, 0 }
 #define MAP_BLOB(T, f) MAP_ARRAY_(COL_BLOB, uint8_t, T, f)
+/* f: uint8_t *f, malloc'd; n its size_t length, at most max bytes. */
+#define MAP_BYTES_DUP(T, f, n, max)                                                                                               \
+    {                                                                                                                             \
+        COL_BYTES_DUP, offsetof(T, f), _Generic(&MAP_FIELD_(T, f), uint8_t ** : sizeof(uint8_t *)), NULL, MAP_COUNT_(T, n), (max) \
+    }
 /* The size_t count n of a list of names. */
 #define MAP_COUNT_(T, n) _Generic(&MAP_FIELD_(T, n), size_t * : offsetof(T, n))
 /* f: char f[CAP][W], exactly; n its count. */

@@ -193,6 +193,32 @@ static int col_blob(sqlite3_stmt *st, int col, void *buf, size_t cap) {
     return 0;
 }
 
+/* A BLOB column of at most cap bytes into a malloc'd copy and its length;
+ * NULL reads as NULL and 0. */
+static int col_bytes_dup(sqlite3_stmt *st, int col, size_t cap, uint8_t **ret, size_t *ret_len) {
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        *ret = NULL;
+        *ret_len = 0;
+        return 0;
+    }
+    if (sqlite3_column_type(st, col) != SQLITE_BLOB)
+        return LK_ESTORE;
+    int len = sqlite3_column_bytes(st, col);
+    const void *b = sqlite3_column_blob(st, col);
+    if (len < 0 || (size_t)len > cap)
+        return LK_ESTORE;
+    if (b == NULL && len > 0)
+        return LK_ENOMEM;
+    uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
+    if (p == NULL)
+        return LK_ENOMEM;
+    if (len > 0)
+        memcpy(p, b, (size_t)len);
+    *ret = p;
+    *ret_len = (size_t)len;
+    return 0;
+}
+
 int names_json(const char *names, size_t width, size_t n, char **ret) {
     json_t *arr = json_array();
     int r = arr != NULL ? 0 : LK_ENOMEM;
@@ -274,6 +300,16 @@ static int col_read(sqlite3_stmt *st, int i, const struct col_map *c, char *rec)
             return 0;
         return col_dup(st, i, c->dflt != NULL ? c->dflt : "", field);
     case COL_BLOB: return col_blob(st, i, field, c->size);
+    case COL_BYTES_DUP: {
+        uint8_t *p = NULL;
+        size_t n = 0;
+        int r = col_bytes_dup(st, i, c->cap, &p, &n);
+        if (r == 0) {
+            memcpy(field, &p, sizeof(p));
+            memcpy(rec + c->count_offset, &n, sizeof(n));
+        }
+        return r;
+    }
     case COL_NAMES:
     case COL_NAMES_DUP: {
         char *names = NULL;
@@ -299,7 +335,7 @@ const struct row_map row_int64 = {sizeof(int64_t), &int64_col, 1, NULL};
 
 void row_free(const struct row_map *m, void *rec) {
     for (size_t i = 0; i < m->ncols; i++) {
-        if (m->cols[i].kind != COL_DUP && m->cols[i].kind != COL_NAMES_DUP)
+        if (m->cols[i].kind != COL_DUP && m->cols[i].kind != COL_NAMES_DUP && m->cols[i].kind != COL_BYTES_DUP)
             continue;
         char **p = (char **)((char *)rec + m->cols[i].offset);
         free(*p);

@@ -3049,6 +3049,176 @@ static void test_notice_list_filters_pages_and_purge(void **state) {
     notice_candidate_list_done(NULL);
 }
 
+/* --- secrets ------------------------------------------------------------------ */
+
+static void make_secret(struct secret_rec *r, const struct org_rec *o, const char *team_id, const char *path,
+                        int64_t version, const char *value) {
+    memset(r, 0, sizeof(*r));
+    snprintf(r->org_id, sizeof(r->org_id), "%s", o->id);
+    snprintf(r->team_id, sizeof(r->team_id), "%s", team_id);
+    snprintf(r->path, sizeof(r->path), "%s", path);
+    r->version = version;
+    r->value = (uint8_t *)value; /* not owned: never secret_rec_done() this one */
+    r->value_len = value != NULL ? strlen(value) : 0;
+    r->created_at = 1700000100 + version;
+    snprintf(r->created_by, sizeof(r->created_by), "user:usr_x");
+}
+
+/* Versions per (scope, path), values opaque and exact, a tombstone is a
+ * version, the newest is found, pruning keeps the window, and an org's and
+ * a team's secrets under the same path never meet. */
+static void test_secrets_versions_scopes_and_tombstones(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, other;
+    struct team_rec team;
+    make_org(fx, &o, "sec");
+    make_org(fx, &other, "sec2");
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_insert(fx->s, &other));
+    make_team(fx, &team, &o, "vault");
+    assert_ok(store_team_insert(fx->s, &team));
+
+    int64_t latest = -1;
+    assert_ok(store_secret_latest(fx->s, o.id, "", "db/password", &latest));
+    assert_int_equal(latest, 0);
+    struct secret_rec r;
+    static const char bin[] = "\x00sealed\x01\xff";
+    make_secret(&r, &o, "", "db/password", 1, NULL);
+    r.value = (uint8_t *)bin;
+    r.value_len = sizeof(bin); /* with its NUL bytes: opaque */
+    assert_ok(store_secret_insert(fx->s, &r));
+    assert_lk(store_secret_insert(fx->s, &r), LK_ECONFLICT);
+    make_secret(&r, &o, "", "db/password", 2, "v2");
+    assert_ok(store_secret_insert(fx->s, &r));
+    make_secret(&r, &o, "", "db/password", 3, NULL); /* deleted */
+    assert_ok(store_secret_insert(fx->s, &r));
+    /* The same path in the team and in another org is another secret. */
+    make_secret(&r, &o, team.id, "db/password", 1, "team-v1");
+    assert_ok(store_secret_insert(fx->s, &r));
+    make_secret(&r, &other, "", "db/password", 1, "other-v1");
+    assert_ok(store_secret_insert(fx->s, &r));
+
+    assert_ok(store_secret_latest(fx->s, o.id, "", "db/password", &latest));
+    assert_int_equal(latest, 3);
+    assert_ok(store_secret_latest(fx->s, o.id, team.id, "db/password", &latest));
+    assert_int_equal(latest, 1);
+
+    struct secret_rec got;
+    assert_ok(store_secret_get(fx->s, o.id, "", "db/password", 0, &got));
+    assert_int_equal(got.version, 3);
+    assert_null(got.value); /* the newest is a tombstone */
+    secret_rec_done(&got);
+    assert_ok(store_secret_get(fx->s, o.id, "", "db/password", 1, &got));
+    assert_int_equal(got.value_len, sizeof(bin));
+    assert_memory_equal(got.value, bin, sizeof(bin));
+    assert_string_equal(got.team_id, "");
+    assert_string_equal(got.created_by, "user:usr_x");
+    secret_rec_done(&got);
+    assert_ok(store_secret_get(fx->s, o.id, team.id, "db/password", 0, &got));
+    assert_memory_equal(got.value, "team-v1", 7);
+    assert_string_equal(got.team_id, team.id);
+    secret_rec_done(&got);
+    assert_lk(store_secret_get(fx->s, o.id, "", "db/password", 9, &got), LK_ENOTFOUND);
+    assert_lk(store_secret_get(fx->s, o.id, "", "nope", 0, &got), LK_ENOTFOUND);
+    /* A team of another org is not a scope of this one. */
+    assert_lk(store_secret_get(fx->s, other.id, team.id, "db/password", 0, &got), LK_ENOTFOUND);
+
+    struct secret_list vl = {0};
+    assert_ok(store_secret_versions(fx->s, o.id, "", "db/password", &vl));
+    assert_int_equal(vl.count, 3);
+    assert_int_equal(vl.items[0].version, 3);
+    assert_int_equal(vl.items[0].value_len, 0);
+    assert_int_equal(vl.items[1].value_len, 2);
+    assert_int_equal(vl.items[2].value_len, sizeof(bin));
+    assert_null(vl.items[1].value);
+    secret_list_done(&vl);
+
+    size_t pruned = 0;
+    assert_ok(store_secret_prune(fx->s, o.id, "", "db/password", 3, &pruned));
+    assert_int_equal(pruned, 2);
+    assert_lk(store_secret_get(fx->s, o.id, "", "db/password", 1, &got), LK_ENOTFOUND);
+    assert_ok(store_secret_get(fx->s, o.id, team.id, "db/password", 1, &got)); /* other scope untouched */
+    secret_rec_done(&got);
+
+    /* Inserting into a scope that is not there. */
+    make_secret(&r, &o, "team_nope", "x", 1, "v");
+    assert_lk(store_secret_insert(fx->s, &r), LK_ENOTFOUND);
+    make_secret(&r, &o, team.id, "x", 1, "v");
+    snprintf(r.org_id, sizeof(r.org_id), "%s", other.id); /* the team is not the other org's */
+    assert_lk(store_secret_insert(fx->s, &r), LK_ENOTFOUND);
+}
+
+/* Live paths under a prefix, in byte order and pages; tombstoned ones gone;
+ * a team's deletion takes its secrets, an org's deletion all of its own. */
+static void test_secrets_paths_and_cascades(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct team_rec team;
+    make_org(fx, &o, "paths");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_team(fx, &team, &o, "ops");
+    assert_ok(store_team_insert(fx->s, &team));
+    const char *paths[] = {"app/a", "app/b/c", "app/b/d", "apple", "db", "app/z"};
+    struct secret_rec r;
+    for (size_t i = 0; i < 6; i++) {
+        make_secret(&r, &o, "", paths[i], 1, "v");
+        assert_ok(store_secret_insert(fx->s, &r));
+    }
+    make_secret(&r, &o, "", "app/z", 2, NULL); /* deleted */
+    assert_ok(store_secret_insert(fx->s, &r));
+    make_secret(&r, &o, team.id, "app/team-only", 1, "v");
+    assert_ok(store_secret_insert(fx->s, &r));
+
+    struct secret_path_list pl = {0};
+    assert_ok(store_secret_paths(fx->s, o.id, "", "app/", "", 100, &pl));
+    assert_int_equal(pl.count, 3);
+    assert_string_equal(pl.items[0], "app/a");
+    assert_string_equal(pl.items[1], "app/b/c");
+    assert_string_equal(pl.items[2], "app/b/d");
+    secret_path_list_done(&pl);
+    assert_ok(store_secret_paths(fx->s, o.id, "", "", "app/a", 2, &pl));
+    assert_int_equal(pl.count, 2);
+    assert_string_equal(pl.items[0], "app/b/c");
+    assert_string_equal(pl.items[1], "app/b/d");
+    secret_path_list_done(&pl);
+    assert_ok(store_secret_paths(fx->s, o.id, team.id, "", "", 100, &pl));
+    assert_int_equal(pl.count, 1);
+    assert_string_equal(pl.items[0], "app/team-only");
+    secret_path_list_done(&pl);
+    assert_lk(store_secret_paths(fx->s, o.id, "", "", "", 0, &pl), LK_EINVAL);
+
+    assert_ok(store_team_delete(fx->s, team.id));
+    int64_t latest = -1;
+    assert_ok(store_secret_latest(fx->s, o.id, team.id, "app/team-only", &latest));
+    assert_int_equal(latest, 0);
+    assert_ok(store_org_delete(fx->s, o.id));
+    assert_ok(store_secret_latest(fx->s, o.id, "", "app/a", &latest));
+    assert_int_equal(latest, 0);
+}
+
+static void test_secret_argument_checks(void **state) {
+    struct fx *fx = *state;
+    int64_t v;
+    struct secret_rec r, got;
+    struct org_rec o;
+    make_org(fx, &o, "args");
+    assert_lk(store_secret_latest(fx->s, NULL, "", "p", &v), LK_EINVAL);
+    assert_lk(store_secret_latest(fx->s, o.id, NULL, "p", &v), LK_EINVAL);
+    assert_lk(store_secret_latest(fx->s, o.id, "", "", &v), LK_EINVAL);
+    assert_lk(store_secret_get(fx->s, o.id, "", "p", -1, &got), LK_EINVAL);
+    make_secret(&r, &o, "", "p", 0, "v"); /* version 0 */
+    assert_lk(store_secret_insert(fx->s, &r), LK_EINVAL);
+    make_secret(&r, &o, "", "p", 1, "v");
+    r.value_len = STORE_SECRET_VALUE_MAX + 1;
+    assert_lk(store_secret_insert(fx->s, &r), LK_EINVAL);
+    make_secret(&r, &o, "", "p", 1, NULL);
+    r.value_len = 3; /* a length without bytes */
+    assert_lk(store_secret_insert(fx->s, &r), LK_EINVAL);
+    secret_rec_done(NULL);
+    secret_list_done(NULL);
+    secret_path_list_done(NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -3112,6 +3282,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_notice_cancel_expired_reads_the_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_retirement_goes_with_its_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_cancel_joins_the_request_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_versions_scopes_and_tombstones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secrets_paths_and_cascades, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_argument_checks, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
