@@ -8,11 +8,12 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
 from helpers import BIN, create_org, create_team, create_user, expect, remember_secret, set_member, token_for
-from notice_harness import CLOCK_ENV, DAY, WEBHOOK_SECRET, epoch, mails_of, no_secret_in, run_pass
+from notice_harness import CLOCK_ENV, DAY, WEBHOOK_SECRET, epoch, mails_of, no_secret_in, notice_flags, run_pass
 
 HOUR = 3600
 PUBLIC = "https://latchkey.example.com"
@@ -265,6 +266,25 @@ def test_without_public_url_no_scheme_or_host_appears(server, payments, smtp, we
     assert not re.search(r"https?://", body) and json.loads(body)["console_url"] is None
 
 
+def test_the_server_thread_takes_public_url_too(make_server, smtp, webhook):
+    flags = ["--notice-interval", "1", "--public-url", PUBLIC] + notice_flags(smtp.port, webhook.url)
+    server = make_server(extra=flags,
+                         env={"LATCHKEY_NOTICE_WEBHOOK_SECRET": WEBHOOK_SECRET})
+    create_org(server, "acme")
+    create_user(server, "acme", "alice", role="admin")
+    admin = token_for(server, "acme", "alice", expires="P365D")
+    # Born inside the final (1-day) window: the org asks for its notice, sent on the real clock.
+    expect(server.request("PATCH", "/v1/orgs/acme/settings", token=admin, json={"notify_short_lived_tokens": True}))
+    t = expect(server.post("/v1/orgs/acme/users/alice/tokens", token=admin, json={"expiry_hours": 20}))
+    deadline = time.time() + 20
+    while time.time() < deadline and (len(smtp.messages) < 1 or len(webhook.calls) < 1):
+        time.sleep(0.1)
+    [m] = smtp.messages
+    assert m["msg"]["Subject"] in ["latchkey: API token %s expires in %d hours" % (t["id"], h) for h in (19, 20)]
+    assert "Console: %s/ui/tokens/%s" % (PUBLIC, t["id"]) in body_of(m)
+    assert hook_about(webhook, t["id"])["console_url"] == "%s/ui/tokens/%s" % (PUBLIC, t["id"])
+
+
 @pytest.mark.parametrize("url", ["ftp://latchkey.example.com", "https://", "https://u:pw@latchkey.example.com",
                                  "https://latchkey.example.com/a b", "https://latchkey.example.com/?x=1",
                                  "https://latchkey.example.com/#top", "latchkey.example.com",
@@ -285,7 +305,7 @@ def test_a_bad_public_url_is_refused(server, url):
 def test_a_description_never_breaks_the_subject(server, acme, smtp, webhook):
     crlf = "deploy key\r\nBcc: mallory@example.com\r\n\r\nfake body"
     accented = "clé de déploiement ✓"
-    long = "x" * 70 + " tail"
+    long = "quarterly report export for the finance team, runs every night at 02:00 UTC"
     tokens = {d: user_token(server, acme, expires="P8D", description=d) for d in (crlf, accented, long)}
     run_pass(server, epoch(tokens[long]["expires_at"]) - 7 * DAY + HOUR, smtp_port=smtp.port, hook_url=webhook.url)
     assert len(smtp.messages) == 3
@@ -307,7 +327,7 @@ def test_a_description_never_breaks_the_subject(server, acme, smtp, webhook):
     assert "Description:   " + accented in m["msg"].get_content().splitlines()
 
     [m] = mails_about(smtp, tokens[long]["id"])
-    assert m["msg"]["Subject"].endswith('("%s...")' % ("x" * 60))
+    assert len(long) > 60 and m["msg"]["Subject"].endswith('("%s...")' % long[:60].rstrip())
     assert "Description:   " + long in m["msg"].get_content().splitlines()
 
     for d, t in tokens.items():
