@@ -376,10 +376,10 @@ out:
 }
 
 /*
- * Checks c->public_url and drops one trailing '/'. It is written into
- * notices after which paths are appended: http:// or https://, a host, no
- * user info, no query or fragment (a path after them would not be one),
- * and only printable ASCII without spaces.
+ * Checks c->public_url and drops one trailing '/'. Notices append paths to
+ * it, so it must be http:// or https:// and a host, with no user info, no
+ * query or fragment (a path after them would not be one), and only
+ * printable ASCII without spaces.
  */
 static int check_public_url(struct config *c, struct lk_error *err) {
     char *u = c->public_url;
