@@ -107,6 +107,9 @@ static const struct opt opts[] = {
      "PEM file of CA certificates to trust for the SMTP relay and the webhook (default: the system's bundle)"},
     {"notice-webhook-secret-file", "LATCHKEY_NOTICE_WEBHOOK_SECRET_FILE", OPT_STR, OFF(notice_webhook_secret_file), 0,
      0, "file holding the webhook signing secret (or set LATCHKEY_NOTICE_WEBHOOK_SECRET; never a flag)"},
+    {"public-url", "LATCHKEY_PUBLIC_URL", OPT_STR, OFF(public_url), 0, 0,
+     "http:// or https:// URL the server is reached at by people (e.g. https://latchkey.example.com); notices then "
+     "carry absolute API and console links (default: paths only)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -375,6 +378,31 @@ out:
     return r;
 }
 
+/*
+ * Checks c->public_url and drops one trailing '/'. Notices append paths to
+ * it, so it must be http:// or https:// and a host, with no user info, no
+ * query or fragment (a path after them would not be one), and only
+ * printable ASCII without spaces.
+ */
+static int check_public_url(struct config *c, struct lk_error *err) {
+    char *u = c->public_url;
+    size_t n = strlen(u);
+    if (n == 0)
+        return 0;
+    const char *rest = strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+    size_t host = rest != NULL ? strcspn(rest, "/") : 0;
+    int ok = host > 0 && memchr(rest, '@', host) == NULL && strpbrk(u, "?#") == NULL;
+    for (const char *p = u; ok && *p; p++)
+        ok = (unsigned char)*p > ' ' && (unsigned char)*p < 0x7f;
+    if (!ok)
+        return lk_error_set(err, LK_EINVAL,
+                            "public-url: expected http:// or https://, a host and an optional path, without user "
+                            "info, query, fragment, spaces or control characters (e.g. https://latchkey.example.com)");
+    if (u[n - 1] == '/')
+        u[n - 1] = '\0';
+    return 0;
+}
+
 int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
     const char *file = getenv("LATCHKEY_CONFIG");
     int r;
@@ -445,7 +473,7 @@ int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
                             "notice-days: expected up to %d comma-separated whole days from 1 to %d (e.g. 7,1), "
                             "got \"%.64s\"",
                             NOTICE_OFFSETS_MAX, NOTICE_DAYS_MAX, c->notice_days);
-    return 0;
+    return check_public_url(c, err);
 }
 
 void config_usage(void) {

@@ -17,6 +17,9 @@ struct lk_error;
 
 #define CONFIG_HOST_MAX 256
 #define CONFIG_STORE_MAX (PATH_MAX + 16)
+/* A public URL, with the longest path a notice appends, stays well inside
+ * a mail line (998 bytes). */
+#define CONFIG_PUBLIC_URL_MAX 512
 
 struct config {
     char listen_host[CONFIG_HOST_MAX]; /* numeric address or "localhost" */
@@ -55,6 +58,7 @@ struct config {
     char notice_webhook_url[2048]; /* "" = no webhook */
     char notice_ca_file[PATH_MAX]; /* PEM CA file for the relay and webhook; "" = the system's bundle */
     char notice_webhook_secret_file[PATH_MAX];
+    char public_url[CONFIG_PUBLIC_URL_MAX]; /* http(s)://host[:port][/path], no trailing '/'; "" = paths only */
     /* Abuse limits, browsers and proxies. */
     struct rl_policy rl_signup;           /* self-service sign-ups per client address */
     struct netaddr_cidrs trusted_proxies; /* peers whose X-Forwarded-For and -Proto are believed */

@@ -1,5 +1,6 @@
 /*
- * duration.c - parsing ISO 8601 durations and adding them to a time.
+ * duration.c - parsing ISO 8601 durations and adding them to a time, and
+ * saying a number of seconds in words.
  *
  * Pure: this module must never read the clock, the locale or the TZ
  * environment (no mktime/timegm), and must never let arithmetic on
@@ -261,5 +262,33 @@ int duration_add(int64_t from, const struct iso_duration *d, int64_t *ret) {
     if (t < 0 || t > DURATION_MAX_UNIX)
         return LK_ERANGE;
     *ret = t;
+    return 0;
+}
+
+/* "N unit" or "N units" into out[0..cap); the snprintf result. */
+static int count_words(char *out, size_t cap, int64_t n, const char *unit) {
+    return snprintf(out, cap, "%lld %s%s", (long long)n, unit, n == 1 ? "" : "s");
+}
+
+int duration_words(int64_t seconds, char *out, size_t cap) {
+    int len;
+    if (seconds < 60) {
+        len = snprintf(out, cap, "less than a minute");
+    } else if (seconds < 3600) {
+        len = count_words(out, cap, seconds / 60, "minute");
+    } else if (seconds < 48 * 3600) {
+        len = count_words(out, cap, seconds / 3600, "hour");
+    } else {
+        int64_t hours = seconds % SECS_PER_DAY / 3600;
+        char h[DURATION_WORDS_BUFSZ] = "";
+        if (hours > 0 && count_words(h, sizeof(h), hours, "hour") < 0)
+            return -1;
+        len = snprintf(out, cap, "%lld days%s%s", (long long)(seconds / SECS_PER_DAY), hours > 0 ? " and " : "", h);
+    }
+    if (len < 0 || (size_t)len >= cap) {
+        if (cap > 0)
+            out[0] = '\0';
+        return -1;
+    }
     return 0;
 }

@@ -38,4 +38,21 @@ int duration_is_zero(const struct iso_duration *d);
  */
 int duration_add(int64_t from, const struct iso_duration *d, int64_t *ret);
 
+/* Room for the longest duration_words() text ("106751991167300 days and 23 hours") and NUL. */
+#define DURATION_WORDS_BUFSZ 48
+
+/*
+ * Writes seconds as words for people, never claiming more time than there
+ * is (every unit is rounded down):
+ *
+ *   under a minute (zero and negative too)  "less than a minute"
+ *   under an hour                           "N minute(s)"
+ *   under 48 hours                          "N hour(s)"
+ *   from 48 hours                           "N days", then " and H hour(s)" when H > 0
+ *
+ * into out[0..cap), NUL-terminated. Returns 0, or -1 if it does not fit
+ * (out then holds "" when cap >= 1). DURATION_WORDS_BUFSZ always fits.
+ */
+int duration_words(int64_t seconds, char *out, size_t cap);
+
 #endif

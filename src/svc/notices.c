@@ -112,24 +112,68 @@ int notices_retire_token(struct svc *svc, const char *token_id) {
     return r != 0 ? r : store_notice_cancel_token(svc->store, token_id, NOTICES_WHY_SHORTENED, svc->now, NULL);
 }
 
-void notices_owner_name(struct svc *svc, const struct notice_rec *n, char *out, size_t cap) {
-    if (strcmp(n->owner_type, "user") == 0) {
-        struct user_rec u;
-        memset(&u, 0, sizeof(u));
-        if (store_user_get(svc->store, n->owner_id, &u) == 0)
-            str_copy(out, cap, u.username);
-        else
-            str_copy(out, cap, n->owner_id);
-        user_rec_done(&u);
-    } else if (strcmp(n->owner_type, "service_account") == 0) {
-        struct sa_rec sa;
-        if (store_sa_get(svc->store, n->owner_id, &sa) == 0)
-            str_copy(out, cap, sa.name);
-        else
-            str_copy(out, cap, n->owner_id);
-    } else {
-        str_copy(out, cap, n->owner_type);
+/* 0 for found and not found (the caller keeps its fallback), else the store's code. */
+static int read_ok(int r) {
+    return r == LK_ENOTFOUND ? 0 : r;
+}
+
+static int context_description(struct svc *svc, const struct notice_rec *n, struct notice_context *ret) {
+    struct token_rec t;
+    memset(&t, 0, sizeof(t));
+    int r = store_token_get(svc->store, n->token_id, &t);
+    if (r == 0 && t.description != NULL) {
+        size_t len = str_utf8_prefix(t.description, strlen(t.description), sizeof(ret->description) - 1);
+        memcpy(ret->description, t.description, len);
+        ret->description[len] = '\0';
     }
+    token_rec_done(&t);
+    return read_ok(r);
+}
+
+static int context_user(struct svc *svc, const struct notice_rec *n, struct notice_context *ret) {
+    struct user_rec u;
+    memset(&u, 0, sizeof(u));
+    str_copy(ret->owner_name, sizeof(ret->owner_name), n->owner_id);
+    int r = store_user_get(svc->store, n->owner_id, &u);
+    if (r == 0)
+        str_copy(ret->owner_name, sizeof(ret->owner_name), u.username);
+    user_rec_done(&u);
+    return read_ok(r);
+}
+
+static int context_sa(struct svc *svc, const struct notice_rec *n, struct notice_context *ret) {
+    struct sa_rec sa;
+    struct team_rec team;
+    str_copy(ret->sa_name, sizeof(ret->sa_name), n->owner_id);
+    int r = store_sa_get(svc->store, n->owner_id, &sa);
+    if (r == 0) {
+        str_copy(ret->sa_name, sizeof(ret->sa_name), sa.name);
+        str_copy(ret->team_name, sizeof(ret->team_name), sa.team_id);
+        r = store_team_get_by_id(svc->store, sa.team_id, &team);
+        if (r == 0)
+            str_copy(ret->team_name, sizeof(ret->team_name), team.name);
+    }
+    str_copy(ret->owner_name, sizeof(ret->owner_name), ret->sa_name);
+    return read_ok(r);
+}
+
+int notices_context(struct svc *svc, const struct notice_rec *n, struct notice_context *ret) {
+    memset(ret, 0, sizeof(*ret));
+    str_copy(ret->org_name, sizeof(ret->org_name), n->org_name);
+    int r = context_description(svc, n, ret);
+    if (r != 0)
+        return r;
+    if (strcmp(n->owner_type, "user") == 0) {
+        ret->recipients_rule = NOTICES_RULE_OWNER;
+        return context_user(svc, n, ret);
+    }
+    if (strcmp(n->owner_type, "service_account") == 0) {
+        ret->recipients_rule = NOTICES_RULE_TEAM_OWNERS;
+        return context_sa(svc, n, ret);
+    }
+    ret->recipients_rule = NOTICES_RULE_NONE;
+    str_copy(ret->owner_name, sizeof(ret->owner_name), n->owner_type);
+    return 0;
 }
 
 const char *notices_owner_label(const char *owner_type) {

@@ -105,10 +105,29 @@ int notices_cancel_expired(struct svc *svc, int64_t cutoff);
 /* After cutting token_id's expiry short. */
 int notices_retire_token(struct svc *svc, const char *token_id);
 
-/* Who a notice is about, for people: the user's name, the service
- * account's name, or the owner type ("root"); the owner's id when the
- * user or account is gone. Into out[0..cap). */
-void notices_owner_name(struct svc *svc, const struct notice_rec *n, char *out, size_t cap);
+/* What a notice names, for people: the token as its owner knows it.
+ * Names that do not apply are "". */
+struct notice_context {
+    char description[STORE_DESCRIPTION_MAX]; /* the token's, as written (UTF-8 user text, may hold controls) */
+    char owner_name[STORE_NAME_MAX];         /* the user's or service account's name, or "root" */
+    char team_name[STORE_NAME_MAX];          /* service-account tokens: the account's team */
+    char sa_name[STORE_NAME_MAX];            /* service-account tokens: the account */
+    char org_name[STORE_NAME_MAX];           /* "" for root tokens */
+    const char *recipients_rule;             /* who gets the mail: NOTICES_RULE_* */
+};
+
+#define NOTICES_RULE_OWNER "owner"             /* a user token: its user */
+#define NOTICES_RULE_TEAM_OWNERS "team_owners" /* a service-account token: its team's owners */
+#define NOTICES_RULE_NONE "none"               /* a root token: no mail */
+
+/*
+ * Fills *ret with what notice n names, read through the store now (the
+ * token, its user or service account, the account's team; the org name
+ * comes with n). A row that is gone leaves its id in place of a name (the
+ * token's: no description). Returns 0, or the store's LK_E* code if a read
+ * failed otherwise (*ret then partly filled).
+ */
+int notices_context(struct svc *svc, const struct notice_rec *n, struct notice_context *ret);
 
 /* The owner type for people: "user", "service account", "root". */
 const char *notices_owner_label(const char *owner_type);

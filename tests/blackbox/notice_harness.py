@@ -97,13 +97,14 @@ def run_pass(server, as_of, smtp_port=None, hook_url=None, extra=None):
 
 
 def mails_of(box):
-    """Each received mail as (recipients, token id, days) from its subject."""
+    """Each received mail as (recipients, token id, days): the id from its
+    subject, the offset it was scheduled at from X-Latchkey-Notice-Days
+    (the subject states the time left instead)."""
     out = []
     for m in box.messages:
-        subj = m["msg"]["Subject"]
-        words = subj.split()
-        # "latchkey: API token <id> expires in <N> day(s)"
-        out.append((tuple(m["rcpt"]), words[3], int(words[6])))
+        msg = m["msg"]
+        # "latchkey: API token <id> expires in <time left>[ ("<description>")]"
+        out.append((tuple(m["rcpt"]), msg["Subject"].split()[3], int(msg["X-Latchkey-Notice-Days"])))
     return sorted(out)
 
 

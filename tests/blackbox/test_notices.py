@@ -60,8 +60,9 @@ def test_user_token_gets_the_7_and_1_day_notices_once_each(server, acme, smtp, w
     assert mails_of(smtp) == want and len(webhook.calls) == 2
 
     m = smtp.messages[0]["msg"]
-    assert t["id"] in m["Subject"] and "7 days" in m["Subject"]
-    assert "1 day" in smtp.messages[1]["msg"]["Subject"]
+    # The time left at each pass, rounded down: a minute past each notice's moment.
+    assert m["Subject"] == "latchkey: API token %s expires in 6 days and 23 hours" % t["id"]
+    assert smtp.messages[1]["msg"]["Subject"] == "latchkey: API token %s expires in 23 hours" % t["id"]
     assert m["From"] == "latchkey <latchkey@example.org>" and smtp.messages[0]["from"] == "latchkey@example.org"
     for c in webhook.calls:
         check_signature(c)

@@ -1,6 +1,6 @@
 /*
- * test_duration.c - unit tests for ISO 8601 duration parsing and calendar
- * arithmetic (core/duration.h).
+ * test_duration.c - unit tests for ISO 8601 duration parsing, calendar
+ * arithmetic and durations in words (core/duration.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,6 +340,82 @@ static void test_add_extreme_from_does_not_overflow(void **state) {
     assert_i64_eq(t, 777);
 }
 
+/* ---- in words ---- */
+
+#define MIN 60
+#define HOUR 3600
+#define DAY 86400
+
+struct words_case {
+    int64_t seconds;
+    const char *want;
+};
+
+static void check_words(const struct words_case *cases, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char got[DURATION_WORDS_BUFSZ];
+        memset(got, 'x', sizeof(got));
+        int r = duration_words(cases[i].seconds, got, sizeof(got));
+        if (r != 0 || strcmp(got, cases[i].want) != 0)
+            fail_msg("duration_words(%lld) returned %d and \"%s\", expected 0 and \"%s\"", (long long)cases[i].seconds,
+                     r, r == 0 ? got : "", cases[i].want);
+    }
+}
+
+static void test_words_under_a_minute(void **state) {
+    const struct words_case cases[] = {
+        {0, "less than a minute"},  {1, "less than a minute"},         {59, "less than a minute"},
+        {-1, "less than a minute"}, {INT64_MIN, "less than a minute"},
+    };
+    check_words(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_words_minutes_round_down(void **state) {
+    const struct words_case cases[] = {
+        {MIN, "1 minute"},        {MIN + 59, "1 minute"},   {2 * MIN, "2 minutes"},
+        {59 * MIN, "59 minutes"}, {HOUR - 1, "59 minutes"},
+    };
+    check_words(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_words_hours_below_48_round_down(void **state) {
+    const struct words_case cases[] = {
+        {HOUR, "1 hour"},      {2 * HOUR - 1, "1 hour"}, {2 * HOUR, "2 hours"},   {23 * HOUR + 59 * MIN, "23 hours"},
+        {DAY - 1, "23 hours"}, {DAY, "24 hours"},        {30 * HOUR, "30 hours"}, {48 * HOUR - 1, "47 hours"},
+    };
+    check_words(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_words_days_and_hours(void **state) {
+    const struct words_case cases[] = {
+        {2 * DAY, "2 days"},
+        {2 * DAY + HOUR - 1, "2 days"},
+        {2 * DAY + HOUR, "2 days and 1 hour"},
+        {2 * DAY + 2 * HOUR, "2 days and 2 hours"},
+        {5 * DAY, "5 days"},
+        {7 * DAY - 1, "6 days and 23 hours"},
+        {6 * DAY + 23 * HOUR, "6 days and 23 hours"},
+        {7 * DAY, "7 days"},
+        {7 * DAY + 59 * MIN, "7 days"},
+        {30 * DAY + 12 * HOUR + 30 * MIN, "30 days and 12 hours"},
+        {INT64_MAX, "106751991167300 days and 15 hours"},
+    };
+    check_words(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_words_too_small_a_buffer_fails_empty(void **state) {
+    char out[8];
+    memset(out, 'x', sizeof(out));
+    assert_i64_eq(duration_words(7 * DAY, out, sizeof(out)), 0);
+    assert_string_equal(out, "7 days");
+    memset(out, 'x', sizeof(out));
+    assert_i64_eq(duration_words(7 * DAY - 1, out, sizeof(out)), -1);
+    assert_string_equal(out, "");
+    assert_i64_eq(duration_words(0, out, sizeof(out)), -1);
+    assert_string_equal(out, "");
+    assert_i64_eq(duration_words(0, NULL, 0), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_valid),
@@ -359,6 +435,11 @@ int main(void) {
         cmocka_unit_test(test_add_negative_months_moves_back),
         cmocka_unit_test(test_add_extreme_components_do_not_overflow),
         cmocka_unit_test(test_add_extreme_from_does_not_overflow),
+        cmocka_unit_test(test_words_under_a_minute),
+        cmocka_unit_test(test_words_minutes_round_down),
+        cmocka_unit_test(test_words_hours_below_48_round_down),
+        cmocka_unit_test(test_words_days_and_hours),
+        cmocka_unit_test(test_words_too_small_a_buffer_fails_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
