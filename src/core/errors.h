@@ -33,7 +33,8 @@
     X(UNAVAIL, 17, 503, "service unavailable")                                                                         \
     X(SEALED, 18, 503, "latchkey is sealed")                                                                           \
     X(BUSY, 19, 503, "storage busy, try again")                                                                        \
-    X(RANGE, 20, 400, "value out of range")
+    X(RANGE, 20, 400, "value out of range")                                                                            \
+    X(INTEGRITY, 21, 500, "stored data failed its integrity check")
 
 enum lk_errno {
     LK_OK = 0,

@@ -67,6 +67,7 @@ static void test_known_codes_have_expected_status(void **state) {
     assert_i64_eq(lk_err_status(LK_ENOTFOUND), 404);
     assert_i64_eq(lk_err_status(LK_ERATE), 429);
     assert_i64_eq(lk_err_status(LK_ERANGE), 400);
+    assert_i64_eq(lk_err_status(LK_EINTEGRITY), 500);
 }
 
 static void test_zero_is_ok(void **state) {
