@@ -17,7 +17,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson -lz"
-ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing"
+ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring"
 
 # The src/ files each harness links against.
 sources() {
@@ -32,6 +32,7 @@ sources() {
     redact) echo "src/core/tokfmt.c src/core/audit.c src/core/errors.c src/core/rfc3339.c src/core/secret.c src/lib/jsonw.c src/lib/str.c" ;;
     urlpath) echo "src/core/urlpath.c src/core/errors.c src/lib/str.c" ;;
     framing) echo "src/net/framing.c src/core/errors.c src/lib/str.c" ;;
+    keyring) echo "src/core/keyring.c src/core/aead.c src/core/secret.c src/core/errors.c" ;;
     *) echo "fuzz.sh: unknown harness '$1' (have: $ALL)" >&2; return 1 ;;
     esac
 }
