@@ -82,6 +82,8 @@ static const struct opt opts[] = {
      "seconds between last_used_at writes (default 5)"},
     {"audit-sync-reads", "LATCHKEY_AUDIT_SYNC_READS", OPT_BOOL, OFF(audit_sync_reads), 0, 0,
      "answer reads only once their audit record is on disk, as mutations always are (default off)"},
+    {"unseal-key-file", "LATCHKEY_UNSEAL_KEY_FILE", OPT_STR, OFF(unseal_key_file), 0, 0,
+     "unseal at start with the key shares in this file (one per line; it must not be readable by group or others)"},
     {"audit-file", "LATCHKEY_AUDIT_FILE", OPT_STR, OFF(audit_file), 0, 0,
      "also append every audit record to this file as a JSON line; reopened on SIGHUP"},
     {"audit-anchor-interval", "LATCHKEY_AUDIT_ANCHOR_INTERVAL", OPT_UINT, OFF(audit_anchor_interval_s), 0, 86400,

@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "svc/audit.h"
 #include "svc/ratelimiter.h"
+#include "svc/seal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
@@ -235,6 +236,8 @@ int server_run(struct config *cfg) {
             lk_log(LOG_WARN, "no root token exists: create one with `latchkey operator root-token %s`",
                    store_flag(cfg, flag, sizeof(flag)));
     }
+    if (server_seal_start(cfg, boot, &srv->seal) != 0)
+        goto out;
     store_close(boot);
     boot = NULL;
     if (audit_log_new(srv->store_dsn, cfg->audit_file, &srv->audit) != 0) {
@@ -327,6 +330,7 @@ out:
     store_close(boot);
     audit_log_free(srv->audit);
     token_cache_free(srv->cache);
+    seal_free(srv->seal);
     ratelimiter_free(srv->rl_token);
     ratelimiter_free(srv->rl_ip);
     ratelimiter_free(srv->rl_login_account);

@@ -42,6 +42,7 @@ struct server {
     struct server_worker *workers; /* per worker: its store connection and api context */
     int nworkers;
     struct token_cache *cache;            /* shared: see token_cache.h */
+    struct seal *seal;                    /* shared: see svc/seal.h */
     struct ratelimiter *rl_token;         /* shared: see ratelimiter.h */
     struct ratelimiter *rl_ip;            /* shared: see ratelimiter.h */
     struct ratelimiter *rl_login_account; /* shared: see ratelimiter.h */
@@ -78,5 +79,11 @@ int server_open_store(const struct config *cfg, int create_dir, char *dsn, size_
 int server_workers_start(struct server *srv);
 void server_workers_stop(struct server *srv);
 void server_workers_free(struct server *srv);
+
+/* Opens the seal from the store and unseals it in dev mode (one share kept
+ * in the data dir) or from --unseal-key-file (server_seal.c). 0, or -1
+ * after logging why (a key file that cannot unseal stops the start). */
+struct seal;
+int server_seal_start(const struct config *cfg, struct store *s, struct seal **ret);
 
 #endif

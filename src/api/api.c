@@ -28,6 +28,7 @@
 #include "svc/audit.h"
 #include "svc/auth.h"
 #include "svc/ratelimiter.h"
+#include "svc/seal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
@@ -279,7 +280,24 @@ static void pipeline(struct api_req *ar) {
     svc->now = clock_now();
     svc->now_us = clock_mono_us();
 
-    if (ar->route->auth) {
+    /* Sealed (or not initialised yet): nothing can be decrypted, and the
+     * API answers only what it takes to unseal. */
+    if (!(ar->route->auth & API_SEALED_OK) && svc->seal != NULL && seal_is_sealed(svc->seal)) {
+        struct seal_status st;
+        seal_status(svc->seal, &st);
+        if (!st.initialized)
+            api_reply_error(ar, LK_ESEALED,
+                            "latchkey is sealed: it is not initialized yet (latchkey operator init, or PUT "
+                            "/v1/sys/init)");
+        else
+            api_reply_error(ar, LK_ESEALED,
+                            "latchkey is sealed: give %u of its %u unseal key shares to PUT "
+                            "/v1/sys/unseal",
+                            st.t, st.n);
+        return;
+    }
+
+    if (ar->route->auth & API_AUTH) {
         h2o_iovec_t cred;
         int f = find_credential(req, &cred, &ar->cred_source);
         if (f == 1) {
@@ -317,7 +335,7 @@ static void pipeline(struct api_req *ar) {
         api_methods_format(mask, allowed_list, sizeof(allowed_list));
         json_t *body =
             json_pack("{s:s, s:s, s:s, s:s, s:b}", "help", ar->route->help, "path", ar->route->pattern, "methods",
-                      allowed_list, "action", ar->route->action, "authenticated", ar->route->auth);
+                      allowed_list, "action", ar->route->action, "authenticated", (ar->route->auth & API_AUTH) != 0);
         api_reply_json(ar, 200, body);
         return;
     }

@@ -21,6 +21,8 @@
 
 #define API_MAX_PARAMS 6
 #define API_SEGMENT_MAX 128
+/* A "{name...}" placeholder, the rest of a path: at most this many bytes. */
+#define API_REST_MAX 1024
 #define API_REQUEST_ID_LEN 24
 /* Largest ?cursor= accepted (a store seq; "s<seq>"). Far above any seq a
  * store hands out, and far enough below INT64_MAX that a store's cursor
@@ -36,10 +38,14 @@ typedef void (*api_handler_fn)(struct api_req *ar);
  * that chose to; a cookie a browser adds on its own (csrf.c). */
 enum api_cred_source { API_CRED_NONE, API_CRED_HEADER, API_CRED_COOKIE };
 
+/* struct api_route's auth bits. */
+#define API_AUTH 1
+#define API_SEALED_OK 2
+
 struct api_route {
     unsigned method;     /* one enum api_method */
     const char *pattern; /* "/v1/tokens/{id}" */
-    int auth;            /* 1 if a verified credential is required */
+    int auth;            /* API_AUTH: a verified credential is required; API_SEALED_OK: answers while sealed */
     const char *action;  /* stable name, e.g. "token.create" */
     api_handler_fn fn;
     const char *help;

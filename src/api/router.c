@@ -64,9 +64,12 @@ static int match(const char *pattern, const char *path, size_t len, struct api_r
         if (*p == '{') {
             const char *close = strchr(p, '}');
             size_t start = i;
-            while (i < len && path[i] != '/')
+            /* "{name...}", last in a pattern, takes the rest of the path,
+             * slashes and all; any other placeholder one segment. */
+            int rest = close - p > 4 && memcmp(close - 3, "...", 3) == 0;
+            while (i < len && (rest || path[i] != '/'))
                 i++;
-            if (i == start || i - start > API_SEGMENT_MAX || np == API_MAX_PARAMS)
+            if (i == start || i - start > (rest ? API_REST_MAX : API_SEGMENT_MAX) || np == API_MAX_PARAMS)
                 return 0;
             params[np] = path + start;
             plen[np++] = i - start;
@@ -96,7 +99,10 @@ const char *api_param_find(const struct api_req *ar, const char *name) {
         const char *close = strchr(p, '}');
         if (close == NULL)
             break;
-        if ((size_t)(close - p - 1) == n && memcmp(p + 1, name, n) == 0)
+        size_t len = (size_t)(close - p - 1);
+        if (len > 3 && memcmp(close - 3, "...", 3) == 0)
+            len -= 3; /* "{path...}" is named "path" */
+        if (len == n && memcmp(p + 1, name, n) == 0)
             return idx < ar->nparams ? ar->params[idx] : NULL;
         p = close + 1;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "svc/seal.h"
 #include "core/perm.h"
 #include "core/rfc3339.h"
 #include "core/tokfmt.h"
@@ -31,7 +32,6 @@
 /* 503 while the audit trail is not being written: mutations are refused
  * then, so a load balancer or readiness probe should send traffic elsewhere. */
 static void h_health(struct api_req *ar) {
-    static const char body[] = "{\"status\":\"ok\",\"version\":\"" LATCHKEY_VERSION "\"}";
     switch (audit_log_health(ar->ctx->cfg->audit)) {
     case AUDIT_HEALTH_FAILING:
         api_reply_error(ar, LK_EUNAVAIL,
@@ -43,8 +43,19 @@ static void h_health(struct api_req *ar) {
                         "unavailable: the audit store could not be synced to disk; changes are refused until latchkey "
                         "is restarted");
         return;
-    default: api_reply_raw(ar, 200, body, sizeof(body) - 1);
+    default: break;
     }
+    /* Vault's fields beside latchkey's own, and Vault's codes: 501 before
+     * init, 503 while sealed, so a load balancer takes the node out. */
+    struct seal_status st = {.initialized = 1, .sealed = 0};
+    if (ar->svc->seal != NULL)
+        seal_status(ar->svc->seal, &st);
+    const char *status = !st.initialized ? "not initialized" : st.sealed ? "sealed" : "ok";
+    int code = !st.initialized ? 501 : st.sealed ? 503 : 200;
+    api_reply_json(ar, code,
+                   json_pack("{s:s, s:s, s:b, s:b, s:b, s:I}", "status", status, "version", LATCHKEY_VERSION,
+                             "initialized", st.initialized, "sealed", st.sealed, "standby", 0, "server_time_utc",
+                             (json_int_t)ar->svc->now));
 }
 
 static void jsonw_time(struct jsonw *w, int64_t t) {
@@ -201,9 +212,10 @@ static void h_permissions(struct api_req *ar) {
 }
 
 const struct api_route api_routes_system[] = {
-    {M_GET, "/v1/sys/health", 0, "sys.health", h_health,
-     "Liveness and readiness, without credentials: {\"status\":\"ok\",\"version\":...}, or 503 with the reason "
-     "while the audit trail is not being written (changes are refused then)."},
+    {M_GET, "/v1/sys/health", API_SEALED_OK, "sys.health", h_health,
+     "Liveness and readiness, without credentials: {\"status\":\"ok\", \"version\", \"initialized\", "
+     "\"sealed\", \"standby\", \"server_time_utc\"}: 200 when serving, 501 before init, 503 while sealed (status "
+     "\"sealed\"), and 503 with the reason while the audit trail is not being written (changes are refused then)."},
     {M_GET, "/v1/auth/whoami", 1, "auth.whoami", h_whoami,
      "Who the presented credential belongs to: {\"principal\":{type,name,org,team},\"token\":{id,expires_at,"
      "policies},\"permissions\":[...]}."},

@@ -42,10 +42,12 @@ struct cli_ctx {
     int argc;                      /* the words after the command's name */
     char **argv;
     /* operator (not CLI_OWN_FLAGS): */
-    struct config *cfg;  /* settings from the flags, the environment and a config file */
-    struct store *store; /* the data dir's store, open and migrated */
-    const char *dsn;     /* its DSN, for a command that opens more connections */
-    int64_t now;         /* the time a pass runs at: now, or --as-of */
+    struct config *cfg;     /* settings from the flags, the environment and a config file */
+    struct store *store;    /* the data dir's store, open and migrated */
+    const char *dsn;        /* its DSN, for a command that opens more connections */
+    unsigned key_shares;    /* operator init: --key-shares */
+    unsigned key_threshold; /* operator init: --key-threshold */
+    int64_t now;            /* the time a pass runs at: now, or --as-of */
     /* operator audit: flag values, NULL when not given */
     const char *org;
     const char *since;

@@ -22,6 +22,8 @@
 #include "server.h"
 #include "store/store.h"
 #include "svc/audit.h"
+#include "svc/seal.h"
+#include "svc/seal_ops.h"
 #include "svc/token_cache.h"
 #include "svc/tokens.h"
 
@@ -97,6 +99,42 @@ int cli_run_on_store(struct cli_ctx *ctx, struct config *cfg) {
     return status;
 }
 
+/*
+ * Takes "--name N" / "--name=N" out of argv into *ret (a whole number from
+ * 1 to max). Returns 0 (absent or taken), or 2 after printing why not.
+ */
+static int take_count(const char *verb, const char *name, unsigned max, int *argc, char **argv, unsigned *ret) {
+    size_t nl = strlen(name);
+    for (int i = 0; i < *argc; i++) {
+        const char *value = NULL;
+        int take = 0;
+        if (strcmp(argv[i], name) == 0 && i + 1 < *argc) {
+            value = argv[i + 1];
+            take = 2;
+        } else if (strncmp(argv[i], name, nl) == 0 && argv[i][nl] == '=') {
+            value = argv[i] + nl + 1;
+            take = 1;
+        } else if (strcmp(argv[i], name) == 0) {
+            fprintf(stderr, "latchkey operator %s: %s needs a number\n", verb, name);
+            return 2;
+        }
+        if (take == 0)
+            continue;
+        char *end = NULL;
+        unsigned long v = strtoul(value, &end, 10);
+        if (end == value || *end != '\0' || v < 1 || v > max) {
+            fprintf(stderr, "latchkey operator %s: %s: expected a whole number from 1 to %u\n", verb, name, max);
+            return 2;
+        }
+        *ret = (unsigned)v;
+        for (int k = i; k + take < *argc; k++)
+            argv[k] = argv[k + take];
+        *argc -= take;
+        i--;
+    }
+    return 0;
+}
+
 int cli_operator(struct cli_ctx *ctx) {
     if (ctx->argc < 1) {
         cli_usage(stderr);
@@ -108,7 +146,14 @@ int cli_operator(struct cli_ctx *ctx) {
     int has_as_of = 0, nflags = ctx->argc - 1;
     if (take_as_of(verb, c != NULL && (c->flags & CLI_AS_OF), &nflags, ctx->argv + 1, &as_of, &has_as_of) != 0)
         return 2;
+    unsigned shares = 5, threshold = 3; /* operator init: Vault's defaults */
+    if (c != NULL && c->run == cli_operator_init &&
+        (take_count(verb, "--key-shares", SEAL_SHARES_MAX, &nflags, ctx->argv + 1, &shares) != 0 ||
+         take_count(verb, "--key-threshold", SEAL_SHARES_MAX, &nflags, ctx->argv + 1, &threshold) != 0))
+        return 2;
     struct cli_ctx sub = {.cmd = c, .argc = nflags, .argv = ctx->argv + 1};
+    sub.key_shares = shares;
+    sub.key_threshold = threshold;
     sub.now = has_as_of ? as_of : clock_now();
     if (c != NULL && (c->flags & CLI_OWN_FLAGS))
         return c->run(&sub);
@@ -171,24 +216,12 @@ int cli_operator_notices(struct cli_ctx *ctx) {
     return status;
 }
 
-/* init (only into a data dir without a root token) and root-token: a new
- * root token, printed once; the old ones revoked. */
-static int issue_root(struct cli_ctx *ctx, int is_init) {
+/* root-token: a new root token, printed once; the old ones revoked. */
+static int issue_root(struct cli_ctx *ctx) {
     const char *verb = ctx->cmd->name;
     int status = 0;
     struct token_cache *cache = token_cache_new(64, 1);
     struct svc svc = {.store = ctx->store, .cache = cache, .now = clock_now(), .now_us = clock_mono_us()};
-    if (is_init) {
-        int exists = 0;
-        if (tokens_root_exists(&svc, &exists) != 0 || exists) {
-            fprintf(stderr,
-                    "latchkey operator init: %s is already initialised (use `operator root-token` for a "
-                    "new root token)\n",
-                    ctx->cfg->store[0] ? "the store given by --store" : ctx->cfg->data_dir);
-            token_cache_free(cache);
-            return 1;
-        }
-    }
     char token[TOKFMT_TOKEN_BUFSZ], id[TOKFMT_PUBID_BUFSZ];
     size_t revoked = 0;
     struct lk_error err = {0};
@@ -201,15 +234,63 @@ static int issue_root(struct cli_ctx *ctx, int is_init) {
                revoked);
         explicit_bzero(token, sizeof(token));
     }
-    audit_operator(ctx->store, is_init ? "operator.init" : "operator.root_token", id, status == 0);
+    audit_operator(ctx->store, "operator.root_token", id, status == 0);
     token_cache_free(cache);
     return status;
 }
 
+/*
+ * init: the seal (a root key split into --key-shares shares, any
+ * --key-threshold of which unseal) and a root token, each printed once.
+ * A data dir from before the seal (a root token, no seal) gets the seal
+ * only. Refused when both exist.
+ */
 int cli_operator_init(struct cli_ctx *ctx) {
-    return issue_root(ctx, 1);
+    const char *where = ctx->cfg->store[0] ? "the store given by --store" : ctx->cfg->data_dir;
+    struct token_cache *cache = token_cache_new(64, 1);
+    struct svc svc = {.store = ctx->store, .cache = cache, .now = clock_now(), .now_us = clock_mono_us()};
+    struct seal_init_result *res = calloc(1, sizeof(*res));
+    struct lk_error err = {0};
+    struct seal_status st;
+    int status = 1, exists = 0;
+    if (res == NULL || seal_new(ctx->store, &svc.seal) != 0 || tokens_root_exists(&svc, &exists) != 0) {
+        fprintf(stderr, "latchkey operator init: cannot read %s\n", where);
+        goto out;
+    }
+    seal_status(svc.seal, &st);
+    if (st.initialized && exists) {
+        fprintf(stderr,
+                "latchkey operator init: %s is already initialised (use `operator root-token` for a new root "
+                "token)\n",
+                where);
+        goto out;
+    }
+    if (st.initialized) {
+        status = issue_root(ctx);
+        goto out;
+    }
+    if (seal_ops_init(&svc, ctx->key_shares, ctx->key_threshold, res, &err) != 0) {
+        fprintf(stderr, "latchkey operator init: %s\n", lk_error_message(&err));
+        goto out;
+    }
+    for (size_t i = 0; i < res->n; i++)
+        printf("Unseal key %zu: %s\n", i + 1, res->hex[i]);
+    if (res->root_token[0] != '\0')
+        printf("Root token: %s\n", res->root_token);
+    printf("\nInitialized with %zu key shares and a key threshold of %u. The shares are shown this once and stored "
+           "nowhere:\nhand them to different people. latchkey starts sealed; any %u of them unseal it "
+           "(PUT /v1/sys/unseal).\n",
+           res->n, ctx->key_threshold, ctx->key_threshold);
+    status = 0;
+out:
+    audit_operator(ctx->store, "operator.init", res != NULL ? res->root_token_id : "", status == 0);
+    seal_init_result_wipe(res);
+    free(res);
+    seal_free(svc.seal);
+    token_cache_free(cache);
+    return status;
 }
 
 int cli_operator_root_token(struct cli_ctx *ctx) {
-    return issue_root(ctx, 0);
+    return issue_root(ctx);
 }

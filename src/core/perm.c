@@ -210,6 +210,22 @@ int perm_builtin_role_index(const char *name) {
     return -1;
 }
 
+permset_t perm_team_role_set(const char *team_role) {
+    if (team_role == NULL)
+        return 0;
+    if (strcmp(team_role, "owner") == 0)
+        return perm_builtin_role_set(PERM_ROLE_TEAM_OWNER);
+    if (strcmp(team_role, "member") == 0)
+        return perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER);
+    if (strcmp(team_role, "viewer") == 0) {
+        /* A team's viewer also sees its secrets' keys and metadata, never their values. */
+        static const char *const secrets_meta[] = {"secrets.view", NULL};
+        tables();
+        return role_sets[PERM_ROLE_VIEWER] | named(secrets_meta);
+    }
+    return 0;
+}
+
 permset_t perm_service_account_default(void) {
     /* A service account reads everything a human user may read, except secrets. */
     tables();

@@ -79,6 +79,14 @@ permset_t perm_builtin_role_set(enum perm_builtin_role role);
 int perm_builtin_role_index(const char *name);
 
 /*
+ * What a team membership role gives in its team: "owner" the team-owner
+ * role, "member" team-member, "viewer" the viewer role and secrets.view
+ * (its team's secrets' keys and metadata, never their values); 0 for
+ * anything else.
+ */
+permset_t perm_team_role_set(const char *team_role);
+
+/*
  * What a service account holds by default: read access to
  * everything a human member of its org may read, except secrets.
  */

@@ -83,14 +83,8 @@ int authz_require(const struct principal *p, const struct org_rec *org, const ch
 }
 
 static permset_t team_set(const struct principal *p, const struct org_rec *org, const char *team_role) {
-    permset_t set = authz_org_permissions(p, org);
-    if (strcmp(team_role, "owner") == 0)
-        set |= perm_builtin_role_set(PERM_ROLE_TEAM_OWNER);
-    else if (strcmp(team_role, "member") == 0)
-        set |= perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER);
-    else if (strcmp(team_role, "viewer") == 0)
-        set |= perm_builtin_role_set(PERM_ROLE_VIEWER);
-    else if (strcmp(team_role, "service_account") == 0)
+    permset_t set = authz_org_permissions(p, org) | perm_team_role_set(team_role);
+    if (strcmp(team_role, "service_account") == 0)
         set |= (permset_t)p->extra_perms; /* a service account in its own team */
     return set;
 }

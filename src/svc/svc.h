@@ -26,10 +26,13 @@ struct svc_invalidation {
     char owner_id[64];
 };
 
+struct seal;
+
 struct svc {
     struct store *store;          /* this thread's connection; not shared */
     struct token_cache *cache;    /* shared by all threads (see token_cache.h) */
     struct ratelimiter *rl_login; /* shared: login attempts per account; NULL = unlimited */
+    struct seal *seal;            /* shared: the barrier's keys (svc/seal.h); NULL = no seal (unit tests) */
     int64_t now;                  /* Unix seconds, set once per request */
     int64_t now_us;               /* monotonic microseconds, set once per request */
     /* Invalidations of this request, replayed once its transaction commits:

@@ -146,11 +146,7 @@ int teams_member_put(struct svc *svc, const struct principal *caller, const char
         /* The role's rights in the team go to the user: only who holds them may give them. */
         char what[32];
         snprintf(what, sizeof(what), "team role %s", role);
-        r = authz_require_within(authz_team_permissions(caller, &sc.org, sc.role),
-                                 perm_builtin_role_set(strcmp(role, "owner") == 0    ? PERM_ROLE_TEAM_OWNER
-                                                       : strcmp(role, "member") == 0 ? PERM_ROLE_TEAM_MEMBER
-                                                                                     : PERM_ROLE_VIEWER),
-                                 what, err);
+        r = authz_require_within(authz_team_permissions(caller, &sc.org, sc.role), perm_team_role_set(role), what, err);
     }
     if (r < 0) {
         user_rec_done(&u);

@@ -15,14 +15,10 @@
 
 /* SECRET_COLS, in order. */
 static const struct col_map secret_cols[] = {
-    MAP_INT(struct secret_rec, seq),
-    MAP_TEXT(struct secret_rec, org_id),
-    MAP_TEXT(struct secret_rec, team_id),
-    MAP_TEXT(struct secret_rec, path),
-    MAP_INT(struct secret_rec, version),
-    MAP_BYTES_DUP(struct secret_rec, value, value_len, STORE_SECRET_VALUE_MAX),
-    MAP_INT(struct secret_rec, created_at),
-    MAP_TEXT(struct secret_rec, created_by),
+    MAP_INT(struct secret_rec, seq),        MAP_TEXT(struct secret_rec, org_id),
+    MAP_TEXT(struct secret_rec, team_id),   MAP_TEXT(struct secret_rec, path),
+    MAP_INT(struct secret_rec, version),    MAP_BYTES_DUP(struct secret_rec, value, value_len, STORE_SECRET_VALUE_MAX),
+    MAP_INT(struct secret_rec, created_at), MAP_TEXT(struct secret_rec, created_by),
 };
 static const struct row_map secret_map = ROW_MAP(struct secret_rec, secret_cols);
 
@@ -63,7 +59,8 @@ int sqlite_secret_insert(struct store *s, const struct secret_rec *r) {
         "(?2 = '' OR EXISTS (SELECT 1 FROM teams WHERE id = ?2 AND org_id = ?1))"};
     size_t changed = 0;
     /* A tombstone binds NULL. */
-    struct sql_arg value = r->value != NULL ? sql_blob(r->value, (int)r->value_len) : (struct sql_arg){SQL_NULL, NULL, 0};
+    struct sql_arg value =
+        r->value != NULL ? sql_blob(r->value, (int)r->value_len) : (struct sql_arg){SQL_NULL, NULL, 0};
     int rc = sql_run_count(ss_of(s), &def, &changed, sql_text(r->org_id), sql_text(r->team_id),
                            sql_text(scope_of(r->org_id, r->team_id)), sql_text(r->path), sql_int(r->version), value,
                            sql_int(r->created_at), sql_text(r->created_by));
@@ -97,8 +94,8 @@ int sqlite_secret_prune(struct store *s, const char *org_id, const char *team_id
                          sql_text(org_id), sql_int(keep_from));
 }
 
-int sqlite_secret_paths(struct store *s, const char *org_id, const char *team_id, const char *prefix,
-                        const char *after, int limit, struct secret_path_list *ret) {
+int sqlite_secret_paths(struct store *s, const char *org_id, const char *team_id, const char *prefix, const char *after,
+                        int limit, struct secret_path_list *ret) {
     /* The newest row of each path, live (not a tombstone), in byte order. */
     static const struct stmt_def def = {
         "SELECT n.path FROM secrets n WHERE n.scope_id = ?1 AND n.org_id = ?2 AND "

@@ -172,12 +172,16 @@ static void test_a_team_owners_role_applies_only_in_its_team(void **state) {
     principal_done(&p);
 }
 
+/* A team viewer reads what a viewer reads, and its team's secrets' keys
+ * and metadata (secrets.view), never their values. */
 static void test_a_team_viewer_holds_the_viewer_set_in_its_team(void **state) {
     (void)state;
     struct principal p = user("member", "[\"*\"]");
     struct org_rec acme = ACME;
     permset_t viewer = authz_team_permissions(&p, &acme, "viewer");
-    assert_perms_eq(viewer, perm_org_member_set() | perm_builtin_role_set(PERM_ROLE_VIEWER));
+    assert_perms_eq(viewer,
+                    perm_org_member_set() | perm_builtin_role_set(PERM_ROLE_VIEWER) | perm_team_role_set("viewer"));
+    assert_true(in(viewer, "secrets.view"));
     assert_perms_eq(in(viewer, "secrets.read"), 0);
     principal_done(&p);
 }

@@ -1,0 +1,120 @@
+/*
+ * routes_seal.c - the seal's routes, in Vault's shapes: GET
+ * /v1/sys/seal-status, PUT /v1/sys/unseal, PUT /v1/sys/seal, GET and PUT
+ * /v1/sys/init. All but seal answer while latchkey is sealed (and before
+ * it is initialised); the rest of the API answers 503 then (api.c).
+ *
+ * Shares pass through here once, in the init answer and the unseal body:
+ * never logged, never audited, never echoed in an error.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/errors.h"
+#include "svc/seal.h"
+#include "svc/seal_ops.h"
+
+static json_t *status_json(const struct seal_status *st) {
+    return json_pack("{s:s, s:b, s:b, s:i, s:i, s:i, s:s, s:s, s:b, s:s}", "type", "shamir", "initialized",
+                     st->initialized, "sealed", st->sealed, "t", (int)st->t, "n", (int)st->n, "progress",
+                     (int)st->progress, "nonce", st->nonce, "version", LATCHKEY_VERSION, "migration", 0,
+                     "storage_type", "sqlite");
+}
+
+static void h_seal_status(struct api_req *ar) {
+    struct seal_status st;
+    seal_status(ar->svc->seal, &st);
+    api_reply_json(ar, 200, status_json(&st));
+}
+
+static void h_unseal(struct api_req *ar) {
+    static const char *const fields[] = {"key", "reset", "migrate", NULL};
+    json_t *body = api_body_fields(ar, 0, fields);
+    if (body == NULL)
+        return;
+    int reset = 0;
+    const char *key = NULL;
+    struct seal_status st;
+    if (api_body_bool(ar, body, "reset", &reset) < 0 || api_body_string(ar, body, "key", &key) < 0)
+        goto out;
+    if (reset == 1) {
+        seal_reset(ar->svc->seal);
+        seal_status(ar->svc->seal, &st);
+        api_reply_json(ar, 200, status_json(&st));
+        goto out;
+    }
+    if (key == NULL) {
+        api_reply_error(ar, LK_EINVAL, "key: required (one unseal key share, hex or base64), or \"reset\": true");
+        goto out;
+    }
+    int r = seal_unseal(ar->svc->seal, ar->svc->store, key, &st, &ar->err);
+    if (r != 0)
+        api_reply_lkerr(ar, &ar->err);
+    else
+        api_reply_json(ar, 200, status_json(&st));
+out:
+    json_decref(body);
+}
+
+static void h_seal(struct api_req *ar) {
+    int r = seal_ops_seal(ar->svc, &ar->principal, &ar->err);
+    api_reply_done(ar, r);
+}
+
+static void h_init_get(struct api_req *ar) {
+    struct seal_status st;
+    seal_status(ar->svc->seal, &st);
+    api_reply_json(ar, 200, json_pack("{s:b}", "initialized", st.initialized));
+}
+
+static void h_init_put(struct api_req *ar) {
+    static const char *const fields[] = {"secret_shares", "secret_threshold", "root_token_pgp_key", "pgp_keys",
+                                         NULL};
+    json_t *body = api_body_fields(ar, 0, fields);
+    if (body == NULL)
+        return;
+    int64_t n = -1, t = -1;
+    struct seal_init_result res;
+    if (api_body_int(ar, body, "secret_shares", &n) < 0 || api_body_int(ar, body, "secret_threshold", &t) < 0)
+        goto out;
+    if (n < 0 || t < 0) {
+        api_reply_error(ar, LK_EINVAL, "secret_shares and secret_threshold: required whole numbers");
+        goto out;
+    }
+    if (seal_ops_init(ar->svc, n, t, &res, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        goto out;
+    }
+    json_t *keys = json_array(), *keys64 = json_array();
+    for (size_t i = 0; i < res.n; i++) {
+        json_array_append_new(keys, json_string(res.hex[i]));
+        json_array_append_new(keys64, json_string(res.b64[i]));
+    }
+    api_reply_json(ar, 200,
+                   json_pack("{s:o, s:o, s:o}", "keys", keys, "keys_base64", keys64, "root_token",
+                             res.root_token[0] ? json_string(res.root_token) : json_null()));
+    seal_init_result_wipe(&res);
+out:
+    json_decref(body);
+}
+
+const struct api_route api_routes_seal[] = {
+    {M_GET, "/v1/sys/seal-status", API_SEALED_OK, "sys.seal_status", h_seal_status,
+     "The seal, without credentials: {\"type\":\"shamir\", \"initialized\", \"sealed\", \"t\", \"n\", "
+     "\"progress\", \"nonce\", \"version\"}."},
+    {M_PUT, "/v1/sys/unseal", API_SEALED_OK, "sys.unseal", h_unseal,
+     "Gives one unseal key share: {\"key\": hex or base64}; the t-th rebuilds the root key and unseals. "
+     "{\"reset\": true} forgets the shares given so far. Answers the seal status; a set of shares that does "
+     "not rebuild the key answers 400 and starts over, never saying which share was wrong."},
+    {M_PUT, "/v1/sys/seal", API_AUTH, "sys.seal", h_seal,
+     "Root only: seals the running server at once, wiping every key from memory; 204. Everything but health, "
+     "seal status, init and unseal answers 503 until it is unsealed again."},
+    {M_GET, "/v1/sys/init", API_SEALED_OK, "sys.init_status", h_init_get, "{\"initialized\": bool}."},
+    {M_PUT, "/v1/sys/init", API_SEALED_OK, "sys.init", h_init_put,
+     "Initialises the seal once: {\"secret_shares\": N, \"secret_threshold\": T} (1 <= T <= N <= 255) -> "
+     "{\"keys\": [hex], \"keys_base64\": [...], \"root_token\"}: the unseal key shares, shown this once and "
+     "stored nowhere, and a root token if there was none (else null). latchkey stays sealed until T shares "
+     "are given to PUT /v1/sys/unseal."},
+};
+API_ROUTES_END(seal);

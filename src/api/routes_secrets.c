@@ -1,0 +1,178 @@
+/*
+ * routes_secrets.c - the native secrets API: org-wide secrets at
+ * /v1/orgs/{org}/secrets/{path...} and team secrets at
+ * /v1/orgs/{org}/teams/{team}/secrets/{path...}. GET reads (?version=N,
+ * ?metadata=true for metadata only, ?list=true for the keys under a
+ * folder), PUT and POST write, DELETE deletes (a new version that is a
+ * deletion).
+ *
+ * JSON in and out only; the rules are svc/secrets.c's. A value appears in
+ * exactly one place: the answer to a read. The audit record names the path
+ * (the request's) and never a value.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/errors.h"
+#include "svc/secrets.h"
+
+static json_t *meta_json(const struct secret_meta *m) {
+    json_t *versions = json_array();
+    for (size_t i = 0; versions != NULL && i < m->versions.count; i++) {
+        const struct secret_rec *v = &m->versions.items[i];
+        json_array_append_new(versions,
+                              json_pack("{s:I, s:o, s:s, s:b}", "version", (json_int_t)v->version, "created_at",
+                                        api_time(v->created_at), "created_by", v->created_by, "deleted",
+                                        v->value_len == 0));
+    }
+    return json_pack("{s:s, s:I, s:I, s:b, s:o, s:s, s:o, s:s, s:o}", "path", m->path, "current_version",
+                     (json_int_t)m->current_version, "oldest_version", (json_int_t)m->oldest_version, "deleted",
+                     m->deleted, "created_at", api_time(m->created_at), "created_by", m->created_by, "updated_at",
+                     api_time(m->updated_at), "updated_by", m->updated_by, "versions",
+                     versions != NULL ? versions : json_array());
+}
+
+/* The team of the route, or NULL for an org-wide secret. */
+static const char *team_of(struct api_req *ar) {
+    return api_param_find(ar, "team");
+}
+
+static int query_true(struct api_req *ar, const char *name) {
+    const char *v = api_query(ar, name);
+    return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "True") == 0);
+}
+
+static void list(struct api_req *ar, const char *folder) {
+    struct secret_path_list keys = {0};
+    int r = secrets_list(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), folder, &keys, &ar->err);
+    if (r != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < keys.count; i++)
+        json_array_append_new(arr, json_string(keys.items[i]));
+    secret_path_list_done(&keys);
+    api_reply_json(ar, 200, json_pack("{s:o}", "keys", arr != NULL ? arr : json_array()));
+}
+
+static void h_list_top(struct api_req *ar) {
+    list(ar, "");
+}
+
+static void h_read(struct api_req *ar) {
+    const char *path = api_param(ar, "path");
+    if (query_true(ar, "list")) {
+        /* A folder to list is named with or without its trailing '/'. */
+        char folder[STORE_SECRET_PATH_MAX + 1];
+        size_t n = strlen(path);
+        if (n + 2 > sizeof(folder)) {
+            api_reply_error(ar, LK_EINVAL, "path: at most %d bytes", STORE_SECRET_PATH_MAX - 1);
+            return;
+        }
+        memcpy(folder, path, n);
+        if (n > 0 && folder[n - 1] != '/')
+            folder[n++] = '/';
+        folder[n] = '\0';
+        list(ar, folder);
+        return;
+    }
+    struct secret_meta meta;
+    if (query_true(ar, "metadata")) {
+        if (secrets_metadata(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), path, &meta, &ar->err) !=
+            0) {
+            api_reply_lkerr(ar, &ar->err);
+            return;
+        }
+        api_reply_json(ar, 200, json_pack("{s:o}", "metadata", meta_json(&meta)));
+        secret_meta_done(&meta);
+        return;
+    }
+    int64_t version = 0;
+    const char *vq = api_query(ar, "version");
+    if (vq != NULL) {
+        char *end = NULL;
+        long long v = strtoll(vq, &end, 10);
+        if (end == vq || *end != '\0' || v < 1) {
+            api_reply_error(ar, LK_EINVAL, "version: a whole number >= 1");
+            return;
+        }
+        version = v;
+    }
+    char *value = NULL;
+    size_t len = 0;
+    if (secrets_read(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), path, version, &value, &len, &meta,
+                     &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    json_t *data = json_loadb(value, len, 0, NULL);
+    explicit_bzero(value, len);
+    free(value);
+    if (data == NULL) {
+        secret_meta_done(&meta);
+        api_reply_error(ar, LK_EINTEGRITY, "the stored value of %s is not the JSON object it was written as", path);
+        return;
+    }
+    json_int_t shown = (json_int_t)(version != 0 ? version : meta.current_version);
+    api_reply_json(ar, 200,
+                   json_pack("{s:o, s:I, s:o}", "data", data, "version", shown, "metadata", meta_json(&meta)));
+    secret_meta_done(&meta);
+}
+
+static void h_write(struct api_req *ar) {
+    h2o_req_t *req = ar->req;
+    struct secret_meta meta;
+    const char *body = req->entity.base != NULL ? req->entity.base : "";
+    if (secrets_write(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), api_param(ar, "path"), body,
+                      req->entity.len, &meta, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    api_reply_json(ar, 200, json_pack("{s:I, s:o}", "version", (json_int_t)meta.current_version, "metadata",
+                                      meta_json(&meta)));
+    secret_meta_done(&meta);
+}
+
+static void h_delete(struct api_req *ar) {
+    struct secret_meta meta;
+    int r = secrets_delete(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), api_param(ar, "path"), &meta,
+                           &ar->err);
+    if (r == 0)
+        secret_meta_done(&meta);
+    api_reply_done(ar, r);
+}
+
+#define SECRET_HELP_READ                                                                                               \
+    "Reads the secret at the path: {\"data\": {...}, \"version\", \"metadata\"} (secrets.read). ?version=N reads an " \
+    "older version still kept (the last 10 are); ?metadata=true answers the metadata only (secrets.view); "         \
+    "?list=true lists the keys under the path as a folder: {\"keys\": [\"name\", \"folder/\"]} (secrets.view). "     \
+    "Paths: segments of letters, digits, '.', '_' and '-', at most 16 deep."
+#define SECRET_HELP_WRITE                                                                                              \
+    "Writes a new version of the secret at the path: the body is a JSON object of string values, at most 64 KiB "   \
+    "(secrets.manage). Stored encrypted, bound to its row; answers {\"version\", \"metadata\"}."
+#define SECRET_HELP_DELETE                                                                                             \
+    "Deletes the secret at the path (secrets.manage): a new version that is a deletion; earlier versions stay "      \
+    "readable with ?version=N until they leave the window of 10. 204."
+
+const struct api_route api_routes_secrets[] = {
+    {M_GET, "/v1/orgs/{org}/secrets", API_AUTH, "secret.list", h_list_top,
+     "The org-wide secrets' top-level keys: {\"keys\": [...]} (org admins: secrets.view)."},
+    {M_GET, "/v1/orgs/{org}/secrets/{path...}", API_AUTH, "secret.read", h_read, SECRET_HELP_READ},
+    {M_PUT, "/v1/orgs/{org}/secrets/{path...}", API_AUTH, "secret.write", h_write, SECRET_HELP_WRITE},
+    {M_POST, "/v1/orgs/{org}/secrets/{path...}", API_AUTH, "secret.write", h_write, SECRET_HELP_WRITE},
+    {M_DELETE, "/v1/orgs/{org}/secrets/{path...}", API_AUTH, "secret.delete", h_delete, SECRET_HELP_DELETE},
+    {M_GET, "/v1/orgs/{org}/teams/{team}/secrets", API_AUTH, "team.secret.list", h_list_top,
+     "The team's secrets' top-level keys: {\"keys\": [...]} (team viewers and up: secrets.view)."},
+    {M_GET, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.read", h_read,
+     SECRET_HELP_READ},
+    {M_PUT, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.write", h_write,
+     SECRET_HELP_WRITE},
+    {M_POST, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.write", h_write,
+     SECRET_HELP_WRITE},
+    {M_DELETE, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.delete", h_delete,
+     SECRET_HELP_DELETE},
+};
+API_ROUTES_END(secrets);

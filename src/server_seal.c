@@ -1,0 +1,158 @@
+/*
+ * server_seal.c - the seal at start-up: open it from the store, and unseal
+ * it when the operator arranged for that: dev mode (initialised with one
+ * share kept beside the data, printed once, as `vault server -dev` does)
+ * or --unseal-key-file (shares read from a file only its owner can read).
+ *
+ * Never logs a share. The dev key file is a convenience for development
+ * only: whoever reads the data dir can unseal it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "core/errors.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "server.h"
+#include "svc/seal.h"
+
+#define DEV_KEY_FILE "dev-unseal-key"
+#define KEY_FILE_MAX 65536
+
+/* Reads path (at most KEY_FILE_MAX bytes) into buf, refusing a file that
+ * group or others may read. 0, or -1 after logging why. */
+static int read_private_file(const char *path, const char *what, char *buf, size_t cap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        lk_log(LOG_ERROR, "%s: cannot open %s: %s", what, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+        lk_log(LOG_ERROR, "%s: %s must be a regular file that only its owner can read (chmod 600)", what, path);
+        close(fd);
+        return -1;
+    }
+    size_t got = 0;
+    ssize_t n;
+    while (got + 1 < cap && (n = read(fd, buf + got, cap - 1 - got)) > 0)
+        got += (size_t)n;
+    close(fd);
+    buf[got] = '\0';
+    return 0;
+}
+
+/* Gives each non-empty line of text to the seal. 0 once unsealed. */
+static int unseal_with_lines(struct seal *seal, struct store *s, char *text, const char *what) {
+    struct lk_error err = {0};
+    struct seal_status st;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\r\n", &save); line != NULL; line = strtok_r(NULL, "\r\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (seal_unseal(seal, s, line, &st, &err) != 0) {
+            lk_log(LOG_ERROR, "%s: %s", what, lk_error_message(&err));
+            return -1;
+        }
+        if (!st.sealed)
+            return 0;
+    }
+    seal_status(seal, &st);
+    if (st.sealed) {
+        lk_log(LOG_ERROR, "%s: %u of the %u key shares needed; latchkey stays sealed", what, st.progress, st.t);
+        return -1;
+    }
+    return 0;
+}
+
+/* Dev mode: one share, kept in the data dir and printed once. */
+static int dev_seal(const struct config *cfg, struct seal *seal, struct store *s) {
+    char path[PATH_MAX], text[KEY_FILE_MAX];
+    struct seal_status st;
+    seal_status(seal, &st);
+    if (cfg->data_dir[0] == '\0') {
+        lk_log(LOG_WARN, "dev mode without a data dir: the seal is left as it is (sealed)");
+        return 0;
+    }
+    if (snprintf(path, sizeof(path), "%s/" DEV_KEY_FILE, cfg->data_dir) >= (int)sizeof(path))
+        return -1;
+    if (!st.initialized) {
+        uint8_t share[1][SEAL_SHARE_LEN];
+        char hex[SEAL_SHARE_TEXT_MAX], b64[SEAL_SHARE_TEXT_MAX];
+        struct lk_error err = {0};
+        if (seal_init(seal, s, 1, 1, clock_now(), share, &err) != 0) {
+            lk_log(LOG_ERROR, "dev mode: cannot initialise the seal: %s", lk_error_message(&err));
+            return -1;
+        }
+        seal_share_format(share[0], hex, b64);
+        explicit_bzero(share, sizeof(share));
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        int ok = fd >= 0 && write(fd, hex, strlen(hex)) == (ssize_t)strlen(hex) && write(fd, "\n", 1) == 1;
+        if (fd >= 0 && close(fd) != 0)
+            ok = 0;
+        if (!ok) {
+            lk_log(LOG_ERROR, "dev mode: cannot write %s: %s", path, strerror(errno));
+            return -1;
+        }
+        printf("Unseal key: %s\n", hex);
+        printf("(dev mode: the unseal key is also kept in %s so that dev restarts unseal by themselves; never "
+               "do this with data that matters)\n",
+               path);
+        fflush(stdout);
+        explicit_bzero(hex, sizeof(hex));
+        explicit_bzero(b64, sizeof(b64));
+    }
+    if (access(path, F_OK) != 0) {
+        lk_log(LOG_WARN, "dev mode: %s is missing; latchkey stays sealed until PUT /v1/sys/unseal", path);
+        return 0;
+    }
+    int r = read_private_file(path, "dev mode", text, sizeof(text));
+    if (r == 0)
+        r = unseal_with_lines(seal, s, text, "dev mode");
+    explicit_bzero(text, sizeof(text));
+    return r;
+}
+
+int server_seal_start(const struct config *cfg, struct store *s, struct seal **ret) {
+    struct seal *seal = NULL;
+    if (seal_new(s, &seal) != 0) {
+        lk_log(LOG_ERROR, "cannot read the seal's configuration from the store");
+        return -1;
+    }
+    int r = 0;
+    if (cfg->dev)
+        r = dev_seal(cfg, seal, s);
+    if (r == 0 && cfg->unseal_key_file[0] != '\0' && seal_is_sealed(seal)) {
+        char text[KEY_FILE_MAX];
+        r = read_private_file(cfg->unseal_key_file, "--unseal-key-file", text, sizeof(text));
+        if (r == 0)
+            r = unseal_with_lines(seal, s, text, "--unseal-key-file");
+        explicit_bzero(text, sizeof(text));
+    }
+    if (r != 0) {
+        seal_free(seal);
+        return -1;
+    }
+    struct seal_status st;
+    seal_status(seal, &st);
+    if (!st.initialized)
+        lk_log(LOG_WARN, "latchkey is not initialized: every route but health, seal status, init and unseal "
+                         "answers 503 until `latchkey operator init` or PUT /v1/sys/init");
+    else if (st.sealed)
+        lk_log(LOG_WARN, "latchkey is sealed: give %u of the %u unseal key shares to PUT /v1/sys/unseal", st.t,
+               st.n);
+    else
+        lk_log(LOG_INFO, "latchkey is unsealed");
+    *ret = seal;
+    return 0;
+}

@@ -1,0 +1,347 @@
+/*
+ * seal.c - the seal (svc/seal.h): init, unseal, seal, and the barrier's
+ * encrypt/decrypt over the unsealed keyring.
+ *
+ * Kept in the store's meta table: "seal.config" ("shamir N T") and
+ * "seal.keyring" (the keyring wrapped under the root key, hex). Never
+ * stored: the root key and the shares. The root key lives only for the
+ * moment an unseal rebuilds it; the unsealed keyring lives in memory until
+ * seal_seal() or exit, and is wiped then.
+ */
+#include "svc/seal.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "core/keyring.h"
+#include "core/secret.h"
+#include "core/shamir.h"
+#include "store/store.h"
+
+#define META_CONFIG "seal.config"
+#define META_KEYRING "seal.keyring"
+#define SHARES_MAX 255
+
+struct seal {
+    pthread_rwlock_t lock; /* readers: status, encrypt, decrypt; writers: the rest */
+    int initialized;
+    unsigned t, n;
+    struct keyring *kr; /* NULL while sealed */
+    uint8_t given[SHARES_MAX][SEAL_SHARE_LEN];
+    unsigned ngiven;
+    char nonce[SEAL_NONCE_LEN + 1]; /* "" until a share is given */
+};
+
+static void forget_progress(struct seal *seal) {
+    explicit_bzero(seal->given, sizeof(seal->given));
+    seal->ngiven = 0;
+    seal->nonce[0] = '\0';
+}
+
+static void new_nonce(struct seal *seal) {
+    uint8_t r[16];
+    char hex[33];
+    if (secret_random(r, sizeof(r)) != 0)
+        memset(r, 0, sizeof(r));
+    secret_hex(r, sizeof(r), hex);
+    snprintf(seal->nonce, sizeof(seal->nonce), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+             hex + 20);
+}
+
+/* "shamir N T" into n and t; 0 or LK_ESTORE. */
+static int config_parse(const char *text, unsigned *n, unsigned *t) {
+    unsigned a = 0, b = 0;
+    char tail;
+    if (sscanf(text, "shamir %u %u%c", &a, &b, &tail) != 2 || b < 1 || b > a || a > SHARES_MAX)
+        return LK_ESTORE;
+    *n = a;
+    *t = b;
+    return 0;
+}
+
+int seal_new(struct store *s, struct seal **ret) {
+    struct seal *seal = calloc(1, sizeof(*seal));
+    if (seal == NULL)
+        return LK_ENOMEM;
+    char *config = NULL;
+    int r = store_meta_get(s, META_CONFIG, &config);
+    if (r == 0) {
+        r = config_parse(config, &seal->n, &seal->t);
+        seal->initialized = r == 0;
+    } else if (r == LK_ENOTFOUND) {
+        r = 0;
+    }
+    free(config);
+    if (r != 0) {
+        free(seal);
+        return r;
+    }
+    pthread_rwlock_init(&seal->lock, NULL);
+    *ret = seal;
+    return 0;
+}
+
+void seal_free(struct seal *seal) {
+    if (seal == NULL)
+        return;
+    keyring_free(seal->kr);
+    forget_progress(seal);
+    pthread_rwlock_destroy(&seal->lock);
+    free(seal);
+}
+
+static void status_locked(const struct seal *seal, struct seal_status *ret) {
+    memset(ret, 0, sizeof(*ret));
+    ret->initialized = seal->initialized;
+    ret->sealed = seal->kr == NULL;
+    ret->t = seal->t;
+    ret->n = seal->n;
+    ret->progress = seal->ngiven;
+    memcpy(ret->nonce, seal->nonce, sizeof(ret->nonce));
+    ret->keyring_version = seal->kr != NULL ? (int64_t)keyring_current(seal->kr) : 0;
+}
+
+void seal_status(struct seal *seal, struct seal_status *ret) {
+    pthread_rwlock_rdlock(&seal->lock);
+    status_locked(seal, ret);
+    pthread_rwlock_unlock(&seal->lock);
+}
+
+int seal_is_sealed(struct seal *seal) {
+    pthread_rwlock_rdlock(&seal->lock);
+    int sealed = seal->kr == NULL;
+    pthread_rwlock_unlock(&seal->lock);
+    return sealed;
+}
+
+/* --- init ------------------------------------------------------------------- */
+
+struct init_write {
+    const char *config;
+    const char *keyring_hex;
+};
+
+static int write_init(struct store *s, void *arg) {
+    const struct init_write *w = arg;
+    int r = store_meta_set(s, META_KEYRING, w->keyring_hex);
+    return r != 0 ? r : store_meta_set(s, META_CONFIG, w->config);
+}
+
+/* A new keyring, wrapped under root, as hex into *ret (malloc'd). */
+static int new_wrapped_keyring(const uint8_t root[SEAL_KEY_LEN], int64_t now, char **ret) {
+    struct keyring *kr = NULL;
+    uint8_t wrapped[KEYRING_WRAPPED_MAX];
+    size_t len = 0;
+    int r = keyring_new(now, &kr);
+    if (r == 0)
+        r = keyring_wrap(kr, root, wrapped, sizeof(wrapped), &len);
+    keyring_free(kr);
+    char *hex = r == 0 ? malloc(2 * len + 1) : NULL;
+    if (r == 0 && hex == NULL)
+        r = LK_ENOMEM;
+    if (r == 0) {
+        secret_hex(wrapped, len, hex);
+        *ret = hex;
+    }
+    return r;
+}
+
+int seal_init(struct seal *seal, struct store *s, unsigned n, unsigned t, int64_t now,
+              uint8_t (*shares)[SEAL_SHARE_LEN], struct lk_error *err) {
+    if (t < 1 || t > n || n > SHARES_MAX)
+        return lk_error_set(err, LK_EINVAL, "need 1 <= threshold <= shares <= %d", SHARES_MAX);
+    uint8_t root[SEAL_KEY_LEN], coeffs[(SHARES_MAX - 1) * SEAL_KEY_LEN];
+    size_t flat_len = (size_t)n * SEAL_SHARE_LEN;
+    uint8_t *flat = calloc(1, flat_len);
+    char *keyring_hex = NULL;
+    if (flat == NULL)
+        return LK_ENOMEM;
+    char config[32];
+    size_t ncoeffs = (size_t)(t - 1) * SEAL_KEY_LEN;
+    pthread_rwlock_wrlock(&seal->lock);
+    int r = 0;
+    if (seal->initialized) {
+        r = lk_error_set(err, LK_ECONFLICT, "latchkey is already initialized");
+        goto out;
+    }
+    if (secret_random(root, sizeof(root)) != 0 || (ncoeffs > 0 && secret_random(coeffs, ncoeffs) != 0)) {
+        r = lk_error_set(err, LK_EINTERNAL, "no randomness for the root key");
+        goto out;
+    }
+    r = shamir_split(root, SEAL_KEY_LEN, n, t, ncoeffs > 0 ? coeffs : NULL, ncoeffs, flat);
+    if (r == 0)
+        r = new_wrapped_keyring(root, now, &keyring_hex);
+    if (r != 0) {
+        lk_error_set(err, r, "could not make the root key's shares and keyring");
+        goto out;
+    }
+    snprintf(config, sizeof(config), "shamir %u %u", n, t);
+    struct init_write w = {config, keyring_hex};
+    r = store_tx(s, write_init, &w);
+    if (r != 0) {
+        lk_error_set(err, r, "could not store the seal's configuration");
+        goto out;
+    }
+    for (unsigned i = 0; i < n; i++)
+        memcpy(shares[i], flat + (size_t)i * SEAL_SHARE_LEN, SEAL_SHARE_LEN);
+    seal->initialized = 1;
+    seal->n = n;
+    seal->t = t;
+    forget_progress(seal);
+out:
+    explicit_bzero(root, sizeof(root));
+    explicit_bzero(coeffs, sizeof(coeffs));
+    explicit_bzero(flat, flat_len);
+    free(flat);
+    free(keyring_hex);
+    pthread_rwlock_unlock(&seal->lock);
+    return r;
+}
+
+/* --- unseal, reset, seal ------------------------------------------------------- */
+
+int seal_share_parse(const char *text, uint8_t share[SEAL_SHARE_LEN]) {
+    size_t len = text != NULL ? strlen(text) : 0;
+    if (len == 2 * SEAL_SHARE_LEN)
+        return secret_unhex(text, SEAL_SHARE_LEN, share) == 0 ? 0 : LK_EINVAL;
+    /* 33 bytes are exactly 44 base64 characters, without padding. */
+    if (len == 4 * ((SEAL_SHARE_LEN + 2) / 3)) {
+        unsigned char tmp[SEAL_SHARE_LEN + 3];
+        int n = EVP_DecodeBlock(tmp, (const unsigned char *)text, (int)len);
+        int ok = n == SEAL_SHARE_LEN;
+        if (ok)
+            memcpy(share, tmp, SEAL_SHARE_LEN);
+        explicit_bzero(tmp, sizeof(tmp));
+        return ok ? 0 : LK_EINVAL;
+    }
+    return LK_EINVAL;
+}
+
+void seal_share_format(const uint8_t share[SEAL_SHARE_LEN], char hex[SEAL_SHARE_TEXT_MAX],
+                       char b64[SEAL_SHARE_TEXT_MAX]) {
+    secret_hex(share, SEAL_SHARE_LEN, hex);
+    EVP_EncodeBlock((unsigned char *)b64, share, SEAL_SHARE_LEN);
+}
+
+/* With t shares given: the root key they rebuild unwraps the stored
+ * keyring, or they do not belong together. */
+static int try_unseal(struct seal *seal, struct store *s, struct lk_error *err) {
+    const uint8_t *ptrs[SHARES_MAX];
+    uint8_t root[SEAL_KEY_LEN], wrapped[KEYRING_WRAPPED_MAX];
+    char *hex = NULL;
+    for (unsigned i = 0; i < seal->ngiven; i++)
+        ptrs[i] = seal->given[i];
+    int r = store_meta_get(s, META_KEYRING, &hex);
+    if (r != 0)
+        return lk_error_set(err, r == LK_ENOTFOUND ? LK_ESTORE : r, "could not read the wrapped keyring");
+    size_t hlen = strlen(hex);
+    if (hlen % 2 != 0 || hlen / 2 > sizeof(wrapped) || secret_unhex(hex, hlen / 2, wrapped) != 0) {
+        free(hex);
+        return lk_error_set(err, LK_EINTEGRITY, "the stored keyring is not readable");
+    }
+    free(hex);
+    r = shamir_combine(ptrs, seal->ngiven, SEAL_SHARE_LEN, root);
+    struct keyring *kr = NULL;
+    if (r == 0)
+        r = keyring_unwrap(root, wrapped, hlen / 2, &kr);
+    explicit_bzero(root, sizeof(root));
+    if (r != 0) {
+        unsigned got = seal->ngiven;
+        forget_progress(seal);
+        return lk_error_set(err, LK_EINVAL,
+                            "unseal failed: these %u key shares do not rebuild the root key; give %u shares again",
+                            got, seal->t);
+    }
+    seal->kr = kr;
+    forget_progress(seal);
+    return 0;
+}
+
+int seal_unseal(struct seal *seal, struct store *s, const char *text, struct seal_status *ret, struct lk_error *err) {
+    uint8_t share[SEAL_SHARE_LEN];
+    if (seal_share_parse(text, share) != 0)
+        return lk_error_set(err, LK_EINVAL, "'key' must be a valid hex or base64 string (one unseal key share)");
+    pthread_rwlock_wrlock(&seal->lock);
+    int r = 0;
+    if (!seal->initialized) {
+        r = lk_error_set(err, LK_ESEALED, "latchkey is not initialized: there is nothing to unseal yet");
+        goto out;
+    }
+    if (seal->kr != NULL)
+        goto out; /* unsealed already: nothing to do */
+    for (unsigned i = 0; i < seal->ngiven; i++) {
+        if (seal->given[i][0] == share[0]) {
+            r = lk_error_set(err, LK_EINVAL, "this key share was already given in this unseal attempt");
+            goto out;
+        }
+    }
+    if (seal->ngiven == 0)
+        new_nonce(seal);
+    memcpy(seal->given[seal->ngiven++], share, SEAL_SHARE_LEN);
+    if (seal->ngiven >= seal->t)
+        r = try_unseal(seal, s, err);
+out:
+    explicit_bzero(share, sizeof(share));
+    if (ret != NULL)
+        status_locked(seal, ret);
+    pthread_rwlock_unlock(&seal->lock);
+    return r;
+}
+
+void seal_reset(struct seal *seal) {
+    pthread_rwlock_wrlock(&seal->lock);
+    forget_progress(seal);
+    pthread_rwlock_unlock(&seal->lock);
+}
+
+void seal_seal(struct seal *seal) {
+    pthread_rwlock_wrlock(&seal->lock);
+    keyring_free(seal->kr); /* wipes its keys */
+    seal->kr = NULL;
+    forget_progress(seal);
+    pthread_rwlock_unlock(&seal->lock);
+}
+
+/* --- the barrier --------------------------------------------------------------- */
+
+int seal_encrypt(struct seal *seal, const void *aad, size_t aad_len, const void *pt, size_t len, uint8_t **ret,
+                 size_t *ret_len) {
+    size_t cap = aead_sealed_size(len);
+    uint8_t *out = malloc(cap);
+    if (out == NULL)
+        return LK_ENOMEM;
+    pthread_rwlock_rdlock(&seal->lock);
+    int r = seal->kr == NULL ? LK_ESEALED : keyring_seal(seal->kr, aad, aad_len, pt, len, out, cap);
+    pthread_rwlock_unlock(&seal->lock);
+    if (r != 0) {
+        free(out);
+        return r;
+    }
+    *ret = out;
+    *ret_len = cap;
+    return 0;
+}
+
+int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8_t *env, size_t env_len,
+                 uint8_t **ret, size_t *ret_len) {
+    size_t cap = env_len > AEAD_OVERHEAD ? env_len - AEAD_OVERHEAD : 1;
+    uint8_t *out = malloc(cap);
+    size_t len = 0;
+    if (out == NULL)
+        return LK_ENOMEM;
+    pthread_rwlock_rdlock(&seal->lock);
+    int r = seal->kr == NULL ? LK_ESEALED : keyring_open(seal->kr, aad, aad_len, env, env_len, out, cap, &len);
+    pthread_rwlock_unlock(&seal->lock);
+    if (r != 0) {
+        explicit_bzero(out, cap);
+        free(out);
+        return r;
+    }
+    *ret = out;
+    *ret_len = len;
+    return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * seal.h - the seal: whether latchkey holds the keys to what it keeps
+ * encrypted at rest, and the ways in and out (init, unseal, seal).
+ *
+ * At init a random 32-byte root key is split into N shares (Shamir, any T
+ * rebuild it; core/shamir.h) that are shown once and never stored, and a
+ * keyring of data-encryption keys (core/barrier.h) is stored wrapped under
+ * the root key. Unsealing collects T shares, rebuilds the root key,
+ * unwraps the keyring and forgets the root key; sealing wipes the keyring
+ * from memory. While sealed (or before init) nothing can be decrypted and
+ * the API answers 503 except health, seal status, init and unseal.
+ *
+ * One struct seal per process, shared by every thread: every call takes
+ * its lock. Never logs a share, a key or a plaintext.
+ */
+#ifndef LK_SVC_SEAL_H
+#define LK_SVC_SEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct lk_error;
+
+#define SEAL_KEY_LEN 32
+/* A share: its x coordinate and the 32 bytes of its polynomial values. */
+#define SEAL_SHARE_LEN (SEAL_KEY_LEN + 1)
+/* Shares as text: hex (2 per byte) or base64, and NUL. */
+#define SEAL_SHARE_TEXT_MAX 96
+#define SEAL_NONCE_LEN 36 /* a UUID-shaped random id of the unseal attempt */
+
+struct seal;
+
+struct seal_status {
+    int initialized;
+    int sealed;
+    unsigned t, n;     /* 0 before init */
+    unsigned progress; /* shares given towards the next unseal */
+    char nonce[SEAL_NONCE_LEN + 1];
+    int64_t keyring_version; /* the keyring's current key version; 0 while sealed */
+};
+
+/* Reads the seal's configuration from the store: initialized or not, and
+ * always sealed at first. 0, LK_ENOMEM or the store's error. */
+int seal_new(struct store *s, struct seal **ret);
+void seal_free(struct seal *seal);
+
+void seal_status(struct seal *seal, struct seal_status *ret);
+int seal_is_sealed(struct seal *seal);
+
+/*
+ * Initialises: a new root key split into n shares (any t rebuild it), a new
+ * keyring wrapped under it and stored with the configuration, in one
+ * transaction. The shares go to shares[0..n) and nowhere else; the caller
+ * shows them once and wipes them. The seal stays sealed. LK_ECONFLICT if
+ * it is initialised already; LK_EINVAL for 1 <= t <= n <= 255 broken.
+ */
+int seal_init(struct seal *seal, struct store *s, unsigned n, unsigned t, int64_t now,
+              uint8_t (*shares)[SEAL_SHARE_LEN], struct lk_error *err);
+
+/*
+ * Gives one share, as text (hex or base64 of SEAL_SHARE_LEN bytes). When
+ * it is the t-th, rebuilds the root key and unwraps the keyring with it:
+ * unsealed on success; otherwise the progress starts over and the error
+ * says the shares did not rebuild the key, never which share was wrong.
+ * A share given twice in one attempt is refused. *ret gets the status
+ * after the call. LK_EINVAL (bad share, or the rebuild failed), LK_ESEALED
+ * before init; 0 when the share was taken (or already unsealed).
+ */
+int seal_unseal(struct seal *seal, struct store *s, const char *share, struct seal_status *ret, struct lk_error *err);
+
+/* Forgets the shares given so far (a new nonce). */
+void seal_reset(struct seal *seal);
+
+/* Seals: wipes the keyring from memory and forgets any progress. */
+void seal_seal(struct seal *seal);
+
+/*
+ * The barrier, for svc: encrypts pt[0..len) under the keyring's current
+ * key, bound to aad (the row it belongs to), into a malloc'd envelope; and
+ * opens one. LK_ESEALED while sealed; opening fails with LK_EINTEGRITY for
+ * an envelope that was altered, moved to another row (another aad) or
+ * sealed under a key this keyring does not hold.
+ */
+int seal_encrypt(struct seal *seal, const void *aad, size_t aad_len, const void *pt, size_t len, uint8_t **ret,
+                 size_t *ret_len);
+int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8_t *env, size_t env_len,
+                 uint8_t **ret, size_t *ret_len);
+
+/* Parses a share's text (hex or base64) into share; 0 or LK_EINVAL. */
+int seal_share_parse(const char *text, uint8_t share[SEAL_SHARE_LEN]);
+/* Writes a share as hex and as base64 (each NUL-terminated). */
+void seal_share_format(const uint8_t share[SEAL_SHARE_LEN], char hex[SEAL_SHARE_TEXT_MAX],
+                       char b64[SEAL_SHARE_TEXT_MAX]);
+
+#endif

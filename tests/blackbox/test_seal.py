@@ -1,0 +1,199 @@
+"""The seal: `operator init` splits the root key into shares, a server
+starts sealed and answers 503 everywhere but health, seal status, init and
+unseal; unsealing takes T shares with progress and reset and never says
+which share was wrong; root can seal a running server; --unseal-key-file
+and dev mode unseal at start. The real binary, real SQLite, no mocks."""
+import os
+import re
+import stat
+
+from helpers import Server, assert_error, create_org, create_user, db, remember_secret, run_cli, token_for
+
+JSON = {"Content-Type": "application/json"}
+
+
+def init(data, shares=3, threshold=2):
+    r = run_cli("operator", "init", "--data-dir", data, "--key-shares", str(shares), "--key-threshold", str(threshold))
+    assert r.returncode == 0, r.stderr
+    keys = re.findall(r"^Unseal key \d+: ([0-9a-f]+)$", r.stdout, re.M)
+    assert len(keys) == shares, r.stdout
+    root = remember_secret(re.search(r"^Root token: (\S+)$", r.stdout, re.M).group(1))
+    return keys, root
+
+
+def unseal(s, key, **extra):
+    body = dict(extra)
+    if key is not None:
+        body["key"] = key
+    return s.request("PUT", "/v1/sys/unseal", json=body, headers=JSON)
+
+
+def sealed_server(tmp_path, shares=3, threshold=2, extra=None):
+    data = str(tmp_path / "data")
+    keys, root = init(data, shares, threshold)
+    s = Server(str(tmp_path), dev=False, data_dir=data, extra=extra).start()
+    return s, keys, root
+
+
+def test_a_server_starts_sealed_and_answers_503_but_for_the_seal_routes(tmp_path):
+    s, keys, root = sealed_server(tmp_path)
+    try:
+        for method, path in [("GET", "/v1/auth/whoami"), ("GET", "/v1/orgs"), ("POST", "/v1/tokens"),
+                             ("GET", "/v1/permissions"), ("GET", "/v1/nope")]:
+            r = s.request(method, path, token=root, json={} if method == "POST" else None)
+            if path == "/v1/nope":
+                assert r.status_code == 404  # routing comes first: an unknown path is not the seal's
+                continue
+            assert_error(r, 503, "latchkey is sealed")
+            assert "2 of its 3" in r.json()["errors"][0]
+        health = s.get("/v1/sys/health")
+        assert health.status_code == 503
+        assert health.json()["sealed"] is True and health.json()["initialized"] is True
+        st = s.get("/v1/sys/seal-status").json()
+        assert (st["type"], st["sealed"], st["t"], st["n"], st["progress"]) == ("shamir", True, 2, 3, 0)
+        assert s.get("/v1/sys/init").json() == {"initialized": True}
+        assert s.get("/v1/sys/seal-status?help=1").status_code == 200
+    finally:
+        assert s.stop() == 0
+
+
+def test_unseal_progress_reset_bad_and_wrong_shares(tmp_path):
+    s, keys, root = sealed_server(tmp_path, 5, 3)
+    other_keys, _ = init(str(tmp_path / "other"), 5, 3)
+    try:
+        # Not hex or base64: 400 in Vault's words, no progress.
+        assert_error(unseal(s, "zz" * 33), 400, "'key' must be a valid hex or base64 string")
+        assert_error(unseal(s, keys[0][:-2]), 400, "valid hex or base64")
+        st = unseal(s, keys[0]).json()
+        assert (st["sealed"], st["progress"]) == (True, 1) and st["nonce"]
+        nonce = st["nonce"]
+        # The same share twice is refused, and counts once.
+        assert_error(unseal(s, keys[0]), 400, "already given")
+        assert unseal(s, None, reset=True).json()["progress"] == 0
+        assert s.get("/v1/sys/seal-status").json()["nonce"] == ""
+        # Three shares that do not belong together: 400 naming none of them, and the progress starts over.
+        assert unseal(s, keys[0]).json()["progress"] == 1
+        assert unseal(s, other_keys[1]).json()["progress"] == 2
+        r = unseal(s, keys[2])
+        assert_error(r, 400, "do not rebuild the root key")
+        for k in keys + other_keys:
+            assert k not in r.text
+        st = s.get("/v1/sys/seal-status").json()
+        assert (st["sealed"], st["progress"]) == (True, 0) and st["nonce"] != nonce
+        assert_error(s.get("/v1/auth/whoami", token=root), 503)
+        # Any three real ones unseal, one of them as base64.
+        import base64
+        assert unseal(s, keys[4]).json()["progress"] == 1
+        assert unseal(s, base64.b64encode(bytes.fromhex(keys[1])).decode()).json()["progress"] == 2
+        st = unseal(s, keys[3]).json()
+        assert (st["sealed"], st["progress"]) == (False, 0)
+        assert s.get("/v1/auth/whoami", token=root).status_code == 200
+        assert s.get("/v1/sys/health").json()["sealed"] is False
+        # Unsealed already: a share is taken and nothing changes.
+        assert unseal(s, keys[0]).json()["sealed"] is False
+    finally:
+        assert s.stop() == 0
+    # No share reached the logs.
+    text = s.stderr() + s.stdout()
+    for k in keys + other_keys:
+        assert k not in text
+
+
+def test_root_seals_a_running_server_and_only_root(tmp_path):
+    s, keys, root = sealed_server(tmp_path)
+    try:
+        for k in keys[:2]:
+            unseal(s, k)
+        create_org(s, "acme", token=root)
+        create_user(s, "acme", "alice", role="admin", token=root)
+        admin = token_for(s, "acme", "alice", token=root, expires="P1D")
+        assert s.request("PUT", "/v1/sys/seal", token=admin).status_code in (401, 403)
+        assert s.get("/v1/auth/whoami", token=admin).status_code == 200  # still unsealed
+        assert_error(s.request("PUT", "/v1/sys/seal"), 401)
+        assert s.request("PUT", "/v1/sys/seal", token=root).status_code == 204
+        assert_error(s.get("/v1/auth/whoami", token=admin), 503, "sealed")
+        assert s.get("/v1/sys/seal-status").json()["sealed"] is True
+        # It stays sealed across a restart, and unseals again with shares.
+        s.restart()
+        assert_error(s.get("/v1/auth/whoami", token=admin), 503)
+        for k in keys[1:]:
+            unseal(s, k)
+        assert s.get("/v1/auth/whoami", token=admin).status_code == 200
+    finally:
+        assert s.stop() == 0
+
+
+def test_unseal_key_file_unseals_at_start_and_must_be_private(tmp_path):
+    data = str(tmp_path / "data")
+    keys, root = init(data, 3, 2)
+    key_file = tmp_path / "unseal.keys"
+    key_file.write_text("# two of the three\n%s\n\n%s\n" % (keys[2], keys[0]))
+    os.chmod(key_file, 0o600)
+    s = Server(str(tmp_path), dev=False, data_dir=data, extra=["--unseal-key-file", str(key_file)]).start()
+    try:
+        assert s.get("/v1/auth/whoami", token=root).status_code == 200
+    finally:
+        assert s.stop() == 0
+    # Readable by others: refused, and the server does not start.
+    os.chmod(key_file, 0o644)
+    bad = Server(str(tmp_path), dev=False, data_dir=data, extra=["--unseal-key-file", str(key_file)])
+    try:
+        bad.start()
+        assert False, "started with a key file others can read"
+    except RuntimeError as e:
+        assert "only its owner can read" in str(e)
+    # Shares that do not unseal: refused too.
+    os.chmod(key_file, 0o600)
+    key_file.write_text(keys[0] + "\n")
+    short = Server(str(tmp_path), dev=False, data_dir=data, extra=["--unseal-key-file", str(key_file)])
+    try:
+        short.start()
+        assert False, "started sealed from a key file"
+    except RuntimeError as e:
+        assert "1 of the 2 key shares" in str(e) or "stays sealed" in str(e)
+
+
+def test_dev_mode_initialises_with_one_share_and_unseals_itself(make_server):
+    s = make_server()
+    out = s.stdout()
+    key = re.search(r"^Unseal key: ([0-9a-f]{66})$", out, re.M).group(1)
+    path = os.path.join(s.data_dir, "dev-unseal-key")
+    assert open(path).read().strip() == key
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    st = s.get("/v1/sys/seal-status").json()
+    assert (st["sealed"], st["t"], st["n"]) == (False, 1, 1)
+    s.restart()
+    assert "Unseal key" not in s.stdout().split("Unseal key")[-1] or s.stdout().count("Unseal key:") == 1
+    assert s.get("/v1/auth/whoami", token=s.root_token).status_code == 200
+    assert key not in s.stderr()
+
+
+def test_an_uninitialised_store_is_initialised_through_the_api_once(tmp_path):
+    data = str(tmp_path / "data")
+    init(data, 1, 1)
+    con = db(type("S", (), {"data_dir": data})())
+    try:
+        # A store from before the seal: a root token, no seal yet.
+        con.execute("DELETE FROM meta WHERE key LIKE 'seal.%'")
+        con.commit()
+    finally:
+        con.close()
+    s = Server(str(tmp_path), dev=False, data_dir=data).start()
+    try:
+        assert_error(s.get("/v1/orgs"), 503, "not initialized")
+        assert s.get("/v1/sys/health").status_code == 501
+        assert s.get("/v1/sys/init").json() == {"initialized": False}
+        assert_error(s.request("PUT", "/v1/sys/init", json={"secret_shares": 2, "secret_threshold": 3},
+                               headers=JSON), 400, "threshold")
+        r = s.request("PUT", "/v1/sys/init", json={"secret_shares": 2, "secret_threshold": 2}, headers=JSON)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert len(body["keys"]) == 2 and len(body["keys_base64"]) == 2
+        assert body["root_token"] is None  # the store had one already
+        assert_error(s.request("PUT", "/v1/sys/init", json={"secret_shares": 1, "secret_threshold": 1},
+                               headers=JSON), 409, "already initialized")
+        for k in body["keys"]:
+            unseal(s, k)
+        assert s.get("/v1/sys/seal-status").json()["sealed"] is False
+    finally:
+        assert s.stop() == 0
