@@ -4,13 +4,14 @@
  * share kept beside the data, printed once, as `vault server -dev` does)
  * or --unseal-key-file (shares read from a file only its owner can read).
  *
- * Never logs a share. The dev key file is a convenience for development
- * only: whoever reads the data dir can unseal it.
+ * Never logs a share. The dev share kept in the store is a convenience for
+ * development only: whoever reads the store can unseal it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,9 +21,10 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "server.h"
+#include "store/store.h"
 #include "svc/seal.h"
 
-#define DEV_KEY_FILE "dev-unseal-key"
+#define DEV_SHARE_META "seal.dev_share"
 #define KEY_FILE_MAX 65536
 
 /* Reads path (at most KEY_FILE_MAX bytes) into buf, refusing a file that
@@ -75,17 +77,11 @@ static int unseal_with_lines(struct seal *seal, struct store *s, char *text, con
     return 0;
 }
 
-/* Dev mode: one share, kept in the data dir and printed once. */
-static int dev_seal(const struct config *cfg, struct seal *seal, struct store *s) {
-    char path[PATH_MAX], text[KEY_FILE_MAX];
+/* Dev mode: one share, kept in the store itself (meta "seal.dev_share")
+ * and printed once, so dev restarts unseal by themselves. */
+static int dev_seal(struct seal *seal, struct store *s) {
     struct seal_status st;
     seal_status(seal, &st);
-    if (cfg->data_dir[0] == '\0') {
-        lk_log(LOG_WARN, "dev mode without a data dir: the seal is left as it is (sealed)");
-        return 0;
-    }
-    if (snprintf(path, sizeof(path), "%s/" DEV_KEY_FILE, cfg->data_dir) >= (int)sizeof(path))
-        return -1;
     if (!st.initialized) {
         uint8_t share[1][SEAL_SHARE_LEN];
         char hex[SEAL_SHARE_TEXT_MAX], b64[SEAL_SHARE_TEXT_MAX];
@@ -96,30 +92,31 @@ static int dev_seal(const struct config *cfg, struct seal *seal, struct store *s
         }
         seal_share_format(share[0], hex, b64);
         explicit_bzero(share, sizeof(share));
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        int ok = fd >= 0 && write(fd, hex, strlen(hex)) == (ssize_t)strlen(hex) && write(fd, "\n", 1) == 1;
-        if (fd >= 0 && close(fd) != 0)
-            ok = 0;
-        if (!ok) {
-            lk_log(LOG_ERROR, "dev mode: cannot write %s: %s", path, strerror(errno));
+        explicit_bzero(b64, sizeof(b64));
+        int r = store_meta_set(s, DEV_SHARE_META, hex);
+        if (r != 0) {
+            explicit_bzero(hex, sizeof(hex));
+            lk_log(LOG_ERROR, "dev mode: cannot keep the unseal key");
             return -1;
         }
         printf("Unseal key: %s\n", hex);
-        printf("(dev mode: the unseal key is also kept in %s so that dev restarts unseal by themselves; never "
-               "do this with data that matters)\n",
-               path);
+        printf("(dev mode: the unseal key is also kept in the store, so dev restarts unseal by themselves; "
+               "never do this with data that matters)\n");
         fflush(stdout);
         explicit_bzero(hex, sizeof(hex));
-        explicit_bzero(b64, sizeof(b64));
     }
-    if (access(path, F_OK) != 0) {
-        lk_log(LOG_WARN, "dev mode: %s is missing; latchkey stays sealed until PUT /v1/sys/unseal", path);
+    char *kept = NULL;
+    int r = store_meta_get(s, DEV_SHARE_META, &kept);
+    if (r == LK_ENOTFOUND) {
+        lk_log(LOG_WARN, "dev mode: this store was not initialised in dev mode; it stays sealed until PUT "
+                         "/v1/sys/unseal");
         return 0;
     }
-    int r = read_private_file(path, "dev mode", text, sizeof(text));
-    if (r == 0)
-        r = unseal_with_lines(seal, s, text, "dev mode");
-    explicit_bzero(text, sizeof(text));
+    if (r != 0)
+        return -1;
+    r = unseal_with_lines(seal, s, kept, "dev mode");
+    explicit_bzero(kept, strlen(kept));
+    free(kept);
     return r;
 }
 
@@ -131,7 +128,7 @@ int server_seal_start(const struct config *cfg, struct store *s, struct seal **r
     }
     int r = 0;
     if (cfg->dev)
-        r = dev_seal(cfg, seal, s);
+        r = dev_seal(seal, s);
     if (r == 0 && cfg->unseal_key_file[0] != '\0' && seal_is_sealed(seal)) {
         char text[KEY_FILE_MAX];
         r = read_private_file(cfg->unseal_key_file, "--unseal-key-file", text, sizeof(text));
@@ -149,8 +146,7 @@ int server_seal_start(const struct config *cfg, struct store *s, struct seal **r
         lk_log(LOG_WARN, "latchkey is not initialized: every route but health, seal status, init and unseal "
                          "answers 503 until `latchkey operator init` or PUT /v1/sys/init");
     else if (st.sealed)
-        lk_log(LOG_WARN, "latchkey is sealed: give %u of the %u unseal key shares to PUT /v1/sys/unseal", st.t,
-               st.n);
+        lk_log(LOG_WARN, "latchkey is sealed: give %u of the %u unseal key shares to PUT /v1/sys/unseal", st.t, st.n);
     else
         lk_log(LOG_INFO, "latchkey is unsealed");
     *ret = seal;

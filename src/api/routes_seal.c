@@ -18,8 +18,8 @@
 static json_t *status_json(const struct seal_status *st) {
     return json_pack("{s:s, s:b, s:b, s:i, s:i, s:i, s:s, s:s, s:b, s:s}", "type", "shamir", "initialized",
                      st->initialized, "sealed", st->sealed, "t", (int)st->t, "n", (int)st->n, "progress",
-                     (int)st->progress, "nonce", st->nonce, "version", LATCHKEY_VERSION, "migration", 0,
-                     "storage_type", "sqlite");
+                     (int)st->progress, "nonce", st->nonce, "version", LATCHKEY_VERSION, "migration", 0, "storage_type",
+                     "sqlite");
 }
 
 static void h_seal_status(struct api_req *ar) {
@@ -69,8 +69,7 @@ static void h_init_get(struct api_req *ar) {
 }
 
 static void h_init_put(struct api_req *ar) {
-    static const char *const fields[] = {"secret_shares", "secret_threshold", "root_token_pgp_key", "pgp_keys",
-                                         NULL};
+    static const char *const fields[] = {"secret_shares", "secret_threshold", "root_token_pgp_key", "pgp_keys", NULL};
     json_t *body = api_body_fields(ar, 0, fields);
     if (body == NULL)
         return;

@@ -22,10 +22,9 @@ static json_t *meta_json(const struct secret_meta *m) {
     json_t *versions = json_array();
     for (size_t i = 0; versions != NULL && i < m->versions.count; i++) {
         const struct secret_rec *v = &m->versions.items[i];
-        json_array_append_new(versions,
-                              json_pack("{s:I, s:o, s:s, s:b}", "version", (json_int_t)v->version, "created_at",
-                                        api_time(v->created_at), "created_by", v->created_by, "deleted",
-                                        v->value_len == 0));
+        json_array_append_new(versions, json_pack("{s:I, s:o, s:s, s:b}", "version", (json_int_t)v->version,
+                                                  "created_at", api_time(v->created_at), "created_by", v->created_by,
+                                                  "deleted", v->value_len == 0));
     }
     return json_pack("{s:s, s:I, s:I, s:b, s:o, s:s, s:o, s:s, s:o}", "path", m->path, "current_version",
                      (json_int_t)m->current_version, "oldest_version", (json_int_t)m->oldest_version, "deleted",
@@ -81,8 +80,7 @@ static void h_read(struct api_req *ar) {
     }
     struct secret_meta meta;
     if (query_true(ar, "metadata")) {
-        if (secrets_metadata(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), path, &meta, &ar->err) !=
-            0) {
+        if (secrets_metadata(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), path, &meta, &ar->err) != 0) {
             api_reply_lkerr(ar, &ar->err);
             return;
         }
@@ -117,8 +115,7 @@ static void h_read(struct api_req *ar) {
         return;
     }
     json_int_t shown = (json_int_t)(version != 0 ? version : meta.current_version);
-    api_reply_json(ar, 200,
-                   json_pack("{s:o, s:I, s:o}", "data", data, "version", shown, "metadata", meta_json(&meta)));
+    api_reply_json(ar, 200, json_pack("{s:o, s:I, s:o}", "data", data, "version", shown, "metadata", meta_json(&meta)));
     secret_meta_done(&meta);
 }
 
@@ -131,8 +128,8 @@ static void h_write(struct api_req *ar) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }
-    api_reply_json(ar, 200, json_pack("{s:I, s:o}", "version", (json_int_t)meta.current_version, "metadata",
-                                      meta_json(&meta)));
+    api_reply_json(ar, 200,
+                   json_pack("{s:I, s:o}", "version", (json_int_t)meta.current_version, "metadata", meta_json(&meta)));
     secret_meta_done(&meta);
 }
 
@@ -146,15 +143,15 @@ static void h_delete(struct api_req *ar) {
 }
 
 #define SECRET_HELP_READ                                                                                               \
-    "Reads the secret at the path: {\"data\": {...}, \"version\", \"metadata\"} (secrets.read). ?version=N reads an " \
-    "older version still kept (the last 10 are); ?metadata=true answers the metadata only (secrets.view); "         \
-    "?list=true lists the keys under the path as a folder: {\"keys\": [\"name\", \"folder/\"]} (secrets.view). "     \
+    "Reads the secret at the path: {\"data\": {...}, \"version\", \"metadata\"} (secrets.read). ?version=N reads an "  \
+    "older version still kept (the last 10 are); ?metadata=true answers the metadata only (secrets.view); "            \
+    "?list=true lists the keys under the path as a folder: {\"keys\": [\"name\", \"folder/\"]} (secrets.view). "       \
     "Paths: segments of letters, digits, '.', '_' and '-', at most 16 deep."
 #define SECRET_HELP_WRITE                                                                                              \
-    "Writes a new version of the secret at the path: the body is a JSON object of string values, at most 64 KiB "   \
+    "Writes a new version of the secret at the path: the body is a JSON object of string values, at most 64 KiB "      \
     "(secrets.manage). Stored encrypted, bound to its row; answers {\"version\", \"metadata\"}."
 #define SECRET_HELP_DELETE                                                                                             \
-    "Deletes the secret at the path (secrets.manage): a new version that is a deletion; earlier versions stay "      \
+    "Deletes the secret at the path (secrets.manage): a new version that is a deletion; earlier versions stay "        \
     "readable with ?version=N until they leave the window of 10. 204."
 
 const struct api_route api_routes_secrets[] = {
@@ -166,10 +163,8 @@ const struct api_route api_routes_secrets[] = {
     {M_DELETE, "/v1/orgs/{org}/secrets/{path...}", API_AUTH, "secret.delete", h_delete, SECRET_HELP_DELETE},
     {M_GET, "/v1/orgs/{org}/teams/{team}/secrets", API_AUTH, "team.secret.list", h_list_top,
      "The team's secrets' top-level keys: {\"keys\": [...]} (team viewers and up: secrets.view)."},
-    {M_GET, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.read", h_read,
-     SECRET_HELP_READ},
-    {M_PUT, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.write", h_write,
-     SECRET_HELP_WRITE},
+    {M_GET, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.read", h_read, SECRET_HELP_READ},
+    {M_PUT, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.write", h_write, SECRET_HELP_WRITE},
     {M_POST, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.write", h_write,
      SECRET_HELP_WRITE},
     {M_DELETE, "/v1/orgs/{org}/teams/{team}/secrets/{path...}", API_AUTH, "team.secret.delete", h_delete,

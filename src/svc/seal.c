@@ -48,8 +48,7 @@ static void new_nonce(struct seal *seal) {
     if (secret_random(r, sizeof(r)) != 0)
         memset(r, 0, sizeof(r));
     secret_hex(r, sizeof(r), hex);
-    snprintf(seal->nonce, sizeof(seal->nonce), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-             hex + 20);
+    snprintf(seal->nonce, sizeof(seal->nonce), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 /* "shamir N T" into n and t; 0 or LK_ESTORE. */
@@ -253,8 +252,8 @@ static int try_unseal(struct seal *seal, struct store *s, struct lk_error *err) 
         unsigned got = seal->ngiven;
         forget_progress(seal);
         return lk_error_set(err, LK_EINVAL,
-                            "unseal failed: these %u key shares do not rebuild the root key; give %u shares again",
-                            got, seal->t);
+                            "unseal failed: these %u key shares do not rebuild the root key; give %u shares again", got,
+                            seal->t);
     }
     seal->kr = kr;
     forget_progress(seal);
@@ -326,8 +325,8 @@ int seal_encrypt(struct seal *seal, const void *aad, size_t aad_len, const void 
     return 0;
 }
 
-int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8_t *env, size_t env_len,
-                 uint8_t **ret, size_t *ret_len) {
+int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8_t *env, size_t env_len, uint8_t **ret,
+                 size_t *ret_len) {
     size_t cap = env_len > AEAD_OVERHEAD ? env_len - AEAD_OVERHEAD : 1;
     uint8_t *out = malloc(cap);
     size_t len = 0;

@@ -84,8 +84,8 @@ void seal_seal(struct seal *seal);
  */
 int seal_encrypt(struct seal *seal, const void *aad, size_t aad_len, const void *pt, size_t len, uint8_t **ret,
                  size_t *ret_len);
-int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8_t *env, size_t env_len,
-                 uint8_t **ret, size_t *ret_len);
+int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8_t *env, size_t env_len, uint8_t **ret,
+                 size_t *ret_len);
 
 /* Parses a share's text (hex or base64) into share; 0 or LK_EINVAL. */
 int seal_share_parse(const char *text, uint8_t share[SEAL_SHARE_LEN]);

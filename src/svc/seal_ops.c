@@ -17,9 +17,10 @@ void seal_init_result_wipe(struct seal_init_result *res) {
 
 int seal_ops_init(struct svc *svc, int64_t n, int64_t t, struct seal_init_result *ret, struct lk_error *err) {
     if (n < 1 || n > SEAL_SHARES_MAX || t < 1 || t > n)
-        return lk_error_set(err, LK_EINVAL,
-                            "secret_shares and secret_threshold: need 1 <= threshold <= shares <= %d (got %lld of %lld)",
-                            SEAL_SHARES_MAX, (long long)t, (long long)n);
+        return lk_error_set(
+            err, LK_EINVAL,
+            "secret_shares and secret_threshold: need 1 <= threshold <= shares <= %d (got %lld of %lld)",
+            SEAL_SHARES_MAX, (long long)t, (long long)n);
     uint8_t shares[SEAL_SHARES_MAX][SEAL_SHARE_LEN];
     memset(ret, 0, sizeof(*ret));
     int r = seal_init(svc->seal, svc->store, (unsigned)n, (unsigned)t, svc->now, shares, err);

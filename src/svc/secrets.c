@@ -161,8 +161,8 @@ static int put_version(struct svc *svc, const struct principal *caller, const st
     return r != 0 ? lk_error_set(err, r, "could not store the secret") : 0;
 }
 
-int secrets_write(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                  const char *path, const char *value, size_t len, struct secret_meta *ret, struct lk_error *err) {
+int secrets_write(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *path,
+                  const char *value, size_t len, struct secret_meta *ret, struct lk_error *err) {
     struct svc_scope sc;
     int r = scope(svc, caller, org, team, path, 0, "secrets.manage", &sc, err);
     if (r == 0)
@@ -172,8 +172,8 @@ int secrets_write(struct svc *svc, const struct principal *caller, const char *o
     return r != 0 ? r : load_meta(svc, &sc, path, ret, err);
 }
 
-int secrets_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                   const char *path, struct secret_meta *ret, struct lk_error *err) {
+int secrets_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *path,
+                   struct secret_meta *ret, struct lk_error *err) {
     struct svc_scope sc;
     struct secret_meta m;
     int r = scope(svc, caller, org, team, path, 0, "secrets.manage", &sc, err);
@@ -217,8 +217,9 @@ int secrets_read(struct svc *svc, const struct principal *caller, const char *or
     if (rec.value == NULL) {
         long long v = (long long)rec.version;
         secret_rec_done(&rec);
-        return lk_error_set(err, LK_ENOTFOUND, "the secret at %s was deleted (version %lld); earlier versions "
-                                               "can still be read with ?version=",
+        return lk_error_set(err, LK_ENOTFOUND,
+                            "the secret at %s was deleted (version %lld); earlier versions "
+                            "can still be read with ?version=",
                             path, v);
     }
     char aad[STORE_SECRET_PATH_MAX + 3 * STORE_OWNER_ID_MAX];
@@ -227,8 +228,7 @@ int secrets_read(struct svc *svc, const struct principal *caller, const char *or
     size_t len = 0;
     r = row_aad(&sc, path, rec.version, aad, sizeof(aad), &aad_len);
     if (r == 0)
-        r = svc->seal != NULL ? seal_decrypt(svc->seal, aad, aad_len, rec.value, rec.value_len, &pt, &len)
-                              : LK_ESEALED;
+        r = svc->seal != NULL ? seal_decrypt(svc->seal, aad, aad_len, rec.value, rec.value_len, &pt, &len) : LK_ESEALED;
     long long v = (long long)rec.version;
     secret_rec_done(&rec);
     if (r == LK_EINTEGRITY)
@@ -273,8 +273,8 @@ static int add_key(struct secret_path_list *l, const char *name, size_t len) {
     return 0;
 }
 
-int secrets_list(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                 const char *folder, struct secret_path_list *ret, struct lk_error *err) {
+int secrets_list(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *folder,
+                 struct secret_path_list *ret, struct lk_error *err) {
     struct svc_scope sc;
     int r = scope(svc, caller, org, team, folder, 1, "secrets.view", &sc, err);
     if (r != 0)

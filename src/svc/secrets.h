@@ -52,8 +52,8 @@ int secrets_path_check(const char *path, int folder, struct lk_error *err);
 
 /* Writes a new version of the secret at path (team NULL: org-wide) with
  * value (a JSON object of string values, its text). ret gets its metadata. */
-int secrets_write(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                  const char *path, const char *value, size_t len, struct secret_meta *ret, struct lk_error *err);
+int secrets_write(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *path,
+                  const char *value, size_t len, struct secret_meta *ret, struct lk_error *err);
 
 /* Reads a version (0: the newest) of the secret at path: its value
  * (malloc'd JSON text, NUL-terminated; the caller wipes and frees it) and
@@ -68,12 +68,12 @@ int secrets_metadata(struct svc *svc, const struct principal *caller, const char
 
 /* Deletes the secret at path: a new version that is a deletion; the older
  * versions stay readable until they leave the kept window. */
-int secrets_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                   const char *path, struct secret_meta *ret, struct lk_error *err);
+int secrets_delete(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *path,
+                   struct secret_meta *ret, struct lk_error *err);
 
 /* The keys directly under folder ("" or "a/b/"): secrets by name and
  * sub-folders as "name/", in byte order, each once. */
-int secrets_list(struct svc *svc, const struct principal *caller, const char *org, const char *team,
-                 const char *folder, struct secret_path_list *ret, struct lk_error *err);
+int secrets_list(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *folder,
+                 struct secret_path_list *ret, struct lk_error *err);
 
 #endif

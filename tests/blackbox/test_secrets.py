@@ -5,7 +5,7 @@ manage, viewers see metadata, service accounts nothing unless granted,
 token policies narrow), bad paths and values, canaries that never appear
 in the clear, tampering, and the seal."""
 import os
-import sqlite3
+import re
 import subprocess
 
 import pytest
@@ -77,7 +77,7 @@ def test_the_last_ten_versions_are_kept(server, acme):
 def test_bad_paths_and_values_are_400_naming_the_rule(server, acme):
     admin = acme["alice"]
     # ("a/../b" never reaches the secrets: HTTP path normalisation makes it "b".)
-    for p in ("a//b", "sp ace", "a%2Fb", "/".join(["d"] * 17), "x" * 600, "a/b$", "a/b:c"):
+    for p in ("a//b", "sp ace", "a%2Fb", "/".join(["d"] * 17), "q" * 600, "a/b$", "a/b:c"):
         r = server.request("PUT", ORG + p, token=admin, json={"v": "x"})
         assert r.status_code in (400, 404), (p, r.status_code, r.text)  # 404: the router refused it first
         if r.status_code == 400:
@@ -189,7 +189,7 @@ def test_sealed_secrets_answer_503(server, acme):
     server.request("PUT", ORG + "s", token=admin, json={"v": "x"})
     assert server.request("PUT", "/v1/sys/seal", token=server.root_token).status_code == 204
     assert_error(server.get(ORG + "s", token=admin), 503, "sealed")
-    key = open(os.path.join(server.data_dir, "dev-unseal-key")).read().strip()
+    key = re.search(r"^Unseal key: ([0-9a-f]+)$", server.stdout(), re.M).group(1)
     assert server.request("PUT", "/v1/sys/unseal", json={"key": key},
                           headers={"Content-Type": "application/json"}).json()["sealed"] is False
     assert server.get(ORG + "s", token=admin).json()["data"] == {"v": "x"}

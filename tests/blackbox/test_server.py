@@ -3,6 +3,7 @@ configuration precedence, TLS, plain-HTTP refusal, graceful shutdown, rate
 limits, and that no secret reaches the data dir or the logs."""
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -76,9 +77,14 @@ def test_operator_init_then_server_without_dev(tmp_path):
     root = remember_secret(r.stdout.split("Root token: ")[1].split()[0])
     again = run_cli("operator", "init", "--data-dir", data)
     assert again.returncode != 0 and "already initialised" in again.stderr
+    keys = re.findall(r"^Unseal key \d+: ([0-9a-f]+)$", r.stdout, re.M)
+    assert len(keys) == 5 and "any 3 of them" in r.stdout  # Vault's defaults
     s = Server(str(tmp_path), dev=False, data_dir=data).start()
     try:
-        assert "Root token" not in s.stdout()
+        assert "Root token" not in s.stdout() and "Unseal key" not in s.stdout()
+        assert s.get("/v1/auth/whoami", token=root).status_code == 503  # sealed until 3 shares are given
+        for k in keys[:3]:
+            s.request("PUT", "/v1/sys/unseal", json={"key": k}, headers={"Content-Type": "application/json"})
         assert s.get("/v1/auth/whoami", token=root).status_code == 200
     finally:
         assert s.stop() == 0
