@@ -77,6 +77,16 @@ static void h_init_put(struct api_req *ar) {
     struct seal_init_result res;
     if (api_body_int(ar, body, "secret_shares", &n) < 0 || api_body_int(ar, body, "secret_threshold", &t) < 0)
         goto out;
+    /* Shares encrypted to PGP keys are not supported: refuse rather than
+     * hand out in the clear what the caller asked to have encrypted. */
+    static const char *const pgp[] = {"pgp_keys", "root_token_pgp_key"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(body, pgp[i]);
+        if (v != NULL && !json_is_null(v)) {
+            api_reply_error(ar, LK_EINVAL, "%s: PGP-encrypted shares are not supported; leave it out or null", pgp[i]);
+            goto out;
+        }
+    }
     if (n < 0 || t < 0) {
         api_reply_error(ar, LK_EINVAL, "secret_shares and secret_threshold: required whole numbers");
         goto out;

@@ -120,11 +120,24 @@ static void h_read(struct api_req *ar) {
 }
 
 static void h_write(struct api_req *ar) {
-    h2o_req_t *req = ar->req;
+    /* The body's checks (JSON, Content-Type, duplicate keys) are every
+     * body's; the value stored is its compact text. */
+    json_t *body = api_body_object(ar, 0);
+    if (body == NULL)
+        return;
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (text == NULL) {
+        api_reply_error(ar, LK_ENOMEM, "out of memory");
+        return;
+    }
+    size_t len = strlen(text);
     struct secret_meta meta;
-    const char *body = req->entity.base != NULL ? req->entity.base : "";
-    if (secrets_write(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), api_param(ar, "path"), body,
-                      req->entity.len, &meta, &ar->err) != 0) {
+    int r = secrets_write(ar->svc, &ar->principal, api_param(ar, "org"), team_of(ar), api_param(ar, "path"), text, len,
+                          &meta, &ar->err);
+    explicit_bzero(text, len);
+    free(text);
+    if (r != 0) {
         api_reply_lkerr(ar, &ar->err);
         return;
     }

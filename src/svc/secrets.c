@@ -111,7 +111,7 @@ static int load_meta(struct svc *svc, const struct svc_scope *sc, const char *pa
 static int value_check(const char *value, size_t len, struct lk_error *err) {
     if (len == 0 || len > SECRETS_VALUE_MAX)
         return lk_error_set(err, LK_EINVAL, "data: a JSON object of string values, 1 to %d bytes", SECRETS_VALUE_MAX);
-    json_t *o = json_loadb(value, len, 0, NULL);
+    json_t *o = json_loadb(value, len, JSON_REJECT_DUPLICATES, NULL);
     int ok = json_is_object(o) && json_object_size(o) > 0;
     const char *k;
     json_t *v;

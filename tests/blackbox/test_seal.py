@@ -187,7 +187,10 @@ def test_an_uninitialised_store_is_initialised_through_the_api_once(tmp_path):
         assert s.get("/v1/sys/init").json() == {"initialized": False}
         assert_error(s.request("PUT", "/v1/sys/init", json={"secret_shares": 2, "secret_threshold": 3},
                                headers=JSON), 400, "threshold")
-        r = s.request("PUT", "/v1/sys/init", json={"secret_shares": 2, "secret_threshold": 2}, headers=JSON)
+        assert_error(s.request("PUT", "/v1/sys/init", json={"secret_shares": 2, "secret_threshold": 2,
+                                                            "pgp_keys": ["a", "b"]}, headers=JSON), 400, "PGP")
+        r = s.request("PUT", "/v1/sys/init", json={"secret_shares": 2, "secret_threshold": 2,
+                                                  "root_token_pgp_key": None}, headers=JSON)
         assert r.status_code == 200, r.text
         body = r.json()
         assert len(body["keys"]) == 2 and len(body["keys_base64"]) == 2

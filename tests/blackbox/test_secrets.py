@@ -84,7 +84,11 @@ def test_bad_paths_and_values_are_400_naming_the_rule(server, acme):
             assert "path" in r.text or "segment" in r.text, r.text
     assert server.request("PUT", ORG + "/".join(["d"] * 16), token=admin, json={"v": "x"}).status_code == 200
     for body in ([1, 2], {"n": 1}, {"n": {"x": "y"}}, {}, "text"):
-        assert_error(server.request("PUT", ORG + "val", token=admin, json=body), 400, "data")
+        assert_error(server.request("PUT", ORG + "val", token=admin, json=body), 400, "JSON object")
+    assert_error(server.request("PUT", ORG + "val", token=admin, data=b'{"k": "v", "k": "w"}',
+                                headers={"Content-Type": "application/json"}), 400)
+    assert_error(server.request("PUT", ORG + "val", token=admin, data=b'{"k": "v"}',
+                                headers={"Content-Type": "text/plain"}), 400, "Content-Type")
     assert_error(server.request("PUT", ORG + "val", token=admin, data=b"{not json",
                                 headers={"Content-Type": "application/json"}), 400)
     big = {"v": "x" * (64 * 1024)}
