@@ -1,7 +1,7 @@
 /*
  * routes_seal.c - the seal's routes, in Vault's shapes: GET
- * /v1/sys/seal-status, PUT /v1/sys/unseal, PUT /v1/sys/seal, GET and PUT
- * /v1/sys/init. All but seal answer while latchkey is sealed (and before
+ * /v1/sys/seal-status, PUT /v1/sys/unseal, PUT /v1/sys/seal, POST
+ * /v1/sys/rotate, GET and PUT /v1/sys/init. All but seal answer while latchkey is sealed (and before
  * it is initialised); the rest of the API answers 503 then (api.c).
  *
  * Shares pass through here once, in the init answer and the unseal body:
@@ -62,6 +62,15 @@ static void h_seal(struct api_req *ar) {
     api_reply_done(ar, r);
 }
 
+static void h_rotate(struct api_req *ar) {
+    uint32_t version = 0;
+    if (seal_ops_rotate(ar->svc, &ar->principal, &version, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    api_reply_json(ar, 200, json_pack("{s:I}", "term", (json_int_t)version));
+}
+
 static void h_init_get(struct api_req *ar) {
     struct seal_status st;
     seal_status(ar->svc->seal, &st);
@@ -119,6 +128,9 @@ const struct api_route api_routes_seal[] = {
     {M_PUT, "/v1/sys/seal", API_AUTH, "sys.seal", h_seal,
      "Root only: seals the running server at once, wiping every key from memory; 204. Everything but health, "
      "seal status, init and unseal answers 503 until it is unsealed again."},
+    {M_POST, "/v1/sys/rotate", API_AUTH, "sys.rotate", h_rotate,
+     "Root only: adds an encryption key version that every new write uses; values written under older versions "
+     "stay readable. {\"term\": the new key version}."},
     {M_GET, "/v1/sys/init", API_SEALED_OK, "sys.init_status", h_init_get, "{\"initialized\": bool}."},
     {M_PUT, "/v1/sys/init", API_SEALED_OK, "sys.init", h_init_put,
      "Initialises the seal once: {\"secret_shares\": N, \"secret_threshold\": T} (1 <= T <= N <= 255) -> "

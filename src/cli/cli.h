@@ -92,6 +92,7 @@ int cli_run_on_store(struct cli_ctx *ctx, struct config *cfg);
 int cli_server(struct cli_ctx *ctx);
 int cli_operator(struct cli_ctx *ctx);
 int cli_operator_init(struct cli_ctx *ctx);
+int cli_operator_rekey(struct cli_ctx *ctx);
 int cli_operator_root_token(struct cli_ctx *ctx);
 int cli_operator_migrate(struct cli_ctx *ctx);
 int cli_operator_cleanup(struct cli_ctx *ctx);

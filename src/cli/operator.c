@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "config.h"
@@ -146,8 +147,8 @@ int cli_operator(struct cli_ctx *ctx) {
     int has_as_of = 0, nflags = ctx->argc - 1;
     if (take_as_of(verb, c != NULL && (c->flags & CLI_AS_OF), &nflags, ctx->argv + 1, &as_of, &has_as_of) != 0)
         return 2;
-    unsigned shares = 5, threshold = 3; /* operator init: Vault's defaults */
-    if (c != NULL && c->run == cli_operator_init &&
+    unsigned shares = 0, threshold = 0; /* init: Vault's 5 and 3; rekey: as they are */
+    if (c != NULL && (c->run == cli_operator_init || c->run == cli_operator_rekey) &&
         (take_count(verb, "--key-shares", SEAL_SHARES_MAX, &nflags, ctx->argv + 1, &shares) != 0 ||
          take_count(verb, "--key-threshold", SEAL_SHARES_MAX, &nflags, ctx->argv + 1, &threshold) != 0))
         return 2;
@@ -269,7 +270,10 @@ int cli_operator_init(struct cli_ctx *ctx) {
         status = issue_root(ctx);
         goto out;
     }
-    if (seal_ops_init(&svc, ctx->key_shares, ctx->key_threshold, res, &err) != 0) {
+    /* Vault's defaults: 5 shares, 3 to unseal (fewer when fewer shares are asked for). */
+    unsigned n = ctx->key_shares ? ctx->key_shares : 5;
+    unsigned t = ctx->key_threshold ? ctx->key_threshold : (n < 3 ? n : 3);
+    if (seal_ops_init(&svc, n, t, res, &err) != 0) {
         fprintf(stderr, "latchkey operator init: %s\n", lk_error_message(&err));
         goto out;
     }
@@ -280,7 +284,7 @@ int cli_operator_init(struct cli_ctx *ctx) {
     printf("\nInitialized with %zu key shares and a key threshold of %u. The shares are shown this once and stored "
            "nowhere:\nhand them to different people. latchkey starts sealed; any %u of them unseal it "
            "(PUT /v1/sys/unseal).\n",
-           res->n, ctx->key_threshold, ctx->key_threshold);
+           res->n, t, t);
     status = 0;
 out:
     audit_operator(ctx->store, "operator.init", res != NULL ? res->root_token_id : "", status == 0);
@@ -293,4 +297,72 @@ out:
 
 int cli_operator_root_token(struct cli_ctx *ctx) {
     return issue_root(ctx);
+}
+
+/*
+ * rekey: new unseal shares from enough old ones (read from standard input,
+ * one per line, so they never appear in a command line or a process
+ * listing). The data keys stay; nothing is re-encrypted.
+ */
+int cli_operator_rekey(struct cli_ctx *ctx) {
+    struct seal *seal = NULL;
+    struct seal_status st;
+    char *lines[SEAL_SHARES_MAX];
+    size_t nold = 0;
+    int status = 1;
+    if (seal_new(ctx->store, &seal) != 0) {
+        fprintf(stderr, "latchkey operator rekey: cannot read the seal's configuration\n");
+        return 1;
+    }
+    seal_status(seal, &st);
+    seal_free(seal);
+    if (!st.initialized) {
+        fprintf(stderr, "latchkey operator rekey: not initialized: run `latchkey operator init` first\n");
+        return 1;
+    }
+    unsigned n = ctx->key_shares ? ctx->key_shares : st.n, t = ctx->key_threshold ? ctx->key_threshold : st.t;
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "Enter %u of the current unseal key shares, one per line, then end the input (Ctrl-D):\n",
+                st.t);
+    char buf[SEAL_SHARE_TEXT_MAX * 2];
+    while (nold < SEAL_SHARES_MAX && fgets(buf, sizeof(buf), stdin) != NULL) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+        if (buf[0] == '\0')
+            continue;
+        lines[nold] = strdup(buf);
+        if (lines[nold] == NULL)
+            break;
+        nold++;
+    }
+    explicit_bzero(buf, sizeof(buf));
+    uint8_t(*shares)[SEAL_SHARE_LEN] = calloc(SEAL_SHARES_MAX, SEAL_SHARE_LEN);
+    struct lk_error err = {0};
+    if (shares == NULL || nold == 0) {
+        fprintf(stderr, "latchkey operator rekey: no old key shares were given on standard input\n");
+    } else if (seal_rekey(ctx->store, (const char *const *)lines, nold, n, t, shares, &err) != 0) {
+        fprintf(stderr, "latchkey operator rekey: %s\n", lk_error_message(&err));
+    } else {
+        for (unsigned i = 0; i < n; i++) {
+            char hex[SEAL_SHARE_TEXT_MAX], b64[SEAL_SHARE_TEXT_MAX];
+            seal_share_format(shares[i], hex, b64);
+            printf("Unseal key %u: %s\n", i + 1, hex);
+            explicit_bzero(hex, sizeof(hex));
+            explicit_bzero(b64, sizeof(b64));
+        }
+        printf("\nRekeyed: %u new key shares, any %u of which unseal. The old shares no longer do. A running server "
+               "keeps serving; seal and unseal it with the new shares before rotating its key.\n",
+               n, t);
+        status = 0;
+    }
+    for (size_t i = 0; i < nold; i++) {
+        explicit_bzero(lines[i], strlen(lines[i]));
+        free(lines[i]);
+    }
+    if (shares != NULL)
+        explicit_bzero(shares, (size_t)SEAL_SHARES_MAX * SEAL_SHARE_LEN);
+    free(shares);
+    char what[48];
+    snprintf(what, sizeof(what), "%u shares, threshold %u", n, t);
+    audit_operator(ctx->store, "operator.rekey", what, status == 0);
+    return status;
 }

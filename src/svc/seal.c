@@ -30,7 +30,8 @@ struct seal {
     pthread_rwlock_t lock; /* readers: status, encrypt, decrypt; writers: the rest */
     int initialized;
     unsigned t, n;
-    struct keyring *kr; /* NULL while sealed */
+    struct keyring *kr;         /* NULL while sealed */
+    uint8_t root[SEAL_KEY_LEN]; /* while unsealed: to wrap a rotated keyring; zeros while sealed */
     uint8_t given[SHARES_MAX][SEAL_SHARE_LEN];
     unsigned ngiven;
     char nonce[SEAL_NONCE_LEN + 1]; /* "" until a share is given */
@@ -88,6 +89,7 @@ void seal_free(struct seal *seal) {
     if (seal == NULL)
         return;
     keyring_free(seal->kr);
+    explicit_bzero(seal->root, sizeof(seal->root));
     forget_progress(seal);
     pthread_rwlock_destroy(&seal->lock);
     free(seal);
@@ -127,7 +129,7 @@ struct init_write {
 static int write_init(struct store *s, void *arg) {
     const struct init_write *w = arg;
     int r = store_meta_set(s, META_KEYRING, w->keyring_hex);
-    return r != 0 ? r : store_meta_set(s, META_CONFIG, w->config);
+    return r != 0 || w->config == NULL ? r : store_meta_set(s, META_CONFIG, w->config);
 }
 
 /* A new keyring, wrapped under root, as hex into *ret (malloc'd). */
@@ -203,6 +205,17 @@ out:
 
 /* --- unseal, reset, seal ------------------------------------------------------- */
 
+/* Re-reads "seal.config": an operator rekey may have changed n and t. */
+static void reload_config(struct seal *seal, struct store *s) {
+    char *config = NULL;
+    unsigned n = 0, t = 0;
+    if (s != NULL && store_meta_get(s, META_CONFIG, &config) == 0 && config_parse(config, &n, &t) == 0) {
+        seal->n = n;
+        seal->t = t;
+    }
+    free(config);
+}
+
 int seal_share_parse(const char *text, uint8_t share[SEAL_SHARE_LEN]) {
     size_t len = text != NULL ? strlen(text) : 0;
     if (len == 2 * SEAL_SHARE_LEN)
@@ -226,27 +239,54 @@ void seal_share_format(const uint8_t share[SEAL_SHARE_LEN], char hex[SEAL_SHARE_
     EVP_EncodeBlock((unsigned char *)b64, share, SEAL_SHARE_LEN);
 }
 
+/* The stored wrapped keyring into wrapped (KEYRING_WRAPPED_MAX bytes). */
+static int read_wrapped(struct store *s, uint8_t *wrapped, size_t *ret_len, struct lk_error *err) {
+    char *hex = NULL;
+    int r = store_meta_get(s, META_KEYRING, &hex);
+    if (r != 0)
+        return lk_error_set(err, r == LK_ENOTFOUND ? LK_ESTORE : r, "could not read the wrapped keyring");
+    size_t hlen = strlen(hex);
+    if (hlen % 2 != 0 || hlen / 2 > KEYRING_WRAPPED_MAX || secret_unhex(hex, hlen / 2, wrapped) != 0) {
+        free(hex);
+        return lk_error_set(err, LK_EINTEGRITY, "the stored keyring is not readable");
+    }
+    free(hex);
+    *ret_len = hlen / 2;
+    return 0;
+}
+
+/* Wraps kr under root and stores it as hex, with config when not NULL,
+ * in one transaction. */
+static int store_wrapped(struct store *s, const struct keyring *kr, const uint8_t root[SEAL_KEY_LEN],
+                         const char *config) {
+    uint8_t wrapped[KEYRING_WRAPPED_MAX];
+    char hex[2 * KEYRING_WRAPPED_MAX + 1];
+    size_t len = 0;
+    int r = keyring_wrap(kr, root, wrapped, sizeof(wrapped), &len);
+    if (r != 0)
+        return r;
+    secret_hex(wrapped, len, hex);
+    struct init_write w = {config, hex};
+    return store_tx(s, write_init, &w);
+}
+
 /* With t shares given: the root key they rebuild unwraps the stored
  * keyring, or they do not belong together. */
 static int try_unseal(struct seal *seal, struct store *s, struct lk_error *err) {
     const uint8_t *ptrs[SHARES_MAX];
     uint8_t root[SEAL_KEY_LEN], wrapped[KEYRING_WRAPPED_MAX];
-    char *hex = NULL;
+    size_t wlen = 0;
     for (unsigned i = 0; i < seal->ngiven; i++)
         ptrs[i] = seal->given[i];
-    int r = store_meta_get(s, META_KEYRING, &hex);
+    int r = read_wrapped(s, wrapped, &wlen, err);
     if (r != 0)
-        return lk_error_set(err, r == LK_ENOTFOUND ? LK_ESTORE : r, "could not read the wrapped keyring");
-    size_t hlen = strlen(hex);
-    if (hlen % 2 != 0 || hlen / 2 > sizeof(wrapped) || secret_unhex(hex, hlen / 2, wrapped) != 0) {
-        free(hex);
-        return lk_error_set(err, LK_EINTEGRITY, "the stored keyring is not readable");
-    }
-    free(hex);
+        return r;
     r = shamir_combine(ptrs, seal->ngiven, SEAL_SHARE_LEN, root);
     struct keyring *kr = NULL;
     if (r == 0)
-        r = keyring_unwrap(root, wrapped, hlen / 2, &kr);
+        r = keyring_unwrap(root, wrapped, wlen, &kr);
+    if (r == 0)
+        memcpy(seal->root, root, sizeof(root));
     explicit_bzero(root, sizeof(root));
     if (r != 0) {
         unsigned got = seal->ngiven;
@@ -278,8 +318,10 @@ int seal_unseal(struct seal *seal, struct store *s, const char *text, struct sea
             goto out;
         }
     }
-    if (seal->ngiven == 0)
+    if (seal->ngiven == 0) {
+        reload_config(seal, s);
         new_nonce(seal);
+    }
     memcpy(seal->given[seal->ngiven++], share, SEAL_SHARE_LEN);
     if (seal->ngiven >= seal->t)
         r = try_unseal(seal, s, err);
@@ -297,12 +339,106 @@ void seal_reset(struct seal *seal) {
     pthread_rwlock_unlock(&seal->lock);
 }
 
-void seal_seal(struct seal *seal) {
+void seal_seal(struct seal *seal, struct store *s) {
     pthread_rwlock_wrlock(&seal->lock);
+    reload_config(seal, s);
     keyring_free(seal->kr); /* wipes its keys */
     seal->kr = NULL;
+    explicit_bzero(seal->root, sizeof(seal->root));
     forget_progress(seal);
     pthread_rwlock_unlock(&seal->lock);
+}
+
+/* --- rotation and rekeying ---------------------------------------------------- */
+
+int seal_rotate(struct seal *seal, struct store *s, int64_t now, uint32_t *ret_version, struct lk_error *err) {
+    uint8_t wrapped[KEYRING_WRAPPED_MAX], buf[KEYRING_SERIALIZED_MAX];
+    size_t wlen = 0, blen = 0;
+    struct keyring *next = NULL;
+    pthread_rwlock_wrlock(&seal->lock);
+    int r = 0;
+    if (seal->kr == NULL) {
+        r = lk_error_set(err, LK_ESEALED, "latchkey is sealed");
+        goto out;
+    }
+    /* The stored keyring must still be this one's: after a rekey this
+     * server's root key no longer opens it, and a rotation wrapped under
+     * the old root key would lock every share out. */
+    r = read_wrapped(s, wrapped, &wlen, err);
+    if (r == 0 && keyring_root_check(seal->root, wrapped, wlen) != 0)
+        r = lk_error_set(err, LK_ECONFLICT,
+                         "the root key was changed (operator rekey) since this server was unsealed: seal it and "
+                         "unseal it with the new shares first");
+    if (r != 0)
+        goto out;
+    /* Rotate a copy: the keyring in use changes only once the new one is stored. */
+    r = keyring_serialize(seal->kr, buf, sizeof(buf), &blen);
+    if (r == 0)
+        r = keyring_parse(buf, blen, &next);
+    if (r == 0)
+        r = keyring_rotate(next, now, ret_version);
+    if (r == LK_ERANGE)
+        r = lk_error_set(err, LK_ECONFLICT, "the keyring holds the most keys it can; no rotation is possible");
+    else if (r != 0)
+        r = lk_error_set(err, r, "could not rotate the keyring");
+    if (r == 0 && (r = store_wrapped(s, next, seal->root, NULL)) != 0)
+        lk_error_set(err, r, "could not store the rotated keyring");
+    if (r == 0) {
+        keyring_free(seal->kr);
+        seal->kr = next;
+        next = NULL;
+    }
+out:
+    keyring_free(next);
+    explicit_bzero(buf, sizeof(buf));
+    pthread_rwlock_unlock(&seal->lock);
+    return r;
+}
+
+int seal_rekey(struct store *s, const char *const *old_shares, size_t nold, unsigned n, unsigned t,
+               uint8_t (*shares)[SEAL_SHARE_LEN], struct lk_error *err) {
+    uint8_t given[SHARES_MAX][SEAL_SHARE_LEN], root[SEAL_KEY_LEN], next_root[SEAL_KEY_LEN];
+    uint8_t coeffs[(SHARES_MAX - 1) * SEAL_KEY_LEN], wrapped[KEYRING_WRAPPED_MAX];
+    const uint8_t *ptrs[SHARES_MAX];
+    size_t wlen = 0, ncoeffs = (size_t)(t - 1) * SEAL_KEY_LEN;
+    struct keyring *kr = NULL;
+    uint8_t *flat = NULL;
+    int r = 0;
+    if (t < 1 || t > n || n > SHARES_MAX || nold < 1 || nold > SHARES_MAX)
+        return lk_error_set(err, LK_EINVAL, "need 1 <= threshold <= shares <= %d, and the old shares", SHARES_MAX);
+    for (size_t i = 0; r == 0 && i < nold; i++) {
+        if (seal_share_parse(old_shares[i], given[i]) != 0)
+            r = lk_error_set(err, LK_EINVAL, "old share %zu: not a valid hex or base64 key share", i + 1);
+        ptrs[i] = given[i];
+    }
+    if (r == 0)
+        r = read_wrapped(s, wrapped, &wlen, err);
+    if (r == 0 &&
+        (shamir_combine(ptrs, nold, SEAL_SHARE_LEN, root) != 0 || keyring_unwrap(root, wrapped, wlen, &kr) != 0))
+        r = lk_error_set(err, LK_EINVAL, "these %zu old key shares do not rebuild the root key", nold);
+    flat = r == 0 ? calloc(n, SEAL_SHARE_LEN) : NULL;
+    if (r == 0 && flat == NULL)
+        r = lk_error_set(err, LK_ENOMEM, "out of memory");
+    if (r == 0 &&
+        (secret_random(next_root, sizeof(next_root)) != 0 || (ncoeffs > 0 && secret_random(coeffs, ncoeffs) != 0)))
+        r = lk_error_set(err, LK_EINTERNAL, "no randomness for the new root key");
+    if (r == 0 && shamir_split(next_root, SEAL_KEY_LEN, n, t, ncoeffs > 0 ? coeffs : NULL, ncoeffs, flat) != 0)
+        r = lk_error_set(err, LK_EINTERNAL, "could not split the new root key");
+    char config[32];
+    snprintf(config, sizeof(config), "shamir %u %u", n, t);
+    if (r == 0 && (r = store_wrapped(s, kr, next_root, config)) != 0)
+        lk_error_set(err, r, "could not store the keyring under the new root key");
+    for (unsigned i = 0; r == 0 && i < n; i++)
+        memcpy(shares[i], flat + (size_t)i * SEAL_SHARE_LEN, SEAL_SHARE_LEN);
+    keyring_free(kr);
+    if (flat != NULL)
+        explicit_bzero(flat, (size_t)n * SEAL_SHARE_LEN);
+    free(flat);
+    explicit_bzero(given, sizeof(given));
+    explicit_bzero(root, sizeof(root));
+    explicit_bzero(next_root, sizeof(next_root));
+    explicit_bzero(coeffs, sizeof(coeffs));
+    return r;
 }
 
 /* --- the barrier --------------------------------------------------------------- */

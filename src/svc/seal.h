@@ -72,8 +72,31 @@ int seal_unseal(struct seal *seal, struct store *s, const char *share, struct se
 /* Forgets the shares given so far (a new nonce). */
 void seal_reset(struct seal *seal);
 
-/* Seals: wipes the keyring from memory and forgets any progress. */
-void seal_seal(struct seal *seal);
+/* Seals: wipes the keyring and the root key from memory, forgets any
+ * progress, and re-reads n and t from s (NULL: keeps them), which an
+ * operator rekey may have changed. */
+void seal_seal(struct seal *seal, struct store *s);
+
+/*
+ * Adds a keyring version that new writes use (values sealed under older
+ * ones stay readable) and stores the keyring, wrapped under the root key
+ * held since the unseal. *ret_version gets the new version. LK_ESEALED;
+ * LK_ECONFLICT when the stored keyring is no longer this root key's (a
+ * rekey happened since the unseal) or the keyring is full.
+ */
+int seal_rotate(struct seal *seal, struct store *s, int64_t now, uint32_t *ret_version, struct lk_error *err);
+
+/*
+ * Rekeys a store offline: from enough old shares (text, as seal_unseal
+ * takes them), a new root key split into n shares (any t rebuild it) into
+ * shares[0..n); the keyring is wrapped under the new root key and stored
+ * with the new configuration in one transaction. The data keys do not
+ * change, so nothing is re-encrypted. A server unsealed before a rekey
+ * keeps serving (its keyring is the same); it must seal and unseal with
+ * the new shares before it can rotate.
+ */
+int seal_rekey(struct store *s, const char *const *old_shares, size_t nold, unsigned n, unsigned t,
+               uint8_t (*shares)[SEAL_SHARE_LEN], struct lk_error *err);
 
 /*
  * The barrier, for svc: encrypts pt[0..len) under the keyring's current

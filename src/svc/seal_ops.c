@@ -41,9 +41,16 @@ int seal_ops_init(struct svc *svc, int64_t n, int64_t t, struct seal_init_result
     return r;
 }
 
+int seal_ops_rotate(struct svc *svc, const struct principal *caller, uint32_t *ret_version, struct lk_error *err) {
+    if (caller->type != PRINCIPAL_ROOT)
+        return lk_error_set(err, LK_EDENIED,
+                            "permission denied: only the partner admin (root) may rotate the encryption key");
+    return seal_rotate(svc->seal, svc->store, svc->now, ret_version, err);
+}
+
 int seal_ops_seal(struct svc *svc, const struct principal *caller, struct lk_error *err) {
     if (caller->type != PRINCIPAL_ROOT)
         return lk_error_set(err, LK_EDENIED, "permission denied: only the partner admin (root) may seal latchkey");
-    seal_seal(svc->seal);
+    seal_seal(svc->seal, svc->store);
     return 0;
 }

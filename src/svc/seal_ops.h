@@ -37,6 +37,10 @@ void seal_init_result_wipe(struct seal_init_result *res);
  */
 int seal_ops_init(struct svc *svc, int64_t n, int64_t t, struct seal_init_result *ret, struct lk_error *err);
 
+/* Rotates the keyring (svc/seal.h, seal_rotate): only the partner admin
+ * (root) may. *ret_version gets the new key version. */
+int seal_ops_rotate(struct svc *svc, const struct principal *caller, uint32_t *ret_version, struct lk_error *err);
+
 /* Seals at once: only the partner admin (root) may. */
 int seal_ops_seal(struct svc *svc, const struct principal *caller, struct lk_error *err);
 

@@ -202,3 +202,79 @@ def test_an_uninitialised_store_is_initialised_through_the_api_once(tmp_path):
         assert s.get("/v1/sys/seal-status").json()["sealed"] is False
     finally:
         assert s.stop() == 0
+
+
+def test_rotation_adds_a_key_version_and_old_values_stay_readable(tmp_path):
+    s, keys, root = sealed_server(tmp_path)
+    try:
+        for k in keys[:2]:
+            unseal(s, k)
+        create_org(s, "acme", token=root)
+        create_user(s, "acme", "alice", role="admin", token=root)
+        admin = token_for(s, "acme", "alice", token=root, expires="P1D")
+        assert s.request("PUT", "/v1/orgs/acme/secrets/old", token=admin, json={"v": "before"}).status_code == 200
+        assert s.post("/v1/sys/rotate", token=admin).status_code in (401, 403)
+        r = s.post("/v1/sys/rotate", token=root)
+        assert r.status_code == 200 and r.json() == {"term": 2}, r.text
+        assert s.request("PUT", "/v1/orgs/acme/secrets/new", token=admin, json={"v": "after"}).status_code == 200
+        con = db(s)
+        try:  # the envelope names its key version in bytes 1..4, big-endian
+            versions = {p: int.from_bytes(bytes(v)[1:5], "big")
+                        for p, v in con.execute("SELECT path, value FROM secrets")}
+        finally:
+            con.close()
+        assert versions == {"old": 1, "new": 2}
+        # The rotated keyring is stored: after a restart and an unseal both still open.
+        s.restart()
+        for k in keys[1:]:
+            unseal(s, k)
+        assert s.get("/v1/orgs/acme/secrets/old", token=admin).json()["data"] == {"v": "before"}
+        assert s.get("/v1/orgs/acme/secrets/new", token=admin).json()["data"] == {"v": "after"}
+        assert s.post("/v1/sys/rotate", token=root).json() == {"term": 3}
+    finally:
+        assert s.stop() == 0
+
+
+def test_rekey_issues_new_shares_without_touching_the_data(tmp_path):
+    s, keys, root = sealed_server(tmp_path, 3, 2)
+    data = s.data_dir
+    try:
+        for k in keys[:2]:
+            unseal(s, k)
+        create_org(s, "acme", token=root)
+        create_user(s, "acme", "alice", role="admin", token=root)
+        admin = token_for(s, "acme", "alice", token=root, expires="P1D")
+        s.request("PUT", "/v1/orgs/acme/secrets/kept", token=admin, json={"v": "kept"})
+        # Too few old shares: refused, nothing changes.
+        bad = run_cli_input("\n".join(keys[:1]) + "\n", "operator", "rekey", "--data-dir", data)
+        assert bad.returncode != 0 and "do not rebuild" in bad.stderr
+        r = run_cli_input("\n".join(keys[1:]) + "\n", "operator", "rekey", "--data-dir", data, "--key-shares", "4",
+                          "--key-threshold", "3")
+        assert r.returncode == 0, r.stderr
+        new = re.findall(r"^Unseal key \d+: ([0-9a-f]+)$", r.stdout, re.M)
+        assert len(new) == 4 and not set(new) & set(keys)
+        # The running server keeps serving, but may not rotate under its old root key.
+        assert s.get("/v1/orgs/acme/secrets/kept", token=admin).status_code == 200
+        assert_error(s.post("/v1/sys/rotate", token=root), 409, "rekey")
+        assert s.request("PUT", "/v1/sys/seal", token=root).status_code == 204
+        for k in keys[:2]:
+            unseal(s, k)
+        assert s.get("/v1/sys/seal-status").json()["sealed"] is True  # the old shares no longer unseal
+        assert s.get("/v1/sys/seal-status").json()["t"] == 3
+        unseal(s, None, reset=True)
+        for k in new[1:]:
+            st = unseal(s, k).json()
+        assert st["sealed"] is False
+        assert s.get("/v1/orgs/acme/secrets/kept", token=admin).json()["data"] == {"v": "kept"}
+        assert s.post("/v1/sys/rotate", token=root).status_code == 200
+    finally:
+        assert s.stop() == 0
+    for k in keys + new:
+        assert k not in s.stderr()
+
+
+def run_cli_input(text, *args):
+    """The binary with text on its standard input (shares are never arguments)."""
+    import subprocess
+    from helpers import BIN
+    return subprocess.run([BIN] + list(args), input=text, capture_output=True, text=True, timeout=30)
