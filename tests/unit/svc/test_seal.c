@@ -1,0 +1,233 @@
+/*
+ * test_seal.c - the seal's rules over a real store: every T-subset of the
+ * shares unseals and fewer never do; shares from another init never
+ * unseal and the progress starts over; the barrier answers LK_ESEALED
+ * while sealed and LK_EINTEGRITY for a value moved to another row;
+ * rotation keeps old values readable; rekey retires the old shares; and
+ * threads encrypting and decrypting while another seals and unseals only
+ * ever see a right answer or LK_ESEALED (run under ThreadSanitizer by make
+ * test-tsan).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+// clang-format off
+#include <cmocka.h>
+// clang-format on
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "svc/seal.h"
+#include "svc_fixture.h"
+
+struct world {
+    struct svc_fixture *fx;
+    struct seal *seal;
+    uint8_t shares[5][SEAL_SHARE_LEN];
+    char text[5][SEAL_SHARE_TEXT_MAX];
+};
+
+static int setup(void **state) {
+    int r = svc_fixture_setup(state);
+    if (r != 0)
+        return r;
+    struct world *w = calloc(1, sizeof(*w));
+    w->fx = *state;
+    struct lk_error err = {0};
+    if (seal_new(w->fx->svc.store, &w->seal) != 0 ||
+        seal_init(w->seal, w->fx->svc.store, 5, 3, FX_NOW, w->shares, &err) != 0)
+        return -1;
+    for (int i = 0; i < 5; i++) {
+        char b64[SEAL_SHARE_TEXT_MAX];
+        seal_share_format(w->shares[i], w->text[i], b64);
+    }
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state) {
+    struct world *w = *state;
+    seal_free(w->seal);
+    void *fx = w->fx;
+    free(w);
+    return svc_fixture_teardown(&fx);
+}
+
+static int give(struct world *w, const char *text, struct seal_status *st) {
+    struct lk_error err = {0};
+    return seal_unseal(w->seal, w->fx->svc.store, text, st, &err);
+}
+
+static void test_every_three_of_five_unseal_and_two_never_do(void **state) {
+    struct world *w = *state;
+    struct seal_status st;
+    seal_status(w->seal, &st);
+    assert_true(st.initialized && st.sealed);
+    assert_int_equal(st.t, 3);
+    for (int a = 0; a < 5; a++)
+        for (int b = a + 1; b < 5; b++) {
+            assert_int_equal(give(w, w->text[a], &st), 0);
+            assert_int_equal(give(w, w->text[b], &st), 0);
+            assert_true(st.sealed);
+            assert_int_equal(st.progress, 2);
+            seal_reset(w->seal);
+            for (int c = b + 1; c < 5; c++) {
+                assert_int_equal(give(w, w->text[a], &st), 0);
+                assert_int_equal(give(w, w->text[b], &st), 0);
+                assert_int_equal(give(w, w->text[c], &st), 0);
+                assert_false(st.sealed);
+                seal_seal(w->seal, w->fx->svc.store);
+            }
+        }
+}
+
+static void test_shares_of_another_init_start_the_progress_over(void **state) {
+    struct world *w = *state;
+    uint8_t other[5][SEAL_SHARE_LEN];
+    struct seal *second = NULL;
+    struct svc_fixture *fx2 = NULL;
+    void *st2 = NULL;
+    assert_int_equal(svc_fixture_setup(&st2), 0);
+    fx2 = st2;
+    struct lk_error err = {0};
+    assert_int_equal(seal_new(fx2->svc.store, &second), 0);
+    assert_int_equal(seal_init(second, fx2->svc.store, 5, 3, FX_NOW, other, &err), 0);
+    char hex[SEAL_SHARE_TEXT_MAX], b64[SEAL_SHARE_TEXT_MAX];
+    seal_share_format(other[1], hex, b64);
+    struct seal_status st;
+    assert_int_equal(give(w, w->text[0], &st), 0);
+    assert_int_equal(give(w, b64, &st), 0); /* base64 is taken too */
+    assert_int_equal(give(w, w->text[2], &st), LK_EINVAL);
+    assert_true(st.sealed);
+    assert_int_equal(st.progress, 0);
+    /* A malformed share and a repeated one are refused without counting. */
+    assert_int_equal(give(w, "nothex", &st), LK_EINVAL);
+    assert_int_equal(give(w, w->text[0], &st), 0);
+    assert_int_equal(give(w, w->text[0], &st), LK_EINVAL);
+    assert_int_equal(st.progress, 1);
+    seal_free(second);
+    svc_fixture_teardown(&st2);
+}
+
+static void unseal_all(struct world *w) {
+    struct seal_status st;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(give(w, w->text[i], &st), 0);
+    assert_false(st.sealed);
+}
+
+static void test_the_barrier_binds_values_to_their_row(void **state) {
+    struct world *w = *state;
+    uint8_t *env = NULL, *pt = NULL;
+    size_t elen = 0, plen = 0;
+    assert_int_equal(seal_encrypt(w->seal, "row-a", 5, "value", 5, &env, &elen), LK_ESEALED);
+    unseal_all(w);
+    assert_int_equal(seal_encrypt(w->seal, "row-a", 5, "value", 5, &env, &elen), 0);
+    assert_int_equal(seal_decrypt(w->seal, "row-a", 5, env, elen, &pt, &plen), 0);
+    assert_int_equal(plen, 5);
+    assert_memory_equal(pt, "value", 5);
+    free(pt);
+    assert_int_equal(seal_decrypt(w->seal, "row-b", 5, env, elen, &pt, &plen), LK_EINTEGRITY);
+    /* Rotation: new values use the new key; the old one still opens. */
+    uint32_t v = 0;
+    struct lk_error err = {0};
+    assert_int_equal(seal_rotate(w->seal, w->fx->svc.store, FX_NOW, &v, &err), 0);
+    assert_int_equal(v, 2);
+    uint8_t *env2 = NULL;
+    size_t elen2 = 0;
+    assert_int_equal(seal_encrypt(w->seal, "row-c", 5, "later", 5, &env2, &elen2), 0);
+    assert_int_equal(env2[4], 2); /* the key version, big-endian in bytes 1..4 */
+    assert_int_equal(seal_decrypt(w->seal, "row-a", 5, env, elen, &pt, &plen), 0);
+    free(pt);
+    /* Sealed: nothing opens; unsealed again (the rotated keyring was stored): both do. */
+    seal_seal(w->seal, w->fx->svc.store);
+    assert_int_equal(seal_decrypt(w->seal, "row-a", 5, env, elen, &pt, &plen), LK_ESEALED);
+    unseal_all(w);
+    assert_int_equal(seal_decrypt(w->seal, "row-c", 5, env2, elen2, &pt, &plen), 0);
+    assert_memory_equal(pt, "later", 5);
+    free(pt);
+    free(env);
+    free(env2);
+}
+
+static void test_rekey_retires_the_old_shares(void **state) {
+    struct world *w = *state;
+    uint8_t fresh[2][SEAL_SHARE_LEN];
+    const char *old[] = {w->text[4], w->text[1], w->text[3]};
+    struct lk_error err = {0};
+    assert_int_equal(seal_rekey(w->fx->svc.store, old, 2, 2, 2, fresh, &err), LK_EINVAL); /* too few */
+    assert_int_equal(seal_rekey(w->fx->svc.store, old, 3, 2, 2, fresh, &err), 0);
+    seal_seal(w->seal, w->fx->svc.store); /* re-reads n and t */
+    struct seal_status st;
+    assert_int_equal(give(w, w->text[0], &st), 0);
+    assert_int_equal(st.t, 2);
+    assert_int_equal(give(w, w->text[1], &st), LK_EINVAL); /* old shares no longer unseal */
+    char hex[2][SEAL_SHARE_TEXT_MAX], b64[SEAL_SHARE_TEXT_MAX];
+    seal_share_format(fresh[0], hex[0], b64);
+    seal_share_format(fresh[1], hex[1], b64);
+    assert_int_equal(give(w, hex[1], &st), 0);
+    assert_int_equal(give(w, hex[0], &st), 0);
+    assert_false(st.sealed);
+}
+
+/* Threads encrypt and decrypt while the main thread seals and unseals: each
+ * call answers the right plaintext or LK_ESEALED, nothing else. */
+struct worker {
+    struct seal *seal;
+    int ok, sealed, wrong;
+};
+
+static void *churn(void *arg) {
+    struct worker *wk = arg;
+    for (int i = 0; i < 2000; i++) {
+        uint8_t *env = NULL, *pt = NULL;
+        size_t elen = 0, plen = 0;
+        int r = seal_encrypt(wk->seal, "aad", 3, "payload", 7, &env, &elen);
+        if (r == 0)
+            r = seal_decrypt(wk->seal, "aad", 3, env, elen, &pt, &plen);
+        if (r == 0 && plen == 7 && memcmp(pt, "payload", 7) == 0)
+            wk->ok++;
+        else if (r == LK_ESEALED)
+            wk->sealed++;
+        else
+            wk->wrong++;
+        free(env);
+        free(pt);
+    }
+    return NULL;
+}
+
+static void test_sealing_under_load_never_gives_a_wrong_answer(void **state) {
+    struct world *w = *state;
+    unseal_all(w);
+    struct worker wk[3];
+    pthread_t tid[3];
+    for (int i = 0; i < 3; i++) {
+        wk[i] = (struct worker){w->seal, 0, 0, 0};
+        assert_int_equal(pthread_create(&tid[i], NULL, churn, &wk[i]), 0);
+    }
+    for (int round = 0; round < 20; round++) {
+        seal_seal(w->seal, w->fx->svc.store);
+        unseal_all(w);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(tid[i], NULL);
+        assert_int_equal(wk[i].wrong, 0);
+        assert_int_equal(wk[i].ok + wk[i].sealed, 2000);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_every_three_of_five_unseal_and_two_never_do, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shares_of_another_init_start_the_progress_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_barrier_binds_values_to_their_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rekey_retires_the_old_shares, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealing_under_load_never_gives_a_wrong_answer, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
