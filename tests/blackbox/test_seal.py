@@ -34,6 +34,15 @@ def sealed_server(tmp_path, shares=3, threshold=2, extra=None):
     return s, keys, root
 
 
+def unsealed_with_admin(s, keys, root):
+    """Unseals s with keys, makes org acme with admin alice; her token."""
+    for k in keys:
+        unseal(s, k)
+    create_org(s, "acme", token=root)
+    create_user(s, "acme", "alice", role="admin", token=root)
+    return token_for(s, "acme", "alice", token=root, expires="P1D")
+
+
 def test_a_server_starts_sealed_and_answers_503_but_for_the_seal_routes(tmp_path):
     s, keys, root = sealed_server(tmp_path)
     try:
@@ -101,11 +110,7 @@ def test_unseal_progress_reset_bad_and_wrong_shares(tmp_path):
 def test_root_seals_a_running_server_and_only_root(tmp_path):
     s, keys, root = sealed_server(tmp_path)
     try:
-        for k in keys[:2]:
-            unseal(s, k)
-        create_org(s, "acme", token=root)
-        create_user(s, "acme", "alice", role="admin", token=root)
-        admin = token_for(s, "acme", "alice", token=root, expires="P1D")
+        admin = unsealed_with_admin(s, keys[:2], root)
         assert s.request("PUT", "/v1/sys/seal", token=admin).status_code in (401, 403)
         assert s.get("/v1/auth/whoami", token=admin).status_code == 200  # still unsealed
         assert_error(s.request("PUT", "/v1/sys/seal"), 401)
@@ -207,11 +212,7 @@ def test_an_uninitialised_store_is_initialised_through_the_api_once(tmp_path):
 def test_rotation_adds_a_key_version_and_old_values_stay_readable(tmp_path):
     s, keys, root = sealed_server(tmp_path)
     try:
-        for k in keys[:2]:
-            unseal(s, k)
-        create_org(s, "acme", token=root)
-        create_user(s, "acme", "alice", role="admin", token=root)
-        admin = token_for(s, "acme", "alice", token=root, expires="P1D")
+        admin = unsealed_with_admin(s, keys[:2], root)
         assert s.request("PUT", "/v1/orgs/acme/secrets/old", token=admin, json={"v": "before"}).status_code == 200
         assert s.post("/v1/sys/rotate", token=admin).status_code in (401, 403)
         r = s.post("/v1/sys/rotate", token=root)
@@ -239,11 +240,7 @@ def test_rekey_issues_new_shares_without_touching_the_data(tmp_path):
     s, keys, root = sealed_server(tmp_path, 3, 2)
     data = s.data_dir
     try:
-        for k in keys[:2]:
-            unseal(s, k)
-        create_org(s, "acme", token=root)
-        create_user(s, "acme", "alice", role="admin", token=root)
-        admin = token_for(s, "acme", "alice", token=root, expires="P1D")
+        admin = unsealed_with_admin(s, keys[:2], root)
         s.request("PUT", "/v1/orgs/acme/secrets/kept", token=admin, json={"v": "kept"})
         # Too few old shares: refused, nothing changes.
         bad = run_cli_input("\n".join(keys[:1]) + "\n", "operator", "rekey", "--data-dir", data)
