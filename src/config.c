@@ -84,6 +84,8 @@ static const struct opt opts[] = {
      "answer reads only once their audit record is on disk, as mutations always are (default off)"},
     {"unseal-key-file", "LATCHKEY_UNSEAL_KEY_FILE", OPT_STR, OFF(unseal_key_file), 0, 0,
      "unseal at start with the key shares in this file (one per line; it must not be readable by group or others)"},
+    {"secret-versions", "LATCHKEY_SECRET_VERSIONS", OPT_UINT, OFF(secret_versions), 1, 1000,
+     "versions kept per secret, the newest included; older ones are deleted on the next write (default 10)"},
     {"audit-file", "LATCHKEY_AUDIT_FILE", OPT_STR, OFF(audit_file), 0, 0,
      "also append every audit record to this file as a JSON line; reopened on SIGHUP"},
     {"audit-anchor-interval", "LATCHKEY_AUDIT_ANCHOR_INTERVAL", OPT_UINT, OFF(audit_anchor_interval_s), 0, 86400,
@@ -142,6 +144,7 @@ void config_defaults(struct config *c) {
     snprintf(c->notice_days, sizeof(c->notice_days), "7,1");
     c->notice_interval_s = 60;
     c->notice_timeout_s = 30;
+    c->secret_versions = 10;
 }
 
 int config_host_is_loopback(const char *host) {

@@ -44,6 +44,7 @@ struct config {
     int audit_sync_reads;              /* reads wait for their audit record to be durable */
     char audit_file[PATH_MAX];         /* JSON-lines copy of the audit trail; "" = none */
     char unseal_key_file[PATH_MAX];    /* unseal key shares, one per line, read at start; "" = none */
+    uint32_t secret_versions;          /* versions kept per secret */
     uint32_t audit_anchor_interval_s;  /* seconds between logged chain heads; 0 = only at stop */
     char log_level[16];
     /* Expiry notices (docs/notices.md). Secrets are not here: the SMTP

@@ -86,7 +86,11 @@ static int worker_open(struct server *srv, int idx, struct server_worker *w) {
         lk_log(LOG_ERROR, "worker %d: cannot configure the store", idx);
         return -1;
     }
-    struct svc svc = {.store = w->store, .cache = srv->cache, .rl_login = srv->rl_login_account, .seal = srv->seal};
+    struct svc svc = {.store = w->store,
+                      .cache = srv->cache,
+                      .rl_login = srv->rl_login_account,
+                      .seal = srv->seal,
+                      .secret_versions = (int)srv->cfg.secret_versions};
     return api_ctx_new(&srv->api, idx, &svc, &w->api);
 }
 

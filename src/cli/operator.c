@@ -279,6 +279,8 @@ int cli_operator_init(struct cli_ctx *ctx) {
     }
     for (size_t i = 0; i < res->n; i++)
         printf("Unseal key %zu: %s\n", i + 1, res->hex[i]);
+    for (size_t i = 0; i < res->n; i++)
+        printf("Unseal key %zu (base64): %s\n", i + 1, res->b64[i]);
     if (res->root_token[0] != '\0')
         printf("Root token: %s\n", res->root_token);
     printf("\nInitialized with %zu key shares and a key threshold of %u. The shares are shown this once and stored "

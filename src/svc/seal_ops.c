@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "svc/authz.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
 #include "svc/tokens.h"
@@ -42,15 +43,17 @@ int seal_ops_init(struct svc *svc, int64_t n, int64_t t, struct seal_init_result
 }
 
 int seal_ops_rotate(struct svc *svc, const struct principal *caller, uint32_t *ret_version, struct lk_error *err) {
-    if (caller->type != PRINCIPAL_ROOT)
-        return lk_error_set(err, LK_EDENIED,
-                            "permission denied: only the partner admin (root) may rotate the encryption key");
+    /* The partner admin's rule, a narrowed root token's policies included. */
+    int r = authz_require_root(caller, NULL, "rotate the encryption key", NULL, err);
+    if (r != 0)
+        return r;
     return seal_rotate(svc->seal, svc->store, svc->now, ret_version, err);
 }
 
 int seal_ops_seal(struct svc *svc, const struct principal *caller, struct lk_error *err) {
-    if (caller->type != PRINCIPAL_ROOT)
-        return lk_error_set(err, LK_EDENIED, "permission denied: only the partner admin (root) may seal latchkey");
+    int r = authz_require_root(caller, NULL, "seal latchkey", NULL, err);
+    if (r != 0)
+        return r;
     seal_seal(svc->seal, svc->store);
     return 0;
 }

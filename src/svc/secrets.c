@@ -155,9 +155,9 @@ static int put_version(struct svc *svc, const struct principal *caller, const st
     }
     r = store_secret_insert(svc->store, &rec);
     secret_rec_done(&rec);
-    if (r == 0 && rec.version > SECRETS_KEEP_VERSIONS)
-        r = store_secret_prune(svc->store, sc->org.id, sc->team.id, path, rec.version - SECRETS_KEEP_VERSIONS + 1,
-                               NULL);
+    int64_t keep = svc->secret_versions > 0 ? svc->secret_versions : SECRETS_KEEP_VERSIONS;
+    if (r == 0 && rec.version > keep)
+        r = store_secret_prune(svc->store, sc->org.id, sc->team.id, path, rec.version - keep + 1, NULL);
     return r != 0 ? lk_error_set(err, r, "could not store the secret") : 0;
 }
 

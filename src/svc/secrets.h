@@ -26,8 +26,10 @@ struct lk_error;
 #define SECRETS_VALUE_MAX (64 * 1024)
 /* Path rules: segments of [A-Za-z0-9._-], never "." or "..", at most this deep. */
 #define SECRETS_DEPTH_MAX 16
-/* Versions kept per path (a write or delete prunes the older ones). */
+/* Versions kept per path by default (a write or delete prunes the older
+ * ones); svc->secret_versions overrides it. */
 #define SECRETS_KEEP_VERSIONS 10
+#define SECRETS_KEEP_VERSIONS_MAX 1000
 #define SECRETS_LIST_MAX 1000
 
 /* What a path holds, for its metadata and answers. */

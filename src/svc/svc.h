@@ -33,6 +33,7 @@ struct svc {
     struct token_cache *cache;    /* shared by all threads (see token_cache.h) */
     struct ratelimiter *rl_login; /* shared: login attempts per account; NULL = unlimited */
     struct seal *seal;            /* shared: the barrier's keys (svc/seal.h); NULL = no seal (unit tests) */
+    int secret_versions;          /* versions kept per secret (--secret-versions); 0 = SECRETS_KEEP_VERSIONS */
     int64_t now;                  /* Unix seconds, set once per request */
     int64_t now_us;               /* monotonic microseconds, set once per request */
     /* Invalidations of this request, replayed once its transaction commits:

@@ -114,6 +114,12 @@ def test_root_seals_a_running_server_and_only_root(tmp_path):
         assert s.request("PUT", "/v1/sys/seal", token=admin).status_code in (401, 403)
         assert s.get("/v1/auth/whoami", token=admin).status_code == 200  # still unsealed
         assert_error(s.request("PUT", "/v1/sys/seal"), 401)
+        # A root token narrowed by its policies is held to them, as on every root-only route.
+        narrow = s.post("/v1/tokens", token=root, json={"policies": ["orgs.view"], "expires": "P1D"}).json()
+        remember_secret(narrow["token"])
+        assert_error(s.request("PUT", "/v1/sys/seal", token=narrow["token"]), 401, "orgs.manage")
+        assert_error(s.post("/v1/sys/rotate", token=narrow["token"]), 401, "orgs.manage")
+        assert s.get("/v1/sys/seal-status").json()["sealed"] is False
         assert s.request("PUT", "/v1/sys/seal", token=root).status_code == 204
         assert_error(s.get("/v1/auth/whoami", token=admin), 503, "sealed")
         assert s.get("/v1/sys/seal-status").json()["sealed"] is True

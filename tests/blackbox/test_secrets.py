@@ -197,3 +197,13 @@ def test_sealed_secrets_answer_503(server, acme):
     assert server.request("PUT", "/v1/sys/unseal", json={"key": key},
                           headers={"Content-Type": "application/json"}).json()["sealed"] is False
     assert server.get(ORG + "s", token=admin).json()["data"] == {"v": "x"}
+
+
+def test_the_kept_window_is_configurable(make_server):
+    s = make_server(extra=["--secret-versions", "3"])
+    create_org(s, "acme")
+    for i in range(1, 6):
+        assert s.request("PUT", ORG + "w", token=s.root_token, json={"n": str(i)}).json()["version"] == i
+    meta = s.get(ORG + "w?metadata=true", token=s.root_token).json()["metadata"]
+    assert (meta["oldest_version"], meta["current_version"]) == (3, 5)
+    assert_error(s.get(ORG + "w?version=2", token=s.root_token), 404)
