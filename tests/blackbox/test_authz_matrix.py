@@ -162,6 +162,8 @@ MATRIX = [
     row("PUT", "/v1/sys/unseal", {"reset": True}, unauth=200, **ALL_OK),
     # Sealing is the partner admin's alone; root's cell unseals again after.
     row("PUT", "/v1/sys/seal", None, _=401, root=204, after="unseal"),
+    # Rotating the encryption key: the partner admin only (each root cell adds a key version).
+    row("POST", "/v1/sys/rotate", None, _=401, root=200),
 ]
 
 
