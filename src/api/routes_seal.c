@@ -14,6 +14,7 @@
 #include "core/errors.h"
 #include "svc/seal.h"
 #include "svc/seal_ops.h"
+#include "svc/secrets.h"
 
 static json_t *status_json(const struct seal_status *st) {
     return json_pack("{s:s, s:b, s:b, s:i, s:i, s:i, s:s, s:s, s:b, s:s}", "type", "shamir", "initialized",
@@ -69,6 +70,15 @@ static void h_rotate(struct api_req *ar) {
         return;
     }
     api_reply_json(ar, 200, json_pack("{s:I}", "term", (json_int_t)version));
+}
+
+static void h_rewrap(struct api_req *ar) {
+    size_t done = 0, current = 0;
+    if (secrets_rewrap(ar->svc, &ar->principal, &done, &current, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return;
+    }
+    api_reply_json(ar, 200, json_pack("{s:I, s:I}", "rewrapped", (json_int_t)done, "current", (json_int_t)current));
 }
 
 static void h_init_get(struct api_req *ar) {
@@ -131,6 +141,9 @@ const struct api_route api_routes_seal[] = {
     {M_POST, "/v1/sys/rotate", API_AUTH, "sys.rotate", h_rotate,
      "Root only: adds an encryption key version that every new write uses; values written under older versions "
      "stay readable. {\"term\": the new key version}."},
+    {M_POST, "/v1/sys/rewrap", API_AUTH, "sys.rewrap", h_rewrap,
+     "Root only: re-encrypts every stored secret value that is under an older key version with the current one "
+     "(after a rotation), each still bound to its row: {\"rewrapped\": N, \"current\": M}."},
     {M_GET, "/v1/sys/init", API_SEALED_OK, "sys.init_status", h_init_get, "{\"initialized\": bool}."},
     {M_PUT, "/v1/sys/init", API_SEALED_OK, "sys.init", h_init_put,
      "Initialises the seal once: {\"secret_shares\": N, \"secret_threshold\": T} (1 <= T <= N <= 255) -> "

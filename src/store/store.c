@@ -766,3 +766,13 @@ int store_secret_paths(struct store *s, const char *org_id, const char *team_id,
                    ret == NULL || !LIMIT_OK(limit),
                secret_paths(s, org_id, team_id, prefix, after, limit, ret));
 }
+
+int store_secret_scan(struct store *s, int64_t after_seq, int limit, struct secret_list *ret) {
+    STORE_READ(ret == NULL || !LIMIT_OK(limit), secret_scan(s, after_seq, limit, ret));
+}
+
+int store_secret_rewrap(struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value,
+                        size_t len, int *ret_changed) {
+    STORE_WRITE(old == NULL || value == NULL || len == 0 || len > STORE_SECRET_VALUE_MAX || ret_changed == NULL,
+                secret_rewrap(s, seq, old, old_len, value, len, ret_changed));
+}

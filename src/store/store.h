@@ -764,4 +764,14 @@ int store_secret_prune(struct store *s, const char *org_id, const char *team_id,
 int store_secret_paths(struct store *s, const char *org_id, const char *team_id, const char *prefix, const char *after,
                        int limit, struct secret_path_list *ret);
 
+/* Every stored value (tombstones left out), in seq order after after_seq,
+ * at most limit (1..1000), values included: for re-encryption. */
+int store_secret_scan(struct store *s, int64_t after_seq, int limit, struct secret_list *ret);
+
+/* Replaces the value of the row seq with value[0..len) (the same secret
+ * and version, sealed again), if it still holds old[0..old_len): 1 in
+ * *ret_changed, else 0 (it was deleted or rewritten meanwhile). */
+int store_secret_rewrap(struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value,
+                        size_t len, int *ret_changed);
+
 #endif

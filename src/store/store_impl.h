@@ -133,7 +133,11 @@
        size_t *ret_count))                                                                                             \
     X(int, secret_paths,                                                                                               \
       (struct store *s, const char *org_id, const char *team_id, const char *prefix, const char *after, int limit,     \
-       struct secret_path_list *ret))
+       struct secret_path_list *ret))                                                                                  \
+    X(int, secret_scan, (struct store *s, int64_t after_seq, int limit, struct secret_list *ret))                      \
+    X(int, secret_rewrap,                                                                                              \
+      (struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value, size_t len,             \
+       int *ret_changed))
 /* clang-format on */
 
 struct store_ops {

@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/aead.h"
 #include "lib/str.h"
+#include "svc/authz.h"
 #include "svc/principal.h"
 #include "svc/scope.h"
 #include "svc/seal.h"
@@ -61,9 +63,9 @@ int secrets_path_check(const char *path, int folder, struct lk_error *err) {
 }
 
 /* The associated data binding a sealed value to its row. */
-static int row_aad(const struct svc_scope *sc, const char *path, int64_t version, char *out, size_t cap,
+static int row_aad(const char *org_id, const char *team_id, const char *path, int64_t version, char *out, size_t cap,
                    size_t *ret_len) {
-    int n = snprintf(out, cap, "latchkey-secret\n%s\n%s\n%s\n%lld", sc->org.id, sc->team.id, path, (long long)version);
+    int n = snprintf(out, cap, "latchkey-secret\n%s\n%s\n%s\n%lld", org_id, team_id, path, (long long)version);
     if (n < 0 || (size_t)n >= cap)
         return LK_EINTERNAL;
     *ret_len = (size_t)n;
@@ -146,7 +148,7 @@ static int put_version(struct svc *svc, const struct principal *caller, const st
     if (value != NULL) {
         char aad[STORE_SECRET_PATH_MAX + 3 * STORE_OWNER_ID_MAX];
         size_t aad_len = 0;
-        r = row_aad(sc, path, rec.version, aad, sizeof(aad), &aad_len);
+        r = row_aad(sc->org.id, sc->team.id, path, rec.version, aad, sizeof(aad), &aad_len);
         if (r == 0)
             r = svc->seal != NULL ? seal_encrypt(svc->seal, aad, aad_len, value, len, &rec.value, &rec.value_len)
                                   : LK_ESEALED;
@@ -226,7 +228,7 @@ int secrets_read(struct svc *svc, const struct principal *caller, const char *or
     size_t aad_len = 0;
     uint8_t *pt = NULL;
     size_t len = 0;
-    r = row_aad(&sc, path, rec.version, aad, sizeof(aad), &aad_len);
+    r = row_aad(sc.org.id, sc.team.id, path, rec.version, aad, sizeof(aad), &aad_len);
     if (r == 0)
         r = svc->seal != NULL ? seal_decrypt(svc->seal, aad, aad_len, rec.value, rec.value_len, &pt, &len) : LK_ESEALED;
     long long v = (long long)rec.version;
@@ -305,5 +307,75 @@ int secrets_list(struct svc *svc, const struct principal *caller, const char *or
         return lk_error_set(err, r, "could not list the secrets");
     }
     *ret = out;
+    return 0;
+}
+
+/* Seals rec's value again under the current key, if it is under an older
+ * one: *ret_done 1 when rewritten, 0 when it was current already. */
+static int rewrap_one(struct svc *svc, const struct secret_rec *rec, uint32_t current, int *ret_done) {
+    uint32_t v = 0;
+    *ret_done = 0;
+    if (aead_key_version(rec->value, rec->value_len, &v) != 0)
+        return LK_EINTEGRITY;
+    if (v == current)
+        return 0;
+    char aad[STORE_SECRET_PATH_MAX + 3 * STORE_OWNER_ID_MAX];
+    size_t aad_len = 0, plen = 0, elen = 0;
+    uint8_t *pt = NULL, *env = NULL;
+    int r = row_aad(rec->org_id, rec->team_id, rec->path, rec->version, aad, sizeof(aad), &aad_len);
+    if (r == 0)
+        r = seal_decrypt(svc->seal, aad, aad_len, rec->value, rec->value_len, &pt, &plen);
+    if (r == 0)
+        r = seal_encrypt(svc->seal, aad, aad_len, pt, plen, &env, &elen);
+    if (pt != NULL) {
+        explicit_bzero(pt, plen);
+        free(pt);
+    }
+    if (r == 0)
+        r = store_secret_rewrap(svc->store, rec->seq, rec->value, rec->value_len, env, elen, ret_done);
+    free(env);
+    return r;
+}
+
+int secrets_rewrap(struct svc *svc, const struct principal *caller, size_t *ret_rewrapped, size_t *ret_current,
+                   struct lk_error *err) {
+    int r = authz_require_root(caller, NULL, "re-encrypt the secrets", NULL, err);
+    if (r != 0)
+        return r;
+    struct seal_status st;
+    if (svc->seal == NULL)
+        return lk_error_set(err, LK_ESEALED, "latchkey is sealed");
+    seal_status(svc->seal, &st);
+    if (st.sealed)
+        return lk_error_set(err, LK_ESEALED, "latchkey is sealed");
+    size_t done = 0, current = 0;
+    int64_t after = 0;
+    for (;;) {
+        struct secret_list page = {0};
+        r = store_secret_scan(svc->store, after, SECRETS_LIST_MAX, &page);
+        for (size_t i = 0; r == 0 && i < page.count; i++) {
+            int changed = 0;
+            r = rewrap_one(svc, &page.items[i], (uint32_t)st.keyring_version, &changed);
+            if (r == LK_EINTEGRITY)
+                r = lk_error_set(err, r,
+                                 "the stored value of %s (version %lld) failed its integrity check; nothing "
+                                 "after it was re-encrypted",
+                                 page.items[i].path, (long long)page.items[i].version);
+            else if (r != 0)
+                r = lk_error_set(err, r, "could not re-encrypt %s", page.items[i].path);
+            done += (size_t)changed;
+            current += (size_t)(r == 0 && !changed);
+        }
+        size_t got = page.count;
+        if (got > 0)
+            after = page.items[got - 1].seq;
+        secret_list_done(&page);
+        if (r != 0)
+            return r;
+        if (got < SECRETS_LIST_MAX)
+            break;
+    }
+    *ret_rewrapped = done;
+    *ret_current = current;
     return 0;
 }

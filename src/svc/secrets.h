@@ -78,4 +78,14 @@ int secrets_delete(struct svc *svc, const struct principal *caller, const char *
 int secrets_list(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *folder,
                  struct secret_path_list *ret, struct lk_error *err);
 
+/*
+ * Seals every stored value that is under an older key version again under
+ * the current one (after POST /v1/sys/rotate), each bound to its row as
+ * before: the partner admin only, while unsealed. *ret_rewrapped gets how
+ * many were re-encrypted, *ret_current how many were current already. A
+ * value that fails its integrity check stops the pass and is named.
+ */
+int secrets_rewrap(struct svc *svc, const struct principal *caller, size_t *ret_rewrapped, size_t *ret_current,
+                   struct lk_error *err);
+
 #endif

@@ -164,6 +164,7 @@ MATRIX = [
     row("PUT", "/v1/sys/seal", None, _=401, root=204, after="unseal"),
     # Rotating the encryption key: the partner admin only (each root cell adds a key version).
     row("POST", "/v1/sys/rotate", None, _=401, root=200),
+    row("POST", "/v1/sys/rewrap", None, _=401, root=200),
 ]
 
 

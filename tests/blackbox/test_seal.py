@@ -231,6 +231,17 @@ def test_rotation_adds_a_key_version_and_old_values_stay_readable(tmp_path):
         finally:
             con.close()
         assert versions == {"old": 1, "new": 2}
+        # Rewrap: the old value moves to the new key, each still bound to its row.
+        assert s.post("/v1/sys/rewrap", token=admin).status_code == 401
+        assert s.post("/v1/sys/rewrap", token=root).json() == {"rewrapped": 1, "current": 1}
+        assert s.post("/v1/sys/rewrap", token=root).json() == {"rewrapped": 0, "current": 2}
+        con = db(s)
+        try:
+            versions = {p: int.from_bytes(bytes(v)[1:5], "big")
+                        for p, v in con.execute("SELECT path, value FROM secrets")}
+        finally:
+            con.close()
+        assert versions == {"old": 2, "new": 2}
         # The rotated keyring is stored: after a restart and an unseal both still open.
         s.restart()
         for k in keys[1:]:

@@ -107,3 +107,20 @@ int sqlite_secret_paths(struct store *s, const char *org_id, const char *team_id
     return sql_list(ss_of(s), &def, &path_map, limit, ret, sql_text(scope_of(org_id, team_id)), sql_text(org_id),
                     sql_text(prefix), sql_text(after), sql_int(limit));
 }
+
+int sqlite_secret_scan(struct store *s, int64_t after_seq, int limit, struct secret_list *ret) {
+    static const struct stmt_def def = {"SELECT " SECRET_COLS
+                                        " FROM secrets WHERE seq > ?1 AND value IS NOT NULL ORDER BY seq LIMIT ?2"};
+    return sql_list(ss_of(s), &def, &secret_map, limit, ret, sql_int(after_seq), sql_int(limit));
+}
+
+int sqlite_secret_rewrap(struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value,
+                         size_t len, int *ret_changed) {
+    static const struct stmt_def def = {"UPDATE secrets SET value = ?2 WHERE seq = ?1 AND value = ?3"};
+    size_t changed = 0;
+    int r =
+        sql_run_count(ss_of(s), &def, &changed, sql_int(seq), sql_blob(value, (int)len), sql_blob(old, (int)old_len));
+    if (r == 0)
+        *ret_changed = changed > 0;
+    return r;
+}

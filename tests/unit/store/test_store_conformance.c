@@ -3196,6 +3196,52 @@ static void test_secrets_paths_and_cascades(void **state) {
     assert_int_equal(latest, 0);
 }
 
+/* The re-encryption pass's reads and compare-and-swap writes. */
+static void test_secret_scan_and_rewrap(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    make_org(fx, &o, "scan");
+    assert_ok(store_org_insert(fx->s, &o));
+    struct secret_rec r;
+    make_secret(&r, &o, "", "a", 1, "one");
+    assert_ok(store_secret_insert(fx->s, &r));
+    make_secret(&r, &o, "", "a", 2, NULL); /* tombstones are left out */
+    assert_ok(store_secret_insert(fx->s, &r));
+    make_secret(&r, &o, "", "b", 1, "two");
+    assert_ok(store_secret_insert(fx->s, &r));
+    struct secret_list l = {0};
+    int64_t after = 0;
+    size_t mine = 0;
+    int64_t seq_a = 0;
+    for (;;) { /* other tests' rows may share the store: keep this org's */
+        assert_ok(store_secret_scan(fx->s, after, 2, &l));
+        for (size_t i = 0; i < l.count; i++) {
+            assert_true(l.items[i].seq > after);
+            assert_non_null(l.items[i].value);
+            if (strcmp(l.items[i].org_id, o.id) == 0) {
+                mine++;
+                if (strcmp(l.items[i].path, "a") == 0)
+                    seq_a = l.items[i].seq;
+            }
+            after = l.items[i].seq;
+        }
+        size_t got = l.count;
+        secret_list_done(&l);
+        if (got < 2)
+            break;
+    }
+    assert_int_equal(mine, 2);
+    int changed = -1;
+    assert_ok(store_secret_rewrap(fx->s, seq_a, (const uint8_t *)"nope", 4, (const uint8_t *)"ONE", 3, &changed));
+    assert_int_equal(changed, 0); /* not what it holds: left alone */
+    assert_ok(store_secret_rewrap(fx->s, seq_a, (const uint8_t *)"one", 3, (const uint8_t *)"ONE", 3, &changed));
+    assert_int_equal(changed, 1);
+    struct secret_rec got;
+    assert_ok(store_secret_get(fx->s, o.id, "", "a", 1, &got));
+    assert_memory_equal(got.value, "ONE", 3);
+    secret_rec_done(&got);
+}
+
 static void test_secret_argument_checks(void **state) {
     struct fx *fx = *state;
     int64_t v;
@@ -3284,6 +3330,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_notice_cancel_joins_the_request_tx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_versions_scopes_and_tombstones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets_paths_and_cascades, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secret_scan_and_rewrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_argument_checks, setup, teardown),
     };
     int failed = 0, groups = 0;
