@@ -112,10 +112,10 @@ struct audit_log {
     int anchor_dirty;   /* records were written since */
     /* Checkpoints (writer thread only after start): signed with the seal's
      * audit key at each anchor while unsealed (docs/audit.md). */
-    struct seal *seal;    /* NULL: none are written */
-    int64_t ckpt_seq;     /* the last head stored as a checkpoint */
-    int ckpt_behind;      /* a head went without one (sealed, or a failure): retry at the next interval */
-    int ckpt_error;       /* the last attempt's error, logged once until one works */
+    struct seal *seal; /* NULL: none are written */
+    int64_t ckpt_seq;  /* the last head stored as a checkpoint */
+    int ckpt_behind;   /* a head went without one (sealed, or a failure): retry at the next interval */
+    int ckpt_error;    /* the last attempt's error, logged once until one works */
 
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */

@@ -181,23 +181,22 @@ int audit_record_event(struct store *s, const char *actor_type, const char *acto
  * that verifies authenticates records 1..seq. 0, LK_ESEALED, LK_ENOTFOUND
  * (the audit key is not loaded: seal_audit_key), LK_EINVAL.
  */
-int audit_checkpoint_make(struct seal *seal, int64_t seq, const char *hash, int64_t now,
-                          struct audit_checkpoint *ret);
+int audit_checkpoint_make(struct seal *seal, int64_t seq, const char *hash, int64_t now, struct audit_checkpoint *ret);
 
 /* What verify found: the chain, then the checkpoints against it. */
 struct audit_report {
-    int64_t records;     /* records whose chain verified */
-    int64_t verified_to; /* the chain verifies records 1..verified_to */
-    int64_t broken_at;   /* 0, or the first record that fails */
-    char chain_why[256]; /* why it fails */
-    int checked;         /* 1: the checkpoints were checked (the audit key was at hand) */
+    int64_t records;         /* records whose chain verified */
+    int64_t verified_to;     /* the chain verifies records 1..verified_to */
+    int64_t broken_at;       /* 0, or the first record that fails */
+    char chain_why[256];     /* why it fails */
+    int checked;             /* 1: the checkpoints were checked (the audit key was at hand) */
     char unchecked_why[128]; /* else why not */
-    int64_t checkpoints; /* how many are stored */
-    int64_t oldest;      /* the oldest one's seq; 0: none */
-    int64_t newest_valid; /* the newest that verifies, within 1..verified_to; 0: none */
-    int64_t failed;      /* 0, or the first checkpoint that fails */
-    char failed_why[256]; /* why it fails, or why the audit key itself does */
-    int ok; /* the chain verifies and, when checked, no checkpoint (nor the audit key) fails */
+    int64_t checkpoints;     /* how many are stored */
+    int64_t oldest;          /* the oldest one's seq; 0: none */
+    int64_t newest_valid;    /* the newest that verifies, within 1..verified_to; 0: none */
+    int64_t failed;          /* 0, or the first checkpoint that fails */
+    char failed_why[256];    /* why it fails, or why the audit key itself does */
+    int ok;                  /* the chain verifies and, when checked, no checkpoint (nor the audit key) fails */
 };
 
 /*
@@ -218,8 +217,7 @@ struct lk_error;
 
 /* audit_verify_report() over svc's store and seal, for the partner admin
  * only (authz_require_root: 401 for anyone else). */
-int audit_verify_for(struct svc *svc, const struct principal *caller, struct audit_report *ret,
-                     struct lk_error *err);
+int audit_verify_for(struct svc *svc, const struct principal *caller, struct audit_report *ret, struct lk_error *err);
 
 /*
  * A request's unit of work (the api layer brackets each mutation with

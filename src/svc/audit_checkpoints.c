@@ -39,8 +39,7 @@ static int checkpoint_mac(struct seal *seal, int64_t seq, const char *hash, char
     return r;
 }
 
-int audit_checkpoint_make(struct seal *seal, int64_t seq, const char *hash, int64_t now,
-                          struct audit_checkpoint *ret) {
+int audit_checkpoint_make(struct seal *seal, int64_t seq, const char *hash, int64_t now, struct audit_checkpoint *ret) {
     if (seal == NULL || seq < 1 || hash == NULL || strlen(hash) != AUDIT_HASH_HEX - 1)
         return LK_EINVAL;
     memset(ret, 0, sizeof(*ret));
@@ -104,8 +103,7 @@ static int record_hash(struct store *s, int64_t seq, char hash[AUDIT_HASH_HEX]) 
  * the trail holds for its record ("" for none). 0, 1 with the reason in
  * rep (the report's first failure), or an LK_E* code.
  */
-static int check_one(struct seal *seal, const struct audit_checkpoint *cp, const char *have,
-                     struct audit_report *rep) {
+static int check_one(struct seal *seal, const struct audit_checkpoint *cp, const char *have, struct audit_report *rep) {
     char want[AUDIT_HASH_HEX];
     const char *why = NULL;
     int r = checkpoint_mac(seal, cp->seq, cp->hash, want);
@@ -243,8 +241,7 @@ int audit_verify_report(struct store *s, struct seal *seal, struct audit_report 
     return 0;
 }
 
-int audit_verify_for(struct svc *svc, const struct principal *caller, struct audit_report *ret,
-                     struct lk_error *err) {
+int audit_verify_for(struct svc *svc, const struct principal *caller, struct audit_report *ret, struct lk_error *err) {
     int r = authz_require_root(caller, NULL, "verify the audit trail", "", err);
     if (r != 0)
         return r;

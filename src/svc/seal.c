@@ -39,7 +39,7 @@ struct seal {
     uint8_t root[SEAL_KEY_LEN]; /* while unsealed: to wrap a rotated keyring; zeros while sealed */
     uint8_t given[SHARES_MAX][SEAL_SHARE_LEN];
     unsigned ngiven;
-    char nonce[SEAL_NONCE_LEN + 1]; /* "" until a share is given */
+    char nonce[SEAL_NONCE_LEN + 1];  /* "" until a share is given */
     uint8_t audit_key[SEAL_KEY_LEN]; /* while unsealed and has_audit_key; zeros otherwise */
     int has_audit_key;
 };
