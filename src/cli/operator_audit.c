@@ -152,7 +152,7 @@ static void print_checkpoints(const struct audit_report *rep, int initialized) {
         else
             printf("audit checkpoints FAILED: %s", rep->failed_why);
         if (rep->newest_valid != 0)
-            printf(" (the newest valid checkpoint before it is at record %lld)", (long long)rep->newest_valid);
+            printf("; the newest valid checkpoint before it is at record %lld", (long long)rep->newest_valid);
         printf("\n");
         return;
     }

@@ -110,11 +110,11 @@ static int check_one(struct seal *seal, const struct audit_checkpoint *cp, const
     if (r != 0)
         return r;
     if (strlen(cp->mac) != AUDIT_HASH_HEX - 1 || !secret_equal(want, cp->mac, AUDIT_HASH_HEX - 1))
-        why = "its MAC does not verify under the audit key (it was forged, altered, or made under another key)";
+        why = "its MAC does not verify under the audit key: it was forged, altered or made under another key";
     else if (have[0] == '\0')
-        why = "the trail no longer holds the record it vouches for (the trail was cut back below it)";
+        why = "the trail no longer holds the record it vouches for: the trail was cut back below it";
     else if (!secret_equal(have, cp->hash, AUDIT_HASH_HEX - 1))
-        why = "the trail's record has another hash than the checkpoint vouches for (records up to it were rewritten)";
+        why = "the trail's record has another hash than the checkpoint vouches for: records up to it were rewritten";
     if (why == NULL)
         return 0;
     rep->failed = cp->seq;
@@ -231,11 +231,11 @@ int audit_verify_report(struct store *s, struct seal *seal, struct audit_report 
     if (rep->checked && key_error == LK_EINTEGRITY) {
         rep->failed = rep->oldest;
         snprintf(rep->failed_why, sizeof(rep->failed_why),
-                 "the stored audit key does not open (it was altered, or belongs to another keyring)");
+                 "the stored audit key does not open: it was altered, or belongs to another keyring");
     } else if (rep->checked && key_error == LK_ENOTFOUND && rep->oldest != 0) {
         rep->failed = rep->oldest;
         snprintf(rep->failed_why, sizeof(rep->failed_why),
-                 "no audit key is stored, so no checkpoint can verify (the key was removed)");
+                 "no audit key is stored, so no checkpoint can verify: the key was removed");
     }
     rep->ok = rep->broken_at == 0 && rep->failed == 0 && rep->failed_why[0] == '\0';
     return 0;
