@@ -192,14 +192,14 @@ int cli_audit_verify(struct cli_ctx *ctx) {
     if (unseal_for_verify(ctx, &seal) != 0)
         return 1;
     struct audit_report rep;
-    int r = audit_verify_report(ctx->store, seal, &rep);
+    int r = audit_verify_report(ctx->store, seal, &rep), given = seal != NULL;
     seal_free(seal); /* wipes the keys */
     if (r != 0) {
         fprintf(stderr, "latchkey operator audit verify: cannot read the trail: %s\n", lk_strerror(r));
         return 1;
     }
     int initialized = 1;
-    if (seal == NULL) {
+    if (!given) {
         /* Without shares: say whether there is a seal to give them to. */
         struct seal *probe = NULL;
         struct seal_status st = {0};
