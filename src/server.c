@@ -268,6 +268,8 @@ int server_run(struct config *cfg) {
     if (server_workers_start(srv) != 0)
         goto out;
     audit_log_set_anchor_interval(srv->audit, cfg->audit_anchor_interval_s);
+    /* Checkpoints at each anchor, signed with the seal's audit key while unsealed. */
+    audit_log_set_seal(srv->audit, srv->seal);
     audit_log_set_cpu(srv->audit, cfg->audit_cpu);
     if (audit_log_start(srv->audit) != 0)
         goto out;

@@ -21,6 +21,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "server.h"
+#include "server_seal.h"
 #include "store/store.h"
 #include "svc/seal.h"
 
@@ -53,7 +54,7 @@ static int read_private_file(const char *path, const char *what, char *buf, size
 }
 
 /* Gives each non-empty line of text to the seal. 0 once unsealed. */
-static int unseal_with_lines(struct seal *seal, struct store *s, char *text, const char *what) {
+int server_unseal_text(struct seal *seal, struct store *s, char *text, const char *what) {
     struct lk_error err = {0};
     struct seal_status st;
     char *save = NULL;
@@ -114,9 +115,18 @@ static int dev_seal(struct seal *seal, struct store *s) {
     }
     if (r != 0)
         return -1;
-    r = unseal_with_lines(seal, s, kept, "dev mode");
+    r = server_unseal_text(seal, s, kept, "dev mode");
     explicit_bzero(kept, strlen(kept));
     free(kept);
+    return r;
+}
+
+int server_unseal_key_file(struct seal *seal, struct store *s, const char *path, const char *what) {
+    char text[KEY_FILE_MAX];
+    int r = read_private_file(path, what, text, sizeof(text));
+    if (r == 0)
+        r = server_unseal_text(seal, s, text, what);
+    explicit_bzero(text, sizeof(text));
     return r;
 }
 
@@ -129,13 +139,8 @@ int server_seal_start(const struct config *cfg, struct store *s, struct seal **r
     int r = 0;
     if (cfg->dev)
         r = dev_seal(seal, s);
-    if (r == 0 && cfg->unseal_key_file[0] != '\0' && seal_is_sealed(seal)) {
-        char text[KEY_FILE_MAX];
-        r = read_private_file(cfg->unseal_key_file, "--unseal-key-file", text, sizeof(text));
-        if (r == 0)
-            r = unseal_with_lines(seal, s, text, "--unseal-key-file");
-        explicit_bzero(text, sizeof(text));
-    }
+    if (r == 0 && cfg->unseal_key_file[0] != '\0' && seal_is_sealed(seal))
+        r = server_unseal_key_file(seal, s, cfg->unseal_key_file, "--unseal-key-file");
     if (r != 0) {
         seal_free(seal);
         return -1;

@@ -32,6 +32,7 @@ enum {
     CLI_FLAG_ORG = 1 << 3,
     CLI_FLAG_SINCE = 1 << 4,
     CLI_FLAG_ANCHOR = 1 << 5,
+    CLI_FLAG_UNSEAL = 1 << 6, /* --shares-stdin, --unseal-key-file FILE */
 };
 
 struct cli_command;
@@ -52,6 +53,8 @@ struct cli_ctx {
     const char *org;
     const char *since;
     const char *anchor;
+    int shares_stdin;            /* --shares-stdin: unseal key shares on standard input */
+    const char *unseal_key_file; /* --unseal-key-file FILE */
 };
 
 struct cli_command {

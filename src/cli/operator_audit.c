@@ -5,10 +5,16 @@
  *
  * Reads only: never writes to the trail, not even a record of its own
  * reading. Output and exit statuses are part of the contract (verify
- * exits 1 on a broken chain).
+ * exits 1 on a broken chain or a failed checkpoint).
+ *
+ * verify unseals in-process only when given the shares, on standard input
+ * (--shares-stdin) or in a private file (--unseal-key-file, the server's
+ * rules), never as arguments; it wipes them and never prints one.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "config.h"
@@ -16,8 +22,12 @@
 #include "core/errors.h"
 #include "core/rfc3339.h"
 #include "lib/str.h"
+#include "server_seal.h"
 #include "store/store.h"
 #include "svc/audit.h"
+#include "svc/seal.h"
+
+#define SHARES_TEXT_MAX 65536
 
 /* The flag a row takes besides --data-dir, by name. */
 static const char **flag_slot(struct cli_ctx *ctx, unsigned flags, const char *name, const char **data_dir,
@@ -32,6 +42,8 @@ static const char **flag_slot(struct cli_ctx *ctx, unsigned flags, const char *n
         return &ctx->since;
     if ((flags & CLI_FLAG_ANCHOR) && strcmp(name, "--anchor") == 0)
         return &ctx->anchor;
+    if ((flags & CLI_FLAG_UNSEAL) && strcmp(name, "--unseal-key-file") == 0)
+        return &ctx->unseal_key_file;
     return NULL;
 }
 
@@ -45,6 +57,10 @@ int cli_operator_audit(struct cli_ctx *ctx) {
     struct cli_ctx sub = {.cmd = c, .argc = ctx->argc - 1, .argv = ctx->argv + 1, .now = ctx->now};
     const char *data_dir = getenv("LATCHKEY_DATA_DIR"), *store = getenv("LATCHKEY_STORE");
     for (int i = 0; i < sub.argc; i++) {
+        if ((c->flags & CLI_FLAG_UNSEAL) && strcmp(sub.argv[i], "--shares-stdin") == 0) {
+            sub.shares_stdin = 1;
+            continue;
+        }
         const char **dst = flag_slot(&sub, c->flags, sub.argv[i], &data_dir, &store);
         if (dst == NULL || i + 1 == sub.argc) {
             fprintf(stderr, "latchkey operator audit %s: unknown or incomplete flag \"%s\"\n", name, sub.argv[i]);
@@ -76,8 +92,86 @@ int cli_audit_head(struct cli_ctx *ctx) {
     return 0;
 }
 
+/*
+ * The seal of ctx's store, unsealed with the shares ctx was given: 0 and
+ * *ret (NULL when none were given), or 1 after saying why it cannot be.
+ */
+static int unseal_for_verify(struct cli_ctx *ctx, struct seal **ret) {
+    const char *me = "latchkey operator audit verify";
+    struct seal *seal = NULL;
+    struct seal_status st;
+    *ret = NULL;
+    if (!ctx->shares_stdin && ctx->unseal_key_file == NULL)
+        return 0;
+    if (seal_new(ctx->store, &seal) != 0) {
+        fprintf(stderr, "%s: cannot read the seal's configuration\n", me);
+        return 1;
+    }
+    seal_status(seal, &st);
+    if (!st.initialized) {
+        fprintf(stderr, "%s: latchkey is not initialized: there are no unseal keys to give\n", me);
+        seal_free(seal);
+        return 1;
+    }
+    int r;
+    if (ctx->unseal_key_file != NULL) {
+        r = server_unseal_key_file(seal, ctx->store, ctx->unseal_key_file, "--unseal-key-file");
+    } else {
+        char *text = calloc(1, SHARES_TEXT_MAX);
+        size_t got = 0;
+        if (isatty(STDIN_FILENO))
+            fprintf(stderr, "Enter %u of the unseal key shares, one per line, then end the input (Ctrl-D):\n", st.t);
+        while (text != NULL && got + 1 < SHARES_TEXT_MAX && fgets(text + got, (int)(SHARES_TEXT_MAX - got), stdin))
+            got += strlen(text + got);
+        r = text != NULL ? server_unseal_text(seal, ctx->store, text, "--shares-stdin") : -1;
+        if (text != NULL)
+            explicit_bzero(text, SHARES_TEXT_MAX);
+        free(text);
+    }
+    if (r != 0) {
+        fprintf(stderr, "%s: could not unseal with the shares given; the checkpoints cannot be checked\n", me);
+        seal_free(seal);
+        return 1;
+    }
+    *ret = seal;
+    return 0;
+}
+
+/* The checkpoint lines of verify's report. */
+static void print_checkpoints(const struct audit_report *rep, int initialized) {
+    if (!rep->checked) {
+        printf("audit checkpoints: not checked (%s): the chain alone proves nothing against someone who holds "
+               "the data files\n",
+               initialized ? "give the unseal key shares with --shares-stdin or --unseal-key-file"
+                           : "latchkey is not initialized, so there is no audit key");
+        return;
+    }
+    if (rep->failed != 0 || rep->failed_why[0] != '\0') {
+        if (rep->failed != 0)
+            printf("audit checkpoint FAILED at record %lld: %s", (long long)rep->failed, rep->failed_why);
+        else
+            printf("audit checkpoints FAILED: %s", rep->failed_why);
+        if (rep->newest_valid != 0)
+            printf("; the newest valid checkpoint before it is at record %lld", (long long)rep->newest_valid);
+        printf("\n");
+        return;
+    }
+    if (rep->checkpoints == 0)
+        printf("audit checkpoints: none yet");
+    else
+        printf("audit checkpoints: %lld checked, all valid (the oldest at record %lld)", (long long)rep->checkpoints,
+               (long long)rep->oldest);
+    if (rep->newest_valid != 0)
+        printf("; the newest at record %lld: records 1..%lld are authenticated by the audit key",
+               (long long)rep->newest_valid, (long long)rep->newest_valid);
+    printf("\n");
+    if (rep->verified_to > rep->newest_valid)
+        printf("audit checkpoints: records %lld..%lld are not covered by a checkpoint yet\n",
+               (long long)rep->newest_valid + 1, (long long)rep->verified_to);
+}
+
 int cli_audit_verify(struct cli_ctx *ctx) {
-    int64_t count = 0, bad = 0, aseq = 0;
+    int64_t aseq = 0;
     char why[256] = "";
     const char *ahash = NULL;
     if (ctx->anchor != NULL) {
@@ -90,24 +184,48 @@ int cli_audit_verify(struct cli_ctx *ctx) {
         }
         ahash = colon + 1;
     }
-    int r = audit_verify(ctx->store, &count, &bad, why, sizeof(why));
-    if (r == 0 && ahash != NULL) {
-        r = audit_check_anchor(ctx->store, aseq, ahash, why, sizeof(why));
-        if (r == 1) {
-            printf("audit chain BROKEN: %s (%lld record(s) are intact)\n", why, (long long)count);
+    if (ctx->shares_stdin && ctx->unseal_key_file != NULL) {
+        fprintf(stderr, "latchkey operator audit verify: give --shares-stdin or --unseal-key-file, not both\n");
+        return 2;
+    }
+    struct seal *seal = NULL;
+    if (unseal_for_verify(ctx, &seal) != 0)
+        return 1;
+    struct audit_report rep;
+    int r = audit_verify_report(ctx->store, seal, &rep), given = seal != NULL;
+    seal_free(seal); /* wipes the keys */
+    if (r != 0) {
+        fprintf(stderr, "latchkey operator audit verify: cannot read the trail: %s\n", lk_strerror(r));
+        return 1;
+    }
+    int initialized = 1;
+    if (!given) {
+        /* Without shares: say whether there is a seal to give them to. */
+        struct seal *probe = NULL;
+        struct seal_status st = {0};
+        if (seal_new(ctx->store, &probe) == 0)
+            seal_status(probe, &st);
+        seal_free(probe);
+        initialized = st.initialized;
+    }
+    int status = rep.ok ? 0 : 1;
+    if (rep.broken_at != 0) {
+        printf("audit chain BROKEN at record %lld: %s (%lld record(s) before it are intact)\n",
+               (long long)rep.broken_at, rep.chain_why, (long long)rep.records);
+    } else {
+        int ar = ahash != NULL ? audit_check_anchor(ctx->store, aseq, ahash, why, sizeof(why)) : 0;
+        if (ar == 1) {
+            printf("audit chain BROKEN: %s (%lld record(s) are intact)\n", why, (long long)rep.records);
+            status = 1;
+        } else if (ar != 0) {
+            fprintf(stderr, "latchkey operator audit verify: cannot read the trail: %s\n", lk_strerror(ar));
             return 1;
+        } else {
+            printf("audit chain intact: %lld record(s)\n", (long long)rep.records);
         }
     }
-    if (r == 0) {
-        printf("audit chain intact: %lld record(s)\n", (long long)count);
-        return 0;
-    }
-    if (r == 1)
-        printf("audit chain BROKEN at record %lld: %s (%lld record(s) before it are intact)\n", (long long)bad, why,
-               (long long)count);
-    else
-        fprintf(stderr, "latchkey operator audit verify: cannot read the trail: %s\n", lk_strerror(r));
-    return 1;
+    print_checkpoints(&rep, initialized);
+    return status;
 }
 
 int cli_audit_export(struct cli_ctx *ctx) {

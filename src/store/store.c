@@ -352,6 +352,27 @@ int store_audit_list(struct store *s, const struct audit_filter *f, struct audit
     return s->ops->audit_list(s, f, ret);
 }
 
+/* --- audit checkpoints ---------------------------------------------------- */
+
+LIST_DONE(audit_checkpoint_list)
+
+/* s holds exactly n characters of lower-case hex (and its NUL). */
+static int hex_field_ok(const char *s, size_t cap, size_t n) {
+    if (memchr(s, '\0', cap) == NULL || strlen(s) != n)
+        return 0;
+    return strspn(s, "0123456789abcdef") == n;
+}
+
+int store_audit_checkpoint_insert(struct store *s, const struct audit_checkpoint *cp) {
+    STORE_WRITE(cp == NULL || cp->seq < 1 || !hex_field_ok(cp->hash, sizeof(cp->hash), AUDIT_HASH_HEX - 1) ||
+                    !hex_field_ok(cp->mac, sizeof(cp->mac), AUDIT_HASH_HEX - 1),
+                audit_checkpoint_insert(s, cp));
+}
+
+int store_audit_checkpoint_list(struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret) {
+    STORE_READ(after_seq < 0 || !LIMIT_OK(limit) || ret == NULL, audit_checkpoint_list(s, after_seq, limit, ret));
+}
+
 int store_meta_get(struct store *s, const char *key, char **ret) {
     STORE_READ(key == NULL || ret == NULL, meta_get(s, key, ret));
 }

@@ -545,6 +545,37 @@ void audit_list_done(struct audit_list *list);
  * records and still have more to come (ret->resume). */
 int store_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret);
 
+/* --- audit checkpoints (migration 0017; docs/audit.md) ------------------- */
+
+/*
+ * A checkpoint vouches for the chain's head at some moment: record seq had
+ * hash, and mac is HMAC-SHA256 under the audit key (svc/seal.h) of
+ * "<seq>:<hash>". Both as 64 lower-case hex characters. The store keeps
+ * them as they are and decides nothing about what they prove.
+ */
+struct audit_checkpoint {
+    int64_t seq;
+    char hash[AUDIT_HASH_HEX];
+    char mac[AUDIT_HASH_HEX];
+    int64_t created_at; /* Unix seconds */
+};
+
+struct audit_checkpoint_list {
+    struct audit_checkpoint *items;
+    size_t count;
+};
+void audit_checkpoint_list_done(struct audit_checkpoint_list *list);
+
+/* Adds cp (seq >= 1, hash and mac of 64 characters). LK_ECONFLICT if a
+ * checkpoint at seq exists. */
+int store_audit_checkpoint_insert(struct store *s, const struct audit_checkpoint *cp);
+
+/* The checkpoints with seq > after_seq, oldest first, at most limit
+ * (1..1000): page on with the last one's seq. A stored field that is not
+ * what this store writes (not 64 characters of text) reads as "", so a
+ * checkpoint altered in the file reads and fails its check. */
+int store_audit_checkpoint_list(struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret);
+
 /* --- server metadata (small key/value settings, e.g. keys) ---------------- */
 
 /* Gets the value of key into *ret (caller frees with free()). LK_ENOTFOUND if unset. */

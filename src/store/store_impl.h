@@ -92,6 +92,10 @@
     X(int, audit_head, (struct store *s, int64_t *ret_seq, char *ret_hash))                                            \
     X(int, audit_insert, (struct store *s, const struct audit_rec *const *recs, size_t n)) /* n >= 1, in seq order */  \
     X(int, audit_list, (struct store *s, const struct audit_filter *f, struct audit_list *ret))                        \
+    /* audit checkpoints (0017) */                                                                                     \
+    X(int, audit_checkpoint_insert, (struct store *s, const struct audit_checkpoint *cp))                              \
+    X(int, audit_checkpoint_list,                                                                                      \
+      (struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret))                              \
     X(int, meta_get, (struct store *s, const char *key, char **ret))                                                   \
     X(int, meta_set, (struct store *s, const char *key, const char *value))                                            \
     /* expiry notices (0006) */                                                                                        \

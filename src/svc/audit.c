@@ -34,6 +34,7 @@
 #include "store/store.h"
 #include "svc/authz.h"
 #include "svc/principal.h"
+#include "svc/seal.h"
 #include "svc/svc.h"
 
 #define WRITE_ATTEMPTS 3
@@ -109,6 +110,12 @@ struct audit_log {
     int64_t anchor_last_ms;
     int64_t anchor_seq; /* the last one logged */
     int anchor_dirty;   /* records were written since */
+    /* Checkpoints (writer thread only after start): signed with the seal's
+     * audit key at each anchor while unsealed (docs/audit.md). */
+    struct seal *seal; /* NULL: none are written */
+    int64_t ckpt_seq;  /* the last head stored as a checkpoint */
+    int ckpt_behind;   /* a head went without one (sealed, or a failure): retry at the next interval */
+    int ckpt_error;    /* the last attempt's error, logged once until one works */
 
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */
@@ -232,6 +239,11 @@ fail:
 void audit_log_set_anchor_interval(struct audit_log *a, unsigned seconds) {
     if (!a->started)
         a->anchor_interval_ms = (int64_t)seconds * 1000;
+}
+
+void audit_log_set_seal(struct audit_log *a, struct seal *seal) {
+    if (!a->started)
+        a->seal = seal;
 }
 
 void audit_log_set_cpu(struct audit_log *a, int cpu) {
@@ -445,11 +457,53 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
 }
 
 /*
+ * Stores a checkpoint of the durable head (seq, hash), signed with the
+ * seal's audit key (made here, on this connection and in its own
+ * transaction, when the store holds none yet). While sealed none is
+ * written: the head is left for the first one after the unseal, which
+ * covers everything before it. A checkpoint already stored at seq (a stop
+ * and a start with nothing between) is kept.
+ */
+static void checkpoint(struct audit_log *a, int64_t seq, const char *hash) {
+    if (a->seal == NULL || seq == 0 || seq == a->ckpt_seq) {
+        a->ckpt_behind = 0;
+        return;
+    }
+    struct audit_checkpoint cp;
+    int r = seal_audit_key(a->seal, a->store, 1);
+    if (r == 0)
+        r = audit_checkpoint_make(a->seal, seq, hash, clock_now(), &cp);
+    if (r == 0) {
+        r = store_audit_checkpoint_insert(a->store, &cp);
+        if (r == LK_ECONFLICT)
+            r = 0;
+    }
+    a->ckpt_behind = r != 0;
+    if (r == 0) {
+        a->ckpt_seq = seq;
+        if (a->ckpt_error != 0)
+            lk_log(LOG_INFO, "audit: checkpoints are written again, from record %lld", (long long)seq);
+        a->ckpt_error = 0;
+        lk_log(LOG_DEBUG, "audit checkpoint %lld", (long long)seq);
+        return;
+    }
+    if (r == LK_ESEALED || r == a->ckpt_error)
+        return;
+    a->ckpt_error = r;
+    if (r == LK_EINTEGRITY)
+        lk_log(LOG_ERROR, "audit: the stored audit checkpoint key does not open (it was altered, or belongs to "
+                          "another keyring): no checkpoint is written; `latchkey operator audit verify` fails");
+    else
+        lk_log(LOG_ERROR, "audit: cannot write a checkpoint: %s; the next anchor retries", lk_strerror(r));
+}
+
+/*
  * Logs the chain's head as "audit anchor SEQ:HASH" once a sync has made it
  * durable (so a power loss cannot make an anchor point past the trail).
  * Logs leave the machine in most deployments; the newest anchor found there
  * is what `latchkey operator audit verify --anchor` takes, which shows the
- * trail was not cut back below it (the chain alone cannot show that).
+ * trail was not cut back below it (the chain alone cannot show that). The
+ * same durable head is stored as a signed checkpoint while unsealed.
  */
 static void anchor(struct audit_log *a, const char *when) {
     int64_t seq = 0;
@@ -463,6 +517,7 @@ static void anchor(struct audit_log *a, const char *when) {
         a->anchor_dirty = 1;
         return;
     }
+    checkpoint(a, seq, hash);
     if (seq == 0 || seq == a->anchor_seq)
         return;
     a->anchor_seq = seq;
@@ -506,7 +561,10 @@ static void *writer_main(void *arg) {
         pthread_mutex_lock(&a->lock);
         int anchor_due = 0;
         while (a->qlen == 0 && !a->stopping) {
-            if (!a->anchor_dirty || a->anchor_interval_ms == 0) {
+            /* A head left without a checkpoint (sealed) is retried at the
+             * same pace, so that the first one after an unseal comes even
+             * if no record does. */
+            if (!(a->anchor_dirty || a->ckpt_behind) || a->anchor_interval_ms == 0) {
                 pthread_cond_wait(&a->cond, &a->lock);
                 continue;
             }

@@ -33,6 +33,7 @@
 
 struct store;
 struct audit_log;
+struct seal;
 
 #define AUDIT_QUEUE_MAX 8192 /* records waiting for the writer; beyond it enqueue refuses */
 #define AUDIT_MAX_SUBSCRIBERS 256
@@ -73,6 +74,17 @@ int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg);
  * lets `operator audit verify --anchor` show the trail was not cut back.
  */
 void audit_log_set_anchor_interval(struct audit_log *a, unsigned seconds);
+
+/*
+ * Before audit_log_start(): the seal whose audit key signs checkpoints
+ * (NULL, the default: none are written). With one, each time the writer
+ * logs an anchor (and at stop) it also stores a checkpoint of that durable
+ * head, signed with the audit key (audit_checkpoint_make), while latchkey
+ * is unsealed; while sealed it writes none, records are still written and
+ * chained, and the first checkpoint after an unseal covers them. The seal
+ * must outlive the log.
+ */
+void audit_log_set_seal(struct audit_log *a, struct seal *seal);
 
 /*
  * Before audit_log_start(): the writer thread runs only on this CPU (-1,
@@ -160,9 +172,52 @@ void audit_event_fill(struct audit_rec *rec, const char *actor_type, const char 
 int audit_record_event(struct store *s, const char *actor_type, const char *actor_name, const char *method,
                        const char *action, const char *resource, int ok);
 
+/* --- checkpoints (audit_checkpoints.c; docs/audit.md, "Checkpoints") ---- */
+
+/*
+ * A checkpoint of record seq, whose hash is hash (64 hex): its MAC is
+ * HMAC-SHA256 under the seal's audit key of "<seq>:<hash>", as 64 hex.
+ * Since each record's hash covers every record before it, a checkpoint
+ * that verifies authenticates records 1..seq. 0, LK_ESEALED, LK_ENOTFOUND
+ * (the audit key is not loaded: seal_audit_key), LK_EINVAL.
+ */
+int audit_checkpoint_make(struct seal *seal, int64_t seq, const char *hash, int64_t now, struct audit_checkpoint *ret);
+
+/* What verify found: the chain, then the checkpoints against it. */
+struct audit_report {
+    int64_t records;         /* records whose chain verified */
+    int64_t verified_to;     /* the chain verifies records 1..verified_to */
+    int64_t broken_at;       /* 0, or the first record that fails */
+    char chain_why[256];     /* why it fails */
+    int checked;             /* 1: the checkpoints were checked (the audit key was at hand) */
+    char unchecked_why[128]; /* else why not */
+    int64_t checkpoints;     /* how many are stored */
+    int64_t oldest;          /* the oldest one's seq; 0: none */
+    int64_t newest_valid;    /* the newest that verifies, within 1..verified_to; 0: none */
+    int64_t failed;          /* 0, or the first checkpoint that fails */
+    char failed_why[256];    /* why it fails, or why the audit key itself does */
+    int ok;                  /* the chain verifies and, when checked, no checkpoint (nor the audit key) fails */
+};
+
+/*
+ * Checks the chain in s up to its head at the start (records appended
+ * meanwhile are left for the next run), as audit_verify does; then, when
+ * seal (may be NULL) is unsealed, every stored checkpoint: its MAC under
+ * the audit key, and that the trail still holds its record with its hash.
+ * A checkpoint that fails either fails the report; one beyond the verified
+ * chain is checked but not counted as newest_valid. Never writes. 0 and
+ * *ret (which says whether it verified), or an LK_E* code when the trail
+ * cannot be read.
+ */
+int audit_verify_report(struct store *s, struct seal *seal, struct audit_report *ret);
+
 struct svc;
 struct principal;
 struct lk_error;
+
+/* audit_verify_report() over svc's store and seal, for the partner admin
+ * only (authz_require_root: 401 for anyone else). */
+int audit_verify_for(struct svc *svc, const struct principal *caller, struct audit_report *ret, struct lk_error *err);
 
 /*
  * A request's unit of work (the api layer brackets each mutation with

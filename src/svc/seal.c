@@ -2,11 +2,12 @@
  * seal.c - the seal (svc/seal.h): init, unseal, seal, and the barrier's
  * encrypt/decrypt over the unsealed keyring.
  *
- * Kept in the store's meta table: "seal.config" ("shamir N T") and
- * "seal.keyring" (the keyring wrapped under the root key, hex). Never
- * stored: the root key and the shares. The root key lives only for the
- * moment an unseal rebuilds it; the unsealed keyring lives in memory until
- * seal_seal() or exit, and is wiped then.
+ * Kept in the store's meta table: "seal.config" ("shamir N T"),
+ * "seal.keyring" (the keyring wrapped under the root key, hex) and
+ * "seal.audit_key" (the audit checkpoint key sealed by the barrier, hex).
+ * Never stored: the root key and the shares. The root key is kept while
+ * unsealed (for rotation); the unsealed keyring and the audit key live in
+ * memory until seal_seal() or exit, and are wiped then.
  */
 #include "svc/seal.h"
 
@@ -24,6 +25,10 @@
 
 #define META_CONFIG "seal.config"
 #define META_KEYRING "seal.keyring"
+#define META_AUDIT_KEY "seal.audit_key"
+/* The audit key's envelope is bound to this, so no other sealed value
+ * copied into its place opens as the audit key. */
+#define AUDIT_KEY_AAD "latchkey audit checkpoint key"
 #define SHARES_MAX 255
 
 struct seal {
@@ -34,8 +39,15 @@ struct seal {
     uint8_t root[SEAL_KEY_LEN]; /* while unsealed: to wrap a rotated keyring; zeros while sealed */
     uint8_t given[SHARES_MAX][SEAL_SHARE_LEN];
     unsigned ngiven;
-    char nonce[SEAL_NONCE_LEN + 1]; /* "" until a share is given */
+    char nonce[SEAL_NONCE_LEN + 1];  /* "" until a share is given */
+    uint8_t audit_key[SEAL_KEY_LEN]; /* while unsealed and has_audit_key; zeros otherwise */
+    int has_audit_key;
 };
+
+static void forget_audit_key(struct seal *seal) {
+    explicit_bzero(seal->audit_key, sizeof(seal->audit_key));
+    seal->has_audit_key = 0;
+}
 
 static void forget_progress(struct seal *seal) {
     explicit_bzero(seal->given, sizeof(seal->given));
@@ -90,6 +102,7 @@ void seal_free(struct seal *seal) {
         return;
     keyring_free(seal->kr);
     explicit_bzero(seal->root, sizeof(seal->root));
+    forget_audit_key(seal);
     forget_progress(seal);
     pthread_rwlock_destroy(&seal->lock);
     free(seal);
@@ -270,6 +283,55 @@ static int store_wrapped(struct store *s, const struct keyring *kr, const uint8_
     return store_tx(s, write_init, &w);
 }
 
+/* The stored audit key's envelope (hex) into a malloc'd byte string. 0,
+ * LK_ENOTFOUND, LK_EINTEGRITY (not hex) or the store's error. */
+static int read_audit_envelope(struct store *s, uint8_t **ret, size_t *ret_len) {
+    char *hex = NULL;
+    int r = store_meta_get(s, META_AUDIT_KEY, &hex);
+    if (r != 0)
+        return r;
+    size_t hlen = strlen(hex);
+    uint8_t *env = hlen % 2 == 0 && hlen > 0 ? malloc(hlen / 2) : NULL;
+    if (env == NULL || secret_unhex(hex, hlen / 2, env) != 0) {
+        free(env);
+        free(hex);
+        return LK_EINTEGRITY;
+    }
+    free(hex);
+    *ret = env;
+    *ret_len = hlen / 2;
+    return 0;
+}
+
+/* Opens the audit key's envelope with kr into key. 0 or LK_EINTEGRITY. */
+static int open_audit_key(const struct keyring *kr, const uint8_t *env, size_t len, uint8_t key[SEAL_KEY_LEN]) {
+    uint8_t out[SEAL_KEY_LEN + 1];
+    size_t got = 0;
+    int r = keyring_open(kr, AUDIT_KEY_AAD, strlen(AUDIT_KEY_AAD), env, len, out, sizeof(out), &got);
+    if (r == 0 && got != SEAL_KEY_LEN)
+        r = LK_EINTEGRITY;
+    if (r == 0)
+        memcpy(key, out, SEAL_KEY_LEN);
+    explicit_bzero(out, sizeof(out));
+    return r != 0 ? LK_EINTEGRITY : 0;
+}
+
+/* At unseal, under the write lock: the stored audit key, if there is one
+ * and it opens. Nothing is written here (an unseal may run inside a
+ * request's transaction, which may yet roll back): seal_audit_key() makes
+ * one where none is stored. */
+static void load_audit_key_locked(struct seal *seal, struct store *s) {
+    uint8_t *env = NULL;
+    size_t len = 0;
+    forget_audit_key(seal);
+    if (read_audit_envelope(s, &env, &len) != 0)
+        return;
+    seal->has_audit_key = open_audit_key(seal->kr, env, len, seal->audit_key) == 0;
+    if (!seal->has_audit_key)
+        forget_audit_key(seal);
+    free(env);
+}
+
 /* With t shares given: the root key they rebuild unwraps the stored
  * keyring, or they do not belong together. */
 static int try_unseal(struct seal *seal, struct store *s, struct lk_error *err) {
@@ -296,6 +358,7 @@ static int try_unseal(struct seal *seal, struct store *s, struct lk_error *err) 
                             seal->t);
     }
     seal->kr = kr;
+    load_audit_key_locked(seal, s);
     forget_progress(seal);
     return 0;
 }
@@ -345,6 +408,7 @@ void seal_seal(struct seal *seal, struct store *s) {
     keyring_free(seal->kr); /* wipes its keys */
     seal->kr = NULL;
     explicit_bzero(seal->root, sizeof(seal->root));
+    forget_audit_key(seal);
     forget_progress(seal);
     pthread_rwlock_unlock(&seal->lock);
 }
@@ -479,4 +543,88 @@ int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8
     *ret = out;
     *ret_len = len;
     return 0;
+}
+
+/* --- the audit checkpoint key ------------------------------------------------- */
+
+struct audit_key_write {
+    const char *fresh_hex; /* ours, stored only if none is */
+};
+
+/* Stores ours unless another process stored one first (the first stays:
+ * a second key would make every checkpoint of the first fail). */
+static int put_audit_key_if_absent(struct store *s, void *arg) {
+    const struct audit_key_write *w = arg;
+    char *have = NULL;
+    int r = store_meta_get(s, META_AUDIT_KEY, &have);
+    free(have);
+    if (r == LK_ENOTFOUND)
+        return store_meta_set(s, META_AUDIT_KEY, w->fresh_hex);
+    return r;
+}
+
+/* A new random key sealed by the barrier, stored unless one is. */
+static int make_audit_key(struct seal *seal, struct store *s) {
+    uint8_t fresh[SEAL_KEY_LEN], *env = NULL;
+    size_t len = 0;
+    if (secret_random(fresh, sizeof(fresh)) != 0)
+        return LK_EINTERNAL;
+    int r = seal_encrypt(seal, AUDIT_KEY_AAD, strlen(AUDIT_KEY_AAD), fresh, sizeof(fresh), &env, &len);
+    explicit_bzero(fresh, sizeof(fresh));
+    if (r != 0)
+        return r;
+    char *hex = malloc(2 * len + 1);
+    if (hex == NULL) {
+        free(env);
+        return LK_ENOMEM;
+    }
+    secret_hex(env, len, hex);
+    free(env);
+    struct audit_key_write w = {hex};
+    r = store_tx(s, put_audit_key_if_absent, &w);
+    free(hex);
+    return r;
+}
+
+int seal_audit_key(struct seal *seal, struct store *s, int create) {
+    pthread_rwlock_rdlock(&seal->lock);
+    int r = seal->kr == NULL ? LK_ESEALED : 0, have = seal->has_audit_key;
+    pthread_rwlock_unlock(&seal->lock);
+    if (r != 0 || have)
+        return r;
+    /* The store is read and written outside the lock: encrypting threads
+     * never wait on it. Whatever is stored then is what is opened, ours or
+     * another process's, under the keyring held when it is opened (a seal
+     * and unseal meanwhile hold the same keyring, or none). */
+    uint8_t *env = NULL;
+    size_t len = 0;
+    r = read_audit_envelope(s, &env, &len);
+    if (r == LK_ENOTFOUND && create) {
+        r = make_audit_key(seal, s);
+        if (r == 0)
+            r = read_audit_envelope(s, &env, &len);
+    }
+    if (r != 0)
+        return r;
+    uint8_t key[SEAL_KEY_LEN];
+    pthread_rwlock_wrlock(&seal->lock);
+    if (seal->kr == NULL)
+        r = LK_ESEALED;
+    else if (!seal->has_audit_key && (r = open_audit_key(seal->kr, env, len, key)) == 0) {
+        memcpy(seal->audit_key, key, sizeof(key));
+        seal->has_audit_key = 1;
+    }
+    pthread_rwlock_unlock(&seal->lock);
+    explicit_bzero(key, sizeof(key));
+    free(env);
+    return r;
+}
+
+int seal_audit_mac(struct seal *seal, const void *data, size_t len, uint8_t out[SEAL_KEY_LEN]) {
+    pthread_rwlock_rdlock(&seal->lock);
+    int r = seal->kr == NULL ? LK_ESEALED : !seal->has_audit_key ? LK_ENOTFOUND : 0;
+    if (r == 0)
+        r = secret_hmac(seal->audit_key, sizeof(seal->audit_key), data, len, out);
+    pthread_rwlock_unlock(&seal->lock);
+    return r;
 }

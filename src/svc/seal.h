@@ -5,10 +5,11 @@
  * At init a random 32-byte root key is split into N shares (Shamir, any T
  * rebuild it; core/shamir.h) that are shown once and never stored, and a
  * keyring of data-encryption keys (core/barrier.h) is stored wrapped under
- * the root key. Unsealing collects T shares, rebuilds the root key,
- * unwraps the keyring and forgets the root key; sealing wipes the keyring
- * from memory. While sealed (or before init) nothing can be decrypted and
- * the API answers 503 except health, seal status, init and unseal.
+ * the root key. Unsealing collects T shares, rebuilds the root key and
+ * unwraps the keyring with it, and opens the audit checkpoint key sealed
+ * under the keyring; sealing wipes all three from memory. While sealed (or
+ * before init) nothing can be decrypted and the API answers 503 except
+ * health, seal status, init and unseal.
  *
  * One struct seal per process, shared by every thread: every call takes
  * its lock. Never logs a share, a key or a plaintext.
@@ -109,6 +110,27 @@ int seal_encrypt(struct seal *seal, const void *aad, size_t aad_len, const void 
                  size_t *ret_len);
 int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8_t *env, size_t env_len, uint8_t **ret,
                  size_t *ret_len);
+
+/*
+ * The audit checkpoint key (docs/audit.md, "Checkpoints"): 32 random bytes,
+ * stored sealed by the barrier (store meta "seal.audit_key", bound to its
+ * use by associated data), and in memory only while unsealed. An unseal
+ * opens the stored one when there is one; nothing else changes the store.
+ *
+ * seal_audit_key() makes it available: 0 when it is (loaded at the
+ * unseal, or now from s); with create, when s holds none, makes one and
+ * stores it in its own transaction (so s must not be in a request's:
+ * a key in memory must never be one the store rolled back), keeping the
+ * one another process stored first. LK_ESEALED; LK_ENOTFOUND (none stored,
+ * create 0); LK_EINTEGRITY when the stored one does not open (altered, or
+ * not sealed by this keyring): it is never replaced, since checkpoints
+ * made under it would all fail; or the store's error.
+ *
+ * seal_audit_mac() is HMAC-SHA256 of data[0..len) under it into out.
+ * LK_ESEALED while sealed; LK_ENOTFOUND while the key is not loaded.
+ */
+int seal_audit_key(struct seal *seal, struct store *s, int create);
+int seal_audit_mac(struct seal *seal, const void *data, size_t len, uint8_t out[SEAL_KEY_LEN]);
 
 /* Parses a share's text (hex or base64) into share; 0 or LK_EINVAL. */
 int seal_share_parse(const char *text, uint8_t share[SEAL_SHARE_LEN]);

@@ -329,6 +329,8 @@ AUDIT_IMMUTABILITY = """
 # 0012 on without one. Migrations before 0012 are undone by hand, by each
 # test that goes back past them, in the way that test needs its data.
 UNDO = {
+    # 0017: no audit checkpoints (their triggers go with the table).
+    17: "DROP TABLE audit_checkpoints;",
     # 0016: no secrets store.
     16: "DROP TABLE secrets;",
     # 0015: a notice's e-mail recipients back in one row's JSON list (the
@@ -480,3 +482,80 @@ def wait_for(server, request_id, timeout=5):
 def run_verify_script(*args, stdin=None):
     return subprocess.run(["/usr/bin/python3", VERIFY_SCRIPT] + list(args), input=stdin, capture_output=True,
                           text=True, timeout=60)
+
+
+# --- the seal and the audit checkpoints ---------------------------------------
+
+def run_cli_input(text, *args, timeout=30):
+    """The binary with text on its standard input (shares are never arguments)."""
+    return subprocess.run([BIN] + list(args), input=text, capture_output=True, text=True, timeout=timeout)
+
+
+def init_data_dir(data, shares=1, threshold=1):
+    """`operator init` of a new data dir: (unseal key shares as hex, root token)."""
+    r = run_cli("operator", "init", "--data-dir", data, "--key-shares", str(shares), "--key-threshold",
+                str(threshold))
+    assert r.returncode == 0, r.stderr
+    keys = re.findall(r"^Unseal key \d+: ([0-9a-f]+)$", r.stdout, re.M)
+    assert len(keys) == shares, r.stdout
+    root = remember_secret(re.search(r"^Root token: (\S+)$", r.stdout, re.M).group(1))
+    return keys, root
+
+
+def unseal(server, key):
+    """PUT /v1/sys/unseal with one share; the answer, unchecked."""
+    return server.request("PUT", "/v1/sys/unseal", json={"key": key}, headers={"Content-Type": "application/json"})
+
+
+def dev_unseal_key(server):
+    """The one share a dev server printed when it initialised its seal."""
+    return re.search(r"^Unseal key: ([0-9a-f]{66})$", server.stdout(), re.M).group(1)
+
+
+def checkpoint_rows(server):
+    """Stored audit checkpoints, oldest first: [{seq, hash, mac, created_at}]."""
+    con = db(server)
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute("SELECT * FROM audit_checkpoints ORDER BY seq")]
+    finally:
+        con.close()
+
+
+def audit_head(server):
+    """(seq, hash) of the newest stored record; (0, None) when there is none."""
+    rows = audit_rows(server, "seq = (SELECT MAX(seq) FROM audit)")
+    return (rows[0]["seq"], rows[0]["hash"]) if rows else (0, None)
+
+
+def lift_audit_guards(con):
+    """What someone with the file does first: drop the triggers that make
+    the trail and its checkpoints refuse UPDATE and DELETE."""
+    for t in ("audit_no_update", "audit_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"):
+        con.execute("DROP TRIGGER IF EXISTS %s" % t)
+
+
+def rewrite_without(server, gone):
+    """Rewrites a stopped server's trail as an attacker holding the files
+    would: deletes record gone, moves every later record down one seq and
+    recomputes every hash from there with the server's own encoding (the
+    one scripts/audit-verify.py checks), so the chain is whole again.
+    Returns the new head's seq."""
+    con = db(server)
+    con.row_factory = sqlite3.Row
+    try:
+        lift_audit_guards(con)
+        con.execute("DELETE FROM audit WHERE seq = ?", (gone,))
+        for (seq,) in con.execute("SELECT seq FROM audit WHERE seq > ? ORDER BY seq", (gone,)).fetchall():
+            con.execute("UPDATE audit SET seq = ? WHERE seq = ?", (seq - 1, seq))
+        prev = "0" * 64
+        rows = [dict(r) for r in con.execute("SELECT * FROM audit ORDER BY seq")]
+        for r in rows:
+            digest = audit_verify.record_hash(r, prev)
+            if r["seq"] >= gone:
+                con.execute("UPDATE audit SET hash = ? WHERE seq = ?", (bytes.fromhex(digest), r["seq"]))
+            prev = digest
+        con.commit()
+        return rows[-1]["seq"]
+    finally:
+        con.close()

@@ -3265,6 +3265,103 @@ static void test_secret_argument_checks(void **state) {
     secret_path_list_done(NULL);
 }
 
+/* --- audit checkpoints (0017) ------------------------------------------------- */
+
+/* Seqs of this test's own: far above any trail and apart from other tests'
+ * (a shared DSN keeps every test's checkpoints). */
+static int64_t checkpoint_base(const struct fx *fx) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = fx->tag; *c != '\0'; c++)
+        h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+    return (int64_t)1000000000000LL + (int64_t)(h % 1000000000ULL) * 1000;
+}
+
+static void make_checkpoint(struct audit_checkpoint *cp, int64_t seq, char fill) {
+    memset(cp, 0, sizeof(*cp));
+    cp->seq = seq;
+    memset(cp->hash, fill, AUDIT_HASH_HEX - 1);
+    memset(cp->mac, fill == 'f' ? '0' : 'f', AUDIT_HASH_HEX - 1);
+    cp->hash[0] = 'a';
+    cp->mac[AUDIT_HASH_HEX - 2] = '9';
+    cp->created_at = 1700000000 + seq % 1000;
+}
+
+static void test_audit_checkpoints_round_trip_order_and_paging(void **state) {
+    struct fx *fx = *state;
+    int64_t base = checkpoint_base(fx);
+    struct audit_checkpoint a, b, c;
+    make_checkpoint(&a, base + 5, '1');
+    make_checkpoint(&b, base + 2, '2');
+    make_checkpoint(&c, base + 9, 'e');
+    assert_ok(store_audit_checkpoint_insert(fx->s, &a));
+    assert_ok(store_audit_checkpoint_insert(fx->s, &b));
+    assert_ok(store_audit_checkpoint_insert(fx->s, &c));
+    /* One checkpoint per seq: a second is refused, the first stays. */
+    struct audit_checkpoint again;
+    make_checkpoint(&again, base + 5, '3');
+    assert_lk(store_audit_checkpoint_insert(fx->s, &again), LK_ECONFLICT);
+
+    struct audit_checkpoint_list l = {0};
+    assert_ok(store_audit_checkpoint_list(fx->s, base, 10, &l));
+    assert_true(l.count >= 3);
+    const struct audit_checkpoint *want[] = {&b, &a, &c};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(l.items[i].seq, want[i]->seq);
+        assert_string_equal(l.items[i].hash, want[i]->hash);
+        assert_string_equal(l.items[i].mac, want[i]->mac);
+        assert_int_equal(l.items[i].created_at, want[i]->created_at);
+    }
+    audit_checkpoint_list_done(&l);
+    assert_null(l.items);
+    /* Paged by seq, oldest first. */
+    assert_ok(store_audit_checkpoint_list(fx->s, base, 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_int_equal(l.items[0].seq, base + 2);
+    audit_checkpoint_list_done(&l);
+    assert_ok(store_audit_checkpoint_list(fx->s, base + 2, 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_int_equal(l.items[0].seq, base + 5);
+    audit_checkpoint_list_done(&l);
+    assert_ok(store_audit_checkpoint_list(fx->s, base + 9, 5, &l));
+    for (size_t i = 0; i < l.count; i++)
+        assert_true(l.items[i].seq > base + 9 + 990); /* nothing of this test's after its last */
+    audit_checkpoint_list_done(&l);
+}
+
+static void test_audit_checkpoints_join_the_request_tx_and_check_arguments(void **state) {
+    struct fx *fx = *state;
+    int64_t base = checkpoint_base(fx);
+    struct audit_checkpoint cp;
+    make_checkpoint(&cp, base + 1, '4');
+    store_request_begin(fx->s);
+    assert_ok(store_audit_checkpoint_insert(fx->s, &cp));
+    assert_ok(store_request_end(fx->s, 0)); /* rolled back with the request */
+    struct audit_checkpoint_list l = {0};
+    assert_ok(store_audit_checkpoint_list(fx->s, base, 1, &l));
+    assert_true(l.count == 0 || l.items[0].seq > base + 990);
+    audit_checkpoint_list_done(&l);
+
+    struct audit_checkpoint bad = cp;
+    bad.seq = 0;
+    assert_lk(store_audit_checkpoint_insert(fx->s, &bad), LK_EINVAL);
+    bad = cp;
+    bad.hash[10] = '\0'; /* short */
+    assert_lk(store_audit_checkpoint_insert(fx->s, &bad), LK_EINVAL);
+    bad = cp;
+    bad.mac[3] = 'A'; /* not lower-case hex */
+    assert_lk(store_audit_checkpoint_insert(fx->s, &bad), LK_EINVAL);
+    bad = cp;
+    memset(bad.hash, 'a', sizeof(bad.hash)); /* unterminated */
+    assert_lk(store_audit_checkpoint_insert(fx->s, &bad), LK_EINVAL);
+    assert_lk(store_audit_checkpoint_insert(fx->s, NULL), LK_EINVAL);
+    assert_lk(store_audit_checkpoint_insert(NULL, &cp), LK_EINVAL);
+    assert_lk(store_audit_checkpoint_list(fx->s, -1, 1, &l), LK_EINVAL);
+    assert_lk(store_audit_checkpoint_list(fx->s, 0, 0, &l), LK_EINVAL);
+    assert_lk(store_audit_checkpoint_list(fx->s, 0, 1001, &l), LK_EINVAL);
+    assert_lk(store_audit_checkpoint_list(fx->s, 0, 1, NULL), LK_EINVAL);
+    audit_checkpoint_list_done(NULL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -3294,6 +3391,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_audit_records_before_org_ids_are_filed_by_their_actor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_filters_order_and_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_rolls_back_with_the_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_checkpoints_round_trip_order_and_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_checkpoints_join_the_request_tx_and_check_arguments, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_team_scopes_for_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_scope_of_a_reused_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch_inside_tx, setup, teardown),

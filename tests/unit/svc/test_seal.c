@@ -3,10 +3,11 @@
  * shares unseals and fewer never do; shares from another init never
  * unseal and the progress starts over; the barrier answers LK_ESEALED
  * while sealed and LK_EINTEGRITY for a value moved to another row;
- * rotation keeps old values readable; rekey retires the old shares; and
- * threads encrypting and decrypting while another seals and unseals only
- * ever see a right answer or LK_ESEALED (run under ThreadSanitizer by make
- * test-tsan).
+ * rotation keeps old values readable; rekey retires the old shares; the
+ * audit checkpoint key is made once, opened again at every unseal, gone
+ * while sealed and never replaced; and threads encrypting, decrypting and
+ * MACing while another seals and unseals only ever see a right answer or
+ * LK_ESEALED (run under ThreadSanitizer by make test-tsan).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -174,10 +175,121 @@ static void test_rekey_retires_the_old_shares(void **state) {
     assert_false(st.sealed);
 }
 
+/* The audit checkpoint key: none until made, made once and stored sealed
+ * (never its bytes), the same after a seal and unseal and in another
+ * process's seal, gone while sealed, and never replaced when the stored one
+ * does not open. */
+static void test_the_audit_key_lives_and_dies_with_the_seal(void **state) {
+    struct world *w = *state;
+    struct store *s = w->fx->svc.store;
+    uint8_t mac[SEAL_KEY_LEN], again[SEAL_KEY_LEN], other[SEAL_KEY_LEN];
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), LK_ESEALED);
+    assert_int_equal(seal_audit_key(w->seal, s, 1), LK_ESEALED);
+    unseal_all(w);
+    /* No key is stored yet, and an unseal writes none. */
+    char *stored = NULL;
+    assert_int_equal(store_meta_get(s, "seal.audit_key", &stored), LK_ENOTFOUND);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), LK_ENOTFOUND);
+    assert_int_equal(seal_audit_key(w->seal, s, 0), LK_ENOTFOUND);
+    assert_int_equal(seal_audit_key(w->seal, s, 1), 0);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), 0);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ac", 4, other), 0);
+    assert_memory_not_equal(mac, other, sizeof(mac));
+    assert_int_equal(store_meta_get(s, "seal.audit_key", &stored), 0);
+    assert_true(strlen(stored) > 2 * SEAL_KEY_LEN); /* an envelope, not the key */
+    /* Made once: asking again changes nothing. */
+    assert_int_equal(seal_audit_key(w->seal, s, 1), 0);
+    char *same = NULL;
+    assert_int_equal(store_meta_get(s, "seal.audit_key", &same), 0);
+    assert_string_equal(same, stored);
+    free(same);
+    /* Sealed: gone. Unsealed: opened again from the store, the same key. */
+    seal_seal(w->seal, s);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), LK_ESEALED);
+    unseal_all(w);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), 0);
+    assert_memory_equal(mac, again, sizeof(mac));
+    /* After a rotation too: the keyring's older key still opens it. */
+    uint32_t v = 0;
+    struct lk_error err = {0};
+    assert_int_equal(seal_rotate(w->seal, s, FX_NOW, &v, &err), 0);
+    seal_seal(w->seal, s);
+    unseal_all(w);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), 0);
+    assert_memory_equal(mac, again, sizeof(mac));
+    /* Another process (its own seal over the same store) gets the same key. */
+    struct seal *second = NULL;
+    struct seal_status st;
+    assert_int_equal(seal_new(s, &second), 0);
+    for (int i = 2; i < 5; i++)
+        assert_int_equal(seal_unseal(second, s, w->text[i], &st, &err), 0);
+    assert_false(st.sealed);
+    assert_int_equal(seal_audit_mac(second, "1:ab", 4, again), 0);
+    assert_memory_equal(mac, again, sizeof(mac));
+    seal_free(second);
+    /* An altered envelope: not opened at the unseal, never replaced. */
+    char *bent = strdup(stored);
+    bent[strlen(bent) - 1] = bent[strlen(bent) - 1] == '0' ? '1' : '0';
+    assert_int_equal(store_meta_set(s, "seal.audit_key", bent), 0);
+    seal_seal(w->seal, s);
+    unseal_all(w);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), LK_ENOTFOUND);
+    assert_int_equal(seal_audit_key(w->seal, s, 1), LK_EINTEGRITY);
+    assert_int_equal(store_meta_get(s, "seal.audit_key", &same), 0);
+    assert_string_equal(same, bent);
+    free(same);
+    free(bent);
+    free(stored);
+}
+
+/* Two seals over one store (two processes) each making the key at once
+ * end up with one key, the first stored. */
+struct maker {
+    struct seal *seal;
+    struct store *s;
+    int r;
+};
+
+static void *make_key(void *arg) {
+    struct maker *m = arg;
+    m->r = seal_audit_key(m->seal, m->s, 1);
+    return NULL;
+}
+
+static void test_two_processes_making_the_audit_key_agree_on_one(void **state) {
+    struct world *w = *state;
+    struct maker m[2];
+    pthread_t tid[2];
+    struct seal_status st;
+    struct lk_error err = {0};
+    unseal_all(w);
+    struct seal *second = NULL;
+    struct store *s2 = NULL;
+    assert_int_equal(store_open(w->fx->dsn, &s2), 0);
+    assert_int_equal(seal_new(s2, &second), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(seal_unseal(second, s2, w->text[i], &st, &err), 0);
+    m[0] = (struct maker){w->seal, w->fx->svc.store, -1};
+    m[1] = (struct maker){second, s2, -1};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&tid[i], NULL, make_key, &m[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(tid[i], NULL);
+        assert_int_equal(m[i].r, 0);
+    }
+    uint8_t a[SEAL_KEY_LEN], b[SEAL_KEY_LEN];
+    assert_int_equal(seal_audit_mac(w->seal, "7:cd", 4, a), 0);
+    assert_int_equal(seal_audit_mac(second, "7:cd", 4, b), 0);
+    assert_memory_equal(a, b, sizeof(a));
+    seal_free(second);
+    store_close(s2);
+}
+
 /* Threads encrypt and decrypt while the main thread seals and unseals: each
  * call answers the right plaintext or LK_ESEALED, nothing else. */
 struct worker {
     struct seal *seal;
+    const uint8_t *mac; /* the audit key's MAC of "1:ab" */
     int ok, sealed, wrong;
 };
 
@@ -189,9 +301,14 @@ static void *churn(void *arg) {
         int r = seal_encrypt(wk->seal, "aad", 3, "payload", 7, &env, &elen);
         if (r == 0)
             r = seal_decrypt(wk->seal, "aad", 3, env, elen, &pt, &plen);
-        if (r == 0 && plen == 7 && memcmp(pt, "payload", 7) == 0)
+        uint8_t mac[SEAL_KEY_LEN];
+        int m = seal_audit_mac(wk->seal, "1:ab", 4, mac);
+        /* Each call right or sealed (the seal may close between them). */
+        int pt_right = r == 0 && plen == 7 && memcmp(pt, "payload", 7) == 0;
+        int mac_right = m == 0 && memcmp(mac, wk->mac, sizeof(mac)) == 0;
+        if (pt_right && mac_right)
             wk->ok++;
-        else if (r == LK_ESEALED)
+        else if ((pt_right || r == LK_ESEALED) && (mac_right || m == LK_ESEALED))
             wk->sealed++;
         else
             wk->wrong++;
@@ -204,10 +321,13 @@ static void *churn(void *arg) {
 static void test_sealing_under_load_never_gives_a_wrong_answer(void **state) {
     struct world *w = *state;
     unseal_all(w);
+    uint8_t mac[SEAL_KEY_LEN];
+    assert_int_equal(seal_audit_key(w->seal, w->fx->svc.store, 1), 0);
+    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), 0);
     struct worker wk[3];
     pthread_t tid[3];
     for (int i = 0; i < 3; i++) {
-        wk[i] = (struct worker){w->seal, 0, 0, 0};
+        wk[i] = (struct worker){w->seal, mac, 0, 0, 0};
         assert_int_equal(pthread_create(&tid[i], NULL, churn, &wk[i]), 0);
     }
     for (int round = 0; round < 20; round++) {
@@ -227,6 +347,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_shares_of_another_init_start_the_progress_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_barrier_binds_values_to_their_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rekey_retires_the_old_shares, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_audit_key_lives_and_dies_with_the_seal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes_making_the_audit_key_agree_on_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealing_under_load_never_gives_a_wrong_answer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
