@@ -244,6 +244,10 @@ int server_run(struct config *cfg) {
         lk_log(LOG_ERROR, "cannot open the audit trail; refusing to serve without one");
         goto out;
     }
+    /* Before any worker records a failed credential: its HMAC key is the
+     * seal's, and checkpoints at each anchor are signed with the seal's
+     * checkpoint key, both while unsealed. */
+    audit_log_set_seal(srv->audit, srv->seal);
 
     /* Expiry notices: settings and secrets are checked before listening. */
     srv->notices_cfg = calloc(1, sizeof(*srv->notices_cfg));
@@ -268,8 +272,6 @@ int server_run(struct config *cfg) {
     if (server_workers_start(srv) != 0)
         goto out;
     audit_log_set_anchor_interval(srv->audit, cfg->audit_anchor_interval_s);
-    /* Checkpoints at each anchor, signed with the seal's audit key while unsealed. */
-    audit_log_set_seal(srv->audit, srv->seal);
     audit_log_set_cpu(srv->audit, cfg->audit_cpu);
     if (audit_log_start(srv->audit) != 0)
         goto out;

@@ -381,6 +381,10 @@ int store_meta_set(struct store *s, const char *key, const char *value) {
     STORE_WRITE(key == NULL || value == NULL, meta_set(s, key, value));
 }
 
+int store_meta_delete(struct store *s, const char *key) {
+    STORE_WRITE(key == NULL, meta_delete(s, key));
+}
+
 /* --- organisations and users ---------------------------------------------- */
 
 LIST_DONE(org_list)

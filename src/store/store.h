@@ -584,6 +584,9 @@ int store_meta_get(struct store *s, const char *key, char **ret);
 /* Sets key to value, replacing any previous value. */
 int store_meta_set(struct store *s, const char *key, const char *value);
 
+/* Deletes key. LK_ENOTFOUND if unset. */
+int store_meta_delete(struct store *s, const char *key);
+
 /* --- expiry notices: the outbox (migrations 0006, 0014; docs/notices.md) -- */
 
 #define STORE_NOTICE_ID_MAX 32

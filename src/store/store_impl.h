@@ -98,6 +98,7 @@
       (struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret))                              \
     X(int, meta_get, (struct store *s, const char *key, char **ret))                                                   \
     X(int, meta_set, (struct store *s, const char *key, const char *value))                                            \
+    X(int, meta_delete, (struct store *s, const char *key))                                                            \
     /* expiry notices (0006) */                                                                                        \
     X(int, notice_candidates,                                                                                          \
       (struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,                                    \

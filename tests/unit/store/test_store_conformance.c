@@ -778,6 +778,16 @@ static void test_meta(void **state) {
     v = (char *)key;
     assert_lk(store_meta_get(fx->s, other, &v), LK_ENOTFOUND);
     assert_ptr_equal(v, key);
+
+    /* Delete: gone, the other key untouched; a second delete finds none. */
+    assert_ok(store_meta_set(fx->s, other, "stays"));
+    assert_ok(store_meta_delete(fx->s, key));
+    assert_lk(store_meta_get(fx->s, key, &v), LK_ENOTFOUND);
+    assert_lk(store_meta_delete(fx->s, key), LK_ENOTFOUND);
+    assert_ok(store_meta_get(fx->s, other, &v));
+    assert_string_equal(v, "stays");
+    free(v);
+    assert_lk(store_meta_delete(fx->s, NULL), LK_EINVAL);
 }
 
 /* --- connections and durability ----------------------------------------------- */
