@@ -114,6 +114,9 @@ static const struct opt opts[] = {
     {"public-url", "LATCHKEY_PUBLIC_URL", OPT_STR, OFF(public_url), 0, 0,
      "http:// or https:// URL the server is reached at by people (e.g. https://latchkey.example.com); notices then "
      "carry absolute API and console links (default: paths only)"},
+    {"vault-default-org", "LATCHKEY_VAULT_DEFAULT_ORG", OPT_STR, OFF(vault_default_org), 0, 0,
+     "organisation the Vault-compatible door uses when a request sends no X-Vault-Namespace and its token has none "
+     "(userpass login, the partner admin's KV calls; default: none)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

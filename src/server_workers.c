@@ -115,6 +115,7 @@ int server_workers_start(struct server *srv) {
         .limit_login_ip = srv->rl_login_ip,
         .limit_signup = srv->rl_signup,
         .audit = srv->audit,
+        .vault_default_org = cfg->vault_default_org,
     };
     srv->workers = calloc((size_t)cfg->threads, sizeof(*srv->workers));
     ctxs = calloc((size_t)cfg->threads, sizeof(*ctxs));

@@ -32,6 +32,10 @@
 #include "svc/svc.h"
 #include "svc/token_cache.h"
 
+#ifndef LATCHKEY_VERSION
+#define LATCHKEY_VERSION "dev"
+#endif
+
 /* Access-log lines wait at most this long in a worker's buffer. */
 #define ACCESS_FLUSH_MS 250
 /* A worker's access-log buffer. */
@@ -114,11 +118,19 @@ static void make_request_id(struct api_req *ar) {
     p[12] = '\0';
 }
 
-/* Finds the presented credential: Authorization: Bearer, X-Latchkey-Token,
- * or the "token" cookie, in that order. Returns 0 with the slice and where
- * it came from, 1 if none, -1 for a malformed Authorization header. */
-static int find_credential(h2o_req_t *req, h2o_iovec_t *ret, enum api_cred_source *ret_source) {
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+/* Finds the presented credential: on the Vault door X-Vault-Token first,
+ * then Authorization: Bearer, X-Latchkey-Token, or the "token" cookie, in
+ * that order. Returns 0 with the slice and where it came from, 1 if none,
+ * -1 for a malformed Authorization header. */
+static int find_credential(h2o_req_t *req, int vault, h2o_iovec_t *ret, enum api_cred_source *ret_source) {
+    ssize_t i;
+    if (vault && (i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-vault-token"), -1)) >= 0 &&
+        req->headers.entries[i].value.len > 0) {
+        *ret = req->headers.entries[i].value;
+        *ret_source = API_CRED_HEADER;
+        return 0;
+    }
+    i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (i >= 0) {
         h2o_iovec_t v = req->headers.entries[i].value;
         if (v.len > 7 && strncasecmp(v.base, "Bearer ", 7) == 0) {
@@ -299,11 +311,15 @@ static void pipeline(struct api_req *ar) {
 
     if (ar->route->auth & API_AUTH) {
         h2o_iovec_t cred;
-        int f = find_credential(req, &cred, &ar->cred_source);
+        int vault = (ar->route->auth & API_VAULT) != 0;
+        int f = find_credential(req, vault, &cred, &ar->cred_source);
         if (f == 1) {
-            api_reply_error(ar, LK_ENOAUTH,
-                            "missing credentials: send a token as \"Authorization: Bearer <token>\", in the "
-                            "X-Latchkey-Token header, or as the \"token\" cookie");
+            if (vault)
+                api_reply_error(ar, LK_ENOAUTH, "permission denied: missing client token (send it in X-Vault-Token)");
+            else
+                api_reply_error(ar, LK_ENOAUTH,
+                                "missing credentials: send a token as \"Authorization: Bearer <token>\", in the "
+                                "X-Latchkey-Token header, or as the \"token\" cookie");
             return;
         }
         if (f < 0) {
@@ -329,6 +345,14 @@ static void pipeline(struct api_req *ar) {
     const char *help = api_query(ar, "help");
     if (help != NULL && strcmp(help, "0") != 0 && strcmp(help, "false") != 0) {
         ar->help = 1;
+        if (ar->route->auth & API_VAULT) {
+            /* Vault's help shape, not enveloped. */
+            api_reply_json(ar, 200,
+                           json_pack("{s:s, s:[], s:{s:s, s:{s:s, s:s}, s:{}}}", "help", ar->route->help, "see_also",
+                                     "openapi", "openapi", "3.0.2", "info", "title", "latchkey", "version",
+                                     LATCHKEY_VERSION, "paths"));
+            return;
+        }
         char allowed_list[64];
         unsigned mask = 0;
         api_route_match(0, path, plen, NULL, &mask);
@@ -343,12 +367,12 @@ static void pipeline(struct api_req *ar) {
     /* Cross-site request forgery: a browser adds the cookie on its own, and
      * reaches an unauthenticated route from any page. Checked just before
      * the handler, the only step that changes anything. */
-    if (method != M_GET && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
+    if (!(method & API_READ_METHODS) && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
         return;
 
     /* A mutation writes in one transaction that commits with its audit record
      * (audit_hook.c); reads take no transaction. */
-    if (method != M_GET) {
+    if (!(method & API_READ_METHODS)) {
         ar->mutating = 1;
         audit_request_begin(svc);
     }

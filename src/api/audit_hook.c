@@ -381,7 +381,8 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
      * writer is behind: back-pressure rather than refusals. A mutating
      * method refused before its handler ran (credentials, limits, routing)
      * waits like every mutation does. */
-    int sync = ctx->cfg->audit_sync_reads || audit_log_behind(log) || api_method_parse(ar->req->method) != M_GET;
+    int sync =
+        ctx->cfg->audit_sync_reads || audit_log_behind(log) || !(api_method_parse(ar->req->method) & API_READ_METHODS);
     if (ar->mutating) {
         /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
         audit_request_abort(&ctx->svc);

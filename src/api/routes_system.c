@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -51,7 +52,29 @@ static void h_health(struct api_req *ar) {
     if (ar->svc->seal != NULL)
         seal_status(ar->svc->seal, &st);
     const char *status = !st.initialized ? "not initialized" : st.sealed ? "sealed" : "ok";
+    /* Vault's ?activecode=, ?sealedcode=, ?uninitcode= choose the status
+     * for each state (a load balancer that wants 200 while sealed); a node
+     * is never a standby here, so ?standbyok= and ?standbycode= change
+     * nothing but are accepted. */
+    static const char *const params[] = {"uninitcode", "sealedcode", "activecode"};
     int code = !st.initialized ? 501 : st.sealed ? 503 : 200;
+    const char *want = api_query(ar, params[!st.initialized ? 0 : st.sealed ? 1 : 2]);
+    if (want != NULL) {
+        char *end = NULL;
+        long v = strtol(want, &end, 10);
+        if (end == want || *end != '\0' || v < 100 || v > 599) {
+            api_reply_error(ar, LK_EINVAL, "%s: an HTTP status code (100 to 599)",
+                            params[!st.initialized ? 0
+                                   : st.sealed     ? 1
+                                                   : 2]);
+            return;
+        }
+        code = (int)v;
+        if (code == 204 || code == 304) { /* no body is allowed with these */
+            api_reply_raw(ar, code, "", 0);
+            return;
+        }
+    }
     api_reply_json(ar, code,
                    json_pack("{s:s, s:s, s:b, s:b, s:b, s:I}", "status", status, "version", LATCHKEY_VERSION,
                              "initialized", st.initialized, "sealed", st.sealed, "standby", 0, "server_time_utc",
