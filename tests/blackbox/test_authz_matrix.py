@@ -175,10 +175,13 @@ MATRIX = [
     # not (the matrix server is initialised and unsealed: init is a conflict).
     row("GET", "/v1/sys/seal-status", None, unauth=200, **ALL_OK),
     row("GET", "/v1/sys/init", None, unauth=200, **ALL_OK),
-    row("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1}, unauth=409, _=409),
+    row("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1}, unauth=400, _=400),
+    row("POST", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1}, unauth=400, _=400),
     row("PUT", "/v1/sys/unseal", {"reset": True}, unauth=200, **ALL_OK),
+    row("POST", "/v1/sys/unseal", {"reset": True}, unauth=200, **ALL_OK),
     # Sealing is the partner admin's alone; root's cell unseals again after.
-    row("PUT", "/v1/sys/seal", None, _=401, root=204, after="unseal"),
+    row("PUT", "/v1/sys/seal", None, unauth=403, _=403, root=204, after="unseal"),
+    row("POST", "/v1/sys/seal", None, unauth=403, _=403, root=204, after="unseal"),
     # Rotating the encryption key: the partner admin only (each root cell adds a key version).
     row("POST", "/v1/sys/rotate", None, _=401, root=200),
     row("POST", "/v1/sys/rewrap", None, _=401, root=200),
