@@ -369,6 +369,17 @@ typedef int (*api_token_list_fn)(struct api_req *ar, int64_t after, int limit, s
 void api_token_create(struct api_req *ar, api_token_create_fn create);
 void api_token_list(struct api_req *ar, api_token_list_fn list_fn);
 
+/*
+ * A password login (routes_system.c), for the native login and the Vault
+ * door's userpass: the per-account limit's 429, the audit subject and the
+ * org a refused attempt on a real account is filed under. 0 with the new
+ * session in *out (the caller wipes it with tokens_created_done), or -1
+ * after replying. api_login_wipe() wipes pw (jansson's copy) and the
+ * request body it came from.
+ */
+int api_login(struct api_req *ar, const char *org, const char *user, const char *pw, struct token_created *out);
+void api_login_wipe(struct api_req *ar, const char *pw);
+
 /* --- the Vault-compatible door (vault.c) --------------------------------- */
 
 /* Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false

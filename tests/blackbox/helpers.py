@@ -163,6 +163,10 @@ class Server:
                 body = None
             if isinstance(body, dict) and isinstance(body.get("token"), str):
                 remember_secret(body["token"])
+            # The Vault door hands tokens out in its envelope's auth.
+            auth = body.get("auth") if isinstance(body, dict) else None
+            if isinstance(auth, dict) and isinstance(auth.get("client_token"), str):
+                remember_secret(auth["client_token"])
         return r
 
     def get(self, path, token=None, **kw):

@@ -171,6 +171,8 @@ MATRIX = [
     row("PUT", VS + "/teams/payments/matrix/written", {"k": "v"}, unauth=403, _=403, root=400, admin=204, owner=204,
         sax=204),
     row("GET", VS + "/teams/other/matrix/read", None, unauth=403, _=403, root=400, admin=200, xteam=200),
+    # Vault's userpass login takes no token; without a namespace or a default org it is 400 for all.
+    row("POST", "/v1/auth/userpass/login/nobody", {"password": "x"}, unauth=400, _=400),
     # The seal: its status, init's and unseal answer anyone, credentials or
     # not (the matrix server is initialised and unsealed: init is a conflict).
     row("GET", "/v1/sys/seal-status", None, unauth=200, **ALL_OK),
