@@ -30,11 +30,11 @@ static void h_userpass_login(struct api_req *ar) {
     if (api_login(ar, org, user, pw, &out) != 0)
         goto out;
     int64_t left = out.rec.expires_at > ar->svc->now ? out.rec.expires_at - ar->svc->now : 0;
-    json_t *auth = json_pack("{s:s, s:s, s:[s], s:[s], s:{s:s, s:s}, s:I, s:b, s:s, s:s, s:b, s:n, s:i}",
-                             "client_token", out.token, "accessor", out.rec.id, "policies", "default",
-                             "token_policies", "default", "metadata", "username", user, "org", org, "lease_duration",
-                             (json_int_t)left, "renewable", 0, "entity_id", "", "token_type", "service", "orphan", 1,
-                             "mfa_requirement", "num_uses", 0);
+    json_t *auth =
+        json_pack("{s:s, s:s, s:[s], s:[s], s:{s:s, s:s}, s:I, s:b, s:s, s:s, s:b, s:n, s:i}", "client_token",
+                  out.token, "accessor", out.rec.id, "policies", "default", "token_policies", "default", "metadata",
+                  "username", user, "org", org, "lease_duration", (json_int_t)left, "renewable", 0, "entity_id", "",
+                  "token_type", "service", "orphan", 1, "mfa_requirement", "num_uses", 0);
     if (auth == NULL)
         api_reply_error(ar, LK_ENOMEM, "out of memory");
     else
@@ -46,14 +46,12 @@ out:
 }
 
 #define USERPASS_HELP                                                                                                  \
-    "Vault's userpass login for an organisation's user: {\"password\"} -> auth.client_token, a session token of "    \
-    "the user (12 hours, policies [\"default\"]: the user's own rights). The organisation is X-Vault-Namespace, "     \
+    "Vault's userpass login for an organisation's user: {\"password\"} -> auth.client_token, a session token of "      \
+    "the user (12 hours, policies [\"default\"]: the user's own rights). The organisation is X-Vault-Namespace, "      \
     "else the server's --vault-default-org. The native login's limits and lockouts apply; a refused login is 400."
 
 const struct api_route api_routes_vault_auth[] = {
-    {M_POST, "/v1/auth/userpass/login/{username}", API_VAULT, "vault.userpass.login", h_userpass_login,
-     USERPASS_HELP},
-    {M_PUT, "/v1/auth/userpass/login/{username}", API_VAULT, "vault.userpass.login", h_userpass_login,
-     USERPASS_HELP},
+    {M_POST, "/v1/auth/userpass/login/{username}", API_VAULT, "vault.userpass.login", h_userpass_login, USERPASS_HELP},
+    {M_PUT, "/v1/auth/userpass/login/{username}", API_VAULT, "vault.userpass.login", h_userpass_login, USERPASS_HELP},
 };
 API_ROUTES_END(vault_auth);
