@@ -1,5 +1,5 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps build build-asan build-tsan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan test-tsan bench fmt lint clean
+.PHONY: all deps node-deps build build-asan build-tsan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan test-tsan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -38,7 +38,11 @@ run: build
 test-unit: build
 	meson test -C $(BUILD) --print-errorlogs
 
-test-blackbox: build
+# The black-box suite drives node-vault (npm, pinned) besides the binary.
+node-deps: deps
+	@scripts/npm-deps.sh
+
+test-blackbox: build node-deps
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD)/latchkey $(PYTEST) -q tests/blackbox
 
 # Both suites once more under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -46,7 +50,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-test-asan: build-asan
+test-asan: build-asan node-deps
 	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs --timeout-multiplier 4
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
