@@ -801,3 +801,35 @@ int store_secret_rewrap(struct store *s, int64_t seq, const uint8_t *old, size_t
     STORE_WRITE(old == NULL || value == NULL || len == 0 || len > STORE_SECRET_VALUE_MAX || ret_changed == NULL,
                 secret_rewrap(s, seq, old, old_len, value, len, ret_changed));
 }
+
+/* --- Vault ACL policies -------------------------------------------------------- */
+
+void vault_policy_rec_done(struct vault_policy_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->text);
+    rec->text = NULL;
+}
+
+static int vault_policy_ok(const struct vault_policy_rec *r) {
+    return field_ok(r->org_id, sizeof(r->org_id), 1) && field_ok(r->name, sizeof(r->name), 1) &&
+           field_ok(r->updated_by, sizeof(r->updated_by), 1) && r->text != NULL &&
+           strlen(r->text) <= STORE_VAULT_POLICY_TEXT_MAX;
+}
+
+int store_vault_policy_put(struct store *s, const struct vault_policy_rec *rec) {
+    STORE_WRITE(rec == NULL || !vault_policy_ok(rec), vault_policy_put(s, rec));
+}
+
+int store_vault_policy_get(struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret) {
+    STORE_READ(org_id == NULL || name == NULL || ret == NULL, vault_policy_get(s, org_id, name, ret));
+}
+
+int store_vault_policy_names(struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret) {
+    STORE_READ(org_id == NULL || ret == NULL || !LIMIT_OK(limit),
+               vault_policy_names(s, org_id, after != NULL ? after : "", limit, ret));
+}
+
+int store_vault_policy_delete(struct store *s, const char *org_id, const char *name) {
+    STORE_WRITE(org_id == NULL || name == NULL, vault_policy_delete(s, org_id, name));
+}

@@ -808,4 +808,43 @@ int store_secret_scan(struct store *s, int64_t after_seq, int limit, struct secr
 int store_secret_rewrap(struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value,
                         size_t len, int *ret_changed);
 
+/* --- Vault ACL policies (migration 0018; svc/vault_policies.c) ------------- */
+
+/*
+ * An org's Vault ACL policy: a name unique in the org (checked and
+ * lowercased by svc, at most STORE_NAME_MAX - 1 bytes) and the document as
+ * written, which the store keeps verbatim and never reads. Deleting an org
+ * deletes its policies.
+ */
+#define STORE_VAULT_POLICY_TEXT_MAX (64 * 1024)
+
+struct vault_policy_rec {
+    char org_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX];
+    char *text; /* owned, NUL-terminated; at most STORE_VAULT_POLICY_TEXT_MAX bytes */
+    int64_t created_at;
+    int64_t updated_at;
+    char updated_by[STORE_PRINCIPAL_MAX]; /* "type:id" */
+};
+
+/* Frees what rec owns (not rec itself). NULL-safe. */
+void vault_policy_rec_done(struct vault_policy_rec *rec);
+
+/*
+ * Creates the policy, or replaces the text of the one with its name in
+ * its org (keeping that one's created_at; updated_at and updated_by are
+ * rec's). LK_ENOTFOUND if the org does not exist.
+ */
+int store_vault_policy_put(struct store *s, const struct vault_policy_rec *rec);
+
+/* The policy name of org_id. LK_ENOTFOUND if there is none. */
+int store_vault_policy_get(struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret);
+
+/* The names of org_id's policies after `after` ("" from the first), in
+ * byte order, at most limit (1..1000): page on with the last one. */
+int store_vault_policy_names(struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret);
+
+/* LK_ENOTFOUND if org_id has no policy name. */
+int store_vault_policy_delete(struct store *s, const char *org_id, const char *name);
+
 #endif

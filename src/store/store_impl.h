@@ -142,7 +142,14 @@
     X(int, secret_scan, (struct store *s, int64_t after_seq, int limit, struct secret_list *ret))                      \
     X(int, secret_rewrap,                                                                                              \
       (struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value, size_t len,             \
-       int *ret_changed))
+       int *ret_changed))                                                                                              \
+    /* Vault ACL policies (0018) */                                                                                    \
+    X(int, vault_policy_put, (struct store *s, const struct vault_policy_rec *rec))                                    \
+    X(int, vault_policy_get,                                                                                           \
+      (struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret))                           \
+    X(int, vault_policy_names,                                                                                         \
+      (struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret))                      \
+    X(int, vault_policy_delete, (struct store *s, const char *org_id, const char *name))
 /* clang-format on */
 
 struct store_ops {

@@ -3275,6 +3275,122 @@ static void test_secret_argument_checks(void **state) {
     secret_path_list_done(NULL);
 }
 
+/* --- Vault ACL policies (0018) ------------------------------------------------ */
+
+static void make_vault_policy(struct vault_policy_rec *r, const struct org_rec *o, const char *name, char *text,
+                              int64_t at) {
+    memset(r, 0, sizeof(*r));
+    snprintf(r->org_id, sizeof(r->org_id), "%s", o->id);
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    r->text = text;
+    r->created_at = at;
+    r->updated_at = at;
+    snprintf(r->updated_by, sizeof(r->updated_by), "user:u%lld", (long long)at);
+}
+
+/* Put creates, then replaces keeping created_at; names page in byte order,
+ * per org; delete; the org's deletion takes them. */
+static void test_vault_policies_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, other;
+    make_org(fx, &o, "vault");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_org(fx, &other, "vault2");
+    assert_ok(store_org_insert(fx->s, &other));
+    struct vault_policy_rec r, got;
+    char t1[] = "path \"secret/*\" { capabilities = [\"read\"] }", t2[] = "# caf\xc3\xa9\n", empty[] = "";
+    make_vault_policy(&r, &o, "web", t1, 1000);
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_vault_policy_get(fx->s, o.id, "web", &got));
+    assert_string_equal(got.org_id, o.id);
+    assert_string_equal(got.name, "web");
+    assert_string_equal(got.text, t1);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.updated_at, 1000);
+    assert_string_equal(got.updated_by, "user:u1000");
+    vault_policy_rec_done(&got);
+    assert_null(got.text);
+
+    make_vault_policy(&r, &o, "web", t2, 2000);
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    assert_ok(store_vault_policy_get(fx->s, o.id, "web", &got));
+    assert_string_equal(got.text, t2);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.updated_at, 2000);
+    assert_string_equal(got.updated_by, "user:u2000");
+    vault_policy_rec_done(&got);
+
+    make_vault_policy(&r, &o, "default", empty, 3000); /* an empty document is the caller's business */
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    assert_ok(store_vault_policy_get(fx->s, o.id, "default", &got));
+    assert_string_equal(got.text, "");
+    vault_policy_rec_done(&got);
+    make_vault_policy(&r, &o, "app.b", t1, 3000);
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    make_vault_policy(&r, &other, "web", t1, 3000); /* the same name in another org */
+    assert_ok(store_vault_policy_put(fx->s, &r));
+
+    struct name_list nl = {0};
+    assert_ok(store_vault_policy_names(fx->s, o.id, "", 100, &nl));
+    assert_int_equal(nl.count, 3);
+    assert_string_equal(nl.items[0], "app.b");
+    assert_string_equal(nl.items[1], "default");
+    assert_string_equal(nl.items[2], "web");
+    name_list_done(&nl);
+    assert_ok(store_vault_policy_names(fx->s, o.id, "app.b", 1, &nl));
+    assert_int_equal(nl.count, 1);
+    assert_string_equal(nl.items[0], "default");
+    name_list_done(&nl);
+    assert_ok(store_vault_policy_names(fx->s, o.id, NULL, 100, &nl));
+    assert_int_equal(nl.count, 3);
+    name_list_done(&nl);
+
+    assert_ok(store_vault_policy_delete(fx->s, o.id, "web"));
+    assert_lk(store_vault_policy_delete(fx->s, o.id, "web"), LK_ENOTFOUND);
+    assert_lk(store_vault_policy_get(fx->s, o.id, "web", &got), LK_ENOTFOUND);
+    assert_ok(store_vault_policy_get(fx->s, other.id, "web", &got));
+    vault_policy_rec_done(&got);
+
+    assert_ok(store_org_delete(fx->s, o.id));
+    assert_ok(store_vault_policy_names(fx->s, o.id, "", 100, &nl));
+    assert_int_equal(nl.count, 0);
+    name_list_done(&nl);
+    assert_lk(store_vault_policy_get(fx->s, o.id, "default", &got), LK_ENOTFOUND);
+}
+
+static void test_vault_policy_argument_checks(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct vault_policy_rec r, got;
+    struct name_list nl = {0};
+    char text[] = "";
+    make_org(fx, &o, "vargs");
+    make_vault_policy(&r, &o, "p", text, 1);
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_ENOTFOUND); /* no such org */
+    r.text = NULL;
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    make_vault_policy(&r, &o, "", text, 1);
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    make_vault_policy(&r, &o, "p", text, 1);
+    r.updated_by[0] = '\0';
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    assert_lk(store_vault_policy_put(fx->s, NULL), LK_EINVAL);
+    char *big = malloc(STORE_VAULT_POLICY_TEXT_MAX + 2);
+    assert_non_null(big);
+    memset(big, ' ', STORE_VAULT_POLICY_TEXT_MAX + 1);
+    big[STORE_VAULT_POLICY_TEXT_MAX + 1] = '\0';
+    make_vault_policy(&r, &o, "p", big, 1);
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    free(big);
+    assert_lk(store_vault_policy_get(fx->s, NULL, "p", &got), LK_EINVAL);
+    assert_lk(store_vault_policy_get(fx->s, o.id, NULL, &got), LK_EINVAL);
+    assert_lk(store_vault_policy_names(fx->s, o.id, "", 0, &nl), LK_EINVAL);
+    assert_lk(store_vault_policy_names(fx->s, o.id, "", 1001, &nl), LK_EINVAL);
+    assert_lk(store_vault_policy_delete(fx->s, o.id, NULL), LK_EINVAL);
+    vault_policy_rec_done(NULL);
+}
+
 /* --- audit checkpoints (0017) ------------------------------------------------- */
 
 /* Seqs of this test's own: far above any trail and apart from other tests'
@@ -3442,6 +3558,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_secrets_paths_and_cascades, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_scan_and_rewrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_argument_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_policies_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_policy_argument_checks, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
