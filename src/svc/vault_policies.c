@@ -9,6 +9,7 @@
 #include "svc/vault_policies.h"
 
 #include <stdio.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +63,20 @@ static int not_found(const struct svc_scope *sc, const char *name, struct lk_err
     return lk_error_set(err, LK_ENOTFOUND, "no policy %s in organisation %s", name, sc->org.name);
 }
 
+/* 1 when text[0..len) is made of base64's characters in blocks of four. */
+static int base64_text(const char *text, size_t len) {
+    if (len == 0 || len % 4 != 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+                 (c == '=' && i >= len - 2);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
 int vault_policies_write(struct svc *svc, const struct principal *caller, const char *org, const char *name,
                          const char *text, size_t len, struct lk_error *err) {
     struct svc_scope sc;
@@ -77,6 +92,26 @@ int vault_policies_write(struct svc *svc, const struct principal *caller, const 
     struct lk_error perr = {0};
     r = vault_acl_parse(text, len, &parsed, &perr);
     vault_acl_policy_free(parsed);
+    /* Vault also takes the policy base64-encoded: a text that does not
+     * parse and decodes as base64 is tried decoded (no policy is valid
+     * base64: it needs quotes and braces). */
+    unsigned char *decoded = NULL;
+    if (r == LK_EINVAL && base64_text(text, len)) {
+        decoded = malloc(len / 4 * 3 + 1);
+        int n = decoded != NULL ? EVP_DecodeBlock(decoded, (const unsigned char *)text, (int)len) : -1;
+        while (n > 0 && len >= 1 && text[len - 1] == '=') { /* EVP_DecodeBlock counts the padding */
+            n--;
+            len--;
+        }
+        if (n > 0 && vault_acl_parse((const char *)decoded, (size_t)n, &parsed, NULL) == 0) {
+            vault_acl_policy_free(parsed);
+            text = (const char *)decoded;
+            len = (size_t)n;
+            r = 0;
+        }
+    }
+    if (r != 0)
+        free(decoded);
     if (r == LK_EINVAL)
         return lk_error_set(err, r, "failed to parse policy: %s", perr.msg);
     if (r != 0)
@@ -89,10 +124,13 @@ int vault_policies_write(struct svc *svc, const struct principal *caller, const 
     rec.created_at = rec.updated_at = svc->now;
     principal_label(caller, rec.updated_by);
     rec.text = malloc(len + 1);
+    if (rec.text != NULL) {
+        memcpy(rec.text, text, len);
+        rec.text[len] = '\0';
+    }
+    free(decoded);
     if (rec.text == NULL)
         return lk_error_set(err, LK_ENOMEM, NULL);
-    memcpy(rec.text, text, len);
-    rec.text[len] = '\0';
 
     /* A new name must leave room under the limit: count under the write lock. */
     struct vault_policy_rec old;

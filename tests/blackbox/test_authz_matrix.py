@@ -171,6 +171,14 @@ MATRIX = [
     row("PUT", VS + "/teams/payments/matrix/written", {"k": "v"}, unauth=403, _=403, root=400, admin=204, owner=204,
         sax=204),
     row("GET", VS + "/teams/other/matrix/read", None, unauth=403, _=403, root=400, admin=200, xteam=200),
+    # Vault's policies: readers of roles read them, org admins write them; another org's
+    # admin acts in their own org (nothing there: 404, or written there: 204).
+    row("GET", "/v1/sys/policy", None, unauth=403, _=200, root=400),
+    row("LIST", "/v1/sys/policies/acl", None, unauth=403, _=200, root=400),
+    row("GET", "/v1/sys/policy/matrix-read", None, unauth=403, _=200, root=400, xorg=404),
+    row("PUT", "/v1/sys/policy/matrix-written", {"policy": 'path "secret/*" { capabilities = ["read"] }'},
+        unauth=403, _=403, root=400, admin=204, xorg=204),
+    row("DELETE", "/v1/sys/policy/matrix-gone", None, unauth=403, _=403, root=400, admin=204, xorg=204),
     # Vault's userpass login takes no token; without a namespace or a default org it is 400 for all.
     row("POST", "/v1/auth/userpass/login/nobody", {"password": "x"}, unauth=400, _=400),
     # The seal: its status, init's and unseal answer anyone, credentials or
@@ -233,6 +241,8 @@ class World:
         self.tokens["garbage"] = "lk_user_notarealtoken"
         for where in [OS, TS, XS]:  # what the read rows read
             ok(s.request("PUT", where + "/matrix/read", token=root, json={"k": "v"}))
+        ok(s.request("PUT", VS.replace("secret", "sys/policy") + "/matrix-read", token=root,
+                     headers={"X-Vault-Namespace": "acme"}, json={"policy": 'path "secret/*" { capabilities = ["read"] }'}))
         # Dev mode's one share, to unseal after a cell sealed (never logged:
         # the secret scan skips dev stdout, and the store keeps it in dev).
         self.unseal_key = re.search(r"^Unseal key: ([0-9a-f]+)$", s.stdout(), re.M).group(1)
@@ -338,6 +348,6 @@ def test_matrix(world, method, path, body, col, want, after):
     if r.status_code >= 400:
         assert r.headers["Content-Type"] == "application/json"
         # Vault's door says "nothing there" with an empty list; every other refusal names its reason.
-        assert r.json()["errors"] or (p.startswith(VS) and r.status_code == 404), r.text
+        assert r.json()["errors"] or (p.startswith((VS, "/v1/sys/polic")) and r.status_code == 404), r.text
     if r.status_code == 200 and isinstance(r.json().get("token"), str):
         remember_secret(r.json()["token"])

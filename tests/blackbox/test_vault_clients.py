@@ -104,6 +104,30 @@ def test_hvac_kv_v1_and_a_permission_denied(server):
     assert kv.read_secret("app/db")["data"]["password"] == "canary-hvac-2"
 
 
+POLICY = 'path "secret/app/*" {\n  capabilities = ["read", "list"]\n}\n'
+
+
+def test_hvac_policies(server):
+    create_org(server, "acme")
+    create_user(server, "acme", "alice", role="admin")
+    create_user(server, "acme", "bob")
+    alice = hvac.Client(url=server.url, token=token_for(server, "acme", "alice", expires="P1D"))
+    bob = hvac.Client(url=server.url, token=token_for(server, "acme", "bob", expires="P1D"))
+    alice.sys.create_or_update_policy("app-read", POLICY)
+    assert alice.sys.read_policy("app-read")["rules"] == POLICY
+    assert alice.sys.read_policy("app-read")["data"]["rules"] == POLICY
+    assert alice.sys.list_policies()["data"]["policies"] == ["app-read", "default", "root"]
+    assert alice.sys.list_policies()["policies"] == ["app-read", "default", "root"]
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        alice.sys.create_or_update_policy("bad", 'path "x" { capabilities = ["fly"] }')
+    with pytest.raises(hvac.exceptions.Forbidden):
+        bob.sys.create_or_update_policy("mine", POLICY)
+    alice.sys.delete_policy("app-read")
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        alice.sys.read_policy("app-read")
+    assert alice.sys.list_policies()["data"]["policies"] == ["default", "root"]
+
+
 def test_hvac_userpass_login(make_server):
     s = make_server(extra=["--vault-default-org", "acme"])
     create_org(s, "acme")

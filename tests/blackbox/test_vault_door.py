@@ -216,3 +216,61 @@ def test_userpass_login_without_an_org_says_how_to_name_one(server):
     world(server)
     assert_error(vault(server, "POST", "/v1/auth/userpass/login/alice", body={"password": PASSWORD}), 400,
                  "X-Vault-Namespace")
+
+
+POLICY = 'path "secret/app/*" {\n  capabilities = ["read", "list"]\n}\n'
+
+
+def test_policies_written_read_listed_and_deleted_in_vaults_shapes(server):
+    import base64
+    toks = world(server)
+    alice, bob = toks["alice"], toks["bob"]
+    # Write: {"policy"} answers 204; the name is lowercased.
+    r = vault(server, "PUT", "/v1/sys/policy/App-Read", alice, {"policy": POLICY})
+    assert r.status_code == 204, r.text
+    # The deprecated "rules" answers 200 with Vault's warning; base64 is taken too.
+    body = assert_envelope(vault(server, "POST", "/v1/sys/policy/legacy", alice, {"name": "legacy", "rules": POLICY}))
+    assert body["warnings"] == ["'rules' is deprecated, please use 'policy' instead"]
+    enc = base64.b64encode(POLICY.encode()).decode()
+    assert vault(server, "PUT", "/v1/sys/policy/encoded", alice, {"policy": enc}).status_code == 204
+    # List: keys and policies, in data and at the top level, the built-ins included.
+    body = vault(server, "GET", "/v1/sys/policy", alice).json()
+    want = ["app-read", "default", "encoded", "legacy", "root"]
+    assert body["data"]["keys"] == body["data"]["policies"] == body["keys"] == body["policies"] == want
+    assert vault(server, "LIST", "/v1/sys/policies/acl", alice).json()["data"]["keys"] == want
+    # Read: name and rules, in data and at the top; the newer path says "policy".
+    body = vault(server, "GET", "/v1/sys/policy/app-read", alice).json()
+    assert body["data"] == {"name": "app-read", "rules": POLICY} and body["rules"] == POLICY
+    assert vault(server, "GET", "/v1/sys/policy/encoded", alice).json()["rules"] == POLICY
+    assert vault(server, "GET", "/v1/sys/policies/acl/app-read", alice).json()["data"]["policy"] == POLICY
+    assert_vault_404(vault(server, "GET", "/v1/sys/policy/none", alice))
+    # A member reads (roles.view) but may not write or delete: 403.
+    assert vault(server, "GET", "/v1/sys/policy/app-read", bob).status_code == 200
+    assert_error(vault(server, "PUT", "/v1/sys/policy/mine", bob, {"policy": POLICY}), 403, "roles.manage")
+    assert_error(vault(server, "DELETE", "/v1/sys/policy/app-read", bob), 403, "roles.manage")
+    # Bad policies: 400 with line and column; root cannot be written, built-ins not deleted.
+    r = vault(server, "PUT", "/v1/sys/policy/bad", alice, {"policy": 'path "secret/*" {\n  capabilities = ["fly"]\n}'})
+    assert_error(r, 400, "line 2")
+    assert_error(vault(server, "PUT", "/v1/sys/policy/bad", alice, {}), 400, "'policy'")
+    assert_error(vault(server, "PUT", "/v1/sys/policy/root", alice, {"policy": POLICY}), 400, "root")
+    assert_error(vault(server, "DELETE", "/v1/sys/policy/default", alice), 400, "default")
+    assert_vault_404(vault(server, "GET", "/v1/sys/policy/bad", alice))
+    # Delete: 204, and 204 again.
+    assert vault(server, "DELETE", "/v1/sys/policy/legacy", alice).status_code == 204
+    assert vault(server, "DELETE", "/v1/sys/policy/legacy", alice).status_code == 204
+    assert_vault_404(vault(server, "GET", "/v1/sys/policy/legacy", alice))
+
+
+def test_another_orgs_policies_are_out_of_reach(server):
+    alice = world(server)["alice"]
+    assert vault(server, "PUT", "/v1/sys/policy/secret-one", alice, {"policy": POLICY}).status_code == 204
+    create_org(server, "globex")
+    create_user(server, "globex", "gina", role="admin")
+    gina = token_for(server, "globex", "gina", expires="P1D")
+    # Gina's own org has no such policy; she cannot name acme's.
+    assert_vault_404(vault(server, "GET", "/v1/sys/policy/secret-one", gina))
+    assert vault(server, "GET", "/v1/sys/policy", gina).json()["data"]["keys"] == ["default", "root"]
+    assert_error(vault(server, "GET", "/v1/sys/policy/secret-one", gina, headers={"X-Vault-Namespace": "acme"}), 403)
+    # The partner admin names the org.
+    r = vault(server, "GET", "/v1/sys/policy/secret-one", server.root_token, headers={"X-Vault-Namespace": "acme"})
+    assert r.status_code == 200 and r.json()["rules"] == POLICY

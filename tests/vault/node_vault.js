@@ -78,6 +78,23 @@ async function main() {
     const r = await admin.help('secret');
     expect(typeof r.help === 'string' && r.help.length > 0, JSON.stringify(r));
   });
+  const policy = 'path "secret/node/*" {\n  capabilities = ["read"]\n}\n';
+  await step('policy write', async () => {
+    await admin.addPolicy({ name: 'node-read', rules: policy });
+  });
+  await step('policy read', async () => {
+    const r = await admin.getPolicy({ name: 'node-read' });
+    expect(r.rules === policy && r.data.rules === policy, JSON.stringify(r));
+  });
+  await step('policy list', async () => {
+    const r = await admin.policies();
+    expect(JSON.stringify(r.policies) === JSON.stringify(['default', 'node-read', 'root']), JSON.stringify(r));
+  });
+  await step('policy write refused', () => refused(member.addPolicy({ name: 'mine', rules: policy }), 403));
+  await step('policy delete', async () => {
+    await admin.removePolicy({ name: 'node-read' });
+    await refused(admin.getPolicy({ name: 'node-read' }), 404);
+  });
   await step('userpass login', async () => {
     const c = nodeVault({ endpoint });
     const r = await c.userpassLogin({ username: 'alice', password: process.env.ALICE_PASSWORD });
