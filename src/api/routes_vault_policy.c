@@ -53,8 +53,8 @@ static void h_list(struct api_req *ar) {
         return;
     }
     /* sys/policy lists under "keys" and "policies"; sys/policies/acl under "keys". */
-    json_t *data = acl_path(ar) ? json_pack("{s:o}", "keys", keys) : json_pack("{s:O, s:o}", "keys", keys, "policies",
-                                                                                     keys);
+    json_t *data =
+        acl_path(ar) ? json_pack("{s:o}", "keys", keys) : json_pack("{s:O, s:o}", "keys", keys, "policies", keys);
     reply_copied(ar, data);
 }
 
@@ -84,8 +84,8 @@ static void h_write(struct api_req *ar) {
         goto out;
     int deprecated = policy == NULL && rules != NULL && !acl_path(ar);
     const char *text = policy != NULL ? policy : acl_path(ar) ? NULL : rules;
-    if (vault_policies_write(ar->svc, &ar->principal, org, api_param(ar, "name"), text,
-                             text != NULL ? strlen(text) : 0, &ar->err) != 0) {
+    if (vault_policies_write(ar->svc, &ar->principal, org, api_param(ar, "name"), text, text != NULL ? strlen(text) : 0,
+                             &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
         goto out;
     }
@@ -108,11 +108,11 @@ static void h_delete(struct api_req *ar) {
 }
 
 #define POLICY_HELP                                                                                                    \
-    "Vault's ACL policies of the organisation: GET lists them (data.keys and data.policies, \"default\" and "         \
-    "\"root\" included; roles.view), GET /{name} reads one (data.rules), PUT or POST /{name} writes one "             \
-    "({\"policy\": HCL such as path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }}, or base64 of it; the " \
-    "deprecated \"rules\" answers 200 with a warning; roles.manage), DELETE /{name} deletes one (204). Names are "  \
-    "lowercased; \"root\" cannot be written, neither built-in deleted. A token made in this door with policies is " \
+    "Vault's ACL policies of the organisation: GET lists them (data.keys and data.policies, \"default\" and "          \
+    "\"root\" included; roles.view), GET /{name} reads one (data.rules), PUT or POST /{name} writes one "              \
+    "({\"policy\": HCL such as path \"secret/app/*\" { capabilities = [\"read\", \"list\"] }}, or base64 of it; the "  \
+    "deprecated \"rules\" answers 200 with a warning; roles.manage), DELETE /{name} deletes one (204). Names are "     \
+    "lowercased; \"root\" cannot be written, neither built-in deleted. A token made in this door with policies is "    \
     "held to them on /v1/secret/ paths."
 
 const struct api_route api_routes_vault_policy[] = {
