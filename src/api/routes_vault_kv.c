@@ -18,6 +18,7 @@
 #include "core/duration.h"
 #include "core/errors.h"
 #include "svc/secrets.h"
+#include "svc/vault_tokens.h"
 
 /* Vault's default lease for a KV v1 read: 768 hours. */
 #define KV_LEASE_SECONDS 2764800
@@ -29,6 +30,15 @@ static const char *const kv_perm[] = {
     [KV_LIST] = "secrets.view",
     [KV_WRITE] = "secrets.manage",
     [KV_DELETE] = "secrets.manage",
+};
+
+/* What a token's Vault policies must grant for op (a token made with
+ * Vault policies of its own; vault_tokens_acl_check). */
+static const enum vault_capability kv_cap[] = {
+    [KV_READ] = VAULT_CAP_READ,
+    [KV_LIST] = VAULT_CAP_LIST,
+    [KV_WRITE] = VAULT_CAP_UPDATE,
+    [KV_DELETE] = VAULT_CAP_DELETE,
 };
 
 /* Where a door path lives: the org, the team (NULL: org-wide) and the
@@ -70,6 +80,14 @@ static int kv_locate(struct api_req *ar, const char *rest, enum kv_op op, struct
     }
     if (secrets_path_check(w->path, op == KV_LIST, &ar->err) != 0 ||
         secrets_may(ar->svc, &ar->principal, w->org, w->team, kv_perm[op], &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return -1;
+    }
+    /* Vault's path for its policies: the door's, as the client sent it. */
+    char vpath[sizeof(w->path) + 96];
+    snprintf(vpath, sizeof(vpath), "secret/%s%s%s%s", w->team != NULL ? "teams/" : "", w->team != NULL ? w->team : "",
+             w->team != NULL ? "/" : "", w->path);
+    if (vault_tokens_acl_check(ar->svc, &ar->principal, vpath, kv_cap[op], &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
         return -1;
     }
