@@ -53,11 +53,10 @@ static int64_t ttl_left(const struct api_req *ar, const struct vault_token_view 
 /* Vault's `auth` object of a create or renew answer. */
 static json_t *auth_json(struct api_req *ar, const struct vault_token_view *v) {
     return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:b, s:s, s:s, s:b, s:n, s:I}", "client_token", v->secret,
-                     "accessor", v->tok.id, "policies", policies_json(&v->vt), "token_policies",
-                     policies_json(&v->vt), "metadata", meta_json(&v->vt), "lease_duration",
-                     (json_int_t)ttl_left(ar, v), "renewable", v->vt.renewable, "entity_id", "", "token_type",
-                     "service", "orphan", v->vt.parent_id[0] == '\0', "mfa_requirement", "num_uses",
-                     (json_int_t)v->vt.num_uses);
+                     "accessor", v->tok.id, "policies", policies_json(&v->vt), "token_policies", policies_json(&v->vt),
+                     "metadata", meta_json(&v->vt), "lease_duration", (json_int_t)ttl_left(ar, v), "renewable",
+                     v->vt.renewable, "entity_id", "", "token_type", "service", "orphan", v->vt.parent_id[0] == '\0',
+                     "mfa_requirement", "num_uses", (json_int_t)v->vt.num_uses);
 }
 
 /* Vault's `data` of a lookup; id is the secret the caller presented, ""
@@ -65,14 +64,14 @@ static json_t *auth_json(struct api_req *ar, const struct vault_token_view *v) {
 static json_t *lookup_json(struct api_req *ar, const struct vault_token_view *v) {
     char issued[RFC3339_BUFSZ];
     rfc3339_format(v->tok.created_at, issued);
-    json_t *d = json_pack(
-        "{s:s, s:I, s:I, s:s, s:s, s:o, s:I, s:s, s:s, s:o, s:I, s:b, s:s, s:o, s:b, s:I, s:s}", "accessor",
-        v->tok.id, "creation_time", (json_int_t)v->tok.created_at, "creation_ttl", (json_int_t)v->vt.creation_ttl,
-        "display_name", v->vt.display_name, "entity_id", "", "expire_time", api_time(v->tok.expires_at),
-        "explicit_max_ttl", (json_int_t)v->vt.explicit_max_ttl, "id", v->secret, "issue_time", issued, "meta",
-        meta_json(&v->vt), "num_uses", (json_int_t)v->vt.uses_left, "orphan", v->vt.parent_id[0] == '\0', "path",
-        "auth/token/create", "policies", policies_json(&v->vt), "renewable", v->vt.renewable, "ttl",
-        (json_int_t)ttl_left(ar, v), "type", "service");
+    json_t *d =
+        json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:I, s:s, s:s, s:o, s:I, s:b, s:s, s:o, s:b, s:I, s:s}", "accessor",
+                  v->tok.id, "creation_time", (json_int_t)v->tok.created_at, "creation_ttl",
+                  (json_int_t)v->vt.creation_ttl, "display_name", v->vt.display_name, "entity_id", "", "expire_time",
+                  api_time(v->tok.expires_at), "explicit_max_ttl", (json_int_t)v->vt.explicit_max_ttl, "id", v->secret,
+                  "issue_time", issued, "meta", meta_json(&v->vt), "num_uses", (json_int_t)v->vt.uses_left, "orphan",
+                  v->vt.parent_id[0] == '\0', "path", "auth/token/create", "policies", policies_json(&v->vt),
+                  "renewable", v->vt.renewable, "ttl", (json_int_t)ttl_left(ar, v), "type", "service");
     if (d != NULL && v->vt.period > 0)
         json_object_set_new(d, "period", json_integer(v->vt.period));
     if (d != NULL && v->vt.last_renewal_at > 0) {
@@ -139,8 +138,7 @@ static int vault_string(struct api_req *ar, json_t *body, const char *key, const
 
 /* policies: an array of strings, or one string of names separated by
  * commas (Vault takes both), into pool strings. */
-static int vault_policies(struct api_req *ar, json_t *body, const char **out, size_t max, size_t *ret_n,
-                          int *ret_has) {
+static int vault_policies(struct api_req *ar, json_t *body, const char **out, size_t max, size_t *ret_n, int *ret_has) {
     json_t *v = json_object_get(body, "policies");
     *ret_n = 0;
     *ret_has = v != NULL;
@@ -193,10 +191,20 @@ static json_t *unknown_members(json_t *body, const char *const *known) {
 /* --- handlers ----------------------------------------------------------------------- */
 
 static void create_one(struct api_req *ar, int orphan_route) {
-    static const char *const known[] = {"policies", "meta",         "no_parent",        "no_default_policy",
-                                        "renewable", "ttl",         "explicit_max_ttl", "period",
-                                        "display_name", "num_uses", "id",               "type",
-                                        "lease",     NULL};
+    static const char *const known[] = {"policies",
+                                        "meta",
+                                        "no_parent",
+                                        "no_default_policy",
+                                        "renewable",
+                                        "ttl",
+                                        "explicit_max_ttl",
+                                        "period",
+                                        "display_name",
+                                        "num_uses",
+                                        "id",
+                                        "type",
+                                        "lease",
+                                        NULL};
     json_t *body = api_vault_body(ar);
     if (body == NULL)
         return;
@@ -280,8 +288,8 @@ static void lookup(struct api_req *ar, enum vault_token_target target) {
         json_t *body = api_vault_body(ar);
         if (body == NULL)
             return;
-        int r = target_of(ar, body, target == VAULT_TARGET_TOKEN ? "token" : "accessor",
-                          target == VAULT_TARGET_TOKEN, &what);
+        int r = target_of(ar, body, target == VAULT_TARGET_TOKEN ? "token" : "accessor", target == VAULT_TARGET_TOKEN,
+                          &what);
         json_decref(body);
         if (r < 0)
             return;
@@ -379,20 +387,20 @@ static void h_revoke_orphan(struct api_req *ar) {
 }
 
 #define TOKEN_HELP_CREATE                                                                                              \
-    "Vault's token create: a child of the calling token (create-orphan, or no_parent: an orphan; root or sudo), "    \
-    "owned by the same owner, a latchkey token with Vault's attributes: policies (within the parent's), meta, "      \
-    "display_name, ttl, explicit_max_ttl, period (root or sudo), num_uses, renewable. Answers Vault's envelope with " \
+    "Vault's token create: a child of the calling token (create-orphan, or no_parent: an orphan; root or sudo), "      \
+    "owned by the same owner, a latchkey token with Vault's attributes: policies (within the parent's), meta, "        \
+    "display_name, ttl, explicit_max_ttl, period (root or sudo), num_uses, renewable. Answers Vault's envelope with "  \
     "auth.client_token (shown once) and auth.accessor (the public id)."
 #define TOKEN_HELP_LOOKUP                                                                                              \
-    "Vault's token lookup: the calling token (lookup-self), a token by its secret ({\"token\"}) or by its accessor " \
-    "({\"accessor\"}): Vault's data (accessor, policies, ttl, expire_time, meta, num_uses, orphan, ...). An "         \
+    "Vault's token lookup: the calling token (lookup-self), a token by its secret ({\"token\"}) or by its accessor "   \
+    "({\"accessor\"}): Vault's data (accessor, policies, ttl, expire_time, meta, num_uses, orphan, ...). An "          \
     "unknown or foreign token: 403 bad token, or 400 invalid accessor."
 #define TOKEN_HELP_RENEW                                                                                               \
-    "Vault's token renew: the token's TTL becomes the increment (or its creation TTL, or its period), capped at "    \
-    "its maximum, its parent's expiry and the owner's expiry rules (with a warning). 400 lease is not renewable "    \
+    "Vault's token renew: the token's TTL becomes the increment (or its creation TTL, or its period), capped at "      \
+    "its maximum, its parent's expiry and the owner's expiry rules (with a warning). 400 lease is not renewable "      \
     "for native, renewable:false or non-expiring tokens."
 #define TOKEN_HELP_REVOKE                                                                                              \
-    "Vault's token revoke: the token and every token made below it, at once (204, also for an unknown token). "      \
+    "Vault's token revoke: the token and every token made below it, at once (204, also for an unknown token). "        \
     "revoke-orphan (root or sudo) leaves its children as orphans."
 
 #define ROUTE2(pattern, action, fn, help)                                                                              \
@@ -403,8 +411,7 @@ static void h_revoke_orphan(struct api_req *ar) {
 const struct api_route api_routes_vault_token[] = {
     ROUTE2("/v1/auth/token/create", "vault.token.create", h_create, TOKEN_HELP_CREATE),
     ROUTE2("/v1/auth/token/create-orphan", "vault.token.create", h_create_orphan, TOKEN_HELP_CREATE),
-    {M_GET, "/v1/auth/token/lookup-self", API_AUTH | API_VAULT, "vault.token.lookup", h_lookup_self,
-     TOKEN_HELP_LOOKUP},
+    {M_GET, "/v1/auth/token/lookup-self", API_AUTH | API_VAULT, "vault.token.lookup", h_lookup_self, TOKEN_HELP_LOOKUP},
     ROUTE2("/v1/auth/token/lookup-self", "vault.token.lookup", h_lookup_self, TOKEN_HELP_LOOKUP),
     ROUTE2("/v1/auth/token/lookup", "vault.token.lookup", h_lookup, TOKEN_HELP_LOOKUP),
     ROUTE2("/v1/auth/token/lookup-accessor", "vault.token.lookup", h_lookup_accessor, TOKEN_HELP_LOOKUP),

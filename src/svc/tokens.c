@@ -311,8 +311,8 @@ static int bound_by_creator(const struct principal *caller, const struct token_c
                         caller->token->id, when);
 }
 
-int tokens_expiry_bound(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
-                        int64_t *ret, struct lk_error *err) {
+int tokens_expiry_bound(struct svc *svc, const struct principal *caller, const struct token_owner *owner, int64_t *ret,
+                        struct lk_error *err) {
     /* What a create with no expiry asked for gets: the cap of the owner's
      * rules (none for an unrestricted caller), then the calling token's. */
     struct token_create_in none;

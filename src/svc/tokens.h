@@ -73,8 +73,8 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
  * time, or 0 for no bound. For callers that compute an expiry of their
  * own (the Vault door's TTLs) and must keep within the native rules.
  */
-int tokens_expiry_bound(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
-                        int64_t *ret, struct lk_error *err);
+int tokens_expiry_bound(struct svc *svc, const struct principal *caller, const struct token_owner *owner, int64_t *ret,
+                        struct lk_error *err);
 
 /*
  * Loads one of caller's own tokens for a change, with the rules of delete

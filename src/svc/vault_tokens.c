@@ -105,16 +105,16 @@ static int privileged(struct svc *svc, const struct principal *caller, const str
         return 0;
     for (size_t i = 0; i < vt->npolicies; i++) {
         int exists = 0, allowed = 0, sudo = 0;
-        if (vault_tokens_policy_lookup(svc, caller->org_id, vt->policies[i], path, VAULT_CAP_UPDATE, &exists,
-                                       &allowed, &sudo) == 0 &&
+        if (vault_tokens_policy_lookup(svc, caller->org_id, vt->policies[i], path, VAULT_CAP_UPDATE, &exists, &allowed,
+                                       &sudo) == 0 &&
             sudo)
             return 1;
     }
     return 0;
 }
 
-int vault_tokens_acl_check(struct svc *svc, const struct principal *caller, const char *path,
-                           enum vault_capability cap, struct lk_error *err) {
+int vault_tokens_acl_check(struct svc *svc, const struct principal *caller, const char *path, enum vault_capability cap,
+                           struct lk_error *err) {
     if (caller->token == NULL || !caller->token->vault_acl)
         return 0;
     struct vault_token_rec vt;
@@ -363,8 +363,8 @@ static int child_policies(struct svc *svc, const struct principal *caller, const
              * policies of its own (only latchkey rights bound it). */
             int is_root = strcmp(names[n], "root") == 0;
             if (strcmp(names[n], "default") != 0 &&
-                ((is_root && !has_policy(parent, "root")) || (!is_root && !priv && parent->acl &&
-                                                              !has_policy(parent, names[n])))) {
+                ((is_root && !has_policy(parent, "root")) ||
+                 (!is_root && !priv && parent->acl && !has_policy(parent, names[n])))) {
                 r = lk_error_set(err, LK_EINVAL, "child policies must be subset of parent");
                 goto out;
             }
@@ -547,9 +547,9 @@ int vault_tokens_lookup(struct svc *svc, const struct principal *caller, enum va
                         const char *what, const char *presented, struct vault_token_view *ret, struct lk_error *err) {
     int r = find_target(svc, caller, target, what, presented, ret, err);
     if (r == LK_ENOTFOUND)
-        return target == VAULT_TARGET_SELF ? lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked",
-                                                          caller->token->id)
-                                           : unknown(target, err);
+        return target == VAULT_TARGET_SELF
+                   ? lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", caller->token->id)
+                   : unknown(target, err);
     if (r < 0)
         return r;
     /* Its own token always (Vault's default policy); the owner's others
@@ -576,8 +576,7 @@ static void go_duration(int64_t s, char *out, size_t cap) {
     else if (s < 3600)
         snprintf(out, cap, "%lldm%llds", (long long)(s / 60), (long long)(s % 60));
     else
-        snprintf(out, cap, "%lldh%lldm%llds", (long long)(s / 3600), (long long)(s % 3600 / 60),
-                 (long long)(s % 60));
+        snprintf(out, cap, "%lldh%lldm%llds", (long long)(s / 3600), (long long)(s % 3600 / 60), (long long)(s % 60));
 }
 
 struct renew_tx {
@@ -610,9 +609,9 @@ int vault_tokens_renew(struct svc *svc, const struct principal *caller, enum vau
                        struct lk_error *err) {
     int r = find_target(svc, caller, target, what, presented, ret, err);
     if (r == LK_ENOTFOUND)
-        return target == VAULT_TARGET_SELF ? lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked",
-                                                          caller->token->id)
-                                           : unknown(target, err);
+        return target == VAULT_TARGET_SELF
+                   ? lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", caller->token->id)
+                   : unknown(target, err);
     if (r < 0)
         return r;
     /* Its own token always; the owner's others as a delete would allow
@@ -621,8 +620,8 @@ int vault_tokens_renew(struct svc *svc, const struct principal *caller, enum vau
         struct token_rec check;
         memset(&check, 0, sizeof(check));
         struct lk_error ignored = {0};
-        int ok = same_owner(&ret->tok, caller) &&
-                 tokens_get_for_change(svc, caller, ret->tok.id, &check, &ignored) == 0;
+        int ok =
+            same_owner(&ret->tok, caller) && tokens_get_for_change(svc, caller, ret->tok.id, &check, &ignored) == 0;
         token_rec_done(&check);
         if (!ok) {
             vault_token_view_done(ret);

@@ -143,8 +143,8 @@ enum vault_capability { VAULT_CAP_READ, VAULT_CAP_LIST, VAULT_CAP_CREATE, VAULT_
  * grants cap there; else LK_EDENIED "permission denied". Reads the token's
  * row only for tokens made with Vault policies.
  */
-int vault_tokens_acl_check(struct svc *svc, const struct principal *caller, const char *path,
-                           enum vault_capability cap, struct lk_error *err);
+int vault_tokens_acl_check(struct svc *svc, const struct principal *caller, const char *path, enum vault_capability cap,
+                           struct lk_error *err);
 
 /*
  * Where the door's Vault policies are looked up (one org's named policies;

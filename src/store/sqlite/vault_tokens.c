@@ -37,9 +37,9 @@ static const struct row_map vault_map = ROW_MAP(struct vault_token_rec, vault_co
 
 int sqlite_vault_token_insert(struct store *s, const struct vault_token_rec *r) {
     /* Through tokens, so that a token that is not there reads as not found. */
-    static const struct stmt_def def = {
-        "INSERT INTO vault_tokens (" VAULT_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
-        "FROM tokens WHERE id = ?1"};
+    static const struct stmt_def def = {"INSERT INTO vault_tokens (" VAULT_COLS
+                                        ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
+                                        "FROM tokens WHERE id = ?1"};
     char *policies = NULL;
     size_t changed = 0;
     int rc = names_json(r->policies != NULL ? r->policies[0] : NULL, STORE_POLICY_NAME_MAX, r->npolicies, &policies);
