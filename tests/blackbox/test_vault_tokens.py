@@ -291,3 +291,14 @@ def test_door_acl_holds_tokens_to_their_vault_policies(server, acme):
     assert server.get("/v1/secret/app", headers={"X-Vault-Token": create(server, server.root_token,
                                                                          policies=["root"])["client_token"],
                                                  **ns}).status_code == 200
+
+
+def test_logging_out_revokes_the_sessions_children(server, acme):
+    from helpers import PASSWORD
+    expect(server.request("PATCH", "/v1/orgs/acme/users/bob", token=server.root_token, json={"password": PASSWORD}))
+    r = server.post("/v1/auth/login", json={"org": "acme", "username": "bob", "password": PASSWORD})
+    sess = expect(r)["token"]
+    child = create(server, sess)["client_token"]
+    assert works(server, child)
+    assert server.post("/v1/auth/logout", token=sess).status_code in (200, 204)
+    assert not works(server, child)
