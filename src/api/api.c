@@ -31,6 +31,7 @@
 #include "svc/seal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
+#include "svc/vault_tokens.h"
 
 #ifndef LATCHKEY_VERSION
 #define LATCHKEY_VERSION "dev"
@@ -396,6 +397,11 @@ int api_handle(struct api_ctx *ctx, h2o_req_t *req) {
     struct api_req ar;
     api_req_init(&ar, ctx, req);
     pipeline(&ar);
+    /* The request took its token's last use (num_uses): the token is
+     * revoked now that the request is done. Refused already either way. */
+    if (ar.principal.token_spent && vault_tokens_spent(ar.svc, &ar.principal) != 0)
+        lk_log(LOG_WARN, "request %s: token %s used up, but its revocation failed; it stays refused", ar.request_id,
+               ar.principal.token->id);
     principal_done(&ar.principal);
     return 0;
 }

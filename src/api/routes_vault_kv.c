@@ -18,6 +18,9 @@
 #include "core/duration.h"
 #include "core/errors.h"
 #include "svc/secrets.h"
+#include "core/vault_acl.h"
+#include "svc/token_cache.h"
+#include "svc/vault_tokens.h"
 
 /* Vault's default lease for a KV v1 read: 768 hours. */
 #define KV_LEASE_SECONDS 2764800
@@ -29,6 +32,16 @@ static const char *const kv_perm[] = {
     [KV_LIST] = "secrets.view",
     [KV_WRITE] = "secrets.manage",
     [KV_DELETE] = "secrets.manage",
+};
+
+/* What a token's Vault policies must grant for op (a token made with
+ * Vault policies of its own; vault_tokens_acl_check). A write is "create"
+ * where nothing is, "update" where something is, as in Vault. */
+static const unsigned kv_cap[] = {
+    [KV_READ] = VAULT_CAP_READ,
+    [KV_LIST] = VAULT_CAP_LIST,
+    [KV_WRITE] = VAULT_CAP_UPDATE,
+    [KV_DELETE] = VAULT_CAP_DELETE,
 };
 
 /* Where a door path lives: the org, the team (NULL: org-wide) and the
@@ -70,6 +83,23 @@ static int kv_locate(struct api_req *ar, const char *rest, enum kv_op op, struct
     }
     if (secrets_path_check(w->path, op == KV_LIST, &ar->err) != 0 ||
         secrets_may(ar->svc, &ar->principal, w->org, w->team, kv_perm[op], &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        return -1;
+    }
+    /* Vault's path for its policies: the door's, as the client sent it. */
+    char vpath[sizeof(w->path) + 96];
+    snprintf(vpath, sizeof(vpath), "secret/%s%s%s%s", w->team != NULL ? "teams/" : "", w->team != NULL ? w->team : "",
+             w->team != NULL ? "/" : "", w->path);
+    unsigned cap = kv_cap[op];
+    if (op == KV_WRITE && ar->principal.token != NULL && ar->principal.token->vault_acl) {
+        struct secret_meta meta;
+        int r = secrets_metadata(ar->svc, &ar->principal, w->org, w->team, w->path, &meta, &ar->err);
+        if (r == 0)
+            secret_meta_done(&meta);
+        if (r == 0 ? meta.deleted : r == LK_ENOTFOUND)
+            cap = VAULT_CAP_CREATE;
+    }
+    if (vault_tokens_acl_check(ar->svc, &ar->principal, vpath, cap, &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
         return -1;
     }

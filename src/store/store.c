@@ -69,8 +69,11 @@ void token_rec_done(struct token_rec *rec) {
     rec->npolicies = 0;
 }
 
-int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n) {
-    if (rec == NULL || (names == NULL && n > 0) || n > STORE_POLICIES_MAX)
+/* An owned copy of a policy list into *policies / *npolicies, freeing what
+ * they held: 0, LK_EINVAL (nothing changed) or LK_ENOMEM. */
+static int policies_set(char (**policies)[STORE_POLICY_NAME_MAX], size_t *npolicies, const char *const *names,
+                        size_t n) {
+    if ((names == NULL && n > 0) || n > STORE_POLICIES_MAX)
         return LK_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (names[i] == NULL || names[i][0] == '\0' || strlen(names[i]) >= STORE_POLICY_NAME_MAX)
@@ -83,10 +86,16 @@ int token_rec_set_policies(struct token_rec *rec, const char *const *names, size
         for (size_t i = 0; i < n; i++)
             memcpy(copy[i], names[i], strlen(names[i]) + 1);
     }
-    free(rec->policies);
-    rec->policies = copy;
-    rec->npolicies = n;
+    free(*policies);
+    *policies = copy;
+    *npolicies = n;
     return 0;
+}
+
+int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n) {
+    if (rec == NULL)
+        return LK_EINVAL;
+    return policies_set(&rec->policies, &rec->npolicies, names, n);
 }
 
 LIST_DONE_EACH(token_list, token_rec_done)
@@ -730,6 +739,63 @@ int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *rea
 
 int store_notice_retire(struct store *s, const char *token_id, int64_t now) {
     STORE_WRITE(token_id == NULL, notice_retire(s, token_id, now));
+}
+
+int store_notice_forget_token(struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count) {
+    STORE_WRITE(token_id == NULL, notice_forget_token(s, token_id, expires_at, ret_count));
+}
+
+/* --- the Vault door's token attributes ---------------------------------------- */
+
+void vault_token_rec_done(struct vault_token_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->meta);
+    rec->meta = NULL;
+    free(rec->policies);
+    rec->policies = NULL;
+    rec->npolicies = 0;
+}
+
+int vault_token_rec_set_policies(struct vault_token_rec *rec, const char *const *names, size_t n) {
+    if (rec == NULL)
+        return LK_EINVAL;
+    return policies_set(&rec->policies, &rec->npolicies, names, n);
+}
+
+static int vault_rec_ok(const struct vault_token_rec *r) {
+    return field_ok(r->token_id, sizeof(r->token_id), 1) && field_ok(r->parent_id, sizeof(r->parent_id), 0) &&
+           field_ok(r->display_name, sizeof(r->display_name), 0) &&
+           (r->meta == NULL || strlen(r->meta) <= STORE_VAULT_META_MAX) &&
+           names_ok(r->policies != NULL ? r->policies[0] : NULL, STORE_POLICY_NAME_MAX, r->npolicies,
+                    STORE_POLICIES_MAX) &&
+           (r->acl == 0 || r->acl == 1) && (r->renewable == 0 || r->renewable == 1) && r->creation_ttl >= 0 &&
+           r->explicit_max_ttl >= 0 && r->period >= 0 && r->num_uses >= 0 && r->uses_left >= 0 &&
+           r->uses_left <= r->num_uses && r->last_renewal_at >= 0;
+}
+
+int store_vault_token_insert(struct store *s, const struct vault_token_rec *rec) {
+    STORE_WRITE(rec == NULL || !vault_rec_ok(rec), vault_token_insert(s, rec));
+}
+
+int store_vault_token_get(struct store *s, const char *token_id, struct vault_token_rec *ret) {
+    STORE_READ(token_id == NULL || ret == NULL, vault_token_get(s, token_id, ret));
+}
+
+int store_vault_token_use(struct store *s, const char *token_id, int64_t *ret_left) {
+    STORE_WRITE(token_id == NULL || ret_left == NULL, vault_token_use(s, token_id, ret_left));
+}
+
+int store_vault_token_subtree(struct store *s, const char *token_id, int limit, struct name_list *ret) {
+    STORE_READ(token_id == NULL || ret == NULL || !LIMIT_OK(limit), vault_token_subtree(s, token_id, limit, ret));
+}
+
+int store_vault_token_orphan_children(struct store *s, const char *token_id, size_t *ret_count) {
+    STORE_WRITE(token_id == NULL || token_id[0] == '\0', vault_token_orphan_children(s, token_id, ret_count));
+}
+
+int store_vault_token_renewed(struct store *s, const char *token_id, int64_t at) {
+    STORE_WRITE(token_id == NULL || at < 0, vault_token_renewed(s, token_id, at));
 }
 
 /* --- secrets ------------------------------------------------------------------ */

@@ -726,6 +726,84 @@ int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *rea
  */
 int store_notice_retire(struct store *s, const char *token_id, int64_t now);
 
+/*
+ * Rescheduling: deletes the notices of token_id that announce an expiry
+ * other than expires_at (whatever their state), so that the token's new
+ * expiry gets its notices (the outbox key does not hold the expiry).
+ * *ret_count (may be NULL) gets how many. For a use case that changes an
+ * expiry and keeps the token (a Vault renewal), in its transaction.
+ */
+int store_notice_forget_token(struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count);
+
+/* --- the Vault door's token attributes (migration 0019; svc/vault_tokens.c) -- */
+
+/*
+ * What the Vault door says about a token it made, beside the token's own
+ * row (the secret's hash, owner, expiry, latchkey policies), which it
+ * follows: deleting a token deletes this too. A token without one is a
+ * native token. The store decides nothing about parents: revoking a
+ * subtree, orphaning, or what the attributes allow are svc's.
+ */
+#define STORE_VAULT_DISPLAY_NAME_MAX 257 /* bytes, with the NUL */
+#define STORE_VAULT_META_MAX 8192        /* bytes of meta's JSON text */
+#define STORE_VAULT_SUBTREE_DEPTH 64     /* levels store_vault_token_subtree follows */
+
+struct vault_token_rec {
+    char token_id[TOKFMT_PUBID_BUFSZ];               /* the token's public id (Vault's accessor) */
+    char parent_id[TOKFMT_PUBID_BUFSZ];              /* the token that made it; "" for an orphan */
+    char display_name[STORE_VAULT_DISPLAY_NAME_MAX]; /* "token-<name>", as Vault shows it */
+    char *meta;                                      /* owned: a JSON object of strings, or NULL for none */
+    char (*policies)[STORE_POLICY_NAME_MAX];         /* owned; npolicies Vault policy names (NULL: none) */
+    size_t npolicies;                                /* at most STORE_POLICIES_MAX */
+    int acl;                                         /* 1: held to its Vault policies; 0: latchkey rights only */
+    int renewable;                                   /* 0 or 1 */
+    int64_t creation_ttl;                            /* seconds, as created */
+    int64_t explicit_max_ttl;                        /* seconds from creation; 0 = none */
+    int64_t period;                                  /* seconds; 0 = not periodic */
+    int64_t num_uses;                                /* as created; 0 = unlimited */
+    int64_t uses_left;                               /* what remains of num_uses */
+    int64_t last_renewal_at;                         /* Unix seconds; 0 = never renewed */
+};
+
+/* Frees what rec owns (not rec itself) and resets the pointers. NULL-safe. */
+void vault_token_rec_done(struct vault_token_rec *rec);
+
+/* Makes rec->policies an owned copy of names[0..n), as token_rec_set_policies does. */
+int vault_token_rec_set_policies(struct vault_token_rec *rec, const char *const *names, size_t n);
+
+/*
+ * Inserts rec for its token (uses_left <= num_uses, meta at most
+ * STORE_VAULT_META_MAX bytes; LK_EINVAL otherwise). LK_ENOTFOUND if the
+ * token does not exist, LK_ECONFLICT if it has attributes already.
+ */
+int store_vault_token_insert(struct store *s, const struct vault_token_rec *rec);
+
+/* The attributes of token_id. LK_ENOTFOUND if it has none (a native token, or gone). */
+int store_vault_token_get(struct store *s, const char *token_id, struct vault_token_rec *ret);
+
+/*
+ * Takes one use of token_id, atomically: of any number of concurrent
+ * callers (on any connection) at most uses_left succeed. 0 with what is
+ * left in *ret_left; LK_ENOTFOUND if the token has no use left, has
+ * unlimited uses (num_uses 0) or no attributes.
+ */
+int store_vault_token_use(struct store *s, const char *token_id, int64_t *ret_left);
+
+/*
+ * The public ids of the tokens below token_id (its children, theirs, ...,
+ * at most STORE_VAULT_SUBTREE_DEPTH levels down), deepest first, at most
+ * limit (1..1000) of them: deleting them in that order never cuts a later
+ * one off from the tree, so a caller deletes a page and asks again.
+ */
+int store_vault_token_subtree(struct store *s, const char *token_id, int limit, struct name_list *ret);
+
+/* Makes token_id's children orphans (parent_id ""); *ret_count (may be
+ * NULL) gets how many. */
+int store_vault_token_orphan_children(struct store *s, const char *token_id, size_t *ret_count);
+
+/* Records a renewal of token_id at `at`. LK_ENOTFOUND if it has no attributes. */
+int store_vault_token_renewed(struct store *s, const char *token_id, int64_t at);
+
 /* --- secrets (migration 0016; svc/secrets.c) -------------------------------- */
 
 /*

@@ -125,6 +125,14 @@
     X(int, notice_cancel_expired,                                                                                      \
       (struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count))                           \
     X(int, notice_retire, (struct store *s, const char *token_id, int64_t now))                                        \
+    X(int, notice_forget_token, (struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count))       \
+    /* the Vault door's token attributes (0019) */                                                                     \
+    X(int, vault_token_insert, (struct store *s, const struct vault_token_rec *rec))                                   \
+    X(int, vault_token_get, (struct store *s, const char *token_id, struct vault_token_rec *ret))                      \
+    X(int, vault_token_use, (struct store *s, const char *token_id, int64_t *ret_left))                                \
+    X(int, vault_token_subtree, (struct store *s, const char *token_id, int limit, struct name_list *ret))             \
+    X(int, vault_token_orphan_children, (struct store *s, const char *token_id, size_t *ret_count))                    \
+    X(int, vault_token_renewed, (struct store *s, const char *token_id, int64_t at))                                   \
     X(int, secret_latest,                                                                                              \
       (struct store *s, const char *org_id, const char *team_id, const char *path, int64_t *ret_version))              \
     X(int, secret_insert, (struct store *s, const struct secret_rec *rec))                                             \

@@ -73,11 +73,24 @@ static int read_entry(struct svc *svc, const char *id, struct token_entry **ret,
             return lk_error_set(err, r, "could not verify the token");
         }
     }
+    /* What the Vault door made it with, if it did: limited uses are taken
+     * on every request, Vault policies bound the door's paths. */
+    struct vault_token_rec vt;
+    memset(&vt, 0, sizeof(vt));
+    int vr = store_vault_token_get(svc->store, id, &vt);
+    if (vr < 0 && vr != LK_ENOTFOUND) {
+        token_rec_done(&rec);
+        user_rec_done(&user);
+        return lk_error_set(err, vr, "could not verify the token");
+    }
     struct token_entry *e = token_entry_new(&rec, svc->now_us);
     if (e != NULL)
         token_entry_set_identity(e, owner_name, user.role, org.name, org.status);
     if (e != NULL)
         token_entry_set_team(e, team.name, extra, extra_org);
+    if (e != NULL && vr == 0)
+        token_entry_set_vault(e, vt.num_uses > 0, vt.acl);
+    vault_token_rec_done(&vt);
     token_rec_done(&rec);
     user_rec_done(&user);
     if (e == NULL)
@@ -155,10 +168,25 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
         token_entry_unref(e);
         return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", parsed.pubid);
     }
+    /* A token with limited uses takes one now, in the store, so that every
+     * worker and process counts the same uses: the request after the last
+     * one is refused as a revoked token is, and the one that took the last
+     * use revokes the token when it ends (principal.token_spent). */
+    int64_t uses_left = -1;
+    if (e->vault_limited) {
+        r = store_vault_token_use(svc->store, parsed.pubid, &uses_left);
+        if (r < 0) {
+            token_entry_unref(e);
+            if (r == LK_ENOTFOUND)
+                return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", parsed.pubid);
+            return lk_error_set(err, r, "could not verify the token");
+        }
+    }
     if (atomic_load_explicit(&e->last_used, memory_order_relaxed) < svc->now)
         atomic_store_explicit(&e->last_used, svc->now, memory_order_relaxed);
 
     memset(ret, 0, sizeof(*ret));
+    ret->token_spent = uses_left == 0;
     ret->type = type;
     str_copy(ret->id, sizeof(ret->id), e->owner_id);
     str_copy(ret->name, sizeof(ret->name), e->owner_name[0] ? e->owner_name : e->owner_id);

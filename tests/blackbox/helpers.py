@@ -333,6 +333,8 @@ AUDIT_IMMUTABILITY = """
 # 0012 on without one. Migrations before 0012 are undone by hand, by each
 # test that goes back past them, in the way that test needs its data.
 UNDO = {
+    # 0019: no Vault token attributes.
+    19: "DROP TABLE vault_tokens;",
     # 0018: no Vault ACL policies.
     18: "DROP TABLE vault_policies;",
     # 0017: no audit checkpoints (their triggers go with the table).

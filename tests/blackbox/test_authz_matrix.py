@@ -39,6 +39,7 @@ OS = "/v1/orgs/acme/secrets"
 TS = T + "/secrets"
 XS = "/v1/orgs/acme/teams/other/secrets"
 VS = "/v1/secret"
+VT = "/v1/auth/token"
 
 
 def row(method, path, body, unauth=401, after=None, **codes):
@@ -181,6 +182,20 @@ MATRIX = [
     row("DELETE", "/v1/sys/policy/matrix-gone", None, unauth=403, _=403, root=400, admin=204, xorg=204),
     # Vault's userpass login takes no token; without a namespace or a default org it is 400 for all.
     row("POST", "/v1/auth/userpass/login/nobody", {"password": "x"}, unauth=400, _=400),
+    # Vault's token endpoints: every token looks itself up; creating needs
+    # tokens.manage (403 on the door for a bare service account); native
+    # tokens are not renewable; an unknown accessor is invalid and an unknown
+    # token revoked already; orphans are root's (or sudo's).
+    row("POST", VT + "/create", {}, unauth=403, _=200, sa=403),
+    row("PUT", VT + "/create", {"policies": ["p1"], "ttl": "1h"}, unauth=403, _=200, sa=403),
+    row("POST", VT + "/create-orphan", {}, unauth=403, _=400, root=200),
+    row("GET", VT + "/lookup-self", None, unauth=403, **ALL_OK),
+    row("POST", VT + "/lookup", {"token": "lk_user_AAAAAAAAAAAA_" + "A" * 43}, unauth=403, _=403),
+    row("POST", VT + "/lookup-accessor", {"accessor": "lk_user_AAAAAAAAAAAA"}, unauth=403, _=400),
+    row("POST", VT + "/renew-self", {"increment": "1h"}, unauth=403, _=400),
+    row("POST", VT + "/revoke", {"token": "lk_user_AAAAAAAAAAAA_" + "A" * 43}, unauth=403, _=204),
+    row("POST", VT + "/revoke-accessor", {"accessor": "lk_user_AAAAAAAAAAAA"}, unauth=403, _=400),
+    row("POST", VT + "/revoke-orphan", {"token": "lk_user_AAAAAAAAAAAA_" + "A" * 43}, unauth=403, _=400, root=204),
     # The seal: its status, init's and unseal answer anyone, credentials or
     # not (the matrix server is initialised and unsealed: init is a conflict).
     row("GET", "/v1/sys/seal-status", None, unauth=200, **ALL_OK),
@@ -351,3 +366,5 @@ def test_matrix(world, method, path, body, col, want, after):
         assert r.json()["errors"] or (p.startswith((VS, "/v1/sys/polic")) and r.status_code == 404), r.text
     if r.status_code == 200 and isinstance(r.json().get("token"), str):
         remember_secret(r.json()["token"])
+    if r.status_code == 200 and isinstance(r.json().get("auth"), dict):
+        remember_secret(r.json()["auth"]["client_token"])

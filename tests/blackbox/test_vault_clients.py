@@ -128,6 +128,48 @@ def test_hvac_policies(server):
     assert alice.sys.list_policies()["data"]["policies"] == ["default", "root"]
 
 
+def test_hvac_tokens_and_the_policies_they_are_held_to(server):
+    create_org(server, "acme")
+    create_user(server, "acme", "alice", role="admin")
+    alice = hvac.Client(url=server.url, token=token_for(server, "acme", "alice", expires="P7D"))
+    assert alice.is_authenticated() is True  # lookup-self
+    alice.secrets.kv.v1.create_or_update_secret("app/db", {"password": "canary-hvac-3"})
+    alice.secrets.kv.v1.create_or_update_secret("ops/key", {"k": "v"})
+    alice.sys.create_or_update_policy("app-read", POLICY)
+    # A child with a policy, a ttl and meta: the envelope's auth.
+    created = alice.auth.token.create(policies=["app-read"], ttl="1h", meta={"team": "orders"},
+                                      display_name="orders-app")
+    auth = created["auth"]
+    remember_secret(auth["client_token"])
+    assert auth["policies"] == ["app-read", "default"] and auth["token_policies"] == ["app-read", "default"]
+    assert auth["metadata"] == {"team": "orders"} and auth["lease_duration"] == 3600 and auth["renewable"] is True
+    assert auth["accessor"] and auth["orphan"] is False
+    child = hvac.Client(url=server.url, token=auth["client_token"])
+    me = child.auth.token.lookup_self()["data"]
+    assert me["accessor"] == auth["accessor"] and me["display_name"] == "token-orders-app"
+    assert me["policies"] == ["app-read", "default"] and me["meta"] == {"team": "orders"}
+    assert 3500 < me["ttl"] <= 3600 and me["renewable"] is True
+    # Held to its policy: reads under secret/app/, nothing else, no writes.
+    assert child.secrets.kv.v1.read_secret("app/db")["data"]["password"] == "canary-hvac-3"
+    assert child.secrets.kv.v1.list_secrets("app")["data"]["keys"] == ["db"]
+    with pytest.raises(hvac.exceptions.Forbidden):
+        child.secrets.kv.v1.read_secret("ops/key")
+    with pytest.raises(hvac.exceptions.Forbidden):
+        child.secrets.kv.v1.create_or_update_secret("app/db", {"password": "mine"})
+    # A policy it does not hold is not its to give: Vault's subset rule.
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        child.auth.token.create(policies=["app-read", "other"])
+    # renew-self: a new ttl; the parent looks the child up by accessor.
+    renewed = child.auth.token.renew_self(increment="30m")
+    assert renewed["auth"]["client_token"] == auth["client_token"] and renewed["auth"]["lease_duration"] == 1800
+    assert alice.auth.token.lookup_accessor(auth["accessor"])["data"]["id"] == ""
+    # Revoking the child ends it at once: Forbidden on its next call.
+    alice.auth.token.revoke(auth["client_token"])
+    with pytest.raises(hvac.exceptions.Forbidden):
+        child.secrets.kv.v1.read_secret("app/db")
+    assert child.is_authenticated() is False
+
+
 def test_hvac_userpass_login(make_server):
     s = make_server(extra=["--vault-default-org", "acme"])
     create_org(s, "acme")

@@ -274,3 +274,42 @@ def test_another_orgs_policies_are_out_of_reach(server):
     # The partner admin names the org.
     r = vault(server, "GET", "/v1/sys/policy/secret-one", server.root_token, headers={"X-Vault-Namespace": "acme"})
     assert r.status_code == 200 and r.json()["rules"] == POLICY
+
+
+def test_a_childs_vault_policies_hold_on_secret_paths_on_top_of_its_owners_rights(server):
+    toks = world(server)
+    alice, bob = toks["alice"], toks["bob"]
+    assert vault(server, "PUT", "/v1/secret/app/db", alice, {"k": "v"}).status_code == 204
+    assert vault(server, "PUT", "/v1/secret/teams/payments/svc", alice, {"k": "team"}).status_code == 204
+    writer = ('path "secret/app/new-*" { capabilities = ["create"] }\n'
+              'path "secret/app/db" { capabilities = ["update", "read"] }\n'
+              'path "secret/teams/+/svc" { capabilities = ["read"] }\n'
+              'path "secret/*" { capabilities = ["read"] }\n'
+              'path "secret/app/hidden" { capabilities = ["deny"] }\n')
+    assert vault(server, "PUT", "/v1/sys/policy/writer", alice, {"policy": writer}).status_code == 204
+
+    def child(parent, policies):
+        r = vault(server, "POST", "/v1/auth/token/create", parent, {"policies": policies, "ttl": "1h"})
+        assert r.status_code == 200, r.text
+        return r.json()["auth"]["client_token"]
+
+    c = child(alice, ["writer"])
+    # create where nothing is, update where something is: each only where granted.
+    assert vault(server, "PUT", "/v1/secret/app/new-1", c, {"k": "v"}).status_code == 204
+    assert_error(vault(server, "PUT", "/v1/secret/app/new-1", c, {"k": "w"}), 403, "update")
+    assert vault(server, "PUT", "/v1/secret/app/db", c, {"k": "w"}).status_code == 204
+    assert_error(vault(server, "PUT", "/v1/secret/app/other", c, {"k": "v"}), 403, "create")
+    assert_error(vault(server, "DELETE", "/v1/secret/app/db", c), 403, "delete")
+    assert_error(vault(server, "GET", "/v1/secret/app/hidden", c), 403)
+    assert assert_envelope(vault(server, "GET", "/v1/secret/teams/payments/svc", c))["data"] == {"k": "team"}
+    # No list capability anywhere: listing is refused.
+    assert_error(vault(server, "LIST", "/v1/secret/app", c), 403, "list")
+    # On top of the owner's rights: bob's child with the same policy reads no org-wide secret.
+    b = child(bob, ["writer"])
+    assert_error(vault(server, "GET", "/v1/secret/app/db", b), 403, "secrets.read")
+    assert assert_envelope(vault(server, "GET", "/v1/secret/teams/payments/svc", b))["data"] == {"k": "team"}
+    # A policy changed takes effect on the next request; deleted, it grants nothing.
+    assert vault(server, "DELETE", "/v1/sys/policy/writer", alice).status_code == 204
+    assert_error(vault(server, "GET", "/v1/secret/teams/payments/svc", c), 403)
+    # The parent (no Vault policies of its own) keeps its latchkey rights.
+    assert vault(server, "GET", "/v1/secret/app/db", alice).status_code == 200

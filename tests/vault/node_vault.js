@@ -95,6 +95,24 @@ async function main() {
     await admin.removePolicy({ name: 'node-read' });
     await refused(admin.getPolicy({ name: 'node-read' }), 404);
   });
+  await step('token create, lookup, renew, revoke', async () => {
+    await admin.addPolicy({ name: 'node-read', rules: policy });
+    const parent = nodeVault({ endpoint, token: process.env.ADMIN_TOKEN });
+    const r = await parent.tokenCreate({ policies: ['node-read'], ttl: '1h', meta: { app: 'node' } });
+    const tok = r.auth.client_token;
+    expect(parent.token === tok, 'node-vault switches to the child it made');
+    expect(r.auth.lease_duration === 3600 && r.auth.policies.includes('node-read'), JSON.stringify(r.auth.policies));
+    const me = await parent.tokenLookupSelf();
+    expect(me.data.accessor === r.auth.accessor && me.data.meta.app === 'node', JSON.stringify(me.data.meta));
+    const got = await parent.read('secret/node/db');
+    expect(got.data.password === 'canary-node-1', 'the child reads what its policy grants');
+    await refused(parent.write('secret/node/db', { password: 'mine' }), 403);
+    const renewed = await parent.tokenRenewSelf({ increment: '20m' });
+    expect(renewed.auth.lease_duration === 1200, JSON.stringify(renewed.auth));
+    await admin.tokenRevoke({ token: tok });
+    await refused(parent.read('secret/node/db'), 403);
+    await admin.removePolicy({ name: 'node-read' });
+  });
   await step('userpass login', async () => {
     const c = nodeVault({ endpoint });
     const r = await c.userpassLogin({ username: 'alice', password: process.env.ALICE_PASSWORD });

@@ -3488,6 +3488,170 @@ static void test_audit_checkpoints_join_the_request_tx_and_check_arguments(void 
     audit_checkpoint_list_done(NULL);
 }
 
+/* --- the Vault door's token attributes (0019) ---------------------------------- */
+
+/* A Vault row for token t with parent (may be ""). */
+static void make_vault(struct vault_token_rec *v, const struct token_rec *t, const char *parent, int64_t uses) {
+    memset(v, 0, sizeof(*v));
+    snprintf(v->token_id, sizeof(v->token_id), "%s", t->id);
+    snprintf(v->parent_id, sizeof(v->parent_id), "%s", parent);
+    snprintf(v->display_name, sizeof(v->display_name), "token-app");
+    v->acl = 1;
+    v->renewable = 1;
+    v->creation_ttl = 3600;
+    v->num_uses = v->uses_left = uses;
+}
+
+static void test_vault_token_round_trip_and_cascade(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "v", owner);
+    struct token_rec t, lone;
+    make_rec(fx, &t, "user", owner);
+    make_rec(fx, &lone, "user", owner);
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &lone));
+    struct vault_token_rec v, got;
+    make_vault(&v, &t, "lk_user_parentparent", 0);
+    static const char *const pol[] = {"default", "p1"};
+    assert_ok(vault_token_rec_set_policies(&v, pol, 2));
+    v.meta = strdup("{\"user\":\"x\"}");
+    v.explicit_max_ttl = 7200;
+    v.period = 60;
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    assert_lk(store_vault_token_insert(fx->s, &v), LK_ECONFLICT);
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_vault_token_get(fx->s, t.id, &got));
+    assert_string_equal(got.parent_id, "lk_user_parentparent");
+    assert_string_equal(got.display_name, "token-app");
+    assert_string_equal(got.meta, "{\"user\":\"x\"}");
+    assert_int_equal(got.npolicies, 2);
+    assert_string_equal(got.policies[1], "p1");
+    assert_int_equal(got.acl, 1);
+    assert_int_equal(got.renewable, 1);
+    assert_int_equal(got.creation_ttl, 3600);
+    assert_int_equal(got.explicit_max_ttl, 7200);
+    assert_int_equal(got.period, 60);
+    assert_int_equal(got.last_renewal_at, 0);
+    vault_token_rec_done(&got);
+    /* A native token has none; a token that is not there takes none. */
+    assert_lk(store_vault_token_get(fx->s, lone.id, &got), LK_ENOTFOUND);
+    struct vault_token_rec ghost = v;
+    snprintf(ghost.token_id, sizeof(ghost.token_id), "lk_user_nosuchtoken0");
+    assert_lk(store_vault_token_insert(fx->s, &ghost), LK_ENOTFOUND);
+    /* Renewals are recorded; the row goes with its token. */
+    assert_ok(store_vault_token_renewed(fx->s, t.id, 1700000500));
+    assert_ok(store_vault_token_get(fx->s, t.id, &got));
+    assert_int_equal(got.last_renewal_at, 1700000500);
+    vault_token_rec_done(&got);
+    assert_lk(store_vault_token_renewed(fx->s, lone.id, 1), LK_ENOTFOUND);
+    assert_ok(store_token_delete(fx->s, t.id));
+    assert_lk(store_vault_token_get(fx->s, t.id, &got), LK_ENOTFOUND);
+    /* Argument checks. */
+    v.uses_left = 2;
+    v.num_uses = 1;
+    assert_lk(store_vault_token_insert(fx->s, &v), LK_EINVAL);
+    vault_token_rec_done(&v);
+}
+
+static void test_vault_token_uses_are_taken_once_each(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "u", owner);
+    struct token_rec t, unlimited;
+    make_rec(fx, &t, "user", owner);
+    make_rec(fx, &unlimited, "user", owner);
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &unlimited));
+    struct vault_token_rec v;
+    make_vault(&v, &t, "", 2);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &unlimited, "", 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    int64_t left = -1;
+    assert_ok(store_vault_token_use(fx->s, t.id, &left));
+    assert_int_equal(left, 1);
+    /* Another connection counts the same uses. */
+    struct store *other = NULL;
+    assert_ok(store_open(fx->dsn, &other));
+    assert_ok(store_vault_token_use(other, t.id, &left));
+    assert_int_equal(left, 0);
+    assert_lk(store_vault_token_use(other, t.id, &left), LK_ENOTFOUND);
+    store_close(other);
+    assert_lk(store_vault_token_use(fx->s, t.id, &left), LK_ENOTFOUND);
+    assert_lk(store_vault_token_use(fx->s, unlimited.id, &left), LK_ENOTFOUND);
+    assert_lk(store_vault_token_use(fx->s, "lk_user_nosuchtoken0", &left), LK_ENOTFOUND);
+}
+
+static void test_vault_token_subtree_deepest_first_and_orphans(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "t", owner);
+    /* a -> b -> c, a -> d; e elsewhere. */
+    struct token_rec a, b, c, d, e;
+    struct token_rec *all[] = {&a, &b, &c, &d, &e};
+    for (size_t i = 0; i < 5; i++) {
+        make_rec(fx, all[i], "user", owner);
+        assert_ok(store_token_insert(fx->s, all[i]));
+    }
+    struct vault_token_rec v;
+    make_vault(&v, &b, a.id, 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &c, b.id, 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &d, a.id, 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &e, "", 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    struct name_list l = {0};
+    assert_ok(store_vault_token_subtree(fx->s, a.id, 1000, &l));
+    assert_int_equal(l.count, 3);
+    assert_string_equal(l.items[0], c.id); /* deepest first */
+    name_list_done(&l);
+    assert_ok(store_vault_token_subtree(fx->s, a.id, 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0], c.id);
+    name_list_done(&l);
+    /* An orphan (parent "") is nobody's child, not even of "". */
+    assert_ok(store_vault_token_subtree(fx->s, "", 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    size_t n = 0;
+    assert_ok(store_vault_token_orphan_children(fx->s, a.id, &n));
+    assert_int_equal(n, 2);
+    assert_ok(store_vault_token_subtree(fx->s, a.id, 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    assert_ok(store_vault_token_subtree(fx->s, b.id, 1000, &l));
+    assert_int_equal(l.count, 1);
+    name_list_done(&l);
+    assert_lk(store_vault_token_subtree(fx->s, a.id, 0, &l), LK_EINVAL);
+}
+
+static void test_notice_forget_keeps_the_current_expiry(void **state) {
+    struct fx *fx = *state;
+    struct token_rec t;
+    insert_expiring_token(fx, "f", NULL, &t);
+    struct notice_rec old7, now1;
+    make_notice(&old7, t.id, t.org_id, 7, "email", 1000);
+    make_notice(&now1, t.id, t.org_id, 1, "email", 1000);
+    old7.expires_at = 1700000000;
+    now1.expires_at = 1800000000;
+    snprintf(old7.status, sizeof(old7.status), "delivered");
+    assert_ok(store_notice_insert(fx->s, &old7, NULL));
+    assert_ok(store_notice_insert(fx->s, &now1, NULL));
+    size_t n = 0;
+    assert_ok(store_notice_forget_token(fx->s, t.id, 1800000000, &n));
+    assert_int_equal(n, 1);
+    assert_string_equal(notice_by_id(fx->s, now1.id).status, "pending");
+    /* The 7-day offset can be scheduled again for the new expiry. */
+    int inserted = 0;
+    old7.expires_at = 1800000000;
+    snprintf(old7.status, sizeof(old7.status), "pending");
+    assert_ok(store_notice_insert(fx->s, &old7, &inserted));
+    assert_int_equal(inserted, 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -3560,6 +3724,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_secret_argument_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_policies_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_policy_argument_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_token_round_trip_and_cascade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_token_uses_are_taken_once_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_token_subtree_deepest_first_and_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_forget_keeps_the_current_expiry, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
