@@ -365,6 +365,10 @@ static void pipeline(struct api_req *ar) {
         return;
     }
 
+    /* A token the Vault door made with Vault policies is held to them. */
+    if (ar->principal.token != NULL && ar->principal.token->vault_acl && api_vault_acl_gate(ar, method) != 0)
+        return;
+
     /* Cross-site request forgery: a browser adds the cookie on its own, and
      * reaches an unauthenticated route from any page. Checked just before
      * the handler, the only step that changes anything. */

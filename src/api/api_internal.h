@@ -49,6 +49,10 @@ enum api_cred_source { API_CRED_NONE, API_CRED_HEADER, API_CRED_COOKIE };
  * Vault's 403, a missing thing Vault's 404 {"errors":[]}, and ?help=1 has
  * Vault's shape. */
 #define API_VAULT 4
+/* A door route whose handler holds a token to its Vault policies itself,
+ * more finely than its method says (KV: create where nothing is, update
+ * where something is). */
+#define API_VAULT_ACL_SELF 8
 
 struct api_route {
     unsigned method;     /* one enum api_method */
@@ -406,6 +410,18 @@ void api_vault_reply(struct api_req *ar, json_t *data, json_t *auth, json_t *war
 
 /* 404 {"errors":[]}: a readable path with nothing there. */
 void api_vault_not_found(struct api_req *ar);
+
+/*
+ * For a request whose token was made by the door with Vault policies of
+ * its own (token_entry.vault_acl), before the handler: such a token is
+ * the door's only (any other route refuses it), and on a door route its
+ * policies must grant what the method asks on the request's Vault path
+ * ("sys/policy/x"): read for GET, list for LIST or ?list=true, update
+ * for PUT and POST, delete for DELETE, and sudo besides on sys/seal, as
+ * Vault asks. Routes marked API_VAULT_ACL_SELF check in their handler.
+ * 0, or -1 after replying (403 in the door, 401 outside).
+ */
+int api_vault_acl_gate(struct api_req *ar, unsigned method);
 
 /* The organisation a door request acts in (*ret, valid for the request):
  * the token's own (X-Vault-Namespace may only repeat it), or for the

@@ -238,12 +238,13 @@ static void h_delete(struct api_req *ar) {
     "X-Vault-Token; 403 when refused, 404 {\"errors\":[]} when nothing is there."
 
 const struct api_route api_routes_vault_kv[] = {
-    {M_GET, "/v1/secret", API_AUTH | API_VAULT, "vault.secret.list", h_top, KV_HELP},
-    {M_LIST, "/v1/secret", API_AUTH | API_VAULT, "vault.secret.list", h_list_top, KV_HELP},
-    {M_GET, "/v1/secret/{path...}", API_AUTH | API_VAULT, "vault.secret.read", h_read, KV_HELP},
-    {M_LIST, "/v1/secret/{path...}", API_AUTH | API_VAULT, "vault.secret.list", h_list, KV_HELP},
-    {M_PUT, "/v1/secret/{path...}", API_AUTH | API_VAULT, "vault.secret.write", h_write, KV_HELP},
-    {M_POST, "/v1/secret/{path...}", API_AUTH | API_VAULT, "vault.secret.write", h_write, KV_HELP},
-    {M_DELETE, "/v1/secret/{path...}", API_AUTH | API_VAULT, "vault.secret.delete", h_delete, KV_HELP},
+    {M_GET, "/v1/secret", API_AUTH | API_VAULT | API_VAULT_ACL_SELF, "vault.secret.list", h_top, KV_HELP},
+    {M_LIST, "/v1/secret", API_AUTH | API_VAULT | API_VAULT_ACL_SELF, "vault.secret.list", h_list_top, KV_HELP},
+    {M_GET, "/v1/secret/{path...}", API_AUTH | API_VAULT | API_VAULT_ACL_SELF, "vault.secret.read", h_read, KV_HELP},
+    {M_LIST, "/v1/secret/{path...}", API_AUTH | API_VAULT | API_VAULT_ACL_SELF, "vault.secret.list", h_list, KV_HELP},
+    {M_PUT, "/v1/secret/{path...}", API_AUTH | API_VAULT | API_VAULT_ACL_SELF, "vault.secret.write", h_write, KV_HELP},
+    {M_POST, "/v1/secret/{path...}", API_AUTH | API_VAULT | API_VAULT_ACL_SELF, "vault.secret.write", h_write, KV_HELP},
+    {M_DELETE, "/v1/secret/{path...}", API_AUTH | API_VAULT | API_VAULT_ACL_SELF, "vault.secret.delete", h_delete,
+     KV_HELP},
 };
 API_ROUTES_END(vault_kv);

@@ -15,7 +15,10 @@
 #include "api/api_internal.h"
 #include "core/duration.h"
 #include "core/names.h"
+#include "core/vault_acl.h"
 #include "lib/str.h"
+#include "svc/token_cache.h"
+#include "svc/vault_tokens.h"
 
 int api_vault_parse_bool(const char *s, int *ret) {
     static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
@@ -139,5 +142,47 @@ int api_vault_org(struct api_req *ar, const char **ret) {
         return -1;
     }
     *ret = ns;
+    return 0;
+}
+
+int api_vault_acl_gate(struct api_req *ar, unsigned method) {
+    const struct token_entry *t = ar->principal.token;
+    if (!(ar->route->auth & API_VAULT)) {
+        api_reply_error(ar, LK_EDENIED,
+                        "token %s was made by the Vault-compatible door with Vault policies: it works on the door's "
+                        "paths only",
+                        t->id);
+        return -1;
+    }
+    if (ar->route->auth & API_VAULT_ACL_SELF)
+        return 0;
+    /* Vault's path: the request's, without /v1/ and its trailing '/'. */
+    h2o_iovec_t p = ar->req->path_normalized;
+    size_t off = p.len >= 4 && memcmp(p.base, "/v1/", 4) == 0 ? 4 : 0;
+    size_t n = p.len - off;
+    while (n > 0 && p.base[off + n - 1] == '/')
+        n--;
+    int list = method == M_LIST;
+    if (method == M_GET || method == M_HEAD) {
+        const char *q = api_query(ar, "list");
+        int on = 0;
+        list = q != NULL && api_vault_parse_bool(q, &on) == 0 && on;
+    }
+    char *path = h2o_mem_alloc_pool(&ar->req->pool, n + 2);
+    memcpy(path, p.base + off, n);
+    if (list)
+        path[n++] = '/';
+    path[n] = '\0';
+    unsigned caps[2] = {list                                  ? VAULT_CAP_LIST
+                        : method == M_DELETE                  ? VAULT_CAP_DELETE
+                        : method == M_PUT || method == M_POST ? VAULT_CAP_UPDATE
+                                                              : VAULT_CAP_READ,
+                        strcmp(path, "sys/seal") == 0 ? VAULT_CAP_SUDO : 0};
+    for (size_t i = 0; i < 2 && caps[i] != 0; i++) {
+        if (vault_tokens_acl_check(ar->svc, &ar->principal, path, caps[i], &ar->err) != 0) {
+            api_reply_lkerr(ar, &ar->err);
+            return -1;
+        }
+    }
     return 0;
 }

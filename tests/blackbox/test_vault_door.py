@@ -308,6 +308,15 @@ def test_a_childs_vault_policies_hold_on_secret_paths_on_top_of_its_owners_right
     b = child(bob, ["writer"])
     assert_error(vault(server, "GET", "/v1/secret/app/db", b), 403, "secrets.read")
     assert assert_envelope(vault(server, "GET", "/v1/secret/teams/payments/svc", b))["data"] == {"k": "team"}
+    # The chains around it are closed: it cannot widen the policy it holds (sys/policy needs
+    # update there), make a token, or reach the same secrets through the native API.
+    wider = 'path "secret/*" { capabilities = ["create", "read", "update", "delete", "list"] }'
+    assert_error(vault(server, "PUT", "/v1/sys/policy/writer", c, {"policy": wider}), 403, "sys/policy/writer")
+    assert_error(vault(server, "POST", "/v1/auth/token/create", c, {"policies": ["writer"]}), 403, "auth/token/create")
+    assert_error(server.get("/v1/orgs/acme/secrets/app/db", token=c), 401, "Vault-compatible door")
+    assert_error(server.get("/v1/auth/whoami", token=c), 401, "door's paths only")
+    # Its own lookup is the default policy's, as in Vault.
+    assert vault(server, "GET", "/v1/auth/token/lookup-self", c).status_code == 200
     # A policy changed takes effect on the next request; deleted, it grants nothing.
     assert vault(server, "DELETE", "/v1/sys/policy/writer", alice).status_code == 204
     assert_error(vault(server, "GET", "/v1/secret/teams/payments/svc", c), 403)

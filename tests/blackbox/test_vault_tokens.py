@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from helpers import assert_error, create_org, create_user, expect, remember_secret, token_for
 
@@ -115,6 +116,12 @@ def test_lookup_and_accessor_lookup(server, acme):
 
 
 def test_child_policies_must_be_within_the_parents(server, acme):
+    # A token held to Vault policies needs one that lets it create tokens (as in Vault).
+    bare = create(server, acme["alice"], policies=["p0"])["client_token"]
+    assert_error(vt(server, "POST", "create", bare, dict(HVAC)), 403, "auth/token/create")
+    r = requests.put(server.url + "/v1/sys/policy/p1", headers={"X-Vault-Token": acme["ada"]}, timeout=10,
+                     json={"policy": 'path "auth/token/create" { capabilities = ["update"] }'})
+    assert r.status_code == 204, r.text
     child = create(server, acme["alice"], policies=["p1"])["client_token"]
     assert_error(vt(server, "POST", "create", child, dict(HVAC, policies=["p2"])), 400,
                  "child policies must be subset of parent")
