@@ -899,3 +899,56 @@ int store_vault_policy_names(struct store *s, const char *org_id, const char *af
 int store_vault_policy_delete(struct store *s, const char *org_id, const char *name) {
     STORE_WRITE(org_id == NULL || name == NULL, vault_policy_delete(s, org_id, name));
 }
+
+/* --- workloads ------------------------------------------------------------------ */
+
+LIST_DONE(workload_list)
+
+LIST_DONE(workload_binding_list)
+
+static int workload_ok(const struct workload_rec *w) {
+    return field_ok(w->id, sizeof(w->id), 1) && field_ok(w->org_id, sizeof(w->org_id), 1) &&
+           field_ok(w->team_id, sizeof(w->team_id), 1) && field_ok(w->name, sizeof(w->name), 1) &&
+           field_ok(w->description, sizeof(w->description), 0) && field_ok(w->created_by, sizeof(w->created_by), 1);
+}
+
+int store_workload_insert(struct store *s, const struct workload_rec *rec) {
+    STORE_WRITE(rec == NULL || !workload_ok(rec), workload_insert(s, rec));
+}
+
+int store_workload_get(struct store *s, const char *team_id, const char *name, struct workload_rec *ret) {
+    STORE_READ(team_id == NULL || name == NULL || ret == NULL, workload_get(s, team_id, name, ret));
+}
+
+int store_workload_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct workload_list *ret) {
+    STORE_READ(team_id == NULL || ret == NULL || !LIMIT_OK(limit), workload_list(s, team_id, after_seq, limit, ret));
+}
+
+int store_workload_update(struct store *s, const struct workload_rec *rec) {
+    STORE_WRITE(rec == NULL || !workload_ok(rec), workload_update(s, rec));
+}
+
+int store_workload_delete(struct store *s, const char *id) {
+    STORE_WRITE(id == NULL, workload_delete(s, id));
+}
+
+int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by, int64_t now,
+                        int *ret_created) {
+    STORE_WRITE(workload_id == NULL || sa_id == NULL || created_by == NULL || created_by[0] == '\0' ||
+                    strlen(created_by) >= STORE_PRINCIPAL_MAX,
+                workload_bind(s, workload_id, sa_id, created_by, now, ret_created));
+}
+
+int store_workload_unbind(struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted) {
+    STORE_WRITE(workload_id == NULL || sa_id == NULL, workload_unbind(s, workload_id, sa_id, ret_deleted));
+}
+
+int store_workload_bound(struct store *s, const char *workload_id, const char *sa_id, int *ret_bound) {
+    STORE_READ(workload_id == NULL || sa_id == NULL || ret_bound == NULL, workload_bound(s, workload_id, sa_id, ret_bound));
+}
+
+int store_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,
+                            struct workload_binding_list *ret) {
+    STORE_READ((workload_id == NULL) == (sa_id == NULL) || ret == NULL || !LIMIT_OK(limit),
+               workload_bindings(s, workload_id, sa_id, after_seq, limit, ret));
+}

@@ -925,4 +925,81 @@ int store_vault_policy_names(struct store *s, const char *org_id, const char *af
 /* LK_ENOTFOUND if org_id has no policy name. */
 int store_vault_policy_delete(struct store *s, const char *org_id, const char *name);
 
+/* --- workloads (migration 0020; svc/workloads.c) ----------------------------- */
+
+/*
+ * A team's workloads and their bindings to the team's service accounts. A
+ * workload's name is unique in its team; a binding joins a workload and a
+ * service account of the same team (the store refuses any other pair as
+ * not found). Deleting the team, the workload or the service account
+ * deletes its bindings in the same statement.
+ */
+struct workload_rec {
+    int64_t seq;
+    char id[STORE_OWNER_ID_MAX]; /* "wl_..." */
+    char org_id[STORE_OWNER_ID_MAX];
+    char team_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX]; /* unique in the team */
+    char description[STORE_DESCRIPTION_MAX];
+    int64_t created_at;
+    char created_by[STORE_PRINCIPAL_MAX]; /* "type:id" */
+    int64_t updated_at;
+};
+
+struct workload_list {
+    struct workload_rec *items;
+    size_t count;
+};
+void workload_list_done(struct workload_list *list);
+
+/* A binding as listings show it: both ids and both names. */
+struct workload_binding_rec {
+    int64_t seq; /* store-assigned, increasing; listing order and cursor */
+    char workload_id[STORE_OWNER_ID_MAX];
+    char workload[STORE_NAME_MAX];
+    char sa_id[STORE_OWNER_ID_MAX];
+    char sa[STORE_NAME_MAX];
+    int64_t created_at;
+    char created_by[STORE_PRINCIPAL_MAX]; /* "type:id" */
+};
+
+struct workload_binding_list {
+    struct workload_binding_rec *items;
+    size_t count;
+};
+void workload_binding_list_done(struct workload_binding_list *list);
+
+/* Inserts rec (rec->seq is ignored). LK_ECONFLICT if the name (or the id)
+ * is taken; LK_ENOTFOUND if the team does not exist. */
+int store_workload_insert(struct store *s, const struct workload_rec *rec);
+/* The workload named name in team_id. LK_ENOTFOUND if none. */
+int store_workload_get(struct store *s, const char *team_id, const char *name, struct workload_rec *ret);
+/* team_id's workloads with seq > after_seq, in seq order, at most limit (1..1000). */
+int store_workload_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct workload_list *ret);
+/* Rewrites description and updated_at of the workload rec->id. LK_ENOTFOUND if none. */
+int store_workload_update(struct store *s, const struct workload_rec *rec);
+/* Deletes the workload and its bindings. LK_ENOTFOUND if none. */
+int store_workload_delete(struct store *s, const char *id);
+
+/*
+ * Binds workload_id to sa_id, recording created_by ("type:id") and now;
+ * a pair already bound keeps its binding as it was. *ret_created (may be
+ * NULL) is 1 if this call made the binding, 0 if it was there. LK_ENOTFOUND
+ * unless both exist and belong to the same team.
+ */
+int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by, int64_t now,
+                        int *ret_created);
+/* Deletes the binding of workload_id and sa_id. *ret_deleted (may be NULL)
+ * is 1 if there was one, else 0 (not an error). */
+int store_workload_unbind(struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted);
+/* *ret_bound: 1 if workload_id is bound to sa_id now, else 0 (also when
+ * either does not exist). Read through this connection, so inside an open
+ * transaction it sees that transaction's writes. */
+int store_workload_bound(struct store *s, const char *workload_id, const char *sa_id, int *ret_bound);
+/* The bindings of workload_id (workload_id set, sa_id NULL) or of sa_id
+ * (workload_id NULL), with seq > after_seq, in seq order, at most limit
+ * (1..1000). Exactly one of the two ids is given (else LK_EINVAL). */
+int store_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,
+                            struct workload_binding_list *ret);
+
 #endif

@@ -157,7 +157,22 @@
       (struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret))                           \
     X(int, vault_policy_names,                                                                                         \
       (struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret))                      \
-    X(int, vault_policy_delete, (struct store *s, const char *org_id, const char *name))
+    X(int, vault_policy_delete, (struct store *s, const char *org_id, const char *name))                              \
+    /* workloads and their bindings (0020) */                                                                          \
+    X(int, workload_insert, (struct store *s, const struct workload_rec *rec))                                         \
+    X(int, workload_get, (struct store *s, const char *team_id, const char *name, struct workload_rec *ret))           \
+    X(int, workload_list,                                                                                              \
+      (struct store *s, const char *team_id, int64_t after_seq, int limit, struct workload_list *ret))                 \
+    X(int, workload_update, (struct store *s, const struct workload_rec *rec))                                         \
+    X(int, workload_delete, (struct store *s, const char *id))                                                         \
+    X(int, workload_bind,                                                                                              \
+      (struct store *s, const char *workload_id, const char *sa_id, const char *created_by, int64_t now,               \
+       int *ret_created))                                                                                              \
+    X(int, workload_unbind, (struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted))          \
+    X(int, workload_bound, (struct store *s, const char *workload_id, const char *sa_id, int *ret_bound))             \
+    X(int, workload_bindings,                                                                                          \
+      (struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,                      \
+       struct workload_binding_list *ret))
 /* clang-format on */
 
 struct store_ops {
