@@ -11,7 +11,8 @@ Columns (callers):
   sax      a service account of payments granted team-owner
 
 A row's path may contain {fresh-user}, {fresh-team}, {fresh-sa}, {fresh-org},
-{fresh-secret}: each cell gets its own freshly made resource, so destructive
+{fresh-secret}, {fresh-workload}, {fresh-bound} (a workload bound to
+sa-default): each cell gets its own freshly made resource, so destructive
 cells cannot disturb one another ({fresh-secret} is a secret written where
 the placeholder stands: org-wide or in a team). Rows whose root cell needs a
 resource no other caller can touch give root its own ({root-org}); a row
@@ -125,6 +126,26 @@ MATRIX = [
         xteam=200, xorg=404),
     row("PUT", "/v1/orgs/acme/teams/other/members/{fresh-user}", {"role": "viewer"}, _=401, root=200, admin=200,
         xteam=200, xorg=404),
+    # Workloads: whoever sees the team sees them; its owners (and a service
+    # account granted team-owner) and org admins manage them and their bindings.
+    row("POST", T + "/workloads", {"name": "{fresh-name}"}, **TEAM_OWNER),
+    row("GET", T + "/workloads", None, **SEEN),
+    row("GET", T + "/workloads/wl-shared", None, **SEEN),
+    row("PATCH", T + "/workloads/{fresh-workload}", {"description": "x"}, **TEAM_OWNER),
+    row("DELETE", T + "/workloads/{fresh-workload}", None, **dict(TEAM_OWNER, root=204, admin=204, owner=204,
+                                                                  sax=204)),
+    row("GET", T + "/workloads/wl-shared/bindings", None, **SEEN),
+    row("PUT", T + "/workloads/{fresh-workload}/bindings/sa-default", None, **dict(TEAM_OWNER, root=204, admin=204,
+                                                                                   owner=204, sax=204)),
+    row("DELETE", T + "/workloads/{fresh-bound}/bindings/sa-default", None, **dict(TEAM_OWNER, root=204, admin=204,
+                                                                                   owner=204, sax=204)),
+    # Scope: payments' roles (and service accounts) are strangers to team other's workloads.
+    row("POST", "/v1/orgs/acme/teams/other/workloads", {"name": "{fresh-name}"}, _=401, root=200, admin=200,
+        xteam=200, xorg=404),
+    row("PUT", "/v1/orgs/acme/teams/other/workloads/wl-other/bindings/ops-bot", None, _=401, root=204, admin=204,
+        xteam=204, xorg=404),
+    row("DELETE", "/v1/orgs/acme/teams/other/workloads/wl-other/bindings/ops-bot", None, _=401, root=204, admin=204,
+        xteam=204, xorg=404),
     row("GET", "/v1/orgs/acme/roles", None, **SEEN),
     row("POST", "/v1/orgs/acme/roles", {"name": "{fresh-name}", "permissions": ["users.view"]}, **ORG_ADMIN),
     row("DELETE", "/v1/orgs/acme/roles/{fresh-role}", None, _=401, root=204, admin=204, xorg=404),
@@ -243,6 +264,9 @@ class World:
         ok(s.post("/v1/orgs/acme/teams/other/service-accounts", token=root, json={"name": "ops-bot"}))
         ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-default"}))
         ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-extra", "roles": ["team-owner"]}))
+        ok(s.post(T + "/workloads", token=root, json={"name": "wl-shared"}))
+        ok(s.request("PUT", T + "/workloads/wl-shared/bindings/sa-default", token=root))
+        ok(s.post("/v1/orgs/acme/teams/other/workloads", token=root, json={"name": "wl-other"}))
         for name, col in [("sa-default", "sa"), ("sa-extra", "sax")]:
             r = ok(s.post(T + "/service-accounts/%s/tokens" % name, token=root, json={}))
             self.tokens[col] = remember_secret(r.json()["token"])
@@ -296,6 +320,12 @@ class World:
             r = s.post(T + "/service-accounts/sa-default/tokens", token=root, json={})
             assert r.status_code == 200
             return remember_secret(r.json()["token"]) and r.json()["id"]
+        if kind in ("fresh-workload", "fresh-bound"):
+            assert s.post(T + "/workloads", token=root, json={"name": name}).status_code == 200
+            if kind == "fresh-bound":
+                r = s.request("PUT", T + "/workloads/%s/bindings/sa-default" % name, token=root)
+                assert r.status_code == 204, r.text
+            return name
         if kind == "fresh-sa":
             assert s.post(T + "/service-accounts", token=root, json={"name": name}).status_code == 200
             return name
@@ -313,7 +343,7 @@ class World:
             where = text.split("{fresh-secret}")[0]
             text = text.replace("{fresh-secret}", self.fresh_secret(where))
         for kind in ["fresh-name", "fresh-user", "fresh-member", "fresh-team", "fresh-sa", "fresh-role",
-                     "fresh-group", "mark-token", "sa-token"]:
+                     "fresh-group", "mark-token", "sa-token", "fresh-workload", "fresh-bound"]:
             key = "{%s}" % kind
             if key in text:
                 text = text.replace(key, self.fresh(kind))
