@@ -927,6 +927,8 @@ static void test_done_functions_are_null_safe(void **state) {
     assert_null(empty.items);
     assert_int_equal(empty.count, 0);
     notice_list_done(NULL);
+    workload_list_done(NULL);
+    workload_binding_list_done(NULL);
     store_close(NULL);
 }
 
@@ -3652,6 +3654,225 @@ static void test_notice_forget_keeps_the_current_expiry(void **state) {
     assert_int_equal(inserted, 1);
 }
 
+/* --- workloads (0020) --------------------------------------------------------- */
+
+static void make_workload(struct fx *fx, struct workload_rec *w, const struct team_rec *t, const char *name) {
+    memset(w, 0, sizeof(*w));
+    snprintf(w->id, sizeof(w->id), "wl_%s%u", fx->tag, ++fx->next);
+    snprintf(w->org_id, sizeof(w->org_id), "%s", t->org_id);
+    snprintf(w->team_id, sizeof(w->team_id), "%s", t->id);
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    snprintf(w->description, sizeof(w->description), "workload %s", name);
+    snprintf(w->created_by, sizeof(w->created_by), "user:u%u", fx->next);
+    w->created_at = 1700000030;
+    w->updated_at = 1700000031;
+}
+
+/* One org with teams t and u; a workload and a service account in each. */
+struct wl_world {
+    struct org_rec o;
+    struct team_rec t, u;
+    struct workload_rec w, wu;
+    struct sa_rec a, b, au;
+};
+
+static void wl_world(struct fx *fx, struct wl_world *ww, const char *org) {
+    make_org(fx, &ww->o, org);
+    assert_ok(store_org_insert(fx->s, &ww->o));
+    make_team(fx, &ww->t, &ww->o, "t");
+    make_team(fx, &ww->u, &ww->o, "u");
+    assert_ok(store_team_insert(fx->s, &ww->t));
+    assert_ok(store_team_insert(fx->s, &ww->u));
+    make_workload(fx, &ww->w, &ww->t, "web");
+    make_workload(fx, &ww->wu, &ww->u, "web"); /* the same name in another team */
+    assert_ok(store_workload_insert(fx->s, &ww->w));
+    assert_ok(store_workload_insert(fx->s, &ww->wu));
+    make_sa(fx, &ww->a, &ww->t, "a");
+    make_sa(fx, &ww->b, &ww->t, "b");
+    make_sa(fx, &ww->au, &ww->u, "a");
+    assert_ok(store_sa_insert(fx->s, &ww->a));
+    assert_ok(store_sa_insert(fx->s, &ww->b));
+    assert_ok(store_sa_insert(fx->s, &ww->au));
+}
+
+static int bound(struct store *s, const char *workload_id, const char *sa_id) {
+    int b = -1;
+    assert_ok(store_workload_bound(s, workload_id, sa_id, &b));
+    return b;
+}
+
+/* Insert, get by team and name, conflicts, an unknown team, paging per
+ * team, update of description and updated_at only, delete. */
+static void test_workloads_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct wl_world ww;
+    struct workload_rec got, dup, extra;
+    wl_world(fx, &ww, "wl");
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_workload_get(fx->s, ww.t.id, "web", &got));
+    assert_true(got.seq > 0);
+    assert_string_equal(got.id, ww.w.id);
+    assert_string_equal(got.org_id, ww.o.id);
+    assert_string_equal(got.team_id, ww.t.id);
+    assert_string_equal(got.description, "workload web");
+    assert_string_equal(got.created_by, ww.w.created_by);
+    assert_int_equal(got.created_at, 1700000030);
+    assert_int_equal(got.updated_at, 1700000031);
+    assert_ok(store_workload_get(fx->s, ww.u.id, "web", &got));
+    assert_string_equal(got.id, ww.wu.id);
+    assert_lk(store_workload_get(fx->s, ww.t.id, "nope", &got), LK_ENOTFOUND);
+
+    make_workload(fx, &dup, &ww.t, "web");
+    assert_lk(store_workload_insert(fx->s, &dup), LK_ECONFLICT);
+    struct team_rec ghost;
+    make_team(fx, &ghost, &ww.o, "ghost");
+    make_workload(fx, &dup, &ghost, "web");
+    assert_lk(store_workload_insert(fx->s, &dup), LK_ENOTFOUND);
+
+    for (int i = 0; i < 3; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "w%d", i);
+        make_workload(fx, &extra, &ww.t, name);
+        assert_ok(store_workload_insert(fx->s, &extra));
+    }
+    struct workload_list l = {0};
+    assert_ok(store_workload_list(fx->s, ww.t.id, 0, 2, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "web");
+    assert_string_equal(l.items[1].name, "w0");
+    int64_t after = l.items[1].seq;
+    workload_list_done(&l);
+    assert_ok(store_workload_list(fx->s, ww.t.id, after, 10, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "w1");
+    assert_string_equal(l.items[1].name, "w2");
+    workload_list_done(&l);
+    assert_ok(store_workload_list(fx->s, ww.u.id, 0, 10, &l));
+    assert_int_equal(l.count, 1);
+    workload_list_done(&l);
+    assert_lk(store_workload_list(fx->s, ww.t.id, 0, 0, &l), LK_EINVAL);
+
+    got = ww.w;
+    snprintf(got.description, sizeof(got.description), "changed");
+    snprintf(got.name, sizeof(got.name), "renamed"); /* not an update's to change */
+    got.updated_at = 1700000099;
+    assert_ok(store_workload_update(fx->s, &got));
+    assert_ok(store_workload_get(fx->s, ww.t.id, "web", &got));
+    assert_string_equal(got.description, "changed");
+    assert_int_equal(got.updated_at, 1700000099);
+    assert_int_equal(got.created_at, 1700000030);
+    make_workload(fx, &dup, &ww.t, "never-stored");
+    assert_lk(store_workload_update(fx->s, &dup), LK_ENOTFOUND);
+
+    assert_ok(store_workload_delete(fx->s, ww.w.id));
+    assert_lk(store_workload_get(fx->s, ww.t.id, "web", &got), LK_ENOTFOUND);
+    assert_lk(store_workload_delete(fx->s, ww.w.id), LK_ENOTFOUND);
+}
+
+/* Bind is idempotent and says whether it made the binding; only a pair of
+ * one team binds; unbind says whether there was one; listings per
+ * workload and per service account, in binding order, with both names. */
+static void test_workload_bindings(void **state) {
+    struct fx *fx = *state;
+    struct wl_world ww;
+    wl_world(fx, &ww, "wlb");
+    int made = -1, gone = -1;
+    assert_int_equal(bound(fx->s, ww.w.id, ww.a.id), 0);
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.a.id, "user:u1", 1700000100, &made));
+    assert_int_equal(made, 1);
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.a.id, "user:u2", 1700000200, &made));
+    assert_int_equal(made, 0);
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.b.id, "root", 1700000300, NULL));
+    assert_int_equal(bound(fx->s, ww.w.id, ww.a.id), 1);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.b.id), 1);
+
+    /* Across teams, or with either missing: not found, nothing stored. */
+    assert_lk(store_workload_bind(fx->s, ww.w.id, ww.au.id, "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_lk(store_workload_bind(fx->s, ww.wu.id, ww.a.id, "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_lk(store_workload_bind(fx->s, "wl_none", ww.a.id, "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_lk(store_workload_bind(fx->s, ww.w.id, "sa_none", "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.au.id), 0);
+    assert_int_equal(bound(fx->s, "wl_none", "sa_none"), 0);
+
+    struct workload_binding_list l = {0};
+    assert_ok(store_workload_bindings(fx->s, ww.w.id, NULL, 0, 10, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].sa, "a");
+    assert_string_equal(l.items[0].sa_id, ww.a.id);
+    assert_string_equal(l.items[0].workload, "web");
+    assert_string_equal(l.items[0].workload_id, ww.w.id);
+    assert_string_equal(l.items[0].created_by, "user:u1"); /* the second bind changed nothing */
+    assert_int_equal(l.items[0].created_at, 1700000100);
+    assert_string_equal(l.items[1].sa, "b");
+    int64_t first = l.items[0].seq;
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bindings(fx->s, ww.w.id, NULL, first, 10, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].sa, "b");
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bindings(fx->s, NULL, ww.a.id, 0, 10, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].workload_id, ww.w.id);
+    workload_binding_list_done(&l);
+    assert_lk(store_workload_bindings(fx->s, ww.w.id, ww.a.id, 0, 10, &l), LK_EINVAL);
+    assert_lk(store_workload_bindings(fx->s, NULL, NULL, 0, 10, &l), LK_EINVAL);
+
+    assert_ok(store_workload_unbind(fx->s, ww.w.id, ww.a.id, &gone));
+    assert_int_equal(gone, 1);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.a.id), 0);
+    assert_ok(store_workload_unbind(fx->s, ww.w.id, ww.a.id, &gone));
+    assert_int_equal(gone, 0);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.b.id), 1);
+    assert_lk(store_workload_bind(fx->s, ww.w.id, ww.a.id, "", 1, NULL), LK_EINVAL);
+    assert_lk(store_workload_bound(fx->s, ww.w.id, ww.a.id, NULL), LK_EINVAL);
+}
+
+/* Deleting the service account, the workload or the team takes their
+ * bindings; an unbinding inside a request transaction is seen by reads
+ * in it at once, and by another connection once it commits. */
+static void test_workload_bindings_cascade_and_join_the_request_tx(void **state) {
+    struct fx *fx = *state;
+    struct wl_world ww;
+    struct workload_rec w2;
+    wl_world(fx, &ww, "wlc");
+    make_workload(fx, &w2, &ww.t, "batch");
+    assert_ok(store_workload_insert(fx->s, &w2));
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.a.id, "root", 1, NULL));
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.b.id, "root", 1, NULL));
+    assert_ok(store_workload_bind(fx->s, w2.id, ww.a.id, "root", 1, NULL));
+    assert_ok(store_workload_bind(fx->s, ww.wu.id, ww.au.id, "root", 1, NULL));
+
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    store_request_begin(fx->s);
+    assert_ok(store_workload_unbind(fx->s, ww.w.id, ww.b.id, NULL));
+    assert_int_equal(bound(fx->s, ww.w.id, ww.b.id), 0);
+    assert_ok(store_request_end(fx->s, 1));
+    assert_int_equal(bound(fx->s2, ww.w.id, ww.b.id), 0);
+
+    assert_ok(store_sa_delete(fx->s, ww.a.id));
+    struct workload_binding_list l = {0};
+    assert_ok(store_workload_bindings(fx->s, ww.w.id, NULL, 0, 10, &l));
+    assert_int_equal(l.count, 0);
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bindings(fx->s, w2.id, NULL, 0, 10, &l));
+    assert_int_equal(l.count, 0);
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bind(fx->s, w2.id, ww.b.id, "root", 1, NULL));
+    assert_ok(store_workload_delete(fx->s, w2.id));
+    assert_ok(store_workload_bindings(fx->s, NULL, ww.b.id, 0, 10, &l));
+    assert_int_equal(l.count, 0);
+    workload_binding_list_done(&l);
+
+    assert_int_equal(bound(fx->s, ww.wu.id, ww.au.id), 1);
+    assert_ok(store_team_delete(fx->s, ww.u.id));
+    assert_int_equal(bound(fx->s, ww.wu.id, ww.au.id), 0);
+    struct workload_rec got;
+    assert_lk(store_workload_get(fx->s, ww.u.id, "web", &got), LK_ENOTFOUND);
+    assert_ok(store_workload_get(fx->s, ww.t.id, "web", &got)); /* the other team's stays */
+    assert_ok(store_org_delete(fx->s, ww.o.id));
+    assert_lk(store_workload_get(fx->s, ww.t.id, "web", &got), LK_ENOTFOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -3728,6 +3949,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_vault_token_uses_are_taken_once_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vault_token_subtree_deepest_first_and_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_forget_keeps_the_current_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workloads_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workload_bindings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workload_bindings_cascade_and_join_the_request_tx, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
