@@ -117,10 +117,9 @@ const struct api_route api_routes_workloads[] = {
      "Changes the description (team owners and org admins): {\"description\"}."},
     {M_DELETE, "/v1/orgs/{org}/teams/{team}/workloads/{workload}", 1, "workload.delete", h_workload_delete,
      "Deletes the workload and its bindings; 204."},
-    {M_GET, "/v1/orgs/{org}/teams/{team}/workloads/{workload}/bindings", 1, "workload.binding.list",
-     h_binding_list, "The service accounts the workload is bound to (workloads.view). Query: limit, cursor."},
-    {M_PUT, "/v1/orgs/{org}/teams/{team}/workloads/{workload}/bindings/{sa}", 1, "workload.binding.put",
-     h_binding_put,
+    {M_GET, "/v1/orgs/{org}/teams/{team}/workloads/{workload}/bindings", 1, "workload.binding.list", h_binding_list,
+     "The service accounts the workload is bound to (workloads.view). Query: limit, cursor."},
+    {M_PUT, "/v1/orgs/{org}/teams/{team}/workloads/{workload}/bindings/{sa}", 1, "workload.binding.put", h_binding_put,
      "Binds the workload to service account {sa} of the same team (team owners and org admins, holding everything "
      "the account holds); binding again changes nothing; 204."},
     {M_DELETE, "/v1/orgs/{org}/teams/{team}/workloads/{workload}/bindings/{sa}", 1, "workload.binding.delete",

@@ -179,7 +179,8 @@ static const char *const role_names[PERM_ROLE__COUNT] = {"org-admin", "team-owne
 /* Every *.view except secrets and audit: what anyone in the org may read. */
 static const char *const viewer_perms[] = {
     "orgs.view",  "settings.view",         "users.view",  "teams.view",       "groups.view",
-    "roles.view", "service_accounts.view", "tokens.view", "permissions.view", "workloads.view", NULL};
+    "roles.view", "service_accounts.view", "tokens.view", "permissions.view", "workloads.view",
+    NULL};
 
 static permset_t role_by_names(enum perm_builtin_role role) {
     /* A team member reads the org, manages its own tokens and reads its team's secrets. */

@@ -932,8 +932,8 @@ int store_workload_delete(struct store *s, const char *id) {
     STORE_WRITE(id == NULL, workload_delete(s, id));
 }
 
-int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by, int64_t now,
-                        int *ret_created) {
+int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by,
+                        int64_t now, int *ret_created) {
     STORE_WRITE(workload_id == NULL || sa_id == NULL || created_by == NULL || created_by[0] == '\0' ||
                     strlen(created_by) >= STORE_PRINCIPAL_MAX,
                 workload_bind(s, workload_id, sa_id, created_by, now, ret_created));
@@ -944,7 +944,8 @@ int store_workload_unbind(struct store *s, const char *workload_id, const char *
 }
 
 int store_workload_bound(struct store *s, const char *workload_id, const char *sa_id, int *ret_bound) {
-    STORE_READ(workload_id == NULL || sa_id == NULL || ret_bound == NULL, workload_bound(s, workload_id, sa_id, ret_bound));
+    STORE_READ(workload_id == NULL || sa_id == NULL || ret_bound == NULL,
+               workload_bound(s, workload_id, sa_id, ret_bound));
 }
 
 int store_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,

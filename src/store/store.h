@@ -987,8 +987,8 @@ int store_workload_delete(struct store *s, const char *id);
  * NULL) is 1 if this call made the binding, 0 if it was there. LK_ENOTFOUND
  * unless both exist and belong to the same team.
  */
-int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by, int64_t now,
-                        int *ret_created);
+int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by,
+                        int64_t now, int *ret_created);
 /* Deletes the binding of workload_id and sa_id. *ret_deleted (may be NULL)
  * is 1 if there was one, else 0 (not an error). */
 int store_workload_unbind(struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted);

@@ -13,14 +13,10 @@
 
 /* WL_COLS, in order. */
 static const struct col_map wl_cols[] = {
-    MAP_INT(struct workload_rec, seq),
-    MAP_TEXT(struct workload_rec, id),
-    MAP_TEXT(struct workload_rec, org_id),
-    MAP_TEXT(struct workload_rec, team_id),
-    MAP_TEXT(struct workload_rec, name),
-    MAP_TEXT(struct workload_rec, description),
-    MAP_INT(struct workload_rec, created_at),
-    MAP_TEXT(struct workload_rec, created_by),
+    MAP_INT(struct workload_rec, seq),        MAP_TEXT(struct workload_rec, id),
+    MAP_TEXT(struct workload_rec, org_id),    MAP_TEXT(struct workload_rec, team_id),
+    MAP_TEXT(struct workload_rec, name),      MAP_TEXT(struct workload_rec, description),
+    MAP_INT(struct workload_rec, created_at), MAP_TEXT(struct workload_rec, created_by),
     MAP_INT(struct workload_rec, updated_at),
 };
 static const struct row_map wl_map = ROW_MAP(struct workload_rec, wl_cols);
@@ -32,12 +28,9 @@ static const struct row_map wl_map = ROW_MAP(struct workload_rec, wl_cols);
     " FROM workload_bindings b JOIN workloads w ON w.id = b.workload_id JOIN service_accounts a ON a.id = b.sa_id"
 
 static const struct col_map bind_cols[] = {
-    MAP_INT(struct workload_binding_rec, seq),
-    MAP_TEXT(struct workload_binding_rec, workload_id),
-    MAP_TEXT(struct workload_binding_rec, workload),
-    MAP_TEXT(struct workload_binding_rec, sa_id),
-    MAP_TEXT(struct workload_binding_rec, sa),
-    MAP_INT(struct workload_binding_rec, created_at),
+    MAP_INT(struct workload_binding_rec, seq),         MAP_TEXT(struct workload_binding_rec, workload_id),
+    MAP_TEXT(struct workload_binding_rec, workload),   MAP_TEXT(struct workload_binding_rec, sa_id),
+    MAP_TEXT(struct workload_binding_rec, sa),         MAP_INT(struct workload_binding_rec, created_at),
     MAP_TEXT(struct workload_binding_rec, created_by),
 };
 static const struct row_map bind_map = ROW_MAP(struct workload_binding_rec, bind_cols);
@@ -55,7 +48,8 @@ int sqlite_workload_get(struct store *s, const char *team_id, const char *name, 
     return sql_get(ss_of(s), &def, &wl_map, ret, sql_text(team_id), sql_text(name));
 }
 
-int sqlite_workload_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct workload_list *ret) {
+int sqlite_workload_list(struct store *s, const char *team_id, int64_t after_seq, int limit,
+                         struct workload_list *ret) {
     static const struct stmt_def def = {"SELECT " WL_COLS
                                         " FROM workloads WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"};
     return sql_list(ss_of(s), &def, &wl_map, limit, ret, sql_text(team_id), sql_int(after_seq), sql_int(limit));
@@ -115,8 +109,8 @@ int sqlite_workload_bound(struct store *s, const char *workload_id, const char *
 
 int sqlite_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,
                              struct workload_binding_list *ret) {
-    static const struct stmt_def of_workload = {
-        "SELECT " BIND_COLS BIND_FROM " WHERE b.workload_id = ?1 AND b.seq > ?2 ORDER BY b.seq LIMIT ?3"};
+    static const struct stmt_def of_workload = {"SELECT " BIND_COLS BIND_FROM
+                                                " WHERE b.workload_id = ?1 AND b.seq > ?2 ORDER BY b.seq LIMIT ?3"};
     static const struct stmt_def of_sa = {"SELECT " BIND_COLS BIND_FROM
                                           " WHERE b.sa_id = ?1 AND b.seq > ?2 ORDER BY b.seq LIMIT ?3"};
     if (workload_id != NULL)
