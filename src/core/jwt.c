@@ -875,14 +875,24 @@ int jwt_sign(const struct jwt_key *key, const json_t *claims, char *out, size_t 
     jsonw_obj_end(&w);
     if (jsonw_finish(&w, &header_len) != 0)
         return LK_EINTERNAL;
+    /* NULL also for a string that is not UTF-8 (jansson's nocheck strings). */
     payload = json_dumps(claims, JSON_COMPACT);
     if (payload == NULL)
-        return LK_ENOMEM;
+        return LK_EINVAL;
     payload_len = strlen(payload);
     if (payload_len > JWT_TOKEN_MAX) {
         r = LK_ERANGE;
         goto out;
     }
+    /* Sign only what jwt_verify() reads back (no NUL in a string, no
+     * duplicate member). */
+    json_error_t jerr;
+    json_t *back = json_loadb(payload, payload_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (back == NULL) {
+        r = LK_EINVAL;
+        goto out;
+    }
+    json_decref(back);
     total = jwt_b64url_len(header_len) + 1 + jwt_b64url_len(payload_len) + 1 + jwt_b64url_len(ES256_SIG_LEN);
     if (total > JWT_TOKEN_MAX || total + 1 > cap) {
         r = LK_ERANGE;

@@ -209,7 +209,9 @@ void jwt_keyset_free(struct jwt_keyset *set);
  * NUL-terminated) and sets *ret_len (may be NULL). ES256 signatures are in
  * JOSE's 64-byte R||S form. The claims are not checked here (the caller
  * sets iss, sub, aud, exp, iat).
- * Returns 0; LK_EINVAL if key cannot sign or claims is not an object;
+ * Returns 0; LK_EINVAL if key cannot sign, claims is not an object or
+ * would not read back as the same JSON (a string that is not UTF-8 or holds
+ * a NUL: jwt_verify() refuses those);
  * LK_ERANGE if the token would not fit out or exceed JWT_TOKEN_MAX;
  * LK_ENOMEM or LK_EINTERNAL. out is untouched on every failure.
  */

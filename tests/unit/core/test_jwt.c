@@ -550,7 +550,15 @@ static void test_sign_refusals(void **state) {
     json_t *arr = json_array();
     assert_i64_eq(jwt_sign(f.key, arr, small, sizeof(small), NULL), LK_EINVAL);
     json_decref(arr);
+    /* A string jwt_verify() would not read back (a NUL, not UTF-8) is not signed. */
+    char tok[1024];
     json_t *c = claims_std();
+    assert_i64_eq(json_object_set_new(c, "sub", json_stringn("a\0b", 3)), 0);
+    assert_i64_eq(jwt_sign(f.key, c, tok, sizeof(tok), NULL), LK_EINVAL);
+    assert_i64_eq(json_object_set_new(c, "sub", json_string_nocheck("\xff")), 0);
+    assert_i64_eq(jwt_sign(f.key, c, tok, sizeof(tok), NULL), LK_EINVAL);
+    json_decref(c);
+    c = claims_std();
     memset(small, 'Z', sizeof(small));
     assert_i64_eq(jwt_sign(f.key, c, small, sizeof(small), NULL), LK_ERANGE);
     assert_i64_eq(small[0], 'Z'); /* out untouched */
