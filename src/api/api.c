@@ -27,6 +27,7 @@
 #include "lib/log.h"
 #include "svc/audit.h"
 #include "svc/auth.h"
+#include "svc/oidc.h"
 #include "svc/ratelimiter.h"
 #include "svc/seal.h"
 #include "svc/svc.h"
@@ -269,6 +270,31 @@ int api_rate_limit_client(struct api_req *ar, struct ratelimiter *rl, const char
     return n == 0 ? 0 : api_rate_limit(ar, rl, name, key, n, res);
 }
 
+/* Longest Host header taken as the issuer's authority. */
+#define API_HOST_MAX 256
+
+const char *api_issuer(struct api_req *ar) {
+    const char *pub = ar->ctx->cfg->public_url;
+    if (pub != NULL && pub[0] != '\0')
+        return pub;
+    h2o_iovec_t host = ar->req->authority;
+    int ok = host.len > 0 && host.len <= API_HOST_MAX;
+    for (size_t i = 0; ok && i < host.len; i++) {
+        char c = host.base[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+             c == ':' || c == '[' || c == ']';
+    }
+    if (!ok) {
+        api_reply_error(ar, LK_EINVAL, "the Host header is not host[:port]: it cannot name the token issuer");
+        return NULL;
+    }
+    const char *scheme = api_request_https(ar) ? "https://" : "http://";
+    size_t n = strlen(scheme) + host.len + 1;
+    char *out = h2o_mem_alloc_pool(&ar->req->pool, n);
+    snprintf(out, n, "%s%.*s", scheme, (int)host.len, host.base);
+    return out;
+}
+
 static void pipeline(struct api_req *ar) {
     const struct api_config *cfg = ar->ctx->cfg;
     struct svc *svc = ar->svc;
@@ -329,7 +355,16 @@ static void pipeline(struct api_req *ar) {
             return;
         }
         ar->credential = cred;
-        if (auth_verify_token(svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
+        /* Three base64url parts: one of latchkey's own identity tokens
+         * (svc/oidc.h), verified offline; anything else an API token. */
+        const char *issuer = NULL;
+        int jwt = oidc_looks_like_jwt(cred.base, cred.len);
+        if (jwt && (issuer = api_issuer(ar)) == NULL) {
+            ar->credential_failed = 1;
+            return;
+        }
+        if (jwt ? auth_verify_jwt(svc, cred.base, cred.len, issuer, &ar->principal, &ar->err) != 0
+                : auth_verify_token(svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
             ar->credential_failed = 1;
             api_reply_lkerr(ar, &ar->err);
             return;

@@ -112,6 +112,9 @@ struct api_req {
      * principal (sign-up, org creation, login); pool strings. */
     const char *audit_org;
     const char *audit_actor; /* login: the username tried */
+    /* Set by handlers whose record names more than the path (an identity
+     * token's jti); a pool string, recorded instead of the path. */
+    const char *audit_resource;
     /* Set by handlers that establish which org the record is filed under
      * where the principal cannot say (api_audit_file_under); pool strings. */
     const char *audit_filed_org_id;
@@ -244,6 +247,19 @@ void api_reply_rate_limited(struct api_req *ar, const char *name, const struct r
 void api_req_init(struct api_req *ar, struct api_ctx *ctx, h2o_req_t *req);
 
 /* --- replies (respond.c); each sends exactly once ------------------------ */
+
+/* Lets a successful answer be cached for max_age seconds
+ * ("Cache-Control: public, max-age=N" instead of no-store): for the public
+ * documents (discovery, JWKS). Call just before the reply; an error answer
+ * stays no-store. */
+void api_cacheable(struct api_req *ar, unsigned max_age);
+
+/*
+ * The issuer of identity tokens this request deals with: --public-url, or
+ * else the URL it came to (scheme and Host), in the request pool. NULL
+ * (after replying 400) for a Host that is not a plain host[:port].
+ */
+const char *api_issuer(struct api_req *ar);
 
 /* Sends len bytes of already-encoded JSON (copied into the request pool). */
 void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len);

@@ -108,7 +108,22 @@ static void common_headers(h2o_req_t *req, const char *request_id) {
     h2o_iovec_t id = h2o_strdup(&req->pool, request_id, strlen(request_id));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", id.base,
                           id.len);
+    /* no-store, unless the route said its success may be cached
+     * (api_cacheable) and this is a success. */
+    ssize_t cc = h2o_find_header(&req->res.headers, H2O_TOKEN_CACHE_CONTROL, -1);
+    if (cc >= 0 && req->res.status < 400)
+        return;
+    if (cc >= 0)
+        h2o_delete_header(&req->res.headers, cc);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", H2O_STRLIT("no-store"));
+}
+
+void api_cacheable(struct api_req *ar, unsigned max_age) {
+    char v[48];
+    int n = snprintf(v, sizeof(v), "public, max-age=%u", max_age);
+    h2o_req_t *req = ar->req;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, "Cache-Control",
+                   h2o_strdup(&req->pool, v, (size_t)n).base, (size_t)n);
 }
 
 static const char *reason_of(int status) {

@@ -12,6 +12,7 @@
 
 #include "api/api_internal.h"
 #include "core/errors.h"
+#include "svc/oidc.h"
 #include "svc/seal.h"
 #include "svc/seal_ops.h"
 #include "svc/secrets.h"
@@ -50,10 +51,13 @@ static void h_unseal(struct api_req *ar) {
         goto out;
     }
     int r = seal_unseal(ar->svc->seal, ar->svc->store, key, &st, &ar->err);
-    if (r != 0)
+    if (r != 0) {
         api_reply_lkerr(ar, &ar->err);
-    else
+    } else {
+        if (!st.sealed) /* the first identity-token key, if none yet */
+            oidc_poke(ar->svc->oidc);
         api_reply_json(ar, 200, status_json(&st));
+    }
 out:
     json_decref(body);
 }

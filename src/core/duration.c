@@ -396,3 +396,17 @@ int duration_parse_seconds(const char *s, size_t len, int64_t *ret, struct lk_er
     *ret = secs;
     return 0;
 }
+
+int duration_any_seconds(const char *s, size_t len, int64_t *ret, struct lk_error *err) {
+    if (len > 0 && (s[0] == 'P' || s[0] == 'p')) {
+        struct iso_duration d;
+        int64_t t = 0;
+        if (duration_parse(s, len, &d, err) != 0)
+            return LK_EINVAL;
+        if (duration_add(0, &d, &t) != 0)
+            return lk_error_set(err, LK_EINVAL, "duration too long");
+        *ret = t;
+        return 0;
+    }
+    return duration_parse_seconds(s, len, ret, err) == 0 ? 0 : LK_EINVAL;
+}

@@ -953,3 +953,37 @@ int store_workload_bindings(struct store *s, const char *workload_id, const char
     STORE_READ((workload_id == NULL) == (sa_id == NULL) || ret == NULL || !LIMIT_OK(limit),
                workload_bindings(s, workload_id, sa_id, after_seq, limit, ret));
 }
+
+/* --- identity-token signing keys ----------------------------------------------- */
+
+void oidc_key_rec_done(struct oidc_key_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->private_sealed);
+    free(rec->public_jwk);
+    rec->private_sealed = NULL;
+    rec->private_sealed_len = 0;
+    rec->public_jwk = NULL;
+}
+
+LIST_DONE_EACH(oidc_key_list, oidc_key_rec_done)
+
+int store_oidc_key_insert(struct store *s, const struct oidc_key_rec *rec) {
+    STORE_WRITE(rec == NULL || rec->kid[0] == '\0' || rec->alg[0] == '\0' || rec->private_sealed == NULL ||
+                    rec->private_sealed_len == 0 || rec->private_sealed_len > STORE_OIDC_SEALED_MAX ||
+                    rec->public_jwk == NULL || strlen(rec->public_jwk) > STORE_OIDC_JWK_MAX,
+                oidc_key_insert(s, rec));
+}
+
+int store_oidc_key_list(struct store *s, struct oidc_key_list *ret) {
+    STORE_READ(ret == NULL, oidc_key_list(s, ret));
+}
+
+int store_oidc_key_retire(struct store *s, const char *except_kid, int64_t now, int64_t retire_after,
+                          size_t *ret_changed) {
+    STORE_WRITE(except_kid == NULL, oidc_key_retire(s, except_kid, now, retire_after, ret_changed));
+}
+
+int store_oidc_key_delete_retired(struct store *s, int64_t now, size_t *ret_deleted) {
+    STORE_WRITE(0, oidc_key_delete_retired(s, now, ret_deleted));
+}

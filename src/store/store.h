@@ -1002,4 +1002,54 @@ int store_workload_bound(struct store *s, const char *workload_id, const char *s
 int store_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,
                             struct workload_binding_list *ret);
 
+/* --- identity-token signing keys (migration 0021; svc/oidc.c) --------------- */
+
+/* Most signing keys kept at once (published, pending or not yet deleted). */
+#define STORE_OIDC_KEYS_MAX 32
+/* Longest sealed private key and public JWK a row holds. */
+#define STORE_OIDC_SEALED_MAX 1024
+#define STORE_OIDC_JWK_MAX 2048
+
+/*
+ * One signing key. The private key is opaque bytes here (sealed by svc
+ * before it reaches the store); the times are Unix seconds, retire_after 0
+ * while the key has not been superseded (NULL in the store).
+ */
+struct oidc_key_rec {
+    int64_t seq;
+    char kid[STORE_NAME_MAX];
+    char alg[16];
+    uint8_t *private_sealed; /* owned */
+    size_t private_sealed_len;
+    char *public_jwk; /* owned, JSON */
+    int64_t created_at;
+    int64_t publish_from;
+    int64_t sign_from;
+    int64_t retire_after; /* 0 = none yet */
+};
+/* Frees what rec owns (not rec itself). NULL-safe. */
+void oidc_key_rec_done(struct oidc_key_rec *rec);
+
+struct oidc_key_list {
+    struct oidc_key_rec *items;
+    size_t count;
+};
+void oidc_key_list_done(struct oidc_key_list *list);
+
+/* Inserts rec (seq and retire_after ignored: a new key is never retired).
+ * LK_ECONFLICT if the kid is taken. */
+int store_oidc_key_insert(struct store *s, const struct oidc_key_rec *rec);
+/* Every key, in seq order (at most STORE_OIDC_KEYS_MAX: the oldest beyond
+ * are not returned). */
+int store_oidc_key_list(struct store *s, struct oidc_key_list *ret);
+/*
+ * Sets retire_after on every key but except_kid that has none yet: to now
+ * for a key whose sign_from is after now (it never signed), else to
+ * retire_after. *ret_changed (may be NULL) gets the number of keys changed.
+ */
+int store_oidc_key_retire(struct store *s, const char *except_kid, int64_t now, int64_t retire_after,
+                          size_t *ret_changed);
+/* Deletes every key whose retire_after is set and <= now. */
+int store_oidc_key_delete_retired(struct store *s, int64_t now, size_t *ret_deleted);
+
 #endif

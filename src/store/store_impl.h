@@ -172,7 +172,13 @@
     X(int, workload_bound, (struct store *s, const char *workload_id, const char *sa_id, int *ret_bound))             \
     X(int, workload_bindings,                                                                                          \
       (struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,                      \
-       struct workload_binding_list *ret))
+       struct workload_binding_list *ret))                                                                            \
+    /* identity-token signing keys (0021) */                                                                           \
+    X(int, oidc_key_insert, (struct store *s, const struct oidc_key_rec *rec))                                         \
+    X(int, oidc_key_list, (struct store *s, struct oidc_key_list *ret))                                                \
+    X(int, oidc_key_retire,                                                                                            \
+      (struct store *s, const char *except_kid, int64_t now, int64_t retire_after, size_t *ret_changed))               \
+    X(int, oidc_key_delete_retired, (struct store *s, int64_t now, size_t *ret_deleted))
 /* clang-format on */
 
 struct store_ops {
