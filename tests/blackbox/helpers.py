@@ -333,6 +333,8 @@ AUDIT_IMMUTABILITY = """
 # 0012 on without one. Migrations before 0012 are undone by hand, by each
 # test that goes back past them, in the way that test needs its data.
 UNDO = {
+    # 0021: no identity-token signing keys.
+    21: "DROP TABLE oidc_keys;",
     # 0020: no workloads (the bindings first: they reference both tables).
     20: "DROP TABLE workload_bindings; DROP TABLE workloads; DROP INDEX service_accounts_team_id;",
     # 0019: no Vault token attributes.
