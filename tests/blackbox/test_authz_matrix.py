@@ -231,6 +231,14 @@ MATRIX = [
     # Rotating the encryption key: the partner admin only (each root cell adds a key version).
     row("POST", "/v1/sys/rotate", None, _=401, root=200),
     row("POST", "/v1/sys/rewrap", None, _=401, root=200),
+    # Identity tokens (docs/identity.md): discovery and keys are public; a
+    # service account's identity token is its own alone (owners and admins
+    # make its API tokens instead); rotating the signing key is root's.
+    row("GET", "/.well-known/openid-configuration", None, unauth=200, **ALL_OK),
+    row("GET", "/v1/oidc/jwks", None, unauth=200, **ALL_OK),
+    row("GET", "/v1/oidc/spiffe-bundle", None, unauth=200, **ALL_OK),
+    row("POST", T + "/service-accounts/sa-default/identity-token", {}, _=401, sa=200, xorg=404),
+    row("POST", "/v1/sys/oidc/rotate", None, _=401, root=200),
 ]
 
 
