@@ -65,13 +65,14 @@ static void h_discovery(struct api_req *ar) {
 }
 
 static void h_identity_token(struct api_req *ar) {
-    static const char *const fields[] = {"audience", "ttl", NULL};
-    const char *aud = NULL, *ttl = NULL;
+    static const char *const fields[] = {"audience", "ttl", "workload", NULL};
+    const char *aud = NULL, *ttl = NULL, *workload = NULL;
     json_t *body = api_body_fields(ar, 1, fields);
     if (body == NULL)
         return;
-    struct oidc_issue_in in = {api_param(ar, "org"), api_param(ar, "team"), api_param(ar, "sa"), NULL, NULL, 0};
-    if (api_body_string(ar, body, "audience", &aud) < 0 || api_body_string(ar, body, "ttl", &ttl) < 0)
+    struct oidc_issue_in in = {api_param(ar, "org"), api_param(ar, "team"), api_param(ar, "sa"), NULL, NULL, NULL, 0};
+    if (api_body_string(ar, body, "audience", &aud) < 0 || api_body_string(ar, body, "ttl", &ttl) < 0 ||
+        api_body_string(ar, body, "workload", &workload) < 0)
         goto out;
     if (ttl != NULL && duration_any_seconds(ttl, strlen(ttl), &in.ttl_s, &ar->err) != 0) {
         api_reply_error(ar, LK_EINVAL, "ttl: expected a duration such as \"1h\", \"30m\" or \"PT1H\" (5 minutes .. "
@@ -85,6 +86,7 @@ static void h_identity_token(struct api_req *ar) {
     if ((in.issuer = api_issuer(ar)) == NULL)
         goto out;
     in.audience = aud;
+    in.workload = workload;
     struct oidc_issued *t = h2o_mem_alloc_pool(&ar->req->pool, sizeof(*t));
     if (oidc_issue(ar->svc, &ar->principal, &in, t, &ar->err) != 0) {
         api_reply_lkerr(ar, &ar->err);
@@ -126,7 +128,8 @@ const struct api_route api_routes_oidc[] = {
     {M_POST, "/v1/orgs/{org}/teams/{team}/service-accounts/{sa}/identity-token", API_AUTH, "sa.identity_token",
      h_identity_token,
      "A signed identity token (JWT, ES256, a SPIFFE JWT-SVID) for the service account: {\"audience\": default the "
-     "issuer, \"ttl\": \"1h\" (5m .. 24h, ISO 8601 or Go-style)}. Only the account itself (its API token) or a "
+     "issuer, \"ttl\": \"1h\" (5m .. 24h, ISO 8601 or Go-style), \"workload\": a workload bound to the account, "
+     "for its token}. Only the account itself (its API token) or a "
      "workload bound to it (its identity token) may ask. {\"token\", \"expires_at\", \"token_type\", \"spiffe_id\", "
      "\"jti\"}."},
     {M_POST, "/v1/sys/oidc/rotate", API_AUTH, "sys.oidc.rotate", h_rotate,

@@ -434,16 +434,23 @@ int oidc_issue(struct svc *svc, const struct principal *caller, const struct oid
                             "of a workload bound to it) may obtain its identity tokens",
                             in->sa);
     int64_t exp = svc->now + ttl;
+    const char *workload = in->workload;
     if (caller->type == PRINCIPAL_WORKLOAD) {
+        if (workload != NULL && strcmp(workload, caller->name) != 0)
+            return lk_error_set(err, LK_EDENIED, "permission denied: workload %s may obtain tokens for itself only",
+                                caller->name);
+        workload = caller->name;
+    }
+    if (workload != NULL) {
         int bound = 0;
-        r = workloads_bound(svc, sc.org.id, sc.team.id, caller->name, sa.name, &bound);
+        r = workloads_bound(svc, sc.org.id, sc.team.id, workload, sa.name, &bound);
         if (r < 0)
             return lk_error_set(err, r, "could not read the workload's bindings");
         if (!bound)
-            return lk_error_set(err, LK_EDENIED,
-                                "permission denied: workload %s is no longer bound to service account %s",
-                                caller->name, sa.name);
-    } else {
+            return lk_error_set(err, LK_EDENIED, "permission denied: workload %s is not bound to service account %s",
+                                workload, sa.name);
+    }
+    if (caller->type != PRINCIPAL_WORKLOAD) {
         /* An identity token carries all the account's rights: a token
          * narrowed by policies may not obtain one, and none outlives it. */
         uint64_t narrowed = 0, full = 0;
@@ -488,8 +495,7 @@ int oidc_issue(struct svc *svc, const struct principal *caller, const struct oid
         if (claims == NULL)
             r = LK_ENOMEM;
     }
-    if (r == 0 && caller->type == PRINCIPAL_WORKLOAD &&
-        json_object_set_new(claims, "workload", json_string(caller->name)) != 0)
+    if (r == 0 && workload != NULL && json_object_set_new(claims, "workload", json_string(workload)) != 0)
         r = LK_ENOMEM;
     if (r == 0)
         r = jwt_sign(oidc_keys_signer(keys), claims, ret->token, sizeof(ret->token), NULL);

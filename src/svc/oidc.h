@@ -160,6 +160,7 @@ struct oidc_issue_in {
     const char *org, *team, *sa; /* the path's names */
     const char *issuer;          /* --public-url, or the URL the request came to */
     const char *audience;        /* NULL: the issuer */
+    const char *workload;        /* NULL: none (a workload caller: its own) */
     int64_t ttl_s;               /* 0: OIDC_TTL_DEFAULT */
 };
 
@@ -175,6 +176,9 @@ struct oidc_issued {
  * team in->team to caller, who must be that service account (an API token
  * not narrowed by policies) or a workload presenting a token of its own
  * that is bound to it now (workloads_bound, in the caller's transaction).
+ * in->workload names the workload the token is for (claim "workload"): the
+ * account may name any workload bound to it (how a workload gets its first
+ * token, from the account's API token); a workload only itself.
  * Anyone else: 404 when the org or team is out of sight, else 401. An API
  * token never gets an identity token that outlives it. ret->token is
  * secret: the caller wipes it. LK_EINVAL (ttl, audience), LK_ESEALED (no

@@ -192,13 +192,24 @@ def test_who_may_obtain_one(server, acme):
 def test_workload_refresh_and_unbinding(server, acme):
     expect(server.post(T + "/workloads", token=acme["olive"], json={"name": "web"}))
     assert server.request("PUT", T + "/workloads/web/bindings/deployer", token=acme["olive"]).status_code == 204
-    first = issue(server, acme["sa"])["token"]
-    # The account's own identity token names no workload, so it does not
-    # refresh as one; a workload's token comes from a workload principal,
-    # which only an identity token naming it can be. So: the SA's JWT
-    # refreshes as the SA.
-    again = issue(server, first)
-    assert "workload" not in parts(again["token"])[1]
+    expect(server.post(T + "/workloads", token=acme["olive"], json={"name": "batch"}))
+    # The account's API token bootstraps a workload's first token...
+    first = issue(server, acme["sa"], workload="web")["token"]
+    assert parts(first)[1]["workload"] == "web"
+    assert_error(issue(server, acme["sa"], status=401, workload="batch"), 401, "not bound")
+    # ...which acts as the workload (audited as one) and refreshes itself.
+    who = expect(server.get("/v1/auth/whoami", token=first))
+    assert who["principal"]["type"] == "workload" and who["principal"]["name"] == "web"
+    again = issue(server, first, ttl="10m")
+    c = verify_offline(again["token"], expect(server.get("/v1/oidc/jwks")))
+    assert c["workload"] == "web" and c["sa"] == "deployer" and c["exp"] - c["iat"] == 600
+    assert_error(issue(server, first, status=401, workload="batch"), 401, "for itself only")
+    recs = expect(server.get("/v1/orgs/acme/audit", token=acme["admin"], params={"action": "sa.identity_token"}))
+    mine = [x for x in recs["items"] if x["actor"]["type"] == "workload"]
+    assert mine and mine[0]["actor"]["token_id"] == parts(first)[1]["jti"]
+    # Unbinding stops the workload's refresh at once.
+    assert server.delete(T + "/workloads/web/bindings/deployer", token=acme["olive"]).status_code == 204
+    assert_error(issue(server, again["token"], status=401), 401, "bound")
 
 
 def test_rotation(server, acme):
