@@ -21,8 +21,9 @@ static struct oidc_keys *keys_or_reply(struct api_req *ar) {
     struct oidc_keys *k = NULL;
     int r = ar->svc->oidc != NULL ? oidc_keys_get(ar->svc->oidc, ar->svc->store, ar->svc->now, &k) : LK_ESEALED;
     if (r != 0) {
-        api_reply_error(ar, r, r == LK_ESEALED ? "identity-token keys are not available while latchkey is sealed"
-                                               : "could not load the identity-token keys");
+        api_reply_error(ar, r,
+                        r == LK_ESEALED ? "identity-token keys are not available while latchkey is sealed"
+                                        : "could not load the identity-token keys");
         return NULL;
     }
     return k;
@@ -55,11 +56,11 @@ static void h_discovery(struct api_req *ar) {
     size_t n = strlen(iss) + sizeof("/v1/oidc/jwks");
     char *jwks = h2o_mem_alloc_pool(&ar->req->pool, n);
     snprintf(jwks, n, "%s/v1/oidc/jwks", iss);
-    json_t *body = json_pack(
-        "{s:s, s:s, s:[s], s:[s], s:[s], s:[s,s,s,s,s,s,s,s,s,s,s,s], s:[s]}", "issuer", iss, "jwks_uri", jwks,
-        "id_token_signing_alg_values_supported", "ES256", "subject_types_supported", "public",
-        "response_types_supported", "id_token", "claims_supported", "iss", "sub", "aud", "iat", "nbf", "exp", "jti",
-        "org", "team", "sa", "workload", "spiffe_id", "scopes_supported", "openid");
+    json_t *body =
+        json_pack("{s:s, s:s, s:[s], s:[s], s:[s], s:[s,s,s,s,s,s,s,s,s,s,s,s], s:[s]}", "issuer", iss, "jwks_uri",
+                  jwks, "id_token_signing_alg_values_supported", "ES256", "subject_types_supported", "public",
+                  "response_types_supported", "id_token", "claims_supported", "iss", "sub", "aud", "iat", "nbf", "exp",
+                  "jti", "org", "team", "sa", "workload", "spiffe_id", "scopes_supported", "openid");
     api_cacheable(ar, OIDC_JWKS_MAX_AGE);
     api_reply_json(ar, 200, body);
 }
@@ -75,8 +76,9 @@ static void h_identity_token(struct api_req *ar) {
         api_body_string(ar, body, "workload", &workload) < 0)
         goto out;
     if (ttl != NULL && duration_any_seconds(ttl, strlen(ttl), &in.ttl_s, &ar->err) != 0) {
-        api_reply_error(ar, LK_EINVAL, "ttl: expected a duration such as \"1h\", \"30m\" or \"PT1H\" (5 minutes .. "
-                                       "24 hours)");
+        api_reply_error(ar, LK_EINVAL,
+                        "ttl: expected a duration such as \"1h\", \"30m\" or \"PT1H\" (5 minutes .. "
+                        "24 hours)");
         goto out;
     }
     if (ttl != NULL && in.ttl_s == 0) {

@@ -245,8 +245,8 @@ static int jwt_read_entry(struct svc *svc, const struct jwt_who *w, const uint8_
         if (r < 0)
             return lk_error_set(err, r, "could not verify the token");
         if (!bound)
-            return lk_error_set(err, LK_EBADCRED, "identity token %s: its workload is no longer bound to the service account",
-                                w->jti);
+            return lk_error_set(err, LK_EBADCRED,
+                                "identity token %s: its workload is no longer bound to the service account", w->jti);
     }
     sa_roles_permsets(&sa, &extra, &extra_org);
     struct token_rec rec;

@@ -41,8 +41,8 @@ struct oidc_keys {
 struct oidc {
     struct oidc_config cfg;
     struct seal *seal;
-    pthread_mutex_t lock;   /* guards cur only */
-    struct oidc_keys *cur;  /* NULL: none loaded */
+    pthread_mutex_t lock;      /* guards cur only */
+    struct oidc_keys *cur;     /* NULL: none loaded */
     atomic_llong reload_until; /* re-read on every use before this time */
     void (*waker)(void *arg);
     void *waker_arg;
@@ -202,8 +202,8 @@ static int build(struct oidc *o, const struct oidc_key_list *list, int64_t now, 
     json_t *doc = json_pack("{s:O}", "keys", keys);
     k->jwks = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
-    doc = json_pack("{s:O, s:i, s:I}", "keys", bundle_keys, "spiffe_refresh_hint", OIDC_JWKS_MAX_AGE,
-                    "spiffe_sequence", (json_int_t)seq);
+    doc = json_pack("{s:O, s:i, s:I}", "keys", bundle_keys, "spiffe_refresh_hint", OIDC_JWKS_MAX_AGE, "spiffe_sequence",
+                    (json_int_t)seq);
     k->bundle = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (k->jwks == NULL || k->bundle == NULL)
@@ -383,8 +383,7 @@ int oidc_looks_like_jwt(const char *tok, size_t len) {
                 return 0;
             dots++;
             run = 0;
-        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                   c == '_') {
+        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
             run++;
         } else {
             return 0;
@@ -399,8 +398,8 @@ static int spiffe_id(const struct oidc *o, const char *org, const char *team, co
     return n < 0 || (size_t)n >= cap ? LK_ERANGE : 0;
 }
 
-int oidc_issue(struct svc *svc, const struct principal *caller, const struct oidc_issue_in *in,
-               struct oidc_issued *ret, struct lk_error *err) {
+int oidc_issue(struct svc *svc, const struct principal *caller, const struct oidc_issue_in *in, struct oidc_issued *ret,
+               struct lk_error *err) {
     struct svc_scope sc;
     struct sa_rec sa;
     struct oidc_keys *keys = NULL;

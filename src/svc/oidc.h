@@ -72,8 +72,8 @@ struct lk_error;
 #define OIDC_TOKEN_MAX 4096
 
 struct oidc_config {
-    int64_t rotation_s;                             /* OIDC_ROTATION_MIN.. */
-    char trust_domain[OIDC_TRUST_DOMAIN_MAX];       /* SPIFFE trust domain */
+    int64_t rotation_s;                       /* OIDC_ROTATION_MIN.. */
+    char trust_domain[OIDC_TRUST_DOMAIN_MAX]; /* SPIFFE trust domain */
 };
 
 struct oidc;
@@ -184,8 +184,8 @@ struct oidc_issued {
  * secret: the caller wipes it. LK_EINVAL (ttl, audience), LK_ESEALED (no
  * signing key yet), store errors.
  */
-int oidc_issue(struct svc *svc, const struct principal *caller, const struct oidc_issue_in *in,
-               struct oidc_issued *ret, struct lk_error *err);
+int oidc_issue(struct svc *svc, const struct principal *caller, const struct oidc_issue_in *in, struct oidc_issued *ret,
+               struct lk_error *err);
 
 /*
  * 1 if tok[0..len) has the shape of a JWT (three non-empty base64url parts),

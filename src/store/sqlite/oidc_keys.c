@@ -49,7 +49,6 @@ int sqlite_oidc_key_retire(struct store *s, const char *except_kid, int64_t now,
 }
 
 int sqlite_oidc_key_delete_retired(struct store *s, int64_t now, size_t *ret_deleted) {
-    static const struct stmt_def def = {
-        "DELETE FROM oidc_keys WHERE retire_after IS NOT NULL AND retire_after <= ?1"};
+    static const struct stmt_def def = {"DELETE FROM oidc_keys WHERE retire_after IS NOT NULL AND retire_after <= ?1"};
     return sql_run_count(ss_of(s), &def, ret_deleted, sql_int(now));
 }
