@@ -267,6 +267,7 @@ static int jwt_read_entry(struct svc *svc, const struct jwt_who *w, const uint8_
         return lk_error_set(err, LK_ENOMEM, NULL);
     token_entry_set_identity(e, sa.name, "", org.name, org.status);
     token_entry_set_team(e, team.name, extra, extra_org);
+    e->identity = 1;
     *ret = e;
     return 0;
 }

@@ -66,6 +66,8 @@ struct token_entry {
     uint64_t org_extra_perms;          /* a service account's org-wide grants (org-admin) */
     int vault_limited;                 /* made by the Vault door with num_uses: each use is taken in the store */
     int vault_acl;                     /* made by the Vault door with Vault policies of its own (acl 1) */
+    int identity;                      /* an identity token (a JWT verified offline): it calls APIs, and never
+                                        * makes a credential (tokens_create_for) */
     atomic_llong last_used;            /* Unix seconds of the latest verified use */
     atomic_llong last_flushed;         /* last_used as last written to the store */
     int64_t loaded_us;                 /* monotonic time the entry was loaded */

@@ -344,6 +344,13 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
 
     if (strlen(desc) > TOKENS_DESCRIPTION_MAX)
         return lk_error_set(err, LK_EINVAL, "description: at most %d bytes", TOKENS_DESCRIPTION_MAX);
+    /* A short-lived identity token (a workload's, or a service account's)
+     * calls APIs; turning it into an API token would outlive the binding
+     * and the key rotation it stands for. */
+    if (caller->token != NULL && caller->token->identity)
+        return lk_error_set(err, LK_EDENIED,
+                            "permission denied: an identity token cannot create API tokens; use the service "
+                            "account's API token");
     r = resolve_expiry(svc, caller, owner, in, &expires_at, err);
     if (r == 0)
         r = bound_by_creator(caller, in, &expires_at, err);

@@ -452,6 +452,10 @@ int vault_tokens_create(struct svc *svc, const struct principal *caller, const s
                         struct vault_token_view *ret, struct lk_error *err) {
     struct vault_token_view parent;
     memset(ret, 0, sizeof(*ret));
+    if (caller->token != NULL && caller->token->identity) /* as tokens_create_for refuses it */
+        return lk_error_set(err, LK_EDENIED,
+                            "permission denied: an identity token cannot create tokens; use the service account's "
+                            "API token");
     int r = load_caller(svc, caller, &parent, err);
     if (r < 0)
         return r;

@@ -13,6 +13,7 @@ import json
 import time
 
 import pytest
+import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -237,3 +238,21 @@ def test_sealed_server_answers_503(server, acme):
     assert unseal(server, dev_unseal_key(server)).json()["sealed"] is False
     expect(server.get("/v1/auth/whoami", token=tok))
     remember_secret(tok)
+
+
+def test_an_identity_token_never_becomes_a_lasting_credential(server, acme):
+    """The chain a stolen identity token would try: mint an API token (native
+    or through the Vault door) that outlives it, its binding and its key."""
+    expect(server.post(T + "/service-accounts", token=acme["admin"], json={"name": "minter",
+                                                                          "roles": ["team-owner"]}))
+    api = expect(server.post(T + "/service-accounts/minter/tokens", token=acme["admin"], json={}))["token"]
+    # The account's API token may make its own tokens ...
+    made = server.post("/v1/tokens", token=api, json={"expires": "P1D"})
+    assert made.status_code == 200, made.text
+    # ... its identity token may not, by either door.
+    jwt = issue(server, api, path=T + "/service-accounts/minter")["token"]
+    assert_error(server.post("/v1/tokens", token=jwt, json={"expires": "PT1H"}), 401, "identity token")
+    r = requests.post(server.url + "/v1/auth/token/create", headers={"X-Vault-Token": jwt}, json={"ttl": "1h"},
+                      timeout=10)
+    assert_error(r, 403, "identity token")
+    assert_error(server.post(T + "/service-accounts/minter/tokens", token=jwt, json={}), 401)
