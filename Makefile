@@ -1,5 +1,5 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps build build-asan build-tsan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan test-tsan bench fmt lint clean
+.PHONY: all deps node-deps build build-asan build-tsan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan test-tsan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -38,7 +38,11 @@ run: build
 test-unit: build
 	meson test -C $(BUILD) --print-errorlogs
 
-test-blackbox: build
+# The black-box suite drives node-vault (npm, pinned) besides the binary.
+node-deps: deps
+	@scripts/npm-deps.sh
+
+test-blackbox: build node-deps
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD)/latchkey $(PYTEST) -q tests/blackbox
 
 # Both suites once more under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -46,7 +50,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-test-asan: build-asan
+test-asan: build-asan node-deps
 	$(SAN_ENV) meson test -C $(BUILD_ASAN) --print-errorlogs --timeout-multiplier 4
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD_ASAN)/latchkey LATCHKEY_SANITIZED=1 $(SAN_ENV) $(PYTEST) -q tests/blackbox
 
@@ -69,7 +73,9 @@ TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_token
 	tests/blackbox/test_notice_delivery.py::test_a_hung_relay_costs_one_timeout_and_never_delays_the_webhook \
 	tests/blackbox/test_notices.py::test_the_server_thread_delivers_the_1_day_notice_by_itself \
 	tests/blackbox/test_notices.py::test_sighup_rereads_a_rotated_webhook_secret \
-	tests/blackbox/test_notices.py::test_sigterm_aborts_a_delivery_in_flight_and_stops_cleanly
+	tests/blackbox/test_notices.py::test_sigterm_aborts_a_delivery_in_flight_and_stops_cleanly \
+	tests/blackbox/test_vault_tokens.py::test_num_uses_holds_under_concurrency \
+	tests/blackbox/test_vault_tokens.py::test_subtree_revocation_races_child_creation
 
 test-tsan: build-tsan
 	$(TSAN_ENV) $(TSAN_RUN) meson test -C $(BUILD_TSAN) --print-errorlogs --timeout-multiplier 10

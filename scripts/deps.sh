@@ -12,6 +12,8 @@ PACKAGES=(
   libcurl4-openssl-dev
   # tests
   libcmocka-dev python3 python3-pytest python3-requests python3-yaml openssl sqlite3 curl
+  # the Vault door is tested with a real Vault client library (hvac 0.11.2)
+  python3-hvac
   # a real local SMTP server for the notice tests
   python3-aiosmtpd
   # the OpenAPI linter runs on Node.js (npm packages pinned in package-lock.json)

@@ -17,7 +17,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson -lz"
-ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring"
+ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring vault_acl jwt"
 
 # The src/ files each harness links against.
 sources() {
@@ -33,6 +33,8 @@ sources() {
     urlpath) echo "src/core/urlpath.c src/core/errors.c src/lib/str.c" ;;
     framing) echo "src/net/framing.c src/core/errors.c src/lib/str.c" ;;
     keyring) echo "src/core/keyring.c src/core/aead.c src/core/secret.c src/core/errors.c" ;;
+    vault_acl) echo "src/core/vault_acl.c src/core/errors.c src/lib/str.c" ;;
+    jwt) echo "src/core/jwt.c src/core/secret.c src/core/errors.c src/lib/jsonw.c src/lib/str.c" ;;
     *) echo "fuzz.sh: unknown harness '$1' (have: $ALL)" >&2; return 1 ;;
     esac
 }

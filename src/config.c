@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/duration.h"
 #include "core/errors.h"
 #include "core/notice.h"
 
@@ -114,6 +115,15 @@ static const struct opt opts[] = {
     {"public-url", "LATCHKEY_PUBLIC_URL", OPT_STR, OFF(public_url), 0, 0,
      "http:// or https:// URL the server is reached at by people (e.g. https://latchkey.example.com); notices then "
      "carry absolute API and console links (default: paths only)"},
+    {"trust-domain", "LATCHKEY_TRUST_DOMAIN", OPT_STR, OFF(trust_domain), 0, 0,
+     "SPIFFE trust domain of identity tokens' subjects, spiffe://DOMAIN/org/... (default: the --public-url host, "
+     "else latchkey.local)"},
+    {"oidc-key-rotation", "LATCHKEY_OIDC_KEY_ROTATION", OPT_STR, OFF(oidc_key_rotation), 0, 0,
+     "how often the identity-token signing key rotates: an ISO 8601 duration (P7D) or Go-style (168h, 7d); at "
+     "least 1 hour (default 7d)"},
+    {"vault-default-org", "LATCHKEY_VAULT_DEFAULT_ORG", OPT_STR, OFF(vault_default_org), 0, 0,
+     "organisation the Vault-compatible door uses when a request sends no X-Vault-Namespace and its token has none "
+     "(userpass login, the partner admin's KV calls; default: none)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -145,6 +155,7 @@ void config_defaults(struct config *c) {
     c->notice_interval_s = 60;
     c->notice_timeout_s = 30;
     c->secret_versions = 10;
+    snprintf(c->oidc_key_rotation, sizeof(c->oidc_key_rotation), "7d");
 }
 
 int config_host_is_loopback(const char *host) {
@@ -383,6 +394,38 @@ out:
     return r;
 }
 
+/* The trust domain (by default the --public-url host) and the rotation
+ * period. A trust domain is a DNS name: lower-case letters, digits, dots,
+ * hyphens (SPIFFE ID spec, section 2.1). */
+static int check_identity(struct config *c, struct lk_error *err) {
+    if (c->trust_domain[0] == '\0') {
+        const char *u = c->public_url;
+        const char *host = strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : "";
+        size_t n = strcspn(host, ":/");
+        if (n == 0 || host[0] == '[')
+            snprintf(c->trust_domain, sizeof(c->trust_domain), "latchkey.local");
+        else
+            snprintf(c->trust_domain, sizeof(c->trust_domain), "%.*s", (int)n, host);
+        for (char *p = c->trust_domain; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+    }
+    int ok = c->trust_domain[0] != '\0';
+    for (const char *p = c->trust_domain; ok && *p; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_';
+    if (!ok)
+        return lk_error_set(err, LK_EINVAL,
+                            "trust-domain: expected a DNS name of lower-case letters, digits, '.', '-' and '_' "
+                            "(e.g. example.org)");
+    struct lk_error why = {0};
+    if (duration_any_seconds(c->oidc_key_rotation, strlen(c->oidc_key_rotation), &c->oidc_rotation_s, &why) != 0 ||
+        c->oidc_rotation_s < 3600)
+        return lk_error_set(err, LK_EINVAL,
+                            "oidc-key-rotation: expected a duration of at least 1 hour, ISO 8601 (P7D) or "
+                            "Go-style (168h, 7d)");
+    return 0;
+}
+
 /*
  * Checks c->public_url and drops one trailing '/'. Notices append paths to
  * it, so it must be http:// or https:// and a host, with no user info, no
@@ -478,7 +521,9 @@ int config_load(struct config *c, int argc, char **argv, struct lk_error *err) {
                             "notice-days: expected up to %d comma-separated whole days from 1 to %d (e.g. 7,1), "
                             "got \"%.64s\"",
                             NOTICE_OFFSETS_MAX, NOTICE_DAYS_MAX, c->notice_days);
-    return check_public_url(c, err);
+    if (check_public_url(c, err) != 0)
+        return LK_EINVAL;
+    return check_identity(c, err);
 }
 
 void config_usage(void) {

@@ -61,6 +61,11 @@ struct config {
     char notice_ca_file[PATH_MAX]; /* PEM CA file for the relay and webhook; "" = the system's bundle */
     char notice_webhook_secret_file[PATH_MAX];
     char public_url[CONFIG_PUBLIC_URL_MAX]; /* http(s)://host[:port][/path], no trailing '/'; "" = paths only */
+    char vault_default_org[64];             /* the Vault door's organisation when a request names none; "" = none */
+    /* Identity tokens (docs/identity.md). */
+    char trust_domain[256];     /* SPIFFE trust domain; "" = the --public-url host, else "latchkey.local" */
+    char oidc_key_rotation[64]; /* duration between signing-key rotations ("7d", "P7D", "168h") */
+    int64_t oidc_rotation_s;    /* the same in seconds, set by config_load */
     /* Abuse limits, browsers and proxies. */
     struct rl_policy rl_signup;           /* self-service sign-ups per client address */
     struct netaddr_cidrs trusted_proxies; /* peers whose X-Forwarded-For and -Proto are believed */

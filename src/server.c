@@ -17,6 +17,7 @@
 
 #include "core/errors.h"
 #include "jobs/cleanup.h"
+#include "svc/oidc.h"
 #include "jobs/notices.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -123,6 +124,12 @@ static void *flusher_main(void *arg) {
         return NULL;
     }
     int64_t next_cleanup = 0;
+    /* Identity-token keys are made here, in this connection's own
+     * transactions, never in a request's (svc/oidc.h): the first one right
+     * after an unseal (the unseal route wakes this thread), the next ones on
+     * schedule. Checked on every pass: a list of a few rows. */
+    if (oidc_tick(srv->oidc, s, clock_now()) != 0)
+        lk_log(LOG_WARN, "identity-token key rotation failed; will retry");
     pthread_mutex_lock(&srv->flusher_lock);
     while (!atomic_load(&srv->stopping)) {
         struct timespec ts;
@@ -132,6 +139,8 @@ static void *flusher_main(void *arg) {
         pthread_mutex_unlock(&srv->flusher_lock);
         if (token_cache_flush_touches(srv->cache, flush_fn, s) != 0)
             lk_log(LOG_WARN, "could not record last-use times; will retry");
+        if (oidc_tick(srv->oidc, s, clock_now()) != 0)
+            lk_log(LOG_WARN, "identity-token key rotation failed; will retry");
         /* The 90-day clean-up rides on this thread, once an hour. */
         int64_t now = clock_now();
         if (now >= next_cleanup) {
@@ -160,6 +169,15 @@ static void *flusher_main(void *arg) {
         lk_log(LOG_WARN, "could not record the final last-use times");
     store_close(s);
     return NULL;
+}
+
+/* The oidc waker: the flusher runs oidc_tick() now rather than at its next
+ * pass. */
+static void wake_flusher(void *arg) {
+    struct server *srv = arg;
+    pthread_mutex_lock(&srv->flusher_lock);
+    pthread_cond_signal(&srv->flusher_cond);
+    pthread_mutex_unlock(&srv->flusher_lock);
 }
 
 static int dev_bootstrap(struct server *srv, struct store *s) {
@@ -238,12 +256,23 @@ int server_run(struct config *cfg) {
     }
     if (server_seal_start(cfg, boot, &srv->seal) != 0)
         goto out;
+    {
+        struct oidc_config oc = {.rotation_s = cfg->oidc_rotation_s};
+        snprintf(oc.trust_domain, sizeof(oc.trust_domain), "%s", cfg->trust_domain);
+        if (oidc_new(&oc, srv->seal, &srv->oidc) != 0)
+            goto out;
+        oidc_set_waker(srv->oidc, wake_flusher, srv);
+    }
     store_close(boot);
     boot = NULL;
     if (audit_log_new(srv->store_dsn, cfg->audit_file, &srv->audit) != 0) {
         lk_log(LOG_ERROR, "cannot open the audit trail; refusing to serve without one");
         goto out;
     }
+    /* Before any worker records a failed credential: its HMAC key is the
+     * seal's, and checkpoints at each anchor are signed with the seal's
+     * checkpoint key, both while unsealed. */
+    audit_log_set_seal(srv->audit, srv->seal);
 
     /* Expiry notices: settings and secrets are checked before listening. */
     srv->notices_cfg = calloc(1, sizeof(*srv->notices_cfg));
@@ -268,8 +297,6 @@ int server_run(struct config *cfg) {
     if (server_workers_start(srv) != 0)
         goto out;
     audit_log_set_anchor_interval(srv->audit, cfg->audit_anchor_interval_s);
-    /* Checkpoints at each anchor, signed with the seal's audit key while unsealed. */
-    audit_log_set_seal(srv->audit, srv->seal);
     audit_log_set_cpu(srv->audit, cfg->audit_cpu);
     if (audit_log_start(srv->audit) != 0)
         goto out;
@@ -332,6 +359,7 @@ out:
     store_close(boot);
     audit_log_free(srv->audit);
     token_cache_free(srv->cache);
+    oidc_free(srv->oidc);
     seal_free(srv->seal);
     ratelimiter_free(srv->rl_token);
     ratelimiter_free(srv->rl_ip);

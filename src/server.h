@@ -43,6 +43,7 @@ struct server {
     int nworkers;
     struct token_cache *cache;            /* shared: see token_cache.h */
     struct seal *seal;                    /* shared: see svc/seal.h */
+    struct oidc *oidc;                    /* shared: identity-token keys, see svc/oidc.h */
     struct ratelimiter *rl_token;         /* shared: see ratelimiter.h */
     struct ratelimiter *rl_ip;            /* shared: see ratelimiter.h */
     struct ratelimiter *rl_login_account; /* shared: see ratelimiter.h */

@@ -90,6 +90,7 @@ static int worker_open(struct server *srv, int idx, struct server_worker *w) {
                       .cache = srv->cache,
                       .rl_login = srv->rl_login_account,
                       .seal = srv->seal,
+                      .oidc = srv->oidc,
                       .secret_versions = (int)srv->cfg.secret_versions};
     return api_ctx_new(&srv->api, idx, &svc, &w->api);
 }
@@ -115,6 +116,8 @@ int server_workers_start(struct server *srv) {
         .limit_login_ip = srv->rl_login_ip,
         .limit_signup = srv->rl_signup,
         .audit = srv->audit,
+        .vault_default_org = cfg->vault_default_org,
+        .public_url = cfg->public_url,
     };
     srv->workers = calloc((size_t)cfg->threads, sizeof(*srv->workers));
     ctxs = calloc((size_t)cfg->threads, sizeof(*ctxs));

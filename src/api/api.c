@@ -27,10 +27,16 @@
 #include "lib/log.h"
 #include "svc/audit.h"
 #include "svc/auth.h"
+#include "svc/oidc.h"
 #include "svc/ratelimiter.h"
 #include "svc/seal.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
+#include "svc/vault_tokens.h"
+
+#ifndef LATCHKEY_VERSION
+#define LATCHKEY_VERSION "dev"
+#endif
 
 /* Access-log lines wait at most this long in a worker's buffer. */
 #define ACCESS_FLUSH_MS 250
@@ -114,11 +120,19 @@ static void make_request_id(struct api_req *ar) {
     p[12] = '\0';
 }
 
-/* Finds the presented credential: Authorization: Bearer, X-Latchkey-Token,
- * or the "token" cookie, in that order. Returns 0 with the slice and where
- * it came from, 1 if none, -1 for a malformed Authorization header. */
-static int find_credential(h2o_req_t *req, h2o_iovec_t *ret, enum api_cred_source *ret_source) {
-    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+/* Finds the presented credential: on the Vault door X-Vault-Token first,
+ * then Authorization: Bearer, X-Latchkey-Token, or the "token" cookie, in
+ * that order. Returns 0 with the slice and where it came from, 1 if none,
+ * -1 for a malformed Authorization header. */
+static int find_credential(h2o_req_t *req, int vault, h2o_iovec_t *ret, enum api_cred_source *ret_source) {
+    ssize_t i;
+    if (vault && (i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-vault-token"), -1)) >= 0 &&
+        req->headers.entries[i].value.len > 0) {
+        *ret = req->headers.entries[i].value;
+        *ret_source = API_CRED_HEADER;
+        return 0;
+    }
+    i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (i >= 0) {
         h2o_iovec_t v = req->headers.entries[i].value;
         if (v.len > 7 && strncasecmp(v.base, "Bearer ", 7) == 0) {
@@ -256,6 +270,31 @@ int api_rate_limit_client(struct api_req *ar, struct ratelimiter *rl, const char
     return n == 0 ? 0 : api_rate_limit(ar, rl, name, key, n, res);
 }
 
+/* Longest Host header taken as the issuer's authority. */
+#define API_HOST_MAX 256
+
+const char *api_issuer(struct api_req *ar) {
+    const char *pub = ar->ctx->cfg->public_url;
+    if (pub != NULL && pub[0] != '\0')
+        return pub;
+    h2o_iovec_t host = ar->req->authority;
+    int ok = host.len > 0 && host.len <= API_HOST_MAX;
+    for (size_t i = 0; ok && i < host.len; i++) {
+        char c = host.base[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+             c == ':' || c == '[' || c == ']';
+    }
+    if (!ok) {
+        api_reply_error(ar, LK_EINVAL, "the Host header is not host[:port]: it cannot name the token issuer");
+        return NULL;
+    }
+    const char *scheme = api_request_https(ar) ? "https://" : "http://";
+    size_t n = strlen(scheme) + host.len + 1;
+    char *out = h2o_mem_alloc_pool(&ar->req->pool, n);
+    snprintf(out, n, "%s%.*s", scheme, (int)host.len, host.base);
+    return out;
+}
+
 static void pipeline(struct api_req *ar) {
     const struct api_config *cfg = ar->ctx->cfg;
     struct svc *svc = ar->svc;
@@ -299,11 +338,15 @@ static void pipeline(struct api_req *ar) {
 
     if (ar->route->auth & API_AUTH) {
         h2o_iovec_t cred;
-        int f = find_credential(req, &cred, &ar->cred_source);
+        int vault = (ar->route->auth & API_VAULT) != 0;
+        int f = find_credential(req, vault, &cred, &ar->cred_source);
         if (f == 1) {
-            api_reply_error(ar, LK_ENOAUTH,
-                            "missing credentials: send a token as \"Authorization: Bearer <token>\", in the "
-                            "X-Latchkey-Token header, or as the \"token\" cookie");
+            if (vault)
+                api_reply_error(ar, LK_ENOAUTH, "permission denied: missing client token (send it in X-Vault-Token)");
+            else
+                api_reply_error(ar, LK_ENOAUTH,
+                                "missing credentials: send a token as \"Authorization: Bearer <token>\", in the "
+                                "X-Latchkey-Token header, or as the \"token\" cookie");
             return;
         }
         if (f < 0) {
@@ -312,7 +355,16 @@ static void pipeline(struct api_req *ar) {
             return;
         }
         ar->credential = cred;
-        if (auth_verify_token(svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
+        /* Three base64url parts: one of latchkey's own identity tokens
+         * (svc/oidc.h), verified offline; anything else an API token. */
+        const char *issuer = NULL;
+        int jwt = oidc_looks_like_jwt(cred.base, cred.len);
+        if (jwt && (issuer = api_issuer(ar)) == NULL) {
+            ar->credential_failed = 1;
+            return;
+        }
+        if (jwt ? auth_verify_jwt(svc, cred.base, cred.len, issuer, &ar->principal, &ar->err) != 0
+                : auth_verify_token(svc, cred.base, cred.len, &ar->principal, &ar->err) != 0) {
             ar->credential_failed = 1;
             api_reply_lkerr(ar, &ar->err);
             return;
@@ -329,6 +381,14 @@ static void pipeline(struct api_req *ar) {
     const char *help = api_query(ar, "help");
     if (help != NULL && strcmp(help, "0") != 0 && strcmp(help, "false") != 0) {
         ar->help = 1;
+        if (ar->route->auth & API_VAULT) {
+            /* Vault's help shape, not enveloped. */
+            api_reply_json(ar, 200,
+                           json_pack("{s:s, s:[], s:{s:s, s:{s:s, s:s}, s:{}}}", "help", ar->route->help, "see_also",
+                                     "openapi", "openapi", "3.0.2", "info", "title", "latchkey", "version",
+                                     LATCHKEY_VERSION, "paths"));
+            return;
+        }
         char allowed_list[64];
         unsigned mask = 0;
         api_route_match(0, path, plen, NULL, &mask);
@@ -340,15 +400,19 @@ static void pipeline(struct api_req *ar) {
         return;
     }
 
+    /* A token the Vault door made with Vault policies is held to them. */
+    if (ar->principal.token != NULL && ar->principal.token->vault_acl && api_vault_acl_gate(ar, method) != 0)
+        return;
+
     /* Cross-site request forgery: a browser adds the cookie on its own, and
      * reaches an unauthenticated route from any page. Checked just before
      * the handler, the only step that changes anything. */
-    if (method != M_GET && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
+    if (!(method & API_READ_METHODS) && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
         return;
 
     /* A mutation writes in one transaction that commits with its audit record
      * (audit_hook.c); reads take no transaction. */
-    if (method != M_GET) {
+    if (!(method & API_READ_METHODS)) {
         ar->mutating = 1;
         audit_request_begin(svc);
     }
@@ -372,6 +436,11 @@ int api_handle(struct api_ctx *ctx, h2o_req_t *req) {
     struct api_req ar;
     api_req_init(&ar, ctx, req);
     pipeline(&ar);
+    /* The request took its token's last use (num_uses): the token is
+     * revoked now that the request is done. Refused already either way. */
+    if (ar.principal.token_spent && vault_tokens_spent(ar.svc, &ar.principal) != 0)
+        lk_log(LOG_WARN, "request %s: token %s used up, but its revocation failed; it stays refused", ar.request_id,
+               ar.principal.token->id);
     principal_done(&ar.principal);
     return 0;
 }

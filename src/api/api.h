@@ -43,6 +43,8 @@ struct api_config {
     struct ratelimiter *limit_login_ip;          /* shared */
     struct ratelimiter *limit_signup;            /* shared */
     struct audit_log *audit;                     /* shared: see svc/audit.h */
+    const char *vault_default_org;               /* the Vault door's org when none is named; "" = none */
+    const char *public_url;                      /* --public-url (the identity-token issuer); "" = from the request */
 };
 
 /* One worker thread's api state; used by that thread only. */

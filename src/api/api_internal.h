@@ -29,7 +29,10 @@
  * arithmetic (seq + 1, block rounding) cannot overflow. */
 #define API_CURSOR_MAX (INT64_C(1) << 62)
 
-enum api_method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16 };
+enum api_method { M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16, M_LIST = 32, M_HEAD = 64 };
+/* Methods that change nothing: no request transaction, no CSRF check, and
+ * their audit record is queued like a read's. HEAD is routed as GET. */
+#define API_READ_METHODS (M_GET | M_LIST | M_HEAD)
 
 struct api_req;
 typedef void (*api_handler_fn)(struct api_req *ar);
@@ -41,12 +44,21 @@ enum api_cred_source { API_CRED_NONE, API_CRED_HEADER, API_CRED_COOKIE };
 /* struct api_route's auth bits. */
 #define API_AUTH 1
 #define API_SEALED_OK 2
+/* The Vault-compatible door (vault.c, docs/vault-compatibility.md): the
+ * token may come in X-Vault-Token, a refused credential or permission is
+ * Vault's 403, a missing thing Vault's 404 {"errors":[]}, and ?help=1 has
+ * Vault's shape. */
+#define API_VAULT 4
+/* A door route whose handler holds a token to its Vault policies itself,
+ * more finely than its method says (KV: create where nothing is, update
+ * where something is). */
+#define API_VAULT_ACL_SELF 8
 
 struct api_route {
     unsigned method;     /* one enum api_method */
     const char *pattern; /* "/v1/tokens/{id}" */
-    int auth;            /* API_AUTH: a verified credential is required; API_SEALED_OK: answers while sealed */
-    const char *action;  /* stable name, e.g. "token.create" */
+    int auth; /* API_AUTH: a verified credential is required; API_SEALED_OK: answers while sealed; API_VAULT */
+    const char *action; /* stable name, e.g. "token.create" */
     api_handler_fn fn;
     const char *help;
 };
@@ -100,6 +112,9 @@ struct api_req {
      * principal (sign-up, org creation, login); pool strings. */
     const char *audit_org;
     const char *audit_actor; /* login: the username tried */
+    /* Set by handlers whose record names more than the path (an identity
+     * token's jti); a pool string, recorded instead of the path. */
+    const char *audit_resource;
     /* Set by handlers that establish which org the record is filed under
      * where the principal cannot say (api_audit_file_under); pool strings. */
     const char *audit_filed_org_id;
@@ -233,6 +248,19 @@ void api_req_init(struct api_req *ar, struct api_ctx *ctx, h2o_req_t *req);
 
 /* --- replies (respond.c); each sends exactly once ------------------------ */
 
+/* Lets a successful answer be cached for max_age seconds
+ * ("Cache-Control: public, max-age=N" instead of no-store): for the public
+ * documents (discovery, JWKS). Call just before the reply; an error answer
+ * stays no-store. */
+void api_cacheable(struct api_req *ar, unsigned max_age);
+
+/*
+ * The issuer of identity tokens this request deals with: --public-url, or
+ * else the URL it came to (scheme and Host), in the request pool. NULL
+ * (after replying 400) for a Host that is not a plain host[:port].
+ */
+const char *api_issuer(struct api_req *ar);
+
 /* Sends len bytes of already-encoded JSON (copied into the request pool). */
 void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len);
 /* Sends body (reference stolen) with status. */
@@ -360,6 +388,62 @@ typedef int (*api_token_create_fn)(struct api_req *ar, const struct token_create
 typedef int (*api_token_list_fn)(struct api_req *ar, int64_t after, int limit, struct token_list *out);
 void api_token_create(struct api_req *ar, api_token_create_fn create);
 void api_token_list(struct api_req *ar, api_token_list_fn list_fn);
+
+/*
+ * A password login (routes_system.c), for the native login and the Vault
+ * door's userpass: the per-account limit's 429, the audit subject and the
+ * org a refused attempt on a real account is filed under. 0 with the new
+ * session in *out (the caller wipes it with tokens_created_done), or -1
+ * after replying. api_login_wipe() wipes pw (jansson's copy) and the
+ * request body it came from.
+ */
+int api_login(struct api_req *ar, const char *org, const char *user, const char *pw, struct token_created *out);
+void api_login_wipe(struct api_req *ar, const char *pw);
+
+/* --- the Vault-compatible door (vault.c) --------------------------------- */
+
+/* Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false
+ * twins into *ret; 0, or -1 for anything else. */
+int api_vault_parse_bool(const char *s, int *ret);
+
+/* ?list=<bool>: 1 true, 0 absent or false, -1 after replying 400. */
+int api_vault_list_query(struct api_req *ar);
+
+/* The body as a JSON object (new reference): absent, empty or "null" is
+ * {}, and members whose value is null are dropped, as Vault reads them.
+ * NULL after replying 400. */
+json_t *api_vault_body(struct api_req *ar);
+
+/* Optional duration member key ("1h", "90m", "3600", or a whole number of
+ * seconds) into *ret: 0 absent, 1 present, -1 after replying 400. */
+int api_vault_duration(struct api_req *ar, json_t *obj, const char *key, int64_t *ret);
+
+/* 200 with Vault's envelope: request_id, lease_id "", renewable,
+ * lease_duration, data, wrap_info null, warnings, auth. data, auth and
+ * warnings are stolen; NULL is JSON null. */
+void api_vault_reply(struct api_req *ar, json_t *data, json_t *auth, json_t *warnings, int64_t lease_duration,
+                     int renewable);
+
+/* 404 {"errors":[]}: a readable path with nothing there. */
+void api_vault_not_found(struct api_req *ar);
+
+/*
+ * For a request whose token was made by the door with Vault policies of
+ * its own (token_entry.vault_acl), before the handler: such a token is
+ * the door's only (any other route refuses it), and on a door route its
+ * policies must grant what the method asks on the request's Vault path
+ * ("sys/policy/x"): read for GET, list for LIST or ?list=true, update
+ * for PUT and POST, delete for DELETE, and sudo besides on sys/seal, as
+ * Vault asks. Routes marked API_VAULT_ACL_SELF check in their handler.
+ * 0, or -1 after replying (403 in the door, 401 outside).
+ */
+int api_vault_acl_gate(struct api_req *ar, unsigned method);
+
+/* The organisation a door request acts in (*ret, valid for the request):
+ * the token's own (X-Vault-Namespace may only repeat it), or for the
+ * partner admin the one X-Vault-Namespace names, else the server's
+ * --vault-default-org. 0, or -1 after replying (400, or 403). */
+int api_vault_org(struct api_req *ar, const char **ret);
 
 /* RFC 3339 string (or JSON null for 0). */
 json_t *api_time(int64_t t);

@@ -231,7 +231,7 @@ static void file_under(struct api_req *ar, struct audit_rec *rec) {
         str_copy(rec->org_id, sizeof(rec->org_id), pr->org_id);
         if (team != NULL && org != NULL && strcmp(org, pr->org) == 0)
             audit_field_copy(rec->team, sizeof(rec->team), team, strlen(team));
-        else if (pr->type == PRINCIPAL_SA)
+        else if (pr->type == PRINCIPAL_SA || pr->type == PRINCIPAL_WORKLOAD)
             str_copy(rec->team, sizeof(rec->team), pr->team);
         return;
     case PRINCIPAL_ROOT:
@@ -303,7 +303,8 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
     if (ar->help && strlen(rec->action) + 5 < sizeof(rec->action))
         memcpy(rec->action + strlen(rec->action), ".help", 6);
     audit_field_copy(rec->method, sizeof(rec->method), req->method.base, req->method.len);
-    h2o_iovec_t path = api_logged_path(req);
+    h2o_iovec_t path = ar->audit_resource != NULL ? h2o_iovec_init(ar->audit_resource, strlen(ar->audit_resource))
+                                                  : api_logged_path(req);
     audit_field_copy(rec->resource, sizeof(rec->resource), path.base, path.len);
     str_copy(rec->outcome, sizeof(rec->outcome), audit_outcome_of(status));
     rec->status = status;
@@ -381,7 +382,8 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
      * writer is behind: back-pressure rather than refusals. A mutating
      * method refused before its handler ran (credentials, limits, routing)
      * waits like every mutation does. */
-    int sync = ctx->cfg->audit_sync_reads || audit_log_behind(log) || api_method_parse(ar->req->method) != M_GET;
+    int sync =
+        ctx->cfg->audit_sync_reads || audit_log_behind(log) || !(api_method_parse(ar->req->method) & API_READ_METHODS);
     if (ar->mutating) {
         /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
         audit_request_abort(&ctx->svc);

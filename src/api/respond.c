@@ -108,7 +108,22 @@ static void common_headers(h2o_req_t *req, const char *request_id) {
     h2o_iovec_t id = h2o_strdup(&req->pool, request_id, strlen(request_id));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, "X-Request-Id", id.base,
                           id.len);
+    /* no-store, unless the route said its success may be cached
+     * (api_cacheable) and this is a success. */
+    ssize_t cc = h2o_find_header(&req->res.headers, H2O_TOKEN_CACHE_CONTROL, -1);
+    if (cc >= 0 && req->res.status < 400)
+        return;
+    if (cc >= 0)
+        h2o_delete_header(&req->res.headers, cc);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, "Cache-Control", H2O_STRLIT("no-store"));
+}
+
+void api_cacheable(struct api_req *ar, unsigned max_age) {
+    char v[48];
+    int n = snprintf(v, sizeof(v), "public, max-age=%u", max_age);
+    h2o_req_t *req = ar->req;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, "Cache-Control",
+                   h2o_strdup(&req->pool, v, (size_t)n).base, (size_t)n);
 }
 
 static const char *reason_of(int status) {
@@ -117,6 +132,7 @@ static const char *reason_of(int status) {
     case 204: return "No Content";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
@@ -241,6 +257,9 @@ void api_transmit(h2o_req_t *req, const char *request_id, int status, const char
                        H2O_STRLIT("application/json"));
         req->res.content_length = len;
     }
+    /* HEAD: the headers a GET would have (Content-Length included), no body. */
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+        len = 0;
     h2o_iovec_t buf = h2o_iovec_init(body, len);
     h2o_start_response(req, &generator);
     h2o_send(req, &buf, len > 0 ? 1 : 0, 1);
@@ -302,6 +321,18 @@ void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len)
 }
 
 static void reply_errmsg(struct api_req *ar, int code, const char *msg) {
+    int status = lk_err_status(code);
+    /* The Vault door: Vault's 403 for a refused credential or permission
+     * (its clients raise Forbidden on it), and 404 {"errors":[]} for a
+     * missing thing. */
+    if (ar->route != NULL && (ar->route->auth & API_VAULT)) {
+        if (code == LK_ENOTFOUND) {
+            api_vault_not_found(ar);
+            return;
+        }
+        if (status == 401)
+            status = 403;
+    }
     char buf[ERRORS_BODY_MAX];
     size_t len = errors_body(msg, buf, sizeof(buf));
     if (len == 0) {
@@ -309,7 +340,7 @@ static void reply_errmsg(struct api_req *ar, int code, const char *msg) {
         send_body(ar, 500, fallback, sizeof(fallback) - 1);
         return;
     }
-    api_reply_raw(ar, lk_err_status(code), buf, len);
+    api_reply_raw(ar, status, buf, len);
 }
 
 void api_reply_error(struct api_req *ar, int code, const char *fmt, ...) {

@@ -32,6 +32,10 @@ unsigned api_method_parse(h2o_iovec_t m) {
         return M_PATCH;
     if (h2o_memis(m.base, m.len, H2O_STRLIT("DELETE")))
         return M_DELETE;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("LIST")))
+        return M_LIST;
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("HEAD")))
+        return M_HEAD;
     return 0;
 }
 
@@ -39,7 +43,8 @@ void api_methods_format(unsigned mask, char *buf, size_t cap) {
     static const struct {
         unsigned m;
         const char *name;
-    } names[] = {{M_GET, "GET"}, {M_POST, "POST"}, {M_PUT, "PUT"}, {M_PATCH, "PATCH"}, {M_DELETE, "DELETE"}};
+    } names[] = {{M_GET, "GET"},       {M_POST, "POST"}, {M_PUT, "PUT"},  {M_PATCH, "PATCH"},
+                 {M_DELETE, "DELETE"}, {M_LIST, "LIST"}, {M_HEAD, "HEAD"}};
     size_t off = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -146,7 +151,7 @@ const struct api_route *api_route_match(unsigned method, const char *path, size_
             const struct api_route *r = &tab->routes[i];
             if (!match(r->pattern, path, len, NULL))
                 continue;
-            if (r->method == method) {
+            if (r->method == method || (method == M_HEAD && r->method == M_GET)) {
                 match(r->pattern, path, len, ar);
                 return r;
             }

@@ -12,6 +12,7 @@
 
 #include "api/api_internal.h"
 #include "core/errors.h"
+#include "svc/oidc.h"
 #include "svc/seal.h"
 #include "svc/seal_ops.h"
 #include "svc/secrets.h"
@@ -50,10 +51,13 @@ static void h_unseal(struct api_req *ar) {
         goto out;
     }
     int r = seal_unseal(ar->svc->seal, ar->svc->store, key, &st, &ar->err);
-    if (r != 0)
+    if (r != 0) {
         api_reply_lkerr(ar, &ar->err);
-    else
+    } else {
+        if (!st.sealed) /* the first identity-token key, if none yet */
+            oidc_poke(ar->svc->oidc);
         api_reply_json(ar, 200, status_json(&st));
+    }
 out:
     json_decref(body);
 }
@@ -111,6 +115,9 @@ static void h_init_put(struct api_req *ar) {
         goto out;
     }
     if (seal_ops_init(ar->svc, n, t, &res, &ar->err) != 0) {
+        /* Vault answers a second init 400, and its clients expect that. */
+        if (ar->err.code == LK_ECONFLICT)
+            ar->err.code = LK_EINVAL;
         api_reply_lkerr(ar, &ar->err);
         goto out;
     }
@@ -127,28 +134,37 @@ out:
     json_decref(body);
 }
 
+#define UNSEAL_HELP                                                                                                    \
+    "Gives one unseal key share: {\"key\": hex or base64}; the t-th rebuilds the root key and unseals. "               \
+    "{\"reset\": true} forgets the shares given so far. Answers the seal status; a set of shares that does "           \
+    "not rebuild the key answers 400 and starts over, never saying which share was wrong. PUT and POST alike."
+#define SEAL_HELP                                                                                                      \
+    "Root only: seals the running server at once, wiping every key from memory; 204 (403 for anyone else). "           \
+    "Everything but health, seal status, init and unseal answers 503 until it is unsealed again. PUT and POST alike."
+#define INIT_HELP                                                                                                      \
+    "Initialises the seal once: {\"secret_shares\": N, \"secret_threshold\": T} (1 <= T <= N <= 255) -> "              \
+    "{\"keys\": [hex], \"keys_base64\": [...], \"root_token\"}: the unseal key shares, shown this once and "           \
+    "stored nowhere, and a root token if there was none (else null). latchkey stays sealed until T shares "            \
+    "are given to PUT /v1/sys/unseal. A second init answers 400. PUT and POST alike."
+
+/* Vault's paths and shapes: its clients drive them unchanged (API_VAULT:
+ * X-Vault-Token, 403 for a refusal). */
 const struct api_route api_routes_seal[] = {
-    {M_GET, "/v1/sys/seal-status", API_SEALED_OK, "sys.seal_status", h_seal_status,
+    {M_GET, "/v1/sys/seal-status", API_SEALED_OK | API_VAULT, "sys.seal_status", h_seal_status,
      "The seal, without credentials: {\"type\":\"shamir\", \"initialized\", \"sealed\", \"t\", \"n\", "
      "\"progress\", \"nonce\", \"version\"}."},
-    {M_PUT, "/v1/sys/unseal", API_SEALED_OK, "sys.unseal", h_unseal,
-     "Gives one unseal key share: {\"key\": hex or base64}; the t-th rebuilds the root key and unseals. "
-     "{\"reset\": true} forgets the shares given so far. Answers the seal status; a set of shares that does "
-     "not rebuild the key answers 400 and starts over, never saying which share was wrong."},
-    {M_PUT, "/v1/sys/seal", API_AUTH, "sys.seal", h_seal,
-     "Root only: seals the running server at once, wiping every key from memory; 204. Everything but health, "
-     "seal status, init and unseal answers 503 until it is unsealed again."},
+    {M_PUT, "/v1/sys/unseal", API_SEALED_OK | API_VAULT, "sys.unseal", h_unseal, UNSEAL_HELP},
+    {M_POST, "/v1/sys/unseal", API_SEALED_OK | API_VAULT, "sys.unseal", h_unseal, UNSEAL_HELP},
+    {M_PUT, "/v1/sys/seal", API_AUTH | API_VAULT, "sys.seal", h_seal, SEAL_HELP},
+    {M_POST, "/v1/sys/seal", API_AUTH | API_VAULT, "sys.seal", h_seal, SEAL_HELP},
     {M_POST, "/v1/sys/rotate", API_AUTH, "sys.rotate", h_rotate,
      "Root only: adds an encryption key version that every new write uses; values written under older versions "
      "stay readable. {\"term\": the new key version}."},
     {M_POST, "/v1/sys/rewrap", API_AUTH, "sys.rewrap", h_rewrap,
      "Root only: re-encrypts every stored secret value that is under an older key version with the current one "
      "(after a rotation), each still bound to its row: {\"rewrapped\": N, \"current\": M}."},
-    {M_GET, "/v1/sys/init", API_SEALED_OK, "sys.init_status", h_init_get, "{\"initialized\": bool}."},
-    {M_PUT, "/v1/sys/init", API_SEALED_OK, "sys.init", h_init_put,
-     "Initialises the seal once: {\"secret_shares\": N, \"secret_threshold\": T} (1 <= T <= N <= 255) -> "
-     "{\"keys\": [hex], \"keys_base64\": [...], \"root_token\"}: the unseal key shares, shown this once and "
-     "stored nowhere, and a root token if there was none (else null). latchkey stays sealed until T shares "
-     "are given to PUT /v1/sys/unseal."},
+    {M_GET, "/v1/sys/init", API_SEALED_OK | API_VAULT, "sys.init_status", h_init_get, "{\"initialized\": bool}."},
+    {M_PUT, "/v1/sys/init", API_SEALED_OK | API_VAULT, "sys.init", h_init_put, INIT_HELP},
+    {M_POST, "/v1/sys/init", API_SEALED_OK | API_VAULT, "sys.init", h_init_put, INIT_HELP},
 };
 API_ROUTES_END(seal);

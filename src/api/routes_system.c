@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -51,7 +52,29 @@ static void h_health(struct api_req *ar) {
     if (ar->svc->seal != NULL)
         seal_status(ar->svc->seal, &st);
     const char *status = !st.initialized ? "not initialized" : st.sealed ? "sealed" : "ok";
+    /* Vault's ?activecode=, ?sealedcode=, ?uninitcode= choose the status
+     * for each state (a load balancer that wants 200 while sealed); a node
+     * is never a standby here, so ?standbyok= and ?standbycode= change
+     * nothing but are accepted. */
+    static const char *const params[] = {"uninitcode", "sealedcode", "activecode"};
     int code = !st.initialized ? 501 : st.sealed ? 503 : 200;
+    const char *want = api_query(ar, params[!st.initialized ? 0 : st.sealed ? 1 : 2]);
+    if (want != NULL) {
+        char *end = NULL;
+        long v = strtol(want, &end, 10);
+        if (end == want || *end != '\0' || v < 100 || v > 599) {
+            api_reply_error(ar, LK_EINVAL, "%s: an HTTP status code (100 to 599)",
+                            params[!st.initialized ? 0
+                                   : st.sealed     ? 1
+                                                   : 2]);
+            return;
+        }
+        code = (int)v;
+        if (code == 204 || code == 304) { /* no body is allowed with these */
+            api_reply_raw(ar, code, "", 0);
+            return;
+        }
+    }
     api_reply_json(ar, code,
                    json_pack("{s:s, s:s, s:b, s:b, s:b, s:I}", "status", status, "version", LATCHKEY_VERSION,
                              "initialized", st.initialized, "sealed", st.sealed, "standby", 0, "server_time_utc",
@@ -128,6 +151,40 @@ static void set_token_cookie(struct api_req *ar, const char *value, int64_t max_
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, "Set-Cookie", v.base, v.len);
 }
 
+int api_login(struct api_req *ar, const char *org, const char *user, const char *pw, struct token_created *out) {
+    struct rl_result rl;
+    api_audit_subject(ar, org, user);
+    if (sessions_login(ar->svc, org, user, pw, out, &rl, &ar->err) != 0) {
+        if (ar->err.code == LK_ERATE) {
+            api_reply_rate_limited(ar, "login-account", ratelimiter_policy(ar->svc->rl_login), &rl,
+                                   lk_error_message(&ar->err));
+            return -1;
+        }
+        /* A refused attempt on a real account is its org's to see (guessing
+         * shows there); the per-account limit bounds how many a client can
+         * put there, so one refused by that limit is not filed. Attempts on
+         * names nobody holds stay out of every org's trail. */
+        char org_id[STORE_OWNER_ID_MAX];
+        if ((ar->err.code == LK_EBADCRED || ar->err.code == LK_EINACTIVE) &&
+            sessions_account_org(ar->svc, org, user, org_id) == 0)
+            api_audit_file_under(ar, org_id, org);
+        /* Vault answers a refused login 400, and its clients expect that. */
+        if ((ar->route->auth & API_VAULT) && (ar->err.code == LK_EBADCRED || ar->err.code == LK_EINACTIVE))
+            ar->err.code = LK_EINVAL;
+        api_reply_lkerr(ar, &ar->err);
+        return -1;
+    }
+    api_audit_file_under(ar, out->rec.org_id, org);
+    return 0;
+}
+
+void api_login_wipe(struct api_req *ar, const char *pw) {
+    if (pw != NULL)
+        explicit_bzero((char *)pw, strlen(pw));
+    if (ar->req->entity.base != NULL)
+        explicit_bzero((char *)ar->req->entity.base, ar->req->entity.len);
+}
+
 static void h_login(struct api_req *ar) {
     static const char *const fields[] = {"org", "username", "password", NULL};
     const char *org = NULL, *user = NULL, *pw = NULL;
@@ -148,25 +205,8 @@ static void h_login(struct api_req *ar) {
         api_reply_error(ar, LK_EINVAL, "org, username and password are required");
         goto out;
     }
-    api_audit_subject(ar, org, user);
-    if (sessions_login(ar->svc, org, user, pw, &out, &rl, &ar->err) != 0) {
-        if (ar->err.code == LK_ERATE) {
-            api_reply_rate_limited(ar, "login-account", ratelimiter_policy(ar->svc->rl_login), &rl,
-                                   lk_error_message(&ar->err));
-            goto out;
-        }
-        /* A refused attempt on a real account is its org's to see (guessing
-         * shows there); the per-account limit bounds how many a client can
-         * put there, so one refused by that limit is not filed. Attempts on
-         * names nobody holds stay out of every org's trail. */
-        char org_id[STORE_OWNER_ID_MAX];
-        if ((ar->err.code == LK_EBADCRED || ar->err.code == LK_EINACTIVE) &&
-            sessions_account_org(ar->svc, org, user, org_id) == 0)
-            api_audit_file_under(ar, org_id, org);
-        api_reply_lkerr(ar, &ar->err);
+    if (api_login(ar, org, user, pw, &out) != 0)
         goto out;
-    }
-    api_audit_file_under(ar, out.rec.org_id, org);
     set_token_cookie(ar, out.token, SESSIONS_TTL_SECONDS);
     json_t *resp =
         json_pack("{s:s, s:s, s:o}", "token", out.token, "id", out.rec.id, "expires_at", api_time(out.rec.expires_at));
@@ -175,11 +215,8 @@ out:
     tokens_created_done(&out);
     /* Don't leave the password in freed memory: wipe jansson's copy and the
      * request body it came from. */
-    if (pw != NULL)
-        explicit_bzero((char *)pw, strlen(pw));
+    api_login_wipe(ar, pw);
     json_decref(body);
-    if (ar->req->entity.base != NULL)
-        explicit_bzero((char *)ar->req->entity.base, ar->req->entity.len);
 }
 
 static void h_logout(struct api_req *ar) {

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #define DURATION_DIGITS_MAX 9
 
@@ -291,4 +292,121 @@ int duration_words(int64_t seconds, char *out, size_t cap) {
         return -1;
     }
     return 0;
+}
+
+/* --- Vault's durations: "3600", "1h30m", "1.5h" ------------------------------ */
+
+int duration_parse_seconds(const char *s, size_t len, int64_t *ret, struct lk_error *err) {
+    static const struct {
+        const char *name;
+        int64_t ns; /* nanoseconds per unit */
+    } units[] = {{"ns", 1},
+                 {"us", 1000},
+                 {"\xc2\xb5s", 1000}, /* µs */
+                 {"ms", 1000000},
+                 {"s", 1000000000},
+                 {"m", INT64_C(60) * 1000000000},
+                 {"h", INT64_C(3600) * 1000000000},
+                 {"d", INT64_C(86400) * 1000000000}};
+    /* Nanoseconds in whole seconds and a fraction, so that no sum of
+     * in-range parts overflows. */
+    int64_t secs = 0, frac_ns = 0;
+    size_t i = 0;
+    if (len == 0)
+        return lk_error_set(err, LK_EINVAL, "a duration must not be empty: say \"1h\", \"30m\" or seconds");
+    int digits_only = 1;
+    for (size_t k = 0; k < len; k++)
+        digits_only &= s[k] >= '0' && s[k] <= '9';
+    if (digits_only) {
+        int64_t v = 0;
+        for (size_t k = 0; k < len; k++) {
+            if (v > DURATION_SECONDS_MAX / 10)
+                return lk_error_set(err, LK_EINVAL, "a duration may be at most %lld seconds",
+                                    (long long)DURATION_SECONDS_MAX);
+            v = v * 10 + (s[k] - '0');
+        }
+        if (v > DURATION_SECONDS_MAX)
+            return lk_error_set(err, LK_EINVAL, "a duration may be at most %lld seconds",
+                                (long long)DURATION_SECONDS_MAX);
+        *ret = v;
+        return 0;
+    }
+    while (i < len) {
+        int64_t whole = 0, fnum = 0, fden = 1;
+        size_t start = i;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (whole > DURATION_SECONDS_MAX)
+                return lk_error_set(err, LK_EINVAL, "a duration may be at most %lld seconds",
+                                    (long long)DURATION_SECONDS_MAX);
+            whole = whole * 10 + (s[i++] - '0');
+        }
+        int had_whole = i > start;
+        if (i < len && s[i] == '.') {
+            i++;
+            size_t fstart = i;
+            while (i < len && s[i] >= '0' && s[i] <= '9') {
+                if (fden < INT64_C(1000000000000)) { /* more digits than nanoseconds need are dropped */
+                    fnum = fnum * 10 + (s[i] - '0');
+                    fden *= 10;
+                }
+                i++;
+            }
+            had_whole = had_whole || i > fstart;
+        }
+        if (!had_whole)
+            return lk_error_set(err, LK_EINVAL, "a duration is numbers with units, such as \"1h30m\" or \"90s\"");
+        size_t best = 0, ulen = 0;
+        for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+            size_t n = strlen(units[u].name);
+            /* the longest unit that fits: "ms" before "m" */
+            if (n <= len - i && memcmp(s + i, units[u].name, n) == 0 && n > ulen) {
+                best = u;
+                ulen = n;
+            }
+        }
+        if (ulen == 0)
+            return lk_error_set(err, LK_EINVAL,
+                                "a duration's numbers each need a unit (ns, us, ms, s, m, h or d), as in \"1h30m\"");
+        i += ulen;
+        int64_t ns = units[best].ns;
+        /* whole units: seconds and leftover nanoseconds */
+        if (ns >= 1000000000) {
+            int64_t per = ns / 1000000000;
+            if (whole > (DURATION_SECONDS_MAX - secs) / per)
+                return lk_error_set(err, LK_EINVAL, "a duration may be at most %lld seconds",
+                                    (long long)DURATION_SECONDS_MAX);
+            secs += whole * per;
+        } else {
+            secs += whole / (1000000000 / ns);
+            frac_ns += (whole % (1000000000 / ns)) * ns;
+        }
+        /* the fraction of a unit, in nanoseconds (fden <= 10^12, ns <= 8.64e13: done in two steps) */
+        if (fnum > 0) {
+            long double f = (long double)fnum / (long double)fden * (long double)ns;
+            int64_t fns = (int64_t)f;
+            secs += fns / 1000000000;
+            frac_ns += fns % 1000000000;
+        }
+        secs += frac_ns / 1000000000;
+        frac_ns %= 1000000000;
+        if (secs > DURATION_SECONDS_MAX)
+            return lk_error_set(err, LK_EINVAL, "a duration may be at most %lld seconds",
+                                (long long)DURATION_SECONDS_MAX);
+    }
+    *ret = secs;
+    return 0;
+}
+
+int duration_any_seconds(const char *s, size_t len, int64_t *ret, struct lk_error *err) {
+    if (len > 0 && (s[0] == 'P' || s[0] == 'p')) {
+        struct iso_duration d;
+        int64_t t = 0;
+        if (duration_parse(s, len, &d, err) != 0)
+            return LK_EINVAL;
+        if (duration_add(0, &d, &t) != 0)
+            return lk_error_set(err, LK_EINVAL, "duration too long");
+        *ret = t;
+        return 0;
+    }
+    return duration_parse_seconds(s, len, ret, err) == 0 ? 0 : LK_EINVAL;
 }

@@ -38,6 +38,26 @@ int duration_is_zero(const struct iso_duration *d);
  */
 int duration_add(int64_t from, const struct iso_duration *d, int64_t *ret);
 
+/*
+ * Parses a duration the way Vault's clients send one, into whole seconds:
+ * a string of digits is seconds ("3600"); otherwise a sequence of numbers
+ * (decimals allowed) each with a unit, as Go's time.ParseDuration takes
+ * them, plus "d" for days ("768h", "1h30m", "1.5h", "90s", "2d", "500ms").
+ * No sign; the total is truncated to whole seconds and at most
+ * DURATION_SECONDS_MAX. Returns 0, or LK_EINVAL with a message in err (may
+ * be NULL) saying what is wrong.
+ */
+#define DURATION_SECONDS_MAX (INT64_C(100) * 365 * 24 * 3600)
+int duration_parse_seconds(const char *s, size_t len, int64_t *ret, struct lk_error *err);
+
+/*
+ * Either form, for settings and bodies that take both: ISO 8601 when s
+ * starts with 'P' ("PT1H", "P7D": duration_parse, counted from the epoch),
+ * else duration_parse_seconds ("1h", "90m", "7d"). Whole seconds into
+ * *ret; 0 or LK_EINVAL (err says why).
+ */
+int duration_any_seconds(const char *s, size_t len, int64_t *ret, struct lk_error *err);
+
 /* Room for the longest duration_words() text ("106751991167300 days and 23 hours") and NUL. */
 #define DURATION_WORDS_BUFSZ 48
 

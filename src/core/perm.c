@@ -47,6 +47,10 @@ const struct perm_def perm_catalogue[] = {
     {"audit.view", "Read the audit trail.", {NULL}},
     {"permissions.view", "See the permission catalogue.", {NULL}},
     {"permissions.manage", "Change which permissions roles carry.", {"permissions.view", NULL}},
+    {"workloads.view", "See a team's workloads and which service accounts they are bound to.", {NULL}},
+    {"workloads.manage",
+     "Create, change and delete a team's workloads and bind them to its service accounts.",
+     {"workloads.view", NULL}},
 };
 const size_t perm_catalogue_count = sizeof(perm_catalogue) / sizeof(perm_catalogue[0]);
 
@@ -175,14 +179,16 @@ static const char *const role_names[PERM_ROLE__COUNT] = {"org-admin", "team-owne
 /* Every *.view except secrets and audit: what anyone in the org may read. */
 static const char *const viewer_perms[] = {
     "orgs.view",  "settings.view",         "users.view",  "teams.view",       "groups.view",
-    "roles.view", "service_accounts.view", "tokens.view", "permissions.view", NULL};
+    "roles.view", "service_accounts.view", "tokens.view", "permissions.view", "workloads.view",
+    NULL};
 
 static permset_t role_by_names(enum perm_builtin_role role) {
     /* A team member reads the org, manages its own tokens and reads its team's secrets. */
     static const char *const member_extra[] = {"tokens.manage", "secrets.read", NULL};
-    /* A team owner also manages the team, its service accounts and their tokens. */
-    static const char *const owner_extra[] = {"teams.manage", "service_accounts.manage", "tokens.create_for_others",
-                                              "secrets.manage", NULL};
+    /* A team owner also manages the team, its service accounts and their
+     * tokens, and its workloads and what they are bound to. */
+    static const char *const owner_extra[] = {"teams.manage",   "service_accounts.manage", "tokens.create_for_others",
+                                              "secrets.manage", "workloads.manage",        NULL};
     switch (role) {
     case PERM_ROLE_ORG_ADMIN: return perm_all();
     case PERM_ROLE_TEAM_OWNER: return named(viewer_perms) | named(member_extra) | named(owner_extra);

@@ -69,8 +69,11 @@ void token_rec_done(struct token_rec *rec) {
     rec->npolicies = 0;
 }
 
-int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n) {
-    if (rec == NULL || (names == NULL && n > 0) || n > STORE_POLICIES_MAX)
+/* An owned copy of a policy list into *policies / *npolicies, freeing what
+ * they held: 0, LK_EINVAL (nothing changed) or LK_ENOMEM. */
+static int policies_set(char (**policies)[STORE_POLICY_NAME_MAX], size_t *npolicies, const char *const *names,
+                        size_t n) {
+    if ((names == NULL && n > 0) || n > STORE_POLICIES_MAX)
         return LK_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (names[i] == NULL || names[i][0] == '\0' || strlen(names[i]) >= STORE_POLICY_NAME_MAX)
@@ -83,10 +86,16 @@ int token_rec_set_policies(struct token_rec *rec, const char *const *names, size
         for (size_t i = 0; i < n; i++)
             memcpy(copy[i], names[i], strlen(names[i]) + 1);
     }
-    free(rec->policies);
-    rec->policies = copy;
-    rec->npolicies = n;
+    free(*policies);
+    *policies = copy;
+    *npolicies = n;
     return 0;
+}
+
+int token_rec_set_policies(struct token_rec *rec, const char *const *names, size_t n) {
+    if (rec == NULL)
+        return LK_EINVAL;
+    return policies_set(&rec->policies, &rec->npolicies, names, n);
 }
 
 LIST_DONE_EACH(token_list, token_rec_done)
@@ -406,6 +415,10 @@ int store_meta_get(struct store *s, const char *key, char **ret) {
 
 int store_meta_set(struct store *s, const char *key, const char *value) {
     STORE_WRITE(key == NULL || value == NULL, meta_set(s, key, value));
+}
+
+int store_meta_delete(struct store *s, const char *key) {
+    STORE_WRITE(key == NULL, meta_delete(s, key));
 }
 
 /* --- organisations and users ---------------------------------------------- */
@@ -755,6 +768,63 @@ int store_notice_retire(struct store *s, const char *token_id, int64_t now) {
     STORE_WRITE(token_id == NULL, notice_retire(s, token_id, now));
 }
 
+int store_notice_forget_token(struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count) {
+    STORE_WRITE(token_id == NULL, notice_forget_token(s, token_id, expires_at, ret_count));
+}
+
+/* --- the Vault door's token attributes ---------------------------------------- */
+
+void vault_token_rec_done(struct vault_token_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->meta);
+    rec->meta = NULL;
+    free(rec->policies);
+    rec->policies = NULL;
+    rec->npolicies = 0;
+}
+
+int vault_token_rec_set_policies(struct vault_token_rec *rec, const char *const *names, size_t n) {
+    if (rec == NULL)
+        return LK_EINVAL;
+    return policies_set(&rec->policies, &rec->npolicies, names, n);
+}
+
+static int vault_rec_ok(const struct vault_token_rec *r) {
+    return field_ok(r->token_id, sizeof(r->token_id), 1) && field_ok(r->parent_id, sizeof(r->parent_id), 0) &&
+           field_ok(r->display_name, sizeof(r->display_name), 0) &&
+           (r->meta == NULL || strlen(r->meta) <= STORE_VAULT_META_MAX) &&
+           names_ok(r->policies != NULL ? r->policies[0] : NULL, STORE_POLICY_NAME_MAX, r->npolicies,
+                    STORE_POLICIES_MAX) &&
+           (r->acl == 0 || r->acl == 1) && (r->renewable == 0 || r->renewable == 1) && r->creation_ttl >= 0 &&
+           r->explicit_max_ttl >= 0 && r->period >= 0 && r->num_uses >= 0 && r->uses_left >= 0 &&
+           r->uses_left <= r->num_uses && r->last_renewal_at >= 0;
+}
+
+int store_vault_token_insert(struct store *s, const struct vault_token_rec *rec) {
+    STORE_WRITE(rec == NULL || !vault_rec_ok(rec), vault_token_insert(s, rec));
+}
+
+int store_vault_token_get(struct store *s, const char *token_id, struct vault_token_rec *ret) {
+    STORE_READ(token_id == NULL || ret == NULL, vault_token_get(s, token_id, ret));
+}
+
+int store_vault_token_use(struct store *s, const char *token_id, int64_t *ret_left) {
+    STORE_WRITE(token_id == NULL || ret_left == NULL, vault_token_use(s, token_id, ret_left));
+}
+
+int store_vault_token_subtree(struct store *s, const char *token_id, int limit, struct name_list *ret) {
+    STORE_READ(token_id == NULL || ret == NULL || !LIMIT_OK(limit), vault_token_subtree(s, token_id, limit, ret));
+}
+
+int store_vault_token_orphan_children(struct store *s, const char *token_id, size_t *ret_count) {
+    STORE_WRITE(token_id == NULL || token_id[0] == '\0', vault_token_orphan_children(s, token_id, ret_count));
+}
+
+int store_vault_token_renewed(struct store *s, const char *token_id, int64_t at) {
+    STORE_WRITE(token_id == NULL || at < 0, vault_token_renewed(s, token_id, at));
+}
+
 /* --- secrets ------------------------------------------------------------------ */
 
 void secret_rec_done(struct secret_rec *rec) {
@@ -823,4 +893,124 @@ int store_secret_rewrap(struct store *s, int64_t seq, const uint8_t *old, size_t
                         size_t len, int *ret_changed) {
     STORE_WRITE(old == NULL || value == NULL || len == 0 || len > STORE_SECRET_VALUE_MAX || ret_changed == NULL,
                 secret_rewrap(s, seq, old, old_len, value, len, ret_changed));
+}
+
+/* --- Vault ACL policies -------------------------------------------------------- */
+
+void vault_policy_rec_done(struct vault_policy_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->text);
+    rec->text = NULL;
+}
+
+static int vault_policy_ok(const struct vault_policy_rec *r) {
+    return field_ok(r->org_id, sizeof(r->org_id), 1) && field_ok(r->name, sizeof(r->name), 1) &&
+           field_ok(r->updated_by, sizeof(r->updated_by), 1) && r->text != NULL &&
+           strlen(r->text) <= STORE_VAULT_POLICY_TEXT_MAX;
+}
+
+int store_vault_policy_put(struct store *s, const struct vault_policy_rec *rec) {
+    STORE_WRITE(rec == NULL || !vault_policy_ok(rec), vault_policy_put(s, rec));
+}
+
+int store_vault_policy_get(struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret) {
+    STORE_READ(org_id == NULL || name == NULL || ret == NULL, vault_policy_get(s, org_id, name, ret));
+}
+
+int store_vault_policy_names(struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret) {
+    STORE_READ(org_id == NULL || ret == NULL || !LIMIT_OK(limit),
+               vault_policy_names(s, org_id, after != NULL ? after : "", limit, ret));
+}
+
+int store_vault_policy_delete(struct store *s, const char *org_id, const char *name) {
+    STORE_WRITE(org_id == NULL || name == NULL, vault_policy_delete(s, org_id, name));
+}
+
+/* --- workloads ------------------------------------------------------------------ */
+
+LIST_DONE(workload_list)
+
+LIST_DONE(workload_binding_list)
+
+static int workload_ok(const struct workload_rec *w) {
+    return field_ok(w->id, sizeof(w->id), 1) && field_ok(w->org_id, sizeof(w->org_id), 1) &&
+           field_ok(w->team_id, sizeof(w->team_id), 1) && field_ok(w->name, sizeof(w->name), 1) &&
+           field_ok(w->description, sizeof(w->description), 0) && field_ok(w->created_by, sizeof(w->created_by), 1);
+}
+
+int store_workload_insert(struct store *s, const struct workload_rec *rec) {
+    STORE_WRITE(rec == NULL || !workload_ok(rec), workload_insert(s, rec));
+}
+
+int store_workload_get(struct store *s, const char *team_id, const char *name, struct workload_rec *ret) {
+    STORE_READ(team_id == NULL || name == NULL || ret == NULL, workload_get(s, team_id, name, ret));
+}
+
+int store_workload_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct workload_list *ret) {
+    STORE_READ(team_id == NULL || ret == NULL || !LIMIT_OK(limit), workload_list(s, team_id, after_seq, limit, ret));
+}
+
+int store_workload_update(struct store *s, const struct workload_rec *rec) {
+    STORE_WRITE(rec == NULL || !workload_ok(rec), workload_update(s, rec));
+}
+
+int store_workload_delete(struct store *s, const char *id) {
+    STORE_WRITE(id == NULL, workload_delete(s, id));
+}
+
+int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by,
+                        int64_t now, int *ret_created) {
+    STORE_WRITE(workload_id == NULL || sa_id == NULL || created_by == NULL || created_by[0] == '\0' ||
+                    strlen(created_by) >= STORE_PRINCIPAL_MAX,
+                workload_bind(s, workload_id, sa_id, created_by, now, ret_created));
+}
+
+int store_workload_unbind(struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted) {
+    STORE_WRITE(workload_id == NULL || sa_id == NULL, workload_unbind(s, workload_id, sa_id, ret_deleted));
+}
+
+int store_workload_bound(struct store *s, const char *workload_id, const char *sa_id, int *ret_bound) {
+    STORE_READ(workload_id == NULL || sa_id == NULL || ret_bound == NULL,
+               workload_bound(s, workload_id, sa_id, ret_bound));
+}
+
+int store_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,
+                            struct workload_binding_list *ret) {
+    STORE_READ((workload_id == NULL) == (sa_id == NULL) || ret == NULL || !LIMIT_OK(limit),
+               workload_bindings(s, workload_id, sa_id, after_seq, limit, ret));
+}
+
+/* --- identity-token signing keys ----------------------------------------------- */
+
+void oidc_key_rec_done(struct oidc_key_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->private_sealed);
+    free(rec->public_jwk);
+    rec->private_sealed = NULL;
+    rec->private_sealed_len = 0;
+    rec->public_jwk = NULL;
+}
+
+LIST_DONE_EACH(oidc_key_list, oidc_key_rec_done)
+
+int store_oidc_key_insert(struct store *s, const struct oidc_key_rec *rec) {
+    STORE_WRITE(rec == NULL || rec->kid[0] == '\0' || rec->alg[0] == '\0' || rec->private_sealed == NULL ||
+                    rec->private_sealed_len == 0 || rec->private_sealed_len > STORE_OIDC_SEALED_MAX ||
+                    rec->public_jwk == NULL || strlen(rec->public_jwk) > STORE_OIDC_JWK_MAX,
+                oidc_key_insert(s, rec));
+}
+
+int store_oidc_key_list(struct store *s, struct oidc_key_list *ret) {
+    STORE_READ(ret == NULL, oidc_key_list(s, ret));
+}
+
+int store_oidc_key_retire(struct store *s, const char *except_kid, int64_t now, int64_t retire_after,
+                          size_t *ret_changed) {
+    STORE_WRITE(except_kid == NULL, oidc_key_retire(s, except_kid, now, retire_after, ret_changed));
+}
+
+int store_oidc_key_delete_retired(struct store *s, int64_t now, size_t *ret_deleted) {
+    STORE_WRITE(0, oidc_key_delete_retired(s, now, ret_deleted));
 }

@@ -593,6 +593,9 @@ int store_meta_get(struct store *s, const char *key, char **ret);
 /* Sets key to value, replacing any previous value. */
 int store_meta_set(struct store *s, const char *key, const char *value);
 
+/* Deletes key. LK_ENOTFOUND if unset. */
+int store_meta_delete(struct store *s, const char *key);
+
 /* --- expiry notices: the outbox (migrations 0006, 0014; docs/notices.md) -- */
 
 #define STORE_NOTICE_ID_MAX 32
@@ -732,6 +735,84 @@ int store_notice_cancel_expired(struct store *s, int64_t cutoff, const char *rea
  */
 int store_notice_retire(struct store *s, const char *token_id, int64_t now);
 
+/*
+ * Rescheduling: deletes the notices of token_id that announce an expiry
+ * other than expires_at (whatever their state), so that the token's new
+ * expiry gets its notices (the outbox key does not hold the expiry).
+ * *ret_count (may be NULL) gets how many. For a use case that changes an
+ * expiry and keeps the token (a Vault renewal), in its transaction.
+ */
+int store_notice_forget_token(struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count);
+
+/* --- the Vault door's token attributes (migration 0019; svc/vault_tokens.c) -- */
+
+/*
+ * What the Vault door says about a token it made, beside the token's own
+ * row (the secret's hash, owner, expiry, latchkey policies), which it
+ * follows: deleting a token deletes this too. A token without one is a
+ * native token. The store decides nothing about parents: revoking a
+ * subtree, orphaning, or what the attributes allow are svc's.
+ */
+#define STORE_VAULT_DISPLAY_NAME_MAX 257 /* bytes, with the NUL */
+#define STORE_VAULT_META_MAX 8192        /* bytes of meta's JSON text */
+#define STORE_VAULT_SUBTREE_DEPTH 64     /* levels store_vault_token_subtree follows */
+
+struct vault_token_rec {
+    char token_id[TOKFMT_PUBID_BUFSZ];               /* the token's public id (Vault's accessor) */
+    char parent_id[TOKFMT_PUBID_BUFSZ];              /* the token that made it; "" for an orphan */
+    char display_name[STORE_VAULT_DISPLAY_NAME_MAX]; /* "token-<name>", as Vault shows it */
+    char *meta;                                      /* owned: a JSON object of strings, or NULL for none */
+    char (*policies)[STORE_POLICY_NAME_MAX];         /* owned; npolicies Vault policy names (NULL: none) */
+    size_t npolicies;                                /* at most STORE_POLICIES_MAX */
+    int acl;                                         /* 1: held to its Vault policies; 0: latchkey rights only */
+    int renewable;                                   /* 0 or 1 */
+    int64_t creation_ttl;                            /* seconds, as created */
+    int64_t explicit_max_ttl;                        /* seconds from creation; 0 = none */
+    int64_t period;                                  /* seconds; 0 = not periodic */
+    int64_t num_uses;                                /* as created; 0 = unlimited */
+    int64_t uses_left;                               /* what remains of num_uses */
+    int64_t last_renewal_at;                         /* Unix seconds; 0 = never renewed */
+};
+
+/* Frees what rec owns (not rec itself) and resets the pointers. NULL-safe. */
+void vault_token_rec_done(struct vault_token_rec *rec);
+
+/* Makes rec->policies an owned copy of names[0..n), as token_rec_set_policies does. */
+int vault_token_rec_set_policies(struct vault_token_rec *rec, const char *const *names, size_t n);
+
+/*
+ * Inserts rec for its token (uses_left <= num_uses, meta at most
+ * STORE_VAULT_META_MAX bytes; LK_EINVAL otherwise). LK_ENOTFOUND if the
+ * token does not exist, LK_ECONFLICT if it has attributes already.
+ */
+int store_vault_token_insert(struct store *s, const struct vault_token_rec *rec);
+
+/* The attributes of token_id. LK_ENOTFOUND if it has none (a native token, or gone). */
+int store_vault_token_get(struct store *s, const char *token_id, struct vault_token_rec *ret);
+
+/*
+ * Takes one use of token_id, atomically: of any number of concurrent
+ * callers (on any connection) at most uses_left succeed. 0 with what is
+ * left in *ret_left; LK_ENOTFOUND if the token has no use left, has
+ * unlimited uses (num_uses 0) or no attributes.
+ */
+int store_vault_token_use(struct store *s, const char *token_id, int64_t *ret_left);
+
+/*
+ * The public ids of the tokens below token_id (its children, theirs, ...,
+ * at most STORE_VAULT_SUBTREE_DEPTH levels down), deepest first, at most
+ * limit (1..1000) of them: deleting them in that order never cuts a later
+ * one off from the tree, so a caller deletes a page and asks again.
+ */
+int store_vault_token_subtree(struct store *s, const char *token_id, int limit, struct name_list *ret);
+
+/* Makes token_id's children orphans (parent_id ""); *ret_count (may be
+ * NULL) gets how many. */
+int store_vault_token_orphan_children(struct store *s, const char *token_id, size_t *ret_count);
+
+/* Records a renewal of token_id at `at`. LK_ENOTFOUND if it has no attributes. */
+int store_vault_token_renewed(struct store *s, const char *token_id, int64_t at);
+
 /* --- secrets (migration 0016; svc/secrets.c) -------------------------------- */
 
 /*
@@ -813,5 +894,171 @@ int store_secret_scan(struct store *s, int64_t after_seq, int limit, struct secr
  * *ret_changed, else 0 (it was deleted or rewritten meanwhile). */
 int store_secret_rewrap(struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value,
                         size_t len, int *ret_changed);
+
+/* --- Vault ACL policies (migration 0018; svc/vault_policies.c) ------------- */
+
+/*
+ * An org's Vault ACL policy: a name unique in the org (checked and
+ * lowercased by svc, at most STORE_NAME_MAX - 1 bytes) and the document as
+ * written, which the store keeps verbatim and never reads. Deleting an org
+ * deletes its policies.
+ */
+#define STORE_VAULT_POLICY_TEXT_MAX (64 * 1024)
+
+struct vault_policy_rec {
+    char org_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX];
+    char *text; /* owned, NUL-terminated; at most STORE_VAULT_POLICY_TEXT_MAX bytes */
+    int64_t created_at;
+    int64_t updated_at;
+    char updated_by[STORE_PRINCIPAL_MAX]; /* "type:id" */
+};
+
+/* Frees what rec owns (not rec itself). NULL-safe. */
+void vault_policy_rec_done(struct vault_policy_rec *rec);
+
+/*
+ * Creates the policy, or replaces the text of the one with its name in
+ * its org (keeping that one's created_at; updated_at and updated_by are
+ * rec's). LK_ENOTFOUND if the org does not exist.
+ */
+int store_vault_policy_put(struct store *s, const struct vault_policy_rec *rec);
+
+/* The policy name of org_id. LK_ENOTFOUND if there is none. */
+int store_vault_policy_get(struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret);
+
+/* The names of org_id's policies after `after` ("" from the first), in
+ * byte order, at most limit (1..1000): page on with the last one. */
+int store_vault_policy_names(struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret);
+
+/* LK_ENOTFOUND if org_id has no policy name. */
+int store_vault_policy_delete(struct store *s, const char *org_id, const char *name);
+
+/* --- workloads (migration 0020; svc/workloads.c) ----------------------------- */
+
+/*
+ * A team's workloads and their bindings to the team's service accounts. A
+ * workload's name is unique in its team; a binding joins a workload and a
+ * service account of the same team (the store refuses any other pair as
+ * not found). Deleting the team, the workload or the service account
+ * deletes its bindings in the same statement.
+ */
+struct workload_rec {
+    int64_t seq;
+    char id[STORE_OWNER_ID_MAX]; /* "wl_..." */
+    char org_id[STORE_OWNER_ID_MAX];
+    char team_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX]; /* unique in the team */
+    char description[STORE_DESCRIPTION_MAX];
+    int64_t created_at;
+    char created_by[STORE_PRINCIPAL_MAX]; /* "type:id" */
+    int64_t updated_at;
+};
+
+struct workload_list {
+    struct workload_rec *items;
+    size_t count;
+};
+void workload_list_done(struct workload_list *list);
+
+/* A binding as listings show it: both ids and both names. */
+struct workload_binding_rec {
+    int64_t seq; /* store-assigned, increasing; listing order and cursor */
+    char workload_id[STORE_OWNER_ID_MAX];
+    char workload[STORE_NAME_MAX];
+    char sa_id[STORE_OWNER_ID_MAX];
+    char sa[STORE_NAME_MAX];
+    int64_t created_at;
+    char created_by[STORE_PRINCIPAL_MAX]; /* "type:id" */
+};
+
+struct workload_binding_list {
+    struct workload_binding_rec *items;
+    size_t count;
+};
+void workload_binding_list_done(struct workload_binding_list *list);
+
+/* Inserts rec (rec->seq is ignored). LK_ECONFLICT if the name (or the id)
+ * is taken; LK_ENOTFOUND if the team does not exist. */
+int store_workload_insert(struct store *s, const struct workload_rec *rec);
+/* The workload named name in team_id. LK_ENOTFOUND if none. */
+int store_workload_get(struct store *s, const char *team_id, const char *name, struct workload_rec *ret);
+/* team_id's workloads with seq > after_seq, in seq order, at most limit (1..1000). */
+int store_workload_list(struct store *s, const char *team_id, int64_t after_seq, int limit, struct workload_list *ret);
+/* Rewrites description and updated_at of the workload rec->id. LK_ENOTFOUND if none. */
+int store_workload_update(struct store *s, const struct workload_rec *rec);
+/* Deletes the workload and its bindings. LK_ENOTFOUND if none. */
+int store_workload_delete(struct store *s, const char *id);
+
+/*
+ * Binds workload_id to sa_id, recording created_by ("type:id") and now;
+ * a pair already bound keeps its binding as it was. *ret_created (may be
+ * NULL) is 1 if this call made the binding, 0 if it was there. LK_ENOTFOUND
+ * unless both exist and belong to the same team.
+ */
+int store_workload_bind(struct store *s, const char *workload_id, const char *sa_id, const char *created_by,
+                        int64_t now, int *ret_created);
+/* Deletes the binding of workload_id and sa_id. *ret_deleted (may be NULL)
+ * is 1 if there was one, else 0 (not an error). */
+int store_workload_unbind(struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted);
+/* *ret_bound: 1 if workload_id is bound to sa_id now, else 0 (also when
+ * either does not exist). Read through this connection, so inside an open
+ * transaction it sees that transaction's writes. */
+int store_workload_bound(struct store *s, const char *workload_id, const char *sa_id, int *ret_bound);
+/* The bindings of workload_id (workload_id set, sa_id NULL) or of sa_id
+ * (workload_id NULL), with seq > after_seq, in seq order, at most limit
+ * (1..1000). Exactly one of the two ids is given (else LK_EINVAL). */
+int store_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,
+                            struct workload_binding_list *ret);
+
+/* --- identity-token signing keys (migration 0021; svc/oidc.c) --------------- */
+
+/* Most signing keys kept at once (published, pending or not yet deleted). */
+#define STORE_OIDC_KEYS_MAX 32
+/* Longest sealed private key and public JWK a row holds. */
+#define STORE_OIDC_SEALED_MAX 1024
+#define STORE_OIDC_JWK_MAX 2048
+
+/*
+ * One signing key. The private key is opaque bytes here (sealed by svc
+ * before it reaches the store); the times are Unix seconds, retire_after 0
+ * while the key has not been superseded (NULL in the store).
+ */
+struct oidc_key_rec {
+    int64_t seq;
+    char kid[STORE_NAME_MAX];
+    char alg[16];
+    uint8_t *private_sealed; /* owned */
+    size_t private_sealed_len;
+    char *public_jwk; /* owned, JSON */
+    int64_t created_at;
+    int64_t publish_from;
+    int64_t sign_from;
+    int64_t retire_after; /* 0 = none yet */
+};
+/* Frees what rec owns (not rec itself). NULL-safe. */
+void oidc_key_rec_done(struct oidc_key_rec *rec);
+
+struct oidc_key_list {
+    struct oidc_key_rec *items;
+    size_t count;
+};
+void oidc_key_list_done(struct oidc_key_list *list);
+
+/* Inserts rec (seq and retire_after ignored: a new key is never retired).
+ * LK_ECONFLICT if the kid is taken. */
+int store_oidc_key_insert(struct store *s, const struct oidc_key_rec *rec);
+/* Every key, in seq order (at most STORE_OIDC_KEYS_MAX: the oldest beyond
+ * are not returned). */
+int store_oidc_key_list(struct store *s, struct oidc_key_list *ret);
+/*
+ * Sets retire_after on every key but except_kid that has none yet: to now
+ * for a key whose sign_from is after now (it never signed), else to
+ * retire_after. *ret_changed (may be NULL) gets the number of keys changed.
+ */
+int store_oidc_key_retire(struct store *s, const char *except_kid, int64_t now, int64_t retire_after,
+                          size_t *ret_changed);
+/* Deletes every key whose retire_after is set and <= now. */
+int store_oidc_key_delete_retired(struct store *s, int64_t now, size_t *ret_deleted);
 
 #endif

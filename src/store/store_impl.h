@@ -100,6 +100,7 @@
       (struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret))                              \
     X(int, meta_get, (struct store *s, const char *key, char **ret))                                                   \
     X(int, meta_set, (struct store *s, const char *key, const char *value))                                            \
+    X(int, meta_delete, (struct store *s, const char *key))                                                            \
     /* expiry notices (0006) */                                                                                        \
     X(int, notice_candidates,                                                                                          \
       (struct store *s, int64_t now, int64_t horizon, int64_t after_seq, int limit,                                    \
@@ -126,6 +127,14 @@
     X(int, notice_cancel_expired,                                                                                      \
       (struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count))                           \
     X(int, notice_retire, (struct store *s, const char *token_id, int64_t now))                                        \
+    X(int, notice_forget_token, (struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count))       \
+    /* the Vault door's token attributes (0019) */                                                                     \
+    X(int, vault_token_insert, (struct store *s, const struct vault_token_rec *rec))                                   \
+    X(int, vault_token_get, (struct store *s, const char *token_id, struct vault_token_rec *ret))                      \
+    X(int, vault_token_use, (struct store *s, const char *token_id, int64_t *ret_left))                                \
+    X(int, vault_token_subtree, (struct store *s, const char *token_id, int limit, struct name_list *ret))             \
+    X(int, vault_token_orphan_children, (struct store *s, const char *token_id, size_t *ret_count))                    \
+    X(int, vault_token_renewed, (struct store *s, const char *token_id, int64_t at))                                   \
     X(int, secret_latest,                                                                                              \
       (struct store *s, const char *org_id, const char *team_id, const char *path, int64_t *ret_version))              \
     X(int, secret_insert, (struct store *s, const struct secret_rec *rec))                                             \
@@ -143,7 +152,35 @@
     X(int, secret_scan, (struct store *s, int64_t after_seq, int limit, struct secret_list *ret))                      \
     X(int, secret_rewrap,                                                                                              \
       (struct store *s, int64_t seq, const uint8_t *old, size_t old_len, const uint8_t *value, size_t len,             \
-       int *ret_changed))
+       int *ret_changed))                                                                                              \
+    /* Vault ACL policies (0018) */                                                                                    \
+    X(int, vault_policy_put, (struct store *s, const struct vault_policy_rec *rec))                                    \
+    X(int, vault_policy_get,                                                                                           \
+      (struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret))                           \
+    X(int, vault_policy_names,                                                                                         \
+      (struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret))                      \
+    X(int, vault_policy_delete, (struct store *s, const char *org_id, const char *name))                              \
+    /* workloads and their bindings (0020) */                                                                          \
+    X(int, workload_insert, (struct store *s, const struct workload_rec *rec))                                         \
+    X(int, workload_get, (struct store *s, const char *team_id, const char *name, struct workload_rec *ret))           \
+    X(int, workload_list,                                                                                              \
+      (struct store *s, const char *team_id, int64_t after_seq, int limit, struct workload_list *ret))                 \
+    X(int, workload_update, (struct store *s, const struct workload_rec *rec))                                         \
+    X(int, workload_delete, (struct store *s, const char *id))                                                         \
+    X(int, workload_bind,                                                                                              \
+      (struct store *s, const char *workload_id, const char *sa_id, const char *created_by, int64_t now,               \
+       int *ret_created))                                                                                              \
+    X(int, workload_unbind, (struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted))          \
+    X(int, workload_bound, (struct store *s, const char *workload_id, const char *sa_id, int *ret_bound))             \
+    X(int, workload_bindings,                                                                                          \
+      (struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,                      \
+       struct workload_binding_list *ret))                                                                            \
+    /* identity-token signing keys (0021) */                                                                           \
+    X(int, oidc_key_insert, (struct store *s, const struct oidc_key_rec *rec))                                         \
+    X(int, oidc_key_list, (struct store *s, struct oidc_key_list *ret))                                                \
+    X(int, oidc_key_retire,                                                                                            \
+      (struct store *s, const char *except_kid, int64_t now, int64_t retire_after, size_t *ret_changed))               \
+    X(int, oidc_key_delete_retired, (struct store *s, int64_t now, size_t *ret_deleted))
 /* clang-format on */
 
 struct store_ops {

@@ -46,8 +46,6 @@
 #define GATHER_US 2000
 #define GATHER_ENOUGH 512
 
-#define HMAC_KEY_LEN 32
-
 struct entry {
     struct audit_rec rec;
     uint64_t ticket;
@@ -85,7 +83,6 @@ struct audit_log {
     /* Read-only after start. */
     struct subscriber subs[AUDIT_MAX_SUBSCRIBERS];
     int nsubs;
-    uint8_t hmac_key[HMAC_KEY_LEN];
 
     int sync_broken;   /* a sync failed: nothing is reported durable again */
     atomic_int health; /* enum audit_health, for readers on other threads */
@@ -116,6 +113,7 @@ struct audit_log {
     int64_t ckpt_seq;  /* the last head stored as a checkpoint */
     int ckpt_behind;   /* a head went without one (sealed, or a failure): retry at the next interval */
     int ckpt_error;    /* the last attempt's error, logged once until one works */
+    int cred_error;    /* the same for the credential HMAC key */
 
     atomic_int reopen;
     atomic_size_t waiting; /* qlen, readable without the lock */
@@ -152,45 +150,6 @@ int audit_chain_append(struct store *s, struct audit_rec *const *recs, size_t n)
     return store_audit_insert_many(s, (const struct audit_rec *const *)recs, n);
 }
 
-/* The HMAC key lives in the store's meta table, created on first use. */
-static int load_key(struct store *s, uint8_t key[HMAC_KEY_LEN]) {
-    char *hex = NULL;
-    int r = store_meta_get(s, AUDIT_HMAC_META_KEY, &hex);
-    if (r == LK_ENOTFOUND) {
-        uint8_t fresh[HMAC_KEY_LEN];
-        char fresh_hex[HMAC_KEY_LEN * 2 + 1];
-        if (secret_random(fresh, sizeof(fresh)) != 0)
-            return LK_EINTERNAL;
-        secret_hex(fresh, sizeof(fresh), fresh_hex);
-        r = store_meta_set(s, AUDIT_HMAC_META_KEY, fresh_hex);
-        explicit_bzero(fresh, sizeof(fresh));
-        explicit_bzero(fresh_hex, sizeof(fresh_hex));
-        if (r != 0)
-            return r;
-        /* Read back: of two processes starting at once, the last write wins for both. */
-        r = store_meta_get(s, AUDIT_HMAC_META_KEY, &hex);
-    }
-    if (r != 0)
-        return r;
-    r = strlen(hex) == HMAC_KEY_LEN * 2 ? 0 : LK_ESTORE;
-    for (size_t i = 0; r == 0 && i < HMAC_KEY_LEN; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = hex[i * 2 + (size_t)k];
-            unsigned d = (c >= '0' && c <= '9')   ? (unsigned)(c - '0')
-                         : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
-                                                  : 16;
-            if (d == 16)
-                r = LK_ESTORE;
-            v = v * 16 + (d & 15);
-        }
-        key[i] = (uint8_t)v;
-    }
-    explicit_bzero(hex, strlen(hex));
-    free(hex);
-    return r;
-}
-
 static void file_open(struct audit_log *a) {
     if (a->file_path[0] == '\0')
         return;
@@ -221,9 +180,6 @@ int audit_log_new(const char *dsn, const char *file_path, struct audit_log **ret
     /* The writer's commits only note that a checkpoint is due. */
     if (r == 0)
         r = store_background_writes(a->store, 0);
-    if (r != 0)
-        goto fail;
-    r = load_key(a->store, a->hmac_key);
     if (r != 0)
         goto fail;
     if (file_path != NULL)
@@ -292,8 +248,8 @@ int audit_log_behind(const struct audit_log *a) {
 }
 
 void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size_t len, char out[AUDIT_HASH_HEX]) {
-    uint8_t mac[SECRET_HASH_LEN];
-    if (secret_hmac(a->hmac_key, sizeof(a->hmac_key), cred, len, mac) != 0) {
+    uint8_t mac[SEAL_KEY_LEN];
+    if (a->seal == NULL || seal_key_mac(a->seal, SEAL_KEY_CREDENTIAL, cred, len, mac) != 0) {
         out[0] = '\0';
         return;
     }
@@ -457,6 +413,24 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
 }
 
 /*
+ * Makes the credential HMAC key where the store holds none (one initialised
+ * before the seal kept it: seal_init() stores it with the keyring), on this
+ * connection and in its own transaction. Until then, and while sealed, a
+ * failed credential's record carries no HMAC.
+ */
+static void credential_key(struct audit_log *a) {
+    int r = seal_key(a->seal, a->store, SEAL_KEY_CREDENTIAL, 1);
+    if (r == 0 || r == LK_ESEALED || r == a->cred_error) {
+        if (r == 0)
+            a->cred_error = 0;
+        return;
+    }
+    a->cred_error = r;
+    lk_log(LOG_ERROR, "audit: the credential HMAC key cannot be %s (%s): failed credentials are recorded without one",
+           r == LK_EINTEGRITY ? "opened: it was altered, or belongs to another keyring" : "made", lk_strerror(r));
+}
+
+/*
  * Stores a checkpoint of the durable head (seq, hash), signed with the
  * seal's audit key (made here, on this connection and in its own
  * transaction, when the store holds none yet). While sealed none is
@@ -465,12 +439,14 @@ static void process(struct audit_log *a, struct entry *entries, size_t n) {
  * and a start with nothing between) is kept.
  */
 static void checkpoint(struct audit_log *a, int64_t seq, const char *hash) {
+    if (a->seal != NULL)
+        credential_key(a);
     if (a->seal == NULL || seq == 0 || seq == a->ckpt_seq) {
         a->ckpt_behind = 0;
         return;
     }
     struct audit_checkpoint cp;
-    int r = seal_audit_key(a->seal, a->store, 1);
+    int r = seal_key(a->seal, a->store, SEAL_KEY_CHECKPOINT, 1);
     if (r == 0)
         r = audit_checkpoint_make(a->seal, seq, hash, clock_now(), &cp);
     if (r == 0) {
@@ -680,7 +656,6 @@ void audit_log_free(struct audit_log *a) {
     pthread_cond_destroy(&a->ckpt_cond);
     if (a->file_fd >= 0)
         close(a->file_fd);
-    explicit_bzero(a->hmac_key, sizeof(a->hmac_key));
     free(a->queue);
     free(a->batch);
     pthread_mutex_destroy(&a->lock);

@@ -37,7 +37,6 @@ struct seal;
 
 #define AUDIT_QUEUE_MAX 8192 /* records waiting for the writer; beyond it enqueue refuses */
 #define AUDIT_MAX_SUBSCRIBERS 256
-#define AUDIT_HMAC_META_KEY "audit_hmac_key"
 
 /*
  * Appends recs[0..n) to the chain through s, which must be inside a write
@@ -76,13 +75,16 @@ int audit_log_subscribe(struct audit_log *a, audit_notify_fn fn, void *arg);
 void audit_log_set_anchor_interval(struct audit_log *a, unsigned seconds);
 
 /*
- * Before audit_log_start(): the seal whose audit key signs checkpoints
- * (NULL, the default: none are written). With one, each time the writer
+ * Before audit_log_start() and before any thread calls
+ * audit_log_credential_hmac(): the seal whose keys sign checkpoints and
+ * key credential HMACs (NULL, the default: no checkpoint is written and no
+ * credential HMAC made). With one, each time the writer
  * logs an anchor (and at stop) it also stores a checkpoint of that durable
  * head, signed with the audit key (audit_checkpoint_make), while latchkey
  * is unsealed; while sealed it writes none, records are still written and
- * chained, and the first checkpoint after an unseal covers them. The seal
- * must outlive the log.
+ * chained, and the first checkpoint after an unseal covers them. At the
+ * same pace the writer makes the credential HMAC key where the store holds
+ * none. The seal must outlive the log.
  */
 void audit_log_set_seal(struct audit_log *a, struct seal *seal);
 
@@ -119,7 +121,8 @@ int audit_log_enqueue(struct audit_log *a, int sub, const struct audit_rec *rec,
  */
 int audit_log_behind(const struct audit_log *a);
 
-/* HMAC-SHA256 of a presented credential under the log's key, as hex. */
+/* HMAC-SHA256 of a presented credential under the seal's credential key,
+ * as hex; "" while sealed, without a seal, or before the key exists. */
 void audit_log_credential_hmac(const struct audit_log *a, const char *cred, size_t len, char out[AUDIT_HASH_HEX]);
 
 /* Asks the writer to reopen the file sink before its next write (SIGHUP). */
@@ -179,7 +182,7 @@ int audit_record_event(struct store *s, const char *actor_type, const char *acto
  * HMAC-SHA256 under the seal's audit key of "<seq>:<hash>", as 64 hex.
  * Since each record's hash covers every record before it, a checkpoint
  * that verifies authenticates records 1..seq. 0, LK_ESEALED, LK_ENOTFOUND
- * (the audit key is not loaded: seal_audit_key), LK_EINVAL.
+ * (the checkpoint key is not loaded: seal_key), LK_EINVAL.
  */
 int audit_checkpoint_make(struct seal *seal, int64_t seq, const char *hash, int64_t now, struct audit_checkpoint *ret);
 

@@ -33,7 +33,7 @@ static int checkpoint_mac(struct seal *seal, int64_t seq, const char *hash, char
     int n = snprintf(text, sizeof(text), "%lld:%s", (long long)seq, hash);
     if (n < 0 || (size_t)n >= sizeof(text))
         return LK_EINVAL;
-    int r = seal_audit_mac(seal, text, (size_t)n, raw);
+    int r = seal_key_mac(seal, SEAL_KEY_CHECKPOINT, text, (size_t)n, raw);
     if (r == 0)
         secret_hex(raw, sizeof(raw), mac);
     return r;
@@ -129,7 +129,7 @@ static const char *key_state(struct seal *seal, struct store *s, int *ret_key_er
     *ret_key_error = 0;
     if (seal == NULL)
         return "no unseal key shares were given";
-    int r = seal_audit_key(seal, s, 0);
+    int r = seal_key(seal, s, SEAL_KEY_CHECKPOINT, 0);
     if (r == LK_ESEALED)
         return "latchkey is sealed";
     if (r == LK_ENOTFOUND || r == LK_EINTEGRITY || r == 0) {

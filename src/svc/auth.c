@@ -14,10 +14,12 @@
 #include "core/secret.h"
 #include "core/tokfmt.h"
 #include "svc/groups.h"
+#include "svc/oidc.h"
 #include "svc/principal.h"
 #include "svc/service_accounts.h"
 #include "svc/svc.h"
 #include "svc/token_cache.h"
+#include "svc/workloads.h"
 
 /* How often a load that raced a revocation reads the store again before it
  * settles for its last reading (used for this request, not cached). */
@@ -73,11 +75,24 @@ static int read_entry(struct svc *svc, const char *id, struct token_entry **ret,
             return lk_error_set(err, r, "could not verify the token");
         }
     }
+    /* What the Vault door made it with, if it did: limited uses are taken
+     * on every request, Vault policies bound the door's paths. */
+    struct vault_token_rec vt;
+    memset(&vt, 0, sizeof(vt));
+    int vr = store_vault_token_get(svc->store, id, &vt);
+    if (vr < 0 && vr != LK_ENOTFOUND) {
+        token_rec_done(&rec);
+        user_rec_done(&user);
+        return lk_error_set(err, vr, "could not verify the token");
+    }
     struct token_entry *e = token_entry_new(&rec, svc->now_us);
     if (e != NULL)
         token_entry_set_identity(e, owner_name, user.role, org.name, org.status);
     if (e != NULL)
         token_entry_set_team(e, team.name, extra, extra_org);
+    if (e != NULL && vr == 0)
+        token_entry_set_vault(e, vt.num_uses > 0, vt.acl);
+    vault_token_rec_done(&vt);
     token_rec_done(&rec);
     user_rec_done(&user);
     if (e == NULL)
@@ -155,10 +170,25 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
         token_entry_unref(e);
         return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", parsed.pubid);
     }
+    /* A token with limited uses takes one now, in the store, so that every
+     * worker and process counts the same uses: the request after the last
+     * one is refused as a revoked token is, and the one that took the last
+     * use revokes the token when it ends (principal.token_spent). */
+    int64_t uses_left = -1;
+    if (e->vault_limited) {
+        r = store_vault_token_use(svc->store, parsed.pubid, &uses_left);
+        if (r < 0) {
+            token_entry_unref(e);
+            if (r == LK_ENOTFOUND)
+                return lk_error_set(err, LK_EBADCRED, "token %s is unknown or has been revoked", parsed.pubid);
+            return lk_error_set(err, r, "could not verify the token");
+        }
+    }
     if (atomic_load_explicit(&e->last_used, memory_order_relaxed) < svc->now)
         atomic_store_explicit(&e->last_used, svc->now, memory_order_relaxed);
 
     memset(ret, 0, sizeof(*ret));
+    ret->token_spent = uses_left == 0;
     ret->type = type;
     str_copy(ret->id, sizeof(ret->id), e->owner_id);
     str_copy(ret->name, sizeof(ret->name), e->owner_name[0] ? e->owner_name : e->owner_id);
@@ -170,4 +200,137 @@ int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct princ
     ret->org_extra_perms = e->org_extra_perms;
     ret->token = e;
     return 0;
+}
+
+/* The claims a verified identity token must carry, as strings. */
+struct jwt_who {
+    const char *jti, *org, *team, *sa, *workload; /* workload NULL when none */
+    int64_t exp;
+};
+
+static int jwt_claims(json_t *claims, struct jwt_who *w, struct lk_error *err) {
+    json_t *wl = json_object_get(claims, "workload");
+    w->jti = json_string_value(json_object_get(claims, "jti"));
+    w->org = json_string_value(json_object_get(claims, "org"));
+    w->team = json_string_value(json_object_get(claims, "team"));
+    w->sa = json_string_value(json_object_get(claims, "sa"));
+    w->workload = json_string_value(wl);
+    w->exp = (int64_t)json_integer_value(json_object_get(claims, "exp"));
+    if (w->jti == NULL || strlen(w->jti) != OIDC_JTI_LEN || strncmp(w->jti, "jwt_", 4) != 0 || w->org == NULL ||
+        w->team == NULL || w->sa == NULL || (wl != NULL && w->workload == NULL))
+        return lk_error_set(err, LK_EBADTOKEN, "identity token refused: claims (jti, org, team, sa)");
+    return 0;
+}
+
+/* Reads the account the token names (and the workload's binding) into a
+ * new entry keyed by its jti. */
+static int jwt_read_entry(struct svc *svc, const struct jwt_who *w, const uint8_t hash[SECRET_HASH_LEN],
+                          struct token_entry **ret, struct lk_error *err) {
+    struct org_rec org;
+    struct team_rec team;
+    struct sa_rec sa;
+    uint64_t extra = 0, extra_org = 0;
+    int r = store_org_get_by_name(svc->store, w->org, &org);
+    if (r == 0)
+        r = store_team_get(svc->store, org.id, w->team, &team);
+    if (r == 0)
+        r = store_sa_get_by_name(svc->store, team.id, w->sa, &sa);
+    if (r == LK_ENOTFOUND)
+        return lk_error_set(err, LK_EBADCRED, "identity token %s: its service account no longer exists", w->jti);
+    if (r < 0)
+        return lk_error_set(err, r, "could not verify the token");
+    if (w->workload != NULL) {
+        int bound = 0;
+        r = workloads_bound(svc, org.id, team.id, w->workload, sa.name, &bound);
+        if (r < 0)
+            return lk_error_set(err, r, "could not verify the token");
+        if (!bound)
+            return lk_error_set(err, LK_EBADCRED,
+                                "identity token %s: its workload is no longer bound to the service account", w->jti);
+    }
+    sa_roles_permsets(&sa, &extra, &extra_org);
+    struct token_rec rec;
+    memset(&rec, 0, sizeof(rec));
+    static const char *const all[] = {"*"};
+    str_copy(rec.id, sizeof(rec.id), w->jti);
+    memcpy(rec.hash, hash, SECRET_HASH_LEN);
+    str_copy(rec.owner_type, sizeof(rec.owner_type), "service_account");
+    str_copy(rec.owner_id, sizeof(rec.owner_id), sa.id);
+    str_copy(rec.org_id, sizeof(rec.org_id), org.id);
+    rec.expires_at = w->exp;
+    rec.created_at = svc->now;
+    struct token_entry *e = NULL;
+    if (token_rec_set_policies(&rec, all, 1) == 0)
+        e = token_entry_new(&rec, svc->now_us);
+    token_rec_done(&rec);
+    if (e == NULL)
+        return lk_error_set(err, LK_ENOMEM, NULL);
+    token_entry_set_identity(e, sa.name, "", org.name, org.status);
+    token_entry_set_team(e, team.name, extra, extra_org);
+    *ret = e;
+    return 0;
+}
+
+int auth_verify_jwt(struct svc *svc, const char *tok, size_t len, const char *issuer, struct principal *ret,
+                    struct lk_error *err) {
+    struct oidc_keys *keys = NULL;
+    json_t *claims = NULL;
+    struct jwt_who w;
+    struct lk_error why = {0};
+    if (svc->oidc == NULL)
+        return lk_error_set(err, LK_EBADTOKEN, "malformed token: identity tokens are not accepted here");
+    int r = oidc_keys_get(svc->oidc, svc->store, svc->now, &keys);
+    if (r != 0)
+        return lk_error_set(err, r, "could not load the identity-token keys");
+    struct jwt_expect want = {issuer, issuer, svc->now, OIDC_LEEWAY};
+    r = jwt_verify(oidc_keys_verify_set(keys), tok, len, &want, &claims, &why);
+    oidc_keys_unref(keys);
+    if (r != 0)
+        return lk_error_set(err, r == LK_EBADTOKEN || r == LK_EEXPIRED ? r : LK_EBADTOKEN, "identity token refused: %s",
+                            lk_error_message(&why));
+    r = jwt_claims(claims, &w, err);
+    if (r != 0)
+        goto out;
+
+    /* The token is ours and verified; the cache spares the store reads. Its
+     * hash ties an entry to this very token. */
+    uint8_t hash[SECRET_HASH_LEN];
+    secret_hash(tok, len, hash);
+    struct token_entry *e = token_cache_get(svc->cache, w.jti, svc->now_us);
+    if (e != NULL && (!secret_equal(hash, e->hash, sizeof(hash)) || strcmp(e->owner_type, "service_account") != 0)) {
+        token_entry_unref(e);
+        e = NULL;
+    }
+    for (int attempt = 1; e == NULL; attempt++) {
+        uint64_t gen = token_cache_generation(svc->cache, w.jti);
+        r = jwt_read_entry(svc, &w, hash, &e, err);
+        if (r != 0)
+            goto out;
+        if (!token_cache_put(svc->cache, e, gen) && attempt < AUTH_LOAD_TRIES) {
+            token_entry_unref(e);
+            e = NULL;
+        }
+    }
+    if (e->org_status[0] != '\0' && strcmp(e->org_status, "active") != 0) {
+        r = lk_error_set(err, LK_EINACTIVE,
+                         "organisation %s is not active: its service accounts cannot authenticate until a partner "
+                         "admin activates it",
+                         e->org_name);
+        token_entry_unref(e);
+        goto out;
+    }
+    memset(ret, 0, sizeof(*ret));
+    ret->type = w.workload != NULL ? PRINCIPAL_WORKLOAD : PRINCIPAL_SA;
+    str_copy(ret->id, sizeof(ret->id), e->owner_id);
+    str_copy(ret->name, sizeof(ret->name), w.workload != NULL ? w.workload : e->owner_name);
+    str_copy(ret->org, sizeof(ret->org), e->org_name);
+    str_copy(ret->org_id, sizeof(ret->org_id), e->org_id);
+    str_copy(ret->team, sizeof(ret->team), e->team_name);
+    ret->extra_perms = e->extra_perms;
+    ret->org_extra_perms = e->org_extra_perms;
+    ret->token = e;
+    r = 0;
+out:
+    json_decref(claims);
+    return r;
 }

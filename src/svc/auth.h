@@ -23,4 +23,21 @@ struct lk_error;
  */
 int auth_verify_token(struct svc *svc, const char *tok, size_t len, struct principal *ret, struct lk_error *err);
 
+/*
+ * Verifies one of latchkey's own identity tokens (svc/oidc.h) in
+ * tok[0..len), offline: signature against the published keys, "iss" and
+ * "aud" equal to issuer, exp/nbf/iat with OIDC_LEEWAY. Maps it to its
+ * service account (PRINCIPAL_SA) or, when it names a workload, to
+ * PRINCIPAL_WORKLOAD (id: the account's, name: the workload's) with the
+ * account's rights; principal.token is an entry of the token cache keyed by
+ * the jti (expiring with the token, policies "*"), so the account, its
+ * team, its org's status and the workload's binding are read from the store
+ * once per --cache-ttl, and a deleted account or a deactivated org stops
+ * the token at once. Returns 0, LK_EBADTOKEN/LK_EEXPIRED naming the failed
+ * check ("identity token refused: signature"), LK_EBADCRED (account gone,
+ * workload unbound), LK_EINACTIVE, store errors.
+ */
+int auth_verify_jwt(struct svc *svc, const char *tok, size_t len, const char *issuer, struct principal *ret,
+                    struct lk_error *err);
+
 #endif

@@ -52,6 +52,7 @@ permset_t authz_org_permissions(const struct principal *p, const struct org_rec 
                                                   : perm_org_member_set()) |
                (permset_t)p->org_extra_perms;
     case PRINCIPAL_SA:
+    case PRINCIPAL_WORKLOAD: /* a workload acts as the service account its token names */
         /* A service account reads what a human member may read, except
          * secrets, plus whatever roles its team's owners granted. */
         return perm_service_account_default() | (permset_t)p->org_extra_perms;
@@ -139,7 +140,7 @@ permset_t authz_effective(const struct principal *p) {
     memset(&own, 0, sizeof(own));
     memcpy(own.id, p->org_id, sizeof(own.id));
     permset_t role = authz_org_permissions(p, &own);
-    if (p->type == PRINCIPAL_SA)
+    if (p->type == PRINCIPAL_SA || p->type == PRINCIPAL_WORKLOAD)
         role |= (permset_t)p->extra_perms; /* its team's grants; principal.team names the team */
     return perm_grant(authz_token_policies(p), role, NULL);
 }

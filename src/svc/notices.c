@@ -112,6 +112,10 @@ int notices_retire_token(struct svc *svc, const char *token_id) {
     return r != 0 ? r : store_notice_cancel_token(svc->store, token_id, NOTICES_WHY_SHORTENED, svc->now, NULL);
 }
 
+int notices_reschedule_token(struct svc *svc, const char *token_id, int64_t expires_at) {
+    return store_notice_forget_token(svc->store, token_id, expires_at, NULL);
+}
+
 /* 0 for found and not found (the caller keeps its fallback), else the store's code. */
 static int read_ok(int r) {
     return r == LK_ENOTFOUND ? 0 : r;

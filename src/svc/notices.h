@@ -105,6 +105,12 @@ int notices_cancel_expired(struct svc *svc, int64_t cutoff);
 /* After cutting token_id's expiry short. */
 int notices_retire_token(struct svc *svc, const char *token_id);
 
+/* After changing token_id's expiry to expires_at while it lives on (a
+ * Vault renewal, longer or shorter): its notices for another expiry are
+ * deleted from the outbox, so the passes schedule the new expiry's
+ * (docs/notices.md, "Renewed tokens"). */
+int notices_reschedule_token(struct svc *svc, const char *token_id, int64_t expires_at);
+
 /* What a notice names, for people: the token as its owner knows it.
  * Names that do not apply are "". */
 struct notice_context {

@@ -27,6 +27,8 @@ struct principal {
     uint64_t extra_perms;            /* service accounts: grants within their team (permset_t) */
     uint64_t org_extra_perms;        /* service accounts: org-wide grants (permset_t) */
     struct token_entry *token;       /* the verified token; a reference this struct holds */
+    int token_spent;                 /* this request took the token's last use (num_uses): it is
+                                      * revoked when the request ends (vault_tokens_spent) */
 };
 
 /* "root", "user", "service_account", "workload" ("none" for PRINCIPAL_NONE). */

@@ -36,8 +36,8 @@ int svc_scope_load(struct svc *svc, const struct principal *caller, const char *
         return lk_error_set(err, r, "%s", sc->notfound);
     if (r < 0)
         return lk_error_set(err, r, "could not read the team");
-    if (caller->type == PRINCIPAL_SA && strcmp(caller->org_id, sc->org.id) == 0 &&
-        strcmp(caller->team, sc->team.name) == 0)
+    if ((caller->type == PRINCIPAL_SA || caller->type == PRINCIPAL_WORKLOAD) &&
+        strcmp(caller->org_id, sc->org.id) == 0 && strcmp(caller->team, sc->team.name) == 0)
         str_copy(sc->role, sizeof(sc->role), "service_account");
     if (caller->type == PRINCIPAL_USER) {
         r = store_team_member_role(svc->store, sc->team.id, caller->id, sc->role);

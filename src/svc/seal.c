@@ -3,11 +3,12 @@
  * encrypt/decrypt over the unsealed keyring.
  *
  * Kept in the store's meta table: "seal.config" ("shamir N T"),
- * "seal.keyring" (the keyring wrapped under the root key, hex) and
- * "seal.audit_key" (the audit checkpoint key sealed by the barrier, hex).
- * Never stored: the root key and the shares. The root key is kept while
- * unsealed (for rotation); the unsealed keyring and the audit key live in
- * memory until seal_seal() or exit, and are wiped then.
+ * "seal.keyring" (the keyring wrapped under the root key, hex) and the
+ * seal's own keys sealed by the barrier (hex): "seal.audit_key" (audit
+ * checkpoints) and "seal.credential_key" (audit credential HMACs). Never
+ * stored: the root key and the shares. The root key is kept while unsealed
+ * (for rotation); the unsealed keyring and the seal's keys live in memory
+ * until seal_seal() or exit, and are wiped then.
  */
 #include "svc/seal.h"
 
@@ -25,11 +26,19 @@
 
 #define META_CONFIG "seal.config"
 #define META_KEYRING "seal.keyring"
-#define META_AUDIT_KEY "seal.audit_key"
-/* The audit key's envelope is bound to this, so no other sealed value
- * copied into its place opens as the audit key. */
-#define AUDIT_KEY_AAD "latchkey audit checkpoint key"
 #define SHARES_MAX 255
+
+/* The seal's own keys: where each is stored, and the associated data its
+ * envelope is bound to, so no other sealed value copied into its place
+ * opens as it. The credential key was kept in the clear under "legacy"
+ * before the seal existed: the same bytes are sealed (so old records'
+ * HMACs still match) and the clear copy deleted in that transaction. */
+static const struct key_use {
+    const char *meta, *aad, *legacy;
+} key_uses[SEAL_KEY_USES] = {
+    [SEAL_KEY_CHECKPOINT] = {"seal.audit_key", "latchkey audit checkpoint key", NULL},
+    [SEAL_KEY_CREDENTIAL] = {"seal.credential_key", "latchkey audit credential key", "audit_hmac_key"},
+};
 
 struct seal {
     pthread_rwlock_t lock; /* readers: status, encrypt, decrypt; writers: the rest */
@@ -39,14 +48,14 @@ struct seal {
     uint8_t root[SEAL_KEY_LEN]; /* while unsealed: to wrap a rotated keyring; zeros while sealed */
     uint8_t given[SHARES_MAX][SEAL_SHARE_LEN];
     unsigned ngiven;
-    char nonce[SEAL_NONCE_LEN + 1];  /* "" until a share is given */
-    uint8_t audit_key[SEAL_KEY_LEN]; /* while unsealed and has_audit_key; zeros otherwise */
-    int has_audit_key;
+    char nonce[SEAL_NONCE_LEN + 1];            /* "" until a share is given */
+    uint8_t keys[SEAL_KEY_USES][SEAL_KEY_LEN]; /* while unsealed and has_key; zeros otherwise */
+    int has_key[SEAL_KEY_USES];
 };
 
-static void forget_audit_key(struct seal *seal) {
-    explicit_bzero(seal->audit_key, sizeof(seal->audit_key));
-    seal->has_audit_key = 0;
+static void forget_keys(struct seal *seal) {
+    explicit_bzero(seal->keys, sizeof(seal->keys));
+    memset(seal->has_key, 0, sizeof(seal->has_key));
 }
 
 static void forget_progress(struct seal *seal) {
@@ -102,7 +111,7 @@ void seal_free(struct seal *seal) {
         return;
     keyring_free(seal->kr);
     explicit_bzero(seal->root, sizeof(seal->root));
-    forget_audit_key(seal);
+    forget_keys(seal);
     forget_progress(seal);
     pthread_rwlock_destroy(&seal->lock);
     free(seal);
@@ -132,34 +141,151 @@ int seal_is_sealed(struct seal *seal) {
     return sealed;
 }
 
+/* --- the seal's own keys: stored sealed, opened at unseal -------------------- */
+
+/* The stored envelope of the key for use (hex) into a malloc'd byte
+ * string. 0, LK_ENOTFOUND, LK_EINTEGRITY (not hex) or the store's error. */
+static int read_key_envelope(struct store *s, enum seal_key_use use, uint8_t **ret, size_t *ret_len) {
+    char *hex = NULL;
+    int r = store_meta_get(s, key_uses[use].meta, &hex);
+    if (r != 0)
+        return r;
+    size_t hlen = strlen(hex);
+    uint8_t *env = hlen % 2 == 0 && hlen > 0 ? malloc(hlen / 2) : NULL;
+    if (env == NULL || secret_unhex(hex, hlen / 2, env) != 0) {
+        free(env);
+        free(hex);
+        return LK_EINTEGRITY;
+    }
+    free(hex);
+    *ret = env;
+    *ret_len = hlen / 2;
+    return 0;
+}
+
+/* Opens the envelope of the key for use with kr into key. 0 or LK_EINTEGRITY. */
+static int open_key(const struct keyring *kr, enum seal_key_use use, const uint8_t *env, size_t len,
+                    uint8_t key[SEAL_KEY_LEN]) {
+    uint8_t out[SEAL_KEY_LEN + 1];
+    size_t got = 0;
+    const char *aad = key_uses[use].aad;
+    int r = keyring_open(kr, aad, strlen(aad), env, len, out, sizeof(out), &got);
+    if (r == 0 && got != SEAL_KEY_LEN)
+        r = LK_EINTEGRITY;
+    if (r == 0)
+        memcpy(key, out, SEAL_KEY_LEN);
+    explicit_bzero(out, sizeof(out));
+    return r != 0 ? LK_EINTEGRITY : 0;
+}
+
+/* At unseal, under the write lock: the stored keys, those there are and
+ * that open. Nothing is written here (an unseal may run inside a request's
+ * transaction, which may yet roll back): seal_key() makes one where none
+ * is stored. */
+static void load_keys_locked(struct seal *seal, struct store *s) {
+    forget_keys(seal);
+    for (int use = 0; use < SEAL_KEY_USES; use++) {
+        uint8_t *env = NULL;
+        size_t len = 0;
+        if (read_key_envelope(s, use, &env, &len) != 0)
+            continue;
+        seal->has_key[use] = open_key(seal->kr, use, env, len, seal->keys[use]) == 0;
+        if (!seal->has_key[use])
+            explicit_bzero(seal->keys[use], SEAL_KEY_LEN);
+        free(env);
+    }
+}
+
+/* The bytes a new key for use starts from: the clear copy kept before the
+ * seal existed, when s holds a well-formed one (hex), else random ones. */
+static int fresh_key(struct store *s, enum seal_key_use use, uint8_t key[SEAL_KEY_LEN]) {
+    char *hex = NULL;
+    int r = key_uses[use].legacy != NULL ? store_meta_get(s, key_uses[use].legacy, &hex) : LK_ENOTFOUND;
+    if (r == 0) {
+        int ok = strlen(hex) == 2 * SEAL_KEY_LEN && secret_unhex(hex, SEAL_KEY_LEN, key) == 0;
+        explicit_bzero(hex, strlen(hex));
+        free(hex);
+        if (ok)
+            return 0;
+    } else if (r != LK_ENOTFOUND) {
+        return r;
+    }
+    return secret_random(key, SEAL_KEY_LEN) != 0 ? LK_EINTERNAL : 0;
+}
+
+/* A new key for use (fresh_key) sealed under kr, bound to its use, as hex
+ * into *ret (malloc'd). */
+static int new_key_envelope(const struct keyring *kr, struct store *s, enum seal_key_use use, char **ret) {
+    uint8_t key[SEAL_KEY_LEN];
+    size_t len = aead_sealed_size(SEAL_KEY_LEN);
+    uint8_t *env = malloc(len);
+    char *hex = malloc(2 * len + 1);
+    int r = env == NULL || hex == NULL ? LK_ENOMEM : fresh_key(s, use, key);
+    if (r == 0)
+        r = keyring_seal(kr, key_uses[use].aad, strlen(key_uses[use].aad), key, sizeof(key), env, len);
+    explicit_bzero(key, sizeof(key));
+    if (r == 0) {
+        secret_hex(env, len, hex);
+        *ret = hex;
+        hex = NULL;
+    }
+    free(env);
+    free(hex);
+    return r;
+}
+
+/* Stores the envelope of the key for use unless one is (the first stays:
+ * a second key would make every checkpoint or HMAC of the first fail to
+ * match), and deletes the key's clear copy, if any, either way. */
+static int put_key_if_absent(struct store *s, enum seal_key_use use, const char *hex) {
+    char *have = NULL;
+    int r = store_meta_get(s, key_uses[use].meta, &have);
+    free(have);
+    if (r == LK_ENOTFOUND)
+        r = store_meta_set(s, key_uses[use].meta, hex);
+    if (r == 0 && key_uses[use].legacy != NULL) {
+        r = store_meta_delete(s, key_uses[use].legacy);
+        if (r == LK_ENOTFOUND)
+            r = 0;
+    }
+    return r;
+}
+
 /* --- init ------------------------------------------------------------------- */
 
 struct init_write {
     const char *config;
     const char *keyring_hex;
+    char *key_hex[SEAL_KEY_USES]; /* at init only: the seal's keys, sealed under the new keyring */
 };
 
 static int write_init(struct store *s, void *arg) {
     const struct init_write *w = arg;
     int r = store_meta_set(s, META_KEYRING, w->keyring_hex);
+    for (int use = 0; r == 0 && use < SEAL_KEY_USES; use++)
+        if (w->key_hex[use] != NULL)
+            r = put_key_if_absent(s, use, w->key_hex[use]);
     return r != 0 || w->config == NULL ? r : store_meta_set(s, META_CONFIG, w->config);
 }
 
-/* A new keyring, wrapped under root, as hex into *ret (malloc'd). */
-static int new_wrapped_keyring(const uint8_t root[SEAL_KEY_LEN], int64_t now, char **ret) {
+/* A new keyring, wrapped under root, as hex into w->keyring_hex, and the
+ * seal's keys sealed under it into w->key_hex (all malloc'd). */
+static int new_wrapped_keyring(const uint8_t root[SEAL_KEY_LEN], int64_t now, struct store *s, struct init_write *w) {
     struct keyring *kr = NULL;
     uint8_t wrapped[KEYRING_WRAPPED_MAX];
     size_t len = 0;
     int r = keyring_new(now, &kr);
     if (r == 0)
         r = keyring_wrap(kr, root, wrapped, sizeof(wrapped), &len);
+    for (int use = 0; r == 0 && use < SEAL_KEY_USES; use++)
+        r = new_key_envelope(kr, s, use, &w->key_hex[use]);
     keyring_free(kr);
     char *hex = r == 0 ? malloc(2 * len + 1) : NULL;
     if (r == 0 && hex == NULL)
         r = LK_ENOMEM;
     if (r == 0) {
         secret_hex(wrapped, len, hex);
-        *ret = hex;
+        w->keyring_hex = hex;
     }
     return r;
 }
@@ -171,7 +297,7 @@ int seal_init(struct seal *seal, struct store *s, unsigned n, unsigned t, int64_
     uint8_t root[SEAL_KEY_LEN], coeffs[(SHARES_MAX - 1) * SEAL_KEY_LEN];
     size_t flat_len = (size_t)n * SEAL_SHARE_LEN;
     uint8_t *flat = calloc(1, flat_len);
-    char *keyring_hex = NULL;
+    struct init_write w = {0};
     if (flat == NULL)
         return LK_ENOMEM;
     char config[32];
@@ -188,13 +314,13 @@ int seal_init(struct seal *seal, struct store *s, unsigned n, unsigned t, int64_
     }
     r = shamir_split(root, SEAL_KEY_LEN, n, t, ncoeffs > 0 ? coeffs : NULL, ncoeffs, flat);
     if (r == 0)
-        r = new_wrapped_keyring(root, now, &keyring_hex);
+        r = new_wrapped_keyring(root, now, s, &w);
     if (r != 0) {
         lk_error_set(err, r, "could not make the root key's shares and keyring");
         goto out;
     }
     snprintf(config, sizeof(config), "shamir %u %u", n, t);
-    struct init_write w = {config, keyring_hex};
+    w.config = config;
     r = store_tx(s, write_init, &w);
     if (r != 0) {
         lk_error_set(err, r, "could not store the seal's configuration");
@@ -211,7 +337,9 @@ out:
     explicit_bzero(coeffs, sizeof(coeffs));
     explicit_bzero(flat, flat_len);
     free(flat);
-    free(keyring_hex);
+    free((char *)w.keyring_hex);
+    for (int use = 0; use < SEAL_KEY_USES; use++)
+        free(w.key_hex[use]);
     pthread_rwlock_unlock(&seal->lock);
     return r;
 }
@@ -279,57 +407,8 @@ static int store_wrapped(struct store *s, const struct keyring *kr, const uint8_
     if (r != 0)
         return r;
     secret_hex(wrapped, len, hex);
-    struct init_write w = {config, hex};
+    struct init_write w = {.config = config, .keyring_hex = hex};
     return store_tx(s, write_init, &w);
-}
-
-/* The stored audit key's envelope (hex) into a malloc'd byte string. 0,
- * LK_ENOTFOUND, LK_EINTEGRITY (not hex) or the store's error. */
-static int read_audit_envelope(struct store *s, uint8_t **ret, size_t *ret_len) {
-    char *hex = NULL;
-    int r = store_meta_get(s, META_AUDIT_KEY, &hex);
-    if (r != 0)
-        return r;
-    size_t hlen = strlen(hex);
-    uint8_t *env = hlen % 2 == 0 && hlen > 0 ? malloc(hlen / 2) : NULL;
-    if (env == NULL || secret_unhex(hex, hlen / 2, env) != 0) {
-        free(env);
-        free(hex);
-        return LK_EINTEGRITY;
-    }
-    free(hex);
-    *ret = env;
-    *ret_len = hlen / 2;
-    return 0;
-}
-
-/* Opens the audit key's envelope with kr into key. 0 or LK_EINTEGRITY. */
-static int open_audit_key(const struct keyring *kr, const uint8_t *env, size_t len, uint8_t key[SEAL_KEY_LEN]) {
-    uint8_t out[SEAL_KEY_LEN + 1];
-    size_t got = 0;
-    int r = keyring_open(kr, AUDIT_KEY_AAD, strlen(AUDIT_KEY_AAD), env, len, out, sizeof(out), &got);
-    if (r == 0 && got != SEAL_KEY_LEN)
-        r = LK_EINTEGRITY;
-    if (r == 0)
-        memcpy(key, out, SEAL_KEY_LEN);
-    explicit_bzero(out, sizeof(out));
-    return r != 0 ? LK_EINTEGRITY : 0;
-}
-
-/* At unseal, under the write lock: the stored audit key, if there is one
- * and it opens. Nothing is written here (an unseal may run inside a
- * request's transaction, which may yet roll back): seal_audit_key() makes
- * one where none is stored. */
-static void load_audit_key_locked(struct seal *seal, struct store *s) {
-    uint8_t *env = NULL;
-    size_t len = 0;
-    forget_audit_key(seal);
-    if (read_audit_envelope(s, &env, &len) != 0)
-        return;
-    seal->has_audit_key = open_audit_key(seal->kr, env, len, seal->audit_key) == 0;
-    if (!seal->has_audit_key)
-        forget_audit_key(seal);
-    free(env);
 }
 
 /* With t shares given: the root key they rebuild unwraps the stored
@@ -358,7 +437,7 @@ static int try_unseal(struct seal *seal, struct store *s, struct lk_error *err) 
                             seal->t);
     }
     seal->kr = kr;
-    load_audit_key_locked(seal, s);
+    load_keys_locked(seal, s);
     forget_progress(seal);
     return 0;
 }
@@ -408,7 +487,7 @@ void seal_seal(struct seal *seal, struct store *s) {
     keyring_free(seal->kr); /* wipes its keys */
     seal->kr = NULL;
     explicit_bzero(seal->root, sizeof(seal->root));
-    forget_audit_key(seal);
+    forget_keys(seal);
     forget_progress(seal);
     pthread_rwlock_unlock(&seal->lock);
 }
@@ -545,50 +624,23 @@ int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8
     return 0;
 }
 
-/* --- the audit checkpoint key ------------------------------------------------- */
+/* --- the seal's own keys: made where none is stored -------------------------- */
 
-struct audit_key_write {
-    const char *fresh_hex; /* ours, stored only if none is */
+struct key_write {
+    enum seal_key_use use;
+    const char *hex;
 };
 
-/* Stores ours unless another process stored one first (the first stays:
- * a second key would make every checkpoint of the first fail). */
-static int put_audit_key_if_absent(struct store *s, void *arg) {
-    const struct audit_key_write *w = arg;
-    char *have = NULL;
-    int r = store_meta_get(s, META_AUDIT_KEY, &have);
-    free(have);
-    if (r == LK_ENOTFOUND)
-        return store_meta_set(s, META_AUDIT_KEY, w->fresh_hex);
-    return r;
+static int put_key_tx(struct store *s, void *arg) {
+    const struct key_write *w = arg;
+    return put_key_if_absent(s, w->use, w->hex);
 }
 
-/* A new random key sealed by the barrier, stored unless one is. */
-static int make_audit_key(struct seal *seal, struct store *s) {
-    uint8_t fresh[SEAL_KEY_LEN], *env = NULL;
-    size_t len = 0;
-    if (secret_random(fresh, sizeof(fresh)) != 0)
-        return LK_EINTERNAL;
-    int r = seal_encrypt(seal, AUDIT_KEY_AAD, strlen(AUDIT_KEY_AAD), fresh, sizeof(fresh), &env, &len);
-    explicit_bzero(fresh, sizeof(fresh));
-    if (r != 0)
-        return r;
-    char *hex = malloc(2 * len + 1);
-    if (hex == NULL) {
-        free(env);
-        return LK_ENOMEM;
-    }
-    secret_hex(env, len, hex);
-    free(env);
-    struct audit_key_write w = {hex};
-    r = store_tx(s, put_audit_key_if_absent, &w);
-    free(hex);
-    return r;
-}
-
-int seal_audit_key(struct seal *seal, struct store *s, int create) {
+int seal_key(struct seal *seal, struct store *s, enum seal_key_use use, int create) {
+    if ((unsigned)use >= SEAL_KEY_USES)
+        return LK_EINVAL;
     pthread_rwlock_rdlock(&seal->lock);
-    int r = seal->kr == NULL ? LK_ESEALED : 0, have = seal->has_audit_key;
+    int r = seal->kr == NULL ? LK_ESEALED : 0, have = seal->has_key[use];
     pthread_rwlock_unlock(&seal->lock);
     if (r != 0 || have)
         return r;
@@ -598,11 +650,29 @@ int seal_audit_key(struct seal *seal, struct store *s, int create) {
      * and unseal meanwhile hold the same keyring, or none). */
     uint8_t *env = NULL;
     size_t len = 0;
-    r = read_audit_envelope(s, &env, &len);
+    r = read_key_envelope(s, use, &env, &len);
     if (r == LK_ENOTFOUND && create) {
-        r = make_audit_key(seal, s);
+        char *hex = NULL;
+        uint8_t key[SEAL_KEY_LEN];
+        /* Its bytes are chosen outside the lock; only the sealing needs it. */
+        uint8_t *fresh_env = NULL;
+        size_t elen = 0;
+        r = fresh_key(s, use, key);
         if (r == 0)
-            r = read_audit_envelope(s, &env, &len);
+            r = seal_encrypt(seal, key_uses[use].aad, strlen(key_uses[use].aad), key, sizeof(key), &fresh_env, &elen);
+        explicit_bzero(key, sizeof(key));
+        hex = r == 0 ? malloc(2 * elen + 1) : NULL;
+        if (r == 0 && hex == NULL)
+            r = LK_ENOMEM;
+        if (r == 0) {
+            secret_hex(fresh_env, elen, hex);
+            struct key_write w = {use, hex};
+            r = store_tx(s, put_key_tx, &w);
+        }
+        free(fresh_env);
+        free(hex);
+        if (r == 0)
+            r = read_key_envelope(s, use, &env, &len);
     }
     if (r != 0)
         return r;
@@ -610,9 +680,9 @@ int seal_audit_key(struct seal *seal, struct store *s, int create) {
     pthread_rwlock_wrlock(&seal->lock);
     if (seal->kr == NULL)
         r = LK_ESEALED;
-    else if (!seal->has_audit_key && (r = open_audit_key(seal->kr, env, len, key)) == 0) {
-        memcpy(seal->audit_key, key, sizeof(key));
-        seal->has_audit_key = 1;
+    else if (!seal->has_key[use] && (r = open_key(seal->kr, use, env, len, key)) == 0) {
+        memcpy(seal->keys[use], key, sizeof(key));
+        seal->has_key[use] = 1;
     }
     pthread_rwlock_unlock(&seal->lock);
     explicit_bzero(key, sizeof(key));
@@ -620,11 +690,13 @@ int seal_audit_key(struct seal *seal, struct store *s, int create) {
     return r;
 }
 
-int seal_audit_mac(struct seal *seal, const void *data, size_t len, uint8_t out[SEAL_KEY_LEN]) {
+int seal_key_mac(struct seal *seal, enum seal_key_use use, const void *data, size_t len, uint8_t out[SEAL_KEY_LEN]) {
+    if ((unsigned)use >= SEAL_KEY_USES)
+        return LK_EINVAL;
     pthread_rwlock_rdlock(&seal->lock);
-    int r = seal->kr == NULL ? LK_ESEALED : !seal->has_audit_key ? LK_ENOTFOUND : 0;
+    int r = seal->kr == NULL ? LK_ESEALED : !seal->has_key[use] ? LK_ENOTFOUND : 0;
     if (r == 0)
-        r = secret_hmac(seal->audit_key, sizeof(seal->audit_key), data, len, out);
+        r = secret_hmac(seal->keys[use], SEAL_KEY_LEN, data, len, out);
     pthread_rwlock_unlock(&seal->lock);
     return r;
 }

@@ -6,8 +6,9 @@
  * rebuild it; core/shamir.h) that are shown once and never stored, and a
  * keyring of data-encryption keys (core/barrier.h) is stored wrapped under
  * the root key. Unsealing collects T shares, rebuilds the root key and
- * unwraps the keyring with it, and opens the audit checkpoint key sealed
- * under the keyring; sealing wipes all three from memory. While sealed (or
+ * unwraps the keyring with it, and opens the seal's own keys (audit
+ * checkpoints, audit credential HMACs) sealed under the keyring; sealing
+ * wipes them all from memory. While sealed (or
  * before init) nothing can be decrypted and the API answers 503 except
  * health, seal status, init and unseal.
  *
@@ -112,25 +113,32 @@ int seal_decrypt(struct seal *seal, const void *aad, size_t aad_len, const uint8
                  size_t *ret_len);
 
 /*
- * The audit checkpoint key (docs/audit.md, "Checkpoints"): 32 random bytes,
- * stored sealed by the barrier (store meta "seal.audit_key", bound to its
- * use by associated data), and in memory only while unsealed. An unseal
- * opens the stored one when there is one; nothing else changes the store.
+ * The seal's own keys, 32 random bytes each, stored sealed by the barrier
+ * (store meta, each bound to its use by associated data) and in memory only
+ * while unsealed: SEAL_KEY_CHECKPOINT signs audit checkpoints (docs/audit.md
+ * "Checkpoints"), SEAL_KEY_CREDENTIAL keys the HMAC an audit record keeps
+ * of a credential that failed (a store from before the seal kept that one
+ * in the clear as "audit_hmac_key": the same bytes are sealed and the clear
+ * copy deleted, so old records' HMACs still match). seal_init() stores
+ * both with the keyring; an unseal opens the stored ones and writes
+ * nothing.
  *
- * seal_audit_key() makes it available: 0 when it is (loaded at the
- * unseal, or now from s); with create, when s holds none, makes one and
- * stores it in its own transaction (so s must not be in a request's:
- * a key in memory must never be one the store rolled back), keeping the
- * one another process stored first. LK_ESEALED; LK_ENOTFOUND (none stored,
- * create 0); LK_EINTEGRITY when the stored one does not open (altered, or
- * not sealed by this keyring): it is never replaced, since checkpoints
- * made under it would all fail; or the store's error.
+ * seal_key() makes one available: 0 when it is (loaded at the unseal, or
+ * now from s); with create, when s holds none, makes one and stores it in
+ * its own transaction (so s must not be in a request's: a key in memory
+ * must never be one the store rolled back), keeping the one another
+ * process stored first. LK_ESEALED; LK_ENOTFOUND (none stored, create 0);
+ * LK_EINTEGRITY when the stored one does not open (altered, or not sealed
+ * by this keyring): it is never replaced, since what was made under it
+ * would all fail; or the store's error.
  *
- * seal_audit_mac() is HMAC-SHA256 of data[0..len) under it into out.
+ * seal_key_mac() is HMAC-SHA256 of data[0..len) under it into out.
  * LK_ESEALED while sealed; LK_ENOTFOUND while the key is not loaded.
  */
-int seal_audit_key(struct seal *seal, struct store *s, int create);
-int seal_audit_mac(struct seal *seal, const void *data, size_t len, uint8_t out[SEAL_KEY_LEN]);
+enum seal_key_use { SEAL_KEY_CHECKPOINT, SEAL_KEY_CREDENTIAL };
+#define SEAL_KEY_USES 2
+int seal_key(struct seal *seal, struct store *s, enum seal_key_use use, int create);
+int seal_key_mac(struct seal *seal, enum seal_key_use use, const void *data, size_t len, uint8_t out[SEAL_KEY_LEN]);
 
 /* Parses a share's text (hex or base64) into share; 0 or LK_EINVAL. */
 int seal_share_parse(const char *text, uint8_t share[SEAL_SHARE_LEN]);

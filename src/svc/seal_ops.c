@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "svc/authz.h"
+#include "svc/oidc.h"
 #include "svc/principal.h"
 #include "svc/svc.h"
 #include "svc/tokens.h"
@@ -55,5 +56,6 @@ int seal_ops_seal(struct svc *svc, const struct principal *caller, struct lk_err
     if (r != 0)
         return r;
     seal_seal(svc->seal, svc->store);
+    oidc_forget(svc->oidc); /* the signing keys go with the barrier's */
     return 0;
 }

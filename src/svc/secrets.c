@@ -85,6 +85,15 @@ static int scope(struct svc *svc, const struct principal *caller, const char *or
     return svc_scope_require(svc, caller, org, team, perm, sc, err);
 }
 
+int secrets_may(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *perm,
+                struct lk_error *err) {
+    struct svc_scope sc;
+    int r = svc_scope_require(svc, caller, org, team, perm, &sc, err);
+    if (r == LK_ENOTFOUND || r == LK_EDENIED)
+        return lk_error_set(err, LK_EDENIED, "permission denied: %s is not granted here", perm);
+    return r;
+}
+
 static int load_meta(struct svc *svc, const struct svc_scope *sc, const char *path, struct secret_meta *ret,
                      struct lk_error *err) {
     struct secret_meta m;

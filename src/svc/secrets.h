@@ -52,6 +52,16 @@ void secret_meta_done(struct secret_meta *m);
  */
 int secrets_path_check(const char *path, int folder, struct lk_error *err);
 
+/*
+ * Whether caller holds perm ("secrets.read", ".view" or ".manage") on the
+ * secrets of org (team NULL: org-wide) or of team: 0, or LK_EDENIED, the
+ * same answer whether or not the org or team exists (for the Vault door,
+ * which tells a refusal apart from a missing secret and so must not tell
+ * a missing team from another's). Store errors are passed on.
+ */
+int secrets_may(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *perm,
+                struct lk_error *err);
+
 /* Writes a new version of the secret at path (team NULL: org-wide) with
  * value (a JSON object of string values, its text). ret gets its metadata. */
 int secrets_write(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *path,

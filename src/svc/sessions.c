@@ -101,8 +101,11 @@ int sessions_logout(struct svc *svc, const struct principal *caller, struct lk_e
     if (tokfmt_parse_pubid(id, strlen(id), &p) != 0 || p.kind != TOK_KIND_SESSION)
         return lk_error_set(err, LK_EINVAL, "logout ends login sessions; revoke an API token with DELETE /v1/tokens/%s",
                             id);
-    /* A session gets no notices, but the rule is the same for every token. */
-    int r = notices_cancel_token(svc, id);
+    /* Tokens the Vault door made from this session go with it; a session
+     * gets no notices, but the rule is the same for every token. */
+    int r = tokens_delete_subtree(svc, id, NULL);
+    if (r == 0)
+        r = notices_cancel_token(svc, id);
     if (r == 0)
         r = store_token_delete(svc->store, id);
     svc_cache_remove(svc, id);

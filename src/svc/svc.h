@@ -27,12 +27,14 @@ struct svc_invalidation {
 };
 
 struct seal;
+struct oidc;
 
 struct svc {
     struct store *store;          /* this thread's connection; not shared */
     struct token_cache *cache;    /* shared by all threads (see token_cache.h) */
     struct ratelimiter *rl_login; /* shared: login attempts per account; NULL = unlimited */
     struct seal *seal;            /* shared: the barrier's keys (svc/seal.h); NULL = no seal (unit tests) */
+    struct oidc *oidc;            /* shared: identity-token keys (svc/oidc.h); NULL = none (unit tests) */
     int secret_versions;          /* versions kept per secret (--secret-versions); 0 = SECRETS_KEEP_VERSIONS */
     int64_t now;                  /* Unix seconds, set once per request */
     int64_t now_us;               /* monotonic microseconds, set once per request */

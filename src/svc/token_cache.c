@@ -87,6 +87,11 @@ void token_entry_set_team(struct token_entry *e, const char *team_name, uint64_t
     e->org_extra_perms = org_extra_perms;
 }
 
+void token_entry_set_vault(struct token_entry *e, int limited, int acl) {
+    e->vault_limited = limited != 0;
+    e->vault_acl = acl != 0;
+}
+
 void token_entry_ref(struct token_entry *e) {
     atomic_fetch_add_explicit(&e->refcnt, 1, memory_order_relaxed);
 }

@@ -64,6 +64,8 @@ struct token_entry {
     char team_name[STORE_NAME_MAX];    /* a service account's team; "" otherwise */
     uint64_t extra_perms;              /* a service account's grants within its team (permset_t) */
     uint64_t org_extra_perms;          /* a service account's org-wide grants (org-admin) */
+    int vault_limited;                 /* made by the Vault door with num_uses: each use is taken in the store */
+    int vault_acl;                     /* made by the Vault door with Vault policies of its own (acl 1) */
     atomic_llong last_used;            /* Unix seconds of the latest verified use */
     atomic_llong last_flushed;         /* last_used as last written to the store */
     int64_t loaded_us;                 /* monotonic time the entry was loaded */
@@ -77,6 +79,9 @@ void token_entry_set_identity(struct token_entry *e, const char *owner_name, con
                               const char *org_name, const char *org_status);
 /* A service account's team and granted permissions; only before sharing. */
 void token_entry_set_team(struct token_entry *e, const char *team_name, uint64_t extra_perms, uint64_t org_extra_perms);
+/* The Vault door's flags of the token (store_vault_token_get): limited
+ * uses, Vault policies of its own; only before sharing. */
+void token_entry_set_vault(struct token_entry *e, int limited, int acl);
 void token_entry_ref(struct token_entry *e);
 /* Drops one reference; frees at zero. NULL-safe. */
 void token_entry_unref(struct token_entry *e);

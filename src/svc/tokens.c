@@ -311,6 +311,27 @@ static int bound_by_creator(const struct principal *caller, const struct token_c
                         caller->token->id, when);
 }
 
+int tokens_expiry_bound(struct svc *svc, const struct principal *caller, const struct token_owner *owner, int64_t *ret,
+                        struct lk_error *err) {
+    /* What a create with no expiry asked for gets: the cap of the owner's
+     * rules (none for an unrestricted caller), then the calling token's. */
+    struct token_create_in none;
+    memset(&none, 0, sizeof(none));
+    int64_t bound = 0;
+    int r = resolve_expiry(svc, caller, owner, &none, &bound, err);
+    if (r < 0)
+        return r;
+    if (!owner->session && owner->org_id != NULL && owner->org_id[0] != '\0' &&
+        (caller->type == PRINCIPAL_ROOT || (caller->type == PRINCIPAL_USER && strcmp(caller->org_role, "admin") == 0 &&
+                                            strcmp(caller->org_id, owner->org_id) == 0)))
+        bound = 0; /* org admins may set any expiry: resolve_expiry gave the default */
+    int64_t creator = creator_expiry(caller);
+    if (creator != 0 && (bound == 0 || creator < bound))
+        bound = creator;
+    *ret = bound;
+    return 0;
+}
+
 int tokens_create_for(struct svc *svc, const struct principal *caller, const struct token_owner *owner,
                       permset_t ceiling, const struct token_create_in *in, struct token_created *ret,
                       struct lk_error *err) {
@@ -449,10 +470,44 @@ static int own_for_change(struct svc *svc, const struct principal *caller, const
     return r;
 }
 
-/* Deletes token id, cancels its pending notices, and drops it from the
- * cache (now and after commit). */
+int tokens_delete_subtree(struct svc *svc, const char *id, size_t *ret_count) {
+    size_t n = 0;
+    for (;;) {
+        struct name_list below = {0};
+        int r = store_vault_token_subtree(svc->store, id, TOKENS_SUBTREE_PAGE, &below);
+        if (r < 0)
+            return r;
+        if (below.count == 0) {
+            name_list_done(&below);
+            break;
+        }
+        /* Deepest first: each page leaves the rest of the tree whole. */
+        for (size_t i = 0; i < below.count && r == 0; i++) {
+            r = notices_cancel_token(svc, below.items[i]);
+            if (r == 0)
+                r = store_token_delete(svc->store, below.items[i]);
+            svc_cache_remove(svc, below.items[i]);
+            if (r == LK_ENOTFOUND)
+                r = 0;
+            n++;
+        }
+        name_list_done(&below);
+        if (r < 0)
+            return r;
+    }
+    if (ret_count != NULL)
+        *ret_count = n;
+    return 0;
+}
+
+/* Deletes token id and the tokens the Vault door made below it
+ * (tokens_delete_subtree), cancels their pending notices, and drops them
+ * from the cache (now and after commit). */
 static int delete_one(struct svc *svc, const char *id, struct lk_error *err) {
-    int r = notices_cancel_token(svc, id);
+    int r = tokens_delete_subtree(svc, id, NULL);
+    if (r < 0)
+        return lk_error_set(err, r, "could not revoke the tokens made by token %s", id);
+    r = notices_cancel_token(svc, id);
     if (r < 0)
         return lk_error_set(err, r, "could not cancel the token's notices");
     r = store_token_delete(svc->store, id);
@@ -462,6 +517,11 @@ static int delete_one(struct svc *svc, const char *id, struct lk_error *err) {
     if (r < 0)
         return lk_error_set(err, r, "could not delete the token");
     return 0;
+}
+
+int tokens_get_for_change(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
+                          struct lk_error *err) {
+    return own_for_change(svc, caller, id, ret, err);
 }
 
 int tokens_delete(struct svc *svc, const struct principal *caller, const char *id, struct lk_error *err) {

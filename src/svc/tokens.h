@@ -65,6 +65,39 @@ int tokens_create_for(struct svc *svc, const struct principal *caller, const str
                       permset_t ceiling, const struct token_create_in *in, struct token_created *ret,
                       struct lk_error *err);
 
+/*
+ * The latest expiry a token of owner made now by caller may have when it
+ * asks for none in particular: the owner's org rules (none for an org
+ * admin or the partner admin, as resolve_expiry allows them any), and the
+ * calling token's own expiry unless that is a login session. *ret: a Unix
+ * time, or 0 for no bound. For callers that compute an expiry of their
+ * own (the Vault door's TTLs) and must keep within the native rules.
+ */
+int tokens_expiry_bound(struct svc *svc, const struct principal *caller, const struct token_owner *owner, int64_t *ret,
+                        struct lk_error *err);
+
+/*
+ * Loads one of caller's own tokens for a change, with the rules of delete
+ * and rotate (tokens.manage, and a token within the calling token's
+ * permissions): 0 and *ret (release with token_rec_done), LK_ENOTFOUND for
+ * a token that is not caller's, or LK_EDENIED.
+ */
+int tokens_get_for_change(struct svc *svc, const struct principal *caller, const char *id, struct token_rec *ret,
+                          struct lk_error *err);
+
+/* Tokens deleted per page by tokens_delete_subtree. */
+#define TOKENS_SUBTREE_PAGE 200
+
+/*
+ * Deletes every token the Vault door made below token id (its children,
+ * theirs, ...: store_vault_token_subtree), with their pending notices, and
+ * drops them from the cache (svc_cache_remove). Not id itself. Every
+ * delete of a token runs it first, in the same transaction, so no child
+ * outlives a revoked parent. *ret_count (may be NULL) gets how many. 0 or
+ * the store's LK_E* code.
+ */
+int tokens_delete_subtree(struct svc *svc, const char *id, size_t *ret_count);
+
 /* Revokes owner's token id at once; another principal's answers
  * LK_ENOTFOUND. No access check (the use case that picks the owner has). */
 int tokens_delete_for(struct svc *svc, const struct token_owner *owner, const char *id, struct lk_error *err);

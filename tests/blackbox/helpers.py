@@ -163,6 +163,10 @@ class Server:
                 body = None
             if isinstance(body, dict) and isinstance(body.get("token"), str):
                 remember_secret(body["token"])
+            # The Vault door hands tokens out in its envelope's auth.
+            auth = body.get("auth") if isinstance(body, dict) else None
+            if isinstance(auth, dict) and isinstance(auth.get("client_token"), str):
+                remember_secret(auth["client_token"])
         return r
 
     def get(self, path, token=None, **kw):
@@ -329,6 +333,14 @@ AUDIT_IMMUTABILITY = """
 # 0012 on without one. Migrations before 0012 are undone by hand, by each
 # test that goes back past them, in the way that test needs its data.
 UNDO = {
+    # 0021: no identity-token signing keys.
+    21: "DROP TABLE oidc_keys;",
+    # 0020: no workloads (the bindings first: they reference both tables).
+    20: "DROP TABLE workload_bindings; DROP TABLE workloads; DROP INDEX service_accounts_team_id;",
+    # 0019: no Vault token attributes.
+    19: "DROP TABLE vault_tokens;",
+    # 0018: no Vault ACL policies.
+    18: "DROP TABLE vault_policies;",
     # 0017: no audit checkpoints (their triggers go with the table).
     17: "DROP TABLE audit_checkpoints;",
     # 0016: no secrets store.

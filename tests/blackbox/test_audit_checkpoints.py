@@ -15,7 +15,7 @@ import time
 
 from helpers import (Server, assert_error, audit_head, audit_rows, checkpoint_rows, create_org, create_user, db,
                      dev_unseal_key, init_data_dir, lift_audit_guards, rewind, rewrite_without, run_cli,
-                     run_cli_input, token_for, unseal)
+                     run_cli_input, token_for, unseal, wait_for)
 
 EVERY_SECOND = ["--audit-anchor-interval", "1"]
 
@@ -309,3 +309,48 @@ def test_a_removed_or_altered_audit_key_fails_verify(make_server):
         assert con.execute("SELECT value FROM meta WHERE key = 'seal.audit_key'").fetchone()[0] == bent
     finally:
         con.close()
+
+
+def test_the_credential_hmac_key_is_kept_behind_the_seal(tmp_path):
+    """The key of the HMAC a record keeps of a failed credential is sealed
+    like the checkpoint key. A store from before the seal kept it in the
+    clear: `operator init` seals those same bytes (old records' HMACs still
+    match) and deletes the clear copy, from the files too."""
+    data = str(tmp_path / "data")
+    (tmp_path / "before").mkdir()
+    os.makedirs(data)
+    before = Server(str(tmp_path / "before"), dev=False, data_dir=data).start()  # makes the store; uninitialised
+    assert before.stop() == 0
+    old = secrets.token_bytes(32)
+    con = db(before)
+    with con:
+        con.execute("INSERT INTO meta (key, value) VALUES ('audit_hmac_key', ?)", (old.hex(),))
+    con.close()
+    keys, root = init_data_dir(data)
+    s = Server(str(tmp_path), dev=False, data_dir=data).start()
+    try:
+        con = db(s)
+        try:
+            assert con.execute("SELECT value FROM meta WHERE key = 'audit_hmac_key'").fetchone() is None
+            sealed_key = con.execute("SELECT value FROM meta WHERE key = 'seal.credential_key'").fetchone()[0]
+        finally:
+            con.close()
+        assert old.hex() not in sealed_key and len(sealed_key) > 64
+        assert unseal(s, keys[0]).status_code == 200
+        tried = "lk_user_%s_%s" % (secrets.token_hex(6), secrets.token_urlsafe(24))
+        r = s.get("/v1/auth/whoami", token=tried)
+        assert r.status_code == 401
+        rec = wait_for(s, r.headers["X-Request-Id"])
+        assert rec["credential_hmac"] == hmac.new(old, tried.encode(), hashlib.sha256).hexdigest()
+        # Sealed: nothing is tried, and no record carries an HMAC.
+        assert s.request("PUT", "/v1/sys/seal", token=root).status_code == 204
+        r = s.get("/v1/auth/whoami", token=tried)
+        assert r.status_code == 503
+        assert wait_for(s, r.headers["X-Request-Id"])["credential_hmac"] == ""
+    finally:
+        assert s.stop() == 0
+    # The clear copy's bytes are in no file of the store.
+    for name in os.listdir(data):
+        with open(os.path.join(data, name), "rb") as f:
+            blob = f.read()
+        assert old not in blob and old.hex().encode() not in blob, name

@@ -11,7 +11,8 @@ Columns (callers):
   sax      a service account of payments granted team-owner
 
 A row's path may contain {fresh-user}, {fresh-team}, {fresh-sa}, {fresh-org},
-{fresh-secret}: each cell gets its own freshly made resource, so destructive
+{fresh-secret}, {fresh-workload}, {fresh-bound} (a workload bound to
+sa-default): each cell gets its own freshly made resource, so destructive
 cells cannot disturb one another ({fresh-secret} is a secret written where
 the placeholder stands: org-wide or in a team). Rows whose root cell needs a
 resource no other caller can touch give root its own ({root-org}); a row
@@ -38,6 +39,8 @@ T = "/v1/orgs/acme/teams/payments"
 OS = "/v1/orgs/acme/secrets"
 TS = T + "/secrets"
 XS = "/v1/orgs/acme/teams/other/secrets"
+VS = "/v1/secret"
+VT = "/v1/auth/token"
 
 
 def row(method, path, body, unauth=401, after=None, **codes):
@@ -123,6 +126,26 @@ MATRIX = [
         xteam=200, xorg=404),
     row("PUT", "/v1/orgs/acme/teams/other/members/{fresh-user}", {"role": "viewer"}, _=401, root=200, admin=200,
         xteam=200, xorg=404),
+    # Workloads: whoever sees the team sees them; its owners (and a service
+    # account granted team-owner) and org admins manage them and their bindings.
+    row("POST", T + "/workloads", {"name": "{fresh-name}"}, **TEAM_OWNER),
+    row("GET", T + "/workloads", None, **SEEN),
+    row("GET", T + "/workloads/wl-shared", None, **SEEN),
+    row("PATCH", T + "/workloads/{fresh-workload}", {"description": "x"}, **TEAM_OWNER),
+    row("DELETE", T + "/workloads/{fresh-workload}", None, **dict(TEAM_OWNER, root=204, admin=204, owner=204,
+                                                                  sax=204)),
+    row("GET", T + "/workloads/wl-shared/bindings", None, **SEEN),
+    row("PUT", T + "/workloads/{fresh-workload}/bindings/sa-default", None, **dict(TEAM_OWNER, root=204, admin=204,
+                                                                                   owner=204, sax=204)),
+    row("DELETE", T + "/workloads/{fresh-bound}/bindings/sa-default", None, **dict(TEAM_OWNER, root=204, admin=204,
+                                                                                   owner=204, sax=204)),
+    # Scope: payments' roles (and service accounts) are strangers to team other's workloads.
+    row("POST", "/v1/orgs/acme/teams/other/workloads", {"name": "{fresh-name}"}, _=401, root=200, admin=200,
+        xteam=200, xorg=404),
+    row("PUT", "/v1/orgs/acme/teams/other/workloads/wl-other/bindings/ops-bot", None, _=401, root=204, admin=204,
+        xteam=204, xorg=404),
+    row("DELETE", "/v1/orgs/acme/teams/other/workloads/wl-other/bindings/ops-bot", None, _=401, root=204, admin=204,
+        xteam=204, xorg=404),
     row("GET", "/v1/orgs/acme/roles", None, **SEEN),
     row("POST", "/v1/orgs/acme/roles", {"name": "{fresh-name}", "permissions": ["users.view"]}, **ORG_ADMIN),
     row("DELETE", "/v1/orgs/acme/roles/{fresh-role}", None, _=401, root=204, admin=204, xorg=404),
@@ -154,17 +177,68 @@ MATRIX = [
     # Scope: payments' roles (and service accounts) are strangers to team other's secrets.
     row("GET", XS + "/matrix/read", None, _=401, root=200, admin=200, xteam=200, xorg=404),
     row("PUT", XS + "/matrix/written", {"k": "v"}, _=401, root=200, admin=200, xteam=200, xorg=404),
+    # The Vault door's KV v1: the caller's own org (another org's admin acts
+    # in theirs, where nothing is: 404), Vault's 403 for every refusal, and
+    # the partner admin must name an org (400: no X-Vault-Namespace here).
+    row("GET", VS + "/matrix/read", None, unauth=403, _=403, root=400, admin=200, xorg=404),
+    row("GET", VS + "/matrix?list=true", None, unauth=403, _=403, root=400, admin=200, xorg=404),
+    row("LIST", VS + "/matrix", None, unauth=403, _=403, root=400, admin=200, xorg=404),
+    row("PUT", VS + "/matrix/written", {"k": "v"}, unauth=403, _=403, root=400, admin=204, xorg=204),
+    row("POST", VS + "/matrix/written", {"k": "v"}, unauth=403, _=403, root=400, admin=204, xorg=204),
+    row("DELETE", VS + "/matrix/gone", None, unauth=403, _=403, root=400, admin=204, xorg=204),
+    row("GET", VS + "/teams/payments/matrix/read", None, unauth=403, _=403, root=400, admin=200, owner=200,
+        member=200, sax=200),
+    row("LIST", VS + "/teams/payments/matrix", None, unauth=403, _=403, root=400, admin=200, owner=200, member=200,
+        viewer=200, sax=200),
+    row("PUT", VS + "/teams/payments/matrix/written", {"k": "v"}, unauth=403, _=403, root=400, admin=204, owner=204,
+        sax=204),
+    row("GET", VS + "/teams/other/matrix/read", None, unauth=403, _=403, root=400, admin=200, xteam=200),
+    # Vault's policies: readers of roles read them, org admins write them; another org's
+    # admin acts in their own org (nothing there: 404, or written there: 204).
+    row("GET", "/v1/sys/policy", None, unauth=403, _=200, root=400),
+    row("LIST", "/v1/sys/policies/acl", None, unauth=403, _=200, root=400),
+    row("GET", "/v1/sys/policy/matrix-read", None, unauth=403, _=200, root=400, xorg=404),
+    row("PUT", "/v1/sys/policy/matrix-written", {"policy": 'path "secret/*" { capabilities = ["read"] }'},
+        unauth=403, _=403, root=400, admin=204, xorg=204),
+    row("DELETE", "/v1/sys/policy/matrix-gone", None, unauth=403, _=403, root=400, admin=204, xorg=204),
+    # Vault's userpass login takes no token; without a namespace or a default org it is 400 for all.
+    row("POST", "/v1/auth/userpass/login/nobody", {"password": "x"}, unauth=400, _=400),
+    # Vault's token endpoints: every token looks itself up; creating needs
+    # tokens.manage (403 on the door for a bare service account); native
+    # tokens are not renewable; an unknown accessor is invalid and an unknown
+    # token revoked already; orphans are root's (or sudo's).
+    row("POST", VT + "/create", {}, unauth=403, _=200, sa=403),
+    row("PUT", VT + "/create", {"policies": ["p1"], "ttl": "1h"}, unauth=403, _=200, sa=403),
+    row("POST", VT + "/create-orphan", {}, unauth=403, _=400, root=200),
+    row("GET", VT + "/lookup-self", None, unauth=403, **ALL_OK),
+    row("POST", VT + "/lookup", {"token": "lk_user_AAAAAAAAAAAA_" + "A" * 43}, unauth=403, _=403),
+    row("POST", VT + "/lookup-accessor", {"accessor": "lk_user_AAAAAAAAAAAA"}, unauth=403, _=400),
+    row("POST", VT + "/renew-self", {"increment": "1h"}, unauth=403, _=400),
+    row("POST", VT + "/revoke", {"token": "lk_user_AAAAAAAAAAAA_" + "A" * 43}, unauth=403, _=204),
+    row("POST", VT + "/revoke-accessor", {"accessor": "lk_user_AAAAAAAAAAAA"}, unauth=403, _=400),
+    row("POST", VT + "/revoke-orphan", {"token": "lk_user_AAAAAAAAAAAA_" + "A" * 43}, unauth=403, _=400, root=204),
     # The seal: its status, init's and unseal answer anyone, credentials or
     # not (the matrix server is initialised and unsealed: init is a conflict).
     row("GET", "/v1/sys/seal-status", None, unauth=200, **ALL_OK),
     row("GET", "/v1/sys/init", None, unauth=200, **ALL_OK),
-    row("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1}, unauth=409, _=409),
+    row("PUT", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1}, unauth=400, _=400),
+    row("POST", "/v1/sys/init", {"secret_shares": 1, "secret_threshold": 1}, unauth=400, _=400),
     row("PUT", "/v1/sys/unseal", {"reset": True}, unauth=200, **ALL_OK),
+    row("POST", "/v1/sys/unseal", {"reset": True}, unauth=200, **ALL_OK),
     # Sealing is the partner admin's alone; root's cell unseals again after.
-    row("PUT", "/v1/sys/seal", None, _=401, root=204, after="unseal"),
+    row("PUT", "/v1/sys/seal", None, unauth=403, _=403, root=204, after="unseal"),
+    row("POST", "/v1/sys/seal", None, unauth=403, _=403, root=204, after="unseal"),
     # Rotating the encryption key: the partner admin only (each root cell adds a key version).
     row("POST", "/v1/sys/rotate", None, _=401, root=200),
     row("POST", "/v1/sys/rewrap", None, _=401, root=200),
+    # Identity tokens (docs/identity.md): discovery and keys are public; a
+    # service account's identity token is its own alone (owners and admins
+    # make its API tokens instead); rotating the signing key is root's.
+    row("GET", "/.well-known/openid-configuration", None, unauth=200, **ALL_OK),
+    row("GET", "/v1/oidc/jwks", None, unauth=200, **ALL_OK),
+    row("GET", "/v1/oidc/spiffe-bundle", None, unauth=200, **ALL_OK),
+    row("POST", T + "/service-accounts/sa-default/identity-token", {}, _=401, sa=200, xorg=404),
+    row("POST", "/v1/sys/oidc/rotate", None, _=401, root=200),
 ]
 
 
@@ -198,6 +272,9 @@ class World:
         ok(s.post("/v1/orgs/acme/teams/other/service-accounts", token=root, json={"name": "ops-bot"}))
         ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-default"}))
         ok(s.post(T + "/service-accounts", token=root, json={"name": "sa-extra", "roles": ["team-owner"]}))
+        ok(s.post(T + "/workloads", token=root, json={"name": "wl-shared"}))
+        ok(s.request("PUT", T + "/workloads/wl-shared/bindings/sa-default", token=root))
+        ok(s.post("/v1/orgs/acme/teams/other/workloads", token=root, json={"name": "wl-other"}))
         for name, col in [("sa-default", "sa"), ("sa-extra", "sax")]:
             r = ok(s.post(T + "/service-accounts/%s/tokens" % name, token=root, json={}))
             self.tokens[col] = remember_secret(r.json()["token"])
@@ -211,6 +288,8 @@ class World:
         self.tokens["garbage"] = "lk_user_notarealtoken"
         for where in [OS, TS, XS]:  # what the read rows read
             ok(s.request("PUT", where + "/matrix/read", token=root, json={"k": "v"}))
+        ok(s.request("PUT", VS.replace("secret", "sys/policy") + "/matrix-read", token=root,
+                     headers={"X-Vault-Namespace": "acme"}, json={"policy": 'path "secret/*" { capabilities = ["read"] }'}))
         # Dev mode's one share, to unseal after a cell sealed (never logged:
         # the secret scan skips dev stdout, and the store keeps it in dev).
         self.unseal_key = re.search(r"^Unseal key: ([0-9a-f]+)$", s.stdout(), re.M).group(1)
@@ -249,6 +328,12 @@ class World:
             r = s.post(T + "/service-accounts/sa-default/tokens", token=root, json={})
             assert r.status_code == 200
             return remember_secret(r.json()["token"]) and r.json()["id"]
+        if kind in ("fresh-workload", "fresh-bound"):
+            assert s.post(T + "/workloads", token=root, json={"name": name}).status_code == 200
+            if kind == "fresh-bound":
+                r = s.request("PUT", T + "/workloads/%s/bindings/sa-default" % name, token=root)
+                assert r.status_code == 204, r.text
+            return name
         if kind == "fresh-sa":
             assert s.post(T + "/service-accounts", token=root, json={"name": name}).status_code == 200
             return name
@@ -266,7 +351,7 @@ class World:
             where = text.split("{fresh-secret}")[0]
             text = text.replace("{fresh-secret}", self.fresh_secret(where))
         for kind in ["fresh-name", "fresh-user", "fresh-member", "fresh-team", "fresh-sa", "fresh-role",
-                     "fresh-group", "mark-token", "sa-token"]:
+                     "fresh-group", "mark-token", "sa-token", "fresh-workload", "fresh-bound"]:
             key = "{%s}" % kind
             if key in text:
                 text = text.replace(key, self.fresh(kind))
@@ -314,6 +399,10 @@ def test_matrix(world, method, path, body, col, want, after):
             getattr(world, after)()
     assert r.status_code == want, "%s %s as %s: want %d, got %d %s" % (method, p, col, want, r.status_code, r.text)
     if r.status_code >= 400:
-        assert r.headers["Content-Type"] == "application/json" and r.json()["errors"]
+        assert r.headers["Content-Type"] == "application/json"
+        # Vault's door says "nothing there" with an empty list; every other refusal names its reason.
+        assert r.json()["errors"] or (p.startswith((VS, "/v1/sys/polic")) and r.status_code == 404), r.text
     if r.status_code == 200 and isinstance(r.json().get("token"), str):
         remember_secret(r.json()["token"])
+    if r.status_code == 200 and isinstance(r.json().get("auth"), dict):
+        remember_secret(r.json()["auth"]["client_token"])

@@ -9,7 +9,7 @@ from helpers import assert_error, create_org, create_team, create_user, expect, 
 
 T = "/v1/orgs/acme/teams/payments"
 VIEWER = {"orgs.view", "settings.view", "users.view", "teams.view", "groups.view", "roles.view",
-          "service_accounts.view", "tokens.view", "permissions.view"}
+          "service_accounts.view", "tokens.view", "permissions.view", "workloads.view"}
 
 
 @pytest.fixture

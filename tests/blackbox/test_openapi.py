@@ -20,6 +20,9 @@ def spec_operations():
         for method in item:
             if method in METHODS:
                 ops.add((method.upper(), path))
+                # Vault's LIST method, which OpenAPI cannot name, is marked on the GET.
+                if method == "get" and item[method].get("x-list-method"):
+                    ops.add(("LIST", path))
     return spec, ops
 
 
@@ -49,7 +52,9 @@ def test_every_operation_documents_errors_and_help():
             assert "#/components/parameters/help" in refs, (method, path)
             assert "429" in op["responses"], (method, path)
             if op.get("security", None) != []:
-                assert "401" in op["responses"], (method, path)
+                # The Vault door refuses with Vault's 403; the native API with 401.
+                refused = "403" if "vault" in op.get("tags", []) else "401"
+                assert refused in op["responses"], (method, path)
 
 
 def test_every_operation_answers_help(server):

@@ -131,7 +131,15 @@ static int configure(struct sqlite_store *ss) {
      * (group commit) where a request must not be answered before its record
      * is on disk.
      */
-    rc = sqlite3_exec(ss->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    /*
+     * secure_delete: a deleted or replaced row's bytes are overwritten with
+     * zeros, so a removed value (a token's hash, a key kept in the clear
+     * before the seal) does not linger in free space, in the database or in
+     * the WAL's copy of a page. Debian's SQLite is built with it on; set
+     * here so that no other build of the library turns it off.
+     */
+    rc = sqlite3_exec(ss->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", NULL,
+                      NULL, NULL);
     r = rc == SQLITE_OK ? 0 : sqlite_map_rc(rc);
 out:
     sqlite3_finalize(st);

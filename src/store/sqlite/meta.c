@@ -4,6 +4,7 @@
  *
  * Holds no secret in the clear and decides nothing about what a key means.
  */
+#include "core/errors.h"
 #include "store/sqlite/sqlite_internal.h"
 
 int sqlite_meta_get(struct store *s, const char *key, char **ret) {
@@ -15,4 +16,11 @@ int sqlite_meta_set(struct store *s, const char *key, const char *value) {
     static const struct stmt_def def = {
         "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"};
     return sql_run(ss_of(s), &def, sql_text(key), sql_text(value));
+}
+
+int sqlite_meta_delete(struct store *s, const char *key) {
+    static const struct stmt_def def = {"DELETE FROM meta WHERE key = ?1"};
+    size_t changed = 0;
+    int r = sql_run_count(ss_of(s), &def, &changed, sql_text(key));
+    return r != 0 ? r : changed == 0 ? LK_ENOTFOUND : 0;
 }

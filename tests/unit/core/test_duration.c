@@ -416,6 +416,63 @@ static void test_words_too_small_a_buffer_fails_empty(void **state) {
     assert_i64_eq(duration_words(0, NULL, 0), -1);
 }
 
+/* Vault's durations: Go's units plus days, bare digits as seconds. */
+static void test_seconds_table(void **state) {
+    (void)state;
+    static const struct {
+        const char *in;
+        int64_t want; /* -1: refused */
+    } cases[] = {
+        {"0", 0},
+        {"3600", 3600},
+        {"1h", 3600},
+        {"768h", 2764800},
+        {"1h30m", 5400},
+        {"90s", 90},
+        {"1.5h", 5400},
+        {".5m", 30},
+        {"2.m", 120},
+        {"2d", 172800},
+        {"1500ms", 1},
+        {"999ms", 0},
+        {"1m500ms", 60},
+        {"0.5s0.5s", 1},
+        {"10us", 0},
+        {"1h1h", 7200},
+        {"", -1},
+        {"h", -1},
+        {"1", 1},
+        {"1x", -1},
+        {"-1h", -1},
+        {"+1h", -1},
+        {"1h ", -1},
+        {" 1h", -1},
+        {".h", -1},
+        {"1.2.3h", -1},
+        {"99999999999999999999", -1},
+        {"9999999999999h", -1},
+        {"3153600000", 3153600000},
+        {"3153600001", -1},
+        {"36500d", 3153600000},
+        {"36501d", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t got = -7;
+        struct lk_error err = {0};
+        int r = duration_parse_seconds(cases[i].in, strlen(cases[i].in), &got, &err);
+        if (cases[i].want < 0) {
+            if (r != LK_EINVAL)
+                fail_msg("%s: accepted as %lld", cases[i].in, (long long)got);
+            assert_true(err.msg[0] != '\0');
+            assert_int_equal(got, -7);
+        } else {
+            if (r != 0 || got != cases[i].want)
+                fail_msg("%s: r=%d got %lld want %lld (%s)", cases[i].in, r, (long long)got, (long long)cases[i].want,
+                         err.msg);
+        }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_valid),
@@ -440,6 +497,7 @@ int main(void) {
         cmocka_unit_test(test_words_hours_below_48_round_down),
         cmocka_unit_test(test_words_days_and_hours),
         cmocka_unit_test(test_words_too_small_a_buffer_fails_empty),
+        cmocka_unit_test(test_seconds_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -190,10 +190,26 @@ static void test_org_member_set_is_the_viewer_set_and_own_tokens(void **state) {
     assert_int_equal(perm_closure(m), m);
 }
 
+/* Workloads: owners manage them, every other built-in role (and a service
+ * account by default, and any org member org-wide) sees them. */
+static void test_workload_permissions_in_the_builtin_roles(void **state) {
+    (void)state;
+    assert_true(perm_closure(one("workloads.manage")) & one("workloads.view"));
+    assert_true(perm_builtin_role_set(PERM_ROLE_ORG_ADMIN) & one("workloads.manage"));
+    assert_true(perm_builtin_role_set(PERM_ROLE_TEAM_OWNER) & one("workloads.manage"));
+    assert_false(perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER) & one("workloads.manage"));
+    assert_true(perm_builtin_role_set(PERM_ROLE_TEAM_MEMBER) & one("workloads.view"));
+    assert_true(perm_builtin_role_set(PERM_ROLE_VIEWER) & one("workloads.view"));
+    assert_false(perm_team_role_set("viewer") & one("workloads.manage"));
+    assert_true(perm_service_account_default() & one("workloads.view"));
+    assert_false(perm_org_member_set() & one("workloads.manage"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_catalogue_names_are_unique_and_implications_exist),
         cmocka_unit_test(test_org_member_set_is_the_viewer_set_and_own_tokens),
+        cmocka_unit_test(test_workload_permissions_in_the_builtin_roles),
         cmocka_unit_test(test_every_manage_implies_view),
         cmocka_unit_test(test_implication_graph_is_acyclic),
         cmocka_unit_test(test_closure_is_transitive_and_idempotent),

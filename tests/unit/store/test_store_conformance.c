@@ -885,6 +885,16 @@ static void test_meta(void **state) {
     v = (char *)key;
     assert_lk(store_meta_get(fx->s, other, &v), LK_ENOTFOUND);
     assert_ptr_equal(v, key);
+
+    /* Delete: gone, the other key untouched; a second delete finds none. */
+    assert_ok(store_meta_set(fx->s, other, "stays"));
+    assert_ok(store_meta_delete(fx->s, key));
+    assert_lk(store_meta_get(fx->s, key, &v), LK_ENOTFOUND);
+    assert_lk(store_meta_delete(fx->s, key), LK_ENOTFOUND);
+    assert_ok(store_meta_get(fx->s, other, &v));
+    assert_string_equal(v, "stays");
+    free(v);
+    assert_lk(store_meta_delete(fx->s, NULL), LK_EINVAL);
 }
 
 /* --- connections and durability ----------------------------------------------- */
@@ -1024,6 +1034,8 @@ static void test_done_functions_are_null_safe(void **state) {
     assert_null(empty.items);
     assert_int_equal(empty.count, 0);
     notice_list_done(NULL);
+    workload_list_done(NULL);
+    workload_binding_list_done(NULL);
     store_close(NULL);
 }
 
@@ -3372,6 +3384,122 @@ static void test_secret_argument_checks(void **state) {
     secret_path_list_done(NULL);
 }
 
+/* --- Vault ACL policies (0018) ------------------------------------------------ */
+
+static void make_vault_policy(struct vault_policy_rec *r, const struct org_rec *o, const char *name, char *text,
+                              int64_t at) {
+    memset(r, 0, sizeof(*r));
+    snprintf(r->org_id, sizeof(r->org_id), "%s", o->id);
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    r->text = text;
+    r->created_at = at;
+    r->updated_at = at;
+    snprintf(r->updated_by, sizeof(r->updated_by), "user:u%lld", (long long)at);
+}
+
+/* Put creates, then replaces keeping created_at; names page in byte order,
+ * per org; delete; the org's deletion takes them. */
+static void test_vault_policies_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, other;
+    make_org(fx, &o, "vault");
+    assert_ok(store_org_insert(fx->s, &o));
+    make_org(fx, &other, "vault2");
+    assert_ok(store_org_insert(fx->s, &other));
+    struct vault_policy_rec r, got;
+    char t1[] = "path \"secret/*\" { capabilities = [\"read\"] }", t2[] = "# caf\xc3\xa9\n", empty[] = "";
+    make_vault_policy(&r, &o, "web", t1, 1000);
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_vault_policy_get(fx->s, o.id, "web", &got));
+    assert_string_equal(got.org_id, o.id);
+    assert_string_equal(got.name, "web");
+    assert_string_equal(got.text, t1);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.updated_at, 1000);
+    assert_string_equal(got.updated_by, "user:u1000");
+    vault_policy_rec_done(&got);
+    assert_null(got.text);
+
+    make_vault_policy(&r, &o, "web", t2, 2000);
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    assert_ok(store_vault_policy_get(fx->s, o.id, "web", &got));
+    assert_string_equal(got.text, t2);
+    assert_int_equal(got.created_at, 1000);
+    assert_int_equal(got.updated_at, 2000);
+    assert_string_equal(got.updated_by, "user:u2000");
+    vault_policy_rec_done(&got);
+
+    make_vault_policy(&r, &o, "default", empty, 3000); /* an empty document is the caller's business */
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    assert_ok(store_vault_policy_get(fx->s, o.id, "default", &got));
+    assert_string_equal(got.text, "");
+    vault_policy_rec_done(&got);
+    make_vault_policy(&r, &o, "app.b", t1, 3000);
+    assert_ok(store_vault_policy_put(fx->s, &r));
+    make_vault_policy(&r, &other, "web", t1, 3000); /* the same name in another org */
+    assert_ok(store_vault_policy_put(fx->s, &r));
+
+    struct name_list nl = {0};
+    assert_ok(store_vault_policy_names(fx->s, o.id, "", 100, &nl));
+    assert_int_equal(nl.count, 3);
+    assert_string_equal(nl.items[0], "app.b");
+    assert_string_equal(nl.items[1], "default");
+    assert_string_equal(nl.items[2], "web");
+    name_list_done(&nl);
+    assert_ok(store_vault_policy_names(fx->s, o.id, "app.b", 1, &nl));
+    assert_int_equal(nl.count, 1);
+    assert_string_equal(nl.items[0], "default");
+    name_list_done(&nl);
+    assert_ok(store_vault_policy_names(fx->s, o.id, NULL, 100, &nl));
+    assert_int_equal(nl.count, 3);
+    name_list_done(&nl);
+
+    assert_ok(store_vault_policy_delete(fx->s, o.id, "web"));
+    assert_lk(store_vault_policy_delete(fx->s, o.id, "web"), LK_ENOTFOUND);
+    assert_lk(store_vault_policy_get(fx->s, o.id, "web", &got), LK_ENOTFOUND);
+    assert_ok(store_vault_policy_get(fx->s, other.id, "web", &got));
+    vault_policy_rec_done(&got);
+
+    assert_ok(store_org_delete(fx->s, o.id));
+    assert_ok(store_vault_policy_names(fx->s, o.id, "", 100, &nl));
+    assert_int_equal(nl.count, 0);
+    name_list_done(&nl);
+    assert_lk(store_vault_policy_get(fx->s, o.id, "default", &got), LK_ENOTFOUND);
+}
+
+static void test_vault_policy_argument_checks(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct vault_policy_rec r, got;
+    struct name_list nl = {0};
+    char text[] = "";
+    make_org(fx, &o, "vargs");
+    make_vault_policy(&r, &o, "p", text, 1);
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_ENOTFOUND); /* no such org */
+    r.text = NULL;
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    make_vault_policy(&r, &o, "", text, 1);
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    make_vault_policy(&r, &o, "p", text, 1);
+    r.updated_by[0] = '\0';
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    assert_lk(store_vault_policy_put(fx->s, NULL), LK_EINVAL);
+    char *big = malloc(STORE_VAULT_POLICY_TEXT_MAX + 2);
+    assert_non_null(big);
+    memset(big, ' ', STORE_VAULT_POLICY_TEXT_MAX + 1);
+    big[STORE_VAULT_POLICY_TEXT_MAX + 1] = '\0';
+    make_vault_policy(&r, &o, "p", big, 1);
+    assert_lk(store_vault_policy_put(fx->s, &r), LK_EINVAL);
+    free(big);
+    assert_lk(store_vault_policy_get(fx->s, NULL, "p", &got), LK_EINVAL);
+    assert_lk(store_vault_policy_get(fx->s, o.id, NULL, &got), LK_EINVAL);
+    assert_lk(store_vault_policy_names(fx->s, o.id, "", 0, &nl), LK_EINVAL);
+    assert_lk(store_vault_policy_names(fx->s, o.id, "", 1001, &nl), LK_EINVAL);
+    assert_lk(store_vault_policy_delete(fx->s, o.id, NULL), LK_EINVAL);
+    vault_policy_rec_done(NULL);
+}
+
 /* --- audit checkpoints (0017) ------------------------------------------------- */
 
 /* Seqs of this test's own: far above any trail and apart from other tests'
@@ -3469,6 +3597,389 @@ static void test_audit_checkpoints_join_the_request_tx_and_check_arguments(void 
     audit_checkpoint_list_done(NULL);
 }
 
+/* --- the Vault door's token attributes (0019) ---------------------------------- */
+
+/* A Vault row for token t with parent (may be ""). */
+static void make_vault(struct vault_token_rec *v, const struct token_rec *t, const char *parent, int64_t uses) {
+    memset(v, 0, sizeof(*v));
+    snprintf(v->token_id, sizeof(v->token_id), "%s", t->id);
+    snprintf(v->parent_id, sizeof(v->parent_id), "%s", parent);
+    snprintf(v->display_name, sizeof(v->display_name), "token-app");
+    v->acl = 1;
+    v->renewable = 1;
+    v->creation_ttl = 3600;
+    v->num_uses = v->uses_left = uses;
+}
+
+static void test_vault_token_round_trip_and_cascade(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "v", owner);
+    struct token_rec t, lone;
+    make_rec(fx, &t, "user", owner);
+    make_rec(fx, &lone, "user", owner);
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &lone));
+    struct vault_token_rec v, got;
+    make_vault(&v, &t, "lk_user_parentparent", 0);
+    static const char *const pol[] = {"default", "p1"};
+    assert_ok(vault_token_rec_set_policies(&v, pol, 2));
+    v.meta = strdup("{\"user\":\"x\"}");
+    v.explicit_max_ttl = 7200;
+    v.period = 60;
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    assert_lk(store_vault_token_insert(fx->s, &v), LK_ECONFLICT);
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_vault_token_get(fx->s, t.id, &got));
+    assert_string_equal(got.parent_id, "lk_user_parentparent");
+    assert_string_equal(got.display_name, "token-app");
+    assert_string_equal(got.meta, "{\"user\":\"x\"}");
+    assert_int_equal(got.npolicies, 2);
+    assert_string_equal(got.policies[1], "p1");
+    assert_int_equal(got.acl, 1);
+    assert_int_equal(got.renewable, 1);
+    assert_int_equal(got.creation_ttl, 3600);
+    assert_int_equal(got.explicit_max_ttl, 7200);
+    assert_int_equal(got.period, 60);
+    assert_int_equal(got.last_renewal_at, 0);
+    vault_token_rec_done(&got);
+    /* A native token has none; a token that is not there takes none. */
+    assert_lk(store_vault_token_get(fx->s, lone.id, &got), LK_ENOTFOUND);
+    struct vault_token_rec ghost = v;
+    snprintf(ghost.token_id, sizeof(ghost.token_id), "lk_user_nosuchtoken0");
+    assert_lk(store_vault_token_insert(fx->s, &ghost), LK_ENOTFOUND);
+    /* Renewals are recorded; the row goes with its token. */
+    assert_ok(store_vault_token_renewed(fx->s, t.id, 1700000500));
+    assert_ok(store_vault_token_get(fx->s, t.id, &got));
+    assert_int_equal(got.last_renewal_at, 1700000500);
+    vault_token_rec_done(&got);
+    assert_lk(store_vault_token_renewed(fx->s, lone.id, 1), LK_ENOTFOUND);
+    assert_ok(store_token_delete(fx->s, t.id));
+    assert_lk(store_vault_token_get(fx->s, t.id, &got), LK_ENOTFOUND);
+    /* Argument checks. */
+    v.uses_left = 2;
+    v.num_uses = 1;
+    assert_lk(store_vault_token_insert(fx->s, &v), LK_EINVAL);
+    vault_token_rec_done(&v);
+}
+
+static void test_vault_token_uses_are_taken_once_each(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "u", owner);
+    struct token_rec t, unlimited;
+    make_rec(fx, &t, "user", owner);
+    make_rec(fx, &unlimited, "user", owner);
+    assert_ok(store_token_insert(fx->s, &t));
+    assert_ok(store_token_insert(fx->s, &unlimited));
+    struct vault_token_rec v;
+    make_vault(&v, &t, "", 2);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &unlimited, "", 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    int64_t left = -1;
+    assert_ok(store_vault_token_use(fx->s, t.id, &left));
+    assert_int_equal(left, 1);
+    /* Another connection counts the same uses. */
+    struct store *other = NULL;
+    assert_ok(store_open(fx->dsn, &other));
+    assert_ok(store_vault_token_use(other, t.id, &left));
+    assert_int_equal(left, 0);
+    assert_lk(store_vault_token_use(other, t.id, &left), LK_ENOTFOUND);
+    store_close(other);
+    assert_lk(store_vault_token_use(fx->s, t.id, &left), LK_ENOTFOUND);
+    assert_lk(store_vault_token_use(fx->s, unlimited.id, &left), LK_ENOTFOUND);
+    assert_lk(store_vault_token_use(fx->s, "lk_user_nosuchtoken0", &left), LK_ENOTFOUND);
+}
+
+static void test_vault_token_subtree_deepest_first_and_orphans(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "t", owner);
+    /* a -> b -> c, a -> d; e elsewhere. */
+    struct token_rec a, b, c, d, e;
+    struct token_rec *all[] = {&a, &b, &c, &d, &e};
+    for (size_t i = 0; i < 5; i++) {
+        make_rec(fx, all[i], "user", owner);
+        assert_ok(store_token_insert(fx->s, all[i]));
+    }
+    struct vault_token_rec v;
+    make_vault(&v, &b, a.id, 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &c, b.id, 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &d, a.id, 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    make_vault(&v, &e, "", 0);
+    assert_ok(store_vault_token_insert(fx->s, &v));
+    struct name_list l = {0};
+    assert_ok(store_vault_token_subtree(fx->s, a.id, 1000, &l));
+    assert_int_equal(l.count, 3);
+    assert_string_equal(l.items[0], c.id); /* deepest first */
+    name_list_done(&l);
+    assert_ok(store_vault_token_subtree(fx->s, a.id, 1, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0], c.id);
+    name_list_done(&l);
+    /* An orphan (parent "") is nobody's child, not even of "". */
+    assert_ok(store_vault_token_subtree(fx->s, "", 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    size_t n = 0;
+    assert_ok(store_vault_token_orphan_children(fx->s, a.id, &n));
+    assert_int_equal(n, 2);
+    assert_ok(store_vault_token_subtree(fx->s, a.id, 1000, &l));
+    assert_int_equal(l.count, 0);
+    name_list_done(&l);
+    assert_ok(store_vault_token_subtree(fx->s, b.id, 1000, &l));
+    assert_int_equal(l.count, 1);
+    name_list_done(&l);
+    assert_lk(store_vault_token_subtree(fx->s, a.id, 0, &l), LK_EINVAL);
+}
+
+static void test_notice_forget_keeps_the_current_expiry(void **state) {
+    struct fx *fx = *state;
+    struct token_rec t;
+    insert_expiring_token(fx, "f", NULL, &t);
+    struct notice_rec old7, now1;
+    make_notice(&old7, t.id, t.org_id, 7, "email", 1000);
+    make_notice(&now1, t.id, t.org_id, 1, "email", 1000);
+    old7.expires_at = 1700000000;
+    now1.expires_at = 1800000000;
+    snprintf(old7.status, sizeof(old7.status), "delivered");
+    assert_ok(store_notice_insert(fx->s, &old7, NULL));
+    assert_ok(store_notice_insert(fx->s, &now1, NULL));
+    size_t n = 0;
+    assert_ok(store_notice_forget_token(fx->s, t.id, 1800000000, &n));
+    assert_int_equal(n, 1);
+    assert_string_equal(notice_by_id(fx->s, now1.id).status, "pending");
+    /* The 7-day offset can be scheduled again for the new expiry. */
+    int inserted = 0;
+    old7.expires_at = 1800000000;
+    snprintf(old7.status, sizeof(old7.status), "pending");
+    assert_ok(store_notice_insert(fx->s, &old7, &inserted));
+    assert_int_equal(inserted, 1);
+}
+
+/* --- workloads (0020) --------------------------------------------------------- */
+
+static void make_workload(struct fx *fx, struct workload_rec *w, const struct team_rec *t, const char *name) {
+    memset(w, 0, sizeof(*w));
+    snprintf(w->id, sizeof(w->id), "wl_%s%u", fx->tag, ++fx->next);
+    snprintf(w->org_id, sizeof(w->org_id), "%s", t->org_id);
+    snprintf(w->team_id, sizeof(w->team_id), "%s", t->id);
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    snprintf(w->description, sizeof(w->description), "workload %s", name);
+    snprintf(w->created_by, sizeof(w->created_by), "user:u%u", fx->next);
+    w->created_at = 1700000030;
+    w->updated_at = 1700000031;
+}
+
+/* One org with teams t and u; a workload and a service account in each. */
+struct wl_world {
+    struct org_rec o;
+    struct team_rec t, u;
+    struct workload_rec w, wu;
+    struct sa_rec a, b, au;
+};
+
+static void wl_world(struct fx *fx, struct wl_world *ww, const char *org) {
+    make_org(fx, &ww->o, org);
+    assert_ok(store_org_insert(fx->s, &ww->o));
+    make_team(fx, &ww->t, &ww->o, "t");
+    make_team(fx, &ww->u, &ww->o, "u");
+    assert_ok(store_team_insert(fx->s, &ww->t));
+    assert_ok(store_team_insert(fx->s, &ww->u));
+    make_workload(fx, &ww->w, &ww->t, "web");
+    make_workload(fx, &ww->wu, &ww->u, "web"); /* the same name in another team */
+    assert_ok(store_workload_insert(fx->s, &ww->w));
+    assert_ok(store_workload_insert(fx->s, &ww->wu));
+    make_sa(fx, &ww->a, &ww->t, "a");
+    make_sa(fx, &ww->b, &ww->t, "b");
+    make_sa(fx, &ww->au, &ww->u, "a");
+    assert_ok(store_sa_insert(fx->s, &ww->a));
+    assert_ok(store_sa_insert(fx->s, &ww->b));
+    assert_ok(store_sa_insert(fx->s, &ww->au));
+}
+
+static int bound(struct store *s, const char *workload_id, const char *sa_id) {
+    int b = -1;
+    assert_ok(store_workload_bound(s, workload_id, sa_id, &b));
+    return b;
+}
+
+/* Insert, get by team and name, conflicts, an unknown team, paging per
+ * team, update of description and updated_at only, delete. */
+static void test_workloads_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct wl_world ww;
+    struct workload_rec got, dup, extra;
+    wl_world(fx, &ww, "wl");
+    memset(&got, 0, sizeof(got));
+    assert_ok(store_workload_get(fx->s, ww.t.id, "web", &got));
+    assert_true(got.seq > 0);
+    assert_string_equal(got.id, ww.w.id);
+    assert_string_equal(got.org_id, ww.o.id);
+    assert_string_equal(got.team_id, ww.t.id);
+    assert_string_equal(got.description, "workload web");
+    assert_string_equal(got.created_by, ww.w.created_by);
+    assert_int_equal(got.created_at, 1700000030);
+    assert_int_equal(got.updated_at, 1700000031);
+    assert_ok(store_workload_get(fx->s, ww.u.id, "web", &got));
+    assert_string_equal(got.id, ww.wu.id);
+    assert_lk(store_workload_get(fx->s, ww.t.id, "nope", &got), LK_ENOTFOUND);
+
+    make_workload(fx, &dup, &ww.t, "web");
+    assert_lk(store_workload_insert(fx->s, &dup), LK_ECONFLICT);
+    struct team_rec ghost;
+    make_team(fx, &ghost, &ww.o, "ghost");
+    make_workload(fx, &dup, &ghost, "web");
+    assert_lk(store_workload_insert(fx->s, &dup), LK_ENOTFOUND);
+
+    for (int i = 0; i < 3; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "w%d", i);
+        make_workload(fx, &extra, &ww.t, name);
+        assert_ok(store_workload_insert(fx->s, &extra));
+    }
+    struct workload_list l = {0};
+    assert_ok(store_workload_list(fx->s, ww.t.id, 0, 2, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "web");
+    assert_string_equal(l.items[1].name, "w0");
+    int64_t after = l.items[1].seq;
+    workload_list_done(&l);
+    assert_ok(store_workload_list(fx->s, ww.t.id, after, 10, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].name, "w1");
+    assert_string_equal(l.items[1].name, "w2");
+    workload_list_done(&l);
+    assert_ok(store_workload_list(fx->s, ww.u.id, 0, 10, &l));
+    assert_int_equal(l.count, 1);
+    workload_list_done(&l);
+    assert_lk(store_workload_list(fx->s, ww.t.id, 0, 0, &l), LK_EINVAL);
+
+    got = ww.w;
+    snprintf(got.description, sizeof(got.description), "changed");
+    snprintf(got.name, sizeof(got.name), "renamed"); /* not an update's to change */
+    got.updated_at = 1700000099;
+    assert_ok(store_workload_update(fx->s, &got));
+    assert_ok(store_workload_get(fx->s, ww.t.id, "web", &got));
+    assert_string_equal(got.description, "changed");
+    assert_int_equal(got.updated_at, 1700000099);
+    assert_int_equal(got.created_at, 1700000030);
+    make_workload(fx, &dup, &ww.t, "never-stored");
+    assert_lk(store_workload_update(fx->s, &dup), LK_ENOTFOUND);
+
+    assert_ok(store_workload_delete(fx->s, ww.w.id));
+    assert_lk(store_workload_get(fx->s, ww.t.id, "web", &got), LK_ENOTFOUND);
+    assert_lk(store_workload_delete(fx->s, ww.w.id), LK_ENOTFOUND);
+}
+
+/* Bind is idempotent and says whether it made the binding; only a pair of
+ * one team binds; unbind says whether there was one; listings per
+ * workload and per service account, in binding order, with both names. */
+static void test_workload_bindings(void **state) {
+    struct fx *fx = *state;
+    struct wl_world ww;
+    wl_world(fx, &ww, "wlb");
+    int made = -1, gone = -1;
+    assert_int_equal(bound(fx->s, ww.w.id, ww.a.id), 0);
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.a.id, "user:u1", 1700000100, &made));
+    assert_int_equal(made, 1);
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.a.id, "user:u2", 1700000200, &made));
+    assert_int_equal(made, 0);
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.b.id, "root", 1700000300, NULL));
+    assert_int_equal(bound(fx->s, ww.w.id, ww.a.id), 1);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.b.id), 1);
+
+    /* Across teams, or with either missing: not found, nothing stored. */
+    assert_lk(store_workload_bind(fx->s, ww.w.id, ww.au.id, "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_lk(store_workload_bind(fx->s, ww.wu.id, ww.a.id, "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_lk(store_workload_bind(fx->s, "wl_none", ww.a.id, "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_lk(store_workload_bind(fx->s, ww.w.id, "sa_none", "root", 1700000400, &made), LK_ENOTFOUND);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.au.id), 0);
+    assert_int_equal(bound(fx->s, "wl_none", "sa_none"), 0);
+
+    struct workload_binding_list l = {0};
+    assert_ok(store_workload_bindings(fx->s, ww.w.id, NULL, 0, 10, &l));
+    assert_int_equal(l.count, 2);
+    assert_string_equal(l.items[0].sa, "a");
+    assert_string_equal(l.items[0].sa_id, ww.a.id);
+    assert_string_equal(l.items[0].workload, "web");
+    assert_string_equal(l.items[0].workload_id, ww.w.id);
+    assert_string_equal(l.items[0].created_by, "user:u1"); /* the second bind changed nothing */
+    assert_int_equal(l.items[0].created_at, 1700000100);
+    assert_string_equal(l.items[1].sa, "b");
+    int64_t first = l.items[0].seq;
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bindings(fx->s, ww.w.id, NULL, first, 10, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].sa, "b");
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bindings(fx->s, NULL, ww.a.id, 0, 10, &l));
+    assert_int_equal(l.count, 1);
+    assert_string_equal(l.items[0].workload_id, ww.w.id);
+    workload_binding_list_done(&l);
+    assert_lk(store_workload_bindings(fx->s, ww.w.id, ww.a.id, 0, 10, &l), LK_EINVAL);
+    assert_lk(store_workload_bindings(fx->s, NULL, NULL, 0, 10, &l), LK_EINVAL);
+
+    assert_ok(store_workload_unbind(fx->s, ww.w.id, ww.a.id, &gone));
+    assert_int_equal(gone, 1);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.a.id), 0);
+    assert_ok(store_workload_unbind(fx->s, ww.w.id, ww.a.id, &gone));
+    assert_int_equal(gone, 0);
+    assert_int_equal(bound(fx->s, ww.w.id, ww.b.id), 1);
+    assert_lk(store_workload_bind(fx->s, ww.w.id, ww.a.id, "", 1, NULL), LK_EINVAL);
+    assert_lk(store_workload_bound(fx->s, ww.w.id, ww.a.id, NULL), LK_EINVAL);
+}
+
+/* Deleting the service account, the workload or the team takes their
+ * bindings; an unbinding inside a request transaction is seen by reads
+ * in it at once, and by another connection once it commits. */
+static void test_workload_bindings_cascade_and_join_the_request_tx(void **state) {
+    struct fx *fx = *state;
+    struct wl_world ww;
+    struct workload_rec w2;
+    wl_world(fx, &ww, "wlc");
+    make_workload(fx, &w2, &ww.t, "batch");
+    assert_ok(store_workload_insert(fx->s, &w2));
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.a.id, "root", 1, NULL));
+    assert_ok(store_workload_bind(fx->s, ww.w.id, ww.b.id, "root", 1, NULL));
+    assert_ok(store_workload_bind(fx->s, w2.id, ww.a.id, "root", 1, NULL));
+    assert_ok(store_workload_bind(fx->s, ww.wu.id, ww.au.id, "root", 1, NULL));
+
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    store_request_begin(fx->s);
+    assert_ok(store_workload_unbind(fx->s, ww.w.id, ww.b.id, NULL));
+    assert_int_equal(bound(fx->s, ww.w.id, ww.b.id), 0);
+    assert_ok(store_request_end(fx->s, 1));
+    assert_int_equal(bound(fx->s2, ww.w.id, ww.b.id), 0);
+
+    assert_ok(store_sa_delete(fx->s, ww.a.id));
+    struct workload_binding_list l = {0};
+    assert_ok(store_workload_bindings(fx->s, ww.w.id, NULL, 0, 10, &l));
+    assert_int_equal(l.count, 0);
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bindings(fx->s, w2.id, NULL, 0, 10, &l));
+    assert_int_equal(l.count, 0);
+    workload_binding_list_done(&l);
+    assert_ok(store_workload_bind(fx->s, w2.id, ww.b.id, "root", 1, NULL));
+    assert_ok(store_workload_delete(fx->s, w2.id));
+    assert_ok(store_workload_bindings(fx->s, NULL, ww.b.id, 0, 10, &l));
+    assert_int_equal(l.count, 0);
+    workload_binding_list_done(&l);
+
+    assert_int_equal(bound(fx->s, ww.wu.id, ww.au.id), 1);
+    assert_ok(store_team_delete(fx->s, ww.u.id));
+    assert_int_equal(bound(fx->s, ww.wu.id, ww.au.id), 0);
+    struct workload_rec got;
+    assert_lk(store_workload_get(fx->s, ww.u.id, "web", &got), LK_ENOTFOUND);
+    assert_ok(store_workload_get(fx->s, ww.t.id, "web", &got)); /* the other team's stays */
+    assert_ok(store_org_delete(fx->s, ww.o.id));
+    assert_lk(store_workload_get(fx->s, ww.t.id, "web", &got), LK_ENOTFOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -3541,6 +4052,15 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_secrets_paths_and_cascades, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_scan_and_rewrap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secret_argument_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_policies_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_policy_argument_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_token_round_trip_and_cascade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_token_uses_are_taken_once_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vault_token_subtree_deepest_first_and_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_forget_keeps_the_current_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workloads_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workload_bindings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workload_bindings_cascade_and_join_the_request_tx, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];

@@ -23,6 +23,7 @@
 #include "core/secret.h"
 #include "store/store.h"
 #include "svc/audit.h"
+#include "svc/seal.h"
 
 struct fx {
     char dir[PATH_MAX];
@@ -240,17 +241,52 @@ static void test_refused_records_are_reported(void **state) {
     assert_int_equal(verify(fx), 1);
 }
 
+/* A seal over fx's store, initialised with one share, unsealed. */
+static struct seal *unsealed_seal(struct store *s, char share[SEAL_SHARE_TEXT_MAX]) {
+    struct seal *seal = NULL;
+    struct lk_error err = {0};
+    uint8_t shares[1][SEAL_SHARE_LEN];
+    char b64[SEAL_SHARE_TEXT_MAX];
+    assert_int_equal(seal_new(s, &seal), 0);
+    if (share[0] == '\0') {
+        assert_int_equal(seal_init(seal, s, 1, 1, 1700000000, shares, &err), 0);
+        seal_share_format(shares[0], share, b64);
+    }
+    assert_int_equal(seal_unseal(seal, s, share, NULL, &err), 0);
+    assert_false(seal_is_sealed(seal));
+    return seal;
+}
+
+/* The credential HMAC is keyed with the seal's credential key: stable
+ * across a restart, different for another input, not the plain hash, and
+ * not made at all without the key (no seal, or sealed). */
 static void test_credential_hmac_is_keyed_and_stable(void **state) {
     struct fx *fx = *state;
     struct audit_log *a = NULL, *b = NULL;
+    struct store *s = NULL;
+    char share[SEAL_SHARE_TEXT_MAX] = "";
     char h1[AUDIT_HASH_HEX], h2[AUDIT_HASH_HEX], h3[AUDIT_HASH_HEX];
+    assert_int_equal(store_open(fx->dsn, &s), 0);
     assert_int_equal(audit_log_new(fx->dsn, NULL, &a), 0);
     audit_log_credential_hmac(a, "lk_user_secret", 14, h1);
+    assert_string_equal(h1, ""); /* no seal: no key */
+    struct seal *seal = unsealed_seal(s, share);
+    audit_log_set_seal(a, seal);
+    audit_log_credential_hmac(a, "lk_user_secret", 14, h1);
     audit_log_credential_hmac(a, "lk_user_secreu", 14, h3);
+    seal_seal(seal, s);
+    audit_log_credential_hmac(a, "lk_user_secret", 14, h2);
+    assert_string_equal(h2, ""); /* sealed: no key */
     audit_log_free(a);
-    assert_int_equal(audit_log_new(fx->dsn, NULL, &b), 0); /* a restart: same key from the store */
+    seal_free(seal);
+    /* A restart: the same key, opened from the store at the unseal. */
+    seal = unsealed_seal(s, share);
+    assert_int_equal(audit_log_new(fx->dsn, NULL, &b), 0);
+    audit_log_set_seal(b, seal);
     audit_log_credential_hmac(b, "lk_user_secret", 14, h2);
     audit_log_free(b);
+    seal_free(seal);
+    store_close(s);
     assert_string_equal(h1, h2);
     assert_string_not_equal(h1, h3);
     assert_int_equal(strlen(h1), 64);

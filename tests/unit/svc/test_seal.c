@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/secret.h"
 #include "svc/seal.h"
 #include "svc_fixture.h"
 
@@ -175,39 +176,116 @@ static void test_rekey_retires_the_old_shares(void **state) {
     assert_false(st.sealed);
 }
 
-/* The audit checkpoint key: none until made, made once and stored sealed
- * (never its bytes), the same after a seal and unseal and in another
- * process's seal, gone while sealed, and never replaced when the stored one
- * does not open. */
+/* A store initialised before the seal's keys existed: none stored. */
+static void forget_stored_keys(struct world *w) {
+    struct store *s = w->fx->svc.store;
+    int r = store_meta_delete(s, "seal.audit_key");
+    assert_true(r == 0 || r == LK_ENOTFOUND);
+    assert_int_equal(store_meta_delete(s, "seal.credential_key"), 0);
+    seal_seal(w->seal, s);
+    unseal_all(w);
+}
+
+/* The seal's keys: stored sealed at init, one per use, each opened at the
+ * unseal and gone while sealed. */
+static void test_init_stores_the_seals_keys_sealed(void **state) {
+    struct world *w = *state;
+    struct store *s = w->fx->svc.store;
+    char *ckpt = NULL, *cred = NULL;
+    uint8_t a[SEAL_KEY_LEN], b[SEAL_KEY_LEN];
+    assert_int_equal(store_meta_get(s, "seal.audit_key", &ckpt), 0);
+    assert_int_equal(store_meta_get(s, "seal.credential_key", &cred), 0);
+    assert_true(strlen(ckpt) > 2 * SEAL_KEY_LEN && strlen(cred) > 2 * SEAL_KEY_LEN); /* envelopes */
+    assert_string_not_equal(ckpt, cred);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "lk_x", 4, a), LK_ESEALED);
+    unseal_all(w);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "lk_x", 4, a), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "lk_x", 4, b), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+    /* Each envelope is bound to its use: swapped, neither opens. */
+    assert_int_equal(store_meta_set(s, "seal.audit_key", cred), 0);
+    assert_int_equal(store_meta_set(s, "seal.credential_key", ckpt), 0);
+    seal_seal(w->seal, s);
+    unseal_all(w);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "lk_x", 4, a), LK_ENOTFOUND);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "lk_x", 4, a), LK_ENOTFOUND);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CREDENTIAL, 1), LK_EINTEGRITY);
+    assert_int_equal(seal_key_mac(w->seal, 7, "lk_x", 4, a), LK_EINVAL);
+    free(ckpt);
+    free(cred);
+}
+
+/* The credential key of a store from before the seal, kept in the clear,
+ * becomes the sealed one: the same HMACs, and the clear copy is gone. A
+ * clear copy that is not a key is dropped for a new one. */
+static void test_the_clear_credential_key_moves_behind_the_seal(void **state) {
+    struct world *w = *state;
+    struct store *s = w->fx->svc.store;
+    forget_stored_keys(w);
+    uint8_t old[SEAL_KEY_LEN], want[SEAL_KEY_LEN], got[SEAL_KEY_LEN];
+    char hex[2 * SEAL_KEY_LEN + 1], *left = NULL;
+    for (size_t i = 0; i < sizeof(old); i++)
+        old[i] = (uint8_t)(i * 7 + 1);
+    secret_hex(old, sizeof(old), hex);
+    assert_int_equal(store_meta_set(s, "audit_hmac_key", hex), 0);
+    assert_int_equal(secret_hmac(old, sizeof(old), "lk_user_secret", 14, want), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "lk_user_secret", 14, got), LK_ENOTFOUND);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CREDENTIAL, 1), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "lk_user_secret", 14, got), 0);
+    assert_memory_equal(want, got, sizeof(want));
+    assert_int_equal(store_meta_get(s, "audit_hmac_key", &left), LK_ENOTFOUND);
+    char *env = NULL;
+    assert_int_equal(store_meta_get(s, "seal.credential_key", &env), 0);
+    assert_null(strstr(env, hex));
+    free(env);
+    /* After a seal and unseal: opened from the store, the same key. */
+    seal_seal(w->seal, s);
+    unseal_all(w);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "lk_user_secret", 14, got), 0);
+    assert_memory_equal(want, got, sizeof(want));
+    /* A damaged clear copy is not taken, and is deleted all the same. */
+    forget_stored_keys(w);
+    assert_int_equal(store_meta_set(s, "audit_hmac_key", "not a key"), 0);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CREDENTIAL, 1), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "lk_user_secret", 14, got), 0);
+    assert_memory_not_equal(want, got, sizeof(want));
+    assert_int_equal(store_meta_get(s, "audit_hmac_key", &left), LK_ENOTFOUND);
+}
+
+/* The audit checkpoint key where none is stored (a store initialised
+ * before it existed): none until made, made once and stored sealed (never
+ * its bytes), the same after a seal and unseal and in another process's
+ * seal, gone while sealed, and never replaced when the stored one does not
+ * open. */
 static void test_the_audit_key_lives_and_dies_with_the_seal(void **state) {
     struct world *w = *state;
     struct store *s = w->fx->svc.store;
     uint8_t mac[SEAL_KEY_LEN], again[SEAL_KEY_LEN], other[SEAL_KEY_LEN];
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), LK_ESEALED);
-    assert_int_equal(seal_audit_key(w->seal, s, 1), LK_ESEALED);
-    unseal_all(w);
-    /* No key is stored yet, and an unseal writes none. */
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ab", 4, mac), LK_ESEALED);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CHECKPOINT, 1), LK_ESEALED);
+    forget_stored_keys(w);
+    /* No key is stored, and an unseal writes none. */
     char *stored = NULL;
     assert_int_equal(store_meta_get(s, "seal.audit_key", &stored), LK_ENOTFOUND);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), LK_ENOTFOUND);
-    assert_int_equal(seal_audit_key(w->seal, s, 0), LK_ENOTFOUND);
-    assert_int_equal(seal_audit_key(w->seal, s, 1), 0);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), 0);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ac", 4, other), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ab", 4, mac), LK_ENOTFOUND);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CHECKPOINT, 0), LK_ENOTFOUND);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CHECKPOINT, 1), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ab", 4, mac), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ac", 4, other), 0);
     assert_memory_not_equal(mac, other, sizeof(mac));
     assert_int_equal(store_meta_get(s, "seal.audit_key", &stored), 0);
     assert_true(strlen(stored) > 2 * SEAL_KEY_LEN); /* an envelope, not the key */
     /* Made once: asking again changes nothing. */
-    assert_int_equal(seal_audit_key(w->seal, s, 1), 0);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CHECKPOINT, 1), 0);
     char *same = NULL;
     assert_int_equal(store_meta_get(s, "seal.audit_key", &same), 0);
     assert_string_equal(same, stored);
     free(same);
     /* Sealed: gone. Unsealed: opened again from the store, the same key. */
     seal_seal(w->seal, s);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), LK_ESEALED);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ab", 4, again), LK_ESEALED);
     unseal_all(w);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ab", 4, again), 0);
     assert_memory_equal(mac, again, sizeof(mac));
     /* After a rotation too: the keyring's older key still opens it. */
     uint32_t v = 0;
@@ -215,7 +293,7 @@ static void test_the_audit_key_lives_and_dies_with_the_seal(void **state) {
     assert_int_equal(seal_rotate(w->seal, s, FX_NOW, &v, &err), 0);
     seal_seal(w->seal, s);
     unseal_all(w);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ab", 4, again), 0);
     assert_memory_equal(mac, again, sizeof(mac));
     /* Another process (its own seal over the same store) gets the same key. */
     struct seal *second = NULL;
@@ -224,7 +302,7 @@ static void test_the_audit_key_lives_and_dies_with_the_seal(void **state) {
     for (int i = 2; i < 5; i++)
         assert_int_equal(seal_unseal(second, s, w->text[i], &st, &err), 0);
     assert_false(st.sealed);
-    assert_int_equal(seal_audit_mac(second, "1:ab", 4, again), 0);
+    assert_int_equal(seal_key_mac(second, SEAL_KEY_CHECKPOINT, "1:ab", 4, again), 0);
     assert_memory_equal(mac, again, sizeof(mac));
     seal_free(second);
     /* An altered envelope: not opened at the unseal, never replaced. */
@@ -233,8 +311,8 @@ static void test_the_audit_key_lives_and_dies_with_the_seal(void **state) {
     assert_int_equal(store_meta_set(s, "seal.audit_key", bent), 0);
     seal_seal(w->seal, s);
     unseal_all(w);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, again), LK_ENOTFOUND);
-    assert_int_equal(seal_audit_key(w->seal, s, 1), LK_EINTEGRITY);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "1:ab", 4, again), LK_ENOTFOUND);
+    assert_int_equal(seal_key(w->seal, s, SEAL_KEY_CHECKPOINT, 1), LK_EINTEGRITY);
     assert_int_equal(store_meta_get(s, "seal.audit_key", &same), 0);
     assert_string_equal(same, bent);
     free(same);
@@ -252,7 +330,7 @@ struct maker {
 
 static void *make_key(void *arg) {
     struct maker *m = arg;
-    m->r = seal_audit_key(m->seal, m->s, 1);
+    m->r = seal_key(m->seal, m->s, SEAL_KEY_CHECKPOINT, 1);
     return NULL;
 }
 
@@ -262,7 +340,7 @@ static void test_two_processes_making_the_audit_key_agree_on_one(void **state) {
     pthread_t tid[2];
     struct seal_status st;
     struct lk_error err = {0};
-    unseal_all(w);
+    forget_stored_keys(w);
     struct seal *second = NULL;
     struct store *s2 = NULL;
     assert_int_equal(store_open(w->fx->dsn, &s2), 0);
@@ -278,8 +356,8 @@ static void test_two_processes_making_the_audit_key_agree_on_one(void **state) {
         assert_int_equal(m[i].r, 0);
     }
     uint8_t a[SEAL_KEY_LEN], b[SEAL_KEY_LEN];
-    assert_int_equal(seal_audit_mac(w->seal, "7:cd", 4, a), 0);
-    assert_int_equal(seal_audit_mac(second, "7:cd", 4, b), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CHECKPOINT, "7:cd", 4, a), 0);
+    assert_int_equal(seal_key_mac(second, SEAL_KEY_CHECKPOINT, "7:cd", 4, b), 0);
     assert_memory_equal(a, b, sizeof(a));
     seal_free(second);
     store_close(s2);
@@ -302,7 +380,7 @@ static void *churn(void *arg) {
         if (r == 0)
             r = seal_decrypt(wk->seal, "aad", 3, env, elen, &pt, &plen);
         uint8_t mac[SEAL_KEY_LEN];
-        int m = seal_audit_mac(wk->seal, "1:ab", 4, mac);
+        int m = seal_key_mac(wk->seal, SEAL_KEY_CREDENTIAL, "1:ab", 4, mac);
         /* Each call right or sealed (the seal may close between them). */
         int pt_right = r == 0 && plen == 7 && memcmp(pt, "payload", 7) == 0;
         int mac_right = m == 0 && memcmp(mac, wk->mac, sizeof(mac)) == 0;
@@ -322,8 +400,7 @@ static void test_sealing_under_load_never_gives_a_wrong_answer(void **state) {
     struct world *w = *state;
     unseal_all(w);
     uint8_t mac[SEAL_KEY_LEN];
-    assert_int_equal(seal_audit_key(w->seal, w->fx->svc.store, 1), 0);
-    assert_int_equal(seal_audit_mac(w->seal, "1:ab", 4, mac), 0);
+    assert_int_equal(seal_key_mac(w->seal, SEAL_KEY_CREDENTIAL, "1:ab", 4, mac), 0);
     struct worker wk[3];
     pthread_t tid[3];
     for (int i = 0; i < 3; i++) {
@@ -347,6 +424,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_shares_of_another_init_start_the_progress_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_barrier_binds_values_to_their_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rekey_retires_the_old_shares, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init_stores_the_seals_keys_sealed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_clear_credential_key_moves_behind_the_seal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_audit_key_lives_and_dies_with_the_seal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_making_the_audit_key_agree_on_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sealing_under_load_never_gives_a_wrong_answer, setup, teardown),
