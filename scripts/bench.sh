@@ -5,13 +5,19 @@
 # p50, p99 and the latchkey/nginx ratio. Every latchkey request is audited:
 # once as by default (reads recorded by the group-commit writer, answered at
 # once) and once with --audit-sync-reads (every answer waits until its record
-# is on disk). Then audited token creations per second (each one commits
-# with its record and is synced before the answer). Timings belong here and
-# in docs/performance.md, never in pass/fail tests.
+# is on disk). Then a secret read (GET /v1/orgs/{org}/secrets/{path} by an
+# org admin, keyring unsealed: the org, the secret's row and its versions
+# read from the store in one read transaction, AES-256-GCM open, the value
+# and its metadata as JSON; reads audited as by default) on a server of its
+# own, against nginx answering a fixed body of the same size as that answer. Then audited token creations per second
+# (each one commits with its record and is synced before the answer).
+# Timings belong here and in docs/performance.md, never in pass/fail tests.
 #
 # Env: THREADS (server workers, default 2), CONNS (default "1 64 256"),
 #      DURATION (seconds per run, default 5), ROUNDS (alternating rounds of
-#      nginx / latchkey / latchkey durable, default 3; ratios are medians),
+#      nginx / latchkey / latchkey durable, then of nginx / latchkey secret
+#      read, default 3; ratios are medians), SECRETS (0 skips the secret
+#      read; default 1),
 #      WRK_THREADS (default 2), QUIET_STEAL (a round whose every run had at
 #      most this much CPU stolen by the hypervisor, in %, counts as quiet:
 #      the medians of the quiet rounds are printed too; default 5),
@@ -32,16 +38,18 @@ DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
 WRK_THREADS=${WRK_THREADS:-2}
 QUIET_STEAL=${QUIET_STEAL:-5}
+SECRETS=${SECRETS:-1}
 AFFINITY=${AFFINITY:-1}
 lk_affinity=()
 [ "$AFFINITY" = 1 ] && lk_affinity=(--cpu-affinity)
 AUDIT_CPU=${AUDIT_CPU:-$([ "$AFFINITY" = 1 ] && echo auto || echo off)}
 
 work=$(mktemp -d)
-lk_pid=""; ng_pid=""; lks_pid=""
+lk_pid=""; ng_pid=""; lks_pid=""; lkr_pid=""
 cleanup() {
   [ -n "$lk_pid" ] && kill "$lk_pid" 2>/dev/null && wait "$lk_pid" 2>/dev/null || true
   [ -n "$lks_pid" ] && kill "$lks_pid" 2>/dev/null && wait "$lks_pid" 2>/dev/null || true
+  [ -n "$lkr_pid" ] && kill "$lkr_pid" 2>/dev/null && wait "$lkr_pid" 2>/dev/null || true
   [ -n "$ng_pid" ] && kill "$ng_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -101,7 +109,42 @@ token_sync=$(sed -n 's/^Root token: //p' "$work/lk-sync.out")
   { echo "bench: latchkey did not start"; cat "$work"/lk-*.err; exit 1; }
 body=$(curl -sf -H "Authorization: Bearer $token" "$lk_url/v1/auth/whoami")
 
+# The secret read's server: its own data dir, so the other cases' servers
+# and trails are as they were without it. Root creates an org and an admin
+# in it with an API token; the admin writes one secret of three string
+# fields (~200 bytes of JSON) that every request then reads. No '$' or "'"
+# in it: its answer goes into nginx.conf as a quoted string.
+secret_path=/v1/orgs/bench/secrets/app/db
+secret_value='{"username":"orders_app","password":"Xk2pQ9vLm4Rt7sWz1bNc8dFg3hJy6uKe","url":"postgresql://orders_app@db-primary.internal.example.com:5432/orders?sslmode=verify-full&connect_timeout=5"}'
+secret_body=""
+if [ "$SECRETS" = 1 ]; then
+  start_lk secret
+  lkr_pid=$(cat "$work/lk-secret.pid")
+  lkr_url=$(grep -oE 'http://[0-9.]+:[0-9]+' "$work/lk-secret.out" | head -1)
+  token_root_secret=$(sed -n 's/^Root token: //p' "$work/lk-secret.out")
+  [ -n "$lkr_url" ] && [ -n "$token_root_secret" ] || { echo "bench: latchkey (secret read) did not start"; cat "$work"/lk-secret.err; exit 1; }
+  lk_post() { # method url token body
+    curl -sS -f -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' -d "$4" "$lkr_url$2"; }
+  # Each step names itself when it fails (a bare failure under set -e would end the bench silently).
+  lk_post POST /v1/orgs "$token_root_secret" '{"name":"bench"}' >/dev/null ||
+    { echo "bench: the secret read's setup: creating the org failed"; exit 1; }
+  lk_post POST /v1/orgs/bench/users "$token_root_secret" \
+    '{"username":"bench-admin","email":"bench-admin@example.com","role":"admin","programmatic_only":true}' >/dev/null ||
+    { echo "bench: the secret read's setup: creating the admin failed"; exit 1; }
+  token_secret=$(lk_post POST /v1/orgs/bench/users/bench-admin/tokens "$token_root_secret" \
+    '{"description":"bench","expires":"P1D"}' | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])') ||
+    { echo "bench: the secret read's setup: the admin's token failed"; exit 1; }
+  lk_post PUT "$secret_path" "$token_secret" "$secret_value" >/dev/null ||
+    { echo "bench: the secret read's setup: writing the secret failed"; exit 1; }
+  secret_body=$(curl -sS -f -H "Authorization: Bearer $token_secret" "$lkr_url$secret_path") ||
+    { echo "bench: the secret read's setup: reading the secret back failed"; exit 1; }
+fi
+
 # --- nginx with a fixed reply of the same size -------------------------------
+# (and, at the secret's path, one of the secret read's size)
+ng_secret_location=""
+[ "$SECRETS" = 1 ] &&
+  ng_secret_location="    location = $secret_path { default_type application/json; return 200 '$secret_body'; }"
 ng_port=$(free_port)
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<NGINX
@@ -120,6 +163,7 @@ http {
   server {
     listen 127.0.0.1:$ng_port reuseport;
     location / { default_type application/json; return 200 '$body'; }
+$ng_secret_location
   }
 }
 NGINX
@@ -198,6 +242,36 @@ kill "$lks_pid" 2>/dev/null && wait "$lks_pid" 2>/dev/null || true
 lks_pid=""
 stats=$(sed -n 's/.*"msg":"\(audit writer: [^"]*\)".*/\1/p' "$work/lk-sync.err" | tail -1)
 [ -n "$stats" ] && printf "durable server's %s\n" "$stats"
+
+# Secret reads: an org admin GETs the one secret (decrypt + JSON), reads
+# audited as by default; nginx answers a fixed body of the same size.
+if [ "$SECRETS" = 1 ]; then
+  for c in $CONNS; do
+    ratios=""; qratios=""; quiet=0
+    for r in $(seq "$ROUNDS"); do
+      read -r nr n50 n99 nst < <(run nginx "http://127.0.0.1:$ng_port$secret_path" "$c" "$token_secret")
+      read -r lr l50 l99 lst < <(run latchkey-secret "$lkr_url$secret_path" "$c" "$token_secret")
+      [ "$ROUNDS" -gt 1 ] && printf "%-6s round %s of %s\n" "$c" "$r" "$ROUNDS"
+      printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "nginx fixed reply, ${#secret_body} B" "$nr" "$n50" "$n99" "$nst"
+      printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "latchkey secret read" "$lr" "$l50" "$l99" "$lst"
+      ratios+="$(awk -v l="$lr" -v n="$nr" 'BEGIN { print l/n }')"$'\n'
+      if [ "$nst" -le "$QUIET_STEAL" ] && [ "$lst" -le "$QUIET_STEAL" ]; then
+        quiet=$((quiet + 1))
+        qratios+="$(awk -v l="$lr" -v n="$nr" 'BEGIN { print l/n }')"$'\n'
+      fi
+    done
+    lm=$(printf "%s" "$ratios" | median)
+    awk -v l="$lm" -v c="$c" -v r="$ROUNDS" 'BEGIN { printf "%-6s ratio secret read/nginx: %.2fx%s\n", c, l, (r > 1 ? " (median of " r " rounds)" : "") }'
+    if [ "$quiet" -gt 0 ] && [ "$quiet" -lt "$ROUNDS" ]; then
+      lm=$(printf "%s" "$qratios" | median)
+      awk -v l="$lm" -v c="$c" -v q="$quiet" -v m="$QUIET_STEAL" 'BEGIN { printf "%-6s in the %d round(s) with steal <= %d%% in every run: %.2fx\n", c, q, m, l }'
+    elif [ "$quiet" -eq 0 ]; then
+      printf "%-6s no round ran with steal <= %s%% in every run: the host was busy, the ratio measured it too\n" "$c" "$QUIET_STEAL"
+    fi
+  done
+  kill "$lkr_pid" 2>/dev/null && wait "$lkr_pid" 2>/dev/null || true
+  lkr_pid=""
+fi
 
 # Audited token creations: each commits with its audit record, and the answer
 # waits for the group sync. The DB grows by one token and one record each.

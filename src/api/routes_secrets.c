@@ -16,6 +16,8 @@
 
 #include "api/api_internal.h"
 #include "core/errors.h"
+#include "core/rfc3339.h"
+#include "lib/jsonw.h"
 #include "svc/secrets.h"
 
 static json_t *meta_json(const struct secret_meta *m) {
@@ -31,6 +33,86 @@ static json_t *meta_json(const struct secret_meta *m) {
                      m->deleted, "created_at", api_time(m->created_at), "created_by", m->created_by, "updated_at",
                      api_time(m->updated_at), "updated_by", m->updated_by, "versions",
                      versions != NULL ? versions : json_array());
+}
+
+static void jsonw_time(struct jsonw *w, int64_t t) {
+    char buf[RFC3339_BUFSZ];
+    if (t == 0) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_strn(w, buf, rfc3339_format(t, buf));
+}
+
+/* meta_json's text, written without a tree (lib/jsonw.h). */
+static void meta_jsonw(struct jsonw *w, const struct secret_meta *m) {
+    jsonw_obj_begin(w);
+    jsonw_key(w, "path");
+    jsonw_str(w, m->path);
+    jsonw_key(w, "current_version");
+    jsonw_int(w, m->current_version);
+    jsonw_key(w, "oldest_version");
+    jsonw_int(w, m->oldest_version);
+    jsonw_key(w, "deleted");
+    jsonw_bool(w, m->deleted);
+    jsonw_key(w, "created_at");
+    jsonw_time(w, m->created_at);
+    jsonw_key(w, "created_by");
+    jsonw_str(w, m->created_by);
+    jsonw_key(w, "updated_at");
+    jsonw_time(w, m->updated_at);
+    jsonw_key(w, "updated_by");
+    jsonw_str(w, m->updated_by);
+    jsonw_key(w, "versions");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < m->versions.count; i++) {
+        const struct secret_rec *v = &m->versions.items[i];
+        jsonw_obj_begin(w);
+        jsonw_key(w, "version");
+        jsonw_int(w, v->version);
+        jsonw_key(w, "created_at");
+        jsonw_time(w, v->created_at);
+        jsonw_key(w, "created_by");
+        jsonw_str(w, v->created_by);
+        jsonw_key(w, "deleted");
+        jsonw_bool(w, v->value_len == 0);
+        jsonw_obj_end(w);
+    }
+    jsonw_arr_end(w);
+    jsonw_obj_end(w);
+}
+
+/*
+ * A read's answer, {"data", "version", "metadata"}: the text api_reply_json
+ * makes of that tree, written without one. data is the value's text as
+ * stored, which is jansson's compact text of it (h_write), so it goes out as
+ * it is. 0, or -1 if it did not fit (it always should: the room counts every
+ * string at its longest escaped).
+ */
+static int reply_read(struct api_req *ar, const char *value, size_t len, int64_t version, const struct secret_meta *m) {
+    size_t cap = len + 1024 + 6 * STORE_SECRET_PATH_MAX + (m->versions.count + 2) * (160 + 6 * STORE_PRINCIPAL_MAX);
+    char stack[16384];
+    char *buf = cap <= sizeof(stack) ? stack : malloc(cap);
+    if (buf == NULL)
+        return -1;
+    struct jsonw w;
+    size_t n = 0;
+    jsonw_init(&w, buf, cap);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "data");
+    jsonw_raw(&w, value, len);
+    jsonw_key(&w, "version");
+    jsonw_int(&w, version);
+    jsonw_key(&w, "metadata");
+    meta_jsonw(&w, m);
+    jsonw_obj_end(&w);
+    int r = jsonw_finish(&w, &n);
+    if (r == 0)
+        api_reply_raw(ar, 200, buf, n);
+    explicit_bzero(buf, r == 0 ? n : cap);
+    if (buf != stack)
+        free(buf);
+    return r;
 }
 
 /* The team of the route, or NULL for an org-wide secret. */
@@ -107,15 +189,15 @@ static void h_read(struct api_req *ar) {
         return;
     }
     json_t *data = json_loadb(value, len, 0, NULL);
+    json_int_t shown = (json_int_t)(version != 0 ? version : meta.current_version);
+    if (data != NULL && reply_read(ar, value, len, shown, &meta) != 0)
+        api_reply_json(ar, 200,
+                       json_pack("{s:O, s:I, s:o}", "data", data, "version", shown, "metadata", meta_json(&meta)));
+    json_decref(data);
     explicit_bzero(value, len);
     free(value);
-    if (data == NULL) {
-        secret_meta_done(&meta);
+    if (data == NULL)
         api_reply_error(ar, LK_EINTEGRITY, "the stored value of %s is not the JSON object it was written as", path);
-        return;
-    }
-    json_int_t shown = (json_int_t)(version != 0 ? version : meta.current_version);
-    api_reply_json(ar, 200, json_pack("{s:o, s:I, s:o}", "data", data, "version", shown, "metadata", meta_json(&meta)));
     secret_meta_done(&meta);
 }
 

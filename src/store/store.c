@@ -162,6 +162,8 @@ int store_migrate(struct store *s, int *ret_version) {
  * writes join it instead of opening their own).
  */
 static int write_begin(struct store *s) {
+    if (s->read_tx)
+        return LK_EINTERNAL;
     if (!s->request_mode || s->request_tx)
         return 0;
     int r = s->ops->begin(s);
@@ -245,6 +247,29 @@ int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) 
     return r;
 }
 
+int store_read_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) {
+    if (s == NULL || fn == NULL)
+        return LK_EINVAL;
+    if (s->in_tx || s->request_mode)
+        return fn(s, arg);
+    int r = s->ops->read_begin(s);
+    if (r != 0)
+        return r;
+    s->in_tx = 1;
+    s->read_tx = 1;
+    r = fn(s, arg);
+    if (r == 0) {
+        r = s->ops->commit(s);
+        if (r != 0)
+            s->ops->rollback(s);
+    } else {
+        s->ops->rollback(s);
+    }
+    s->read_tx = 0;
+    s->in_tx = 0;
+    return r;
+}
+
 int store_token_insert(struct store *s, const struct token_rec *rec) {
     STORE_WRITE(rec == NULL || !rec_ok(rec), token_insert(s, rec));
 }
@@ -299,6 +324,8 @@ int store_token_touch(struct store *s, const struct token_touch *touches, size_t
             return LK_EINVAL;
     if (n == 0)
         return 0;
+    if (s->read_tx)
+        return LK_EINTERNAL;
     return s->ops->token_touch(s, touches, n);
 }
 

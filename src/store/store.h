@@ -96,6 +96,15 @@ int store_migrate(struct store *s, int *ret_version);
  * savepoint of it; other nesting is not supported (LK_EINTERNAL). */
 int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
 
+/* Runs fn's reads in one read transaction: they all see the store as it was
+ * at the first of them (what other connections commit meanwhile shows after
+ * fn), and the backend takes its read locks once instead of once a
+ * statement. It takes no write lock and never waits for a writer. fn must
+ * not write: every write inside answers LK_EINTERNAL. Inside a transaction
+ * or a request (store_request_begin) fn runs as it is, without one of its
+ * own. Returns fn's code, or the backend's when it could not begin or end. */
+int store_read_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
+
 /*
  * Request transactions: everything one API request writes commits together
  * with its audit record, or not at all. store_request_begin() opens no

@@ -19,6 +19,8 @@
     X(void, close, (struct store *s))                                                                                  \
     X(int, migrate, (struct store *s, int *ret_version))                                                               \
     X(int, begin, (struct store *s))                                                                                   \
+    /* A transaction that only reads (store_read_tx): ended by commit or rollback. */                                  \
+    X(int, read_begin, (struct store *s))                                                                              \
     X(int, commit, (struct store *s))                                                                                  \
     X(int, rollback, (struct store *s))                                                                                \
     /* A savepoint inside the open transaction; release keeps its work. */                                             \
@@ -194,6 +196,7 @@ struct store {
     int in_tx;        /* a transaction is open (store_tx or a request's) */
     int request_mode; /* between store_request_begin and _end */
     int request_tx;   /* request_mode, and a write has opened its transaction */
+    int read_tx;      /* inside store_read_tx: in_tx too, and every write is refused */
 };
 
 extern const struct store_ops store_sqlite_ops;

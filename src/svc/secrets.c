@@ -201,72 +201,130 @@ int secrets_delete(struct svc *svc, const struct principal *caller, const char *
     return r != 0 ? r : load_meta(svc, &sc, path, ret, err);
 }
 
+/* What a read takes from the store, all in one snapshot (store_read_tx):
+ * the scope, then (want_rec) the version's row, then the metadata. So the
+ * row and the metadata answered with it are of the same moment, and the
+ * store's read locks are taken once a request. */
+struct read_args {
+    struct svc *svc;
+    const struct principal *caller;
+    const char *org, *team, *path, *perm;
+    int64_t version; /* want_rec: 0 for the newest */
+    int want_rec;
+    struct svc_scope sc;
+    struct secret_rec rec; /* want_rec: the version's row, sealed value and all */
+    struct secret_meta meta;
+    int ran, got; /* read_tx began; it returned rec (want_rec) and meta */
+    struct lk_error *err;
+};
+
+static int read_tx(struct store *s, void *arg) {
+    struct read_args *a = arg;
+    a->ran = 1;
+    int r = scope(a->svc, a->caller, a->org, a->team, a->path, 0, a->perm, &a->sc, a->err);
+    if (r == 0 && !a->want_rec)
+        r = load_meta(a->svc, &a->sc, a->path, &a->meta, a->err);
+    if (r != 0 || !a->want_rec) {
+        a->got = r == 0;
+        return r;
+    }
+    if (a->version < 0)
+        return lk_error_set(a->err, LK_EINVAL, "version: a whole number >= 1");
+    r = store_secret_get(s, a->sc.org.id, a->sc.team.id, a->path, a->version, &a->rec);
+    if (r == LK_ENOTFOUND)
+        return a->version == 0 ? lk_error_set(a->err, r, "no secret at %s", a->path)
+                               : lk_error_set(a->err, r, "no version %lld of the secret at %s (gone, or never written)",
+                                              (long long)a->version, a->path);
+    if (r != 0)
+        return lk_error_set(a->err, r, "could not read the secret");
+    if (a->rec.value == NULL) {
+        long long v = (long long)a->rec.version;
+        secret_rec_done(&a->rec);
+        return lk_error_set(a->err, LK_ENOTFOUND,
+                            "the secret at %s was deleted (version %lld); earlier versions "
+                            "can still be read with ?version=",
+                            a->path, v);
+    }
+    r = load_meta(a->svc, &a->sc, a->path, &a->meta, a->err);
+    if (r != 0)
+        secret_rec_done(&a->rec);
+    a->got = r == 0;
+    return r;
+}
+
+/* read_tx in a read transaction; a transaction that could not begin or end
+ * fails the read too (with what read_tx got released). */
+static int read_snapshot(struct read_args *a) {
+    int r = store_read_tx(a->svc->store, read_tx, a);
+    if (r == 0 || (a->ran && !a->got))
+        return r;
+    if (a->got) {
+        secret_rec_done(&a->rec);
+        secret_meta_done(&a->meta);
+    }
+    return lk_error_set(a->err, r, "could not read the secret");
+}
+
 int secrets_metadata(struct svc *svc, const struct principal *caller, const char *org, const char *team,
                      const char *path, struct secret_meta *ret, struct lk_error *err) {
-    struct svc_scope sc;
-    int r = scope(svc, caller, org, team, path, 0, "secrets.view", &sc, err);
-    return r != 0 ? r : load_meta(svc, &sc, path, ret, err);
+    struct read_args a = {
+        .svc = svc, .caller = caller, .org = org, .team = team, .path = path, .perm = "secrets.view", .err = err};
+    int r = read_snapshot(&a);
+    if (r == 0)
+        *ret = a.meta;
+    return r;
 }
 
 int secrets_read(struct svc *svc, const struct principal *caller, const char *org, const char *team, const char *path,
                  int64_t version, char **ret_value, size_t *ret_len, struct secret_meta *ret_meta,
                  struct lk_error *err) {
-    struct svc_scope sc;
-    struct secret_rec rec;
-    int r = scope(svc, caller, org, team, path, 0, "secrets.read", &sc, err);
+    struct read_args a = {.svc = svc,
+                          .caller = caller,
+                          .org = org,
+                          .team = team,
+                          .path = path,
+                          .perm = "secrets.read",
+                          .version = version,
+                          .want_rec = 1,
+                          .err = err};
+    int r = read_snapshot(&a);
     if (r != 0)
         return r;
-    if (version < 0)
-        return lk_error_set(err, LK_EINVAL, "version: a whole number >= 1");
-    r = store_secret_get(svc->store, sc.org.id, sc.team.id, path, version, &rec);
-    if (r == LK_ENOTFOUND)
-        return version == 0 ? lk_error_set(err, r, "no secret at %s", path)
-                            : lk_error_set(err, r, "no version %lld of the secret at %s (gone, or never written)",
-                                           (long long)version, path);
-    if (r != 0)
-        return lk_error_set(err, r, "could not read the secret");
-    if (rec.value == NULL) {
-        long long v = (long long)rec.version;
-        secret_rec_done(&rec);
-        return lk_error_set(err, LK_ENOTFOUND,
-                            "the secret at %s was deleted (version %lld); earlier versions "
-                            "can still be read with ?version=",
-                            path, v);
-    }
+    /* Opened after the transaction, which need not wait for the AEAD. */
     char aad[STORE_SECRET_PATH_MAX + 3 * STORE_OWNER_ID_MAX];
     size_t aad_len = 0;
     uint8_t *pt = NULL;
     size_t len = 0;
-    r = row_aad(sc.org.id, sc.team.id, path, rec.version, aad, sizeof(aad), &aad_len);
+    r = row_aad(a.sc.org.id, a.sc.team.id, path, a.rec.version, aad, sizeof(aad), &aad_len);
     if (r == 0)
-        r = svc->seal != NULL ? seal_decrypt(svc->seal, aad, aad_len, rec.value, rec.value_len, &pt, &len) : LK_ESEALED;
-    long long v = (long long)rec.version;
-    secret_rec_done(&rec);
-    if (r == LK_EINTEGRITY)
-        return lk_error_set(err, r,
-                            "the stored value of %s (version %lld) failed its integrity check: it was altered, or "
-                            "moved from another row",
-                            path, v);
-    if (r != 0)
-        return lk_error_set(err, r, r == LK_ESEALED ? "latchkey is sealed" : "could not open the value");
-    char *text = malloc(len + 1);
-    if (text == NULL) {
+        r = svc->seal != NULL ? seal_decrypt(svc->seal, aad, aad_len, a.rec.value, a.rec.value_len, &pt, &len)
+                              : LK_ESEALED;
+    long long v = (long long)a.rec.version;
+    secret_rec_done(&a.rec);
+    char *text = NULL;
+    if (r == 0) {
+        text = malloc(len + 1);
+        if (text != NULL) {
+            memcpy(text, pt, len);
+            text[len] = '\0';
+        }
         explicit_bzero(pt, len);
         free(pt);
-        return lk_error_set(err, LK_ENOMEM, "out of memory");
     }
-    memcpy(text, pt, len);
-    text[len] = '\0';
-    explicit_bzero(pt, len);
-    free(pt);
-    r = load_meta(svc, &sc, path, ret_meta, err);
-    if (r != 0) {
-        explicit_bzero(text, len);
-        free(text);
-        return r;
+    if (r != 0 || text == NULL) {
+        secret_meta_done(&a.meta);
+        if (r == LK_EINTEGRITY)
+            return lk_error_set(err, r,
+                                "the stored value of %s (version %lld) failed its integrity check: it was altered, "
+                                "or moved from another row",
+                                path, v);
+        if (r != 0)
+            return lk_error_set(err, r, r == LK_ESEALED ? "latchkey is sealed" : "could not open the value");
+        return lk_error_set(err, LK_ENOMEM, "out of memory");
     }
     *ret_value = text;
     *ret_len = len;
+    *ret_meta = a.meta;
     return 0;
 }
 

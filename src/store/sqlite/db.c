@@ -237,6 +237,13 @@ int sqlite_begin(struct store *s) {
     return run(ss_of(s), &def);
 }
 
+int sqlite_read_begin(struct store *s) {
+    /* DEFERRED: no lock until the first read, which takes the snapshot every
+     * later read of the transaction sees (WAL: a reader never waits). */
+    static const struct stmt_def def = {"BEGIN DEFERRED"};
+    return run(ss_of(s), &def);
+}
+
 int sqlite_commit(struct store *s) {
     static const struct stmt_def def = {"COMMIT"};
     struct sqlite_store *ss = ss_of(s);

@@ -749,6 +749,113 @@ static void test_touch_inside_tx(void **state) {
     assert_int_equal(last_used_of(fx->s, rec.id), 500);
 }
 
+/* store_read_tx's fn: reads one token, lets another connection commit a
+ * second, then tries to read it and to write. */
+struct read_tx_arg {
+    struct fx *fx;
+    const struct token_rec *seen, *later, *refused;
+    int calls;
+    int got_seen, got_later;        /* store_token_get's answers inside */
+    int insert, touch, tx, read_tx; /* the writes' and the nesting's answers */
+    int result;                     /* what fn returns */
+};
+
+static int read_tx_fn(struct store *s, void *arg) {
+    struct read_tx_arg *a = arg;
+    struct token_rec got;
+    if (a->calls++ > 0) /* the nested store_read_tx runs it again: no more */
+        return 0;
+    memset(&got, 0, sizeof(got));
+    a->got_seen = store_token_get(s, a->seen->id, &got);
+    token_rec_done(&got);
+    /* Another connection commits meanwhile: it never waits for this one. */
+    if (store_token_insert(a->fx->s2, a->later) != 0)
+        return LK_EINTERNAL;
+    a->got_later = store_token_get(s, a->later->id, &got);
+    token_rec_done(&got);
+    a->insert = store_token_insert(s, a->refused);
+    struct token_touch touch = {a->seen->id, 500};
+    a->touch = store_token_touch(s, &touch, 1);
+    a->tx = store_tx(s, tx_inner, &(struct tx_arg){0});
+    a->read_tx = store_read_tx(s, read_tx_fn, a);
+    return a->result;
+}
+
+/* A read transaction sees one snapshot, refuses writes, and leaves nothing
+ * open behind it, whatever fn answers. */
+static void test_read_tx_one_snapshot_no_writes(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec seen, later, refused, later2, got;
+    make_rec(fx, &seen, "user", owner);
+    make_rec(fx, &later, "user", owner);
+    make_rec(fx, &refused, "user", owner);
+    make_rec(fx, &later2, "user", owner);
+    assert_ok(store_token_insert(fx->s, &seen));
+    assert_ok(store_open(fx->dsn, &fx->s2));
+
+    struct read_tx_arg a = {.fx = fx, .seen = &seen, .later = &later, .refused = &refused, .result = 0};
+    assert_ok(store_read_tx(fx->s, read_tx_fn, &a));
+    assert_ok(a.got_seen);
+    assert_lk(a.got_later, LK_ENOTFOUND); /* committed after the snapshot */
+    assert_lk(a.insert, LK_EINTERNAL);
+    assert_lk(a.touch, LK_EINTERNAL);
+    assert_lk(a.tx, LK_EINTERNAL);
+    assert_ok(a.read_tx);
+    assert_int_equal(a.calls, 2); /* the nested one ran fn inside this one */
+    /* Ended: the later token shows now, the refused one was never written,
+     * and last_used_at did not move. */
+    assert_stored(fx->s, &later);
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(fx->s, refused.id, &got), LK_ENOTFOUND);
+    assert_int_equal(last_used_of(fx->s, seen.id), 0);
+
+    /* fn's failure is the answer, and ends the transaction too. */
+    struct read_tx_arg b = {.fx = fx, .seen = &seen, .later = &later2, .refused = &refused, .result = LK_EINVAL};
+    assert_lk(store_read_tx(fx->s, read_tx_fn, &b), LK_EINVAL);
+    assert_lk(b.got_later, LK_ENOTFOUND);
+    assert_stored(fx->s, &later2);
+    /* Back to autocommit: a plain write commits at once. */
+    assert_ok(store_token_insert(fx->s, &refused));
+    assert_stored(fx->s2, &refused);
+    assert_lk(store_read_tx(NULL, read_tx_fn, &b), LK_EINVAL);
+    assert_lk(store_read_tx(fx->s, NULL, &b), LK_EINVAL);
+}
+
+static int read_then_insert(struct store *s, void *arg) {
+    struct token_rec got;
+    memset(&got, 0, sizeof(got));
+    int r = store_token_get(s, ((const struct token_rec *)arg)->id, &got);
+    token_rec_done(&got);
+    return r == LK_ENOTFOUND ? store_token_insert(s, arg) : LK_EINTERNAL;
+}
+
+static int read_tx_in_tx(struct store *s, void *arg) {
+    return store_read_tx(s, read_then_insert, arg);
+}
+
+/* Inside store_tx or a request, fn runs in what is open, writes and all. */
+static void test_read_tx_inside_a_transaction_joins_it(void **state) {
+    struct fx *fx = *state;
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "a", owner);
+    struct token_rec in_tx, in_request, got;
+    make_rec(fx, &in_tx, "user", owner);
+    make_rec(fx, &in_request, "user", owner);
+    assert_ok(store_open(fx->dsn, &fx->s2));
+
+    assert_ok(store_tx(fx->s, read_tx_in_tx, &in_tx));
+    assert_stored(fx->s2, &in_tx);
+
+    store_request_begin(fx->s);
+    assert_ok(store_read_tx(fx->s, read_then_insert, &in_request));
+    memset(&got, 0, sizeof(got));
+    assert_lk(store_token_get(fx->s2, in_request.id, &got), LK_ENOTFOUND);
+    assert_ok(store_request_end(fx->s, 1));
+    assert_stored(fx->s2, &in_request);
+}
+
 /* --- meta -------------------------------------------------------------------- */
 
 static void test_meta(void **state) {
@@ -3908,6 +4015,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_team_scopes_for_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audit_scope_of_a_reused_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_touch_inside_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_tx_one_snapshot_no_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_tx_inside_a_transaction_joins_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections_see_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_beside_commits_keep_the_log_bounded, setup, teardown),
