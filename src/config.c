@@ -121,6 +121,9 @@ static const struct opt opts[] = {
     {"oidc-key-rotation", "LATCHKEY_OIDC_KEY_ROTATION", OPT_STR, OFF(oidc_key_rotation), 0, 0,
      "how often the identity-token signing key rotates: an ISO 8601 duration (P7D) or Go-style (168h, 7d); at "
      "least 1 hour (default 7d)"},
+    {"federation-ca-file", "LATCHKEY_FEDERATION_CA_FILE", OPT_STR, OFF(federation_ca_file), 0, 0,
+     "PEM file of CA certificates to trust when fetching trusted issuers' key sets (jwks_uri; default: the "
+     "system's bundle)"},
     {"vault-default-org", "LATCHKEY_VAULT_DEFAULT_ORG", OPT_STR, OFF(vault_default_org), 0, 0,
      "organisation the Vault-compatible door uses when a request sends no X-Vault-Namespace and its token has none "
      "(userpass login, the partner admin's KV calls; default: none)"},

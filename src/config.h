@@ -59,6 +59,7 @@ struct config {
     char smtp_password_file[PATH_MAX];
     char notice_webhook_url[2048]; /* "" = no webhook */
     char notice_ca_file[PATH_MAX]; /* PEM CA file for the relay and webhook; "" = the system's bundle */
+    char federation_ca_file[PATH_MAX]; /* PEM CA file for trusted issuers' jwks_uri; "" = the system's bundle */
     char notice_webhook_secret_file[PATH_MAX];
     char public_url[CONFIG_PUBLIC_URL_MAX]; /* http(s)://host[:port][/path], no trailing '/'; "" = paths only */
     char vault_default_org[64];             /* the Vault door's organisation when a request names none; "" = none */

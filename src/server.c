@@ -17,6 +17,7 @@
 
 #include "core/errors.h"
 #include "jobs/cleanup.h"
+#include "svc/federation.h"
 #include "svc/oidc.h"
 #include "jobs/notices.h"
 #include "lib/clock.h"
@@ -262,6 +263,9 @@ int server_run(struct config *cfg) {
         if (oidc_new(&oc, srv->seal, &srv->oidc) != 0)
             goto out;
         oidc_set_waker(srv->oidc, wake_flusher, srv);
+        struct federation_config fc = {.allow_http_loopback = cfg->dev, .ca_file = cfg->federation_ca_file};
+        if (federation_new(&fc, &srv->fed) != 0)
+            goto out;
     }
     store_close(boot);
     boot = NULL;
@@ -360,6 +364,7 @@ out:
     audit_log_free(srv->audit);
     token_cache_free(srv->cache);
     oidc_free(srv->oidc);
+    federation_free(srv->fed);
     seal_free(srv->seal);
     ratelimiter_free(srv->rl_token);
     ratelimiter_free(srv->rl_ip);

@@ -44,6 +44,7 @@ struct server {
     struct token_cache *cache;            /* shared: see token_cache.h */
     struct seal *seal;                    /* shared: see svc/seal.h */
     struct oidc *oidc;                    /* shared: identity-token keys, see svc/oidc.h */
+    struct federation *fed;               /* shared: token exchange's JWKS cache, see svc/federation.h */
     struct ratelimiter *rl_token;         /* shared: see ratelimiter.h */
     struct ratelimiter *rl_ip;            /* shared: see ratelimiter.h */
     struct ratelimiter *rl_login_account; /* shared: see ratelimiter.h */

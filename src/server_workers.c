@@ -91,6 +91,7 @@ static int worker_open(struct server *srv, int idx, struct server_worker *w) {
                       .rl_login = srv->rl_login_account,
                       .seal = srv->seal,
                       .oidc = srv->oidc,
+                      .fed = srv->fed,
                       .secret_versions = (int)srv->cfg.secret_versions};
     return api_ctx_new(&srv->api, idx, &svc, &w->api);
 }

@@ -407,7 +407,8 @@ static void pipeline(struct api_req *ar) {
     /* Cross-site request forgery: a browser adds the cookie on its own, and
      * reaches an unauthenticated route from any page. Checked just before
      * the handler, the only step that changes anything. */
-    if (!(method & API_READ_METHODS) && ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
+    if (!(method & API_READ_METHODS) && ar->cred_source != API_CRED_HEADER &&
+        !(ar->route->auth & API_BODY_CREDENTIAL) && api_csrf_check(ar) != 0)
         return;
 
     /* A mutation writes in one transaction that commits with its audit record

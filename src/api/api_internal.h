@@ -53,6 +53,12 @@ enum api_cred_source { API_CRED_NONE, API_CRED_HEADER, API_CRED_COOKIE };
  * more finely than its method says (KV: create where nothing is, update
  * where something is). */
 #define API_VAULT_ACL_SELF 8
+/* An unauthenticated route whose credential travels in its body (the
+ * subject token of POST /v1/oauth/token), never in a cookie: no cookie is
+ * read for it, and the CSRF check (csrf.c) is skipped, since a forged
+ * request could only carry a credential its forger already holds, and
+ * OAuth clients send forms, not JSON. */
+#define API_BODY_CREDENTIAL 16
 
 struct api_route {
     unsigned method;     /* one enum api_method */

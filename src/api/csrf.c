@@ -20,6 +20,15 @@
  * can never make the two agree; behind a proxy that rewrites Host, list the
  * public origin in --allowed-origins.
  *
+ * Routes marked API_BODY_CREDENTIAL (POST /v1/oauth/token) never come
+ * here either: they are unauthenticated, so the cookie is never read for
+ * them, and their credential (a foreign subject token) is in the form
+ * body. A page on another site can make a browser send that form, but only
+ * with a subject token the page already holds, and it cannot read the
+ * answer (no CORS): it gains nothing it could not get by calling the route
+ * itself. Requiring JSON would only shut out OAuth clients, which send
+ * application/x-www-form-urlencoded as RFC 6749 prescribes.
+ *
  * Requests with Authorization or X-Latchkey-Token never come here: a page
  * on another site cannot set those headers without a preflight. Nothing
  * here logs; the refusal is a 400 naming what was wrong, audited as such.

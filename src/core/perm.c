@@ -51,6 +51,10 @@ const struct perm_def perm_catalogue[] = {
     {"workloads.manage",
      "Create, change and delete a team's workloads and bind them to its service accounts.",
      {"workloads.view", NULL}},
+    {"federation.view", "See the org's trusted foreign token issuers and their rules.", {NULL}},
+    {"federation.manage",
+     "Create, change and delete trusted issuers, whose tokens may be exchanged for service accounts' identity tokens.",
+     {"federation.view", NULL}},
 };
 const size_t perm_catalogue_count = sizeof(perm_catalogue) / sizeof(perm_catalogue[0]);
 

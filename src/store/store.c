@@ -981,6 +981,53 @@ int store_workload_bindings(struct store *s, const char *workload_id, const char
                workload_bindings(s, workload_id, sa_id, after_seq, limit, ret));
 }
 
+/* --- trusted foreign issuers ---------------------------------------------------- */
+
+void trusted_issuer_rec_done(struct trusted_issuer_rec *rec) {
+    if (rec == NULL)
+        return;
+    free(rec->jwks);
+    free(rec->rules);
+    rec->jwks = rec->rules = NULL;
+}
+
+LIST_DONE_EACH(trusted_issuer_list, trusted_issuer_rec_done)
+
+static int trusted_issuer_ok(const struct trusted_issuer_rec *t) {
+    return field_ok(t->id, sizeof(t->id), 1) && field_ok(t->org_id, sizeof(t->org_id), 1) &&
+           field_ok(t->name, sizeof(t->name), 1) && field_ok(t->issuer, sizeof(t->issuer), 1) && t->jwks != NULL &&
+           strlen(t->jwks) < STORE_TRUSTED_JWKS_MAX && field_ok(t->jwks_uri, sizeof(t->jwks_uri), 0) &&
+           (t->jwks[0] == '\0') != (t->jwks_uri[0] == '\0') && field_ok(t->audience, sizeof(t->audience), 1) &&
+           t->rules != NULL && t->rules[0] != '\0' && strlen(t->rules) < STORE_TRUSTED_RULES_MAX &&
+           field_ok(t->created_by, sizeof(t->created_by), 1);
+}
+
+int store_trusted_issuer_insert(struct store *s, const struct trusted_issuer_rec *rec) {
+    STORE_WRITE(rec == NULL || !trusted_issuer_ok(rec), trusted_issuer_insert(s, rec));
+}
+
+int store_trusted_issuer_get(struct store *s, const char *org_id, const char *name, struct trusted_issuer_rec *ret) {
+    STORE_READ(org_id == NULL || name == NULL || ret == NULL, trusted_issuer_get(s, org_id, name, ret));
+}
+
+int store_trusted_issuer_by_issuer(struct store *s, const char *org_id, const char *issuer,
+                                   struct trusted_issuer_rec *ret) {
+    STORE_READ(org_id == NULL || issuer == NULL || ret == NULL, trusted_issuer_by_issuer(s, org_id, issuer, ret));
+}
+
+int store_trusted_issuer_list(struct store *s, const char *org_id, int64_t after_seq, int limit,
+                              struct trusted_issuer_list *ret) {
+    STORE_READ(org_id == NULL || ret == NULL || !LIMIT_OK(limit), trusted_issuer_list(s, org_id, after_seq, limit, ret));
+}
+
+int store_trusted_issuer_update(struct store *s, const struct trusted_issuer_rec *rec) {
+    STORE_WRITE(rec == NULL || !trusted_issuer_ok(rec), trusted_issuer_update(s, rec));
+}
+
+int store_trusted_issuer_delete(struct store *s, const char *id) {
+    STORE_WRITE(id == NULL, trusted_issuer_delete(s, id));
+}
+
 /* --- identity-token signing keys ----------------------------------------------- */
 
 void oidc_key_rec_done(struct oidc_key_rec *rec) {

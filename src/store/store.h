@@ -1011,6 +1011,60 @@ int store_workload_bound(struct store *s, const char *workload_id, const char *s
 int store_workload_bindings(struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,
                             struct workload_binding_list *ret);
 
+/* --- trusted foreign issuers (migration 0022; svc/federation.c) ------------- */
+
+/*
+ * An org's trusted issuers for token exchange (docs/federation.md). The
+ * store keeps the rules and the inline JWK set as text: their shape, and
+ * that the rules' service accounts exist, are svc/federation.c's checks.
+ * A name and an issuer are each unique in the org. Deleting the org
+ * deletes its trusted issuers.
+ */
+#define STORE_URL_MAX 512
+#define STORE_AUDIENCE_MAX 512
+#define STORE_TRUSTED_JWKS_MAX 16384 /* bytes of an inline JWK set */
+#define STORE_TRUSTED_RULES_MAX 8192 /* bytes of the rules' JSON text */
+
+struct trusted_issuer_rec {
+    int64_t seq;
+    char id[STORE_OWNER_ID_MAX]; /* "ti_..." */
+    char org_id[STORE_OWNER_ID_MAX];
+    char name[STORE_NAME_MAX];        /* slug, unique in the org */
+    char issuer[STORE_URL_MAX];       /* the exact "iss", unique in the org */
+    char *jwks; /* malloc'd: inline JWK set (at most STORE_TRUSTED_JWKS_MAX - 1 bytes), or "" */
+    char jwks_uri[STORE_URL_MAX];     /* or where to fetch it, or "" */
+    char audience[STORE_AUDIENCE_MAX];
+    char *rules; /* malloc'd: JSON array (at most STORE_TRUSTED_RULES_MAX - 1 bytes) */
+    int64_t created_at;
+    char created_by[STORE_PRINCIPAL_MAX]; /* "type:id" */
+    int64_t updated_at;
+};
+
+struct trusted_issuer_list {
+    struct trusted_issuer_rec *items;
+    size_t count;
+};
+void trusted_issuer_list_done(struct trusted_issuer_list *list);
+/* Frees rec's strings (NULL-safe); a read overwrites them without freeing. */
+void trusted_issuer_rec_done(struct trusted_issuer_rec *rec);
+
+/* Inserts rec (rec->seq is ignored). LK_ECONFLICT if its name or issuer is
+ * taken in the org (or the id); LK_ENOTFOUND if the org does not exist. */
+int store_trusted_issuer_insert(struct store *s, const struct trusted_issuer_rec *rec);
+/* The trusted issuer named name in org_id. LK_ENOTFOUND if none. */
+int store_trusted_issuer_get(struct store *s, const char *org_id, const char *name, struct trusted_issuer_rec *ret);
+/* The trusted issuer of org_id whose issuer is exactly issuer. LK_ENOTFOUND if none. */
+int store_trusted_issuer_by_issuer(struct store *s, const char *org_id, const char *issuer,
+                                   struct trusted_issuer_rec *ret);
+/* org_id's trusted issuers with seq > after_seq, in seq order, at most limit (1..1000). */
+int store_trusted_issuer_list(struct store *s, const char *org_id, int64_t after_seq, int limit,
+                              struct trusted_issuer_list *ret);
+/* Rewrites issuer, jwks, jwks_uri, audience, rules and updated_at of rec->id.
+ * LK_ENOTFOUND if none; LK_ECONFLICT if the issuer is another's in the org. */
+int store_trusted_issuer_update(struct store *s, const struct trusted_issuer_rec *rec);
+/* LK_ENOTFOUND if none. */
+int store_trusted_issuer_delete(struct store *s, const char *id);
+
 /* --- identity-token signing keys (migration 0021; svc/oidc.c) --------------- */
 
 /* Most signing keys kept at once (published, pending or not yet deleted). */

@@ -160,6 +160,16 @@
     X(int, vault_policy_names,                                                                                         \
       (struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret))                      \
     X(int, vault_policy_delete, (struct store *s, const char *org_id, const char *name))                              \
+    /* trusted foreign issuers (0022) */                                                                                \
+    X(int, trusted_issuer_insert, (struct store *s, const struct trusted_issuer_rec *rec))                             \
+    X(int, trusted_issuer_get,                                                                                         \
+      (struct store *s, const char *org_id, const char *name, struct trusted_issuer_rec *ret))                        \
+    X(int, trusted_issuer_by_issuer,                                                                                   \
+      (struct store *s, const char *org_id, const char *issuer, struct trusted_issuer_rec *ret))                      \
+    X(int, trusted_issuer_list,                                                                                        \
+      (struct store *s, const char *org_id, int64_t after_seq, int limit, struct trusted_issuer_list *ret))           \
+    X(int, trusted_issuer_update, (struct store *s, const struct trusted_issuer_rec *rec))                             \
+    X(int, trusted_issuer_delete, (struct store *s, const char *id))                                                   \
     /* workloads and their bindings (0020) */                                                                          \
     X(int, workload_insert, (struct store *s, const struct workload_rec *rec))                                         \
     X(int, workload_get, (struct store *s, const char *team_id, const char *name, struct workload_rec *ret))           \

@@ -398,12 +398,57 @@ static int spiffe_id(const struct oidc *o, const char *org, const char *team, co
     return n < 0 || (size_t)n >= cap ? LK_ERANGE : 0;
 }
 
+int oidc_sign_identity(struct svc *svc, const char *org, const char *team, const char *sa_name, const char *workload,
+                       const char *issuer, const char *aud, int64_t exp, struct oidc_issued *ret, struct lk_error *err) {
+    struct oidc_keys *keys = NULL;
+    json_t *claims = NULL;
+    int r;
+
+    if (svc->oidc == NULL)
+        return lk_error_set(err, LK_ESEALED, "identity tokens are not available");
+    r = oidc_keys_get(svc->oidc, svc->store, svc->now, &keys);
+    if (r == 0 && oidc_keys_signer(keys) == NULL)
+        r = LK_ESEALED;
+    if (r != 0) {
+        oidc_keys_unref(keys);
+        if (r == LK_ESEALED) {
+            oidc_poke(svc->oidc);
+            return lk_error_set(err, LK_ESEALED, "no identity-token signing key yet: retry in a few seconds");
+        }
+        return lk_error_set(err, r, "could not load the signing keys");
+    }
+
+    uint8_t rnd[8];
+    if (secret_random(rnd, sizeof(rnd)) != 0) {
+        oidc_keys_unref(keys);
+        return lk_error_set(err, LK_EINTERNAL, "could not read random bytes");
+    }
+    memcpy(ret->jti, "jwt_", 4);
+    secret_hex(rnd, sizeof(rnd), ret->jti + 4);
+    r = spiffe_id(svc->oidc, org, team, sa_name, ret->spiffe_id, sizeof(ret->spiffe_id));
+    if (r == 0) {
+        claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s}", "iss", issuer, "sub",
+                           ret->spiffe_id, "aud", aud, "iat", (json_int_t)svc->now, "nbf", (json_int_t)svc->now, "exp",
+                           (json_int_t)exp, "jti", ret->jti, "org", org, "team", team, "sa", sa_name);
+        if (claims == NULL)
+            r = LK_ENOMEM;
+    }
+    if (r == 0 && workload != NULL && json_object_set_new(claims, "workload", json_string(workload)) != 0)
+        r = LK_ENOMEM;
+    if (r == 0)
+        r = jwt_sign(oidc_keys_signer(keys), claims, ret->token, sizeof(ret->token), NULL);
+    json_decref(claims);
+    oidc_keys_unref(keys);
+    if (r != 0)
+        return lk_error_set(err, r, "could not sign the identity token");
+    ret->expires_at = exp;
+    return 0;
+}
+
 int oidc_issue(struct svc *svc, const struct principal *caller, const struct oidc_issue_in *in, struct oidc_issued *ret,
                struct lk_error *err) {
     struct svc_scope sc;
     struct sa_rec sa;
-    struct oidc_keys *keys = NULL;
-    json_t *claims = NULL;
     int r;
 
     if (svc->oidc == NULL)
@@ -467,41 +512,5 @@ int oidc_issue(struct svc *svc, const struct principal *caller, const struct oid
             exp = caller->token->expires_at;
     }
 
-    r = oidc_keys_get(svc->oidc, svc->store, svc->now, &keys);
-    if (r == 0 && oidc_keys_signer(keys) == NULL)
-        r = LK_ESEALED;
-    if (r != 0) {
-        oidc_keys_unref(keys);
-        if (r == LK_ESEALED) {
-            oidc_poke(svc->oidc);
-            return lk_error_set(err, LK_ESEALED, "no identity-token signing key yet: retry in a few seconds");
-        }
-        return lk_error_set(err, r, "could not load the signing keys");
-    }
-
-    uint8_t rnd[8];
-    if (secret_random(rnd, sizeof(rnd)) != 0) {
-        oidc_keys_unref(keys);
-        return lk_error_set(err, LK_EINTERNAL, "could not read random bytes");
-    }
-    memcpy(ret->jti, "jwt_", 4);
-    secret_hex(rnd, sizeof(rnd), ret->jti + 4);
-    r = spiffe_id(svc->oidc, sc.org.name, sc.team.name, sa.name, ret->spiffe_id, sizeof(ret->spiffe_id));
-    if (r == 0) {
-        claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s}", "iss", in->issuer, "sub",
-                           ret->spiffe_id, "aud", aud, "iat", (json_int_t)svc->now, "nbf", (json_int_t)svc->now, "exp",
-                           (json_int_t)exp, "jti", ret->jti, "org", sc.org.name, "team", sc.team.name, "sa", sa.name);
-        if (claims == NULL)
-            r = LK_ENOMEM;
-    }
-    if (r == 0 && workload != NULL && json_object_set_new(claims, "workload", json_string(workload)) != 0)
-        r = LK_ENOMEM;
-    if (r == 0)
-        r = jwt_sign(oidc_keys_signer(keys), claims, ret->token, sizeof(ret->token), NULL);
-    json_decref(claims);
-    oidc_keys_unref(keys);
-    if (r != 0)
-        return lk_error_set(err, r, "could not sign the identity token");
-    ret->expires_at = exp;
-    return 0;
+    return oidc_sign_identity(svc, sc.org.name, sc.team.name, sa.name, workload, in->issuer, aud, exp, ret, err);
 }

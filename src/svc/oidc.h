@@ -188,6 +188,18 @@ int oidc_issue(struct svc *svc, const struct principal *caller, const struct oid
                struct lk_error *err);
 
 /*
+ * Signs an identity token for the service account sa of team of org (all
+ * names; the caller has established that they exist and that whoever asks
+ * may have it: oidc_issue for the account or its workloads,
+ * federation_exchange for a trusted foreign token), with workload (NULL:
+ * none), issuer, audience aud and expiry exp. No authorization here.
+ * ret->token is secret: the caller wipes it. LK_ESEALED (no signing key
+ * yet), LK_ERANGE, LK_ENOMEM, LK_EINTERNAL, store errors.
+ */
+int oidc_sign_identity(struct svc *svc, const char *org, const char *team, const char *sa, const char *workload,
+                       const char *issuer, const char *aud, int64_t exp, struct oidc_issued *ret, struct lk_error *err);
+
+/*
  * 1 if tok[0..len) has the shape of a JWT (three non-empty base64url parts),
  * else 0: the pipeline sends those to auth_verify_jwt.
  */

@@ -28,6 +28,7 @@ struct svc_invalidation {
 
 struct seal;
 struct oidc;
+struct federation;
 
 struct svc {
     struct store *store;          /* this thread's connection; not shared */
@@ -35,6 +36,7 @@ struct svc {
     struct ratelimiter *rl_login; /* shared: login attempts per account; NULL = unlimited */
     struct seal *seal;            /* shared: the barrier's keys (svc/seal.h); NULL = no seal (unit tests) */
     struct oidc *oidc;            /* shared: identity-token keys (svc/oidc.h); NULL = none (unit tests) */
+    struct federation *fed;       /* shared: the JWKS cache of token exchange (svc/federation.h); NULL = none */
     int secret_versions;          /* versions kept per secret (--secret-versions); 0 = SECRETS_KEEP_VERSIONS */
     int64_t now;                  /* Unix seconds, set once per request */
     int64_t now_us;               /* monotonic microseconds, set once per request */
