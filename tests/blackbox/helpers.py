@@ -333,6 +333,8 @@ AUDIT_IMMUTABILITY = """
 # 0012 on without one. Migrations before 0012 are undone by hand, by each
 # test that goes back past them, in the way that test needs its data.
 UNDO = {
+    # 0022: no trusted issuers.
+    22: "DROP TABLE trusted_issuers;",
     # 0021: no identity-token signing keys.
     21: "DROP TABLE oidc_keys;",
     # 0020: no workloads (the bindings first: they reference both tables).
