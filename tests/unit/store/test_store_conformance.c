@@ -1036,6 +1036,7 @@ static void test_done_functions_are_null_safe(void **state) {
     notice_list_done(NULL);
     workload_list_done(NULL);
     workload_binding_list_done(NULL);
+    trusted_issuer_list_done(NULL);
     store_close(NULL);
 }
 
@@ -3761,6 +3762,109 @@ static void test_notice_forget_keeps_the_current_expiry(void **state) {
     assert_int_equal(inserted, 1);
 }
 
+/* --- trusted issuers (0022) ----------------------------------------------------- */
+
+static void make_ti(struct fx *fx, struct trusted_issuer_rec *t, const struct org_rec *o, const char *name,
+                    const char *issuer) {
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "ti_%s%u", fx->tag, ++fx->next);
+    snprintf(t->org_id, sizeof(t->org_id), "%s", o->id);
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    snprintf(t->issuer, sizeof(t->issuer), "%s", issuer);
+    t->jwks = strdup("{\"keys\":[]}");
+    snprintf(t->audience, sizeof(t->audience), "aud-%s", name);
+    t->rules = strdup("[{\"claims\":{\"sub\":\"x\"},\"team\":\"t\",\"service_account\":\"a\"}]");
+    snprintf(t->created_by, sizeof(t->created_by), "user:u%u", fx->next);
+    t->created_at = 1700000040;
+    t->updated_at = 1700000041;
+}
+
+static void test_trusted_issuers_round_trip(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o, p;
+    struct trusted_issuer_rec a, b, c, got, again;
+    struct trusted_issuer_list list = {0};
+    make_org(fx, &o, "acme");
+    make_org(fx, &p, "globex");
+    assert_ok(store_org_insert(fx->s, &o));
+    assert_ok(store_org_insert(fx->s, &p));
+    make_ti(fx, &a, &o, "gha", "https://token.actions.githubusercontent.com");
+    make_ti(fx, &b, &o, "gitlab", "https://gitlab.example");
+    make_ti(fx, &c, &p, "gha", "https://token.actions.githubusercontent.com"); /* same name and issuer, other org */
+    assert_ok(store_trusted_issuer_insert(fx->s, &a));
+    assert_ok(store_trusted_issuer_insert(fx->s, &b));
+    assert_ok(store_trusted_issuer_insert(fx->s, &c));
+
+    assert_ok(store_trusted_issuer_get(fx->s, o.id, "gha", &got));
+    assert_string_equal(got.id, a.id);
+    assert_string_equal(got.issuer, a.issuer);
+    assert_string_equal(got.jwks, a.jwks);
+    assert_string_equal(got.jwks_uri, "");
+    assert_string_equal(got.rules, a.rules);
+    assert_string_equal(got.audience, "aud-gha");
+    assert_string_equal(got.created_by, a.created_by);
+    assert_int_equal(got.created_at, 1700000040);
+    assert_int_equal(got.updated_at, 1700000041);
+    trusted_issuer_rec_done(&got);
+    assert_ok(store_trusted_issuer_by_issuer(fx->s, p.id, "https://token.actions.githubusercontent.com", &got));
+    assert_string_equal(got.id, c.id);
+    trusted_issuer_rec_done(&got);
+    assert_lk(store_trusted_issuer_get(fx->s, o.id, "nope", &got), LK_ENOTFOUND);
+    assert_lk(store_trusted_issuer_by_issuer(fx->s, o.id, "https://nope.example", &got), LK_ENOTFOUND);
+
+    /* A name or an issuer taken in the org; an org that does not exist. */
+    make_ti(fx, &again, &o, "gha", "https://other.example");
+    assert_lk(store_trusted_issuer_insert(fx->s, &again), LK_ECONFLICT);
+    trusted_issuer_rec_done(&again);
+    make_ti(fx, &again, &o, "other", "https://gitlab.example");
+    assert_lk(store_trusted_issuer_insert(fx->s, &again), LK_ECONFLICT);
+    snprintf(again.org_id, sizeof(again.org_id), "org_missing");
+    snprintf(again.issuer, sizeof(again.issuer), "https://third.example");
+    assert_lk(store_trusted_issuer_insert(fx->s, &again), LK_ENOTFOUND);
+    /* Exactly one of jwks and jwks_uri. */
+    snprintf(again.org_id, sizeof(again.org_id), "%s", o.id);
+    snprintf(again.jwks_uri, sizeof(again.jwks_uri), "https://third.example/jwks");
+    assert_lk(store_trusted_issuer_insert(fx->s, &again), LK_EINVAL);
+    trusted_issuer_rec_done(&again);
+
+    /* Listing pages in seq order, per org. */
+    assert_ok(store_trusted_issuer_list(fx->s, o.id, 0, 1, &list));
+    assert_int_equal(list.count, 1);
+    assert_string_equal(list.items[0].name, "gha");
+    int64_t after = list.items[0].seq;
+    trusted_issuer_list_done(&list);
+    assert_ok(store_trusted_issuer_list(fx->s, o.id, after, 10, &list));
+    assert_int_equal(list.count, 1);
+    assert_string_equal(list.items[0].name, "gitlab");
+    assert_string_equal(list.items[0].jwks, b.jwks);
+    trusted_issuer_list_done(&list);
+
+    /* Update: to a fetched set; an issuer another one has is a conflict. */
+    free(a.jwks);
+    a.jwks = strdup("");
+    snprintf(a.jwks_uri, sizeof(a.jwks_uri), "https://token.actions.githubusercontent.com/.well-known/jwks");
+    a.updated_at = 1700000099;
+    assert_ok(store_trusted_issuer_update(fx->s, &a));
+    assert_ok(store_trusted_issuer_get(fx->s, o.id, "gha", &got));
+    assert_string_equal(got.jwks, "");
+    assert_string_equal(got.jwks_uri, a.jwks_uri);
+    assert_int_equal(got.updated_at, 1700000099);
+    trusted_issuer_rec_done(&got);
+    snprintf(a.issuer, sizeof(a.issuer), "https://gitlab.example");
+    assert_lk(store_trusted_issuer_update(fx->s, &a), LK_ECONFLICT);
+
+    /* Delete; deleting the org deletes the rest. */
+    assert_ok(store_trusted_issuer_delete(fx->s, a.id));
+    assert_lk(store_trusted_issuer_delete(fx->s, a.id), LK_ENOTFOUND);
+    assert_ok(store_org_delete(fx->s, o.id));
+    assert_lk(store_trusted_issuer_get(fx->s, o.id, "gitlab", &got), LK_ENOTFOUND);
+    assert_ok(store_trusted_issuer_get(fx->s, p.id, "gha", &got));
+    trusted_issuer_rec_done(&got);
+    trusted_issuer_rec_done(&a);
+    trusted_issuer_rec_done(&b);
+    trusted_issuer_rec_done(&c);
+}
+
 /* --- workloads (0020) --------------------------------------------------------- */
 
 static void make_workload(struct fx *fx, struct workload_rec *w, const struct team_rec *t, const char *name) {
@@ -4059,6 +4163,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_vault_token_subtree_deepest_first_and_orphans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notice_forget_keeps_the_current_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workloads_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trusted_issuers_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workload_bindings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workload_bindings_cascade_and_join_the_request_tx, setup, teardown),
     };
