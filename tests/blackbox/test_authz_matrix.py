@@ -41,6 +41,12 @@ TS = T + "/secrets"
 XS = "/v1/orgs/acme/teams/other/secrets"
 VS = "/v1/secret"
 VT = "/v1/auth/token"
+TI = "/v1/orgs/acme/trusted-issuers"
+# A trusted issuer's body: an inline key set (one P-256 public key) and a
+# rule for sa-default, which every org admin holds everything of.
+TI_JWKS = {"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "x": "AbSM4Qsw2Sh6x_C561KTdTqksdv57iAtw2vYU4kcCi4",
+                     "y": "UiW99TRFkN4NCgp2U0Mx3Q7oUBqz_XnYMZkP-QpuMeE"}]}
+TI_RULES = [{"claims": {"sub": "x"}, "team": "payments", "service_account": "sa-default"}]
 
 
 def row(method, path, body, unauth=401, after=None, **codes):
@@ -146,6 +152,16 @@ MATRIX = [
         xteam=204, xorg=404),
     row("DELETE", "/v1/orgs/acme/teams/other/workloads/wl-other/bindings/ops-bot", None, _=401, root=204, admin=204,
         xteam=204, xorg=404),
+    # Trusted issuers (federation): org admins only, even to read.
+    row("POST", TI, {"name": "{fresh-name}", "issuer": "https://issuer.example/{fresh-name}", "jwks": TI_JWKS,
+                     "audience": "a", "rules": TI_RULES}, **ORG_ADMIN),
+    row("GET", TI, None, **ORG_ADMIN),
+    row("GET", TI + "/ti-shared", None, **ORG_ADMIN),
+    row("PATCH", TI + "/{fresh-ti}", {"audience": "b"}, **ORG_ADMIN),
+    row("DELETE", TI + "/{fresh-ti}", None, _=401, root=204, admin=204, xorg=404),
+    # The exchange takes no credential but its form body: a JSON body (or
+    # none) is an OAuth invalid_request for everyone.
+    row("POST", "/v1/oauth/token", None, unauth=400, _=400),
     row("GET", "/v1/orgs/acme/roles", None, **SEEN),
     row("POST", "/v1/orgs/acme/roles", {"name": "{fresh-name}", "permissions": ["users.view"]}, **ORG_ADMIN),
     row("DELETE", "/v1/orgs/acme/roles/{fresh-role}", None, _=401, root=204, admin=204, xorg=404),
@@ -275,6 +291,8 @@ class World:
         ok(s.post(T + "/workloads", token=root, json={"name": "wl-shared"}))
         ok(s.request("PUT", T + "/workloads/wl-shared/bindings/sa-default", token=root))
         ok(s.post("/v1/orgs/acme/teams/other/workloads", token=root, json={"name": "wl-other"}))
+        ok(s.post(TI, token=root, json={"name": "ti-shared", "issuer": "https://issuer.example/shared",
+                                        "jwks": TI_JWKS, "audience": "a", "rules": TI_RULES}))
         for name, col in [("sa-default", "sa"), ("sa-extra", "sax")]:
             r = ok(s.post(T + "/service-accounts/%s/tokens" % name, token=root, json={}))
             self.tokens[col] = remember_secret(r.json()["token"])
@@ -334,6 +352,11 @@ class World:
                 r = s.request("PUT", T + "/workloads/%s/bindings/sa-default" % name, token=root)
                 assert r.status_code == 204, r.text
             return name
+        if kind == "fresh-ti":
+            r = s.post(TI, token=root, json={"name": name, "issuer": "https://issuer.example/" + name, "jwks": TI_JWKS,
+                                             "audience": "a", "rules": TI_RULES})
+            assert r.status_code == 200, r.text
+            return name
         if kind == "fresh-sa":
             assert s.post(T + "/service-accounts", token=root, json={"name": name}).status_code == 200
             return name
@@ -351,7 +374,7 @@ class World:
             where = text.split("{fresh-secret}")[0]
             text = text.replace("{fresh-secret}", self.fresh_secret(where))
         for kind in ["fresh-name", "fresh-user", "fresh-member", "fresh-team", "fresh-sa", "fresh-role",
-                     "fresh-group", "mark-token", "sa-token", "fresh-workload", "fresh-bound"]:
+                     "fresh-group", "mark-token", "sa-token", "fresh-workload", "fresh-bound", "fresh-ti"]:
             key = "{%s}" % kind
             if key in text:
                 text = text.replace(key, self.fresh(kind))
