@@ -57,8 +57,8 @@ struct config {
     char smtp_from[256];        /* envelope and From: address */
     char smtp_username[256];    /* "" = no SMTP authentication */
     char smtp_password_file[PATH_MAX];
-    char notice_webhook_url[2048]; /* "" = no webhook */
-    char notice_ca_file[PATH_MAX]; /* PEM CA file for the relay and webhook; "" = the system's bundle */
+    char notice_webhook_url[2048];     /* "" = no webhook */
+    char notice_ca_file[PATH_MAX];     /* PEM CA file for the relay and webhook; "" = the system's bundle */
     char federation_ca_file[PATH_MAX]; /* PEM CA file for trusted issuers' jwks_uri; "" = the system's bundle */
     char notice_webhook_secret_file[PATH_MAX];
     char public_url[CONFIG_PUBLIC_URL_MAX]; /* http(s)://host[:port][/path], no trailing '/'; "" = paths only */

@@ -51,9 +51,9 @@ static int is_form(h2o_req_t *req) {
 }
 
 static void h_token(struct api_req *ar) {
-    static const char *const known[] = {"grant_type",         "subject_token", "subject_token_type",
-                                        "requested_token_type", "audience",      "org",
-                                        "resource",           "scope",         NULL};
+    static const char *const known[] = {"grant_type", "subject_token", "subject_token_type", "requested_token_type",
+                                        "audience",   "org",           "resource",           "scope",
+                                        NULL};
     h2o_req_t *req = ar->req;
     struct form f = {0};
     struct lk_error ferr = {0};

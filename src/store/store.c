@@ -1017,7 +1017,8 @@ int store_trusted_issuer_by_issuer(struct store *s, const char *org_id, const ch
 
 int store_trusted_issuer_list(struct store *s, const char *org_id, int64_t after_seq, int limit,
                               struct trusted_issuer_list *ret) {
-    STORE_READ(org_id == NULL || ret == NULL || !LIMIT_OK(limit), trusted_issuer_list(s, org_id, after_seq, limit, ret));
+    STORE_READ(org_id == NULL || ret == NULL || !LIMIT_OK(limit),
+               trusted_issuer_list(s, org_id, after_seq, limit, ret));
 }
 
 int store_trusted_issuer_update(struct store *s, const struct trusted_issuer_rec *rec) {

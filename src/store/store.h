@@ -1029,10 +1029,10 @@ struct trusted_issuer_rec {
     int64_t seq;
     char id[STORE_OWNER_ID_MAX]; /* "ti_..." */
     char org_id[STORE_OWNER_ID_MAX];
-    char name[STORE_NAME_MAX];        /* slug, unique in the org */
-    char issuer[STORE_URL_MAX];       /* the exact "iss", unique in the org */
-    char *jwks; /* malloc'd: inline JWK set (at most STORE_TRUSTED_JWKS_MAX - 1 bytes), or "" */
-    char jwks_uri[STORE_URL_MAX];     /* or where to fetch it, or "" */
+    char name[STORE_NAME_MAX];    /* slug, unique in the org */
+    char issuer[STORE_URL_MAX];   /* the exact "iss", unique in the org */
+    char *jwks;                   /* malloc'd: inline JWK set (at most STORE_TRUSTED_JWKS_MAX - 1 bytes), or "" */
+    char jwks_uri[STORE_URL_MAX]; /* or where to fetch it, or "" */
     char audience[STORE_AUDIENCE_MAX];
     char *rules; /* malloc'd: JSON array (at most STORE_TRUSTED_RULES_MAX - 1 bytes) */
     int64_t created_at;

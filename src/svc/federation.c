@@ -221,10 +221,11 @@ static int jwks_get(struct federation *f, const char *uri, int64_t now, int64_t 
             return r;
         }
     }
-    int r = jwt_keyset_from_jwks(doc, len, ret, err);
+    struct lk_error kerr = {0};
+    int r = jwt_keyset_from_jwks(doc, len, ret, &kerr);
     free(doc);
     if (r != 0)
-        return lk_error_set(err, LK_EUNAVAIL, "the key set at jwks_uri is not usable: %s", lk_error_message(err));
+        return lk_error_set(err, LK_EUNAVAIL, "the key set at jwks_uri is not usable: %s", lk_error_message(&kerr));
     *ret_age = now - fetched_at;
     return 0;
 }
@@ -369,10 +370,16 @@ static int apply(struct trusted_issuer_rec *t, const struct federation_issuer_in
             return lk_error_set(err, LK_EINVAL, "%s: at most %zu bytes", f[i].field, f[i].cap - 1);
         str_copy(f[i].dst, f[i].cap, f[i].v);
     }
-    int r = set_text(&t->jwks, in->jwks != NULL ? in->jwks : t->jwks != NULL ? t->jwks : "", STORE_TRUSTED_JWKS_MAX,
-                     "jwks", err);
+    int r = set_text(&t->jwks,
+                     in->jwks != NULL  ? in->jwks
+                     : t->jwks != NULL ? t->jwks
+                                       : "",
+                     STORE_TRUSTED_JWKS_MAX, "jwks", err);
     if (r == 0)
-        r = set_text(&t->rules, in->rules != NULL ? in->rules : t->rules != NULL ? t->rules : "[]",
+        r = set_text(&t->rules,
+                     in->rules != NULL  ? in->rules
+                     : t->rules != NULL ? t->rules
+                                        : "[]",
                      STORE_TRUSTED_RULES_MAX, "rules", err);
     if (r != 0)
         return r;
@@ -412,7 +419,9 @@ int federation_create(struct svc *svc, const struct principal *caller, const cha
         return r;
     if (in->issuer == NULL || in->audience == NULL || in->rules == NULL)
         return lk_error_set(err, LK_EINVAL, "%s: required",
-                            in->issuer == NULL ? "issuer" : in->audience == NULL ? "audience" : "rules");
+                            in->issuer == NULL     ? "issuer"
+                            : in->audience == NULL ? "audience"
+                                                   : "rules");
     struct trusted_issuer_rec *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return lk_error_set(err, LK_ENOMEM, "out of memory");
@@ -504,6 +513,14 @@ int federation_delete(struct svc *svc, const struct principal *caller, const cha
 
 /* ---- the exchange ---- */
 
+/* Puts "trusted issuer <name>: " before err's message (never formatting
+ * err's buffer into itself). */
+static void prefix_issuer(struct lk_error *err, const char *name) {
+    char was[LK_ERRMSG_MAX];
+    str_copy(was, sizeof(was), lk_error_message(err));
+    lk_error_set(err, err->code, "trusted issuer %s: %s", name, was);
+}
+
 /* The subject token's "iss", unverified, into out: only to pick the
  * trusted issuer whose keys then verify it. 0 or -1. */
 static int unverified_iss(const char *tok, size_t len, char *out, size_t cap) {
@@ -589,7 +606,7 @@ int federation_exchange(struct svc *svc, const struct federation_exchange_in *in
         }
         r = jwks_get(svc->fed, t->jwks_uri, svc->now, -1, &keys, &age, err);
         if (r != 0) {
-            lk_error_set(err, r, "trusted issuer %s: %s", t->name, lk_error_message(err));
+            prefix_issuer(err, t->name);
             goto out;
         }
     }
@@ -602,7 +619,7 @@ int federation_exchange(struct svc *svc, const struct federation_exchange_in *in
         keys = NULL;
         r = jwks_get(svc->fed, t->jwks_uri, svc->now, FEDERATION_JWKS_REFETCH_MIN, &keys, &age, err);
         if (r != 0) {
-            lk_error_set(err, r, "trusted issuer %s: %s", t->name, lk_error_message(err));
+            prefix_issuer(err, t->name);
             goto out;
         }
         memset(&verr, 0, sizeof(verr));
@@ -611,8 +628,9 @@ int federation_exchange(struct svc *svc, const struct federation_exchange_in *in
     if (r == LK_EBADTOKEN || r == LK_EEXPIRED) {
         const char *m = lk_error_message(&verr);
         if (strncmp(m, "audience", 8) == 0)
-            r = lk_error_set(err, r, "audience: the subject token's aud does not hold %s, which trusted issuer %s "
-                                     "requires",
+            r = lk_error_set(err, r,
+                             "audience: the subject token's aud does not hold %s, which trusted issuer %s "
+                             "requires",
                              t->audience, t->name);
         else
             r = lk_error_set(err, r, "%s (subject token from trusted issuer %s)", m, t->name);

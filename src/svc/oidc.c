@@ -399,7 +399,8 @@ static int spiffe_id(const struct oidc *o, const char *org, const char *team, co
 }
 
 int oidc_sign_identity(struct svc *svc, const char *org, const char *team, const char *sa_name, const char *workload,
-                       const char *issuer, const char *aud, int64_t exp, struct oidc_issued *ret, struct lk_error *err) {
+                       const char *issuer, const char *aud, int64_t exp, struct oidc_issued *ret,
+                       struct lk_error *err) {
     struct oidc_keys *keys = NULL;
     json_t *claims = NULL;
     int r;
@@ -427,9 +428,9 @@ int oidc_sign_identity(struct svc *svc, const char *org, const char *team, const
     secret_hex(rnd, sizeof(rnd), ret->jti + 4);
     r = spiffe_id(svc->oidc, org, team, sa_name, ret->spiffe_id, sizeof(ret->spiffe_id));
     if (r == 0) {
-        claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s}", "iss", issuer, "sub",
-                           ret->spiffe_id, "aud", aud, "iat", (json_int_t)svc->now, "nbf", (json_int_t)svc->now, "exp",
-                           (json_int_t)exp, "jti", ret->jti, "org", org, "team", team, "sa", sa_name);
+        claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s}", "iss", issuer, "sub", ret->spiffe_id,
+                           "aud", aud, "iat", (json_int_t)svc->now, "nbf", (json_int_t)svc->now, "exp", (json_int_t)exp,
+                           "jti", ret->jti, "org", org, "team", team, "sa", sa_name);
         if (claims == NULL)
             r = LK_ENOMEM;
     }

@@ -7,8 +7,7 @@
 #include "core/errors.h"
 #include "store/sqlite/sqlite_internal.h"
 
-#define TI_COLS                                                                                                        \
-    "seq, id, org_id, name, issuer, jwks, jwks_uri, audience, rules, created_at, created_by, updated_at"
+#define TI_COLS "seq, id, org_id, name, issuer, jwks, jwks_uri, audience, rules, created_at, created_by, updated_at"
 
 /* TI_COLS, in order. */
 static const struct col_map ti_cols[] = {
@@ -16,7 +15,7 @@ static const struct col_map ti_cols[] = {
     MAP_TEXT(struct trusted_issuer_rec, org_id),     MAP_TEXT(struct trusted_issuer_rec, name),
     MAP_TEXT(struct trusted_issuer_rec, issuer),     MAP_DUP(struct trusted_issuer_rec, jwks, ""),
     MAP_TEXT(struct trusted_issuer_rec, jwks_uri),   MAP_TEXT(struct trusted_issuer_rec, audience),
-    MAP_DUP(struct trusted_issuer_rec, rules, "[]"),      MAP_INT(struct trusted_issuer_rec, created_at),
+    MAP_DUP(struct trusted_issuer_rec, rules, "[]"), MAP_INT(struct trusted_issuer_rec, created_at),
     MAP_TEXT(struct trusted_issuer_rec, created_by), MAP_INT(struct trusted_issuer_rec, updated_at),
 };
 static const struct row_map ti_map = ROW_MAP(struct trusted_issuer_rec, ti_cols);

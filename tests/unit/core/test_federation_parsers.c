@@ -69,7 +69,7 @@ static void test_form_refuses(void **state) {
     refused("%zz=1", "malformed");
     char big[200];
     memset(big, 'n', 100);
-    strcpy(big + 100, "=1");
+    memcpy(big + 100, "=1", 3);
     refused(big, "name of more than");
     refused("a=1&b=1&c=1&d=1&e=1&f=1&g=1&h=1&i=1&j=1&k=1&l=1&m=1&n=1&o=1&p=1&q=1", "more than 16 fields");
     /* A value is never echoed. */
