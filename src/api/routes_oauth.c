@@ -8,7 +8,7 @@
  *     4.1.3, RFC 8693 section 2.1), read by core/form.c: percent-decoding,
  *     a parameter given twice refused (RFC 6749 section 3.2);
  *   - answers are {"access_token", "issued_token_type", "token_type":
- *     "N_A", "expires_in"} (RFC 8693 section 2.2.1), and refusals
+ *     "Bearer" or "N_A", "expires_in"} (RFC 8693 section 2.2.1), and refusals
  *     {"error", "error_description"} with 400 (RFC 6749 section 5.2). The
  *     refusal also carries latchkey's {"errors": [description]}, so
  *     clients of both conventions read it; answers the pipeline gives
@@ -142,9 +142,13 @@ static void h_token(struct api_req *ar) {
              x->token.jti);
     ar->audit_resource = res;
     api_audit_file_under(ar, x->org_id, x->org);
+    /* RFC 8693 section 2.2.1: "Bearer" where the token is usable as an
+     * access token (here, at latchkey itself: its audience is the
+     * issuer), else "N_A". */
+    const char *type = aud == NULL || strcmp(aud, issuer) == 0 ? "Bearer" : "N_A";
     api_reply_json(ar, 200,
                    json_pack("{s:s, s:s, s:s, s:I}", "access_token", x->token.token, "issued_token_type",
-                             TOKEN_TYPE_JWT, "token_type", "N_A", "expires_in",
+                             TOKEN_TYPE_JWT, "token_type", type, "expires_in",
                              (json_int_t)(x->token.expires_at - ar->svc->now)));
     explicit_bzero(x->token.token, sizeof(x->token.token));
 out:
@@ -157,7 +161,8 @@ const struct api_route api_routes_oauth[] = {
      "urn:ietf:params:oauth:grant-type:token-exchange, subject_token (a foreign JWT), subject_token_type="
      "urn:ietf:params:oauth:token-type:jwt, org (whose trusted issuers apply), audience (optional, of the new "
      "token). Answers {\"access_token\" (a latchkey identity token), \"issued_token_type\", \"token_type\": "
-     "\"N_A\", \"expires_in\"}; refusals are OAuth errors {\"error\", \"error_description\"} naming the failing "
+     "\"Bearer\" (for latchkey) or \"N_A\" (another audience), \"expires_in\"}; refusals are OAuth errors {\"error\", "
+     "\"error_description\"} naming the failing "
      "check."},
 };
 API_ROUTES_END(oauth);

@@ -13,8 +13,8 @@ import time
 import pytest
 import requests
 
-from helpers import assert_error, create_org, create_team, create_user, expect, org_with_users, remember_secret, \
-    token_for
+from helpers import Server, assert_error, create_org, create_team, create_user, expect, init_data_dir, \
+    org_with_users, remember_secret, token_for, unseal
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MOCK = os.path.join(ROOT, "tests", "federation", "mock_issuer.js")
@@ -103,7 +103,7 @@ def test_exchange_for_a_matching_rule(server, acme, mock):
     r = exchange(server, mock.sign())
     out = expect(r)
     remember_secret(out["access_token"])
-    assert out["issued_token_type"] == JWT_TYPE and out["token_type"] == "N_A"
+    assert out["issued_token_type"] == JWT_TYPE and out["token_type"] == "Bearer"
     assert 3590 <= out["expires_in"] <= 3600
     assert r.headers.get("Cache-Control") == "no-store"
     # A latchkey identity token for the account: it acts as the account.
@@ -117,6 +117,7 @@ def test_exchange_for_a_matching_rule(server, acme, mock):
     # A requested audience is the new token's (then it is not for latchkey).
     out = expect(exchange(server, mock.sign(), audience="https://vault.example"))
     remember_secret(out["access_token"])
+    assert out["token_type"] == "N_A"
     assert_error(server.get("/v1/auth/whoami", token=out["access_token"]), 401, "audience")
     # RS256 keys of the issuer work as well.
     out = expect(exchange(server, mock.sign(key="rs")))
@@ -263,3 +264,23 @@ def test_authorization(server, acme, mock):
     assert_error(trust(server, mock, acme["admin"], name="x", issuer=mock.issuer + "/x",
                        rules=[{"claims": {"sub": "x"}, "team": "ops", "service_account": "bot"}]), 400,
                  "no service account")
+
+
+def test_https_only_outside_dev(tmp_path, mock):
+    """Without --dev, neither the issuer nor jwks_uri may be http, loopback or not."""
+    data = str(tmp_path / "data")
+    keys, root = init_data_dir(data)
+    s = Server(str(tmp_path), dev=False, data_dir=data).start()
+    try:
+        assert unseal(s, keys[0]).status_code == 200
+        create_org(s, "acme", token=root)
+        create_team(s, "acme", "payments", token=root)
+        expect(s.post(T + "/service-accounts", token=root, json={"name": "deployer"}))
+        body = {"name": "ci", "issuer": mock.issuer, "jwks": mock.jwks(), "audience": AUD, "rules": rules()[:1]}
+        assert_error(s.post(TI, token=root, json=body), 400, "issuer: expected an https:// URL")
+        body.update(issuer="https://issuer.example", jwks=None, jwks_uri=mock.issuer + "/jwks")
+        assert_error(s.post(TI, token=root, json=body), 400, "jwks_uri: expected an https:// URL")
+        body.update(jwks=mock.jwks(), jwks_uri=None)
+        expect(s.post(TI, token=root, json=body))
+    finally:
+        s.stop()
