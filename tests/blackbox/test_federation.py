@@ -284,3 +284,15 @@ def test_https_only_outside_dev(tmp_path, mock):
         expect(s.post(TI, token=root, json=body))
     finally:
         s.stop()
+
+
+def test_trusting_follows_the_subset_rule(server, acme, mock):
+    """A trusted issuer hands its rules' accounts to matching tokens: the
+    writer must hold everything each account holds."""
+    narrow = expect(server.post("/v1/tokens", token=acme["admin"], json={"policies": ["federation.manage"]}))["token"]
+    assert_error(trust(server, mock, narrow), 401, "which you do not hold")
+    # Also on a change that adds such a rule.
+    expect(trust(server, mock, acme["admin"], rules=[{"claims": {"sub": "x"}, "team": "payments",
+                                                      "service_account": "reader"}]))
+    r = server.request("PATCH", TI + "/ci", token=narrow, json={"rules": rules()})
+    assert_error(r, 401, "which you do not hold")
