@@ -296,3 +296,18 @@ def test_trusting_follows_the_subset_rule(server, acme, mock):
                                                       "service_account": "reader"}]))
     r = server.request("PATCH", TI + "/ci", token=narrow, json={"rules": rules()})
     assert_error(r, 401, "which you do not hold")
+
+
+def test_concurrent_exchanges_share_the_key_set_cache(server, acme, mock):
+    """Many exchanges at once on a cold cache (both workers, several
+    connections each): all succeed, and the key set is fetched a few times
+    at most, not once per exchange. Run under ThreadSanitizer by make test-tsan."""
+    from concurrent.futures import ThreadPoolExecutor
+    expect(trust(server, mock, acme["admin"], inline=False))
+    subjects = [mock.sign() for _ in range(24)]
+    before = mock.count()
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda t: exchange(server, t), subjects))
+    for r in answers:
+        remember_secret(expect(r)["access_token"])
+    assert 1 <= mock.count() - before <= 12
