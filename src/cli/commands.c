@@ -53,6 +53,10 @@ static const struct cli_command commands[] = {
     {"operator audit", NULL, "operator audit verify ... --shares-stdin",
      "also check the signed checkpoints, unsealing with the shares\non standard input (or --unseal-key-file FILE)",
      NULL, 0},
+    {NULL, "agent", "agent --token-file PATH [flags]",
+     "keep a service account's identity token in PATH, renewed\nbefore it expires; --exec -- CMD ARGS runs the "
+     "workload with\nits path (see `latchkey agent --help`)",
+     cli_agent, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
     {NULL, "version", "version", "print the version", cli_version, 0},
     /* Not listed: groups and aliases. */
