@@ -19,7 +19,7 @@
  * the blocked signals (sigwaitinfo), forwards them to the workload, reaps
  * it, and wakes the main thread through a pipe.
  */
-#include "cli/cli.h"
+#include "cli/agent.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -47,10 +48,10 @@
 
 extern char **environ;
 
-#define TOKEN_MAX 16384        /* an identity token, or a bootstrap token */
-#define ANSWER_MAX 65536       /* the server's answer */
+#define TOKEN_MAX 16384  /* an identity token, or a bootstrap token */
+#define ANSWER_MAX 65536 /* the server's answer */
 #define URL_MAX 2048
-#define ONCE_ATTEMPTS 5        /* --once: tries before giving up on a transient failure */
+#define ONCE_ATTEMPTS 5          /* --once: tries before giving up on a transient failure */
 #define IDENTITY_MARGIN_MS 10000 /* an identity token this close to expiry is not used to renew */
 
 /* The two names a workload may look for (NAIS_: the seed's). */
@@ -77,8 +78,8 @@ struct agent {
 
     /* shared with the signal thread */
     pthread_mutex_t lock;
-    pid_t child;        /* 0 until the workload runs */
-    int child_done;     /* the workload has exited; child_status says how */
+    pid_t child;    /* 0 until the workload runs */
+    int child_done; /* the workload has exited; child_status says how */
     int child_status;
     atomic_int stopping; /* a stop signal (no workload) or the workload's exit */
     int wake[2];
@@ -207,9 +208,12 @@ static int parse_flags(struct agent *a, int argc, char **argv) {
     struct {
         const char *name;
         const char *val;
-    } need[] = {{"--server", a->server},         {"--org", a->org},
-                {"--team", a->team},             {"--service-account", a->sa},
-                {"--bootstrap-token-file", a->bootstrap_file}, {"--token-file", a->token_file}};
+    } need[] = {{"--server", a->server},
+                {"--org", a->org},
+                {"--team", a->team},
+                {"--service-account", a->sa},
+                {"--bootstrap-token-file", a->bootstrap_file},
+                {"--token-file", a->token_file}};
     for (size_t k = 0; k < sizeof(need) / sizeof(need[0]); k++)
         if (need[k].val == NULL || need[k].val[0] == '\0') {
             fprintf(stderr, "latchkey agent: %s is required (see latchkey agent --help)\n", need[k].name);
@@ -269,8 +273,8 @@ static int read_bootstrap(const char *path, char *out, size_t cap, char *err, si
         return -1;
     }
     if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-        snprintf(err, errcap,
-                 "bootstrap token file %s must be a regular file that only its owner can read (chmod 600)", path);
+        snprintf(err, errcap, "bootstrap token file %s must be a regular file that only its owner can read (chmod 600)",
+                 path);
         close(fd);
         return -1;
     }
@@ -421,8 +425,9 @@ static enum fetch_fail fetch(struct agent *a, const char *cred, char *err, size_
     }
     int64_t now = clock_now_ms();
     if (exp_s * 1000 <= now) {
-        snprintf(err, errcap, "the token the server issued has already expired by this machine's clock (check the "
-                              "clocks); not written");
+        snprintf(err, errcap,
+                 "the token the server issued has already expired by this machine's clock (check the "
+                 "clocks); not written");
         out = FETCH_TRANSIENT;
         goto done;
     }
@@ -609,8 +614,8 @@ static int run(struct agent *a, const sigset_t *old_mask) {
         int64_t wait = refresh_backoff_ms(failures, random_unit());
         if (valid) {
             lk_log(LOG_WARN,
-                   "agent: renewal failed (%s); keeping the current token (valid %lld s more), retry %u in %lld ms", err,
-                   (long long)((a->expires_ms - now) / 1000), failures, (long long)wait);
+                   "agent: renewal failed (%s); keeping the current token (valid %lld s more), retry %u in %lld ms",
+                   err, (long long)((a->expires_ms - now) / 1000), failures, (long long)wait);
         } else if (a->have_token) {
             char when[RFC3339_BUFSZ];
             when_str(a->expires_ms, when);
@@ -623,10 +628,10 @@ static int run(struct agent *a, const sigset_t *old_mask) {
     }
 }
 
-int cli_agent(struct cli_ctx *ctx) {
+int agent_main(int argc, char **argv) {
     struct agent a;
     memset(&a, 0, sizeof(a));
-    int r = parse_flags(&a, ctx->argc, ctx->argv);
+    int r = parse_flags(&a, argc, argv);
     if (r != 0)
         return r == 1 ? 0 : r;
     if (a.exec_argv != NULL)

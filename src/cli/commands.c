@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "cli/agent.h"
 #include "config.h"
 #include "core/errors.h"
 #include "lib/log.h"
 #include "server.h"
 
+static int cli_agent(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
 static int cli_help(struct cli_ctx *ctx);
@@ -142,6 +144,10 @@ int cli_server(struct cli_ctx *ctx) {
     if (r != 0)
         return r == 1 ? 0 : r;
     return server_run(&cfg);
+}
+
+static int cli_agent(struct cli_ctx *ctx) {
+    return agent_main(ctx->argc, ctx->argv);
 }
 
 static int cli_routes(struct cli_ctx *ctx) {

@@ -39,7 +39,7 @@ static void test_jitter_stays_within_five_percent(void **state) {
     (void)state;
     int64_t lo = refresh_delay_ms(0, HOUR_MS, 0, 0.8, 0.0);
     int64_t hi = refresh_delay_ms(0, HOUR_MS, 0, 0.8, 0.999999);
-    assert_i64_eq(lo, 2700000); /* 75% */
+    assert_i64_eq(lo, 2700000);                  /* 75% */
     assert_true(hi >= 3059990 && hi <= 3060000); /* 85% */
     for (int i = 0; i < 100; i++) {
         int64_t d = refresh_delay_ms(0, HOUR_MS, 0, 0.8, i / 100.0);
