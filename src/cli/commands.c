@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "cli/agent.h"
 #include "config.h"
 #include "core/errors.h"
 #include "lib/log.h"
 #include "server.h"
 
+static int cli_agent(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
 static int cli_help(struct cli_ctx *ctx);
@@ -53,6 +55,10 @@ static const struct cli_command commands[] = {
     {"operator audit", NULL, "operator audit verify ... --shares-stdin",
      "also check the signed checkpoints, unsealing with the shares\non standard input (or --unseal-key-file FILE)",
      NULL, 0},
+    {NULL, "agent", "agent --token-file PATH [flags]",
+     "keep a service account's identity token in PATH, renewed\nbefore it expires; --exec -- CMD ARGS runs the "
+     "workload with\nits path (see `latchkey agent --help`)",
+     cli_agent, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
     {NULL, "version", "version", "print the version", cli_version, 0},
     /* Not listed: groups and aliases. */
@@ -138,6 +144,10 @@ int cli_server(struct cli_ctx *ctx) {
     if (r != 0)
         return r == 1 ? 0 : r;
     return server_run(&cfg);
+}
+
+static int cli_agent(struct cli_ctx *ctx) {
+    return agent_main(ctx->argc, ctx->argv);
 }
 
 static int cli_routes(struct cli_ctx *ctx) {
