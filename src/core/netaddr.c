@@ -289,3 +289,66 @@ out:
         *ret = last_trusted;
     return have;
 }
+
+/* --- public or not --------------------------------------------------------------- */
+
+static int v4_public(const uint8_t *b) {
+    static const struct {
+        uint8_t net[4];
+        uint8_t prefix;
+    } blocked[] = {
+        {{0, 0, 0, 0}, 8},       /* "this" network */
+        {{10, 0, 0, 0}, 8},      /* private */
+        {{100, 64, 0, 0}, 10},   /* shared (carrier-grade NAT) */
+        {{127, 0, 0, 0}, 8},     /* loopback */
+        {{169, 254, 0, 0}, 16},  /* link-local, cloud metadata */
+        {{172, 16, 0, 0}, 12},   /* private */
+        {{192, 0, 0, 0}, 24},    /* IETF protocol assignments */
+        {{192, 0, 2, 0}, 24},    /* documentation */
+        {{192, 88, 99, 0}, 24},  /* 6to4 relay anycast */
+        {{192, 168, 0, 0}, 16},  /* private */
+        {{198, 18, 0, 0}, 15},   /* benchmarking */
+        {{198, 51, 100, 0}, 24}, /* documentation */
+        {{203, 0, 113, 0}, 24},  /* documentation */
+        {{224, 0, 0, 0}, 4},     /* multicast */
+        {{240, 0, 0, 0}, 4},     /* reserved, broadcast */
+    };
+    uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
+        const uint8_t *n = blocked[i].net;
+        uint32_t net = (uint32_t)n[0] << 24 | (uint32_t)n[1] << 16 | (uint32_t)n[2] << 8 | n[3];
+        uint32_t mask = blocked[i].prefix == 0 ? 0 : 0xffffffffu << (32 - blocked[i].prefix);
+        if ((v & mask) == net)
+            return 0;
+    }
+    return 1;
+}
+
+int netaddr_is_public(const struct netaddr *a) {
+    if (a->family == 4)
+        return v4_public(a->bytes);
+    if (a->family != 6)
+        return 0;
+    const uint8_t *b = a->bytes;
+    static const uint8_t zero[12] = {0};
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    /* ::, ::1 and the IPv4-compatible ::a.b.c.d; ::ffff:a.b.c.d; 64:ff9b::a.b.c.d */
+    if (memcmp(b, zero, 12) == 0 || memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
+        return v4_public(b + 12);
+    if ((b[0] & 0xfe) == 0xfc) /* fc00::/7 unique local */
+        return 0;
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
+        return 0;
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) /* fec0::/10 site-local (deprecated) */
+        return 0;
+    if (b[0] == 0xff) /* multicast */
+        return 0;
+    if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* 2001:db8::/32 documentation */
+        return 0;
+    if (b[0] == 0x3f && b[1] == 0xff && (b[2] & 0xf0) == 0) /* 3fff::/20 documentation (RFC 9637) */
+        return 0;
+    if (b[0] == 0x20 && b[1] == 0x02) /* 6to4: the IPv4 inside */
+        return v4_public(b + 2);
+    return (b[0] & 0xe0) == 0x20; /* global unicast is 2000::/3 */
+}

@@ -86,6 +86,16 @@ int netaddr_cidrs_contain(const struct netaddr_cidrs *l, const struct netaddr *a
  */
 int netaddr_from_sockaddr(const struct sockaddr *sa, struct netaddr *ret);
 
+/*
+ * 1 when a is a public unicast address a server may be sent to fetch from
+ * on a tenant's word; 0 for the unspecified, loopback, private (RFC 1918,
+ * fc00::/7), shared (100.64/10), link-local (169.254/16 with the cloud
+ * metadata services, fe80::/10), benchmarking, documentation, multicast,
+ * reserved and broadcast ranges, and for IPv4-mapped, -compatible and
+ * NAT64-style IPv6 forms of those (the IPv4 inside is judged).
+ */
+int netaddr_is_public(const struct netaddr *a);
+
 /* Canonical text of a ("192.0.2.7", "2001:db8::1") into out; its length. */
 size_t netaddr_format(const struct netaddr *a, char out[NETADDR_BUFSZ]);
 

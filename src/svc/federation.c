@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "core/claim_rules.h"
 #include "core/errors.h"
+#include "core/netaddr.h"
 #include "core/jwt.h"
 #include "core/names.h"
 #include "core/perm.h"
@@ -113,6 +115,27 @@ static size_t write_cb(char *p, size_t size, size_t n, void *arg) {
     return add;
 }
 
+/* Outside --dev the server connects only to public addresses: an org
+ * admin names the jwks_uri, and must not be able to make latchkey fetch
+ * from its own network (a metadata service, an admin port). Checked on the
+ * address libcurl is about to connect to, so a name that resolves to a
+ * private address, or is re-bound to one, is refused too. */
+struct guard {
+    int allow_private;
+    int refused;
+};
+
+static curl_socket_t guarded_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a) {
+    struct guard *g = arg;
+    struct netaddr na;
+    if (!g->allow_private && (netaddr_from_sockaddr(&a->addr, &na) != 0 || !netaddr_is_public(&na))) {
+        g->refused = 1;
+        return CURL_SOCKET_BAD;
+    }
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
 /* GETs uri into a new malloc'd buffer. */
 static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *ret_len, struct lk_error *err) {
     struct transfer t;
@@ -132,6 +155,9 @@ static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "latchkey");
+    struct guard g = {f->cfg.allow_http_loopback, 0};
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, guarded_open);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &g);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -140,6 +166,11 @@ static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *
         free(b.data);
         if (b.too_big)
             return lk_error_set(err, LK_EUNAVAIL, "the key set at jwks_uri is larger than %d bytes", JWT_JWKS_MAX);
+        if (g.refused)
+            return lk_error_set(
+                err, LK_EUNAVAIL,
+                "could not fetch the key set from jwks_uri: it resolves to an address that is not "
+                "public (loopback, private, link-local or reserved), which latchkey does not fetch from");
         if (rc != CURLE_OK)
             return lk_error_set(err, LK_EUNAVAIL, "could not fetch the key set from jwks_uri: %s",
                                 curl_easy_strerror(rc));

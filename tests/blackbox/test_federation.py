@@ -282,6 +282,17 @@ def test_https_only_outside_dev(tmp_path, mock):
         assert_error(s.post(TI, token=root, json=body), 400, "jwks_uri: expected an https:// URL")
         body.update(jwks=mock.jwks(), jwks_uri=None)
         expect(s.post(TI, token=root, json=body))
+        # An https jwks_uri on the server's own network is never fetched: the address is
+        # checked where libcurl connects (a metadata service, an admin port, loopback).
+        for where in ("https://127.0.0.1:9/jwks", "https://169.254.169.254/jwks", "https://[::1]:9/jwks",
+                      "https://10.0.0.1:9/jwks"):
+            name = "meta%d" % abs(hash(where) % 1000)
+            expect(s.post(TI, token=root, json=dict(body, name=name, issuer="https://" + name + ".example",
+                                                    jwks=None, jwks_uri=where)))
+            subject = mock.sign(iss="https://" + name + ".example")
+            r = s.post("/v1/oauth/token", data={"grant_type": GRANT, "subject_token": subject,
+                                                 "subject_token_type": JWT_TYPE, "org": "acme"})
+            assert r.status_code == 503 and "not public" in r.json()["error_description"], (where, r.text)
     finally:
         s.stop()
 

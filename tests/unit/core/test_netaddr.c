@@ -300,6 +300,63 @@ static void test_forwarded_walk_is_bounded(void **state) {
     assert_string_equal(walk(LIST("10.0.0.0/8"), LIST(big)), "10.0.0.1");
 }
 
+/* Which addresses a server may be sent to fetch from on a tenant's word. */
+static void test_is_public(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        int want;
+    } cases[] = {
+        {"8.8.8.8", 1},
+        {"1.1.1.1", 1},
+        {"93.184.216.34", 1},
+        {"2606:4700::1111", 1},
+        {"2001:4860::8888", 1},
+        {"0.0.0.0", 0},
+        {"10.1.2.3", 0},
+        {"100.64.0.1", 0},
+        {"127.0.0.1", 0},
+        {"127.255.255.254", 0},
+        {"169.254.169.254", 0},
+        {"172.16.0.1", 0},
+        {"172.31.255.255", 0},
+        {"172.32.0.1", 1},
+        {"192.168.1.1", 0},
+        {"192.0.2.1", 0},
+        {"198.18.0.1", 0},
+        {"198.51.100.7", 0},
+        {"203.0.113.9", 0},
+        {"224.0.0.1", 0},
+        {"255.255.255.255", 0},
+        {"240.0.0.1", 0},
+        {"::", 0},
+        {"::1", 0},
+        {"::ffff:127.0.0.1", 0},
+        {"::ffff:8.8.8.8", 1},
+        {"::ffff:169.254.169.254", 0},
+        {"64:ff9b::a9fe:a9fe", 0},
+        {"fc00::1", 0},
+        {"fd12:3456::1", 0},
+        {"fe80::1", 0},
+        {"fec0::1", 0},
+        {"ff02::1", 0},
+        {"2001:db8::1", 0},
+        {"2002:a00:1::1", 0},
+        {"2002:808:808::1", 1},
+        {"3fff::1", 0},
+        {"3ffe::1", 1},
+        {"4000::1", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct netaddr a;
+        assert_int_equal(netaddr_parse(cases[i].text, strlen(cases[i].text), &a), 0);
+        if (netaddr_is_public(&a) != cases[i].want)
+            fail_msg("%s: want %d", cases[i].text, cases[i].want);
+    }
+    struct netaddr none = {0};
+    assert_int_equal(netaddr_is_public(&none), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_ipv4),
@@ -323,6 +380,7 @@ int main(void) {
         cmocka_unit_test(test_forwarded_empty_and_blank),
         cmocka_unit_test(test_forwarded_ipv6_and_ports),
         cmocka_unit_test(test_forwarded_walk_is_bounded),
+        cmocka_unit_test(test_is_public),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
