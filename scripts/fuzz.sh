@@ -34,7 +34,7 @@ sources() {
     framing) echo "src/net/framing.c src/core/errors.c src/lib/str.c" ;;
     keyring) echo "src/core/keyring.c src/core/aead.c src/core/secret.c src/core/errors.c" ;;
     vault_acl) echo "src/core/vault_acl.c src/core/errors.c src/lib/str.c" ;;
-    jwt) echo "src/core/jwt.c src/core/secret.c src/core/errors.c src/lib/jsonw.c src/lib/str.c" ;;
+    jwt) echo "src/core/jwt.c src/core/jwk.c src/core/secret.c src/core/errors.c src/lib/jsonw.c src/lib/str.c" ;;
     *) echo "fuzz.sh: unknown harness '$1' (have: $ALL)" >&2; return 1 ;;
     esac
 }
