@@ -10,6 +10,8 @@ import base64
 import hashlib
 import hmac
 import json
+import os
+import subprocess
 import time
 
 import pytest
@@ -19,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from helpers import assert_error, create_team, dev_unseal_key, expect, org_with_users, remember_secret, unseal
+from helpers import ROOT, assert_error, create_team, dev_unseal_key, expect, org_with_users, remember_secret, unseal
 
 T = "/v1/orgs/acme/teams/payments"
 SA = T + "/service-accounts/deployer"
@@ -256,3 +258,21 @@ def test_an_identity_token_never_becomes_a_lasting_credential(server, acme):
                       timeout=10)
     assert_error(r, 403, "identity token")
     assert_error(server.post(T + "/service-accounts/minter/tokens", token=jwt, json={}), 401)
+
+
+def test_third_party_libraries_verify_issued_tokens_unchanged(server, acme):
+    """npm jose and openid-client (pinned), as a service verifying latchkey's
+    tokens would use them: discovery, the JWKS it names, offline
+    verification; tampering, another audience or issuer refused."""
+    tok = issue(server, acme["sa"], audience="https://orders.example")["token"]
+    env = dict(os.environ, ISSUER=server.url, TOKEN=tok, AUDIENCE="https://orders.example")
+    script = os.path.join(ROOT, "tests", "identity", "verify_with_jose.mjs")
+    r = subprocess.run(["node", script], capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    claims = out.pop("claims", None)
+    assert out == {"openid-client discovery": "ok", "jose verifies from the JWKS": "ok",
+                   "a tampered payload is refused": "ok", "another audience is refused": "ok",
+                   "another issuer is refused": "ok"}, out
+    assert claims["sub"] == "spiffe://latchkey.local/org/acme/team/payments/sa/deployer"
+    assert claims["aud"] == "https://orders.example" and claims["iss"] == server.url
