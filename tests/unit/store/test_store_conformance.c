@@ -856,6 +856,90 @@ static void test_read_tx_inside_a_transaction_joins_it(void **state) {
     assert_stored(fx->s2, &in_request);
 }
 
+/* --- OIDC signing keys (migration 0021) --------------------------------------- */
+
+static void oidc_key(struct fx *fx, const char *name, int64_t sign_from, struct oidc_key_rec *rec) {
+    static uint8_t sealed[] = {1, 2, 3, 0, 255, 7};
+    memset(rec, 0, sizeof(*rec));
+    snprintf(rec->kid, sizeof(rec->kid), "%s-%s", name, fx->tag);
+    snprintf(rec->alg, sizeof(rec->alg), "%s", "ES256");
+    rec->private_sealed = sealed;
+    rec->private_sealed_len = sizeof(sealed);
+    rec->public_jwk = (char *)"{\"kty\":\"EC\"}";
+    rec->created_at = 1000;
+    rec->publish_from = 1000;
+    rec->sign_from = sign_from;
+    rec->retire_after = 99; /* ignored: a new key is never retired */
+}
+
+static const struct oidc_key_rec *find_key(const struct oidc_key_list *l, const char *kid) {
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->items[i].kid, kid) == 0)
+            return &l->items[i];
+    return NULL;
+}
+
+/* Keys round-trip (the sealed private key's bytes, the JWK, the times);
+ * a kid is taken once; retiring marks every other key once (one that never
+ * signed at once, the others at the time given); deleting takes only the
+ * keys whose time has come. */
+static void test_oidc_keys(void **state) {
+    struct fx *fx = *state;
+    struct oidc_key_rec signed_key, ahead, fresh;
+    oidc_key(fx, "signed", 1000, &signed_key);
+    oidc_key(fx, "ahead", 5000, &ahead);
+    oidc_key(fx, "fresh", 2000, &fresh);
+    assert_ok(store_oidc_key_insert(fx->s, &signed_key));
+    assert_ok(store_oidc_key_insert(fx->s, &ahead));
+    assert_lk(store_oidc_key_insert(fx->s, &ahead), LK_ECONFLICT);
+    assert_ok(store_oidc_key_insert(fx->s, &fresh));
+    struct oidc_key_list l = {0};
+    assert_ok(store_oidc_key_list(fx->s, &l));
+    const struct oidc_key_rec *a = find_key(&l, signed_key.kid), *b = find_key(&l, ahead.kid);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a->seq < b->seq);
+    assert_string_equal(a->alg, "ES256");
+    assert_int_equal(a->private_sealed_len, signed_key.private_sealed_len);
+    assert_memory_equal(a->private_sealed, signed_key.private_sealed, a->private_sealed_len);
+    assert_string_equal(a->public_jwk, signed_key.public_jwk);
+    assert_int_equal(a->created_at, 1000);
+    assert_int_equal(a->sign_from, 1000);
+    assert_int_equal(a->retire_after, 0);
+    assert_int_equal(b->sign_from, 5000);
+    oidc_key_list_done(&l);
+
+    /* At 3000 the "fresh" key takes over: "signed" is kept until 9000,
+     * "ahead" never signed and goes at once. Asked again, nothing changes. */
+    size_t changed = 0;
+    assert_ok(store_oidc_key_retire(fx->s, fresh.kid, 3000, 9000, &changed));
+    if (g_dsn == NULL)
+        assert_int_equal(changed, 2);
+    assert_ok(store_oidc_key_retire(fx->s, fresh.kid, 3100, 9100, &changed));
+    if (g_dsn == NULL)
+        assert_int_equal(changed, 0);
+    assert_ok(store_oidc_key_list(fx->s, &l));
+    assert_int_equal(find_key(&l, signed_key.kid)->retire_after, 9000);
+    assert_int_equal(find_key(&l, ahead.kid)->retire_after, 3000);
+    assert_int_equal(find_key(&l, fresh.kid)->retire_after, 0);
+    oidc_key_list_done(&l);
+
+    size_t deleted = 0;
+    assert_ok(store_oidc_key_delete_retired(fx->s, 3000, &deleted));
+    assert_ok(store_oidc_key_list(fx->s, &l));
+    assert_null(find_key(&l, ahead.kid));
+    assert_non_null(find_key(&l, signed_key.kid));
+    oidc_key_list_done(&l);
+    assert_ok(store_oidc_key_delete_retired(fx->s, 8999, &deleted));
+    if (g_dsn == NULL)
+        assert_int_equal(deleted, 0);
+    assert_ok(store_oidc_key_delete_retired(fx->s, 9000, &deleted));
+    assert_ok(store_oidc_key_list(fx->s, &l));
+    assert_null(find_key(&l, signed_key.kid));
+    assert_non_null(find_key(&l, fresh.kid));
+    oidc_key_list_done(&l);
+}
+
 /* --- meta -------------------------------------------------------------------- */
 
 static void test_meta(void **state) {
@@ -4122,6 +4206,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_read_tx_one_snapshot_no_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_tx_inside_a_transaction_joins_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oidc_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_connections_see_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_beside_commits_keep_the_log_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
