@@ -18,11 +18,15 @@ int cpu_allowed(int cpus[CPU_SETSIZE]) {
     return n;
 }
 
-int cpu_pin_self(int cpu) {
+int cpu_pin(pthread_t thread, int cpu) {
     if (cpu < 0 || cpu >= CPU_SETSIZE)
         return EINVAL;
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    return pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    return pthread_setaffinity_np(thread, sizeof(one), &one);
+}
+
+int cpu_pin_self(int cpu) {
+    return cpu_pin(pthread_self(), cpu);
 }

@@ -523,15 +523,6 @@ static void raise_flag(pthread_mutex_t *lock, pthread_cond_t *cond, int *flag) {
 
 static void *writer_main(void *arg) {
     struct audit_log *a = arg;
-    pthread_setname_np(pthread_self(), "lk-audit");
-    if (a->cpu >= 0) {
-        int r = cpu_pin_self(a->cpu);
-        if (r != 0)
-            lk_log(LOG_WARN, "audit-cpu: cannot pin the audit writer to CPU %d (%s); it runs unpinned", a->cpu,
-                   strerror(r));
-        else
-            lk_log(LOG_DEBUG, "audit-cpu: the audit writer runs on CPU %d", a->cpu);
-    }
     a->anchor_last_ms = clock_mono_us() / 1000;
     for (;;) {
         pthread_mutex_lock(&a->lock);
@@ -593,7 +584,6 @@ static void *writer_main(void *arg) {
 
 static void *checkpointer_main(void *arg) {
     struct audit_log *a = arg;
-    pthread_setname_np(pthread_self(), "lk-checkpoint");
     pthread_mutex_lock(&a->ckpt_lock);
     for (;;) {
         while (!a->ckpt_kick && !a->ckpt_stopping)
@@ -615,13 +605,26 @@ static void *checkpointer_main(void *arg) {
     return NULL;
 }
 
+/* Both threads are named, and the writer pinned, by this function before
+ * it returns, so that a server that says it is ready has them in place (a
+ * thread naming itself races with whoever looks). */
 int audit_log_start(struct audit_log *a) {
     if (pthread_create(&a->ckpt_tid, NULL, checkpointer_main, a) != 0)
         return LK_EINTERNAL;
     a->ckpt_started = 1;
+    pthread_setname_np(a->ckpt_tid, "lk-checkpoint");
     if (pthread_create(&a->tid, NULL, writer_main, a) != 0)
         return LK_EINTERNAL;
     a->started = 1;
+    pthread_setname_np(a->tid, "lk-audit");
+    if (a->cpu >= 0) {
+        int r = cpu_pin(a->tid, a->cpu);
+        if (r != 0)
+            lk_log(LOG_WARN, "audit-cpu: cannot pin the audit writer to CPU %d (%s); it runs unpinned", a->cpu,
+                   strerror(r));
+        else
+            lk_log(LOG_DEBUG, "audit-cpu: the audit writer runs on CPU %d", a->cpu);
+    }
     return 0;
 }
 

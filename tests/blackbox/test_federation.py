@@ -284,9 +284,9 @@ def test_https_only_outside_dev(tmp_path, mock):
         expect(s.post(TI, token=root, json=body))
         # An https jwks_uri on the server's own network is never fetched: the address is
         # checked where libcurl connects (a metadata service, an admin port, loopback).
-        for where in ("https://127.0.0.1:9/jwks", "https://169.254.169.254/jwks", "https://[::1]:9/jwks",
-                      "https://10.0.0.1:9/jwks"):
-            name = "meta%d" % abs(hash(where) % 1000)
+        for i, where in enumerate(("https://127.0.0.1:9/jwks", "https://169.254.169.254/jwks",
+                                   "https://[::1]:9/jwks", "https://10.0.0.1:9/jwks")):
+            name = "meta%d" % i
             expect(s.post(TI, token=root, json=dict(body, name=name, issuer="https://" + name + ".example",
                                                     jwks=None, jwks_uri=where)))
             subject = mock.sign(iss="https://" + name + ".example")
