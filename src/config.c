@@ -79,6 +79,12 @@ static const struct opt opts[] = {
     {"access-log", "LATCHKEY_ACCESS_LOG", OPT_BOOL, OFF(access_log), 0, 0, "JSON access log on stderr (default on)"},
     {"cache-ttl", "LATCHKEY_CACHE_TTL", OPT_UINT, OFF(cache_ttl_s), 1, 3600,
      "seconds a cached token is trusted before re-reading it (default 10)"},
+    {"read-cache-ms", "LATCHKEY_READ_CACHE_MS", OPT_UINT, OFF(read_cache_ms), 0, 60000,
+     "milliseconds a cached org, team, team role or secret row is trusted without re-reading it, which bounds how "
+     "late a change made by another process or node is seen (this server's own changes are seen at once); "
+     "0 turns the read cache off (default 1000)"},
+    {"read-cache-mb", "LATCHKEY_READ_CACHE_MB", OPT_UINT, OFF(read_cache_mb), 1, 65536,
+     "memory the read cache may hold, in MiB (default 64)"},
     {"touch-interval", "LATCHKEY_TOUCH_INTERVAL", OPT_UINT, OFF(touch_interval_s), 1, 3600,
      "seconds between last_used_at writes (default 5)"},
     {"audit-sync-reads", "LATCHKEY_AUDIT_SYNC_READS", OPT_BOOL, OFF(audit_sync_reads), 0, 0,
@@ -151,6 +157,8 @@ void config_defaults(struct config *c) {
     c->access_log = 1;
     c->audit_cpu = -1;
     c->cache_ttl_s = 10;
+    c->read_cache_ms = 1000;
+    c->read_cache_mb = 64;
     c->touch_interval_s = 5;
     c->audit_anchor_interval_s = 60;
     snprintf(c->log_level, sizeof(c->log_level), "info");

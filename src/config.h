@@ -40,6 +40,8 @@ struct config {
     struct rl_policy rl_login_ip;      /* login attempts per client address */
     int access_log;                    /* 1 = JSON access log on stderr */
     uint32_t cache_ttl_s;              /* token cache staleness bound */
+    uint32_t read_cache_ms;            /* store read cache staleness bound for others' changes; 0 = off */
+    uint32_t read_cache_mb;            /* store read cache memory bound */
     uint32_t touch_interval_s;         /* how often last_used_at is written */
     int audit_sync_reads;              /* reads wait for their audit record to be durable */
     char audit_file[PATH_MAX];         /* JSON-lines copy of the audit trail; "" = none */

@@ -231,6 +231,11 @@ int server_run(struct config *cfg) {
         goto out;
 
     srv->cache = token_cache_new(CACHE_MAX_ENTRIES, (int64_t)cfg->cache_ttl_s * 1000000);
+    if (cfg->read_cache_ms > 0) {
+        srv->read_cache = store_cache_new((size_t)cfg->read_cache_mb << 20, (int64_t)cfg->read_cache_ms * 1000);
+        if (srv->read_cache == NULL)
+            goto out;
+    }
     srv->rl_token = ratelimiter_new(&cfg->rl_token, RATELIMIT_MAX_KEYS);
     srv->rl_ip = ratelimiter_new(&cfg->rl_ip, RATELIMIT_MAX_KEYS);
     srv->rl_login_account = ratelimiter_new(&cfg->rl_login_account, RATELIMIT_MAX_KEYS);
@@ -363,6 +368,7 @@ out:
     store_close(boot);
     audit_log_free(srv->audit);
     token_cache_free(srv->cache);
+    store_cache_free(srv->read_cache);
     oidc_free(srv->oidc);
     federation_free(srv->fed);
     seal_free(srv->seal);

@@ -27,6 +27,7 @@
 
 struct ratelimiter;
 struct token_cache;
+struct store_cache;
 struct audit_log;
 struct notices_cfg;
 struct notifier;
@@ -42,6 +43,7 @@ struct server {
     struct server_worker *workers; /* per worker: its store connection and api context */
     int nworkers;
     struct token_cache *cache;            /* shared: see token_cache.h */
+    struct store_cache *read_cache;       /* shared by the workers' connections: store.h, "Read cache"; NULL = off */
     struct seal *seal;                    /* shared: see svc/seal.h */
     struct oidc *oidc;                    /* shared: identity-token keys, see svc/oidc.h */
     struct federation *fed;               /* shared: token exchange's JWKS cache, see svc/federation.h */

@@ -81,6 +81,7 @@ static int worker_open(struct server *srv, int idx, struct server_worker *w) {
         lk_log(LOG_ERROR, "worker %d: cannot open the store", idx);
         return -1;
     }
+    store_use_cache(w->store, srv->read_cache);
     /* Checkpoints sync the disk: the audit writer runs them, not the loop. */
     if (store_background_writes(w->store, 0) != 0) {
         lk_log(LOG_ERROR, "worker %d: cannot configure the store", idx);

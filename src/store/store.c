@@ -13,31 +13,10 @@
 #include <string.h>
 
 #include "core/errors.h"
-#include "store/store_impl.h"
+#include "store/dispatch.h"
 
 #define STORE_LIST_LIMIT_MAX 1000
 
-/*
- * The shapes of a forwarding call: `invalid`, what makes the arguments invalid
- * (s == NULL always does), then, for a write, the request's transaction opened (write_begin),
- * and the backend's op. Each store_* below that only forwards is one of
- * these; the others say why they do more.
- */
-#define STORE_READ(invalid, call)                                                                                      \
-    do {                                                                                                               \
-        if (s == NULL || (invalid))                                                                                    \
-            return LK_EINVAL;                                                                                          \
-        return s->ops->call;                                                                                           \
-    } while (0)
-#define STORE_WRITE(invalid, call)                                                                                     \
-    do {                                                                                                               \
-        if (s == NULL || (invalid))                                                                                    \
-            return LK_EINVAL;                                                                                          \
-        int wr_ = write_begin(s);                                                                                      \
-        if (wr_ != 0)                                                                                                  \
-            return wr_;                                                                                                \
-        return s->ops->call;                                                                                           \
-    } while (0)
 #define LIMIT_OK(limit) ((limit) >= 1 && (limit) <= STORE_LIST_LIMIT_MAX)
 
 /* A list's release: each item's (LIST_DONE_EACH), then the array. */
@@ -156,120 +135,6 @@ int store_migrate(struct store *s, int *ret_version) {
     return s->ops->migrate(s, ret_version);
 }
 
-/*
- * Inside request mode, the first write opens the request's transaction
- * (and marks the connection in_tx, so the backend's own multi-statement
- * writes join it instead of opening their own).
- */
-static int write_begin(struct store *s) {
-    if (s->read_tx)
-        return LK_EINTERNAL;
-    if (!s->request_mode || s->request_tx)
-        return 0;
-    int r = s->ops->begin(s);
-    if (r != 0)
-        return r;
-    s->request_tx = 1;
-    s->in_tx = 1;
-    return 0;
-}
-
-void store_request_begin(struct store *s) {
-    if (s == NULL || s->in_tx)
-        return;
-    s->request_mode = 1;
-    s->request_tx = 0;
-}
-
-int store_request_lock(struct store *s) {
-    if (s == NULL)
-        return LK_EINVAL;
-    return write_begin(s);
-}
-
-int store_request_active(const struct store *s) {
-    return s != NULL && s->request_tx;
-}
-
-int store_request_end(struct store *s, int commit) {
-    int r = 0;
-    if (s == NULL || !s->request_mode)
-        return 0;
-    if (s->request_tx) {
-        if (commit) {
-            r = s->ops->commit(s);
-            if (r != 0)
-                s->ops->rollback(s);
-        } else {
-            s->ops->rollback(s);
-        }
-    }
-    s->request_mode = 0;
-    s->request_tx = 0;
-    s->in_tx = 0;
-    return r;
-}
-
-int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) {
-    if (s == NULL || fn == NULL)
-        return LK_EINVAL;
-    if (s->request_mode) {
-        /* A savepoint of the request's transaction: fn's work is undone on
-         * failure, kept (until the request ends) on success. */
-        int r = write_begin(s);
-        if (r == 0)
-            r = s->ops->savepoint(s);
-        if (r != 0)
-            return r;
-        r = fn(s, arg);
-        if (r != 0)
-            s->ops->rollback_to(s);
-        int rr = s->ops->release(s);
-        return r != 0 ? r : rr;
-    }
-    if (s->in_tx)
-        return LK_EINTERNAL;
-    int r = s->ops->begin(s);
-    if (r != 0)
-        return r;
-    s->in_tx = 1;
-    r = fn(s, arg);
-    if (r == 0) {
-        r = s->ops->commit(s);
-        /* A failed commit may leave the transaction open; end it. */
-        if (r != 0)
-            s->ops->rollback(s);
-    } else {
-        /* fn's code is the answer; a failing rollback cannot improve on it. */
-        s->ops->rollback(s);
-    }
-    s->in_tx = 0;
-    return r;
-}
-
-int store_read_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg) {
-    if (s == NULL || fn == NULL)
-        return LK_EINVAL;
-    if (s->in_tx || s->request_mode)
-        return fn(s, arg);
-    int r = s->ops->read_begin(s);
-    if (r != 0)
-        return r;
-    s->in_tx = 1;
-    s->read_tx = 1;
-    r = fn(s, arg);
-    if (r == 0) {
-        r = s->ops->commit(s);
-        if (r != 0)
-            s->ops->rollback(s);
-    } else {
-        s->ops->rollback(s);
-    }
-    s->read_tx = 0;
-    s->in_tx = 0;
-    return r;
-}
-
 int store_token_insert(struct store *s, const struct token_rec *rec) {
     STORE_WRITE(rec == NULL || !rec_ok(rec), token_insert(s, rec));
 }
@@ -284,7 +149,10 @@ int store_token_list(struct store *s, const char *owner_type, const char *owner_
         return LK_EINVAL;
     if (!LIMIT_OK(limit))
         return LK_EINVAL;
-    return s->ops->token_list(s, owner_type, owner_id, after_seq, limit, ret);
+    int rb = dispatch_read_begin(s);
+    if (rb != 0)
+        return rb;
+    return dispatch_read_done(s, s->ops->token_list(s, owner_type, owner_id, after_seq, limit, ret));
 }
 
 int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at) {
@@ -370,7 +238,7 @@ int store_audit_insert_many(struct store *s, const struct audit_rec *const *recs
             return LK_EINVAL;
     if (n == 0)
         return 0;
-    int wr = write_begin(s);
+    int wr = dispatch_write_begin(s);
     if (wr != 0)
         return wr;
     return s->ops->audit_insert(s, recs, n);
@@ -385,7 +253,10 @@ int store_audit_list(struct store *s, const struct audit_filter *f, struct audit
         return LK_EINVAL;
     if (f->limit < 1 || f->limit > STORE_LIST_LIMIT_MAX)
         return LK_EINVAL;
-    return s->ops->audit_list(s, f, ret);
+    int rb = dispatch_read_begin(s);
+    if (rb != 0)
+        return rb;
+    return dispatch_read_done(s, s->ops->audit_list(s, f, ret));
 }
 
 /* --- audit checkpoints ---------------------------------------------------- */
@@ -400,9 +271,9 @@ static int hex_field_ok(const char *s, size_t cap, size_t n) {
 }
 
 int store_audit_checkpoint_insert(struct store *s, const struct audit_checkpoint *cp) {
-    STORE_WRITE(cp == NULL || cp->seq < 1 || !hex_field_ok(cp->hash, sizeof(cp->hash), AUDIT_HASH_HEX - 1) ||
-                    !hex_field_ok(cp->mac, sizeof(cp->mac), AUDIT_HASH_HEX - 1),
-                audit_checkpoint_insert(s, cp));
+    STORE_LOG_WRITE(cp == NULL || cp->seq < 1 || !hex_field_ok(cp->hash, sizeof(cp->hash), AUDIT_HASH_HEX - 1) ||
+                        !hex_field_ok(cp->mac, sizeof(cp->mac), AUDIT_HASH_HEX - 1),
+                    audit_checkpoint_insert(s, cp));
 }
 
 int store_audit_checkpoint_list(struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret) {
@@ -456,10 +327,6 @@ int store_org_get(struct store *s, const char *id, struct org_rec *ret) {
     STORE_READ(id == NULL || ret == NULL, org_get(s, id, NULL, ret));
 }
 
-int store_org_get_by_name(struct store *s, const char *name, struct org_rec *ret) {
-    STORE_READ(name == NULL || ret == NULL, org_get(s, NULL, name, ret));
-}
-
 int store_org_list(struct store *s, int64_t after_seq, int limit, struct org_list *ret) {
     STORE_READ(ret == NULL || !LIMIT_OK(limit), org_list(s, after_seq, limit, ret));
 }
@@ -511,10 +378,6 @@ int store_team_insert(struct store *s, const struct team_rec *rec) {
     STORE_WRITE(rec == NULL || !team_ok(rec), team_insert(s, rec));
 }
 
-int store_team_get(struct store *s, const char *org_id, const char *name, struct team_rec *ret) {
-    STORE_READ(org_id == NULL || name == NULL || ret == NULL, team_get(s, org_id, name, ret));
-}
-
 int store_team_get_by_id(struct store *s, const char *id, struct team_rec *ret) {
     STORE_READ(id == NULL || ret == NULL, team_get_by_id(s, id, ret));
 }
@@ -539,10 +402,6 @@ int store_team_member_delete(struct store *s, const char *team_id, const char *u
     STORE_WRITE(team_id == NULL || user_id == NULL, team_member_delete(s, team_id, user_id));
 }
 
-int store_team_member_role(struct store *s, const char *team_id, const char *user_id, char *ret_role) {
-    STORE_READ(team_id == NULL || user_id == NULL || ret_role == NULL, team_member_role(s, team_id, user_id, ret_role));
-}
-
 int store_team_member_roles(struct store *s, const char *org_id, const char *user_id,
                             char (*ret_roles)[STORE_STATUS_MAX], size_t cap, size_t *ret_count) {
     STORE_READ(org_id == NULL || user_id == NULL || (ret_roles == NULL && cap > 0) || ret_count == NULL,
@@ -556,7 +415,11 @@ int store_team_scopes_for_member(struct store *s, const char *org_id, const char
     if (s == NULL || org_id == NULL || user_id == NULL || role == NULL || ret == NULL || limit < 1 ||
         limit > STORE_LIST_LIMIT_MAX)
         return LK_EINVAL;
-    return s->ops->team_scopes_for_member(s, org_id, user_id, role, after != NULL ? after : "", limit, ret);
+    int rb = dispatch_read_begin(s);
+    if (rb != 0)
+        return rb;
+    return dispatch_read_done(
+        s, s->ops->team_scopes_for_member(s, org_id, user_id, role, after != NULL ? after : "", limit, ret));
 }
 
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {
@@ -609,10 +472,7 @@ int store_role_insert(struct store *s, const struct role_rec *r) {
         !field_ok(r->name, sizeof(r->name), 1) ||
         !names_ok(r->permissions[0], sizeof(r->permissions[0]), r->npermissions, STORE_PERMISSIONS_MAX))
         return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->role_insert(s, r);
+    STORE_WRITE(0, role_insert(s, r));
 }
 
 int store_role_get(struct store *s, const char *org_id, const char *name, struct role_rec *ret) {
@@ -632,10 +492,7 @@ int store_group_insert(struct store *s, const struct group_rec *g) {
         !field_ok(g->name, sizeof(g->name), 1) || !field_ok(g->description, sizeof(g->description), 0) ||
         !names_ok(g->roles[0], sizeof(g->roles[0]), g->nroles, STORE_ROLES_MAX))
         return LK_EINVAL;
-    int wr = write_begin(s);
-    if (wr != 0)
-        return wr;
-    return s->ops->group_insert(s, g);
+    STORE_WRITE(0, group_insert(s, g));
 }
 
 int store_group_get(struct store *s, const char *org_id, const char *name, struct group_rec *ret) {
@@ -839,8 +696,7 @@ LIST_DONE_EACH(secret_list, secret_rec_done)
 
 LIST_DONE(secret_path_list)
 
-/* The scope and path every secret call names. */
-static int secret_key_ok(const char *org_id, const char *team_id, const char *path) {
+int dispatch_secret_key_ok(const char *org_id, const char *team_id, const char *path) {
     return org_id != NULL && org_id[0] != '\0' && team_id != NULL && path != NULL && path[0] != '\0' &&
            strlen(path) < STORE_SECRET_PATH_MAX && strlen(org_id) < STORE_OWNER_ID_MAX &&
            strlen(team_id) < STORE_OWNER_ID_MAX;
@@ -854,7 +710,7 @@ static int secret_ok(const struct secret_rec *r) {
 
 int store_secret_latest(struct store *s, const char *org_id, const char *team_id, const char *path,
                         int64_t *ret_version) {
-    STORE_READ(!secret_key_ok(org_id, team_id, path) || ret_version == NULL,
+    STORE_READ(!dispatch_secret_key_ok(org_id, team_id, path) || ret_version == NULL,
                secret_latest(s, org_id, team_id, path, ret_version));
 }
 
@@ -862,20 +718,10 @@ int store_secret_insert(struct store *s, const struct secret_rec *rec) {
     STORE_WRITE(rec == NULL || !secret_ok(rec), secret_insert(s, rec));
 }
 
-int store_secret_get(struct store *s, const char *org_id, const char *team_id, const char *path, int64_t version,
-                     struct secret_rec *ret) {
-    STORE_READ(!secret_key_ok(org_id, team_id, path) || version < 0 || ret == NULL,
-               secret_get(s, org_id, team_id, path, version, ret));
-}
-
-int store_secret_versions(struct store *s, const char *org_id, const char *team_id, const char *path,
-                          struct secret_list *ret) {
-    STORE_READ(!secret_key_ok(org_id, team_id, path) || ret == NULL, secret_versions(s, org_id, team_id, path, ret));
-}
-
 int store_secret_prune(struct store *s, const char *org_id, const char *team_id, const char *path, int64_t keep_from,
                        size_t *ret_count) {
-    STORE_WRITE(!secret_key_ok(org_id, team_id, path), secret_prune(s, org_id, team_id, path, keep_from, ret_count));
+    STORE_WRITE(!dispatch_secret_key_ok(org_id, team_id, path),
+                secret_prune(s, org_id, team_id, path, keep_from, ret_count));
 }
 
 int store_secret_paths(struct store *s, const char *org_id, const char *team_id, const char *prefix, const char *after,

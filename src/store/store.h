@@ -102,7 +102,10 @@ int store_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
  * statement. It takes no write lock and never waits for a writer. fn must
  * not write: every write inside answers LK_EINTERNAL. Inside a transaction
  * or a request (store_request_begin) fn runs as it is, without one of its
- * own. Returns fn's code, or the backend's when it could not begin or end. */
+ * own. Returns fn's code, or the backend's when it could not begin or end.
+ * fn may run twice (the read cache, below, found a row of an older moment
+ * than the backend's snapshot): it must pass every store error on, and
+ * release what it got before returning one. */
 int store_read_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
 
 /*
@@ -122,6 +125,40 @@ int store_request_active(const struct store *s);
  * what is read next cannot change before it is written); else a no-op. */
 int store_request_lock(struct store *s);
 int store_request_end(struct store *s, int commit);
+
+/*
+ * Read cache. The rows nearly every request names first (an organisation
+ * by name, a team by name, a member's role in a team) and a secret's row
+ * and versions, kept in memory and shared by every connection given the
+ * same cache, so that a read served whole from it takes no store lock and
+ * makes no query. Sealed values stay sealed in it: it holds what the
+ * store holds, never a plaintext.
+ *
+ * Never stale within this process: every write that changes data counts a
+ * change epoch (one for the process, kept by the dispatcher for every
+ * connection, cached or not) before its commit and after it, and a cached
+ * row counts only if it was read in the current epoch with no commit under
+ * way. Writes that change nothing a cached read returns (audit records,
+ * their checkpoints, last-use times) do not count, so audited reads keep
+ * the cache warm. A connection with a write of its own pending neither
+ * reads from nor fills the cache. Changes made by another process or node
+ * are seen once an entry is older than ttl_us.
+ */
+struct store_cache;
+
+struct store_cache_stats {
+    uint64_t hits, misses;
+    size_t entries, bytes;
+};
+
+/* A cache of at most about max_bytes whose entries are trusted for ttl_us;
+ * NULL if either is 0 or on out of memory. */
+struct store_cache *store_cache_new(size_t max_bytes, int64_t ttl_us);
+/* Frees it; no connection may use it any more. NULL-safe. */
+void store_cache_free(struct store_cache *c);
+/* s reads through c from now on (NULL: through none). */
+void store_use_cache(struct store *s, struct store_cache *c);
+void store_cache_stats(struct store_cache *c, struct store_cache_stats *ret);
 
 /* --- tokens --------------------------------------------------------------- */
 

@@ -24,11 +24,10 @@ after another, as a real one does. LATCHKEY_RACE_TRIALS sets how many
 revocations of each kind run (default 30).
 """
 import os
-import socket
 import threading
 import time
 
-from helpers import create_org, create_user, expect
+from helpers import Conn, create_org, create_user, expect
 
 TRIALS = int(os.environ.get("LATCHKEY_RACE_TRIALS", "30"))
 CLIENTS = 8
@@ -65,44 +64,6 @@ def make_token(s, org, username):
     """(id, token) of a new token of username."""
     t = expect(s.post("/v1/orgs/%s/users/%s/tokens" % (org, username), token=s.root_token, json={}))
     return t["id"], t["token"]
-
-
-class Conn:
-    """One HTTP/1.1 keep-alive connection; answers carry Content-Length. A
-    bare socket: requests costs about a millisecond of Python per call, and
-    the race needs verifications to be frequent."""
-
-    def __init__(self, addr):
-        self.sock = socket.create_connection(addr, timeout=10)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("server closed the connection")
-        self.buf += data
-
-    def exchange(self, request):
-        """Sends request and returns the answer's status."""
-        self.sock.sendall(request)
-        while b"\r\n\r\n" not in self.buf:
-            self._fill()
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        status = int(lines[0].split()[1])
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        while len(self.buf) < length:
-            self._fill()
-        self.buf = self.buf[length:]
-        return status
-
-    def close(self):
-        self.sock.close()
 
 
 class Load:

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,10 @@
 
 /* The DSN under test; NULL means a fresh SQLite file per test. */
 static const char *g_dsn;
+
+/* The read cache of the second pass (main): given to every connection setup
+ * opens, so that every test also runs with reads served from it. */
+static struct store_cache *g_cache;
 
 struct fx {
     char dir[PATH_MAX]; /* temporary directory to remove; "" for a given DSN */
@@ -114,6 +119,7 @@ static int setup(void **state) {
         print_error("setup: cannot open and migrate the store\n");
         return -1;
     }
+    store_use_cache(fx->s, g_cache);
     return 0;
 }
 
@@ -4168,6 +4174,363 @@ static void test_workload_bindings_cascade_and_join_the_request_tx(void **state)
     assert_lk(store_workload_get(fx->s, ww.t.id, "web", &got), LK_ENOTFOUND);
 }
 
+/* --- the read cache (store.h, "Read cache") -------------------------------------- */
+
+static uint64_t cache_hits(struct store_cache *c) {
+    struct store_cache_stats st;
+    store_cache_stats(c, &st);
+    return st.hits;
+}
+
+/* An org with one team and a secret of two versions, written through s. */
+static void cached_world(struct fx *fx, struct store *s, struct org_rec *o, struct team_rec *t) {
+    make_org(fx, o, "rc");
+    assert_ok(store_org_insert(s, o));
+    make_team(fx, t, o, "rc-team");
+    assert_ok(store_team_insert(s, t));
+    struct secret_rec r;
+    make_secret(&r, o, "", "app/db", 1, "sealed-v1");
+    assert_ok(store_secret_insert(s, &r));
+    make_secret(&r, o, "", "app/db", 2, "sealed-v2");
+    assert_ok(store_secret_insert(s, &r));
+}
+
+static void assert_newest(struct store *s, const struct org_rec *o, int64_t version, const char *value) {
+    struct secret_rec got;
+    assert_ok(store_secret_get(s, o->id, "", "app/db", 0, &got));
+    assert_int_equal(got.version, version);
+    assert_int_equal(got.value_len, strlen(value));
+    assert_memory_equal(got.value, value, strlen(value));
+    secret_rec_done(&got);
+    struct secret_list vl = {0};
+    assert_ok(store_secret_versions(s, o->id, "", "app/db", &vl));
+    assert_true(vl.count >= 1);
+    assert_int_equal(vl.items[0].version, version);
+    assert_null(vl.items[0].value);
+    secret_list_done(&vl);
+}
+
+/* Served from the cache once read, and never stale for a change another
+ * connection of the process commits (one that was never given the cache). */
+static void test_read_cache_serves_repeats_and_sees_other_connections_writes(void **state) {
+    struct fx *fx = *state;
+    struct store_cache *c = store_cache_new(1 << 20, 60 * 1000000LL);
+    assert_non_null(c);
+    struct store *s = NULL;
+    assert_ok(store_open(fx->dsn, &s));
+    store_use_cache(s, c);
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    struct org_rec o, got;
+    struct team_rec t, tg;
+    cached_world(fx, fx->s2, &o, &t);
+
+    assert_ok(store_org_get_by_name(s, o.name, &got));
+    uint64_t h0 = cache_hits(c);
+    assert_ok(store_org_get_by_name(s, o.name, &got));
+    assert_int_equal(cache_hits(c), h0 + 1);
+    assert_string_equal(got.status, "active");
+    assert_ok(store_team_get(s, o.id, t.name, &tg));
+    assert_ok(store_team_get(s, o.id, t.name, &tg));
+    assert_string_equal(tg.id, t.id);
+    assert_newest(s, &o, 2, "sealed-v2");
+    h0 = cache_hits(c);
+    assert_newest(s, &o, 2, "sealed-v2");
+    assert_int_equal(cache_hits(c), h0 + 2);
+
+    /* Another connection changes the org and writes version 3: seen at once. */
+    struct org_rec upd = o;
+    snprintf(upd.status, sizeof(upd.status), "deactivated");
+    assert_ok(store_org_update(fx->s2, &upd));
+    assert_ok(store_org_get_by_name(s, o.name, &got));
+    assert_string_equal(got.status, "deactivated");
+    struct secret_rec r;
+    make_secret(&r, &o, "", "app/db", 3, "sealed-v3");
+    assert_ok(store_secret_insert(fx->s2, &r));
+    assert_newest(s, &o, 3, "sealed-v3");
+
+    /* A role, and the absence of one, are cached and follow changes too. */
+    char role[STORE_STATUS_MAX];
+    struct user_rec u;
+    make_user(fx, &u, &o, "rc-user");
+    assert_ok(store_user_insert(fx->s2, &u));
+    assert_lk(store_team_member_role(s, t.id, u.id, role), LK_ENOTFOUND);
+    assert_lk(store_team_member_role(s, t.id, u.id, role), LK_ENOTFOUND);
+    assert_ok(store_team_member_put(fx->s2, t.id, u.id, "owner", 1700000000));
+    assert_ok(store_team_member_role(s, t.id, u.id, role));
+    assert_string_equal(role, "owner");
+    assert_ok(store_team_member_delete(fx->s2, t.id, u.id));
+    assert_lk(store_team_member_role(s, t.id, u.id, role), LK_ENOTFOUND);
+    /* Deleting the org takes its team and secrets with it, in the cache too. */
+    assert_ok(store_org_delete(fx->s2, o.id));
+    assert_lk(store_org_get_by_name(s, o.name, &got), LK_ENOTFOUND);
+    assert_lk(store_team_get(s, o.id, t.name, &tg), LK_ENOTFOUND);
+    assert_lk(store_secret_get(s, o.id, "", "app/db", 0, &r), LK_ENOTFOUND);
+    store_close(s);
+    store_cache_free(c);
+}
+
+static int pending_write_fn(struct store *s, void *arg) {
+    const struct org_rec *o = arg;
+    struct org_rec upd = *o, got;
+    snprintf(upd.status, sizeof(upd.status), "deactivated");
+    assert_ok(store_org_update(s, &upd));
+    /* Its own write, not yet committed: read from the backend, never kept. */
+    assert_ok(store_org_get_by_name(s, o->name, &got));
+    assert_string_equal(got.status, "deactivated");
+    return LK_ECONFLICT; /* rolled back */
+}
+
+/* A connection with a write of its own pending reads its own write, and a
+ * rolled-back write leaves nothing in the cache. */
+static void test_read_cache_keeps_no_uncommitted_row(void **state) {
+    struct fx *fx = *state;
+    struct store_cache *c = store_cache_new(1 << 20, 60 * 1000000LL);
+    assert_non_null(c);
+    store_use_cache(fx->s, c);
+    struct org_rec o, got;
+    struct team_rec t;
+    cached_world(fx, fx->s, &o, &t);
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_lk(store_tx(fx->s, pending_write_fn, &o), LK_ECONFLICT);
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_string_equal(got.status, "active");
+    /* The same in a request transaction, which then rolls back. */
+    store_request_begin(fx->s);
+    struct org_rec upd = o;
+    snprintf(upd.status, sizeof(upd.status), "deactivated");
+    assert_ok(store_org_update(fx->s, &upd));
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_string_equal(got.status, "deactivated");
+    assert_ok(store_request_end(fx->s, 0));
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_string_equal(got.status, "active");
+    store_use_cache(fx->s, NULL);
+    store_cache_free(c);
+}
+
+struct snap_arg {
+    struct fx *fx;
+    struct store *other; /* reads through the same cache after a third connection's write */
+    const struct org_rec *o;
+};
+
+static int snapshot_fn(struct store *s, void *arg) {
+    struct snap_arg *a = arg;
+    struct secret_list vl = {0};
+    assert_ok(store_secret_versions(s, a->o->id, "", "app/db", &vl));
+    assert_int_equal(vl.items[0].version, 2);
+    secret_list_done(&vl);
+    /* Version 3 lands, and another connection caches it... */
+    struct secret_rec r, got;
+    make_secret(&r, a->o, "", "app/db", 3, "sealed-v3");
+    assert_ok(store_secret_insert(a->fx->s2, &r));
+    assert_newest(a->other, a->o, 3, "sealed-v3");
+    /* ...but this transaction's reads stay of its own moment. */
+    assert_ok(store_secret_get(s, a->o->id, "", "app/db", 0, &got));
+    assert_int_equal(got.version, 2);
+    secret_rec_done(&got);
+    return 0;
+}
+
+/* Inside store_read_tx a cached row newer than the transaction's snapshot
+ * is never used. */
+static void test_read_cache_respects_a_read_transactions_snapshot(void **state) {
+    struct fx *fx = *state;
+    struct store_cache *c = store_cache_new(1 << 20, 60 * 1000000LL);
+    assert_non_null(c);
+    struct store *other = NULL;
+    assert_ok(store_open(fx->dsn, &other));
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    store_use_cache(fx->s, c);
+    store_use_cache(other, c);
+    struct org_rec o;
+    struct team_rec t;
+    cached_world(fx, fx->s2, &o, &t);
+    struct snap_arg a = {fx, other, &o};
+    assert_ok(store_read_tx(fx->s, snapshot_fn, &a));
+    assert_newest(fx->s, &o, 3, "sealed-v3");
+    store_use_cache(fx->s, NULL);
+    store_close(other);
+    store_cache_free(c);
+}
+
+/* Writes that change nothing a cached read returns (last-use times, audit
+ * records) keep the cache warm; any other write makes it cold. */
+static void test_read_cache_stays_warm_across_bookkeeping_writes(void **state) {
+    struct fx *fx = *state;
+    struct store_cache *c = store_cache_new(1 << 20, 60 * 1000000LL);
+    assert_non_null(c);
+    store_use_cache(fx->s, c);
+    assert_ok(store_open(fx->dsn, &fx->s2));
+    struct org_rec o, got;
+    struct team_rec t;
+    cached_world(fx, fx->s2, &o, &t);
+    char owner[STORE_OWNER_ID_MAX];
+    owner_of(fx, "rc", owner);
+    struct token_rec x;
+    make_rec(fx, &x, "user", owner);
+    assert_ok(store_token_insert(fx->s2, &x));
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    uint64_t h0 = cache_hits(c);
+    struct token_touch tt[] = {{x.id, 1234}};
+    assert_ok(store_token_touch(fx->s2, tt, 1));
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_int_equal(cache_hits(c), h0 + 1);
+    struct team_rec t2;
+    make_team(fx, &t2, &o, "rc-other");
+    assert_ok(store_team_insert(fx->s2, &t2));
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_int_equal(cache_hits(c), h0 + 1); /* a miss */
+    store_use_cache(fx->s, NULL);
+    store_cache_free(c);
+}
+
+/* Another process's change is not counted here: it shows once the entry
+ * is older than the TTL, never later. */
+static void test_read_cache_sees_another_process_within_its_ttl(void **state) {
+    struct fx *fx = *state;
+    struct store_cache *c = store_cache_new(1 << 20, 300 * 1000LL);
+    assert_non_null(c);
+    store_use_cache(fx->s, c);
+    struct org_rec o, got;
+    struct team_rec t;
+    cached_world(fx, fx->s, &o, &t);
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct store *s = NULL;
+        struct org_rec upd = o;
+        snprintf(upd.status, sizeof(upd.status), "deactivated");
+        int ok = store_open(fx->dsn, &s) == 0 && store_org_update(s, &upd) == 0;
+        store_close(s);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_string_equal(got.status, "active"); /* within the TTL: as cached */
+    usleep(350 * 1000);
+    assert_ok(store_org_get_by_name(fx->s, o.name, &got));
+    assert_string_equal(got.status, "deactivated");
+    store_use_cache(fx->s, NULL);
+    store_cache_free(c);
+}
+
+struct race {
+    const char *dsn;
+    struct store_cache *cache;
+    const struct org_rec *o;
+    atomic_llong committed; /* the newest version whose insert has returned */
+    atomic_int done;
+    atomic_int failures;
+};
+
+static void *race_writer(void *arg) {
+    struct race *rc = arg;
+    struct store *s = NULL;
+    if (store_open(rc->dsn, &s) != 0) {
+        atomic_fetch_add(&rc->failures, 1);
+        atomic_store(&rc->done, 1);
+        return NULL;
+    }
+    char value[32];
+    for (int64_t v = 3; v <= 200; v++) {
+        struct secret_rec r;
+        snprintf(value, sizeof(value), "sealed-v%lld", (long long)v);
+        make_secret(&r, rc->o, "", "app/db", v, value);
+        if (store_secret_insert(s, &r) != 0)
+            atomic_fetch_add(&rc->failures, 1);
+        atomic_store(&rc->committed, v);
+        usleep(300); /* room for reads in a settled epoch */
+    }
+    store_close(s);
+    atomic_store(&rc->done, 1);
+    return NULL;
+}
+
+static int race_read_fn(struct store *s, void *arg) {
+    struct race *rc = arg;
+    struct secret_rec got;
+    struct secret_list vl = {0};
+    int r = store_secret_get(s, rc->o->id, "", "app/db", 0, &got);
+    if (r != 0)
+        return r;
+    r = store_secret_versions(s, rc->o->id, "", "app/db", &vl);
+    /* One transaction, one moment: the row is the newest of the listing. */
+    if (r == 0 && (vl.count == 0 || vl.items[0].version != got.version))
+        r = LK_EINTERNAL;
+    char want[32];
+    snprintf(want, sizeof(want), "sealed-v%lld", (long long)got.version);
+    if (r == 0 && (got.value_len != strlen(want) || memcmp(got.value, want, got.value_len) != 0))
+        r = LK_EINTERNAL;
+    secret_list_done(&vl);
+    secret_rec_done(&got);
+    return r;
+}
+
+static void *race_reader(void *arg) {
+    struct race *rc = arg;
+    struct store *s = NULL;
+    if (store_open(rc->dsn, &s) != 0) {
+        atomic_fetch_add(&rc->failures, 1);
+        return NULL;
+    }
+    store_use_cache(s, rc->cache);
+    while (!atomic_load(&rc->done)) {
+        int64_t floor = atomic_load(&rc->committed);
+        struct secret_rec got;
+        int r = store_secret_get(s, rc->o->id, "", "app/db", 0, &got);
+        if (r != 0) {
+            print_error("race: read failed: %s\n", lk_errname(r));
+            atomic_fetch_add(&rc->failures, 1);
+            continue;
+        }
+        /* Never older than what had committed before the read began. */
+        if (got.version < floor) {
+            print_error("race: read version %lld after %lld committed\n", (long long)got.version, (long long)floor);
+            atomic_fetch_add(&rc->failures, 1);
+        }
+        secret_rec_done(&got);
+        r = store_read_tx(s, race_read_fn, rc);
+        if (r != 0) {
+            print_error("race: read transaction: %s\n", lk_errname(r));
+            atomic_fetch_add(&rc->failures, 1);
+        }
+    }
+    store_close(s);
+    return NULL;
+}
+
+/* Readers through one cache while a writer adds versions: no read returns
+ * a version older than one committed before it began, and one read
+ * transaction's row and listing always agree. */
+static void test_read_cache_under_concurrent_writes(void **state) {
+    struct fx *fx = *state;
+    struct org_rec o;
+    struct team_rec t;
+    cached_world(fx, fx->s, &o, &t);
+    struct race rc = {.dsn = fx->dsn, .o = &o};
+    rc.cache = store_cache_new(1 << 20, 60 * 1000000LL);
+    assert_non_null(rc.cache);
+    atomic_init(&rc.committed, 2);
+    atomic_init(&rc.done, 0);
+    atomic_init(&rc.failures, 0);
+    pthread_t w, r1, r2;
+    assert_int_equal(pthread_create(&r1, NULL, race_reader, &rc), 0);
+    assert_int_equal(pthread_create(&r2, NULL, race_reader, &rc), 0);
+    assert_int_equal(pthread_create(&w, NULL, race_writer, &rc), 0);
+    pthread_join(w, NULL);
+    pthread_join(r1, NULL);
+    pthread_join(r2, NULL);
+    assert_int_equal(atomic_load(&rc.failures), 0);
+    struct store_cache_stats st;
+    store_cache_stats(rc.cache, &st);
+    assert_true(st.hits > 0);
+    store_cache_free(rc.cache);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_rejects_bad_dsn),
@@ -4251,6 +4614,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_trusted_issuers_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workload_bindings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workload_bindings_cascade_and_join_the_request_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_cache_serves_repeats_and_sees_other_connections_writes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_cache_keeps_no_uncommitted_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_cache_respects_a_read_transactions_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_cache_stays_warm_across_bookkeeping_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_cache_sees_another_process_within_its_ttl, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_cache_under_concurrent_writes, setup, teardown),
     };
     int failed = 0, groups = 0;
     char name[64];
@@ -4278,5 +4648,12 @@ int main(void) {
     }
     if (groups == 0)
         failed += cmocka_run_group_tests_name("store_conformance[sqlite temp file]", tests, NULL, NULL);
+    /* Once more with every setup connection reading through a read cache:
+     * it must change no answer. */
+    g_cache = store_cache_new(64 << 20, 3600 * 1000000LL);
+    if (g_cache == NULL)
+        return 1;
+    failed += cmocka_run_group_tests_name("store_conformance[sqlite temp file, read cache]", tests, NULL, NULL);
+    store_cache_free(g_cache);
     return failed == 0 ? 0 : 1;
 }
