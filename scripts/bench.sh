@@ -11,6 +11,9 @@
 # and its metadata as JSON; reads audited as by default) on a server of its
 # own, against nginx answering a fixed body of the same size as that answer. Then audited token creations per second
 # (each one commits with its record and is synced before the answer).
+# The whoami rounds also run a service account's opaque token and an
+# identity token (JWT) of the same account on the async server, and print
+# the JWT's figure as a ratio to the opaque token's.
 # Timings belong here and in docs/performance.md, never in pass/fail tests.
 #
 # Env: THREADS (server workers, default 2), CONNS (default "1 64 256"),
@@ -108,6 +111,25 @@ token_sync=$(sed -n 's/^Root token: //p' "$work/lk-sync.out")
 [ -n "$lk_url" ] && [ -n "$token" ] && [ -n "$lks_url" ] && [ -n "$token_sync" ] ||
   { echo "bench: latchkey did not start"; cat "$work"/lk-*.err; exit 1; }
 body=$(curl -sf -H "Authorization: Bearer $token" "$lk_url/v1/auth/whoami")
+
+# An identity token (a JWT, ES256) of a service account on the async server,
+# for the same whoami: verified offline against the signing keys, then the
+# token cache under its jti, as an opaque token's cached verify is.
+lk_async() { # method path token body
+  curl -sS -f -X "$1" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' -d "$4" "$lk_url$2"; }
+json_field() { /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+sa=/v1/orgs/bench-jwt/teams/apps/service-accounts/svc
+lk_async POST /v1/orgs "$token" '{"name":"bench-jwt"}' >/dev/null &&
+  lk_async POST /v1/orgs/bench-jwt/teams "$token" '{"name":"apps"}' >/dev/null &&
+  lk_async POST /v1/orgs/bench-jwt/teams/apps/service-accounts "$token" '{"name":"svc"}' >/dev/null ||
+  { echo "bench: the identity token's setup: org, team or service account failed"; exit 1; }
+token_sa=$(lk_async POST "$sa/tokens" "$token" '{"description":"bench","expires":"P1D"}' | json_field token) &&
+  token_jwt=$(lk_async POST "$sa/identity-token" "$token_sa" '{"ttl":"24h"}' | json_field token) ||
+  { echo "bench: the identity token's setup: the service account's tokens failed"; exit 1; }
+# The whoami rounds run both, so the JWT's figure compares with an opaque
+# token of the same principal.
+curl -sf -H "Authorization: Bearer $token_jwt" "$lk_url/v1/auth/whoami" >/dev/null ||
+  { echo "bench: the identity token is not accepted"; exit 1; }
 
 # The secret read's server: its own data dir, so the other cases' servers
 # and trails are as they were without it. Root creates an org and an admin
@@ -210,15 +232,21 @@ printf "%-6s %-28s %12s %10s %10s %8s\n" conns target "req/s" "p50 us" "p99 us" 
 # medians of the rounds' own ratios.
 median() { sort -g | awk '{v[NR]=$1} END { if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2 }'; }
 for c in $CONNS; do
-  ratios=""; dratios=""; qratios=""; qdratios=""; quiet=0
+  ratios=""; dratios=""; qratios=""; qdratios=""; quiet=0; jratios=""; jnratios=""
   for r in $(seq "$ROUNDS"); do
     read -r nr n50 n99 nst < <(run nginx "http://127.0.0.1:$ng_port/v1/auth/whoami" "$c")
     read -r lr l50 l99 lst < <(run latchkey "$lk_url/v1/auth/whoami" "$c")
     read -r sr s50 s99 sst < <(run latchkey-sync "$lks_url/v1/auth/whoami" "$c" "$token_sync")
+    read -r or o50 o99 ost < <(run latchkey-sa "$lk_url/v1/auth/whoami" "$c" "$token_sa")
+    read -r jr j50 j99 jst < <(run latchkey-jwt "$lk_url/v1/auth/whoami" "$c" "$token_jwt")
     [ "$ROUNDS" -gt 1 ] && printf "%-6s round %s of %s\n" "$c" "$r" "$ROUNDS"
     printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "nginx fixed reply" "$nr" "$n50" "$n99" "$nst"
     printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "latchkey whoami (verify)" "$lr" "$l50" "$l99" "$lst"
     printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "  + every read durable" "$sr" "$s50" "$s99" "$sst"
+    printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "  service account, opaque" "$or" "$o50" "$o99" "$ost"
+    printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "  service account, JWT" "$jr" "$j50" "$j99" "$jst"
+    jratios+="$(awk -v j="$jr" -v o="$or" 'BEGIN { print j/o }')"$'\n'
+    jnratios+="$(awk -v j="$jr" -v n="$nr" 'BEGIN { print j/n }')"$'\n'
     ratios+="$(awk -v l="$lr" -v n="$nr" 'BEGIN { print l/n }')"$'\n'
     dratios+="$(awk -v s="$sr" -v n="$nr" 'BEGIN { print s/n }')"$'\n'
     if [ "$nst" -le "$QUIET_STEAL" ] && [ "$lst" -le "$QUIET_STEAL" ] && [ "$sst" -le "$QUIET_STEAL" ]; then
@@ -229,6 +257,8 @@ for c in $CONNS; do
   done
   lm=$(printf "%s" "$ratios" | median); dm=$(printf "%s" "$dratios" | median)
   awk -v l="$lm" -v s="$dm" -v c="$c" -v r="$ROUNDS" 'BEGIN { printf "%-6s ratio latchkey/nginx: %.2fx; with every request durably audited: %.2fx%s\n", c, l, s, (r > 1 ? " (medians of " r " rounds)" : "") }'
+  jm=$(printf "%s" "$jratios" | median); jn=$(printf "%s" "$jnratios" | median)
+  awk -v j="$jm" -v n="$jn" -v c="$c" 'BEGIN { printf "%-6s identity JWT / the same account'"'"'s opaque token: %.2fx (JWT/nginx %.2fx)\n", c, j, n }'
   if [ "$quiet" -gt 0 ] && [ "$quiet" -lt "$ROUNDS" ]; then
     lm=$(printf "%s" "$qratios" | median); dm=$(printf "%s" "$qdratios" | median)
     awk -v l="$lm" -v s="$dm" -v c="$c" -v q="$quiet" -v m="$QUIET_STEAL" 'BEGIN { printf "%-6s in the %d round(s) with steal <= %d%% in every run: %.2fx; durably audited: %.2fx\n", c, q, m, l, s }'

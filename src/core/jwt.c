@@ -71,19 +71,30 @@ int jwt_b64url_encode(const uint8_t *in, size_t n, char *out, size_t cap, size_t
     return 0;
 }
 
-/* The 6-bit value of c, or -1 outside the base64url alphabet. */
+/* The 6-bit value of each byte, -1 outside the base64url alphabet
+ * (A-Z a-z 0-9 - _): a table, since every credential that looks like a
+ * JWT is scanned with it on the hot path. */
+static const signed char b64url_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
+    -1, -1, -1, -1, -1, -1, -1, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+    22, 23, 24, 25, -1, -1, -1, -1, 63, -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44,
+    45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
 static int b64url_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
+    return b64url_values[c];
+}
+
+size_t jwt_b64url_span(const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n && b64url_values[(unsigned char)s[i]] >= 0)
+        i++;
+    return i;
 }
 
 int jwt_b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap, size_t *ret_len) {
@@ -91,9 +102,8 @@ int jwt_b64url_decode(const char *in, size_t n, uint8_t *out, size_t cap, size_t
     uint32_t acc = 0;
     if (rem == 1)
         return LK_EINVAL;
-    for (size_t i = 0; i < n; i++)
-        if (b64url_value((unsigned char)in[i]) < 0)
-            return LK_EINVAL;
+    if (jwt_b64url_span(in, n) != n)
+        return LK_EINVAL;
     /* The bits the last character carries beyond the last byte must be zero. */
     if (rem == 2 && (b64url_value((unsigned char)in[n - 1]) & 0x0f) != 0)
         return LK_EINVAL;

@@ -81,6 +81,9 @@ const char *jwt_alg_name(enum jwt_alg alg);
 
 /* ---- base64url (RFC 4648 section 5, without padding, RFC 7515 section 2) ---- */
 
+/* How many of s[0..n) from the start are base64url characters. */
+size_t jwt_b64url_span(const char *s, size_t n);
+
 /* Characters base64url takes for n bytes, without padding or NUL. */
 size_t jwt_b64url_len(size_t n);
 

@@ -18,6 +18,10 @@
 void secret_hash(const void *data, size_t len, uint8_t out[SECRET_HASH_LEN]);
 
 /* HMAC-SHA256 of data under key into out. Returns 0 or LK_EINTERNAL. */
+/* SHA-256 of a followed by b (a's end must be unambiguous: a string with
+ * its NUL, say). */
+void secret_hash2(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[SECRET_HASH_LEN]);
+
 int secret_hmac(const void *key, size_t keylen, const void *data, size_t len, uint8_t out[SECRET_HASH_LEN]);
 
 /* 1 if a and b (n bytes each) are equal, in time independent of content. */

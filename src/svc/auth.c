@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/errors.h"
+#include "core/jwt.h"
 #include "core/rfc3339.h"
 #include "core/secret.h"
 #include "core/tokfmt.h"
@@ -268,8 +269,82 @@ static int jwt_read_entry(struct svc *svc, const struct jwt_who *w, const uint8_
     token_entry_set_identity(e, sa.name, "", org.name, org.status);
     token_entry_set_team(e, team.name, extra, extra_org);
     e->identity = 1;
+    if (w->workload != NULL)
+        str_copy(e->workload, sizeof(e->workload), w->workload);
     *ret = e;
     return 0;
+}
+
+/*
+ * An identity token's jti read from its payload without verifying anything:
+ * only a hint for the token cache. An entry found with it counts only if
+ * its digest, taken over this very token and issuer when the signature was
+ * verified, is this one's (token_digest), so a token altered in any byte,
+ * or presented to another issuer, misses and is verified in full.
+ */
+static int jti_hint(const char *tok, size_t len, char out[OIDC_JTI_LEN + 1]) {
+    static const char key[] = "\"jti\":\"";
+    uint8_t payload[2048];
+    size_t n = 0;
+    const char *p = memchr(tok, '.', len);
+    const char *q = p != NULL ? memchr(p + 1, '.', len - (size_t)(p + 1 - tok)) : NULL;
+    if (q == NULL || jwt_b64url_decode(p + 1, (size_t)(q - p - 1), payload, sizeof(payload), &n) != 0)
+        return -1;
+    for (size_t i = 0; i + sizeof(key) - 1 + OIDC_JTI_LEN < n; i++) {
+        const uint8_t *v = payload + i + sizeof(key) - 1;
+        if (memcmp(payload + i, key, sizeof(key) - 1) == 0 && v[OIDC_JTI_LEN] == '"' && memcmp(v, "jwt_", 4) == 0) {
+            memcpy(out, v, OIDC_JTI_LEN);
+            out[OIDC_JTI_LEN] = '\0';
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* What ties a cache entry to one token as one issuer accepted it: SHA-256
+ * of the issuer (with its NUL) and the token. */
+static void token_digest(const char *tok, size_t len, const char *issuer, uint8_t out[SECRET_HASH_LEN]) {
+    secret_hash2(issuer, strlen(issuer) + 1, tok, len, out);
+}
+
+/* The principal a verified identity token's entry stands for; takes e. */
+static int jwt_principal(struct token_entry *e, struct principal *ret, struct lk_error *err) {
+    if (e->org_status[0] != '\0' && strcmp(e->org_status, "active") != 0) {
+        int r = lk_error_set(err, LK_EINACTIVE,
+                             "organisation %s is not active: its service accounts cannot authenticate until a "
+                             "partner admin activates it",
+                             e->org_name);
+        token_entry_unref(e);
+        return r;
+    }
+    memset(ret, 0, sizeof(*ret));
+    ret->type = e->workload[0] != '\0' ? PRINCIPAL_WORKLOAD : PRINCIPAL_SA;
+    str_copy(ret->id, sizeof(ret->id), e->owner_id);
+    str_copy(ret->name, sizeof(ret->name), e->workload[0] != '\0' ? e->workload : e->owner_name);
+    str_copy(ret->org, sizeof(ret->org), e->org_name);
+    str_copy(ret->org_id, sizeof(ret->org_id), e->org_id);
+    str_copy(ret->team, sizeof(ret->team), e->team_name);
+    ret->extra_perms = e->extra_perms;
+    ret->org_extra_perms = e->org_extra_perms;
+    ret->token = e;
+    return 0;
+}
+
+/* The cached entry of a token verified before, or NULL: same token, same
+ * issuer, not expired (with the leeway the full check allows; nbf and iat
+ * were checked then, and time only moved on). */
+static struct token_entry *jwt_cached(struct svc *svc, const char *tok, size_t len,
+                                      const uint8_t digest[SECRET_HASH_LEN]) {
+    char jti[OIDC_JTI_LEN + 1];
+    if (jti_hint(tok, len, jti) != 0)
+        return NULL;
+    struct token_entry *e = token_cache_get(svc->cache, jti, svc->now_us);
+    if (e != NULL && (!e->identity || !secret_equal(digest, e->hash, SECRET_HASH_LEN) ||
+                      strcmp(e->owner_type, "service_account") != 0 || svc->now >= e->expires_at + OIDC_LEEWAY)) {
+        token_entry_unref(e);
+        e = NULL;
+    }
+    return e;
 }
 
 int auth_verify_jwt(struct svc *svc, const char *tok, size_t len, const char *issuer, struct principal *ret,
@@ -278,8 +353,16 @@ int auth_verify_jwt(struct svc *svc, const char *tok, size_t len, const char *is
     json_t *claims = NULL;
     struct jwt_who w;
     struct lk_error why = {0};
+    uint8_t digest[SECRET_HASH_LEN];
     if (svc->oidc == NULL)
         return lk_error_set(err, LK_EBADTOKEN, "malformed token: identity tokens are not accepted here");
+    token_digest(tok, len, issuer, digest);
+    /* Seen and verified before: as an API token's cached verify, a digest
+     * compared in constant time instead of a signature checked. */
+    struct token_entry *e = jwt_cached(svc, tok, len, digest);
+    if (e != NULL)
+        return jwt_principal(e, ret, err);
+
     int r = oidc_keys_get(svc->oidc, svc->store, svc->now, &keys);
     if (r != 0)
         return lk_error_set(err, r, "could not load the identity-token keys");
@@ -293,18 +376,18 @@ int auth_verify_jwt(struct svc *svc, const char *tok, size_t len, const char *is
     if (r != 0)
         goto out;
 
-    /* The token is ours and verified; the cache spares the store reads. Its
-     * hash ties an entry to this very token. */
-    uint8_t hash[SECRET_HASH_LEN];
-    secret_hash(tok, len, hash);
-    struct token_entry *e = token_cache_get(svc->cache, w.jti, svc->now_us);
-    if (e != NULL && (!secret_equal(hash, e->hash, sizeof(hash)) || strcmp(e->owner_type, "service_account") != 0)) {
+    /* The token is ours and verified; the cache spares the store reads and,
+     * next time, the signature. Its digest ties an entry to this very token
+     * and issuer. */
+    e = token_cache_get(svc->cache, w.jti, svc->now_us);
+    if (e != NULL &&
+        (!secret_equal(digest, e->hash, sizeof(digest)) || strcmp(e->owner_type, "service_account") != 0)) {
         token_entry_unref(e);
         e = NULL;
     }
     for (int attempt = 1; e == NULL; attempt++) {
         uint64_t gen = token_cache_generation(svc->cache, w.jti);
-        r = jwt_read_entry(svc, &w, hash, &e, err);
+        r = jwt_read_entry(svc, &w, digest, &e, err);
         if (r != 0)
             goto out;
         if (!token_cache_put(svc->cache, e, gen) && attempt < AUTH_LOAD_TRIES) {
@@ -312,25 +395,7 @@ int auth_verify_jwt(struct svc *svc, const char *tok, size_t len, const char *is
             e = NULL;
         }
     }
-    if (e->org_status[0] != '\0' && strcmp(e->org_status, "active") != 0) {
-        r = lk_error_set(err, LK_EINACTIVE,
-                         "organisation %s is not active: its service accounts cannot authenticate until a partner "
-                         "admin activates it",
-                         e->org_name);
-        token_entry_unref(e);
-        goto out;
-    }
-    memset(ret, 0, sizeof(*ret));
-    ret->type = w.workload != NULL ? PRINCIPAL_WORKLOAD : PRINCIPAL_SA;
-    str_copy(ret->id, sizeof(ret->id), e->owner_id);
-    str_copy(ret->name, sizeof(ret->name), w.workload != NULL ? w.workload : e->owner_name);
-    str_copy(ret->org, sizeof(ret->org), e->org_name);
-    str_copy(ret->org_id, sizeof(ret->org_id), e->org_id);
-    str_copy(ret->team, sizeof(ret->team), e->team_name);
-    ret->extra_perms = e->extra_perms;
-    ret->org_extra_perms = e->org_extra_perms;
-    ret->token = e;
-    r = 0;
+    r = jwt_principal(e, ret, err);
 out:
     json_decref(claims);
     return r;

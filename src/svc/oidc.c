@@ -375,21 +375,17 @@ int oidc_rotate(struct svc *svc, const struct principal *caller, char *ret_kid, 
 }
 
 int oidc_looks_like_jwt(const char *tok, size_t len) {
-    size_t dots = 0, run = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = tok[i];
-        if (c == '.') {
-            if (run == 0)
-                return 0;
-            dots++;
-            run = 0;
-        } else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
-            run++;
-        } else {
+    size_t at = 0;
+    for (int part = 0; part < 3; part++) {
+        size_t run = jwt_b64url_span(tok + at, len - at);
+        if (run == 0)
             return 0;
-        }
+        at += run;
+        if (part < 2 && (at == len || tok[at] != '.'))
+            return 0;
+        at += part < 2;
     }
-    return dots == 2 && run > 0;
+    return at == len;
 }
 
 /* The SPIFFE ID of a service account. */

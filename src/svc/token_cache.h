@@ -68,6 +68,7 @@ struct token_entry {
     int vault_acl;                     /* made by the Vault door with Vault policies of its own (acl 1) */
     int identity;                      /* an identity token (a JWT verified offline): it calls APIs, and never
                                         * makes a credential (tokens_create_for) */
+    char workload[STORE_NAME_MAX];     /* identity: the workload that presented it, "" for the account itself */
     atomic_llong last_used;            /* Unix seconds of the latest verified use */
     atomic_llong last_flushed;         /* last_used as last written to the store */
     int64_t loaded_us;                 /* monotonic time the entry was loaded */

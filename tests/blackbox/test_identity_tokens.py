@@ -176,6 +176,32 @@ def test_refusals(server, acme):
     assert cs not in r.text
 
 
+def test_refusals_after_the_token_was_verified_and_cached(server, acme):
+    """A token verified once is accepted again without its signature being
+    checked (a digest of the token and the issuer is compared instead, as an
+    API token's hash is): every variant of it that was never verified, and
+    the same token presented to another issuer, is still verified in full
+    and refused."""
+    tok = issue(server, acme["sa"])["token"]
+    me = {"type": "service_account", "name": "deployer", "org": "acme", "team": "payments"}
+    for _ in range(3):
+        assert expect(server.get("/v1/auth/whoami", token=tok))["principal"] == me
+    hs, cs, ss = tok.split(".")
+    h, c, sig = parts(tok)
+    # Same jti, other claims; the same claims encoded otherwise; another signature.
+    later = b64e(json.dumps(dict(c, exp=c["exp"] + 86400)).encode())
+    spaced = b64e(json.dumps(c, indent=1).encode())
+    flipped = b64e(sig[:-1] + bytes([sig[-1] ^ 1]))
+    for variant in (hs + "." + later + "." + ss, hs + "." + spaced + "." + ss, hs + "." + cs + "." + flipped,
+                    es256_sign(ec.generate_private_key(ec.SECP256R1()), h, c)):
+        assert_error(server.get("/v1/auth/whoami", token=variant), 401, "signature")
+    # The issuer is the server's URL as the client names it: under another
+    # Host the same bytes are another issuer's token.
+    assert_error(server.get("/v1/auth/whoami", token=tok, headers={"Host": "elsewhere.example:8200"}), 401, "iss")
+    # And the token itself still works.
+    assert expect(server.get("/v1/auth/whoami", token=tok))["principal"] == me
+
+
 def test_who_may_obtain_one(server, acme):
     # Not the team owner, not the org admin, not another account, not root.
     for who in ["olive", "admin", "other"]:
