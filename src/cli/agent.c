@@ -314,24 +314,6 @@ static int read_bootstrap(const char *path, char *out, size_t cap, char *err, si
 
 /* --- one request ------------------------------------------------------------------- */
 
-struct answer {
-    char *data;
-    size_t len;
-    int too_big;
-};
-
-static size_t collect(char *p, size_t size, size_t nmemb, void *arg) {
-    struct answer *b = arg;
-    size_t n = size * nmemb;
-    if (b->len + n > ANSWER_MAX) {
-        b->too_big = 1;
-        return 0;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return n;
-}
-
 /* The seconds between the token's iat and exp claims, or -1. */
 static int64_t claimed_lifetime(const char *token) {
     const char *dot1 = strchr(token, '.');
@@ -358,7 +340,7 @@ static int64_t claimed_lifetime(const char *token) {
  */
 static enum fetch_fail fetch(struct agent *a, const char *cred, char *err, size_t errcap) {
     char buf[ANSWER_MAX];
-    struct answer ans = {buf, 0, 0};
+    struct transfer_body ans = {buf, sizeof(buf), 0, 0};
     json_t *body = json_object();
     if (a->audience != NULL)
         json_object_set_new(body, "audience", json_string(a->audience));
@@ -386,7 +368,7 @@ static enum fetch_fail fetch(struct agent *a, const char *cred, char *err, size_
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, transfer_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
