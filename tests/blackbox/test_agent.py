@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from helpers import BIN, Server, SERVER_DIRS, create_team, expect, org_with_users, remember_secret
+from federation_harness import PR_SUB, trust
+from helpers import BIN, SERVER_DIRS, create_team, expect, org_with_users, remember_secret
 from notice_harness import free_port
 
 T = "/v1/orgs/acme/teams/payments"
@@ -121,19 +122,24 @@ def make_acme(server, creds):
 
 class Agent:
     """One `latchkey agent` process; its log (stderr) goes to a file that the
-    session-end secret scan reads too."""
+    session-end secret scan reads too. cred is the bootstrap token file (for
+    acme's payments/deployer), or with federated=True the subject token file
+    (and then no --team or --service-account unless extra gives them)."""
 
-    def __init__(self, tmp, server_url, boot, *extra, token_file=None):
+    def __init__(self, tmp, server_url, cred, *extra, token_file=None, federated=False):
         self.tmp = str(tmp)
         if self.tmp not in SERVER_DIRS:
             SERVER_DIRS.append(self.tmp)
-        self.token_file = token_file or os.path.join(os.path.dirname(boot), "run%d" % time.monotonic_ns(), "token")
+        self.cred = cred
+        self.token_file = token_file or os.path.join(os.path.dirname(cred), "run%d" % time.monotonic_ns(), "token")
         os.makedirs(os.path.dirname(self.token_file), exist_ok=True)
         self.log = os.path.join(self.tmp, "agent.%d.log" % time.monotonic_ns())
-        self.argv = [BIN, "agent", "--server", server_url, "--org", "acme", "--team", "payments",
-                     "--service-account", "deployer", "--bootstrap-token-file", boot,
-                     "--token-file", self.token_file] + list(extra)
+        account = [] if federated else ["--team", "payments", "--service-account", "deployer"]
+        self.argv = [BIN, "agent", "--server", server_url, "--org", "acme"] + account + [
+            "--subject-token-file" if federated else "--bootstrap-token-file", cred,
+            "--token-file", self.token_file] + list(extra)
         self.proc = None
+        self.secrets = []  # credentials it read before, which its log must not hold either
 
     def start(self):
         with open(self.log, "w") as err:
@@ -196,9 +202,10 @@ def agents():
         text = open(ag.log).read() if os.path.exists(ag.log) else ""
         if os.path.exists(ag.token_file):
             assert ag.token() not in text
-        for tok in (ag.argv[ag.argv.index("--bootstrap-token-file") + 1],):
-            if os.path.exists(tok) and open(tok).read().strip():
-                assert open(tok).read().strip() not in text
+        if os.path.exists(ag.cred) and open(ag.cred).read().strip():
+            assert open(ag.cred).read().strip() not in text
+        for secret in ag.secrets:
+            assert secret not in text
 
 
 def test_once_writes_a_0600_token_the_server_accepts(server, acme, agents, tmp_path):
@@ -246,10 +253,25 @@ def test_flags_are_checked(tmp_path):
     r = subprocess.run([BIN, "agent", "--server", "http://127.0.0.1:1", "--org", "acme"], capture_output=True,
                        text=True)
     assert r.returncode == 2 and "--team is required" in r.stderr
-    r = subprocess.run([BIN, "agent", "--subject-token-file", "x"], capture_output=True, text=True)
-    assert r.returncode == 2 and "not available yet" in r.stderr
+    base = [BIN, "agent", "--server", "http://127.0.0.1:1", "--org", "acme", "--token-file", str(tmp_path / "t")]
+    # Exactly one bootstrap credential.
+    r = subprocess.run(base + ["--team", "payments", "--service-account", "deployer"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--bootstrap-token-file (or --subject-token-file) is required" in r.stderr
+    r = subprocess.run(base + ["--bootstrap-token-file", "b", "--subject-token-file", "s"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "give one of --bootstrap-token-file" in r.stderr
+    # The exchange picks the account and the lifetime: no --workload, no --ttl.
+    for flag in (["--workload", "web"], ["--ttl", "10m"]):
+        r = subprocess.run(base + ["--subject-token-file", "s"] + flag, capture_output=True, text=True)
+        assert r.returncode == 2 and "%s cannot be used with --subject-token-file" % flag[0] in r.stderr
+    # --team and --service-account are optional then; the file is checked at start.
+    r = subprocess.run(base + ["--subject-token-file", str(tmp_path / "none"), "--once"], capture_output=True,
+                       text=True)
+    assert r.returncode == 1 and "subject token file %s: No such file" % (tmp_path / "none") in r.stderr
+    assert not os.path.exists(tmp_path / "t")
     r = subprocess.run([BIN, "agent", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--exec -- CMD ARGS" in r.stdout
+    assert "--subject-token-file FILE" in r.stdout and "/v1/oauth/token (RFC 8693)" in r.stdout
     r = subprocess.run([BIN, "--help"], capture_output=True, text=True)
     assert "agent --token-file PATH" in r.stdout
 
@@ -379,3 +401,105 @@ def test_workload_renews_with_its_own_identity_token(server, acme, agents, tmp_p
                 token_file=str(creds / "other" / "token"))
     assert ag.run() == 1
     assert ag.msgs("not bound")
+
+
+# --- a foreign token as the bootstrap credential (federation, RFC 8693) ------
+
+@pytest.fixture
+def fed(server, creds, mock):
+    """acme trusts the mock issuer (federation_harness.trust: SUB maps to
+    payments/deployer, PR_SUB to payments/reader); the subject file (mode
+    0600) holds a token of the mock's for SUB."""
+    tokens = make_acme(server, creds)
+    expect(server.post(T + "/service-accounts", token=tokens["admin"], json={"name": "reader"}))
+    expect(trust(server, mock, tokens["admin"]))
+    subject = creds / "subject"
+    write_subject(subject, mock.sign())
+    tokens["subject"] = str(subject)
+    return tokens
+
+
+def write_subject(path, tok):
+    """Puts tok in the subject file as a platform rotating it would: a new
+    file renamed over the old one, mode 0600."""
+    tmp = str(path) + ".new"
+    with open(tmp, "w") as f:
+        f.write(tok + "\n")
+    os.chmod(tmp, 0o600)
+    os.rename(tmp, str(path))
+
+
+def test_a_subject_token_is_exchanged_for_an_identity_token(server, fed, agents, tmp_path):
+    ag = agents(tmp_path, server.url, fed["subject"], "--once", federated=True)
+    assert ag.run() == 0
+    assert stat.S_IMODE(os.stat(ag.token_file).st_mode) == 0o600
+    tok = ag.token()
+    assert whole_jwt(tok) and not tok.endswith("\n")
+    c = claims(tok)
+    # The trusted issuer's first rule chose the account; the exchange's tokens live an hour.
+    assert (c["org"], c["team"], c["sa"], c["aud"]) == ("acme", "payments", "deployer", server.url)
+    assert c["exp"] - c["iat"] == 3600 and "workload" not in c
+    assert expect(server.get("/v1/auth/whoami", token=tok))["principal"]["name"] == "deployer"
+    [msg] = ag.msgs("^agent: wrote")
+    assert "via the token exchange" in msg
+    assert os.listdir(os.path.dirname(ag.token_file)) == ["token"]
+    recs = expect(server.get("/v1/orgs/acme/audit", token=fed["admin"], params={"action": "oauth.token_exchange"}))
+    assert any(c["jti"] in r["resource"] and "sa=payments/deployer" in r["resource"] for r in recs["items"])
+    # --audience is passed on; --team/--service-account, when given, are checked and pass.
+    ag = agents(tmp_path, server.url, fed["subject"], "--once", "--audience", "https://vault.example", "--team",
+                "payments", "--service-account", "deployer", federated=True)
+    assert ag.run() == 0
+    c = claims(ag.token())
+    assert c["aud"] == "https://vault.example" and c["sa"] == "deployer"
+
+
+def test_a_refused_exchange_is_reported_and_nothing_is_written(server, fed, agents, tmp_path, mock):
+    # No rule matches: the server's OAuth error and its description, exit 1, no file.
+    write_subject(fed["subject"], mock.sign(sub="repo:acme/api:ref:refs/heads/evil"))
+    ag = agents(tmp_path, server.url, fed["subject"], "--once", federated=True)
+    assert ag.run() == 1
+    [msg] = ag.msgs("^agent: no identity token")
+    assert "the server answered 400: invalid_grant: no rule matched" in msg
+    assert not os.path.exists(ag.token_file)
+    # A rule maps the token to another account than --service-account names: not written.
+    write_subject(fed["subject"], mock.sign(sub=PR_SUB))
+    ag = agents(tmp_path, server.url, fed["subject"], "--once", "--team", "payments", "--service-account", "deployer",
+                federated=True)
+    assert ag.run() == 1
+    [msg] = ag.msgs("^agent: no identity token")
+    assert "service account reader of team payments, not the one --team/--service-account name" in msg
+    assert not os.path.exists(ag.token_file)
+    # A subject file others can read is refused before anything is asked.
+    write_subject(fed["subject"], mock.sign())
+    os.chmod(fed["subject"], 0o644)
+    ag = agents(tmp_path, server.url, fed["subject"], "--once", federated=True)
+    assert ag.run() == 1
+    assert ag.msgs("subject token file .* only its owner can read")
+    assert not os.path.exists(ag.token_file)
+
+
+def test_the_subject_token_is_reread_at_each_renewal_and_refusals_are_retried(server, fed, agents, tmp_path, mock):
+    """The platform rotates the subject token in place; each renewal reads
+    it afresh. A rotated token the server refuses (no rule matches) is
+    logged with the OAuth error and retried with backoff while the last good
+    token stays; once the file holds a good token again, a fresh identity
+    token is written. Renewal at 0.1% of the hour (~3.6 s) via --refresh-at."""
+    ag = agents(tmp_path, server.url, fed["subject"], "--refresh-at", "0.001", federated=True).start()
+    ag.wait_for("^agent: wrote")
+    first = ag.token()
+    ag.secrets.append(open(fed["subject"]).read().strip())
+    write_subject(fed["subject"], mock.sign(sub="repo:acme/api:ref:refs/heads/evil"))
+    ag.secrets.append(open(fed["subject"]).read().strip())
+    fails = ag.wait_for("^agent: renewal failed", count=2, timeout=15)
+    assert all("the server answered 400: invalid_grant: no rule matched" in m for m in fails)
+    assert all("keeping the current token" in m for m in fails)
+    retry_ms = [int(re.search(r"retry \d+ in (\d+) ms", m).group(1)) for m in fails]
+    assert 800 <= retry_ms[0] <= 1200 and 1600 <= retry_ms[1] <= 2400, retry_ms
+    same = ag.token() == first
+    assert same, "the last good token was replaced during the refusals"
+    write_subject(fed["subject"], mock.sign())
+    ag.wait_for("^agent: wrote", count=2, timeout=15)
+    fresh = ag.token()
+    assert fresh != first and claims(fresh)["sa"] == "deployer" and claims(fresh)["iat"] >= claims(first)["iat"]
+    assert all("via the token exchange" in m for m in ag.msgs("^agent: wrote"))
+    assert ag.stop() == 0
