@@ -127,6 +127,9 @@ static const struct opt opts[] = {
     {"oidc-key-rotation", "LATCHKEY_OIDC_KEY_ROTATION", OPT_STR, OFF(oidc_key_rotation), 0, 0,
      "how often the identity-token signing key rotates: an ISO 8601 duration (P7D) or Go-style (168h, 7d); at "
      "least 1 hour (default 7d)"},
+    {"identity-min-ttl", "LATCHKEY_IDENTITY_MIN_TTL", OPT_STR, OFF(identity_min_ttl), 0, 0,
+     "shortest identity-token ttl callers may ask for, from 5s to 5m (default 5m); below 5m only with --dev, "
+     "for tests of token renewal"},
     {"federation-ca-file", "LATCHKEY_FEDERATION_CA_FILE", OPT_STR, OFF(federation_ca_file), 0, 0,
      "PEM file of CA certificates to trust when fetching trusted issuers' key sets (jwks_uri; default: the "
      "system's bundle)"},
@@ -167,6 +170,7 @@ void config_defaults(struct config *c) {
     c->notice_timeout_s = 30;
     c->secret_versions = 10;
     snprintf(c->oidc_key_rotation, sizeof(c->oidc_key_rotation), "7d");
+    snprintf(c->identity_min_ttl, sizeof(c->identity_min_ttl), "5m");
 }
 
 int config_host_is_loopback(const char *host) {
@@ -405,9 +409,10 @@ out:
     return r;
 }
 
-/* The trust domain (by default the --public-url host) and the rotation
- * period. A trust domain is a DNS name: lower-case letters, digits, dots,
- * hyphens (SPIFFE ID spec, section 2.1). */
+/* The trust domain (by default the --public-url host), the rotation
+ * period and the shortest identity-token ttl. A trust domain is a DNS
+ * name: lower-case letters, digits, dots, hyphens (SPIFFE ID spec, section
+ * 2.1). */
 static int check_identity(struct config *c, struct lk_error *err) {
     if (c->trust_domain[0] == '\0') {
         const char *u = c->public_url;
@@ -434,6 +439,17 @@ static int check_identity(struct config *c, struct lk_error *err) {
         return lk_error_set(err, LK_EINVAL,
                             "oidc-key-rotation: expected a duration of at least 1 hour, ISO 8601 (P7D) or "
                             "Go-style (168h, 7d)");
+    if (duration_any_seconds(c->identity_min_ttl, strlen(c->identity_min_ttl), &c->identity_min_ttl_s, &why) != 0 ||
+        c->identity_min_ttl_s < CONFIG_IDENTITY_MIN_TTL_FLOOR ||
+        c->identity_min_ttl_s > CONFIG_IDENTITY_MIN_TTL_DEFAULT)
+        return lk_error_set(err, LK_EINVAL,
+                            "identity-min-ttl: expected a duration from 5s to 5m, Go-style (10s) or ISO 8601 (PT10S)");
+    /* Tokens of seconds make every workload renew all the time, and a
+     * verifier's 60 s leeway outlasts them: a test setting only. */
+    if (c->identity_min_ttl_s < CONFIG_IDENTITY_MIN_TTL_DEFAULT && !c->dev)
+        return lk_error_set(err, LK_EINVAL,
+                            "identity-min-ttl: below 5 minutes is refused without --dev (short identity tokens are "
+                            "for tests of token renewal, not for production)");
     return 0;
 }
 

@@ -20,6 +20,11 @@ struct lk_error;
 /* A public URL, with the longest path a notice appends, stays well inside
  * a mail line (998 bytes). */
 #define CONFIG_PUBLIC_URL_MAX 512
+/* The shortest identity-token lifetime callers may ask for: 5 minutes (the
+ * production rule, svc/oidc.h's OIDC_TTL_MIN), or down to 5 seconds with
+ * --dev, for tests of renewal with short-lived tokens. */
+#define CONFIG_IDENTITY_MIN_TTL_DEFAULT 300
+#define CONFIG_IDENTITY_MIN_TTL_FLOOR 5
 
 struct config {
     char listen_host[CONFIG_HOST_MAX]; /* numeric address or "localhost" */
@@ -69,6 +74,8 @@ struct config {
     char trust_domain[256];     /* SPIFFE trust domain; "" = the --public-url host, else "latchkey.local" */
     char oidc_key_rotation[64]; /* duration between signing-key rotations ("7d", "P7D", "168h") */
     int64_t oidc_rotation_s;    /* the same in seconds, set by config_load */
+    char identity_min_ttl[64];  /* shortest identity-token ttl a caller may ask for ("5m"; less only with --dev) */
+    int64_t identity_min_ttl_s; /* the same in seconds, set by config_load */
     /* Abuse limits, browsers and proxies. */
     struct rl_policy rl_signup;           /* self-service sign-ups per client address */
     struct netaddr_cidrs trusted_proxies; /* peers whose X-Forwarded-For and -Proto are believed */

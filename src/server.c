@@ -263,7 +263,9 @@ int server_run(struct config *cfg) {
     if (server_seal_start(cfg, boot, &srv->seal) != 0)
         goto out;
     {
-        struct oidc_config oc = {.rotation_s = cfg->oidc_rotation_s};
+        _Static_assert(CONFIG_IDENTITY_MIN_TTL_DEFAULT == OIDC_TTL_MIN,
+                       "the default --identity-min-ttl is the production minimum");
+        struct oidc_config oc = {.rotation_s = cfg->oidc_rotation_s, .ttl_min_s = cfg->identity_min_ttl_s};
         snprintf(oc.trust_domain, sizeof(oc.trust_domain), "%s", cfg->trust_domain);
         if (oidc_new(&oc, srv->seal, &srv->oidc) != 0)
             goto out;

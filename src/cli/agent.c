@@ -2,16 +2,19 @@
  * agent.c - `latchkey agent`: keeps a service account's identity token in
  * a file for a workload (docs/identity.md, "The agent").
  *
- * It authenticates with a bootstrap credential (a service-account API
- * token read from a 0600 file at every bootstrap), asks the server for an
- * identity token over HTTP (lib/transfer.h's libcurl session), writes it
- * with lib/atomicfile.h, and renews it at 80% of its lifetime with jitter,
+ * It authenticates with a bootstrap credential read from a 0600 file at
+ * every bootstrap: a service-account API token (--bootstrap-token-file),
+ * with which it asks the account's identity-token route, or a foreign
+ * platform's token (--subject-token-file), which it exchanges at
+ * POST /v1/oauth/token (RFC 8693, docs/federation.md). It talks HTTP
+ * through lib/transfer.h's libcurl session, writes the token with
+ * lib/atomicfile.h, and renews it at 80% of its lifetime with jitter,
  * backing off exponentially after failures (lib/refresh.h). With --exec it
  * runs the workload with the file's path in its environment, forwards
  * SIGTERM/SIGINT/SIGHUP to it and exits with its status.
  *
  * Must never include the store or svc (it is a client: scripts/layers.py),
- * never log or print a token or the bootstrap credential, never write a
+ * never log or print a token or a bootstrap credential, never write a
  * token that is expired or was not received whole, and never remove or
  * truncate the token file: during an outage the last good token stays.
  *
@@ -48,11 +51,15 @@
 
 extern char **environ;
 
-#define TOKEN_MAX 16384  /* an identity token, or a bootstrap token */
+#define TOKEN_MAX 16384  /* an identity token, or a bootstrap credential */
 #define ANSWER_MAX 65536 /* the server's answer */
 #define URL_MAX 2048
-#define ONCE_ATTEMPTS 5          /* --once: tries before giving up on a transient failure */
-#define IDENTITY_MARGIN_MS 10000 /* an identity token this close to expiry is not used to renew */
+#define FORM_MAX (3 * TOKEN_MAX + 1024) /* the exchange's form: the subject token percent-encoded, and the rest */
+#define ONCE_ATTEMPTS 5                 /* --once: tries before giving up on a transient failure */
+#define IDENTITY_MARGIN_MS 10000        /* an identity token this close to expiry is not used to renew */
+
+#define GRANT_TOKEN_EXCHANGE "urn:ietf:params:oauth:grant-type:token-exchange"
+#define TOKEN_TYPE_JWT "urn:ietf:params:oauth:token-type:jwt"
 
 /* The two names a workload may look for (NAIS_: the seed's). */
 static const char *const PATH_VARS[] = {"LATCHKEY_SERVICE_ACCOUNT_TOKEN_PATH", "NAIS_SERVICE_ACCOUNT_TOKEN_PATH"};
@@ -66,7 +73,9 @@ struct agent {
     int once;
     char **exec_argv; /* NULL without --exec */
 
-    char url[URL_MAX];
+    const char *cred_file; /* the bootstrap or the subject token file */
+    const char *cred_what; /* "bootstrap token file" or "subject token file" */
+    char url[URL_MAX];     /* the identity-token route, or the token exchange */
     struct transfer_stop stop;
     struct transfer http;
 
@@ -93,6 +102,8 @@ enum fetch_fail { FETCH_OK = 0, FETCH_TRANSIENT = 1, FETCH_REFUSED = 2 };
 static void usage(FILE *f) {
     fprintf(f, "usage: latchkey agent --server URL --org ORG --team TEAM --service-account SA\n"
                "                      --bootstrap-token-file FILE --token-file PATH [flags] [--exec -- CMD ARGS...]\n"
+               "       latchkey agent --server URL --org ORG --subject-token-file FILE --token-file PATH\n"
+               "                      [flags] [--exec -- CMD ARGS...]\n"
                "\n"
                "Keeps the service account's identity token in PATH (written atomically, mode 0600),\n"
                "renewed at 80%% of its lifetime with jitter; backs off 1 s doubling to 60 s on errors\n"
@@ -103,13 +114,19 @@ static void usage(FILE *f) {
                "  --service-account SA          the service account\n"
                "  --bootstrap-token-file FILE   a service-account API token; must be mode 0600 or stricter;\n"
                "                                re-read at each bootstrap\n"
-               "  --subject-token-file FILE     a foreign platform's token for RFC 8693 federation:\n"
-               "                                not available yet (issue 20 item 7)\n"
+               "  --subject-token-file FILE     instead: a foreign platform's token (a JWT, e.g. a Kubernetes\n"
+               "                                or CI identity token; mode 0600 or stricter), re-read at each\n"
+               "                                renewal and exchanged at /v1/oauth/token (RFC 8693) under the\n"
+               "                                trusted issuers of --org, whose rules pick the account.\n"
+               "                                --team and --service-account are then optional: given, the\n"
+               "                                token must be that account's or is not written\n"
                "  --token-file PATH             where the identity token is written\n"
                "  --workload NAME               the token names this bound workload; renewals then use\n"
-               "                                the current identity token (bootstrap token as fallback)\n"
+               "                                the current identity token (bootstrap token as fallback);\n"
+               "                                not with --subject-token-file\n"
                "  --audience AUD                the token's aud (default: the server's URL)\n"
-               "  --ttl DURATION                the token's lifetime (default 1h; 5m .. 24h)\n"
+               "  --ttl DURATION                the token's lifetime (default 1h; 5m .. 24h); not with\n"
+               "                                --subject-token-file (exchanged tokens live 1 hour)\n"
                "  --ca-file FILE                PEM CA bundle to verify the server's certificate\n"
                "  --once                        fetch once, write, exit (init containers)\n"
                "  --exec -- CMD ARGS...         run CMD with LATCHKEY_SERVICE_ACCOUNT_TOKEN_PATH and\n"
@@ -200,30 +217,43 @@ static int parse_flags(struct agent *a, int argc, char **argv) {
         }
         *dst = val;
     }
-    if (a->subject_file != NULL) {
-        fprintf(stderr, "latchkey agent: --subject-token-file (federation, RFC 8693 token exchange) is not "
-                        "available yet; use --bootstrap-token-file\n");
+    if (a->bootstrap_file != NULL && a->subject_file != NULL) {
+        fprintf(stderr, "latchkey agent: give one of --bootstrap-token-file (a service-account API token) and "
+                        "--subject-token-file (a foreign token to exchange) (see latchkey agent --help)\n");
         return 2;
     }
+    int federated = a->subject_file != NULL;
+    a->cred_file = federated ? a->subject_file : a->bootstrap_file;
+    a->cred_what = federated ? "subject token file" : "bootstrap token file";
+    /* With --subject-token-file the trusted issuer's rules pick the account. */
     struct {
         const char *name;
         const char *val;
-    } need[] = {{"--server", a->server},
-                {"--org", a->org},
-                {"--team", a->team},
-                {"--service-account", a->sa},
-                {"--bootstrap-token-file", a->bootstrap_file},
-                {"--token-file", a->token_file}};
+        int needed;
+    } need[] = {{"--server", a->server, 1},
+                {"--org", a->org, 1},
+                {"--team", a->team, !federated},
+                {"--service-account", a->sa, !federated},
+                {"--bootstrap-token-file (or --subject-token-file)", a->cred_file, 1},
+                {"--token-file", a->token_file, 1}};
     for (size_t k = 0; k < sizeof(need) / sizeof(need[0]); k++)
-        if (need[k].val == NULL || need[k].val[0] == '\0') {
+        if (need[k].needed && (need[k].val == NULL || need[k].val[0] == '\0')) {
             fprintf(stderr, "latchkey agent: %s is required (see latchkey agent --help)\n", need[k].name);
             return 2;
         }
+    if (federated && (a->workload != NULL || a->ttl != NULL)) {
+        fprintf(stderr,
+                "latchkey agent: %s cannot be used with --subject-token-file: the token exchange issues "
+                "the service account's own tokens, for 1 hour\n",
+                a->workload != NULL ? "--workload" : "--ttl");
+        return 2;
+    }
     if (!transfer_url_ok(a->server, "http://", "https://")) {
         fprintf(stderr, "latchkey agent: --server: expected an http:// or https:// URL with a host\n");
         return 2;
     }
-    if (!name_ok(a->org) || !name_ok(a->team) || !name_ok(a->sa) || (a->workload != NULL && !name_ok(a->workload))) {
+    if (!name_ok(a->org) || (a->team != NULL && !name_ok(a->team)) || (a->sa != NULL && !name_ok(a->sa)) ||
+        (a->workload != NULL && !name_ok(a->workload))) {
         fprintf(stderr, "latchkey agent: --org, --team, --service-account and --workload take names "
                         "(letters, digits, '-', '_', '.')\n");
         return 2;
@@ -246,8 +276,10 @@ static int parse_flags(struct agent *a, int argc, char **argv) {
     size_t sl = strlen(a->server);
     while (sl > 0 && a->server[sl - 1] == '/')
         sl--;
-    int len = snprintf(a->url, sizeof(a->url), "%.*s/v1/orgs/%s/teams/%s/service-accounts/%s/identity-token", (int)sl,
-                       a->server, a->org, a->team, a->sa);
+    int len = federated
+                  ? snprintf(a->url, sizeof(a->url), "%.*s/v1/oauth/token", (int)sl, a->server)
+                  : snprintf(a->url, sizeof(a->url), "%.*s/v1/orgs/%s/teams/%s/service-accounts/%s/identity-token",
+                             (int)sl, a->server, a->org, a->team, a->sa);
     if (len < 0 || (size_t)len >= sizeof(a->url)) {
         fprintf(stderr, "latchkey agent: --server: too long\n");
         return 2;
@@ -258,23 +290,24 @@ static int parse_flags(struct agent *a, int argc, char **argv) {
 /* --- the bootstrap credential --------------------------------------------------------- */
 
 /*
- * Reads the bootstrap token (surrounding whitespace dropped) into out,
+ * Reads the bootstrap credential (the bootstrap or subject token; what
+ * names which in messages) without surrounding whitespace into out,
  * refusing a file that group or others may read, as --unseal-key-file
- * does. Symbolic links are followed (Kubernetes mounts secrets through
- * them); the file reached is what is checked. 0, or -1 with why in err.
+ * does. Symbolic links are followed (Kubernetes mounts secrets and
+ * projected tokens through them); the file reached is what is checked.
+ * 0, or -1 with why in err.
  */
-static int read_bootstrap(const char *path, char *out, size_t cap, char *err, size_t errcap) {
+static int read_credential(const char *path, const char *what, char *out, size_t cap, char *err, size_t errcap) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errcap, "bootstrap token file %s: %s", path, strerror(errno));
+        snprintf(err, errcap, "%s %s: %s", what, path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-        snprintf(err, errcap, "bootstrap token file %s must be a regular file that only its owner can read (chmod 600)",
-                 path);
+        snprintf(err, errcap, "%s %s must be a regular file that only its owner can read (chmod 600)", what, path);
         close(fd);
         return -1;
     }
@@ -284,7 +317,7 @@ static int read_bootstrap(const char *path, char *out, size_t cap, char *err, si
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            snprintf(err, errcap, "bootstrap token file %s: %s", path, strerror(errno));
+            snprintf(err, errcap, "%s %s: %s", what, path, strerror(errno));
             close(fd);
             explicit_bzero(out, cap);
             return -1;
@@ -301,12 +334,12 @@ static int read_bootstrap(const char *path, char *out, size_t cap, char *err, si
     out[end - start] = '\0';
     for (size_t i = 0; out[i]; i++)
         if ((unsigned char)out[i] <= ' ' || (unsigned char)out[i] >= 0x7f) {
-            snprintf(err, errcap, "bootstrap token file %s: holds more than one token, or a control character", path);
+            snprintf(err, errcap, "%s %s: holds more than one token, or a control character", what, path);
             explicit_bzero(out, cap);
             return -1;
         }
     if (out[0] == '\0') {
-        snprintf(err, errcap, "bootstrap token file %s is empty", path);
+        snprintf(err, errcap, "%s %s is empty", what, path);
         return -1;
     }
     return 0;
@@ -314,51 +347,139 @@ static int read_bootstrap(const char *path, char *out, size_t cap, char *err, si
 
 /* --- one request ------------------------------------------------------------------- */
 
-struct answer {
-    char *data;
-    size_t len;
-    int too_big;
-};
-
-static size_t collect(char *p, size_t size, size_t nmemb, void *arg) {
-    struct answer *b = arg;
-    size_t n = size * nmemb;
-    if (b->len + n > ANSWER_MAX) {
-        b->too_big = 1;
-        return 0;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return n;
-}
-
-/* The seconds between the token's iat and exp claims, or -1. */
-static int64_t claimed_lifetime(const char *token) {
+/* The token's claims (its payload, not verified: the server just issued
+ * it to us over a verified connection), or NULL if it is not a JWT. */
+static json_t *token_claims(const char *token) {
     const char *dot1 = strchr(token, '.');
     const char *dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
     if (dot1 == NULL || dot2 == NULL || strchr(dot2 + 1, '.') != NULL)
-        return -1;
+        return NULL;
     uint8_t payload[TOKEN_MAX];
     size_t n = 0;
     if (jwt_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof(payload), &n) != 0)
-        return -1;
+        return NULL;
     json_t *claims = json_loadb((const char *)payload, n, 0, NULL);
-    json_t *iat = json_object_get(claims, "iat"), *exp = json_object_get(claims, "exp");
-    int64_t life = json_is_integer(iat) && json_is_integer(exp)
-                       ? (int64_t)json_integer_value(exp) - (int64_t)json_integer_value(iat)
-                       : -1;
-    json_decref(claims);
-    return life;
+    if (!json_is_object(claims)) {
+        json_decref(claims);
+        return NULL;
+    }
+    return claims;
+}
+
+static int64_t claim_int(const json_t *claims, const char *name) {
+    const json_t *v = json_object_get(claims, name);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 }
 
 /*
- * Asks for an identity token with credential cred. On success the token is
- * in a->token with its times; otherwise a->token is unchanged and err says
+ * POSTs body with the headers hdrs to a->url (the list is freed here; it
+ * may hold a credential). FETCH_OK when the server answered (*status, the
+ * answer in ans), else FETCH_TRANSIENT with why in err.
+ */
+static enum fetch_fail post(struct agent *a, CURL *c, const char *body, struct curl_slist *hdrs,
+                            struct transfer_body *ans, long *status, char *err, size_t errcap) {
+    curl_easy_setopt(c, CURLOPT_URL, a->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, transfer_body_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, ans);
+    CURLcode rc = curl_easy_perform(c);
+    *status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdrs); /* the list may hold the credential: libcurl copies nothing back */
+    if (rc == CURLE_OK)
+        return FETCH_OK;
+    if (ans->too_big)
+        snprintf(err, errcap, "the server's answer is larger than %zu bytes", ans->cap);
+    else
+        transfer_error(err, errcap, "could not reach the server", c, rc);
+    transfer_failed(&a->http, rc);
+    return FETCH_TRANSIENT;
+}
+
+/*
+ * An answer other than 200: the server's reason into err (latchkey's
+ * "errors", or OAuth's error and error_description from the token
+ * exchange; neither ever holds a token). Worth retrying for 408, 429 and
+ * 5xx; any other refusal the same request would get again.
+ */
+static enum fetch_fail refusal(struct agent *a, long status, const json_t *doc, char *err, size_t errcap) {
+    const char *code = json_string_value(json_object_get(doc, "error"));
+    const char *desc = json_string_value(json_object_get(doc, "error_description"));
+    const json_t *msg = json_array_get(json_object_get(doc, "errors"), 0);
+    if (code != NULL)
+        snprintf(err, errcap, "the server answered %ld: %.64s: %.300s", status, code,
+                 desc != NULL ? desc : "no error description");
+    else
+        snprintf(err, errcap, "the server answered %ld: %.300s", status,
+                 json_is_string(msg) ? json_string_value(msg) : "no error message");
+    transfer_failed(&a->http, CURLE_OK);
+    return status == 408 || status == 429 || status >= 500 ? FETCH_TRANSIENT : FETCH_REFUSED;
+}
+
+/*
+ * Makes tok the current token: life_s its lifetime (by the server's
+ * word), exp_s its expiry by the server's clock. Refuses (FETCH_TRANSIENT)
+ * a token that is not a JWT with iat and exp, or has already expired by
+ * this machine's clock; with --subject-token-file and --team or
+ * --service-account, one of another account (FETCH_REFUSED).
+ */
+static enum fetch_fail keep(struct agent *a, const char *tok, int64_t life_s, int64_t exp_s, char *err, size_t errcap) {
+    json_t *claims = token_claims(tok);
+    int64_t iat = claim_int(claims, "iat"), exp = claim_int(claims, "exp");
+    const char *team = json_string_value(json_object_get(claims, "team"));
+    const char *sa = json_string_value(json_object_get(claims, "sa"));
+    enum fetch_fail out = FETCH_TRANSIENT;
+    if (claims == NULL || strlen(tok) >= sizeof(a->token) || iat < 0 || exp <= iat || team == NULL || sa == NULL) {
+        snprintf(err, errcap, "the server's answer is not an identity token");
+        goto done;
+    }
+    if (life_s <= 0 || life_s > exp - iat)
+        life_s = exp - iat;
+    if (exp_s <= 0)
+        exp_s = exp;
+    if (a->subject_file != NULL &&
+        ((a->team != NULL && strcmp(a->team, team) != 0) || (a->sa != NULL && strcmp(a->sa, sa) != 0))) {
+        snprintf(err, errcap,
+                 "the token exchange gave a token of service account %.128s of team %.128s, not the one "
+                 "--team/--service-account name (the trusted issuer's rules chose it); not written",
+                 sa, team);
+        out = FETCH_REFUSED;
+        goto done;
+    }
+    int64_t now = clock_now_ms();
+    if (exp_s * 1000 <= now) {
+        snprintf(err, errcap,
+                 "the token the server issued has already expired by this machine's clock (check the "
+                 "clocks); not written");
+        goto done;
+    }
+    /* Scheduled by its lifetime from now, so a clock difference with the
+     * server moves nothing; never past what the server says. */
+    int64_t exp_ms = now + life_s * 1000;
+    if (exp_ms > exp_s * 1000)
+        exp_ms = exp_s * 1000;
+    explicit_bzero(a->token, sizeof(a->token));
+    memcpy(a->token, tok, strlen(tok) + 1);
+    a->issued_ms = now;
+    a->expires_ms = exp_ms;
+    out = FETCH_OK;
+done:
+    json_decref(claims);
+    return out;
+}
+
+/*
+ * Asks the identity-token route for a token with credential cred (an API
+ * token, or a workload's identity token). On success the token is in
+ * a->token with its times; otherwise a->token is unchanged and err says
  * why (the server's own message for a refusal; never a token).
  */
 static enum fetch_fail fetch(struct agent *a, const char *cred, char *err, size_t errcap) {
     char buf[ANSWER_MAX];
-    struct answer ans = {buf, 0, 0};
+    struct transfer_body ans = {buf, sizeof(buf), 0, 0};
     json_t *body = json_object();
     if (a->audience != NULL)
         json_object_set_new(body, "audience", json_string(a->audience));
@@ -381,67 +502,94 @@ static enum fetch_fail fetch(struct agent *a, const char *cred, char *err, size_
         snprintf(err, errcap, "out of memory");
         return FETCH_TRANSIENT;
     }
-    hdrs = h2;
-    curl_easy_setopt(c, CURLOPT_URL, a->url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &ans);
-    CURLcode rc = curl_easy_perform(c);
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs); /* the list held the credential: libcurl copies nothing back */
+    enum fetch_fail out = post(a, c, text, h2, &ans, &status, err, errcap);
     free(text);
-
-    enum fetch_fail out = FETCH_OK;
-    json_t *doc = NULL;
-    if (rc != CURLE_OK) {
-        if (ans.too_big)
-            snprintf(err, errcap, "the server's answer is larger than %d bytes", ANSWER_MAX);
-        else
-            transfer_error(err, errcap, "could not reach the server", c, rc);
-        transfer_failed(&a->http, rc);
-        out = FETCH_TRANSIENT;
+    if (out != FETCH_OK)
         goto done;
-    }
-    doc = json_loadb(buf, ans.len, 0, NULL);
+    json_t *doc = json_loadb(buf, ans.len, 0, NULL);
     if (status != 200) {
-        json_t *msg = json_array_get(json_object_get(doc, "errors"), 0);
-        const char *m = json_is_string(msg) ? json_string_value(msg) : "no error message";
-        snprintf(err, errcap, "the server answered %ld: %.300s", status, m);
-        transfer_failed(&a->http, CURLE_OK);
-        out = status == 408 || status == 429 || status >= 500 ? FETCH_TRANSIENT : FETCH_REFUSED;
-        goto done;
+        out = refusal(a, status, doc, err, errcap);
+    } else {
+        const char *tok = json_string_value(json_object_get(doc, "token"));
+        const char *when = json_string_value(json_object_get(doc, "expires_at"));
+        int64_t exp_s = 0;
+        if (tok == NULL || when == NULL || rfc3339_parse(when, strlen(when), &exp_s) != 0) {
+            snprintf(err, errcap, "the server's answer is not an identity token");
+            out = FETCH_TRANSIENT;
+        } else {
+            out = keep(a, tok, 0, exp_s, err, errcap);
+        }
     }
-    const char *tok = json_string_value(json_object_get(doc, "token"));
-    const char *when = json_string_value(json_object_get(doc, "expires_at"));
-    int64_t exp_s = 0, life_s = tok != NULL ? claimed_lifetime(tok) : -1;
-    if (tok == NULL || when == NULL || strlen(tok) >= sizeof(a->token) || life_s <= 0 ||
-        rfc3339_parse(when, strlen(when), &exp_s) != 0) {
-        snprintf(err, errcap, "the server's answer is not an identity token");
-        out = FETCH_TRANSIENT;
-        goto done;
-    }
-    int64_t now = clock_now_ms();
-    if (exp_s * 1000 <= now) {
-        snprintf(err, errcap,
-                 "the token the server issued has already expired by this machine's clock (check the "
-                 "clocks); not written");
-        out = FETCH_TRANSIENT;
-        goto done;
-    }
-    /* Scheduled by its lifetime from now, so a clock difference with the
-     * server moves nothing; never past what expires_at says. */
-    int64_t exp_ms = now + life_s * 1000;
-    if (exp_ms > exp_s * 1000)
-        exp_ms = exp_s * 1000;
-    explicit_bzero(a->token, sizeof(a->token));
-    memcpy(a->token, tok, strlen(tok) + 1);
-    a->issued_ms = now;
-    a->expires_ms = exp_ms;
-done:
     json_decref(doc);
+done:
+    explicit_bzero(buf, sizeof(buf));
+    return out;
+}
+
+/* Appends name=value (value percent-encoded; '&' before it unless first)
+ * to the form in buf. 0, or -1 when it does not fit or libcurl has no
+ * memory. */
+static int form_add(CURL *c, char *buf, size_t cap, size_t *len, const char *name, const char *value) {
+    char *esc = curl_easy_escape(c, value, 0);
+    if (esc == NULL)
+        return -1;
+    int n = snprintf(buf + *len, cap - *len, "%s%s=%s", *len > 0 ? "&" : "", name, esc);
+    explicit_bzero(esc, strlen(esc));
+    curl_free(esc);
+    if (n < 0 || (size_t)n >= cap - *len)
+        return -1;
+    *len += (size_t)n;
+    return 0;
+}
+
+/*
+ * Exchanges subject (the foreign token) for an identity token at
+ * POST /v1/oauth/token (RFC 8693, docs/federation.md): a form with the
+ * grant type, the subject token and its type, --org (whose trusted issuers
+ * apply) and --audience if given. The answer's access_token is an
+ * identity token; expires_in its lifetime. As fetch() for the rest.
+ */
+static enum fetch_fail exchange(struct agent *a, const char *subject, char *err, size_t errcap) {
+    char buf[ANSWER_MAX];
+    struct transfer_body ans = {buf, sizeof(buf), 0, 0};
+    char form[FORM_MAX];
+    size_t len = 0;
+    CURL *c = transfer_begin(&a->http);
+    struct curl_slist *hdrs =
+        c != NULL ? curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded") : NULL;
+    if (hdrs == NULL || form_add(c, form, sizeof(form), &len, "grant_type", GRANT_TOKEN_EXCHANGE) != 0 ||
+        form_add(c, form, sizeof(form), &len, "subject_token_type", TOKEN_TYPE_JWT) != 0 ||
+        form_add(c, form, sizeof(form), &len, "org", a->org) != 0 ||
+        (a->audience != NULL && form_add(c, form, sizeof(form), &len, "audience", a->audience) != 0) ||
+        form_add(c, form, sizeof(form), &len, "subject_token", subject) != 0) {
+        curl_slist_free_all(hdrs);
+        explicit_bzero(form, sizeof(form));
+        snprintf(err, errcap, "out of memory");
+        return FETCH_TRANSIENT;
+    }
+    long status = 0;
+    enum fetch_fail out = post(a, c, form, hdrs, &ans, &status, err, errcap);
+    explicit_bzero(form, sizeof(form));
+    if (out != FETCH_OK)
+        goto done;
+    json_t *doc = json_loadb(buf, ans.len, 0, NULL);
+    if (status != 200) {
+        out = refusal(a, status, doc, err, errcap);
+    } else {
+        const char *tok = json_string_value(json_object_get(doc, "access_token"));
+        const char *type = json_string_value(json_object_get(doc, "issued_token_type"));
+        json_t *in = json_object_get(doc, "expires_in");
+        if (tok == NULL || !json_is_integer(in) || json_integer_value(in) <= 0 ||
+            (type != NULL && strcmp(type, TOKEN_TYPE_JWT) != 0)) {
+            snprintf(err, errcap, "the server's answer is not an identity token");
+            out = FETCH_TRANSIENT;
+        } else {
+            out = keep(a, tok, (int64_t)json_integer_value(in), 0, err, errcap);
+        }
+    }
+    json_decref(doc);
+done:
     explicit_bzero(buf, sizeof(buf));
     return out;
 }
@@ -449,10 +597,12 @@ done:
 /* --- one renewal ------------------------------------------------------------------ */
 
 /*
- * Gets a new token: a workload's agent renews with its current identity
- * token while that is usable (the server's rule for workloads), falling back
- * to the bootstrap token when it is refused; otherwise with the bootstrap
- * token, read afresh. via says which worked. 0 (FETCH_OK) or why not.
+ * Gets a new token. With --subject-token-file: exchanges the subject
+ * token, read afresh (the platform may have rotated it). Otherwise a
+ * workload's agent renews with its current identity token while that is
+ * usable (the server's rule for workloads), falling back to the bootstrap
+ * token when it is refused; else with the bootstrap token, read afresh.
+ * via says which worked. 0 (FETCH_OK) or why not.
  */
 static enum fetch_fail renew(struct agent *a, const char **via, char *err, size_t errcap) {
     enum fetch_fail r;
@@ -467,12 +617,17 @@ static enum fetch_fail renew(struct agent *a, const char **via, char *err, size_
             return r;
         lk_log(LOG_WARN, "agent: renewing with the identity token failed (%s); trying the bootstrap token", err);
     }
-    char boot[TOKEN_MAX];
-    if (read_bootstrap(a->bootstrap_file, boot, sizeof(boot), err, errcap) != 0)
+    char cred[TOKEN_MAX];
+    if (read_credential(a->cred_file, a->cred_what, cred, sizeof(cred), err, errcap) != 0)
         return FETCH_REFUSED;
-    r = fetch(a, boot, err, errcap);
-    explicit_bzero(boot, sizeof(boot));
-    *via = "bootstrap token";
+    if (a->subject_file != NULL) {
+        r = exchange(a, cred, err, errcap);
+        *via = "token exchange";
+    } else {
+        r = fetch(a, cred, err, errcap);
+        *via = "bootstrap token";
+    }
+    explicit_bzero(cred, sizeof(cred));
     return r;
 }
 
@@ -643,7 +798,7 @@ int agent_main(int argc, char **argv) {
     /* Startup checks that need no server: a bootstrap file others can read
      * is refused before anything else happens. */
     char boot[TOKEN_MAX], err[512];
-    if (read_bootstrap(a.bootstrap_file, boot, sizeof(boot), err, sizeof(err)) != 0) {
+    if (read_credential(a.cred_file, a.cred_what, boot, sizeof(boot), err, sizeof(err)) != 0) {
         lk_log(LOG_ERROR, "agent: %s", err);
         return 1;
     }

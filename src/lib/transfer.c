@@ -1,7 +1,8 @@
 /*
- * transfer.c - the libcurl session under lib/smtp.c and lib/webhook.c:
- * handle reuse, the options every transfer gets, and stopping a transfer
- * from another thread.
+ * transfer.c - the libcurl session under lib/smtp.c and lib/webhook.c (and
+ * the agent's and the federation's fetches): handle reuse, the options
+ * every transfer gets, stopping a transfer from another thread, and a
+ * bounded answer body.
  *
  * Must never turn certificate verification off (a private CA is added,
  * never a bypass), never follow a redirect, and never put a URL or a reply
@@ -9,6 +10,7 @@
  */
 #include "lib/transfer.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -153,6 +155,22 @@ void transfer_error(char *err, size_t cap, const char *what, CURL *c, CURLcode r
         snprintf(err, cap, "%s: %s (server answered %ld)", what, curl_easy_strerror(rc), code);
     else
         snprintf(err, cap, "%s: %s", what, curl_easy_strerror(rc));
+}
+
+size_t transfer_body_write(char *p, size_t size, size_t nmemb, void *arg) {
+    struct transfer_body *b = arg;
+    if (size != 0 && nmemb > SIZE_MAX / size) {
+        b->too_big = 1;
+        return 0;
+    }
+    size_t n = size * nmemb;
+    if (n > b->cap - b->len) {
+        b->too_big = 1;
+        return 0; /* anything but n: libcurl stops with CURLE_WRITE_ERROR */
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return n;
 }
 
 int transfer_url_ok(const char *url, const char *scheme_a, const char *scheme_b) {

@@ -83,6 +83,23 @@ CURL *transfer_begin(struct transfer *t);
 void transfer_failed(struct transfer *t, CURLcode rc);
 void transfer_error(char *err, size_t cap, const char *what, CURL *c, CURLcode rc);
 
+/*
+ * A bounded in-memory answer body: pass transfer_body_write as
+ * CURLOPT_WRITEFUNCTION and the struct as CURLOPT_WRITEDATA. The caller
+ * owns data (at least cap bytes) and sets len and too_big to 0 first. A
+ * body longer than cap bytes sets too_big and makes libcurl stop the
+ * transfer (CURLE_WRITE_ERROR); data then holds the first len bytes. The
+ * body is not NUL-terminated (a caller that needs that gives a buffer of
+ * cap + 1 bytes).
+ */
+struct transfer_body {
+    char *data;
+    size_t cap;
+    size_t len;
+    int too_big;
+};
+size_t transfer_body_write(char *p, size_t size, size_t nmemb, void *arg);
+
 /* 1 if url starts with scheme_a or scheme_b ("smtp://") and names a host,
  * without user info or any control character or space; else 0. */
 int transfer_url_ok(const char *url, const char *scheme_a, const char *scheme_b);

@@ -97,24 +97,6 @@ static int url_ok(const char *url, int allow_loopback) {
     return 0;
 }
 
-struct body_buf {
-    char *data;
-    size_t len;
-    int too_big;
-};
-
-static size_t write_cb(char *p, size_t size, size_t n, void *arg) {
-    struct body_buf *b = arg;
-    size_t add = size * n;
-    if (b->len + add > JWT_JWKS_MAX) {
-        b->too_big = 1;
-        return 0;
-    }
-    memcpy(b->data + b->len, p, add);
-    b->len += add;
-    return add;
-}
-
 /* Outside --dev the server connects only to public addresses: an org
  * admin names the jwks_uri, and must not be able to make latchkey fetch
  * from its own network (a metadata service, an admin port). Checked on the
@@ -140,7 +122,8 @@ static curl_socket_t guarded_open(void *arg, curlsocktype purpose, struct curl_s
 static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *ret_len, struct lk_error *err) {
     struct transfer t;
     struct transfer_opts o = {f->cfg.ca_file, FEDERATION_FETCH_CONNECT_TIMEOUT, FEDERATION_FETCH_TIMEOUT};
-    struct body_buf b = {malloc(JWT_JWKS_MAX + 1), 0, 0};
+    /* One byte more than the limit, for the NUL. */
+    struct transfer_body b = {malloc(JWT_JWKS_MAX + 1), JWT_JWKS_MAX, 0, 0};
     if (b.data == NULL)
         return lk_error_set(err, LK_ENOMEM, "out of memory");
     transfer_init(&t, &o, NULL);
@@ -152,7 +135,7 @@ static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *
     atomic_fetch_add(&f->fetches, 1);
     curl_easy_setopt(c, CURLOPT_URL, uri);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, f->cfg.allow_http_loopback ? "http,https" : "https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, transfer_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "latchkey");
     struct guard g = {f->cfg.allow_http_loopback, 0};

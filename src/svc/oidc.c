@@ -451,8 +451,13 @@ int oidc_issue(struct svc *svc, const struct principal *caller, const struct oid
     if (svc->oidc == NULL)
         return lk_error_set(err, LK_ESEALED, "identity tokens are not available");
     int64_t ttl = in->ttl_s != 0 ? in->ttl_s : OIDC_TTL_DEFAULT;
-    if (ttl < OIDC_TTL_MIN || ttl > OIDC_TTL_MAX)
-        return lk_error_set(err, LK_EINVAL, "ttl: %lld seconds is outside 5 minutes .. 24 hours", (long long)ttl);
+    int64_t min = svc->oidc->cfg.ttl_min_s > 0 ? svc->oidc->cfg.ttl_min_s : OIDC_TTL_MIN;
+    if (ttl < min || ttl > OIDC_TTL_MAX) {
+        int minutes = min % 60 == 0;
+        long long n = minutes ? min / 60 : min;
+        return lk_error_set(err, LK_EINVAL, "ttl: %lld seconds is outside %lld %s%s .. 24 hours", (long long)ttl, n,
+                            minutes ? "minute" : "second", n == 1 ? "" : "s");
+    }
     const char *aud = in->audience != NULL ? in->audience : in->issuer;
     if (aud[0] == '\0' || strlen(aud) > OIDC_AUDIENCE_MAX || !str_utf8_valid(aud, strlen(aud)))
         return lk_error_set(err, LK_EINVAL, "audience: expected a non-empty string of at most %d bytes",

@@ -74,6 +74,7 @@ struct lk_error;
 struct oidc_config {
     int64_t rotation_s;                       /* OIDC_ROTATION_MIN.. */
     char trust_domain[OIDC_TRUST_DOMAIN_MAX]; /* SPIFFE trust domain */
+    int64_t ttl_min_s;                        /* shortest ttl a caller may ask for; 0 = OIDC_TTL_MIN */
 };
 
 struct oidc;

@@ -16,6 +16,7 @@ import threading
 
 import secret_scan
 from aiosmtpd.controller import Controller
+from federation_harness import Mock
 from helpers import SEEN_PASSWORDS, SEEN_SECRETS, SERVER_DIRS, Server, remember_secret
 from notice_harness import Hooks, Mailbox, free_port
 
@@ -142,3 +143,11 @@ def webhook():
     yield hooks
     srv.shutdown()
     srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def mock():
+    """The mock foreign token issuer (federation_harness.Mock), one per test module."""
+    m = Mock()
+    yield m
+    m.close()

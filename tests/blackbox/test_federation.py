@@ -1,59 +1,22 @@
 """Federation (issue 20 item 7, docs/federation.md): an org trusts a foreign
-token issuer (tests/federation/mock_issuer.js, npm jose) and maps its
+token issuer (tests/federation/mock_issuer.js, npm jose; the mock fixture
+and its helpers are in conftest.py and federation_harness.py) and maps its
 tokens' claims to a service account; POST /v1/oauth/token (RFC 8693)
 exchanges such a token for a latchkey identity token. Checked: the exchange
 for a matching rule (the token works as the account's Bearer credential),
 every refusal naming its check, inline and fetched key sets (a fetched set
 is cached), the OAuth wire format, CRUD and its authorization."""
 import json
-import os
-import subprocess
 import time
 
 import pytest
 import requests
 
-from helpers import Server, assert_error, create_org, create_team, create_user, expect, init_data_dir, \
-    org_with_users, remember_secret, token_for, unseal
+from federation_harness import AUD, GRANT, JWT_TYPE, TI, exchange, rules, trust
+from helpers import Server, assert_error, create_org, create_team, expect, init_data_dir, org_with_users, \
+    remember_secret, unseal
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MOCK = os.path.join(ROOT, "tests", "federation", "mock_issuer.js")
 T = "/v1/orgs/acme/teams/payments"
-TI = "/v1/orgs/acme/trusted-issuers"
-SUB = "repo:acme/api:ref:refs/heads/main"
-AUD = "https://latchkey.example/acme"
-GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt"
-
-
-class Mock:
-    def __init__(self):
-        self.proc = subprocess.Popen(["node", MOCK], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        info = json.loads(self.proc.stdout.readline())
-        self.issuer = info["issuer"]
-
-    def sign(self, key="es", kid=None, **claims):
-        body = {"key": key, "claims": dict({"sub": SUB, "aud": AUD, "exp": int(time.time()) + 300}, **claims)}
-        if kid:
-            body["kid"] = kid
-        r = requests.post(self.issuer + "/sign", json=body, timeout=10)
-        assert r.status_code == 200, r.text
-        remember_secret(r.text)
-        return r.text
-
-    def jwks(self):
-        return requests.get(self.issuer + "/jwks", timeout=10).json()
-
-    def count(self):
-        return requests.get(self.issuer + "/count", timeout=10).json()["jwks"]
-
-
-@pytest.fixture(scope="module")
-def mock():
-    m = Mock()
-    yield m
-    m.proc.terminate()
-    m.proc.wait(10)
 
 
 @pytest.fixture
@@ -64,28 +27,6 @@ def acme(server):
                                                                             "roles": ["team-member"]}))
     expect(server.post(T + "/service-accounts", token=tokens["admin"], json={"name": "reader"}))
     return tokens
-
-
-def rules(**extra):
-    return [{"claims": dict({"sub": SUB}, **extra), "team": "payments", "service_account": "deployer"},
-            {"claims": {"sub": "repo:acme/api:pull_request"}, "team": "payments", "service_account": "reader"}]
-
-
-def trust(server, mock, token, name="ci", inline=True, **over):
-    body = {"name": name, "issuer": mock.issuer, "audience": AUD, "rules": rules()}
-    if inline:
-        body["jwks"] = mock.jwks()
-    else:
-        body["jwks_uri"] = mock.issuer + "/jwks"
-    body.update(over)
-    return server.post(TI, token=token, json=body)
-
-
-def exchange(server, subject, org="acme", headers=None, **extra):
-    data = {"grant_type": GRANT, "subject_token": subject, "subject_token_type": JWT_TYPE, "org": org}
-    data.update(extra)
-    data = {k: v for k, v in data.items() if v is not None}
-    return requests.post(server.url + "/v1/oauth/token", data=data, headers=headers or {}, timeout=10)
 
 
 def refused(r, check, error="invalid_grant", status=400):

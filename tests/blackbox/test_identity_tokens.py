@@ -127,6 +127,25 @@ def test_audience_and_ttl(server, acme):
     assert_error(issue(server, acme["sa"], status=400, audience=""), 400, "audience")
     assert_error(issue(server, acme["sa"], status=400, colour="red"), 400, "colour")
 
+    # The floor is 5 minutes unless the server was started with a lower one.
+    assert_error(issue(server, acme["sa"], status=400, ttl="10s"), 400, "outside 5 minutes .. 24 hours")
+
+
+def test_a_dev_server_may_lower_the_shortest_ttl(make_server):
+    """--identity-min-ttl (with --dev) lets tests ask for 10-second tokens;
+    below the value given is still refused, and the token is as good as any."""
+    server = make_server(extra=["--identity-min-ttl", "10s"])
+    admin = org_with_users(server, "acme", [("admin", "admin")])["admin"]
+    create_team(server, "acme", "payments", token=admin)
+    expect(server.post(T + "/service-accounts", token=admin, json={"name": "deployer"}))
+    sa = expect(server.post(SA + "/tokens", token=admin, json={}))["token"]
+    out = issue(server, sa, ttl="10s")
+    c = verify_offline(out["token"], expect(server.get("/v1/oidc/jwks")))
+    assert c["exp"] - c["iat"] == 10
+    assert expect(server.get("/v1/auth/whoami", token=out["token"]))["principal"]["name"] == "deployer"
+    assert_error(issue(server, sa, status=400, ttl="9s"), 400, "ttl: 9 seconds is outside 10 seconds .. 24 hours")
+    assert_error(issue(server, sa, status=400, ttl="25h"), 400, "outside 10 seconds")
+
 
 def test_bearer_use_with_the_accounts_rights(server, acme):
     tok = issue(server, acme["sa"])["token"]
