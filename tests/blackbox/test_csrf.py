@@ -228,3 +228,26 @@ def test_a_bad_allowed_origin_is_refused_at_start(tmp_path, value, msg):
                        capture_output=True, text=True, timeout=20)
     assert r.returncode == 2, r.stderr
     assert "allowed-origins" in r.stderr and msg in r.stderr, r.stderr
+
+
+def test_the_vault_door_takes_a_cookie_only_under_the_same_rule(make_server):
+    """The Vault-compatible door reads the `token` cookie too (after
+    X-Vault-Token and the headers), so a page on another site could reach
+    it with the victim's session. The same rule holds there: a cookie
+    brings a change only with a JSON body from the server's own origin.
+    A form post writing a secret or minting a token changes nothing."""
+    s = make_server(extra=["--vault-default-org", "acme"])
+    sess = admin_session(s)
+    for ctype in ("text/plain", "application/x-www-form-urlencoded"):
+        h = dict(cookie(sess), Origin=EVIL, **{"Content-Type": ctype})
+        r = s.request("PUT", "/v1/secret/planted", headers=h, data=b'{"k":"v"}')
+        assert r.status_code in (400, 403), r.text
+        assert "Content-Type" in r.text, r.text
+        r = s.post("/v1/auth/token/create", headers=h, data=b'{"policies":["default"]}')
+        assert r.status_code in (400, 403) and "client_token" not in r.text, r.text
+    # JSON from another origin is refused as on the native API.
+    r = s.request("PUT", "/v1/secret/planted", headers=dict(cookie(sess), Origin=EVIL), json={"k": "v"})
+    assert r.status_code in (400, 403) and "origin" in r.text.lower(), r.text
+    assert s.get("/v1/secret/planted", headers={"X-Vault-Token": sess}).status_code == 404
+    # The session's own header use of the door still works.
+    assert s.request("PUT", "/v1/secret/mine", headers={"X-Vault-Token": sess}, json={"k": "v"}).status_code == 204

@@ -123,7 +123,8 @@ def test_audience_and_ttl(server, acme):
     assert c["exp"] - c["iat"] == 86400
     assert_error(issue(server, acme["sa"], status=400, ttl="4m"), 400, "ttl")
     assert_error(issue(server, acme["sa"], status=400, ttl="25h"), 400, "ttl")
-    assert_error(issue(server, acme["sa"], status=400, ttl="soon"), 400, "ttl")
+    assert_error(issue(server, acme["sa"], status=400, ttl="soon"), 400, "ttl: expected a duration such as")
+    assert_error(issue(server, acme["sa"], status=400, ttl="0s"), 400, "ttl: expected a duration longer than zero")
     assert_error(issue(server, acme["sa"], status=400, audience=""), 400, "audience")
     assert_error(issue(server, acme["sa"], status=400, colour="red"), 400, "colour")
 
