@@ -353,6 +353,9 @@ int server_run(struct config *cfg) {
     /* Writes what is queued and answers the workers' last held replies. */
     audit_log_free(srv->audit);
     srv->audit = NULL;
+    /* Ends the key-set fetch under way and answers the requests waiting on
+     * fetches, which the workers then drop (api/rerun.c). */
+    federation_stop(srv->fed);
     server_workers_free(srv);
     /* A delivery in flight is aborted and stays pending for the next start. */
     notifier_stop(srv->notifier);
@@ -365,6 +368,7 @@ out:
         server_workers_stop(srv);
         audit_log_free(srv->audit);
         srv->audit = NULL;
+        federation_stop(srv->fed);
         server_workers_free(srv);
     }
     store_close(boot);

@@ -85,6 +85,7 @@ int api_ctx_start(struct api_ctx *ctx, h2o_evloop_t *loop, h2o_multithread_queue
     ctx->flush_entry.cb = on_flush_timer;
     if (api_audit_start(ctx) != 0)
         return -1;
+    api_rerun_start(ctx);
     h2o_timeout_link(loop, &ctx->flush_timeout, &ctx->flush_entry);
     return 0;
 }
@@ -96,6 +97,7 @@ void api_ctx_drained(struct api_ctx *ctx) {
 }
 
 void api_ctx_stop(struct api_ctx *ctx) {
+    api_rerun_stop(ctx);
     api_audit_stop(ctx);
     if (h2o_timeout_is_linked(&ctx->flush_entry))
         h2o_timeout_unlink(&ctx->flush_entry);
@@ -418,7 +420,7 @@ static void pipeline(struct api_req *ar) {
         audit_request_begin(svc);
     }
     ar->route->fn(ar);
-    if (!ar->replied) {
+    if (!ar->replied && !ar->deferred) {
         lk_log(LOG_ERROR, "handler for %s sent no reply", ar->route->pattern);
         api_reply_error(ar, LK_EINTERNAL, "internal error (request %s)", ar->request_id);
     }
@@ -433,9 +435,10 @@ void api_req_init(struct api_req *ar, struct api_ctx *ctx, h2o_req_t *req) {
     make_request_id(ar);
 }
 
-int api_handle(struct api_ctx *ctx, h2o_req_t *req) {
+static void handle(struct api_ctx *ctx, h2o_req_t *req, int rerun) {
     struct api_req ar;
     api_req_init(&ar, ctx, req);
+    ar.rerun = rerun;
     pipeline(&ar);
     /* The request took its token's last use (num_uses): the token is
      * revoked now that the request is done. Refused already either way. */
@@ -443,5 +446,13 @@ int api_handle(struct api_ctx *ctx, h2o_req_t *req) {
         lk_log(LOG_WARN, "request %s: token %s used up, but its revocation failed; it stays refused", ar.request_id,
                ar.principal.token->id);
     principal_done(&ar.principal);
+}
+
+int api_handle(struct api_ctx *ctx, h2o_req_t *req) {
+    handle(ctx, req, 0);
     return 0;
+}
+
+void api_handle_again(struct api_ctx *ctx, h2o_req_t *req) {
+    handle(ctx, req, 1);
 }

@@ -87,9 +87,11 @@ struct api_ctx {
     h2o_multithread_receiver_t audit_receiver; /* "your tickets are durable" from the audit writer */
     struct api_pending *pending_head;          /* answers waiting for their audit record, in ticket order */
     struct api_pending *pending_tail;
-    uint64_t request_seq;   /* for request ids */
-    char request_prefix[9]; /* random per worker start, for request ids */
-    int64_t time_cached_s;  /* access-log timestamp cache */
+    h2o_multithread_receiver_t rerun_receiver; /* "run it again": a fetch a request waited on ended (rerun.c) */
+    int stopping;                              /* api_ctx_stop began: nothing runs again */
+    uint64_t request_seq;                      /* for request ids */
+    char request_prefix[9];                    /* random per worker start, for request ids */
+    int64_t time_cached_s;                     /* access-log timestamp cache */
     char time_cached[24];
 };
 
@@ -111,6 +113,8 @@ struct api_req {
     int replied;
     int mutating;           /* runs in a request transaction (store_request_begin) */
     int help;               /* answered ?help=1 instead of running the route */
+    int deferred;           /* the handler handed it to api_rerun_after_fetch: no answer from this run */
+    int rerun;              /* this is its second run (rerun.c): it never waits again */
     h2o_iovec_t credential; /* as presented, for the audit HMAC when it fails; never logged */
     int credential_failed;
     enum api_cred_source cred_source;
@@ -457,5 +461,18 @@ json_t *api_time(int64_t t);
 /* A JSON array of the strings names[0..n), rows of width bytes (a store
  * record's list of names, such as char roles[N][W]); NULL on out of memory. */
 json_t *api_names(const void *names, size_t width, size_t n);
+
+/*
+ * rerun.c: the request waits, off its loop, for a fetch of uri (a trusted
+ * issuer's key set) and then runs again from the start. 0, with nothing to
+ * answer now (the handler returns at once), or an LK_E* code when it
+ * cannot wait (its second run, or too many fetches queued): the handler
+ * answers as unavailable.
+ */
+int api_rerun_after_fetch(struct api_req *ar, const char *uri);
+void api_rerun_start(struct api_ctx *ctx);
+void api_rerun_stop(struct api_ctx *ctx);
+/* api.c: a request's second run (rerun.c). */
+void api_handle_again(struct api_ctx *ctx, h2o_req_t *req);
 
 #endif

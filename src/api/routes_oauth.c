@@ -120,9 +120,15 @@ static void h_token(struct api_req *ar) {
     const char *issuer = api_issuer(ar);
     if (issuer == NULL)
         goto out;
-    struct federation_exchange_in in = {org, subject, strlen(subject), issuer, aud};
+    /* On the loop: a key set to fetch is fetched off it, and the request
+     * runs again once it is here (rerun.c). */
+    struct federation_exchange_in in = {org, subject, strlen(subject), issuer, aud, 1};
     struct federation_exchanged *x = h2o_mem_alloc_pool(&req->pool, sizeof(*x));
     int r = federation_exchange(ar->svc, &in, x, &ar->err);
+    if (r == LK_EAGAIN && api_rerun_after_fetch(ar, x->fetch_uri) == 0)
+        goto out;
+    if (r == LK_EAGAIN)
+        r = lk_error_set(&ar->err, LK_EUNAVAIL, "the issuer's key set is being fetched; try again");
     if (r != 0) {
         const char *m = lk_error_message(&ar->err);
         if (r == LK_EBADTOKEN || r == LK_EEXPIRED)

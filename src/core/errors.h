@@ -34,7 +34,8 @@
     X(SEALED, 18, 503, "latchkey is sealed")                                                                           \
     X(BUSY, 19, 503, "storage busy, try again")                                                                        \
     X(RANGE, 20, 400, "value out of range")                                                                            \
-    X(INTEGRITY, 21, 500, "stored data failed its integrity check")
+    X(INTEGRITY, 21, 500, "stored data failed its integrity check")                                                    \
+    X(AGAIN, 22, 503, "waiting for something to be fetched; try again")
 
 enum lk_errno {
     LK_OK = 0,

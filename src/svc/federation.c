@@ -32,51 +32,7 @@
 #include "svc/service_accounts.h"
 #include "svc/svc.h"
 
-/* ---- the shared JWKS cache ---- */
-
-struct jwks_entry {
-    char uri[STORE_URL_MAX]; /* "" = free */
-    char *doc;               /* malloc'd JWKS text */
-    size_t len;
-    int64_t fetched_at;
-};
-
-struct federation {
-    struct federation_config cfg;
-    pthread_mutex_t lock; /* guards cache; never held during a fetch */
-    struct jwks_entry cache[FEDERATION_JWKS_CACHE_MAX];
-    atomic_uint_fast64_t fetches;
-};
-
-int federation_new(const struct federation_config *cfg, struct federation **ret) {
-    struct federation *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        return LK_ENOMEM;
-    f->cfg = *cfg;
-    pthread_mutex_init(&f->lock, NULL);
-    atomic_init(&f->fetches, 0);
-    if (transfer_global_init() != 0) {
-        pthread_mutex_destroy(&f->lock);
-        free(f);
-        return LK_EINTERNAL;
-    }
-    *ret = f;
-    return 0;
-}
-
-void federation_free(struct federation *f) {
-    if (f == NULL)
-        return;
-    for (size_t i = 0; i < FEDERATION_JWKS_CACHE_MAX; i++)
-        free(f->cache[i].doc);
-    pthread_mutex_destroy(&f->lock);
-    free(f);
-    transfer_global_done();
-}
-
-uint64_t federation_fetch_count(const struct federation *f) {
-    return f == NULL ? 0 : atomic_load(&((struct federation *)f)->fetches);
-}
+#include "svc/federation_keys.h"
 
 /* 1 if url is https://host..., or (allow_loopback) http:// to 127.0.0.1,
  * [::1] or localhost, with an optional port. */
@@ -94,153 +50,6 @@ static int url_ok(const char *url, int allow_loopback) {
         if (strncmp(h, hosts[i], n) == 0 && (h[n] == '\0' || h[n] == ':' || h[n] == '/'))
             return 1;
     }
-    return 0;
-}
-
-/* Outside --dev the server connects only to public addresses: an org
- * admin names the jwks_uri, and must not be able to make latchkey fetch
- * from its own network (a metadata service, an admin port). Checked on the
- * address libcurl is about to connect to, so a name that resolves to a
- * private address, or is re-bound to one, is refused too. */
-struct guard {
-    int allow_private;
-    int refused;
-};
-
-static curl_socket_t guarded_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a) {
-    struct guard *g = arg;
-    struct netaddr na;
-    if (!g->allow_private && (netaddr_from_sockaddr(&a->addr, &na) != 0 || !netaddr_is_public(&na))) {
-        g->refused = 1;
-        return CURL_SOCKET_BAD;
-    }
-    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    return fd < 0 ? CURL_SOCKET_BAD : fd;
-}
-
-/* GETs uri into a new malloc'd buffer. */
-static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *ret_len, struct lk_error *err) {
-    struct transfer t;
-    struct transfer_opts o = {f->cfg.ca_file, FEDERATION_FETCH_CONNECT_TIMEOUT, FEDERATION_FETCH_TIMEOUT};
-    /* One byte more than the limit, for the NUL. */
-    struct transfer_body b = {malloc(JWT_JWKS_MAX + 1), JWT_JWKS_MAX, 0, 0};
-    if (b.data == NULL)
-        return lk_error_set(err, LK_ENOMEM, "out of memory");
-    transfer_init(&t, &o, NULL);
-    CURL *c = transfer_begin(&t);
-    if (c == NULL) {
-        free(b.data);
-        return lk_error_set(err, LK_ENOMEM, "out of memory");
-    }
-    atomic_fetch_add(&f->fetches, 1);
-    curl_easy_setopt(c, CURLOPT_URL, uri);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, f->cfg.allow_http_loopback ? "http,https" : "https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, transfer_body_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "latchkey");
-    struct guard g = {f->cfg.allow_http_loopback, 0};
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, guarded_open);
-    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &g);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    transfer_done(&t);
-    if (rc != CURLE_OK || status != 200) {
-        free(b.data);
-        if (b.too_big)
-            return lk_error_set(err, LK_EUNAVAIL, "the key set at jwks_uri is larger than %d bytes", JWT_JWKS_MAX);
-        if (g.refused)
-            return lk_error_set(
-                err, LK_EUNAVAIL,
-                "could not fetch the key set from jwks_uri: it resolves to an address that is not "
-                "public (loopback, private, link-local or reserved), which latchkey does not fetch from");
-        if (rc != CURLE_OK)
-            return lk_error_set(err, LK_EUNAVAIL, "could not fetch the key set from jwks_uri: %s",
-                                curl_easy_strerror(rc));
-        return lk_error_set(err, LK_EUNAVAIL, "could not fetch the key set from jwks_uri: it answered %ld", status);
-    }
-    b.data[b.len] = '\0';
-    *ret_doc = b.data;
-    *ret_len = b.len;
-    return 0;
-}
-
-/*
- * The key set at uri: from the cache when fetched less than
- * FEDERATION_JWKS_TTL ago (and not min_age_refetch >= 0 with an entry at
- * least that old), else fetched and cached. A failed fetch falls back to
- * a cached copy of any age. *ret_age: the copy's age in seconds.
- */
-static int jwks_get(struct federation *f, const char *uri, int64_t now, int64_t refetch_older_than,
-                    struct jwt_keyset **ret, int64_t *ret_age, struct lk_error *err) {
-    char *doc = NULL;
-    size_t len = 0;
-    int64_t fetched_at = 0;
-    pthread_mutex_lock(&f->lock);
-    for (size_t i = 0; i < FEDERATION_JWKS_CACHE_MAX; i++) {
-        struct jwks_entry *e = &f->cache[i];
-        if (e->uri[0] != '\0' && strcmp(e->uri, uri) == 0) {
-            int64_t age = now - e->fetched_at;
-            int fresh = age < FEDERATION_JWKS_TTL && (refetch_older_than < 0 || age < refetch_older_than);
-            if (fresh && (doc = malloc(e->len + 1)) != NULL) {
-                memcpy(doc, e->doc, e->len + 1);
-                len = e->len;
-                fetched_at = e->fetched_at;
-            }
-            break;
-        }
-    }
-    pthread_mutex_unlock(&f->lock);
-
-    if (doc == NULL) {
-        struct lk_error ferr = {0};
-        int r = fetch(f, uri, &doc, &len, &ferr);
-        pthread_mutex_lock(&f->lock);
-        struct jwks_entry *slot = NULL, *victim = NULL;
-        for (size_t i = 0; i < FEDERATION_JWKS_CACHE_MAX; i++) {
-            struct jwks_entry *e = &f->cache[i];
-            if (e->uri[0] != '\0' && strcmp(e->uri, uri) == 0) {
-                slot = e;
-                break;
-            }
-            /* A free entry, else the one fetched longest ago. */
-            if (victim == NULL || (victim->uri[0] != '\0' && (e->uri[0] == '\0' || e->fetched_at < victim->fetched_at)))
-                victim = e;
-        }
-        if (r == 0) {
-            char *copy = malloc(len + 1);
-            if (slot == NULL)
-                slot = victim;
-            if (copy != NULL && slot != NULL) {
-                memcpy(copy, doc, len + 1);
-                free(slot->doc);
-                slot->doc = copy;
-                slot->len = len;
-                slot->fetched_at = now;
-                str_copy(slot->uri, sizeof(slot->uri), uri);
-            } else {
-                free(copy);
-            }
-            fetched_at = now;
-        } else if (slot != NULL && (doc = malloc(slot->len + 1)) != NULL) {
-            /* Stale if error: the issuer's keys as last seen. */
-            memcpy(doc, slot->doc, slot->len + 1);
-            len = slot->len;
-            fetched_at = slot->fetched_at;
-            r = 0;
-        }
-        pthread_mutex_unlock(&f->lock);
-        if (r != 0) {
-            lk_error_set(err, r, "%s", lk_error_message(&ferr));
-            return r;
-        }
-    }
-    struct lk_error kerr = {0};
-    int r = jwt_keyset_from_jwks(doc, len, ret, &kerr);
-    free(doc);
-    if (r != 0)
-        return lk_error_set(err, LK_EUNAVAIL, "the key set at jwks_uri is not usable: %s", lk_error_message(&kerr));
-    *ret_age = now - fetched_at;
     return 0;
 }
 
@@ -272,7 +81,7 @@ static int load(struct svc *svc, const struct principal *caller, const char *org
  * that its account exists in the org and holds nothing the caller lacks. */
 static int validate(struct svc *svc, const struct principal *caller, const struct svc_scope *sc,
                     const struct trusted_issuer_rec *t, struct lk_error *err) {
-    int dev = svc->fed != NULL && svc->fed->cfg.allow_http_loopback;
+    int dev = fedkeys_allow_loopback(svc->fed);
     if (!url_ok(t->issuer, dev))
         return lk_error_set(err, LK_EINVAL,
                             dev ? "issuer: expected an https:// URL (or http:// to 127.0.0.1, [::1] or localhost in "
@@ -618,7 +427,9 @@ int federation_exchange(struct svc *svc, const struct federation_exchange_in *in
             r = lk_error_set(err, LK_EUNAVAIL, "fetching key sets is not available");
             goto out;
         }
-        r = jwks_get(svc->fed, t->jwks_uri, svc->now, -1, &keys, &age, err);
+        r = fedkeys_get(svc->fed, t->jwks_uri, svc->now, -1, !in->no_fetch, &keys, &age, err);
+        if (r == LK_EAGAIN)
+            str_copy(ret->fetch_uri, sizeof(ret->fetch_uri), t->jwks_uri);
         if (r != 0) {
             prefix_issuer(err, t->name);
             goto out;
@@ -631,7 +442,9 @@ int federation_exchange(struct svc *svc, const struct federation_exchange_in *in
         /* The issuer may have rotated its keys since the copy was fetched. */
         jwt_keyset_free(keys);
         keys = NULL;
-        r = jwks_get(svc->fed, t->jwks_uri, svc->now, FEDERATION_JWKS_REFETCH_MIN, &keys, &age, err);
+        r = fedkeys_get(svc->fed, t->jwks_uri, svc->now, FEDERATION_JWKS_REFETCH_MIN, !in->no_fetch, &keys, &age, err);
+        if (r == LK_EAGAIN)
+            str_copy(ret->fetch_uri, sizeof(ret->fetch_uri), t->jwks_uri);
         if (r != 0) {
             prefix_issuer(err, t->name);
             goto out;

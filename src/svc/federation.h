@@ -40,10 +40,14 @@ struct lk_error;
 #define FEDERATION_JWKS_CACHE_MAX 64
 /* An unknown kid refetches a set at most this often (a rotation). */
 #define FEDERATION_JWKS_REFETCH_MIN 30
-/* A fetch happens inside the exchange request, on its worker's loop (see
- * docs/federation.md, "Limits"): bounded hard. */
+/* A fetch runs on the fetcher thread for requests on an event loop
+ * (svc/federation_keys.h), bounded all the same. A failed one is
+ * remembered, and not tried again, for FEDERATION_FETCH_RETRY seconds; at
+ * most FEDERATION_FETCH_QUEUE_MAX URIs wait to be fetched. */
 #define FEDERATION_FETCH_CONNECT_TIMEOUT 2
 #define FEDERATION_FETCH_TIMEOUT 3
+#define FEDERATION_FETCH_RETRY 10
+#define FEDERATION_FETCH_QUEUE_MAX 16
 /* Identity tokens from an exchange live this long (OIDC_TTL_DEFAULT). */
 #define FEDERATION_TTL OIDC_TTL_DEFAULT
 
@@ -60,6 +64,17 @@ struct federation;
  * (ca_file must outlive fed). */
 int federation_new(const struct federation_config *cfg, struct federation **ret);
 void federation_free(struct federation *fed);
+/* Stops the fetcher thread: the fetch under way ends, and every waiter
+ * (federation_fetch_then) still queued is answered without one. Before the
+ * waiters' owners go away; federation_free does it too. */
+void federation_stop(struct federation *fed);
+/*
+ * Queues a fetch of uri (joining one queued already) and has done(arg) run
+ * once it ended, on the fetcher thread: then the cache holds the key set,
+ * or the failure, for a request run again. 0, or LK_EBUSY (too many
+ * fetches queued), LK_EUNAVAIL (stopping), LK_ENOMEM; done is not run then.
+ */
+int federation_fetch_then(struct federation *fed, const char *uri, void (*done)(void *arg), void *arg);
 /* How many JWKS fetches this process made (tests and diagnostics). */
 uint64_t federation_fetch_count(const struct federation *fed);
 
@@ -93,6 +108,9 @@ struct federation_exchange_in {
     size_t subject_len;
     const char *issuer;   /* latchkey's issuer (api_issuer) */
     const char *audience; /* of the new token; NULL: the issuer */
+    /* The caller runs on an event loop: a key set to fetch is not fetched
+     * here, the answer is LK_EAGAIN with fetch_uri set (federation_fetch_then). */
+    int no_fetch;
 };
 
 struct federation_exchanged {
@@ -102,7 +120,8 @@ struct federation_exchanged {
     char trusted_issuer[STORE_NAME_MAX];
     char team[STORE_NAME_MAX];
     char sa[STORE_NAME_MAX];
-    int rule; /* the index of the rule that matched */
+    int rule;                      /* the index of the rule that matched */
+    char fetch_uri[STORE_URL_MAX]; /* LK_EAGAIN: the key set to fetch first */
 };
 
 /*
@@ -112,6 +131,7 @@ struct federation_exchanged {
  * "algorithm", "audience", "expired", "not yet valid", "malformed token",
  * "no rule matched", "service account". LK_EINVAL for a bad request
  * (audience), LK_EUNAVAIL when the issuer's key set cannot be fetched,
+ * LK_EAGAIN (in->no_fetch) when it must be fetched first,
  * LK_ESEALED (no signing key yet), store errors.
  */
 int federation_exchange(struct svc *svc, const struct federation_exchange_in *in, struct federation_exchanged *ret,

@@ -46,6 +46,14 @@ async function main() {
       jwksCount++;
       return send(200, 'application/json', JSON.stringify(jwks));
     }
+    // The same key set after a delay: a slow issuer, for the tests that
+    // the server's loops keep answering while it fetches.
+    const slow = /^\/slow-jwks\?ms=(\d+)$/.exec(req.url || '');
+    if (req.method === 'GET' && slow) {
+      jwksCount++;
+      setTimeout(() => send(200, 'application/json', JSON.stringify(jwks)), Number(slow[1]));
+      return undefined;
+    }
     if (req.method === 'GET' && req.url === '/count') return send(200, 'application/json', JSON.stringify({ jwks: jwksCount }));
     if (req.method === 'POST' && req.url === '/sign') {
       let body = '';
