@@ -91,7 +91,7 @@ int store_org_get_by_name(struct store *s, const char *name, struct org_rec *ret
     uint64_t before = usable_epoch(s);
     int r = dispatch_read_begin(s);
     if (r == 0)
-        r = dispatch_read_done(s, s->ops->org_get(s, NULL, name, ret));
+        r = s->ops->org_get(s, NULL, name, ret);
     if (r == 0)
         fill(s, &k, before, ret, sizeof(*ret), NULL, 0);
     return r;
@@ -111,7 +111,7 @@ int store_team_get(struct store *s, const char *org_id, const char *name, struct
     uint64_t before = usable_epoch(s);
     int r = dispatch_read_begin(s);
     if (r == 0)
-        r = dispatch_read_done(s, s->ops->team_get(s, org_id, name, ret));
+        r = s->ops->team_get(s, org_id, name, ret);
     if (r == 0)
         fill(s, &k, before, ret, sizeof(*ret), NULL, 0);
     return r;
@@ -143,7 +143,7 @@ int store_team_member_role(struct store *s, const char *team_id, const char *use
     memset(&re, 0, sizeof(re));
     int r = dispatch_read_begin(s);
     if (r == 0)
-        r = dispatch_read_done(s, s->ops->team_member_role(s, team_id, user_id, re.role));
+        r = s->ops->team_member_role(s, team_id, user_id, re.role);
     if (r != 0 && r != LK_ENOTFOUND)
         return r;
     re.found = r == 0;
@@ -180,7 +180,7 @@ int store_secret_get(struct store *s, const char *org_id, const char *team_id, c
     uint64_t before = usable_epoch(s);
     int r = dispatch_read_begin(s);
     if (r == 0)
-        r = dispatch_read_done(s, s->ops->secret_get(s, org_id, team_id, path, version, ret));
+        r = s->ops->secret_get(s, org_id, team_id, path, version, ret);
     if (r == 0 && (ret->value != NULL) == (ret->value_len > 0))
         fill(s, &k, before, ret, sizeof(*ret), ret->value, ret->value_len);
     return r;
@@ -206,7 +206,7 @@ int store_secret_versions(struct store *s, const char *org_id, const char *team_
     uint64_t before = usable_epoch(s);
     int r = dispatch_read_begin(s);
     if (r == 0)
-        r = dispatch_read_done(s, s->ops->secret_versions(s, org_id, team_id, path, ret));
+        r = s->ops->secret_versions(s, org_id, team_id, path, ret);
     if (r != 0)
         return r;
     for (size_t i = 0; i < ret->count; i++)

@@ -152,7 +152,7 @@ int store_token_list(struct store *s, const char *owner_type, const char *owner_
     int rb = dispatch_read_begin(s);
     if (rb != 0)
         return rb;
-    return dispatch_read_done(s, s->ops->token_list(s, owner_type, owner_id, after_seq, limit, ret));
+    return s->ops->token_list(s, owner_type, owner_id, after_seq, limit, ret);
 }
 
 int store_token_set_expiry(struct store *s, const char *id, int64_t expires_at) {
@@ -256,7 +256,7 @@ int store_audit_list(struct store *s, const struct audit_filter *f, struct audit
     int rb = dispatch_read_begin(s);
     if (rb != 0)
         return rb;
-    return dispatch_read_done(s, s->ops->audit_list(s, f, ret));
+    return s->ops->audit_list(s, f, ret);
 }
 
 /* --- audit checkpoints ---------------------------------------------------- */
@@ -418,8 +418,7 @@ int store_team_scopes_for_member(struct store *s, const char *org_id, const char
     int rb = dispatch_read_begin(s);
     if (rb != 0)
         return rb;
-    return dispatch_read_done(
-        s, s->ops->team_scopes_for_member(s, org_id, user_id, role, after != NULL ? after : "", limit, ret));
+    return s->ops->team_scopes_for_member(s, org_id, user_id, role, after != NULL ? after : "", limit, ret);
 }
 
 int store_team_member_list(struct store *s, const char *team_id, struct team_member_list *ret) {

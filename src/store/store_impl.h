@@ -19,7 +19,8 @@
     X(void, close, (struct store *s))                                                                                  \
     X(int, migrate, (struct store *s, int *ret_version))                                                               \
     X(int, begin, (struct store *s))                                                                                   \
-    /* A transaction that only reads (store_read_tx): ended by commit or rollback. */                                  \
+    /* A transaction that only reads (store_read_tx), its snapshot taken by the time read_begin returns (the      \
+     * read cache checks the change epoch then): ended by commit or rollback. */                                         \
     X(int, read_begin, (struct store *s))                                                                              \
     X(int, commit, (struct store *s))                                                                                  \
     X(int, rollback, (struct store *s))                                                                                \
@@ -203,17 +204,16 @@ struct store_ops {
 /* Every backend's struct begins with this. */
 struct store {
     const struct store_ops *ops;
-    int in_tx;                 /* a transaction is open (store_tx or a request's) */
-    int request_mode;          /* between store_request_begin and _end */
-    int request_tx;            /* request_mode, and a write has opened its transaction */
-    int read_tx;               /* inside store_read_tx: in_tx too, and every write is refused */
-    int read_begun;            /* read_tx, and the backend's read transaction has begun (at its first read) */
-    int dirty;                 /* in_tx, and a write that changes data ran in it: its commit counts */
-    uint64_t tx_epoch;         /* read_tx: the change epoch when it began (tx.c) */
-    int tx_hits;               /* read_tx: rows it took from the read cache */
-    int tx_checked;            /* read_tx: its first backend read was checked against tx_epoch */
-    int tx_retry;              /* read_tx: that check failed; it runs again without the cache */
-    int tx_nocache;            /* read_tx: this run takes nothing from the read cache */
+    int in_tx;         /* a transaction is open (store_tx or a request's) */
+    int request_mode;  /* between store_request_begin and _end */
+    int request_tx;    /* request_mode, and a write has opened its transaction */
+    int read_tx;       /* inside store_read_tx: in_tx too, and every write is refused */
+    int read_begun;    /* read_tx, and the backend's read transaction has begun (at its first read) */
+    int dirty;         /* in_tx, and a write that changes data ran in it: its commit counts */
+    uint64_t tx_epoch; /* read_tx: the change epoch when it began (tx.c) */
+    int tx_hits;       /* read_tx: rows it took from the read cache */
+    int tx_retry;      /* read_tx: its snapshot is newer than its cached rows; it runs again without the cache */
+    int tx_nocache;    /* read_tx: this run takes nothing from the read cache */
     struct store_cache *cache; /* the read cache this connection reads through; NULL: none */
 };
 

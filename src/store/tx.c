@@ -90,6 +90,15 @@ int dispatch_write_begin(struct store *s) {
     return 0;
 }
 
+/*
+ * A read transaction may take rows from the cache before its first backend
+ * read; those rows are of tx_epoch. The backend's snapshot, taken when
+ * read_begin returns, is of the same moment only if no commit that
+ * changes data has entered since, which the epoch still being tx_epoch
+ * then proves. If it moved, rows of two moments would meet in one answer:
+ * the read asked for is not made (no out parameter is written), and
+ * store_read_tx runs its function again, from the backend alone.
+ */
 int dispatch_read_begin(struct store *s) {
     if (!s->read_tx || s->read_begun)
         return 0;
@@ -97,28 +106,14 @@ int dispatch_read_begin(struct store *s) {
     s->in_tx = 0;
     int r = s->ops->read_begin(s);
     s->in_tx = 1;
-    if (r == 0)
-        s->read_begun = 1;
-    return r;
-}
-
-/*
- * A read transaction may take rows from the cache before its first backend
- * read, which is when the backend takes its snapshot. Those rows are of
- * tx_epoch; the snapshot is of the same moment only if no commit that
- * changes data has entered since, which the epoch still being tx_epoch
- * after that read proves. If it moved, rows of two moments would meet in
- * one answer: the transaction is run again, from the backend alone.
- */
-int dispatch_read_done(struct store *s, int r) {
-    if (!s->read_tx || s->tx_checked || !s->read_begun)
+    if (r != 0)
         return r;
-    s->tx_checked = 1;
+    s->read_begun = 1;
     if (s->tx_hits > 0 && dispatch_epoch() != s->tx_epoch) {
         s->tx_retry = 1;
         return LK_EBUSY;
     }
-    return r;
+    return 0;
 }
 
 void store_request_begin(struct store *s) {
@@ -201,7 +196,6 @@ int store_read_tx(struct store *s, int (*fn)(struct store *s, void *arg), void *
         s->read_begun = 0;
         s->tx_epoch = dispatch_epoch();
         s->tx_hits = 0;
-        s->tx_checked = 0;
         s->tx_retry = 0;
         s->tx_nocache = run > 0;
         r = fn(s, arg);

@@ -238,10 +238,16 @@ int sqlite_begin(struct store *s) {
 }
 
 int sqlite_read_begin(struct store *s) {
-    /* DEFERRED: no lock until the first read, which takes the snapshot every
-     * later read of the transaction sees (WAL: a reader never waits). */
+    /* DEFERRED: no write lock (WAL: a reader never waits). A deferred
+     * transaction takes its snapshot at its first read: one that reads
+     * nothing (no row matches) takes it now, as store_impl.h asks. */
     static const struct stmt_def def = {"BEGIN DEFERRED"};
-    return run(ss_of(s), &def);
+    static const struct stmt_def snapshot = {"SELECT 1 FROM sqlite_schema WHERE rowid < 0"};
+    struct sqlite_store *ss = ss_of(s);
+    int r = run(ss, &def);
+    if (r == 0 && (r = run(ss, &snapshot)) != 0)
+        sqlite_rollback(s);
+    return r;
 }
 
 int sqlite_commit(struct store *s) {
