@@ -342,6 +342,9 @@ int server_run(struct config *cfg) {
     }
     lk_log(LOG_INFO, "shutting down: no new connections; finishing requests in flight");
     atomic_store(&srv->stopping, 1);
+    /* Ends the key-set fetch under way: the requests waiting on fetches run
+     * again during the drain and answer 503 (api/rerun.c). */
+    federation_stop(srv->fed);
     server_workers_stop(srv);
     /* The workers are drained: the flusher's last flush is the last word,
      * and it hands the writer its records (the clean-up's), so it stops
@@ -353,9 +356,6 @@ int server_run(struct config *cfg) {
     /* Writes what is queued and answers the workers' last held replies. */
     audit_log_free(srv->audit);
     srv->audit = NULL;
-    /* Ends the key-set fetch under way and answers the requests waiting on
-     * fetches, which the workers then drop (api/rerun.c). */
-    federation_stop(srv->fed);
     server_workers_free(srv);
     /* A delivery in flight is aborted and stays pending for the next start. */
     notifier_stop(srv->notifier);
@@ -365,10 +365,10 @@ int server_run(struct config *cfg) {
 out:
     if (srv->workers != NULL) {
         /* Start-up failed after some workers started: stop them in order. */
+        federation_stop(srv->fed);
         server_workers_stop(srv);
         audit_log_free(srv->audit);
         srv->audit = NULL;
-        federation_stop(srv->fed);
         server_workers_free(srv);
     }
     store_close(boot);

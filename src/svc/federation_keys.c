@@ -59,7 +59,7 @@ struct federation {
     pthread_cond_t cond; /* a job was queued, or stopping */
     struct job *jobs;    /* queued, the one being fetched first */
     size_t njobs;
-    int stopping;
+    atomic_int stopping; /* also read by a fetch under way, which it ends */
     int started;
     pthread_t tid;
 };
@@ -74,6 +74,7 @@ int federation_new(const struct federation_config *cfg, struct federation **ret)
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->cond, NULL);
     atomic_init(&f->fetches, 0);
+    atomic_init(&f->stopping, 0);
     if (transfer_global_init() != 0) {
         pthread_cond_destroy(&f->cond);
         pthread_mutex_destroy(&f->lock);
@@ -109,7 +110,7 @@ void federation_stop(struct federation *f) {
     if (f == NULL)
         return;
     pthread_mutex_lock(&f->lock);
-    f->stopping = 1;
+    atomic_store(&f->stopping, 1);
     pthread_cond_signal(&f->cond);
     struct job *left = NULL;
     pthread_mutex_unlock(&f->lock);
@@ -167,6 +168,11 @@ static curl_socket_t guarded_open(void *arg, curlsocktype purpose, struct curl_s
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow) {
+    struct federation *f = arg;
+    return atomic_load(&f->stopping) ? 1 : 0;
+}
+
 /* GETs uri into a new malloc'd buffer. */
 static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *ret_len, struct lk_error *err) {
     struct transfer t;
@@ -190,6 +196,10 @@ static int fetch(struct federation *f, const char *uri, char **ret_doc, size_t *
     struct guard g = {f->cfg.allow_http_loopback, 0};
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, guarded_open);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &g);
+    /* A stop ends a fetch under way at once rather than after its timeout. */
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
     CURLcode rc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
