@@ -79,7 +79,8 @@ TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_token
 	tests/blackbox/test_vault_tokens.py::test_num_uses_holds_under_concurrency \
 	tests/blackbox/test_vault_tokens.py::test_subtree_revocation_races_child_creation \
 	tests/blackbox/test_federation.py::test_concurrent_exchanges_share_the_key_set_cache \
-	tests/blackbox/test_read_cache.py::test_every_read_after_a_write_sees_it_under_load
+	tests/blackbox/test_read_cache.py::test_every_read_after_a_write_sees_it_under_load \
+	tests/blackbox/test_docs.py::test_plain_copies_are_made_once_under_concurrent_requests
 
 test-tsan: build-tsan
 	$(TSAN_ENV) $(TSAN_RUN) meson test -C $(BUILD_TSAN) --print-errorlogs --timeout-multiplier 10

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 import yaml
@@ -162,6 +163,26 @@ def test_swagger_ui_is_the_pinned_package_unchanged(server):
             z = requests.get(server.url + "/docs/" + name, headers=GZIP, timeout=10, stream=True)
             raw = z.raw.read(decode_content=False)
             assert z.headers["Content-Encoding"] == "gzip" and len(raw) < len(want) // 2, name
+
+
+def test_plain_copies_are_made_once_under_concurrent_requests(server):
+    """Clients that refuse gzip, all at once on a fresh server: both workers
+    may inflate the same file at the same time; each answer is the file."""
+    names = ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE.txt"]
+    want = {}
+    for name, source in zip(names, ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE"]):
+        with open(os.path.join(SWAGGER_UI, source), "rb") as f:
+            want[name] = f.read()
+
+    def fetch(i):
+        name = names[i % len(names)]
+        r = requests.get(server.url + "/docs/" + name, headers=PLAIN, timeout=30)
+        return name, r.status_code, r.headers.get("Content-Encoding"), r.content
+
+    with ThreadPoolExecutor(12) as ex:
+        for name, status, enc, body in ex.map(fetch, range(36)):
+            assert (status, enc) == (200, None), name
+            assert body == want[name], name
 
 
 def test_unknown_names_answer_404_in_the_errors_shape(server):
