@@ -12,22 +12,28 @@ all: build
 deps:
 	@scripts/deps.sh
 
-$(BUILD)/build.ninja: | deps
+# The npm packages pinned in package-lock.json: the build embeds Swagger UI
+# (swagger-ui-dist) into the binary; the tests drive the others (the OpenAPI
+# linter, node-vault, jose, openid-client, playwright-core).
+node-deps: deps
+	@scripts/npm-deps.sh
+
+$(BUILD)/build.ninja: | deps node-deps
 	meson setup $(BUILD) --buildtype=release -Db_ndebug=false
 
-build: deps $(BUILD)/build.ninja
+build: deps node-deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-$(BUILD_ASAN)/build.ninja: | deps
+$(BUILD_ASAN)/build.ninja: | deps node-deps
 	meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 
-build-asan: deps $(BUILD_ASAN)/build.ninja
+build-asan: deps node-deps $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)
 
-$(BUILD_TSAN)/build.ninja: | deps
+$(BUILD_TSAN)/build.ninja: | deps node-deps
 	meson setup $(BUILD_TSAN) --buildtype=debugoptimized -Db_sanitize=thread -Db_lundef=false
 
-build-tsan: deps $(BUILD_TSAN)/build.ninja
+build-tsan: deps node-deps $(BUILD_TSAN)/build.ninja
 	ninja -C $(BUILD_TSAN)
 
 # Build and start a dev server: embedded SQLite under ./.latchkey; the first
@@ -37,10 +43,6 @@ run: build
 
 test-unit: build
 	meson test -C $(BUILD) --print-errorlogs
-
-# The black-box suite drives node-vault (npm, pinned) besides the binary.
-node-deps: deps
-	@scripts/npm-deps.sh
 
 test-blackbox: build node-deps
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD)/latchkey $(PYTEST) -q tests/blackbox
@@ -78,7 +80,8 @@ TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_token
 	tests/blackbox/test_vault_tokens.py::test_subtree_revocation_races_child_creation \
 	tests/blackbox/test_federation.py::test_concurrent_exchanges_share_the_key_set_cache \
 	tests/blackbox/test_read_cache.py::test_every_read_after_a_write_sees_it_under_load \
-	tests/blackbox/test_federation.py::test_a_slow_key_set_never_holds_up_the_loop
+	tests/blackbox/test_federation.py::test_a_slow_key_set_never_holds_up_the_loop \
+	tests/blackbox/test_docs.py::test_plain_copies_are_made_once_under_concurrent_requests
 
 test-tsan: build-tsan
 	$(TSAN_ENV) $(TSAN_RUN) meson test -C $(BUILD_TSAN) --print-errorlogs --timeout-multiplier 10

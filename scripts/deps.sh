@@ -5,19 +5,22 @@
 set -euo pipefail
 
 PACKAGES=(
-  # build
-  gcc meson ninja-build pkg-config
+  # build (python3-yaml: api/openapi.yaml becomes the embedded /v1/openapi.json)
+  gcc meson ninja-build pkg-config python3 python3-yaml
   libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev
   # expiry notices: SMTP and webhook delivery
   libcurl4-openssl-dev
   # tests
-  libcmocka-dev python3 python3-pytest python3-requests python3-yaml openssl sqlite3 curl
+  libcmocka-dev python3-pytest python3-requests openssl sqlite3 curl
   # the Vault door is tested with a real Vault client library (hvac 0.11.2)
   python3-hvac
   # a real local SMTP server for the notice tests
   python3-aiosmtpd
-  # the OpenAPI linter runs on Node.js (npm packages pinned in package-lock.json)
+  # Node.js: the build embeds Swagger UI from npm, and the OpenAPI linter and
+  # client tests run on it (npm packages pinned in package-lock.json)
   nodejs
+  # the browser the Swagger UI test drives (through npm's playwright-core)
+  chromium
   # lint, fuzzing and bench
   clang-format cppcheck clang libclang-rt-14-dev wrk nginx-light
 )

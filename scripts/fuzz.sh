@@ -17,7 +17,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson -lz"
-ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring vault_acl jwt"
+ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring vault_acl jwt httpneg"
 
 # The src/ files each harness links against.
 sources() {
@@ -35,6 +35,7 @@ sources() {
     keyring) echo "src/core/keyring.c src/core/aead.c src/core/secret.c src/core/errors.c" ;;
     vault_acl) echo "src/core/vault_acl.c src/core/errors.c src/lib/str.c" ;;
     jwt) echo "src/core/jwt.c src/core/jwk.c src/core/secret.c src/core/errors.c src/lib/jsonw.c src/lib/str.c" ;;
+    httpneg) echo "src/core/httpneg.c" ;;
     *) echo "fuzz.sh: unknown harness '$1' (have: $ALL)" >&2; return 1 ;;
     esac
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/assets.h"
 #include "core/errors.h"
 #include "jobs/cleanup.h"
 #include "svc/federation.h"
@@ -241,8 +242,9 @@ int server_run(struct config *cfg) {
     srv->rl_login_account = ratelimiter_new(&cfg->rl_login_account, RATELIMIT_MAX_KEYS);
     srv->rl_login_ip = ratelimiter_new(&cfg->rl_login_ip, RATELIMIT_MAX_KEYS);
     srv->rl_signup = ratelimiter_new(&cfg->rl_signup, RATELIMIT_MAX_KEYS);
+    srv->assets = api_asset_cache_new();
     if (srv->cache == NULL || srv->rl_token == NULL || srv->rl_ip == NULL || srv->rl_login_account == NULL ||
-        srv->rl_login_ip == NULL || srv->rl_signup == NULL)
+        srv->rl_login_ip == NULL || srv->rl_signup == NULL || srv->assets == NULL)
         goto out;
     for (size_t i = 0; i < cfg->trusted_proxies.count; i++)
         if (cfg->trusted_proxies.items[i].prefix == 0)
@@ -383,6 +385,7 @@ out:
     ratelimiter_free(srv->rl_login_account);
     ratelimiter_free(srv->rl_login_ip);
     ratelimiter_free(srv->rl_signup);
+    api_asset_cache_free(srv->assets);
     pthread_mutex_destroy(&srv->flusher_lock);
     pthread_cond_destroy(&srv->flusher_cond);
     notices_cfg_done(srv->notices_cfg);

@@ -53,6 +53,7 @@ struct server {
     struct ratelimiter *rl_login_ip;      /* shared: see ratelimiter.h */
     struct ratelimiter *rl_signup;        /* shared: see ratelimiter.h */
     struct audit_log *audit;              /* shared: see svc/audit.h */
+    struct api_asset_cache *assets;       /* shared: plain copies of embedded files, see api/assets.h */
     atomic_int stopping;                  /* set once by the signal thread */
     pthread_t flusher;                    /* writes last_used_at every touch_interval */
     pthread_mutex_t flusher_lock;

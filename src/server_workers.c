@@ -120,6 +120,7 @@ int server_workers_start(struct server *srv) {
         .audit = srv->audit,
         .vault_default_org = cfg->vault_default_org,
         .public_url = cfg->public_url,
+        .assets = srv->assets,
     };
     srv->workers = calloc((size_t)cfg->threads, sizeof(*srv->workers));
     ctxs = calloc((size_t)cfg->threads, sizeof(*ctxs));

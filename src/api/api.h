@@ -23,6 +23,7 @@ struct ratelimiter;
 struct audit_log;
 struct netaddr_cidrs;
 struct origin_list;
+struct api_asset_cache;
 
 /*
  * What the api layer reads of the server: set before any worker starts,
@@ -45,6 +46,7 @@ struct api_config {
     struct audit_log *audit;                     /* shared: see svc/audit.h */
     const char *vault_default_org;               /* the Vault door's org when none is named; "" = none */
     const char *public_url;                      /* --public-url (the identity-token issuer); "" = from the request */
+    struct api_asset_cache *assets;              /* shared: see api/assets.h; NULL = inflate per request */
 };
 
 /* One worker thread's api state; used by that thread only. */

@@ -273,6 +273,14 @@ const char *api_issuer(struct api_req *ar);
 
 /* Sends len bytes of already-encoded JSON (copied into the request pool). */
 void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len);
+/*
+ * Sends len bytes of body as they are, not copied: body must live as long
+ * as the request (static data, or the request's pool). Content-Type is the
+ * one the handler added to req->res.headers, JSON if it added none; for an
+ * error the handler's Content-Type, Content-Encoding and ETag are dropped.
+ * 304 sends no body; 301 with len 0 an empty one.
+ */
+void api_reply_bytes(struct api_req *ar, int status, const char *body, size_t len);
 /* Sends body (reference stolen) with status. */
 void api_reply_json(struct api_req *ar, int status, json_t *body);
 /* 204 No Content. */

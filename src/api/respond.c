@@ -130,6 +130,8 @@ static const char *reason_of(int status) {
     switch (status) {
     case 200: return "OK";
     case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -247,14 +249,34 @@ void api_refuse(struct api_ctx *ctx, h2o_req_t *req, const struct lk_error *e) {
     principal_done(&ar.principal);
 }
 
+/* Headers that describe a body a handler meant to send (an embedded
+ * file's): an error sent instead, such as the 503 of an audit trail that
+ * cannot be written, must not go out under them. */
+static void drop_representation(h2o_req_t *req) {
+    static const h2o_token_t *const tokens[] = {H2O_TOKEN_CONTENT_TYPE, H2O_TOKEN_CONTENT_ENCODING, H2O_TOKEN_ETAG};
+    for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
+        ssize_t i;
+        while ((i = h2o_find_header(&req->res.headers, tokens[t], -1)) != -1)
+            h2o_delete_header(&req->res.headers, i);
+    }
+}
+
 void api_transmit(h2o_req_t *req, const char *request_id, int status, const char *body, size_t len) {
     static h2o_generator_t generator = {NULL, NULL};
     req->res.status = status;
     req->res.reason = reason_of(status);
+    if (status >= 400)
+        drop_representation(req);
     common_headers(req, request_id);
-    if (len > 0 || status != 204) {
-        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type",
-                       H2O_STRLIT("application/json"));
+    if (status == 304) {
+        len = 0; /* no body, and no length: a 304 describes the 200 it stands for */
+    } else if (status == 301 && len == 0) {
+        req->res.content_length = 0;
+    } else if (len > 0 || status != 204) {
+        /* JSON, unless the handler said otherwise (api_reply_bytes). */
+        if (h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1) == -1)
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type",
+                           H2O_STRLIT("application/json"));
         req->res.content_length = len;
     }
     /* HEAD: the headers a GET would have (Content-Length included), no body. */
@@ -294,6 +316,10 @@ void api_reply_json(struct api_req *ar, int status, json_t *body) {
         return;
     }
     send_body(ar, status, buf, need);
+}
+
+void api_reply_bytes(struct api_req *ar, int status, const char *body, size_t len) {
+    send_body(ar, status, body, len);
 }
 
 void api_reply_empty(struct api_req *ar) {

@@ -19,8 +19,10 @@ resource no other caller can touch give root its own ({root-org}); a row
 whose cells change the shared server names a World method that puts it back
 after each of them (after=, e.g. "unseal" after sealing).
 
-The routes that answer without credentials (the seal's) say so with unauth=,
-the status of the none/garbage/expired/revoked cells (401 otherwise).
+The routes that answer without credentials (the seal's, the identity-token
+issuer's public documents, the API's own description and Swagger UI) say so
+with unauth=, the status of the none/garbage/expired/revoked cells (401
+otherwise). A public route ignores whatever credential comes with it.
 """
 import itertools
 import re
@@ -255,6 +257,10 @@ MATRIX = [
     row("GET", "/v1/oidc/spiffe-bundle", None, unauth=200, **ALL_OK),
     row("POST", T + "/service-accounts/sa-default/identity-token", {}, _=401, sa=200, xorg=404),
     row("POST", "/v1/sys/oidc/rotate", None, _=401, root=200),
+    # The API's own description and Swagger UI (docs/api-docs.md): public.
+    row("GET", "/v1/openapi.json", None, unauth=200, **ALL_OK),
+    row("GET", "/docs/", None, unauth=200, **ALL_OK),
+    row("GET", "/docs/swagger-ui-bundle.js", None, unauth=200, **ALL_OK),
 ]
 
 
@@ -425,7 +431,9 @@ def test_matrix(world, method, path, body, col, want, after):
         assert r.headers["Content-Type"] == "application/json"
         # Vault's door says "nothing there" with an empty list; every other refusal names its reason.
         assert r.json()["errors"] or (p.startswith((VS, "/v1/sys/polic")) and r.status_code == 404), r.text
-    if r.status_code == 200 and isinstance(r.json().get("token"), str):
-        remember_secret(r.json()["token"])
-    if r.status_code == 200 and isinstance(r.json().get("auth"), dict):
-        remember_secret(r.json()["auth"]["client_token"])
+    # Swagger UI's files are not JSON; nothing in them is a secret.
+    answer = r.json() if r.status_code == 200 and r.headers["Content-Type"] == "application/json" else {}
+    if isinstance(answer.get("token"), str):
+        remember_secret(answer["token"])
+    if isinstance(answer.get("auth"), dict):
+        remember_secret(answer["auth"]["client_token"])

@@ -1,6 +1,8 @@
 """api/openapi.yaml and the server describe the same routes: every route the
 binary serves is in the spec with the same method, and every operation in the
-spec is served (and answers ?help=1)."""
+spec is served (and answers ?help=1). The same holds for the description the
+server itself serves at /v1/openapi.json (test_docs.py checks that it is the
+YAML, parsed)."""
 import os
 import re
 import subprocess
@@ -12,9 +14,10 @@ from helpers import BIN, ROOT
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 
-def spec_operations():
-    with open(os.path.join(ROOT, "api", "openapi.yaml")) as f:
-        spec = yaml.safe_load(f)
+def spec_operations(spec=None):
+    if spec is None:
+        with open(os.path.join(ROOT, "api", "openapi.yaml")) as f:
+            spec = yaml.safe_load(f)
     ops = set()
     for path, item in spec["paths"].items():
         for method in item:
@@ -40,6 +43,15 @@ def test_spec_and_server_list_the_same_routes():
     served = served_operations()
     assert served - spec == set(), "served but not in api/openapi.yaml"
     assert spec - served == set(), "in api/openapi.yaml but not served"
+
+
+def test_the_served_description_and_the_server_list_the_same_routes(server):
+    r = server.get("/v1/openapi.json")
+    assert r.status_code == 200, r.text
+    _, spec = spec_operations(r.json())
+    served = served_operations()
+    assert served - spec == set(), "served but not in /v1/openapi.json"
+    assert spec - served == set(), "in /v1/openapi.json but not served"
 
 
 def test_every_operation_documents_errors_and_help():

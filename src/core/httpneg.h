@@ -1,0 +1,32 @@
+/*
+ * httpneg.h - the two request headers a static file's answer depends on:
+ * If-None-Match (RFC 9110 13.1.2), to answer 304 to a client whose copy
+ * is current, and Accept-Encoding (12.5.3), to know whether it takes a
+ * gzipped body. Pure: no I/O, no allocation; values are {ptr, len}
+ * slices as the request holds them, never NUL-terminated.
+ */
+#ifndef LK_CORE_HTTPNEG_H
+#define LK_CORE_HTTPNEG_H
+
+#include <stddef.h>
+
+/*
+ * 1 if v[0..n), one If-None-Match field value, is "*" or lists etag (an
+ * entity-tag with its quotes, "\"abc\""), compared weakly as the RFC asks
+ * for If-None-Match: a "W/" prefix on either side does not matter. 0
+ * otherwise. A malformed element never matches; the elements after it
+ * still may. Every comma separates elements: the RFC lets an entity-tag
+ * hold one, but etag must not (latchkey's are base64url).
+ */
+int httpneg_etag_listed(const char *v, size_t n, const char *etag);
+
+/*
+ * The quality v[0..n), one Accept-Encoding field value, gives coding (a
+ * content-coding name, compared without regard to case): in thousandths,
+ * 0 (refused) to 1000, or -1 when v does not name it. A malformed or
+ * missing-digit qvalue counts as 0, so a garbled header refuses rather
+ * than accepts.
+ */
+int httpneg_coding_q(const char *v, size_t n, const char *coding);
+
+#endif
