@@ -286,7 +286,9 @@ static int parse_value(struct parser *p, int is_const, struct gql_value *v) {
         break;
     case GQL_TOK_DOLLAR:
         TRY(advance(p));
-        if (is_const && p->tok.kind == GQL_TOK_NAME) {
+        if (is_const) {
+            if (p->tok.kind != GQL_TOK_NAME)
+                return unexpected(p, &t);
             char ex[GQL_ECHO_MAX * 4 + 4];
             str_echo_n(p->tok.text, p->tok.len, GQL_ECHO_MAX, ex, sizeof(ex));
             return fail_at(p, LK_EINVAL, &t.loc, "Unexpected variable \"$%s\" in constant value.", ex);

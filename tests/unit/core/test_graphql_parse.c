@@ -157,6 +157,7 @@ static void test_variable_definitions(void **state) {
     expect_error("query Q(a: Int) { a }", "Syntax Error: Expected \"$\", found Name \"a\".", 1, 9);
     expect_error("query Q($a: Int = ) { a }", "Syntax Error: Unexpected \")\".", 1, 19);
     expect_error("query Q($a: Int = $b) { a }", "Syntax Error: Unexpected variable \"$b\" in constant value.", 1, 19);
+    expect_error("query Q($a: Int = [$ ]) { a }", "Syntax Error: Unexpected \"$\".", 1, 20);
     expect_error("query Q($a: Int = [1, {b: $c}]) { a }", "Syntax Error: Unexpected variable \"$c\" in constant value.",
                  1, 27);
     expect_error("query Q($a: Int @d(x: $b)) { a }", "Syntax Error: Unexpected variable \"$b\" in constant value.", 1,
