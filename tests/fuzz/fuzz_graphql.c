@@ -300,9 +300,15 @@ static void check_document(struct bounds *b, const struct gql_document *doc) {
         check_input_values(b, d->input_fields, d->ninput_fields);
         check_input_values(b, d->args, d->nargs);
         for (size_t k = 0; k < d->nenum_values; k++) {
+            check_loc(b, &d->enum_values[k].loc);
             check_name(b, &d->enum_values[k].name);
+            check_directives(b, d->enum_values[k].directives, d->enum_values[k].ndirectives, 0);
             CHECK(strcmp(d->enum_values[k].name.s, "true") != 0 && strcmp(d->enum_values[k].name.s, "null") != 0 &&
                   strcmp(d->enum_values[k].name.s, "false") != 0);
+        }
+        for (size_t k = 0; k < d->nroot_operations; k++) {
+            check_loc(b, &d->root_operations[k].loc);
+            check_name(b, &d->root_operations[k].type);
         }
         for (size_t k = 0; k < d->ninterfaces; k++)
             check_name(b, &d->interfaces[k]);
