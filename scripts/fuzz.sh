@@ -17,7 +17,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson -lz"
-ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring vault_acl jwt httpneg"
+ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring vault_acl jwt httpneg graphql"
 
 # The src/ files each harness links against.
 sources() {
@@ -36,6 +36,7 @@ sources() {
     vault_acl) echo "src/core/vault_acl.c src/core/errors.c src/lib/str.c" ;;
     jwt) echo "src/core/jwt.c src/core/jwk.c src/core/secret.c src/core/errors.c src/lib/jsonw.c src/lib/str.c" ;;
     httpneg) echo "src/core/httpneg.c" ;;
+    graphql) echo "src/core/graphql_lex.c src/core/graphql_parse.c src/core/graphql_print.c src/core/errors.c src/lib/arena.c src/lib/str.c" ;;
     *) echo "fuzz.sh: unknown harness '$1' (have: $ALL)" >&2; return 1 ;;
     esac
 }
@@ -82,8 +83,12 @@ run() {
         sources "$name" >/dev/null
         echo "== run $name for ${secs}s"
         mkdir -p "$work/$name" "$OUT/artifacts/$name"
+        # A harness may have a dictionary of its format's tokens: tests/fuzz/<name>.dict.
+        dict=""
+        [ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
         # The first corpus directory receives new inputs: the temporary one. The seeds are only read.
-        if ! "$OUT/fuzz_$name" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
+        # shellcheck disable=SC2086 # $dict is empty or one word
+        if ! "$OUT/fuzz_$name" -max_total_time="$secs" -timeout=10 -print_final_stats=1 $dict \
             -artifact_prefix="$OUT/artifacts/$name/" \
             "$work/$name" "tests/fuzz/corpus/$name" >"$OUT/run_$name.log" 2>&1; then
             tail -n 60 "$OUT/run_$name.log" >&2
