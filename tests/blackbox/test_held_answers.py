@@ -159,13 +159,17 @@ def test_clients_that_leave_before_their_held_answer_do_not_hurt_the_server(make
     assert r.status_code == 200
     assert records_with(server, r.headers["X-Request-Id"]) == [(200,)]
     assert server.stop() == 0
-    # Every request was recorded, answered or not.
+    # Every request the server read was recorded, answered or not. One whose
+    # client closed (FIN) is always read; one whose client reset may be lost
+    # in the kernel when the reset arrives before the server reads it (a busy
+    # machine), which is the network's doing, not the server's.
     con = sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
     try:
         n = con.execute("SELECT count(*) FROM audit WHERE user_agent = 'leaver'").fetchone()[0]
     finally:
         con.close()
-    assert n == left
+    closed = sum(1 for i in range(left) if i % 2 != 0)
+    assert closed <= n <= left, n
 
 
 def test_held_answers_over_tls_http1_and_http2(make_server, tls_files):
