@@ -415,15 +415,54 @@ static void pipeline(struct api_req *ar) {
 
     /* A mutation writes in one transaction that commits with its audit record
      * (audit_hook.c); reads take no transaction. */
-    if (!(method & API_READ_METHODS)) {
-        ar->mutating = 1;
-        audit_request_begin(svc);
-    }
+    if (!(method & API_READ_METHODS) && !(ar->route->auth & API_TX_SELF))
+        api_begin_change(ar);
     ar->route->fn(ar);
     if (!ar->replied && !ar->deferred) {
         lk_log(LOG_ERROR, "handler for %s sent no reply", ar->route->pattern);
         api_reply_error(ar, LK_EINTERNAL, "internal error (request %s)", ar->request_id);
     }
+}
+
+void api_begin_change(struct api_req *ar) {
+    if (ar->mutating)
+        return;
+    ar->mutating = 1;
+    audit_request_begin(ar->svc);
+}
+
+int api_subrequest(struct api_req *parent, unsigned method, const char *path, const char *query, const char *body,
+                   size_t body_len, struct api_capture *out) {
+    struct api_req ar;
+    unsigned allowed = 0;
+    memset(&ar, 0, sizeof(ar));
+    ar.req = parent->req;
+    ar.ctx = parent->ctx;
+    ar.svc = parent->svc;
+    ar.start_us = parent->start_us;
+    memcpy(ar.request_id, parent->request_id, sizeof(ar.request_id));
+    /* The parent's principal, borrowed: released with the parent. */
+    ar.principal = parent->principal;
+    ar.cred_source = parent->cred_source;
+    ar.mutating = parent->mutating;
+    ar.capture = out;
+    ar.sub_query = query;
+    ar.sub_body = h2o_iovec_init(body, body ? body_len : 0);
+    ar.route = api_route_match(method, path, strlen(path), &ar, &allowed);
+    if (ar.route == NULL || !(ar.route->auth & API_AUTH) ||
+        (ar.route->auth & (API_VAULT | API_BODY_CREDENTIAL | API_TX_SELF)))
+        return -1;
+    out->status = 0;
+    out->body = NULL;
+    out->len = 0;
+    ar.route->fn(&ar);
+    if (!ar.replied || ar.deferred) {
+        static const char none[] = "{\"errors\":[\"internal error: the route gave no answer\"]}";
+        out->status = 500;
+        out->body = none;
+        out->len = sizeof(none) - 1;
+    }
+    return 0;
 }
 
 void api_req_init(struct api_req *ar, struct api_ctx *ctx, h2o_req_t *req) {

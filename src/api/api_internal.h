@@ -59,6 +59,11 @@ enum api_cred_source { API_CRED_NONE, API_CRED_HEADER, API_CRED_COOKIE };
  * request could only carry a credential its forger already holds, and
  * OAuth clients send forms, not JSON. */
 #define API_BODY_CREDENTIAL 16
+/* A POST route that decides itself whether it changes anything (GraphQL:
+ * a query reads, a mutation writes): the pipeline begins no request
+ * transaction for it, and its handler calls api_begin_change when it
+ * will change something. Never run as a subrequest. */
+#define API_TX_SELF 32
 
 struct api_route {
     unsigned method;     /* one enum api_method */
@@ -70,6 +75,14 @@ struct api_route {
 };
 
 struct api_pending;
+
+/* The answer of a route run inside another request (api_subrequest):
+ * its status and body (in the request's pool), never sent or audited. */
+struct api_capture {
+    int status;
+    const char *body;
+    size_t len;
+};
 
 /* One worker thread's api state (api.h): made on the main thread before the
  * worker starts, then touched by that worker's thread only (the audit
@@ -125,6 +138,12 @@ struct api_req {
     /* Set by handlers whose record names more than the path (an identity
      * token's jti); a pool string, recorded instead of the path. */
     const char *audit_resource;
+    /* Set by handlers whose action depends on the request rather than the
+     * route (GraphQL: graphql.query, graphql.mutation); a static string. */
+    const char *audit_action;
+    /* Set by handlers whose 200 may still carry a refusal (a GraphQL
+     * response with field errors): the record's outcome; a static string. */
+    const char *audit_outcome;
     /* Set by handlers that establish which org the record is filed under
      * where the principal cannot say (api_audit_file_under); pool strings. */
     const char *audit_filed_org_id;
@@ -133,7 +152,30 @@ struct api_req {
     int client_addr_done;
     struct netaddr client; /* the same as a value; family 0 when there is none */
     int peer_trusted;      /* the peer is a --trusted-proxy: its X-Forwarded-* are believed */
+    int rollback;          /* a change that answers 2xx but must not stay (a GraphQL mutation with an error) */
+    /* A subrequest (api_subrequest): its answer goes to capture, and its
+     * query string and body are these instead of the request's. */
+    struct api_capture *capture;
+    const char *sub_query; /* "a=1&b=x%20y", or NULL */
+    h2o_iovec_t sub_body;  /* JSON, or base NULL for none */
 };
+
+/*
+ * Runs the route for method and path (no query string; query in sub
+ * form, may be NULL; body JSON or NULL) as the principal of parent, in
+ * parent's transaction if it has one: the same handler, authorization and
+ * validation as when a client calls it, with no reply sent and no audit
+ * record of its own (the parent's record covers it). 0 with the answer in
+ * *out; -1 when no route takes it, or the route is not one a subrequest
+ * may run (unauthenticated, the Vault door's, API_TX_SELF).
+ */
+int api_subrequest(struct api_req *parent, unsigned method, const char *path, const char *query, const char *body,
+                   size_t body_len, struct api_capture *out);
+
+/* For an API_TX_SELF route: the request will change something. Begins its
+ * transaction, which commits with its audit record (or rolls back with
+ * ar->rollback or an error status). */
+void api_begin_change(struct api_req *ar);
 
 /* Sets ar->audit_org / ar->audit_actor to copies of the given strings (NULL leaves them). */
 void api_audit_subject(struct api_req *ar, const char *org, const char *actor);

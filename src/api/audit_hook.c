@@ -298,7 +298,10 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
         if (method != 0)
             route = api_route_match(method, req->path_normalized.base, req->path_normalized.len, NULL, &allowed);
     }
-    str_copy(rec->action, sizeof(rec->action), route != NULL ? route->action : "request.unrouted");
+    str_copy(rec->action, sizeof(rec->action),
+             ar->audit_action != NULL ? ar->audit_action
+             : route != NULL          ? route->action
+                                      : "request.unrouted");
     /* Reading a route's help is not doing what the route does. */
     if (ar->help && strlen(rec->action) + 5 < sizeof(rec->action))
         memcpy(rec->action + strlen(rec->action), ".help", 6);
@@ -306,7 +309,8 @@ static void build(struct api_req *ar, int status, struct audit_rec *rec) {
     h2o_iovec_t path = ar->audit_resource != NULL ? h2o_iovec_init(ar->audit_resource, strlen(ar->audit_resource))
                                                   : api_logged_path(req);
     audit_field_copy(rec->resource, sizeof(rec->resource), path.base, path.len);
-    str_copy(rec->outcome, sizeof(rec->outcome), audit_outcome_of(status));
+    str_copy(rec->outcome, sizeof(rec->outcome),
+             ar->audit_outcome != NULL && status < 400 ? ar->audit_outcome : audit_outcome_of(status));
     rec->status = status;
     const char *addr = api_client_addr(ar);
     audit_field_copy(rec->source_ip, sizeof(rec->source_ip), addr, strlen(addr));
@@ -352,7 +356,7 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
     int r;
 
     build(ar, status, &rec);
-    if (ar->mutating && status < 400) {
+    if (ar->mutating && status < 400 && !ar->rollback) {
         /* The record commits with the change, or neither does. */
         r = audit_request_commit(&ctx->svc, &rec);
         audit_log_note_append(log, r == 0);
@@ -382,8 +386,9 @@ void api_audit_finish(struct api_req *ar, int status, const char *body, size_t l
      * writer is behind: back-pressure rather than refusals. A mutating
      * method refused before its handler ran (credentials, limits, routing)
      * waits like every mutation does. */
-    int sync =
-        ctx->cfg->audit_sync_reads || audit_log_behind(log) || !(api_method_parse(ar->req->method) & API_READ_METHODS);
+    int sync = ctx->cfg->audit_sync_reads || audit_log_behind(log) ||
+               (!(api_method_parse(ar->req->method) & API_READ_METHODS) &&
+                !(ar->route != NULL && (ar->route->auth & API_TX_SELF)));
     if (ar->mutating) {
         /* A refused mutation: nothing of it stays, and its record is durable before the answer. */
         audit_request_abort(&ctx->svc);

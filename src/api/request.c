@@ -30,7 +30,8 @@ enum api_content_type api_content_type(h2o_req_t *req) {
 json_t *api_body_object(struct api_req *ar, int allow_empty) {
     h2o_req_t *req = ar->req;
     json_error_t jerr;
-    int empty = req->entity.base == NULL || req->entity.len == 0;
+    h2o_iovec_t entity = ar->capture != NULL ? ar->sub_body : req->entity;
+    int empty = entity.base == NULL || entity.len == 0;
 
     /* A body that says it is something else is refused, even an empty one.
      * One that says nothing is what a page on another site can send
@@ -38,7 +39,7 @@ json_t *api_body_object(struct api_req *ar, int allow_empty) {
      * came with it, which no page can add cross-site (api_csrf_check has
      * already held cookie and credential-less changes to application/json);
      * scripts and clients that send a header credential are unaffected. */
-    enum api_content_type ct = api_content_type(req);
+    enum api_content_type ct = ar->capture != NULL ? API_CT_JSON : api_content_type(req);
     if (ct == API_CT_OTHER || (ct == API_CT_NONE && !empty && ar->cred_source != API_CRED_HEADER)) {
         api_reply_error(ar, LK_EINVAL, "Content-Type must be application/json%s",
                         ct == API_CT_NONE ? ": this request has a body and no Content-Type" : "");
@@ -50,7 +51,7 @@ json_t *api_body_object(struct api_req *ar, int allow_empty) {
         api_reply_error(ar, LK_EINVAL, "request body is empty: expected a JSON object");
         return NULL;
     }
-    json_t *v = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    json_t *v = json_loadb(entity.base, entity.len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (v == NULL) {
         api_reply_error(ar, LK_EJSON, "request body is not valid JSON: %s at line %d, column %d", jerr.text, jerr.line,
                         jerr.column);
@@ -201,10 +202,18 @@ raw:
 
 const char *api_query(struct api_req *ar, const char *name) {
     h2o_req_t *req = ar->req;
-    if (req->query_at == SIZE_MAX)
-        return NULL;
-    const char *q = req->path.base + req->query_at + 1;
-    const char *end = req->path.base + req->path.len;
+    const char *q, *end;
+    if (ar->capture != NULL) {
+        if (ar->sub_query == NULL)
+            return NULL;
+        q = ar->sub_query;
+        end = q + strlen(q);
+    } else {
+        if (req->query_at == SIZE_MAX)
+            return NULL;
+        q = req->path.base + req->query_at + 1;
+        end = req->path.base + req->path.len;
+    }
     size_t nl = strlen(name);
     while (q < end) {
         const char *amp = memchr(q, '&', (size_t)(end - q));
@@ -275,7 +284,24 @@ void api_reply_list(struct api_req *ar, int r, const void *items, size_t count, 
     int64_t last = 0;
     if (shown > 0)
         memcpy(&last, p + (shown - 1) * size + seq_off, sizeof(last));
-    api_reply_page(ar, arr, count > shown, last);
+    if (ar->capture == NULL) {
+        api_reply_page(ar, arr, count > shown, last);
+        return;
+    }
+    /* A subrequest (GraphQL's connections) also gets each item's cursor. */
+    json_t *cursors = json_array();
+    for (size_t i = 0; i < shown; i++) {
+        int64_t seq;
+        char cur[32];
+        memcpy(&seq, p + i * size + seq_off, sizeof(seq));
+        api_cursor_format(seq, cur, sizeof(cur));
+        json_array_append_new(cursors, json_string(cur));
+    }
+    char next[32];
+    api_cursor_format(last, next, sizeof(next));
+    api_reply_json(ar, 200,
+                   json_pack("{s:o, s:o, s:o}", "items", arr, "next_cursor",
+                             count > shown ? json_string(next) : json_null(), "cursors", cursors));
 }
 
 void api_reply_page(struct api_req *ar, json_t *items, int more, int64_t last_seq) {

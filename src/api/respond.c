@@ -137,8 +137,10 @@ static const char *reason_of(int status) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "OK";
@@ -251,10 +253,20 @@ void api_refuse(struct api_ctx *ctx, h2o_req_t *req, const struct lk_error *e) {
 
 /* Headers that describe a body a handler meant to send (an embedded
  * file's): an error sent instead, such as the 503 of an audit trail that
- * cannot be written, must not go out under them. */
+ * cannot be written, must not go out under them. A JSON flavour of the
+ * handler's own ("application/graphql-response+json") stays: every error
+ * body is JSON, and a GraphQL client reads its errors under that type. */
+static int json_flavour(h2o_req_t *req) {
+    ssize_t i = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1);
+    if (i < 0)
+        return 0;
+    h2o_iovec_t v = req->res.headers.entries[i].value;
+    return v.len < 64 && memmem(v.base, v.len, "+json", 5) != NULL;
+}
+
 static void drop_representation(h2o_req_t *req) {
     static const h2o_token_t *const tokens[] = {H2O_TOKEN_CONTENT_TYPE, H2O_TOKEN_CONTENT_ENCODING, H2O_TOKEN_ETAG};
-    for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
+    for (size_t t = json_flavour(req) ? 1 : 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
         ssize_t i;
         while ((i = h2o_find_header(&req->res.headers, tokens[t], -1)) != -1)
             h2o_delete_header(&req->res.headers, i);
@@ -293,6 +305,12 @@ static void send_body(struct api_req *ar, int status, const char *body, size_t l
     if (ar->replied)
         return;
     ar->replied = 1;
+    if (ar->capture != NULL) {
+        ar->capture->status = status;
+        ar->capture->body = body;
+        ar->capture->len = len;
+        return;
+    }
     access_log(ar, status, len);
     api_audit_finish(ar, status, body, len);
 }

@@ -35,7 +35,9 @@
     X(BUSY, 19, 503, "storage busy, try again")                                                                        \
     X(RANGE, 20, 400, "value out of range")                                                                            \
     X(INTEGRITY, 21, 500, "stored data failed its integrity check")                                                    \
-    X(AGAIN, 22, 503, "waiting for something to be fetched; try again")
+    X(AGAIN, 22, 503, "waiting for something to be fetched; try again")                                                \
+    X(NOTACCEPTABLE, 23, 406, "no answer of a type the client accepts")                                                \
+    X(MEDIATYPE, 24, 415, "unsupported media type")
 
 enum lk_errno {
     LK_OK = 0,

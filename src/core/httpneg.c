@@ -81,6 +81,27 @@ static int qvalue(const char *s, size_t n) {
     return q > 1000 ? 0 : q;
 }
 
+/* The q parameter among the parameters v[t..e) of one element, 1000
+ * without one. */
+static int element_q(const char *v, size_t t, size_t e) {
+    int q = 1000;
+    while (t < e) {
+        while (t < e && (is_ows(v[t]) || v[t] == ';'))
+            t++;
+        size_t ps = t;
+        while (t < e && v[t] != ';')
+            t++;
+        size_t pe = t;
+        while (pe > ps && is_ows(v[pe - 1]))
+            pe--;
+        if (pe - ps >= 2 && (v[ps] == 'q' || v[ps] == 'Q') && v[ps + 1] == '=')
+            q = qvalue(v + ps + 2, pe - ps - 2);
+        else if (pe > ps && (v[ps] == 'q' || v[ps] == 'Q') && (pe - ps == 1 || is_ows(v[ps + 1])))
+            q = 0; /* "q" with its value lost: garbled */
+    }
+    return q;
+}
+
 int httpneg_coding_q(const char *v, size_t n, const char *coding) {
     size_t clen = strlen(coding);
     size_t pos = 0;
@@ -93,22 +114,35 @@ int httpneg_coding_q(const char *v, size_t n, const char *coding) {
         if (t - s != clen || strncasecmp(v + s, coding, clen) != 0)
             continue;
         /* Parameters: only q means anything for a coding. */
-        int q = 1000;
-        while (t < e) {
-            while (t < e && (is_ows(v[t]) || v[t] == ';'))
-                t++;
-            size_t ps = t;
-            while (t < e && v[t] != ';')
-                t++;
-            size_t pe = t;
-            while (pe > ps && is_ows(v[pe - 1]))
-                pe--;
-            if (pe - ps >= 2 && (v[ps] == 'q' || v[ps] == 'Q') && v[ps + 1] == '=')
-                q = qvalue(v + ps + 2, pe - ps - 2);
-            else if (pe > ps && (v[ps] == 'q' || v[ps] == 'Q') && (pe - ps == 1 || is_ows(v[ps + 1])))
-                q = 0; /* "q" with its value lost: garbled */
-        }
-        return q;
+        return element_q(v, t, e);
     }
     return -1;
+}
+
+int httpneg_media_q(const char *v, size_t n, const char *type) {
+    const char *slash = strchr(type, '/');
+    size_t tlen = strlen(type), major = slash ? (size_t)(slash - type) : tlen;
+    int best = 0, q = -1;
+    size_t pos = 0;
+    while (pos < n) {
+        size_t s, e;
+        next_element(v, n, &pos, &s, &e);
+        size_t t = s;
+        while (t < e && v[t] != ';' && !is_ows(v[t]))
+            t++;
+        size_t len = t - s;
+        int level = 0;
+        if (len == tlen && strncasecmp(v + s, type, tlen) == 0)
+            level = 3;
+        else if (len == major + 2 && strncasecmp(v + s, type, major) == 0 && v[s + major] == '/' &&
+                 v[s + major + 1] == '*')
+            level = 2;
+        else if (len == 3 && memcmp(v + s, "*/*", 3) == 0)
+            level = 1;
+        if (level > best) {
+            best = level;
+            q = element_q(v, t, e);
+        }
+    }
+    return q;
 }

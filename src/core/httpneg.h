@@ -29,4 +29,13 @@ int httpneg_etag_listed(const char *v, size_t n, const char *etag);
  */
 int httpneg_coding_q(const char *v, size_t n, const char *coding);
 
+/*
+ * The quality v[0..n), one Accept field value (RFC 9110 12.5.1), gives
+ * media type type ("application/json"): the q of the most specific range
+ * that matches it (the type itself, then its major type with a star after the slash,
+ * then the star-slash-star range), in thousandths; -1 when no range matches. Media
+ * type parameters other than q (charset) are not compared.
+ */
+int httpneg_media_q(const char *v, size_t n, const char *type);
+
 #endif
