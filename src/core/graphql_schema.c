@@ -235,8 +235,8 @@ const struct gql_field_def *gql_schema_field(const struct gql_schema *s, const s
     if (meta && len > 2 && name[0] == '_' && name[1] == '_') {
         if (len == 10 && memcmp(name, "__typename", 10) == 0)
             return gql_type_is_composite(t) ? field_in(s->meta, name, len) : NULL;
-        if (t == s->roots[GQL_OP_QUERY] && ((len == 8 && memcmp(name, "__schema", 8) == 0) ||
-                                            (len == 6 && memcmp(name, "__type", 6) == 0)))
+        if (t == s->roots[GQL_OP_QUERY] &&
+            ((len == 8 && memcmp(name, "__schema", 8) == 0) || (len == 6 && memcmp(name, "__type", 6) == 0)))
             return field_in(s->meta, name, len);
     }
     if (t->kind != GQL_DEF_OBJECT && t->kind != GQL_DEF_INTERFACE)
@@ -371,8 +371,8 @@ static int field_type_fits(const struct gql_schema *s, const struct gql_type *im
     if (impl->kind == GQL_TYPE_LIST)
         return 0;
     const struct gql_definition *a = gql_schema_named(s, impl), *b = gql_schema_named(s, want);
-    return a == b || gql_schema_possible(s, b, a) || (a && b && a->kind == GQL_DEF_INTERFACE &&
-                                                      names_have(a->interfaces, a->ninterfaces, b->name.s));
+    return a == b || gql_schema_possible(s, b, a) ||
+           (a && b && a->kind == GQL_DEF_INTERFACE && names_have(a->interfaces, a->ninterfaces, b->name.s));
 }
 
 static int check_type(const struct gql_schema *s, const struct gql_definition *d, struct gql_error *err) {
@@ -394,8 +394,8 @@ static int check_type(const struct gql_schema *s, const struct gql_definition *d
         for (size_t i = 0; i < d->ninterfaces; i++) {
             const struct gql_definition *in = gql_schema_type(s, d->interfaces[i].s, d->interfaces[i].len);
             if (in == NULL || in->kind != GQL_DEF_INTERFACE)
-                return fail(err, LK_EINVAL, &d->interfaces[i].loc, "Type %s can only implement an interface; %s is not one.",
-                            d->name.s, d->interfaces[i].s);
+                return fail(err, LK_EINVAL, &d->interfaces[i].loc,
+                            "Type %s can only implement an interface; %s is not one.", d->name.s, d->interfaces[i].s);
             for (size_t j = 0; j < in->nfields; j++) {
                 const struct gql_field_def *want = &in->fields[j];
                 const struct gql_field_def *have = field_in(d, want->name.s, want->name.len);
@@ -410,8 +410,8 @@ static int check_type(const struct gql_schema *s, const struct gql_definition *d
         for (size_t i = 0; i < d->nmembers; i++) {
             const struct gql_definition *m = gql_schema_type(s, d->members[i].s, d->members[i].len);
             if (m == NULL || m->kind != GQL_DEF_OBJECT)
-                return fail(err, LK_EINVAL, &d->members[i].loc, "Union %s can only include object types; %s is not one.",
-                            d->name.s, d->members[i].s);
+                return fail(err, LK_EINVAL, &d->members[i].loc,
+                            "Union %s can only include object types; %s is not one.", d->name.s, d->members[i].s);
         }
     } else if (d->kind == GQL_DEF_ENUM) {
         if (d->nenum_values == 0)
@@ -422,8 +422,8 @@ static int check_type(const struct gql_schema *s, const struct gql_definition *d
                 return fail(err, LK_EINVAL, &d->enum_values[i].loc, "Enum %s cannot include value: %s.", d->name.s, v);
             for (size_t j = 0; j < i; j++)
                 if (strcmp(v, d->enum_values[j].name.s) == 0)
-                    return fail(err, LK_EINVAL, &d->enum_values[i].loc, "Enum value %s.%s is defined twice.",
-                                d->name.s, v);
+                    return fail(err, LK_EINVAL, &d->enum_values[i].loc, "Enum value %s.%s is defined twice.", d->name.s,
+                                v);
         }
     } else if (d->kind == GQL_DEF_INPUT_OBJECT) {
         if (d->ninput_fields == 0)
@@ -475,8 +475,7 @@ static int index_names(const struct gql_definition **defs, size_t n, struct name
     *ret = v;
     for (size_t i = 1; i < n; i++)
         if (strcmp(v[i].name, v[i - 1].name) == 0)
-            return fail(err, LK_EINVAL, &v[i].def->name.loc, "There can be only one %s named \"%s\".", what,
-                        v[i].name);
+            return fail(err, LK_EINVAL, &v[i].def->name.loc, "There can be only one %s named \"%s\".", what, v[i].name);
     return 0;
 }
 

@@ -72,8 +72,8 @@ static void test_lookups_and_possible_types(void **state) {
     struct gql_error err = {0};
     assert_int_equal(gql_schema_build(sdl, sizeof(sdl) - 1, &s, &err), 0);
     const struct gql_definition *node = gql_schema_type(s, "Node", 4), *a = gql_schema_type(s, "A", 1),
-                                 *b = gql_schema_type(s, "B", 1), *c = gql_schema_type(s, "C", 1),
-                                 *u = gql_schema_type(s, "U", 1);
+                                *b = gql_schema_type(s, "B", 1), *c = gql_schema_type(s, "C", 1),
+                                *u = gql_schema_type(s, "U", 1);
     assert_true(gql_schema_possible(s, node, a));
     assert_true(gql_schema_possible(s, node, b));
     assert_false(gql_schema_possible(s, node, c));
