@@ -596,8 +596,8 @@ static void visit_value(struct vctx *c, const struct gql_value *v, const struct 
                 while (k < v->object.count && strcmp(v->object.fields[k].name.s, f->name.s) != 0)
                     k++;
                 if (k == v->object.count)
-                    DIAG1(c, &v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.", t->name.s,
-                          f->name.s, type_str(f->type, ts, sizeof(ts)));
+                    DIAG1(c, &v->loc, "Field \"%s.%s\" of required type \"%s\" was not provided.", t->name.s, f->name.s,
+                          type_str(f->type, ts, sizeof(ts)));
             }
         } else if (correct) {
             check_literal(c, v, type);
@@ -705,7 +705,8 @@ static void visit_directives(struct vctx *c, const struct gql_directive *dirs, s
                 while (j < d->nargs && strcmp(d->args[j].name.s, ad->name.s) != 0)
                     j++;
                 if (j == d->nargs)
-                    DIAG1(c, &d->loc, "Directive \"@%s\" argument \"%s\" of type \"%s\" is required, but it was not provided.",
+                    DIAG1(c, &d->loc,
+                          "Directive \"@%s\" argument \"%s\" of type \"%s\" is required, but it was not provided.",
                           d->name.s, ad->name.s, type_str(ad->type, ts, sizeof(ts)));
             }
     }
@@ -1813,9 +1814,8 @@ static int index_names(struct vctx *c, enum gql_definition_kind kind) {
             v[n++] = (struct named_idx){c->doc->definitions[i].name.s, i};
     qsort(v, n, sizeof(*v), named_idx_cmp);
     for (size_t i = 0; i < n; i++)
-        c->info[v[i].idx].first_same = (i > 0 && strcmp(v[i].name, v[i - 1].name) == 0)
-                                           ? c->info[v[i - 1].idx].first_same
-                                           : v[i].idx;
+        c->info[v[i].idx].first_same =
+            (i > 0 && strcmp(v[i].name, v[i - 1].name) == 0) ? c->info[v[i - 1].idx].first_same : v[i].idx;
     return 0;
 }
 

@@ -96,8 +96,7 @@ static void check_diags(int r, const struct gql_diags *d, uint32_t lines, uint32
             CHECK(strcmp(g->message, "Too many validation errors, error limit reached. Validation aborted.") == 0);
         CHECK((g->nloc == 0) == last_notice);
         for (size_t k = 0; k < g->nloc; k++)
-            CHECK(g->loc[k].line >= 1 && g->loc[k].line <= lines && g->loc[k].column >= 1 &&
-                  g->loc[k].column <= cols);
+            CHECK(g->loc[k].line >= 1 && g->loc[k].line <= lines && g->loc[k].column >= 1 && g->loc[k].column <= cols);
     }
 }
 

@@ -26,26 +26,27 @@
 extern const char api_graphql_schema[];
 extern const size_t api_graphql_schema_len;
 
-static const char test_sdl[] = "scalar JSON\n"
-                               "enum Color { RED GREEN }\n"
-                               "interface Pet { name: String! }\n"
-                               "type Dog implements Pet { name: String! barks: Boolean nick(short: Boolean): String "
-                               "owner: Human }\n"
-                               "type Cat implements Pet { name: String! meows: Boolean }\n"
-                               "type Human { name: String! pets: [Pet] dog: Dog }\n"
-                               "union CatOrDog = Cat | Dog\n"
-                               "input Filter { name: String! color: Color = RED tags: [String!] sub: Filter }\n"
-                               "type Query {\n"
-                               "  dog: Dog\n"
-                               "  pet: Pet\n"
-                               "  catOrDog: CatOrDog\n"
-                               "  human(id: ID!): Human\n"
-                               "  req(nn: Int!): String\n"
-                               "  args(i: Int, f: Float, s: String, b: Boolean, id: ID, c: Color, l: [Int], ll: [[Int!]],\n"
-                               "       d: Int! = 1, filter: Filter, json: JSON): String\n"
-                               "}\n"
-                               "type Subscription { a: String b: String }\n"
-                               "directive @rep repeatable on FIELD\n";
+static const char test_sdl[] =
+    "scalar JSON\n"
+    "enum Color { RED GREEN }\n"
+    "interface Pet { name: String! }\n"
+    "type Dog implements Pet { name: String! barks: Boolean nick(short: Boolean): String "
+    "owner: Human }\n"
+    "type Cat implements Pet { name: String! meows: Boolean }\n"
+    "type Human { name: String! pets: [Pet] dog: Dog }\n"
+    "union CatOrDog = Cat | Dog\n"
+    "input Filter { name: String! color: Color = RED tags: [String!] sub: Filter }\n"
+    "type Query {\n"
+    "  dog: Dog\n"
+    "  pet: Pet\n"
+    "  catOrDog: CatOrDog\n"
+    "  human(id: ID!): Human\n"
+    "  req(nn: Int!): String\n"
+    "  args(i: Int, f: Float, s: String, b: Boolean, id: ID, c: Color, l: [Int], ll: [[Int!]],\n"
+    "       d: Int! = 1, filter: Filter, json: JSON): String\n"
+    "}\n"
+    "type Subscription { a: String b: String }\n"
+    "directive @rep repeatable on FIELD\n";
 
 static struct gql_schema *S;
 
@@ -166,8 +167,8 @@ static void test_subscription_single_root_field(void **state) {
     expect(S, "subscription S { a b }", "Subscription \"S\" must select only one top level field.", 1, 20);
     expect(S, "subscription { a ...F }\nfragment F on Subscription { b }",
            "Anonymous Subscription must select only one top level field.", 2, 30);
-    expect(S, "subscription { __typename }",
-           "Anonymous Subscription must not select an introspection top level field.", 1, 16);
+    expect(S, "subscription { __typename }", "Anonymous Subscription must not select an introspection top level field.",
+           1, 16);
     valid("subscription S { a a @skip(if: false) ...F }\nfragment F on Subscription { a }");
 }
 
@@ -207,8 +208,8 @@ static void test_leaf_field_selections(void **state) {
     (void)state;
     expect(S, "{ dog { name { x } } }",
            "Field \"name\" must not have a selection since type \"String!\" has no subfields.", 1, 14);
-    expect(S, "{ dog }", "Field \"dog\" of type \"Dog\" must have a selection of subfields. Did you mean \"dog { ... }\"?",
-           1, 3);
+    expect(S, "{ dog }",
+           "Field \"dog\" of type \"Dog\" must have a selection of subfields. Did you mean \"dog { ... }\"?", 1, 3);
     valid("{ dog { name } }");
 }
 
@@ -230,8 +231,8 @@ static void test_argument_uniqueness(void **state) {
 
 static void test_required_arguments(void **state) {
     (void)state;
-    expect(S, "{ human { name } }", "Field \"human\" argument \"id\" of type \"ID!\" is required, but it was not provided.",
-           1, 3);
+    expect(S, "{ human { name } }",
+           "Field \"human\" argument \"id\" of type \"ID!\" is required, but it was not provided.", 1, 3);
     expect(S, "{ dog @include { name } }",
            "Directive \"@include\" argument \"if\" of type \"Boolean!\" is required, but it was not provided.", 1, 7);
     valid("{ human(id: \"1\") { name } args dog @include(if: true) { name } }");
@@ -278,7 +279,8 @@ static void test_fragment_spreads_no_cycles(void **state) {
     const char *src = "{ dog { ...A } }\nfragment A on Dog { ...B }\nfragment B on Dog { name ...A }";
     expect(S, src, "Cannot spread fragment \"A\" within itself via \"B\".", 2, 21);
     expect_loc(src, 1, 3, 26);
-    expect(S, "{ dog { ...A } }\nfragment A on Dog { name ...A }", "Cannot spread fragment \"A\" within itself.", 2, 26);
+    expect(S, "{ dog { ...A } }\nfragment A on Dog { name ...A }", "Cannot spread fragment \"A\" within itself.", 2,
+           26);
     valid("{ dog { ...A ...B } }\nfragment A on Dog { ...B }\nfragment B on Dog { name }");
 }
 
@@ -478,8 +480,7 @@ static void test_a_long_chain_of_fragments_does_not_recurse(void **state) {
     src = chain(10000, 1);
     assert_int_equal(run(S, src, &lim, &hard, &d), LK_EINVAL);
     assert_int_equal(d.count, 1);
-    assert_true(strncmp(d.items[0].message, "Cannot spread fragment \"F1\" within itself via \"F2\", \"F3\"", 56) ==
-                0);
+    assert_true(strncmp(d.items[0].message, "Cannot spread fragment \"F1\" within itself via \"F2\", \"F3\"", 56) == 0);
     assert_int_equal(d.items[0].nloc, GQL_DIAG_LOCS);
     gql_diags_free(&d);
     free(src);
@@ -699,8 +700,9 @@ static void test_the_servers_schema_and_real_queries(void **state) {
     expect(api, "{ organization(name: \"x\") { users(first: \"10\") { nodes { id } } } }",
            "Int cannot represent non-integer value: \"10\"", 1, 42);
     expect(api, "subscription { me { name } }", "Schema is not configured to execute subscription operation.", 1, 1);
-    expect(api, "query ($t: String) { tokens(first: 1) { nodes { id } } auditRecords(filter: {since: $t}) { "
-                "nodes { seq } } }",
+    expect(api,
+           "query ($t: String) { tokens(first: 1) { nodes { id } } auditRecords(filter: {since: $t}) { "
+           "nodes { seq } } }",
            "Variable \"$t\" of type \"String\" used in position expecting type \"Time\".", 1, 8);
     gql_schema_free(api);
 }
