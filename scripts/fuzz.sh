@@ -17,7 +17,7 @@ CC=${CC:-clang}
 OUT=build-fuzz
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Isrc -std=c11 -Wall -Wextra -Werror"
 LIBS="-lcrypto -ljansson -lz"
-ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring vault_acl jwt httpneg graphql"
+ALL="tokfmt duration rfc3339 expiry ratelimit jsonw redact netaddr urlpath framing keyring vault_acl jwt httpneg graphql graphql_validate graphql_exec"
 
 # The src/ files each harness links against.
 sources() {
@@ -37,6 +37,8 @@ sources() {
     jwt) echo "src/core/jwt.c src/core/jwk.c src/core/secret.c src/core/errors.c src/lib/jsonw.c src/lib/str.c" ;;
     httpneg) echo "src/core/httpneg.c" ;;
     graphql) echo "src/core/graphql_lex.c src/core/graphql_parse.c src/core/graphql_print.c src/core/errors.c src/lib/arena.c src/lib/str.c" ;;
+    graphql_validate) echo "src/core/graphql_validate.c src/core/graphql_schema.c src/core/graphql_lex.c src/core/graphql_parse.c src/core/graphql_print.c src/core/errors.c src/lib/arena.c src/lib/str.c $OUT/graphql_schema_embedded.c" ;;
+    graphql_exec) echo "src/core/graphql_exec.c src/core/graphql_validate.c src/core/graphql_schema.c src/core/graphql_lex.c src/core/graphql_parse.c src/core/graphql_print.c src/core/errors.c src/lib/arena.c src/lib/str.c" ;;
     *) echo "fuzz.sh: unknown harness '$1' (have: $ALL)" >&2; return 1 ;;
     esac
 }
@@ -47,6 +49,8 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 build() {
     mkdir -p "$OUT"
+    # The server's schema, embedded as the build does (meson.build), for fuzz_graphql_validate.
+    /usr/bin/python3 scripts/embed_text.py "$OUT/graphql_schema_embedded.c" api_graphql_schema api/schema.graphql
     for name in $ALL; do
         src=$(sources "$name")
         echo "CC $OUT/fuzz_$name"

@@ -70,8 +70,7 @@ static const struct binding bindings[] = {
     {"Organization", "groups", M_GET, "/v1/orgs/{.name}/groups", NULL, SHAPE_CONNECTION},
     {"Organization", "trustedIssuers", M_GET, "/v1/orgs/{.name}/trusted-issuers", NULL, SHAPE_CONNECTION},
     {"Organization", "secretKeys", M_GET, "/v1/orgs/{.name}/secrets/{folder...}", "list=true", SHAPE_KEYS},
-    {"Organization", "secretMetadata", M_GET, "/v1/orgs/{.name}/secrets/{path...}", "metadata=true",
-     SHAPE_METADATA},
+    {"Organization", "secretMetadata", M_GET, "/v1/orgs/{.name}/secrets/{path...}", "metadata=true", SHAPE_METADATA},
     {"Organization", "notices", M_GET, "/v1/orgs/{.name}/notices", NULL, SHAPE_CONNECTION},
     {"Organization", "auditRecords", M_GET, "/v1/orgs/{.name}/audit", NULL, SHAPE_CONNECTION},
     {"User", "tokens", M_GET, "/v1/orgs/{.org}/users/{.username}/tokens", NULL, SHAPE_CONNECTION},
@@ -408,8 +407,9 @@ static json_t *connection(json_t *page) {
     json_t *edges = json_array();
     size_t n = json_array_size(items);
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(edges, json_pack("{s:O, s:O}", "cursor", json_array_get(cursors, i) ? json_array_get(cursors, i) : json_null(), "node",
-                                               json_array_get(items, i)));
+        json_array_append_new(edges, json_pack("{s:O, s:O}", "cursor",
+                                               json_array_get(cursors, i) ? json_array_get(cursors, i) : json_null(),
+                                               "node", json_array_get(items, i)));
     json_t *end = n > 0 && json_array_get(cursors, n - 1) ? json_array_get(cursors, n - 1) : json_null();
     return json_pack("{s:o, s:O, s:{s:b, s:O}}", "edges", edges, "nodes", items, "page_info", "has_next_page",
                      json_is_string(next), "end_cursor", end);
@@ -443,8 +443,8 @@ static int run_bound(struct api_graphql_ctx *gc, const struct gql_field_ctx *fc,
             row = &b[i];
     }
     if (row == NULL) {
-        snprintf(err->message, sizeof(err->message), "%s.%s: an argument it needs is missing",
-                 fc->parent_type->name.s, fc->field->name.s);
+        snprintf(err->message, sizeof(err->message), "%s.%s: an argument it needs is missing", fc->parent_type->name.s,
+                 fc->field->name.s);
         err->extensions = json_pack("{s:s, s:i}", "code", "BAD_REQUEST", "status", 400);
         return -1;
     }

@@ -153,8 +153,10 @@ static int params_get(struct api_req *ar, const struct answer *a, int post, stru
         json_t *body = e.base ? json_loadb(e.base, e.len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
         if (!json_is_object(body)) {
             json_decref(body);
-            reply_request_error(ar, a, 400, "the body must be a JSON object {\"query\", \"variables\", "
-                                            "\"operationName\"}", NULL);
+            reply_request_error(ar, a, 400,
+                                "the body must be a JSON object {\"query\", \"variables\", "
+                                "\"operationName\"}",
+                                NULL);
             return -1;
         }
         p->holder = body;

@@ -47,7 +47,8 @@ json_t *gql_error_json(const char *message, const struct gql_loc *loc) {
     json_t *e = json_object();
     json_object_set_new(e, "message", json_string(message));
     if (loc != NULL && loc->line > 0)
-        json_object_set_new(e, "locations", json_pack("[{s:i, s:i}]", "line", (int)loc->line, "column", (int)loc->column));
+        json_object_set_new(e, "locations",
+                            json_pack("[{s:i, s:i}]", "line", (int)loc->line, "column", (int)loc->column));
     return e;
 }
 
@@ -332,8 +333,7 @@ static int coerce_input(struct exec *x, const struct gql_type *t, json_t *v, con
             if (gql_schema_input_value(d->input_fields, d->ninput_fields, key, strlen(key)) == NULL) {
                 char k[40];
                 snprintf(k, sizeof(k), "%.36s", key);
-                snprintf(msg, GQL_ERRMSG_MAX, "%s: Field \"%s\" is not defined by type \"%s\".", where, k,
-                         d->name.s);
+                snprintf(msg, GQL_ERRMSG_MAX, "%s: Field \"%s\" is not defined by type \"%s\".", where, k, d->name.s);
                 return -1;
             }
         }
@@ -425,8 +425,8 @@ static int coerce_variables(struct exec *x, const struct gql_definition *op, jso
             if (vd->type->kind == GQL_TYPE_NON_NULL) {
                 char *tn = NULL;
                 gql_print_type(vd->type, &tn, NULL);
-                snprintf(msg, GQL_ERRMSG_MAX, "Variable \"$%s\" of required type \"%s\" was not provided.",
-                         vd->name.s, tn ? tn : "?");
+                snprintf(msg, GQL_ERRMSG_MAX, "Variable \"$%s\" of required type \"%s\" was not provided.", vd->name.s,
+                         tn ? tn : "?");
                 free(tn);
                 *err = gql_error_json(msg, &vd->loc);
                 return LK_EINVAL;
@@ -505,12 +505,12 @@ static json_t *deprecation(const struct gql_directive *d, size_t n, int reason) 
 }
 
 static const char *const type_kind_names[] = {
-    [GQL_DEF_SCALAR] = "SCALAR", [GQL_DEF_OBJECT] = "OBJECT",       [GQL_DEF_INTERFACE] = "INTERFACE",
-    [GQL_DEF_UNION] = "UNION",   [GQL_DEF_ENUM] = "ENUM",           [GQL_DEF_INPUT_OBJECT] = "INPUT_OBJECT",
+    [GQL_DEF_SCALAR] = "SCALAR", [GQL_DEF_OBJECT] = "OBJECT", [GQL_DEF_INTERFACE] = "INTERFACE",
+    [GQL_DEF_UNION] = "UNION",   [GQL_DEF_ENUM] = "ENUM",     [GQL_DEF_INPUT_OBJECT] = "INPUT_OBJECT",
 };
 
-static json_t *intro_type_field(struct exec *x, const struct gql_definition *d, const struct gql_type *w,
-                                const char *f, json_t *args) {
+static json_t *intro_type_field(struct exec *x, const struct gql_definition *d, const struct gql_type *w, const char *f,
+                                json_t *args) {
     if (strcmp(f, "kind") == 0)
         return json_string(w ? (w->kind == GQL_TYPE_LIST ? "LIST" : "NON_NULL") : type_kind_names[d->kind]);
     if (strcmp(f, "ofType") == 0)
@@ -720,8 +720,8 @@ static int serialize_leaf(const struct gql_definition *d, json_t *v, json_t **re
  * when an error was recorded for this position or below it and the
  * position is null; the nearest nullable position (a list item, a field)
  * turns that into null. */
-static int complete(struct exec *x, const struct gql_definition *ptype, const struct group *g,
-                    const struct gql_type *t, json_t *v, const struct path *path, json_t **ret) {
+static int complete(struct exec *x, const struct gql_definition *ptype, const struct group *g, const struct gql_type *t,
+                    json_t *v, const struct path *path, json_t **ret) {
     const struct gql_selection *f0 = g->fields[0];
     char msg[GQL_ERRMSG_MAX];
     *ret = NULL;
@@ -731,8 +731,7 @@ static int complete(struct exec *x, const struct gql_definition *ptype, const st
         if (json_is_null(*ret)) {
             json_decref(*ret);
             *ret = NULL;
-            snprintf(msg, sizeof(msg), "Cannot return null for non-nullable field %s.%s.", ptype->name.s,
-                     f0->name.s);
+            snprintf(msg, sizeof(msg), "Cannot return null for non-nullable field %s.%s.", ptype->name.s, f0->name.s);
             field_error(x, &f0->loc, path, msg, NULL);
             return -1;
         }
@@ -744,8 +743,8 @@ static int complete(struct exec *x, const struct gql_definition *ptype, const st
     }
     if (t->kind == GQL_TYPE_LIST) {
         if (!json_is_array(v)) {
-            snprintf(msg, sizeof(msg), "Expected Iterable, but did not find one for field \"%s.%s\".",
-                     ptype->name.s, f0->name.s);
+            snprintf(msg, sizeof(msg), "Expected Iterable, but did not find one for field \"%s.%s\".", ptype->name.s,
+                     f0->name.s);
             field_error(x, &f0->loc, path, msg, NULL);
             return -1;
         }
@@ -779,8 +778,8 @@ static int complete(struct exec *x, const struct gql_definition *ptype, const st
         obj = json_is_string(tn) ? gql_schema_type(x->s, json_string_value(tn), json_string_length(tn)) : NULL;
         if (obj == NULL || !gql_schema_possible(x->s, d, obj)) {
             snprintf(msg, sizeof(msg),
-                     "Abstract type \"%s\" must resolve to an Object type at runtime for field \"%s.%s\".",
-                     d->name.s, ptype->name.s, f0->name.s);
+                     "Abstract type \"%s\" must resolve to an Object type at runtime for field \"%s.%s\".", d->name.s,
+                     ptype->name.s, f0->name.s);
             field_error(x, &f0->loc, path, msg, NULL);
             return -1;
         }

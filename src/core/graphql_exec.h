@@ -49,7 +49,7 @@ typedef int (*gql_resolve_fn)(void *ud, const struct gql_field_ctx *fc, json_t *
 
 struct gql_exec_in {
     const struct gql_schema *schema;
-    const struct gql_document *doc; /* valid (gql_validate) */
+    const struct gql_document *doc;         /* valid (gql_validate) */
     const struct gql_definition *operation; /* from gql_operation_select */
     json_t *variables;                      /* the request's "variables": an object, or NULL */
     gql_resolve_fn resolve;
