@@ -46,8 +46,8 @@ struct api_asset_mount {
 };
 
 /* The tables meson.build embeds. */
-extern const struct api_asset_table api_assets_openapi; /* openapi.json, from api/openapi.yaml */
-extern const struct api_asset_table api_assets_docs;    /* Swagger UI: web/docs/ and swagger-ui-dist */
+extern const struct api_asset_table api_assets_openapi;  /* openapi.json, from api/openapi.yaml */
+extern const struct api_asset_table api_assets_docs;     /* Swagger UI: web/docs/ and swagger-ui-dist */
 extern const struct api_asset_table api_assets_graphiql; /* GraphiQL: web/graphiql/, graphiql, react, react-dom */
 
 /* The file named name[0..len) in t, or NULL. */
