@@ -13,8 +13,9 @@ deps:
 	@scripts/deps.sh
 
 # The npm packages pinned in package-lock.json: the build embeds Swagger UI
-# (swagger-ui-dist) into the binary; the tests drive the others (the OpenAPI
-# linter, node-vault, jose, openid-client, playwright-core).
+# (swagger-ui-dist) and GraphiQL (graphiql, react, react-dom) into the
+# binary; the tests drive the others (the OpenAPI linter, node-vault, jose,
+# openid-client, playwright-core, graphql, graphql-http).
 node-deps: deps
 	@scripts/npm-deps.sh
 

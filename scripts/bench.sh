@@ -9,7 +9,9 @@
 # org admin, keyring unsealed: the org, the secret's row and its versions
 # read from the store in one read transaction, AES-256-GCM open, the value
 # and its metadata as JSON; reads audited as by default) on a server of its
-# own, against nginx answering a fixed body of the same size as that answer. Then audited token creations per second
+# own, against nginx answering a fixed body of the same size as that answer. Then a GraphQL query (POST /graphql
+# with {"query":"{ me { name } }"} and the root token, on the async server) against nginx answering a fixed body
+# of the same size as its answer. Then audited token creations per second
 # (each one commits with its record and is synced before the answer).
 # The whoami rounds also run a service account's opaque token and an
 # identity token (JWT) of the same account on the async server, and print
@@ -20,7 +22,7 @@
 #      DURATION (seconds per run, default 5), ROUNDS (alternating rounds of
 #      nginx / latchkey / latchkey durable, then of nginx / latchkey secret
 #      read, default 3; ratios are medians), SECRETS (0 skips the secret
-#      read; default 1),
+#      read; default 1), GRAPHQL (0 skips the GraphQL query; default 1),
 #      WRK_THREADS (default 2), QUIET_STEAL (a round whose every run had at
 #      most this much CPU stolen by the hypervisor, in %, counts as quiet:
 #      the medians of the quiet rounds are printed too; default 5),
@@ -42,6 +44,7 @@ ROUNDS=${ROUNDS:-3}
 WRK_THREADS=${WRK_THREADS:-2}
 QUIET_STEAL=${QUIET_STEAL:-5}
 SECRETS=${SECRETS:-1}
+GRAPHQL=${GRAPHQL:-1}
 AFFINITY=${AFFINITY:-1}
 lk_affinity=()
 [ "$AFFINITY" = 1 ] && lk_affinity=(--cpu-affinity)
@@ -162,11 +165,34 @@ if [ "$SECRETS" = 1 ]; then
     { echo "bench: the secret read's setup: reading the secret back failed"; exit 1; }
 fi
 
+# The GraphQL round's request: one query, POSTed as GraphQL over HTTP
+# (docs/graphql.md), on the async server with the root token; its answer,
+# {"data":{"me":{"name":"root"}}}, sizes nginx's reply. No '$' or "'" in it
+# (it goes into nginx.conf as a quoted string).
+graphql_query='{"query":"{ me { name } }"}'
+graphql_body=""
+if [ "$GRAPHQL" = 1 ]; then
+  graphql_body=$(curl -sS -f -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "$graphql_query" "$lk_url/graphql") ||
+    { echo "bench: POST /graphql failed (GRAPHQL=0 skips the GraphQL round)"; exit 1; }
+  grep -q '"name": *"root"' <<<"$graphql_body" ||
+    { echo "bench: POST /graphql answered $graphql_body, not the root's name (GRAPHQL=0 skips the GraphQL round)"; exit 1; }
+  cat >"$work/graphql.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '$graphql_query'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+fi
+
 # --- nginx with a fixed reply of the same size -------------------------------
-# (and, at the secret's path, one of the secret read's size)
+# (and, at the secret's path, one of the secret read's size; at /graphql,
+# one of the GraphQL answer's size, whatever the method)
 ng_secret_location=""
 [ "$SECRETS" = 1 ] &&
   ng_secret_location="    location = $secret_path { default_type application/json; return 200 '$secret_body'; }"
+ng_graphql_location=""
+[ "$GRAPHQL" = 1 ] &&
+  ng_graphql_location="    location = /graphql { default_type application/json; return 200 '$graphql_body'; }"
 ng_port=$(free_port)
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<NGINX
@@ -186,6 +212,7 @@ http {
     listen 127.0.0.1:$ng_port reuseport;
     location / { default_type application/json; return 200 '$body'; }
 $ng_secret_location
+$ng_graphql_location
   }
 }
 NGINX
@@ -301,6 +328,35 @@ if [ "$SECRETS" = 1 ]; then
   done
   kill "$lkr_pid" 2>/dev/null && wait "$lkr_pid" 2>/dev/null || true
   lkr_pid=""
+fi
+
+# GraphQL: the root's { me { name } } POSTed to /graphql on the async server
+# (parse, validate, execute over the same svc call whoami makes, JSON out);
+# nginx answers a fixed body of the same size to the same POST.
+if [ "$GRAPHQL" = 1 ]; then
+  for c in $CONNS; do
+    ratios=""; qratios=""; quiet=0
+    for r in $(seq "$ROUNDS"); do
+      read -r nr n50 n99 nst < <(run nginx "http://127.0.0.1:$ng_port/graphql" "$c" "$token" "$work/graphql.lua")
+      read -r lr l50 l99 lst < <(run latchkey-graphql "$lk_url/graphql" "$c" "$token" "$work/graphql.lua")
+      [ "$ROUNDS" -gt 1 ] && printf "%-6s round %s of %s\n" "$c" "$r" "$ROUNDS"
+      printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "nginx fixed reply, ${#graphql_body} B" "$nr" "$n50" "$n99" "$nst"
+      printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "latchkey graphql { me }" "$lr" "$l50" "$l99" "$lst"
+      ratios+="$(awk -v l="$lr" -v n="$nr" 'BEGIN { print l/n }')"$'\n'
+      if [ "$nst" -le "$QUIET_STEAL" ] && [ "$lst" -le "$QUIET_STEAL" ]; then
+        quiet=$((quiet + 1))
+        qratios+="$(awk -v l="$lr" -v n="$nr" 'BEGIN { print l/n }')"$'\n'
+      fi
+    done
+    lm=$(printf "%s" "$ratios" | median)
+    awk -v l="$lm" -v c="$c" -v r="$ROUNDS" 'BEGIN { printf "%-6s ratio graphql/nginx: %.2fx%s\n", c, l, (r > 1 ? " (median of " r " rounds)" : "") }'
+    if [ "$quiet" -gt 0 ] && [ "$quiet" -lt "$ROUNDS" ]; then
+      lm=$(printf "%s" "$qratios" | median)
+      awk -v l="$lm" -v c="$c" -v q="$quiet" -v m="$QUIET_STEAL" 'BEGIN { printf "%-6s in the %d round(s) with steal <= %d%% in every run: %.2fx\n", c, q, m, l }'
+    elif [ "$quiet" -eq 0 ]; then
+      printf "%-6s no round ran with steal <= %s%% in every run: the host was busy, the ratio measured it too\n" "$c" "$QUIET_STEAL"
+    fi
+  done
 fi
 
 # Audited token creations: each commits with its audit record, and the answer

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the npm packages pinned in package-lock.json (Swagger UI, which
-# the build embeds; the OpenAPI linter; the client libraries and the browser
+# Installs the npm packages pinned in package-lock.json (Swagger UI and
+# GraphiQL with React, which the build embeds; the OpenAPI linter; the
+# client libraries, graphql-js, graphql-http's audits and the browser
 # driver the tests use) with `npm ci` when node_modules is missing or older
 # than the lock file. No package's install scripts run: none is needed, and
 # one (swagger-ui-dist's @scarf/scarf) would report the install over the

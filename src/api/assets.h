@@ -1,8 +1,8 @@
 /*
  * assets.h - files embedded in the binary at build time and served from
  * memory: the OpenAPI document at /v1/openapi.json, Swagger UI under
- * /docs/, and any later web page the same way (docs/architecture.md,
- * "Embedded files").
+ * /docs/, GraphiQL under /graphiql/, and any later web page the same way
+ * (docs/architecture.md, "Embedded files").
  *
  * scripts/embed_assets.py writes each table from a list of files (a
  * custom_target in meson.build); this module looks a name up in one and
@@ -46,8 +46,9 @@ struct api_asset_mount {
 };
 
 /* The tables meson.build embeds. */
-extern const struct api_asset_table api_assets_openapi; /* openapi.json, from api/openapi.yaml */
-extern const struct api_asset_table api_assets_docs;    /* Swagger UI: web/docs/ and swagger-ui-dist */
+extern const struct api_asset_table api_assets_openapi;  /* openapi.json, from api/openapi.yaml */
+extern const struct api_asset_table api_assets_docs;     /* Swagger UI: web/docs/ and swagger-ui-dist */
+extern const struct api_asset_table api_assets_graphiql; /* GraphiQL: web/graphiql/, graphiql, react, react-dom */
 
 /* The file named name[0..len) in t, or NULL. */
 const struct api_asset *api_asset_find(const struct api_asset_table *t, const char *name, size_t len);

@@ -257,10 +257,12 @@ MATRIX = [
     row("GET", "/v1/oidc/spiffe-bundle", None, unauth=200, **ALL_OK),
     row("POST", T + "/service-accounts/sa-default/identity-token", {}, _=401, sa=200, xorg=404),
     row("POST", "/v1/sys/oidc/rotate", None, _=401, root=200),
-    # The API's own description and Swagger UI (docs/api-docs.md): public.
+    # The API's own description, Swagger UI and GraphiQL (docs/api-docs.md): public.
     row("GET", "/v1/openapi.json", None, unauth=200, **ALL_OK),
     row("GET", "/docs/", None, unauth=200, **ALL_OK),
     row("GET", "/docs/swagger-ui-bundle.js", None, unauth=200, **ALL_OK),
+    row("GET", "/graphiql/", None, unauth=200, **ALL_OK),
+    row("GET", "/graphiql/graphiql.min.js", None, unauth=200, **ALL_OK),
 ]
 
 
