@@ -59,6 +59,10 @@ let page = null;
 // Where the console's errors go: problems, or, while a step that expects
 // them runs, that step's own list ("dialog"), or nowhere (our own "probe").
 let consoleTo = "problems";
+// In token mode GraphiQL introspects as soon as it opens, before a token is
+// in its Headers: those requests are refused (401), and the browser says so
+// on the console. Expected until the token is pasted; a problem after.
+let tokenGiven = !!login;
 try {
   const context = await browser.newContext();
   if (login) {
@@ -75,6 +79,7 @@ try {
   page.on("console", (m) => {
     if (m.type() !== "error" || consoleTo === "probe") return;
     if (consoleTo === "dialog") out.console_dialog.push(m.text().split(".")[0]);
+    else if (!tokenGiven && m.text().includes("status of 401")) out.refused_before_token = true;
     else out.problems.push("console: " + m.text());
   });
   page.on("request", (r) => {
@@ -106,6 +111,7 @@ try {
     await page.locator('button[data-name="headers"]').click();
     const headers = page.locator('.graphiql-editor-tool[aria-label="Headers"]');
     await pasteInto(page, headers, JSON.stringify({ Authorization: "Bearer " + token }));
+    tokenGiven = true;
     out.headers_editor = (await editorText(headers)) === JSON.stringify({ Authorization: "Bearer " + token });
     const again = page.waitForRequest(
       (r) => new URL(r.url()).pathname === "/graphql" && (r.postData() || "").includes("IntrospectionQuery")
