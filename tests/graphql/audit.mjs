@@ -34,6 +34,8 @@ async function fetchFn(input, init = {}) {
   headers.set("Authorization", "Bearer " + token);
   const shown = {};
   for (const [k, v] of headers.entries()) shown[k] = k === "authorization" ? "Bearer <token>" : v;
+  // Node's fetch cannot send a request without Accept: it adds "*/*".
+  if (!headers.has("accept")) shown.accept = "*/* (added by Node's fetch: the audit set none)";
   const target = input instanceof Request ? input.url : String(input);
   const body = typeof init.body === "string" ? init.body : init.body == null ? null : "(" + typeof init.body + ")";
   sent.push({ method: init.method || "GET", url: target.replace(base, ""), headers: shown, body });
