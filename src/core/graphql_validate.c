@@ -81,6 +81,7 @@ struct usage {
 /* One definition of the document. */
 struct definfo {
     const struct gql_selection **spreads; /* graphql-js's getFragmentSpreads order */
+    long *targets;                        /* each spread's fragment, or -1 */
     size_t nspreads;
     struct usage *usages;
     size_t nusages, capusages;
@@ -162,6 +163,8 @@ struct vctx {
     struct pairstack stack;
     unsigned *stamp;
     unsigned stamp_now;
+    long *refs;        /* referenced_fragments' answer */
+    size_t *refs_todo; /* and its stack */
     size_t work;
     unsigned nest;
     int merge_off, merge_deep, merge_reported;
@@ -835,6 +838,10 @@ static void visit_selections(struct vctx *c, const struct gql_selection_set *set
     }
 }
 
+static const char *response_name(const struct gql_selection *sel) {
+    return sel->alias.s ? sel->alias.s : sel->name.s;
+}
+
 /* --- growable arrays in the arena ---------------------------------------------------------- */
 
 /* Makes room for one more item in *v (n used, *cap allocated). */
@@ -854,26 +861,24 @@ static int grow(struct vctx *c, void **v, size_t n, size_t *cap, size_t sz) {
 
 /* --- fragments an operation uses -------------------------------------------------------------- */
 
-/* graphql-js's getRecursivelyReferencedFragments: fragment indices into
- * *ret (arena), in its order. */
+/* graphql-js's getRecursivelyReferencedFragments: fragment indices in its
+ * order, into c->refs (reused: valid until the next call). */
 static size_t referenced_fragments(struct vctx *c, size_t def_index, long **ret) {
-    long *out = alloc_n(c, c->nfrags ? c->nfrags : 1, sizeof(*out));
-    size_t *todo = alloc_n(c, c->nfrags + 1, sizeof(*todo)); /* definition indices */
     size_t n = 0, top = 0;
-    *ret = out;
-    if (out == NULL || todo == NULL)
+    *ret = c->refs;
+    if (c->refs == NULL || c->refs_todo == NULL)
         return 0;
     unsigned stamp = ++c->stamp_now;
-    todo[top++] = def_index;
+    c->refs_todo[top++] = def_index;
     while (top > 0) {
-        const struct definfo *di = &c->info[todo[--top]];
+        const struct definfo *di = &c->info[c->refs_todo[--top]];
         for (size_t i = 0; i < di->nspreads; i++) {
-            long f = frag_lookup(c, di->spreads[i]->name.s);
+            long f = di->targets[i];
             if (f < 0 || c->stamp[f] == stamp)
                 continue;
             c->stamp[f] = stamp;
-            out[n++] = f;
-            todo[top++] = c->frags[f];
+            c->refs[n++] = f;
+            c->refs_todo[top++] = c->frags[f];
         }
     }
     return n;
@@ -1031,8 +1036,8 @@ static void detect_cycles(struct vctx *c, struct cycles *cy, long f) {
                 cy->plen--; /* the spread that led to it */
             continue;
         }
+        long g = di->targets[fr->next];
         const struct gql_selection *sp = di->spreads[fr->next++];
-        long g = frag_lookup(c, sp->name.s);
         long ci = g >= 0 ? cy->path_index[g] : -1;
         cy->path[cy->plen++] = sp;
         if (ci >= 0) {
@@ -1083,15 +1088,50 @@ struct sub_frame {
     size_t next;
 };
 
+struct sub_field {
+    const struct gql_selection *sel;
+    size_t seq, group; /* group: the seq of its response name's first field */
+};
+
+static int sub_field_by_name(const void *x, const void *y) {
+    const struct sub_field *a = x, *b = y;
+    int r = strcmp(response_name(a->sel), response_name(b->sel));
+    return r != 0 ? r : (a->seq < b->seq ? -1 : a->seq > b->seq);
+}
+
+static int sub_field_by_group(const void *x, const void *y) {
+    const struct sub_field *a = x, *b = y;
+    if (a->group != b->group)
+        return a->group < b->group ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Makes room for one more item in a malloc'd array. */
+static int grow_heap(struct vctx *c, void **v, size_t n, size_t *cap, size_t sz) {
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *nv = ncap > SIZE_MAX / sz ? NULL : realloc(*v, ncap * sz);
+    if (nv == NULL) {
+        c->oom = c->stop = 1;
+        return -1;
+    }
+    *v = nv;
+    *cap = ncap;
+    return 0;
+}
+
 /* graphql-js's collectFields over the subscription's root selections,
- * with a stack of frames in place of recursion. */
+ * with a stack of frames in place of recursion; the fields grouped by
+ * response name by sorting (memory is freed before returning, as an
+ * operation's scratch must not pile up over many operations). */
 static void single_root_field(struct vctx *c, const struct gql_definition *op, const struct gql_definition *root) {
     struct sub_frame *frames = NULL;
-    const struct gql_selection **fields = NULL;
+    struct sub_field *fields = NULL;
     size_t nframes = 0, capframes = 0, nfields = 0, capfields = 0;
     unsigned stamp = ++c->stamp_now;
-    if (grow(c, (void **)&frames, 0, &capframes, sizeof(*frames)) != 0)
-        return;
+    if (grow_heap(c, (void **)&frames, 0, &capframes, sizeof(*frames)) != 0)
+        goto out;
     frames[nframes++] = (struct sub_frame){&op->selections, 0};
     while (nframes > 0 && !c->stop) {
         struct sub_frame *fr = &frames[nframes - 1];
@@ -1104,9 +1144,10 @@ static void single_root_field(struct vctx *c, const struct gql_definition *op, c
             continue;
         const struct gql_selection_set *into = NULL;
         if (sel->kind == GQL_SEL_FIELD) {
-            if (grow(c, (void **)&fields, nfields, &capfields, sizeof(*fields)) != 0)
-                return;
-            fields[nfields++] = sel;
+            if (grow_heap(c, (void **)&fields, nfields, &capfields, sizeof(*fields)) != 0)
+                goto out;
+            fields[nfields] = (struct sub_field){sel, nfields, 0};
+            nfields++;
         } else if (sel->kind == GQL_SEL_INLINE_FRAGMENT) {
             if (condition_matches(c, &sel->type_condition, root))
                 into = &sel->selections;
@@ -1120,52 +1161,49 @@ static void single_root_field(struct vctx *c, const struct gql_definition *op, c
             }
         }
         if (into != NULL) {
-            if (grow(c, (void **)&frames, nframes, &capframes, sizeof(*frames)) != 0)
-                return;
+            if (grow_heap(c, (void **)&frames, nframes, &capframes, sizeof(*frames)) != 0)
+                goto out;
             frames[nframes++] = (struct sub_frame){into, 0};
         }
     }
-    /* group by response name, in order of first appearance */
-    size_t *group = alloc_n(c, nfields ? nfields : 1, sizeof(*group)), ngroups = 0;
-    if (group == NULL)
-        return;
+    if (c->stop || nfields == 0)
+        goto out;
+    /* group by response name, then order groups by first appearance */
+    qsort(fields, nfields, sizeof(*fields), sub_field_by_name);
+    size_t ngroups = 0;
     for (size_t i = 0; i < nfields; i++) {
-        const struct gql_name *ri = fields[i]->alias.s ? &fields[i]->alias : &fields[i]->name;
-        size_t j = 0;
-        while (j < i) {
-            const struct gql_name *rj = fields[j]->alias.s ? &fields[j]->alias : &fields[j]->name;
-            if (name_eq(ri, rj))
-                break;
-            j++;
+        if (i == 0 || strcmp(response_name(fields[i].sel), response_name(fields[i - 1].sel)) != 0) {
+            ngroups++;
+            fields[i].group = fields[i].seq;
+        } else {
+            fields[i].group = fields[i - 1].group;
         }
-        group[i] = j < i ? group[j] : ngroups++;
     }
+    qsort(fields, nfields, sizeof(*fields), sub_field_by_group);
     if (ngroups > 1) {
         struct gql_diag *d = diag_new(c);
-        for (size_t g = 1; g < ngroups; g++)
-            for (size_t i = 0; i < nfields; i++)
-                if (group[i] == g)
-                    diag_loc(d, &fields[i]->loc);
+        for (size_t i = 0; i < nfields; i++)
+            if (fields[i].group != fields[0].group)
+                diag_loc(d, &fields[i].sel->loc);
         if (op->name.s != NULL)
             diag_msg(d, "Subscription \"%s\" must select only one top level field.", op->name.s);
         else
             diag_msg(d, "Anonymous Subscription must select only one top level field.");
     }
-    for (size_t g = 0; g < ngroups && !c->stop; g++) {
-        size_t first = 0;
-        while (group[first] != g)
-            first++;
-        if (strncmp(fields[first]->name.s, "__", 2) != 0)
+    for (size_t i = 0; i < nfields && !c->stop; i++) {
+        if ((i > 0 && fields[i].group == fields[i - 1].group) || strncmp(fields[i].sel->name.s, "__", 2) != 0)
             continue;
         struct gql_diag *d = diag_new(c);
-        for (size_t i = first; i < nfields; i++)
-            if (group[i] == g)
-                diag_loc(d, &fields[i]->loc);
+        for (size_t k = i; k < nfields && fields[k].group == fields[i].group; k++)
+            diag_loc(d, &fields[k].sel->loc);
         if (op->name.s != NULL)
             diag_msg(d, "Subscription \"%s\" must not select an introspection top level field.", op->name.s);
         else
             diag_msg(d, "Anonymous Subscription must not select an introspection top level field.");
     }
+out:
+    free(frames);
+    free(fields);
 }
 
 /* --- definitions ------------------------------------------------------------------------------------ */
@@ -1310,10 +1348,6 @@ static void fill_fields(struct vctx *c, const struct gql_definition *parent, con
             }
         }
     }
-}
-
-static const char *response_name(const struct gql_selection *sel) {
-    return sel->alias.s ? sel->alias.s : sel->name.s;
 }
 
 static int fentry_cmp(const void *x, const void *y) {
@@ -1761,7 +1795,7 @@ static void check_costs(struct vctx *c, const struct gql_cost_limits *lim) {
                 state[f] = 1;
                 const struct definfo *di = &c->info[c->frags[f]];
                 for (size_t i = 0; i < di->nspreads; i++) {
-                    long g = frag_lookup(c, di->spreads[i]->name.s);
+                    long g = di->targets[i];
                     if (g >= 0 && state[g] == 0 && stack_push(c, g, 0) != 0)
                         return;
                 }
@@ -1832,7 +1866,9 @@ static int prepare(struct vctx *c) {
     c->frags = alloc_n(c, c->nfrags ? c->nfrags : 1, sizeof(*c->frags));
     c->frag_sorted = alloc_n(c, c->nfrags ? c->nfrags : 1, sizeof(*c->frag_sorted));
     c->stamp = alloc_n(c, c->nfrags ? c->nfrags : 1, sizeof(*c->stamp));
-    if (c->frags == NULL || c->frag_sorted == NULL || c->stamp == NULL)
+    c->refs = alloc_n(c, c->nfrags ? c->nfrags : 1, sizeof(*c->refs));
+    c->refs_todo = alloc_n(c, c->nfrags + 1, sizeof(*c->refs_todo));
+    if (c->frags == NULL || c->frag_sorted == NULL || c->stamp == NULL || c->refs == NULL || c->refs_todo == NULL)
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < doc->count; i++) {
@@ -1846,6 +1882,16 @@ static int prepare(struct vctx *c) {
             return -1;
     }
     qsort(c->frag_sorted, c->nfrags, sizeof(*c->frag_sorted), named_idx_cmp);
+    for (size_t i = 0; i < doc->count; i++) {
+        struct definfo *di = &c->info[i];
+        if (di->spreads == NULL)
+            continue;
+        di->targets = alloc_n(c, di->nspreads ? di->nspreads : 1, sizeof(*di->targets));
+        if (di->targets == NULL)
+            return -1;
+        for (size_t j = 0; j < di->nspreads; j++)
+            di->targets[j] = frag_lookup(c, di->spreads[j]->name.s);
+    }
     if (index_names(c, GQL_DEF_OPERATION) != 0 || index_names(c, GQL_DEF_FRAGMENT) != 0)
         return -1;
     return 0;

@@ -545,6 +545,35 @@ static void test_many_same_named_fields_are_bounded(void **state) {
     free(src);
 }
 
+static void test_many_operations_sharing_fragments(void **state) {
+    (void)state;
+    /* 3000 operations over a chain of 3000 fragments: each operation's
+     * variable checks walk the chain, in time and memory that stay
+     * proportional to what is walked. Field merging would compare each
+     * operation's fields with every fragment of the chain (as graphql-js
+     * does): 9 million steps, past its bound, so it stops and says so. */
+    struct gql_limits hard = {GQL_HARD_MAX_BYTES, GQL_HARD_MAX_TOKENS, GQL_HARD_MAX_DEPTH};
+    size_t cap = 1 << 20, k = 0;
+    char *src = malloc(cap);
+    assert_non_null(src);
+    for (int i = 0; i < 3000; i++)
+        k += (size_t)snprintf(src + k, cap - k, "query Q%d($v: Boolean!) { ...F0 dog @skip(if: $v) { name } }\n", i);
+    for (int i = 0; i < 3000; i++)
+        k += (size_t)snprintf(src + k, cap - k, "fragment F%d on Query { dog { name } ...F%d }\n", i, i + 1);
+    snprintf(src + k, cap - k, "fragment F3000 on Query { dog { name } }\n");
+    struct gql_diags d;
+    double t0 = now();
+    assert_int_equal(run(S, src, NULL, &hard, &d), LK_EINVAL);
+    double dt = now() - t0;
+    assert_int_equal(d.count, 1);
+    assert_string_equal(d.items[0].message,
+                        "Too many fields to check that they can be merged: more than 1000000 comparisons.");
+    fprintf(stderr, "3000 operations x 3000 fragments: %.0f ms\n", dt * 1e3);
+    assert_true(dt < 5.0);
+    gql_diags_free(&d);
+    free(src);
+}
+
 static void test_diagnostics_are_capped(void **state) {
     (void)state;
     size_t cap = 1 << 16, k = 0;
@@ -739,6 +768,7 @@ int main(void) {
         cmocka_unit_test(test_a_long_chain_of_fragments_does_not_recurse),
         cmocka_unit_test(test_deep_documents),
         cmocka_unit_test(test_many_same_named_fields_are_bounded),
+        cmocka_unit_test(test_many_operations_sharing_fragments),
         cmocka_unit_test(test_diagnostics_are_capped),
         cmocka_unit_test(test_the_servers_schema_and_real_queries),
     };
