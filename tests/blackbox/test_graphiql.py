@@ -4,18 +4,21 @@ Content-Security-Policy, 404 for any other name and no way out of its
 table; the files are the pinned npm packages' own; and a real browser
 (Debian's chromium, driven by npm's playwright-core) runs { me { name } }
 against /graphql with a token in GraphiQL's Headers editor, and again with
-the session cookie of a password login."""
+the session cookie of a password login, and once more behind a proxy that
+mounts latchkey under a path prefix."""
 import json
 import os
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 import requests
 
 from helpers import (PASSWORD, ROOT, assert_error, create_org, create_user, dev_unseal_key, raw_exchange, token_for,
                      unseal, wait_for)
+from notice_harness import free_port
 
 NODE_MODULES = os.path.join(ROOT, "node_modules")
 STRONG_ETAG = re.compile(r'^"[A-Za-z0-9_-]{22}"$')
@@ -214,10 +217,11 @@ def test_the_page_answers_while_sealed_and_is_audited(server):
     assert (rec["action"], rec["status"], rec["outcome"]) == ("docs.graphiql", 304, "success")
 
 
-def run_browser(server, tmp_path, name, **env):
+def run_browser(server, tmp_path, name, url=None, **env):
     if not shutil.which(CHROMIUM):
         pytest.skip("no Chromium at %s (scripts/deps.sh installs Debian's chromium)" % CHROMIUM)
-    env = dict(os.environ, LATCHKEY_URL=server.url, SCREENSHOT=str(tmp_path / ("graphiql-%s.png" % name)), **env)
+    env = dict(os.environ, LATCHKEY_URL=url or server.url, SCREENSHOT=str(tmp_path / ("graphiql-%s.png" % name)),
+               **env)
     script = os.path.join(ROOT, "tests", "docs", "graphiql.mjs")
     r = subprocess.run(["node", script], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
     assert r.stdout.strip(), r.stderr[-3000:]
@@ -264,3 +268,69 @@ def test_graphiql_runs_a_query_with_the_session_cookie(server, tmp_path):
     assert out["authorization_sent"] == "none" and out["cookie_sent"] is True
     # The CSRF check passes: the request names this server as its origin.
     assert out["origin_sent"] == server.url
+
+
+@pytest.fixture
+def prefixed(server, tmp_path):
+    """nginx in front of the server, mounting it under /lk/ (Host passed on,
+    so latchkey's own origin is the proxy's): the proxy's URL, prefix
+    included."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(nginx):
+        pytest.skip("no nginx (scripts/deps.sh installs it for make bench)")
+    d = tmp_path / "nginx"
+    d.mkdir()
+    port = free_port()
+    (d / "nginx.conf").write_text("""
+worker_processes 1;
+daemon off;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path %(d)s;
+  proxy_temp_path %(d)s;
+  fastcgi_temp_path %(d)s;
+  uwsgi_temp_path %(d)s;
+  scgi_temp_path %(d)s;
+  server {
+    listen 127.0.0.1:%(port)d;
+    location /lk/ {
+      proxy_pass %(upstream)s/;
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+    }
+  }
+}
+""" % {"d": d, "port": port, "upstream": server.url})
+    proc = subprocess.Popen([nginx, "-c", str(d / "nginx.conf"), "-e", str(d / "error.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = "http://127.0.0.1:%d/lk" % port
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                if requests.get(url + "/v1/sys/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert proc.poll() is None and time.time() < deadline, proc.stderr.read()
+            time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_graphiql_works_behind_a_path_prefix(server, prefixed, tmp_path):
+    """The redirect and every URL the page uses are relative: under /lk/ it
+    loads its files and runs its query through the proxy, never asking for
+    a path outside the prefix."""
+    r = requests.get(prefixed + "/graphiql", allow_redirects=False, timeout=10)
+    assert r.status_code == 301 and r.headers["Location"] == "graphiql/"
+    r = requests.get(prefixed + "/graphiql", timeout=10)
+    assert r.status_code == 200 and r.url == prefixed + "/graphiql/"
+    out = run_browser(server, tmp_path, "prefix", url=prefixed, LATCHKEY_TOKEN=server.root_token,
+                      EXPECT_NAME="root")
+    assert out["authorization_sent"] == "Bearer <the token>" and out["introspection_status"] == 200

@@ -10,6 +10,7 @@
 //   LATCHKEY_LOGIN  a JSON body for POST /v1/auth/login, sent before the
 //                   page opens from the browser's own context, so the
 //                   session cookie it sets is the page's credential.
+// LATCHKEY_URL may end in a path, a proxy's prefix in front of latchkey.
 // CHROMIUM may name another browser binary, SCREENSHOT a PNG to write at
 // the end, QUERY another query (default "{ me { name } }"). Besides the
 // query it opens the documentation explorer (the schema, from introspection
@@ -33,6 +34,11 @@ const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const STEP_MS = 20000;
 
 const origin = new URL(base).origin;
+// A path in LATCHKEY_URL is a proxy's prefix in front of latchkey: the page
+// must find /graphql under it too, and ask for nothing outside it. Paths in
+// "requests" are without it.
+const prefix = new URL(base).pathname.replace(/\/$/, "");
+const path = (u) => (u.pathname.startsWith(prefix + "/") ? u.pathname.slice(prefix.length) : u.pathname);
 const out = { mode: login ? "cookie" : "token", problems: [], requests: [] };
 const args = ["--disable-dev-shm-usage", "--disable-gpu"];
 // Chromium's sandbox cannot start as root (containers, CI).
@@ -85,7 +91,9 @@ try {
   page.on("request", (r) => {
     const u = new URL(r.url());
     if (u.protocol !== "data:" && u.origin !== origin) out.problems.push("request to another origin: " + r.url());
-    if (u.protocol !== "data:") out.requests.push(r.method() + " " + u.pathname);
+    if (u.protocol === "data:") return;
+    out.requests.push(r.method() + " " + path(u));
+    if (prefix && !u.pathname.startsWith(prefix + "/")) out.problems.push("request outside the prefix: " + u.pathname);
   });
   // Refusals by the page's policy, as the page itself hears of them.
   await page.addInitScript(() => {
@@ -114,7 +122,7 @@ try {
     tokenGiven = true;
     out.headers_editor = (await editorText(headers)) === JSON.stringify({ Authorization: "Bearer " + token });
     const again = page.waitForRequest(
-      (r) => new URL(r.url()).pathname === "/graphql" && (r.postData() || "").includes("IntrospectionQuery")
+      (r) => new URL(r.url()).pathname === prefix + "/graphql" && (r.postData() || "").includes("IntrospectionQuery")
     );
     await page.locator('[aria-label="Re-fetch GraphQL schema"]').click();
     const res = await (await again).response();
@@ -131,7 +139,7 @@ try {
   out.query_editor = await editorText(queryEditor);
 
   const sent = page.waitForRequest((r) => {
-    if (new URL(r.url()).pathname !== "/graphql" || r.method() !== "POST") return false;
+    if (new URL(r.url()).pathname !== prefix + "/graphql" || r.method() !== "POST") return false;
     try {
       return JSON.parse(r.postData() || "{}").query === query;
     } catch (e) {
