@@ -3,8 +3,8 @@
  * specification says (docs/graphql.md): GET runs queries (?query=,
  * ?variables= as JSON, ?operationName=), POST runs queries and mutations
  * from an application/json body {"query", "variables", "operationName",
- * "extensions"}; the answer is application/graphql-response+json, or
- * application/json to a client that accepts only that.
+ * "extensions"}; the answer is application/graphql-response+json to a
+ * client that names that type, application/json to others (negotiate).
  *
  * Status codes: a request that is not a GraphQL-over-HTTP request (no
  * query, variables not an object, a body that is not JSON) is 400; one
@@ -88,9 +88,11 @@ static void reply_request_error(struct api_req *ar, const struct answer *a, int 
     reply(ar, a, status, json_pack("{s:[o]}", "errors", gql_error_json(msg, loc)));
 }
 
-/* Which type the client accepts: graphql-response+json when it takes it
- * at least as well as application/json, application/json when that is
- * all it takes (or it sent no Accept), none (406) otherwise. */
+/* Which type the client accepts: graphql-response+json when it names
+ * that type and takes it at least as well as application/json;
+ * application/json when it takes that (through a wildcard too, as the
+ * specification asks while older clients are about) or sends no Accept;
+ * none (406) otherwise. */
 static int negotiate(struct api_req *ar, struct answer *a) {
     ssize_t i = h2o_find_header(&ar->req->headers, H2O_TOKEN_ACCEPT, -1);
     a->content_type = CT_JSON;
@@ -98,15 +100,21 @@ static int negotiate(struct api_req *ar, struct answer *a) {
     if (i < 0)
         return 0;
     h2o_iovec_t v = ar->req->headers.entries[i].value;
-    int gr = httpneg_media_q(v.base, v.len, "application/graphql-response+json");
-    int js = httpneg_media_q(v.base, v.len, "application/json");
-    if (gr > 0 && gr >= js) {
+    int named = 0;
+    int gr = httpneg_media_q(v.base, v.len, "application/graphql-response+json", &named);
+    int js = httpneg_media_q(v.base, v.len, "application/json", NULL);
+    if (named && gr > 0 && gr >= js) {
         a->content_type = CT_GRAPHQL;
         a->request_error_status = 400;
         return 0;
     }
     if (js > 0)
         return 0;
+    if (gr > 0) { /* only through a wildcard that application/json is refused from */
+        a->content_type = CT_GRAPHQL;
+        a->request_error_status = 400;
+        return 0;
+    }
     api_reply_error(ar, LK_ENOTACCEPTABLE,
                     "this endpoint answers application/graphql-response+json or application/json; the Accept "
                     "header takes neither");
@@ -312,7 +320,7 @@ out:
 const struct api_route api_routes_graphql[] = {
     {M_GET, "/graphql", API_AUTH, "graphql.query", h_graphql,
      "GraphQL over HTTP (docs/graphql.md): ?query=<document>&variables=<JSON>&operationName=<name>; queries "
-     "only. Answers application/graphql-response+json, or application/json when that is all the client takes."},
+     "only. Answers application/graphql-response+json when the client names it in Accept, application/json otherwise."},
     {M_POST, "/graphql", API_AUTH | API_TX_SELF, "graphql", h_graphql,
      "GraphQL over HTTP (docs/graphql.md): an application/json body {\"query\", \"variables\", "
      "\"operationName\"}; queries and mutations. The schema is api/schema.graphql; introspection is on."},

@@ -19,7 +19,6 @@
 #include "core/graphql_exec.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,7 +245,8 @@ static int int32_of(json_t *v, json_int_t *ret) {
         *ret = json_integer_value(v);
     } else if (json_is_real(v)) {
         double d = json_real_value(v);
-        if (!(d == floor(d)) || d < INT32_MIN || d > INT32_MAX)
+        /* In range first (NaN fails it), so the cast is defined. */
+        if (!(d >= INT32_MIN && d <= INT32_MAX) || d != (double)(int32_t)d)
             return -1;
         *ret = (json_int_t)d;
     } else {

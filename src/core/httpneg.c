@@ -119,7 +119,7 @@ int httpneg_coding_q(const char *v, size_t n, const char *coding) {
     return -1;
 }
 
-int httpneg_media_q(const char *v, size_t n, const char *type) {
+int httpneg_media_q(const char *v, size_t n, const char *type, int *named) {
     const char *slash = strchr(type, '/');
     size_t tlen = strlen(type), major = slash ? (size_t)(slash - type) : tlen;
     int best = 0, q = -1;
@@ -144,5 +144,7 @@ int httpneg_media_q(const char *v, size_t n, const char *type) {
             q = element_q(v, t, e);
         }
     }
+    if (named != NULL)
+        *named = best == 3;
     return q;
 }

@@ -34,8 +34,9 @@ int httpneg_coding_q(const char *v, size_t n, const char *coding);
  * media type type ("application/json"): the q of the most specific range
  * that matches it (the type itself, then its major type with a star after the slash,
  * then the star-slash-star range), in thousandths; -1 when no range matches. Media
- * type parameters other than q (charset) are not compared.
+ * type parameters other than q (charset) are not compared. *named (may
+ * be NULL) is 1 when that range is the type itself, 0 when a wildcard.
  */
-int httpneg_media_q(const char *v, size_t n, const char *type);
+int httpneg_media_q(const char *v, size_t n, const char *type, int *named);
 
 #endif

@@ -81,6 +81,17 @@ def test_media_types_and_status_codes(server):
     assert "data" not in out
     r, out = gql(server, "{ me { name }", status=400)
     assert r.headers["Content-Type"] == GR and "data" not in out
+    # A wildcard, or no Accept at all: application/json, as the
+    # specification asks while legacy clients are about.
+    for accept in ("*/*", "application/*", None):
+        r, out = gql(server, "{ me { name } }", accept=accept)
+        assert r.headers["Content-Type"] == "application/json; charset=utf-8", accept
+        assert out == {"data": {"me": {"name": "root"}}}
+    # Both named: the GraphQL type, unless json is preferred.
+    r, _ = gql(server, "{ me { name } }", accept="application/json, " + GR)
+    assert r.headers["Content-Type"] == GR
+    r, _ = gql(server, "{ me { name } }", accept="application/json, application/graphql-response+json;q=0.5")
+    assert r.headers["Content-Type"] == "application/json; charset=utf-8"
     # Neither type acceptable: 406.
     r = server.post("/graphql", token=server.root_token, json={"query": "{ me { name } }"},
                     headers={"Accept": "text/html"})

@@ -1,7 +1,7 @@
 /*
- * fuzz_httpneg.c - libFuzzer harness for httpneg_etag_listed() and
- * httpneg_coding_q(), which read the If-None-Match and Accept-Encoding a
- * client sends for an embedded file.
+ * fuzz_httpneg.c - libFuzzer harness for httpneg_etag_listed(),
+ * httpneg_coding_q() and httpneg_media_q(), which read the If-None-Match,
+ * Accept-Encoding and Accept headers a client sends.
  *
  * The input is one header value, copied into a buffer of exactly its size
  * (a read past it is an ASan report). Invariants:
@@ -77,6 +77,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(s);
     s = joined("", data, size, ",gzip", &n);
     CHECK(httpneg_coding_q(s, n, "gzip") == (q >= 0 ? q : 1000));
+    free(s);
+
+    /* Accept: a q in range, "named" only when the type itself is there,
+     * and the type named at the end with no q decides unless the type
+     * itself was already named. */
+    int mnamed = -1;
+    int mq = httpneg_media_q(v, size, "application/json", &mnamed);
+    CHECK(mq >= -1 && mq <= 1000);
+    CHECK(mnamed == 0 || mnamed == 1);
+    if (!holds(data, size, "application/json", 1))
+        CHECK(mnamed == 0);
+    if (!holds(data, size, "/", 1))
+        CHECK(mq == -1);
+    s = joined("", data, size, ",application/json", &n);
+    int named2 = 0;
+    int mq2 = httpneg_media_q(s, n, "application/json", &named2);
+    CHECK(named2 == 1);
+    CHECK(mnamed ? mq2 == mq : mq2 == 1000);
     free(s);
 
     free(v);

@@ -1,5 +1,5 @@
 /*
- * test_httpneg.c - unit tests for If-None-Match and Accept-Encoding
+ * test_httpneg.c - unit tests for If-None-Match, Accept-Encoding and Accept
  * (core/httpneg.h): weak comparison, lists and "*", qvalues, and slices
  * that are not NUL-terminated.
  */
@@ -22,6 +22,38 @@ static int listed(const char *header, const char *etag) {
 
 static int q(const char *header, const char *coding) {
     return httpneg_coding_q(header, strlen(header), coding);
+}
+
+static int mq(const char *header, const char *type, int *named) {
+    return httpneg_media_q(header, strlen(header), type, named);
+}
+
+static void test_media_ranges_most_specific_wins(void **state) {
+    int named = -1;
+    const char *gr = "application/graphql-response+json";
+    assert_i64_eq(mq("application/json", "application/json", &named), 1000);
+    assert_i64_eq(named, 1);
+    assert_i64_eq(mq("application/json", gr, &named), -1);
+    assert_i64_eq(named, 0);
+    /* A wildcard matches, but says so. */
+    assert_i64_eq(mq("*/*", gr, &named), 1000);
+    assert_i64_eq(named, 0);
+    assert_i64_eq(mq("application/*;q=0.4", gr, &named), 400);
+    assert_i64_eq(named, 0);
+    /* The most specific range decides, wherever it stands in the list. */
+    assert_i64_eq(mq("application/graphql-response+json;q=0.9, */*;q=0.1", gr, &named), 900);
+    assert_i64_eq(named, 1);
+    assert_i64_eq(mq("*/*;q=0.1, application/json;q=0", "application/json", NULL), 0);
+    assert_i64_eq(mq("application/*, application/json;q=0.2", "application/json", NULL), 200);
+    /* Case does not matter; parameters other than q are not compared. */
+    assert_i64_eq(mq("Application/JSON; charset=utf-8", "application/json", &named), 1000);
+    assert_i64_eq(named, 1);
+    /* Neither a prefix nor a longer name matches. */
+    assert_i64_eq(mq("application/jsonx, application/js", "application/json", NULL), -1);
+    assert_i64_eq(mq("text/*", "application/json", NULL), -1);
+    /* A garbled q refuses. */
+    assert_i64_eq(mq("application/json;q=2", "application/json", NULL), 0);
+    assert_i64_eq(mq("", "application/json", NULL), -1);
 }
 
 static void test_etag_exact_and_weak(void **state) {
@@ -101,6 +133,7 @@ static void test_coding_refused(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_media_ranges_most_specific_wins),
         cmocka_unit_test(test_etag_exact_and_weak),
         cmocka_unit_test(test_etag_lists_and_star),
         cmocka_unit_test(test_etag_reads_only_its_slice),
