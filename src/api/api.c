@@ -69,6 +69,7 @@ void api_ctx_free(struct api_ctx *ctx) {
         return;
     logbuf_flush(&ctx->access);
     logbuf_done(&ctx->access);
+    api_graphql_docs_free(ctx->graphql_docs);
     free(ctx);
 }
 
@@ -455,6 +456,7 @@ int api_subrequest(struct api_req *parent, unsigned method, const char *path, co
     out->status = 0;
     out->body = NULL;
     out->len = 0;
+    out->json = NULL;
     ar.route->fn(&ar);
     if (!ar.replied || ar.deferred) {
         static const char none[] = "{\"errors\":[\"internal error: the route gave no answer\"]}";

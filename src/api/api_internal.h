@@ -75,13 +75,20 @@ struct api_route {
 };
 
 struct api_pending;
+struct api_graphql_docs;
+
+/* Frees a worker's cache of GraphQL documents (routes_graphql.c). NULL-safe. */
+void api_graphql_docs_free(struct api_graphql_docs *d);
 
 /* The answer of a route run inside another request (api_subrequest):
- * its status and body (in the request's pool), never sent or audited. */
+ * its status, and its body either as JSON text (in the request's pool)
+ * or, when the handler answered with a JSON value, as that value (json, a
+ * reference the caller owns; body NULL), never sent or audited. */
 struct api_capture {
     int status;
     const char *body;
     size_t len;
+    json_t *json;
 };
 
 /* One worker thread's api state (api.h): made on the main thread before the
@@ -102,9 +109,10 @@ struct api_ctx {
     struct api_pending *pending_tail;
     h2o_multithread_receiver_t rerun_receiver; /* "run it again": a fetch a request waited on ended (rerun.c) */
     int stopping;                              /* api_ctx_stop began: nothing runs again */
-    uint64_t request_seq;                      /* for request ids */
-    char request_prefix[9];                    /* random per worker start, for request ids */
-    int64_t time_cached_s;                     /* access-log timestamp cache */
+    struct api_graphql_docs *graphql_docs; /* GraphQL documents this worker parsed and validated (routes_graphql.c) */
+    uint64_t request_seq;                  /* for request ids */
+    char request_prefix[9];                /* random per worker start, for request ids */
+    int64_t time_cached_s;                 /* access-log timestamp cache */
     char time_cached[24];
 };
 
@@ -312,6 +320,13 @@ void api_cacheable(struct api_req *ar, unsigned max_age);
  * (after replying 400) for a Host that is not a plain host[:port].
  */
 const char *api_issuer(struct api_req *ar);
+
+/* A jsonw for the request's answer: text into buf[0..cap), or for a
+ * subrequest a JSON value, so that its caller need not parse text back;
+ * api_reply_jsonw sends either (500 if it failed or did not fit). */
+struct jsonw;
+void api_jsonw_begin(struct api_req *ar, struct jsonw *w, char *buf, size_t cap);
+void api_reply_jsonw(struct api_req *ar, int status, struct jsonw *w);
 
 /* Sends len bytes of already-encoded JSON (copied into the request pool). */
 void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len);

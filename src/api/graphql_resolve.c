@@ -383,7 +383,7 @@ static void query_of(const struct gql_field_ctx *fc, const struct binding *b, co
 /* A REST error answer as a field error: its message, and its status as
  * extensions.code. */
 static void error_of(const struct api_capture *c, struct gql_field_error *err) {
-    json_t *body = c->body ? json_loadb(c->body, c->len, 0, NULL) : NULL;
+    json_t *body = c->json ? json_incref(c->json) : c->body ? json_loadb(c->body, c->len, 0, NULL) : NULL;
     json_t *first = json_array_get(json_object_get(body, "errors"), 0);
     snprintf(err->message, sizeof(err->message), "%s",
              json_is_string(first) ? json_string_value(first) : "the request failed");
@@ -415,13 +415,12 @@ static json_t *connection(json_t *page) {
                      json_is_string(next), "end_cursor", end);
 }
 
+/* The member at a dotted path ("principal.name") of v, or NULL. */
 static json_t *member_path(json_t *v, const char *dotted) {
-    char part[64];
     while (v != NULL && *dotted) {
         const char *dot = strchr(dotted, '.');
         size_t n = dot ? (size_t)(dot - dotted) : strlen(dotted);
-        snprintf(part, sizeof(part), "%.*s", (int)n, dotted);
-        v = json_object_get(v, part);
+        v = json_object_getn(v, dotted, n);
         dotted += n + (dot ? 1 : 0);
     }
     return v;
@@ -484,6 +483,7 @@ static int run_bound(struct api_graphql_ctx *gc, const struct gql_field_ctx *fc,
     }
     if (cap.status >= 400) {
         error_of(&cap, err);
+        json_decref(cap.json);
         return -1;
     }
     if (cap.status == 204) {
@@ -495,7 +495,7 @@ static int run_bound(struct api_graphql_ctx *gc, const struct gql_field_ctx *fc,
         }
         return 0;
     }
-    json_t *v = json_loadb(cap.body, cap.len, 0, NULL);
+    json_t *v = cap.json ? cap.json : json_loadb(cap.body, cap.len, 0, NULL);
     if (v == NULL) {
         snprintf(err->message, sizeof(err->message), "internal error: the route's answer is not JSON");
         return -1;

@@ -317,6 +317,13 @@ static void send_body(struct api_req *ar, int status, const char *body, size_t l
 
 void api_reply_json(struct api_req *ar, int status, json_t *body) {
     h2o_req_t *req = ar->req;
+    if (ar->capture != NULL && body != NULL && !ar->replied) {
+        /* A subrequest's caller reads the value itself: no text between. */
+        ar->replied = 1;
+        ar->capture->status = status;
+        ar->capture->json = body;
+        return;
+    }
     /* One encoding pass for the common small answer; a second only when it
      * does not fit the first guess. */
     size_t cap = 2048;
@@ -356,6 +363,31 @@ void api_reply_done(struct api_req *ar, int r) {
         api_reply_lkerr(ar, &ar->err);
     else
         api_reply_empty(ar);
+}
+
+void api_jsonw_begin(struct api_req *ar, struct jsonw *w, char *buf, size_t cap) {
+    if (ar->capture != NULL)
+        jsonw_init_tree(w);
+    else
+        jsonw_init(w, buf, cap);
+}
+
+void api_reply_jsonw(struct api_req *ar, int status, struct jsonw *w) {
+    size_t len;
+    if (w->tree) {
+        json_t *v = jsonw_finish_tree(w);
+        if (v != NULL)
+            api_reply_json(ar, status, v);
+        else
+            api_reply_error(ar, LK_EINTERNAL, "internal error: the answer could not be built (request %s)",
+                            ar->request_id);
+        return;
+    }
+    if (jsonw_finish(w, &len) != 0) {
+        api_reply_error(ar, LK_EINTERNAL, "internal error: answer too large (request %s)", ar->request_id);
+        return;
+    }
+    api_reply_raw(ar, status, w->buf, len);
 }
 
 void api_reply_raw(struct api_req *ar, int status, const char *json, size_t len) {

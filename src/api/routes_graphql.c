@@ -20,6 +20,7 @@
  * fields after the failing one do not run, and data is null).
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,77 @@ static void schema_load(void) {
         lk_log(LOG_ERROR, "the GraphQL schema does not build (%u:%u): %s", err.line, err.column, err.message);
 }
 
+/*
+ * Each worker keeps the documents it parsed and validated lately, keyed by
+ * their text: clients send the same few queries again and again, and a
+ * document is never changed once parsed, nor is its validity (the schema
+ * and the limits are fixed for the process). Direct-mapped by a hash of
+ * the text, the whole text compared on a hit; only valid documents of at
+ * most DOCS_TEXT_MAX bytes are kept. Touched by its worker's thread only.
+ */
+#define DOCS_SLOTS 64
+#define DOCS_TEXT_MAX 8192
+
+struct doc_slot {
+    char *text;
+    size_t len;
+    uint64_t hash;
+    struct gql_document *doc;
+};
+
+struct api_graphql_docs {
+    struct doc_slot slots[DOCS_SLOTS];
+};
+
+void api_graphql_docs_free(struct api_graphql_docs *d) {
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < DOCS_SLOTS; i++) {
+        free(d->slots[i].text);
+        gql_document_free(d->slots[i].doc);
+    }
+    free(d);
+}
+
+/* FNV-1a, 64 bits: the slot, not a defence (the text is compared). */
+static uint64_t text_hash(const char *s, size_t n) {
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+static const struct gql_document *docs_find(struct api_ctx *ctx, const char *text, size_t len, uint64_t h) {
+    struct api_graphql_docs *d = ctx->graphql_docs;
+    if (d == NULL)
+        return NULL;
+    struct doc_slot *s = &d->slots[h % DOCS_SLOTS];
+    if (s->doc != NULL && s->hash == h && s->len == len && memcmp(s->text, text, len) == 0)
+        return s->doc;
+    return NULL;
+}
+
+/* Keeps doc (valid) for text: 1 when the cache took it over, 0 when the
+ * caller still owns it (too long a text, or no memory). */
+static int docs_keep(struct api_ctx *ctx, const char *text, size_t len, uint64_t h, struct gql_document *doc) {
+    if (len > DOCS_TEXT_MAX)
+        return 0;
+    if (ctx->graphql_docs == NULL && (ctx->graphql_docs = calloc(1, sizeof(*ctx->graphql_docs))) == NULL)
+        return 0;
+    struct doc_slot *s = &ctx->graphql_docs->slots[h % DOCS_SLOTS];
+    char *copy = malloc(len ? len : 1);
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, text, len);
+    free(s->text);
+    gql_document_free(s->doc);
+    s->text = copy;
+    s->len = len;
+    s->hash = h;
+    s->doc = doc;
+    return 1;
+}
+
 /* How the answer is written: under which type, and whether a document
  * that does not parse or validate is a 400. */
 struct answer {
@@ -69,17 +141,7 @@ static void reply(struct api_req *ar, const struct answer *a, int status, json_t
     h2o_req_t *req = ar->req;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, "Content-Type", a->content_type,
                    strlen(a->content_type));
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (text == NULL) {
-        api_reply_error(ar, LK_ENOMEM, "out of memory");
-        return;
-    }
-    size_t len = strlen(text);
-    char *copy = h2o_mem_alloc_pool(&req->pool, len);
-    memcpy(copy, text, len);
-    free(text);
-    api_reply_bytes(ar, status, copy, len);
+    api_reply_json(ar, status, body); /* the type above stays */
 }
 
 /* {"errors": [{"message": msg}]} with status. */
@@ -215,6 +277,23 @@ static void audit_operation(struct api_req *ar, const struct gql_definition *op)
     ar->audit_resource = h2o_strdup(&ar->req->pool, buf, (size_t)n).base;
 }
 
+/* The validator's problems as GraphQL errors. */
+static json_t *diags_json(const struct gql_diags *d) {
+    json_t *errors = json_array();
+    for (size_t i = 0; i < d->count; i++) {
+        json_t *e = gql_error_json(d->items[i].message, NULL);
+        if (d->items[i].nloc > 0) {
+            json_t *locs = json_array();
+            for (size_t k = 0; k < d->items[i].nloc; k++)
+                json_array_append_new(locs, json_pack("{s:i, s:i}", "line", (int)d->items[i].loc[k].line, "column",
+                                                      (int)d->items[i].loc[k].column));
+            json_object_set_new(e, "locations", locs);
+        }
+        json_array_append_new(errors, e);
+    }
+    return errors;
+}
+
 /* The outcome a 200 with field errors records: denied when one was a
  * refusal, error otherwise. */
 static const char *outcome_of(json_t *errors) {
@@ -245,38 +324,32 @@ static void h_graphql(struct api_req *ar) {
     }
     static const struct gql_limits limits = {GQL_REQ_MAX_BYTES, GQL_REQ_MAX_TOKENS, GQL_REQ_MAX_DEPTH};
     static const struct gql_cost_limits costs = {GQL_REQ_MAX_FIELD_DEPTH, GQL_REQ_MAX_ALIASES, GQL_REQ_MAX_FIELDS};
-    struct gql_document *doc = NULL;
+    struct gql_document *doc = NULL; /* parsed here, and not (yet) the cache's */
+    const struct gql_document *cur;
     struct gql_error perr = {0};
     struct gql_diags diags = {0};
     const struct gql_definition *op = NULL;
     char msg[GQL_ERRMSG_MAX];
-    if (gql_parse(p.query, p.query_len, &limits, &doc, &perr) != 0) {
-        struct gql_loc loc = {perr.line, perr.column, 0, 0};
-        reply_request_error(ar, &a, perr.code == LK_ENOMEM ? 503 : a.request_error_status, perr.message, &loc);
-        goto out;
-    }
-    int vr = gql_validate(schema, doc, &costs, &diags);
-    if (vr != 0) {
-        if (vr == LK_ENOMEM) {
-            api_reply_error(ar, LK_ENOMEM, "out of memory");
+    uint64_t h = text_hash(p.query, p.query_len);
+    if ((cur = docs_find(ar->ctx, p.query, p.query_len, h)) == NULL) {
+        if (gql_parse(p.query, p.query_len, &limits, &doc, &perr) != 0) {
+            struct gql_loc loc = {perr.line, perr.column, 0, 0};
+            reply_request_error(ar, &a, perr.code == LK_ENOMEM ? 503 : a.request_error_status, perr.message, &loc);
             goto out;
         }
-        json_t *errors = json_array();
-        for (size_t i = 0; i < diags.count; i++) {
-            json_t *e = gql_error_json(diags.items[i].message, NULL);
-            if (diags.items[i].nloc > 0) {
-                json_t *locs = json_array();
-                for (size_t k = 0; k < diags.items[i].nloc; k++)
-                    json_array_append_new(locs, json_pack("{s:i, s:i}", "line", (int)diags.items[i].loc[k].line,
-                                                          "column", (int)diags.items[i].loc[k].column));
-                json_object_set_new(e, "locations", locs);
-            }
-            json_array_append_new(errors, e);
+        int vr = gql_validate(schema, doc, &costs, &diags);
+        if (vr != 0) {
+            if (vr == LK_ENOMEM)
+                api_reply_error(ar, LK_ENOMEM, "out of memory");
+            else
+                reply(ar, &a, a.request_error_status, json_pack("{s:o}", "errors", diags_json(&diags)));
+            goto out;
         }
-        reply(ar, &a, a.request_error_status, json_pack("{s:o}", "errors", errors));
-        goto out;
+        cur = doc;
+        if (docs_keep(ar->ctx, p.query, p.query_len, h, doc))
+            doc = NULL;
     }
-    if (gql_operation_select(doc, p.operation_name, &op, msg) != 0) {
+    if (gql_operation_select(cur, p.operation_name, &op, msg) != 0) {
         reply_request_error(ar, &a, a.request_error_status, msg, NULL);
         goto out;
     }
@@ -289,7 +362,7 @@ static void h_graphql(struct api_req *ar) {
     if (op->operation == GQL_OP_MUTATION)
         api_begin_change(ar);
     struct api_graphql_ctx gc = {ar, 0};
-    struct gql_exec_in in = {schema, doc, op, p.variables, api_graphql_resolve, &gc};
+    struct gql_exec_in in = {schema, cur, op, p.variables, api_graphql_resolve, &gc};
     json_t *result = NULL;
     size_t nerrors = 0;
     int r = gql_execute(&in, &result, &nerrors);

@@ -96,9 +96,8 @@ static void h_whoami(struct api_req *ar) {
     const struct token_entry *t = p->token;
     char buf[8192];
     struct jsonw w;
-    size_t len;
 
-    jsonw_init(&w, buf, sizeof(buf));
+    api_jsonw_begin(ar, &w, buf, sizeof(buf));
     jsonw_obj_begin(&w);
     jsonw_key(&w, "principal");
     jsonw_obj_begin(&w);
@@ -132,11 +131,7 @@ static void h_whoami(struct api_req *ar) {
         jsonw_arr_end(&w);
     }
     jsonw_obj_end(&w);
-    if (jsonw_finish(&w, &len) != 0) {
-        api_reply_error(ar, LK_EINTERNAL, "internal error: answer too large (request %s)", ar->request_id);
-        return;
-    }
-    api_reply_raw(ar, 200, buf, len);
+    api_reply_jsonw(ar, 200, &w);
 }
 
 static void set_token_cookie(struct api_req *ar, const char *value, int64_t max_age) {

@@ -36,8 +36,9 @@ struct path {
 struct exec {
     const struct gql_exec_in *in;
     const struct gql_schema *s;
-    json_t *vars;   /* coerced variables */
-    json_t *errors; /* field errors, in the order raised */
+    json_t *vars;    /* coerced variables; NULL when the operation has none */
+    json_t *errors;  /* field errors, in the order raised */
+    json_t *no_args; /* the arguments of every field that has none: one empty object */
 };
 
 /* --- errors ------------------------------------------------------------------- */
@@ -70,22 +71,29 @@ static void field_error(struct exec *x, const struct gql_loc *loc, const struct 
 
 /* --- collecting fields --------------------------------------------------------- */
 
-/* The fields of one response key, in document order. */
+/* The fields of one response key, in document order; most have one,
+ * held inline. */
 struct group {
     const char *key;
     const struct gql_selection **fields;
     size_t n, cap;
+    const struct gql_selection *one[1];
 };
 
+/* A selection set's groups; the first GROUPS_INLINE held inline. */
+#define GROUPS_INLINE 8
 struct groups {
     struct group *v;
     size_t n, cap;
+    struct group inline_v[GROUPS_INLINE];
 };
 
 static void groups_free(struct groups *g) {
     for (size_t i = 0; i < g->n; i++)
-        free(g->v[i].fields);
-    free(g->v);
+        if (g->v[i].fields != g->v[i].one)
+            free(g->v[i].fields);
+    if (g->v != g->inline_v)
+        free(g->v);
 }
 
 static int groups_add(struct groups *g, const struct gql_selection *f) {
@@ -95,23 +103,38 @@ static int groups_add(struct groups *g, const struct gql_selection *f) {
         if (strcmp(g->v[i].key, key) == 0)
             grp = &g->v[i];
     if (grp == NULL) {
+        if (g->v == NULL) {
+            g->v = g->inline_v;
+            g->cap = GROUPS_INLINE;
+        }
         if (g->n == g->cap) {
-            size_t cap = g->cap ? g->cap * 2 : 8;
-            struct group *v = realloc(g->v, cap * sizeof(*v));
+            size_t cap = g->cap * 2;
+            struct group *v = g->v == g->inline_v ? malloc(cap * sizeof(*v)) : realloc(g->v, cap * sizeof(*v));
             if (v == NULL)
                 return LK_ENOMEM;
+            if (g->v == g->inline_v)
+                memcpy(v, g->inline_v, sizeof(g->inline_v));
+            /* A group whose one field is inline must point into its new place. */
+            for (size_t i = 0; i < g->n; i++)
+                if (v[i].cap == 1)
+                    v[i].fields = v[i].one;
             g->v = v;
             g->cap = cap;
         }
         grp = &g->v[g->n++];
         memset(grp, 0, sizeof(*grp));
         grp->key = key;
+        grp->fields = grp->one;
+        grp->cap = 1;
     }
     if (grp->n == grp->cap) {
-        size_t cap = grp->cap ? grp->cap * 2 : 2;
-        const struct gql_selection **v = realloc(grp->fields, cap * sizeof(*v));
+        size_t cap = grp->cap * 2;
+        const struct gql_selection **v =
+            grp->fields == grp->one ? malloc(cap * sizeof(*v)) : realloc(grp->fields, cap * sizeof(*v));
         if (v == NULL)
             return LK_ENOMEM;
+        if (grp->fields == grp->one)
+            v[0] = grp->one[0];
         grp->fields = v;
         grp->cap = cap;
     }
@@ -411,6 +434,8 @@ static int coerce_input(struct exec *x, const struct gql_type *t, json_t *v, con
 /* CoerceVariableValues: x->vars from the request's variables. */
 static int coerce_variables(struct exec *x, const struct gql_definition *op, json_t **err) {
     json_t *given = x->in->variables;
+    if (op->nvariables == 0)
+        return 0; /* x->vars stays NULL: no variable can be used */
     x->vars = json_object();
     for (size_t i = 0; i < op->nvariables; i++) {
         const struct gql_variable_def *vd = &op->variables[i];
@@ -447,6 +472,8 @@ static int coerce_variables(struct exec *x, const struct gql_definition *op, jso
  * the nodes given, into a new object (absent ones left out). */
 static json_t *coerce_args(struct exec *x, const struct gql_input_value_def *defs, size_t ndefs,
                            const struct gql_argument *args, size_t nargs) {
+    if (ndefs == 0)
+        return json_incref(x->no_args);
     json_t *o = json_object();
     for (size_t i = 0; i < ndefs; i++) {
         const struct gql_argument *a = NULL;
@@ -907,15 +934,19 @@ int gql_operation_select(const struct gql_document *doc, const char *name, const
 }
 
 int gql_execute(const struct gql_exec_in *in, json_t **ret, size_t *errors_out) {
-    struct exec x = {in, in->schema, NULL, json_array()};
+    struct exec x = {in, in->schema, NULL, json_array(), json_object()};
     const struct gql_definition *op = in->operation;
     json_t *err = NULL, *data = NULL;
     if (errors_out != NULL)
         *errors_out = 0;
-    if (x.errors == NULL)
+    if (x.errors == NULL || x.no_args == NULL) {
+        json_decref(x.errors);
+        json_decref(x.no_args);
         return LK_ENOMEM;
+    }
     if (coerce_variables(&x, op, &err) != 0) {
         json_decref(x.vars);
+        json_decref(x.no_args);
         json_array_append_new(x.errors, err);
         *ret = json_pack("{s:o}", "errors", x.errors);
         return LK_EINVAL;
@@ -933,6 +964,7 @@ int gql_execute(const struct gql_exec_in *in, json_t **ret, size_t *errors_out) 
     }
     groups_free(&g);
     json_decref(x.vars);
+    json_decref(x.no_args);
     if (r != 0) {
         json_decref(x.errors);
         return r;

@@ -65,6 +65,19 @@ def test_me_over_post_and_get(server):
     assert r.json() == {"data": {"me": {"name": "root"}}}
 
 
+def test_me_is_whoami(acme):
+    """Me is GET /v1/auth/whoami's answer, field by field, for a user's token."""
+    bob = token_for(acme, "acme", "bob", expires="P1D", policies=["teams.view"])
+    who = expect(acme.get("/v1/auth/whoami", token=bob))
+    me = data(acme, "{ me { type name org team token { id expiresAt policies } permissions } }", token=bob)["me"]
+    assert me == {"type": who["principal"]["type"].upper(), "name": who["principal"]["name"],
+                  "org": who["principal"]["org"], "team": who["principal"]["team"],
+                  "token": {"id": who["token"]["id"], "expiresAt": who["token"]["expires_at"],
+                            "policies": who["token"]["policies"]},
+                  "permissions": who["permissions"]}
+    assert me["name"] == "bob" and me["permissions"] == ["teams.view"]
+
+
 def test_a_credential_is_required(server):
     r = server.post("/graphql", json={"query": "{ me { name } }"})
     assert_error(r, 401, "missing credentials")
@@ -317,3 +330,33 @@ def test_a_session_cookie_needs_the_same_origin(acme):
     assert_error(acme.get("/v1/orgs/acme/teams/csrf", token=acme.root_token), 404)
     r = acme.post("/graphql", json=q, headers={"Cookie": "token=" + cookie, "Origin": acme.url, "Accept": GR})
     assert r.status_code == 200 and r.json() == {"data": {"createTeam": {"name": "csrf"}}}
+
+
+def test_documents_kept_by_a_worker_answer_as_fresh_ones(acme):
+    """Each worker keeps the documents it validated (64 slots by a hash of
+    the text): the same text again, texts that share a slot, two
+    operations of one document chosen by name, and an invalid document
+    sent twice all answer as the first time."""
+    two = "query A { me { name } } query B { organization(name: \"acme\") { name } }"
+    for _ in range(3):
+        assert data_op(acme, two, "A") == {"me": {"name": "root"}}
+        assert data_op(acme, two, "B") == {"organization": {"name": "acme"}}
+    # 150 texts over 64 slots, twice round: every answer names its own alias.
+    for _ in range(2):
+        for i in range(150):
+            assert data(acme, "{ a%d: me { name } }" % i) == {"a%d" % i: {"name": "root"}}
+    for _ in range(2):
+        _, out = gql(acme, "{ me { nope } }", status=400)
+        assert out["errors"][0]["message"] == 'Cannot query field "nope" on type "Me".'
+    # A kept document runs with each request's own variables and credential.
+    q = "query($o: String!) { organization(name: $o) { name } }"
+    assert data(acme, q, {"o": "acme"}) == {"organization": {"name": "acme"}}
+    bob = token_for(acme, "acme", "bob", expires="P1D")
+    _, out = gql(acme, q, {"o": "umbrella"}, token=bob)
+    assert out["data"] == {"organization": None} and codes(out) == ["NOT_FOUND"]
+
+
+def data_op(s, query, operation):
+    _, out = gql(s, query, operation=operation)
+    assert "errors" not in out, out
+    return out["data"]
