@@ -349,6 +349,10 @@ static void h_graphql(struct api_req *ar) {
         if (docs_keep(ar->ctx, p.query, p.query_len, h, doc))
             doc = NULL;
     }
+    if (cur == NULL) { /* gql_parse gives a document whenever it answers 0 */
+        api_reply_error(ar, LK_EINTERNAL, "internal error (request %s)", ar->request_id);
+        goto out;
+    }
     if (gql_operation_select(cur, p.operation_name, &op, msg) != 0) {
         reply_request_error(ar, &a, a.request_error_status, msg, NULL);
         goto out;
