@@ -30,6 +30,7 @@
 #include "core/graphql_schema.h"
 #include "core/graphql_validate.h"
 #include "core/httpneg.h"
+#include "lib/arena.h"
 #include "lib/log.h"
 #include "lib/str.h"
 
@@ -64,10 +65,14 @@ static void schema_load(void) {
  * document is never changed once parsed, nor is its validity (the schema
  * and the limits are fixed for the process). Direct-mapped by a hash of
  * the text, the whole text compared on a hit; only valid documents of at
- * most DOCS_TEXT_MAX bytes are kept. Touched by its worker's thread only.
+ * most DOCS_TEXT_MAX bytes whose tree takes at most DOCS_TREE_MAX are
+ * kept, so a worker's cache holds at most DOCS_SLOTS * (DOCS_TEXT_MAX +
+ * DOCS_TREE_MAX), about 2.5 MiB, whatever its clients send. Touched by
+ * its worker's thread only.
  */
 #define DOCS_SLOTS 64
 #define DOCS_TEXT_MAX 8192
+#define DOCS_TREE_MAX (32 * 1024)
 
 struct doc_slot {
     char *text;
@@ -111,7 +116,7 @@ static const struct gql_document *docs_find(struct api_ctx *ctx, const char *tex
 /* Keeps doc (valid) for text: 1 when the cache took it over, 0 when the
  * caller still owns it (too long a text, or no memory). */
 static int docs_keep(struct api_ctx *ctx, const char *text, size_t len, uint64_t h, struct gql_document *doc) {
-    if (len > DOCS_TEXT_MAX)
+    if (len > DOCS_TEXT_MAX || arena_used(doc->arena) > DOCS_TREE_MAX)
         return 0;
     if (ctx->graphql_docs == NULL && (ctx->graphql_docs = calloc(1, sizeof(*ctx->graphql_docs))) == NULL)
         return 0;
