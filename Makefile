@@ -69,6 +69,8 @@ TSAN_ENV = TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 # starts. setarch -R where the host allows it (children inherit it).
 TSAN_RUN := $(shell setarch $$(uname -m) -R true 2>/dev/null && echo setarch $$(uname -m) -R)
 TSAN_BLACKBOX = tests/blackbox/test_revocation_race.py tests/blackbox/test_token_races.py tests/blackbox/test_held_answers.py \
+	tests/blackbox/test_graphql.py::test_racing_rotations_through_graphql_make_one_new_token \
+	tests/blackbox/test_graphql.py::test_queries_and_mutations_from_many_clients_at_once \
 	tests/blackbox/test_server.py::test_concurrent_requests_are_served \
 	tests/blackbox/test_audit.py::test_a_file_sink_written_under_concurrent_mutations_and_reads_verifies \
 	tests/blackbox/test_audit.py::test_chain_continues_across_restarts_and_concurrent_writers \
