@@ -16,6 +16,8 @@ PACKAGES=(
   python3-hvac
   # a real local SMTP server for the notice tests
   python3-aiosmtpd
+  # the CLI's password prompt, driven through a pseudo-terminal
+  python3-pexpect
   # Node.js: the build embeds Swagger UI from npm, and the OpenAPI linter and
   # client tests run on it (npm packages pinned in package-lock.json)
   nodejs

@@ -93,6 +93,7 @@ int cli_run_on_store(struct cli_ctx *ctx, struct config *cfg);
 
 /* The handlers the table names. */
 int cli_server(struct cli_ctx *ctx);
+
 int cli_operator(struct cli_ctx *ctx);
 int cli_operator_init(struct cli_ctx *ctx);
 int cli_operator_rekey(struct cli_ctx *ctx);

@@ -13,12 +13,16 @@
 
 #include "api/api.h"
 #include "cli/agent.h"
+#include "cli/client.h"
 #include "config.h"
 #include "core/errors.h"
 #include "lib/log.h"
 #include "server.h"
 
 static int cli_agent(struct cli_ctx *ctx);
+static int cli_login(struct cli_ctx *ctx);
+static int cli_logout(struct cli_ctx *ctx);
+static int cli_whoami(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
 static int cli_help(struct cli_ctx *ctx);
@@ -59,6 +63,10 @@ static const struct cli_command commands[] = {
      "keep a service account's identity token in PATH, renewed\nbefore it expires; --exec -- CMD ARGS runs the "
      "workload with\nits path (see `latchkey agent --help`)",
      cli_agent, 0},
+    {NULL, "login", "login [URL] [--token-stdin]",
+     "sign in to a server; keeps its URL and a token in the\nprofile (see `latchkey login --help`)", cli_login, 0},
+    {NULL, "logout", "logout", "end the profile's session and forget it", cli_logout, 0},
+    {NULL, "whoami", "whoami [-o json]", "who the profile's token belongs to", cli_whoami, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
     {NULL, "version", "version", "print the version", cli_version, 0},
     /* Not listed: groups and aliases. */
@@ -148,6 +156,19 @@ int cli_server(struct cli_ctx *ctx) {
 
 static int cli_agent(struct cli_ctx *ctx) {
     return agent_main(ctx->argc, ctx->argv);
+}
+
+/* The client commands talk to a server only (cli/client.h). */
+static int cli_login(struct cli_ctx *ctx) {
+    return client_login(ctx->argc, ctx->argv);
+}
+
+static int cli_logout(struct cli_ctx *ctx) {
+    return client_logout(ctx->argc, ctx->argv);
+}
+
+static int cli_whoami(struct cli_ctx *ctx) {
+    return client_whoami(ctx->argc, ctx->argv);
 }
 
 static int cli_routes(struct cli_ctx *ctx) {

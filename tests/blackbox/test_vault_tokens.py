@@ -105,8 +105,9 @@ def test_lookup_and_accessor_lookup(server, acme):
     assert d["id"] == auth["client_token"]
     d = expect(vt(server, "POST", "lookup-accessor", acme["alice"], {"accessor": auth["accessor"]}))["data"]
     assert d["id"] == "" and d["accessor"] == auth["accessor"]
-    assert_error(vt(server, "POST", "lookup", acme["alice"], {"token": auth["client_token"][:-1] + "x"}), 403,
-                 "bad token")
+    tok = auth["client_token"]
+    assert_error(vt(server, "POST", "lookup", acme["alice"], {"token": tok[:-1] + ("y" if tok[-1] == "x" else "x")}),
+                 403, "bad token")
     assert_error(vt(server, "POST", "lookup-accessor", acme["alice"], {"accessor": "lk_user_AAAAAAAAAAAA"}), 400,
                  "invalid accessor")
     assert_error(vt(server, "POST", "lookup-accessor", acme["alice"], {}), 400, "missing accessor")

@@ -1,0 +1,37 @@
+/*
+ * output.h - how client commands print what the server answered, one
+ * module for all of them: aligned tables on a terminal, JSON for scripts
+ * (-o json), times relative on a terminal ("in 6 days") and RFC 3339 in
+ * JSON, colour only on a terminal and never with NO_COLOR.
+ */
+#ifndef LK_CLI_OUTPUT_H
+#define LK_CLI_OUTPUT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum out_format { OUT_TABLE, OUT_JSON };
+
+/* Reads and removes -o/--output FORMAT from argv: 0, or 2 (usage) after
+ * saying why. */
+int out_flags(enum out_format *f, int *argc, char **argv);
+
+/* v as indented JSON on stdout. */
+void out_json(json_t *v);
+
+/* Rows of "key  value", the keys padded to one width. */
+struct out_row {
+    const char *key;
+    const char *value;
+};
+void out_rows(const struct out_row *rows, size_t n);
+
+/* An RFC 3339 time (or NULL: "never") as a terminal shows it: "in 6 days",
+ * "3 hours ago"; into buf. now in Unix seconds. */
+const char *out_when(const char *rfc3339, int64_t now, char *buf, size_t cap);
+
+/* 1 when colour may be used on f: a terminal, and NO_COLOR unset. */
+int out_colour(FILE *f);
+
+#endif
