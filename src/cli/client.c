@@ -82,8 +82,8 @@ static json_t *config_load(const char *path) {
     }
     json_error_t jerr;
     json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(cfg) || (json_object_get(cfg, "profiles") != NULL &&
-                                 !json_is_object(json_object_get(cfg, "profiles")))) {
+    if (!json_is_object(cfg) ||
+        (json_object_get(cfg, "profiles") != NULL && !json_is_object(json_object_get(cfg, "profiles")))) {
         fprintf(stderr, "latchkey: %s is not a latchkey config file (line %d: %s)\n", path, jerr.line,
                 cfg ? "no profiles object" : jerr.text);
         json_decref(cfg);

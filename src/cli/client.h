@@ -81,5 +81,6 @@ int client_fail(long status, json_t *answer);
 int client_login(int argc, char **argv);
 int client_logout(int argc, char **argv);
 int client_whoami(int argc, char **argv);
+int client_token(int argc, char **argv); /* tokens.c */
 
 #endif

@@ -23,6 +23,7 @@ static int cli_agent(struct cli_ctx *ctx);
 static int cli_login(struct cli_ctx *ctx);
 static int cli_logout(struct cli_ctx *ctx);
 static int cli_whoami(struct cli_ctx *ctx);
+static int cli_token(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
 static int cli_help(struct cli_ctx *ctx);
@@ -67,6 +68,8 @@ static const struct cli_command commands[] = {
      "sign in to a server; keeps its URL and a token in the\nprofile (see `latchkey login --help`)", cli_login, 0},
     {NULL, "logout", "logout", "end the profile's session and forget it", cli_logout, 0},
     {NULL, "whoami", "whoami [-o json]", "who the profile's token belongs to", cli_whoami, 0},
+    {NULL, "token", "token create|list|show|rotate|revoke", "your API tokens (see `latchkey token --help`)", cli_token,
+     0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
     {NULL, "version", "version", "print the version", cli_version, 0},
     /* Not listed: groups and aliases. */
@@ -169,6 +172,10 @@ static int cli_logout(struct cli_ctx *ctx) {
 
 static int cli_whoami(struct cli_ctx *ctx) {
     return client_whoami(ctx->argc, ctx->argv);
+}
+
+static int cli_token(struct cli_ctx *ctx) {
+    return client_token(ctx->argc, ctx->argv);
 }
 
 static int cli_routes(struct cli_ctx *ctx) {

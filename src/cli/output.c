@@ -46,6 +46,61 @@ void out_rows(const struct out_row *rows, size_t n) {
         printf("%-*s  %s\n", (int)w, rows[i].key, rows[i].value ? rows[i].value : "-");
 }
 
+void out_table_init(struct out_table *t, size_t ncols, const char *const *names) {
+    memset(t, 0, sizeof(*t));
+    t->ncols = ncols > OUT_COLS_MAX ? OUT_COLS_MAX : ncols;
+    for (size_t i = 0; i < t->ncols; i++)
+        t->names[i] = names[i];
+}
+
+int out_table_add(struct out_table *t, const char *const *cells) {
+    if (t->nrows == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        char **c = realloc(t->cells, cap * t->ncols * sizeof(*c));
+        if (c == NULL)
+            return -1;
+        t->cells = c;
+        t->cap = cap;
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        t->cells[t->nrows * t->ncols + i] = cells[i] ? strdup(cells[i]) : NULL;
+    t->nrows++;
+    return 0;
+}
+
+void out_table_print(struct out_table *t) {
+    size_t w[OUT_COLS_MAX];
+    for (size_t c = 0; c < t->ncols; c++) {
+        w[c] = strlen(t->names[c]);
+        for (size_t r = 0; r < t->nrows; r++) {
+            const char *v = t->cells[r * t->ncols + c];
+            size_t n = v ? strlen(v) : 1;
+            if (n > w[c])
+                w[c] = n;
+        }
+    }
+    for (size_t c = 0; c < t->ncols; c++) {
+        for (const char *p = t->names[c]; *p; p++)
+            putchar(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        printf("%*s", c + 1 < t->ncols ? (int)(w[c] - strlen(t->names[c]) + 2) : 0, "");
+    }
+    putchar('\n');
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            const char *v = t->cells[r * t->ncols + c];
+            if (c + 1 < t->ncols)
+                printf("%-*s  ", (int)w[c], v ? v : "-");
+            else
+                printf("%s", v ? v : "-");
+        }
+        putchar('\n');
+    }
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    memset(t, 0, sizeof(*t));
+}
+
 const char *out_when(const char *rfc3339, int64_t now, char *buf, size_t cap) {
     int64_t t;
     if (rfc3339 == NULL) {
@@ -57,6 +112,10 @@ const char *out_when(const char *rfc3339, int64_t now, char *buf, size_t cap) {
         return buf;
     }
     int64_t d = t - now, a = d < 0 ? -d : d;
+    if (a < 60) {
+        snprintf(buf, cap, "just now");
+        return buf;
+    }
     const char *unit = "second";
     int64_t n = a;
     if (a >= 86400 * 2) {

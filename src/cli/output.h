@@ -27,8 +27,27 @@ struct out_row {
 };
 void out_rows(const struct out_row *rows, size_t n);
 
+/*
+ * A table: a header of column names (upper-cased as printed) and rows of
+ * cells (NULL prints "-"), each column as wide as its widest cell, two
+ * spaces apart. ncols at most OUT_COLS_MAX.
+ */
+#define OUT_COLS_MAX 8
+struct out_table {
+    size_t ncols;
+    const char *names[OUT_COLS_MAX];
+    size_t nrows, cap;
+    char **cells; /* nrows * ncols, each malloc'd or NULL */
+};
+void out_table_init(struct out_table *t, size_t ncols, const char *const *names);
+/* Adds a row of ncols cells (copied); 0 or -1 when out of memory. */
+int out_table_add(struct out_table *t, const char *const *cells);
+/* Prints the table to stdout and frees it. */
+void out_table_print(struct out_table *t);
+
 /* An RFC 3339 time (or NULL: "never") as a terminal shows it: "in 6 days",
- * "3 hours ago"; into buf. now in Unix seconds. */
+ * "3 hours ago", "just now" (within a minute); into buf. now in Unix
+ * seconds. */
 const char *out_when(const char *rfc3339, int64_t now, char *buf, size_t cap);
 
 /* 1 when colour may be used on f: a terminal, and NO_COLOR unset. */

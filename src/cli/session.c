@@ -42,22 +42,20 @@ static const char login_usage[] =
     "  latchkey login https://latchkey.example.com --org acme --username ann\n"
     "  echo \"$TOKEN\" | latchkey login https://latchkey.example.com --token-stdin --profile ci\n";
 
-static const char logout_usage[] =
-    "usage: latchkey logout [--profile NAME]\n"
-    "\n"
-    "Ends the profile's session (or revokes its API token) on the server and\n"
-    "forgets the profile.\n"
-    "\n"
-    "example:\n"
-    "  latchkey logout --profile ci\n";
+static const char logout_usage[] = "usage: latchkey logout [--profile NAME]\n"
+                                   "\n"
+                                   "Ends the profile's session (or revokes its API token) on the server and\n"
+                                   "forgets the profile.\n"
+                                   "\n"
+                                   "example:\n"
+                                   "  latchkey logout --profile ci\n";
 
-static const char whoami_usage[] =
-    "usage: latchkey whoami [-o json] [--profile NAME]\n"
-    "\n"
-    "Shows who the profile's token belongs to, what it may do and when it expires.\n"
-    "\n"
-    "example:\n"
-    "  latchkey whoami -o json\n";
+static const char whoami_usage[] = "usage: latchkey whoami [-o json] [--profile NAME]\n"
+                                   "\n"
+                                   "Shows who the profile's token belongs to, what it may do and when it expires.\n"
+                                   "\n"
+                                   "example:\n"
+                                   "  latchkey whoami -o json\n";
 
 /* One line from f into buf (without its newline); -1 at end of input or
  * for a line too long. */
@@ -182,8 +180,10 @@ int client_login(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     if (strncmp(c.url, "http://", 7) == 0 && !is_loopback(c.url))
-        fprintf(stderr, "latchkey: warning: %s is plain http: your password and token cross the network "
-                        "unencrypted; use https://\n", c.url);
+        fprintf(stderr,
+                "latchkey: warning: %s is plain http: your password and token cross the network "
+                "unencrypted; use https://\n",
+                c.url);
     if (config_file == NULL && token_stdin) {
         if (read_line(stdin, c.token, sizeof(c.token)) != 0 || c.token[0] == '\0') {
             fprintf(stderr, "latchkey login: --token-stdin: no token on standard input\n");
@@ -314,8 +314,8 @@ int client_whoami(int argc, char **argv) {
             {"org", json_string_value(json_object_get(p, "org"))},
             {"team", json_string_value(json_object_get(p, "team"))},
             {"token", json_string_value(json_object_get(t, "id"))},
-            {"expires", out_when(json_string_value(json_object_get(t, "expires_at")), (int64_t)time(NULL), when,
-                                 sizeof(when))},
+            {"expires",
+             out_when(json_string_value(json_object_get(t, "expires_at")), (int64_t)time(NULL), when, sizeof(when))},
             {"policies", pol},
             {"permissions", perms},
             {"server", c.url},

@@ -7,35 +7,12 @@ the server, and the exit codes."""
 import json
 import os
 import stat
-import subprocess
 
 import pexpect
 import pytest
 
+from cli_harness import cli, config, home, rows  # noqa: F401 (home is a fixture)
 from helpers import BIN, PASSWORD, create_org, create_user, remember_secret, token_for
-
-
-@pytest.fixture
-def home(tmp_path_factory):
-    """A config home of its own, and the environment a CLI run gets. Not
-    under the server's directory: the config file holds tokens by design
-    (mode 0600, like any CLI's credential store), and the session's
-    no-secret scan reads every file of the servers' directories."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LATCHKEY_")}
-    env["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("clihome") / "cfg")
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def cli(env, *args, stdin=None, **extra):
-    e = dict(env)
-    e.update(extra)
-    return subprocess.run([BIN] + list(args), input=stdin, capture_output=True, text=True, env=e, timeout=30)
-
-
-def config(env):
-    path = os.path.join(env["XDG_CONFIG_HOME"], "latchkey", "config.json")
-    return path, json.load(open(path))
 
 
 @pytest.fixture
@@ -69,9 +46,9 @@ def test_login_with_a_password_on_a_terminal_keeps_a_session(acme, home):
     # The session works, and whoami shows it.
     r = cli(home, "whoami")
     assert r.returncode == 0, r.stderr
-    rows = dict(line.split(None, 1) for line in r.stdout.splitlines())
-    assert rows["name"] == "ann" and rows["org"] == "acme" and rows["type"] == "user"
-    assert rows["token"] == token.rsplit("_", 1)[0] or token.startswith(rows["token"])
+    shown = rows(r.stdout)
+    assert shown["name"] == "ann" and shown["org"] == "acme" and shown["type"] == "user"
+    assert token.startswith(shown["token"] + "_")
     assert token not in r.stdout and token not in r.stderr
     # logout ends the session on the server and forgets the profile.
     r = cli(home, "logout")
@@ -112,8 +89,7 @@ def test_token_stdin_profiles_and_overrides(acme, home):
     r = cli(home, "whoami", LATCHKEY_URL="http://127.0.0.1:1")
     assert r.returncode == 1 and "cannot reach" in r.stderr
     # The relative expiry on a terminal's table, RFC 3339 in JSON.
-    rows = dict(line.split(None, 1) for line in cli(home, "whoami", "--profile", "ci").stdout.splitlines())
-    assert rows["expires"] in ("in 6 days", "in 7 days")
+    assert rows(cli(home, "whoami", "--profile", "ci").stdout)["expires"] in ("in 6 days", "in 7 days")
     assert json.loads(cli(home, "whoami", "-o", "json", "--profile", "ci").stdout)["token"]["expires_at"].endswith("Z")
     # logout of an API token's profile revokes the token.
     r = cli(home, "logout", "--profile", "ci")
