@@ -35,8 +35,7 @@ static int usage(int help) {
 }
 
 /* Calls and answers the error itself: 0 with *ret, or the exit code. */
-static int call(const struct client *c, const char *method, const char *path, json_t *body, long want,
-                json_t **ret) {
+static int call(const struct client *c, const char *method, const char *path, json_t *body, long want, json_t **ret) {
     long status = 0;
     int code = client_call(c, method, path, body, 1, &status, ret);
     if (code != 0)
@@ -123,8 +122,8 @@ static int token_create(struct client *c, int argc, char **argv, enum out_format
     int code = 0;
     for (int i = 0; i < argc && code == 0; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (v == NULL || (strcmp(a, "--description") != 0 && strcmp(a, "--expires") != 0 &&
-                          strcmp(a, "--policy") != 0)) {
+        if (v == NULL ||
+            (strcmp(a, "--description") != 0 && strcmp(a, "--expires") != 0 && strcmp(a, "--policy") != 0)) {
             fprintf(stderr, "latchkey token create: unexpected \"%s\"\n", a);
             code = usage(0);
             break;
@@ -186,10 +185,10 @@ static int token_list(struct client *c, int argc, char **argv, enum out_format f
             out_table_init(&tab, 5, cols);
             json_array_foreach(all, i, t) {
                 char exp[64], used[64];
-                const char *cells[] = {str(t, "id"), str(t, "description"), str(t, "status"),
-                                       out_when(str(t, "expires_at"), now, exp, sizeof(exp)),
-                                       str(t, "last_used_at") ? out_when(str(t, "last_used_at"), now, used, sizeof(used))
-                                                              : "never"};
+                const char *cells[] = {
+                    str(t, "id"), str(t, "description"), str(t, "status"),
+                    out_when(str(t, "expires_at"), now, exp, sizeof(exp)),
+                    str(t, "last_used_at") ? out_when(str(t, "last_used_at"), now, used, sizeof(used)) : "never"};
                 out_table_add(&tab, cells);
             }
             out_table_print(&tab);
@@ -229,8 +228,8 @@ int client_token(int argc, char **argv) {
     else {
         /* show, rotate, revoke: one id (rotate may add --grace N). */
         const char *id = argc >= 1 ? argv[0] : NULL;
-        const char *grace = argc == 3 && strcmp(verb, "rotate") == 0 && strcmp(argv[1], "--grace") == 0 ? argv[2]
-                                                                                                         : NULL;
+        const char *grace =
+            argc == 3 && strcmp(verb, "rotate") == 0 && strcmp(argv[1], "--grace") == 0 ? argv[2] : NULL;
         if (id == NULL || (argc != 1 && grace == NULL))
             code = usage(0);
         else if (!id_ok(id)) {
