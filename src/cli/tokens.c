@@ -177,7 +177,9 @@ static int token_list(struct client *c, int argc, char **argv, enum out_format f
         if (fmt == OUT_JSON) {
             out_json(all);
         } else if (quiet) {
-            json_array_foreach(all, i, t) puts(str(t, "id"));
+            json_array_foreach(all, i, t) {
+                puts(str(t, "id"));
+            }
         } else {
             static const char *const cols[] = {"id", "description", "status", "expires", "last used"};
             struct out_table tab;
