@@ -122,6 +122,41 @@ static void h_token_create(struct api_req *ar) {
     api_token_create(ar, create_own);
 }
 
+/*
+ * GET /v1/auth/cli-config: a file for `latchkey login --config-file`: this
+ * server's URL, the caller's org and a new token of the caller's own (as
+ * POST /v1/tokens makes it: the org's expiry rules, never wider or longer
+ * lived than the calling token), shown this once. A GET that creates, so
+ * it runs in a transaction of its own that commits with its record, and a
+ * cookie-authenticated one passes the same CSRF check as any change.
+ */
+static void h_cli_config(struct api_req *ar) {
+    struct token_create_in in;
+    struct token_created out;
+    if (ar->cred_source != API_CRED_HEADER && api_csrf_check(ar) != 0)
+        return;
+    const char *url = api_issuer(ar);
+    if (url == NULL)
+        return;
+    memset(&in, 0, sizeof(in));
+    memset(&out, 0, sizeof(out));
+    in.description = "latchkey CLI (downloaded configuration)";
+    api_begin_change(ar);
+    if (tokens_create(ar->svc, &ar->principal, &in, &out, &ar->err) != 0) {
+        api_reply_lkerr(ar, &ar->err);
+        tokens_created_done(&out);
+        return;
+    }
+    const char *org = ar->principal.org;
+    json_t *body = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o}", "url", url, "org", org ? json_string(org) : json_null(),
+                             "profile", org ? org : "default", "token", out.token, "token_id", out.rec.id, "expires_at",
+                             api_time(out.rec.expires_at));
+    tokens_created_done(&out);
+    h2o_add_header(&ar->req->pool, &ar->req->res.headers, H2O_TOKEN_CONTENT_DISPOSITION, "Content-Disposition",
+                   H2O_STRLIT("attachment; filename=\"latchkey-cli.json\""));
+    api_reply_json(ar, 200, body);
+}
+
 static void h_token_list(struct api_req *ar) {
     api_token_list(ar, list_own);
 }
@@ -173,6 +208,9 @@ const struct api_route api_routes_tokens[] = {
      "cursor."},
     {M_GET, "/v1/tokens/{id}", 1, "token.read", h_token_get,
      "One of the caller's tokens by public id: status (active, expiring, expired), expiry and last use."},
+    {M_GET, "/v1/auth/cli-config", 1, "token.cli_config", h_cli_config,
+     "A configuration file for `latchkey login --config-file FILE`: {\"url\", \"org\", \"profile\", \"token\", "
+     "\"token_id\", \"expires_at\"} with a new token of the caller's own (as POST /v1/tokens makes it), shown once."},
     {M_POST, "/v1/tokens/{id}/rotate", 1, "token.rotate", h_token_rotate,
      "Replaces one of the caller's tokens with a new secret keeping owner, policies, description and expiry: "
      "{\"grace_seconds\": N} keeps the old secret working N more seconds (default 0), never past its expiry. "

@@ -78,6 +78,10 @@ MATRIX = [
     row("GET", "/v1/audit", None, _=401, root=200),
     row("GET", "/v1/orgs/acme/audit", None, _=401, root=200, admin=200, owner=200, xteam=200, xorg=404),
     row("GET", "/v1/auth/whoami", None, **ALL_OK),
+    # A CLI configuration: a new token of the caller's own, as POST /v1/tokens.
+    row("GET", "/v1/auth/cli-config", None, _=200, sa=401),
+    # GraphQL: any credential may ask; what it may see is each field's route's to say.
+    row("POST", "/graphql", {"query": "{ me { name } }"}, **ALL_OK),
     row("GET", "/v1/permissions", None, **ALL_OK),
     # Creating tokens needs tokens.manage: every user holds it for their own;
     # a service account only when granted a role that carries it.

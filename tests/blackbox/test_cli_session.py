@@ -133,3 +133,47 @@ def test_exit_codes_and_usage(acme, home):
 def test_plain_http_to_another_host_is_warned_about(home):
     r = cli(home, "login", "http://192.0.2.1:9", "--token-stdin", stdin="lk_root_x\n")
     assert "plain http" in r.stderr and r.returncode == 1
+
+
+def test_a_downloaded_cli_config_logs_in(acme, home, tmp_path_factory):
+    """GET /v1/auth/cli-config gives a file with a new token of the caller's
+    own, shown once; `latchkey login --config-file` uses it."""
+    ann = token_for(acme, "acme", "ann", expires="P60D", policies=["tokens.manage", "tokens.view", "teams.view"])
+    r = acme.get("/v1/auth/cli-config", token=ann)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Disposition"] == 'attachment; filename="latchkey-cli.json"'
+    assert r.headers["Cache-Control"] == "no-store"
+    body = r.json()
+    remember_secret(body["token"])
+    assert body["url"] == acme.url and body["org"] == "acme" and body["profile"] == "acme"
+    assert body["token"].startswith(body["token_id"] + "_")
+    # Its token is the caller's own, no wider than the token that asked.
+    listed = {t["id"]: t for t in acme.get("/v1/tokens", token=ann).json()["items"]}
+    assert set(listed[body["token_id"]]["policies"]) <= {"tokens.manage", "tokens.view", "teams.view"}
+    assert listed[body["token_id"]]["description"] == "latchkey CLI (downloaded configuration)"
+    f = tmp_path_factory.mktemp("download") / "latchkey-cli.json"
+    f.write_text(r.text)
+    r = cli(home, "login", "--config-file", str(f), "--profile", "acme")
+    assert r.returncode == 0, r.stderr
+    assert "as ann of acme (profile acme)" in r.stdout
+    who = json.loads(cli(home, "whoami", "-o", "json").stdout)
+    assert who["token"]["id"] == body["token_id"]
+    # A file that is not one: said, and nothing kept.
+    f.write_text('{"url": "x"}')
+    r = cli(home, "login", "--config-file", str(f), "--profile", "other")
+    assert r.returncode == 1 and "not a latchkey CLI config file" in r.stderr
+    assert set(config(home)[1]["profiles"]) == {"acme"}
+
+
+def test_the_cli_config_from_a_cookie_needs_the_same_origin(acme):
+    cookie = acme.post("/v1/auth/login", json={"org": "acme", "username": "ann", "password": PASSWORD}).json()["token"]
+    remember_secret(cookie)
+    before = len(acme.get("/v1/orgs/acme/users/ann/tokens", token=acme.root_token).json()["items"])
+    r = acme.get("/v1/auth/cli-config", headers={"Cookie": "token=" + cookie, "Origin": "https://evil.example"})
+    assert r.status_code == 400
+    r = acme.get("/v1/auth/cli-config", headers={"Cookie": "token=" + cookie, "Origin": acme.url,
+                                                 "Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    remember_secret(r.json()["token"])
+    after = len(acme.get("/v1/orgs/acme/users/ann/tokens", token=acme.root_token).json()["items"])
+    assert after == before + 1
