@@ -82,5 +82,7 @@ int client_login(int argc, char **argv);
 int client_logout(int argc, char **argv);
 int client_whoami(int argc, char **argv);
 int client_token(int argc, char **argv); /* tokens.c */
+/* The noun-verb commands of resources.c: `latchkey NOUN VERB ...`. */
+int client_resource(const char *noun, int argc, char **argv);
 
 #endif

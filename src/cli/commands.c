@@ -24,6 +24,7 @@ static int cli_login(struct cli_ctx *ctx);
 static int cli_logout(struct cli_ctx *ctx);
 static int cli_whoami(struct cli_ctx *ctx);
 static int cli_token(struct cli_ctx *ctx);
+static int cli_resource(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
 static int cli_help(struct cli_ctx *ctx);
@@ -70,6 +71,16 @@ static const struct cli_command commands[] = {
     {NULL, "whoami", "whoami [-o json]", "who the profile's token belongs to", cli_whoami, 0},
     {NULL, "token", "token create|list|show|rotate|revoke", "your API tokens (see `latchkey token --help`)", cli_token,
      0},
+    {NULL, "org", "org list|show|create|approve|activate|...", "organisations (see `latchkey org --help`)",
+     cli_resource, 0},
+    {NULL, "user", "user list|show|create|update|delete", "the org's users", cli_resource, 0},
+    {NULL, "team", "team list|show|create|delete|members|...", "teams and their members", cli_resource, 0},
+    {NULL, "sa", "sa list|show|create|delete|grant|revoke|token", "a team's service accounts", cli_resource, 0},
+    {NULL, "role", "role list|create|delete", "built-in and custom roles", cli_resource, 0},
+    {NULL, "group", "group list|create|add-member|remove-member", "groups", cli_resource, 0},
+    {NULL, "workload", "workload list|create|delete", "a team's workloads", cli_resource, 0},
+    {NULL, "binding", "binding list|add|remove", "a workload's service accounts", cli_resource, 0},
+    {NULL, "audit", "audit list", "the org's audit records", cli_resource, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
     {NULL, "version", "version", "print the version", cli_version, 0},
     /* Not listed: groups and aliases. */
@@ -176,6 +187,10 @@ static int cli_whoami(struct cli_ctx *ctx) {
 
 static int cli_token(struct cli_ctx *ctx) {
     return client_token(ctx->argc, ctx->argv);
+}
+
+static int cli_resource(struct cli_ctx *ctx) {
+    return client_resource(ctx->cmd->name, ctx->argc, ctx->argv);
 }
 
 static int cli_routes(struct cli_ctx *ctx) {

@@ -1,0 +1,114 @@
+"""The CLI's noun-verb commands over the REST API (issue 22; docs/cli.md,
+src/cli/resources.c's table) against a real server: an org admin builds a
+team with a member and a service account with a token, as people would,
+and each answer shows as rows, a table, names (--quiet) or the server's
+JSON; the org defaults to the caller's own; names are checked before they
+reach a path; the server's refusals keep their exit codes."""
+import json
+
+import pytest
+
+from cli_harness import cli, home, rows  # noqa: F401 (home is a fixture)
+from helpers import create_org, create_user, remember_secret, token_for
+
+
+@pytest.fixture
+def admin(server, home):
+    """A CLI logged in as acme's admin ada."""
+    create_org(server, "acme")
+    create_org(server, "umbrella")
+    create_user(server, "acme", "ada", role="admin")
+    create_user(server, "acme", "bob")
+    tok = token_for(server, "acme", "ada", expires="P30D")
+    assert cli(home, "login", server.url, "--token-stdin", stdin=tok + "\n").returncode == 0
+    return tok
+
+
+def ok(r):
+    assert r.returncode == 0, (r.args, r.stdout, r.stderr)
+    return r.stdout
+
+
+def test_a_team_with_a_member_and_a_service_account(server, home, admin):
+    team = rows(ok(cli(home, "team", "create", "payments", "--description", "Payments team")))
+    assert team["name"] == "payments" and team["org"] == "acme" and team["created_at"] == "just now"
+    ok(cli(home, "team", "add-member", "payments", "bob", "--role", "member"))
+    members = ok(cli(home, "team", "members", "payments")).splitlines()
+    assert members[0].split() == ["USERNAME", "ROLE", "SINCE"] and members[1].split()[:2] == ["bob", "member"]
+    assert json.loads(ok(cli(home, "team", "members", "payments", "-o", "json"))) == [
+        {"username": "bob", "role": "member", "since": json.loads(ok(cli(home, "team", "members", "payments",
+                                                                          "-o", "json")))[0]["since"]}]
+    sa = rows(ok(cli(home, "sa", "create", "payments", "deployer", "--roles", "viewer")))
+    assert sa["name"] == "deployer" and sa["roles"] == "viewer"
+    assert ok(cli(home, "sa", "grant", "payments", "deployer", "team-member")).strip() == "Done: sa grant"
+    assert ok(cli(home, "sa", "list", "payments", "--quiet")).split() == ["deployer"]
+    r = cli(home, "sa", "token", "payments", "deployer", "--expires", "P1D", "--description", "deploys")
+    shown = rows(ok(r))
+    remember_secret(shown["token"])
+    assert "only time the token is shown" in r.stderr
+    who = server.get("/v1/auth/whoami", token=shown["token"]).json()
+    assert who["principal"]["name"] == "deployer" and who["principal"]["team"] == "payments"
+    assert ok(cli(home, "team", "list", "-q")).split() == ["payments"]
+    # The org's record of it all, newest first, with the actor's name.
+    audit = ok(cli(home, "audit", "list")).splitlines()
+    assert audit[0].split()[:3] == ["SEQ", "TIME", "ACTOR"]
+    assert any("sa.token.create" in line and " ada " in line for line in audit[1:10])
+    # Removing undoes it; a removed team is 4.
+    ok(cli(home, "team", "remove-member", "payments", "bob"))
+    assert ok(cli(home, "team", "members", "payments", "-q")) == ""
+    ok(cli(home, "team", "delete", "payments"))
+    r = cli(home, "team", "show", "payments")
+    assert r.returncode == 4 and "latchkey: no team payments" in r.stderr
+
+
+def test_org_settings_show_and_change(server, home, admin):
+    before = rows(ok(cli(home, "org", "settings", "acme")))
+    assert before["allow_non_expiring_tokens"] == "no" and before["token_expiry_hours"] != "48"
+    changed = rows(ok(cli(home, "org", "settings", "acme", "--token-expiry-hours", "48",
+                          "--allow-non-expiring-tokens")))
+    assert changed["token_expiry_hours"] == "48" and changed["allow_non_expiring_tokens"] == "yes"
+    assert rows(ok(cli(home, "org", "show", "acme")))["token_expiry_hours"] == "48"
+    r = cli(home, "org", "settings", "acme", "--token-expiry-hours", "soon")
+    assert r.returncode == 2 and "whole number" in r.stderr
+
+
+def test_users_and_roles(server, home, admin):
+    made = rows(ok(cli(home, "user", "create", "cy", "--email", "cy@example.com", "--role", "member")))
+    assert made["username"] == "cy" and made["has_password"] == "no"
+    assert rows(ok(cli(home, "user", "update", "cy", "--role", "admin")))["role"] == "admin"
+    assert sorted(ok(cli(home, "user", "list", "-q")).split()) == ["ada", "bob", "cy"]
+    ok(cli(home, "user", "delete", "cy"))
+    assert cli(home, "user", "show", "cy").returncode == 4
+    ok(cli(home, "role", "create", "reader", "--permissions", "teams.view,users.view"))
+    roles = json.loads(ok(cli(home, "role", "list", "-o", "json")))
+    reader = [r for r in roles if r["name"] == "reader"]
+    assert len(reader) == 1 and reader[0]["builtin"] is False
+    assert set(reader[0]["permissions"]) == {"users.view", "teams.view"}
+
+
+def test_the_org_defaults_to_the_callers_and_another_is_like_missing(server, home, admin):
+    ok(cli(home, "team", "create", "web"))
+    assert ok(cli(home, "team", "list", "--org", "acme", "-q")).split() == ["web"]
+    assert ok(cli(home, "team", "list", "-q", LATCHKEY_ORG="acme")).split() == ["web"]
+    theirs = cli(home, "team", "list", "--org", "umbrella")
+    missing = cli(home, "team", "list", "--org", "nowhere")
+    assert theirs.returncode == missing.returncode == 4
+    assert theirs.stderr.replace("umbrella", "X") == missing.stderr.replace("nowhere", "X")
+    # The partner admin belongs to no org: it must say which.
+    r = cli(home, "team", "list", LATCHKEY_TOKEN=server.root_token)
+    assert r.returncode == 2 and "--org" in r.stderr
+
+
+def test_usage_and_names(server, home, admin):
+    r = cli(home, "team", "--help")
+    assert r.returncode == 0 and "latchkey team add-member TEAM USER" in r.stdout and "example:" in r.stdout
+    assert cli(home, "team").returncode == 2
+    assert cli(home, "team", "frob").returncode == 2
+    r = cli(home, "team", "show")
+    assert r.returncode == 2 and r.stderr.strip() == "usage: latchkey team show TEAM"
+    r = cli(home, "team", "show", "../../orgs")
+    assert r.returncode == 2 and "is not a name" in r.stderr
+    r = cli(home, "team", "list", "--org", "a/b")
+    assert r.returncode == 2
+    r = cli(home, "team", "create", "x", "--colour", "red")
+    assert r.returncode == 2 and "unknown flag --colour" in r.stderr
