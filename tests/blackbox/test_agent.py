@@ -300,14 +300,16 @@ def test_a_reader_never_sees_a_partial_or_expired_10_second_token(make_server, c
     # Each was replaced before it expired, at 80% of its life +/-5% (7.5 to
     # 8.5 s after it arrived; iat is whole seconds, so 7 to 10 apart).
     # The first token was written before the reader started, so only the
-    # later ones were seen the moment they arrived: the interval's lower
-    # bound holds from the second on (the first is timed by its iat).
+    # later ones were seen as they arrived: the interval's lower bound holds
+    # from the second on (the first is timed by its iat). The agent renews
+    # 7.5 to 8.5 s after a token arrived; the reader, polling, may see one
+    # late on a loaded machine (by 0.55 s once in CI), so it allows a second.
     for i, (old, new) in enumerate(zip(rd.seen, rd.seen[1:])):
         assert new[0] < claims(old[2])["exp"]
         assert 7 <= claims(new[2])["iat"] - claims(old[2])["iat"] <= 10
         assert new[0] - old[0] <= 9.5, new[0] - old[0]
         if i > 0:
-            assert 7.0 <= new[0] - old[0], new[0] - old[0]
+            assert 6.5 <= new[0] - old[0], new[0] - old[0]
     assert stat.S_IMODE(os.stat(ag.token_file).st_mode) == 0o600
     assert os.listdir(os.path.dirname(ag.token_file)) == ["token"]
     assert ag.stop() == 0
