@@ -332,3 +332,53 @@ int client_fail(long status, json_t *answer) {
         return CLI_EXIT_NOTFOUND;
     return CLI_EXIT_ERROR;
 }
+
+int client_name_ok(const char *s, int slashes) {
+    const char *seg = s;
+    if (*s == '\0' || strlen(s) > 512)
+        return 0;
+    for (const char *p = s;; p++) {
+        if (*p == '/' || *p == '\0') {
+            size_t n = (size_t)(p - seg);
+            if (n == 0 || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
+                return 0;
+            if (*p == '\0')
+                return 1;
+            if (!slashes)
+                return 0;
+            seg = p + 1;
+            continue;
+        }
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '~' || *p == '-'))
+            return 0;
+    }
+}
+
+int client_org(const struct client *c, const char *org_flag, char *out, size_t cap) {
+    const char *o = org_flag ? org_flag : getenv("LATCHKEY_ORG");
+    if (o != NULL && o[0] != '\0') {
+        if (!client_name_ok(o, 0) || strlen(o) >= cap) {
+            fprintf(stderr, "latchkey: \"%s\" is not an organisation's name\n", o);
+            return CLI_EXIT_USAGE;
+        }
+        memcpy(out, o, strlen(o) + 1);
+        return 0;
+    }
+    long status = 0;
+    json_t *who = NULL;
+    int code = client_call(c, "GET", "/v1/auth/whoami", NULL, 1, &status, &who);
+    if (code != 0)
+        return code;
+    const char *org = json_string_value(json_object_get(json_object_get(who, "principal"), "org"));
+    if (status != 200) {
+        code = client_fail(status, who);
+    } else if (org == NULL || strlen(org) >= cap) {
+        fprintf(stderr, "latchkey: this credential belongs to no organisation: say which with --org ORG\n");
+        code = CLI_EXIT_USAGE;
+    } else {
+        memcpy(out, org, strlen(org) + 1);
+    }
+    json_decref(who);
+    return code;
+}

@@ -72,6 +72,15 @@ int client_save(const struct client *c, int forget);
 int client_call(const struct client *c, const char *method, const char *path, json_t *body, int with_token,
                 long *status, json_t **ret);
 
+/* 1 if s may stand in a path: [A-Za-z0-9._~-], not "." or ".."; with
+ * slashes, several such segments joined by '/'. */
+int client_name_ok(const char *s, int slashes);
+
+/* The organisation a command acts in: org_flag (--org), else
+ * LATCHKEY_ORG, else the org of c's principal (asked of the server). 0
+ * with it in out, or an exit code after saying why. */
+int client_org(const struct client *c, const char *org_flag, char *out, size_t cap);
+
 /* For an answer of status >= 400: prints the server's messages as
  * "latchkey: <message>" and returns the exit code the status means. */
 int client_fail(long status, json_t *answer);
@@ -81,7 +90,8 @@ int client_fail(long status, json_t *answer);
 int client_login(int argc, char **argv);
 int client_logout(int argc, char **argv);
 int client_whoami(int argc, char **argv);
-int client_token(int argc, char **argv); /* tokens.c */
+int client_token(int argc, char **argv);  /* tokens.c */
+int client_secret(int argc, char **argv); /* secrets.c */
 /* The noun-verb commands of resources.c: `latchkey NOUN VERB ...`. */
 int client_resource(const char *noun, int argc, char **argv);
 

@@ -25,6 +25,7 @@ static int cli_logout(struct cli_ctx *ctx);
 static int cli_whoami(struct cli_ctx *ctx);
 static int cli_token(struct cli_ctx *ctx);
 static int cli_resource(struct cli_ctx *ctx);
+static int cli_secret(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
 static int cli_help(struct cli_ctx *ctx);
@@ -80,6 +81,7 @@ static const struct cli_command commands[] = {
     {NULL, "group", "group list|create|add-member|remove-member", "groups", cli_resource, 0},
     {NULL, "workload", "workload list|create|delete", "a team's workloads", cli_resource, 0},
     {NULL, "binding", "binding list|add|remove", "a workload's service accounts", cli_resource, 0},
+    {NULL, "secret", "secret list|get|put|delete|versions", "the org's or a team's secrets", cli_secret, 0},
     {NULL, "audit", "audit list", "the org's audit records", cli_resource, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
     {NULL, "version", "version", "print the version", cli_version, 0},
@@ -191,6 +193,10 @@ static int cli_token(struct cli_ctx *ctx) {
 
 static int cli_resource(struct cli_ctx *ctx) {
     return client_resource(ctx->cmd->name, ctx->argc, ctx->argv);
+}
+
+static int cli_secret(struct cli_ctx *ctx) {
+    return client_secret(ctx->argc, ctx->argv);
 }
 
 static int cli_routes(struct cli_ctx *ctx) {

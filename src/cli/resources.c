@@ -138,46 +138,12 @@ static int usage_of(const char *noun, int help) {
     return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
-/* 1 if s may stand in a path: [A-Za-z0-9._~-], not "." or "..". */
-static int name_ok(const char *s) {
-    if (*s == '\0' || strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strlen(s) > 128)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-              *p == '_' || *p == '~' || *p == '-'))
-            return 0;
-    return 1;
-}
-
 static size_t nargs_of(const struct verb *v) {
     size_t n = 0;
     for (const char *p = v->args; *p; p++)
         if (p == v->args || p[-1] == ' ')
             n++;
     return n;
-}
-
-/* The org the profile's principal belongs to, asked of the server. */
-static int own_org(const struct client *c, char *out, size_t cap) {
-    long status = 0;
-    json_t *who = NULL;
-    int code = client_call(c, "GET", "/v1/auth/whoami", NULL, 1, &status, &who);
-    if (code != 0)
-        return code;
-    const char *org = json_string_value(json_object_get(json_object_get(who, "principal"), "org"));
-    if (status != 200 || org == NULL || strlen(org) >= cap) {
-        if (status != 200)
-            code = client_fail(status, who);
-        else {
-            fprintf(stderr, "latchkey: this credential belongs to no organisation: say which with --org ORG\n");
-            code = CLI_EXIT_USAGE;
-        }
-        json_decref(who);
-        return code;
-    }
-    memcpy(out, org, strlen(org) + 1);
-    json_decref(who);
-    return 0;
 }
 
 /* Expands v->path into out. */
@@ -384,15 +350,8 @@ static int run(const struct verb *v, struct client *c, const char *org_flag, cha
     char org[CLIENT_PROFILE_MAX * 4] = "", path[CLIENT_PATH_MAX];
     int code, bad = 0;
     if (strstr(v->path, "{org}") != NULL) {
-        const char *o = org_flag ? org_flag : getenv("LATCHKEY_ORG");
-        if (o != NULL && o[0] != '\0')
-            snprintf(org, sizeof(org), "%s", o);
-        else if ((code = own_org(c, org, sizeof(org))) != 0)
+        if ((code = client_org(c, org_flag, org, sizeof(org))) != 0)
             return code;
-        if (!name_ok(org)) {
-            fprintf(stderr, "latchkey: \"%s\" is not an organisation's name\n", org);
-            return CLI_EXIT_USAGE;
-        }
     }
     if (expand(v, org, args, path, sizeof(path)) != 0) {
         fprintf(stderr, "latchkey: an argument is too long\n");
@@ -510,11 +469,11 @@ int client_resource(const char *noun, int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
     for (size_t i = 0; i < npos; i++)
-        if (!name_ok(args[i])) {
+        if (!client_name_ok(args[i], 0)) {
             fprintf(stderr, "latchkey %s %s: \"%s\" is not a name\n", noun, verb, args[i]);
             return CLI_EXIT_USAGE;
         }
-    if (org_flag != NULL && !name_ok(org_flag)) {
+    if (org_flag != NULL && !client_name_ok(org_flag, 0)) {
         fprintf(stderr, "latchkey: \"%s\" is not an organisation's name\n", org_flag);
         return CLI_EXIT_USAGE;
     }
