@@ -94,5 +94,8 @@ int client_token(int argc, char **argv);  /* tokens.c */
 int client_secret(int argc, char **argv); /* secrets.c */
 /* The noun-verb commands of resources.c: `latchkey NOUN VERB ...`. */
 int client_resource(const char *noun, int argc, char **argv);
+/* The verbs of noun in resources.c's table, in order, into out[0..max);
+ * how many there are (0: not one of its nouns). */
+size_t client_resource_verbs(const char *noun, const char **out, size_t max);
 
 #endif

@@ -26,6 +26,7 @@ static int cli_whoami(struct cli_ctx *ctx);
 static int cli_token(struct cli_ctx *ctx);
 static int cli_resource(struct cli_ctx *ctx);
 static int cli_secret(struct cli_ctx *ctx);
+static int cli_completion(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
 static int cli_help(struct cli_ctx *ctx);
@@ -83,6 +84,8 @@ static const struct cli_command commands[] = {
     {NULL, "binding", "binding list|add|remove", "a workload's service accounts", cli_resource, 0},
     {NULL, "secret", "secret list|get|put|delete|versions", "the org's or a team's secrets", cli_secret, 0},
     {NULL, "audit", "audit list", "the org's audit records", cli_resource, 0},
+    {NULL, "completion", "completion bash|zsh|fish", "a shell's completion script for latchkey, on standard output",
+     cli_completion, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
     {NULL, "version", "version", "print the version", cli_version, 0},
     /* Not listed: groups and aliases. */
@@ -109,6 +112,81 @@ const struct cli_command *cli_find(const char *group, const char *name) {
             return c;
     }
     return NULL;
+}
+
+/* The words that may follow `latchkey NAME`: a noun's verbs (its
+ * synopsis "NAME a|b|c", or resources.c's table where the synopsis is
+ * cut short), or the operator commands. */
+#define WORDS_MAX 32
+static size_t words_after(const struct cli_command *c, const char **out, char *buf, size_t cap) {
+    size_t n = client_resource_verbs(c->name, out, WORDS_MAX);
+    if (n > 0)
+        return n > WORDS_MAX ? WORDS_MAX : n;
+    if (strcmp(c->name, "operator") == 0) {
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]) && n < WORDS_MAX; i++)
+            if (commands[i].group != NULL && strcmp(commands[i].group, "operator") == 0 && commands[i].name != NULL &&
+                commands[i].run != NULL)
+                out[n++] = commands[i].name;
+        return n;
+    }
+    size_t l = strlen(c->name);
+    if (c->synopsis == NULL || strncmp(c->synopsis, c->name, l) != 0 || c->synopsis[l] != ' ' ||
+        strchr(c->synopsis, '|') == NULL)
+        return 0;
+    snprintf(buf, cap, "%s", c->synopsis + l + 1);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "| ", &save); t != NULL && n < WORDS_MAX; t = strtok_r(NULL, "| ", &save))
+        if (t[0] != '[' && t[0] != '-' && strcmp(t, "...") != 0)
+            out[n++] = t;
+    return n;
+}
+
+static int cli_completion(struct cli_ctx *ctx) {
+    const char *shell = ctx->argc == 1 ? ctx->argv[0] : "";
+    int bash = strcmp(shell, "bash") == 0, zsh = strcmp(shell, "zsh") == 0, fish = strcmp(shell, "fish") == 0;
+    if (!bash && !zsh && !fish) {
+        fprintf(stderr, "usage: latchkey completion bash|zsh|fish\n\nexample:\n  source <(latchkey completion "
+                        "bash)\n  latchkey completion fish > ~/.config/fish/completions/latchkey.fish\n");
+        return ctx->argc == 1 && strcmp(shell, "--help") == 0 ? 0 : 2;
+    }
+    char top[2048] = "";
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct cli_command *c = &commands[i];
+        if (c->group == NULL && c->name != NULL && c->name[0] != '-' && strcmp(c->name, "help") != 0) {
+            size_t n = strlen(top);
+            snprintf(top + n, sizeof(top) - n, "%s%s", n ? " " : "", c->name);
+        }
+    }
+    if (zsh)
+        printf("autoload -U +X bashcompinit && bashcompinit\n");
+    if (bash || zsh)
+        printf("_latchkey() {\n  local cur=${COMP_WORDS[COMP_CWORD]}\n  if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
+               "    COMPREPLY=($(compgen -W \"%s\" -- \"$cur\"))\n    return\n  fi\n"
+               "  [ \"$COMP_CWORD\" -eq 2 ] || return\n  case \"${COMP_WORDS[1]}\" in\n",
+               top);
+    else
+        printf("complete -c latchkey -f\ncomplete -c latchkey -n __fish_use_subcommand -a \"%s\"\n", top);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        const struct cli_command *c = &commands[i];
+        const char *w[WORDS_MAX];
+        char buf[512], list[1024] = "";
+        if (c->group != NULL || c->name == NULL)
+            continue;
+        size_t n = words_after(c, w, buf, sizeof(buf));
+        for (size_t k = 0; k < n; k++) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof(list) - l, "%s%s", l ? " " : "", w[k]);
+        }
+        if (n == 0)
+            continue;
+        if (bash || zsh)
+            printf("    %s) COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")) ;;\n", c->name, list);
+        else
+            printf("complete -c latchkey -n \"__fish_seen_subcommand_from %s\" -a \"%s\"\n", c->name, list);
+    }
+    if (bash || zsh)
+        printf("  esac\n}\ncomplete -F _latchkey latchkey\n");
+    return 0;
 }
 
 void cli_usage(FILE *f) {

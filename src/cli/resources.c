@@ -483,3 +483,20 @@ int client_resource(const char *noun, int argc, char **argv) {
     explicit_bzero(&c, sizeof(c));
     return code;
 }
+
+size_t client_resource_verbs(const char *noun, const char **out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < NVERBS; i++) {
+        if (strcmp(verbs[i].noun, noun) != 0)
+            continue;
+        int seen = 0;
+        for (size_t k = 0; k < n && k < max && !seen; k++)
+            seen = strcmp(out[k], verbs[i].verb) == 0;
+        if (seen)
+            continue;
+        if (n < max)
+            out[n] = verbs[i].verb;
+        n++;
+    }
+    return n;
+}
