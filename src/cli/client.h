@@ -90,8 +90,9 @@ int client_fail(long status, json_t *answer);
 int client_login(int argc, char **argv);
 int client_logout(int argc, char **argv);
 int client_whoami(int argc, char **argv);
-int client_token(int argc, char **argv);  /* tokens.c */
-int client_secret(int argc, char **argv); /* secrets.c */
+int client_token(int argc, char **argv);      /* tokens.c */
+int client_secret(int argc, char **argv);     /* secrets.c */
+int client_audit_tail(int argc, char **argv); /* audit_tail.c: the words after `audit tail` */
 /* The noun-verb commands of resources.c: `latchkey NOUN VERB ...`. */
 int client_resource(const char *noun, int argc, char **argv);
 /* The verbs of noun in resources.c's table, in order, into out[0..max);

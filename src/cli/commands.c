@@ -83,7 +83,7 @@ static const struct cli_command commands[] = {
     {NULL, "workload", "workload list|create|delete", "a team's workloads", cli_resource, 0},
     {NULL, "binding", "binding list|add|remove", "a workload's service accounts", cli_resource, 0},
     {NULL, "secret", "secret list|get|put|delete|versions", "the org's or a team's secrets", cli_secret, 0},
-    {NULL, "audit", "audit list", "the org's audit records", cli_resource, 0},
+    {NULL, "audit", "audit list|tail", "the org's audit records; tail follows new ones", cli_resource, 0},
     {NULL, "completion", "completion bash|zsh|fish", "a shell's completion script for latchkey, on standard output",
      cli_completion, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},

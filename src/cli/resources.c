@@ -113,6 +113,8 @@ static const struct verb verbs[] = {
      SHOW_DONE, NULL, "unbind"},
     {"audit", "list", "", "GET", "/v1/orgs/{org}/audit", NULL, SHOW_LIST, "seq,time,actor,action,resource,outcome",
      "the org's audit records, newest first"},
+    /* A row without a method runs code of its own (audit_tail.c). */
+    {"audit", "tail", "", NULL, NULL, NULL, SHOW_LIST, NULL, "the last records, then each new one as it comes"},
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -422,8 +424,6 @@ int client_resource(const char *noun, int argc, char **argv) {
     const char *verb = argv[0];
     argc--;
     argv++;
-    if ((code = client_flags(&c, &argc, argv)) != 0 || (code = out_flags(&fmt, &argc, argv)) != 0)
-        return code;
     /* The rows of this noun and verb. */
     const struct verb *rows[4];
     size_t nrows = 0;
@@ -434,6 +434,10 @@ int client_resource(const char *noun, int argc, char **argv) {
         fprintf(stderr, "latchkey %s: unknown command \"%s\"\n", noun, verb);
         return usage_of(noun, 0);
     }
+    if (rows[0]->method == NULL) /* its own flags and all */
+        return client_audit_tail(argc, argv);
+    if ((code = client_flags(&c, &argc, argv)) != 0 || (code = out_flags(&fmt, &argc, argv)) != 0)
+        return code;
     /* Flags and positional arguments, against the first row (rows of a
      * verb share their arguments; the flags say which row runs). */
     char *args[ARGS_MAX] = {0};

@@ -112,3 +112,35 @@ def test_usage_and_names(server, home, admin):
     assert r.returncode == 2
     r = cli(home, "team", "create", "x", "--colour", "red")
     assert r.returncode == 2 and "unknown flag --colour" in r.stderr
+
+
+def test_audit_tail_follows_new_records(server, home, admin):
+    """The last records first, then each new one as it is written: none
+    skipped, none twice, in order."""
+    import subprocess
+    import time
+
+    from helpers import BIN
+
+    ok(cli(home, "team", "create", "before"))
+    p = subprocess.Popen([BIN, "audit", "tail", "--lines", "3", "--interval", "1", "-o", "json"], env=home,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        first = json.loads(p.stdout.readline())
+        seen.append(first)
+        for i in range(3):
+            ok(cli(home, "team", "create", "t%d" % i))
+        deadline = time.time() + 20
+        while time.time() < deadline and sum(r["action"] == "team.create" and r["resource"].endswith("/teams")
+                                             for r in seen) < 4:
+            seen.append(json.loads(p.stdout.readline()))
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    seqs = [r["seq"] for r in seen]
+    assert seqs == sorted(seqs) and len(seqs) == len(set(seqs)), seqs
+    creates = [r for r in seen if r["action"] == "team.create"]
+    assert len(creates) == 4 and all(r["actor"]["name"] == "ada" for r in creates)
+    r = cli(home, "audit", "tail", "--lines", "500")
+    assert r.returncode == 2 and "--lines takes a number from 0 to 200" in r.stderr
