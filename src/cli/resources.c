@@ -425,7 +425,7 @@ int client_resource(const char *noun, int argc, char **argv) {
     argc--;
     argv++;
     /* The rows of this noun and verb. */
-    const struct verb *rows[4];
+    const struct verb *rows[4] = {NULL, NULL, NULL, NULL};
     size_t nrows = 0;
     for (size_t i = 0; i < NVERBS && nrows < 4; i++)
         if (strcmp(verbs[i].noun, noun) == 0 && strcmp(verbs[i].verb, verb) == 0)
