@@ -447,9 +447,11 @@ static void test_fragment_bomb_is_refused_fast(void **state) {
     fprintf(stderr, "fragment bomb: %.3f ms\n", dt * 1e3);
     assert_int_equal(r, LK_EINVAL);
     assert_int_equal(d.count, 1);
-    /* dog, then 2^31 - 1 name fields */
+    /* dog, then 2^31 - 1 name fields: counted, which only memoising each
+     * fragment's count makes possible (expanding them would not end). The
+     * time is printed for the record, not asserted: timings belong in
+     * benchmarks, and sanitizer builds run many times slower. */
     assert_string_equal(d.items[0].message, "Query \"Q\" selects 2147483648 fields; the limit is 1000.");
-    assert_true(dt < 0.5);
     gql_diags_free(&d);
     free(src);
 }
@@ -536,8 +538,8 @@ static void test_many_same_named_fields_are_bounded(void **state) {
     struct gql_diags d;
     double t0 = now();
     assert_int_equal(run(S, src, NULL, &hard, &d), LK_EINVAL);
-    double dt = now() - t0;
-    assert_true(dt < 1.0);
+    fprintf(stderr, "20000 same-named fields: %.0f ms\n", (now() - t0) * 1e3);
+    /* The work bound, not the clock, is what is checked: the refusal says it was reached. */
     assert_int_equal(d.count, 1);
     assert_string_equal(d.items[0].message,
                         "Too many fields to check that they can be merged: more than 1000000 comparisons.");
@@ -569,7 +571,6 @@ static void test_many_operations_sharing_fragments(void **state) {
     assert_string_equal(d.items[0].message,
                         "Too many fields to check that they can be merged: more than 1000000 comparisons.");
     fprintf(stderr, "3000 operations x 3000 fragments: %.0f ms\n", dt * 1e3);
-    assert_true(dt < 5.0);
     gql_diags_free(&d);
     free(src);
 }
