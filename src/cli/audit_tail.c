@@ -38,18 +38,6 @@ static void print_record(json_t *r, enum out_format fmt) {
     fflush(stdout);
 }
 
-/* One page; 0 with it, or the exit code. */
-static int page(const struct client *c, const char *path, json_t **ret) {
-    long status = 0;
-    int code = client_call(c, "GET", path, NULL, 1, &status, ret);
-    if (code == 0 && status != 200) {
-        code = client_fail(status, *ret);
-        json_decref(*ret);
-        *ret = NULL;
-    }
-    return code;
-}
-
 int client_audit_tail(int argc, char **argv) {
     struct client c;
     enum out_format fmt;
@@ -89,7 +77,7 @@ int client_audit_tail(int argc, char **argv) {
     json_int_t last = 0;
     json_t *p = NULL;
     snprintf(path, sizeof(path), "/v1/orgs/%s/audit?limit=%ld", org, lines > 0 ? lines : 1);
-    if ((code = page(&c, path, &p)) != 0)
+    if ((code = client_expect(&c, "GET", path, NULL, 200, &p)) != 0)
         return code;
     json_t *items = json_object_get(p, "items");
     for (size_t i = json_array_size(items); i-- > 0;) {
@@ -105,7 +93,7 @@ int client_audit_tail(int argc, char **argv) {
         nanosleep(&ts, NULL);
         snprintf(path, sizeof(path), "/v1/orgs/%s/audit?order=asc&limit=%d&cursor=s%" JSON_INTEGER_FORMAT, org,
                  TAIL_PAGE, last);
-        if ((code = page(&c, path, &p)) != 0)
+        if ((code = client_expect(&c, "GET", path, NULL, 200, &p)) != 0)
             return code;
         size_t i;
         json_t *r;

@@ -382,3 +382,14 @@ int client_org(const struct client *c, const char *org_flag, char *out, size_t c
     json_decref(who);
     return code;
 }
+
+int client_expect(const struct client *c, const char *method, const char *path, json_t *body, long want, json_t **ret) {
+    long status = 0;
+    int code = client_call(c, method, path, body, 1, &status, ret);
+    if (code == 0 && status != want) {
+        code = client_fail(status, *ret);
+        json_decref(*ret);
+        *ret = NULL;
+    }
+    return code;
+}

@@ -81,6 +81,11 @@ int client_name_ok(const char *s, int slashes);
  * with it in out, or an exit code after saying why. */
 int client_org(const struct client *c, const char *org_flag, char *out, size_t cap);
 
+/* client_call with the token, expecting status want: 0 with the answer in
+ * *ret (new reference, may be NULL), or the exit code after printing the
+ * server's words (*ret NULL). */
+int client_expect(const struct client *c, const char *method, const char *path, json_t *body, long want, json_t **ret);
+
 /* For an answer of status >= 400: prints the server's messages as
  * "latchkey: <message>" and returns the exit code the status means. */
 int client_fail(long status, json_t *answer);

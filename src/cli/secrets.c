@@ -108,19 +108,6 @@ static json_t *pairs(int argc, char **argv) {
     return data;
 }
 
-static int call(const struct client *c, const char *method, const char *path, json_t *body, long want, json_t **ret) {
-    long status = 0;
-    int code = client_call(c, method, path, body, 1, &status, ret);
-    if (code != 0)
-        return code;
-    if (status != want) {
-        code = client_fail(status, *ret);
-        json_decref(*ret);
-        *ret = NULL;
-    }
-    return code;
-}
-
 int client_secret(int argc, char **argv) {
     struct client c;
     enum out_format fmt;
@@ -186,7 +173,7 @@ int client_secret(int argc, char **argv) {
         snprintf(base, sizeof(base), "/v1/orgs/%s/secrets", org);
     if (is_list) {
         snprintf(url, sizeof(url), "%s%s%s%s", base, path[0] ? "/" : "", path, path[0] ? "?list=true" : "");
-        if ((code = call(&c, "GET", url, NULL, 200, &ans)) == 0) {
+        if ((code = client_expect(&c, "GET", url, NULL, 200, &ans)) == 0) {
             if (fmt == OUT_JSON)
                 out_json(json_object_get(ans, "keys"));
             else {
@@ -199,16 +186,16 @@ int client_secret(int argc, char **argv) {
         }
     } else if (is_put) {
         snprintf(url, sizeof(url), "%s/%s", base, path);
-        if ((code = call(&c, "PUT", url, data, 200, &ans)) == 0)
+        if ((code = client_expect(&c, "PUT", url, data, 200, &ans)) == 0)
             printf("Wrote %s, version %" JSON_INTEGER_FORMAT "\n", path,
                    json_integer_value(json_object_get(ans, "version")));
     } else if (strcmp(verb, "delete") == 0) {
         snprintf(url, sizeof(url), "%s/%s", base, path);
-        if ((code = call(&c, "DELETE", url, NULL, 204, &ans)) == 0)
+        if ((code = client_expect(&c, "DELETE", url, NULL, 204, &ans)) == 0)
             printf("Deleted %s (its versions are kept until they age out)\n", path);
     } else if (strcmp(verb, "versions") == 0) {
         snprintf(url, sizeof(url), "%s/%s?metadata=true", base, path);
-        if ((code = call(&c, "GET", url, NULL, 200, &ans)) == 0) {
+        if ((code = client_expect(&c, "GET", url, NULL, 200, &ans)) == 0) {
             json_t *meta = json_object_get(ans, "metadata");
             if (fmt == OUT_JSON) {
                 out_json(meta);
@@ -234,7 +221,7 @@ int client_secret(int argc, char **argv) {
         }
     } else { /* get */
         snprintf(url, sizeof(url), "%s/%s%s%s", base, path, version ? "?version=" : "", version ? version : "");
-        if ((code = call(&c, "GET", url, NULL, 200, &ans)) == 0) {
+        if ((code = client_expect(&c, "GET", url, NULL, 200, &ans)) == 0) {
             json_t *d = json_object_get(ans, "data");
             if (field != NULL) {
                 json_t *v = json_object_get(d, field);

@@ -100,17 +100,9 @@ static int is_loopback(const char *url) {
 /* GET /v1/auth/whoami with c's token: the answer, or NULL after saying why
  * (*code the exit code). */
 static json_t *whoami(const struct client *c, int *code) {
-    long status = 0;
     json_t *ans = NULL;
-    *code = client_call(c, "GET", "/v1/auth/whoami", NULL, 1, &status, &ans);
-    if (*code != 0)
-        return NULL;
-    if (status != 200) {
-        *code = client_fail(status, ans);
-        json_decref(ans);
-        return NULL;
-    }
-    return ans;
+    *code = client_expect(c, "GET", "/v1/auth/whoami", NULL, 200, &ans);
+    return *code == 0 ? ans : NULL;
 }
 
 /* A config file from GET /v1/auth/cli-config: {"url", "org", "token"}. */

@@ -34,21 +34,6 @@ static int usage(int help) {
     return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
-/* Calls and answers the error itself: 0 with *ret, or the exit code. */
-static int call(const struct client *c, const char *method, const char *path, json_t *body, long want, json_t **ret) {
-    long status = 0;
-    int code = client_call(c, method, path, body, 1, &status, ret);
-    if (code != 0)
-        return code;
-    if (status != want) {
-        code = client_fail(status, *ret);
-        json_decref(*ret);
-        *ret = NULL;
-        return code;
-    }
-    return 0;
-}
-
 /* A token's id as a path segment: lk_<kind>_<id>, nothing else. */
 static int id_ok(const char *id) {
     if (strncmp(id, "lk_", 3) != 0 || strlen(id) > 64)
@@ -140,7 +125,7 @@ static int token_create(struct client *c, int argc, char **argv, enum out_format
     }
     if (json_array_size(pol) > 0)
         json_object_set(body, "policies", pol);
-    if (code == 0 && (code = call(c, "POST", "/v1/tokens", body, 200, &ans)) == 0)
+    if (code == 0 && (code = client_expect(c, "POST", "/v1/tokens", body, 200, &ans)) == 0)
         show_new(ans, fmt);
     json_decref(ans);
     json_decref(pol);
@@ -160,7 +145,7 @@ static int token_list(struct client *c, int argc, char **argv, enum out_format f
     char path[CLIENT_PATH_MAX] = "/v1/tokens?limit=200";
     for (;;) {
         json_t *page = NULL;
-        if ((code = call(c, "GET", path, NULL, 200, &page)) != 0)
+        if ((code = client_expect(c, "GET", path, NULL, 200, &page)) != 0)
             break;
         json_array_extend(all, json_object_get(page, "items"));
         const char *next = str(page, "next_cursor");
@@ -242,7 +227,7 @@ int client_token(int argc, char **argv) {
             json_t *ans = NULL;
             if (strcmp(verb, "show") == 0) {
                 snprintf(path, sizeof(path), "/v1/tokens/%s", id);
-                if ((code = call(&c, "GET", path, NULL, 200, &ans)) == 0)
+                if ((code = client_expect(&c, "GET", path, NULL, 200, &ans)) == 0)
                     show_one(ans, fmt);
             } else if (strcmp(verb, "rotate") == 0) {
                 char *end = NULL;
@@ -253,13 +238,13 @@ int client_token(int argc, char **argv) {
                 } else {
                     json_t *body = json_pack("{s:I}", "grace_seconds", (json_int_t)g);
                     snprintf(path, sizeof(path), "/v1/tokens/%s/rotate", id);
-                    if ((code = call(&c, "POST", path, body, 200, &ans)) == 0)
+                    if ((code = client_expect(&c, "POST", path, body, 200, &ans)) == 0)
                         show_new(ans, fmt);
                     json_decref(body);
                 }
             } else {
                 snprintf(path, sizeof(path), "/v1/tokens/%s", id);
-                if ((code = call(&c, "DELETE", path, NULL, 204, &ans)) == 0)
+                if ((code = client_expect(&c, "DELETE", path, NULL, 204, &ans)) == 0)
                     printf("Revoked %s\n", id);
             }
             json_decref(ans);

@@ -82,6 +82,7 @@ MATRIX = [
     row("GET", "/v1/auth/cli-config", None, _=200, sa=401),
     # GraphQL: any credential may ask; what it may see is each field's route's to say.
     row("POST", "/graphql", {"query": "{ me { name } }"}, **ALL_OK),
+    row("GET", "/graphql?query=%7B%20me%20%7B%20name%20%7D%20%7D", None, **ALL_OK),
     row("GET", "/v1/permissions", None, **ALL_OK),
     # Creating tokens needs tokens.manage: every user holds it for their own;
     # a service account only when granted a role that carries it.

@@ -101,7 +101,7 @@ static int resolve(void *ud, const struct gql_field_ctx *fc, json_t **ret, struc
     struct feed *f = ud;
     CHECK(fc->args != NULL && json_is_object(fc->args));
     if (next(f) % 11 == 0) {
-        strcpy(err->message, "resolver failed");
+        snprintf(err->message, sizeof(err->message), "resolver failed");
         if (next(f) & 1)
             err->extensions = json_pack("{s:s}", "code", "X");
         return -1;
