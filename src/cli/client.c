@@ -3,6 +3,7 @@
  * commands (client.h).
  */
 #include "cli/client.h"
+#include "cli/output.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -20,11 +21,11 @@
 
 static int copy_flag(char *dst, size_t cap, const char *flag, const char *v) {
     if (v == NULL || *v == '\0') {
-        fprintf(stderr, "latchkey: %s needs a value\n", flag);
+        out_error("%s needs a value", flag);
         return CLI_EXIT_USAGE;
     }
     if (strlen(v) >= cap) {
-        fprintf(stderr, "latchkey: %s: too long\n", flag);
+        out_error("%s: too long", flag);
         return CLI_EXIT_USAGE;
     }
     memcpy(dst, v, strlen(v) + 1);
@@ -70,7 +71,7 @@ static json_t *config_load(const char *path) {
     if (stat(path, &st) != 0) {
         if (errno == ENOENT)
             return json_pack("{s:{}}", "profiles");
-        fprintf(stderr, "latchkey: cannot read %s: %s\n", path, strerror(errno));
+        out_error("cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
     if (st.st_uid != getuid() || (st.st_mode & 077) != 0) {
@@ -84,8 +85,8 @@ static json_t *config_load(const char *path) {
     json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(cfg) ||
         (json_object_get(cfg, "profiles") != NULL && !json_is_object(json_object_get(cfg, "profiles")))) {
-        fprintf(stderr, "latchkey: %s is not a latchkey config file (line %d: %s)\n", path, jerr.line,
-                cfg ? "no profiles object" : jerr.text);
+        out_error("%s is not a latchkey config file (line %d: %s)", path, jerr.line,
+                  cfg ? "no profiles object" : jerr.text);
         json_decref(cfg);
         return NULL;
     }
@@ -139,12 +140,11 @@ int client_resolve(struct client *c, int need_token) {
         memcpy(c->profile, "default", 8);
     trim_url(c->url);
     if (c->url[0] == '\0') {
-        fprintf(stderr, "latchkey: no server: run `latchkey login URL`, or set LATCHKEY_URL\n");
+        out_error("no server: run `latchkey login URL`, or set LATCHKEY_URL");
         return CLI_EXIT_AUTH;
     }
     if (need_token && c->token[0] == '\0') {
-        fprintf(stderr, "latchkey: not logged in (profile %s): run `latchkey login`, or set LATCHKEY_TOKEN\n",
-                c->profile);
+        out_error("not logged in (profile %s): run `latchkey login`, or set LATCHKEY_TOKEN", c->profile);
         return CLI_EXIT_AUTH;
     }
     return 0;
@@ -173,7 +173,7 @@ static int mkdirs_private(const char *file) {
 int client_save(const struct client *c, int forget) {
     char path[CLIENT_PATH_MAX], err[256];
     if (client_config_path(path, sizeof(path)) != 0) {
-        fprintf(stderr, "latchkey: no home directory to keep the config file in (set HOME or XDG_CONFIG_HOME)\n");
+        out_error("no home directory to keep the config file in (set HOME or XDG_CONFIG_HOME)");
         return CLI_EXIT_ERROR;
     }
     json_t *cfg = config_load(path);
@@ -199,7 +199,7 @@ int client_save(const struct client *c, int forget) {
     int r = 0;
     if (text == NULL || mkdirs_private(path) != 0 ||
         atomicfile_write(path, text, strlen(text), 0600, err, sizeof(err)) != 0) {
-        fprintf(stderr, "latchkey: cannot write %s: %s\n", path, text == NULL ? "out of memory" : err);
+        out_error("cannot write %s: %s", path, text == NULL ? "out of memory" : err);
         r = CLI_EXIT_ERROR;
     }
     if (text != NULL) {
@@ -245,7 +245,7 @@ int client_call(const struct client *c, const char *method, const char *path, js
     *ret = NULL;
     snprintf(url, sizeof(url), "%s%s", c->url, path);
     if (strncmp(c->url, "https://", 8) != 0 && strncmp(c->url, "http://", 7) != 0) {
-        fprintf(stderr, "latchkey: the server URL must start with https:// (or http://)\n");
+        out_error("the server URL must start with https:// (or http://)");
         return CLI_EXIT_USAGE;
     }
     CURL *curl = curl_easy_init();
@@ -276,7 +276,7 @@ int client_call(const struct client *c, const char *method, const char *path, js
     if (c->ca_file[0] != '\0')
         curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file);
     if (c->insecure) {
-        fprintf(stderr, "latchkey: warning: --insecure: the server's certificate is not checked\n");
+        out_warn("--insecure: the server's certificate is not checked");
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
@@ -284,8 +284,7 @@ int client_call(const struct client *c, const char *method, const char *path, js
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
     CURLcode rc = curl_easy_perform(curl);
     if (rc != CURLE_OK) {
-        fprintf(stderr, "latchkey: cannot reach %s: %s\n", c->url,
-                a.too_big ? "the answer is too large" : curl_easy_strerror(rc));
+        out_error("cannot reach %s: %s", c->url, a.too_big ? "the answer is too large" : curl_easy_strerror(rc));
         goto out;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
@@ -293,8 +292,7 @@ int client_call(const struct client *c, const char *method, const char *path, js
         json_error_t jerr;
         *ret = json_loadb(a.data, a.len, 0, &jerr);
         if (*ret == NULL) {
-            fprintf(stderr, "latchkey: %s answered %ld with something that is not JSON: is it a latchkey server?\n",
-                    c->url, *status);
+            out_error("%s answered %ld with something that is not JSON: is it a latchkey server?", c->url, *status);
             goto out;
         }
     }
@@ -320,12 +318,12 @@ int client_fail(long status, json_t *answer) {
     json_array_foreach(errors, i, e) {
         const char *m = json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "message"));
         if (m != NULL) {
-            fprintf(stderr, "latchkey: %s\n", m);
+            out_error("%s", m);
             said = 1;
         }
     }
     if (!said)
-        fprintf(stderr, "latchkey: the server answered %ld\n", status);
+        out_error("the server answered %ld", status);
     if (status == 401 || status == 403)
         return CLI_EXIT_AUTH;
     if (status == 404)
@@ -359,7 +357,7 @@ int client_org(const struct client *c, const char *org_flag, char *out, size_t c
     const char *o = org_flag ? org_flag : getenv("LATCHKEY_ORG");
     if (o != NULL && o[0] != '\0') {
         if (!client_name_ok(o, 0) || strlen(o) >= cap) {
-            fprintf(stderr, "latchkey: \"%s\" is not an organisation's name\n", o);
+            out_error("\"%s\" is not an organisation's name", o);
             return CLI_EXIT_USAGE;
         }
         memcpy(out, o, strlen(o) + 1);
@@ -374,7 +372,7 @@ int client_org(const struct client *c, const char *org_flag, char *out, size_t c
     if (status != 200) {
         code = client_fail(status, who);
     } else if (org == NULL || strlen(org) >= cap) {
-        fprintf(stderr, "latchkey: this credential belongs to no organisation: say which with --org ORG\n");
+        out_error("this credential belongs to no organisation: say which with --org ORG");
         code = CLI_EXIT_USAGE;
     } else {
         memcpy(out, org, strlen(org) + 1);
@@ -392,4 +390,29 @@ int client_expect(const struct client *c, const char *method, const char *path, 
         *ret = NULL;
     }
     return code;
+}
+
+int client_wants_help(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
+int client_usage(const char *text, int help) {
+    fputs(text, help ? stdout : stderr);
+    return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+int client_read_line(FILE *f, char *buf, size_t cap) {
+    if (fgets(buf, (int)cap, f) == NULL)
+        return -1;
+    size_t n = strlen(buf);
+    if (n > 0 && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    else if (!feof(f))
+        return -1;
+    if (n > 0 && buf[n - 1] == '\r')
+        buf[--n] = '\0';
+    return 0;
 }

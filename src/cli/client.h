@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit codes of client commands. */
 enum {
@@ -86,6 +87,17 @@ int client_org(const struct client *c, const char *org_flag, char *out, size_t c
  * server's words (*ret NULL). */
 int client_expect(const struct client *c, const char *method, const char *path, json_t *body, long want, json_t **ret);
 
+/* One line of f into buf without its line end: 0, or -1 at end of file
+ * or when the line does not fit in cap. */
+int client_read_line(FILE *f, char *buf, size_t cap);
+
+/* 1 if argv holds --help or -h. */
+int client_wants_help(int argc, char **argv);
+
+/* Prints a command's usage text: on stdout for --help (CLI_EXIT_OK), on
+ * stderr after a usage error (CLI_EXIT_USAGE). Returns that code. */
+int client_usage(const char *text, int help);
+
 /* For an answer of status >= 400: prints the server's messages as
  * "latchkey: <message>" and returns the exit code the status means. */
 int client_fail(long status, json_t *answer);
@@ -95,9 +107,11 @@ int client_fail(long status, json_t *answer);
 int client_login(int argc, char **argv);
 int client_logout(int argc, char **argv);
 int client_whoami(int argc, char **argv);
-int client_token(int argc, char **argv);      /* tokens.c */
-int client_secret(int argc, char **argv);     /* secrets.c */
-int client_audit_tail(int argc, char **argv); /* audit_tail.c: the words after `audit tail` */
+int client_token(int argc, char **argv);        /* tokens.c */
+int client_secret(int argc, char **argv);       /* secrets.c */
+int client_audit_tail(int argc, char **argv);   /* audit.c: the words after `audit tail` */
+int client_audit_export(int argc, char **argv); /* audit.c: the words after `audit export` */
+int client_api(int argc, char **argv);          /* proxy.c: `api proxy` */
 /* The noun-verb commands of resources.c: `latchkey NOUN VERB ...`. */
 int client_resource(const char *noun, int argc, char **argv);
 /* The verbs of noun in resources.c's table, in order, into out[0..max);

@@ -26,6 +26,7 @@ static int cli_whoami(struct cli_ctx *ctx);
 static int cli_token(struct cli_ctx *ctx);
 static int cli_resource(struct cli_ctx *ctx);
 static int cli_secret(struct cli_ctx *ctx);
+static int cli_api(struct cli_ctx *ctx);
 static int cli_completion(struct cli_ctx *ctx);
 static int cli_routes(struct cli_ctx *ctx);
 static int cli_version(struct cli_ctx *ctx);
@@ -84,6 +85,10 @@ static const struct cli_command commands[] = {
     {NULL, "binding", "binding list|add|remove", "a workload's service accounts", cli_resource, 0},
     {NULL, "secret", "secret list|get|put|delete|versions", "the org's or a team's secrets", cli_secret, 0},
     {NULL, "audit", "audit list|tail", "the org's audit records; tail follows new ones", cli_resource, 0},
+    {NULL, "api", "api proxy [--port 4242]",
+     "a proxy on 127.0.0.1 that adds the profile's token, with the\nGraphQL playground at / (see `latchkey api proxy "
+     "--help`)",
+     cli_api, 0},
     {NULL, "completion", "completion bash|zsh|fish", "a shell's completion script for latchkey, on standard output",
      cli_completion, 0},
     {NULL, "routes", "routes", "list the REST routes (method, path, action)", cli_routes, 0},
@@ -275,6 +280,10 @@ static int cli_resource(struct cli_ctx *ctx) {
 
 static int cli_secret(struct cli_ctx *ctx) {
     return client_secret(ctx->argc, ctx->argv);
+}
+
+static int cli_api(struct cli_ctx *ctx) {
+    return client_api(ctx->argc, ctx->argv);
 }
 
 static int cli_routes(struct cli_ctx *ctx) {

@@ -3,6 +3,7 @@
  */
 #include "cli/output.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,12 +80,13 @@ void out_table_print(struct out_table *t) {
                 w[c] = n;
         }
     }
+    fputs(out_on(stdout, OUT_BOLD), stdout);
     for (size_t c = 0; c < t->ncols; c++) {
         for (const char *p = t->names[c]; *p; p++)
             putchar(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
         printf("%*s", c + 1 < t->ncols ? (int)(w[c] - strlen(t->names[c]) + 2) : 0, "");
     }
-    putchar('\n');
+    printf("%s\n", out_off(stdout));
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
             const char *v = t->cells[r * t->ncols + c];
@@ -136,6 +138,35 @@ const char *out_when(const char *rfc3339, int64_t now, char *buf, size_t cap) {
 }
 
 int out_colour(FILE *f) {
-    const char *nc = getenv("NO_COLOR");
-    return isatty(fileno(f)) && (nc == NULL || nc[0] == '\0');
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    return isatty(fileno(f)) && (nc == NULL || nc[0] == '\0') && (term == NULL || strcmp(term, "dumb") != 0);
+}
+
+const char *out_on(FILE *f, enum out_style s) {
+    static const char *const esc[] = {[OUT_BOLD] = "\033[1m", [OUT_RED] = "\033[31m", [OUT_YELLOW] = "\033[33m"};
+    return out_colour(f) ? esc[s] : "";
+}
+
+const char *out_off(FILE *f) {
+    return out_colour(f) ? "\033[0m" : "";
+}
+
+static void say(enum out_style s, const char *what, const char *fmt, va_list ap) {
+    fprintf(stderr, "%slatchkey:%s%s%s ", out_on(stderr, s), what[0] ? " " : "", what, out_off(stderr));
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void out_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say(OUT_RED, "", fmt, ap);
+    va_end(ap);
+}
+
+void out_warn(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say(OUT_YELLOW, "warning:", fmt, ap);
+    va_end(ap);
 }

@@ -50,7 +50,19 @@ void out_table_print(struct out_table *t);
  * seconds. */
 const char *out_when(const char *rfc3339, int64_t now, char *buf, size_t cap);
 
-/* 1 when colour may be used on f: a terminal, and NO_COLOR unset. */
+/* 1 when colour may be used on f: a terminal (not TERM=dumb), and NO_COLOR
+ * unset or empty (https://no-color.org). */
 int out_colour(FILE *f);
+
+/* The escape that starts style s on f and the one that ends it, or ""
+ * when f takes no colour: printf("%sNAME%s", out_on(f, OUT_BOLD), out_off(f)). */
+enum out_style { OUT_BOLD, OUT_RED, OUT_YELLOW };
+const char *out_on(FILE *f, enum out_style s);
+const char *out_off(FILE *f);
+
+/* "latchkey: " and the message, a line on stderr; the prefix red on a
+ * terminal. out_warn says "latchkey: warning: ", in yellow. */
+void out_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

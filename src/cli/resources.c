@@ -11,7 +11,9 @@
  * before it stands in a path. Body: each --flag of the row's list gives
  * the member of the same name (dashes as underscores); a flag ending in
  * "[]" takes a comma-separated list, one ending in "?" is a boolean
- * switch, one ending in "#" a number. Where several rows share a noun and
+ * switch, one ending in "#" a number, one ending in "<" a line read from
+ * standard input with --NAME-stdin (a password, never an argument that
+ * `ps` shows). Where several rows share a noun and
  * verb, the first whose body flags were given runs (org settings: show,
  * or change with flags).
  */
@@ -57,10 +59,10 @@ static const struct verb verbs[] = {
     {"user", "list", "", "GET", "/v1/orgs/{org}/users", NULL, SHOW_LIST, "username,role,email,created_at",
      "the org's users"},
     {"user", "show", "USER", "GET", "/v1/orgs/{org}/users/{1}", NULL, SHOW_ITEM, NULL, "one user"},
-    {"user", "create", "USER", "POST", "/v1/orgs/{org}/users", "username=1,email,role,programmatic-only?", SHOW_ITEM,
-     NULL, "add a user (a password is set by the user at sign-in, or by an admin in the console)"},
-    {"user", "update", "USER", "PATCH", "/v1/orgs/{org}/users/{1}", "email,role,token-expiry-hours#", SHOW_ITEM, NULL,
-     "change a user"},
+    {"user", "create", "USER", "POST", "/v1/orgs/{org}/users", "username=1,email,role,programmatic-only?,password<",
+     SHOW_ITEM, NULL, "add a user; --password-stdin reads a password (else the user has none yet)"},
+    {"user", "update", "USER", "PATCH", "/v1/orgs/{org}/users/{1}", "email,role,token-expiry-hours#,password<",
+     SHOW_ITEM, NULL, "change a user; --password-stdin sets a new password"},
     {"user", "delete", "USER", "DELETE", "/v1/orgs/{org}/users/{1}", NULL, SHOW_DONE, NULL, "remove a user"},
     {"team", "list", "", "GET", "/v1/orgs/{org}/teams", NULL, SHOW_LIST, "name,description,created_at",
      "the org's teams"},
@@ -113,8 +115,18 @@ static const struct verb verbs[] = {
      SHOW_DONE, NULL, "unbind"},
     {"audit", "list", "", "GET", "/v1/orgs/{org}/audit", NULL, SHOW_LIST, "seq,time,actor,action,resource,outcome",
      "the org's audit records, newest first"},
-    /* A row without a method runs code of its own (audit_tail.c). */
+    /* Rows without a method run code of their own (audit.c). */
     {"audit", "tail", "", NULL, NULL, NULL, SHOW_LIST, NULL, "the last records, then each new one as it comes"},
+    {"audit", "export", "", NULL, NULL, NULL, SHOW_LIST, NULL, "every record up to now as JSON lines (--output FILE)"},
+};
+
+/* The code of the rows without a method, given the words after the verb. */
+static const struct {
+    const char *noun, *verb;
+    int (*run)(int argc, char **argv);
+} own_code[] = {
+    {"audit", "tail", client_audit_tail},
+    {"audit", "export", client_audit_export},
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -186,7 +198,7 @@ static json_t *body_of(const struct verb *v, char **args, const char **given, in
         char name[64];
         char *eq = strchr(tok, '=');
         size_t len = eq ? (size_t)(eq - tok) : strlen(tok);
-        char kind = len > 0 && strchr("]?#", tok[len - 1]) ? tok[len - 1] : 0;
+        char kind = len > 0 && strchr("]?#<", tok[len - 1]) ? tok[len - 1] : 0;
         size_t nl = kind == ']' ? len - 2 : kind ? len - 1 : len;
         snprintf(name, sizeof(name), "%.*s", (int)nl, tok);
         for (char *p = name; *p; p++)
@@ -209,11 +221,20 @@ static json_t *body_of(const struct verb *v, char **args, const char **given, in
             json_object_set_new(body, name, arr);
         } else if (kind == '?') {
             json_object_set_new(body, name, json_boolean(strcmp(val, "false") != 0));
+        } else if (kind == '<') {
+            char line[1024];
+            if (client_read_line(stdin, line, sizeof(line)) != 0 || line[0] == '\0') {
+                out_error("--%.*s-stdin: no line on standard input", (int)nl, tok);
+                *bad = 1;
+            } else {
+                json_object_set_new(body, name, json_string(line));
+            }
+            explicit_bzero(line, sizeof(line));
         } else if (kind == '#') {
             char *end;
             long long x = strtoll(val, &end, 10);
             if (*end != '\0') {
-                fprintf(stderr, "latchkey: --%.*s takes a whole number\n", (int)nl, tok);
+                out_error("--%.*s takes a whole number", (int)nl, tok);
                 *bad = 1;
             }
             json_object_set_new(body, name, json_integer(x));
@@ -234,10 +255,12 @@ static int flag_index(const struct verb *v, const char *name, int *is_bool) {
         if (strchr(tok, '=') != NULL)
             continue;
         size_t len = strlen(tok);
-        char kind = len > 0 && strchr("]?#", tok[len - 1]) ? tok[len - 1] : 0;
+        char kind = len > 0 && strchr("]?#<", tok[len - 1]) ? tok[len - 1] : 0;
         size_t nl = kind == ']' ? len - 2 : kind ? len - 1 : len;
-        if (strlen(name) == nl && strncmp(name, tok, nl) == 0) {
-            *is_bool = kind == '?';
+        /* "password<" is --password-stdin, a switch */
+        size_t want = kind == '<' ? nl + strlen("-stdin") : nl;
+        if (strlen(name) == want && strncmp(name, tok, nl) == 0 && (kind != '<' || strcmp(name + nl, "-stdin") == 0)) {
+            *is_bool = kind == '?' || kind == '<';
             return i;
         }
     }
@@ -356,7 +379,7 @@ static int run(const struct verb *v, struct client *c, const char *org_flag, cha
             return code;
     }
     if (expand(v, org, args, path, sizeof(path)) != 0) {
-        fprintf(stderr, "latchkey: an argument is too long\n");
+        out_error("an argument is too long");
         return CLI_EXIT_USAGE;
     }
     json_t *body =
@@ -390,7 +413,7 @@ static int run(const struct verb *v, struct client *c, const char *org_flag, cha
     }
     if (code == 0) {
         if (v->shape == SHOW_TOKEN)
-            fprintf(stderr, "latchkey: this is the only time the token is shown: keep it now\n");
+            out_warn("this is the only time the token is shown: keep it now");
         if (fmt == OUT_JSON && v->shape != SHOW_DONE)
             out_json(all ? all : ans);
         else if (v->shape == SHOW_LIST)
@@ -416,9 +439,8 @@ int client_resource(const char *noun, int argc, char **argv) {
     int code, quiet = 0;
     const char *org_flag = NULL;
     memset(&c, 0, sizeof(c));
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return usage_of(noun, 1);
+    if (client_wants_help(argc, argv))
+        return usage_of(noun, 1);
     if (argc < 1)
         return usage_of(noun, 0);
     const char *verb = argv[0];
@@ -434,8 +456,12 @@ int client_resource(const char *noun, int argc, char **argv) {
         fprintf(stderr, "latchkey %s: unknown command \"%s\"\n", noun, verb);
         return usage_of(noun, 0);
     }
-    if (rows[0]->method == NULL) /* its own flags and all */
-        return client_audit_tail(argc, argv);
+    if (rows[0]->method == NULL) { /* its own flags and all */
+        for (size_t i = 0; i < sizeof(own_code) / sizeof(own_code[0]); i++)
+            if (strcmp(own_code[i].noun, noun) == 0 && strcmp(own_code[i].verb, verb) == 0)
+                return own_code[i].run(argc, argv);
+        return CLI_EXIT_ERROR; /* a row without code: a mistake in the tables */
+    }
     if ((code = client_flags(&c, &argc, argv)) != 0 || (code = out_flags(&fmt, &argc, argv)) != 0)
         return code;
     /* Flags and positional arguments, against the first row (rows of a
@@ -478,7 +504,7 @@ int client_resource(const char *noun, int argc, char **argv) {
             return CLI_EXIT_USAGE;
         }
     if (org_flag != NULL && !client_name_ok(org_flag, 0)) {
-        fprintf(stderr, "latchkey: \"%s\" is not an organisation's name\n", org_flag);
+        out_error("\"%s\" is not an organisation's name", org_flag);
         return CLI_EXIT_USAGE;
     }
     if ((code = client_resolve(&c, 1)) != 0)

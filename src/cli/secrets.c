@@ -34,8 +34,7 @@ static const char secret_usage[] =
     "  latchkey secret versions app/db --team payments\n";
 
 static int usage(int help) {
-    fputs(secret_usage, help ? stdout : stderr);
-    return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    return client_usage(secret_usage, help);
 }
 
 /* The whole of f, NUL-terminated, at most VALUE_MAX bytes; NULL after
@@ -114,9 +113,8 @@ int client_secret(int argc, char **argv) {
     int code;
     const char *org_flag = NULL, *team = NULL, *version = NULL, *field = NULL;
     memset(&c, 0, sizeof(c));
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return usage(1);
+    if (client_wants_help(argc, argv))
+        return usage(1);
     if (argc < 1)
         return usage(0);
     const char *verb = argv[0];

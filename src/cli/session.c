@@ -17,18 +17,6 @@
 
 #define FIELD_MAX 256
 
-static int wants_help(int argc, char **argv) {
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
-    return 0;
-}
-
-static int usage(const char *text, int help) {
-    fputs(text, help ? stdout : stderr);
-    return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-}
-
 static const char login_usage[] =
     "usage: latchkey login [URL] [--org ORG] [--username NAME] [--token-stdin] [--config-file FILE]\n"
     "                      [--profile NAME] [--ca-file FILE] [--insecure]\n"
@@ -59,19 +47,6 @@ static const char whoami_usage[] = "usage: latchkey whoami [-o json] [--profile 
 
 /* One line from f into buf (without its newline); -1 at end of input or
  * for a line too long. */
-static int read_line(FILE *f, char *buf, size_t cap) {
-    if (fgets(buf, (int)cap, f) == NULL)
-        return -1;
-    size_t n = strlen(buf);
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[--n] = '\0';
-    else if (!feof(f))
-        return -1;
-    if (n > 0 && buf[n - 1] == '\r')
-        buf[--n] = '\0';
-    return 0;
-}
-
 /* Asks on the terminal; echo off for a password. */
 static int prompt(FILE *tty, const char *what, char *buf, size_t cap, int secret) {
     struct termios old, quiet;
@@ -83,7 +58,7 @@ static int prompt(FILE *tty, const char *what, char *buf, size_t cap, int secret
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         changed = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
     }
-    int r = read_line(tty, buf, cap);
+    int r = client_read_line(tty, buf, cap);
     if (changed) {
         tcsetattr(fd, TCSAFLUSH, &old);
         fputc('\n', tty);
@@ -113,9 +88,9 @@ static int read_config_file(const char *path, struct client *c) {
     const char *tok = json_string_value(json_object_get(f, "token"));
     int r = CLI_EXIT_ERROR;
     if (url == NULL || tok == NULL) {
-        fprintf(stderr, "latchkey: %s is not a latchkey CLI config file (it needs \"url\" and \"token\")\n", path);
+        out_error("%s is not a latchkey CLI config file (it needs \"url\" and \"token\")", path);
     } else if (strlen(url) >= sizeof(c->url) || strlen(tok) >= sizeof(c->token)) {
-        fprintf(stderr, "latchkey: %s: a value is too long\n", path);
+        out_error("%s: a value is too long", path);
     } else {
         if (c->url[0] == '\0')
             memcpy(c->url, url, strlen(url) + 1);
@@ -132,8 +107,8 @@ int client_login(int argc, char **argv) {
     const char *config_file = NULL;
     int token_stdin = 0, code;
     memset(&c, 0, sizeof(c));
-    if (wants_help(argc, argv))
-        return usage(login_usage, 1);
+    if (client_wants_help(argc, argv))
+        return client_usage(login_usage, 1);
     if ((code = client_flags(&c, &argc, argv)) != 0)
         return code;
     for (int i = 0; i < argc; i++) {
@@ -141,7 +116,7 @@ int client_login(int argc, char **argv) {
         char *dst = strcmp(a, "--org") == 0 ? org : strcmp(a, "--username") == 0 ? user : NULL;
         if (dst != NULL || strcmp(a, "--config-file") == 0) {
             if (i + 1 >= argc || strlen(argv[i + 1]) >= FIELD_MAX)
-                return usage(login_usage, 0);
+                return client_usage(login_usage, 0);
             if (dst != NULL)
                 memcpy(dst, argv[i + 1], strlen(argv[i + 1]) + 1);
             else
@@ -153,7 +128,7 @@ int client_login(int argc, char **argv) {
             memcpy(c.url, a, strlen(a) + 1);
         } else {
             fprintf(stderr, "latchkey login: unexpected \"%s\"\n", a);
-            return usage(login_usage, 0);
+            return client_usage(login_usage, 0);
         }
     }
     if (config_file != NULL && (code = read_config_file(config_file, &c)) != 0)
@@ -166,18 +141,15 @@ int client_login(int argc, char **argv) {
     memcpy(c.token, keep_token, sizeof(c.token));
     explicit_bzero(keep_token, sizeof(keep_token));
     if (code != 0)
-        return code == CLI_EXIT_AUTH ? usage(login_usage, 0) : code;
+        return code == CLI_EXIT_AUTH ? client_usage(login_usage, 0) : code;
     if (strncmp(c.url, "https://", 8) != 0 && strncmp(c.url, "http://", 7) != 0) {
         fprintf(stderr, "latchkey login: the URL must start with https:// (or http://)\n");
         return CLI_EXIT_USAGE;
     }
     if (strncmp(c.url, "http://", 7) == 0 && !is_loopback(c.url))
-        fprintf(stderr,
-                "latchkey: warning: %s is plain http: your password and token cross the network "
-                "unencrypted; use https://\n",
-                c.url);
+        out_warn("%s is plain http: your password and token cross the network unencrypted; use https://", c.url);
     if (config_file == NULL && token_stdin) {
-        if (read_line(stdin, c.token, sizeof(c.token)) != 0 || c.token[0] == '\0') {
+        if (client_read_line(stdin, c.token, sizeof(c.token)) != 0 || c.token[0] == '\0') {
             fprintf(stderr, "latchkey login: --token-stdin: no token on standard input\n");
             return CLI_EXIT_USAGE;
         }
@@ -231,18 +203,18 @@ int client_logout(int argc, char **argv) {
     struct client c;
     int code;
     memset(&c, 0, sizeof(c));
-    if (wants_help(argc, argv))
-        return usage(logout_usage, 1);
+    if (client_wants_help(argc, argv))
+        return client_usage(logout_usage, 1);
     if ((code = client_flags(&c, &argc, argv)) != 0)
         return code;
     if (argc != 0)
-        return usage(logout_usage, 0);
+        return client_usage(logout_usage, 0);
     if ((code = client_resolve(&c, 1)) != 0)
         return code;
     struct tokfmt_parsed t;
     char path[CLIENT_PATH_MAX];
     if (tokfmt_parse(c.token, strlen(c.token), &t) != 0) {
-        fprintf(stderr, "latchkey: the profile's token is not a latchkey token; forgetting it\n");
+        out_error("the profile's token is not a latchkey token; forgetting it");
         return client_save(&c, 1);
     }
     if (t.kind == TOK_KIND_SESSION)
@@ -273,12 +245,12 @@ int client_whoami(int argc, char **argv) {
     enum out_format fmt;
     int code;
     memset(&c, 0, sizeof(c));
-    if (wants_help(argc, argv))
-        return usage(whoami_usage, 1);
+    if (client_wants_help(argc, argv))
+        return client_usage(whoami_usage, 1);
     if ((code = client_flags(&c, &argc, argv)) != 0 || (code = out_flags(&fmt, &argc, argv)) != 0)
         return code;
     if (argc != 0)
-        return usage(whoami_usage, 0);
+        return client_usage(whoami_usage, 0);
     if ((code = client_resolve(&c, 1)) != 0)
         return code;
     json_t *who = whoami(&c, &code);

@@ -30,8 +30,7 @@ static const char token_usage[] =
     "  latchkey token revoke lk_user_4fQx9Lr0aB2c\n";
 
 static int usage(int help) {
-    fputs(token_usage, help ? stdout : stderr);
-    return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+    return client_usage(token_usage, help);
 }
 
 /* A token's id as a path segment: lk_<kind>_<id>, nothing else. */
@@ -82,12 +81,12 @@ static void show_one(json_t *t, enum out_format fmt) {
 
 /* A new token's answer: its secret once, with the warning on stderr. */
 static void show_new(json_t *t, enum out_format fmt) {
-    fprintf(stderr, "latchkey: this is the only time the token is shown: keep it now\n");
+    out_warn("this is the only time the token is shown: keep it now");
     json_t *dropped = json_object_get(t, "dropped_policies");
     if (json_array_size(dropped) > 0) {
         char d[1024];
         join(dropped, d, sizeof(d));
-        fprintf(stderr, "latchkey: left out (you do not hold them): %s\n", d);
+        out_error("left out (you do not hold them): %s", d);
     }
     if (fmt == OUT_JSON) {
         out_json(t);
@@ -190,9 +189,8 @@ int client_token(int argc, char **argv) {
     enum out_format fmt;
     int code;
     memset(&c, 0, sizeof(c));
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return usage(1);
+    if (client_wants_help(argc, argv))
+        return usage(1);
     if (argc < 1)
         return usage(0);
     const char *verb = argv[0];

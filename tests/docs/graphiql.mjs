@@ -12,7 +12,8 @@
 //                   session cookie it sets is the page's credential.
 // LATCHKEY_URL may end in a path, a proxy's prefix in front of latchkey.
 // CHROMIUM may name another browser binary, SCREENSHOT a PNG to write at
-// the end, QUERY another query (default "{ me { name } }"). Besides the
+// the end, QUERY another query (default "{ me { name } }"), START_PATH the
+// path opened first (default "/graphiql/"; "/" through `latchkey api proxy`). Besides the
 // query it opens the documentation explorer (the schema, from introspection
 // with the same credential) and the Settings dialog. Prints one JSON
 // object: what it saw; every problem it met in "problems" (a page error, an
@@ -103,7 +104,7 @@ try {
     });
   });
 
-  const resp = await page.goto(base + "/graphiql/");
+  const resp = await page.goto(base + (process.env.START_PATH || "/graphiql/"));
   out.page_status = resp.status();
   out.csp = resp.headers()["content-security-policy"] || null;
   out.title = await page.title();
