@@ -216,3 +216,22 @@ def test_an_https_server_is_verified_with_the_ca_file(make_server, home, tls_fil
     env = dict(home, LATCHKEY_URL=s.url, LATCHKEY_TOKEN=s.root_token)
     r = cli(env, "api", "proxy", "--port", "0", "--ca-file", cert)
     assert r.returncode == 1 and "by its DNS name" in r.stderr
+
+
+def test_many_clients_at_once(server, proxy):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def client(i):
+        s = requests.Session()
+        names = []
+        for _ in range(15):
+            if i % 2:
+                names.append(s.get(proxy.url + "/v1/auth/whoami", timeout=10).json()["principal"]["name"])
+            else:
+                r = s.post(proxy.url + "/graphql", json={"query": "{ me { name } }"}, timeout=10)
+                names.append(r.json()["data"]["me"]["name"])
+        return names
+
+    with ThreadPoolExecutor(16) as pool:
+        got = [n for names in pool.map(client, range(16)) for n in names]
+    assert got == ["ada"] * 240

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from cli_harness import cli, home, rows  # noqa: F401 (home is a fixture)
-from helpers import create_org, create_user, remember_secret, token_for
+from helpers import create_org, create_user, remember_secret, signup, token_for
 
 
 @pytest.fixture
@@ -144,3 +144,59 @@ def test_audit_tail_follows_new_records(server, home, admin):
     assert len(creates) == 4 and all(r["actor"]["name"] == "ada" for r in creates)
     r = cli(home, "audit", "tail", "--lines", "500")
     assert r.returncode == 2 and "--lines takes a number from 0 to 200" in r.stderr
+
+
+def test_the_org_lifecycle_as_the_partner_admin(server, home):
+    env = dict(home, LATCHKEY_URL=server.url, LATCHKEY_TOKEN=server.root_token)
+    org = rows(ok(cli(env, "org", "create", "initech", "--display-name", "Initech")))
+    assert org["name"] == "initech" and org["display_name"] == "Initech" and org["status"] == "active"
+    # A sign-up waits for the partner: approve, deactivate, activate again.
+    assert signup(server, "globex").status_code in (200, 201, 202)
+    assert json.loads(ok(cli(env, "org", "show", "globex", "-o", "json")))["status"] == "pending"
+    assert rows(ok(cli(env, "org", "approve", "globex")))["status"] == "active"
+    listed = ok(cli(env, "org", "list")).splitlines()
+    assert listed[0].split()[0] == "NAME"
+    assert {"initech", "globex"} <= {line.split()[0] for line in listed[1:]}
+    assert rows(ok(cli(env, "org", "deactivate", "globex")))["status"] == "deactivated"
+    assert json.loads(ok(cli(env, "org", "show", "globex", "-o", "json")))["status"] == "deactivated"
+    assert rows(ok(cli(env, "org", "activate", "globex")))["status"] == "active"
+    # The lifecycle's own rules are the server's: an active org is not approved again.
+    r = cli(env, "org", "approve", "initech")
+    assert r.returncode == 1 and "pending" in r.stderr
+    assert {"initech", "globex"} <= set(ok(cli(env, "org", "list", "-q")).split())
+
+
+def test_groups_roles_workloads_and_bindings(server, home, admin):
+    ok(cli(home, "role", "create", "reader", "--permissions", "teams.view,users.view"))
+    ok(cli(home, "group", "create", "ops", "--roles", "reader", "--description", "on call"))
+    ok(cli(home, "group", "add-member", "ops", "bob"))
+    groups = json.loads(ok(cli(home, "group", "list", "-o", "json")))
+    ops = [g for g in (groups["items"] if isinstance(groups, dict) else groups) if g["name"] == "ops"][0]
+    assert ops["roles"] == ["reader"] and "bob" in json.dumps(ops["members"])
+    assert ok(cli(home, "group", "remove-member", "ops", "bob")).strip() == "Done: group remove-member"
+    groups = json.loads(ok(cli(home, "group", "list", "-o", "json")))
+    ops = [g for g in (groups["items"] if isinstance(groups, dict) else groups) if g["name"] == "ops"][0]
+    assert "bob" not in json.dumps(ops["members"])
+    r = cli(home, "role", "delete", "admin")  # a built-in role: the server refuses
+    assert r.returncode != 0 and r.stderr.startswith("latchkey: ")
+    ok(cli(home, "role", "create", "spare", "--permissions", "teams.view"))
+    assert ok(cli(home, "role", "delete", "spare")).strip() == "Done: role delete"
+    assert "spare" not in ok(cli(home, "role", "list", "-q")).split()
+
+    ok(cli(home, "team", "create", "payments"))
+    ok(cli(home, "sa", "create", "payments", "deployer", "--roles", "viewer"))
+    assert rows(ok(cli(home, "sa", "show", "payments", "deployer")))["name"] == "deployer"
+    ok(cli(home, "sa", "grant", "payments", "deployer", "team-member"))
+    ok(cli(home, "sa", "revoke", "payments", "deployer", "team-member"))
+    assert "team-member" not in rows(ok(cli(home, "sa", "show", "payments", "deployer")))["roles"]
+    ok(cli(home, "workload", "create", "payments", "api", "--description", "the API"))
+    assert ok(cli(home, "workload", "list", "payments", "-q")).split() == ["api"]
+    assert ok(cli(home, "binding", "add", "payments", "api", "deployer")).strip() == "Done: binding add"
+    bound = ok(cli(home, "binding", "list", "payments", "api")).splitlines()
+    assert bound[0].startswith("SERVICE ACCOUNT") and bound[1].split()[0] == "deployer"
+    ok(cli(home, "binding", "remove", "payments", "api", "deployer"))
+    assert len(ok(cli(home, "binding", "list", "payments", "api")).splitlines()) <= 1
+    ok(cli(home, "workload", "delete", "payments", "api"))
+    assert ok(cli(home, "workload", "list", "payments", "-q")) == ""
+    ok(cli(home, "sa", "delete", "payments", "deployer"))
+    assert cli(home, "sa", "show", "payments", "deployer").returncode == 4
