@@ -10,17 +10,19 @@
  * Every operation a backend provides, each once: X(return type, name,
  * (parameters)). struct store_ops has a member per entry; a backend names
  * its functions <backend>_<name> and declares and tables them with this
- * list (see sqlite/sqlite_internal.h and sqlite/ops.c), so a signature
- * that drifts does not compile.
+ * list (see sql/sql_internal.h and sqlite/ops.c: the SQL backends' entity
+ * operations are sql_<name>, shared), so a signature that drifts does not
+ * compile.
  */
 /* clang-format off */
-#define STORE_OPS(X)                                                                                                   \
+/* The connection's own operations: each backend (or driver) has its own. */
+#define STORE_CONN_OPS(X)                                                                                              \
     X(int, open, (const char *rest, struct store **ret))                                                               \
     X(void, close, (struct store *s))                                                                                  \
     X(int, migrate, (struct store *s, int *ret_version))                                                               \
     X(int, begin, (struct store *s))                                                                                   \
-    /* A transaction that only reads (store_read_tx), its snapshot taken by the time read_begin returns (the      \
-     * read cache checks the change epoch then): ended by commit or rollback. */                                         \
+    /* A transaction that only reads (store_read_tx), its snapshot taken by the time read_begin returns (the           \
+     * read cache checks the change epoch then): ended by commit or rollback. */                                       \
     X(int, read_begin, (struct store *s))                                                                              \
     X(int, commit, (struct store *s))                                                                                  \
     X(int, rollback, (struct store *s))                                                                                \
@@ -28,6 +30,13 @@
     X(int, savepoint, (struct store *s))                                                                               \
     X(int, release, (struct store *s))                                                                                 \
     X(int, rollback_to, (struct store *s))                                                                             \
+    X(int, sync, (struct store *s))                                                                                    \
+    X(int, background_writes, (struct store *s, int enabled))                                                          \
+    X(int, checkpoint, (struct store *s))                                                                              \
+    X(int, checkpoint_due, (struct store *s))                                                                          \
+    X(int, checkpoint_finish, (struct store *s))
+/* The entities' operations: the SQL backends share one set (src/store/sql/). */
+#define STORE_ENTITY_OPS(X)                                                                                            \
     X(int, token_insert, (struct store *s, const struct token_rec *rec))                                               \
     X(int, token_get, (struct store *s, const char *id, struct token_rec *ret))                                        \
     X(int, token_list,                                                                                                 \
@@ -87,11 +96,6 @@
     X(int, group_member_delete, (struct store *s, const char *group_id, const char *user_id))                          \
     X(int, group_member_names,                                                                                         \
       (struct store *s, const char *group_id, const char *after, int limit, struct name_list *ret))                    \
-    X(int, sync, (struct store *s))                                                                                    \
-    X(int, background_writes, (struct store *s, int enabled))                                                          \
-    X(int, checkpoint, (struct store *s))                                                                              \
-    X(int, checkpoint_due, (struct store *s))                                                                          \
-    X(int, checkpoint_finish, (struct store *s))                                                                       \
     X(int, audit_head, (struct store *s, int64_t *ret_seq, char *ret_hash))                                            \
     X(int, audit_insert, (struct store *s, const struct audit_rec *const *recs, size_t n)) /* n >= 1, in seq order */  \
     X(int, audit_list, (struct store *s, const struct audit_filter *f, struct audit_list *ret))                        \
@@ -115,7 +119,7 @@
       (struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,                          \
        struct notice_list *ret))                                                                                       \
     X(int, notice_purge, (struct store *s, int64_t cutoff, size_t *ret_count))                                         \
-    /* reason is checked (length) by store.c; id_prefix NULL means every token of the owner */                          \
+    /* reason is checked (length) by store.c; id_prefix NULL means every token of the owner */                         \
     X(int, notice_cancel_token,                                                                                        \
       (struct store *s, const char *token_id, const char *reason, int64_t now, size_t *ret_count))                     \
     X(int, notice_cancel_owner,                                                                                        \
@@ -128,7 +132,7 @@
     X(int, notice_cancel_expired,                                                                                      \
       (struct store *s, int64_t cutoff, const char *reason, int64_t now, size_t *ret_count))                           \
     X(int, notice_retire, (struct store *s, const char *token_id, int64_t now))                                        \
-    X(int, notice_forget_token, (struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count))       \
+    X(int, notice_forget_token, (struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count))        \
     /* the Vault door's token attributes (0019) */                                                                     \
     X(int, vault_token_insert, (struct store *s, const struct vault_token_rec *rec))                                   \
     X(int, vault_token_get, (struct store *s, const char *token_id, struct vault_token_rec *ret))                      \
@@ -160,15 +164,15 @@
       (struct store *s, const char *org_id, const char *name, struct vault_policy_rec *ret))                           \
     X(int, vault_policy_names,                                                                                         \
       (struct store *s, const char *org_id, const char *after, int limit, struct name_list *ret))                      \
-    X(int, vault_policy_delete, (struct store *s, const char *org_id, const char *name))                              \
-    /* trusted foreign issuers (0022) */                                                                                \
+    X(int, vault_policy_delete, (struct store *s, const char *org_id, const char *name))                               \
+    /* trusted foreign issuers (0022) */                                                                               \
     X(int, trusted_issuer_insert, (struct store *s, const struct trusted_issuer_rec *rec))                             \
     X(int, trusted_issuer_get,                                                                                         \
-      (struct store *s, const char *org_id, const char *name, struct trusted_issuer_rec *ret))                        \
+      (struct store *s, const char *org_id, const char *name, struct trusted_issuer_rec *ret))                         \
     X(int, trusted_issuer_by_issuer,                                                                                   \
-      (struct store *s, const char *org_id, const char *issuer, struct trusted_issuer_rec *ret))                      \
+      (struct store *s, const char *org_id, const char *issuer, struct trusted_issuer_rec *ret))                       \
     X(int, trusted_issuer_list,                                                                                        \
-      (struct store *s, const char *org_id, int64_t after_seq, int limit, struct trusted_issuer_list *ret))           \
+      (struct store *s, const char *org_id, int64_t after_seq, int limit, struct trusted_issuer_list *ret))            \
     X(int, trusted_issuer_update, (struct store *s, const struct trusted_issuer_rec *rec))                             \
     X(int, trusted_issuer_delete, (struct store *s, const char *id))                                                   \
     /* workloads and their bindings (0020) */                                                                          \
@@ -181,17 +185,18 @@
     X(int, workload_bind,                                                                                              \
       (struct store *s, const char *workload_id, const char *sa_id, const char *created_by, int64_t now,               \
        int *ret_created))                                                                                              \
-    X(int, workload_unbind, (struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted))          \
-    X(int, workload_bound, (struct store *s, const char *workload_id, const char *sa_id, int *ret_bound))             \
+    X(int, workload_unbind, (struct store *s, const char *workload_id, const char *sa_id, int *ret_deleted))           \
+    X(int, workload_bound, (struct store *s, const char *workload_id, const char *sa_id, int *ret_bound))              \
     X(int, workload_bindings,                                                                                          \
       (struct store *s, const char *workload_id, const char *sa_id, int64_t after_seq, int limit,                      \
-       struct workload_binding_list *ret))                                                                            \
+       struct workload_binding_list *ret))                                                                             \
     /* identity-token signing keys (0021) */                                                                           \
     X(int, oidc_key_insert, (struct store *s, const struct oidc_key_rec *rec))                                         \
     X(int, oidc_key_list, (struct store *s, struct oidc_key_list *ret))                                                \
     X(int, oidc_key_retire,                                                                                            \
       (struct store *s, const char *except_kid, int64_t now, int64_t retire_after, size_t *ret_changed))               \
     X(int, oidc_key_delete_retired, (struct store *s, int64_t now, size_t *ret_deleted))
+#define STORE_OPS(X) STORE_CONN_OPS(X) STORE_ENTITY_OPS(X)
 /* clang-format on */
 
 struct store_ops {
@@ -218,5 +223,6 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
 
 #endif

@@ -150,8 +150,7 @@ void sqlite_close(struct store *s) {
     struct sqlite_store *ss = ss_of(s);
     if (ss == NULL)
         return;
-    for (size_t i = 0; i < STMT_CACHE_CAP; i++)
-        sqlite3_finalize(ss->cache.stmts[i]);
+    stmt_cache_free(&ss->conn);
     if (ss->wal_fd >= 0)
         close(ss->wal_fd);
     free(ss->wal_path);
@@ -189,7 +188,8 @@ int sqlite_open(const char *path, struct store **ret) {
     ss = calloc(1, sizeof(*ss));
     if (ss == NULL)
         return LK_ENOMEM;
-    ss->base.ops = &store_sqlite_ops;
+    ss->conn.base.ops = &store_sqlite_ops;
+    ss->conn.drv = &sqlite_driver;
     ss->wal_fd = -1;
     size_t plen = strlen(path);
     ss->wal_path = malloc(plen + 5);
@@ -214,11 +214,11 @@ int sqlite_open(const char *path, struct store **ret) {
     }
     if (r != 0)
         goto out;
-    *ret = &ss->base;
+    *ret = &ss->conn.base;
     ss = NULL;
 out:
     if (ss != NULL)
-        sqlite_close(&ss->base);
+        sqlite_close(&ss->conn.base);
     return r;
 }
 
@@ -226,14 +226,14 @@ out:
 
 /* Runs one of the argument-less statements (BEGIN, COMMIT, ...). */
 static int run(struct sqlite_store *ss, const struct stmt_def *def) {
-    return sql_run_(ss, def, NULL, 0, NULL);
+    return sql_run_(&ss->conn, def, NULL, 0, NULL);
 }
 
 int sqlite_begin(struct store *s) {
     /* IMMEDIATE takes the write lock up front (waiting up to the busy timeout):
      * a deferred transaction that reads and then writes can fail with
      * SQLITE_BUSY at once if another connection wrote in between. */
-    static const struct stmt_def def = {"BEGIN IMMEDIATE"};
+    static const struct stmt_def def = {.sql = "BEGIN IMMEDIATE"};
     return run(ss_of(s), &def);
 }
 
@@ -241,8 +241,8 @@ int sqlite_read_begin(struct store *s) {
     /* DEFERRED: no write lock (WAL: a reader never waits). A deferred
      * transaction takes its snapshot at its first read: one that reads
      * nothing (no row matches) takes it now, as store_impl.h asks. */
-    static const struct stmt_def def = {"BEGIN DEFERRED"};
-    static const struct stmt_def snapshot = {"SELECT 1 FROM sqlite_schema WHERE rowid < 0"};
+    static const struct stmt_def def = {.sql = "BEGIN DEFERRED"};
+    static const struct stmt_def snapshot = {.sql = "SELECT 1 FROM sqlite_schema WHERE rowid < 0"};
     struct sqlite_store *ss = ss_of(s);
     int r = run(ss, &def);
     if (r == 0 && (r = run(ss, &snapshot)) != 0)
@@ -251,7 +251,7 @@ int sqlite_read_begin(struct store *s) {
 }
 
 int sqlite_commit(struct store *s) {
-    static const struct stmt_def def = {"COMMIT"};
+    static const struct stmt_def def = {.sql = "COMMIT"};
     struct sqlite_store *ss = ss_of(s);
     /* SQLite already rolled the transaction back after an error: report it. */
     if (sqlite3_get_autocommit(ss->db))
@@ -260,7 +260,7 @@ int sqlite_commit(struct store *s) {
 }
 
 int sqlite_rollback(struct store *s) {
-    static const struct stmt_def def = {"ROLLBACK"};
+    static const struct stmt_def def = {.sql = "ROLLBACK"};
     struct sqlite_store *ss = ss_of(s);
     if (sqlite3_get_autocommit(ss->db))
         return 0;
@@ -268,48 +268,26 @@ int sqlite_rollback(struct store *s) {
 }
 
 int sqlite_savepoint(struct store *s) {
-    static const struct stmt_def def = {"SAVEPOINT lk_nested"};
+    static const struct stmt_def def = {.sql = "SAVEPOINT lk_nested"};
     return run(ss_of(s), &def);
 }
 
 int sqlite_release(struct store *s) {
-    static const struct stmt_def def = {"RELEASE lk_nested"};
+    static const struct stmt_def def = {.sql = "RELEASE lk_nested"};
     return run(ss_of(s), &def);
 }
 
 int sqlite_rollback_to(struct store *s) {
-    static const struct stmt_def def = {"ROLLBACK TO lk_nested"};
+    static const struct stmt_def def = {.sql = "ROLLBACK TO lk_nested"};
     return run(ss_of(s), &def);
-}
-
-int sqlite_tx_end(struct sqlite_store *ss, int r) {
-    if (r == 0) {
-        r = sqlite_commit(&ss->base);
-        if (r == 0)
-            return 0;
-    }
-    sqlite_rollback(&ss->base);
-    return r;
-}
-
-int sqlite_delete_with(struct store *s, const struct stmt_def *dep, const struct stmt_def *del, const char *id) {
-    struct sqlite_store *ss = ss_of(s);
-    int own_tx = !s->in_tx;
-    int r = own_tx ? sqlite_begin(s) : 0;
-    if (r != 0)
-        return r;
-    r = sql_run(ss, dep, sql_text(id));
-    if (r == 0)
-        r = sql_change(ss, del, sql_text(id));
-    return own_tx ? sqlite_tx_end(ss, r) : r;
 }
 
 /* --- migrations ------------------------------------------------------------ */
 
 static int version_get(struct sqlite_store *ss, int *ret) {
-    static const struct stmt_def def = {"SELECT COALESCE(MAX(version), 0) FROM schema_version"};
+    static const struct stmt_def def = {.sql = "SELECT COALESCE(MAX(version), 0) FROM schema_version"};
     int64_t v = 0;
-    int r = sql_get_(ss, &def, &row_int64, sizeof(v), &v, NULL, 0);
+    int r = sql_get_(&ss->conn, &def, &row_int64, sizeof(v), &v, NULL, 0);
     if (r != 0)
         return r == LK_ENOTFOUND ? LK_ESTORE : r; /* MAX() always answers a row */
     if (v < 0 || v > INT_MAX)
@@ -325,9 +303,10 @@ static int version_get(struct sqlite_store *ss, int *ret) {
  * *current is updated to the version in force once committed.
  */
 static int migrate_one(struct sqlite_store *ss, const struct store_migration *m, int *current) {
-    static const struct stmt_def def = {"INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)"};
+    static const struct stmt_def def = {
+        .sql = "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)"};
     int v = 0;
-    int r = sqlite_begin(&ss->base);
+    int r = sqlite_begin(&ss->conn.base);
     if (r != 0)
         return r;
     r = version_get(ss, &v);
@@ -338,10 +317,10 @@ static int migrate_one(struct sqlite_store *ss, const struct store_migration *m,
         r = sqlite_map_rc(rc);
         goto out;
     }
-    r = sql_run(ss, &def, sql_int(m->version), sql_text(m->name), sql_int((int64_t)time(NULL)));
+    r = sql_run(&ss->conn, &def, sql_int(m->version), sql_text(m->name), sql_int((int64_t)time(NULL)));
     v = m->version;
 out:
-    r = sqlite_tx_end(ss, r);
+    r = sql_tx_end(&ss->conn, r);
     if (r == 0)
         *current = v;
     return r;

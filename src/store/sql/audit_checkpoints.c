@@ -6,7 +6,7 @@
  * the key it is signed under, are svc's (svc/audit.c, svc/seal.c). Never
  * updates or deletes a checkpoint (the migration's triggers refuse both).
  */
-#include "store/sqlite/sqlite_internal.h"
+#include "store/sql/sql_internal.h"
 
 /* A stored hash or mac as written (64 characters of lower-case hex), or ""
  * for anything else someone put there, so that the read never fails and
@@ -23,14 +23,15 @@ static const struct col_map checkpoint_cols[] = {
 };
 static const struct row_map checkpoint_map = ROW_MAP(struct audit_checkpoint, checkpoint_cols);
 
-int sqlite_audit_checkpoint_insert(struct store *s, const struct audit_checkpoint *cp) {
+int sql_audit_checkpoint_insert(struct store *s, const struct audit_checkpoint *cp) {
     static const struct stmt_def def = {
-        "INSERT INTO audit_checkpoints (seq, hash, mac, created_at) VALUES (?1, ?2, ?3, ?4)"};
-    return sql_run(ss_of(s), &def, sql_int(cp->seq), sql_text(cp->hash), sql_text(cp->mac), sql_int(cp->created_at));
+        .sql = "INSERT INTO audit_checkpoints (seq, hash, mac, created_at) VALUES (?1, ?2, ?3, ?4)"};
+    return sql_run(sc_of(s), &def, sql_int(cp->seq), sql_text(cp->hash), sql_text(cp->mac), sql_int(cp->created_at));
 }
 
-int sqlite_audit_checkpoint_list(struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret) {
-    static const struct stmt_def def = {"SELECT seq, " HEX64("hash") ", " HEX64(
-        "mac") ", CAST(created_at AS INTEGER) FROM audit_checkpoints WHERE seq > ?1 ORDER BY seq LIMIT ?2"};
-    return sql_list(ss_of(s), &def, &checkpoint_map, limit, ret, sql_int(after_seq), sql_int(limit));
+int sql_audit_checkpoint_list(struct store *s, int64_t after_seq, int limit, struct audit_checkpoint_list *ret) {
+    static const struct stmt_def def = {
+        .sql = "SELECT seq, " HEX64("hash") ", " HEX64(
+            "mac") ", CAST(created_at AS INTEGER) FROM audit_checkpoints WHERE seq > ?1 ORDER BY seq LIMIT ?2"};
+    return sql_list(sc_of(s), &def, &checkpoint_map, limit, ret, sql_int(after_seq), sql_int(limit));
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "core/errors.h"
-#include "store/sqlite/sqlite_internal.h"
+#include "store/sql/sql_internal.h"
 
 #define VAULT_COLS                                                                                                     \
     "token_id, parent_id, display_name, meta, policies, acl, renewable, creation_ttl, explicit_max_ttl, period, "      \
@@ -35,17 +35,17 @@ static const struct col_map vault_cols[] = {
 };
 static const struct row_map vault_map = ROW_MAP(struct vault_token_rec, vault_cols);
 
-int sqlite_vault_token_insert(struct store *s, const struct vault_token_rec *r) {
+int sql_vault_token_insert(struct store *s, const struct vault_token_rec *r) {
     /* Through tokens, so that a token that is not there reads as not found. */
-    static const struct stmt_def def = {"INSERT INTO vault_tokens (" VAULT_COLS
-                                        ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
-                                        "FROM tokens WHERE id = ?1"};
+    static const struct stmt_def def = {.sql = "INSERT INTO vault_tokens (" VAULT_COLS
+                                               ") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
+                                               "FROM tokens WHERE id = ?1"};
     char *policies = NULL;
     size_t changed = 0;
     int rc = names_json(r->policies != NULL ? r->policies[0] : NULL, STORE_POLICY_NAME_MAX, r->npolicies, &policies);
     if (rc != 0)
         return rc;
-    rc = sql_run_count(ss_of(s), &def, &changed, sql_text(r->token_id), sql_text(r->parent_id),
+    rc = sql_run_count(sc_of(s), &def, &changed, sql_text(r->token_id), sql_text(r->parent_id),
                        sql_text(r->display_name), sql_text(r->meta), sql_text(policies), sql_int(r->acl),
                        sql_int(r->renewable), sql_int(r->creation_ttl), sql_int(r->explicit_max_ttl),
                        sql_int(r->period), sql_int(r->num_uses), sql_int(r->uses_left), sql_time(r->last_renewal_at));
@@ -55,17 +55,18 @@ int sqlite_vault_token_insert(struct store *s, const struct vault_token_rec *r) 
     return rc;
 }
 
-int sqlite_vault_token_get(struct store *s, const char *token_id, struct vault_token_rec *ret) {
-    static const struct stmt_def def = {"SELECT " VAULT_COLS " FROM vault_tokens WHERE token_id = ?1"};
-    return sql_get(ss_of(s), &def, &vault_map, ret, sql_text(token_id));
+int sql_vault_token_get(struct store *s, const char *token_id, struct vault_token_rec *ret) {
+    static const struct stmt_def def = {.sql = "SELECT " VAULT_COLS " FROM vault_tokens WHERE token_id = ?1"};
+    return sql_get(sc_of(s), &def, &vault_map, ret, sql_text(token_id));
 }
 
-int sqlite_vault_token_use(struct store *s, const char *token_id, int64_t *ret_left) {
+int sql_vault_token_use(struct store *s, const char *token_id, int64_t *ret_left) {
     /* One statement: SQLite's write lock makes the test and the decrement
      * one step for every connection. */
-    static const struct stmt_def def = {"UPDATE vault_tokens SET uses_left = uses_left - 1 "
-                                        "WHERE token_id = ?1 AND num_uses > 0 AND uses_left > 0 RETURNING uses_left"};
-    return sql_get(ss_of(s), &def, &row_int64, ret_left, sql_text(token_id));
+    static const struct stmt_def def = {
+        .sql = "UPDATE vault_tokens SET uses_left = uses_left - 1 "
+               "WHERE token_id = ?1 AND num_uses > 0 AND uses_left > 0 RETURNING uses_left"};
+    return sql_get(sc_of(s), &def, &row_int64, ret_left, sql_text(token_id));
 }
 
 /* A public id, as store.h hands it out in a name_list. */
@@ -73,31 +74,31 @@ typedef char id_buf[STORE_NAME_MAX];
 static const struct col_map id_col = {COL_TEXT, 0, sizeof(id_buf), NULL, 0, 0};
 static const struct row_map id_map = {sizeof(id_buf), &id_col, 1, NULL};
 
-int sqlite_vault_token_subtree(struct store *s, const char *token_id, int limit, struct name_list *ret) {
+int sql_vault_token_subtree(struct store *s, const char *token_id, int limit, struct name_list *ret) {
     /* UNION (not UNION ALL) stops at a row seen before, should a cycle
      * ever be written; the depth bound stops the rest. */
     static const struct stmt_def def = {
-        "WITH RECURSIVE below (id, depth) AS ("
-        " SELECT token_id, 1 FROM vault_tokens WHERE parent_id = ?1 AND parent_id != ''"
-        " UNION"
-        " SELECT v.token_id, b.depth + 1 FROM vault_tokens v JOIN below b ON v.parent_id = b.id"
-        " WHERE b.depth < ?2) "
-        "SELECT id FROM below GROUP BY id ORDER BY MAX(depth) DESC, id LIMIT ?3"};
-    return sql_list(ss_of(s), &def, &id_map, limit, ret, sql_text(token_id), sql_int(STORE_VAULT_SUBTREE_DEPTH),
+        .sql = "WITH RECURSIVE below (id, depth) AS ("
+               " SELECT token_id, 1 FROM vault_tokens WHERE parent_id = ?1 AND parent_id != ''"
+               " UNION"
+               " SELECT v.token_id, b.depth + 1 FROM vault_tokens v JOIN below b ON v.parent_id = b.id"
+               " WHERE b.depth < ?2) "
+               "SELECT id FROM below GROUP BY id ORDER BY MAX(depth) DESC, id LIMIT ?3"};
+    return sql_list(sc_of(s), &def, &id_map, limit, ret, sql_text(token_id), sql_int(STORE_VAULT_SUBTREE_DEPTH),
                     sql_int(limit));
 }
 
-int sqlite_vault_token_orphan_children(struct store *s, const char *token_id, size_t *ret_count) {
-    static const struct stmt_def def = {"UPDATE vault_tokens SET parent_id = '' WHERE parent_id = ?1"};
-    return sql_run_count(ss_of(s), &def, ret_count, sql_text(token_id));
+int sql_vault_token_orphan_children(struct store *s, const char *token_id, size_t *ret_count) {
+    static const struct stmt_def def = {.sql = "UPDATE vault_tokens SET parent_id = '' WHERE parent_id = ?1"};
+    return sql_run_count(sc_of(s), &def, ret_count, sql_text(token_id));
 }
 
-int sqlite_vault_token_renewed(struct store *s, const char *token_id, int64_t at) {
-    static const struct stmt_def def = {"UPDATE vault_tokens SET last_renewal_at = ?2 WHERE token_id = ?1"};
-    return sql_change(ss_of(s), &def, sql_text(token_id), sql_time(at));
+int sql_vault_token_renewed(struct store *s, const char *token_id, int64_t at) {
+    static const struct stmt_def def = {.sql = "UPDATE vault_tokens SET last_renewal_at = ?2 WHERE token_id = ?1"};
+    return sql_change(sc_of(s), &def, sql_text(token_id), sql_time(at));
 }
 
-int sqlite_notice_forget_token(struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count) {
-    static const struct stmt_def def = {"DELETE FROM notices WHERE token_id = ?1 AND expires_at != ?2"};
-    return sql_run_count(ss_of(s), &def, ret_count, sql_text(token_id), sql_int(expires_at));
+int sql_notice_forget_token(struct store *s, const char *token_id, int64_t expires_at, size_t *ret_count) {
+    static const struct stmt_def def = {.sql = "DELETE FROM notices WHERE token_id = ?1 AND expires_at != ?2"};
+    return sql_run_count(sc_of(s), &def, ret_count, sql_text(token_id), sql_int(expires_at));
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/errors.h"
-#include "store/sqlite/sqlite_internal.h"
+#include "store/sql/sql_internal.h"
 
 /* The stored columns (migration 0010): the hash as its 32 bytes, and no
  * prev_hash: that is the hash of the record before, which reads take from
@@ -58,40 +58,45 @@
  * else, and reads as given when it is text of a hash's length, else as "",
  * so that the chain check names the record instead of the read failing.
  */
-static int col_hash(sqlite3_stmt *st, int col, char *buf) {
+static int col_hash(struct sql_stmt *st, int col, char *buf) {
     buf[0] = '\0';
-    int type = sqlite3_column_type(st, col);
-    if (type == SQLITE_BLOB) {
-        const void *b = sqlite3_column_blob(st, col);
-        if (b != NULL && sqlite3_column_bytes(st, col) == SECRET_HASH_LEN)
+    const void *b = NULL;
+    size_t n = 0;
+    int r = st->drv->blob(st, col, &b, &n);
+    if (r == 0) {
+        if (b != NULL && n == SECRET_HASH_LEN)
             secret_hex(b, SECRET_HASH_LEN, buf);
-    } else if (type == SQLITE_TEXT) {
-        const unsigned char *t = sqlite3_column_text(st, col);
-        if (t == NULL)
-            return LK_ENOMEM;
-        if (sqlite3_column_bytes(st, col) == AUDIT_HASH_HEX - 1 && memchr(t, '\0', AUDIT_HASH_HEX - 1) == NULL)
-            memcpy(buf, t, AUDIT_HASH_HEX);
+        return 0;
+    }
+    if (r != LK_ESTORE) /* LK_ESTORE: not binary; perhaps text */
+        return r;
+    const char *t = NULL;
+    if ((r = st->drv->text(st, col, &t, &n)) != 0)
+        return r;
+    if (t != NULL && n == AUDIT_HASH_HEX - 1 && memchr(t, '\0', n) == NULL) {
+        memcpy(buf, t, n);
+        buf[n] = '\0';
     }
     return 0;
 }
 
-int sqlite_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) {
-    static const struct stmt_def def = {"SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"};
-    sqlite3_stmt *st = NULL;
-    int r = stmt_bind(ss_of(s), &def, NULL, 0, &st);
+int sql_audit_head(struct store *s, int64_t *ret_seq, char *ret_hash) {
+    static const struct stmt_def def = {.sql = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"};
+    struct sql_stmt *st = NULL;
+    int r = stmt_bind(sc_of(s), &def, NULL, 0, &st);
     if (r != 0)
         return r;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(st, 0);
+    int rc = stmt_step(st);
+    if (rc == 1) {
+        int64_t seq = col_int64(st, 0);
         r = col_hash(st, 1, ret_hash);
         if (r == 0)
             *ret_seq = seq;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == 0) {
         *ret_seq = 0;
         memcpy(ret_hash, audit_genesis_hash, AUDIT_HASH_HEX);
     } else {
-        r = sqlite_map_rc(rc);
+        r = rc;
     }
     stmt_done(st);
     return r;
@@ -129,8 +134,9 @@ static int audit_args(const struct audit_rec *a, uint8_t raw[SECRET_HASH_LEN], s
 #define AUDIT_BLOCK_SEQS (INT64_C(1) << AUDIT_BLOCK_SHIFT)
 
 /* Notes each (org, block) of recs[0..n) once; a batch names few orgs. */
-static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
-    static const struct stmt_def def = {"INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)"};
+static int audit_blocks_put(struct sql_conn *sc, const struct audit_rec *const *recs, size_t n) {
+    static const struct stmt_def def = {.sql =
+                                            "INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)"};
     enum { SEEN_MAX = 16 };
     const struct audit_rec *seen[SEEN_MAX];
     size_t nseen = 0;
@@ -146,19 +152,19 @@ static int audit_blocks_put(struct sqlite_store *ss, const struct audit_rec *con
             continue;
         if (nseen < SEEN_MAX) /* past that, a repeat costs a lookup, nothing else */
             seen[nseen++] = a;
-        int r = sql_run(ss, &def, sql_text(a->org_id), sql_int(block));
+        int r = sql_run(sc, &def, sql_text(a->org_id), sql_int(block));
         if (r != 0)
             return r;
     }
     return 0;
 }
 
-static int audit_insert_rows(struct sqlite_store *ss, const struct audit_rec *const *recs, size_t n) {
-    static const struct stmt_def insert_1 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROW};
-    static const struct stmt_def insert_2 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_2};
-    static const struct stmt_def insert_4 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_4};
-    static const struct stmt_def insert_8 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_8};
-    static const struct stmt_def insert_16 = {"INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_16};
+static int audit_insert_rows(struct sql_conn *sc, const struct audit_rec *const *recs, size_t n) {
+    static const struct stmt_def insert_1 = {.sql = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROW};
+    static const struct stmt_def insert_2 = {.sql = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_2};
+    static const struct stmt_def insert_4 = {.sql = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_4};
+    static const struct stmt_def insert_8 = {.sql = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_8};
+    static const struct stmt_def insert_16 = {.sql = "INSERT INTO audit (" AUDIT_COLS ") VALUES " AUDIT_ROWS_16};
     static const struct {
         size_t rows;
         const struct stmt_def *def;
@@ -174,7 +180,7 @@ static int audit_insert_rows(struct sqlite_store *ss, const struct audit_rec *co
         for (size_t i = 0; r == 0 && i < k; i++)
             r = audit_args(recs[i], raw[i], &args[i * AUDIT_NCOLS]);
         if (r == 0)
-            r = sql_run_(ss, shapes[sh].def, args, k * AUDIT_NCOLS, NULL);
+            r = sql_run_(sc, shapes[sh].def, args, k * AUDIT_NCOLS, NULL);
         if (r != 0)
             return r;
         recs += k;
@@ -185,23 +191,23 @@ static int audit_insert_rows(struct sqlite_store *ss, const struct audit_rec *co
 
 /* The records and their blocks in one transaction: the callers' own, or
  * one begun here. */
-int sqlite_audit_insert(struct store *s, const struct audit_rec *const *recs, size_t n) {
-    struct sqlite_store *ss = ss_of(s);
-    int own = sqlite3_get_autocommit(ss->db);
-    int r = own ? sqlite_begin(s) : 0;
+int sql_audit_insert(struct store *s, const struct audit_rec *const *recs, size_t n) {
+    struct sql_conn *sc = sc_of(s);
+    int own = !s->in_tx;
+    int r = own ? sql_begin(sc) : 0;
     if (r != 0)
         return r;
-    r = audit_insert_rows(ss, recs, n);
+    r = audit_insert_rows(sc, recs, n);
     if (r == 0)
-        r = audit_blocks_put(ss, recs, n);
-    return own ? sqlite_tx_end(ss, r) : r;
+        r = audit_blocks_put(sc, recs, n);
+    return own ? sql_tx_end(sc, r) : r;
 }
 
-static int audit_row(sqlite3_stmt *st, void *p) {
+static int audit_row(struct sql_stmt *st, void *p) {
     struct audit_rec *a = p;
     memset(a, 0, sizeof(*a));
-    a->seq = sqlite3_column_int64(st, 0);
-    a->time_ms = sqlite3_column_int64(st, 1);
+    a->seq = col_int64(st, 0);
+    a->time_ms = col_int64(st, 1);
     const struct {
         int col;
         char *buf;
@@ -231,8 +237,10 @@ static int audit_row(sqlite3_stmt *st, void *p) {
     for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
         int r = col_copy(st, cols[i].col, cols[i].buf, cols[i].cap);
         if (r == LK_ESTORE) {
-            const unsigned char *t = sqlite3_column_text(st, cols[i].col);
-            size_t n = t == NULL ? 0 : (size_t)sqlite3_column_bytes(st, cols[i].col);
+            const char *t = NULL;
+            size_t n = 0;
+            if (st->drv->text(st, cols[i].col, &t, &n) != 0 || t == NULL)
+                n = 0;
             if (n >= cols[i].cap)
                 n = cols[i].cap - 1;
             for (size_t j = 0; j < n; j++)
@@ -246,7 +254,7 @@ static int audit_row(sqlite3_stmt *st, void *p) {
     int r = col_hash(st, 17, a->hash);
     if (r != 0)
         return r;
-    int64_t status = sqlite3_column_int64(st, 14);
+    int64_t status = col_int64(st, 14);
     if (status < 0 || status > 999) {
         status = 0;
         foreign = 1;
@@ -279,17 +287,17 @@ static int teams_json(const struct audit_filter *f, char **ret) {
 
 /* One statement over seq in [lo, hi), appending up to f->limit rows to
  * *items; teams is f->teams as teams_json() writes it. */
-static int audit_list_window(struct sqlite_store *ss, const struct audit_filter *f, const char *teams, int64_t lo,
+static int audit_list_window(struct sql_conn *sc, const struct audit_filter *f, const char *teams, int64_t lo,
                              int64_t hi, struct audit_list *ret) {
     /* One lower and one upper bound on seq, so SQLite's plan is a range of
      * the primary key: [?8, ?10), the cursor and the scope folded in. */
-    static const struct stmt_def asc = {"SELECT " AUDIT_COLS AUDIT_WHERE
-                                        "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
-    static const struct stmt_def desc = {"SELECT " AUDIT_COLS AUDIT_WHERE
-                                         "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
+    static const struct stmt_def asc = {.sql = "SELECT " AUDIT_COLS AUDIT_WHERE
+                                               "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
+    static const struct stmt_def desc = {.sql = "SELECT " AUDIT_COLS AUDIT_WHERE
+                                                "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
     int want = f->limit - (int)ret->count;
-    sqlite3_stmt *st = NULL;
-    int r = stmt_bind(ss, f->descending ? &desc : &asc,
+    struct sql_stmt *st = NULL;
+    int r = stmt_bind(sc, f->descending ? &desc : &asc,
                       SQL_ARGS(sql_text(f->org ? f->org : ""), sql_text(teams), sql_text(f->actor ? f->actor : ""),
                                sql_text(f->action ? f->action : ""), sql_text(f->outcome ? f->outcome : ""),
                                sql_int(f->since_ms), sql_int(f->until_ms), sql_int(lo), sql_int(want), sql_int(hi),
@@ -328,8 +336,8 @@ static int audit_list_window(struct sqlite_store *ss, const struct audit_filter 
  * filtered page looks up the rest. The first record's link is the genesis
  * hash; one whose predecessor is missing gets "" (its seq breaks the chain).
  */
-static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descending) {
-    static const struct stmt_def def = {"SELECT hash FROM audit WHERE seq = ?1"};
+static int audit_links(struct sql_conn *sc, struct audit_list *l, int descending) {
+    static const struct stmt_def def = {.sql = "SELECT hash FROM audit WHERE seq = ?1"};
     for (size_t k = 0; k < l->count; k++) {
         size_t i = descending ? l->count - 1 - k : k; /* oldest first */
         struct audit_rec *a = &l->items[i];
@@ -342,16 +350,16 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
             memcpy(a->prev_hash, before->hash, AUDIT_HASH_HEX);
             continue;
         }
-        sqlite3_stmt *st = NULL;
-        int r = stmt_bind(ss, &def, SQL_ARGS(sql_int(a->seq - 1)), &st);
+        struct sql_stmt *st = NULL;
+        int r = stmt_bind(sc, &def, SQL_ARGS(sql_int(a->seq - 1)), &st);
         if (r != 0)
             return r;
-        int rc = sqlite3_step(st);
+        int rc = stmt_step(st);
         a->prev_hash[0] = '\0';
-        if (rc == SQLITE_ROW)
+        if (rc == 1)
             r = col_hash(st, 0, a->prev_hash);
-        else if (rc != SQLITE_DONE)
-            r = sqlite_map_rc(rc);
+        else if (rc != 0)
+            r = rc;
         stmt_done(st);
         if (r != 0)
             return r;
@@ -363,13 +371,13 @@ static int audit_links(struct sqlite_store *ss, struct audit_list *l, int descen
  * The org's (by id) block nearest to `block`: the first at or after it (ascending)
  * or the last at or before it. *ret_found 0 when there is none.
  */
-static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t block, int descending,
-                          int64_t *ret_block, int *ret_found) {
+static int org_block_near(struct sql_conn *sc, const char *org_id, int64_t block, int descending, int64_t *ret_block,
+                          int *ret_found) {
     static const struct stmt_def next = {
-        "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
-    static const struct stmt_def prev = {"SELECT block FROM audit_org_blocks WHERE org_id = ?1 "
-                                         "AND block <= ?2 ORDER BY block DESC LIMIT 1"};
-    int r = sql_get(ss, descending ? &prev : &next, &row_int64, ret_block, sql_text(org_id), sql_int(block));
+        .sql = "SELECT block FROM audit_org_blocks WHERE org_id = ?1 AND block >= ?2 ORDER BY block LIMIT 1"};
+    static const struct stmt_def prev = {.sql = "SELECT block FROM audit_org_blocks WHERE org_id = ?1 "
+                                                "AND block <= ?2 ORDER BY block DESC LIMIT 1"};
+    int r = sql_get(sc, descending ? &prev : &next, &row_int64, ret_block, sql_text(org_id), sql_int(block));
     *ret_found = r == 0;
     return r == LK_ENOTFOUND ? 0 : r;
 }
@@ -385,21 +393,20 @@ static int org_block_near(struct sqlite_store *ss, const char *org_id, int64_t b
  * (audit_org_blocks), so the stretches of other orgs cost it neither time
  * nor budget.
  */
-static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, const char *teams, struct audit_list *ret);
+static int audit_list(struct sql_conn *sc, const struct audit_filter *f, const char *teams, struct audit_list *ret);
 
-int sqlite_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
+int sql_audit_list(struct store *s, const struct audit_filter *f, struct audit_list *ret) {
     char *teams = NULL;
     memset(ret, 0, sizeof(*ret));
     int r = teams_json(f, &teams);
     if (r == 0)
-        r = audit_list(ss_of(s), f, teams, ret);
+        r = audit_list(sc_of(s), f, teams, ret);
     free(teams);
     return r;
 }
 
-static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, const char *teams,
-                      struct audit_list *ret) {
-    static const struct stmt_def def = {"SELECT " AUDIT_HEAD_SEQ};
+static int audit_list(struct sql_conn *sc, const struct audit_filter *f, const char *teams, struct audit_list *ret) {
+    static const struct stmt_def def = {.sql = "SELECT " AUDIT_HEAD_SEQ};
     /* The api range-checks a client's cursor (API_CURSOR_MAX); this keeps
      * the + 1 below defined whatever a caller passes. */
     if (f->cursor < 0 || f->cursor == INT64_MAX || f->after_seq < 0 || f->after_seq == INT64_MAX)
@@ -410,15 +417,15 @@ static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, con
         floor = f->cursor + 1;
     int64_t ceiling = f->descending && f->cursor > 0 ? f->cursor : INT64_MAX;
     if (f->scan_budget <= 0) {
-        int r = audit_list_window(ss, f, teams, floor, ceiling, ret);
+        int r = audit_list_window(sc, f, teams, floor, ceiling, ret);
         if (r == 0)
-            r = audit_links(ss, ret, f->descending);
+            r = audit_links(sc, ret, f->descending);
         if (r != 0)
             audit_list_done(ret);
         return r;
     }
     int64_t head = 0;
-    int r = sql_get_(ss, &def, &row_int64, sizeof(head), &head, NULL, 0);
+    int r = sql_get_(sc, &def, &row_int64, sizeof(head), &head, NULL, 0);
     if (r != 0)
         return r == LK_ENOTFOUND ? LK_ESTORE : r; /* MAX() always answers a row */
     /* Blocks are kept by org id: a listing by name alone scans every window. */
@@ -432,7 +439,7 @@ static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, con
             if (org != NULL) {
                 int64_t block = 0;
                 int found = 0;
-                r = org_block_near(ss, org, (hi - 1) >> AUDIT_BLOCK_SHIFT, 1, &block, &found);
+                r = org_block_near(sc, org, (hi - 1) >> AUDIT_BLOCK_SHIFT, 1, &block, &found);
                 if (r != 0 || !found || (block + 1) << AUDIT_BLOCK_SHIFT <= floor)
                     break;
                 if ((block + 1) << AUDIT_BLOCK_SHIFT < hi)
@@ -446,7 +453,7 @@ static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, con
             int64_t lo = ((hi - 1) >> AUDIT_BLOCK_SHIFT) << AUDIT_BLOCK_SHIFT;
             if (lo < floor)
                 lo = floor;
-            r = audit_list_window(ss, f, teams, lo, hi, ret);
+            r = audit_list_window(sc, f, teams, lo, hi, ret);
             examined += hi - lo;
             hi = lo;
         }
@@ -456,7 +463,7 @@ static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, con
             if (org != NULL) {
                 int64_t block = 0;
                 int found = 0;
-                r = org_block_near(ss, org, lo >> AUDIT_BLOCK_SHIFT, 0, &block, &found);
+                r = org_block_near(sc, org, lo >> AUDIT_BLOCK_SHIFT, 0, &block, &found);
                 if (r != 0 || !found || block << AUDIT_BLOCK_SHIFT > head)
                     break;
                 if (block << AUDIT_BLOCK_SHIFT > lo)
@@ -469,13 +476,13 @@ static int audit_list(struct sqlite_store *ss, const struct audit_filter *f, con
             int64_t hi = ((lo >> AUDIT_BLOCK_SHIFT) + 1) << AUDIT_BLOCK_SHIFT;
             if (hi > head + 1)
                 hi = head + 1;
-            r = audit_list_window(ss, f, teams, lo, hi, ret);
+            r = audit_list_window(sc, f, teams, lo, hi, ret);
             examined += hi - lo;
             lo = hi;
         }
     }
     if (r == 0)
-        r = audit_links(ss, ret, f->descending);
+        r = audit_links(sc, ret, f->descending);
     if (r != 0)
         audit_list_done(ret);
     return r;

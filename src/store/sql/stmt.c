@@ -1,13 +1,14 @@
 /*
- * stmt.c - the SQLite backend's one statement helper: the per-connection
- * statement cache, typed binding, the runners for the shapes every entity
- * repeats (run, change one row, get one row, list rows) and column maps
- * that read a row into a record.
+ * stmt.c - the SQL backends' one statement helper, over their driver
+ * (sql_internal.h): the per-connection statement cache, binding, the
+ * runners for the shapes every entity repeats (run, change one row, get
+ * one row, list rows) and column maps that read a row into a record.
  *
  * Statements are prepared once per connection and reset right after use,
- * so no statement keeps a read snapshot open between calls (that would pin
- * the WAL and hide other connections' commits). Never builds SQL from
- * caller data: everything is a bound parameter. Knows no table.
+ * so no statement keeps a read snapshot or a result open between calls
+ * (in SQLite that would pin the WAL and hide other connections' commits).
+ * Never builds SQL from caller data: everything is a bound parameter.
+ * Knows no table and no engine.
  */
 #include <assert.h>
 #include <jansson.h>
@@ -15,20 +16,7 @@
 #include <string.h>
 
 #include "core/errors.h"
-#include "store/sqlite/sqlite_internal.h"
-
-int sqlite_map_rc(int rc) {
-    switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED: return LK_EBUSY;
-    case SQLITE_NOMEM: return LK_ENOMEM;
-    case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return LK_ECONFLICT;
-        return LK_ESTORE;
-    default: return LK_ESTORE;
-    }
-}
+#include "store/sql/sql_internal.h"
 
 /* The slot of def in the cache: where it is, or the empty one where it
  * goes. The address is hashed by its upper bits (definitions are a few
@@ -41,137 +29,142 @@ static size_t cache_slot(const struct stmt_cache *c, const struct stmt_def *def)
 }
 
 /* The cached statement of def, prepared on first use. */
-static int stmt_get(struct sqlite_store *ss, const struct stmt_def *def, sqlite3_stmt **ret) {
-    /* SQLite rolls a transaction back by itself on some errors (disk full,
-     * I/O, out of memory). Inside store_tx that must not let later writes
-     * run, and commit, on their own. (BEGIN runs outside a transaction;
-     * sqlite_commit and _rollback look at autocommit before this.) */
-    if (ss->base.in_tx && sqlite3_get_autocommit(ss->db))
+static int stmt_get(struct sql_conn *c, const struct stmt_def *def, struct sql_stmt **ret) {
+    /* An engine may end a transaction by itself after an error (SQLite on
+     * disk full, I/O, out of memory; PostgreSQL dooms it). Inside store_tx
+     * that must not let later writes run, and commit, on their own. */
+    if (c->base.in_tx && c->drv->tx_lost(c))
         return LK_ESTORE;
-    struct stmt_cache *c = &ss->cache;
-    size_t h = cache_slot(c, def);
-    if (c->defs[h] == NULL) {
+    struct stmt_cache *cache = &c->cache;
+    size_t h = cache_slot(cache, def);
+    if (cache->defs[h] == NULL) {
         /* Half full at most, so a probe always ends at an empty slot. */
-        if (c->used >= STMT_CACHE_CAP / 2)
+        if (cache->used >= STMT_CACHE_CAP / 2)
             return LK_EINTERNAL;
-        sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v3(ss->db, def->sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-        if (rc != SQLITE_OK) {
-            sqlite3_finalize(st);
-            return sqlite_map_rc(rc);
-        }
-        c->defs[h] = def;
-        c->stmts[h] = st;
-        c->used++;
+        struct sql_stmt *st = NULL;
+        int r = c->drv->prepare(c, def, &st);
+        if (r != 0)
+            return r;
+        cache->defs[h] = def;
+        cache->stmts[h] = st;
+        cache->used++;
     }
-    *ret = c->stmts[h];
+    *ret = cache->stmts[h];
     return 0;
 }
 
-void stmt_done(sqlite3_stmt *st) {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+void stmt_cache_free(struct sql_conn *c) {
+    for (size_t i = 0; i < STMT_CACHE_CAP; i++)
+        if (c->cache.stmts[i] != NULL)
+            c->drv->finalize(c->cache.stmts[i]);
+    memset(&c->cache, 0, sizeof(c->cache));
 }
 
-int stmt_step_done(sqlite3_stmt *st) {
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return 0;
-    return rc == SQLITE_ROW ? LK_ESTORE : sqlite_map_rc(rc);
+void stmt_done(struct sql_stmt *st) {
+    st->drv->reset(st);
 }
 
-int stmt_bind(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n,
-              sqlite3_stmt **ret) {
-    sqlite3_stmt *st = NULL;
-    int r = stmt_get(ss, def, &st);
+int stmt_step_done(struct sql_stmt *st) {
+    int r = stmt_step(st);
+    return r == 1 ? LK_ESTORE : r;
+}
+
+int stmt_bind(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+              struct sql_stmt **ret) {
+    struct sql_stmt *st = NULL;
+    int r = stmt_get(c, def, &st);
     if (r != 0)
         return r;
     /* A call with more or fewer arguments than the SQL has parameters is a
-     * mistake in this backend, whatever the values. */
-    if ((size_t)sqlite3_bind_parameter_count(st) != n)
-        return LK_EINTERNAL;
-    int rc = SQLITE_OK;
-    for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-        int idx = (int)i + 1;
-        const struct sql_arg *a = &args[i];
-        switch (a->type) {
-        case SQL_NULL: rc = sqlite3_bind_null(st, idx); break;
-        /* SQLITE_STATIC: the statement is reset before the caller regains control. */
-        case SQL_TEXT: rc = sqlite3_bind_text(st, idx, a->p, -1, SQLITE_STATIC); break;
-        case SQL_INT: rc = sqlite3_bind_int64(st, idx, a->n); break;
-        case SQL_BLOB: rc = sqlite3_bind_blob(st, idx, a->p, (int)a->n, SQLITE_STATIC); break;
-        }
-    }
-    if (rc != SQLITE_OK) {
+     * mistake in this backend, whatever the values: the driver refuses it. */
+    r = st->drv->bind(st, args, n);
+    if (r != 0) {
         stmt_done(st);
-        return sqlite_map_rc(rc);
+        return r;
     }
     *ret = st;
     return 0;
 }
 
-static size_t changes(struct sqlite_store *ss) {
-#if SQLITE_VERSION_NUMBER >= 3037000
-    return (size_t)sqlite3_changes64(ss->db);
-#else
-    return (size_t)sqlite3_changes(ss->db);
-#endif
-}
-
-int sql_run_(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+int sql_run_(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
              size_t *ret_changes) {
-    sqlite3_stmt *st = NULL;
-    int r = stmt_bind(ss, def, args, n, &st);
+    struct sql_stmt *st = NULL;
+    int r = stmt_bind(c, def, args, n, &st);
     if (r != 0)
         return r;
     r = stmt_step_done(st);
     if (r == 0 && ret_changes != NULL)
-        *ret_changes = changes(ss);
+        *ret_changes = st->drv->changes(st);
     stmt_done(st);
     return r;
 }
 
-int sql_insert_under_(struct sqlite_store *ss, int (*exists)(struct sqlite_store *ss, const char *id),
-                      const char *parent_id, const struct stmt_def *def, const struct sql_arg *args, size_t n) {
-    int r = exists(ss, parent_id);
-    return r != 0 ? r : sql_run_(ss, def, args, n, NULL);
+int sql_insert_under_(struct sql_conn *c, int (*exists)(struct sql_conn *c, const char *id), const char *parent_id,
+                      const struct stmt_def *def, const struct sql_arg *args, size_t n) {
+    int r = exists(c, parent_id);
+    return r != 0 ? r : sql_run_(c, def, args, n, NULL);
 }
 
-int sql_change_(struct sqlite_store *ss, const struct stmt_def *def, const struct sql_arg *args, size_t n) {
+int sql_change_(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n) {
     size_t changed = 0;
-    int r = sql_run_(ss, def, args, n, &changed);
+    int r = sql_run_(c, def, args, n, &changed);
     return r == 0 && changed == 0 ? LK_ENOTFOUND : r;
 }
 
-int col_copy(sqlite3_stmt *st, int col, char *buf, size_t cap) {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+int sql_begin(struct sql_conn *c) {
+    return c->base.ops->begin(&c->base);
+}
+
+int sql_tx_end(struct sql_conn *c, int r) {
+    if (r == 0) {
+        r = c->base.ops->commit(&c->base);
+        if (r == 0)
+            return 0;
+    }
+    c->base.ops->rollback(&c->base);
+    return r;
+}
+
+int sql_delete_with(struct store *s, const struct stmt_def *dep, const struct stmt_def *del, const char *id) {
+    struct sql_conn *c = sc_of(s);
+    int own_tx = !s->in_tx;
+    int r = own_tx ? sql_begin(c) : 0;
+    if (r != 0)
+        return r;
+    r = sql_run(c, dep, sql_text(id));
+    if (r == 0)
+        r = sql_change(c, del, sql_text(id));
+    return own_tx ? sql_tx_end(c, r) : r;
+}
+
+int col_copy(struct sql_stmt *st, int col, char *buf, size_t cap) {
+    const char *t = NULL;
+    size_t n = 0;
+    int r = st->drv->text(st, col, &t, &n);
+    if (r != 0)
+        return r;
+    if (t == NULL) {
         buf[0] = '\0';
         return 0;
     }
-    const unsigned char *t = sqlite3_column_text(st, col);
-    if (t == NULL)
-        return LK_ENOMEM;
-    int n = sqlite3_column_bytes(st, col);
     /* Too long for the record or holding a NUL: not something we wrote. */
-    if (n < 0 || (size_t)n >= cap || memchr(t, '\0', (size_t)n) != NULL)
+    if (n >= cap || memchr(t, '\0', n) != NULL)
         return LK_ESTORE;
-    memcpy(buf, t, (size_t)n);
+    memcpy(buf, t, n);
     buf[n] = '\0';
     return 0;
 }
 
 /* Copies a TEXT column into a new string in *ret; NULL reads as dflt. */
-static int col_dup(sqlite3_stmt *st, int col, const char *dflt, char **ret) {
-    const char *src = dflt;
-    size_t n = strlen(dflt);
-    if (sqlite3_column_type(st, col) != SQLITE_NULL) {
-        src = (const char *)sqlite3_column_text(st, col);
-        if (src == NULL)
-            return LK_ENOMEM;
-        int len = sqlite3_column_bytes(st, col);
-        if (len < 0)
-            return LK_ESTORE;
-        n = (size_t)len;
+static int col_dup(struct sql_stmt *st, int col, const char *dflt, char **ret) {
+    const char *src = NULL;
+    size_t n = 0;
+    int r = st->drv->text(st, col, &src, &n);
+    if (r != 0)
+        return r;
+    if (src == NULL) {
+        src = dflt;
+        n = strlen(dflt);
     }
     char *p = malloc(n + 1);
     if (p == NULL)
@@ -183,39 +176,42 @@ static int col_dup(sqlite3_stmt *st, int col, const char *dflt, char **ret) {
 }
 
 /* A BLOB column of exactly cap bytes into buf. */
-static int col_blob(sqlite3_stmt *st, int col, void *buf, size_t cap) {
-    if (sqlite3_column_type(st, col) != SQLITE_BLOB || sqlite3_column_bytes(st, col) != (int)cap)
+static int col_blob(struct sql_stmt *st, int col, void *buf, size_t cap) {
+    const void *b = NULL;
+    size_t len = 0;
+    int r = st->drv->blob(st, col, &b, &len);
+    if (r != 0)
+        return r;
+    if (b == NULL || len != cap)
         return LK_ESTORE;
-    const void *b = sqlite3_column_blob(st, col);
-    if (b == NULL)
-        return LK_ENOMEM;
     memcpy(buf, b, cap);
     return 0;
 }
 
 /* A BLOB column of at most cap bytes into a malloc'd copy and its length;
  * NULL reads as NULL and 0. */
-static int col_bytes_dup(sqlite3_stmt *st, int col, size_t cap, uint8_t **ret, size_t *ret_len) {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+static int col_bytes_dup(struct sql_stmt *st, int col, size_t cap, uint8_t **ret, size_t *ret_len) {
+    if (st->drv->is_null(st, col)) {
         *ret = NULL;
         *ret_len = 0;
         return 0;
     }
-    if (sqlite3_column_type(st, col) != SQLITE_BLOB)
-        return LK_ESTORE;
-    int len = sqlite3_column_bytes(st, col);
-    const void *b = sqlite3_column_blob(st, col);
-    if (len < 0 || (size_t)len > cap)
+    const void *b = NULL;
+    size_t len = 0;
+    int r = st->drv->blob(st, col, &b, &len);
+    if (r != 0)
+        return r;
+    if (len > cap)
         return LK_ESTORE;
     if (b == NULL && len > 0)
         return LK_ENOMEM;
-    uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
+    uint8_t *p = malloc(len > 0 ? len : 1);
     if (p == NULL)
         return LK_ENOMEM;
     if (len > 0)
-        memcpy(p, b, (size_t)len);
+        memcpy(p, b, len);
     *ret = p;
-    *ret_len = (size_t)len;
+    *ret_len = len;
     return 0;
 }
 
@@ -240,16 +236,18 @@ int names_json(const char *names, size_t width, size_t n, char **ret) {
  * LK_ESTORE for anything but an array of at most cap non-empty strings
  * that fit their rows.
  */
-static int col_names(sqlite3_stmt *st, int col, char *fixed, size_t width, size_t cap, char **ret_dup, size_t *ret_n) {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+static int col_names(struct sql_stmt *st, int col, char *fixed, size_t width, size_t cap, char **ret_dup,
+                     size_t *ret_n) {
+    const char *text = NULL;
+    size_t len = 0;
+    int tr = st->drv->text(st, col, &text, &len);
+    if (tr != 0)
+        return tr;
+    if (text == NULL) {
         *ret_n = 0;
         return 0;
     }
-    const char *text = (const char *)sqlite3_column_text(st, col);
-    int len = sqlite3_column_bytes(st, col);
-    if (text == NULL || len < 0)
-        return LK_ENOMEM;
-    json_t *arr = json_loadb(text, (size_t)len, 0, NULL);
+    json_t *arr = json_loadb(text, len, 0, NULL);
     size_t n = json_array_size(arr);
     char *names = fixed;
     int r = json_is_array(arr) && n <= cap ? 0 : LK_ESTORE;
@@ -276,11 +274,11 @@ static int col_names(sqlite3_stmt *st, int col, char *fixed, size_t width, size_
 }
 
 /* Column i of the current row into the field c of rec. */
-static int col_read(sqlite3_stmt *st, int i, const struct col_map *c, char *rec) {
+static int col_read(struct sql_stmt *st, int i, const struct col_map *c, char *rec) {
     void *field = rec + c->offset;
     switch (c->kind) {
     case COL_INT: {
-        int64_t v = sqlite3_column_int64(st, i); /* NULL reads as 0 */
+        int64_t v = st->drv->int64(st, i); /* NULL reads as 0 */
         if (c->size == sizeof(int64_t))
             memcpy(field, &v, sizeof(v));
         else {
@@ -290,13 +288,13 @@ static int col_read(sqlite3_stmt *st, int i, const struct col_map *c, char *rec)
         return 0;
     }
     case COL_BOOL: {
-        int b = sqlite3_column_int(st, i) != 0;
+        int b = st->drv->int64(st, i) != 0;
         memcpy(field, &b, sizeof(b));
         return 0;
     }
     case COL_TEXT: return col_copy(st, i, field, c->size);
     case COL_DUP:
-        if (c->dflt == NULL && sqlite3_column_type(st, i) == SQLITE_NULL)
+        if (c->dflt == NULL && st->drv->is_null(st, i))
             return 0;
         return col_dup(st, i, c->dflt != NULL ? c->dflt : "", field);
     case COL_BLOB: return col_blob(st, i, field, c->size);
@@ -344,12 +342,12 @@ void row_free(const struct row_map *m, void *rec) {
 }
 
 /* The current row of st into rec by m; on failure rec owns nothing. */
-static int row_read(sqlite3_stmt *st, const struct row_map *m, void *rec) {
+static int row_read(struct sql_stmt *st, const struct row_map *m, void *rec) {
     if (m->read != NULL)
         return m->read(st, rec);
     /* A map that does not match the statement's columns is a mistake in
      * this backend, like an argument too many. */
-    if ((size_t)sqlite3_column_count(st) != m->ncols)
+    if ((size_t)st->drv->ncols(st) != m->ncols)
         return LK_EINTERNAL;
     memset(rec, 0, m->size);
     for (size_t i = 0; i < m->ncols; i++) {
@@ -362,34 +360,34 @@ static int row_read(sqlite3_stmt *st, const struct row_map *m, void *rec) {
     return 0;
 }
 
-int sql_get_(struct sqlite_store *ss, const struct stmt_def *def, const struct row_map *m, size_t size, void *ret,
+int sql_get_(struct sql_conn *c, const struct stmt_def *def, const struct row_map *m, size_t size, void *ret,
              const struct sql_arg *args, size_t n) {
     if (m != NULL && (m->size != size || size > ROW_MAX))
         return LK_EINTERNAL;
-    sqlite3_stmt *st = NULL;
-    int r = stmt_bind(ss, def, args, n, &st);
+    struct sql_stmt *st = NULL;
+    int r = stmt_bind(c, def, args, n, &st);
     if (r != 0)
         return r;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && m != NULL) {
+    int rc = stmt_step(st);
+    if (rc == 1 && m != NULL) {
         /* Read aside, so that *ret is written on success only. */
         _Alignas(max_align_t) char rec[ROW_MAX];
         r = row_read(st, m, rec);
         if (r == 0)
             memcpy(ret, rec, size);
-    } else if (rc != SQLITE_ROW) {
-        r = rc == SQLITE_DONE ? LK_ENOTFOUND : sqlite_map_rc(rc);
+    } else if (rc != 1) {
+        r = rc == 0 ? LK_ENOTFOUND : rc;
     }
     stmt_done(st);
     return r;
 }
 
-int stmt_collect(sqlite3_stmt *st, const struct row_map *m, size_t elem, int limit, void **ret_items,
+int stmt_collect(struct sql_stmt *st, const struct row_map *m, size_t elem, int limit, void **ret_items,
                  size_t *ret_count) {
     char *items = NULL;
     size_t count = 0, cap = 0;
     int rc, r = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = stmt_step(st)) == 1) {
         if (count == cap) {
             if (cap >= (size_t)limit) {
                 r = LK_ESTORE;
@@ -411,8 +409,8 @@ int stmt_collect(sqlite3_stmt *st, const struct row_map *m, size_t elem, int lim
             goto out;
         count++;
     }
-    if (rc != SQLITE_DONE) {
-        r = sqlite_map_rc(rc);
+    if (rc != 0) {
+        r = rc;
         goto out;
     }
     *ret_items = items;
@@ -425,12 +423,12 @@ out:
     return r;
 }
 
-int sql_list_(struct sqlite_store *ss, const struct stmt_def *def, const struct row_map *m, size_t elem, int limit,
+int sql_list_(struct sql_conn *c, const struct stmt_def *def, const struct row_map *m, size_t elem, int limit,
               void **ret_items, size_t *ret_count, const struct sql_arg *args, size_t n) {
     if (m->size != elem)
         return LK_EINTERNAL;
-    sqlite3_stmt *st = NULL;
-    int r = stmt_bind(ss, def, args, n, &st);
+    struct sql_stmt *st = NULL;
+    int r = stmt_bind(c, def, args, n, &st);
     if (r != 0)
         return r;
     r = stmt_collect(st, m, elem, limit, ret_items, ret_count);
