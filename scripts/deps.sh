@@ -8,6 +8,8 @@ PACKAGES=(
   # build (python3-yaml: api/openapi.yaml becomes the embedded /v1/openapi.json)
   gcc meson ninja-build pkg-config python3 python3-yaml
   libh2o-evloop-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev
+  # the PostgreSQL store: libpq, and a server the tests start for themselves
+  libpq-dev postgresql-15
   # expiry notices: SMTP and webhook delivery
   libcurl4-openssl-dev
   # tests

@@ -36,6 +36,7 @@
 /* Every backend, by DSN scheme. */
 static const struct store_ops *const backends[] = {
     &store_sqlite_ops,
+    &store_postgres_ops,
 };
 
 void token_rec_done(struct token_rec *rec) {

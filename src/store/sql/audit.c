@@ -1,5 +1,5 @@
 /*
- * audit.c - the audit trail in the SQLite backend (docs/audit.md): the
+ * audit.c - the audit trail in the SQL backends (docs/audit.md): the
  * chain's head, appending sealed records in batches (and noting which
  * blocks of seqs hold each org's records), and listing them with filters,
  * scopes and a scan budget.
@@ -32,15 +32,20 @@
  * (teams_json): the record's team must be one of them, of this org, and
  * not from an earlier holder of its name.
  */
-#define AUDIT_WHERE                                                                                                    \
+#define AUDIT_WHERE(TEAMS)                                                                                             \
     " FROM audit WHERE (CASE WHEN ?11 = '' THEN (?1 = '' OR org = ?1) ELSE (org_id = ?11 OR (seq < ?12 AND ?1 != '' "  \
     "AND org_id = '' AND ((actor_type IN ('user', 'service_account', 'workload') AND actor_org = ?1) OR "              \
     "(actor_type = 'root' AND org = ?1)))) END) "                                                                      \
-    "AND (?2 IS NULL OR (org = ?1 AND EXISTS (SELECT 1 FROM json_each(?2) j "                                          \
-    "WHERE json_extract(j.value, '$.name') = audit.team AND audit.seq > json_extract(j.value, '$.after') "             \
-    "AND audit.time_ms >= json_extract(j.value, '$.from_ms')))) "                                                      \
+    "AND (CAST(?2 AS TEXT) IS NULL OR (org = ?1 AND EXISTS (" TEAMS "))) "                                             \
     "AND (?3 = '' OR actor_name = ?3) AND (?4 = '' OR action = ?4) AND (?5 = '' OR outcome = ?5) "                     \
     "AND (?6 = 0 OR time_ms >= ?6) AND (?7 = 0 OR time_ms < ?7) "
+/* The team condition over ?2's JSON, in each engine's JSON functions. */
+#define AUDIT_TEAMS_SQLITE                                                                                             \
+    "SELECT 1 FROM json_each(?2) j WHERE json_extract(j.value, '$.name') = audit.team "                                \
+    "AND audit.seq > json_extract(j.value, '$.after') AND audit.time_ms >= json_extract(j.value, '$.from_ms')"
+#define AUDIT_TEAMS_PG                                                                                                 \
+    "SELECT 1 FROM jsonb_array_elements(CAST(?2 AS JSONB)) j WHERE j->>'name' = audit.team "                           \
+    "AND audit.seq > CAST(j->>'after' AS BIGINT) AND audit.time_ms >= CAST(j->>'from_ms' AS BIGINT)"
 
 /* Up to 16 records in one statement: SQLite's cost per record falls by about
  * a third against one statement each (measured, docs/performance.md). A
@@ -135,8 +140,8 @@ static int audit_args(const struct audit_rec *a, uint8_t raw[SECRET_HASH_LEN], s
 
 /* Notes each (org, block) of recs[0..n) once; a batch names few orgs. */
 static int audit_blocks_put(struct sql_conn *sc, const struct audit_rec *const *recs, size_t n) {
-    static const struct stmt_def def = {.sql =
-                                            "INSERT OR IGNORE INTO audit_org_blocks (org_id, block) VALUES (?1, ?2)"};
+    static const struct stmt_def def = {
+        .sql = "INSERT INTO audit_org_blocks (org_id, block) VALUES (?1, ?2) ON CONFLICT DO NOTHING"};
     enum { SEEN_MAX = 16 };
     const struct audit_rec *seen[SEEN_MAX];
     size_t nseen = 0;
@@ -291,10 +296,12 @@ static int audit_list_window(struct sql_conn *sc, const struct audit_filter *f, 
                              int64_t hi, struct audit_list *ret) {
     /* One lower and one upper bound on seq, so SQLite's plan is a range of
      * the primary key: [?8, ?10), the cursor and the scope folded in. */
-    static const struct stmt_def asc = {.sql = "SELECT " AUDIT_COLS AUDIT_WHERE
-                                               "AND seq >= ?8 AND seq < ?10 ORDER BY seq LIMIT ?9"};
-    static const struct stmt_def desc = {.sql = "SELECT " AUDIT_COLS AUDIT_WHERE
-                                                "AND seq >= ?8 AND seq < ?10 ORDER BY seq DESC LIMIT ?9"};
+#define AUDIT_WINDOW(TEAMS, ORDER)                                                                                     \
+    "SELECT " AUDIT_COLS AUDIT_WHERE(TEAMS) "AND seq >= ?8 AND seq < ?10 ORDER BY seq" ORDER " LIMIT ?9"
+    static const struct stmt_def asc = {.sql = AUDIT_WINDOW(AUDIT_TEAMS_SQLITE, ""),
+                                        .pg = AUDIT_WINDOW(AUDIT_TEAMS_PG, "")};
+    static const struct stmt_def desc = {.sql = AUDIT_WINDOW(AUDIT_TEAMS_SQLITE, " DESC"),
+                                         .pg = AUDIT_WINDOW(AUDIT_TEAMS_PG, " DESC")};
     int want = f->limit - (int)ret->count;
     struct sql_stmt *st = NULL;
     int r = stmt_bind(sc, f->descending ? &desc : &asc,

@@ -1,5 +1,5 @@
 /*
- * meta.c - server metadata in the SQLite backend: small key/value settings
+ * meta.c - server metadata in the SQL backends: small key/value settings
  * (e.g. where org ids begin in the audit trail).
  *
  * Holds no secret in the clear and decides nothing about what a key means.

@@ -1,5 +1,5 @@
 /*
- * notices.c - the expiry-notice outbox in the SQLite backend (migration
+ * notices.c - the expiry-notice outbox in the SQL backends (migration
  * 0006, docs/notices.md): tokens that may need a notice, scheduling,
  * superseding, claiming and finishing a delivery, listing, purging.
  *
@@ -94,9 +94,10 @@ int sql_notice_supersede(struct store *s, const char *token_id, int days, int64_
 }
 
 int sql_notice_due(struct store *s, int64_t now, const char *channel, int limit, struct notice_list *ret) {
-    static const struct stmt_def def = {.sql = "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE n.status = 'pending' AND "
-                                               "n.next_attempt_at <= ?1 AND (?3 IS NULL OR n.channel = ?3) ORDER BY "
-                                               "n.next_attempt_at, n.seq LIMIT ?2"};
+    static const struct stmt_def def = {
+        .sql = "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE n.status = 'pending' AND "
+               "n.next_attempt_at <= ?1 AND (CAST(?3 AS TEXT) IS NULL OR n.channel = ?3) ORDER BY "
+               "n.next_attempt_at, n.seq LIMIT ?2"};
     /* channel NULL binds NULL: any channel. */
     return sql_list(sc_of(s), &def, &notice_map, limit, ret, sql_int(now), sql_int(limit), sql_text(channel));
 }
@@ -125,8 +126,8 @@ int sql_notice_finish(struct store *s, const struct notice_rec *n) {
 int sql_notice_list(struct store *s, const char *org_id, const char *status, int64_t after_seq, int limit,
                     struct notice_list *ret) {
     static const struct stmt_def def = {
-        .sql = "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE (?1 IS NULL OR n.org_id = ?1) "
-               "AND (?2 IS NULL OR n.status = ?2) AND n.seq > ?3 ORDER BY n.seq LIMIT ?4"};
+        .sql = "SELECT " NOTICE_COLS " " NOTICE_FROM " WHERE (CAST(?1 AS TEXT) IS NULL OR n.org_id = ?1) "
+               "AND (CAST(?2 AS TEXT) IS NULL OR n.status = ?2) AND n.seq > ?3 ORDER BY n.seq LIMIT ?4"};
     /* NULL binds NULL: any org, any status. */
     return sql_list(sc_of(s), &def, &notice_map, limit, ret, sql_text(org_id), sql_text(status), sql_int(after_seq),
                     sql_int(limit));
@@ -151,8 +152,9 @@ int sql_notice_cancel_token(struct store *s, const char *token_id, const char *r
 int sql_notice_cancel_owner(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
                             const char *reason, int64_t now, size_t *ret_count) {
     /* id_prefix NULL binds NULL: every token of the owner. */
-    static const struct stmt_def def = {.sql = NOTICE_CANCEL "owner_type = ?3 AND owner_id = ?4 AND "
-                                                             "(?5 IS NULL OR substr(token_id, 1, length(?5)) = ?5)"};
+    static const struct stmt_def def = {
+        .sql = NOTICE_CANCEL "owner_type = ?3 AND owner_id = ?4 AND "
+                             "(CAST(?5 AS TEXT) IS NULL OR substr(token_id, 1, length(CAST(?5 AS TEXT))) = ?5)"};
     return sql_run_count(sc_of(s), &def, ret_count, sql_text(reason), sql_int(now), sql_text(owner_type),
                          sql_text(owner_id), sql_text(id_prefix));
 }
@@ -179,7 +181,7 @@ int sql_notice_cancel_expired(struct store *s, int64_t cutoff, const char *reaso
 int sql_notice_retire(struct store *s, const char *token_id, int64_t now) {
     /* Through tokens: the foreign key would refuse a token that is not there,
      * and the contract says that is nothing to do. */
-    static const struct stmt_def def = {.sql = "INSERT OR IGNORE INTO notice_retired_tokens (token_id, "
-                                               "retired_at) SELECT id, ?2 FROM tokens WHERE id = ?1"};
+    static const struct stmt_def def = {.sql = "INSERT INTO notice_retired_tokens (token_id, retired_at) "
+                                               "SELECT id, ?2 FROM tokens WHERE id = ?1 ON CONFLICT DO NOTHING"};
     return sql_run(sc_of(s), &def, sql_text(token_id), sql_int(now));
 }

@@ -1,5 +1,5 @@
 /*
- * oidc_keys.c - the signing keys of identity tokens in the SQLite backend
+ * oidc_keys.c - the signing keys of identity tokens in the SQL backends
  * (migration 0021): insert, list, mark superseded keys for retirement and
  * delete retired ones.
  *
@@ -37,7 +37,7 @@ int sql_oidc_key_insert(struct store *s, const struct oidc_key_rec *k) {
 int sql_oidc_key_list(struct store *s, struct oidc_key_list *ret) {
     /* The newest STORE_OIDC_KEYS_MAX, oldest first. */
     static const struct stmt_def def = {.sql = "SELECT " KEY_COLS " FROM (SELECT " KEY_COLS
-                                               " FROM oidc_keys ORDER BY seq DESC LIMIT ?1) ORDER BY seq"};
+                                               " FROM oidc_keys ORDER BY seq DESC LIMIT ?1) AS k ORDER BY seq"};
     return sql_list(sc_of(s), &def, &key_map, STORE_OIDC_KEYS_MAX, ret, sql_int(STORE_OIDC_KEYS_MAX));
 }
 

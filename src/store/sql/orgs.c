@@ -1,5 +1,5 @@
 /*
- * orgs.c - organisations in the SQLite backend: insert, get (by id or
+ * orgs.c - organisations in the SQL backends: insert, get (by id or
  * name), list, update, delete (with their tokens), and whether one exists.
  *
  * Holds no lifecycle rule (which status may follow which is svc/orgs.c's).

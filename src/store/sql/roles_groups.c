@@ -1,6 +1,6 @@
 /*
  * roles_groups.c - an organisation's custom roles and user groups in the
- * SQLite backend: insert, get, list, delete, and group memberships.
+ * SQL backends: insert, get, list, delete, and group memberships.
  *
  * Keeps a role's permissions and a group's granted roles as JSON arrays of
  * names, one column each; never resolves or checks a permission or role

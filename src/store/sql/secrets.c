@@ -1,5 +1,5 @@
 /*
- * secrets.c - versioned secrets in the SQLite backend (migration 0016):
+ * secrets.c - versioned secrets in the SQL backends (migration 0016):
  * the newest version of a path, insert, get, the kept versions, prune, and
  * the live paths of a scope.
  *
@@ -101,7 +101,7 @@ int sql_secret_paths(struct store *s, const char *org_id, const char *team_id, c
     /* The newest row of each path, live (not a tombstone), in byte order. */
     static const struct stmt_def def = {
         .sql = "SELECT n.path FROM secrets n WHERE n.scope_id = ?1 AND n.org_id = ?2 AND "
-               "substr(n.path, 1, length(?3)) = ?3 AND n.path > ?4 AND n.value IS NOT NULL AND "
+               "substr(n.path, 1, length(CAST(?3 AS TEXT))) = ?3 AND n.path > ?4 AND n.value IS NOT NULL AND "
                "n.version = (SELECT MAX(m.version) FROM secrets m WHERE m.scope_id = n.scope_id AND m.path = n.path) "
                "ORDER BY n.path LIMIT ?5"};
     static const struct col_map path_col = {COL_TEXT, 0, STORE_SECRET_PATH_MAX, NULL, 0, 0};

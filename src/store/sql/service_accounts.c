@@ -1,5 +1,5 @@
 /*
- * service_accounts.c - a team's service accounts in the SQLite backend:
+ * service_accounts.c - a team's service accounts in the SQL backends:
  * insert, get (by id or team and name), list, update, delete (with their
  * tokens).
  *

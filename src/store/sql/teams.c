@@ -1,5 +1,5 @@
 /*
- * teams.c - teams and their members in the SQLite backend: insert, get,
+ * teams.c - teams and their members in the SQL backends: insert, get,
  * list, update, delete (with their service accounts' tokens), memberships
  * and a member's roles, and the audit scopes of a member's teams.
  *

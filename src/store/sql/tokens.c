@@ -1,5 +1,5 @@
 /*
- * tokens.c - API tokens in the SQLite backend: insert, get, list, expiry
+ * tokens.c - API tokens in the SQL backends: insert, get, list, expiry
  * and rotation, deletes (one, expired, an owner's) and last-use times.
  *
  * A token's policies are kept as a JSON array of strings in one column,
@@ -94,21 +94,21 @@ int sql_token_delete_owner(struct store *s, const char *owner_type, const char *
                            size_t *ret_count) {
     /* keep_id NULL binds NULL: keep none. */
     static const struct stmt_def def = {.sql = "DELETE FROM tokens WHERE owner_type = ?1 AND "
-                                               "owner_id = ?2 AND (?3 IS NULL OR id <> ?3)"};
+                                               "owner_id = ?2 AND (CAST(?3 AS TEXT) IS NULL OR id <> ?3)"};
     return sql_run_count(sc_of(s), &def, ret_count, sql_text(owner_type), sql_text(owner_id), sql_text(keep_id));
 }
 
 int sql_token_delete_owner_prefix(struct store *s, const char *owner_type, const char *owner_id, const char *id_prefix,
                                   size_t *ret_count) {
     static const struct stmt_def def = {.sql = "DELETE FROM tokens WHERE owner_type = ?1 AND owner_id = ?2 "
-                                               "AND substr(id, 1, length(?3)) = ?3"};
+                                               "AND substr(id, 1, length(CAST(?3 AS TEXT))) = ?3"};
     return sql_run_count(sc_of(s), &def, ret_count, sql_text(owner_type), sql_text(owner_id), sql_text(id_prefix));
 }
 
 int sql_token_touch(struct store *s, const struct token_touch *touches, size_t n) {
-    /* The WHERE guard skips rows the update would not change, so a flush of
-     * stale times writes nothing; MAX keeps the rule readable on its own. */
-    static const struct stmt_def def = {.sql = "UPDATE tokens SET last_used_at = MAX(COALESCE(last_used_at, 0), ?2) "
+    /* Only ever later: the WHERE guard skips rows the update would not
+     * move forward, so a flush of stale times writes nothing. */
+    static const struct stmt_def def = {.sql = "UPDATE tokens SET last_used_at = ?2 "
                                                "WHERE id = ?1 AND COALESCE(last_used_at, 0) < ?2"};
     struct sql_conn *sc = sc_of(s);
     /* Inside store_tx the caller's transaction covers the batch. */

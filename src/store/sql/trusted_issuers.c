@@ -1,5 +1,5 @@
 /*
- * trusted_issuers.c - an org's trusted foreign token issuers in the SQLite
+ * trusted_issuers.c - an org's trusted foreign token issuers in the SQL
  * backend (migration 0022): insert, get (by name or by issuer), list,
  * update and delete. The rules and the inline JWK set are opaque text here:
  * svc/federation.c checks them.

@@ -1,5 +1,5 @@
 /*
- * users.c - an organisation's users in the SQLite backend: insert, get (by
+ * users.c - an organisation's users in the SQL backends: insert, get (by
  * id or org and username), list, update, delete (with their tokens).
  *
  * Stores the password hash it is given; never hashes, checks or logs one.

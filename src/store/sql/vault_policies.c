@@ -1,5 +1,5 @@
 /*
- * vault_policies.c - an organisation's Vault ACL policies in the SQLite
+ * vault_policies.c - an organisation's Vault ACL policies in the SQL
  * backend (migration 0018): put (create or replace), get, names, delete.
  *
  * Keeps each document verbatim: parsing, names and built-ins are

@@ -1,5 +1,5 @@
 /*
- * vault_tokens.c - the Vault door's token attributes in the SQLite backend
+ * vault_tokens.c - the Vault door's token attributes in the SQL backends
  * (migration 0019): insert and get, taking one use, a token's subtree and
  * orphaning its children, renewals; and forgetting a renewed token's
  * notices for its old expiry.
@@ -61,8 +61,9 @@ int sql_vault_token_get(struct store *s, const char *token_id, struct vault_toke
 }
 
 int sql_vault_token_use(struct store *s, const char *token_id, int64_t *ret_left) {
-    /* One statement: SQLite's write lock makes the test and the decrement
-     * one step for every connection. */
+    /* One statement, so the test and the decrement are one step for every
+     * connection (SQLite's write lock; PostgreSQL's row lock, the test
+     * re-checked on the row as updated by whoever held it). */
     static const struct stmt_def def = {
         .sql = "UPDATE vault_tokens SET uses_left = uses_left - 1 "
                "WHERE token_id = ?1 AND num_uses > 0 AND uses_left > 0 RETURNING uses_left"};

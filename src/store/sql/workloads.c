@@ -1,6 +1,6 @@
 /*
  * workloads.c - a team's workloads and their bindings to the team's service
- * accounts in the SQLite backend (migration 0020): insert, get, list,
+ * accounts in the SQL backends (migration 0020): insert, get, list,
  * update and delete workloads; bind, unbind, ask and list bindings.
  *
  * Never decides who may bind what (svc/workloads.c does); it only refuses

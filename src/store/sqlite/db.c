@@ -22,7 +22,7 @@
 
 #include "core/errors.h"
 #include "core/secret.h"
-#include "store/sqlite/migrations.h"
+#include "store/sql/migrations.h"
 #include "store/sqlite/sqlite_internal.h"
 
 /* How long a statement waits for another connection's write lock. */

@@ -1,0 +1,308 @@
+/*
+ * driver.c - PostgreSQL as the SQL layer's driver (sql/sql_internal.h),
+ * over libpq.
+ *
+ * A statement is prepared once per connection (PQprepare, named "lk<N>"),
+ * its ?N parameters rewritten as $N (a bare ? as the next number, as SQLite
+ * counts them). Parameters go as text, binary ones (bytea) in binary; the
+ * first step runs it (PQexecPrepared) and holds the whole result, later
+ * steps walk its rows; reset lets the result go. Results are text: integers
+ * are parsed, bytea is unescaped from its hex form once per value read.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/errors.h"
+#include "store/postgres/pg_internal.h"
+
+#define BYTEA_OID 17
+
+struct pg_stmt {
+    struct sql_stmt base;
+    struct pg_store *ps;
+    char name[16];
+    int nparams;
+    /* The bound values: params[i] points into args (text) or into
+     * nums[i] (an integer as text). */
+    const char **params;
+    int *lengths;
+    int *formats;
+    char (*nums)[24];
+    PGresult *res;
+    int row;                   /* the current row; -1 before the first step */
+    int ran;                   /* executed since the last reset */
+    size_t change;             /* rows the last run changed */
+    unsigned char **unescaped; /* per column, bytea of the current row, or NULL */
+    int ncols;
+};
+
+static struct pg_stmt *ps_stmt(struct sql_stmt *st) {
+    return (struct pg_stmt *)st;
+}
+
+int pg_map_error(const PGresult *res) {
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state == NULL)
+        return LK_ESTORE;
+    if (strcmp(state, "23505") == 0) /* unique_violation */
+        return LK_ECONFLICT;
+    if (strcmp(state, "23503") == 0) /* foreign_key_violation: the parent is gone */
+        return LK_ENOTFOUND;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+        return LK_EBUSY; /* serialization failure, deadlock, lock not available */
+    if (strncmp(state, "53", 2) == 0 && strcmp(state, "53200") == 0)
+        return LK_ENOMEM;
+    return LK_ESTORE;
+}
+
+/*
+ * sql with ?N as $N and a bare ? as the next number after the highest so
+ * far (SQLite's rule), outside quoted strings and identifiers: a new
+ * string, or NULL when out of memory or a number is out of range.
+ */
+static char *dollar_params(const char *sql) {
+    size_t len = strlen(sql);
+    char *out = malloc(len * 6 + 1); /* a lone "?" becomes at most "$65535" */
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    long highest = 0;
+    char quote = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = sql[i];
+        if (quote != 0 || ch == '\'' || ch == '"' || ch != '?') {
+            if (quote != 0 && ch == quote)
+                quote = 0;
+            else if (quote == 0 && (ch == '\'' || ch == '"'))
+                quote = ch;
+            out[o++] = ch;
+            continue;
+        }
+        long n = highest + 1;
+        if (sql[i + 1] >= '0' && sql[i + 1] <= '9') {
+            char *end;
+            errno = 0;
+            n = strtol(sql + i + 1, &end, 10);
+            if (errno != 0 || n < 1 || n > 65535) {
+                free(out);
+                return NULL;
+            }
+            i = (size_t)(end - sql) - 1;
+        }
+        if (n > highest)
+            highest = n;
+        o += (size_t)snprintf(out + o, 8, "$%ld", n);
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void finalize(struct sql_stmt *st) {
+    struct pg_stmt *p = ps_stmt(st);
+    if (p == NULL)
+        return;
+    PQclear(p->res);
+    free(p->params);
+    free(p->lengths);
+    free(p->formats);
+    free(p->nums);
+    free(p->unescaped);
+    free(p);
+}
+
+static int prepare(struct sql_conn *c, const struct stmt_def *def, struct sql_stmt **ret) {
+    struct pg_store *ps = (struct pg_store *)c;
+    char *sql = dollar_params(def->pg != NULL ? def->pg : def->sql);
+    struct pg_stmt *p = calloc(1, sizeof(*p));
+    int r = 0;
+    if (sql == NULL || p == NULL) {
+        r = LK_ENOMEM;
+        goto out;
+    }
+    p->base.drv = &pg_driver;
+    p->ps = ps;
+    p->row = -1;
+    snprintf(p->name, sizeof(p->name), "lk%u", ps->next_stmt++);
+    PGresult *res = PQprepare(ps->pg, p->name, sql, 0, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        r = pg_map_error(res);
+        PQclear(res);
+        goto out;
+    }
+    PQclear(res);
+    res = PQdescribePrepared(ps->pg, p->name);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        r = pg_map_error(res);
+        PQclear(res);
+        goto out;
+    }
+    p->nparams = PQnparams(res);
+    p->ncols = PQnfields(res);
+    PQclear(res);
+    size_t np = p->nparams > 0 ? (size_t)p->nparams : 1, nc = p->ncols > 0 ? (size_t)p->ncols : 1;
+    p->params = calloc(np, sizeof(*p->params));
+    p->lengths = calloc(np, sizeof(*p->lengths));
+    p->formats = calloc(np, sizeof(*p->formats));
+    p->nums = calloc(np, sizeof(*p->nums));
+    p->unescaped = calloc(nc, sizeof(*p->unescaped));
+    if (p->params == NULL || p->lengths == NULL || p->formats == NULL || p->nums == NULL || p->unescaped == NULL) {
+        r = LK_ENOMEM;
+        goto out;
+    }
+    *ret = &p->base;
+    p = NULL;
+out:
+    free(sql);
+    if (p != NULL)
+        finalize(&p->base);
+    return r;
+}
+
+static int bind(struct sql_stmt *st, const struct sql_arg *args, size_t n) {
+    struct pg_stmt *p = ps_stmt(st);
+    if ((size_t)p->nparams != n)
+        return LK_EINTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        const struct sql_arg *a = &args[i];
+        p->formats[i] = 0;
+        p->lengths[i] = 0;
+        switch (a->type) {
+        case SQL_NULL: p->params[i] = NULL; break;
+        case SQL_TEXT: p->params[i] = a->p; break;
+        case SQL_INT:
+            snprintf(p->nums[i], sizeof(p->nums[i]), "%lld", (long long)a->n);
+            p->params[i] = p->nums[i];
+            break;
+        case SQL_BLOB:
+            p->params[i] = a->p != NULL ? a->p : "";
+            p->lengths[i] = (int)a->n;
+            p->formats[i] = 1;
+            break;
+        }
+    }
+    return 0;
+}
+
+static void clear_unescaped(struct pg_stmt *p) {
+    for (int i = 0; i < p->ncols; i++) {
+        PQfreemem(p->unescaped[i]);
+        p->unescaped[i] = NULL;
+    }
+}
+
+static int step(struct sql_stmt *st) {
+    struct pg_stmt *p = ps_stmt(st);
+    if (!p->ran) {
+        p->ran = 1;
+        p->res = PQexecPrepared(p->ps->pg, p->name, p->nparams, p->params, p->lengths, p->formats, 0);
+        ExecStatusType status = PQresultStatus(p->res);
+        if (status == PGRES_COMMAND_OK) {
+            const char *t = PQcmdTuples(p->res);
+            p->change = t[0] != '\0' ? strtoul(t, NULL, 10) : 0;
+            return 0;
+        }
+        if (status != PGRES_TUPLES_OK)
+            return pg_map_error(p->res);
+        const char *t = PQcmdTuples(p->res); /* INSERT ... RETURNING, UPDATE ... RETURNING */
+        p->change = t[0] != '\0' ? strtoul(t, NULL, 10) : 0;
+    }
+    if (p->res == NULL || PQresultStatus(p->res) != PGRES_TUPLES_OK)
+        return 0;
+    clear_unescaped(p);
+    if (p->row + 1 >= PQntuples(p->res))
+        return 0;
+    p->row++;
+    return 1;
+}
+
+static void reset(struct sql_stmt *st) {
+    struct pg_stmt *p = ps_stmt(st);
+    clear_unescaped(p);
+    PQclear(p->res);
+    p->res = NULL;
+    p->row = -1;
+    p->ran = 0;
+}
+
+static size_t changes(struct sql_stmt *st) {
+    return ps_stmt(st)->change;
+}
+
+static int ncols(struct sql_stmt *st) {
+    return ps_stmt(st)->ncols;
+}
+
+static int is_null(struct sql_stmt *st, int col) {
+    struct pg_stmt *p = ps_stmt(st);
+    return PQgetisnull(p->res, p->row, col);
+}
+
+static int64_t int64(struct sql_stmt *st, int col) {
+    struct pg_stmt *p = ps_stmt(st);
+    if (PQgetisnull(p->res, p->row, col))
+        return 0;
+    const char *v = PQgetvalue(p->res, p->row, col);
+    if (v[0] == 't' && v[1] == '\0') /* a boolean: EXISTS (...) */
+        return 1;
+    if (v[0] == 'f' && v[1] == '\0')
+        return 0;
+    return strtoll(v, NULL, 10);
+}
+
+static int text(struct sql_stmt *st, int col, const char **out, size_t *len) {
+    struct pg_stmt *p = ps_stmt(st);
+    *out = NULL;
+    *len = 0;
+    if (PQgetisnull(p->res, p->row, col))
+        return 0;
+    *out = PQgetvalue(p->res, p->row, col);
+    *len = (size_t)PQgetlength(p->res, p->row, col);
+    return 0;
+}
+
+static int blob(struct sql_stmt *st, int col, const void **out, size_t *len) {
+    struct pg_stmt *p = ps_stmt(st);
+    *out = NULL;
+    *len = 0;
+    if (PQgetisnull(p->res, p->row, col))
+        return 0;
+    if (PQftype(p->res, col) != BYTEA_OID)
+        return LK_ESTORE;
+    if (p->unescaped[col] == NULL) {
+        size_t n = 0;
+        p->unescaped[col] = PQunescapeBytea((const unsigned char *)PQgetvalue(p->res, p->row, col), &n);
+        if (p->unescaped[col] == NULL)
+            return LK_ENOMEM;
+        *len = n;
+    } else {
+        /* Read once per row already: its length is the escaped form's half. */
+        size_t escaped = (size_t)PQgetlength(p->res, p->row, col);
+        *len = escaped >= 2 ? (escaped - 2) / 2 : 0;
+    }
+    *out = p->unescaped[col];
+    return 0;
+}
+
+/* PostgreSQL dooms a transaction at its first error: every later
+ * statement fails until it is rolled back. A lost connection ends it. */
+static int tx_lost(struct sql_conn *c) {
+    PGTransactionStatusType t = PQtransactionStatus(((struct pg_store *)c)->pg);
+    return t != PQTRANS_INTRANS && t != PQTRANS_ACTIVE;
+}
+
+const struct sql_driver pg_driver = {
+    .prepare = prepare,
+    .finalize = finalize,
+    .bind = bind,
+    .step = step,
+    .reset = reset,
+    .changes = changes,
+    .ncols = ncols,
+    .is_null = is_null,
+    .int64 = int64,
+    .text = text,
+    .blob = blob,
+    .tx_lost = tx_lost,
+};

@@ -1,0 +1,47 @@
+/*
+ * pg_internal.h - what the files of the PostgreSQL backend share: its
+ * connection (struct pg_store, an SQL connection of sql/sql_internal.h,
+ * over libpq) and its driver (driver.c). The entities' operations are the
+ * SQL backends' shared ones (src/store/sql/); db.c holds the connection's
+ * own (open, migrations, transactions). Only src/store/postgres/ includes
+ * this. docs/scaling.md says how it is meant to run.
+ */
+#ifndef LK_STORE_PG_INTERNAL_H
+#define LK_STORE_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "store/sql/sql_internal.h"
+
+struct pg_store {
+    struct sql_conn conn; /* first: a struct store * and a struct sql_conn * are one */
+    PGconn *pg;
+    unsigned next_stmt; /* names the next prepared statement: "lk<N>" */
+};
+
+static inline struct pg_store *ps_of(struct store *s) {
+    return (struct pg_store *)s;
+}
+
+/* The driver the SQL layer runs statements through (driver.c). */
+extern const struct sql_driver pg_driver;
+
+/* A failed result's SQLSTATE as an LK_E* code (NULL: the connection failed). */
+int pg_map_error(const PGresult *res);
+
+/*
+ * Advisory lock keys (pg_advisory_xact_lock). Every write transaction of
+ * every node takes PG_LOCK_WRITE first, so writes are serial across the
+ * cluster as they are in one SQLite file: the audit chain's next seq and
+ * every check-then-write rule hold without retries. PG_LOCK_MIGRATE is
+ * held (per session) while migrating.
+ */
+#define PG_LOCK_WRITE 0x6c6b0001   /* "lk" 1 */
+#define PG_LOCK_MIGRATE 0x6c6b0002 /* "lk" 2 */
+
+/* The connection's own operations (db.c). */
+#define PG_OP_DECLARE_(ret, name, params) ret pg_##name params;
+STORE_CONN_OPS(PG_OP_DECLARE_)
+#undef PG_OP_DECLARE_
+
+#endif
