@@ -1,5 +1,5 @@
 # Thin wrapper over Meson for the README's commands. The real build is meson.build.
-.PHONY: all deps node-deps build build-asan build-tsan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-asan test-tsan bench fmt lint clean
+.PHONY: all deps node-deps build build-asan build-tsan run banned openapi fuzz fuzz-check test test-unit test-blackbox test-postgres test-asan test-tsan bench fmt lint clean
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
@@ -48,6 +48,21 @@ test-unit: build
 test-blackbox: build node-deps
 	LATCHKEY_BIN=$(CURDIR)/$(BUILD)/latchkey $(PYTEST) -q tests/blackbox
 
+# The same store contract and the same black-box suite on PostgreSQL: a
+# throwaway cluster of Debian's postgresql-15 (scripts/pgtmp.sh: initdb in a
+# temporary directory, a Unix socket only, run as the postgres user when we
+# are root), stopped and removed at the end whatever happened. Each test
+# server gets a database of its own (tests/blackbox/pgstore.py).
+test-postgres: build node-deps
+	@dir=$$(mktemp -d "$${TMPDIR:-/tmp}/latchkey-pg.XXXXXX") && chmod 755 "$$dir" && \
+	trap 'scripts/pgtmp.sh stop "$$dir/pg"; rm -rf "$$dir"' EXIT && \
+	dsn=$$(scripts/pgtmp.sh start "$$dir/pg") && \
+	echo "test-postgres: conformance suite on PostgreSQL" && \
+	LATCHKEY_TEST_DSNS="$$dsn" $(BUILD)/tests/unit/test_store_conformance >"$$dir/conformance.log" 2>&1 || \
+	  { tail -50 "$$dir/conformance.log"; exit 1; } && tail -1 "$$dir/conformance.log" && \
+	echo "test-postgres: black-box suite on PostgreSQL" && \
+	LATCHKEY_TEST_PG="$$dsn" LATCHKEY_BIN=$(CURDIR)/$(BUILD)/latchkey $(PYTEST) -q tests/blackbox
+
 # Both suites once more under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
@@ -92,7 +107,7 @@ test-tsan: build-tsan
 	  $(TSAN_RUN) $(PYTEST) -q $(TSAN_BLACKBOX)
 
 # Static checks first, so the last lines are the test runner's summary.
-test: lint openapi fuzz-check test-unit test-blackbox test-asan test-tsan
+test: lint openapi fuzz-check test-unit test-blackbox test-postgres test-asan test-tsan
 
 fuzz-check: deps
 	@scripts/fuzz.sh check

@@ -17,7 +17,7 @@ import threading
 import secret_scan
 from aiosmtpd.controller import Controller
 from federation_harness import Mock
-from helpers import SEEN_PASSWORDS, SEEN_SECRETS, SERVER_DIRS, Server, remember_secret
+from helpers import PG, SEEN_PASSWORDS, SEEN_SECRETS, SERVER_DIRS, Server, remember_secret
 from notice_harness import Hooks, Mailbox, free_port
 
 
@@ -68,6 +68,21 @@ SCAN_KEY = pytest.StashKey[secret_scan.Result]()
 
 
 @pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: checks the SQLite file or the data dir that holds it (its "
+                            "mode, its DSN, a missing dir); skipped when the suite runs on PostgreSQL "
+                            "(LATCHKEY_TEST_PG, where tests/blackbox/pgstore.py makes the data dir)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not PG:
+        return
+    skip = pytest.mark.skip(reason="checks the SQLite file or its data dir; the suite runs on PostgreSQL")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Scans every server directory of the session, whichever tests ran and
     in whatever order. trylast: after pytest's own session finish, which

@@ -16,12 +16,23 @@ import sqlite3
 import subprocess
 import time
 
+import pytest
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("LATCHKEY_BIN", os.path.join(ROOT, "build", "latchkey"))
 SANITIZED = os.environ.get("LATCHKEY_SANITIZED") == "1"
 LISTEN_RE = re.compile(r"listening on (https?)://([^:\s]+|\[[^\]]+\]):(\d+)")
+
+# With LATCHKEY_TEST_PG, every server and operator command stores in
+# PostgreSQL: BIN is then pgstore.py, which adds --store for each --data-dir
+# and becomes the real binary.
+PG = os.environ.get("LATCHKEY_TEST_PG")
+if PG:
+    os.environ["PGSTORE_REAL_BIN"] = BIN
+    os.environ["PGSTORE_ADMIN_DSN"] = PG
+    BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pgstore.py")
+
 
 # The password the tests give the users they make (and log in with).
 PASSWORD = "correct horse battery staple"
@@ -448,8 +459,32 @@ def schema_triggers(server, table):
         con.close()
 
 
+def store_exec(server, sql, params=()):
+    """Runs one statement (? parameters: ints or strings) on the server's
+    store, SQLite file or PostgreSQL database alike: for tests that age a
+    row as time would."""
+    if not PG:
+        con = sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
+        try:
+            con.execute(sql, params)
+            con.commit()
+        finally:
+            con.close()
+        return
+    import pgstore
+    parts = sql.split("?")
+    assert len(parts) == len(params) + 1
+    lit = [str(v) if isinstance(v, int) else "'%s'" % str(v).replace("'", "''") for v in params]
+    text = parts[0] + "".join(v + rest for v, rest in zip(lit, parts[1:]))
+    dsn = pgstore.psql_dsn(pgstore.dsn_of(PG, pgstore.schema_of(server.data_dir)))
+    subprocess.run(["psql", dsn, "-qc", text], capture_output=True, text=True, check=True)
+
+
 def db(server):
-    """A connection to the server's SQLite store; the caller closes it."""
+    """A connection to the server's SQLite store; the caller closes it. On
+    PostgreSQL (LATCHKEY_TEST_PG) the test is skipped: it reads the file."""
+    if PG:
+        pytest.skip("reads the SQLite file directly")
     return sqlite3.connect(os.path.join(server.data_dir, "latchkey.db"), timeout=10)
 
 

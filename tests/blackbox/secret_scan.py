@@ -11,6 +11,9 @@ looks for."""
 import os
 import re
 import sqlite3
+import subprocess
+
+import pgstore
 
 SECRET_CHARS = 32  # lk_<kind>_<id12>_<secret32><crc6>, base62
 ALNUM_RUN = re.compile(rb"[0-9A-Za-z]{%d,}" % SECRET_CHARS)
@@ -79,14 +82,52 @@ def audit_dump(path):
         con.close()
 
 
+def pg_stores(admin):
+    """Every schema of the PostgreSQL database admin names (pgstore.py: one
+    per data dir) as {schema: (its rows as text, its audit records)}, from
+    one dump of the whole database."""
+    dump = subprocess.run(["pg_dump", "--data-only", "--no-owner", pgstore.psql_dsn(admin)], capture_output=True,
+                          check=True).stdout
+    stores = {}
+    schema, table, rows = None, None, []
+    for line in dump.split(b"\n"):
+        if schema is None:
+            m = re.match(rb"COPY (lk_[0-9a-f]+)\.(\w+) ", line)
+            if m:
+                schema, table, rows = m.group(1).decode(), m.group(2).decode(), []
+            continue
+        if line == b"\\.":
+            text, n = stores.get(schema, (b"", 0))
+            stores[schema] = (text + b"\n".join(rows) + b"\n", n + (len(rows) if table == "audit" else 0))
+            schema = None
+            continue
+        rows.append(line)
+    return stores
+
+
 def scan(dirs, secrets, passwords):
     """Reads every file under dirs (but dev-mode stdout) for the given
-    secrets, and the audit table of every latchkey.db among them; returns a
-    Result."""
+    secrets, and the audit table of every latchkey.db among them; on
+    PostgreSQL (LATCHKEY_TEST_PG), the whole database of every data dir
+    among them too. Returns a Result."""
     needles = Needles(secrets, passwords)
     result = Result()
+    admin = os.environ.get("LATCHKEY_TEST_PG")
+    stores = {}
+    if admin:
+        try:
+            stores = pg_stores(admin)
+        except subprocess.CalledProcessError as e:
+            result.unreadable.append((admin.split("?")[0], "pg_dump: %s" % e))
     for top in dirs:
         for root, _, names in os.walk(top):
+            store = stores.pop(pgstore.schema_of(root), None)
+            if store is not None:
+                result.files += 1
+                result.audit_rows += store[1]
+                kind = needles.find(store[0])
+                if kind is not None:
+                    result.findings.append((kind, "store", root))
             for name in sorted(names):
                 path = os.path.join(root, name)
                 if name.startswith("stdout.") or not os.path.isfile(path):
@@ -118,4 +159,6 @@ def describe(kind, where, path):
     """One finding in words, without the secret."""
     if where == "file":
         return "a %s appears in %s" % (kind, path)
+    if where == "store":
+        return "a %s appears in the PostgreSQL store of %s" % (kind, path)
     return "a %s appears in the audit records of %s" % (kind, path)

@@ -17,6 +17,7 @@ import requests
 from helpers import BIN, Server, assert_error, remember_secret, run_cli, SEEN_SECRETS
 
 
+@pytest.mark.sqlite_only
 def test_dev_start_prints_root_token_and_url(server):
     out = server.stdout()
     assert out.count("Root token: ") == 1
@@ -90,6 +91,7 @@ def test_operator_init_then_server_without_dev(tmp_path):
         assert s.stop() == 0
 
 
+@pytest.mark.sqlite_only
 def test_server_without_dev_refuses_a_missing_data_dir(tmp_path):
     r = subprocess.run([BIN, "server", "--data-dir", str(tmp_path / "nope"), "--listen", "127.0.0.1:0"],
                        capture_output=True, text=True, timeout=20)
@@ -115,6 +117,7 @@ def test_bad_configuration_is_refused_with_a_reason(tmp_path, args, msg):
     assert msg in r.stderr
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("source", ["flag", "env", "file"])
 def test_short_identity_tokens_are_refused_without_dev(tmp_path, source):
     """--identity-min-ttl below 5 minutes is a test setting: without --dev
@@ -140,6 +143,7 @@ def test_short_identity_tokens_are_refused_without_dev(tmp_path, source):
     assert r.returncode != 2 and "does not exist" in r.stderr, r.stderr
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("source", ["flag", "env", "file"])
 def test_store_dsn_puts_the_store_where_it_says_and_no_data_dir_is_made(tmp_path, source):
     db = tmp_path / "elsewhere" / "lk.db"
@@ -178,7 +182,9 @@ def test_store_dsn_puts_the_store_where_it_says_and_no_data_dir_is_made(tmp_path
 
 
 @pytest.mark.parametrize("dsn,msg", [
-    ("postgres://db.example/latchkey", r'this build has no \"postgres\" store'),  # the log line is JSON
+    ("mysql://db.example/latchkey", r'this build has no \"mysql\" store'),  # the log line is JSON
+    # A server that is not there: refused at start, its DSN never echoed.
+    ("postgres://db.example:1/latchkey?connect_timeout=2", "cannot open the store given by --store"),
     ("nonsense", "expected SCHEME:LOCATION"),
     ("sqlite:", "expected SCHEME:LOCATION"),
 ])

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from helpers import BIN, assert_error, now, parse_time, remember_secret
+from helpers import BIN, assert_error, now, parse_time, remember_secret, store_exec
 
 
 def test_create_returns_the_secret_once(server):
@@ -210,8 +210,8 @@ def test_rotate_validation(server, body, status, msg):
 def test_tokens_expired_for_more_than_90_days_are_deleted(server):
     """Expired keys stay listed (marked) until deleted; 90 days after
     expiry they are deleted automatically. Age two tokens directly in the real
-    SQLite file, then run one clean-up pass."""
-    import sqlite3
+    store (the SQLite file or the PostgreSQL database), then run one clean-up
+    pass."""
     import subprocess
     old = server.create_token(description="long gone", expires="P1D")
     recent = server.create_token(description="recently expired", expires="P1D")
@@ -219,11 +219,8 @@ def test_tokens_expired_for_more_than_90_days_are_deleted(server):
     for t in (old, recent, live):
         remember_secret(t["token"])
     now = int(time.time())
-    db = sqlite3.connect(server.data_dir + "/latchkey.db")
-    db.execute("UPDATE tokens SET expires_at = ? WHERE id = ?", (now - 91 * 86400, old["id"]))
-    db.execute("UPDATE tokens SET expires_at = ? WHERE id = ?", (now - 89 * 86400, recent["id"]))
-    db.commit()
-    db.close()
+    store_exec(server, "UPDATE tokens SET expires_at = ? WHERE id = ?", (now - 91 * 86400, old["id"]))
+    store_exec(server, "UPDATE tokens SET expires_at = ? WHERE id = ?", (now - 89 * 86400, recent["id"]))
     r = subprocess.run([BIN, "operator", "cleanup", "--data-dir", server.data_dir], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "deleted 1 token(s)" in r.stdout

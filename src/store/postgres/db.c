@@ -35,6 +35,12 @@ static int exec(struct pg_store *ps, const char *sql) {
     return r;
 }
 
+int pg_session_setup(struct pg_store *ps) {
+    /* Times and text are the store's own (Unix seconds, UTF-8); nothing
+     * depends on the server's zone or on the client's locale. */
+    return exec(ps, "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on");
+}
+
 void pg_close(struct store *s) {
     struct pg_store *ps = ps_of(s);
     if (ps == NULL)
@@ -72,10 +78,7 @@ int pg_open(const char *rest, struct store **ret) {
         goto out;
     }
     PQsetNoticeProcessor(ps->pg, quiet, NULL);
-    /* Times and text are the store's own (Unix seconds, UTF-8); nothing
-     * depends on the server's zone or on the client's locale. */
-    r = exec(ps, "SET client_encoding = 'UTF8'; SET standard_conforming_strings = on");
-    if (r != 0)
+    if ((r = pg_session_setup(ps)) != 0)
         goto out;
     *ret = &ps->conn.base;
     ps = NULL;
@@ -93,6 +96,9 @@ int pg_begin(struct store *s) {
     /* Writes are serial across every node (pg_internal.h, PG_LOCK_WRITE):
      * the lock is held until the transaction ends. */
     char sql[96];
+    int rv = pg_revive(&ps_of(s)->conn);
+    if (rv != 0)
+        return rv;
     snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d)", PG_LOCK_WRITE);
     int r = exec(ps_of(s), sql);
     if (r != 0)
@@ -103,7 +109,10 @@ int pg_begin(struct store *s) {
 int pg_read_begin(struct store *s) {
     /* One snapshot for the whole read, taken by the SELECT (store_impl.h:
      * by the time read_begin returns). */
-    int r = exec(ps_of(s), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
+    int r = pg_revive(&ps_of(s)->conn);
+    if (r != 0)
+        return r;
+    r = exec(ps_of(s), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
     if (r != 0)
         exec(ps_of(s), "ROLLBACK");
     return r;

@@ -10,6 +10,7 @@
  * are parsed, bytea is unescaped from its hex form once per value read.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "store/postgres/pg_internal.h"
 
 #define BYTEA_OID 17
+#define INT8_OID 20
 
 struct pg_stmt {
     struct sql_stmt base;
@@ -35,6 +37,7 @@ struct pg_stmt {
     int ran;                   /* executed since the last reset */
     size_t change;             /* rows the last run changed */
     unsigned char **unescaped; /* per column, bytea of the current row, or NULL */
+    size_t *unescaped_len;
     int ncols;
 };
 
@@ -109,15 +112,33 @@ static void finalize(struct sql_stmt *st) {
     free(p->formats);
     free(p->nums);
     free(p->unescaped);
+    free(p->unescaped_len);
     free(p);
 }
 
-static int prepare(struct sql_conn *c, const struct stmt_def *def, struct sql_stmt **ret) {
+/*
+ * Integers and bytea are declared (int8, bytea), so that an integer is
+ * never taken for a 4-byte one where only a literal is beside it ("?6 = 0");
+ * text is left for the server to infer from where it stands (a column's
+ * type, a CAST).
+ */
+static Oid *param_types(const struct sql_arg *args, size_t n) {
+    Oid *types = calloc(n > 0 ? n : 1, sizeof(*types));
+    for (size_t i = 0; types != NULL && i < n; i++) {
+        int t = args[i].type == SQL_NULL ? (int)args[i].n : (int)args[i].type;
+        types[i] = t == SQL_INT ? INT8_OID : t == SQL_BLOB ? BYTEA_OID : 0;
+    }
+    return types;
+}
+
+static int prepare(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+                   struct sql_stmt **ret) {
     struct pg_store *ps = (struct pg_store *)c;
     char *sql = dollar_params(def->pg != NULL ? def->pg : def->sql);
+    Oid *types = param_types(args, n);
     struct pg_stmt *p = calloc(1, sizeof(*p));
     int r = 0;
-    if (sql == NULL || p == NULL) {
+    if (sql == NULL || types == NULL || p == NULL || n > INT_MAX) {
         r = LK_ENOMEM;
         goto out;
     }
@@ -125,7 +146,7 @@ static int prepare(struct sql_conn *c, const struct stmt_def *def, struct sql_st
     p->ps = ps;
     p->row = -1;
     snprintf(p->name, sizeof(p->name), "lk%u", ps->next_stmt++);
-    PGresult *res = PQprepare(ps->pg, p->name, sql, 0, NULL);
+    PGresult *res = PQprepare(ps->pg, p->name, sql, (int)n, types);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         r = pg_map_error(res);
         PQclear(res);
@@ -147,7 +168,9 @@ static int prepare(struct sql_conn *c, const struct stmt_def *def, struct sql_st
     p->formats = calloc(np, sizeof(*p->formats));
     p->nums = calloc(np, sizeof(*p->nums));
     p->unescaped = calloc(nc, sizeof(*p->unescaped));
-    if (p->params == NULL || p->lengths == NULL || p->formats == NULL || p->nums == NULL || p->unescaped == NULL) {
+    p->unescaped_len = calloc(nc, sizeof(*p->unescaped_len));
+    if (p->params == NULL || p->lengths == NULL || p->formats == NULL || p->nums == NULL || p->unescaped == NULL ||
+        p->unescaped_len == NULL) {
         r = LK_ENOMEM;
         goto out;
     }
@@ -155,6 +178,7 @@ static int prepare(struct sql_conn *c, const struct stmt_def *def, struct sql_st
     p = NULL;
 out:
     free(sql);
+    free(types);
     if (p != NULL)
         finalize(&p->base);
     return r;
@@ -271,17 +295,13 @@ static int blob(struct sql_stmt *st, int col, const void **out, size_t *len) {
     if (PQftype(p->res, col) != BYTEA_OID)
         return LK_ESTORE;
     if (p->unescaped[col] == NULL) {
-        size_t n = 0;
-        p->unescaped[col] = PQunescapeBytea((const unsigned char *)PQgetvalue(p->res, p->row, col), &n);
+        p->unescaped[col] =
+            PQunescapeBytea((const unsigned char *)PQgetvalue(p->res, p->row, col), &p->unescaped_len[col]);
         if (p->unescaped[col] == NULL)
             return LK_ENOMEM;
-        *len = n;
-    } else {
-        /* Read once per row already: its length is the escaped form's half. */
-        size_t escaped = (size_t)PQgetlength(p->res, p->row, col);
-        *len = escaped >= 2 ? (escaped - 2) / 2 : 0;
     }
     *out = p->unescaped[col];
+    *len = p->unescaped_len[col];
     return 0;
 }
 
@@ -290,6 +310,18 @@ static int blob(struct sql_stmt *st, int col, const void **out, size_t *len) {
 static int tx_lost(struct sql_conn *c) {
     PGTransactionStatusType t = PQtransactionStatus(((struct pg_store *)c)->pg);
     return t != PQTRANS_INTRANS && t != PQTRANS_ACTIVE;
+}
+
+int pg_revive(struct sql_conn *c) {
+    struct pg_store *ps = (struct pg_store *)c;
+    if (PQstatus(ps->pg) == CONNECTION_OK)
+        return 0;
+    /* The server went away: its prepared statements with it. */
+    stmt_cache_free(c);
+    PQreset(ps->pg);
+    if (PQstatus(ps->pg) != CONNECTION_OK)
+        return LK_ESTORE;
+    return pg_session_setup(ps);
 }
 
 const struct sql_driver pg_driver = {
@@ -305,4 +337,5 @@ const struct sql_driver pg_driver = {
     .text = text,
     .blob = blob,
     .tx_lost = tx_lost,
+    .revive = pg_revive,
 };

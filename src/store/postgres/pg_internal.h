@@ -29,6 +29,13 @@ extern const struct sql_driver pg_driver;
 /* A failed result's SQLSTATE as an LK_E* code (NULL: the connection failed). */
 int pg_map_error(const PGresult *res);
 
+/* The session settings every connection starts with (db.c): 0 or an LK_E* code. */
+int pg_session_setup(struct pg_store *ps);
+
+/* Makes ps's connection again if the server went away (driver.c; the
+ * driver's revive): 0, or LK_ESTORE while it is out of reach. */
+int pg_revive(struct sql_conn *c);
+
 /*
  * Advisory lock keys (pg_advisory_xact_lock). Every write transaction of
  * every node takes PG_LOCK_WRITE first, so writes are serial across the

@@ -65,8 +65,11 @@ struct sql_arg;
  * of its own driver only. Errors are LK_E* codes (negative).
  */
 struct sql_driver {
-    /* Prepares def's SQL (or its pg text) on c: 0 and *ret, or an LK_E* code. */
-    int (*prepare)(struct sql_conn *c, const struct stmt_def *def, struct sql_stmt **ret);
+    /* Prepares def's SQL (or its pg text) on c, for arguments of the types
+     * of args[0..n) (those of its first use: a statement's are fixed by its
+     * caller): 0 and *ret, or an LK_E* code. */
+    int (*prepare)(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+                   struct sql_stmt **ret);
     void (*finalize)(struct sql_stmt *st);
     /* Binds args[0..n) to ?1..?n, borrowed until reset; LK_EINTERNAL when
      * the statement has another number of parameters. */
@@ -89,6 +92,11 @@ struct sql_driver {
     /* 1 when c is inside store_tx but the engine has already ended or
      * doomed that transaction after an error (later writes must not run). */
     int (*tx_lost)(struct sql_conn *c);
+    /* Outside a transaction, before a statement: a connection to a server
+     * that went away (a restart, a failover) is made again, and c's
+     * prepared statements with it (stmt_cache_free). 0, or an LK_E* code
+     * when the server is still out of reach. NULL: never needed. */
+    int (*revive)(struct sql_conn *c);
 };
 
 /* --- the statement helper (stmt.c) ---------------------------------------- */
@@ -101,13 +109,15 @@ struct sql_driver {
 struct sql_arg {
     enum { SQL_NULL, SQL_TEXT, SQL_INT, SQL_BLOB } type;
     const void *p; /* SQL_TEXT: a string; SQL_BLOB: its bytes */
-    int64_t n;     /* SQL_INT: the value; SQL_BLOB: the length */
+    /* SQL_INT: the value; SQL_BLOB: the length; SQL_NULL: the type the
+     * value has when there is one (a driver that declares types uses it) */
+    int64_t n;
 };
 
 /* A string; NULL binds NULL. Bound without a copy: it must live until the
  * runner returns (the statement is reset before that). */
 static inline struct sql_arg sql_text(const char *s) {
-    return (struct sql_arg){s != NULL ? SQL_TEXT : SQL_NULL, s, 0};
+    return (struct sql_arg){s != NULL ? SQL_TEXT : SQL_NULL, s, s != NULL ? 0 : SQL_TEXT};
 }
 
 static inline struct sql_arg sql_int(int64_t v) {
@@ -116,7 +126,7 @@ static inline struct sql_arg sql_int(int64_t v) {
 
 /* A time: 0 ("never", "none") binds NULL. */
 static inline struct sql_arg sql_time(int64_t t) {
-    return (struct sql_arg){t != 0 ? SQL_INT : SQL_NULL, NULL, t};
+    return (struct sql_arg){t != 0 ? SQL_INT : SQL_NULL, NULL, t != 0 ? t : SQL_INT};
 }
 
 static inline struct sql_arg sql_blob(const void *p, int len) {

@@ -29,12 +29,18 @@ static size_t cache_slot(const struct stmt_cache *c, const struct stmt_def *def)
 }
 
 /* The cached statement of def, prepared on first use. */
-static int stmt_get(struct sql_conn *c, const struct stmt_def *def, struct sql_stmt **ret) {
+static int stmt_get(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+                    struct sql_stmt **ret) {
     /* An engine may end a transaction by itself after an error (SQLite on
      * disk full, I/O, out of memory; PostgreSQL dooms it). Inside store_tx
      * that must not let later writes run, and commit, on their own. */
     if (c->base.in_tx && c->drv->tx_lost(c))
         return LK_ESTORE;
+    if (!c->base.in_tx && c->drv->revive != NULL) {
+        int r = c->drv->revive(c);
+        if (r != 0)
+            return r;
+    }
     struct stmt_cache *cache = &c->cache;
     size_t h = cache_slot(cache, def);
     if (cache->defs[h] == NULL) {
@@ -42,7 +48,7 @@ static int stmt_get(struct sql_conn *c, const struct stmt_def *def, struct sql_s
         if (cache->used >= STMT_CACHE_CAP / 2)
             return LK_EINTERNAL;
         struct sql_stmt *st = NULL;
-        int r = c->drv->prepare(c, def, &st);
+        int r = c->drv->prepare(c, def, args, n, &st);
         if (r != 0)
             return r;
         cache->defs[h] = def;
@@ -72,7 +78,7 @@ int stmt_step_done(struct sql_stmt *st) {
 int stmt_bind(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
               struct sql_stmt **ret) {
     struct sql_stmt *st = NULL;
-    int r = stmt_get(c, def, &st);
+    int r = stmt_get(c, def, args, n, &st);
     if (r != 0)
         return r;
     /* A call with more or fewer arguments than the SQL has parameters is a

@@ -34,7 +34,10 @@ int sqlite_map_rc(int rc) {
     }
 }
 
-static int prepare(struct sql_conn *c, const struct stmt_def *def, struct sql_stmt **ret) {
+static int prepare(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
+                   struct sql_stmt **ret) {
+    (void)args; /* SQLite's values carry their own types */
+    (void)n;
     struct sqlite_stmt *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return LK_ENOMEM;
@@ -153,4 +156,5 @@ const struct sql_driver sqlite_driver = {
     .text = text,
     .blob = blob,
     .tx_lost = tx_lost,
+    .revive = NULL, /* a file does not go away */
 };

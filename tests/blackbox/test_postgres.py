@@ -1,0 +1,129 @@
+"""What only the PostgreSQL store has (docs/scaling.md; run by `make
+test-postgres`, skipped on SQLite): a server whose connections the database
+cut (a restart, a failover) carries on once it is back; two servers on one
+database share tokens, revocations and one audit chain, also when both
+write at once."""
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+from helpers import PG, Server, remember_secret
+
+pytestmark = pytest.mark.skipif(not PG, reason="PostgreSQL only (LATCHKEY_TEST_PG; make test-postgres)")
+
+
+def psql(sql):
+    import pgstore
+    r = subprocess.run(["psql", pgstore.psql_dsn(PG), "-qtAc", sql], capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+def shared_store(tmp_path):
+    import pgstore
+    return pgstore.store_dsn(PG, str(tmp_path / "shared"))
+
+
+def eventually(fn, tries=20, pause=0.1):
+    for _ in range(tries):
+        r = fn()
+        if r.status_code < 500:
+            return r
+        time.sleep(pause)
+    return r
+
+
+def test_a_server_carries_on_after_the_database_cut_its_connections(server):
+    t = server.create_token(description="before the cut")
+    remember_secret(t["token"])
+    cut = psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    assert int(cut) >= 1
+    # Each connection finds out at its next statement and is made again; a
+    # request may meet a dead one first (500), never more than once each.
+    r = eventually(lambda: server.get("/v1/auth/whoami", token=t["token"]))
+    assert r.status_code == 200 and r.json()["token"]["id"] == t["id"]
+    made = eventually(lambda: server.post("/v1/tokens", token=server.root_token,
+                                          json={"description": "after the cut", "expires": "P1D"}))
+    assert made.status_code == 200, made.text
+    remember_secret(made.json()["token"])
+    for _ in range(10):
+        assert server.get("/v1/auth/whoami", token=made.json()["token"]).status_code == 200
+    assert server.proc.poll() is None
+    # Nothing acknowledged was lost, and the trail still verifies.
+    server.restart()
+    assert server.get("/v1/auth/whoami", token=made.json()["token"]).status_code == 200
+    v = server.get("/v1/audit/verify", token=server.root_token).json()
+    assert v["chain"]["broken_at"] is None, v
+
+
+@pytest.fixture
+def two_nodes(tmp_path):
+    """Two servers, each with its own data dir, on one database (the second
+    finds it made: no new root token), caches short as a deployment of
+    several nodes would set them."""
+    dsn = shared_store(tmp_path)
+    flags = ["--store", dsn, "--cache-ttl", "1", "--read-cache-ms", "200"]
+    a = Server(str(tmp_path / "a"), extra=flags)
+    os.makedirs(a.tmp, exist_ok=True)
+    a.start()
+    remember_secret(a.root_token)
+    b = Server(str(tmp_path / "b"), extra=flags)
+    os.makedirs(b.tmp, exist_ok=True)
+    b.start()
+    yield a, b
+    for s in (a, b):
+        if s.proc is not None:
+            assert s.stop() == 0, s.stderr()[-3000:]
+
+
+def test_two_nodes_share_tokens_and_revocations(two_nodes):
+    a, b = two_nodes
+    root = a.root_token
+    assert b.get("/v1/auth/whoami", token=root).status_code == 200
+    t = a.create_token(token=root, description="made on a", expires="P1D")
+    remember_secret(t["token"])
+    assert b.get("/v1/auth/whoami", token=t["token"]).status_code == 200
+    assert b.delete("/v1/tokens/" + t["id"], token=root).status_code in (200, 204)
+    # Refused on b at once (its own change), and on a once its cache
+    # entry's second is up.
+    assert b.get("/v1/auth/whoami", token=t["token"]).status_code == 401
+    deadline = time.time() + 3
+    while a.get("/v1/auth/whoami", token=t["token"]).status_code != 401:
+        assert time.time() < deadline, "a still accepts a token b revoked"
+        time.sleep(0.05)
+
+
+def test_two_nodes_writing_at_once_keep_one_audit_chain(two_nodes):
+    a, b = two_nodes
+    root = a.root_token
+    made, errors = [], []
+
+    def writer(node, n):
+        for i in range(n):
+            r = node.post("/v1/tokens", token=root, json={"description": "w%d" % i, "expires": "P1D"})
+            if r.status_code != 200:
+                errors.append(r.text)
+            else:
+                made.append(r.json())
+
+    threads = [threading.Thread(target=writer, args=(node, 40)) for node in (a, b, a, b)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for t in made:
+        remember_secret(t["token"])
+    assert errors == [] and len(made) == 160
+    # Every token works on both nodes; the records of both are one chain,
+    # as each node reads it.
+    for t in made[::16]:
+        assert a.get("/v1/auth/whoami", token=t["token"]).status_code == 200
+        assert b.get("/v1/auth/whoami", token=t["token"]).status_code == 200
+    for node in (a, b):
+        v = node.get("/v1/audit/verify", token=root).json()
+        assert v["chain"]["broken_at"] is None and v["chain"]["records"] >= 160, v
+    seqs = [r["seq"] for r in node.get("/v1/audit?limit=200&action=token.create", token=root).json()["items"]]
+    assert len(seqs) == len(set(seqs)) == 160
