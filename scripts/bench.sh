@@ -13,6 +13,9 @@
 # with {"query":"{ me { name } }"} and the root token, on the async server) against nginx answering a fixed body
 # of the same size as its answer. Then audited token creations per second
 # (each one commits with its record and is synced before the answer).
+# Last, the same verify path and audited token creations on PostgreSQL
+# (docs/scaling.md): a throwaway cluster (scripts/pgtmp.sh), one node, then
+# two nodes on the one database driven at once.
 # The whoami rounds also run a service account's opaque token and an
 # identity token (JWT) of the same account on the async server, and print
 # the JWT's figure as a ratio to the opaque token's.
@@ -23,6 +26,7 @@
 #      nginx / latchkey / latchkey durable, then of nginx / latchkey secret
 #      read, default 3; ratios are medians), SECRETS (0 skips the secret
 #      read; default 1), GRAPHQL (0 skips the GraphQL query; default 1),
+#      POSTGRES (0 skips the PostgreSQL rounds; default 1),
 #      WRK_THREADS (default 2), QUIET_STEAL (a round whose every run had at
 #      most this much CPU stolen by the hypervisor, in %, counts as quiet:
 #      the medians of the quiet rounds are printed too; default 5),
@@ -45,14 +49,18 @@ WRK_THREADS=${WRK_THREADS:-2}
 QUIET_STEAL=${QUIET_STEAL:-5}
 SECRETS=${SECRETS:-1}
 GRAPHQL=${GRAPHQL:-1}
+POSTGRES=${POSTGRES:-1}
 AFFINITY=${AFFINITY:-1}
 lk_affinity=()
 [ "$AFFINITY" = 1 ] && lk_affinity=(--cpu-affinity)
 AUDIT_CPU=${AUDIT_CPU:-$([ "$AFFINITY" = 1 ] && echo auto || echo off)}
 
 work=$(mktemp -d)
-lk_pid=""; ng_pid=""; lks_pid=""; lkr_pid=""
+chmod 755 "$work" # the PostgreSQL cluster runs as its own user (scripts/pgtmp.sh)
+lk_pid=""; ng_pid=""; lks_pid=""; lkr_pid=""; pg_pids=""
 cleanup() {
+  for p in $pg_pids; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  [ -d "$work/pg" ] && "$(dirname "$0")/pgtmp.sh" stop "$work/pg" || true
   [ -n "$lk_pid" ] && kill "$lk_pid" 2>/dev/null && wait "$lk_pid" 2>/dev/null || true
   [ -n "$lks_pid" ] && kill "$lks_pid" 2>/dev/null && wait "$lks_pid" 2>/dev/null || true
   [ -n "$lkr_pid" ] && kill "$lkr_pid" 2>/dev/null && wait "$lkr_pid" 2>/dev/null || true
@@ -375,3 +383,42 @@ verdict=$("$BIN" operator audit verify --data-dir "$work/data-async")
 t1=$(date +%s%N)
 printf "after the bench, the async server's trail: %s (verified in %.1f s)\n" "$verdict" \
   "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1e9 }')"
+
+# --- PostgreSQL: one node, then two on one database ----------------------------
+# The verify path (whoami: a cached token, its read audited) against nginx,
+# and audited token creations (each a write transaction under the
+# cluster-wide write lock, with its record, answered once committed).
+if [ "$POSTGRES" = 1 ]; then
+  [ -n "$lk_pid" ] && kill "$lk_pid" 2>/dev/null && wait "$lk_pid" 2>/dev/null || true
+  lk_pid=""
+  dsn=$("$(dirname "$0")/pgtmp.sh" start "$work/pg") || { echo "bench: PostgreSQL did not start (POSTGRES=0 skips it)"; exit 1; }
+  start_lk pg1 --store "$dsn"
+  start_lk pg2 --store "$dsn"
+  pg_pids="$(cat "$work/lk-pg1.pid") $(cat "$work/lk-pg2.pid")"
+  pg1_url=$(grep -oE 'http://[0-9.]+:[0-9]+' "$work/lk-pg1.out" | head -1)
+  pg2_url=$(grep -oE 'http://[0-9.]+:[0-9]+' "$work/lk-pg2.out" | head -1)
+  token_pg=$(sed -n 's/^Root token: //p' "$work/lk-pg1.out" "$work/lk-pg2.out" | head -1)
+  [ -n "$pg1_url" ] && [ -n "$pg2_url" ] && [ -n "$token_pg" ] ||
+    { echo "bench: latchkey on PostgreSQL did not start"; cat "$work"/lk-pg*.err; exit 1; }
+  for c in $CONNS; do
+    read -r nr n50 n99 nst < <(run nginx "http://127.0.0.1:$ng_port/v1/auth/whoami" "$c")
+    read -r lr l50 l99 lst < <(run latchkey-pg "$pg1_url/v1/auth/whoami" "$c" "$token_pg")
+    printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "nginx fixed reply" "$nr" "$n50" "$n99" "$nst"
+    printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "PostgreSQL whoami, 1 node" "$lr" "$l50" "$l99" "$lst"
+    awk -v l="$lr" -v n="$nr" -v c="$c" 'BEGIN { printf "%-6s ratio latchkey on PostgreSQL/nginx: %.2fx\n", c, l/n }'
+    read -r cr c50 c99 cst < <(run latchkey-pg-create "$pg1_url/v1/tokens" "$c" "$token_pg" "$work/create.lua")
+    printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "PostgreSQL creations, 1 node" "$cr" "$c50" "$c99" "$cst"
+    # Two nodes at once, half the connections each.
+    h=$(( c > 1 ? c / 2 : 1 ))
+    run latchkey-pg2-create "$pg2_url/v1/tokens" "$h" "$token_pg" "$work/create.lua" >"$work/pg2.run" &
+    second=$!
+    read -r ar a50 a99 ast < <(run latchkey-pg1-create "$pg1_url/v1/tokens" "$h" "$token_pg" "$work/create.lua")
+    wait "$second"
+    read -r br b50 b99 bst <"$work/pg2.run"
+    printf "%-6s %-28s %12.0f %10.0f %10.0f %8s\n" "$c" "PostgreSQL creations, 2 nodes" \
+      "$(awk -v a="$ar" -v b="$br" 'BEGIN { print a + b }')" "$a50" "$(awk -v a="$a99" -v b="$b99" 'BEGIN { print (a > b ? a : b) }')" "$ast"
+  done
+  verdict=$(curl -sS -H "Authorization: Bearer $token_pg" "$pg2_url/v1/audit/verify" |
+    /usr/bin/python3 -c 'import json, sys; v = json.load(sys.stdin)["chain"]; print("%s records, broken at %s" % (v["records"], v["broken_at"]))')
+  printf "after the PostgreSQL rounds, the one trail of both nodes: %s\n" "$verdict"
+fi

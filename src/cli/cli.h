@@ -99,6 +99,7 @@ int cli_operator_init(struct cli_ctx *ctx);
 int cli_operator_rekey(struct cli_ctx *ctx);
 int cli_operator_root_token(struct cli_ctx *ctx);
 int cli_operator_migrate(struct cli_ctx *ctx);
+int cli_operator_migrate_store(struct cli_ctx *ctx); /* operator_store.c */
 int cli_operator_cleanup(struct cli_ctx *ctx);
 int cli_operator_notices(struct cli_ctx *ctx);
 int cli_operator_audit(struct cli_ctx *ctx);

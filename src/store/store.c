@@ -136,6 +136,13 @@ int store_migrate(struct store *s, int *ret_version) {
     return s->ops->migrate(s, ret_version);
 }
 
+int store_copy(struct store *from, struct store *to, void (*progress)(const char *table, int64_t rows, void *arg),
+               void *arg) {
+    if (from == NULL || to == NULL)
+        return LK_EINVAL;
+    return to->ops->copy_from(to, from, progress, arg);
+}
+
 int store_token_insert(struct store *s, const struct token_rec *rec) {
     STORE_WRITE(rec == NULL || !rec_ok(rec), token_insert(s, rec));
 }

@@ -91,6 +91,19 @@ void store_close(struct store *s);
  */
 int store_migrate(struct store *s, int *ret_version);
 
+/*
+ * Copies every row of from into to (`latchkey operator migrate-store`):
+ * both open and migrated, to new (no org, token or audit record; its meta
+ * is replaced by from's), from read in one snapshot and left unchanged.
+ * Rows keep their seq, so cursors and the audit chain are as they were.
+ * All of it in one transaction of to's, or nothing. progress (may be NULL)
+ * is told each table's name and row count as it is done. 0, LK_ECONFLICT
+ * when to is not new, LK_EINVAL when the two are not both SQL stores (or
+ * one store twice), LK_EBUSY inside a transaction, or another LK_E* code.
+ */
+int store_copy(struct store *from, struct store *to, void (*progress)(const char *table, int64_t rows, void *arg),
+               void *arg);
+
 /* Runs fn inside one transaction: commits if fn returns 0, else rolls back
  * and returns fn's code. Inside a request transaction (below) it runs as a
  * savepoint of it; other nesting is not supported (LK_EINTERNAL). */

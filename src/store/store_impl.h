@@ -195,7 +195,10 @@
     X(int, oidc_key_list, (struct store *s, struct oidc_key_list *ret))                                                \
     X(int, oidc_key_retire,                                                                                            \
       (struct store *s, const char *except_kid, int64_t now, int64_t retire_after, size_t *ret_changed))               \
-    X(int, oidc_key_delete_retired, (struct store *s, int64_t now, size_t *ret_deleted))
+    X(int, oidc_key_delete_retired, (struct store *s, int64_t now, size_t *ret_deleted))                              \
+    /* every row of from into s (store_copy) */                                                                       \
+    X(int, copy_from,                                                                                                  \
+      (struct store *s, struct store *from, void (*progress)(const char *table, int64_t rows, void *arg), void *arg))
 #define STORE_OPS(X) STORE_CONN_OPS(X) STORE_ENTITY_OPS(X)
 /* clang-format on */
 

@@ -480,6 +480,20 @@ def store_exec(server, sql, params=()):
     subprocess.run(["psql", dsn, "-qc", text], capture_output=True, text=True, check=True)
 
 
+def store_dump(server):
+    """The server's whole store as text (SQLite's dump, or pg_dump of its
+    PostgreSQL schema), for tests that look for a secret in it."""
+    if not PG:
+        con = sqlite3.connect("file:%s?mode=ro" % os.path.join(server.data_dir, "latchkey.db"), uri=True)
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+    import pgstore
+    return subprocess.run(["pg_dump", "--data-only", "--no-owner", "-n", pgstore.schema_of(server.data_dir),
+                           pgstore.psql_dsn(PG)], capture_output=True, text=True, check=True).stdout
+
+
 def db(server):
     """A connection to the server's SQLite store; the caller closes it. On
     PostgreSQL (LATCHKEY_TEST_PG) the test is skipped: it reads the file."""

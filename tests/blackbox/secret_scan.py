@@ -86,8 +86,16 @@ def pg_stores(admin):
     """Every schema of the PostgreSQL database admin names (pgstore.py: one
     per data dir) as {schema: (its rows as text, its audit records)}, from
     one dump of the whole database."""
-    dump = subprocess.run(["pg_dump", "--data-only", "--no-owner", pgstore.psql_dsn(admin)], capture_output=True,
-                          check=True).stdout
+    dsn = pgstore.psql_dsn(admin)
+    names = subprocess.run(["psql", dsn, "-qtAc", "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'lk\\_%'"],
+                           capture_output=True, text=True, check=True).stdout.split()
+    # pg_dump locks every table it dumps in one transaction: a hundred
+    # schemas at a time stay within the server's lock table.
+    dump = b""
+    for i in range(0, len(names), 100):
+        args = [a for n in names[i:i + 100] for a in ("-n", n)]
+        dump += subprocess.run(["pg_dump", "--data-only", "--no-owner"] + args + [dsn], capture_output=True,
+                               check=True).stdout
     stores = {}
     schema, table, rows = None, None, []
     for line in dump.split(b"\n"):

@@ -19,7 +19,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 
-from helpers import (BIN, assert_error, create_org, create_user, db, remember_secret, rewind, schema_triggers,
+from helpers import (BIN, assert_error, create_org, create_user, db, remember_secret, rewind, schema_triggers, store_dump,
                      token_for)
 from notice_harness import (CLOCK_ENV, DAY, WEBHOOK_SECRET, Mailbox, check_signature, epoch, free_port, hooks_of,
                             mails_of, no_secret_in, notice_flags, rfc3339, run_pass)
@@ -82,10 +82,7 @@ def test_user_token_gets_the_7_and_1_day_notices_once_each(server, acme, smtp, w
     no_secret_in([x["raw"] for x in smtp.messages] + [c["body"].decode() + json.dumps(c["headers"])
                                                       for c in webhook.calls], secrets)
     no_secret_in([json.dumps(listing), server.stderr()], secrets)
-    import sqlite3
-    db = sqlite3.connect(server.data_dir + "/latchkey.db")
-    dump = "\n".join(db.iterdump())
-    db.close()
+    dump = store_dump(server)
     no_secret_in([dump], [WEBHOOK_SECRET])
 
 
@@ -489,10 +486,7 @@ def test_smtp_password_never_goes_out_in_the_clear_nor_into_logs(server, acme, s
     n = server.get("/v1/orgs/acme/notices", token=acme["admin"]).json()["items"]
     assert [(x["status"], x["attempts"]) for x in n] == [("pending", 1)]
     assert "SSL" in n[0]["last_error"] or "TLS" in n[0]["last_error"], n[0]["last_error"]
-    import sqlite3
-    db = sqlite3.connect(server.data_dir + "/latchkey.db")
-    dump = "\n".join(db.iterdump())
-    db.close()
+    dump = store_dump(server)
     no_secret_in([dump, json.dumps(n), r.stdout, r.stderr, server.stderr()], [password])
     # A password without a user name is refused at start.
     env = dict(os.environ, LATCHKEY_SMTP_PASSWORD=password)

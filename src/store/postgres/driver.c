@@ -20,6 +20,8 @@
 
 #define BYTEA_OID 17
 #define INT8_OID 20
+#define INT2_OID 21
+#define INT4_OID 23
 
 struct pg_stmt {
     struct sql_stmt base;
@@ -312,6 +314,34 @@ static int tx_lost(struct sql_conn *c) {
     return t != PQTRANS_INTRANS && t != PQTRANS_ACTIVE;
 }
 
+static int type(struct sql_stmt *st, int col) {
+    struct pg_stmt *p = ps_stmt(st);
+    if (PQgetisnull(p->res, p->row, col))
+        return SQL_NULL;
+    switch (PQftype(p->res, col)) {
+    case INT8_OID:
+    case INT4_OID:
+    case INT2_OID: return SQL_INT;
+    case BYTEA_OID: return SQL_BLOB;
+    default: return SQL_TEXT;
+    }
+}
+
+/* An identity does not move when a row brings its own seq: set it past
+ * the highest (a table without one is left alone). */
+static int copied(struct sql_conn *c, const char *table) {
+    struct pg_store *ps = (struct pg_store *)c;
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence('%s', 'seq') AS s, MAX(seq) AS m FROM %s) AS x "
+             "WHERE s IS NOT NULL AND m IS NOT NULL",
+             table, table);
+    PGresult *res = PQexec(ps->pg, sql);
+    int r = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : pg_map_error(res);
+    PQclear(res);
+    return r;
+}
+
 int pg_revive(struct sql_conn *c) {
     struct pg_store *ps = (struct pg_store *)c;
     if (PQstatus(ps->pg) == CONNECTION_OK)
@@ -338,4 +368,6 @@ const struct sql_driver pg_driver = {
     .blob = blob,
     .tx_lost = tx_lost,
     .revive = pg_revive,
+    .type = type,
+    .copied = copied,
 };

@@ -97,6 +97,12 @@ struct sql_driver {
      * prepared statements with it (stmt_cache_free). 0, or an LK_E* code
      * when the server is still out of reach. NULL: never needed. */
     int (*revive)(struct sql_conn *c);
+    /* The type of column col's value in the current row: SQL_NULL,
+     * SQL_INT, SQL_TEXT or SQL_BLOB (copy.c copies values as they are). */
+    int (*type)(struct sql_stmt *st, int col);
+    /* After rows were inserted into table with their own seq (copy.c): the
+     * engine's next seq moved past them. 0 or an LK_E* code. */
+    int (*copied)(struct sql_conn *c, const char *table);
 };
 
 /* --- the statement helper (stmt.c) ---------------------------------------- */

@@ -137,6 +137,22 @@ static int blob(struct sql_stmt *st, int col, const void **p, size_t *len) {
     return 0;
 }
 
+static int type(struct sql_stmt *st, int col) {
+    switch (sqlite3_column_type(raw(st), col)) {
+    case SQLITE_NULL: return SQL_NULL;
+    case SQLITE_INTEGER: return SQL_INT;
+    case SQLITE_BLOB: return SQL_BLOB;
+    default: return SQL_TEXT;
+    }
+}
+
+/* AUTOINCREMENT keeps the highest seq inserted, given or not. */
+static int copied(struct sql_conn *c, const char *table) {
+    (void)c;
+    (void)table;
+    return 0;
+}
+
 /* SQLite rolls a transaction back by itself on some errors (disk full,
  * I/O, out of memory): the connection is in autocommit again. */
 static int tx_lost(struct sql_conn *c) {
@@ -157,4 +173,6 @@ const struct sql_driver sqlite_driver = {
     .blob = blob,
     .tx_lost = tx_lost,
     .revive = NULL, /* a file does not go away */
+    .type = type,
+    .copied = copied,
 };

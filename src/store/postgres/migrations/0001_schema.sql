@@ -313,3 +313,8 @@ CREATE TABLE trusted_issuers (
     UNIQUE (org_id, issuer)
 );
 CREATE INDEX trusted_issuers_org ON trusted_issuers (org_id, seq);
+
+-- Every record of this trail carries its org id (SQLite's 0013 notes where
+-- they began; here, from the first). `operator migrate-store` replaces it
+-- with the source's.
+INSERT INTO meta (key, value) VALUES ('audit_org_ids_from', '1');
