@@ -12,7 +12,8 @@ import time
 import pytest
 import requests
 
-from helpers import PG, Server, remember_secret
+from helpers import PG, Server, create_org, create_user, remember_secret, token_for
+from notice_harness import WEBHOOK_SECRET, hooks_of, mails_of, notice_flags
 
 pytestmark = pytest.mark.skipif(not PG, reason="PostgreSQL only (LATCHKEY_TEST_PG; make test-postgres)")
 
@@ -28,31 +29,29 @@ def shared_store(tmp_path):
     return pgstore.store_dsn(PG, str(tmp_path / "shared"))
 
 
-def eventually(fn, tries=20, pause=0.1):
-    for _ in range(tries):
-        r = fn()
-        if r.status_code < 500:
-            return r
-        time.sleep(pause)
-    return r
-
-
 def test_a_server_carries_on_after_the_database_cut_its_connections(server):
     t = server.create_token(description="before the cut")
     remember_secret(t["token"])
     cut = psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
     assert int(cut) >= 1
-    # Each connection finds out at its next statement and is made again; a
-    # request may meet a dead one first (500), never more than once each.
-    r = eventually(lambda: server.get("/v1/auth/whoami", token=t["token"]))
+    # Each connection finds out at its next statement outside a transaction
+    # (or at the first of one), is made again and runs it once more: no
+    # request sees the cut.
+    r = server.get("/v1/auth/whoami", token=t["token"])
     assert r.status_code == 200 and r.json()["token"]["id"] == t["id"]
-    made = eventually(lambda: server.post("/v1/tokens", token=server.root_token,
-                                          json={"description": "after the cut", "expires": "P1D"}))
+    made = server.post("/v1/tokens", token=server.root_token, json={"description": "after the cut", "expires": "P1D"})
     assert made.status_code == 200, made.text
     remember_secret(made.json()["token"])
     for _ in range(10):
         assert server.get("/v1/auth/whoami", token=made.json()["token"]).status_code == 200
+    # And again, with every connection in use by then cut once more.
+    psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    for _ in range(10):
+        assert server.get("/v1/auth/whoami", token=made.json()["token"]).status_code == 200
+        assert server.post("/v1/tokens", token=server.root_token,
+                           json={"description": "again", "expires": "P1D"}).status_code == 200
     assert server.proc.poll() is None
     # Nothing acknowledged was lost, and the trail still verifies.
     server.restart()
@@ -61,24 +60,33 @@ def test_a_server_carries_on_after_the_database_cut_its_connections(server):
     assert v["chain"]["broken_at"] is None, v
 
 
-@pytest.fixture
-def two_nodes(tmp_path):
+def start_nodes(tmp_path, extra=(), env=None):
     """Two servers, each with its own data dir, on one database (the second
     finds it made: no new root token), caches short as a deployment of
     several nodes would set them."""
     dsn = shared_store(tmp_path)
-    flags = ["--store", dsn, "--cache-ttl", "1", "--read-cache-ms", "200"]
-    a = Server(str(tmp_path / "a"), extra=flags)
-    os.makedirs(a.tmp, exist_ok=True)
-    a.start()
-    remember_secret(a.root_token)
-    b = Server(str(tmp_path / "b"), extra=flags)
-    os.makedirs(b.tmp, exist_ok=True)
-    b.start()
-    yield a, b
-    for s in (a, b):
+    flags = ["--store", dsn, "--cache-ttl", "1", "--read-cache-ms", "200"] + list(extra)
+    nodes = []
+    for name in ("a", "b"):
+        n = Server(str(tmp_path / name), extra=flags, env=env)
+        os.makedirs(n.tmp, exist_ok=True)
+        n.start()
+        nodes.append(n)
+    remember_secret(nodes[0].root_token)
+    return nodes
+
+
+def stop_nodes(nodes):
+    for s in nodes:
         if s.proc is not None:
             assert s.stop() == 0, s.stderr()[-3000:]
+
+
+@pytest.fixture
+def two_nodes(tmp_path):
+    nodes = start_nodes(tmp_path)
+    yield nodes
+    stop_nodes(nodes)
 
 
 def test_two_nodes_share_tokens_and_revocations(two_nodes):
@@ -181,3 +189,33 @@ def test_killing_one_node_mid_writes_loses_nothing_acknowledged(two_nodes):
     remember_secret(t["token"])
     assert a.get("/v1/auth/whoami", token=t["token"]).status_code == 200
     assert b.get("/v1/audit/verify", token=root).json()["chain"]["broken_at"] is None
+
+
+def test_two_nodes_send_each_notice_once(tmp_path, smtp, webhook):
+    """Both nodes run the notifier on the one outbox: every notice goes out
+    once, by e-mail and by webhook, whichever node schedules or sends it."""
+    nodes = start_nodes(tmp_path, ["--notice-interval", "1"] + notice_flags(smtp.port, webhook.url),
+                        env={"LATCHKEY_NOTICE_WEBHOOK_SECRET": WEBHOOK_SECRET})
+    try:
+        a, b = nodes
+        root = a.root_token
+        create_org(a, "acme", token=root)
+        create_user(a, "acme", "alice", role="admin", token=root)
+        admin = token_for(b, "acme", "alice", token=root, expires="P365D")
+        # Tokens born inside the final (1-day) window: the org asks for their notice.
+        assert b.request("PATCH", "/v1/orgs/acme/settings", token=admin,
+                         json={"notify_short_lived_tokens": True}).status_code == 200
+        made = []
+        for i in range(6):
+            node = nodes[i % 2]
+            t = node.post("/v1/orgs/acme/users/alice/tokens", token=admin, json={"expiry_hours": 20}).json()
+            remember_secret(t["token"])
+            made.append(t["id"])
+        deadline = time.time() + 30
+        while time.time() < deadline and (len(smtp.messages) < 6 or len(webhook.calls) < 6):
+            time.sleep(0.1)
+        time.sleep(3)  # several more passes on both nodes: still once each
+        assert sorted(mails_of(smtp)) == sorted((("alice@example.com",), t, 1) for t in made)
+        assert hooks_of(webhook) == sorted((t, 1) for t in made)
+    finally:
+        stop_nodes(nodes)

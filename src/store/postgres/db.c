@@ -35,6 +35,24 @@ static int exec(struct pg_store *ps, const char *sql) {
     return r;
 }
 
+/* A transaction's first statement: on a connection the server cut (a
+ * restart, a failover), made again and run once more. */
+static int exec_first(struct pg_store *ps, const char *sql) {
+    PGresult *res = PQexec(ps->pg, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    int again = !ok && pg_conn_lost(ps, res);
+    int r = ok ? 0 : pg_map_error(res);
+    PQclear(res);
+    if (again) {
+        /* A half-begun transaction went with the old connection. */
+        r = pg_reconnect(ps);
+        if (r == 0)
+            r = exec(ps, sql);
+    }
+    return r;
+}
+
 int pg_session_setup(struct pg_store *ps) {
     /* Times and text are the store's own (Unix seconds, UTF-8); nothing
      * depends on the server's zone or on the client's locale. */
@@ -100,7 +118,7 @@ int pg_begin(struct store *s) {
     if (rv != 0)
         return rv;
     snprintf(sql, sizeof(sql), "BEGIN; SELECT pg_advisory_xact_lock(%d)", PG_LOCK_WRITE);
-    int r = exec(ps_of(s), sql);
+    int r = exec_first(ps_of(s), sql);
     if (r != 0)
         exec(ps_of(s), "ROLLBACK");
     return r;
@@ -112,7 +130,7 @@ int pg_read_begin(struct store *s) {
     int r = pg_revive(&ps_of(s)->conn);
     if (r != 0)
         return r;
-    r = exec(ps_of(s), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
+    r = exec_first(ps_of(s), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1");
     if (r != 0)
         exec(ps_of(s), "ROLLBACK");
     return r;

@@ -27,6 +27,10 @@ struct pg_stmt {
     struct sql_stmt base;
     struct pg_store *ps;
     char name[16];
+    char *sql;  /* as prepared ($N), to prepare it again after a reconnection */
+    Oid *types; /* its declared parameter types */
+    int ntypes;
+    unsigned gen; /* the connection's generation it was prepared in */
     int nparams;
     /* The bound values: params[i] points into args (text) or into
      * nums[i] (an integer as text). */
@@ -109,6 +113,8 @@ static void finalize(struct sql_stmt *st) {
     if (p == NULL)
         return;
     PQclear(p->res);
+    free(p->sql);
+    free(p->types);
     free(p->params);
     free(p->lengths);
     free(p->formats);
@@ -133,6 +139,23 @@ static Oid *param_types(const struct sql_arg *args, size_t n) {
     return types;
 }
 
+/* Prepares p on the server, in the connection's current generation;
+ * outside a transaction, on a connection the server cut, made again first. */
+static int server_prepare(struct pg_stmt *p) {
+    struct pg_store *ps = p->ps;
+    for (int attempt = 0;; attempt++) {
+        PGresult *res = PQprepare(ps->pg, p->name, p->sql, p->ntypes, p->types);
+        int r = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_map_error(res);
+        int again = r != 0 && attempt == 0 && !ps->conn.base.in_tx && pg_conn_lost(ps, res);
+        PQclear(res);
+        if (again && pg_reconnect(ps) == 0)
+            continue;
+        if (r == 0)
+            p->gen = ps->gen;
+        return r;
+    }
+}
+
 static int prepare(struct sql_conn *c, const struct stmt_def *def, const struct sql_arg *args, size_t n,
                    struct sql_stmt **ret) {
     struct pg_store *ps = (struct pg_store *)c;
@@ -147,15 +170,15 @@ static int prepare(struct sql_conn *c, const struct stmt_def *def, const struct 
     p->base.drv = &pg_driver;
     p->ps = ps;
     p->row = -1;
+    p->sql = sql;
+    p->types = types;
+    p->ntypes = (int)n;
+    sql = NULL;
+    types = NULL;
     snprintf(p->name, sizeof(p->name), "lk%u", ps->next_stmt++);
-    PGresult *res = PQprepare(ps->pg, p->name, sql, (int)n, types);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        r = pg_map_error(res);
-        PQclear(res);
+    if ((r = server_prepare(p)) != 0)
         goto out;
-    }
-    PQclear(res);
-    res = PQdescribePrepared(ps->pg, p->name);
+    PGresult *res = PQdescribePrepared(ps->pg, p->name);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         r = pg_map_error(res);
         PQclear(res);
@@ -218,11 +241,31 @@ static void clear_unescaped(struct pg_stmt *p) {
     }
 }
 
+/* Runs p: its result in p->res. Outside a transaction, a connection the
+ * server cut (a restart, a failover) is made again and p run once more, so
+ * the caller never sees it; inside one, the transaction is lost with it. */
+static void run(struct pg_stmt *p) {
+    struct pg_store *ps = p->ps;
+    for (int attempt = 0;; attempt++) {
+        if (p->gen != ps->gen && server_prepare(p) != 0) {
+            p->res = NULL; /* fails as a lost connection */
+        } else {
+            p->res = PQexecPrepared(ps->pg, p->name, p->nparams, p->params, p->lengths, p->formats, 0);
+        }
+        ExecStatusType status = PQresultStatus(p->res);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || attempt > 0 || ps->conn.base.in_tx ||
+            !pg_conn_lost(ps, p->res) || pg_reconnect(ps) != 0)
+            return;
+        PQclear(p->res);
+        p->res = NULL;
+    }
+}
+
 static int step(struct sql_stmt *st) {
     struct pg_stmt *p = ps_stmt(st);
     if (!p->ran) {
         p->ran = 1;
-        p->res = PQexecPrepared(p->ps->pg, p->name, p->nparams, p->params, p->lengths, p->formats, 0);
+        run(p);
         ExecStatusType status = PQresultStatus(p->res);
         if (status == PGRES_COMMAND_OK) {
             const char *t = PQcmdTuples(p->res);
@@ -342,16 +385,27 @@ static int copied(struct sql_conn *c, const char *table) {
     return r;
 }
 
-int pg_revive(struct sql_conn *c) {
-    struct pg_store *ps = (struct pg_store *)c;
-    if (PQstatus(ps->pg) == CONNECTION_OK)
-        return 0;
-    /* The server went away: its prepared statements with it. */
-    stmt_cache_free(c);
+int pg_conn_lost(struct pg_store *ps, const PGresult *res) {
+    if (PQstatus(ps->pg) == CONNECTION_BAD)
+        return 1;
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    return state != NULL && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+                             strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0);
+}
+
+int pg_reconnect(struct pg_store *ps) {
     PQreset(ps->pg);
     if (PQstatus(ps->pg) != CONNECTION_OK)
         return LK_ESTORE;
+    /* The server's prepared statements went with the old connection: each
+     * is prepared again at its next use. */
+    ps->gen++;
     return pg_session_setup(ps);
+}
+
+int pg_revive(struct sql_conn *c) {
+    struct pg_store *ps = (struct pg_store *)c;
+    return PQstatus(ps->pg) == CONNECTION_OK ? 0 : pg_reconnect(ps);
 }
 
 const struct sql_driver pg_driver = {

@@ -17,6 +17,7 @@ struct pg_store {
     struct sql_conn conn; /* first: a struct store * and a struct sql_conn * are one */
     PGconn *pg;
     unsigned next_stmt; /* names the next prepared statement: "lk<N>" */
+    unsigned gen;       /* counts reconnections: a statement prepared in an older one is prepared again */
 };
 
 static inline struct pg_store *ps_of(struct store *s) {
@@ -35,6 +36,15 @@ int pg_session_setup(struct pg_store *ps);
 /* Makes ps's connection again if the server went away (driver.c; the
  * driver's revive): 0, or LK_ESTORE while it is out of reach. */
 int pg_revive(struct sql_conn *c);
+
+/* 1 when res failed because ps's connection is gone: the socket closed,
+ * or the server said so (SQLSTATE 08xxx, or 57P01-57P03 when it was shut
+ * down or the session terminated) before libpq noticed. */
+int pg_conn_lost(struct pg_store *ps, const PGresult *res);
+
+/* Makes ps's connection again now (PQreset, the session's settings, a new
+ * generation): 0 or LK_ESTORE. */
+int pg_reconnect(struct pg_store *ps);
 
 /*
  * Advisory lock keys (pg_advisory_xact_lock). Every write transaction of

@@ -93,8 +93,8 @@ struct sql_driver {
      * doomed that transaction after an error (later writes must not run). */
     int (*tx_lost)(struct sql_conn *c);
     /* Outside a transaction, before a statement: a connection to a server
-     * that went away (a restart, a failover) is made again, and c's
-     * prepared statements with it (stmt_cache_free). 0, or an LK_E* code
+     * that went away (a restart, a failover) is made again (the driver
+     * prepares its statements again as they are used). 0, or an LK_E* code
      * when the server is still out of reach. NULL: never needed. */
     int (*revive)(struct sql_conn *c);
     /* The type of column col's value in the current row: SQL_NULL,
