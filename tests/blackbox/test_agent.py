@@ -288,6 +288,11 @@ def test_a_reader_never_sees_a_partial_or_expired_10_second_token(make_server, c
     rd.start()
     began = time.time()
     ag.wait_for("^agent: wrote", count=3, timeout=25)
+    # The agent logs a write once the file is in place; the reader, polling
+    # every few ms, sees it just after (on a loaded host, later): wait for it.
+    deadline = time.time() + 3
+    while len(rd.seen) < 3 and time.time() < deadline:
+        time.sleep(0.01)
     rd.stop()
     assert rd.reads >= 50 * (time.time() - began), rd.reads
     assert rd.torn == 0, "%d of %d reads were not a whole JWT" % (rd.torn, rd.reads)
